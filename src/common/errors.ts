@@ -1,0 +1,70 @@
+/**
+ * Domain errors. Each carries a stable code (MLflow's codes where MLflow has one) so the server can
+ * answer `{error_code, message}` and the CLI can pick an exit code without parsing messages.
+ */
+export type ErrorCode =
+  | 'RESOURCE_DOES_NOT_EXIST'
+  | 'RESOURCE_ALREADY_EXISTS'
+  | 'INVALID_PARAMETER_VALUE'
+  | 'INVALID_STATE'
+  | 'BAD_REQUEST'
+  | 'REQUEST_TOO_LARGE'
+  | 'CORRUPT_ARTIFACT'
+  | 'INTERNAL_ERROR';
+
+export interface ErrorDetails {
+  /** Where the bad input is: a field path (`metrics[3].value`), a file:line, a filter column. */
+  where?: string;
+  /** How to fix it, in one sentence. */
+  hint?: string;
+}
+
+export class CicloError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: ErrorDetails = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class NotFoundError extends CicloError {
+  constructor(message: string, details?: ErrorDetails) {
+    super('RESOURCE_DOES_NOT_EXIST', message, details);
+  }
+}
+
+export class AlreadyExistsError extends CicloError {
+  constructor(message: string, details?: ErrorDetails) {
+    super('RESOURCE_ALREADY_EXISTS', message, details);
+  }
+}
+
+export class InvalidInputError extends CicloError {
+  constructor(message: string, details?: ErrorDetails) {
+    super('INVALID_PARAMETER_VALUE', message, details);
+  }
+}
+
+export class InvalidStateError extends CicloError {
+  constructor(message: string, details?: ErrorDetails) {
+    super('INVALID_STATE', message, details);
+  }
+}
+
+export class CorruptArtifactError extends CicloError {
+  constructor(message: string, details?: ErrorDetails) {
+    super('CORRUPT_ARTIFACT', message, details);
+  }
+}
+
+/** Renders an error for people: the message, then where and how to fix it when known. */
+export function describeError(error: unknown): string {
+  if (!(error instanceof CicloError)) return error instanceof Error ? error.message : String(error);
+  const lines = [`${error.code}: ${error.message}`];
+  if (error.details.where) lines.push(`  at: ${error.details.where}`);
+  if (error.details.hint) lines.push(`  fix: ${error.details.hint}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,25 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Kysely } from 'kysely';
+import { openKysely, type DatabaseLocation, type DialectName } from './dialect.js';
+import { migrateToLatest } from './migrate.js';
+import type { Schema } from './schema.js';
+
+export interface MetadataDatabase {
+  readonly db: Kysely<Schema>;
+  readonly dialect: DialectName;
+  close(): Promise<void>;
+}
+
+/** Opens the metadata store and brings its schema to the latest migration. */
+export async function openDatabase(location: DatabaseLocation): Promise<MetadataDatabase> {
+  if (location.dialect === 'sqlite') mkdirSync(dirname(location.file), { recursive: true });
+  const db = openKysely(location);
+  try {
+    await migrateToLatest(db, location.dialect);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return { db, dialect: location.dialect, close: () => db.destroy() };
+}

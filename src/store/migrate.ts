@@ -1,0 +1,32 @@
+import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import type { DialectName } from './dialect.js';
+import * as m0001 from './migrations/0001_tracking.js';
+import type { Schema } from './schema.js';
+
+interface DialectMigration {
+  up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
+}
+
+/** One ordered list of migrations for both dialects; names sort in the order they apply. */
+const MIGRATIONS: Record<string, DialectMigration> = {
+  '0001_tracking': m0001,
+};
+
+export async function migrateToLatest(db: Kysely<Schema>, dialect: DialectName): Promise<string[]> {
+  const migrations: Record<string, Migration> = {};
+  for (const [name, migration] of Object.entries(MIGRATIONS)) {
+    migrations[name] = { up: (target) => migration.up(target, dialect) };
+  }
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: 'ciclo_migrations',
+    migrationLockTableName: 'ciclo_migrations_lock',
+  });
+  const result: MigrationResultSet = await migrator.migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`migration ${failed} failed: ${String((result.error as Error).message ?? result.error)}`);
+  }
+  return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
