@@ -1,0 +1,60 @@
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { parseDatabaseLocation, type DatabaseLocation } from '../store/dialect.js';
+import { InvalidInputError } from './errors.js';
+
+/** Every environment variable Ciclo reads; README.md lists the same set. */
+const EnvSchema = z.object({
+  CICLO_HOME: z.string().min(1).optional(),
+  CICLO_DATABASE_URL: z.string().min(1).optional(),
+  CICLO_ARTIFACT_ROOT: z.string().min(1).optional(),
+  CICLO_TRACKING_URI: z.string().url().optional(),
+  CICLO_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
+  CICLO_MAX_BODY_BYTES: z.coerce.number().int().positive().default(16 * 1024 * 1024),
+});
+
+export interface CicloConfig {
+  /** Folder of embedded state: the SQLite file and the artifact blobs. */
+  home: string;
+  database: DatabaseLocation;
+  artifactRoot: string;
+  /** When set, the SDK and CLI talk to this server instead of the embedded store. */
+  trackingUri?: string;
+  logLevel: z.infer<typeof EnvSchema>['CICLO_LOG_LEVEL'];
+  maxBodyBytes: number;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): CicloConfig {
+  const parsed = EnvSchema.safeParse(pickCicloVariables(env));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InvalidInputError(`environment variable ${String(issue.path[0])} is invalid: ${issue.message}`, {
+      where: String(issue.path[0]),
+      hint: 'fix or unset the variable (README.md lists every variable and its format)',
+    });
+  }
+  const vars = parsed.data;
+  const home = resolve(cwd, vars.CICLO_HOME ?? '.ciclo');
+  let database: DatabaseLocation;
+  try {
+    database = parseDatabaseLocation(vars.CICLO_DATABASE_URL, join(home, 'ciclo.db'));
+  } catch (error) {
+    throw new InvalidInputError((error as Error).message, { where: 'CICLO_DATABASE_URL' });
+  }
+  return {
+    home,
+    database,
+    artifactRoot: resolve(cwd, vars.CICLO_ARTIFACT_ROOT ?? join(home, 'artifacts')),
+    ...(vars.CICLO_TRACKING_URI ? { trackingUri: vars.CICLO_TRACKING_URI.replace(/\/+$/, '') } : {}),
+    logLevel: vars.CICLO_LOG_LEVEL,
+    maxBodyBytes: vars.CICLO_MAX_BODY_BYTES,
+  };
+}
+
+function pickCicloVariables(env: NodeJS.ProcessEnv): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (key.startsWith('CICLO_') && value !== undefined && value !== '') picked[key] = value;
+  }
+  return picked;
+}

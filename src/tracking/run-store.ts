@@ -1,0 +1,127 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { RunsTable, Schema } from '../store/schema.js';
+import type { DatasetInput, Metric, Run, RunInfo } from './types.js';
+
+type Db = Kysely<Schema>;
+export type RunRow = Selectable<RunsTable>;
+
+export async function insertRun(db: Db, row: RunRow): Promise<void> {
+  await db.insertInto('runs').values(row).execute();
+}
+
+export async function findRunRow(db: Db, runId: string): Promise<RunRow | undefined> {
+  return db.selectFrom('runs').selectAll().where('run_uuid', '=', runId).executeTakeFirst();
+}
+
+export async function updateRunRow(db: Db, runId: string, changes: Partial<RunRow>): Promise<void> {
+  await db.updateTable('runs').set(changes).where('run_uuid', '=', runId).execute();
+}
+
+export function toRunInfo(row: RunRow): RunInfo {
+  return {
+    runId: row.run_uuid,
+    runName: row.run_name,
+    experimentId: String(row.experiment_id),
+    userId: row.user_id,
+    status: row.status,
+    startTime: row.start_time,
+    endTime: row.end_time,
+    lifecycleStage: row.lifecycle_stage,
+    artifactUri: row.artifact_uri,
+    parentRunId: row.parent_run_id,
+  };
+}
+
+/** Loads whole runs (info, latest metrics, params, tags, inputs) in five queries, in the order asked. */
+export async function loadRuns(db: Db, runIds: readonly string[]): Promise<Run[]> {
+  if (runIds.length === 0) return [];
+  const ids = [...runIds];
+  const [rows, metrics, params, tags, inputs] = await Promise.all([
+    db.selectFrom('runs').selectAll().where('run_uuid', 'in', ids).execute(),
+    db.selectFrom('latest_metrics').selectAll().where('run_uuid', 'in', ids).orderBy('key').execute(),
+    db.selectFrom('params').selectAll().where('run_uuid', 'in', ids).orderBy('key').execute(),
+    db.selectFrom('tags').selectAll().where('run_uuid', 'in', ids).orderBy('key').execute(),
+    db.selectFrom('run_inputs').selectAll().where('run_uuid', 'in', ids).orderBy('dataset_name').execute(),
+  ]);
+  const runs = new Map<string, Run>();
+  for (const row of rows) runs.set(row.run_uuid, { info: toRunInfo(row), data: { metrics: [], params: {}, tags: {} }, inputs: [] });
+  for (const m of metrics) runs.get(m.run_uuid)?.data.metrics.push(toMetric(m));
+  for (const p of params) {
+    const run = runs.get(p.run_uuid);
+    if (run) run.data.params[p.key] = p.value;
+  }
+  for (const t of tags) {
+    const run = runs.get(t.run_uuid);
+    if (run) run.data.tags[t.key] = t.value;
+  }
+  for (const i of inputs) {
+    runs.get(i.run_uuid)?.inputs.push({
+      name: i.dataset_name,
+      digest: i.dataset_digest,
+      context: i.context,
+      sourceType: i.source_type,
+      source: i.source,
+      ...(i.dataset_schema !== null ? { schema: i.dataset_schema } : {}),
+      ...(i.profile !== null ? { profile: i.profile } : {}),
+    });
+  }
+  return ids.flatMap((id) => runs.get(id) ?? []);
+}
+
+export function toMetric(row: { key: string; value: number; is_nan: number; timestamp: number; step: number }): Metric {
+  return { key: row.key, value: row.is_nan ? Number.NaN : row.value, timestamp: row.timestamp, step: row.step };
+}
+
+export async function findParams(db: Db, runId: string, keys: readonly string[]): Promise<Map<string, string>> {
+  if (keys.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('params')
+    .select(['key', 'value'])
+    .where('run_uuid', '=', runId)
+    .where('key', 'in', [...keys])
+    .execute();
+  return new Map(rows.map((r) => [r.key, r.value]));
+}
+
+export async function insertParams(db: Db, runId: string, params: readonly { key: string; value: string }[]): Promise<void> {
+  if (params.length === 0) return;
+  await db
+    .insertInto('params')
+    .values(params.map((p) => ({ run_uuid: runId, key: p.key, value: p.value })))
+    .onConflict((oc) => oc.columns(['run_uuid', 'key']).doNothing())
+    .execute();
+}
+
+export async function upsertTags(db: Db, runId: string, tags: readonly { key: string; value: string }[]): Promise<void> {
+  if (tags.length === 0) return;
+  await db
+    .insertInto('tags')
+    .values(tags.map((t) => ({ run_uuid: runId, key: t.key, value: t.value })))
+    .onConflict((oc) => oc.columns(['run_uuid', 'key']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })))
+    .execute();
+}
+
+export async function deleteTag(db: Db, runId: string, key: string): Promise<number> {
+  const result = await db.deleteFrom('tags').where('run_uuid', '=', runId).where('key', '=', key).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+export async function insertInputs(db: Db, runId: string, inputs: readonly DatasetInput[]): Promise<void> {
+  if (inputs.length === 0) return;
+  await db
+    .insertInto('run_inputs')
+    .values(
+      inputs.map((i) => ({
+        run_uuid: runId,
+        dataset_name: i.name,
+        dataset_digest: i.digest,
+        context: i.context,
+        source_type: i.sourceType,
+        source: i.source,
+        dataset_schema: i.schema ?? null,
+        profile: i.profile ?? null,
+      })),
+    )
+    .onConflict((oc) => oc.columns(['run_uuid', 'dataset_name', 'dataset_digest', 'context']).doNothing())
+    .execute();
+}

@@ -1,0 +1,210 @@
+import { z } from 'zod';
+
+export const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export type LifecycleStage = 'active' | 'deleted';
+export type ViewType = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+
+export interface Experiment {
+  experimentId: string;
+  name: string;
+  artifactLocation: string;
+  lifecycleStage: LifecycleStage;
+  creationTime: number;
+  lastUpdateTime: number;
+  tags: Record<string, string>;
+}
+
+export interface RunInfo {
+  runId: string;
+  runName: string;
+  experimentId: string;
+  userId: string;
+  status: RunStatus;
+  startTime: number;
+  endTime: number | null;
+  lifecycleStage: LifecycleStage;
+  artifactUri: string;
+  parentRunId: string | null;
+}
+
+export interface Metric {
+  key: string;
+  value: number;
+  timestamp: number;
+  step: number;
+}
+
+export interface DatasetInput {
+  name: string;
+  digest: string;
+  context: string;
+  sourceType: string;
+  source: string;
+  schema?: string | undefined;
+  profile?: string | undefined;
+}
+
+export interface Run {
+  info: RunInfo;
+  data: {
+    /** Latest value of each metric. */
+    metrics: Metric[];
+    params: Record<string, string>;
+    tags: Record<string, string>;
+  };
+  inputs: DatasetInput[];
+}
+
+/** MLflow's limits, kept so that anything logged here can be read by MLflow clients and back. */
+export const LIMITS = {
+  keyLength: 250,
+  paramValueLength: 6000,
+  tagValueLength: 8000,
+  nameLength: 500,
+  batchMetrics: 1000,
+  batchParams: 100,
+  batchTags: 100,
+  batchTotal: 1000,
+} as const;
+
+/** Keys as MLflow allows them: names that are also safe as file names. */
+const KEY_PATTERN = /^[\w\-. /]+$/;
+
+export const KeySchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(LIMITS.keyLength, `must be at most ${LIMITS.keyLength} characters`)
+  .regex(KEY_PATTERN, 'may only contain letters, digits, underscores, dashes, periods, spaces and slashes')
+  .refine((key) => !key.split('/').includes('..') && !key.startsWith('/'), 'must not be absolute or contain ".."');
+
+/**
+ * JSON has no NaN or Infinity. Like MLflow's protobuf JSON, they travel as the strings "NaN",
+ * "Infinity" and "-Infinity"; numbers may also come as numeric strings.
+ */
+export const MetricValueSchema = z.union([
+  z.number(),
+  z
+    .string()
+    .refine((s) => /^(NaN|-?Infinity|-?inf|nan|-?\d+(\.\d+)?([eE][-+]?\d+)?)$/i.test(s.trim()), 'must be a number, "NaN", "Infinity" or "-Infinity"')
+    .transform(parseMetricString),
+]);
+
+function parseMetricString(text: string): number {
+  const s = text.trim().toLowerCase();
+  if (s === 'nan') return Number.NaN;
+  if (s === 'infinity' || s === 'inf') return Number.POSITIVE_INFINITY;
+  if (s === '-infinity' || s === '-inf') return Number.NEGATIVE_INFINITY;
+  return Number(s);
+}
+
+export function encodeMetricValue(value: number): number | string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Number.POSITIVE_INFINITY) return 'Infinity';
+  if (value === Number.NEGATIVE_INFINITY) return '-Infinity';
+  return value;
+}
+
+/** int64 fields: MLflow clients send them as numbers or as decimal strings. */
+export const Int64Schema = z.union([z.number().int(), z.string().regex(/^-?\d+$/, 'must be an integer').transform(Number)]);
+
+export const MetricInputSchema = z.object({
+  key: KeySchema,
+  value: MetricValueSchema,
+  timestamp: Int64Schema.optional(),
+  step: Int64Schema.optional(),
+});
+export type MetricInput = z.input<typeof MetricInputSchema>;
+
+export const ParamInputSchema = z.object({
+  key: KeySchema,
+  value: z.string().max(LIMITS.paramValueLength, `must be at most ${LIMITS.paramValueLength} characters`),
+});
+
+export const TagInputSchema = z.object({
+  key: KeySchema,
+  value: z.string().max(LIMITS.tagValueLength, `must be at most ${LIMITS.tagValueLength} characters`),
+});
+
+export const DatasetInputSchema = z.object({
+  name: z.string().min(1).max(LIMITS.nameLength),
+  digest: z.string().min(1).max(LIMITS.keyLength),
+  context: z.string().max(LIMITS.keyLength).default('training'),
+  sourceType: z.string().max(LIMITS.keyLength).default('local'),
+  source: z.string().max(LIMITS.tagValueLength).default(''),
+  schema: z.string().optional(),
+  profile: z.string().optional(),
+});
+
+export const LogBatchSchema = z.object({
+  metrics: z.array(MetricInputSchema).max(LIMITS.batchMetrics).default([]),
+  params: z.array(ParamInputSchema).max(LIMITS.batchParams).default([]),
+  tags: z.array(TagInputSchema).max(LIMITS.batchTags).default([]),
+});
+export type LogBatchInput = z.input<typeof LogBatchSchema>;
+
+export const CreateExperimentSchema = z.object({
+  name: z.string().trim().min(1, 'must not be empty').max(LIMITS.nameLength),
+  artifactLocation: z.string().optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+});
+export type CreateExperimentInput = z.input<typeof CreateExperimentSchema>;
+
+export const CreateRunSchema = z.object({
+  experimentId: z.string().regex(/^\d+$/, 'must be an experiment id'),
+  runName: z.string().max(LIMITS.nameLength).optional(),
+  userId: z.string().max(LIMITS.keyLength).optional(),
+  startTime: z.number().int().optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+  parentRunId: z.string().optional(),
+});
+export type CreateRunInput = z.input<typeof CreateRunSchema>;
+
+export const UpdateRunSchema = z.object({
+  status: z.enum(RUN_STATUSES).optional(),
+  endTime: z.number().int().optional(),
+  runName: z.string().max(LIMITS.nameLength).optional(),
+});
+export type UpdateRunInput = z.input<typeof UpdateRunSchema>;
+
+export const SearchRunsSchema = z.object({
+  experimentIds: z.array(z.string().regex(/^\d+$/, 'must be an experiment id')).default([]),
+  filter: z.string().optional(),
+  orderBy: z.array(z.string()).optional(),
+  maxResults: z.number().int().positive().optional(),
+  pageToken: z.string().optional(),
+  runViewType: z.enum(['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL']).optional(),
+});
+export type SearchRunsInput = z.input<typeof SearchRunsSchema>;
+
+export const SearchExperimentsSchema = z.object({
+  filter: z.string().optional(),
+  orderBy: z.array(z.string()).optional(),
+  maxResults: z.number().int().positive().optional(),
+  pageToken: z.string().optional(),
+  viewType: z.enum(['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL']).optional(),
+});
+export type SearchExperimentsInput = z.input<typeof SearchExperimentsSchema>;
+
+export interface Page<T> {
+  items: T[];
+  nextPageToken?: string;
+}
+
+/** Tags with a meaning, named as MLflow names them so MLflow's UI and clients understand them. */
+export const SYSTEM_TAGS = {
+  runName: 'mlflow.runName',
+  parentRunId: 'mlflow.parentRunId',
+  user: 'mlflow.user',
+  sourceName: 'mlflow.source.name',
+  gitCommit: 'mlflow.source.git.commit',
+  gitBranch: 'mlflow.source.git.branch',
+  gitRepoUrl: 'mlflow.source.git.repoURL',
+  gitDirty: 'ciclo.git.dirty',
+  gitDiffDigest: 'ciclo.git.diff_digest',
+  nodeVersion: 'ciclo.env.node',
+  pythonVersion: 'ciclo.env.python',
+  platform: 'ciclo.env.platform',
+  lockfileDigest: 'ciclo.env.lockfile_digest',
+  lockfile: 'ciclo.env.lockfile',
+} as const;
