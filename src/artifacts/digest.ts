@@ -1,0 +1,49 @@
+import { createHash, type Hash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import { CorruptArtifactError, InvalidInputError } from '../common/errors.js';
+
+const DIGEST_PATTERN = /^sha256:([0-9a-f]{64})$/;
+
+export function createSha256(): Hash {
+  return createHash('sha256');
+}
+
+export function formatDigest(hash: Hash): string {
+  return `sha256:${hash.digest('hex')}`;
+}
+
+/** The hex part of a well-formed digest; anything else is the caller's mistake, not a missing blob. */
+export function digestHex(digest: string): string {
+  const hex = DIGEST_PATTERN.exec(digest)?.[1];
+  if (hex === undefined) {
+    throw new InvalidInputError(`Malformed digest ${JSON.stringify(digest.slice(0, 100))}`, {
+      where: 'digest',
+      hint: 'A digest is "sha256:" followed by 64 lowercase hex characters.',
+    });
+  }
+  return hex;
+}
+
+/**
+ * Passes content through unchanged and fails at the end if it does not hash to `digest`. The error
+ * can only come after the last byte, so consumers must treat content as untrusted until the end.
+ */
+export function createVerifyingStream(digest: string): Transform {
+  const hash = createSha256();
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+    flush(callback) {
+      const actual = formatDigest(hash);
+      if (actual === digest) return callback();
+      callback(
+        new CorruptArtifactError(`Blob ${digest} is corrupt: its content hashes to ${actual}`, {
+          where: digest,
+          hint: 'Log the artifact again from its source; the stored copy cannot be trusted.',
+        }),
+      );
+    },
+  });
+}

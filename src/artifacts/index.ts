@@ -1,0 +1,4 @@
+export { normalizeArtifactDir, normalizeArtifactPath } from './artifact-path.js';
+export { LocalBlobStore } from './local-blob-store.js';
+export { RunArtifacts } from './run-artifacts.js';
+export type { ArtifactEntry, ArtifactFile, BlobRef, BlobStore } from './types.js';

@@ -1,0 +1,125 @@
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { sql, type Kysely } from 'kysely';
+import { NotFoundError } from '../common/errors.js';
+import type { Schema } from '../store/index.js';
+import { normalizeArtifactDir, normalizeArtifactPath } from './artifact-path.js';
+import { directChildren } from './listing.js';
+import { assertRegularFile, listLocalFiles } from './local-files.js';
+import type { ArtifactEntry, ArtifactFile, BlobStore } from './types.js';
+
+// Keeps one INSERT under SQLite's and PostgreSQL's bound-parameter limits (5 per row).
+const ROWS_PER_INSERT = 500;
+
+/**
+ * A run's artifacts: logical paths mapped to content-addressed blobs. Bytes are stored before the
+ * row that points at them, so a row never names a missing blob (a crash can only orphan a blob).
+ * Whether the run exists and accepts artifacts is the tracking service's call, made before this.
+ */
+export class RunArtifacts {
+  constructor(
+    private readonly db: Kysely<Schema>,
+    private readonly blobs: BlobStore,
+  ) {}
+
+  /** Stores the content at `logicalPath`, replacing whatever the path held before. */
+  async put(runId: string, logicalPath: string, source: Readable): Promise<ArtifactFile> {
+    const path = normalizeArtifactPath(logicalPath);
+    const artifact = { path, ...(await this.blobs.put(source)) };
+    await upsert(this.db, runId, [artifact]);
+    return artifact;
+  }
+
+  async putFile(runId: string, logicalPath: string, localFile: string): Promise<ArtifactFile> {
+    const path = normalizeArtifactPath(logicalPath);
+    await assertRegularFile(localFile);
+    return this.put(runId, path, createReadStream(localFile));
+  }
+
+  /** Logs every file under `localDir` below `logicalDir` ('' for the root); the rows land together or not at all. */
+  async putDirectory(runId: string, logicalDir: string, localDir: string): Promise<ArtifactFile[]> {
+    const base = normalizeArtifactDir(logicalDir);
+    const files = await listLocalFiles(localDir);
+    const artifacts = files.map(({ file, relativePath }) => ({
+      file,
+      path: normalizeArtifactPath(base === '' ? relativePath : `${base}/${relativePath}`, file),
+    }));
+    const stored: ArtifactFile[] = [];
+    for (const { file, path } of artifacts) {
+      stored.push({ path, ...(await this.blobs.put(createReadStream(file))) });
+    }
+    await this.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < stored.length; i += ROWS_PER_INSERT) {
+        await upsert(trx, runId, stored.slice(i, i + ROWS_PER_INSERT));
+      }
+    });
+    return stored;
+  }
+
+  /** The direct children of `dir` (the root when omitted), as MLflow's `artifacts/list` returns them. */
+  async list(runId: string, dir?: string): Promise<ArtifactEntry[]> {
+    const base = normalizeArtifactDir(dir);
+    let query = this.db
+      .selectFrom('run_artifacts')
+      .select(['path', 'size_bytes'])
+      .where('run_uuid', '=', runId);
+    if (base !== '') query = query.where(sql<boolean>`path like ${`${escapeLike(base)}/%`} escape '\\'`);
+    const rows = await query.execute();
+    return directChildren(
+      rows.map((row) => ({ path: row.path, sizeBytes: row.size_bytes })),
+      base,
+    );
+  }
+
+  async stat(runId: string, path: string): Promise<ArtifactFile> {
+    const normalized = normalizeArtifactPath(path);
+    const row = await this.db
+      .selectFrom('run_artifacts')
+      .select(['path', 'digest', 'size_bytes'])
+      .where('run_uuid', '=', runId)
+      .where('path', '=', normalized)
+      .executeTakeFirst();
+    if (row === undefined) {
+      throw new NotFoundError(`Run ${runId} has no artifact at ${JSON.stringify(normalized)}`, {
+        where: 'path',
+        hint: "List the run's artifacts to see which paths it has.",
+      });
+    }
+    return { path: row.path, digest: row.digest, sizeBytes: row.size_bytes };
+  }
+
+  /** The artifact's content, verified against its digest as it is read. */
+  async open(runId: string, path: string): Promise<Readable> {
+    const { digest } = await this.stat(runId, path);
+    return this.blobs.open(digest);
+  }
+}
+
+async function upsert(db: Kysely<Schema>, runId: string, artifacts: readonly ArtifactFile[]): Promise<void> {
+  if (artifacts.length === 0) return;
+  const createdTime = Date.now();
+  await db
+    .insertInto('run_artifacts')
+    .values(
+      artifacts.map((artifact) => ({
+        run_uuid: runId,
+        path: artifact.path,
+        digest: artifact.digest,
+        size_bytes: artifact.sizeBytes,
+        created_time: createdTime,
+      })),
+    )
+    .onConflict((conflict) =>
+      conflict.columns(['run_uuid', 'path']).doUpdateSet((eb) => ({
+        digest: eb.ref('excluded.digest'),
+        size_bytes: eb.ref('excluded.size_bytes'),
+        created_time: eb.ref('excluded.created_time'),
+      })),
+    )
+    .execute();
+}
+
+/** LIKE with an explicit escape character means the same in SQLite and PostgreSQL. */
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
