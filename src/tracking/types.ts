@@ -82,20 +82,26 @@ export const KeySchema = z
  * JSON has no NaN or Infinity. Like MLflow's protobuf JSON, they travel as the strings "NaN",
  * "Infinity" and "-Infinity"; numbers may also come as numeric strings.
  */
-export const MetricValueSchema = z.union([
-  z.number(),
-  z
-    .string()
-    .refine((s) => /^(NaN|-?Infinity|-?inf|nan|-?\d+(\.\d+)?([eE][-+]?\d+)?)$/i.test(s.trim()), 'must be a number, "NaN", "Infinity" or "-Infinity"')
-    .transform(parseMetricString),
-]);
+const METRIC_VALUE_RULE = 'must be a number, "NaN", "Infinity" or "-Infinity"';
 
-function parseMetricString(text: string): number {
+export const MetricValueSchema = z
+  .custom<number | string>((v) => typeof v === 'number' || typeof v === 'string', METRIC_VALUE_RULE)
+  .transform((value, ctx) => {
+    const parsed = typeof value === 'number' ? value : parseMetricString(value);
+    if (parsed === undefined) {
+      ctx.addIssue({ code: 'custom', message: METRIC_VALUE_RULE });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
+/** zod's number type refuses NaN and ±Infinity, which MLflow accepts; hence a custom type. */
+function parseMetricString(text: string): number | undefined {
   const s = text.trim().toLowerCase();
   if (s === 'nan') return Number.NaN;
   if (s === 'infinity' || s === 'inf') return Number.POSITIVE_INFINITY;
   if (s === '-infinity' || s === '-inf') return Number.NEGATIVE_INFINITY;
-  return Number(s);
+  return s !== '' && /^-?(\d+\.?\d*|\.\d+)([e][-+]?\d+)?$/.test(s) ? Number(s) : undefined;
 }
 
 export function encodeMetricValue(value: number): number | string {

@@ -1,0 +1,16 @@
+import { arch, cpus, platform, totalmem } from 'node:os';
+import { benchTracking } from './tracking/index.js';
+
+/** Every benchmark, each next to its raw baseline; paste the output into bench/RESULTS.md. */
+const BENCHMARKS: Record<string, () => Promise<string[]>> = {
+  tracking: benchTracking,
+};
+
+const only = process.argv[2];
+const cpu = cpus()[0]?.model ?? 'unknown cpu';
+console.log(`# ${new Date().toISOString().slice(0, 10)} — ${platform()}-${arch()}, ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}`);
+for (const [name, run] of Object.entries(BENCHMARKS)) {
+  if (only && only !== name) continue;
+  console.log(`\n## bench/${name}`);
+  for (const line of await run()) console.log(`- ${line}`);
+}
