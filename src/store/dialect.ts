@@ -28,6 +28,9 @@ export function createDialect(location: DatabaseLocation): Dialect {
         }) as typeof pg.types.getTypeParser,
       },
     });
+    // An idle connection the server closes (restart, dropped database) must not crash the process;
+    // the pool replaces it, and the next query reports any real outage.
+    pool.on('error', () => undefined);
     return new PostgresDialect({ pool });
   }
   const sqlite = new SQLite(location.file);

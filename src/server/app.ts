@@ -1,0 +1,50 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { CicloContext } from '../app/context.js';
+import type { CicloConfig } from '../common/config.js';
+import { mlflowRoutes } from '../tracking/mlflow-routes.js';
+import { trackingRoutes } from '../tracking/routes.js';
+import { installErrorHandlers } from './errors.js';
+import { healthRoutes } from './health-routes.js';
+import { registerOpenApi } from './openapi.js';
+
+export interface ServerOptions {
+  /** Overrides config.logLevel (the CLI's --verbose, tests' silence). */
+  logLevel?: CicloConfig['logLevel'];
+}
+
+/**
+ * The HTTP face of a context: mounts each capability's routes plugin, validates every request with
+ * its zod schema and answers every failure through one error handler. Not listening yet: `inject()`
+ * works as is, startServer() listens.
+ */
+export function buildServer(context: CicloContext, options: ServerOptions = {}): FastifyInstance {
+  const app = Fastify({
+    logger: { level: options.logLevel ?? context.config.logLevel },
+    bodyLimit: context.config.maxBodyBytes,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  acceptEmptyJsonBodies(app);
+  installErrorHandlers(app);
+
+  const { tracking } = context;
+  registerOpenApi(app);
+  void app.register(healthRoutes, { prefix: '/api/v1', database: context.database.dialect });
+  void app.register(trackingRoutes, { prefix: '/api/v1', tracking });
+  void app.register(mlflowRoutes, { tracking });
+  return app;
+}
+
+/**
+ * Clients that set `content-type: application/json` on every call also set it on DELETEs and
+ * restores that carry no body; an empty body then means "no body", not malformed JSON.
+ */
+function acceptEmptyJsonBodies(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined);
+    else parseJson(request, body as string, done);
+  });
+}

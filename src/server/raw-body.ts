@@ -1,0 +1,42 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { CicloError } from '../common/errors.js';
+
+/** Artifacts are not JSON: they bypass the JSON body limit and get this one instead. */
+export const MAX_ARTIFACT_BYTES = 64 * 1024 ** 3;
+
+/**
+ * Makes every body in this (encapsulated) instance a raw stream, whatever its content type, so
+ * uploads go to the artifact store without being buffered. MLflow clients send the file's guessed
+ * type (text/plain, application/json, …) rather than application/octet-stream, hence the wildcard.
+ * Fastify enforces no limit on a pass-through parser, so the limit is counted here.
+ */
+export function acceptRawBodies(instance: FastifyInstance, limit: number = MAX_ARTIFACT_BYTES): void {
+  instance.removeAllContentTypeParsers();
+  instance.addContentTypeParser('*', (request, payload, done) => {
+    if (Number(request.headers['content-length']) > limit) {
+      done(tooLarge(limit), undefined);
+      return;
+    }
+    done(null, Readable.from(limitBytes(payload, limit), { objectMode: false }));
+  });
+}
+
+/**
+ * Lazy: nothing is read until the consumer pulls, so a request refused before its body is used
+ * (unknown run, bad path) leaves the body to Node, which drains it and keeps the connection usable.
+ */
+async function* limitBytes(source: AsyncIterable<Buffer>, limit: number): AsyncGenerator<Buffer> {
+  let total = 0;
+  for await (const chunk of source) {
+    total += chunk.length;
+    if (total > limit) throw tooLarge(limit);
+    yield chunk;
+  }
+}
+
+function tooLarge(limit: number): CicloError {
+  return new CicloError('REQUEST_TOO_LARGE', `the artifact is larger than the ${limit} bytes this server accepts`, {
+    hint: 'split the artifact into smaller files',
+  });
+}

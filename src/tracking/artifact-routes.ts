@@ -1,0 +1,46 @@
+import type { Readable } from 'node:stream';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { acceptRawBodies } from '../server/raw-body.js';
+import { ArtifactFileReply, ArtifactListQuery, ArtifactListReply, ArtifactParams, RunIdParams } from './native-wire.js';
+import type { TrackingService } from './service.js';
+
+const tags = ['artifacts'];
+
+/** Native artifact routes. Bodies stream in and out; no artifact is ever held in memory whole. */
+export const artifactRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = async (app, { tracking }) => {
+  acceptRawBodies(app);
+
+  app.get(
+    '/runs/:runId/artifacts',
+    { schema: { tags, params: RunIdParams, querystring: ArtifactListQuery, response: { 200: ArtifactListReply } } },
+    async (request) => ({ files: await tracking.listArtifacts(request.params.runId, request.query.path) }),
+  );
+
+  app.put(
+    '/runs/:runId/artifacts/*',
+    {
+      schema: {
+        tags,
+        description: 'The raw bytes of the file as the body (application/octet-stream).',
+        params: ArtifactParams,
+        response: { 200: ArtifactFileReply },
+      },
+    },
+    async (request) => tracking.logArtifact(request.params.runId, request.params['*'], request.body as Readable),
+  );
+
+  app.get(
+    '/runs/:runId/artifacts/*',
+    { schema: { tags, description: 'The bytes of the file, with its digest in x-ciclo-digest.', params: ArtifactParams } },
+    async (request, reply) => {
+      const { runId, '*': path } = request.params;
+      const file = await tracking.statArtifact(runId, path);
+      const content = await tracking.openArtifact(runId, file.path);
+      return reply
+        .type('application/octet-stream')
+        .header('content-length', file.sizeBytes)
+        .header('x-ciclo-digest', file.digest)
+        .send(content);
+    },
+  );
+};

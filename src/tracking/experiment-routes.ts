@@ -1,0 +1,82 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import {
+  CreateExperimentBody,
+  ExperimentIdParams,
+  ExperimentNameParams,
+  ExperimentReply,
+  ExperimentTagParams,
+  NoContent,
+  pageReply,
+  RenameExperimentBody,
+  SearchExperimentsQuery,
+  TagValueBody,
+} from './native-wire.js';
+import type { TrackingService } from './service.js';
+
+const tags = ['experiments'];
+
+/** Native experiment routes (docs/rest-api.md), each one call into the tracking service. */
+export const experimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = async (app, { tracking }) => {
+  app.post(
+    '/experiments',
+    { schema: { tags, body: CreateExperimentBody, response: { 201: ExperimentReply } } },
+    async (request, reply) => reply.code(201).send(await tracking.createExperiment(request.body)),
+  );
+
+  app.get(
+    '/experiments',
+    { schema: { tags, querystring: SearchExperimentsQuery, response: { 200: pageReply(ExperimentReply) } } },
+    async (request) => tracking.searchExperiments(request.query),
+  );
+
+  app.get(
+    '/experiments/:experimentId',
+    { schema: { tags, params: ExperimentIdParams, response: { 200: ExperimentReply } } },
+    async (request) => tracking.getExperiment(request.params.experimentId),
+  );
+
+  app.get(
+    '/experiments/by-name/:name',
+    { schema: { tags, params: ExperimentNameParams, response: { 200: ExperimentReply } } },
+    async (request) => tracking.getExperimentByName(request.params.name),
+  );
+
+  app.put(
+    '/experiments/by-name/:name',
+    { schema: { tags, params: ExperimentNameParams, response: { 200: ExperimentReply } } },
+    async (request) => tracking.getOrCreateExperiment(request.params.name),
+  );
+
+  app.patch(
+    '/experiments/:experimentId',
+    { schema: { tags, params: ExperimentIdParams, body: RenameExperimentBody, response: { 200: ExperimentReply } } },
+    async (request) => tracking.renameExperiment(request.params.experimentId, request.body.name),
+  );
+
+  app.put(
+    '/experiments/:experimentId/tags/:key',
+    { schema: { tags, params: ExperimentTagParams, body: TagValueBody, response: { 204: NoContent } } },
+    async (request, reply) => {
+      await tracking.setExperimentTag(request.params.experimentId, request.params.key, request.body.value);
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete(
+    '/experiments/:experimentId',
+    { schema: { tags, params: ExperimentIdParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      await tracking.deleteExperiment(request.params.experimentId);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/experiments/:experimentId/restore',
+    { schema: { tags, params: ExperimentIdParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      await tracking.restoreExperiment(request.params.experimentId);
+      return reply.code(204).send();
+    },
+  );
+};

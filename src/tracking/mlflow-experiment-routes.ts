@@ -1,0 +1,68 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { fromKeyValues, toMlflowExperiment } from './mlflow-mapping.js';
+import {
+  CreateExperimentRequest,
+  ExperimentByNameRequest,
+  ExperimentIdRequest,
+  SearchExperimentsRequest,
+  SetExperimentTagRequest,
+  UpdateExperimentRequest,
+} from './mlflow-schemas.js';
+import type { z } from 'zod';
+import type { TrackingService } from './service.js';
+
+/** MLflow's `experiments/*` endpoints. */
+export const mlflowExperimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = async (app, { tracking }) => {
+  app.post('/experiments/create', { schema: { body: CreateExperimentRequest } }, async ({ body }) => {
+    const experiment = await tracking.createExperiment({
+      name: body.name,
+      artifactLocation: body.artifact_location || undefined,
+      tags: fromKeyValues(body.tags),
+    });
+    return { experiment_id: experiment.experimentId };
+  });
+
+  app.get('/experiments/get', { schema: { querystring: ExperimentIdRequest } }, async ({ query }) => ({
+    experiment: toMlflowExperiment(await tracking.getExperiment(query.experiment_id)),
+  }));
+
+  app.get('/experiments/get-by-name', { schema: { querystring: ExperimentByNameRequest } }, async ({ query }) => ({
+    experiment: toMlflowExperiment(await tracking.getExperimentByName(query.experiment_name)),
+  }));
+
+  const search = async (request: z.output<typeof SearchExperimentsRequest>) => {
+    const page = await tracking.searchExperiments({
+      filter: request.filter || undefined,
+      orderBy: request.order_by,
+      maxResults: request.max_results,
+      pageToken: request.page_token || undefined,
+      viewType: request.view_type,
+    });
+    return {
+      experiments: page.items.map(toMlflowExperiment),
+      ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+    };
+  };
+  app.post('/experiments/search', { schema: { body: SearchExperimentsRequest } }, async ({ body }) => search(body));
+  app.get('/experiments/search', { schema: { querystring: SearchExperimentsRequest } }, async ({ query }) => search(query));
+
+  app.post('/experiments/update', { schema: { body: UpdateExperimentRequest } }, async ({ body }) => {
+    await tracking.renameExperiment(body.experiment_id, body.new_name);
+    return {};
+  });
+
+  app.post('/experiments/delete', { schema: { body: ExperimentIdRequest } }, async ({ body }) => {
+    await tracking.deleteExperiment(body.experiment_id);
+    return {};
+  });
+
+  app.post('/experiments/restore', { schema: { body: ExperimentIdRequest } }, async ({ body }) => {
+    await tracking.restoreExperiment(body.experiment_id);
+    return {};
+  });
+
+  app.post('/experiments/set-experiment-tag', { schema: { body: SetExperimentTagRequest } }, async ({ body }) => {
+    await tracking.setExperimentTag(body.experiment_id, body.key, body.value);
+    return {};
+  });
+};

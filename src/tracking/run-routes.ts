@@ -1,0 +1,116 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import {
+  CreateRunBody,
+  LogBatchBody,
+  LogInputsBody,
+  MetricHistoryParams,
+  MetricReply,
+  NoContent,
+  PageQuery,
+  pageReply,
+  RunIdParams,
+  RunInfoReply,
+  RunReply,
+  RunTagParams,
+  SearchRunsBody,
+  TagValueBody,
+  toWireMetric,
+  toWireRun,
+  UpdateRunBody,
+} from './native-wire.js';
+import type { TrackingService } from './service.js';
+
+const tags = ['runs'];
+
+/** Native run routes (docs/rest-api.md): lifecycle, search and logging, each one service call. */
+export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = async (app, { tracking }) => {
+  app.post(
+    '/runs',
+    { schema: { tags, body: CreateRunBody, response: { 201: RunReply } } },
+    async (request, reply) => reply.code(201).send(toWireRun(await tracking.createRun(request.body))),
+  );
+
+  app.get(
+    '/runs/:runId',
+    { schema: { tags, params: RunIdParams, response: { 200: RunReply } } },
+    async (request) => toWireRun(await tracking.getRun(request.params.runId)),
+  );
+
+  app.patch(
+    '/runs/:runId',
+    { schema: { tags, params: RunIdParams, body: UpdateRunBody, response: { 200: RunInfoReply } } },
+    async (request) => tracking.updateRun(request.params.runId, request.body),
+  );
+
+  app.delete(
+    '/runs/:runId',
+    { schema: { tags, params: RunIdParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      await tracking.deleteRun(request.params.runId);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/runs/:runId/restore',
+    { schema: { tags, params: RunIdParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      await tracking.restoreRun(request.params.runId);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/runs/search',
+    { schema: { tags, body: SearchRunsBody, response: { 200: pageReply(RunReply) } } },
+    async (request) => {
+      const page = await tracking.searchRuns(request.body);
+      return { ...page, items: page.items.map(toWireRun) };
+    },
+  );
+
+  app.post(
+    '/runs/:runId/batch',
+    { schema: { tags, params: RunIdParams, body: LogBatchBody, response: { 204: NoContent } } },
+    async (request, reply) => {
+      await tracking.logBatch(request.params.runId, request.body);
+      return reply.code(204).send();
+    },
+  );
+
+  app.put(
+    '/runs/:runId/tags/:key',
+    { schema: { tags, params: RunTagParams, body: TagValueBody, response: { 204: NoContent } } },
+    async (request, reply) => {
+      await tracking.setTag(request.params.runId, request.params.key, request.body.value);
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete(
+    '/runs/:runId/tags/:key',
+    { schema: { tags, params: RunTagParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      await tracking.deleteTag(request.params.runId, request.params.key);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/runs/:runId/inputs',
+    { schema: { tags, params: RunIdParams, body: LogInputsBody, response: { 204: NoContent } } },
+    async (request, reply) => {
+      await tracking.logInputs(request.params.runId, request.body.datasets);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/runs/:runId/metrics/:key/history',
+    { schema: { tags, params: MetricHistoryParams, querystring: PageQuery, response: { 200: pageReply(MetricReply) } } },
+    async (request) => {
+      const page = await tracking.getMetricHistory(request.params.runId, request.params.key, request.query);
+      return { ...page, items: page.items.map(toWireMetric) };
+    },
+  );
+};

@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS } from '../support/databases.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { api } from './http.js';
+
+const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+describe.each(DIALECTS)('server basics (%s)', (dialect) => {
+  let server: TestServer;
+  let http: ReturnType<typeof api>;
+  beforeAll(async () => {
+    server = await startTestServer(dialect);
+    http = api(server.url);
+  });
+  afterAll(async () => server?.stop());
+
+  it('reports its health, version and database', async () => {
+    const { status, body } = await http.get('/api/v1/health');
+    expect(status).toBe(200);
+    expect(body).toEqual({ status: 'ok', version: packageVersion, database: dialect });
+  });
+
+  it('serves an OpenAPI document that lists every native route and no MLflow route', async () => {
+    const { status, body, headers } = await http.get('/api/v1/openapi.json');
+    expect(status).toBe(200);
+    expect(headers.get('content-type')).toMatch(/application\/json/);
+    expect(body.openapi).toMatch(/^3\./);
+    const operations = Object.entries(body.paths as Record<string, Record<string, unknown>>).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(operations).toEqual(
+      expect.arrayContaining([
+        'GET /api/v1/health',
+        'POST /api/v1/experiments',
+        'GET /api/v1/experiments',
+        'GET /api/v1/experiments/{experimentId}',
+        'GET /api/v1/experiments/by-name/{name}',
+        'PUT /api/v1/experiments/by-name/{name}',
+        'PATCH /api/v1/experiments/{experimentId}',
+        'PUT /api/v1/experiments/{experimentId}/tags/{key}',
+        'DELETE /api/v1/experiments/{experimentId}',
+        'POST /api/v1/experiments/{experimentId}/restore',
+        'POST /api/v1/runs',
+        'GET /api/v1/runs/{runId}',
+        'PATCH /api/v1/runs/{runId}',
+        'DELETE /api/v1/runs/{runId}',
+        'POST /api/v1/runs/{runId}/restore',
+        'POST /api/v1/runs/search',
+        'POST /api/v1/runs/{runId}/batch',
+        'PUT /api/v1/runs/{runId}/tags/{key}',
+        'DELETE /api/v1/runs/{runId}/tags/{key}',
+        'POST /api/v1/runs/{runId}/inputs',
+        'GET /api/v1/runs/{runId}/metrics/{key}/history',
+        'GET /api/v1/runs/{runId}/artifacts',
+      ]),
+    );
+    expect(operations.some((op) => /artifacts\/\{?\*/.test(op) && op.startsWith('PUT'))).toBe(true);
+    expect(operations.filter((op) => !op.includes(' /api/v1/'))).toEqual([]);
+  });
+
+  it('describes request bodies from the route schemas', async () => {
+    const { body } = await http.get('/api/v1/openapi.json');
+    const createRun = body.paths['/api/v1/runs'].post;
+    const schema = createRun.requestBody.content['application/json'].schema;
+    expect(schema.required).toContain('experimentId');
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['experimentId', 'runName', 'tags', 'startTime']));
+  });
+
+  it('answers an unknown endpoint with 404 ENDPOINT_NOT_FOUND', async () => {
+    const { status, body } = await http.get('/api/v1/nothing-here');
+    expect(status).toBe(404);
+    expect(body).toMatchObject({ error_code: 'ENDPOINT_NOT_FOUND', message: expect.stringContaining('/api/v1/nothing-here') });
+  });
+});
