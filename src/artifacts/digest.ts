@@ -25,19 +25,23 @@ export function digestHex(digest: string): string {
 }
 
 /**
- * Passes content through unchanged and fails at the end if it does not hash to `digest`. The error
- * can only come after the last byte, so consumers must treat content as untrusted until the end.
+ * Passes content through unchanged and fails at the end if it does not hash to `digest`. The last
+ * chunk is held back until the digest is checked, so a corrupt blob never reaches a reader whole:
+ * an HTTP client sees a response cut short instead of a complete, wrong file.
  */
 export function createVerifyingStream(digest: string): Transform {
   const hash = createSha256();
+  let pending: Buffer | undefined;
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk);
-      callback(null, chunk);
+      const previous = pending;
+      pending = chunk;
+      callback(null, previous);
     },
     flush(callback) {
       const actual = formatDigest(hash);
-      if (actual === digest) return callback();
+      if (actual === digest) return callback(null, pending);
       callback(
         new CorruptArtifactError(`Blob ${digest} is corrupt: its content hashes to ${actual}`, {
           where: digest,

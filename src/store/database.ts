@@ -8,6 +8,8 @@ import type { Schema } from './schema.js';
 export interface MetadataDatabase {
   readonly db: Kysely<Schema>;
   readonly dialect: DialectName;
+  /** Migrations this open applied, oldest first; empty when the schema was already current. */
+  readonly appliedMigrations: readonly string[];
   close(): Promise<void>;
 }
 
@@ -15,11 +17,12 @@ export interface MetadataDatabase {
 export async function openDatabase(location: DatabaseLocation): Promise<MetadataDatabase> {
   if (location.dialect === 'sqlite') mkdirSync(dirname(location.file), { recursive: true });
   const db = openKysely(location);
+  let appliedMigrations: string[];
   try {
-    await migrateToLatest(db, location.dialect);
+    appliedMigrations = await migrateToLatest(db, location.dialect);
   } catch (error) {
     await db.destroy();
     throw error;
   }
-  return { db, dialect: location.dialect, close: () => db.destroy() };
+  return { db, dialect: location.dialect, appliedMigrations, close: () => db.destroy() };
 }

@@ -27,21 +27,6 @@ export async function insertExperiment(
   return id;
 }
 
-export async function ensureDefaultExperiment(db: Db, now: number): Promise<void> {
-  await db
-    .insertInto('experiments')
-    .values({
-      experiment_id: 0,
-      name: 'Default',
-      artifact_location: 'mlflow-artifacts:/0',
-      lifecycle_stage: 'active',
-      creation_time: now,
-      last_update_time: now,
-    })
-    .onConflict((oc) => oc.doNothing())
-    .execute();
-}
-
 export async function findExperimentIdByName(db: Db, name: string): Promise<number | undefined> {
   const row = await db.selectFrom('experiments').select('experiment_id').where('name', '=', name).executeTakeFirst();
   return row?.experiment_id;

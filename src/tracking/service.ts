@@ -93,7 +93,6 @@ export class TrackingService {
   }
 
   async searchExperiments(input: SearchExperimentsInput = {}): Promise<Page<Experiment>> {
-    await this.ensureDefaultExperiment();
     const request = parseInput(SearchExperimentsSchema, input);
     const { experimentIds, nextPageToken } = await searchExperimentIds(this.db, request);
     const items = await experiments.loadExperiments(this.db, experimentIds);
@@ -144,15 +143,10 @@ export class TrackingService {
     });
   }
 
-  private async ensureDefaultExperiment(): Promise<void> {
-    await experiments.ensureDefaultExperiment(this.db, this.now());
-  }
-
   // ── runs ─────────────────────────────────────────────────────────────────────
 
   async createRun(input: CreateRunInput): Promise<Run> {
     const request = parseInput(CreateRunSchema, input);
-    if (request.experimentId === '0') await this.ensureDefaultExperiment();
     const experiment = await this.getExperiment(request.experimentId);
     if (experiment.lifecycleStage !== 'active') {
       throw new InvalidStateError(`experiment ${experiment.experimentId} is deleted`, {

@@ -16,6 +16,11 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .addColumn('last_update_time', 'bigint', (c) => c.notNull())
     .execute();
 
+  // MLflow clients log to experiment "0" when none is named; it exists from the start.
+  const now = Date.now();
+  await sql`insert into experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
+    values (0, 'Default', 'mlflow-artifacts:/0', 'active', ${now}, ${now})`.execute(db);
+
   await db.schema
     .createTable('experiment_tags')
     .addColumn('experiment_id', 'integer', (c) =>

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { describeError } from '../common/errors.js';
+import { registerArtifactCommands } from './artifacts.js';
+import { registerDbCommands } from './db.js';
+import { EXIT, exitCodeFor } from './exit-code.js';
+import { registerExperimentCommands } from './experiments.js';
+import { registerRunCommands } from './runs.js';
+import { registerServerCommand } from './server.js';
+
+function buildProgram(): Command {
+  const program = new Command('ciclo')
+    .description('Ciclo: experiment tracking and the MLOps loop, self-hosted')
+    .version(packageVersion(), '-V, --version')
+    .option('--json', 'print machine-readable JSON instead of tables')
+    .showHelpAfterError('(add --help for usage)')
+    // Commander would exit by itself; thrown instead, so usage errors get their own exit code.
+    .exitOverride();
+  registerServerCommand(program);
+  registerDbCommands(program);
+  registerExperimentCommands(program);
+  registerRunCommands(program);
+  registerArtifactCommands(program);
+  return program;
+}
+
+function packageVersion(): string {
+  // dist/cli/main.js and src/cli/main.ts both sit two folders below package.json.
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT.invalidInput;
+    process.stderr.write(`${describeError(error)}\n`);
+    return exitCodeFor(error);
+  }
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,40 @@
+/** The public TypeScript SDK: `import { Ciclo } from 'ciclo'`. */
+export { Ciclo, type ConnectOptions, type StartRunOptions } from './ciclo.js';
+export { ActiveRun, type EndStatus, type ParamValue } from './active-run.js';
+export { RemoteTrackingClient } from './remote-client.js';
+export type { DatasetInputArg, TrackingApi } from './tracking-api.js';
+export type { CicloConfig } from '../common/config.js';
+export { loadConfig } from '../common/config.js';
+export {
+  AlreadyExistsError,
+  CicloError,
+  CorruptArtifactError,
+  describeError,
+  InvalidInputError,
+  InvalidStateError,
+  NotFoundError,
+  type ErrorCode,
+  type ErrorDetails,
+} from '../common/errors.js';
+export type { ArtifactEntry, ArtifactFile } from '../artifacts/index.js';
+export {
+  LIMITS,
+  RUN_STATUSES,
+  SYSTEM_TAGS,
+  type CreateExperimentInput,
+  type CreateRunInput,
+  type DatasetInput,
+  type Experiment,
+  type LifecycleStage,
+  type LogBatchInput,
+  type Metric,
+  type MetricInput,
+  type Page,
+  type Run,
+  type RunInfo,
+  type RunStatus,
+  type SearchExperimentsInput,
+  type SearchRunsInput,
+  type UpdateRunInput,
+  type ViewType,
+} from '../tracking/index.js';

@@ -1,0 +1,219 @@
+import { createReadStream } from 'node:fs';
+import { pipeline, Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import {
+  assertRegularFile,
+  createVerifyingStream,
+  listLocalFiles,
+  normalizeArtifactDir,
+  normalizeArtifactPath,
+  type ArtifactEntry,
+  type ArtifactFile,
+} from '../artifacts/index.js';
+// Not on the artifacts index yet: the same local-file rules and digest check as the embedded store.
+import type {
+  CreateExperimentInput,
+  CreateRunInput,
+  Experiment,
+  LogBatchInput,
+  Metric,
+  Page,
+  Run,
+  RunInfo,
+  SearchExperimentsInput,
+  SearchRunsInput,
+  UpdateRunInput,
+} from '../tracking/index.js';
+import { errorFromResponse } from './remote-errors.js';
+import type { DatasetInputArg, TrackingApi } from './tracking-api.js';
+import { decodeMetric, decodePage, decodeRun, encodeBatch } from './wire.js';
+
+type Query = Record<string, string | number | readonly string[] | undefined>;
+
+interface RequestOptions {
+  query?: Query;
+  json?: unknown;
+  body?: Readable;
+}
+
+/** TrackingApi over the native REST routes (docs/rest-api.md) of a Ciclo server. */
+export class RemoteTrackingClient implements TrackingApi {
+  private readonly base: string;
+
+  constructor(trackingUri: string) {
+    this.base = `${trackingUri.replace(/\/+$/, '')}/api/v1`;
+  }
+
+  // ── experiments ──────────────────────────────────────────────────────────────
+
+  createExperiment(input: CreateExperimentInput): Promise<Experiment> {
+    return this.json('POST', '/experiments', { json: input });
+  }
+
+  getExperiment(experimentId: string): Promise<Experiment> {
+    return this.json('GET', `/experiments/${segment(experimentId)}`);
+  }
+
+  getExperimentByName(name: string): Promise<Experiment> {
+    return this.json('GET', `/experiments/by-name/${segment(name)}`);
+  }
+
+  getOrCreateExperiment(name: string): Promise<Experiment> {
+    return this.json('PUT', `/experiments/by-name/${segment(name)}`);
+  }
+
+  searchExperiments(input: SearchExperimentsInput = {}): Promise<Page<Experiment>> {
+    const { filter, orderBy, maxResults, pageToken, viewType } = input;
+    return this.json('GET', '/experiments', { query: { filter, orderBy, maxResults, pageToken, viewType } });
+  }
+
+  // ── runs ─────────────────────────────────────────────────────────────────────
+
+  async createRun(input: CreateRunInput): Promise<Run> {
+    return decodeRun(await this.json<Run>('POST', '/runs', { json: input }));
+  }
+
+  async getRun(runId: string): Promise<Run> {
+    return decodeRun(await this.json<Run>('GET', `/runs/${segment(runId)}`));
+  }
+
+  updateRun(runId: string, input: UpdateRunInput): Promise<RunInfo> {
+    return this.json('PATCH', `/runs/${segment(runId)}`, { json: input });
+  }
+
+  async deleteRun(runId: string): Promise<void> {
+    await this.send('DELETE', `/runs/${segment(runId)}`);
+  }
+
+  async restoreRun(runId: string): Promise<void> {
+    await this.send('POST', `/runs/${segment(runId)}/restore`);
+  }
+
+  async searchRuns(input: SearchRunsInput): Promise<Page<Run>> {
+    return decodePage(await this.json<Page<Run>>('POST', '/runs/search', { json: input }), decodeRun);
+  }
+
+  // ── logging ──────────────────────────────────────────────────────────────────
+
+  async logBatch(runId: string, input: LogBatchInput): Promise<void> {
+    await this.send('POST', `/runs/${segment(runId)}/batch`, { json: encodeBatch(input) });
+  }
+
+  /** Through the batch route: tag keys may hold '/', which a path segment cannot carry through every proxy. */
+  async setTag(runId: string, key: string, value: string): Promise<void> {
+    await this.logBatch(runId, { tags: [{ key, value }] });
+  }
+
+  async logInputs(runId: string, datasets: readonly DatasetInputArg[]): Promise<void> {
+    await this.send('POST', `/runs/${segment(runId)}/inputs`, { json: { datasets } });
+  }
+
+  async getMetricHistory(
+    runId: string,
+    key: string,
+    page: { maxResults?: number | undefined; pageToken?: string | undefined } = {},
+  ): Promise<Page<Metric>> {
+    const answer = await this.json<Page<Metric>>('GET', `/runs/${segment(runId)}/metrics/${segment(key)}/history`, {
+      query: { maxResults: page.maxResults, pageToken: page.pageToken },
+    });
+    return decodePage(answer, decodeMetric);
+  }
+
+  // ── artifacts ────────────────────────────────────────────────────────────────
+
+  async logArtifactFile(runId: string, localFile: string, artifactPath: string): Promise<ArtifactFile> {
+    const path = normalizeArtifactPath(artifactPath);
+    await assertRegularFile(localFile);
+    return this.json('PUT', artifactRoute(runId, path), { body: createReadStream(localFile) });
+  }
+
+  /**
+   * One upload per file. Unlike the embedded store, a failure part-way leaves the files already
+   * uploaded in place; logging the folder again replaces them, so a retry converges.
+   */
+  async logArtifactDirectory(runId: string, localDir: string, artifactDir: string): Promise<ArtifactFile[]> {
+    const base = normalizeArtifactDir(artifactDir);
+    const stored: ArtifactFile[] = [];
+    for (const { file, relativePath } of await listLocalFiles(localDir)) {
+      const path = normalizeArtifactPath(base === '' ? relativePath : `${base}/${relativePath}`, file);
+      stored.push(await this.json<ArtifactFile>('PUT', artifactRoute(runId, path), { body: createReadStream(file) }));
+    }
+    return stored;
+  }
+
+  async listArtifacts(runId: string, dir?: string): Promise<ArtifactEntry[]> {
+    const answer = await this.json<{ files: ArtifactEntry[] }>('GET', `/runs/${segment(runId)}/artifacts`, { query: { path: dir } });
+    return answer.files;
+  }
+
+  async openArtifact(runId: string, path: string): Promise<Readable> {
+    const response = await this.send('GET', artifactRoute(runId, path));
+    const source = response.body ? Readable.fromWeb(response.body as WebReadableStream<Uint8Array>) : Readable.from([]);
+    const digest = response.headers.get('x-ciclo-digest');
+    if (!digest) return source;
+    // Checked again here: the bytes crossed a network since the server verified them.
+    const verified = createVerifyingStream(digest);
+    pipeline(source, verified, () => undefined);
+    return verified;
+  }
+
+  // ── transport ────────────────────────────────────────────────────────────────
+
+  private async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.send(method, path, options);
+    return (await response.json()) as T;
+  }
+
+  private async send(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+    const url = `${this.base}${path}${queryString(options.query)}`;
+    let response: Response;
+    try {
+      response = await fetch(url, requestInit(method, options));
+    } catch (error) {
+      options.body?.destroy();
+      throw unreachable(this.base, error);
+    }
+    if (!response.ok) throw await errorFromResponse(response, `${method} ${path}`);
+    return response;
+  }
+}
+
+function requestInit(method: string, { json, body }: RequestOptions): RequestInit {
+  if (body) {
+    // Streamed, never buffered: fetch needs `duplex: 'half'` to send a stream body.
+    return {
+      method,
+      headers: { 'content-type': 'application/octet-stream' },
+      body: Readable.toWeb(body) as RequestInit['body'],
+      duplex: 'half',
+    };
+  }
+  if (json === undefined) return { method };
+  return { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(json) };
+}
+
+function queryString(query: Query | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    if (typeof value === 'object') for (const item of value) params.append(key, item);
+    else params.append(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+function segment(value: string): string {
+  return encodeURIComponent(value);
+}
+
+function artifactRoute(runId: string, artifactPath: string): string {
+  return `/runs/${segment(runId)}/artifacts/${artifactPath.split('/').map(segment).join('/')}`;
+}
+
+function unreachable(base: string, error: unknown): Error {
+  const cause = (error as { cause?: unknown }).cause;
+  const reason = cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
+  return new Error(`cannot reach the Ciclo server at ${base.replace(/\/api\/v1$/, '')}: ${reason}`, { cause: error });
+}

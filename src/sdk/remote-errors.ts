@@ -1,0 +1,75 @@
+import {
+  AlreadyExistsError,
+  CicloError,
+  CorruptArtifactError,
+  InvalidInputError,
+  InvalidStateError,
+  NotFoundError,
+  type ErrorCode,
+  type ErrorDetails,
+} from '../common/errors.js';
+
+/** The server's error answer: `{error_code, message, where?, hint?}`. */
+interface ErrorBody {
+  error_code?: string;
+  message?: string;
+  where?: string;
+  hint?: string;
+}
+
+const ERROR_CLASSES: Partial<Record<ErrorCode, new (message: string, details?: ErrorDetails) => CicloError>> = {
+  RESOURCE_DOES_NOT_EXIST: NotFoundError,
+  RESOURCE_ALREADY_EXISTS: AlreadyExistsError,
+  INVALID_PARAMETER_VALUE: InvalidInputError,
+  INVALID_STATE: InvalidStateError,
+  CORRUPT_ARTIFACT: CorruptArtifactError,
+};
+
+const KNOWN_CODES = new Set<string>([
+  'RESOURCE_DOES_NOT_EXIST',
+  'RESOURCE_ALREADY_EXISTS',
+  'INVALID_PARAMETER_VALUE',
+  'INVALID_STATE',
+  'BAD_REQUEST',
+  'MALFORMED_REQUEST',
+  'REQUEST_TOO_LARGE',
+  'ENDPOINT_NOT_FOUND',
+  'CORRUPT_ARTIFACT',
+  'INTERNAL_ERROR',
+] satisfies ErrorCode[]);
+
+/**
+ * Rebuilds the domain error the server's service threw, so `instanceof NotFoundError` works the same
+ * against a server as against the embedded store.
+ */
+export async function errorFromResponse(response: Response, what: string): Promise<CicloError> {
+  const body = await readErrorBody(response);
+  const message = body.message ?? `${what} failed with HTTP ${response.status}`;
+  const details: ErrorDetails = {
+    ...(body.where ? { where: body.where } : {}),
+    ...(body.hint ? { hint: body.hint } : {}),
+  };
+  const code = KNOWN_CODES.has(body.error_code ?? '') ? (body.error_code as ErrorCode) : codeForStatus(response.status);
+  const ErrorClass = ERROR_CLASSES[code];
+  return ErrorClass ? new ErrorClass(message, details) : new CicloError(code, message, details);
+}
+
+async function readErrorBody(response: Response): Promise<ErrorBody> {
+  const text = await response.text().catch(() => '');
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === 'object') return parsed as ErrorBody;
+  } catch {
+    // Not JSON: a proxy's HTML page or a plain-text error; keep its first line as the message.
+  }
+  const firstLine = text.trim().split('\n')[0];
+  return firstLine ? { message: `HTTP ${response.status}: ${firstLine.slice(0, 300)}` } : {};
+}
+
+function codeForStatus(status: number): ErrorCode {
+  if (status === 404) return 'RESOURCE_DOES_NOT_EXIST';
+  if (status === 409) return 'RESOURCE_ALREADY_EXISTS';
+  if (status === 413) return 'REQUEST_TOO_LARGE';
+  if (status >= 400 && status < 500) return 'BAD_REQUEST';
+  return 'INTERNAL_ERROR';
+}

@@ -1,0 +1,8 @@
+export type * from './ast.js';
+export { searchExperimentIds, type SearchExperimentsRequest, type SearchExperimentsResult } from './experiment-query.js';
+export { parseExperimentOrderBy, parseRunOrderBy } from './order-by.js';
+export { decodePageToken, encodePageToken, type PageCursor } from './page-token.js';
+export { MAX_RESULTS_DEFAULT, MAX_RESULTS_LIMIT } from './paging.js';
+export { parseExperimentFilter, parseRunFilter } from './parser.js';
+export { searchRunIds, type SearchRunsRequest, type SearchRunsResult } from './run-query.js';
+export type { ViewType } from './sql-terms.js';
