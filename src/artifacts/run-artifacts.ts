@@ -88,10 +88,17 @@ export class RunArtifacts {
     return { path: row.path, digest: row.digest, sizeBytes: row.size_bytes };
   }
 
-  /** The artifact's content, verified against its digest as it is read. */
+  /**
+   * The artifact's entry and its content, verified against its digest as it is read. One lookup,
+   * so the size and digest always describe the bytes streamed even if the path is logged again.
+   */
+  async read(runId: string, path: string): Promise<{ file: ArtifactFile; content: Readable }> {
+    const file = await this.stat(runId, path);
+    return { file, content: await this.blobs.open(file.digest) };
+  }
+
   async open(runId: string, path: string): Promise<Readable> {
-    const { digest } = await this.stat(runId, path);
-    return this.blobs.open(digest);
+    return (await this.read(runId, path)).content;
   }
 }
 

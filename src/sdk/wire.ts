@@ -1,4 +1,4 @@
-import { encodeMetricValue, MetricValueSchema, type LogBatchInput, type Metric, type Page, type Run } from '../tracking/index.js';
+import { encodeMetricValue, MetricValueSchema, toMetricNumber, type LogBatchInput, type Metric, type Page, type Run } from '../tracking/index.js';
 
 /** JSON has no NaN or ±Infinity: metric values travel as "NaN", "Infinity", "-Infinity" both ways. */
 export function encodeBatch(batch: LogBatchInput): LogBatchInput {
@@ -11,7 +11,7 @@ export function encodeBatch(batch: LogBatchInput): LogBatchInput {
 
 export function decodeMetric(metric: Metric): Metric {
   const value: unknown = metric.value;
-  return typeof value === 'string' ? { ...metric, value: MetricValueSchema.parse(value) } : metric;
+  return typeof value === 'string' ? { ...metric, value: toMetricNumber(MetricValueSchema.parse(value)) } : metric;
 }
 
 export function decodeRun(run: Run): Run {

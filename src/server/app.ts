@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { CicloContext } from '../app/context.js';
 import type { CicloConfig } from '../common/config.js';
-import { mlflowRoutes } from '../tracking/mlflow-routes.js';
+import { mlflowRoutes } from '../tracking/mlflow/routes.js';
 import { trackingRoutes } from '../tracking/routes.js';
 import { installErrorHandlers } from './errors.js';
 import { healthRoutes } from './health-routes.js';

@@ -1,5 +1,5 @@
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
+import { Kysely, PostgresAdapter, PostgresDialect, SqliteAdapter, SqliteDialect, type Dialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { Schema } from './schema.js';
 
@@ -40,7 +40,33 @@ export function createDialect(location: DatabaseLocation): Dialect {
   sqlite.pragma('busy_timeout = 5000');
   // MLflow's LIKE is case-sensitive and ILIKE is not; SQLite's LIKE is case-insensitive unless told.
   sqlite.pragma('case_sensitive_like = ON');
-  return new SqliteDialect({ database: sqlite });
+  return new SqliteDialect({ database: cachingStatements(sqlite) });
+}
+
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely prepares every query anew; SQLite's prepare is a real cost for the same statements run
+ * thousands of times (a 1000-row metric insert is one of them). Statements are reused by SQL text,
+ * except one still being iterated, which SQLite cannot run twice at once.
+ */
+function cachingStatements(database: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(sqlText: string) {
+      const cached = cache.get(sqlText);
+      if (cached && !cached.busy) {
+        cache.delete(sqlText);
+        cache.set(sqlText, cached);
+        return cached;
+      }
+      const statement = database.prepare(sqlText);
+      cache.set(sqlText, statement);
+      if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      return statement;
+    },
+  };
 }
 
 export function openKysely(location: DatabaseLocation): Kysely<Schema> {
@@ -54,4 +80,13 @@ export function parseDatabaseLocation(url: string | undefined, defaultSqliteFile
   throw new Error(
     `CICLO_DATABASE_URL must start with postgres://, postgresql:// or sqlite: (got "${url.split(':')[0]}:…")`,
   );
+}
+
+/** Which engine a Kysely instance (or transaction) talks to, for the few queries that differ. */
+export function dialectOf<DB>(db: Kysely<DB>): DialectName {
+  // Kysely exposes the adapter only through getExecutor(); it is the one reliable signal.
+  const adapter = db.getExecutor().adapter;
+  if (adapter instanceof PostgresAdapter) return 'postgres';
+  if (adapter instanceof SqliteAdapter) return 'sqlite';
+  throw new Error(`Ciclo supports SQLite and PostgreSQL, not ${adapter.constructor.name}`);
 }

@@ -1,4 +1,4 @@
 export { openDatabase, type MetadataDatabase } from './database.js';
-export { parseDatabaseLocation, type DatabaseLocation, type DialectName } from './dialect.js';
+export { dialectOf, parseDatabaseLocation, type DatabaseLocation, type DialectName } from './dialect.js';
 export { migrateToLatest } from './migrate.js';
 export type { Schema } from './schema.js';

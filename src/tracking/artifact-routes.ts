@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { acceptRawBodies } from '../server/raw-body.js';
+import { sendArtifact } from './artifact-reply.js';
 import { ArtifactFileReply, ArtifactListQuery, ArtifactListReply, ArtifactParams, RunIdParams } from './native-wire.js';
 import type { TrackingService } from './service.js';
 
@@ -34,13 +35,7 @@ export const artifactRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }
     { schema: { tags, description: 'The bytes of the file, with its digest in x-ciclo-digest.', params: ArtifactParams } },
     async (request, reply) => {
       const { runId, '*': path } = request.params;
-      const file = await tracking.statArtifact(runId, path);
-      const content = await tracking.openArtifact(runId, file.path);
-      return reply
-        .type('application/octet-stream')
-        .header('content-length', file.sizeBytes)
-        .header('x-ciclo-digest', file.digest)
-        .send(content);
+      return sendArtifact(reply, await tracking.readArtifact(runId, path));
     },
   );
 };

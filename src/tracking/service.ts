@@ -19,6 +19,7 @@ import {
   SearchRunsSchema,
   SYSTEM_TAGS,
   TagInputSchema,
+  toMetricNumber,
   UpdateRunSchema,
   type CreateExperimentInput,
   type CreateRunInput,
@@ -262,7 +263,7 @@ export class TrackingService {
     const now = this.now();
     const metrics: Metric[] = batch.metrics.map((m) => ({
       key: m.key,
-      value: m.value,
+      value: toMetricNumber(m.value),
       timestamp: m.timestamp ?? now,
       step: m.step ?? 0,
     }));
@@ -334,14 +335,14 @@ export class TrackingService {
     return this.artifacts.list(runId, dir);
   }
 
-  async statArtifact(runId: string, path: string) {
-    await this.requireRun(runId);
-    return this.artifacts.stat(runId, path);
-  }
-
   async openArtifact(runId: string, path: string): Promise<Readable> {
     await this.requireRun(runId);
     return this.artifacts.open(runId, path);
+  }
+
+  async readArtifact(runId: string, path: string) {
+    await this.requireRun(runId);
+    return this.artifacts.read(runId, path);
   }
 
   // ── guards ───────────────────────────────────────────────────────────────────

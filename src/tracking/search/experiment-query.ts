@@ -4,7 +4,8 @@ import type { ExperimentCondition, ExperimentOrderTerm } from './ast.js';
 import { parseExperimentOrderBy } from './order-by.js';
 import { pageWindow, takePage } from './paging.js';
 import { parseExperimentFilter } from './parser.js';
-import { binaryCollation, dialectOf } from './sql-dialect.js';
+import { dialectOf } from '../../store/index.js';
+import { binaryCollation } from './sql-dialect.js';
 import { integerColumnCondition, lifecycleStageOf, sortDirection, stringCondition, type ViewType } from './sql-terms.js';
 
 export interface SearchExperimentsRequest {

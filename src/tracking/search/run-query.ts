@@ -5,7 +5,8 @@ import { parseRunOrderBy } from './order-by.js';
 import { pageWindow, takePage, type PageWindow } from './paging.js';
 import { parseRunFilter } from './parser.js';
 import { buildRunQuery, type Driver, type KeyValueTable, type RunSearch } from './run-sql.js';
-import { binaryCollation, dialectOf } from './sql-dialect.js';
+import { dialectOf } from '../../store/index.js';
+import { binaryCollation } from './sql-dialect.js';
 import { sortDirection, type ViewType } from './sql-terms.js';
 
 export interface SearchRunsRequest {

@@ -1,4 +1,4 @@
-import { PostgresAdapter, SqliteAdapter, sql, type Expression, type Kysely, type SqlBool } from 'kysely';
+import { sql, type Expression, type SqlBool } from 'kysely';
 import type { DialectName } from '../../store/index.js';
 
 /**
@@ -8,14 +8,6 @@ import type { DialectName } from '../../store/index.js';
  * runs with `PRAGMA case_sensitive_like = ON`), ILIKE is not, and `\` escapes `%` and `_` (the
  * PostgreSQL default, made explicit so SQLite agrees).
  */
-export function dialectOf<DB>(db: Kysely<DB>): DialectName {
-  // Kysely exposes the adapter only through getExecutor(); it is the one reliable signal.
-  const adapter = db.getExecutor().adapter;
-  if (adapter instanceof PostgresAdapter) return 'postgres';
-  if (adapter instanceof SqliteAdapter) return 'sqlite';
-  throw new Error(`search supports SQLite and PostgreSQL, not ${adapter.constructor.name}`);
-}
-
 export function like(column: Expression<unknown>, pattern: string): Expression<SqlBool> {
   return sql<SqlBool>`${column} like ${pattern} escape '\\'`;
 }

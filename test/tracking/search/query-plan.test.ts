@@ -45,23 +45,23 @@ describe('search query plans on sqlite', () => {
     return rows.map((row) => row.detail);
   }
 
-  it('starts a metric filter from the latest_metrics (key, value) index', async () => {
-    expect((await pagePlan({ filter: 'metrics.auc > 0.5' }))[0]).toBe('SEARCH k0 USING INDEX latest_metrics_key_value (key=? AND value>?)');
+  it('starts a metric filter from the latest_metrics (key, is_nan, value) index', async () => {
+    expect((await pagePlan({ filter: 'metrics.auc > 0.5' }))[0]).toBe('SEARCH k0 USING COVERING INDEX latest_metrics_key_value (key=? AND is_nan=? AND value>?)');
   });
 
   it('starts an exact param filter from the params (key, value) index', async () => {
     expect((await pagePlan({ filter: "params.model = 'gbt' and metrics.auc > 0" }))[0]).toBe(
-      'SEARCH k0 USING INDEX params_key_value (key=? AND value=?)',
+      'SEARCH k0 USING COVERING INDEX params_key_value (key=? AND value=?)',
     );
   });
 
   it('reads a metric-ordered page in index order instead of sorting every run', async () => {
     const plan = await pagePlan({ filter: "params.model = 'gbt'", orderBy: ['metrics.auc DESC'], maxResults: 1 });
-    expect(plan[0]).toBe('SEARCH k0 USING INDEX latest_metrics_key_value (key=?)');
+    expect(plan[0]).toBe('SEARCH k0 USING COVERING INDEX latest_metrics_key_value (key=? AND is_nan=?)');
     expect(plan.at(-1)).toBe('USE TEMP B-TREE FOR LAST 2 TERMS OF ORDER BY');
   });
 
   it('finds runs by id through the primary key', async () => {
-    expect((await pagePlan({ filter: "run_id IN ('r1', 'r3')" }))[0]).toMatch(/^SEARCH runs USING INDEX sqlite_autoindex_runs_1 \(run_uuid=\?\)/);
+    expect((await pagePlan({ filter: "run_id IN ('r1', 'r3')" }))[0]).toMatch(/^SEARCH runs USING PRIMARY KEY \(run_uuid=\?\)/);
   });
 });

@@ -1,10 +1,11 @@
 import { posix } from 'node:path';
+import { sendArtifact } from '../artifact-reply.js';
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { acceptRawBodies } from '../server/raw-body.js';
-import { parseProxiedArtifactPath, toMlflowFileInfo } from './mlflow-mapping.js';
-import { ProxiedArtifactParams, ProxiedListRequest } from './mlflow-schemas.js';
-import type { TrackingService } from './service.js';
+import { acceptRawBodies } from '../../server/raw-body.js';
+import { parseProxiedArtifactPath, toMlflowFileInfo } from './mapping.js';
+import { ProxiedArtifactParams, ProxiedListRequest } from './schemas.js';
+import type { TrackingService } from '../service.js';
 
 /**
  * MLflow's artifact proxy (`mlflow-artifacts/artifacts`), which MLflow clients use for runs whose
@@ -21,9 +22,7 @@ export const mlflowArtifactRoutes: FastifyPluginAsyncZod<{ tracking: TrackingSer
 
   app.get('/artifacts/*', { schema: { params: ProxiedArtifactParams } }, async (request, reply) => {
     const { runId, path } = parseProxiedArtifactPath(request.params['*']);
-    const file = await tracking.statArtifact(runId, path);
-    const content = await tracking.openArtifact(runId, file.path);
-    return reply.type('application/octet-stream').header('content-length', file.sizeBytes).send(content);
+    return sendArtifact(reply, await tracking.readArtifact(runId, path));
   });
 
   // MLflow's proxy answers with base names; its client joins them onto the folder it asked for.

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { QueryInt, QueryList } from '../server/query.js';
-import { WireMetricValue } from './native-wire.js';
-import { Int64Schema, RUN_STATUSES } from './types.js';
+import { QueryInt, QueryList } from '../../server/query.js';
+import { WireMetricValue } from '../native-wire.js';
+import { Int64Schema, RUN_STATUSES } from '../types.js';
 
 /**
  * Requests of the MLflow REST API 2.0 as its clients send them (protobuf JSON: snake_case, int64 as

@@ -1,6 +1,6 @@
-import type { ArtifactEntry } from '../artifacts/index.js';
-import { InvalidInputError } from '../common/errors.js';
-import { encodeMetricValue, type DatasetInput, type Experiment, type Metric, type Run, type RunInfo } from './types.js';
+import type { ArtifactEntry } from '../../artifacts/index.js';
+import { InvalidInputError } from '../../common/errors.js';
+import { encodeMetricValue, type DatasetInput, type Experiment, type Metric, type Run, type RunInfo } from '../types.js';
 
 /**
  * Domain objects as MLflow's protobuf JSON (snake_case, `[{key, value}]` lists). Repeated fields are

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { mlflowArtifactRoutes } from './mlflow-artifact-routes.js';
-import { mlflowExperimentRoutes } from './mlflow-experiment-routes.js';
-import { mlflowRunRoutes } from './mlflow-run-routes.js';
-import type { TrackingService } from './service.js';
+import { mlflowArtifactRoutes } from './artifact-routes.js';
+import { mlflowExperimentRoutes } from './experiment-routes.js';
+import { mlflowRunRoutes } from './run-routes.js';
+import type { TrackingService } from '../service.js';
 
 /**
  * The subset of MLflow's REST API 2.0 that its tracking clients use, so that `mlflow.log_metric()`

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { fromKeyValues, toMlflowExperiment } from './mlflow-mapping.js';
+import { fromKeyValues, toMlflowExperiment } from './mapping.js';
 import {
   CreateExperimentRequest,
   ExperimentByNameRequest,
@@ -7,9 +7,9 @@ import {
   SearchExperimentsRequest,
   SetExperimentTagRequest,
   UpdateExperimentRequest,
-} from './mlflow-schemas.js';
+} from './schemas.js';
 import type { z } from 'zod';
-import type { TrackingService } from './service.js';
+import type { TrackingService } from '../service.js';
 
 /** MLflow's `experiments/*` endpoints. */
 export const mlflowExperimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = async (app, { tracking }) => {

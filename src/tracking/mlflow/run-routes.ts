@@ -6,7 +6,7 @@ import {
   toMlflowMetric,
   toMlflowRun,
   toMlflowRunInfo,
-} from './mlflow-mapping.js';
+} from './mapping.js';
 import {
   CreateRunRequest,
   DeleteTagRequest,
@@ -20,8 +20,8 @@ import {
   runIdOf,
   SearchRunsRequest,
   UpdateRunRequest,
-} from './mlflow-schemas.js';
-import type { TrackingService } from './service.js';
+} from './schemas.js';
+import type { TrackingService } from '../service.js';
 
 /** MLflow's `runs/*`, `metrics/get-history` and `artifacts/list` endpoints. */
 export const mlflowRunRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = async (app, { tracking }) => {

@@ -1,0 +1,12 @@
+import { openTestContext } from '../test/support/context.js';
+import { metricBatch } from './tracking/workload.js';
+const t = await openTestContext('sqlite');
+const tr = t.context.tracking;
+const exp = await tr.createExperiment({ name: 'x' });
+const run = await tr.createRun({ experimentId: exp.experimentId });
+const batches = Array.from({ length: 100 }, (_, i) => metricBatch(i));
+for (let i = 0; i < 10; i++) await tr.logBatch(run.info.runId, { metrics: metricBatch(1000 + i) });
+let s = performance.now();
+for (const b of batches) await tr.logBatch(run.info.runId, { metrics: b });
+console.log('service logBatch ms/1000:', (performance.now() - s) / 100);
+await t.drop();
