@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Schema } from '../store/schema.js';
+import { insertRows, type Schema } from '../store/index.js';
 import { toMetric } from './run-store.js';
 import type { Metric } from './types.js';
 
@@ -33,9 +33,12 @@ function isNewer(a: MetricRow, b: MetricRow): boolean {
 export async function insertMetrics(db: Db, runId: string, metrics: readonly Metric[]): Promise<void> {
   if (metrics.length === 0) return;
   const rows = metrics.map((m) => toRow(runId, m));
-  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    await db.insertInto('metrics').values(rows.slice(i, i + ROWS_PER_INSERT)).execute();
-  }
+  await insertRows(
+    db,
+    'metrics',
+    ['run_uuid', 'key', 'value', 'is_nan', 'timestamp', 'step'],
+    rows.map((r) => [r.run_uuid, r.key, r.value, r.is_nan, r.timestamp, r.step]),
+  );
   const latest = new Map<string, MetricRow>();
   for (const row of rows) {
     const current = latest.get(row.key);

@@ -82,7 +82,15 @@ const MetricEntry = z.object({
 export const LogMetricRequest = withRun(MetricEntry.shape);
 export const KeyValueRequest = withRun({ key: z.string(), value: z.string() });
 export const DeleteTagRequest = withRun({ key: z.string() });
-export const LogBatchRequest = withRun({ metrics: z.array(MetricEntry).optional(), params: KeyValues, tags: KeyValues });
+/**
+ * Batch entries are checked once, by the service, which names the failing entry (`metrics[3].value`)
+ * just as this schema would; checking 1000 metrics twice was a tenth of the route's time.
+ */
+export const LogBatchRequest = withRun({
+  metrics: z.array(z.custom<z.input<typeof MetricEntry>>((entry) => typeof entry === 'object' && entry !== null)).optional(),
+  params: KeyValues,
+  tags: KeyValues,
+});
 export const LogInputsRequest = withRun({
   datasets: z
     .array(
