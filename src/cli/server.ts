@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { openContext } from '../app/context.js';
 import { loadConfig } from '../common/config.js';
-import { DEFAULT_HOST, DEFAULT_PORT, startServer } from '../server/index.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../server/defaults.js';
 import { emit } from './output.js';
 
 export function registerServerCommand(program: Command): void {
@@ -11,6 +11,8 @@ export function registerServerCommand(program: Command): void {
     .option('--host <host>', 'interface to listen on', DEFAULT_HOST)
     .option('--port <port>', 'port to listen on (0 picks a free one)', parsePort, DEFAULT_PORT)
     .action(async (options: { host: string; port: number }, command: Command) => {
+      // Loaded here, not at the top: every other command would pay for Fastify at start-up.
+      const { startServer } = await import('../server/index.js');
       const context = await openContext(loadConfig());
       let server: Awaited<ReturnType<typeof startServer>>;
       try {

@@ -1,10 +1,10 @@
 import type { CicloContext } from '../app/context.js';
 import { buildServer, type ServerOptions } from './app.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
 
 export { buildServer, type ServerOptions } from './app.js';
 
-export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_PORT = 4710;
+export { DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
 
 export interface RunningServer {
   /** Where clients reach it, with the real port when port 0 was asked for. */
