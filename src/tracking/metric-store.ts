@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { insertRows, type Schema } from '../store/index.js';
+import { insertRows, type MetricsTable, type Schema } from '../store/index.js';
 import { toMetric } from './run-store.js';
 import type { Metric } from './types.js';
 
@@ -8,22 +8,13 @@ type Db = Kysely<Schema>;
 /** SQLite allows 32766 bound values per statement; 6 per row keeps a chunk well inside it. */
 const ROWS_PER_INSERT = 2000;
 
-interface MetricRow {
-  run_uuid: string;
-  key: string;
-  value: number;
-  is_nan: number;
-  timestamp: number;
-  step: number;
-}
-
-function toRow(runId: string, metric: Metric): MetricRow {
+function toRow(runId: string, metric: Metric): MetricsTable {
   const isNan = Number.isNaN(metric.value);
   return { run_uuid: runId, key: metric.key, value: isNan ? 0 : metric.value, is_nan: isNan ? 1 : 0, timestamp: metric.timestamp, step: metric.step };
 }
 
 /** MLflow's order for "latest": highest step, then timestamp, then value. */
-function isNewer(a: MetricRow, b: MetricRow): boolean {
+function isNewer(a: MetricsTable, b: MetricsTable): boolean {
   if (a.step !== b.step) return a.step > b.step;
   if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
   return a.value >= b.value;
@@ -39,7 +30,7 @@ export async function insertMetrics(db: Db, runId: string, metrics: readonly Met
     ['run_uuid', 'key', 'value', 'is_nan', 'timestamp', 'step'],
     rows.map((r) => [r.run_uuid, r.key, r.value, r.is_nan, r.timestamp, r.step]),
   );
-  const latest = new Map<string, MetricRow>();
+  const latest = new Map<string, MetricsTable>();
   for (const row of rows) {
     const current = latest.get(row.key);
     if (!current || isNewer(row, current)) latest.set(row.key, row);
