@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -69,6 +71,31 @@ describe.each(DIALECTS)('artifacts over HTTP (%s)', (dialect) => {
     } as RequestInit);
     expect(stored.status).toBe(200);
     expect(await stored.json()).toEqual({ path: 'stream.bin', digest: sha256(all), sizeBytes: all.length });
+  });
+
+  it('never serves an altered blob as a complete answer', async () => {
+    const overwriteBlob = (digest: string, bytes: Buffer) => {
+      const hex = digest.slice('sha256:'.length);
+      const blob = join(server.context.config.artifactRoot, 'sha256', hex.slice(0, 2), hex.slice(2));
+      chmodSync(blob, 0o644);
+      writeFileSync(blob, bytes);
+    };
+    const small = Buffer.from('weights v1\n');
+    const smallDigest = (await (await put(`/api/v1/runs/${runId}/artifacts/tamper/small.txt`, small)).json()).digest;
+    overwriteBlob(smallDigest, Buffer.from('WEIGHTS v1\n'));
+    const smallAnswer = await http.get(`/api/v1/runs/${runId}/artifacts/tamper/small.txt`);
+    expect(smallAnswer.status).toBe(500);
+    expect(smallAnswer.body.error_code).toBe('CORRUPT_ARTIFACT');
+
+    // Larger than one read chunk: headers are out before the end is hashed, so the body is cut short.
+    const large = randomBytes(1024 * 1024);
+    const largeDigest = (await (await put(`/api/v1/runs/${runId}/artifacts/tamper/large.bin`, large)).json()).digest;
+    const altered = Buffer.from(large);
+    altered[altered.length - 1] ^= 0xff;
+    overwriteBlob(largeDigest, altered);
+    const largeAnswer = await fetch(`${server.url}/api/v1/runs/${runId}/artifacts/tamper/large.bin`);
+    expect(largeAnswer.status).toBe(200);
+    await expect(largeAnswer.arrayBuffer()).rejects.toThrow();
   });
 
   it('refuses an upload that announces more than the artifact limit with 413, before reading it', async () => {
