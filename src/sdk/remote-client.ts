@@ -10,7 +10,6 @@ import {
   type ArtifactEntry,
   type ArtifactFile,
 } from '../artifacts/index.js';
-// Not on the artifacts index yet: the same local-file rules and digest check as the embedded store.
 import type {
   CreateExperimentInput,
   CreateRunInput,
