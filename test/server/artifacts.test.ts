@@ -81,7 +81,8 @@ describe.each(DIALECTS)('artifacts over HTTP (%s)', (dialect) => {
       writeFileSync(blob, bytes);
     };
     const small = Buffer.from('weights v1\n');
-    const smallDigest = (await (await put(`/api/v1/runs/${runId}/artifacts/tamper/small.txt`, small)).json()).digest;
+    const storedDigest = async (path: string, bytes: Buffer) => ((await (await put(path, bytes)).json()) as { digest: string }).digest;
+    const smallDigest = await storedDigest(`/api/v1/runs/${runId}/artifacts/tamper/small.txt`, small);
     overwriteBlob(smallDigest, Buffer.from('WEIGHTS v1\n'));
     const smallAnswer = await http.get(`/api/v1/runs/${runId}/artifacts/tamper/small.txt`);
     expect(smallAnswer.status).toBe(500);
@@ -89,9 +90,9 @@ describe.each(DIALECTS)('artifacts over HTTP (%s)', (dialect) => {
 
     // Larger than one read chunk: headers are out before the end is hashed, so the body is cut short.
     const large = randomBytes(1024 * 1024);
-    const largeDigest = (await (await put(`/api/v1/runs/${runId}/artifacts/tamper/large.bin`, large)).json()).digest;
+    const largeDigest = await storedDigest(`/api/v1/runs/${runId}/artifacts/tamper/large.bin`, large);
     const altered = Buffer.from(large);
-    altered[altered.length - 1] ^= 0xff;
+    altered.writeUInt8(altered.readUInt8(altered.length - 1) ^ 0xff, altered.length - 1);
     overwriteBlob(largeDigest, altered);
     const largeAnswer = await fetch(`${server.url}/api/v1/runs/${runId}/artifacts/tamper/large.bin`);
     expect(largeAnswer.status).toBe(200);
