@@ -1,6 +1,8 @@
+import { userInfo } from 'node:os';
+import { relative } from 'node:path';
 import { openContext } from '../app/context.js';
 import { loadConfig, type CicloConfig } from '../common/config.js';
-import { captureCodeVersion, captureEnvironment, codeVersionTags, environmentTags } from '../tracking/index.js';
+import { captureCodeVersion, captureEnvironment, codeVersionTags, environmentTags, SYSTEM_TAGS } from '../tracking/index.js';
 import { ActiveRun, type ParamValue } from './active-run.js';
 import { RemoteTrackingClient } from './remote-client.js';
 import type { TrackingApi } from './tracking-api.js';
@@ -19,6 +21,8 @@ export interface StartRunOptions {
   params?: Record<string, ParamValue>;
   tags?: Record<string, string>;
   parentRunId?: string;
+  /** Who ran it; the operating-system user by default, as MLflow does. */
+  user?: string;
   /** Records the git commit, dirty flag and diff digest, runtime versions and lockfile digest as tags. */
   captureCode?: boolean;
   /** The folder whose git checkout and lockfile describe the code; the working directory by default. */
@@ -56,6 +60,7 @@ export class Ciclo {
       experimentId,
       ...(options.name !== undefined ? { runName: options.name } : {}),
       ...(options.parentRunId !== undefined ? { parentRunId: options.parentRunId } : {}),
+      userId: options.user ?? currentUser(),
       tags: { ...systemTags, ...options.tags },
     });
     const run = new ActiveRun(this.api, created, (ended) => this.openRuns.delete(ended));
@@ -104,5 +109,18 @@ export class Ciclo {
 
 async function captureTags(dir: string): Promise<Record<string, string>> {
   const [code, environment] = await Promise.all([captureCodeVersion(dir), captureEnvironment(dir)]);
-  return { ...codeVersionTags(code), ...environmentTags(environment) };
+  const entryPoint = process.argv[1];
+  return {
+    ...codeVersionTags(code),
+    ...environmentTags(environment),
+    ...(entryPoint ? { [SYSTEM_TAGS.sourceName]: relative(dir, entryPoint) || entryPoint } : {}),
+  };
+}
+
+function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return ''; // no passwd entry for this uid (some containers)
+  }
 }

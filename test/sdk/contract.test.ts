@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -57,6 +58,18 @@ describe.each(MODES)('SDK contract ($name)', (mode) => {
     expect(stored.data.params).toEqual({ lr: '0.1', epochs: '10', model: 'gbt', early_stop: 'true' });
     expect(stored.data.tags).toMatchObject({ team: 'risk' });
     expect(stored.data.tags[SYSTEM_TAGS.gitCommit]).toBeUndefined();
+  });
+
+  it('records who ran it and the entry point, and lets the caller name the user', async () => {
+    const defaulted = await ciclo.startRun({ experiment: 'who' });
+    const named = await ciclo.startRun({ experiment: 'who', user: 'ana', captureCode: false });
+    await defaulted.end();
+    await named.end();
+    const stored = await ciclo.api.getRun(defaulted.id);
+    expect(stored.info.userId).toBe(userInfo().username);
+    expect(stored.data.tags[SYSTEM_TAGS.user]).toBe(userInfo().username);
+    expect(stored.data.tags[SYSTEM_TAGS.sourceName]).toBeTruthy();
+    expect((await ciclo.api.getRun(named.id)).info.userId).toBe('ana');
   });
 
   it('puts runs without an experiment in the Default experiment and links child runs to their parent', async () => {
