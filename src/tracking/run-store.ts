@@ -92,11 +92,13 @@ export async function insertParams(db: Db, runId: string, params: readonly { key
     .execute();
 }
 
+/** The last value of a key wins; PostgreSQL refuses one INSERT … ON CONFLICT that touches a row twice. */
 export async function upsertTags(db: Db, runId: string, tags: readonly { key: string; value: string }[]): Promise<void> {
   if (tags.length === 0) return;
+  const latest = new Map(tags.map((t) => [t.key, t.value]));
   await db
     .insertInto('tags')
-    .values(tags.map((t) => ({ run_uuid: runId, key: t.key, value: t.value })))
+    .values([...latest].map(([key, value]) => ({ run_uuid: runId, key, value })))
     .onConflict((oc) => oc.columns(['run_uuid', 'key']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })))
     .execute();
 }

@@ -198,6 +198,19 @@ describe.each(DIALECTS)('tracking service on %s', (dialect) => {
       await expect(tracking.deleteTag(run.info.runId, 'team')).rejects.toBeInstanceOf(NotFoundError);
     });
 
+    it('keeps the last value of a tag set twice in one batch', async () => {
+      const run = await newRun();
+      await tracking.logBatch(run.info.runId, { tags: [{ key: 'stage', value: 'a' }, { key: 'stage', value: 'b' }] });
+      expect((await tracking.getRun(run.info.runId)).data.tags.stage).toBe('b');
+    });
+
+    it('names the run from the runName argument even when the mlflow.runName tag says otherwise', async () => {
+      const experiment = await tracking.getOrCreateExperiment('exp');
+      const run = await tracking.createRun({ experimentId: experiment.experimentId, runName: 'chosen', tags: { 'mlflow.runName': 'other' } });
+      expect(run.info.runName).toBe('chosen');
+      expect(run.data.tags['mlflow.runName']).toBe('chosen');
+    });
+
     it('records dataset inputs once per name, digest and context', async () => {
       const run = await newRun();
       const dataset = { name: 'customers', digest: 'sha256:abc', context: 'training', sourceType: 'local', source: 'data/c.csv' };
