@@ -1,0 +1,29 @@
+export {
+  PipelineSchema,
+  parseReference,
+  type EnvironmentOverlay,
+  type OutputSpec,
+  type ParamSpec,
+  type ParamType,
+  type ParamValue,
+  type PipelineDefinition,
+  type PipelineInput,
+  type Reference,
+  type RetryBackoff,
+  type StepDefinition,
+  type StepInput,
+  type StepSpec,
+} from './definition.js';
+export type { FieldPath, SourceMap } from './definition-error.js';
+export { compilePipeline, type CompileOptions } from './compile.js';
+export { stepDependencies, topologicalOrder, type Dependency } from './graph.js';
+export { paramTypeMismatch } from './params.js';
+export {
+  StepKindRegistry,
+  builtinStepKinds,
+  type CommandConfig,
+  type StepKind,
+  type TsConfig,
+} from './step-kinds.js';
+export { definePipeline, step } from './dsl.js';
+export { loadPipelineFile, loadPipelineYaml, type LoadOptions } from './yaml.js';
