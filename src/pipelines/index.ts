@@ -27,3 +27,11 @@ export {
 } from './step-kinds.js';
 export { definePipeline, step } from './dsl.js';
 export { loadPipelineFile, loadPipelineYaml, type LoadOptions } from './yaml.js';
+export { renderTemplate, type TemplateValues } from './templates.js';
+export type { Executor, StepJob, StepResult, StepStatus } from './executors/types.js';
+export { LocalExecutor, stepEnvironment, type LocalExecutorOptions } from './executors/local.js';
+export type { ProcessSpec, StepRuntime } from './kinds/runtime.js';
+export { parseKindConfig } from './kinds/runtime.js';
+export { StepRuntimeRegistry, builtinStepRuntimes } from './kinds/registry.js';
+export { commandRuntime, splitCommand } from './kinds/command.js';
+export { tsRuntime, type StepContext } from './kinds/ts.js';

@@ -1,4 +1,6 @@
+import { InvalidInputError } from '../common/errors.js';
 import type { FieldPath } from './definition-error.js';
+import type { ParamValue } from './definition.js';
 
 export type TemplateRoot = 'params' | 'inputs' | 'outputs';
 
@@ -28,4 +30,28 @@ export function findTemplates(value: unknown, path: FieldPath = []): TemplateUse
     return Object.entries(value).flatMap(([key, item]) => findTemplates(item, [...path, key]));
   }
   return [];
+}
+
+export interface TemplateValues {
+  params: Readonly<Record<string, ParamValue>>;
+  /** Input name → the local path the step reads. */
+  inputs: Readonly<Record<string, string>>;
+  /** Output name → the local path the step writes. */
+  outputs: Readonly<Record<string, string>>;
+}
+
+/**
+ * Replaces every `${params.x}`, `${inputs.x}` and `${outputs.x}` in a string with its value. A name
+ * with no value is an InvalidInputError: rendering it as an empty string would run the step with an
+ * argument nobody meant, which is worse than not running it.
+ */
+export function renderTemplate(value: string, values: TemplateValues): string {
+  return value.replace(TEMPLATE, (text, root: TemplateRoot, name: string) => {
+    const known = values[root];
+    if (Object.hasOwn(known, name)) return String(known[name]);
+    const names = Object.keys(known);
+    throw new InvalidInputError(`${text} names no ${root.slice(0, -1)} of this step`, {
+      hint: names.length > 0 ? `its ${root}: ${names.join(', ')}` : `the step has no ${root}`,
+    });
+  });
 }

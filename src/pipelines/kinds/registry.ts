@@ -1,0 +1,28 @@
+import { AlreadyExistsError, InvalidInputError } from '../../common/errors.js';
+import { commandRuntime } from './command.js';
+import type { StepRuntime } from './runtime.js';
+import { tsRuntime } from './ts.js';
+
+/** Step runtimes by kind: a later kind registers its own and no executor changes. */
+export class StepRuntimeRegistry {
+  readonly #runtimes = new Map<string, StepRuntime>();
+
+  register(kind: string, runtime: StepRuntime): this {
+    if (this.#runtimes.has(kind)) throw new AlreadyExistsError(`a runtime for step kind "${kind}" is already registered`);
+    this.#runtimes.set(kind, runtime);
+    return this;
+  }
+
+  get(kind: string): StepRuntime {
+    const runtime = this.#runtimes.get(kind);
+    if (runtime) return runtime;
+    throw new InvalidInputError(`no runtime for step kind "${kind}"`, {
+      hint: `this executor runs: ${[...this.#runtimes.keys()].sort().join(', ')}`,
+    });
+  }
+}
+
+/** The runtimes of the kinds every Ciclo install has: `command` and `ts`. */
+export function builtinStepRuntimes(): StepRuntimeRegistry {
+  return new StepRuntimeRegistry().register('command', commandRuntime).register('ts', tsRuntime);
+}

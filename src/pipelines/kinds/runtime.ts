@@ -1,0 +1,33 @@
+import type { z } from 'zod';
+import { InvalidInputError } from '../../common/errors.js';
+import type { StepJob } from '../executors/types.js';
+
+/** The process a step runs as. */
+export interface ProcessSpec {
+  executable: string;
+  args: string[];
+  /** Relative to the job's `workDir`; the `workDir` itself when absent. */
+  cwd?: string;
+}
+
+/**
+ * What a step kind does at run time: turn a job into the process to start. It spawns nothing, so a
+ * job that cannot run (a bad config, an unknown template name) is refused before anything starts.
+ */
+export interface StepRuntime {
+  /** `env` is the environment the process will get, for kinds that expand `$VARIABLES`. */
+  prepare(job: StepJob, env: Readonly<Record<string, string>>): ProcessSpec;
+}
+
+/**
+ * A job may come from a queue, another version or another machine, so its config is checked again
+ * against the kind's schema rather than trusted.
+ */
+export function parseKindConfig<S extends z.ZodType>(schema: S, job: StepJob): z.output<S> {
+  const parsed = schema.safeParse(job.config);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new InvalidInputError(`step "${job.stepName}" has an invalid ${job.kind} config: ${issue.message}`, {
+    where: issue.path.map(String).join('.') || undefined,
+  });
+}

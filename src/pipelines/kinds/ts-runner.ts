@@ -1,0 +1,28 @@
+/**
+ * The process a `ts` step runs in: `ts-runner <module> <export> <context JSON>`. It imports the
+ * module, awaits the export with the context and exits 0, or prints the error and exits 1. It exits
+ * explicitly because a step that leaves a timer or socket open must not hang its pipeline.
+ */
+import { pathToFileURL } from 'node:url';
+import type { StepContext } from './ts.js';
+
+async function main(argv: string[]): Promise<void> {
+  const [modulePath, exportName, contextJson] = argv;
+  if (!modulePath || !exportName || !contextJson) throw new Error('usage: ts-runner <module> <export> <context JSON>');
+  const module = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
+  const run = module[exportName];
+  if (typeof run !== 'function') {
+    const exported = Object.keys(module).join(', ') || 'nothing';
+    throw new Error(`${modulePath} has no exported function "${exportName}" (it exports: ${exported})`);
+  }
+  await run(JSON.parse(contextJson) as StepContext);
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`, () =>
+      process.exit(1),
+    );
+  },
+);
