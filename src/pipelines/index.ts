@@ -35,3 +35,4 @@ export { parseKindConfig } from './kinds/runtime.js';
 export { StepRuntimeRegistry, builtinStepRuntimes } from './kinds/registry.js';
 export { commandRuntime, splitCommand } from './kinds/command.js';
 export { tsRuntime, type StepContext } from './kinds/ts.js';
+export { canonicalJson, codeFilesOf, computeStepCacheKey, type CacheKeyInput, type StepCacheKey } from './cache-key.js';
