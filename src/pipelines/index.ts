@@ -36,3 +36,10 @@ export { StepRuntimeRegistry, builtinStepRuntimes } from './kinds/registry.js';
 export { commandRuntime, splitCommand } from './kinds/command.js';
 export { tsRuntime, type StepContext } from './kinds/ts.js';
 export { canonicalJson, codeFilesOf, computeStepCacheKey, type CacheKeyInput, type StepCacheKey } from './cache-key.js';
+export {
+  PipelineScheduler,
+  type DriveOptions,
+  type PipelineSchedulerOptions,
+  type StartOptions,
+} from './scheduler.js';
+export type { PipelineRunRow, PipelineRunStatus, StepExecutionRow, StepExecutionStatus } from './run-store.js';

@@ -1,6 +1,7 @@
 import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import type { DialectName } from './dialect.js';
 import * as m0001 from './migrations/0001_tracking.js';
+import * as m0002 from './migrations/0002_pipelines.js';
 import type { Schema } from './schema.js';
 
 interface DialectMigration {
@@ -10,6 +11,7 @@ interface DialectMigration {
 /** One ordered list of migrations for both dialects; names sort in the order they apply. */
 const MIGRATIONS: Record<string, DialectMigration> = {
   '0001_tracking': m0001,
+  '0002_pipelines': m0002,
 };
 
 export async function migrateToLatest(db: Kysely<Schema>, dialect: DialectName): Promise<string[]> {

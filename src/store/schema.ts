@@ -85,6 +85,47 @@ export interface RunArtifactsTable {
   created_time: number;
 }
 
+export type PipelineRunStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+export type StepExecutionStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CACHED' | 'SKIPPED' | 'CANCELLED';
+
+/** One run of a pipeline; `id` is the tracked run that stands for it. JSON columns are text. */
+export interface PipelineRunsTable {
+  id: string;
+  pipeline_name: string;
+  /** The compiled definition the run executes, as JSON: a run never re-reads the pipeline file. */
+  definition: string;
+  definition_digest: string;
+  /** The resolved pipeline params, as JSON. */
+  params: string;
+  work_dir: string;
+  environment: string | null;
+  /** What started the run and its payload, as JSON; null when started by hand. */
+  trigger: string | null;
+  no_cache: number;
+  status: PipelineRunStatus;
+  created_time: number;
+  updated_time: number;
+}
+
+/** One attempt of one step of a pipeline run; a step's state is its row with the highest attempt. */
+export interface StepExecutionsTable {
+  pipeline_run_id: string;
+  step_name: string;
+  attempt: number;
+  status: StepExecutionStatus;
+  /** The tracked run of this attempt; null until it starts, and for a cache hit. */
+  run_id: string | null;
+  exit_code: number | null;
+  error: string | null;
+  cache_key: string | null;
+  /** For CACHED: the tracked step run whose outputs were reused. */
+  cached_from_run_id: string | null;
+  started_time: number | null;
+  ended_time: number | null;
+  /** A retry waits until then; null for a first attempt and for one added by resume. */
+  next_attempt_at: number | null;
+}
+
 export interface Schema {
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
@@ -95,4 +136,6 @@ export interface Schema {
   latest_metrics: LatestMetricsTable;
   run_inputs: RunInputsTable;
   run_artifacts: RunArtifactsTable;
+  pipeline_runs: PipelineRunsTable;
+  step_executions: StepExecutionsTable;
 }

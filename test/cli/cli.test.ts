@@ -43,7 +43,7 @@ describe('ciclo CLI (embedded)', () => {
     try {
       const first = await runCli(['db', 'migrate', '--json'], { CICLO_HOME: fresh.dir });
       expect(first.code).toBe(0);
-      expect(JSON.parse(first.stdout)).toMatchObject({ database: 'sqlite', applied: ['0001_tracking'] });
+      expect(JSON.parse(first.stdout)).toMatchObject({ database: 'sqlite', applied: ['0001_tracking', '0002_pipelines'] });
       const again = await runCli(['db', 'migrate'], { CICLO_HOME: fresh.dir });
       expect(again.stdout).toContain('up to date');
     } finally {

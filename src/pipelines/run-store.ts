@@ -1,0 +1,107 @@
+import type { Kysely, Selectable, Updateable } from 'kysely';
+import type {
+  PipelineRunStatus,
+  PipelineRunsTable,
+  Schema,
+  StepExecutionStatus,
+  StepExecutionsTable,
+} from '../store/index.js';
+
+/** Queries over `pipeline_runs` and `step_executions`; the scheduler holds the rules. */
+
+export type PipelineRunRow = Selectable<PipelineRunsTable>;
+export type StepExecutionRow = Selectable<StepExecutionsTable>;
+export type { PipelineRunStatus, StepExecutionStatus };
+
+export async function insertPipelineRun(
+  db: Kysely<Schema>,
+  run: PipelineRunRow,
+  stepNames: readonly string[],
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.insertInto('pipeline_runs').values(run).execute();
+    await trx
+      .insertInto('step_executions')
+      .values(stepNames.map((step_name) => pendingRow(run.id, step_name, 1, null)))
+      .execute();
+  });
+}
+
+export async function findPipelineRun(db: Kysely<Schema>, id: string): Promise<PipelineRunRow | undefined> {
+  return db.selectFrom('pipeline_runs').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function setPipelineRunStatus(db: Kysely<Schema>, id: string, status: PipelineRunStatus, now: number): Promise<void> {
+  await db.updateTable('pipeline_runs').set({ status, updated_time: now }).where('id', '=', id).execute();
+}
+
+/** Every attempt of every step of the run, ordered by step name then attempt. */
+export async function listStepExecutions(db: Kysely<Schema>, pipelineRunId: string): Promise<StepExecutionRow[]> {
+  return db
+    .selectFrom('step_executions')
+    .selectAll()
+    .where('pipeline_run_id', '=', pipelineRunId)
+    .orderBy('step_name')
+    .orderBy('attempt')
+    .execute();
+}
+
+/** Each step's latest attempt: the step's current state. */
+export async function latestStepExecutions(db: Kysely<Schema>, pipelineRunId: string): Promise<Map<string, StepExecutionRow>> {
+  const latest = new Map<string, StepExecutionRow>();
+  for (const row of await listStepExecutions(db, pipelineRunId)) latest.set(row.step_name, row);
+  return latest;
+}
+
+export async function updateStepExecution(
+  db: Kysely<Schema>,
+  key: { pipelineRunId: string; stepName: string; attempt: number },
+  changes: Updateable<StepExecutionsTable>,
+): Promise<void> {
+  await db
+    .updateTable('step_executions')
+    .set(changes)
+    .where('pipeline_run_id', '=', key.pipelineRunId)
+    .where('step_name', '=', key.stepName)
+    .where('attempt', '=', key.attempt)
+    .execute();
+}
+
+export async function insertPendingAttempt(
+  db: Kysely<Schema>,
+  pipelineRunId: string,
+  stepName: string,
+  attempt: number,
+  nextAttemptAt: number | null,
+): Promise<void> {
+  await db.insertInto('step_executions').values(pendingRow(pipelineRunId, stepName, attempt, nextAttemptAt)).execute();
+}
+
+/** The most recent successful execution with this cache key, in any run of any pipeline. */
+export async function findSucceededByCacheKey(db: Kysely<Schema>, cacheKey: string): Promise<StepExecutionRow | undefined> {
+  return db
+    .selectFrom('step_executions')
+    .selectAll()
+    .where('cache_key', '=', cacheKey)
+    .where('status', '=', 'SUCCEEDED')
+    .orderBy('ended_time', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+function pendingRow(pipelineRunId: string, stepName: string, attempt: number, nextAttemptAt: number | null): StepExecutionRow {
+  return {
+    pipeline_run_id: pipelineRunId,
+    step_name: stepName,
+    attempt,
+    status: 'PENDING',
+    run_id: null,
+    exit_code: null,
+    error: null,
+    cache_key: null,
+    cached_from_run_id: null,
+    started_time: null,
+    ended_time: null,
+    next_attempt_at: nextAttemptAt,
+  };
+}

@@ -1,0 +1,94 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import type { LocalExecutor, PipelineScheduler } from '../../../src/pipelines/index.js';
+import { DIALECTS } from '../../support/databases.js';
+import { openTestContext, type TestContext } from '../../support/context.js';
+import { isRunning } from '../executors/support.js';
+import { compile, newExecutor, schedulerFor, shell, statusesByStep, workDirIn } from '../support/scheduler.js';
+
+const DRIVER = fileURLToPath(new URL('../support/drive-run.ts', import.meta.url));
+
+async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let tries = 0; tries < 400; tries += 1) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe.each(DIALECTS)('a pipeline run whose orchestrator is SIGKILLed, on %s', (dialect) => {
+  let test: TestContext;
+  let scheduler: PipelineScheduler;
+  let executor: LocalExecutor;
+  let workDir: string;
+
+  beforeEach(async () => {
+    test = await openTestContext(dialect);
+    scheduler = schedulerFor(test.context);
+    executor = newExecutor();
+    workDir = await workDirIn(test.dir);
+  });
+
+  afterEach(async () => {
+    await executor.close();
+    await test.drop();
+  });
+
+  it('completes when driven again, without re-running the steps that had finished', async () => {
+    const env = { W: workDir };
+    const definition = compile({
+      name: 'survivor',
+      steps: [
+        { name: 'one', ...shell('echo ran >> "$W/one-runs"; echo 1 > "$CICLO_OUTPUT_DIR/n"'), outputs: { n: { type: 'file' } }, env },
+        {
+          name: 'two',
+          // The first attempt hangs (until the test kills it); the re-run finishes at once.
+          ...shell('if [ ! -e "$W/two-started" ]; then echo $$ > "$W/two-started"; sleep 60; fi; cat "$CICLO_INPUT_N" > "$CICLO_OUTPUT_DIR/n"'),
+          inputs: { n: 'steps.one.outputs.n' },
+          outputs: { n: { type: 'file' } },
+          env,
+        },
+        { name: 'three', ...shell('cat "$CICLO_INPUT_N" > "$W/result"'), inputs: { n: 'steps.two.outputs.n' }, env },
+      ],
+    });
+    const id = await scheduler.start(definition, { workDir });
+
+    const orchestrator = spawn(process.execPath, ['--import', 'tsx', DRIVER, JSON.stringify(test.config), id], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    onTestFinished(() => {
+      orchestrator.kill('SIGKILL');
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => orchestrator.once('exit', (_code, signal) => resolve(signal)));
+    // The orchestrator starts tsx and opens the store first, which is slow on a loaded machine.
+    const marker = path.join(workDir, 'two-started');
+    await waitFor(async () => (await readFile(marker, 'utf8').catch(() => '')).trim() !== '', 'step two to start');
+    const stepPid = Number((await readFile(marker, 'utf8')).trim());
+    await waitFor(async () => statusesByStep((await scheduler.getRun(id)).steps).two![0] === 'RUNNING', 'step two to be RUNNING');
+    orchestrator.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    // The step ran in its own process group and outlives the orchestrator; end it as an operator would.
+    process.kill(-stepPid, 'SIGKILL');
+    await waitFor(async () => !(await isRunning(stepPid)), 'the orphaned step to end');
+
+    const interrupted = await scheduler.getRun(id);
+    expect(interrupted.run.status).toBe('RUNNING');
+    expect(statusesByStep(interrupted.steps)).toEqual({ one: ['SUCCEEDED'], two: ['RUNNING'], three: ['PENDING'] });
+    const killedStepRun = interrupted.steps.find((step) => step.step_name === 'two')!.run_id!;
+
+    expect(await scheduler.drive(id, { executor })).toBe('SUCCEEDED');
+
+    expect(await readFile(path.join(workDir, 'one-runs'), 'utf8')).toBe('ran\n');
+    expect(await readFile(path.join(workDir, 'result'), 'utf8')).toBe('1\n');
+    const { steps } = await scheduler.getRun(id);
+    expect(statusesByStep(steps)).toEqual({ one: ['SUCCEEDED'], two: ['SUCCEEDED'], three: ['SUCCEEDED'] });
+    const two = steps.find((step) => step.step_name === 'two')!;
+    expect(two.attempt).toBe(1);
+    expect(two.run_id).not.toBe(killedStepRun);
+    expect((await test.context.tracking.getRun(killedStepRun)).info.status).toBe('KILLED');
+    expect((await test.context.tracking.getRun(id)).info.status).toBe('FINISHED');
+  });
+});
