@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { CorruptArtifactError, InvalidInputError } from '../common/errors.js';
 
@@ -10,6 +11,18 @@ export function createSha256(): Hash {
 
 export function formatDigest(hash: Hash): string {
   return `sha256:${hash.digest('hex')}`;
+}
+
+/** `sha256:<hex>` of content in memory: the one digest format of every Ciclo digest. */
+export function sha256Digest(content: string | Uint8Array): string {
+  return formatDigest(createSha256().update(content));
+}
+
+/** `sha256:<hex>` of a file, streamed so that a large output is never held in memory. */
+export async function sha256DigestOfFile(file: string): Promise<string> {
+  const hash = createSha256();
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return formatDigest(hash);
 }
 
 /** The hex part of a well-formed digest; anything else is the caller's mistake, not a missing blob. */

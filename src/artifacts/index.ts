@@ -2,5 +2,5 @@ export { normalizeArtifactDir, normalizeArtifactPath } from './artifact-path.js'
 export { LocalBlobStore } from './local-blob-store.js';
 export { RunArtifacts } from './run-artifacts.js';
 export type { ArtifactEntry, ArtifactFile, BlobRef, BlobStore } from './types.js';
-export { createVerifyingStream } from './digest.js';
+export { createVerifyingStream, sha256Digest, sha256DigestOfFile } from './digest.js';
 export { assertRegularFile, listLocalFiles, type LocalFile } from './local-files.js';

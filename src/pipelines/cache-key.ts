@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { sha256Digest } from '../artifacts/index.js';
 import { InvalidInputError } from '../common/errors.js';
 import type { ParamValue, StepDefinition } from './definition.js';
 import { splitCommand } from './kinds/command.js';
@@ -53,9 +53,9 @@ export async function computeStepCacheKey(input: CacheKeyInput): Promise<StepCac
     environment: { step: step.env, declared: { ...environment } },
   };
   const parts: Record<string, string> = {};
-  for (const [name, value] of Object.entries(components)) parts[name] = sha256(canonicalJson(value));
+  for (const [name, value] of Object.entries(components)) parts[name] = sha256Digest(canonicalJson(value));
   for (const [file, digest] of Object.entries(code)) parts[`code:${file}`] = digest;
-  return { key: sha256(canonicalJson({ version: CACHE_KEY_VERSION, ...components })), parts };
+  return { key: sha256Digest(canonicalJson({ version: CACHE_KEY_VERSION, ...components })), parts };
 }
 
 /**
@@ -127,7 +127,7 @@ async function hashCodeFiles(
         { where: `steps.${stepName}`, hint: `code files are looked up relative to ${workDir}` },
       );
     }
-    hashed.set(relative, sha256(content));
+    hashed.set(relative, sha256Digest(content));
   }
   return Object.fromEntries([...hashed].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
@@ -231,8 +231,4 @@ function sortKeys(value: unknown): unknown {
     throw new InvalidInputError(`${value} cannot be part of a cache key`);
   }
   return value;
-}
-
-function sha256(content: string | Buffer): string {
-  return `sha256:${createHash('sha256').update(content).digest('hex')}`;
 }

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { sha256Digest, sha256DigestOfFile } from '../artifacts/index.js';
 
 /**
  * `sha256:` of what a path holds: a file's bytes, or for a folder every file's relative path and
@@ -9,18 +9,14 @@ import path from 'node:path';
  */
 export async function digestPath(target: string): Promise<string> {
   const info = await stat(target);
-  if (info.isFile()) return sha256(await readFile(target));
+  if (info.isFile()) return sha256DigestOfFile(target);
   const files = (await readdir(target, { recursive: true, withFileTypes: true }))
     .filter((entry) => entry.isFile())
     .map((entry) => path.join(entry.parentPath, entry.name));
   const listing: string[] = [];
   for (const file of files.sort()) {
     const relative = path.relative(target, file).split(path.sep).join('/');
-    listing.push(`${relative}\t${sha256(await readFile(file))}`);
+    listing.push(`${relative}\t${await sha256DigestOfFile(file)}`);
   }
-  return sha256(listing.join('\n'));
-}
-
-export function sha256(content: string | Buffer): string {
-  return `sha256:${createHash('sha256').update(content).digest('hex')}`;
+  return sha256Digest(listing.join('\n'));
 }

@@ -8,7 +8,8 @@ import { canonicalJson, codeFilesOf, computeStepCacheKey } from './cache-key.js'
 import type { ParamValue, PipelineDefinition, StepDefinition } from './definition.js';
 import type { Executor, StepJob, StepResult } from './executors/types.js';
 import { stepDependencies, topologicalOrder } from './graph.js';
-import { digestPath, sha256 } from './output-digest.js';
+import { sha256Digest } from '../artifacts/index.js';
+import { digestPath } from './output-digest.js';
 import { paramTypeMismatch } from './params.js';
 import {
   findPipelineRun,
@@ -120,7 +121,7 @@ export class PipelineScheduler {
         id,
         pipeline_name: definition.name,
         definition: definitionJson,
-        definition_digest: sha256(definitionJson),
+        definition_digest: sha256Digest(definitionJson),
         params: JSON.stringify(params),
         work_dir: path.resolve(options.workDir),
         environment: options.env ?? null,
@@ -387,7 +388,7 @@ export class PipelineScheduler {
     const inputDigests: Record<string, string> = {};
     for (const [name, input] of Object.entries(inputs)) {
       // An input that does not exist is keyed by its path, so creating it later makes a miss.
-      inputDigests[name] = await digestPath(input).catch(() => sha256(`missing:${input}`));
+      inputDigests[name] = await digestPath(input).catch(() => sha256Digest(`missing:${input}`));
     }
     const codeFiles = await codeFilesOf(step, plan.workDir, params);
     return (await computeStepCacheKey({ step, params, inputDigests, codeFiles, workDir: plan.workDir })).key;

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
+import { sha256Digest } from '../artifacts/index.js';
 import { SYSTEM_TAGS } from './types.js';
 
 const run = promisify(execFile);
@@ -38,7 +38,7 @@ export async function captureCodeVersion(cwd = process.cwd()): Promise<CodeVersi
     commit,
     branch: branch ?? '',
     dirty,
-    ...(dirty && diff ? { diffDigest: `sha256:${createHash('sha256').update(diff).digest('hex')}` } : {}),
+    ...(dirty && diff ? { diffDigest: sha256Digest(diff) } : {}),
     ...(repoUrl ? { repoUrl } : {}),
   };
 }

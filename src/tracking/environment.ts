@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { sha256Digest } from '../artifacts/index.js';
 import { SYSTEM_TAGS } from './types.js';
 
 const run = promisify(execFile);
@@ -31,7 +31,7 @@ async function findLockfile(cwd: string): Promise<{ name: string; digest: string
   for (const name of LOCKFILES) {
     try {
       const content = await readFile(join(cwd, name));
-      return { name, digest: `sha256:${createHash('sha256').update(content).digest('hex')}` };
+      return { name, digest: sha256Digest(content) };
     } catch {
       continue;
     }

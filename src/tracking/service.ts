@@ -14,6 +14,7 @@ import {
   CreateRunSchema,
   DatasetInputSchema,
   KeySchema,
+  LIMITS,
   LogBatchSchema,
   SearchExperimentsSchema,
   SearchRunsSchema,
@@ -255,8 +256,8 @@ export class TrackingService {
   async logBatch(runId: string, input: LogBatchInput): Promise<void> {
     const batch = parseInput(LogBatchSchema, input);
     const total = batch.metrics.length + batch.params.length + batch.tags.length;
-    if (total > 1000) {
-      throw new InvalidInputError(`a batch may hold at most 1000 metrics, params and tags together (got ${total})`, {
+    if (total > LIMITS.batchTotal) {
+      throw new InvalidInputError(`a batch may hold at most ${LIMITS.batchTotal} metrics, params and tags together (got ${total})`, {
         hint: 'split the batch',
       });
     }
