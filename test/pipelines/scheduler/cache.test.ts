@@ -1,32 +1,16 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { LocalExecutor, PipelineDefinition, PipelineScheduler, StepInput } from '../../../src/pipelines/index.js';
+import { describe, expect, it } from 'vitest';
+import type { PipelineDefinition, StepInput } from '../../../src/pipelines/index.js';
 import { DIALECTS } from '../../support/databases.js';
-import { openTestContext, type TestContext } from '../../support/context.js';
-import { compile, newExecutor, schedulerFor, shell, statusesByStep, workDirIn } from '../support/scheduler.js';
+import { compile, shell, statusesByStep, useSchedulerFixture } from '../support/scheduler.js';
 
 describe.each(DIALECTS)('step caching on %s', (dialect) => {
-  let test: TestContext;
-  let scheduler: PipelineScheduler;
-  let executor: LocalExecutor;
-  let workDir: string;
-
-  beforeEach(async () => {
-    test = await openTestContext(dialect);
-    scheduler = schedulerFor(test.context);
-    executor = newExecutor();
-    workDir = await workDirIn(test.dir);
-  });
-
-  afterEach(async () => {
-    await executor.close();
-    await test.drop();
-  });
+  const fixture = useSchedulerFixture(dialect);
 
   /** prepare → train, each counting its executions in a file of the pipeline folder. */
   function pipeline(train: Partial<StepInput> = {}): PipelineDefinition {
-    const env = { W: workDir };
+    const env = { W: fixture.workDir };
     return compile({
       name: 'cached',
       params: { size: { type: 'integer', default: 2 } },
@@ -49,17 +33,17 @@ describe.each(DIALECTS)('step caching on %s', (dialect) => {
     });
   }
 
-  const runs = async (step: string) => (await readFile(path.join(workDir, `${step}-runs`), 'utf8')).trim().split('\n').length;
+  const runs = async (step: string) => (await readFile(path.join(fixture.workDir, `${step}-runs`), 'utf8')).trim().split('\n').length;
 
   it('reuses the outputs of an earlier identical execution and links the run they came from', async () => {
-    const first = await scheduler.start(pipeline(), { workDir });
-    expect(await scheduler.drive(first, { executor })).toBe('SUCCEEDED');
-    const second = await scheduler.start(pipeline(), { workDir });
-    expect(await scheduler.drive(second, { executor })).toBe('SUCCEEDED');
+    const first = await fixture.scheduler.start(pipeline(), { workDir: fixture.workDir });
+    expect(await fixture.scheduler.drive(first, { executor: fixture.executor })).toBe('SUCCEEDED');
+    const second = await fixture.scheduler.start(pipeline(), { workDir: fixture.workDir });
+    expect(await fixture.scheduler.drive(second, { executor: fixture.executor })).toBe('SUCCEEDED');
 
     expect([await runs('prepare'), await runs('train')]).toEqual([1, 1]);
-    const original = (await scheduler.getRun(first)).steps;
-    const { steps } = await scheduler.getRun(second);
+    const original = (await fixture.scheduler.getRun(first)).steps;
+    const { steps } = await fixture.scheduler.getRun(second);
     expect(statusesByStep(steps)).toEqual({ prepare: ['CACHED'], train: ['CACHED'] });
     for (const step of steps) {
       const source = original.find((execution) => execution.step_name === step.step_name)!;
@@ -67,57 +51,57 @@ describe.each(DIALECTS)('step caching on %s', (dialect) => {
       expect(step.cache_key).toBe(source.cache_key);
       expect(step.run_id).toBeNull();
     }
-    expect(await readFile(path.join(scheduler.stepFolder(second, 'train'), 'outputs', 'model'), 'utf8')).toBe('2\n');
+    expect(await readFile(path.join(fixture.scheduler.stepFolder(second, 'train'), 'outputs', 'model'), 'utf8')).toBe('2\n');
   });
 
   it('misses when a param changes, and downstream misses when its input content changes', async () => {
-    await scheduler.drive(await scheduler.start(pipeline(), { workDir }), { executor });
-    const changed = await scheduler.start(pipeline(), { workDir, params: { size: 3 } });
-    expect(await scheduler.drive(changed, { executor })).toBe('SUCCEEDED');
-    expect(statusesByStep((await scheduler.getRun(changed)).steps)).toEqual({ prepare: ['SUCCEEDED'], train: ['SUCCEEDED'] });
-    expect(await readFile(path.join(scheduler.stepFolder(changed, 'train'), 'outputs', 'model'), 'utf8')).toBe('3\n');
+    await fixture.scheduler.drive(await fixture.scheduler.start(pipeline(), { workDir: fixture.workDir }), { executor: fixture.executor });
+    const changed = await fixture.scheduler.start(pipeline(), { workDir: fixture.workDir, params: { size: 3 } });
+    expect(await fixture.scheduler.drive(changed, { executor: fixture.executor })).toBe('SUCCEEDED');
+    expect(statusesByStep((await fixture.scheduler.getRun(changed)).steps)).toEqual({ prepare: ['SUCCEEDED'], train: ['SUCCEEDED'] });
+    expect(await readFile(path.join(fixture.scheduler.stepFolder(changed, 'train'), 'outputs', 'model'), 'utf8')).toBe('3\n');
   });
 
   it('runs a step with cache: false every time, and its downstream still hits when the output is identical', async () => {
     const definition = compile({
       name: 'uncached',
       steps: [
-        { name: 'always', ...shell('echo ran >> "$W/always-runs"; echo same > "$CICLO_OUTPUT_DIR/out"'), outputs: { out: { type: 'file' } }, cache: false, env: { W: workDir } },
+        { name: 'always', ...shell('echo ran >> "$W/always-runs"; echo same > "$CICLO_OUTPUT_DIR/out"'), outputs: { out: { type: 'file' } }, cache: false, env: { W: fixture.workDir } },
         { name: 'after', ...shell('cat "$CICLO_INPUT_OUT" > "$CICLO_OUTPUT_DIR/copy"'), inputs: { out: 'steps.always.outputs.out' }, outputs: { copy: { type: 'file' } } },
       ],
     });
-    await scheduler.drive(await scheduler.start(definition, { workDir }), { executor });
-    const again = await scheduler.start(definition, { workDir });
-    expect(await scheduler.drive(again, { executor })).toBe('SUCCEEDED');
+    await fixture.scheduler.drive(await fixture.scheduler.start(definition, { workDir: fixture.workDir }), { executor: fixture.executor });
+    const again = await fixture.scheduler.start(definition, { workDir: fixture.workDir });
+    expect(await fixture.scheduler.drive(again, { executor: fixture.executor })).toBe('SUCCEEDED');
     expect(await runs('always')).toBe(2);
-    const { steps } = await scheduler.getRun(again);
+    const { steps } = await fixture.scheduler.getRun(again);
     expect(statusesByStep(steps)).toEqual({ after: ['CACHED'], always: ['SUCCEEDED'] });
     expect(steps.find((step) => step.step_name === 'always')!.cache_key).toBeNull();
   });
 
   it('runs every step when the run is started with noCache', async () => {
-    await scheduler.drive(await scheduler.start(pipeline(), { workDir }), { executor });
-    const fresh = await scheduler.start(pipeline(), { workDir, noCache: true });
-    expect(await scheduler.drive(fresh, { executor })).toBe('SUCCEEDED');
+    await fixture.scheduler.drive(await fixture.scheduler.start(pipeline(), { workDir: fixture.workDir }), { executor: fixture.executor });
+    const fresh = await fixture.scheduler.start(pipeline(), { workDir: fixture.workDir, noCache: true });
+    expect(await fixture.scheduler.drive(fresh, { executor: fixture.executor })).toBe('SUCCEEDED');
     expect([await runs('prepare'), await runs('train')]).toEqual([2, 2]);
-    expect(statusesByStep((await scheduler.getRun(fresh)).steps)).toEqual({ prepare: ['SUCCEEDED'], train: ['SUCCEEDED'] });
+    expect(statusesByStep((await fixture.scheduler.getRun(fresh)).steps)).toEqual({ prepare: ['SUCCEEDED'], train: ['SUCCEEDED'] });
   });
 
   it('misses when a code file the command names changes', async () => {
-    await writeFile(path.join(workDir, 'step.sh'), 'echo v1 > "$CICLO_OUTPUT_DIR/out"\n');
+    await writeFile(path.join(fixture.workDir, 'step.sh'), 'echo v1 > "$CICLO_OUTPUT_DIR/out"\n');
     const definition = compile({
       name: 'code',
       steps: [{ name: 'script', kind: 'command', command: ['sh', 'step.sh'], outputs: { out: { type: 'file' } } }],
     });
-    await scheduler.drive(await scheduler.start(definition, { workDir }), { executor });
-    const same = await scheduler.start(definition, { workDir });
-    await scheduler.drive(same, { executor });
-    expect(statusesByStep((await scheduler.getRun(same)).steps)).toEqual({ script: ['CACHED'] });
+    await fixture.scheduler.drive(await fixture.scheduler.start(definition, { workDir: fixture.workDir }), { executor: fixture.executor });
+    const same = await fixture.scheduler.start(definition, { workDir: fixture.workDir });
+    await fixture.scheduler.drive(same, { executor: fixture.executor });
+    expect(statusesByStep((await fixture.scheduler.getRun(same)).steps)).toEqual({ script: ['CACHED'] });
 
-    await writeFile(path.join(workDir, 'step.sh'), 'echo v2 > "$CICLO_OUTPUT_DIR/out"\n');
-    const edited = await scheduler.start(definition, { workDir });
-    await scheduler.drive(edited, { executor });
-    expect(statusesByStep((await scheduler.getRun(edited)).steps)).toEqual({ script: ['SUCCEEDED'] });
-    expect(await readFile(path.join(scheduler.stepFolder(edited, 'script'), 'outputs', 'out'), 'utf8')).toBe('v2\n');
+    await writeFile(path.join(fixture.workDir, 'step.sh'), 'echo v2 > "$CICLO_OUTPUT_DIR/out"\n');
+    const edited = await fixture.scheduler.start(definition, { workDir: fixture.workDir });
+    await fixture.scheduler.drive(edited, { executor: fixture.executor });
+    expect(statusesByStep((await fixture.scheduler.getRun(edited)).steps)).toEqual({ script: ['SUCCEEDED'] });
+    expect(await readFile(path.join(fixture.scheduler.stepFolder(edited, 'script'), 'outputs', 'out'), 'utf8')).toBe('v2\n');
   });
 });

@@ -2,12 +2,10 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
-import type { LocalExecutor, PipelineScheduler } from '../../../src/pipelines/index.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { DIALECTS } from '../../support/databases.js';
-import { openTestContext, type TestContext } from '../../support/context.js';
 import { isRunning } from '../executors/support.js';
-import { compile, newExecutor, schedulerFor, shell, statusesByStep, workDirIn } from '../support/scheduler.js';
+import { compile, shell, statusesByStep, useSchedulerFixture } from '../support/scheduler.js';
 
 const DRIVER = fileURLToPath(new URL('../support/drive-run.ts', import.meta.url));
 
@@ -20,25 +18,10 @@ async function waitFor(check: () => Promise<boolean>, what: string): Promise<voi
 }
 
 describe.each(DIALECTS)('a pipeline run whose orchestrator is SIGKILLed, on %s', (dialect) => {
-  let test: TestContext;
-  let scheduler: PipelineScheduler;
-  let executor: LocalExecutor;
-  let workDir: string;
-
-  beforeEach(async () => {
-    test = await openTestContext(dialect);
-    scheduler = schedulerFor(test.context);
-    executor = newExecutor();
-    workDir = await workDirIn(test.dir);
-  });
-
-  afterEach(async () => {
-    await executor.close();
-    await test.drop();
-  });
+  const fixture = useSchedulerFixture(dialect);
 
   it('completes when driven again, without re-running the steps that had finished', async () => {
-    const env = { W: workDir };
+    const env = { W: fixture.workDir };
     const definition = compile({
       name: 'survivor',
       steps: [
@@ -54,9 +37,9 @@ describe.each(DIALECTS)('a pipeline run whose orchestrator is SIGKILLed, on %s',
         { name: 'three', ...shell('cat "$CICLO_INPUT_N" > "$W/result"'), inputs: { n: 'steps.two.outputs.n' }, env },
       ],
     });
-    const id = await scheduler.start(definition, { workDir });
+    const id = await fixture.scheduler.start(definition, { workDir: fixture.workDir });
 
-    const orchestrator = spawn(process.execPath, ['--import', 'tsx', DRIVER, JSON.stringify(test.config), id], {
+    const orchestrator = spawn(process.execPath, ['--import', 'tsx', DRIVER, JSON.stringify(fixture.test.config), id], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     onTestFinished(() => {
@@ -64,31 +47,31 @@ describe.each(DIALECTS)('a pipeline run whose orchestrator is SIGKILLed, on %s',
     });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => orchestrator.once('exit', (_code, signal) => resolve(signal)));
     // The orchestrator starts tsx and opens the store first, which is slow on a loaded machine.
-    const marker = path.join(workDir, 'two-started');
+    const marker = path.join(fixture.workDir, 'two-started');
     await waitFor(async () => (await readFile(marker, 'utf8').catch(() => '')).trim() !== '', 'step two to start');
     const stepPid = Number((await readFile(marker, 'utf8')).trim());
-    await waitFor(async () => statusesByStep((await scheduler.getRun(id)).steps).two![0] === 'RUNNING', 'step two to be RUNNING');
+    await waitFor(async () => statusesByStep((await fixture.scheduler.getRun(id)).steps).two![0] === 'RUNNING', 'step two to be RUNNING');
     orchestrator.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
     // The step ran in its own process group and outlives the orchestrator; end it as an operator would.
     process.kill(-stepPid, 'SIGKILL');
     await waitFor(async () => !(await isRunning(stepPid)), 'the orphaned step to end');
 
-    const interrupted = await scheduler.getRun(id);
+    const interrupted = await fixture.scheduler.getRun(id);
     expect(interrupted.run.status).toBe('RUNNING');
     expect(statusesByStep(interrupted.steps)).toEqual({ one: ['SUCCEEDED'], two: ['RUNNING'], three: ['PENDING'] });
     const killedStepRun = interrupted.steps.find((step) => step.step_name === 'two')!.run_id!;
 
-    expect(await scheduler.drive(id, { executor })).toBe('SUCCEEDED');
+    expect(await fixture.scheduler.drive(id, { executor: fixture.executor })).toBe('SUCCEEDED');
 
-    expect(await readFile(path.join(workDir, 'one-runs'), 'utf8')).toBe('ran\n');
-    expect(await readFile(path.join(workDir, 'result'), 'utf8')).toBe('1\n');
-    const { steps } = await scheduler.getRun(id);
+    expect(await readFile(path.join(fixture.workDir, 'one-runs'), 'utf8')).toBe('ran\n');
+    expect(await readFile(path.join(fixture.workDir, 'result'), 'utf8')).toBe('1\n');
+    const { steps } = await fixture.scheduler.getRun(id);
     expect(statusesByStep(steps)).toEqual({ one: ['SUCCEEDED'], two: ['SUCCEEDED'], three: ['SUCCEEDED'] });
     const two = steps.find((step) => step.step_name === 'two')!;
     expect(two.attempt).toBe(1);
     expect(two.run_id).not.toBe(killedStepRun);
-    expect((await test.context.tracking.getRun(killedStepRun)).info.status).toBe('KILLED');
-    expect((await test.context.tracking.getRun(id)).info.status).toBe('FINISHED');
+    expect((await fixture.test.context.tracking.getRun(killedStepRun)).info.status).toBe('KILLED');
+    expect((await fixture.test.context.tracking.getRun(id)).info.status).toBe('FINISHED');
   });
 });

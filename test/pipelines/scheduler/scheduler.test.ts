@@ -1,28 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { LocalExecutor, PipelineScheduler } from '../../../src/pipelines/index.js';
+import { describe, expect, it } from 'vitest';
 import { DIALECTS } from '../../support/databases.js';
-import { openTestContext, type TestContext } from '../../support/context.js';
-import { compile, newExecutor, schedulerFor, shell, statusesByStep, workDirIn } from '../support/scheduler.js';
+import { compile, shell, statusesByStep, useSchedulerFixture } from '../support/scheduler.js';
 
 describe.each(DIALECTS)('PipelineScheduler on %s', (dialect) => {
-  let test: TestContext;
-  let scheduler: PipelineScheduler;
-  let executor: LocalExecutor;
-  let workDir: string;
-
-  beforeEach(async () => {
-    test = await openTestContext(dialect);
-    scheduler = schedulerFor(test.context);
-    executor = newExecutor();
-    workDir = await workDirIn(test.dir);
-  });
-
-  afterEach(async () => {
-    await executor.close();
-    await test.drop();
-  });
+  const fixture = useSchedulerFixture(dialect);
 
   it('runs steps in order, hands outputs downstream as inputs, and tracks every attempt as a child run', async () => {
     const definition = compile({
@@ -38,26 +21,26 @@ describe.each(DIALECTS)('PipelineScheduler on %s', (dialect) => {
         },
       ],
     });
-    const id = await scheduler.start(definition, { params: { greeting: 'hi there' }, workDir });
-    expect((await scheduler.getRun(id)).run.status).toBe('PENDING');
+    const id = await fixture.scheduler.start(definition, { params: { greeting: 'hi there' }, workDir: fixture.workDir });
+    expect((await fixture.scheduler.getRun(id)).run.status).toBe('PENDING');
 
-    expect(await scheduler.drive(id, { executor })).toBe('SUCCEEDED');
+    expect(await fixture.scheduler.drive(id, { executor: fixture.executor })).toBe('SUCCEEDED');
 
-    const { run, steps } = await scheduler.getRun(id);
+    const { run, steps } = await fixture.scheduler.getRun(id);
     expect(run.status).toBe('SUCCEEDED');
     expect(statusesByStep(steps)).toEqual({ make: ['SUCCEEDED'], shout: ['SUCCEEDED'] });
-    const folder = scheduler.stepFolder(id, 'shout');
+    const folder = fixture.scheduler.stepFolder(id, 'shout');
     expect(await readFile(path.join(folder, 'outputs', 'loud'), 'utf8')).toBe('HI THERE\n');
-    expect(await readFile(path.join(scheduler.stepFolder(id, 'make'), '1.log'), 'utf8')).toBe('made\n');
+    expect(await readFile(path.join(fixture.scheduler.stepFolder(id, 'make'), '1.log'), 'utf8')).toBe('made\n');
 
-    const pipelineRun = await test.context.tracking.getRun(id);
+    const pipelineRun = await fixture.test.context.tracking.getRun(id);
     expect(pipelineRun.info.status).toBe('FINISHED');
     expect(pipelineRun.data.params).toEqual({ greeting: 'hi there' });
     const shout = steps.find((step) => step.step_name === 'shout')!;
-    const stepRun = await test.context.tracking.getRun(shout.run_id!);
+    const stepRun = await fixture.test.context.tracking.getRun(shout.run_id!);
     expect(stepRun.info).toMatchObject({ parentRunId: id, status: 'FINISHED', experimentId: pipelineRun.info.experimentId });
     expect(stepRun.data.tags).toMatchObject({ 'ciclo.pipeline.step': 'shout', 'ciclo.pipeline.attempt': '1' });
-    const artifacts = await test.context.tracking.listArtifacts(shout.run_id!, 'outputs');
+    const artifacts = await fixture.test.context.tracking.listArtifacts(shout.run_id!, 'outputs');
     expect(JSON.stringify(artifacts)).toContain('outputs/loud');
     expect(shout.exit_code).toBe(0);
   });
@@ -75,18 +58,18 @@ describe.each(DIALECTS)('PipelineScheduler on %s', (dialect) => {
         },
       ],
     });
-    const id = await scheduler.start(definition, { workDir });
+    const id = await fixture.scheduler.start(definition, { workDir: fixture.workDir });
     const started = Date.now();
-    expect(await scheduler.drive(id, { executor })).toBe('SUCCEEDED');
+    expect(await fixture.scheduler.drive(id, { executor: fixture.executor })).toBe('SUCCEEDED');
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
 
-    const { steps } = await scheduler.getRun(id);
+    const { steps } = await fixture.scheduler.getRun(id);
     expect(statusesByStep(steps)).toEqual({ flaky: ['FAILED', 'FAILED', 'SUCCEEDED'] });
     expect(steps.map((step) => step.exit_code)).toEqual([3, 3, 0]);
     expect(steps[0]!.error).toBe('exited with code 3');
     expect(steps[2]!.next_attempt_at! - steps[1]!.ended_time!).toBe(200);
     expect(new Set(steps.map((step) => step.run_id)).size).toBe(3);
-    const runs = await Promise.all(steps.map((step) => test.context.tracking.getRun(step.run_id!)));
+    const runs = await Promise.all(steps.map((step) => fixture.test.context.tracking.getRun(step.run_id!)));
     expect(runs.map((run) => run.info.status)).toEqual(['FAILED', 'FAILED', 'FINISHED']);
   });
 
@@ -99,15 +82,15 @@ describe.each(DIALECTS)('PipelineScheduler on %s', (dialect) => {
         { name: 'after', ...shell('true'), dependsOn: ['broken'] },
       ],
     });
-    const id = await scheduler.start(definition, { workDir });
+    const id = await fixture.scheduler.start(definition, { workDir: fixture.workDir });
     const started = Date.now();
-    expect(await scheduler.drive(id, { executor })).toBe('FAILED');
+    expect(await fixture.scheduler.drive(id, { executor: fixture.executor })).toBe('FAILED');
     expect(Date.now() - started).toBeLessThan(10_000);
 
-    const { steps } = await scheduler.getRun(id);
+    const { steps } = await fixture.scheduler.getRun(id);
     expect(statusesByStep(steps)).toEqual({ after: ['SKIPPED'], broken: ['FAILED', 'FAILED'], slow: ['CANCELLED'] });
-    expect(await readFile(path.join(scheduler.stepFolder(id, 'broken'), '2.log'), 'utf8')).toBe('oops\n');
-    expect((await test.context.tracking.getRun(id)).info.status).toBe('FAILED');
+    expect(await readFile(path.join(fixture.scheduler.stepFolder(id, 'broken'), '2.log'), 'utf8')).toBe('oops\n');
+    expect((await fixture.test.context.tracking.getRun(id)).info.status).toBe('FAILED');
   });
 
   it('with failFast off, keeps running every step whose inputs exist', async () => {
@@ -121,9 +104,9 @@ describe.each(DIALECTS)('PipelineScheduler on %s', (dialect) => {
         { name: 'fine', ...shell('sleep 0.3; echo ok > "$CICLO_OUTPUT_DIR/ok"'), outputs: { ok: { type: 'file' } } },
       ],
     });
-    const id = await scheduler.start(definition, { workDir });
-    expect(await scheduler.drive(id, { executor })).toBe('FAILED');
-    expect(statusesByStep((await scheduler.getRun(id)).steps)).toEqual({
+    const id = await fixture.scheduler.start(definition, { workDir: fixture.workDir });
+    expect(await fixture.scheduler.drive(id, { executor: fixture.executor })).toBe('FAILED');
+    expect(statusesByStep((await fixture.scheduler.getRun(id)).steps)).toEqual({
       broken: ['FAILED'],
       fine: ['SUCCEEDED'],
       'needs-broken': ['SKIPPED'],
@@ -133,9 +116,9 @@ describe.each(DIALECTS)('PipelineScheduler on %s', (dialect) => {
 
   it('fails a step that exits 0 without writing a declared output', async () => {
     const definition = compile({ name: 'no-output', steps: [{ name: 'lazy', ...shell('true'), outputs: { model: { type: 'file' } } }] });
-    const id = await scheduler.start(definition, { workDir });
-    expect(await scheduler.drive(id, { executor })).toBe('FAILED');
-    const [lazy] = (await scheduler.getRun(id)).steps;
+    const id = await fixture.scheduler.start(definition, { workDir: fixture.workDir });
+    expect(await fixture.scheduler.drive(id, { executor: fixture.executor })).toBe('FAILED');
+    const [lazy] = (await fixture.scheduler.getRun(id)).steps;
     expect(lazy).toMatchObject({ status: 'FAILED', exit_code: 0, error: 'the step did not write its output(s) model' });
   });
 
@@ -144,13 +127,13 @@ describe.each(DIALECTS)('PipelineScheduler on %s', (dialect) => {
     const definition = compile({
       name: 'narrow',
       parallelism: 2,
-      steps: ['a', 'b', 'c', 'd', 'e'].map((name) => ({ name, ...shell(script), env: { W: workDir } })),
+      steps: ['a', 'b', 'c', 'd', 'e'].map((name) => ({ name, ...shell(script), env: { W: fixture.workDir } })),
     });
-    const id = await scheduler.start(definition, { workDir });
-    expect(await scheduler.drive(id, { executor })).toBe('SUCCEEDED');
+    const id = await fixture.scheduler.start(definition, { workDir: fixture.workDir });
+    expect(await fixture.scheduler.drive(id, { executor: fixture.executor })).toBe('SUCCEEDED');
     let concurrent = 0;
     let most = 0;
-    for (const line of (await readFile(path.join(workDir, 'trace'), 'utf8')).trim().split('\n')) {
+    for (const line of (await readFile(path.join(fixture.workDir, 'trace'), 'utf8')).trim().split('\n')) {
       concurrent += line.startsWith('start') ? 1 : -1;
       most = Math.max(most, concurrent);
     }
@@ -165,36 +148,36 @@ describe.each(DIALECTS)('PipelineScheduler on %s', (dialect) => {
         { name: 'next', ...shell('true'), dependsOn: ['long'] },
       ],
     });
-    const id = await scheduler.start(definition, { workDir });
+    const id = await fixture.scheduler.start(definition, { workDir: fixture.workDir });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
-    expect(await scheduler.drive(id, { executor, signal: controller.signal })).toBe('CANCELLED');
-    expect(statusesByStep((await scheduler.getRun(id)).steps)).toEqual({ long: ['CANCELLED'], next: ['CANCELLED'] });
-    expect((await test.context.tracking.getRun(id)).info.status).toBe('KILLED');
+    expect(await fixture.scheduler.drive(id, { executor: fixture.executor, signal: controller.signal })).toBe('CANCELLED');
+    expect(statusesByStep((await fixture.scheduler.getRun(id)).steps)).toEqual({ long: ['CANCELLED'], next: ['CANCELLED'] });
+    expect((await fixture.test.context.tracking.getRun(id)).info.status).toBe('KILLED');
   });
 
   it('resumes a failed run: only what did not finish runs again', async () => {
     const definition = compile({
       name: 'resumable',
       steps: [
-        { name: 'first', ...shell('echo ran >> "$W/first-runs"; echo data > "$CICLO_OUTPUT_DIR/data"'), outputs: { data: { type: 'file' } }, env: { W: workDir } },
-        { name: 'second', ...shell('[ -e "$W/fixed" ]'), inputs: { data: 'steps.first.outputs.data' }, env: { W: workDir } },
+        { name: 'first', ...shell('echo ran >> "$W/first-runs"; echo data > "$CICLO_OUTPUT_DIR/data"'), outputs: { data: { type: 'file' } }, env: { W: fixture.workDir } },
+        { name: 'second', ...shell('[ -e "$W/fixed" ]'), inputs: { data: 'steps.first.outputs.data' }, env: { W: fixture.workDir } },
         { name: 'third', ...shell('true'), dependsOn: ['second'] },
       ],
     });
-    const id = await scheduler.start(definition, { workDir, noCache: true });
-    expect(await scheduler.drive(id, { executor })).toBe('FAILED');
-    expect(statusesByStep((await scheduler.getRun(id)).steps)).toMatchObject({ second: ['FAILED'], third: ['SKIPPED'] });
+    const id = await fixture.scheduler.start(definition, { workDir: fixture.workDir, noCache: true });
+    expect(await fixture.scheduler.drive(id, { executor: fixture.executor })).toBe('FAILED');
+    expect(statusesByStep((await fixture.scheduler.getRun(id)).steps)).toMatchObject({ second: ['FAILED'], third: ['SKIPPED'] });
     // Driving a finished run again changes nothing; resume is what reopens it.
-    expect(await scheduler.drive(id, { executor })).toBe('FAILED');
+    expect(await fixture.scheduler.drive(id, { executor: fixture.executor })).toBe('FAILED');
 
-    await writeFile(path.join(workDir, 'fixed'), '');
-    expect(await scheduler.resume(id, { executor })).toBe('SUCCEEDED');
+    await writeFile(path.join(fixture.workDir, 'fixed'), '');
+    expect(await fixture.scheduler.resume(id, { executor: fixture.executor })).toBe('SUCCEEDED');
 
-    const { steps } = await scheduler.getRun(id);
+    const { steps } = await fixture.scheduler.getRun(id);
     expect(statusesByStep(steps)).toEqual({ first: ['SUCCEEDED'], second: ['FAILED', 'SUCCEEDED'], third: ['SUCCEEDED'] });
-    expect(await readFile(path.join(workDir, 'first-runs'), 'utf8')).toBe('ran\n');
-    expect((await test.context.tracking.getRun(id)).info.status).toBe('FINISHED');
+    expect(await readFile(path.join(fixture.workDir, 'first-runs'), 'utf8')).toBe('ran\n');
+    expect((await fixture.test.context.tracking.getRun(id)).info.status).toBe('FINISHED');
   });
 
   it('refuses params the pipeline does not declare or of the wrong type', async () => {
@@ -203,9 +186,9 @@ describe.each(DIALECTS)('PipelineScheduler on %s', (dialect) => {
       params: { epochs: { type: 'integer', default: 3 } },
       steps: [{ name: 'one', ...shell('true') }],
     });
-    await expect(scheduler.start(definition, { workDir, params: { epochs: 1.5 } })).rejects.toThrow(
+    await expect(fixture.scheduler.start(definition, { workDir: fixture.workDir, params: { epochs: 1.5 } })).rejects.toThrow(
       'param "epochs": expected an integer, got 1.5',
     );
-    await expect(scheduler.start(definition, { workDir, params: { lr: 1 } })).rejects.toThrow('pipeline "typed" has no param "lr"');
+    await expect(fixture.scheduler.start(definition, { workDir: fixture.workDir, params: { lr: 1 } })).rejects.toThrow('pipeline "typed" has no param "lr"');
   });
 });

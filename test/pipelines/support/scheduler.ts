@@ -1,6 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import type { CicloContext } from '../../../src/app/context.js';
+import type { DialectName } from '../../../src/store/index.js';
+import { openTestContext, type TestContext } from '../../support/context.js';
 import {
   LocalExecutor,
   PipelineScheduler,
@@ -40,4 +43,28 @@ export function statusesByStep(steps: readonly StepExecutionRow[]): Record<strin
   const statuses: Record<string, string[]> = {};
   for (const step of steps) (statuses[step.step_name] ??= []).push(step.status);
   return statuses;
+}
+
+export interface SchedulerFixture {
+  test: TestContext;
+  scheduler: PipelineScheduler;
+  executor: LocalExecutor;
+  /** The pipeline folder, under the test's CICLO_HOME. */
+  workDir: string;
+}
+
+/** Each test of the suite gets a context, scheduler, executor and pipeline folder of its own. */
+export function useSchedulerFixture(dialect: DialectName): SchedulerFixture {
+  const fixture = {} as SchedulerFixture;
+  beforeEach(async () => {
+    fixture.test = await openTestContext(dialect);
+    fixture.scheduler = schedulerFor(fixture.test.context);
+    fixture.executor = newExecutor();
+    fixture.workDir = await workDirIn(fixture.test.dir);
+  });
+  afterEach(async () => {
+    await fixture.executor.close();
+    await fixture.test.drop();
+  });
+  return fixture;
 }
