@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS } from '../support/databases.js';
-import { startTestServer, type TestServer } from '../support/server.js';
-import { api, rawRequest } from './http.js';
+import { rawRequest, useTestServer } from './http.js';
 
 const JSON_LIMIT = 64 * 1024;
 
@@ -13,21 +12,17 @@ function sha256(bytes: Buffer): string {
 }
 
 describe.each(DIALECTS)('artifacts over HTTP (%s)', (dialect) => {
-  let server: TestServer;
-  let http: ReturnType<typeof api>;
+  // A small JSON limit shows that artifact bodies are not held to it.
+  const suite = useTestServer(dialect, { maxBodyBytes: JSON_LIMIT });
   let runId: string;
   let experimentId: string;
   beforeAll(async () => {
-    // A small JSON limit shows that artifact bodies are not held to it.
-    server = await startTestServer(dialect, { maxBodyBytes: JSON_LIMIT });
-    http = api(server.url);
-    experimentId = (await http.post('/api/v1/experiments', { name: 'artifacts' })).body.experimentId;
-    runId = (await http.post('/api/v1/runs', { experimentId })).body.info.runId;
+    experimentId = (await suite.http.post('/api/v1/experiments', { name: 'artifacts' })).body.experimentId;
+    runId = (await suite.http.post('/api/v1/runs', { experimentId })).body.info.runId;
   });
-  afterAll(async () => server?.stop());
 
   const put = (path: string, body: Buffer | string, contentType = 'application/octet-stream') =>
-    fetch(`${server.url}${path}`, { method: 'PUT', headers: { 'content-type': contentType }, body });
+    fetch(`${suite.server.url}${path}`, { method: 'PUT', headers: { 'content-type': contentType }, body });
 
   it('stores an artifact larger than the JSON limit, serves it back with its digest, and lists it', async () => {
     const bytes = randomBytes(3 * JSON_LIMIT + 17);
@@ -35,20 +30,20 @@ describe.each(DIALECTS)('artifacts over HTTP (%s)', (dialect) => {
     expect(stored.status).toBe(200);
     expect(await stored.json()).toEqual({ path: 'model/weights.bin', digest: sha256(bytes), sizeBytes: bytes.length });
 
-    const fetched = await fetch(`${server.url}/api/v1/runs/${runId}/artifacts/model/weights.bin`);
+    const fetched = await fetch(`${suite.server.url}/api/v1/runs/${runId}/artifacts/model/weights.bin`);
     expect(fetched.status).toBe(200);
     expect(fetched.headers.get('x-ciclo-digest')).toBe(sha256(bytes));
     expect(fetched.headers.get('content-length')).toBe(String(bytes.length));
     expect(Buffer.from(await fetched.arrayBuffer()).equals(bytes)).toBe(true);
 
     await put(`/api/v1/runs/${runId}/artifacts/README.md`, '# model\n', 'text/markdown');
-    expect((await http.get(`/api/v1/runs/${runId}/artifacts`)).body).toEqual({
+    expect((await suite.http.get(`/api/v1/runs/${runId}/artifacts`)).body).toEqual({
       files: [
         { path: 'README.md', isDir: false, fileSize: 8 },
         { path: 'model', isDir: true },
       ],
     });
-    expect((await http.get(`/api/v1/runs/${runId}/artifacts`, { path: 'model' })).body).toEqual({
+    expect((await suite.http.get(`/api/v1/runs/${runId}/artifacts`, { path: 'model' })).body).toEqual({
       files: [{ path: 'model/weights.bin', isDir: false, fileSize: bytes.length }],
     });
   });
@@ -63,7 +58,7 @@ describe.each(DIALECTS)('artifacts over HTTP (%s)', (dialect) => {
         sent += 10_000;
       },
     });
-    const stored = await fetch(`${server.url}/api/v1/runs/${runId}/artifacts/stream.bin`, {
+    const stored = await fetch(`${suite.server.url}/api/v1/runs/${runId}/artifacts/stream.bin`, {
       method: 'PUT',
       headers: { 'content-type': 'application/octet-stream' },
       body: stream,
@@ -76,7 +71,7 @@ describe.each(DIALECTS)('artifacts over HTTP (%s)', (dialect) => {
   it('never serves an altered blob as a complete answer', async () => {
     const overwriteBlob = (digest: string, bytes: Buffer) => {
       const hex = digest.slice('sha256:'.length);
-      const blob = join(server.context.config.artifactRoot, 'sha256', hex.slice(0, 2), hex.slice(2));
+      const blob = join(suite.server.context.config.artifactRoot, 'sha256', hex.slice(0, 2), hex.slice(2));
       chmodSync(blob, 0o644);
       writeFileSync(blob, bytes);
     };
@@ -84,7 +79,7 @@ describe.each(DIALECTS)('artifacts over HTTP (%s)', (dialect) => {
     const storedDigest = async (path: string, bytes: Buffer) => ((await (await put(path, bytes)).json()) as { digest: string }).digest;
     const smallDigest = await storedDigest(`/api/v1/runs/${runId}/artifacts/tamper/small.txt`, small);
     overwriteBlob(smallDigest, Buffer.from('WEIGHTS v1\n'));
-    const smallAnswer = await http.get(`/api/v1/runs/${runId}/artifacts/tamper/small.txt`);
+    const smallAnswer = await suite.http.get(`/api/v1/runs/${runId}/artifacts/tamper/small.txt`);
     expect(smallAnswer.status).toBe(500);
     expect(smallAnswer.body.error_code).toBe('CORRUPT_ARTIFACT');
 
@@ -94,19 +89,19 @@ describe.each(DIALECTS)('artifacts over HTTP (%s)', (dialect) => {
     const altered = Buffer.from(large);
     altered.writeUInt8(altered.readUInt8(altered.length - 1) ^ 0xff, altered.length - 1);
     overwriteBlob(largeDigest, altered);
-    const largeAnswer = await fetch(`${server.url}/api/v1/runs/${runId}/artifacts/tamper/large.bin`);
+    const largeAnswer = await fetch(`${suite.server.url}/api/v1/runs/${runId}/artifacts/tamper/large.bin`);
     expect(largeAnswer.status).toBe(200);
     await expect(largeAnswer.arrayBuffer()).rejects.toThrow();
   });
 
   it('refuses an upload that announces more than the artifact limit with 413, before reading it', async () => {
-    const answer = await rawRequest(server.url, 'PUT', `/api/v1/runs/${runId}/artifacts/huge.bin`, 'x', {
+    const answer = await rawRequest(suite.server.url, 'PUT', `/api/v1/runs/${runId}/artifacts/huge.bin`, 'x', {
       'content-type': 'application/octet-stream',
       'content-length': String(65 * 1024 ** 3),
     });
     expect(answer.status).toBe(413);
     expect(JSON.parse(answer.text)).toMatchObject({ error_code: 'REQUEST_TOO_LARGE' });
-    expect((await http.get(`/api/v1/runs/${runId}/artifacts/huge.bin`)).status).toBe(404);
+    expect((await suite.http.get(`/api/v1/runs/${runId}/artifacts/huge.bin`)).status).toBe(404);
   });
 
   it('refuses paths that leave the run: .., absolute, and encoded', async () => {
@@ -121,32 +116,32 @@ describe.each(DIALECTS)('artifacts over HTTP (%s)', (dialect) => {
       `/api/2.0/mlflow-artifacts/artifacts/${experimentId}/${runId}/artifacts/%2e%2e/x`,
     ];
     for (const path of attempts) {
-      const answer = await rawRequest(server.url, 'PUT', path, 'evil', { 'content-type': 'application/octet-stream' });
+      const answer = await rawRequest(suite.server.url, 'PUT', path, 'evil', { 'content-type': 'application/octet-stream' });
       expect({ path, status: answer.status }).toEqual({ path, status: 400 });
       expect(JSON.parse(answer.text)).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', where: 'path' });
     }
     for (const dir of ['../', '/etc', '%2e%2e']) {
-      const answer = await rawRequest(server.url, 'GET', `/api/v1/runs/${runId}/artifacts?path=${dir}`);
+      const answer = await rawRequest(suite.server.url, 'GET', `/api/v1/runs/${runId}/artifacts?path=${dir}`);
       expect({ dir, status: answer.status }).toEqual({ dir, status: 400 });
     }
-    const listed = (await http.get(`/api/v1/runs/${runId}/artifacts`)).body.files.map((f: { path: string }) => f.path);
+    const listed = (await suite.http.get(`/api/v1/runs/${runId}/artifacts`)).body.files.map((f: { path: string }) => f.path);
     expect(listed).not.toContain('x');
   });
 
   it('answers a missing artifact or run with 404 and a deleted run with 400', async () => {
-    expect((await http.get(`/api/v1/runs/${runId}/artifacts/nothing/here.txt`)).body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+    expect((await suite.http.get(`/api/v1/runs/${runId}/artifacts/nothing/here.txt`)).body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
     const missingRun = await put('/api/v1/runs/missing/artifacts/a.txt', 'a');
     expect(missingRun.status).toBe(404);
-    const deleted = (await http.post('/api/v1/runs', { experimentId })).body.info.runId;
-    await http.delete(`/api/v1/runs/${deleted}`);
+    const deleted = (await suite.http.post('/api/v1/runs', { experimentId })).body.info.runId;
+    await suite.http.delete(`/api/v1/runs/${deleted}`);
     const refused = await put(`/api/v1/runs/${deleted}/artifacts/a.txt`, 'a');
     expect(refused.status).toBe(400);
     // The connection that carried a refused upload still serves the next request.
-    expect((await http.get('/api/v1/health')).status).toBe(200);
+    expect((await suite.http.get('/api/v1/health')).status).toBe(200);
   });
 
   it('maps the mlflow-artifacts proxy onto the run the artifact_uri names', async () => {
-    const run = await http.post('/api/2.0/mlflow/runs/create', { experiment_id: experimentId });
+    const run = await suite.http.post('/api/2.0/mlflow/runs/create', { experiment_id: experimentId });
     const { run_id: id, artifact_uri: uri } = run.body.run.info as { run_id: string; artifact_uri: string };
     expect(uri).toBe(`mlflow-artifacts:/${experimentId}/${id}/artifacts`);
     const base = `/api/2.0/mlflow-artifacts/artifacts/${experimentId}/${id}/artifacts`;
@@ -157,23 +152,23 @@ describe.each(DIALECTS)('artifacts over HTTP (%s)', (dialect) => {
     expect(await stored.json()).toEqual({});
     await put(`${base}/model.pkl`, randomBytes(100));
 
-    const fetched = await fetch(`${server.url}${base}/plots/roc.json`);
+    const fetched = await fetch(`${suite.server.url}${base}/plots/roc.json`);
     expect(await fetched.text()).toBe(json);
-    expect(await (await fetch(`${server.url}/api/v1/runs/${id}/artifacts/plots/roc.json`)).text()).toBe(json);
+    expect(await (await fetch(`${suite.server.url}/api/v1/runs/${id}/artifacts/plots/roc.json`)).text()).toBe(json);
 
-    const root = await http.get('/api/2.0/mlflow-artifacts/artifacts', { path: `${experimentId}/${id}/artifacts` });
+    const root = await suite.http.get('/api/2.0/mlflow-artifacts/artifacts', { path: `${experimentId}/${id}/artifacts` });
     expect(root.body).toEqual({
       files: [
         { path: 'model.pkl', is_dir: false, file_size: 100 },
         { path: 'plots', is_dir: true },
       ],
     });
-    const plots = await http.get('/api/2.0/mlflow-artifacts/artifacts', { path: `${experimentId}/${id}/artifacts/plots` });
+    const plots = await suite.http.get('/api/2.0/mlflow-artifacts/artifacts', { path: `${experimentId}/${id}/artifacts/plots` });
     expect(plots.body).toEqual({ files: [{ path: 'roc.json', is_dir: false, file_size: json.length }] });
 
-    const listed = await http.get('/api/2.0/mlflow/artifacts/list', { run_id: id, path: 'plots' });
+    const listed = await suite.http.get('/api/2.0/mlflow/artifacts/list', { run_id: id, path: 'plots' });
     expect(listed.body).toEqual({ root_uri: uri, files: [{ path: 'plots/roc.json', is_dir: false, file_size: json.length }] });
-    const notARun = await http.get('/api/2.0/mlflow-artifacts/artifacts', { path: `${experimentId}/${id}` });
+    const notARun = await suite.http.get('/api/2.0/mlflow-artifacts/artifacts', { path: `${experimentId}/${id}` });
     expect(notARun.status).toBe(400);
   });
 });

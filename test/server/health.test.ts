@@ -1,28 +1,21 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DIALECTS } from '../support/databases.js';
-import { startTestServer, type TestServer } from '../support/server.js';
-import { api } from './http.js';
+import { useTestServer } from './http.js';
 
 const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 describe.each(DIALECTS)('server basics (%s)', (dialect) => {
-  let server: TestServer;
-  let http: ReturnType<typeof api>;
-  beforeAll(async () => {
-    server = await startTestServer(dialect);
-    http = api(server.url);
-  });
-  afterAll(async () => server?.stop());
+  const suite = useTestServer(dialect);
 
   it('reports its health, version and database', async () => {
-    const { status, body } = await http.get('/api/v1/health');
+    const { status, body } = await suite.http.get('/api/v1/health');
     expect(status).toBe(200);
     expect(body).toEqual({ status: 'ok', version: packageVersion, database: dialect });
   });
 
   it('serves an OpenAPI document that lists every native route and no MLflow route', async () => {
-    const { status, body, headers } = await http.get('/api/v1/openapi.json');
+    const { status, body, headers } = await suite.http.get('/api/v1/openapi.json');
     expect(status).toBe(200);
     expect(headers.get('content-type')).toMatch(/application\/json/);
     expect(body.openapi).toMatch(/^3\./);
@@ -60,7 +53,7 @@ describe.each(DIALECTS)('server basics (%s)', (dialect) => {
   });
 
   it('describes request bodies from the route schemas', async () => {
-    const { body } = await http.get('/api/v1/openapi.json');
+    const { body } = await suite.http.get('/api/v1/openapi.json');
     const createRun = body.paths['/api/v1/runs'].post;
     const schema = createRun.requestBody.content['application/json'].schema;
     expect(schema.required).toContain('experimentId');
@@ -68,7 +61,7 @@ describe.each(DIALECTS)('server basics (%s)', (dialect) => {
   });
 
   it('answers an unknown endpoint with 404 ENDPOINT_NOT_FOUND', async () => {
-    const { status, body } = await http.get('/api/v1/nothing-here');
+    const { status, body } = await suite.http.get('/api/v1/nothing-here');
     expect(status).toBe(404);
     expect(body).toMatchObject({ error_code: 'ENDPOINT_NOT_FOUND', message: expect.stringContaining('/api/v1/nothing-here') });
   });

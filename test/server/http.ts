@@ -1,4 +1,8 @@
 import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll } from 'vitest';
+import type { CicloConfig } from '../../src/common/config.js';
+import type { DialectName } from '../../src/store/index.js';
+import { startTestServer, type TestServer } from '../support/server.js';
 
 /** A parsed answer; the body is `any` because tests assert its shape field by field. */
 export interface Answer {
@@ -57,4 +61,20 @@ export function rawRequest(
     req.on('error', reject);
     req.end(body);
   });
+}
+
+export interface ServerSuite {
+  server: TestServer;
+  http: ReturnType<typeof api>;
+}
+
+/** One real server for the whole suite: started before its first test, stopped after its last. */
+export function useTestServer(dialect: DialectName, config: Partial<CicloConfig> = {}): ServerSuite {
+  const suite = {} as ServerSuite;
+  beforeAll(async () => {
+    suite.server = await startTestServer(dialect, config);
+    suite.http = api(suite.server.url);
+  });
+  afterAll(async () => suite.server?.stop());
+  return suite;
 }
