@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeArtifactDir, normalizeArtifactPath } from '../../src/artifacts/index.js';
-import { InvalidInputError } from '../../src/common/errors.js';
-
-function refusal(run: () => unknown): InvalidInputError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof InvalidInputError) return error;
-    throw error;
-  }
-  throw new Error('expected the path to be refused');
-}
+import { invalidInputOf } from '../support/errors.js';
 
 describe('normalizeArtifactPath', () => {
   it.each([
@@ -26,7 +16,7 @@ describe('normalizeArtifactPath', () => {
     ['a newline', 'model\n.onnx', 'control'],
     ['a DEL character', 'model\u007f.onnx', 'control'],
   ])('refuses %s', (_, path, problem) => {
-    const error = refusal(() => normalizeArtifactPath(path, 'artifact_path'));
+    const error = invalidInputOf(() => normalizeArtifactPath(path, 'artifact_path'));
     expect(error.code).toBe('INVALID_PARAMETER_VALUE');
     expect(error.message).toContain(JSON.stringify(path));
     expect(error.message).toContain(problem);
@@ -36,7 +26,7 @@ describe('normalizeArtifactPath', () => {
 
   it('refuses a path over 1024 characters and names its beginning', () => {
     const path = `${'a'.repeat(1020)}/b.txt`;
-    const error = refusal(() => normalizeArtifactPath(path));
+    const error = invalidInputOf(() => normalizeArtifactPath(path));
     expect(error.code).toBe('INVALID_PARAMETER_VALUE');
     expect(error.message).toContain('a'.repeat(80));
     expect(error.message).toContain('1024');
@@ -70,7 +60,7 @@ describe('normalizeArtifactDir', () => {
   });
 
   it('refuses what a path refuses', () => {
-    expect(refusal(() => normalizeArtifactDir('../up', 'dir')).details.where).toBe('dir');
-    expect(refusal(() => normalizeArtifactDir('/abs')).code).toBe('INVALID_PARAMETER_VALUE');
+    expect(invalidInputOf(() => normalizeArtifactDir('../up', 'dir')).details.where).toBe('dir');
+    expect(invalidInputOf(() => normalizeArtifactDir('/abs')).code).toBe('INVALID_PARAMETER_VALUE');
   });
 });

@@ -1,15 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/common/errors.js';
 import { definePipeline, loadPipelineYaml, step } from '../../src/pipelines/index.js';
+import { invalidInputOf } from '../support/errors.js';
 
 function yamlError(lines: string[]): InvalidInputError {
-  try {
-    loadPipelineYaml(lines.join('\n'), 'pipeline.yaml');
-  } catch (error) {
-    if (error instanceof InvalidInputError) return error;
-    throw error;
-  }
-  throw new Error('expected the pipeline to be refused');
+  return invalidInputOf(() => loadPipelineYaml(lines.join('\n'), 'pipeline.yaml'));
 }
 
 const HEAD = [
@@ -213,18 +208,9 @@ describe('definition errors in YAML', () => {
 });
 
 describe('definition errors in the DSL', () => {
-  function dslError(define: () => unknown): InvalidInputError {
-    try {
-      define();
-    } catch (error) {
-      if (error instanceof InvalidInputError) return error;
-      throw error;
-    }
-    throw new Error('expected the pipeline to be refused');
-  }
 
   it('names the field path where YAML would name the file position', () => {
-    const error = dslError(() =>
+    const error = invalidInputOf(() =>
       definePipeline({
         name: 'demo',
         params: { lr: { type: 'number', default: 0.01 } },
@@ -239,7 +225,7 @@ describe('definition errors in the DSL', () => {
   });
 
   it('refuses a param value of the wrong type', () => {
-    const error = dslError(() =>
+    const error = invalidInputOf(() =>
       definePipeline({
         name: 'demo',
         params: { epochs: { type: 'integer', default: 2.5 } },

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError, NotFoundError } from '../../src/common/errors.js';
 import { loadPipelineFile, loadPipelineYaml } from '../../src/pipelines/index.js';
+import { invalidInputOf } from '../support/errors.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url));
 
@@ -27,11 +28,11 @@ describe('loading pipeline YAML', () => {
     const load = () => loadPipelineYaml('name: demo\n  steps: x\n', 'broken.yaml');
     expect(load).toThrow(InvalidInputError);
     expect(load).toThrow('invalid YAML: Nested mappings are not allowed in compact mappings');
-    expect(catchError(load).details.where).toBe('broken.yaml:1:7');
+    expect(invalidInputOf(load).details.where).toBe('broken.yaml:1:7');
   });
 
   it('refuses a key written twice, at the second one', () => {
-    const error = catchError(() => loadPipelineYaml('name: demo\nname: again\n', 'twice.yaml'));
+    const error = invalidInputOf(() => loadPipelineYaml('name: demo\nname: again\n', 'twice.yaml'));
     expect(error.message).toBe('invalid YAML: Map keys must be unique');
     expect(error.details.where).toBe('twice.yaml:2:1');
   });
@@ -49,12 +50,3 @@ describe('loading pipeline YAML', () => {
   });
 });
 
-function catchError(run: () => unknown): InvalidInputError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof InvalidInputError) return error;
-    throw error;
-  }
-  throw new Error('expected an InvalidInputError');
-}
