@@ -1,5 +1,6 @@
 import { LocalBlobStore, RunArtifacts } from '../artifacts/index.js';
 import { loadConfig, type CicloConfig } from '../common/config.js';
+import { PipelineService, builtinExecutors } from '../pipelines/index.js';
 import { openDatabase, type MetadataDatabase } from '../store/index.js';
 import { TrackingService } from '../tracking/index.js';
 
@@ -11,12 +12,35 @@ export interface CicloContext {
   readonly config: CicloConfig;
   readonly database: MetadataDatabase;
   readonly tracking: TrackingService;
+  readonly pipelines: PipelineService;
   close(): Promise<void>;
 }
 
-export async function openContext(config: CicloConfig = loadConfig()): Promise<CicloContext> {
+export interface ContextOptions {
+  /** Given to pipeline steps as CICLO_TRACKING_URI (the server passes its own address). */
+  trackingUri?: string;
+}
+
+export async function openContext(config: CicloConfig = loadConfig(), options: ContextOptions = {}): Promise<CicloContext> {
   const database = await openDatabase(config.database);
   const blobs = new LocalBlobStore(config.artifactRoot);
   const tracking = new TrackingService(database.db, new RunArtifacts(database.db, blobs));
-  return { config, database, tracking, close: () => database.close() };
+  const trackingUri = options.trackingUri ?? config.trackingUri;
+  const pipelines = new PipelineService({
+    db: database.db,
+    tracking,
+    executors: builtinExecutors(config),
+    home: config.home,
+    ...(trackingUri === undefined ? {} : { trackingUri }),
+  });
+  return {
+    config,
+    database,
+    tracking,
+    pipelines,
+    close: async () => {
+      await pipelines.close();
+      await database.close();
+    },
+  };
 }

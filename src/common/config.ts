@@ -9,6 +9,8 @@ const EnvSchema = z.object({
   CICLO_DATABASE_URL: z.string().min(1).optional(),
   CICLO_ARTIFACT_ROOT: z.string().min(1).optional(),
   CICLO_TRACKING_URI: z.string().url().optional(),
+  CICLO_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  CICLO_NATS_URL: z.string().regex(/^(nats|tls):\/\//, 'must be a nats:// or tls:// URL').optional(),
   CICLO_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   CICLO_MAX_BODY_BYTES: z.coerce.number().int().positive().default(16 * 1024 * 1024),
 });
@@ -20,6 +22,10 @@ export interface CicloConfig {
   artifactRoot: string;
   /** When set, the SDK and CLI talk to this server instead of the embedded store. */
   trackingUri?: string;
+  /** Redis for the `bullmq` executor, `ciclo worker` and Redis message triggers. */
+  redisUrl?: string;
+  /** NATS for NATS message triggers. */
+  natsUrl?: string;
   logLevel: z.infer<typeof EnvSchema>['CICLO_LOG_LEVEL'];
   maxBodyBytes: number;
 }
@@ -46,6 +52,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     database,
     artifactRoot: resolve(cwd, vars.CICLO_ARTIFACT_ROOT ?? join(home, 'artifacts')),
     ...(vars.CICLO_TRACKING_URI ? { trackingUri: vars.CICLO_TRACKING_URI.replace(/\/+$/, '') } : {}),
+    ...(vars.CICLO_REDIS_URL ? { redisUrl: vars.CICLO_REDIS_URL } : {}),
+    ...(vars.CICLO_NATS_URL ? { natsUrl: vars.CICLO_NATS_URL } : {}),
     logLevel: vars.CICLO_LOG_LEVEL,
     maxBodyBytes: vars.CICLO_MAX_BODY_BYTES,
   };

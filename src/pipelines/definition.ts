@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TriggerSpecSchema } from '../triggers/spec.js';
 
 /**
  * The one pipeline definition type. YAML and the TypeScript DSL are both parsed by `PipelineSchema`
@@ -133,8 +134,12 @@ export const PipelineSchema = z.strictObject({
   params: z.record(NameSchema, ParamSpecSchema).default({}),
   parallelism: z.int().positive().optional(),
   failFast: z.boolean().default(true),
+  /** Where steps run: `local` child processes (default) or `bullmq` workers on Redis. */
+  executor: z.string().min(1).default('local'),
   steps: z.array(StepSchema).min(1, 'a pipeline needs at least one step'),
   environments: z.record(NameSchema, EnvironmentSchema).default({}),
+  /** What starts the pipeline by itself; `ciclo server` runs them (src/triggers). */
+  triggers: z.array(TriggerSpecSchema).default([]),
 });
 export type PipelineInput = z.input<typeof PipelineSchema>;
 export type PipelineDefinition = z.output<typeof PipelineSchema>;

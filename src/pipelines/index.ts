@@ -43,3 +43,16 @@ export {
   type StartOptions,
 } from './scheduler.js';
 export type { PipelineRunRow, PipelineRunStatus, StepExecutionRow, StepExecutionStatus } from './run-store.js';
+export {
+  PipelineService,
+  type CancelOutcome,
+  type DriveControl,
+  type LaunchOptions,
+  type LoadedPipeline,
+  type PipelineServiceOptions,
+  type TriggerRecord,
+} from './service.js';
+export type { PipelineEvent, PipelineEventListener } from './events.js';
+export { ExecutorRegistry, builtinExecutors, type ExecutorFactory } from './executors/registry.js';
+export { RunLease, isProcessAlive, newLeaseOwner, type LeaseOptions } from './lease.js';
+export type { PipelineRunFilter } from './run-store.js';

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Updateable } from 'kysely';
+import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type {
   PipelineRunStatus,
   PipelineRunsTable,
@@ -15,7 +15,7 @@ export type { PipelineRunStatus, StepExecutionStatus };
 
 export async function insertPipelineRun(
   db: Kysely<Schema>,
-  run: PipelineRunRow,
+  run: Insertable<PipelineRunsTable>,
   stepNames: readonly string[],
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
@@ -103,5 +103,39 @@ function pendingRow(pipelineRunId: string, stepName: string, attempt: number, ne
     started_time: null,
     ended_time: null,
     next_attempt_at: nextAttemptAt,
+    input_digests: null,
+    output_digests: null,
+    process_id: null,
+    process_host: null,
+    worker: null,
+    duration_ms: null,
   };
+}
+
+export interface PipelineRunFilter {
+  pipelineName?: string;
+  statuses?: readonly PipelineRunStatus[];
+  /** Newest first; default 50. */
+  limit?: number;
+}
+
+export async function listPipelineRuns(db: Kysely<Schema>, filter: PipelineRunFilter = {}): Promise<PipelineRunRow[]> {
+  let query = db.selectFrom('pipeline_runs').selectAll();
+  if (filter.pipelineName !== undefined) query = query.where('pipeline_name', '=', filter.pipelineName);
+  if (filter.statuses !== undefined && filter.statuses.length > 0) query = query.where('status', 'in', filter.statuses);
+  return query.orderBy('created_time', 'desc').orderBy('id').limit(filter.limit ?? 50).execute();
+}
+
+export async function countActivePipelineRuns(db: Kysely<Schema>, pipelineName: string): Promise<number> {
+  const row = await db
+    .selectFrom('pipeline_runs')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('pipeline_name', '=', pipelineName)
+    .where('status', 'in', ['PENDING', 'RUNNING'])
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+export async function requestPipelineRunCancel(db: Kysely<Schema>, id: string): Promise<void> {
+  await db.updateTable('pipeline_runs').set({ cancel_requested: 1 }).where('id', '=', id).execute();
 }

@@ -3,14 +3,17 @@ import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { InvalidInputError, InvalidStateError, NotFoundError } from '../common/errors.js';
 import type { Schema } from '../store/index.js';
-import type { RunStatus, TrackingService } from '../tracking/index.js';
+import { captureCodeVersion, codeVersionTags, type RunStatus, type TrackingService } from '../tracking/index.js';
 import { canonicalJson, codeFilesOf, computeStepCacheKey } from './cache-key.js';
 import type { ParamValue, PipelineDefinition, StepDefinition } from './definition.js';
 import type { Executor, StepJob, StepResult } from './executors/types.js';
 import { stepDependencies, topologicalOrder } from './graph.js';
 import { sha256Digest } from '../artifacts/index.js';
+
 import { digestPath } from './output-digest.js';
 import { paramTypeMismatch } from './params.js';
+import type { PipelineEventListener } from './events.js';
+import type { TriggerRecord } from './service.js';
 import {
   findPipelineRun,
   findSucceededByCacheKey,
@@ -43,7 +46,11 @@ export interface StartOptions {
   /** The name of one of `definition.environments`, overlaid on the definition. */
   env?: string;
   /** What started the run and its payload; recorded, never interpreted here. */
-  trigger?: Record<string, unknown>;
+  trigger?: TriggerRecord;
+  /** The pipeline file, recorded for `reproduce`. */
+  sourceFile?: string;
+  /** The run this one re-executes (`ciclo pipeline reproduce`). */
+  reproduces?: string;
   /** Run every step even when an earlier execution with the same cache key succeeded. */
   noCache?: boolean;
 }
@@ -52,6 +59,7 @@ export interface DriveOptions {
   executor: Executor;
   /** Aborting cancels the run: running steps are ended, the rest are marked CANCELLED. */
   signal?: AbortSignal;
+  onEvent?: PipelineEventListener;
 }
 
 const DEFAULT_PARALLELISM = 4;
@@ -99,13 +107,19 @@ export class PipelineScheduler {
   async start(definition: PipelineDefinition, options: StartOptions): Promise<string> {
     const effective = withEnvironment(definition, options.env);
     const params = resolveParams(effective, options.params ?? {});
+    const workDir = path.resolve(options.workDir);
+    const code = await captureCodeVersion(workDir);
     const experiment = await this.#tracking.getOrCreateExperiment(definition.name);
     const run = await this.#tracking.createRun({
       experimentId: experiment.experimentId,
       runName: definition.name,
       tags: {
+        ...codeVersionTags(code),
         'ciclo.pipeline.name': definition.name,
+        'ciclo.pipeline.executor': effective.executor,
         ...(options.env === undefined ? {} : { 'ciclo.pipeline.environment': options.env }),
+        ...(options.trigger === undefined ? {} : { 'ciclo.pipeline.trigger': options.trigger.name }),
+        ...(options.reproduces === undefined ? {} : { 'ciclo.pipeline.reproduces': options.reproduces }),
       },
     });
     const id = run.info.runId;
@@ -123,10 +137,17 @@ export class PipelineScheduler {
         definition: definitionJson,
         definition_digest: sha256Digest(definitionJson),
         params: JSON.stringify(params),
-        work_dir: path.resolve(options.workDir),
+        work_dir: workDir,
         environment: options.env ?? null,
         trigger: options.trigger === undefined ? null : JSON.stringify(options.trigger),
+        trigger_name: options.trigger?.name ?? null,
         no_cache: options.noCache ? 1 : 0,
+        executor: effective.executor,
+        source_file: options.sourceFile === undefined ? null : path.resolve(options.sourceFile),
+        git_commit: code?.commit ?? null,
+        reproduces_run_id: options.reproduces ?? null,
+        lease_owner: null,
+        lease_expires_at: null,
         status: 'PENDING',
         created_time: now,
         updated_time: now,
@@ -193,20 +214,32 @@ export class PipelineScheduler {
   /**
    * Makes a finished run runnable again: steps that FAILED, were CANCELLED or SKIPPED get a new
    * PENDING attempt (with a fresh retry budget); SUCCEEDED and CACHED steps stay as they are.
+   * The caller drives it afterwards.
    */
-  async resume(pipelineRunId: string, options: DriveOptions): Promise<PipelineRunStatus> {
+  async prepareResume(pipelineRunId: string): Promise<void> {
     const row = await this.#requireRun(pipelineRunId);
-    if (row.status === 'SUCCEEDED') return row.status;
-    for (const execution of (await latestStepExecutions(this.#db, pipelineRunId)).values()) {
-      if (!ENDED_BADLY.has(execution.status)) continue;
-      if (execution.started_time === null) {
-        // It never started: the same attempt becomes runnable again rather than a new one.
-        await updateStepExecution(this.#db, keyOf(execution), { status: 'PENDING', error: null, next_attempt_at: null });
-      } else {
-        await insertPendingAttempt(this.#db, pipelineRunId, execution.step_name, execution.attempt + 1, null);
+    if (row.status === 'SUCCEEDED') return;
+    await this.#db.transaction().execute(async (trx) => {
+      for (const execution of (await latestStepExecutions(trx, pipelineRunId)).values()) {
+        if (!ENDED_BADLY.has(execution.status)) continue;
+        if (execution.started_time === null) {
+          // It never started: the same attempt becomes runnable again rather than a new one.
+          await updateStepExecution(trx, keyOf(execution), { status: 'PENDING', error: null, next_attempt_at: null });
+        } else {
+          await insertPendingAttempt(trx, pipelineRunId, execution.step_name, execution.attempt + 1, null);
+        }
       }
-    }
-    await setPipelineRunStatus(this.#db, pipelineRunId, 'PENDING', this.#now());
+      await trx
+        .updateTable('pipeline_runs')
+        .set({ status: 'PENDING', cancel_requested: 0, updated_time: this.#now() })
+        .where('id', '=', pipelineRunId)
+        .execute();
+    });
+  }
+
+  /** `prepareResume` then `drive`, for callers that hold the run otherwise (tests). */
+  async resume(pipelineRunId: string, options: DriveOptions): Promise<PipelineRunStatus> {
+    await this.prepareResume(pipelineRunId);
     return this.drive(pipelineRunId, options);
   }
 
@@ -517,6 +550,7 @@ function withEnvironment(definition: PipelineDefinition, name: string | undefine
   return {
     ...definition,
     params,
+    ...(overlay.executor === undefined ? {} : { executor: overlay.executor }),
     ...(overlay.parallelism === undefined ? {} : { parallelism: overlay.parallelism }),
     steps: definition.steps.map((step) => ({ ...step, env: { ...overlay.env, ...step.env } })),
   };

@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type Migration, type MigrationResultSet } from '
 import type { DialectName } from './dialect.js';
 import * as m0001 from './migrations/0001_tracking.js';
 import * as m0002 from './migrations/0002_pipelines.js';
+import * as m0003 from './migrations/0003_pipeline_runtime.js';
 import type { Schema } from './schema.js';
 
 interface DialectMigration {
@@ -12,6 +13,7 @@ interface DialectMigration {
 const MIGRATIONS: Record<string, DialectMigration> = {
   '0001_tracking': m0001,
   '0002_pipelines': m0002,
+  '0003_pipeline_runtime': m0003,
 };
 
 export async function migrateToLatest(db: Kysely<Schema>, dialect: DialectName): Promise<string[]> {

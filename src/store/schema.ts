@@ -105,6 +105,21 @@ export interface PipelineRunsTable {
   status: PipelineRunStatus;
   created_time: number;
   updated_time: number;
+  /** Who is driving the run (`host:pid:uuid`) and until when; another orchestrator waits for expiry. */
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  /** Set by `ciclo pipeline cancel` from any process; the driving orchestrator polls it. */
+  cancel_requested: Generated<number>;
+  /** The executor the run's steps go to (`local`, `bullmq`). */
+  executor: Generated<string>;
+  /** The pipeline file the run was started from, when there was one. */
+  source_file: string | null;
+  /** HEAD of the work dir's git repository when the run started (`ciclo pipeline reproduce`). */
+  git_commit: string | null;
+  /** The trigger that started the run; null when started by hand. */
+  trigger_name: string | null;
+  /** Set on a run started by `ciclo pipeline reproduce`. */
+  reproduces_run_id: string | null;
 }
 
 /** One attempt of one step of a pipeline run; a step's state is its row with the highest attempt. */
@@ -124,6 +139,26 @@ export interface StepExecutionsTable {
   ended_time: number | null;
   /** A retry waits until then; null for a first attempt and for one added by resume. */
   next_attempt_at: number | null;
+  /** Input name → content digest, as JSON, recorded when the attempt starts. */
+  input_digests: string | null;
+  /** Output name → content digest, as JSON, recorded when the attempt succeeds. */
+  output_digests: string | null;
+  /** The step's process (group) and the host it runs on, so a new orchestrator can end an orphan. */
+  process_id: number | null;
+  process_host: string | null;
+  /** Which worker ran the attempt (`host:pid`), for queue executors. */
+  worker: string | null;
+  duration_ms: number | null;
+}
+
+/** Every input a step attempt read and every output it wrote, by content digest: lineage's edges. */
+export interface StepArtifactsTable {
+  pipeline_run_id: string;
+  step_name: string;
+  attempt: number;
+  direction: 'input' | 'output';
+  name: string;
+  digest: string;
 }
 
 export interface Schema {
@@ -138,4 +173,5 @@ export interface Schema {
   run_artifacts: RunArtifactsTable;
   pipeline_runs: PipelineRunsTable;
   step_executions: StepExecutionsTable;
+  step_artifacts: StepArtifactsTable;
 }

@@ -1,0 +1,22 @@
+import type { PipelineRunStatus, StepExecutionStatus } from './run-store.js';
+
+/** What a driver reports as a run moves, for live progress (`ciclo pipeline run`, quickstart). */
+export type PipelineEvent =
+  | { type: 'run'; pipelineRunId: string; status: PipelineRunStatus }
+  | {
+      type: 'step';
+      pipelineRunId: string;
+      stepName: string;
+      attempt: number;
+      status: StepExecutionStatus;
+      /** The tracked run of the attempt (or, for CACHED, of the reused execution). */
+      runId?: string;
+      cachedFromRunId?: string;
+      durationMs?: number;
+      exitCode?: number | null;
+      error?: string;
+      /** For a retry that waits: when it will start. */
+      nextAttemptAt?: number;
+    };
+
+export type PipelineEventListener = (event: PipelineEvent) => void;

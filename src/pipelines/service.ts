@@ -1,0 +1,237 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import { InvalidInputError, NotFoundError } from '../common/errors.js';
+import type { Schema } from '../store/index.js';
+import type { TrackingService } from '../tracking/index.js';
+import { compilePipeline } from './compile.js';
+import type { ParamValue, PipelineDefinition } from './definition.js';
+import type { PipelineEventListener } from './events.js';
+import type { ExecutorRegistry } from './executors/registry.js';
+import { RunLease, type LeaseOptions } from './lease.js';
+import {
+  countActivePipelineRuns,
+  findPipelineRun,
+  listPipelineRuns,
+  listStepExecutions,
+  requestPipelineRunCancel,
+  type PipelineRunFilter,
+  type PipelineRunRow,
+  type PipelineRunStatus,
+  type StepExecutionRow,
+} from './run-store.js';
+import { PipelineScheduler } from './scheduler.js';
+import { builtinStepKinds, type StepKindRegistry } from './step-kinds.js';
+import { loadPipelineFile } from './yaml.js';
+
+export interface PipelineServiceOptions {
+  db: Kysely<Schema>;
+  tracking: TrackingService;
+  executors: ExecutorRegistry;
+  /** CICLO_HOME: step logs and outputs go under `<home>/pipelines/<pipeline run id>/`. */
+  home: string;
+  /** Passed to steps as CICLO_TRACKING_URI so they can log over REST. */
+  trackingUri?: string;
+  stepKinds?: StepKindRegistry;
+  lease?: LeaseOptions;
+}
+
+/** A compiled pipeline and the folder its steps run in. */
+export interface LoadedPipeline {
+  definition: PipelineDefinition;
+  /** The steps' working directory; relative code files and paths are read from here. */
+  workDir: string;
+  /** The file it was loaded from, if any; recorded on runs for `reproduce`. */
+  file?: string;
+}
+
+/** What started a run, recorded on it; absent when a person started it. */
+export interface TriggerRecord {
+  name: string;
+  type: string;
+  payload?: unknown;
+}
+
+export interface LaunchOptions {
+  params?: Record<string, ParamValue>;
+  /** One of `definition.environments`, overlaid on the definition. */
+  env?: string;
+  noCache?: boolean;
+  trigger?: TriggerRecord;
+  /** Set by `reproduce`: the run this one re-executes. */
+  reproduces?: string;
+}
+
+export interface DriveControl {
+  /** Aborting cancels the run. */
+  signal?: AbortSignal;
+  onEvent?: PipelineEventListener;
+}
+
+export type CancelOutcome = 'requested' | 'cancelled' | 'already-finished';
+
+const FINISHED: ReadonlySet<PipelineRunStatus> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+
+/**
+ * The pipelines capability as the CLI, the server, the triggers and the SDK use it: load a pipeline,
+ * start and drive runs (one driver per run, through a lease), cancel from anywhere, resume, read.
+ */
+export class PipelineService {
+  readonly scheduler: PipelineScheduler;
+  readonly #db: Kysely<Schema>;
+  readonly #executors: ExecutorRegistry;
+  readonly #stepKinds: StepKindRegistry;
+  readonly #lease: LeaseOptions;
+
+  constructor(options: PipelineServiceOptions) {
+    this.#db = options.db;
+    this.#executors = options.executors;
+    this.#stepKinds = options.stepKinds ?? builtinStepKinds();
+    this.#lease = options.lease ?? {};
+    this.scheduler = new PipelineScheduler({
+      db: options.db,
+      tracking: options.tracking,
+      home: options.home,
+      ...(options.trackingUri === undefined ? {} : { trackingUri: options.trackingUri }),
+    });
+  }
+
+  get stepKinds(): StepKindRegistry {
+    return this.#stepKinds;
+  }
+
+  /**
+   * Loads `pipeline.yaml` (or `.yml`), or a TypeScript/JavaScript module whose default export is
+   * a `definePipeline(...)` result; a folder means its `pipeline.yaml`. The steps run in the file's folder.
+   */
+  async load(file: string): Promise<LoadedPipeline> {
+    let resolved = path.resolve(file);
+    const info = await stat(resolved).catch(() => undefined);
+    if (!info) throw new NotFoundError(`pipeline file ${file} does not exist`, { where: file });
+    if (info.isDirectory()) resolved = path.join(resolved, 'pipeline.yaml');
+    const definition = /\.(c|m)?(t|j)s$/.test(resolved)
+      ? await this.#loadModule(resolved)
+      : await loadPipelineFile(resolved, { registry: this.#stepKinds });
+    return { definition, workDir: path.dirname(resolved), file: resolved };
+  }
+
+  /** Records a new run, every step PENDING; `drive` runs it. */
+  async start(pipeline: LoadedPipeline, options: LaunchOptions = {}): Promise<string> {
+    return this.scheduler.start(pipeline.definition, {
+      workDir: pipeline.workDir,
+      ...(pipeline.file === undefined ? {} : { sourceFile: pipeline.file }),
+      ...options,
+    });
+  }
+
+  /** Drives a run to its end while holding its lease; refused while another driver holds it. */
+  async drive(pipelineRunId: string, control: DriveControl = {}): Promise<PipelineRunStatus> {
+    const row = await this.#require(pipelineRunId);
+    if (FINISHED.has(row.status)) return row.status;
+    const executor = this.#executors.get(row.executor);
+    const lease = await RunLease.acquire(this.#db, pipelineRunId, this.#lease);
+    try {
+      const signal = control.signal ? AbortSignal.any([control.signal, lease.cancelSignal]) : lease.cancelSignal;
+      return await this.scheduler.drive(pipelineRunId, {
+        executor,
+        signal,
+        ...(control.onEvent ? { onEvent: control.onEvent } : {}),
+      });
+    } finally {
+      await lease.release();
+    }
+  }
+
+  /** `start` then `drive`. */
+  async run(
+    pipeline: LoadedPipeline,
+    options: LaunchOptions & DriveControl = {},
+  ): Promise<{ pipelineRunId: string; status: PipelineRunStatus }> {
+    const { signal, onEvent, ...launch } = options;
+    const pipelineRunId = await this.start(pipeline, launch);
+    const status = await this.drive(pipelineRunId, { ...(signal ? { signal } : {}), ...(onEvent ? { onEvent } : {}) });
+    return { pipelineRunId, status };
+  }
+
+  /** Gives failed, cancelled and skipped steps a new attempt and drives the run again. */
+  async resume(pipelineRunId: string, control: DriveControl = {}): Promise<PipelineRunStatus> {
+    const row = await this.#require(pipelineRunId);
+    if (row.status === 'SUCCEEDED') return row.status;
+    const lease = await RunLease.acquire(this.#db, pipelineRunId, this.#lease);
+    await lease.release();
+    await this.scheduler.prepareResume(pipelineRunId);
+    return this.drive(pipelineRunId, control);
+  }
+
+  /**
+   * Asks the run's driver to cancel it; the driver sees the request within a lease renewal. A run
+   * nobody drives (its orchestrator died, or it was never driven) is cancelled here and now.
+   */
+  async requestCancel(pipelineRunId: string): Promise<CancelOutcome> {
+    const row = await this.#require(pipelineRunId);
+    if (FINISHED.has(row.status)) return 'already-finished';
+    await requestPipelineRunCancel(this.#db, pipelineRunId);
+    let lease: RunLease;
+    try {
+      lease = await RunLease.acquire(this.#db, pipelineRunId, this.#lease);
+    } catch {
+      return 'requested';
+    }
+    try {
+      await this.scheduler.drive(pipelineRunId, {
+        executor: this.#executors.get(row.executor),
+        signal: AbortSignal.abort(),
+      });
+    } finally {
+      await lease.release();
+    }
+    return 'cancelled';
+  }
+
+  async getRun(pipelineRunId: string): Promise<{ run: PipelineRunRow; steps: StepExecutionRow[] }> {
+    return { run: await this.#require(pipelineRunId), steps: await listStepExecutions(this.#db, pipelineRunId) };
+  }
+
+  async listRuns(filter: PipelineRunFilter = {}): Promise<PipelineRunRow[]> {
+    return listPipelineRuns(this.#db, filter);
+  }
+
+  /** Runs of the pipeline that are PENDING or RUNNING (for triggers' queueing). */
+  async countActiveRuns(pipelineName: string): Promise<number> {
+    return countActivePipelineRuns(this.#db, pipelineName);
+  }
+
+  /** The log file of a step's attempt (stdout and stderr, as the step wrote them). */
+  logFile(pipelineRunId: string, stepName: string, attempt: number): string {
+    return path.join(this.scheduler.stepFolder(pipelineRunId, stepName), `${attempt}.log`);
+  }
+
+  async close(): Promise<void> {
+    await this.#executors.close();
+  }
+
+  async #require(pipelineRunId: string): Promise<PipelineRunRow> {
+    const row = await findPipelineRun(this.#db, pipelineRunId);
+    if (!row) throw new NotFoundError(`no pipeline run ${pipelineRunId}`, { where: 'pipeline_run_id' });
+    return row;
+  }
+
+  async #loadModule(file: string): Promise<PipelineDefinition> {
+    const { tsImport } = await import('tsx/esm/api');
+    const module = (await tsImport(file, import.meta.url)) as { default?: unknown };
+    const exported = module.default;
+    if (exported === undefined) {
+      throw new InvalidInputError(`${file} has no default export`, {
+        where: file,
+        hint: 'export default definePipeline({ ... })',
+      });
+    }
+    // definePipeline returns a compiled definition; a plain object is compiled here.
+    return isCompiled(exported) ? exported : compilePipeline(exported, { registry: this.#stepKinds });
+  }
+}
+
+function isCompiled(value: unknown): value is PipelineDefinition {
+  const steps = (value as { steps?: unknown } | null)?.steps;
+  return Array.isArray(steps) && steps.every((step) => typeof (step as { config?: unknown })?.config === 'object');
+}

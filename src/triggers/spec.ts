@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+/**
+ * How a pipeline says what starts it: the `triggers:` list of a pipeline definition. Each entry
+ * names one source; `ciclo server` runs them. Shared fields say what the started run gets.
+ */
+
+const TRIGGER_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+const common = {
+  name: z.string().regex(TRIGGER_NAME, 'must start with a letter or _ and contain only letters, digits, _ and -'),
+  /** Param values for the runs this trigger starts (over the pipeline's defaults). */
+  params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  /** The environment (`environments.<name>`) the started runs use. */
+  env: z.string().optional(),
+  /** How many runs may wait while one of this pipeline is going; further firings are dropped. */
+  maxQueued: z.int().min(0).default(1),
+};
+
+const PollSchema = z
+  .string()
+  .regex(/^\d+(ms|s|m|h)$/, 'write a duration such as 500ms, 30s, 5m or 1h')
+  .default('30s');
+
+export const TriggerSpecSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    ...common,
+    type: z.literal('cron'),
+    /** Five or six field cron pattern, read by croner. */
+    schedule: z.string().min(1),
+    /** IANA time zone the schedule is read in, e.g. Europe/Lisbon; the server's zone when absent. */
+    timezone: z.string().optional(),
+  }),
+  z.strictObject({
+    ...common,
+    type: z.literal('path'),
+    /** A file or folder (relative to the pipeline's folder) whose content digest is watched. */
+    path: z.string().min(1),
+    interval: PollSchema,
+  }),
+  z.strictObject({
+    ...common,
+    type: z.literal('dataset'),
+    /** A named dataset; a new version of it fires. */
+    dataset: z.string().min(1),
+    interval: PollSchema,
+  }),
+  z.strictObject({
+    ...common,
+    type: z.literal('git'),
+    /** Paths (relative to the pipeline's folder) whose changes in a new commit fire; default: the folder. */
+    paths: z.array(z.string().min(1)).default(['.']),
+    /** The branch or ref to watch; default HEAD. */
+    ref: z.string().min(1).default('HEAD'),
+    interval: PollSchema,
+  }),
+  z.strictObject({
+    ...common,
+    type: z.literal('webhook'),
+    /** The environment variable holding the HMAC-SHA256 secret the caller signs the body with. */
+    secretEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name'),
+  }),
+  z.strictObject({
+    ...common,
+    type: z.literal('redis'),
+    channel: z.string().min(1),
+    /** Default: CICLO_REDIS_URL. */
+    url: z.string().optional(),
+  }),
+  z.strictObject({
+    ...common,
+    type: z.literal('nats'),
+    subject: z.string().min(1),
+    /** Default: CICLO_NATS_URL. */
+    url: z.string().optional(),
+  }),
+]);
+
+export type TriggerSpec = z.output<typeof TriggerSpecSchema>;
+export type TriggerType = TriggerSpec['type'];
