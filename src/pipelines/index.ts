@@ -28,7 +28,7 @@ export {
 export { definePipeline, step } from './dsl.js';
 export { loadPipelineFile, loadPipelineYaml, type LoadOptions } from './yaml.js';
 export { renderTemplate, type TemplateValues } from './templates.js';
-export type { Executor, StepJob, StepResult, StepStatus } from './executors/types.js';
+export type { Executor, RunOptions, StepJob, StepProcessInfo, StepResult, StepStatus } from './executors/types.js';
 export { LocalExecutor, stepEnvironment, type LocalExecutorOptions } from './executors/local.js';
 export type { ProcessSpec, StepRuntime } from './kinds/runtime.js';
 export { parseKindConfig } from './kinds/runtime.js';

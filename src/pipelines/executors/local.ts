@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { mkdir, open, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { InvalidInputError, InvalidStateError } from '../../common/errors.js';
 import { builtinStepRuntimes, type StepRuntimeRegistry } from '../kinds/registry.js';
 import type { ProcessSpec } from '../kinds/runtime.js';
 import { renderTemplate } from '../templates.js';
-import type { Executor, StepJob, StepResult } from './types.js';
+import type { Executor, RunOptions, StepJob, StepProcessInfo, StepResult } from './types.js';
 
 export interface LocalExecutorOptions {
   runtimes?: StepRuntimeRegistry;
@@ -31,11 +32,11 @@ export class LocalExecutor implements Executor {
     this.#killGraceMs = options.killGraceMs ?? 5000;
   }
 
-  async run(job: StepJob, options: { signal: AbortSignal }): Promise<StepResult> {
+  async run(job: StepJob, options: RunOptions): Promise<StepResult> {
     if (this.#closing.signal.aborted) throw new InvalidStateError('the local executor is closed');
     const env = stepEnvironment(job);
     const spec = this.#runtimes.get(job.kind).prepare(job, env);
-    const running = this.#execute(job, spec, env, AbortSignal.any([options.signal, this.#closing.signal]));
+    const running = this.#execute(job, spec, env, AbortSignal.any([options.signal, this.#closing.signal]), options.onStart);
     this.#running.add(running);
     try {
       return await running;
@@ -50,7 +51,13 @@ export class LocalExecutor implements Executor {
     await Promise.allSettled(this.#running);
   }
 
-  async #execute(job: StepJob, spec: ProcessSpec, env: Record<string, string>, signal: AbortSignal): Promise<StepResult> {
+  async #execute(
+    job: StepJob,
+    spec: ProcessSpec,
+    env: Record<string, string>,
+    signal: AbortSignal,
+    onStart: ((info: StepProcessInfo) => void) | undefined,
+  ): Promise<StepResult> {
     const started = performance.now();
     const finished = (outcome: Outcome): StepResult => ({ ...outcome, durationMs: performance.now() - started });
     await mkdir(job.outputDir, { recursive: true });
@@ -63,7 +70,7 @@ export class LocalExecutor implements Executor {
     // prints gigabytes costs no memory here, and output is not lost if this process dies.
     const log = await open(job.logFile, 'a');
     try {
-      return finished(await this.#spawn(spec, { cwd, env, logFd: log.fd, timeoutMs: job.timeoutMs, signal }));
+      return finished(await this.#spawn(spec, { cwd, env, logFd: log.fd, timeoutMs: job.timeoutMs, signal, onStart }));
     } finally {
       await log.close();
     }
@@ -71,7 +78,14 @@ export class LocalExecutor implements Executor {
 
   #spawn(
     spec: ProcessSpec,
-    options: { cwd: string; env: Record<string, string>; logFd: number; timeoutMs?: number; signal: AbortSignal },
+    options: {
+      cwd: string;
+      env: Record<string, string>;
+      logFd: number;
+      timeoutMs?: number;
+      signal: AbortSignal;
+      onStart: ((info: StepProcessInfo) => void) | undefined;
+    },
   ): Promise<Outcome> {
     return new Promise((resolve) => {
       const child = spawn(spec.executable, spec.args, {
@@ -80,6 +94,7 @@ export class LocalExecutor implements Executor {
         stdio: ['ignore', options.logFd, options.logFd],
         detached: true,
       });
+      if (child.pid !== undefined) options.onStart?.({ pid: child.pid, host: hostname() });
       let ending: { status: 'timed_out' | 'cancelled'; error: string } | undefined;
       let killTimer: NodeJS.Timeout | undefined;
       const terminate = (status: 'timed_out' | 'cancelled', error: string) => {

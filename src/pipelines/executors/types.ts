@@ -48,8 +48,23 @@ export interface StepResult {
  * Runs step jobs somewhere: child processes on this machine (`LocalExecutor`) or workers behind a
  * queue. It never decides what runs next, retries or records state; the scheduler does.
  */
+/** Where a step's process runs, reported once it has started. */
+export interface StepProcessInfo {
+  pid: number;
+  host: string;
+  /** The worker that took the job (`host:pid`), for queue executors. */
+  worker?: string;
+}
+
+export interface RunOptions {
+  /** Aborting ends the step (SIGTERM, then SIGKILL) and resolves with `cancelled`. */
+  signal: AbortSignal;
+  /** Called when the step's process has started, so the scheduler can record it. */
+  onStart?: (info: StepProcessInfo) => void;
+}
+
 export interface Executor {
   /** Resolves with the outcome of the step; rejects only for a job that could not be started as given. */
-  run(job: StepJob, options: { signal: AbortSignal }): Promise<StepResult>;
+  run(job: StepJob, options: RunOptions): Promise<StepResult>;
   close(): Promise<void>;
 }
