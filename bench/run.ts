@@ -1,9 +1,11 @@
 import { arch, cpus, platform, totalmem } from 'node:os';
+import { benchPipelines } from './pipelines/index.js';
 import { benchTracking } from './tracking/index.js';
 
 /** Every benchmark, each next to its raw baseline; paste the output into bench/RESULTS.md. */
 const BENCHMARKS: Record<string, () => Promise<string[]>> = {
   tracking: benchTracking,
+  pipelines: benchPipelines,
 };
 
 const only = process.argv[2];

@@ -1,5 +1,5 @@
 import { LocalBlobStore, RunArtifacts } from '../artifacts/index.js';
-import { loadConfig, type CicloConfig } from '../common/config.js';
+import { configEnvironment, loadConfig, type CicloConfig } from '../common/config.js';
 import { PipelineService, builtinExecutors } from '../pipelines/index.js';
 import { openDatabase, type MetadataDatabase } from '../store/index.js';
 import { TrackingService } from '../tracking/index.js';
@@ -31,7 +31,7 @@ export async function openContext(config: CicloConfig = loadConfig(), options: C
     tracking,
     executors: builtinExecutors(config),
     home: config.home,
-    ...(trackingUri === undefined ? {} : { trackingUri }),
+    ...(trackingUri === undefined ? { storeEnv: configEnvironment(config) } : { trackingUri }),
   });
   return {
     config,

@@ -10,6 +10,7 @@ const EnvSchema = z.object({
   CICLO_ARTIFACT_ROOT: z.string().min(1).optional(),
   CICLO_TRACKING_URI: z.string().url().optional(),
   CICLO_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  CICLO_QUEUE: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be letters, digits, ".", "_" or "-"').default('ciclo-steps'),
   CICLO_NATS_URL: z.string().regex(/^(nats|tls):\/\//, 'must be a nats:// or tls:// URL').optional(),
   CICLO_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   CICLO_MAX_BODY_BYTES: z.coerce.number().int().positive().default(16 * 1024 * 1024),
@@ -24,6 +25,11 @@ export interface CicloConfig {
   trackingUri?: string;
   /** Redis for the `bullmq` executor, `ciclo worker` and Redis message triggers. */
   redisUrl?: string;
+  /**
+   * The BullMQ queue the `bullmq` executor adds step jobs to and `ciclo worker` takes them from.
+   * `loadConfig` always sets it; optional so configs built by hand (tests) need not.
+   */
+  queueName?: string;
   /** NATS for NATS message triggers. */
   natsUrl?: string;
   logLevel: z.infer<typeof EnvSchema>['CICLO_LOG_LEVEL'];
@@ -53,9 +59,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     artifactRoot: resolve(cwd, vars.CICLO_ARTIFACT_ROOT ?? join(home, 'artifacts')),
     ...(vars.CICLO_TRACKING_URI ? { trackingUri: vars.CICLO_TRACKING_URI.replace(/\/+$/, '') } : {}),
     ...(vars.CICLO_REDIS_URL ? { redisUrl: vars.CICLO_REDIS_URL } : {}),
+    queueName: vars.CICLO_QUEUE,
     ...(vars.CICLO_NATS_URL ? { natsUrl: vars.CICLO_NATS_URL } : {}),
     logLevel: vars.CICLO_LOG_LEVEL,
     maxBodyBytes: vars.CICLO_MAX_BODY_BYTES,
+  };
+}
+
+/**
+ * The variables that make `loadConfig` in a child process see this config's store: how a pipeline
+ * step reaches the same metadata and artifact store as the orchestrator that started it.
+ */
+export function configEnvironment(config: CicloConfig): Record<string, string> {
+  if (config.trackingUri !== undefined) return { CICLO_TRACKING_URI: config.trackingUri };
+  return {
+    CICLO_HOME: config.home,
+    CICLO_DATABASE_URL:
+      config.database.dialect === 'postgres' ? config.database.url : `sqlite:${config.database.file}`,
+    CICLO_ARTIFACT_ROOT: config.artifactRoot,
   };
 }
 

@@ -34,7 +34,7 @@ export type { ProcessSpec, StepRuntime } from './kinds/runtime.js';
 export { parseKindConfig } from './kinds/runtime.js';
 export { StepRuntimeRegistry, builtinStepRuntimes } from './kinds/registry.js';
 export { commandRuntime, splitCommand } from './kinds/command.js';
-export { tsRuntime, type StepContext } from './kinds/ts.js';
+export { tsRuntime, type StepContext, type StepRunContext } from './kinds/ts.js';
 export { canonicalJson, codeFilesOf, computeStepCacheKey, type CacheKeyInput, type StepCacheKey } from './cache-key.js';
 export {
   PipelineScheduler,
@@ -56,3 +56,11 @@ export type { PipelineEvent, PipelineEventListener } from './events.js';
 export { ExecutorRegistry, builtinExecutors, type ExecutorFactory } from './executors/registry.js';
 export { RunLease, isProcessAlive, newLeaseOwner, type LeaseOptions } from './lease.js';
 export type { PipelineRunFilter } from './run-store.js';
+export {
+  BullmqExecutor,
+  stepJobId,
+  type BullmqExecutorOptions,
+  type QueueLocation,
+  type ResolvedQueue,
+} from './executors/bullmq.js';
+export { startStepWorker, type StepWorkerHandle, type StepWorkerOptions } from './executors/bullmq-worker.js';

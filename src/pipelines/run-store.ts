@@ -53,9 +53,16 @@ export async function latestStepExecutions(db: Kysely<Schema>, pipelineRunId: st
   return latest;
 }
 
+/** One attempt of one step of one pipeline run. */
+export interface StepExecutionKey {
+  pipelineRunId: string;
+  stepName: string;
+  attempt: number;
+}
+
 export async function updateStepExecution(
   db: Kysely<Schema>,
-  key: { pipelineRunId: string; stepName: string; attempt: number },
+  key: StepExecutionKey,
   changes: Updateable<StepExecutionsTable>,
 ): Promise<void> {
   await db
@@ -138,4 +145,24 @@ export async function countActivePipelineRuns(db: Kysely<Schema>, pipelineName: 
 
 export async function requestPipelineRunCancel(db: Kysely<Schema>, id: string): Promise<void> {
   await db.updateTable('pipeline_runs').set({ cancel_requested: 1 }).where('id', '=', id).execute();
+}
+
+/** The digests an attempt read and wrote: the edges lineage walks. Replaces the attempt's earlier rows. */
+export async function recordStepArtifacts(
+  db: Kysely<Schema>,
+  key: StepExecutionKey,
+  inputs: Record<string, string>,
+  outputs: Record<string, string>,
+): Promise<void> {
+  await db
+    .deleteFrom('step_artifacts')
+    .where('pipeline_run_id', '=', key.pipelineRunId)
+    .where('step_name', '=', key.stepName)
+    .where('attempt', '=', key.attempt)
+    .execute();
+  const rows = [
+    ...Object.entries(inputs).map(([name, digest]) => ({ direction: 'input' as const, name, digest })),
+    ...Object.entries(outputs).map(([name, digest]) => ({ direction: 'output' as const, name, digest })),
+  ].map((row) => ({ pipeline_run_id: key.pipelineRunId, step_name: key.stepName, attempt: key.attempt, ...row }));
+  if (rows.length > 0) await db.insertInto('step_artifacts').values(rows).execute();
 }

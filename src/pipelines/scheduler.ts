@@ -1,22 +1,18 @@
-import { cp, mkdir, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
-import { InvalidInputError, InvalidStateError, NotFoundError } from '../common/errors.js';
+import { sha256Digest } from '../artifacts/index.js';
+import { NotFoundError } from '../common/errors.js';
 import type { Schema } from '../store/index.js';
 import { captureCodeVersion, codeVersionTags, type RunStatus, type TrackingService } from '../tracking/index.js';
-import { canonicalJson, codeFilesOf, computeStepCacheKey } from './cache-key.js';
-import type { ParamValue, PipelineDefinition, StepDefinition } from './definition.js';
-import type { Executor, StepJob, StepResult } from './executors/types.js';
+import { canonicalJson } from './cache-key.js';
+import type { ParamValue, PipelineDefinition } from './definition.js';
+import type { PipelineEvent, PipelineEventListener } from './events.js';
+import type { Executor } from './executors/types.js';
 import { stepDependencies, topologicalOrder } from './graph.js';
-import { sha256Digest } from '../artifacts/index.js';
-
-import { digestPath } from './output-digest.js';
-import { paramTypeMismatch } from './params.js';
-import type { PipelineEventListener } from './events.js';
-import type { TriggerRecord } from './service.js';
+import { isProcessAlive } from './lease.js';
 import {
   findPipelineRun,
-  findSucceededByCacheKey,
   insertPendingAttempt,
   insertPipelineRun,
   latestStepExecutions,
@@ -25,9 +21,13 @@ import {
   updateStepExecution,
   type PipelineRunRow,
   type PipelineRunStatus,
+  type StepExecutionKey,
   type StepExecutionRow,
   type StepExecutionStatus,
 } from './run-store.js';
+import { resolveParams, withEnvironment } from './run-setup.js';
+import type { TriggerRecord } from './service.js';
+import { StepAttempt, endTrackedRun, type RunPlan, type StepAttemptDeps } from './step-attempt.js';
 
 export interface PipelineSchedulerOptions {
   db: Kysely<Schema>;
@@ -36,6 +36,8 @@ export interface PipelineSchedulerOptions {
   home: string;
   /** Passed to steps as CICLO_TRACKING_URI so they can log over REST. */
   trackingUri?: string;
+  /** Variables that point steps' SDK at this store when there is no tracking URI (`configEnvironment`). */
+  storeEnv?: Record<string, string>;
   now?: () => number;
 }
 
@@ -72,16 +74,6 @@ const TRACKED_STATUS: Record<'SUCCEEDED' | 'FAILED' | 'CANCELLED', RunStatus> = 
   CANCELLED: 'KILLED',
 };
 
-/** What one drive of a run needs to know, read once from the pipeline run row. */
-interface RunPlan {
-  id: string;
-  definition: PipelineDefinition;
-  params: Record<string, ParamValue>;
-  workDir: string;
-  noCache: boolean;
-  experimentId: string;
-}
-
 /**
  * Decides what runs next and records every decision in the metadata store before acting on it; the
  * executor only runs the step it is given. Because the store is the only state, `drive` can pick up
@@ -93,6 +85,7 @@ export class PipelineScheduler {
   readonly #tracking: TrackingService;
   readonly #home: string;
   readonly #trackingUri: string | undefined;
+  readonly #storeEnv: Record<string, string> | undefined;
   readonly #now: () => number;
 
   constructor(options: PipelineSchedulerOptions) {
@@ -100,6 +93,7 @@ export class PipelineScheduler {
     this.#tracking = options.tracking;
     this.#home = options.home;
     this.#trackingUri = options.trackingUri;
+    this.#storeEnv = options.storeEnv;
     this.#now = options.now ?? Date.now;
   }
 
@@ -162,9 +156,20 @@ export class PipelineScheduler {
     const row = await this.#requireRun(pipelineRunId);
     if (FINISHED_RUN.has(row.status)) return row.status;
     const plan = await this.#plan(row);
+    const emit = safeListener(options.onEvent);
     await this.#recoverInterrupted(pipelineRunId);
     await setPipelineRunStatus(this.#db, pipelineRunId, 'RUNNING', this.#now());
     await this.#tracking.updateRun(pipelineRunId, { status: 'RUNNING' });
+    emit({ type: 'run', pipelineRunId, status: 'RUNNING' });
+    const deps: StepAttemptDeps = {
+      db: this.#db,
+      tracking: this.#tracking,
+      now: this.#now,
+      stepFolder: (runId, stepName) => this.stepFolder(runId, stepName),
+      trackingUri: this.#trackingUri,
+      storeEnv: this.#storeEnv,
+      emit,
+    };
 
     const cancel = options.signal ?? new AbortController().signal;
     const halt = new AbortController();
@@ -188,6 +193,7 @@ export class PipelineScheduler {
             const skipped = { ...current, status: 'SKIPPED' as const, error: 'an upstream step did not succeed' };
             await updateStepExecution(this.#db, keyOf(current), { status: 'SKIPPED', error: skipped.error });
             latest.set(step.name, skipped);
+            emit({ type: 'step', pipelineRunId, stepName: step.name, attempt: current.attempt, status: 'SKIPPED', error: skipped.error });
             continue;
           }
           if (!upstream.every((status) => DONE.has(status))) continue;
@@ -195,7 +201,8 @@ export class PipelineScheduler {
             wakeAt = Math.min(wakeAt ?? Infinity, current.next_attempt_at);
             continue;
           }
-          const execution = this.#execute(plan, step, current.attempt, options.executor, stepSignal)
+          const execution = new StepAttempt(deps, plan, step, current.attempt)
+            .run(options.executor, stepSignal)
             .then((outcome) => {
               if (outcome === 'failed') failed = true;
             })
@@ -208,7 +215,7 @@ export class PipelineScheduler {
       latest = await latestStepExecutions(this.#db, pipelineRunId);
     }
 
-    return this.#finish(pipelineRunId, cancel.aborted);
+    return this.#finish(pipelineRunId, cancel.aborted, emit);
   }
 
   /**
@@ -278,183 +285,21 @@ export class PipelineScheduler {
   async #recoverInterrupted(pipelineRunId: string): Promise<void> {
     for (const execution of (await latestStepExecutions(this.#db, pipelineRunId)).values()) {
       if (execution.status !== 'RUNNING') continue;
-      if (execution.run_id !== null) await this.#endTrackedRun(execution.run_id, 'KILLED');
+      killOrphan(execution);
+      if (execution.run_id !== null) await endTrackedRun(this.#tracking, execution.run_id, 'KILLED');
       await updateStepExecution(this.#db, keyOf(execution), {
         status: 'PENDING',
         run_id: null,
         started_time: null,
         error: null,
+        process_id: null,
+        process_host: null,
+        worker: null,
       });
     }
   }
 
-  /** One attempt of one step; reports 'failed' when the step has failed for good. */
-  async #execute(
-    plan: RunPlan,
-    step: StepDefinition,
-    attempt: number,
-    executor: Executor,
-    signal: AbortSignal,
-  ): Promise<'done' | 'failed'> {
-    const key = { pipelineRunId: plan.id, stepName: step.name, attempt };
-    const folder = this.stepFolder(plan.id, step.name);
-    const outputDir = path.join(folder, 'outputs');
-    const params = { ...plan.params, ...step.params };
-    const inputs = this.#inputPaths(plan, step);
-    let stepRunId: string | undefined;
-    try {
-      const cacheKey = step.cache && !plan.noCache ? await this.#cacheKey(plan, step, params, inputs) : null;
-      if (cacheKey !== null && (await this.#reuseCached(key, cacheKey, outputDir))) return 'done';
-
-      await updateStepExecution(this.#db, key, { status: 'RUNNING', cache_key: cacheKey, started_time: this.#now() });
-      const stepRun = await this.#tracking.createRun({
-        experimentId: plan.experimentId,
-        runName: `${step.name}#${attempt}`,
-        parentRunId: plan.id,
-        tags: { 'ciclo.pipeline.step': step.name, 'ciclo.pipeline.attempt': String(attempt) },
-      });
-      stepRunId = stepRun.info.runId;
-      await updateStepExecution(this.#db, key, { run_id: stepRunId });
-
-      // An interrupted attempt may have left partial outputs; a step starts from an empty folder.
-      await rm(outputDir, { recursive: true, force: true });
-      await mkdir(outputDir, { recursive: true });
-      const job: StepJob = {
-        pipelineRunId: plan.id,
-        stepRunId,
-        stepName: step.name,
-        attempt,
-        kind: step.kind,
-        config: step.config,
-        params,
-        inputs,
-        outputs: Object.fromEntries(Object.keys(step.outputs).map((name) => [name, path.join(outputDir, name)])),
-        outputDir,
-        workDir: plan.workDir,
-        logFile: path.join(folder, `${attempt}.log`),
-        env: step.env,
-        ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }),
-        ...(this.#trackingUri === undefined ? {} : { trackingUri: this.#trackingUri }),
-      };
-      const result = await runJob(executor, job, signal);
-      if (result.status === 'succeeded') {
-        const missing = await missingOutputs(job.outputs);
-        if (missing.length === 0) {
-          await this.#tracking.logArtifactDirectory(stepRunId, outputDir, 'outputs');
-          await this.#endTrackedRun(stepRunId, 'FINISHED');
-          await updateStepExecution(this.#db, key, { status: 'SUCCEEDED', exit_code: result.exitCode, ended_time: this.#now() });
-          return 'done';
-        }
-        result.status = 'failed';
-        result.error = `the step did not write its output(s) ${missing.join(', ')}`;
-      }
-      if (result.status === 'cancelled') {
-        await this.#endTrackedRun(stepRunId, 'KILLED');
-        await updateStepExecution(this.#db, key, {
-          status: 'CANCELLED',
-          exit_code: result.exitCode,
-          error: result.error ?? 'cancelled',
-          ended_time: this.#now(),
-        });
-        return 'done';
-      }
-      await this.#endTrackedRun(stepRunId, 'FAILED');
-      return await this.#recordFailure(step, key, result);
-    } catch (error) {
-      // A step that cannot even be prepared (a missing code file, an unknown kind) fails for good.
-      if (stepRunId !== undefined) await this.#endTrackedRun(stepRunId, 'FAILED');
-      await updateStepExecution(this.#db, key, {
-        status: 'FAILED',
-        error: (error as Error).message,
-        ended_time: this.#now(),
-      });
-      return 'failed';
-    }
-  }
-
-  /** Marks the attempt FAILED and, while retries remain, adds the next attempt after a backoff. */
-  async #recordFailure(
-    step: StepDefinition,
-    key: { pipelineRunId: string; stepName: string; attempt: number },
-    result: StepResult,
-  ): Promise<'done' | 'failed'> {
-    const executions = (await listStepExecutions(this.#db, key.pipelineRunId)).filter((e) => e.step_name === step.name);
-    // Attempts added by a retry carry next_attempt_at; the last one without it began this round.
-    const roundStart = Math.max(...executions.filter((e) => e.next_attempt_at === null).map((e) => e.attempt));
-    const retriesUsed = key.attempt - roundStart;
-    const retry = retriesUsed < step.retries;
-    const now = this.#now();
-    await this.#db.transaction().execute(async (trx) => {
-      await updateStepExecution(trx, key, {
-        status: 'FAILED',
-        exit_code: result.exitCode,
-        error: result.error ?? result.status,
-        ended_time: now,
-      });
-      if (retry) {
-        const { initialMs, factor, maxMs } = step.retryBackoff;
-        const delay = Math.min(initialMs * factor ** retriesUsed, maxMs);
-        await insertPendingAttempt(trx, key.pipelineRunId, step.name, key.attempt + 1, now + delay);
-      }
-    });
-    return retry ? 'done' : 'failed';
-  }
-
-  /** Input name → the path the step reads: an upstream step's output, or a param's value. */
-  #inputPaths(plan: RunPlan, step: StepDefinition): Record<string, string> {
-    const inputs: Record<string, string> = {};
-    for (const [name, reference] of Object.entries(step.inputs)) {
-      inputs[name] =
-        reference.from === 'step'
-          ? path.join(this.stepFolder(plan.id, reference.step), 'outputs', reference.output)
-          : path.resolve(plan.workDir, String(plan.params[reference.param]));
-    }
-    return inputs;
-  }
-
-  async #cacheKey(
-    plan: RunPlan,
-    step: StepDefinition,
-    params: Record<string, ParamValue>,
-    inputs: Record<string, string>,
-  ): Promise<string> {
-    const inputDigests: Record<string, string> = {};
-    for (const [name, input] of Object.entries(inputs)) {
-      // An input that does not exist is keyed by its path, so creating it later makes a miss.
-      inputDigests[name] = await digestPath(input).catch(() => sha256Digest(`missing:${input}`));
-    }
-    const codeFiles = await codeFilesOf(step, plan.workDir, params);
-    return (await computeStepCacheKey({ step, params, inputDigests, codeFiles, workDir: plan.workDir })).key;
-  }
-
-  /**
-   * A cache hit copies the outputs of the execution that produced them into this step's folder, so
-   * downstream steps read every input from the same place whether it was computed or reused. A hit
-   * whose outputs are gone from disk is a miss.
-   */
-  async #reuseCached(
-    key: { pipelineRunId: string; stepName: string; attempt: number },
-    cacheKey: string,
-    outputDir: string,
-  ): Promise<boolean> {
-    const source = await findSucceededByCacheKey(this.#db, cacheKey);
-    if (!source || source.run_id === null) return false;
-    const sourceDir = path.join(this.stepFolder(source.pipeline_run_id, source.step_name), 'outputs');
-    if (!(await isDirectory(sourceDir))) return false;
-    const now = this.#now();
-    await rm(outputDir, { recursive: true, force: true });
-    await cp(sourceDir, outputDir, { recursive: true });
-    await updateStepExecution(this.#db, key, {
-      status: 'CACHED',
-      cache_key: cacheKey,
-      cached_from_run_id: source.run_id,
-      started_time: now,
-      ended_time: now,
-    });
-    return true;
-  }
-
-  async #finish(pipelineRunId: string, cancelled: boolean): Promise<PipelineRunStatus> {
+  async #finish(pipelineRunId: string, cancelled: boolean, emit: PipelineEventListener): Promise<PipelineRunStatus> {
     const latest = [...(await latestStepExecutions(this.#db, pipelineRunId)).values()];
     for (const execution of latest) {
       if (execution.status !== 'PENDING') continue;
@@ -469,43 +314,14 @@ export class PipelineScheduler {
         ? 'SUCCEEDED'
         : 'FAILED';
     await setPipelineRunStatus(this.#db, pipelineRunId, status, this.#now());
-    await this.#endTrackedRun(pipelineRunId, TRACKED_STATUS[status]);
+    await endTrackedRun(this.#tracking, pipelineRunId, TRACKED_STATUS[status]);
+    emit({ type: 'run', pipelineRunId, status });
     return status;
   }
-
-  async #endTrackedRun(runId: string, status: RunStatus): Promise<void> {
-    try {
-      await this.#tracking.updateRun(runId, { status });
-    } catch (error) {
-      // A tracked run deleted by a user meanwhile must not stop the pipeline.
-      if (!(error instanceof NotFoundError) && !(error instanceof InvalidStateError)) throw error;
-    }
-  }
 }
 
-function keyOf(execution: StepExecutionRow): { pipelineRunId: string; stepName: string; attempt: number } {
+function keyOf(execution: StepExecutionRow): StepExecutionKey {
   return { pipelineRunId: execution.pipeline_run_id, stepName: execution.step_name, attempt: execution.attempt };
-}
-
-/** An executor that rejects could not start the job; for the scheduler that is a failed attempt. */
-async function runJob(executor: Executor, job: StepJob, signal: AbortSignal): Promise<StepResult> {
-  try {
-    return await executor.run(job, { signal });
-  } catch (error) {
-    return { status: 'failed', exitCode: null, signal: null, durationMs: 0, error: (error as Error).message };
-  }
-}
-
-async function missingOutputs(outputs: Record<string, string>): Promise<string[]> {
-  const missing: string[] = [];
-  for (const [name, output] of Object.entries(outputs)) {
-    if (!(await stat(output).then(() => true, () => false))) missing.push(name);
-  }
-  return missing;
-}
-
-async function isDirectory(folder: string): Promise<boolean> {
-  return stat(folder).then((info) => info.isDirectory(), () => false);
 }
 
 /** Resolves when a running step ends, the delay passes, or the signal aborts. */
@@ -532,46 +348,29 @@ async function waitForChange(
   }
 }
 
-/** The definition with `environments[name]` laid over it: its params' defaults, parallelism and env. */
-function withEnvironment(definition: PipelineDefinition, name: string | undefined): PipelineDefinition {
-  if (name === undefined) return definition;
-  const overlay = definition.environments[name];
-  if (!overlay) {
-    const known = Object.keys(definition.environments);
-    throw new InvalidInputError(`pipeline "${definition.name}" has no environment "${name}"`, {
-      where: 'env',
-      hint: known.length > 0 ? `its environments: ${known.join(', ')}` : 'the pipeline declares no environments',
-    });
+/**
+ * A step process left by a dead orchestrator (its own process group, on this host) would keep
+ * writing into the folder the new attempt uses: it is ended before the step runs again. Steps on
+ * other hosts are their workers' to end.
+ */
+function killOrphan(execution: StepExecutionRow): void {
+  if (execution.process_id === null || execution.process_host !== hostname()) return;
+  if (!isProcessAlive(execution.process_id)) return;
+  try {
+    process.kill(-execution.process_id, 'SIGKILL');
+  } catch {
+    // Already gone, or no longer ours.
   }
-  const params = { ...definition.params };
-  for (const [param, value] of Object.entries(overlay.params ?? {})) {
-    if (params[param]) params[param] = { ...params[param], default: value };
-  }
-  return {
-    ...definition,
-    params,
-    ...(overlay.executor === undefined ? {} : { executor: overlay.executor }),
-    ...(overlay.parallelism === undefined ? {} : { parallelism: overlay.parallelism }),
-    steps: definition.steps.map((step) => ({ ...step, env: { ...overlay.env, ...step.env } })),
-  };
 }
 
-/** Defaults overlaid by the given values; every declared param must end up with a value of its type. */
-function resolveParams(definition: PipelineDefinition, given: Record<string, ParamValue>): Record<string, ParamValue> {
-  const resolved: Record<string, ParamValue> = {};
-  for (const name of Object.keys(given)) {
-    if (!definition.params[name]) {
-      throw new InvalidInputError(`pipeline "${definition.name}" has no param "${name}"`, { where: `params.${name}` });
+/** A listener that throws must not break the run it watches. */
+function safeListener(listener: PipelineEventListener | undefined): PipelineEventListener {
+  if (!listener) return () => undefined;
+  return (event: PipelineEvent) => {
+    try {
+      listener(event);
+    } catch {
+      // Progress display only.
     }
-  }
-  for (const [name, spec] of Object.entries(definition.params)) {
-    const value = given[name] ?? spec.default;
-    if (value === undefined) {
-      throw new InvalidInputError(`param "${name}" has no default and no value was given`, { where: `params.${name}` });
-    }
-    const mismatch = paramTypeMismatch(spec.type, value);
-    if (mismatch) throw new InvalidInputError(`param "${name}": ${mismatch}`, { where: `params.${name}` });
-    resolved[name] = value;
-  }
-  return resolved;
+  };
 }

@@ -32,6 +32,8 @@ export interface PipelineServiceOptions {
   home: string;
   /** Passed to steps as CICLO_TRACKING_URI so they can log over REST. */
   trackingUri?: string;
+  /** Variables that point steps' SDK at this store when there is no tracking URI (`configEnvironment`). */
+  storeEnv?: Record<string, string>;
   stepKinds?: StepKindRegistry;
   lease?: LeaseOptions;
 }
@@ -93,6 +95,7 @@ export class PipelineService {
       tracking: options.tracking,
       home: options.home,
       ...(options.trackingUri === undefined ? {} : { trackingUri: options.trackingUri }),
+      ...(options.storeEnv === undefined ? {} : { storeEnv: options.storeEnv }),
     });
   }
 

@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import { relative } from 'node:path';
 import { openContext } from '../app/context.js';
 import { loadConfig, type CicloConfig } from '../common/config.js';
+import { InvalidInputError } from '../common/errors.js';
 import { captureCodeVersion, captureEnvironment, codeVersionTags, environmentTags, SYSTEM_TAGS } from '../tracking/index.js';
 import { ActiveRun, type ParamValue } from './active-run.js';
 import { RemoteTrackingClient } from './remote-client.js';
@@ -73,6 +74,23 @@ export class Ciclo {
         throw error;
       }
     }
+    return run;
+  }
+
+  /**
+   * An `ActiveRun` over a run that already exists, for logging into it without owning it: a pipeline
+   * step logs into the tracked run the scheduler made for it (`CICLO_RUN_ID`, the default here).
+   * The caller flushes it; whoever created the run ends it.
+   */
+  async attachRun(runId: string | undefined = process.env.CICLO_RUN_ID): Promise<ActiveRun> {
+    if (!runId) {
+      throw new InvalidInputError('no run to attach to', {
+        where: 'CICLO_RUN_ID',
+        hint: 'pass a run id, or run inside a pipeline step, which sets CICLO_RUN_ID',
+      });
+    }
+    const run = new ActiveRun(this.api, await this.api.getRun(runId), (ended) => this.openRuns.delete(ended));
+    this.openRuns.add(run);
     return run;
   }
 

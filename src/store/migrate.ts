@@ -3,6 +3,7 @@ import type { DialectName } from './dialect.js';
 import * as m0001 from './migrations/0001_tracking.js';
 import * as m0002 from './migrations/0002_pipelines.js';
 import * as m0003 from './migrations/0003_pipeline_runtime.js';
+import * as m0004 from './migrations/0004_triggers.js';
 import type { Schema } from './schema.js';
 
 interface DialectMigration {
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0001_tracking': m0001,
   '0002_pipelines': m0002,
   '0003_pipeline_runtime': m0003,
+  '0004_triggers': m0004,
 };
 
 export async function migrateToLatest(db: Kysely<Schema>, dialect: DialectName): Promise<string[]> {

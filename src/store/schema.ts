@@ -161,6 +161,20 @@ export interface StepArtifactsTable {
   digest: string;
 }
 
+/** Per (pipeline, trigger): what a polling source last saw and how many firings started or dropped runs. */
+export interface TriggerStateTable {
+  pipeline_name: string;
+  trigger_name: string;
+  /** The source's own marker (a digest, a commit, JSON of known dataset digests); null before the first check. */
+  cursor: string | null;
+  /** Firings that started or queued a run. */
+  fired_count: Generated<number>;
+  /** Firings dropped because the pipeline's queue was full. */
+  dropped_count: Generated<number>;
+  last_fired_time: number | null;
+  updated_time: number;
+}
+
 export interface Schema {
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
@@ -174,4 +188,5 @@ export interface Schema {
   pipeline_runs: PipelineRunsTable;
   step_executions: StepExecutionsTable;
   step_artifacts: StepArtifactsTable;
+  trigger_state: TriggerStateTable;
 }

@@ -167,6 +167,7 @@ async function isDirectory(folder: string): Promise<boolean> {
 export function stepEnvironment(job: StepJob): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
+  Object.assign(env, job.storeEnv);
   for (const [name, value] of Object.entries(job.env)) env[name] = renderTemplate(value, job);
   env.CICLO_RUN_ID = job.stepRunId;
   env.CICLO_OUTPUT_DIR = job.outputDir;

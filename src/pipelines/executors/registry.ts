@@ -1,5 +1,6 @@
 import { InvalidInputError } from '../../common/errors.js';
 import type { CicloConfig } from '../../common/config.js';
+import { BullmqExecutor } from './bullmq.js';
 import { LocalExecutor } from './local.js';
 import type { Executor } from './types.js';
 
@@ -55,5 +56,14 @@ export class ExecutorRegistry {
 
 /** The executors every installation has. */
 export function builtinExecutors(config: CicloConfig): ExecutorRegistry {
-  return new ExecutorRegistry(config).register('local', () => new LocalExecutor());
+  return new ExecutorRegistry(config)
+    .register('local', () => new LocalExecutor())
+    .register(
+      'bullmq',
+      (current) =>
+        new BullmqExecutor({
+          ...(current.redisUrl === undefined ? {} : { redisUrl: current.redisUrl }),
+          ...(current.queueName === undefined ? {} : { queueName: current.queueName }),
+        }),
+    );
 }

@@ -31,6 +31,8 @@ export interface StepJob {
   env: Record<string, string>;
   timeoutMs?: number;
   trackingUri?: string;
+  /** Variables that point the step's SDK at the orchestrator's store (`configEnvironment`); the step's own `env` wins. */
+  storeEnv?: Record<string, string>;
 }
 
 export type StepStatus = 'succeeded' | 'failed' | 'timed_out' | 'cancelled';

@@ -4,7 +4,9 @@
  * explicitly because a step that leaves a timer or socket open must not hang its pipeline.
  */
 import { pathToFileURL } from 'node:url';
-import type { StepContext } from './ts.js';
+import type { ActiveRun } from '../../sdk/active-run.js';
+import type { Ciclo } from '../../sdk/ciclo.js';
+import type { StepContext, StepRunContext } from './ts.js';
 
 async function main(argv: string[]): Promise<void> {
   const [modulePath, exportName, contextJson] = argv;
@@ -15,7 +17,25 @@ async function main(argv: string[]): Promise<void> {
     const exported = Object.keys(module).join(', ') || 'nothing';
     throw new Error(`${modulePath} has no exported function "${exportName}" (it exports: ${exported})`);
   }
-  await run(JSON.parse(contextJson) as StepContext);
+  const context = JSON.parse(contextJson) as StepContext;
+  // The SDK is loaded only by steps that log: a step that does not pays nothing for it.
+  let connection: Promise<{ ciclo: Ciclo; run: ActiveRun }> | undefined;
+  const withRun: StepRunContext = {
+    ...context,
+    run: async () => {
+      connection ??= import('../../sdk/ciclo.js').then(async ({ Ciclo }) => {
+        const ciclo = await Ciclo.connect();
+        return { ciclo, run: await ciclo.attachRun(context.runId) };
+      });
+      return (await connection).run;
+    },
+  };
+  try {
+    await run(withRun);
+  } finally {
+    // Sends what the step logged; the scheduler ends the run itself.
+    if (connection) await (await connection).ciclo.close();
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidStateError } from '../../common/errors.js';
+import type { ActiveRun } from '../../sdk/active-run.js';
 import type { ParamValue } from '../definition.js';
 import { TsConfigSchema } from '../step-kinds.js';
 import { renderTemplate } from '../templates.js';
@@ -19,6 +20,15 @@ export interface StepContext {
   /** The tracked run of this step execution. */
   runId: string;
   trackingUri?: string;
+}
+
+/** The context a `ts` step's function receives: the plain data above and its tracked run. */
+export interface StepRunContext extends StepContext {
+  /**
+   * The step's tracked run, for `log({auc})`, `logParams`, `logArtifact`; connects on first call
+   * (to CICLO_TRACKING_URI, or the embedded store the pipeline uses) and is flushed when the step returns.
+   */
+  run(): Promise<ActiveRun>;
 }
 
 // The runner must be plain JavaScript so a .js/.mjs step starts without a TypeScript loader; it is

@@ -49,7 +49,12 @@ describe.each(DIALECTS)('step caching on %s', (dialect) => {
       const source = original.find((execution) => execution.step_name === step.step_name)!;
       expect(step.cached_from_run_id).toBe(source.run_id);
       expect(step.cache_key).toBe(source.cache_key);
-      expect(step.run_id).toBeNull();
+      expect(step.output_digests).toBe(source.output_digests);
+      // The hit is a tracked run of its own, tagged with the run whose outputs it reused.
+      const tracked = await fixture.test.context.tracking.getRun(step.run_id!);
+      expect(tracked.info.status).toBe('FINISHED');
+      expect(tracked.data.tags['ciclo.pipeline.cached_from']).toBe(source.run_id);
+      expect(tracked.data.tags['mlflow.parentRunId']).toBe(second);
     }
     expect(await readFile(path.join(fixture.scheduler.stepFolder(second, 'train'), 'outputs', 'model'), 'utf8')).toBe('2\n');
   });
