@@ -1,7 +1,8 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { InvalidInputError, type Run, type TrackingApi } from '../sdk/index.js';
 import { compareRuns } from './compare.js';
 import { listAllExperiments } from './experiments.js';
+import { parsePositiveInt } from './option-parsers.js';
 import { emit } from './output.js';
 import { renderComparison, renderRun, renderRunList } from './run-render.js';
 import { withTracking } from './session.js';
@@ -76,10 +77,4 @@ async function searchRuns(api: TrackingApi, options: ListOptions): Promise<Run[]
     pageToken = page.nextPageToken;
   } while (pageToken && found.length < options.max);
   return found;
-}
-
-function parsePositiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
-  return n;
 }

@@ -17,7 +17,7 @@ export {
 export type { FieldPath, SourceMap } from './definition-error.js';
 export { compilePipeline, type CompileOptions } from './compile.js';
 export { stepDependencies, topologicalOrder, type Dependency } from './graph.js';
-export { paramTypeMismatch } from './params.js';
+export { paramTypeMismatch, parseParamAssignments } from './params.js';
 export {
   StepKindRegistry,
   builtinStepKinds,
@@ -64,3 +64,5 @@ export {
   type ResolvedQueue,
 } from './executors/bullmq.js';
 export { startStepWorker, type StepWorkerHandle, type StepWorkerOptions } from './executors/bullmq-worker.js';
+export { streamRunLogs, type LogChunk, type LogSource, type StreamLogsOptions } from './logs.js';
+export { reproduceRun, type DigestComparison, type ReproduceReport } from './reproduce.js';

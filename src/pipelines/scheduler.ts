@@ -84,7 +84,7 @@ export class PipelineScheduler {
   readonly #db: Kysely<Schema>;
   readonly #tracking: TrackingService;
   readonly #home: string;
-  readonly #trackingUri: string | undefined;
+  #trackingUri: string | undefined;
   readonly #storeEnv: Record<string, string> | undefined;
   readonly #now: () => number;
 
@@ -252,6 +252,11 @@ export class PipelineScheduler {
 
   async getRun(pipelineRunId: string): Promise<{ run: PipelineRunRow; steps: StepExecutionRow[] }> {
     return { run: await this.#requireRun(pipelineRunId), steps: await listStepExecutions(this.#db, pipelineRunId) };
+  }
+
+  /** Steps started from now on get this as CICLO_TRACKING_URI (a server that came up after the scheduler). */
+  setTrackingUri(uri: string): void {
+    this.#trackingUri = uri;
   }
 
   /** Where a step's attempt logs and outputs live. */

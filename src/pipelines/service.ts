@@ -80,6 +80,8 @@ const FINISHED: ReadonlySet<PipelineRunStatus> = new Set(['SUCCEEDED', 'FAILED',
  */
 export class PipelineService {
   readonly scheduler: PipelineScheduler;
+  /** CICLO_HOME: step folders, and scratch space such as `reproduce`'s checkouts. */
+  readonly home: string;
   readonly #db: Kysely<Schema>;
   readonly #executors: ExecutorRegistry;
   readonly #stepKinds: StepKindRegistry;
@@ -90,6 +92,7 @@ export class PipelineService {
     this.#executors = options.executors;
     this.#stepKinds = options.stepKinds ?? builtinStepKinds();
     this.#lease = options.lease ?? {};
+    this.home = options.home;
     this.scheduler = new PipelineScheduler({
       db: options.db,
       tracking: options.tracking,
@@ -97,6 +100,11 @@ export class PipelineService {
       ...(options.trackingUri === undefined ? {} : { trackingUri: options.trackingUri }),
       ...(options.storeEnv === undefined ? {} : { storeEnv: options.storeEnv }),
     });
+  }
+
+  /** Steps started from now on log to this server (CICLO_TRACKING_URI). */
+  setStepTrackingUri(uri: string): void {
+    this.scheduler.setTrackingUri(uri);
   }
 
   get stepKinds(): StepKindRegistry {
@@ -120,6 +128,13 @@ export class PipelineService {
 
   /** Records a new run, every step PENDING; `drive` runs it. */
   async start(pipeline: LoadedPipeline, options: LaunchOptions = {}): Promise<string> {
+    const executor = options.env === undefined ? pipeline.definition.executor : (pipeline.definition.environments[options.env]?.executor ?? pipeline.definition.executor);
+    if (!this.#executors.has(executor)) {
+      throw new InvalidInputError(`pipeline "${pipeline.definition.name}" asks for the unknown executor "${executor}"`, {
+        where: options.env === undefined ? 'executor' : `environments.${options.env}.executor`,
+        hint: `known executors: ${this.#executors.names().join(', ')}`,
+      });
+    }
     return this.scheduler.start(pipeline.definition, {
       workDir: pipeline.workDir,
       ...(pipeline.file === undefined ? {} : { sourceFile: pipeline.file }),
@@ -222,11 +237,13 @@ export class PipelineService {
   async #loadModule(file: string): Promise<PipelineDefinition> {
     const { tsImport } = await import('tsx/esm/api');
     const module = (await tsImport(file, import.meta.url)) as { default?: unknown };
-    const exported = module.default;
+    // A .ts file outside an ESM package is loaded as CommonJS, which nests the default export once more.
+    const outer = module.default as { default?: unknown } | undefined;
+    const exported = [outer?.default, outer].find((candidate) => Array.isArray((candidate as { steps?: unknown })?.steps));
     if (exported === undefined) {
-      throw new InvalidInputError(`${file} has no default export`, {
+      throw new InvalidInputError(`${file} has no default export of a pipeline`, {
         where: file,
-        hint: 'export default definePipeline({ ... })',
+        hint: 'export default definePipeline({ name, steps: [...] })',
       });
     }
     // definePipeline returns a compiled definition; a plain object is compiled here.

@@ -1,0 +1,116 @@
+import type { PipelineEvent, PipelineRunRow, ReproduceReport, StepExecutionRow } from '../pipelines/index.js';
+import { formatDuration, formatTime, renderFields, renderTable } from './format.js';
+
+const MARK: Record<string, string> = {
+  RUNNING: '▶',
+  SUCCEEDED: '✓',
+  CACHED: '↺',
+  FAILED: '✗',
+  SKIPPED: '–',
+  CANCELLED: '■',
+};
+
+/** One line per step event as it happens: readable in a terminal and in a CI log alike. */
+export function renderProgressEvent(event: PipelineEvent, stepWidth: number): string | undefined {
+  if (event.type === 'run') return undefined;
+  const mark = MARK[event.status] ?? ' ';
+  const name = event.stepName.padEnd(stepWidth);
+  const attempt = event.attempt > 1 ? ` (attempt ${event.attempt})` : '';
+  switch (event.status) {
+    case 'RUNNING':
+      return `  ${mark} ${name}  started${attempt}`;
+    case 'SUCCEEDED':
+      return `  ${mark} ${name}  done in ${formatDuration(event.durationMs)}${attempt}`;
+    case 'CACHED':
+      return `  ${mark} ${name}  cached (outputs of run ${event.cachedFromRunId ?? '?'})`;
+    case 'FAILED': {
+      const retry =
+        event.nextAttemptAt === undefined
+          ? ''
+          : `; retrying in ${formatDuration(Math.max(0, event.nextAttemptAt - Date.now()))}`;
+      return `  ${mark} ${name}  failed${attempt}: ${event.error ?? 'unknown error'}${retry}`;
+    }
+    default:
+      return `  ${mark} ${name}  ${event.status.toLowerCase()}${event.error ? `: ${event.error}` : ''}`;
+  }
+}
+
+export function renderRunSummary(run: PipelineRunRow, steps: readonly StepExecutionRow[]): string {
+  const fields: Array<[string, string]> = [
+    ['pipeline run', run.id],
+    ['pipeline', run.pipeline_name],
+    ['status', run.status],
+    ['created', formatTime(run.created_time)],
+    ['updated', formatTime(run.updated_time)],
+    ['executor', run.executor],
+    ['environment', run.environment ?? '-'],
+    ['trigger', run.trigger_name ?? 'manual'],
+    ['commit', run.git_commit ?? '-'],
+    ['folder', run.work_dir],
+    ['params', run.params],
+  ];
+  if (run.reproduces_run_id !== null) fields.push(['reproduces', run.reproduces_run_id]);
+  return `${renderFields(fields)}\n\n${renderStepTable(steps)}`;
+}
+
+/** Every attempt of every step, in the order they ran. */
+export function renderStepTable(steps: readonly StepExecutionRow[]): string {
+  const rows = steps.map((step) => [
+    step.step_name,
+    String(step.attempt),
+    step.status,
+    step.exit_code === null ? '-' : String(step.exit_code),
+    formatDuration(step.duration_ms),
+    step.run_id ?? '-',
+    step.cached_from_run_id ?? step.error ?? '',
+  ]);
+  return renderTable(['step', 'attempt', 'status', 'exit', 'duration', 'tracked run', 'note'], rows);
+}
+
+export function renderRunList(runs: readonly PipelineRunRow[]): string {
+  if (runs.length === 0) return 'No pipeline runs.';
+  return renderTable(
+    ['pipeline run', 'pipeline', 'status', 'created', 'trigger', 'environment'],
+    runs.map((run) => [
+      run.id,
+      run.pipeline_name,
+      run.status,
+      formatTime(run.created_time),
+      run.trigger_name ?? 'manual',
+      run.environment ?? '-',
+    ]),
+  );
+}
+
+export function renderReproduceReport(report: ReproduceReport): string {
+  const same = report.outputs.filter((output) => output.identical).length;
+  const lines = [
+    `Reproduced ${report.originalRunId} as ${report.pipelineRunId}: ${report.status}`,
+    `code: ${report.commit ?? 'not a git checkout'}${report.checkout === 'recorded-commit' ? ' (checked out for this run)' : ''}`,
+    '',
+    renderTable(
+      ['step', 'output', 'result', 'original', 'reproduced'],
+      report.outputs.map((output) => [
+        output.step,
+        output.name,
+        output.identical ? 'identical' : 'DIFFERENT',
+        shortDigest(output.original),
+        shortDigest(output.reproduced),
+      ]),
+    ),
+    '',
+    `${same} of ${report.outputs.length} outputs came out byte-identical.`,
+  ];
+  const changedInputs = report.inputs.filter((input) => !input.identical);
+  if (changedInputs.length > 0) {
+    lines.push(
+      `Inputs that differ from the original run: ${changedInputs.map((input) => `${input.step}.${input.name}`).join(', ')}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function shortDigest(digest: string | null): string {
+  if (digest === null) return '-';
+  return digest.startsWith('sha256:') ? `sha256:${digest.slice(7, 19)}` : digest;
+}

@@ -1,0 +1,90 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import type { CicloContext } from '../app/context.js';
+import { parseParamAssignments } from '../pipelines/index.js';
+import { formatNumber } from './format.js';
+import { collectValues } from './option-parsers.js';
+import { emit } from './output.js';
+import { followRun } from './pipeline.js';
+import { withPipelineSession } from './pipeline-session.js';
+
+// dist/cli and src/cli both sit two folders below the package root, next to examples/.
+const CHURN = fileURLToPath(new URL('../../examples/churn/', import.meta.url));
+
+/**
+ * `ciclo quickstart`: the main job on the embedded default. Runs the churn example (synthetic data
+ * → clean → split → train → evaluate) with live progress into ./.ciclo (or CICLO_HOME), then says
+ * what it produced and how to look at it.
+ */
+export function registerQuickstartCommand(program: Command): void {
+  program
+    .command('quickstart')
+    .description('run the example churn pipeline end to end on the embedded store, then show what it made')
+    .option('-p, --param <name=value>', 'set a param of the example (e.g. rows=20000)', collectValues, [])
+    .option('--no-cache', 'run every step even when an identical earlier execution succeeded')
+    .action(async (options: { param: string[]; cache: boolean }, command: Command) => {
+      const outcome = await withPipelineSession({ serveSteps: true }, async ({ context }) => {
+        const loaded = await context.pipelines.load(CHURN);
+        const params = parseParamAssignments(loaded.definition, options.param);
+        const pipelineRunId = await context.pipelines.start(loaded, { params, noCache: !options.cache });
+        const status = await followRun(context.pipelines, pipelineRunId, command, loaded);
+        return { pipelineRunId, status, produced: await summarize(context, pipelineRunId) };
+      });
+      emit(command, outcome.produced, () => renderProduced(outcome.pipelineRunId, outcome.produced));
+      process.exitCode = outcome.status === 'SUCCEEDED' ? 0 : 1;
+    });
+}
+
+interface Produced {
+  home: string;
+  steps: Array<{
+    step: string;
+    runId: string | null;
+    outputs: string[];
+    metrics: Record<string, number>;
+  }>;
+}
+
+async function summarize(context: CicloContext, pipelineRunId: string): Promise<Produced> {
+  const { steps } = await context.pipelines.getRun(pipelineRunId);
+  const latest = new Map(steps.map((step) => [step.step_name, step]));
+  const produced: Produced['steps'] = [];
+  for (const step of latest.values()) {
+    const folder = path.join(context.pipelines.scheduler.stepFolder(pipelineRunId, step.step_name), 'outputs');
+    const outputs = (await readdir(folder).catch(() => [] as string[])).map((name) => path.join(folder, name));
+    const metrics: Record<string, number> = {};
+    if (step.run_id !== null) {
+      const run = await context.tracking.getRun(step.run_id);
+      for (const metric of run.data.metrics) metrics[metric.key] = metric.value;
+    }
+    produced.push({ step: step.step_name, runId: step.run_id, outputs, metrics });
+  }
+  return { home: context.config.home, steps: produced };
+}
+
+function renderProduced(pipelineRunId: string, produced: Produced): string {
+  const lines = ['', 'What it produced:'];
+  for (const step of produced.steps) {
+    lines.push(`  ${step.step}  (tracked run ${step.runId ?? '-'})`);
+    for (const output of step.outputs) lines.push(`    output   ${path.relative(process.cwd(), output)}`);
+    const metrics = Object.entries(step.metrics);
+    if (metrics.length > 0) {
+      lines.push(`    metrics  ${metrics.map(([key, value]) => `${key}=${formatNumber(value)}`).join('  ')}`);
+    }
+  }
+  const last = produced.steps.at(-1);
+  lines.push(
+    '',
+    `Everything is in ${path.relative(process.cwd(), produced.home) || '.'} (the embedded store). To look at it:`,
+    `  ciclo pipeline show ${pipelineRunId}        every step, attempt, duration and tracked run`,
+    `  ciclo pipeline logs ${pipelineRunId}        what each step printed`,
+    ...(last?.runId ? [`  ciclo runs show ${last.runId}        the last step's metrics, params and tags`] : []),
+    `  ciclo runs list --experiment churn          every run of the pipeline, with metrics`,
+    `  ciclo lineage ${pipelineRunId}              what came from what`,
+    `  ciclo pipeline reproduce ${pipelineRunId}   run it again and compare outputs byte for byte`,
+    '  ciclo server                               the REST API (and MLflow-compatible routes) over the same store',
+  );
+  return lines.join('\n');
+}
