@@ -13,6 +13,7 @@ const MARK: Record<string, string> = {
 /** One line per step event as it happens: readable in a terminal and in a CI log alike. */
 export function renderProgressEvent(event: PipelineEvent, stepWidth: number): string | undefined {
   if (event.type === 'run') return undefined;
+  if (event.warning !== undefined) return `  ! ${event.stepName.padEnd(stepWidth)}  ${event.warning}`;
   const mark = MARK[event.status] ?? ' ';
   const name = event.stepName.padEnd(stepWidth);
   const attempt = event.attempt > 1 ? ` (attempt ${event.attempt})` : '';

@@ -17,6 +17,8 @@ export type PipelineEvent =
       error?: string;
       /** For a retry that waits: when it will start. */
       nextAttemptAt?: number;
+      /** Something the step did that it should not have, which did not fail it. */
+      warning?: string;
     };
 
 export type PipelineEventListener = (event: PipelineEvent) => void;

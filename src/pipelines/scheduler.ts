@@ -168,6 +168,7 @@ export class PipelineScheduler {
       stepFolder: (runId, stepName) => this.stepFolder(runId, stepName),
       trackingUri: this.#trackingUri,
       storeEnv: this.#storeEnv,
+      home: this.#home,
       emit,
     };
 

@@ -10,6 +10,7 @@ import type { ParamValue, PipelineDefinition, StepDefinition } from './definitio
 import type { PipelineEventListener } from './events.js';
 import type { Executor, StepJob, StepResult } from './executors/types.js';
 import { digestPath, outputDigests } from './output-digest.js';
+import { changedFiles, snapshotFolder, type FolderSnapshot } from './write-guard.js';
 import {
   findSucceededByCacheKey,
   insertPendingAttempt,
@@ -37,6 +38,8 @@ export interface StepAttemptDeps {
   stepFolder: (pipelineRunId: string, stepName: string) => string;
   trackingUri: string | undefined;
   storeEnv: Record<string, string> | undefined;
+  /** CICLO_HOME, left out of the check for writes into the pipeline folder when it lies inside it. */
+  home: string;
   emit: PipelineEventListener;
 }
 
@@ -89,6 +92,7 @@ export class StepAttempt {
       await rm(this.#outputDir, { recursive: true, force: true });
       await mkdir(this.#outputDir, { recursive: true });
       const job = this.#job(stepRunId);
+      const before = await snapshotFolder(this.#plan.workDir, [this.#deps.home]);
       const result = await runJob(executor, job, signal, (info) => {
         void updateStepExecution(db, this.#key, {
           process_id: info.pid,
@@ -96,6 +100,11 @@ export class StepAttempt {
           worker: info.worker ?? null,
         }).catch(() => undefined);
       });
+      const strayWrites = await this.#checkStrayWrites(stepRunId, before, inputDigests);
+      if (result.status === 'succeeded' && strayWrites !== undefined) {
+        result.status = 'failed';
+        result.error = strayWrites;
+      }
       if (result.status === 'succeeded') {
         const missing = await missingOutputs(job.outputs);
         if (missing.length === 0) {
@@ -219,6 +228,33 @@ export class StepAttempt {
     return retry ? 'done' : 'failed';
   }
 
+  /**
+   * What the step changed outside its output folder. Changing an input fails the step: another
+   * step's recorded output (or a file a digest was taken of) no longer holds what lineage and the
+   * cache say. Files written into the pipeline folder are recorded on the step's tracked run as
+   * `ciclo.pipeline.wrote_outside` and reported, since scratch files and counters there are common
+   * (with steps running side by side, a write is seen by each step running at the time).
+   */
+  async #checkStrayWrites(
+    stepRunId: string,
+    before: FolderSnapshot | undefined,
+    inputDigests: Record<string, string>,
+  ): Promise<string | undefined> {
+    const after = await this.#inputDigests();
+    const changedInputs = Object.keys(inputDigests).filter((name) => after[name] !== inputDigests[name]);
+    if (changedInputs.length > 0) {
+      return `the step changed its input(s) ${changedInputs.join(', ')}; a step writes only into CICLO_OUTPUT_DIR (the files were left as they are)`;
+    }
+    if (before === undefined) return undefined;
+    const now = await snapshotFolder(this.#plan.workDir, [this.#deps.home]);
+    const written = now === undefined ? [] : changedFiles(before, now);
+    if (written.length === 0) return undefined;
+    const shown = written.slice(0, 10).join(', ') + (written.length > 10 ? ` and ${written.length - 10} more` : '');
+    await this.#deps.tracking.setTag(stepRunId, 'ciclo.pipeline.wrote_outside', shown).catch(() => undefined);
+    this.#emit({ status: 'RUNNING', runId: stepRunId, warning: `wrote outside its output folder: ${shown}` });
+    return undefined;
+  }
+
   async #inputDigests(): Promise<Record<string, string>> {
     const digests: Record<string, string> = {};
     for (const [name, input] of Object.entries(this.#inputs)) {
@@ -289,6 +325,7 @@ export class StepAttempt {
     exitCode?: number | null;
     error?: string;
     nextAttemptAt?: number;
+    warning?: string;
   }): void {
     this.#deps.emit({ type: 'step', pipelineRunId: this.#plan.id, stepName: this.#step.name, attempt: this.#key.attempt, ...event });
   }

@@ -1,5 +1,5 @@
 export { openDatabase, type MetadataDatabase } from './database.js';
 export { dialectOf, parseDatabaseLocation, type DatabaseLocation, type DialectName } from './dialect.js';
-export { migrateToLatest } from './migrate.js';
+export { MIGRATION_NAMES, migrateToLatest } from './migrate.js';
 export type * from './schema.js';
 export { insertRows } from './bulk-insert.js';

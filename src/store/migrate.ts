@@ -18,6 +18,9 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0004_triggers': m0004,
 };
 
+/** Every migration, in the order they apply. */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(MIGRATIONS);
+
 export async function migrateToLatest(db: Kysely<Schema>, dialect: DialectName): Promise<string[]> {
   const migrations: Record<string, Migration> = {};
   for (const [name, migration] of Object.entries(MIGRATIONS)) {

@@ -6,6 +6,7 @@ import { Ciclo, type Run } from '../../src/sdk/index.js';
 import { startTestServer } from '../support/server.js';
 import { makeTempDir } from '../support/temp.js';
 import { runCli } from './run-cli.js';
+import { MIGRATION_NAMES } from '../../src/store/index.js';
 
 describe('ciclo CLI (embedded)', () => {
   const home = makeTempDir('ciclo-cli-');
@@ -43,7 +44,8 @@ describe('ciclo CLI (embedded)', () => {
     try {
       const first = await runCli(['db', 'migrate', '--json'], { CICLO_HOME: fresh.dir });
       expect(first.code).toBe(0);
-      expect(JSON.parse(first.stdout)).toMatchObject({ database: 'sqlite', applied: ['0001_tracking', '0002_pipelines'] });
+      expect(JSON.parse(first.stdout)).toMatchObject({ database: 'sqlite', applied: [...MIGRATION_NAMES] });
+      expect(MIGRATION_NAMES[0]).toBe('0001_tracking');
       const again = await runCli(['db', 'migrate'], { CICLO_HOME: fresh.dir });
       expect(again.stdout).toContain('up to date');
     } finally {

@@ -1,0 +1,144 @@
+import { z } from 'zod';
+
+/**
+ * The lineage graph as JSON: the one shape `ciclo lineage --json` prints and `GET /api/v1/lineage`
+ * answers. The zod schemas are the wire contract; the types are inferred from them.
+ */
+
+export const NODE_KINDS = ['run', 'artifact', 'dataset', 'model'] as const;
+export type NodeKind = (typeof NODE_KINDS)[number];
+
+export const LINEAGE_DIRECTIONS = ['upstream', 'downstream', 'both'] as const;
+export type LineageDirection = (typeof LINEAGE_DIRECTIONS)[number];
+/** One way of a walk; `both` is an upstream walk and a downstream walk from the same nodes. */
+export type WalkDirection = Exclude<LineageDirection, 'both'>;
+
+/**
+ * Every edge reads as a sentence `from <type> to`: a step run *produced* an artifact, an artifact
+ * was *consumed_by* a step run, a pipeline run *contains* a step run, a cached step run was
+ * *cached_from* its source step run, a dataset was *used_by* a run.
+ */
+export const EDGE_TYPES = ['produced', 'consumed_by', 'contains', 'cached_from', 'used_by'] as const;
+export type EdgeType = (typeof EDGE_TYPES)[number];
+
+/**
+ * Which end of an edge is upstream. All but one point with the flow of data; `cached_from` points
+ * from the copy back to the execution whose outputs it reused, which came first.
+ */
+export const UPSTREAM_END: Readonly<Record<EdgeType, 'from' | 'to'>> = {
+  produced: 'from',
+  consumed_by: 'from',
+  contains: 'from',
+  cached_from: 'to',
+  used_by: 'from',
+};
+
+const RunRole = z.enum(['pipeline', 'step', 'run']);
+
+export const RunNodeSchema = z.object({
+  id: z.string(),
+  kind: z.literal('run'),
+  runId: z.string(),
+  /** A pipeline run, one attempt of one of its steps, or any other tracked run. */
+  role: RunRole,
+  runName: z.string(),
+  /** The pipeline run's or the step execution's status for those roles, the tracked run's otherwise. */
+  status: z.string(),
+  startTime: z.number(),
+  pipelineName: z.string().optional(),
+  pipelineRunId: z.string().optional(),
+  stepName: z.string().optional(),
+  attempt: z.number().optional(),
+  /** A pipeline run's resolved params: where its raw inputs came from. */
+  params: z.record(z.string(), z.unknown()).optional(),
+  gitCommit: z.string().optional(),
+  triggerName: z.string().optional(),
+  cachedFromRunId: z.string().optional(),
+});
+
+export const ArtifactNodeSchema = z.object({
+  id: z.string(),
+  kind: z.literal('artifact'),
+  /** `sha256:…` of a file's bytes, or of a folder's files (see src/pipelines/output-digest.ts). */
+  digest: z.string(),
+});
+
+export const DatasetNodeSchema = z.object({
+  id: z.string(),
+  kind: z.literal('dataset'),
+  name: z.string(),
+  digest: z.string(),
+});
+
+/** Made only by a resolver the model registry registers; nothing makes one yet. */
+export const ModelNodeSchema = z.object({
+  id: z.string(),
+  kind: z.literal('model'),
+  name: z.string(),
+  version: z.string().optional(),
+});
+
+export const LineageNodeSchema = z.discriminatedUnion('kind', [RunNodeSchema, ArtifactNodeSchema, DatasetNodeSchema, ModelNodeSchema]);
+
+export const LineageEdgeSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  type: z.enum(EDGE_TYPES),
+  /** The input or output name (`data`), or the artifact path, the edge was recorded under. */
+  name: z.string().optional(),
+});
+
+export const LineageGraphSchema = z.object({
+  /** The node(s) the node string named: `dataset:<name>` names every version of the dataset. */
+  roots: z.array(z.string()),
+  direction: z.enum(LINEAGE_DIRECTIONS),
+  depth: z.number(),
+  nodes: z.array(LineageNodeSchema),
+  edges: z.array(LineageEdgeSchema),
+  /** True when the node cap or a per-node fan-out limit left nodes out. */
+  truncated: z.boolean(),
+});
+
+export type RunNode = z.infer<typeof RunNodeSchema>;
+export type ArtifactNode = z.infer<typeof ArtifactNodeSchema>;
+export type DatasetNode = z.infer<typeof DatasetNodeSchema>;
+export type ModelNode = z.infer<typeof ModelNodeSchema>;
+export type LineageNode = z.infer<typeof LineageNodeSchema>;
+export type LineageEdge = z.infer<typeof LineageEdgeSchema>;
+export type LineageGraph = z.infer<typeof LineageGraphSchema>;
+
+/** A node string, parsed (`parseNodeRef`); what it names is looked up by the resolver of its kind. */
+export type NodeRef =
+  | { kind: 'run'; runId: string }
+  | { kind: 'artifact'; digest: string }
+  | { kind: 'artifact'; runId: string; path: string }
+  | { kind: 'dataset'; name: string; digest?: string }
+  | { kind: 'model'; name: string; version?: string };
+
+export interface GraphOptions {
+  /** Default `both`. */
+  direction?: LineageDirection;
+  /** Hops from the root; default DEFAULT_DEPTH, at most MAX_DEPTH. */
+  depth?: number;
+  /** Nodes in the answer; default DEFAULT_MAX_NODES, at most MAX_NODES. */
+  maxNodes?: number;
+}
+
+export const DEFAULT_DEPTH = 10;
+export const MAX_DEPTH = 50;
+export const DEFAULT_MAX_NODES = 500;
+export const MAX_NODES = 5000;
+/** Neighbours read per node and edge kind: a digest every run shares (an empty file) must not flood the walk. */
+export const FAN_OUT_LIMIT = 200;
+
+export function runNodeId(runId: string): string {
+  return `run:${runId}`;
+}
+
+export function artifactNodeId(digest: string): string {
+  return `artifact:${digest}`;
+}
+
+export function datasetNodeId(name: string, digest: string): string {
+  return `dataset:${name}@${digest}`;
+}
