@@ -6,8 +6,12 @@ import { registerArtifactCommands } from './artifacts.js';
 import { registerDbCommands } from './db.js';
 import { EXIT, exitCodeFor } from './exit-code.js';
 import { registerExperimentCommands } from './experiments.js';
+import { registerPipelineCommands } from './pipeline.js';
+import { registerQuickstartCommand } from './quickstart.js';
+import { registerLineageCommand } from './lineage.js';
 import { registerRunCommands } from './runs.js';
 import { registerServerCommand } from './server.js';
+import { registerWorkerCommand } from './worker.js';
 
 function buildProgram(): Command {
   const program = new Command('ciclo')
@@ -22,6 +26,10 @@ function buildProgram(): Command {
   registerExperimentCommands(program);
   registerRunCommands(program);
   registerArtifactCommands(program);
+  registerPipelineCommands(program);
+  registerQuickstartCommand(program);
+  registerLineageCommand(program);
+  registerWorkerCommand(program);
   return program;
 }
 
@@ -34,7 +42,8 @@ function packageVersion(): string {
 async function main(argv: readonly string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);
-    return 0;
+    // A command that ran but did not succeed (a pipeline run that FAILED) sets its own code.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT.invalidInput;
     process.stderr.write(`${describeError(error)}\n`);

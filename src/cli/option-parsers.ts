@@ -4,7 +4,9 @@ import { InvalidArgumentError } from 'commander';
 
 export function parsePositiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError('must be a positive integer');
+  }
   return n;
 }
 

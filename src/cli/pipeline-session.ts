@@ -33,22 +33,3 @@ export async function withPipelineSession<T>(
     await context.close();
   }
 }
-
-/** An AbortSignal fired by the first Ctrl-C (or SIGTERM); a second one exits at once. */
-export function interruptSignal(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSignal = (name: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write(`\n${name}: cancelling the run (again to quit at once)…\n`);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
-}

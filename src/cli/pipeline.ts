@@ -16,7 +16,8 @@ import {
   renderRunList,
   renderRunSummary,
 } from './pipeline-render.js';
-import { interruptSignal, withPipelineSession } from './pipeline-session.js';
+import { withPipelineSession } from './pipeline-session.js';
+import { interruptSignal } from './signals.js';
 
 interface RunOptions {
   param: string[];

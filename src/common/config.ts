@@ -14,6 +14,7 @@ const EnvSchema = z.object({
   CICLO_NATS_URL: z.string().regex(/^(nats|tls):\/\//, 'must be a nats:// or tls:// URL').optional(),
   CICLO_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   CICLO_MAX_BODY_BYTES: z.coerce.number().int().positive().default(16 * 1024 * 1024),
+  CICLO_PIPELINES: z.string().optional(),
 });
 
 export interface CicloConfig {
@@ -34,6 +35,11 @@ export interface CicloConfig {
   natsUrl?: string;
   logLevel: z.infer<typeof EnvSchema>['CICLO_LOG_LEVEL'];
   maxBodyBytes: number;
+  /**
+   * Pipeline files or folders whose triggers `ciclo server` runs (CICLO_PIPELINES, comma-separated;
+   * `--pipelines` overrides). Optional so configs built in code need not name it; absent means none.
+   */
+  pipelines?: string[];
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): CicloConfig {
@@ -63,6 +69,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     ...(vars.CICLO_NATS_URL ? { natsUrl: vars.CICLO_NATS_URL } : {}),
     logLevel: vars.CICLO_LOG_LEVEL,
     maxBodyBytes: vars.CICLO_MAX_BODY_BYTES,
+    pipelines: (vars.CICLO_PIPELINES ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '')
+      .map((entry) => resolve(cwd, entry)),
   };
 }
 

@@ -201,4 +201,28 @@ describe.each(DIALECTS)('PipelineService on %s', (dialect) => {
     expect(tracked.data.params).toEqual({ trees: '50' });
     expect(tracked.info.status).toBe('FINISHED');
   });
+
+  it('fails a step that changes its input, and records writes into the pipeline folder', async () => {
+    const { pipelineRunId, status } = await service().run(
+      pipeline({
+        name: 'stray',
+        failFast: false,
+        steps: [
+          { name: 'make', ...shell('printf abc > "$CICLO_OUTPUT_DIR/data"'), outputs: { data: { type: 'file' } } },
+          { name: 'tamper', ...shell('echo more >> "$CICLO_INPUT_DATA"'), inputs: { data: 'steps.make.outputs.data' } },
+          { name: 'litter', ...shell('echo x > model.pkl'), dependsOn: ['make'] },
+        ],
+      }),
+    );
+    expect(status).toBe('FAILED');
+    const steps = Object.fromEntries((await service().getRun(pipelineRunId)).steps.map((step) => [step.step_name, step]));
+    expect(steps.tamper).toMatchObject({ status: 'FAILED', exit_code: 0 });
+    expect(steps.tamper!.error).toMatch(/changed its input\(s\) data; a step writes only into CICLO_OUTPUT_DIR/);
+    // Nothing is lost: the changed file is left for the user to look at.
+    expect(await readFile(path.join(service().scheduler.stepFolder(pipelineRunId, 'make'), 'outputs', 'data'), 'utf8')).toBe('abcmore\n');
+    expect(steps.litter!.status).toBe('SUCCEEDED');
+    const litter = await fixture.test.context.tracking.getRun(steps.litter!.run_id!);
+    expect(litter.data.tags['ciclo.pipeline.wrote_outside']).toBe('model.pkl');
+    expect(await readFile(path.join(fixture.workDir, 'model.pkl'), 'utf8')).toBe('x\n');
+  });
 });

@@ -8,14 +8,13 @@
  * volume mounted identically. Nothing but the job and its result travels through Redis.
  *
  * A worker that dies mid-step stops renewing its job's lock; another worker's stalled-job check
- * moves the job back to the queue within about `lockMs` plus two check intervals, and the worker that
+ * (every `lockMs / 2`) moves the job back to the queue within about twice `lockMs`, and the worker that
  * takes it kills what is left of the dead worker's step (when it ran on this host) before running
  * it again from an empty outputs folder.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { WaitingError, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Job } from 'bullmq';
 import { InvalidInputError } from '../../common/errors.js';
 import type { StepRuntimeRegistry } from '../kinds/registry.js';
 import {
@@ -23,6 +22,7 @@ import {
   cancelKey,
   parseStepProgress,
   resolveQueue,
+  withTimeout,
   type QueueLocation,
   type ResolvedQueue,
 } from './bullmq.js';
@@ -55,6 +55,7 @@ export interface StepWorkerHandle {
 }
 
 const DEFAULT_LOCK_MS = 30_000;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export async function startStepWorker(options: StepWorkerOptions): Promise<StepWorkerHandle> {
   const queue = resolveQueue(options);
@@ -67,6 +68,8 @@ export async function startStepWorker(options: StepWorkerOptions): Promise<StepW
     throw new InvalidInputError(`lock duration must be an integer of at least 200 ms, got ${lockMs}`, { where: 'lockMs' });
   }
   const id = `${hostname()}:${process.pid}`;
+  // Loaded here so that importing the pipelines capability does not load BullMQ.
+  const [{ WaitingError, Worker }, { Redis }] = await Promise.all([import('bullmq'), import('ioredis')]);
   const local = new LocalExecutor({
     ...(options.runtimes === undefined ? {} : { runtimes: options.runtimes }),
     ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
@@ -106,7 +109,9 @@ export async function startStepWorker(options: StepWorkerOptions): Promise<StepW
       });
       if (result.status === 'cancelled' && stopping && !cancelRequested.has(jobId)) {
         // Ended because this worker is stopping, not because anyone cancelled the step: hand the
-        // job back so that another worker runs it.
+        // job back so that another worker runs it. Its progress no longer names a live process, so
+        // the next worker must not kill by it.
+        await job.updateProgress({});
         await job.moveToWait(token);
         throw new WaitingError();
       }
@@ -132,16 +137,17 @@ export async function startStepWorker(options: StepWorkerOptions): Promise<StepW
   worker.on('error', () => undefined);
 
   try {
-    await Promise.all([redis.connect(), subscriber.connect()]);
+    // Our own clients first: they fail at once when Redis is unreachable, where BullMQ's retry forever.
+    await withTimeout(Promise.all([redis.connect(), subscriber.connect()]), CONNECT_TIMEOUT_MS, 'timed out');
     await subscriber.subscribe(cancelChannel(queue));
     subscriber.on('message', (_channel: string, jobId: string) => cancel(jobId));
     void worker.run().catch(() => undefined);
-    await worker.waitUntilReady();
+    await withTimeout(worker.waitUntilReady(), CONNECT_TIMEOUT_MS, 'timed out');
   } catch (error) {
     await worker.close(true).catch(() => undefined);
     redis.disconnect();
     subscriber.disconnect();
-    throw error;
+    throw new Error(`could not connect to Redis at ${queue.redisUrl}: ${(error as Error).message}`, { cause: error });
   }
 
   return {

@@ -1,5 +1,7 @@
-import { Queue, QueueEvents, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+// Types only: BullMQ and ioredis are loaded on first use, so the CLI commands and processes that
+// never touch a queue do not pay a few hundred milliseconds for loading them.
+import type { Job, Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { InvalidInputError, InvalidStateError } from '../../common/errors.js';
 import type { Executor, RunOptions, StepJob, StepProcessInfo, StepResult } from './types.js';
@@ -27,6 +29,8 @@ export interface BullmqExecutorOptions extends QueueLocation {
   cancelGraceMs?: number;
   /** How long a finished job's record is kept in Redis (for inspection and idempotent re-adds). */
   keepFinishedMs?: number;
+  /** How long connecting to Redis may take before `run` rejects. */
+  connectTimeoutMs?: number;
 }
 
 /** Where one queue lives, with defaults filled in and the URL checked. */
@@ -127,6 +131,13 @@ function cancelledResult(): StepResult {
 
 type StepQueueJob = Job<StepJob, StepResult>;
 
+/** What a job being waited on is told by the queue's event stream. */
+interface JobWatcher {
+  completed(returnvalue: unknown): void;
+  failed(reason: string): void;
+  progress(data: unknown): void;
+}
+
 /**
  * Runs steps on `ciclo worker` processes through a BullMQ queue in Redis. The queue only carries the
  * job and its result: workers read inputs and write outputs and logs at the job's paths, so they
@@ -137,8 +148,11 @@ export class BullmqExecutor implements Executor {
   readonly #pollMs: number;
   readonly #cancelGraceMs: number;
   readonly #keepFinishedSeconds: number;
+  readonly #connectTimeoutMs: number;
   readonly #closing = new AbortController();
   readonly #running = new Set<Promise<StepResult>>();
+  /** One listener per event type dispatches by job id, rather than a listener per waiting job. */
+  readonly #watchers = new Map<string, JobWatcher>();
   #connections: Promise<{ queue: Queue<StepJob, StepResult>; events: QueueEvents; redis: Redis }> | undefined;
 
   constructor(options: BullmqExecutorOptions = {}) {
@@ -146,6 +160,7 @@ export class BullmqExecutor implements Executor {
     this.#pollMs = options.pollMs ?? 1000;
     this.#cancelGraceMs = options.cancelGraceMs ?? 30_000;
     this.#keepFinishedSeconds = Math.ceil((options.keepFinishedMs ?? 24 * 60 * 60 * 1000) / 1000);
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   }
 
   async run(job: StepJob, options: RunOptions): Promise<StepResult> {
@@ -174,21 +189,34 @@ export class BullmqExecutor implements Executor {
 
   #connect(): Promise<{ queue: Queue<StepJob, StepResult>; events: QueueEvents; redis: Redis }> {
     this.#connections ??= (async () => {
-      const connection = { url: this.queue.redisUrl };
-      const queue = new Queue<StepJob, StepResult>(this.queue.queueName, { connection, prefix: this.queue.prefix });
-      const events = new QueueEvents(this.queue.queueName, { connection, prefix: this.queue.prefix });
-      const redis = new Redis(this.queue.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+      const [{ Queue, QueueEvents }, { Redis }] = await Promise.all([import('bullmq'), import('ioredis')]);
+      const url = this.queue.redisUrl;
+      const redis = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
       // Errors surface through the awaited calls; without listeners they would also crash the process.
-      queue.on('error', () => undefined);
-      events.on('error', () => undefined);
       redis.on('error', () => undefined);
       try {
-        await Promise.all([queue.waitUntilReady(), events.waitUntilReady(), redis.connect()]);
+        // Our own client first: it fails at once when Redis is unreachable, where BullMQ's retry forever.
+        await withTimeout(redis.connect(), this.#connectTimeoutMs, 'timed out');
+      } catch (error) {
+        redis.disconnect();
+        this.#connections = undefined;
+        throw new Error(`could not connect to Redis at ${url}: ${(error as Error).message}`, { cause: error });
+      }
+      const connection = { url };
+      const queue = new Queue<StepJob, StepResult>(this.queue.queueName, { connection, prefix: this.queue.prefix });
+      const events = new QueueEvents(this.queue.queueName, { connection, prefix: this.queue.prefix });
+      queue.on('error', () => undefined);
+      events.on('error', () => undefined);
+      events.on('completed', ({ jobId, returnvalue }) => this.#watchers.get(jobId)?.completed(returnvalue));
+      events.on('failed', ({ jobId, failedReason }) => this.#watchers.get(jobId)?.failed(failedReason));
+      events.on('progress', ({ jobId, data }) => this.#watchers.get(jobId)?.progress(data));
+      try {
+        await withTimeout(Promise.all([queue.waitUntilReady(), events.waitUntilReady()]), this.#connectTimeoutMs, 'timed out');
       } catch (error) {
         await Promise.allSettled([events.close(), queue.close()]);
         redis.disconnect();
         this.#connections = undefined;
-        throw error;
+        throw new Error(`could not connect to Redis at ${url}: ${(error as Error).message}`, { cause: error });
       }
       return { queue, events, redis };
     })();
@@ -197,10 +225,11 @@ export class BullmqExecutor implements Executor {
 
   async #run(job: StepJob, options: RunOptions, signal: AbortSignal): Promise<StepResult> {
     if (signal.aborted) return cancelledResult();
-    const { queue, events, redis } = await this.#connect();
+    const { queue, redis } = await this.#connect();
+    if (signal.aborted) return cancelledResult();
     const jobId = stepJobId(job);
     await this.#enqueue(queue, redis, jobId, job);
-    return this.#awaitResult(queue, events, redis, jobId, options, signal);
+    return this.#awaitResult(queue, redis, jobId, options, signal);
   }
 
   /**
@@ -251,7 +280,6 @@ export class BullmqExecutor implements Executor {
 
   #awaitResult(
     queue: Queue<StepJob, StepResult>,
-    events: QueueEvents,
     redis: Redis,
     jobId: string,
     options: RunOptions,
@@ -271,9 +299,6 @@ export class BullmqExecutor implements Executor {
         reported.add(key);
         options.onStart?.(info);
       };
-      const onCompleted = (args: { returnvalue: unknown }) => settle(resultOf(args.returnvalue));
-      const onFailed = (args: { failedReason: string }) => settle(failedResult(args.failedReason));
-      const onProgress = (args: { data: unknown }) => report(args.data);
       const poll = async () => {
         const current = await queue.getJob(jobId).catch(() => null);
         if (settled) return;
@@ -303,20 +328,36 @@ export class BullmqExecutor implements Executor {
         settled = true;
         clearInterval(timer);
         clearTimeout(graceTimer);
-        events.off(`completed:${jobId}`, onCompleted);
-        events.off(`failed:${jobId}`, onFailed);
-        events.off(`progress:${jobId}`, onProgress);
+        if (this.#watchers.get(jobId) === watcher) this.#watchers.delete(jobId);
         signal.removeEventListener('abort', onAbort);
         resolve(result);
       };
-      events.on(`completed:${jobId}`, onCompleted);
-      events.on(`failed:${jobId}`, onFailed);
-      events.on(`progress:${jobId}`, onProgress);
+      const watcher: JobWatcher = {
+        completed: (returnvalue) => settle(resultOf(returnvalue)),
+        failed: (reason) => settle(failedResult(reason)),
+        progress: report,
+      };
+      this.#watchers.set(jobId, watcher);
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
       // The job may have finished before the listeners were attached (a re-added attempt).
       void poll();
     });
+  }
+}
+
+/** Rejects with `message` when `promise` has not settled within `ms`. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(message)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
