@@ -38,3 +38,14 @@ export {
   type UpdateRunInput,
   type ViewType,
 } from '../tracking/index.js';
+/** Pipelines as code: `export default definePipeline({...})`, and the context a `ts` step receives. */
+export {
+  definePipeline,
+  step,
+  type PipelineDefinition,
+  type PipelineInput,
+  type StepContext,
+  type StepInput,
+  type StepRunContext,
+  type StepSpec,
+} from '../pipelines/index.js';
