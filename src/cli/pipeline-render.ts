@@ -56,14 +56,20 @@ export function renderRunSummary(run: PipelineRunRow, steps: readonly StepExecut
 
 /** Every attempt of every step, in the order they ran. */
 export function renderStepTable(steps: readonly StepExecutionRow[]): string {
-  const rows = steps.map((step) => [
+  const ordered = [...steps].sort(
+    (a, b) =>
+      (a.started_time ?? Number.MAX_SAFE_INTEGER) - (b.started_time ?? Number.MAX_SAFE_INTEGER) ||
+      a.step_name.localeCompare(b.step_name) ||
+      a.attempt - b.attempt,
+  );
+  const rows = ordered.map((step) => [
     step.step_name,
     String(step.attempt),
     step.status,
     step.exit_code === null ? '-' : String(step.exit_code),
     formatDuration(step.duration_ms),
     step.run_id ?? '-',
-    step.cached_from_run_id ?? step.error ?? '',
+    step.cached_from_run_id === null ? (step.error ?? '') : `cached from ${step.cached_from_run_id}`,
   ]);
   return renderTable(['step', 'attempt', 'status', 'exit', 'duration', 'tracked run', 'note'], rows);
 }
