@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { fmt, summarize } from '../stats.js';
 import { openBenchContext, timePipelineRun } from './measure.js';
 import { rawSpawns } from './raw.js';
@@ -16,6 +17,8 @@ const range = (durations: number[]) => `${fmt(Math.min(...durations), 0)}–${fm
 export async function benchPipelines(): Promise<string[]> {
   const lines: string[] = [];
   const command = NOOP.join(' ');
+  // Spawn cost depends on how busy the cores are; a shared machine's load is part of the reading.
+  const loadBefore = loadavg()[0]!;
 
   // (a) a 100-step chain, caching off, vs 100 sequential spawns; alternated so drift hits both.
   {
@@ -74,5 +77,6 @@ export async function benchPipelines(): Promise<string[]> {
       await bench.drop();
     }
   }
+  lines.push(`1-minute load average ${fmt(loadBefore)} before, ${fmt(loadavg()[0]!)} after`);
   return lines;
 }
