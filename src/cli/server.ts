@@ -1,8 +1,9 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { openContext } from '../app/context.js';
 import { loadConfig } from '../common/config.js';
+import { describeError } from '../common/errors.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../server/defaults.js';
-import { emit } from './output.js';
+import { emit, wantsJson } from './output.js';
 
 export function registerServerCommand(program: Command): void {
   program
@@ -10,22 +11,49 @@ export function registerServerCommand(program: Command): void {
     .description('serve the REST API (and the MLflow-compatible routes) over the local store')
     .option('--host <host>', 'interface to listen on', DEFAULT_HOST)
     .option('--port <port>', 'port to listen on (0 picks a free one)', parsePort, DEFAULT_PORT)
-    .action(async (options: { host: string; port: number }, command: Command) => {
-      // Loaded here, not at the top: every other command would pay for Fastify at start-up.
+    .option('--pipelines <paths...>', 'pipeline files or folders (with pipeline.yaml) whose triggers to run; default CICLO_PIPELINES')
+    .action(async (options: { host: string; port: number; pipelines?: string[] }, command: Command) => {
+      // Loaded here, not at the top: every other command would pay for Fastify (and the trigger sources) at start-up.
       const { startServer } = await import('../server/index.js');
-      const context = await openContext(loadConfig());
-      let server: Awaited<ReturnType<typeof startServer>>;
+      const { TriggerRuntime } = await import('../triggers/index.js');
+      const config = loadConfig();
+      const context = await openContext(config);
+      let server: Awaited<ReturnType<typeof startServer>> | undefined;
+      let triggers: InstanceType<typeof TriggerRuntime> | undefined;
       try {
         server = await startServer({ context, host: options.host, port: options.port });
+        triggers = new TriggerRuntime({
+          pipelines: context.pipelines,
+          db: context.database.db,
+          config,
+          // A trigger's failures (a broken connection, a run that could not start) must not stop the server.
+          onEvent: (event) => {
+            if (event.type !== 'error') return;
+            const at = event.trigger === undefined ? event.pipeline : `${event.pipeline}/${event.trigger}`;
+            process.stderr.write(`trigger ${at}: ${describeError(event.error)}\n`);
+          },
+        });
+        await triggers.addPaths(options.pipelines ?? config.pipelines ?? []);
+        await triggers.start();
       } catch (error) {
+        await triggers?.stop();
+        await server?.close();
         await context.close();
         throw error;
       }
-      emit(command, { url: server.url }, () => `Ciclo server listening on ${server.url}`);
+      const registered = triggers.registered();
+      emit(command, { url: server.url, triggers: registered }, () =>
+        [
+          `Ciclo server listening on ${server.url}`,
+          ...registered.map((t) => `trigger ${t.pipeline}/${t.name} (${t.type}): ${t.description}`),
+        ].join('\n'),
+      );
       const signal = await nextStopSignal();
+      // Triggers first: no new runs while the server goes down; runs being driven are cancelled.
+      await triggers.stop();
       await server.close();
       await context.close();
-      if (!command.optsWithGlobals<{ json?: boolean }>().json) process.stderr.write(`Stopped (${signal}).\n`);
+      if (!wantsJson(command)) process.stderr.write(`Stopped (${signal}).\n`);
     });
 }
 

@@ -2,8 +2,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { CicloContext } from '../app/context.js';
 import type { CicloConfig } from '../common/config.js';
+import { lineageRoutes, lineageServiceFor } from '../lineage/index.js';
 import { mlflowRoutes } from '../tracking/mlflow/routes.js';
 import { trackingRoutes } from '../tracking/routes.js';
+import { triggerRoutes } from '../triggers/routes.js';
 import { installErrorHandlers } from './errors.js';
 import { healthRoutes } from './health-routes.js';
 import { registerOpenApi } from './openapi.js';
@@ -33,6 +35,8 @@ export function buildServer(context: CicloContext, options: ServerOptions = {}):
   void app.register(healthRoutes, { prefix: '/api/v1', database: context.database.dialect });
   void app.register(trackingRoutes, { prefix: '/api/v1', tracking });
   void app.register(mlflowRoutes, { tracking });
+  void app.register(lineageRoutes, { prefix: '/api/v1', lineage: lineageServiceFor(context) });
+  void app.register(triggerRoutes, { prefix: '/api/v1', pipelines: context.pipelines });
   return app;
 }
 

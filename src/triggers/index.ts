@@ -1,0 +1,10 @@
+export { TriggerSpecSchema, type TriggerSpec, type TriggerType } from './spec.js';
+export { validateTriggers, type TriggerIssue } from './validate.js';
+export { TriggerRuntime, startTriggers, type TriggerRuntimeOptions } from './runtime.js';
+export { triggerRoutes } from './routes.js';
+export { findPipelineFiles } from './discover.js';
+export { nextCronRuns } from './cron.js';
+export { signBody, verifySignature, SIGNATURE_HEADER } from './webhook.js';
+export { WebhookRefusedError, type WebhookRefusalCode } from './errors.js';
+export type { TriggerCounters } from './state-store.js';
+export type { FireOutcome, RegisteredTrigger, TriggerEvent, TriggerEventListener } from './types.js';
