@@ -4,6 +4,7 @@ import { loadConfig } from '../common/config.js';
 import { describeError } from '../common/errors.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../server/defaults.js';
 import { emit, wantsJson } from './output.js';
+import { nextStopSignal } from './signals.js';
 
 export function registerServerCommand(program: Command): void {
   program
@@ -22,6 +23,8 @@ export function registerServerCommand(program: Command): void {
       let triggers: InstanceType<typeof TriggerRuntime> | undefined;
       try {
         server = await startServer({ context, host: options.host, port: options.port });
+        // Steps of the runs this server starts log to it.
+        context.pipelines.setStepTrackingUri(server.url);
         triggers = new TriggerRuntime({
           pipelines: context.pipelines,
           db: context.database.db,
@@ -55,18 +58,6 @@ export function registerServerCommand(program: Command): void {
       await context.close();
       if (!wantsJson(command)) process.stderr.write(`Stopped (${signal}).\n`);
     });
-}
-
-function nextStopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }
 
 function parsePort(value: string): number {

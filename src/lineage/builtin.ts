@@ -1,6 +1,6 @@
 import { NotFoundError } from '../common/errors.js';
 // The digest a folder output is recorded under; lineage must compute exactly the scheduler's.
-import { folderDigest } from '../pipelines/output-digest.js';
+import { folderDigest } from '../pipelines/index.js';
 import { NODE_FORMS_HINT } from './node-ref.js';
 import { LineageRegistry, type EdgeSource, type LineageSession, type Neighbour, type Neighbours, type NodeResolver } from './registry.js';
 import type { RunInfo } from './run-lookup.js';

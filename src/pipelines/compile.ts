@@ -12,6 +12,7 @@ import { findCycle, stepDependencies } from './graph.js';
 import { paramTypeMismatch } from './params.js';
 import type { StepKindRegistry } from './step-kinds.js';
 import { findTemplates } from './templates.js';
+import { validateTriggers } from '../triggers/validate.js';
 
 export interface CompileOptions {
   registry: StepKindRegistry;
@@ -56,7 +57,8 @@ function findProblem(definition: PipelineDefinition): Problem {
     definition.steps.map((step, index) => stepProblem(definition, step, ['steps', index])).find(Boolean) ??
     paramDefaultProblem(definition.params) ??
     environmentProblem(definition) ??
-    cycleProblem(definition)
+    cycleProblem(definition) ??
+    validateTriggers(definition)[0]
   );
 }
 

@@ -66,3 +66,4 @@ export {
 export { startStepWorker, type StepWorkerHandle, type StepWorkerOptions } from './executors/bullmq-worker.js';
 export { streamRunLogs, type LogChunk, type LogSource, type StreamLogsOptions } from './logs.js';
 export { reproduceRun, type DigestComparison, type ReproduceReport } from './reproduce.js';
+export { digestPath, folderDigest } from './output-digest.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { digestPath } from '../pipelines/output-digest.js';
+import { digestPath } from '../pipelines/index.js';
 import { Poller, parseInterval } from './poller.js';
 import type { TriggerSpec } from './spec.js';
 import type { SourceContext, TriggerSource } from './types.js';

@@ -1,4 +1,6 @@
-import { paramTypeMismatch, type FieldPath, type PipelineDefinition } from '../pipelines/index.js';
+import type { FieldPath, PipelineDefinition } from '../pipelines/index.js';
+// Not through the pipelines index: the compiler calls this module, and the index imports the compiler.
+import { paramTypeMismatch } from '../pipelines/params.js';
 import { cronSchedule } from './cron.js';
 import type { TriggerSpec } from './spec.js';
 

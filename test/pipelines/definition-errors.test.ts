@@ -190,6 +190,20 @@ const cases: Case[] = [
     where: 'pipeline.yaml:10:11',
     hint: 'use one of the known kinds: command, ts',
   },
+  {
+    title: 'a trigger with a cron pattern croner cannot read',
+    lines: [...TRAIN, 'triggers:', '  - { name: nightly, type: cron, schedule: "61 * * * *" }'],
+    path: 'triggers[0].schedule',
+    message: 'invalid cron schedule "61 * * * *": CronPattern: Invalid value for minute: 61',
+    where: 'pipeline.yaml:13:44',
+  },
+  {
+    title: 'a trigger setting a param the pipeline does not have',
+    lines: [...TRAIN, 'triggers:', '  - name: hook', '    type: webhook', '    secretEnv: HOOK_SECRET', '    params: { epochs: 3 }'],
+    path: 'triggers[0].params.epochs',
+    message: 'unknown param "epochs"',
+    where: 'pipeline.yaml:16:23',
+  },
 ];
 
 describe('definition errors in YAML', () => {
