@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { InvalidInputError } from '../../src/common/errors.js';
 import { builtinStepKinds, compilePipeline, type PipelineInput } from '../../src/pipelines/index.js';
 import { TriggerSpecSchema, validateTriggers } from '../../src/triggers/index.js';
-import { TriggerRuntime } from '../../src/triggers/runtime.js';
 import { shell } from './support.js';
 
+/** Every issue at once: the compiler (which calls validateTriggers too) stops at the first. */
 function issuesOf(triggers: unknown[], extra: Partial<PipelineInput> = {}) {
   const definition = compilePipeline(
     {
@@ -12,12 +12,11 @@ function issuesOf(triggers: unknown[], extra: Partial<PipelineInput> = {}) {
       params: { lr: { type: 'number', default: 0.1 }, mode: { type: 'string', default: 'full' } },
       environments: { prod: { params: { mode: 'prod' } } },
       steps: [{ name: 'a', ...shell('true') }],
-      triggers,
       ...extra,
     } as PipelineInput,
     { registry: builtinStepKinds() },
   );
-  return validateTriggers(definition);
+  return validateTriggers({ ...definition, triggers: triggers.map((trigger) => TriggerSpecSchema.parse(trigger)) });
 }
 
 describe('validateTriggers', () => {
@@ -94,20 +93,17 @@ describe('validateTriggers', () => {
     expect(TriggerSpecSchema.safeParse({ name: 'r', type: 'redis', channel: 'c', maxQueued: -1 }).success).toBe(false);
   });
 
-  it('the runtime refuses a pipeline whose triggers do not validate, naming the field', () => {
-    const definition = compilePipeline(
-      { name: 'p', steps: [{ name: 'a', ...shell('true') }], triggers: [{ name: 't', type: 'cron', schedule: '* * * * *', timezone: 'Nowhere/City' }] },
-      { registry: builtinStepKinds() },
-    );
-    // add() validates before touching the store or the services it was given.
-    const runtime = new TriggerRuntime({ pipelines: {} as never, db: {} as never, config: {} as never });
+  it('the compiler refuses a pipeline whose triggers do not validate, naming the field', () => {
     let error: InvalidInputError | undefined;
     try {
-      runtime.add({ definition, workDir: '/tmp', file: '/tmp/pipeline.yaml' });
+      compilePipeline(
+        { name: 'p', steps: [{ name: 'a', ...shell('true') }], triggers: [{ name: 't', type: 'cron', schedule: '* * * * *', timezone: 'Nowhere/City' }] },
+        { registry: builtinStepKinds() },
+      );
     } catch (caught) {
       error = caught as InvalidInputError;
     }
     expect(error?.code).toBe('INVALID_PARAMETER_VALUE');
-    expect(error?.message).toBe('/tmp/pipeline.yaml: triggers[0].timezone: unknown time zone "Nowhere/City"');
+    expect(error?.message).toBe('triggers[0].timezone: unknown time zone "Nowhere/City"');
   });
 });
