@@ -168,23 +168,30 @@ export class TrackingService {
       ...(userId ? [{ key: SYSTEM_TAGS.user, value: userId }] : []),
       ...(parentRunId ? [{ key: SYSTEM_TAGS.parentRunId, value: parentRunId }] : []),
     ];
+    const row: runs.RunRow = {
+      run_uuid: runId,
+      experiment_id: Number(experiment.experimentId),
+      run_name: runName,
+      user_id: userId,
+      status: 'RUNNING',
+      start_time: request.startTime ?? this.now(),
+      end_time: null,
+      lifecycle_stage: 'active',
+      artifact_uri: `${experiment.artifactLocation.replace(/\/+$/, '')}/${runId}/artifacts`,
+      parent_run_id: parentRunId ?? null,
+      deleted_time: null,
+    };
+    const allTags = [...tags, ...systemTags];
     await this.db.transaction().execute(async (trx) => {
-      await runs.insertRun(trx, {
-        run_uuid: runId,
-        experiment_id: Number(experiment.experimentId),
-        run_name: runName,
-        user_id: userId,
-        status: 'RUNNING',
-        start_time: request.startTime ?? this.now(),
-        end_time: null,
-        lifecycle_stage: 'active',
-        artifact_uri: `${experiment.artifactLocation.replace(/\/+$/, '')}/${runId}/artifacts`,
-        parent_run_id: parentRunId ?? null,
-        deleted_time: null,
-      });
-      await runs.upsertTags(trx, runId, [...tags, ...systemTags]);
+      await runs.insertRun(trx, row);
+      await runs.upsertTags(trx, runId, allTags);
     });
-    return this.getRun(runId);
+    // A new run holds exactly what was just written: built here rather than read back.
+    return {
+      info: runs.toRunInfo(row),
+      data: { metrics: [], params: {}, tags: Object.fromEntries(allTags.map((tag) => [tag.key, tag.value])) },
+      inputs: [],
+    };
   }
 
   async getRun(runId: string): Promise<Run> {
@@ -195,17 +202,18 @@ export class TrackingService {
 
   async updateRun(runId: string, input: UpdateRunInput): Promise<RunInfo> {
     const changes = parseInput(UpdateRunSchema, input);
-    await this.requireActiveRun(runId);
+    const current = await this.requireActiveRun(runId);
+    const rowChanges: Partial<runs.RunRow> = {
+      ...(changes.status ? { status: changes.status } : {}),
+      ...(changes.endTime !== undefined ? { end_time: changes.endTime } : {}),
+      ...(changes.status && changes.status !== 'RUNNING' && changes.endTime === undefined ? { end_time: this.now() } : {}),
+      ...(changes.runName !== undefined ? { run_name: changes.runName } : {}),
+    };
     await this.db.transaction().execute(async (trx) => {
-      await runs.updateRunRow(trx, runId, {
-        ...(changes.status ? { status: changes.status } : {}),
-        ...(changes.endTime !== undefined ? { end_time: changes.endTime } : {}),
-        ...(changes.status && changes.status !== 'RUNNING' && changes.endTime === undefined ? { end_time: this.now() } : {}),
-        ...(changes.runName !== undefined ? { run_name: changes.runName } : {}),
-      });
+      await runs.updateRunRow(trx, runId, rowChanges);
       if (changes.runName !== undefined) await runs.upsertTags(trx, runId, [{ key: SYSTEM_TAGS.runName, value: changes.runName }]);
     });
-    return (await this.getRun(runId)).info;
+    return runs.toRunInfo({ ...current, ...rowChanges });
   }
 
   async deleteRun(runId: string): Promise<void> {
