@@ -100,7 +100,7 @@ export function renderReproduceReport(report: ReproduceReport): string {
       report.outputs.map((output) => [
         output.step,
         output.name,
-        output.identical ? 'identical' : 'DIFFERENT',
+        output.identical ? 'identical' : output.reproduced === null ? 'not produced' : output.original === null ? 'new' : 'DIFFERENT',
         shortDigest(output.original),
         shortDigest(output.reproduced),
       ]),
@@ -108,7 +108,9 @@ export function renderReproduceReport(report: ReproduceReport): string {
     '',
     `${same} of ${report.outputs.length} outputs came out byte-identical.`,
   ];
-  const changedInputs = report.inputs.filter((input) => !input.identical);
+  const changedInputs = report.inputs.filter(
+    (input) => input.original !== null && input.reproduced !== null && !input.identical,
+  );
   if (changedInputs.length > 0) {
     lines.push(
       `Inputs that differ from the original run: ${changedInputs.map((input) => `${input.step}.${input.name}`).join(', ')}`,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { CicloContext } from '../app/context.js';
-import { parseParamAssignments } from '../pipelines/index.js';
+import { parseParamAssignments, topologicalOrder, type PipelineDefinition } from '../pipelines/index.js';
 import { formatNumber } from './format.js';
 import { collectValues } from './option-parsers.js';
 import { emit } from './output.js';
@@ -48,10 +48,14 @@ interface Produced {
 }
 
 async function summarize(context: CicloContext, pipelineRunId: string): Promise<Produced> {
-  const { steps } = await context.pipelines.getRun(pipelineRunId);
+  const { run, steps } = await context.pipelines.getRun(pipelineRunId);
   const latest = new Map(steps.map((step) => [step.step_name, step]));
   const produced: Produced['steps'] = [];
-  for (const step of latest.values()) {
+  // In the order the steps run, so the last one listed is the pipeline's end (the evaluation).
+  const order = topologicalOrder(JSON.parse(run.definition) as PipelineDefinition).map((step) => step.name);
+  for (const name of order) {
+    const step = latest.get(name);
+    if (!step) continue;
     const folder = path.join(context.pipelines.scheduler.stepFolder(pipelineRunId, step.step_name), 'outputs');
     const outputs = (await readdir(folder).catch(() => [] as string[])).map((name) => path.join(folder, name));
     const metrics: Record<string, number> = {};

@@ -10,6 +10,7 @@ import type { ParamValue, PipelineDefinition, StepDefinition } from './definitio
 import type { PipelineEventListener } from './events.js';
 import type { Executor, StepJob, StepResult } from './executors/types.js';
 import { digestPath, outputDigests } from './output-digest.js';
+import { renderStepParams } from './templates.js';
 import { changedFiles, snapshotFolder, type FolderSnapshot } from './write-guard.js';
 import {
   findSucceededByCacheKey,
@@ -56,8 +57,10 @@ export class StepAttempt {
   readonly #step: StepDefinition;
   readonly #key: StepExecutionKey;
   readonly #outputDir: string;
-  readonly #params: Record<string, ParamValue>;
+  /** The pipeline's params with the step's own over them; the step's are rendered when the attempt runs. */
+  #params: Record<string, ParamValue>;
   readonly #inputs: Record<string, string>;
+  readonly #outputs: Record<string, string>;
 
   constructor(deps: StepAttemptDeps, plan: RunPlan, step: StepDefinition, attempt: number) {
     this.#deps = deps;
@@ -65,14 +68,17 @@ export class StepAttempt {
     this.#step = step;
     this.#key = { pipelineRunId: plan.id, stepName: step.name, attempt };
     this.#outputDir = path.join(deps.stepFolder(plan.id, step.name), 'outputs');
-    this.#params = { ...plan.params, ...step.params };
     this.#inputs = inputPaths(deps, plan, step);
+    this.#outputs = Object.fromEntries(Object.keys(step.outputs).map((name) => [name, path.join(this.#outputDir, name)]));
+    this.#params = plan.params;
   }
 
   async run(executor: Executor, signal: AbortSignal): Promise<AttemptOutcome> {
     const { db, now } = this.#deps;
     let stepRunId: string | undefined;
     try {
+      const values = { params: this.#plan.params, inputs: this.#inputs, outputs: this.#outputs };
+      this.#params = { ...this.#plan.params, ...renderStepParams(this.#step.params, values) };
       const inputDigests = await this.#inputDigests();
       const cacheKey = this.#step.cache && !this.#plan.noCache ? await this.#cacheKey(inputDigests) : null;
       if (cacheKey !== null && (await this.#reuseCached(cacheKey, inputDigests))) return 'done';
@@ -151,7 +157,7 @@ export class StepAttempt {
       config: step.config,
       params: this.#params,
       inputs: this.#inputs,
-      outputs: Object.fromEntries(Object.keys(step.outputs).map((name) => [name, path.join(this.#outputDir, name)])),
+      outputs: this.#outputs,
       outputDir: this.#outputDir,
       workDir: this.#plan.workDir,
       logFile: path.join(this.#deps.stepFolder(this.#plan.id, step.name), `${this.#key.attempt}.log`),

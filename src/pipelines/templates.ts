@@ -55,3 +55,26 @@ export function renderTemplate(value: string, values: TemplateValues): string {
     });
   });
 }
+
+const WHOLE_PARAM = /^\$\{\s*params\.([^}\s]*)\s*\}$/;
+
+/**
+ * A step's own `params:` with their templates filled in. A value that is exactly `${params.x}`
+ * keeps the pipeline param's type (a number stays a number); any other string is rendered.
+ */
+export function renderStepParams(
+  stepParams: Readonly<Record<string, ParamValue>>,
+  values: TemplateValues,
+): Record<string, ParamValue> {
+  const rendered: Record<string, ParamValue> = {};
+  for (const [name, value] of Object.entries(stepParams)) {
+    if (typeof value !== 'string') {
+      rendered[name] = value;
+      continue;
+    }
+    const whole = WHOLE_PARAM.exec(value.trim());
+    rendered[name] =
+      whole && Object.hasOwn(values.params, whole[1]!) ? values.params[whole[1]!]! : renderTemplate(value, values);
+  }
+  return rendered;
+}

@@ -225,4 +225,33 @@ describe.each(DIALECTS)('PipelineService on %s', (dialect) => {
     expect(litter.data.tags['ciclo.pipeline.wrote_outside']).toBe('model.pkl');
     expect(await readFile(path.join(fixture.workDir, 'model.pkl'), 'utf8')).toBe('x\n');
   });
+
+  it("fills templates in a step's own params, keeping a whole param's type", async () => {
+    await writeFile(
+      path.join(fixture.workDir, 'show.ts'),
+      'import { writeFileSync } from "node:fs";\n' +
+        'export function show(ctx: { params: Record<string, unknown>; outputs: Record<string, string> }) {\n' +
+        '  writeFileSync(ctx.outputs.params!, JSON.stringify(ctx.params));\n}\n',
+    );
+    const { pipelineRunId, status } = await service().run(
+      pipeline({
+        name: 'templated',
+        params: { epochs: { type: 'integer', default: 3 }, name: { type: 'string', default: 'churn' } },
+        steps: [
+          {
+            name: 'show',
+            kind: 'ts',
+            module: 'show.ts',
+            export: 'show',
+            params: { rounds: '${params.epochs}', label: 'model-${params.name}-${params.epochs}' },
+            outputs: { params: { type: 'file' } },
+          },
+        ],
+      }),
+      { params: { epochs: 5 } },
+    );
+    expect(status).toBe('SUCCEEDED');
+    const written = path.join(service().scheduler.stepFolder(pipelineRunId, 'show'), 'outputs', 'params');
+    expect(JSON.parse(await readFile(written, 'utf8'))).toEqual({ epochs: 5, name: 'churn', rounds: 5, label: 'model-churn-5' });
+  });
 });

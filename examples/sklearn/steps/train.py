@@ -1,0 +1,28 @@
+"""train: a seeded scikit-learn RandomForestClassifier, pickled with its feature names."""
+import argparse
+import pickle
+
+from sklearn.ensemble import RandomForestClassifier
+
+import ciclo_log
+from churn_data import LABEL, features, read
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--data", required=True)
+parser.add_argument("--trees", type=int, default=100)
+parser.add_argument("--max-depth", type=int, default=8)
+parser.add_argument("--seed", type=int, default=42)
+parser.add_argument("--out", required=True)
+args = parser.parse_args()
+
+frame = read(args.data)
+X = features(frame)
+y = frame[LABEL].astype(int)
+model = RandomForestClassifier(
+    n_estimators=args.trees, max_depth=args.max_depth, min_samples_leaf=5, random_state=args.seed, n_jobs=1
+)
+model.fit(X, y)
+with open(args.out, "wb") as out:
+    pickle.dump({"model": model, "features": list(X.columns)}, out, protocol=4)
+
+ciclo_log.log_metrics({"train_rows": len(frame), "train_accuracy": float(model.score(X, y))})

@@ -1,0 +1,129 @@
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PipelineRunStatus, StepExecutionRow } from '../../src/pipelines/index.js';
+import { openTestContext, type TestContext } from '../support/context.js';
+
+/**
+ * The example churn pipeline (examples/churn), run for real on SQLite: five `ts` steps in child
+ * processes, logging to the test's store through the SDK.
+ */
+const EXAMPLE = fileURLToPath(new URL('../../examples/churn', import.meta.url));
+const PARAMS = { rows: 2000 };
+const STEPS = ['generate', 'clean', 'split', 'train', 'evaluate'];
+const AGE_BANDS = ['age_18_29', 'age_30_44', 'age_45_59', 'age_60plus'];
+
+let test: TestContext;
+let first: { pipelineRunId: string; status: PipelineRunStatus; steps: StepExecutionRow[]; ms: number };
+
+async function runPipeline(noCache: boolean): Promise<typeof first> {
+  const loaded = await test.context.pipelines.load(EXAMPLE);
+  const started = performance.now();
+  const { pipelineRunId, status } = await test.context.pipelines.run(loaded, { params: PARAMS, noCache });
+  const ms = performance.now() - started;
+  const { steps } = await test.context.pipelines.getRun(pipelineRunId);
+  if (process.env.CICLO_EXAMPLE_TIMINGS) {
+    console.log(`churn ${Math.round(ms)} ms`, Object.fromEntries(steps.map((step) => [step.step_name, step.duration_ms])));
+  }
+  return { pipelineRunId, status, steps, ms };
+}
+
+async function metricsOf(step: StepExecutionRow): Promise<Record<string, number>> {
+  expect(step.run_id, `step ${step.step_name} has no tracked run`).not.toBeNull();
+  const run = await test.context.tracking.getRun(step.run_id!);
+  return Object.fromEntries(run.data.metrics.map((metric) => [metric.key, metric.value]));
+}
+
+function stepNamed(steps: readonly StepExecutionRow[], name: string): StepExecutionRow {
+  const found = steps.find((step) => step.step_name === name);
+  if (!found) throw new Error(`no execution of step ${name}`);
+  return found;
+}
+
+/** The step log, to make a failure readable. */
+async function logsOf(pipelineRunId: string, steps: readonly StepExecutionRow[]): Promise<string> {
+  const logs = await Promise.all(
+    steps.map(async (step) => {
+      const file = test.context.pipelines.logFile(pipelineRunId, step.step_name, step.attempt);
+      const text = await readFile(file, 'utf8').catch(() => '(no log)');
+      return `── ${step.step_name} ${step.status} ${step.error ?? ''}\n${text}`;
+    }),
+  );
+  return logs.join('\n');
+}
+
+beforeAll(async () => {
+  test = await openTestContext('sqlite');
+  first = await runPipeline(false);
+}, 120_000);
+
+afterAll(async () => {
+  await test?.drop();
+});
+
+describe('examples/churn', () => {
+  it('runs every step to SUCCEEDED', async () => {
+    expect(first.status, await logsOf(first.pipelineRunId, first.steps)).toBe('SUCCEEDED');
+    const statuses = Object.fromEntries(first.steps.map((step) => [step.step_name, step.status]));
+    expect(statuses).toEqual(Object.fromEntries(STEPS.map((name) => [name, 'SUCCEEDED'])));
+  });
+
+  it('logs the data counts of generate, clean and split', async () => {
+    const generated = await metricsOf(stepNamed(first.steps, 'generate'));
+    expect(generated).toMatchObject({ rows: 2000, duplicates_injected: 40 });
+    expect(generated.churn_rate).toBeGreaterThan(0.15);
+    expect(generated.churn_rate).toBeLessThan(0.45);
+
+    const cleaned = await metricsOf(stepNamed(first.steps, 'clean'));
+    expect(cleaned).toMatchObject({ rows_in: 2000, duplicates_removed: 40 });
+    expect(cleaned.invalid_removed).toBeGreaterThan(0);
+    expect(cleaned.rows_out).toBe(2000 - 40 - cleaned.invalid_removed!);
+
+    const split = await metricsOf(stepNamed(first.steps, 'split'));
+    expect(split.train_rows! + split.test_rows!).toBe(cleaned.rows_out);
+    expect(split.test_rows! / cleaned.rows_out!).toBeCloseTo(0.2, 2);
+    // Stratified: both sides keep the churn rate.
+    expect(split.test_positive_rate).toBeCloseTo(split.train_positive_rate!, 2);
+  });
+
+  it('trains a model and logs its params', async () => {
+    const train = stepNamed(first.steps, 'train');
+    const run = await test.context.tracking.getRun(train.run_id!);
+    expect(run.data.params).toMatchObject({ trees: '50', max_depth: '6', seed: '42', library: 'ml-random-forest' });
+    const modelFile = path.join(test.context.pipelines.scheduler.stepFolder(first.pipelineRunId, 'train'), 'outputs', 'model');
+    expect((await stat(modelFile)).size).toBeGreaterThan(1000);
+    const model = JSON.parse(await readFile(modelFile, 'utf8')) as { forest: { name: string }; encoding: { features: unknown[] } };
+    expect(model.forest.name).toBe('RFClassifier');
+    expect(model.encoding.features).toHaveLength(14);
+    expect(JSON.parse(train.output_digests!)).toHaveProperty('model');
+  });
+
+  it('evaluates with a sane AUC, per-age-band metrics, a metrics file and the model as an artifact', async () => {
+    const evaluate = stepNamed(first.steps, 'evaluate');
+    const metrics = await metricsOf(evaluate);
+    for (const key of ['accuracy', 'precision', 'recall', 'f1', 'auc']) expect(metrics, key).toHaveProperty(key);
+    expect(metrics.auc).toBeGreaterThan(0.7);
+    expect(metrics.auc).toBeLessThan(0.95);
+    for (const band of AGE_BANDS) {
+      expect(metrics, band).toHaveProperty(`recall.${band}`);
+      expect(metrics, band).toHaveProperty(`positive_rate.${band}`);
+      expect(metrics[`rows.${band}`]).toBeGreaterThan(0);
+    }
+    const file = path.join(test.context.pipelines.scheduler.stepFolder(first.pipelineRunId, 'evaluate'), 'outputs', 'metrics');
+    const written = JSON.parse(await readFile(file, 'utf8')) as { metrics: Record<string, number> };
+    expect(written.metrics.auc).toBe(metrics.auc);
+    const artifacts = await test.context.tracking.listArtifacts(evaluate.run_id!);
+    expect(artifacts.map((entry) => entry.path)).toContain('model.json');
+  });
+
+  it('gives byte-identical outputs when run again without the cache', async () => {
+    const second = await runPipeline(true);
+    expect(second.status, await logsOf(second.pipelineRunId, second.steps)).toBe('SUCCEEDED');
+    expect(second.steps.every((step) => step.status === 'SUCCEEDED')).toBe(true);
+    const digests = (run: typeof first) =>
+      Object.fromEntries(run.steps.map((step) => [step.step_name, JSON.parse(step.output_digests ?? 'null') as unknown]));
+    expect(digests(second)).toEqual(digests(first));
+    expect(Object.keys(digests(first).evaluate as object)).toEqual(['metrics']);
+  }, 120_000);
+});
