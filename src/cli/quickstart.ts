@@ -42,6 +42,7 @@ interface Produced {
   steps: Array<{
     step: string;
     runId: string | null;
+    cachedFrom: string | null;
     outputs: string[];
     metrics: Record<string, number>;
   }>;
@@ -59,11 +60,13 @@ async function summarize(context: CicloContext, pipelineRunId: string): Promise<
     const folder = path.join(context.pipelines.scheduler.stepFolder(pipelineRunId, step.step_name), 'outputs');
     const outputs = (await readdir(folder).catch(() => [] as string[])).map((name) => path.join(folder, name));
     const metrics: Record<string, number> = {};
-    if (step.run_id !== null) {
-      const run = await context.tracking.getRun(step.run_id);
+    // A cached step logged nothing itself: its metrics are those of the run whose outputs it reused.
+    const metricsRun = step.cached_from_run_id ?? step.run_id;
+    if (metricsRun !== null) {
+      const run = await context.tracking.getRun(metricsRun);
       for (const metric of run.data.metrics) metrics[metric.key] = metric.value;
     }
-    produced.push({ step: step.step_name, runId: step.run_id, outputs, metrics });
+    produced.push({ step: step.step_name, runId: step.run_id, cachedFrom: step.cached_from_run_id, outputs, metrics });
   }
   return { home: context.config.home, steps: produced };
 }
@@ -71,24 +74,30 @@ async function summarize(context: CicloContext, pipelineRunId: string): Promise<
 function renderProduced(pipelineRunId: string, produced: Produced): string {
   const lines = ['', 'What it produced:'];
   for (const step of produced.steps) {
-    lines.push(`  ${step.step}  (tracked run ${step.runId ?? '-'})`);
+    const cached = step.cachedFrom === null ? '' : `, cached from ${step.cachedFrom}`;
+    lines.push(`  ${step.step}  (tracked run ${step.runId ?? '-'}${cached})`);
     for (const output of step.outputs) lines.push(`    output   ${path.relative(process.cwd(), output)}`);
-    const metrics = Object.entries(step.metrics);
-    if (metrics.length > 0) {
-      lines.push(`    metrics  ${metrics.map(([key, value]) => `${key}=${formatNumber(value)}`).join('  ')}`);
+    const metrics = Object.entries(step.metrics).map(([key, value]) => `${key}=${formatNumber(value)}`);
+    // A few per line: the evaluation logs a dozen or more.
+    for (let i = 0; i < metrics.length; i += 4) {
+      lines.push(`    ${i === 0 ? 'metrics' : '       '}  ${metrics.slice(i, i + 4).join('  ')}`);
     }
   }
   const last = produced.steps.at(-1);
+  const commands: Array<[string, string]> = [
+    [`npx ciclo pipeline show ${pipelineRunId}`, 'every step, attempt, duration and tracked run'],
+    [`npx ciclo pipeline logs ${pipelineRunId}`, 'what each step printed'],
+    ...(last?.runId ? [[`npx ciclo runs show ${last.runId}`, "the last step's metrics, params and tags"] as [string, string]] : []),
+    ['npx ciclo runs list --experiment churn', 'every run of the pipeline, with metrics'],
+    [`npx ciclo lineage ${pipelineRunId}`, 'what came from what'],
+    [`npx ciclo pipeline reproduce ${pipelineRunId}`, 'run it again and compare outputs byte for byte'],
+    ['npx ciclo server', 'the REST API (and MLflow-compatible routes) over the same store'],
+  ];
+  const width = Math.max(...commands.map(([command]) => command.length));
   lines.push(
     '',
     `Everything is in ${path.relative(process.cwd(), produced.home) || '.'} (the embedded store). To look at it:`,
-    `  ciclo pipeline show ${pipelineRunId}        every step, attempt, duration and tracked run`,
-    `  ciclo pipeline logs ${pipelineRunId}        what each step printed`,
-    ...(last?.runId ? [`  ciclo runs show ${last.runId}        the last step's metrics, params and tags`] : []),
-    `  ciclo runs list --experiment churn          every run of the pipeline, with metrics`,
-    `  ciclo lineage ${pipelineRunId}              what came from what`,
-    `  ciclo pipeline reproduce ${pipelineRunId}   run it again and compare outputs byte for byte`,
-    '  ciclo server                               the REST API (and MLflow-compatible routes) over the same store',
+    ...commands.map(([command, what]) => `  ${command.padEnd(width)}  ${what}`),
   );
   return lines.join('\n');
 }
