@@ -60,6 +60,22 @@ export interface StepExecutionKey {
   attempt: number;
 }
 
+/** One step's latest attempt. */
+export async function latestStepExecution(
+  db: Kysely<Schema>,
+  pipelineRunId: string,
+  stepName: string,
+): Promise<StepExecutionRow | undefined> {
+  return db
+    .selectFrom('step_executions')
+    .selectAll()
+    .where('pipeline_run_id', '=', pipelineRunId)
+    .where('step_name', '=', stepName)
+    .orderBy('attempt', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
 export async function updateStepExecution(
   db: Kysely<Schema>,
   key: StepExecutionKey,
@@ -147,19 +163,16 @@ export async function requestPipelineRunCancel(db: Kysely<Schema>, id: string): 
   await db.updateTable('pipeline_runs').set({ cancel_requested: 1 }).where('id', '=', id).execute();
 }
 
-/** The digests an attempt read and wrote: the edges lineage walks. Replaces the attempt's earlier rows. */
+/**
+ * The digests an attempt read and wrote: the edges lineage walks. Written once, when the attempt
+ * succeeds or is a cache hit; such an attempt never runs again, so there are no earlier rows.
+ */
 export async function recordStepArtifacts(
   db: Kysely<Schema>,
   key: StepExecutionKey,
   inputs: Record<string, string>,
   outputs: Record<string, string>,
 ): Promise<void> {
-  await db
-    .deleteFrom('step_artifacts')
-    .where('pipeline_run_id', '=', key.pipelineRunId)
-    .where('step_name', '=', key.stepName)
-    .where('attempt', '=', key.attempt)
-    .execute();
   const rows = [
     ...Object.entries(inputs).map(([name, digest]) => ({ direction: 'input' as const, name, digest })),
     ...Object.entries(outputs).map(([name, digest]) => ({ direction: 'output' as const, name, digest })),

@@ -15,6 +15,7 @@ import {
   findPipelineRun,
   insertPendingAttempt,
   insertPipelineRun,
+  latestStepExecution,
   latestStepExecutions,
   listStepExecutions,
   setPipelineRunStatus,
@@ -178,7 +179,9 @@ export class PipelineScheduler {
     const order = topologicalOrder(plan.definition);
     const parallelism = plan.definition.parallelism ?? DEFAULT_PARALLELISM;
     const running = new Map<string, Promise<void>>();
-    let latest = await latestStepExecutions(this.#db, pipelineRunId);
+    const latest = await latestStepExecutions(this.#db, pipelineRunId);
+    // Steps whose attempt ended since the last look: only their rows are read again.
+    const ended: string[] = [];
     let failed = [...latest.values()].some((execution) => execution.status === 'FAILED');
 
     for (;;) {
@@ -207,13 +210,19 @@ export class PipelineScheduler {
             .then((outcome) => {
               if (outcome === 'failed') failed = true;
             })
-            .finally(() => running.delete(step.name));
+            .finally(() => {
+              running.delete(step.name);
+              ended.push(step.name);
+            });
           running.set(step.name, execution);
         }
       }
       if (running.size === 0 && (halt.signal.aborted || wakeAt === undefined)) break;
       await waitForChange(running.values(), wakeAt === undefined ? undefined : wakeAt - this.#now(), stepSignal);
-      latest = await latestStepExecutions(this.#db, pipelineRunId);
+      for (const name of ended.splice(0)) {
+        const row = await latestStepExecution(this.#db, pipelineRunId, name);
+        if (row) latest.set(name, row);
+      }
     }
 
     return this.#finish(pipelineRunId, cancel.aborted, emit);

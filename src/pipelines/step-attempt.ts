@@ -1,4 +1,4 @@
-import { cp, mkdir, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { sha256Digest } from '../artifacts/index.js';
@@ -11,7 +11,7 @@ import type { PipelineEventListener } from './events.js';
 import type { Executor, StepJob, StepResult } from './executors/types.js';
 import { digestPath, outputDigests } from './output-digest.js';
 import { renderStepParams } from './templates.js';
-import { changedFiles, snapshotFolder, type FolderSnapshot } from './write-guard.js';
+import { changedFiles, inputSignature, snapshotFolder, type FolderSnapshot } from './write-guard.js';
 import {
   findSucceededByCacheKey,
   insertPendingAttempt,
@@ -83,15 +83,16 @@ export class StepAttempt {
       const cacheKey = this.#step.cache && !this.#plan.noCache ? await this.#cacheKey(inputDigests) : null;
       if (cacheKey !== null && (await this.#reuseCached(cacheKey, inputDigests))) return 'done';
 
-      const started = now();
+      // The tracked run first, then one write that makes the attempt RUNNING under it. A crash in
+      // between leaves a tracked run nothing points to, and the attempt PENDING, which runs again.
+      stepRunId = await this.#createTrackedRun({});
       await updateStepExecution(db, this.#key, {
         status: 'RUNNING',
+        run_id: stepRunId,
         cache_key: cacheKey,
-        started_time: started,
+        started_time: now(),
         input_digests: JSON.stringify(inputDigests),
       });
-      stepRunId = await this.#createTrackedRun({});
-      await updateStepExecution(db, this.#key, { run_id: stepRunId });
       this.#emit({ status: 'RUNNING', runId: stepRunId });
 
       // An interrupted attempt may have left partial outputs; a step starts from an empty folder.
@@ -99,6 +100,7 @@ export class StepAttempt {
       await mkdir(this.#outputDir, { recursive: true });
       const job = this.#job(stepRunId);
       const before = await snapshotFolder(this.#plan.workDir, [this.#deps.home]);
+      const inputsBefore = await this.#inputSignatures();
       const result = await runJob(executor, job, signal, (info) => {
         void updateStepExecution(db, this.#key, {
           process_id: info.pid,
@@ -106,7 +108,7 @@ export class StepAttempt {
           worker: info.worker ?? null,
         }).catch(() => undefined);
       });
-      const strayWrites = await this.#checkStrayWrites(stepRunId, before, inputDigests);
+      const strayWrites = await this.#checkStrayWrites(stepRunId, before, inputsBefore);
       if (result.status === 'succeeded' && strayWrites !== undefined) {
         result.status = 'failed';
         result.error = strayWrites;
@@ -183,8 +185,8 @@ export class StepAttempt {
   }
 
   async #recordSuccess(stepRunId: string, inputDigests: Record<string, string>, result: StepResult): Promise<void> {
-    const { db, tracking, now } = this.#deps;
-    const logged = await tracking.logArtifactDirectory(stepRunId, this.#outputDir, 'outputs');
+    const { db, now } = this.#deps;
+    const logged = await this.#logOutputs(stepRunId);
     const outputs = outputDigests(Object.keys(this.#step.outputs), logged);
     await this.#endTrackedRun(stepRunId, 'FINISHED');
     await db.transaction().execute(async (trx) => {
@@ -198,6 +200,13 @@ export class StepAttempt {
       });
     });
     this.#emit({ status: 'SUCCEEDED', runId: stepRunId, durationMs: result.durationMs, exitCode: result.exitCode });
+  }
+
+  /** The outputs folder as the step run's artifacts under `outputs/`; nothing to do for an empty one. */
+  async #logOutputs(stepRunId: string): Promise<Array<{ path: string; digest: string }>> {
+    const entries = await readdir(this.#outputDir).catch(() => []);
+    if (entries.length === 0) return [];
+    return this.#deps.tracking.logArtifactDirectory(stepRunId, this.#outputDir, 'outputs');
   }
 
   /** Marks the attempt FAILED and, while retries remain, adds the next attempt after a backoff. */
@@ -244,10 +253,10 @@ export class StepAttempt {
   async #checkStrayWrites(
     stepRunId: string,
     before: FolderSnapshot | undefined,
-    inputDigests: Record<string, string>,
+    inputsBefore: Record<string, string | undefined>,
   ): Promise<string | undefined> {
-    const after = await this.#inputDigests();
-    const changedInputs = Object.keys(inputDigests).filter((name) => after[name] !== inputDigests[name]);
+    const after = await this.#inputSignatures();
+    const changedInputs = Object.keys(inputsBefore).filter((name) => after[name] !== inputsBefore[name]);
     if (changedInputs.length > 0) {
       return `the step changed its input(s) ${changedInputs.join(', ')}; a step writes only into CICLO_OUTPUT_DIR (the files were left as they are)`;
     }
@@ -259,6 +268,12 @@ export class StepAttempt {
     await this.#deps.tracking.setTag(stepRunId, 'ciclo.pipeline.wrote_outside', shown).catch(() => undefined);
     this.#emit({ status: 'RUNNING', runId: stepRunId, warning: `wrote outside its output folder: ${shown}` });
     return undefined;
+  }
+
+  async #inputSignatures(): Promise<Record<string, string | undefined>> {
+    const signatures: Record<string, string | undefined> = {};
+    for (const [name, input] of Object.entries(this.#inputs)) signatures[name] = await inputSignature(input);
+    return signatures;
   }
 
   async #inputDigests(): Promise<Record<string, string>> {
@@ -296,10 +311,11 @@ export class StepAttempt {
     if (!(await isDirectory(sourceDir))) return false;
     const started = now();
     await rm(this.#outputDir, { recursive: true, force: true });
-    await cp(sourceDir, this.#outputDir, { recursive: true });
+    if ((await readdir(sourceDir)).length === 0) await mkdir(this.#outputDir, { recursive: true });
+    else await cp(sourceDir, this.#outputDir, { recursive: true });
     const stepRunId = await this.#createTrackedRun({ 'ciclo.pipeline.cached_from': source.run_id });
     const outputs = source.output_digests === null ? {} : (JSON.parse(source.output_digests) as Record<string, string>);
-    await this.#deps.tracking.logArtifactDirectory(stepRunId, this.#outputDir, 'outputs');
+    await this.#logOutputs(stepRunId);
     await this.#endTrackedRun(stepRunId, 'FINISHED');
     await db.transaction().execute(async (trx) => {
       await recordStepArtifacts(trx, this.#key, inputDigests, outputs);

@@ -47,3 +47,15 @@ export function changedFiles(before: FolderSnapshot, after: FolderSnapshot): str
   for (const [file, signature] of after) if (before.get(file) !== signature) changed.push(file);
   return changed.sort();
 }
+
+/**
+ * Sizes and modification times of what an input path holds, to see whether a step changed its
+ * inputs without hashing them again; undefined for a path that does not exist.
+ */
+export async function inputSignature(target: string): Promise<string | undefined> {
+  const info = await stat(target).catch(() => undefined);
+  if (!info) return undefined;
+  if (info.isFile()) return `${info.size}:${info.mtimeMs}`;
+  const snapshot = await snapshotFolder(target, []);
+  return snapshot === undefined ? undefined : JSON.stringify([...snapshot].sort());
+}
