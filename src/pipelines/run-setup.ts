@@ -24,7 +24,7 @@ export function withEnvironment(definition: PipelineDefinition, name: string | u
     params,
     ...(overlay.executor === undefined ? {} : { executor: overlay.executor }),
     ...(overlay.parallelism === undefined ? {} : { parallelism: overlay.parallelism }),
-    steps: definition.steps.map((step) => ({ ...step, env: { ...overlay.env, ...step.env } })),
+    steps: definition.steps.map((step) => ({ ...step, env: { ...targetVariables(overlay.targets), ...overlay.env, ...step.env } })),
   };
 }
 
@@ -46,4 +46,12 @@ export function resolveParams(definition: PipelineDefinition, given: Record<stri
     resolved[name] = value;
   }
   return resolved;
+}
+
+function targetVariables(targets: Record<string, string> | undefined): Record<string, string> {
+  const variables: Record<string, string> = {};
+  for (const [name, target] of Object.entries(targets ?? {})) {
+    variables[`CICLO_TARGET_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = target;
+  }
+  return variables;
 }

@@ -74,8 +74,16 @@ describe.each(DIALECTS)('PipelineService on %s', (dialect) => {
     const loaded = pipeline({
       name: 'envs',
       params: { rows: { type: 'integer', default: 10 } },
-      environments: { staging: { params: { rows: 3 }, env: { TARGET: 'staging-db' } } },
-      steps: [{ name: 'a', ...shell('echo "$TARGET ${params.rows}" > "$CICLO_OUTPUT_DIR/o"'), outputs: { o: { type: 'file' } } }],
+      environments: {
+        staging: { params: { rows: 3 }, env: { TARGET: 'staging-db' }, targets: { model_registry: 'http://registry.staging' } },
+      },
+      steps: [
+        {
+          name: 'a',
+          ...shell('echo "$TARGET ${params.rows} $CICLO_TARGET_MODEL_REGISTRY" > "$CICLO_OUTPUT_DIR/o"'),
+          outputs: { o: { type: 'file' } },
+        },
+      ],
     });
     const { pipelineRunId, status } = await service().run(loaded, { env: 'staging' });
     expect(status).toBe('SUCCEEDED');
@@ -83,7 +91,7 @@ describe.each(DIALECTS)('PipelineService on %s', (dialect) => {
     expect(run.environment).toBe('staging');
     expect(JSON.parse(run.params)).toEqual({ rows: 3 });
     const output = path.join(service().scheduler.stepFolder(pipelineRunId, 'a'), 'outputs', 'o');
-    expect(await readFile(output, 'utf8')).toBe('staging-db 3\n');
+    expect(await readFile(output, 'utf8')).toBe('staging-db 3 http://registry.staging\n');
     const tracked = await fixture.test.context.tracking.getRun(pipelineRunId);
     expect(tracked.data.tags['ciclo.pipeline.environment']).toBe('staging');
     expect(tracked.data.params).toEqual({ rows: '3' });
