@@ -7,7 +7,7 @@ import type { Schema } from '../store/index.js';
 import type { RunStatus, TrackingService } from '../tracking/index.js';
 import { codeFilesOf, computeStepCacheKey } from './cache-key.js';
 import type { ParamValue, PipelineDefinition, StepDefinition } from './definition.js';
-import type { PipelineEventListener } from './events.js';
+import type { PipelineEventListener, StepEventDetails } from './events.js';
 import type { Executor, StepJob, StepResult } from './executors/types.js';
 import { digestPath, outputDigests } from './output-digest.js';
 import { renderStepParams } from './templates.js';
@@ -339,16 +339,7 @@ export class StepAttempt {
     await endTrackedRun(this.#deps.tracking, runId, status);
   }
 
-  #emit(event: {
-    status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CACHED' | 'CANCELLED';
-    runId?: string;
-    cachedFromRunId?: string;
-    durationMs?: number;
-    exitCode?: number | null;
-    error?: string;
-    nextAttemptAt?: number;
-    warning?: string;
-  }): void {
+  #emit(event: StepEventDetails): void {
     this.#deps.emit({ type: 'step', pipelineRunId: this.#plan.id, stepName: this.#step.name, attempt: this.#key.attempt, ...event });
   }
 }

@@ -2,8 +2,8 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PipelineRunStatus, StepExecutionRow } from '../../src/pipelines/index.js';
 import { openTestContext, type TestContext } from '../support/context.js';
+import { AGE_BANDS, STEPS, logsOf, metricsOf, runExample, stepNamed, type ExampleRun } from './support.js';
 
 /**
  * The example churn pipeline (examples/churn), run for real on SQLite: five `ts` steps in child
@@ -11,51 +11,17 @@ import { openTestContext, type TestContext } from '../support/context.js';
  */
 const EXAMPLE = fileURLToPath(new URL('../../examples/churn', import.meta.url));
 const PARAMS = { rows: 2000 };
-const STEPS = ['generate', 'clean', 'split', 'train', 'evaluate'];
-const AGE_BANDS = ['age_18_29', 'age_30_44', 'age_45_59', 'age_60plus'];
 
 let test: TestContext;
-let first: { pipelineRunId: string; status: PipelineRunStatus; steps: StepExecutionRow[]; ms: number };
+let first: ExampleRun;
 
-async function runPipeline(noCache: boolean): Promise<typeof first> {
-  const loaded = await test.context.pipelines.load(EXAMPLE);
-  const started = performance.now();
-  const { pipelineRunId, status } = await test.context.pipelines.run(loaded, { params: PARAMS, noCache });
-  const ms = performance.now() - started;
-  const { steps } = await test.context.pipelines.getRun(pipelineRunId);
-  if (process.env.CICLO_EXAMPLE_TIMINGS) {
-    console.log(`churn ${Math.round(ms)} ms`, Object.fromEntries(steps.map((step) => [step.step_name, step.duration_ms])));
-  }
-  return { pipelineRunId, status, steps, ms };
-}
 
-async function metricsOf(step: StepExecutionRow): Promise<Record<string, number>> {
-  expect(step.run_id, `step ${step.step_name} has no tracked run`).not.toBeNull();
-  const run = await test.context.tracking.getRun(step.run_id!);
-  return Object.fromEntries(run.data.metrics.map((metric) => [metric.key, metric.value]));
-}
 
-function stepNamed(steps: readonly StepExecutionRow[], name: string): StepExecutionRow {
-  const found = steps.find((step) => step.step_name === name);
-  if (!found) throw new Error(`no execution of step ${name}`);
-  return found;
-}
 
-/** The step log, to make a failure readable. */
-async function logsOf(pipelineRunId: string, steps: readonly StepExecutionRow[]): Promise<string> {
-  const logs = await Promise.all(
-    steps.map(async (step) => {
-      const file = test.context.pipelines.logFile(pipelineRunId, step.step_name, step.attempt);
-      const text = await readFile(file, 'utf8').catch(() => '(no log)');
-      return `── ${step.step_name} ${step.status} ${step.error ?? ''}\n${text}`;
-    }),
-  );
-  return logs.join('\n');
-}
 
 beforeAll(async () => {
   test = await openTestContext('sqlite');
-  first = await runPipeline(false);
+  first = await runExample(test.context.pipelines, EXAMPLE, { params: PARAMS, noCache: false });
 }, 120_000);
 
 afterAll(async () => {
@@ -64,23 +30,23 @@ afterAll(async () => {
 
 describe('examples/churn', () => {
   it('runs every step to SUCCEEDED', async () => {
-    expect(first.status, await logsOf(first.pipelineRunId, first.steps)).toBe('SUCCEEDED');
+    expect(first.status, await logsOf(test.context.pipelines, first)).toBe('SUCCEEDED');
     const statuses = Object.fromEntries(first.steps.map((step) => [step.step_name, step.status]));
     expect(statuses).toEqual(Object.fromEntries(STEPS.map((name) => [name, 'SUCCEEDED'])));
   });
 
   it('logs the data counts of generate, clean and split', async () => {
-    const generated = await metricsOf(stepNamed(first.steps, 'generate'));
+    const generated = await metricsOf(test.context.tracking, stepNamed(first.steps, 'generate'));
     expect(generated).toMatchObject({ rows: 2000, duplicates_injected: 40 });
     expect(generated.churn_rate).toBeGreaterThan(0.15);
     expect(generated.churn_rate).toBeLessThan(0.45);
 
-    const cleaned = await metricsOf(stepNamed(first.steps, 'clean'));
+    const cleaned = await metricsOf(test.context.tracking, stepNamed(first.steps, 'clean'));
     expect(cleaned).toMatchObject({ rows_in: 2000, duplicates_removed: 40 });
     expect(cleaned.invalid_removed).toBeGreaterThan(0);
     expect(cleaned.rows_out).toBe(2000 - 40 - cleaned.invalid_removed!);
 
-    const split = await metricsOf(stepNamed(first.steps, 'split'));
+    const split = await metricsOf(test.context.tracking, stepNamed(first.steps, 'split'));
     expect(split.train_rows! + split.test_rows!).toBe(cleaned.rows_out);
     expect(split.test_rows! / cleaned.rows_out!).toBeCloseTo(0.2, 2);
     // Stratified: both sides keep the churn rate.
@@ -101,7 +67,7 @@ describe('examples/churn', () => {
 
   it('evaluates with a sane AUC, per-age-band metrics, a metrics file and the model as an artifact', async () => {
     const evaluate = stepNamed(first.steps, 'evaluate');
-    const metrics = await metricsOf(evaluate);
+    const metrics = await metricsOf(test.context.tracking, evaluate);
     for (const key of ['accuracy', 'precision', 'recall', 'f1', 'auc']) expect(metrics, key).toHaveProperty(key);
     expect(metrics.auc).toBeGreaterThan(0.7);
     expect(metrics.auc).toBeLessThan(0.95);
@@ -118,8 +84,8 @@ describe('examples/churn', () => {
   });
 
   it('gives byte-identical outputs when run again without the cache', async () => {
-    const second = await runPipeline(true);
-    expect(second.status, await logsOf(second.pipelineRunId, second.steps)).toBe('SUCCEEDED');
+    const second = await runExample(test.context.pipelines, EXAMPLE, { params: PARAMS, noCache: true });
+    expect(second.status, await logsOf(test.context.pipelines, second)).toBe('SUCCEEDED');
     expect(second.steps.every((step) => step.status === 'SUCCEEDED')).toBe(true);
     const digests = (run: typeof first) =>
       Object.fromEntries(run.steps.map((step) => [step.step_name, JSON.parse(step.output_digests ?? 'null') as unknown]));

@@ -3,13 +3,9 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  PipelineService,
-  builtinExecutors,
-  type PipelineRunStatus,
-  type StepExecutionRow,
-} from '../../src/pipelines/index.js';
+import { PipelineService, builtinExecutors } from '../../src/pipelines/index.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { AGE_BANDS, STEPS, logsOf, metricsOf, runExample, stepNamed, type ExampleRun } from './support.js';
 
 /**
  * The example churn pipeline with Python steps (examples/sklearn), run for real against a tracking
@@ -19,12 +15,10 @@ import { startTestServer, type TestServer } from '../support/server.js';
 const EXAMPLE = fileURLToPath(new URL('../../examples/sklearn', import.meta.url));
 const PYTHON = '/usr/bin/python3';
 const PARAMS = { rows: 2000 };
-const STEPS = ['generate', 'clean', 'split', 'train', 'evaluate'];
-const AGE_BANDS = ['age_18_29', 'age_30_44', 'age_45_59', 'age_60plus'];
 
 let server: TestServer;
 let pipelines: PipelineService;
-let first: { pipelineRunId: string; status: PipelineRunStatus; steps: StepExecutionRow[] };
+let first: ExampleRun;
 
 /** Fails (never skips) when the Python side is missing: CI installs python3-sklearn and python3-pandas. */
 function requirePythonStack(): void {
@@ -39,38 +33,9 @@ function requirePythonStack(): void {
   }
 }
 
-async function runPipeline(noCache: boolean): Promise<typeof first> {
-  const loaded = await pipelines.load(EXAMPLE);
-  const started = performance.now();
-  const { pipelineRunId, status } = await pipelines.run(loaded, { params: PARAMS, noCache });
-  const { steps } = await pipelines.getRun(pipelineRunId);
-  if (process.env.CICLO_EXAMPLE_TIMINGS) {
-    console.log(`sklearn ${Math.round(performance.now() - started)} ms`, Object.fromEntries(steps.map((s) => [s.step_name, s.duration_ms])));
-  }
-  return { pipelineRunId, status, steps };
-}
 
-function stepNamed(steps: readonly StepExecutionRow[], name: string): StepExecutionRow {
-  const found = steps.find((step) => step.step_name === name);
-  if (!found) throw new Error(`no execution of step ${name}`);
-  return found;
-}
 
-async function metricsOf(step: StepExecutionRow): Promise<Record<string, number>> {
-  expect(step.run_id, `step ${step.step_name} has no tracked run`).not.toBeNull();
-  const run = await server.context.tracking.getRun(step.run_id!);
-  return Object.fromEntries(run.data.metrics.map((metric) => [metric.key, metric.value]));
-}
 
-async function logsOf(pipelineRunId: string, steps: readonly StepExecutionRow[]): Promise<string> {
-  const logs = await Promise.all(
-    steps.map(async (step) => {
-      const text = await readFile(pipelines.logFile(pipelineRunId, step.step_name, step.attempt), 'utf8').catch(() => '(no log)');
-      return `── ${step.step_name} ${step.status} ${step.error ?? ''}\n${text}`;
-    }),
-  );
-  return logs.join('\n');
-}
 
 beforeAll(async () => {
   requirePythonStack();
@@ -83,7 +48,7 @@ beforeAll(async () => {
     home: config.home,
     trackingUri: server.url,
   });
-  first = await runPipeline(false);
+  first = await runExample(pipelines, EXAMPLE, { params: PARAMS, noCache: false });
 }, 120_000);
 
 afterAll(async () => {
@@ -93,18 +58,18 @@ afterAll(async () => {
 
 describe('examples/sklearn', () => {
   it('runs every step to SUCCEEDED', async () => {
-    expect(first.status, await logsOf(first.pipelineRunId, first.steps)).toBe('SUCCEEDED');
+    expect(first.status, await logsOf(pipelines, first)).toBe('SUCCEEDED');
     const statuses = Object.fromEntries(first.steps.map((step) => [step.step_name, step.status]));
     expect(statuses).toEqual(Object.fromEntries(STEPS.map((name) => [name, 'SUCCEEDED'])));
   });
 
   it('receives the data counts over REST from generate, clean and split', async () => {
-    expect(await metricsOf(stepNamed(first.steps, 'generate'))).toMatchObject({ rows: 2000, duplicates_injected: 40 });
-    const cleaned = await metricsOf(stepNamed(first.steps, 'clean'));
+    expect(await metricsOf(server.context.tracking, stepNamed(first.steps, 'generate'))).toMatchObject({ rows: 2000, duplicates_injected: 40 });
+    const cleaned = await metricsOf(server.context.tracking, stepNamed(first.steps, 'clean'));
     expect(cleaned).toMatchObject({ rows_in: 2000, duplicates_removed: 40 });
     expect(cleaned.invalid_removed).toBeGreaterThan(0);
     expect(cleaned.rows_out).toBe(2000 - 40 - cleaned.invalid_removed!);
-    const split = await metricsOf(stepNamed(first.steps, 'split'));
+    const split = await metricsOf(server.context.tracking, stepNamed(first.steps, 'split'));
     expect(split.train_rows! + split.test_rows!).toBe(cleaned.rows_out);
     expect(split.test_positive_rate).toBeCloseTo(split.train_positive_rate!, 2);
   });
@@ -112,9 +77,9 @@ describe('examples/sklearn', () => {
   it('trains a pickled model and evaluates it with a sane AUC and per-age-band metrics', async () => {
     const modelFile = path.join(pipelines.scheduler.stepFolder(first.pipelineRunId, 'train'), 'outputs', 'model');
     expect((await stat(modelFile)).size).toBeGreaterThan(1000);
-    expect(await metricsOf(stepNamed(first.steps, 'train'))).toHaveProperty('train_rows');
+    expect(await metricsOf(server.context.tracking, stepNamed(first.steps, 'train'))).toHaveProperty('train_rows');
 
-    const metrics = await metricsOf(stepNamed(first.steps, 'evaluate'));
+    const metrics = await metricsOf(server.context.tracking, stepNamed(first.steps, 'evaluate'));
     for (const key of ['accuracy', 'precision', 'recall', 'f1', 'auc']) expect(metrics, key).toHaveProperty(key);
     expect(metrics.auc).toBeGreaterThan(0.7);
     expect(metrics.auc).toBeLessThan(0.97);
@@ -128,8 +93,8 @@ describe('examples/sklearn', () => {
   });
 
   it('gives byte-identical outputs when run again without the cache', async () => {
-    const second = await runPipeline(true);
-    expect(second.status, await logsOf(second.pipelineRunId, second.steps)).toBe('SUCCEEDED');
+    const second = await runExample(pipelines, EXAMPLE, { params: PARAMS, noCache: true });
+    expect(second.status, await logsOf(pipelines, second)).toBe('SUCCEEDED');
     expect(second.steps.every((step) => step.status === 'SUCCEEDED')).toBe(true);
     const digests = (run: typeof first) =>
       Object.fromEntries(run.steps.map((step) => [step.step_name, JSON.parse(step.output_digests ?? 'null') as unknown]));

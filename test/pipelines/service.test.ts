@@ -5,14 +5,8 @@ import { InvalidInputError, InvalidStateError, NotFoundError } from '../../src/c
 import { PipelineService, builtinExecutors, streamRunLogs, type LoadedPipeline } from '../../src/pipelines/index.js';
 import { DIALECTS } from '../support/databases.js';
 import { compile, shell, statusesByStep, useSchedulerFixture } from './support/scheduler.js';
+import { waitFor } from '../support/wait.js';
 
-async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let tries = 0; tries < 400; tries += 1) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe.each(DIALECTS)('PipelineService on %s', (dialect) => {
   const fixture = useSchedulerFixture(dialect);
@@ -38,7 +32,7 @@ describe.each(DIALECTS)('PipelineService on %s', (dialect) => {
   it('lets one driver hold a run; another is refused, and its cancel request reaches the driver', async () => {
     const id = await service().start(sleeper());
     const driving = service().drive(id);
-    await waitFor(() => stat(path.join(fixture.workDir, 'napping')).then(() => true, () => false), 'the step to start');
+    await waitFor('the step to start', () => stat(path.join(fixture.workDir, 'napping')).then(() => true, () => false));
 
     const other = otherService();
     await expect(other.drive(id)).rejects.toThrow(InvalidStateError);

@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach } from 'vitest';
 import type { CicloContext } from '../../src/app/context.js';
 import {
@@ -13,17 +12,9 @@ import {
 import type { DialectName } from '../../src/store/index.js';
 import { TriggerRuntime, type TriggerEvent, type TriggerRuntimeOptions } from '../../src/triggers/index.js';
 import { openTestContext, type TestContext } from '../support/context.js';
+import { waitFor } from '../support/wait.js';
 
-/** Polls `probe` until it gives a value (not undefined/false); fails after `timeoutMs` naming what it waited for. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
+export { waitFor };
 
 /** A `command` step running a shell script. */
 export function shell(script: string): { kind: 'command'; command: string[] } {

@@ -4,6 +4,7 @@ import type { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { InvalidInputError, InvalidStateError } from '../../common/errors.js';
+import { InFlightSteps } from './in-flight.js';
 import type { Executor, RunOptions, StepJob, StepProcessInfo, StepResult } from './types.js';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -149,8 +150,7 @@ export class BullmqExecutor implements Executor {
   readonly #cancelGraceMs: number;
   readonly #keepFinishedSeconds: number;
   readonly #connectTimeoutMs: number;
-  readonly #closing = new AbortController();
-  readonly #running = new Set<Promise<StepResult>>();
+  readonly #inFlight = new InFlightSteps('bullmq');
   /** One listener per event type dispatches by job id, rather than a listener per waiting job. */
   readonly #watchers = new Map<string, JobWatcher>();
   #connections: Promise<{ queue: Queue<StepJob, StepResult>; events: QueueEvents; redis: Redis }> | undefined;
@@ -164,20 +164,12 @@ export class BullmqExecutor implements Executor {
   }
 
   async run(job: StepJob, options: RunOptions): Promise<StepResult> {
-    if (this.#closing.signal.aborted) throw new InvalidStateError('the bullmq executor is closed');
-    const running = this.#run(job, options, AbortSignal.any([options.signal, this.#closing.signal]));
-    this.#running.add(running);
-    try {
-      return await running;
-    } finally {
-      this.#running.delete(running);
-    }
+    return this.#inFlight.track(this.#run(job, options, this.#inFlight.signalFor(options.signal)));
   }
 
   /** Cancels the steps still waiting on a result, waits for them, then closes the connections. */
   async close(): Promise<void> {
-    this.#closing.abort();
-    await Promise.allSettled(this.#running);
+    await this.#inFlight.close();
     const connections = this.#connections;
     this.#connections = undefined;
     if (!connections) return;

@@ -3,10 +3,11 @@ import { mkdir, open, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { InvalidInputError, InvalidStateError } from '../../common/errors.js';
+import { InvalidInputError } from '../../common/errors.js';
 import { builtinStepRuntimes, type StepRuntimeRegistry } from '../kinds/registry.js';
 import type { ProcessSpec } from '../kinds/runtime.js';
 import { renderTemplate } from '../templates.js';
+import { InFlightSteps } from './in-flight.js';
 import type { Executor, RunOptions, StepJob, StepProcessInfo, StepResult } from './types.js';
 
 export interface LocalExecutorOptions {
@@ -24,8 +25,7 @@ type Outcome = Omit<StepResult, 'durationMs'>;
 export class LocalExecutor implements Executor {
   readonly #runtimes: StepRuntimeRegistry;
   readonly #killGraceMs: number;
-  readonly #closing = new AbortController();
-  readonly #running = new Set<Promise<StepResult>>();
+  readonly #inFlight = new InFlightSteps('local');
 
   constructor(options: LocalExecutorOptions = {}) {
     this.#runtimes = options.runtimes ?? builtinStepRuntimes();
@@ -33,22 +33,15 @@ export class LocalExecutor implements Executor {
   }
 
   async run(job: StepJob, options: RunOptions): Promise<StepResult> {
-    if (this.#closing.signal.aborted) throw new InvalidStateError('the local executor is closed');
+    const signal = this.#inFlight.signalFor(options.signal);
     const env = stepEnvironment(job);
     const spec = this.#runtimes.get(job.kind).prepare(job, env);
-    const running = this.#execute(job, spec, env, AbortSignal.any([options.signal, this.#closing.signal]), options.onStart);
-    this.#running.add(running);
-    try {
-      return await running;
-    } finally {
-      this.#running.delete(running);
-    }
+    return this.#inFlight.track(this.#execute(job, spec, env, signal, options.onStart));
   }
 
   /** Cancels the steps still running and waits for them to end. */
   async close(): Promise<void> {
-    this.#closing.abort();
-    await Promise.allSettled(this.#running);
+    await this.#inFlight.close();
   }
 
   async #execute(

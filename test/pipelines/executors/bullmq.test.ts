@@ -17,6 +17,7 @@ import { openTestContext, type TestContext } from '../../support/context.js';
 import { DIALECTS } from '../../support/databases.js';
 import { compile, shell, statusesByStep, workDirIn } from '../support/scheduler.js';
 import { isRunning, jobIn, noSignal, readPid, tempFolder } from './support.js';
+import { waitFor } from '../../support/wait.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const MAIN = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
@@ -41,13 +42,6 @@ async function deleteQueueKeys(queueName: string): Promise<void> {
   }
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let tries = 0; tries < 400; tries += 1) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('BullmqExecutor with an in-process worker', () => {
   let queueName: string;
@@ -235,7 +229,7 @@ describe.each(DIALECTS)('a diamond pipeline on two `ciclo worker` processes, one
     const driving = pipelines.drive(pipelineRunId);
 
     const marker = path.join(markers, 'b-started');
-    await waitFor(async () => (await readFile(marker, 'utf8').catch(() => '')) !== '', 'step b to start');
+    await waitFor('step b to start', async () => (await readFile(marker, 'utf8').catch(() => '')) !== '');
     const [stepPid, workerPid] = (await readFile(marker, 'utf8')).trim().split(' ').map(Number);
     const victim = workers.find((worker) => worker.pid === workerPid)!;
     const survivor = workers.find((worker) => worker !== victim)!;

@@ -6,16 +6,10 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { DIALECTS } from '../../support/databases.js';
 import { isRunning } from '../executors/support.js';
 import { compile, shell, statusesByStep, useSchedulerFixture } from '../support/scheduler.js';
+import { waitFor } from '../../support/wait.js';
 
 const DRIVER = fileURLToPath(new URL('../support/drive-run.ts', import.meta.url));
 
-async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let tries = 0; tries < 400; tries += 1) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe.each(DIALECTS)('a pipeline run whose orchestrator is SIGKILLed, on %s', (dialect) => {
   const fixture = useSchedulerFixture(dialect);
@@ -48,10 +42,10 @@ describe.each(DIALECTS)('a pipeline run whose orchestrator is SIGKILLed, on %s',
     const exited = new Promise<NodeJS.Signals | null>((resolve) => orchestrator.once('exit', (_code, signal) => resolve(signal)));
     // The orchestrator starts tsx and opens the store first, which is slow on a loaded machine.
     const marker = path.join(fixture.workDir, 'two-started');
-    await waitFor(async () => (await readFile(marker, 'utf8').catch(() => '')).trim() !== '', 'step two to start');
+    await waitFor('step two to start', async () => (await readFile(marker, 'utf8').catch(() => '')).trim() !== '');
     const stepPid = Number((await readFile(marker, 'utf8')).trim());
     const stepTwo = async () => (await fixture.scheduler.getRun(id)).steps.find((step) => step.step_name === 'two')!;
-    await waitFor(async () => (await stepTwo()).status === 'RUNNING' && (await stepTwo()).process_id !== null, 'step two to be RUNNING');
+    await waitFor('step two to be RUNNING', async () => (await stepTwo()).status === 'RUNNING' && (await stepTwo()).process_id !== null);
     orchestrator.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
     // The step ran in its own process group and outlives the orchestrator, still holding the lease.
