@@ -210,18 +210,18 @@ export class PipelineScheduler {
             .then((outcome) => {
               if (outcome === 'failed') failed = true;
             })
-            .finally(() => {
-              running.delete(step.name);
-              ended.push(step.name);
-            });
+            .finally(() => ended.push(step.name));
           running.set(step.name, execution);
         }
       }
       if (running.size === 0 && (halt.signal.aborted || wakeAt === undefined)) break;
       await waitForChange(running.values(), wakeAt === undefined ? undefined : wakeAt - this.#now(), stepSignal);
+      // A step leaves `running` only once its row is read again: until then its state in `latest` is
+      // the PENDING it started from, and the loop must not start it a second time.
       for (const name of ended.splice(0)) {
         const row = await latestStepExecution(this.#db, pipelineRunId, name);
         if (row) latest.set(name, row);
+        running.delete(name);
       }
     }
 

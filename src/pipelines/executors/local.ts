@@ -102,6 +102,8 @@ export class LocalExecutor implements Executor {
           : setTimeout(() => terminate('timed_out', `timed out after ${options.timeoutMs} ms`), options.timeoutMs);
       const onAbort = () => terminate('cancelled', 'cancelled');
       options.signal.addEventListener('abort', onAbort, { once: true });
+      // An abort while the log file was being opened has fired already: the listener would never run.
+      if (options.signal.aborted) onAbort();
 
       let settled = false;
       const settle = (outcome: Outcome) => {
