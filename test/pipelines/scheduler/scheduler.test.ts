@@ -140,6 +140,23 @@ describe.each(DIALECTS)('PipelineScheduler on %s', (dialect) => {
     expect(most).toBe(2);
   });
 
+  it('starts each step once, however its neighbours end around it', async () => {
+    // Many short steps ending close together: a step that ends while the driver reads another's
+    // row must not look PENDING again (it once ran twice, and then hit its own cache entry).
+    const names = Array.from({ length: 24 }, (_, i) => `s${i}`);
+    const definition = compile({
+      name: 'crowd',
+      parallelism: 4,
+      steps: names.map((name) => ({ name, ...shell('echo "$CICLO_RUN_ID" >> "$W/starts"'), env: { W: fixture.workDir } })),
+    });
+    const id = await fixture.scheduler.start(definition, { workDir: fixture.workDir });
+    expect(await fixture.scheduler.drive(id, { executor: fixture.executor })).toBe('SUCCEEDED');
+    const starts = (await readFile(path.join(fixture.workDir, 'starts'), 'utf8')).trim().split('\n');
+    expect(starts).toHaveLength(names.length);
+    expect(new Set(starts).size).toBe(names.length);
+    expect(statusesByStep((await fixture.scheduler.getRun(id)).steps)).toEqual(Object.fromEntries(names.map((name) => [name, ['SUCCEEDED']])));
+  });
+
   it('cancels a run when its signal aborts', async () => {
     const definition = compile({
       name: 'cancel-me',
