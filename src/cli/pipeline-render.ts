@@ -32,7 +32,8 @@ export function renderProgressEvent(event: PipelineEvent, stepWidth: number): st
       return `  ${mark} ${name}  failed${attempt}: ${event.error ?? 'unknown error'}${retry}`;
     }
     default:
-      return `  ${mark} ${name}  ${event.status.toLowerCase()}${event.error ? `: ${event.error}` : ''}`;
+      const status = event.status.toLowerCase();
+      return `  ${mark} ${name}  ${status}${event.error && event.error !== status ? `: ${event.error}` : ''}`;
   }
 }
 

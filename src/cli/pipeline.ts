@@ -86,7 +86,7 @@ export function registerPipelineCommands(program: Command): void {
     .option('-f, --follow', 'keep printing as steps write, until the run ends')
     .action(async (runId: string, options: { step?: string; follow?: boolean }) => {
       await withPipelineSession({ serveSteps: false }, async ({ context }) => {
-        const interrupt = options.follow ? interruptSignal() : undefined;
+        const interrupt = options.follow ? interruptSignal('stopping') : undefined;
         try {
           let current = '';
           for await (const chunk of streamRunLogs(context.pipelines, runId, {

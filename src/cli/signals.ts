@@ -14,11 +14,11 @@ export function nextStopSignal(): Promise<NodeJS.Signals> {
 }
 
 /** An AbortSignal fired by the first Ctrl-C (or SIGTERM); a second one exits at once. */
-export function interruptSignal(): { signal: AbortSignal; dispose(): void } {
+export function interruptSignal(what = 'cancelling the run'): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   const onSignal = (name: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(130);
-    process.stderr.write(`\n${name}: cancelling the run (again to quit at once)…\n`);
+    process.stderr.write(`\n${name}: ${what} (again to quit at once)…\n`);
     controller.abort();
   };
   process.on('SIGINT', onSignal);
