@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AlreadyExistsError, InvalidInputError } from '../common/errors.js';
+import { registerDataStepKinds } from '../data/steps/kinds.js';
 import { STEP_FIELDS } from './definition.js';
 
 /**
@@ -57,9 +58,9 @@ export const TsConfigSchema = z.object({
 });
 export type TsConfig = z.output<typeof TsConfigSchema>;
 
-/** A registry holding the kinds every Ciclo install has: `command` and `ts`. */
+/** A registry holding the kinds every Ciclo install has: `command`, `ts`, and the data kinds `sql`, `dedupe`, `split`. */
 export function builtinStepKinds(): StepKindRegistry {
-  return new StepKindRegistry()
+  const kinds = new StepKindRegistry()
     .register<CommandConfig>('command', {
       configSchema: CommandConfigSchema,
       describe: ({ command }) => (typeof command === 'string' ? command : command.join(' ')),
@@ -68,4 +69,5 @@ export function builtinStepKinds(): StepKindRegistry {
       configSchema: TsConfigSchema,
       describe: (config) => `${config.module}#${config.export}`,
     });
+  return registerDataStepKinds(kinds);
 }

@@ -11,17 +11,17 @@ const validateKind = {
 describe('the step kind registry', () => {
   it('knows the built-in kinds', () => {
     const registry = builtinStepKinds();
-    expect(registry.kinds()).toEqual(['command', 'ts']);
+    expect(registry.kinds()).toEqual(['command', 'dedupe', 'split', 'sql', 'ts']);
     expect(registry.get('command').describe?.({ command: ['python3', 'train.py'] })).toBe('python3 train.py');
   });
 
   it('refuses an unknown kind, listing the known kinds', () => {
     const registry = builtinStepKinds();
-    expect(() => registry.get('sql')).toThrow(InvalidInputError);
-    expect(() => registry.get('sql')).toThrow(
+    expect(() => registry.get('shell')).toThrow(InvalidInputError);
+    expect(() => registry.get('shell')).toThrow(
       expect.objectContaining({
-        message: 'unknown step kind "sql"',
-        details: { hint: 'use one of the known kinds: command, ts' },
+        message: 'unknown step kind "shell"',
+        details: { hint: 'use one of the known kinds: command, dedupe, split, sql, ts' },
       }),
     );
   });
@@ -53,8 +53,8 @@ describe('the step kind registry', () => {
 
   it('refuses a kind whose fields collide with the fields every step has', () => {
     const clashing = { configSchema: z.object({ query: z.string(), timeout: z.number() }) };
-    expect(() => builtinStepKinds().register('sql', clashing)).toThrow(
-      'step kind "sql" declares fields every step already has: timeout',
+    expect(() => builtinStepKinds().register('query', clashing)).toThrow(
+      'step kind "query" declares fields every step already has: timeout',
     );
   });
 });

@@ -1,4 +1,5 @@
 import { AlreadyExistsError, InvalidInputError } from '../../common/errors.js';
+import { registerDataStepRuntimes } from '../../data/steps/runtime.js';
 import { commandRuntime } from './command.js';
 import type { StepRuntime } from './runtime.js';
 import { tsRuntime } from './ts.js';
@@ -22,7 +23,7 @@ export class StepRuntimeRegistry {
   }
 }
 
-/** The runtimes of the kinds every Ciclo install has: `command` and `ts`. */
+/** The runtimes of the kinds every Ciclo install has: `command`, `ts`, and the data kinds. */
 export function builtinStepRuntimes(): StepRuntimeRegistry {
-  return new StepRuntimeRegistry().register('command', commandRuntime).register('ts', tsRuntime);
+  return registerDataStepRuntimes(new StepRuntimeRegistry().register('command', commandRuntime).register('ts', tsRuntime));
 }

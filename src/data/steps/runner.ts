@@ -1,0 +1,60 @@
+/**
+ * The process a data step (`sql`, `dedupe`, `split`) runs in: `runner <task JSON>`. It opens DuckDB,
+ * makes each input a view by its name, runs the transform, prints what it wrote and logs the row
+ * counts to the step's tracked run. Exit 0, or the error and exit 1.
+ */
+import { describeError } from '../../common/errors.js';
+import { DataEngine, readFilesSql, sqlIdentifier } from '../duckdb.js';
+import { inputFiles } from './input-files.js';
+import { DedupeConfigSchema, SplitConfigSchema, SqlConfigSchema } from './kinds.js';
+import type { DataStepTask } from './runtime.js';
+import { runDedupe, runSplit, runSql, type Written } from './transforms.js';
+
+async function main(taskJson: string | undefined): Promise<void> {
+  if (!taskJson) throw new Error('usage: runner <task JSON>');
+  const task = JSON.parse(taskJson) as DataStepTask;
+  const engine = await DataEngine.open();
+  const rowsIn: Record<string, number> = {};
+  let written: Written;
+  try {
+    for (const [name, input] of Object.entries(task.inputs)) {
+      const { files, format } = await inputFiles(input);
+      await engine.run(`CREATE VIEW ${sqlIdentifier(name)} AS SELECT * FROM ${readFilesSql(files, format)}`);
+      rowsIn[name] = Number((await engine.all(`SELECT count(*) AS n FROM ${sqlIdentifier(name)}`))[0]?.n ?? 0);
+      process.stdout.write(`input ${name}: ${rowsIn[name]} rows (${format}, ${files.length} file${files.length === 1 ? '' : 's'})\n`);
+    }
+    const context = { engine, inputs: Object.keys(task.inputs), outputs: task.outputs };
+    written =
+      task.kind === 'sql'
+        ? await runSql(context, SqlConfigSchema.parse(task.config))
+        : task.kind === 'dedupe'
+          ? await runDedupe(context, DedupeConfigSchema.parse(task.config))
+          : await runSplit(context, SplitConfigSchema.parse(task.config));
+  } finally {
+    engine.close();
+  }
+  for (const [name, rows] of Object.entries(written)) process.stdout.write(`output ${name}: ${rows} rows\n`);
+  await logRowCounts(task.stepRunId, rowsIn, written);
+}
+
+/** Row counts as metrics of the step's run, when the step can reach a store (it always can in a pipeline). */
+async function logRowCounts(runId: string, rowsIn: Record<string, number>, written: Written): Promise<void> {
+  const { Ciclo } = await import('../../sdk/ciclo.js');
+  const ciclo = await Ciclo.connect();
+  try {
+    const run = await ciclo.attachRun(runId);
+    run.log({
+      ...Object.fromEntries(Object.entries(rowsIn).map(([name, rows]) => [`rows_in.${name}`, rows])),
+      ...Object.fromEntries(Object.entries(written).map(([name, rows]) => [`rows_out.${name}`, rows])),
+    });
+  } finally {
+    await ciclo.close();
+  }
+}
+
+main(process.argv[2]).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`${describeError(error)}\n`, () => process.exit(1));
+  },
+);

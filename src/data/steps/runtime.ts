@@ -1,0 +1,48 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { InvalidStateError } from '../../common/errors.js';
+import type { StepJob, StepRuntimeRegistry } from '../../pipelines/index.js';
+// Not through the pipelines index: its built-in runtime registry registers these, so the index imports this module.
+import { parseKindConfig, type StepRuntime } from '../../pipelines/kinds/runtime.js';
+import { renderTemplate } from '../../pipelines/templates.js';
+import { DedupeConfigSchema, SplitConfigSchema, SqlConfigSchema } from './kinds.js';
+
+// Compiled to dist like the ts step runner; src/data/steps and dist/data/steps sit at the same depth.
+const RUNNER = fileURLToPath(new URL('../../../dist/data/steps/runner.js', import.meta.url));
+
+/** What the runner process gets: the job's data side, config checked and templates filled in. */
+export interface DataStepTask {
+  kind: 'sql' | 'dedupe' | 'split';
+  stepName: string;
+  stepRunId: string;
+  config: Record<string, unknown>;
+  inputs: Record<string, string>;
+  outputs: Record<string, string>;
+}
+
+const SCHEMAS = { sql: SqlConfigSchema, dedupe: DedupeConfigSchema, split: SplitConfigSchema } as const;
+
+function dataRuntime(kind: DataStepTask['kind']): StepRuntime {
+  return {
+    prepare(job: StepJob) {
+      const config: Record<string, unknown> = { ...parseKindConfig(SCHEMAS[kind], job) };
+      if (kind === 'sql') config.query = renderTemplate(String(config.query), job);
+      if (!existsSync(RUNNER)) {
+        throw new InvalidStateError(`the data step runner is missing at ${RUNNER}`, { hint: 'run npm run build' });
+      }
+      const task: DataStepTask = {
+        kind,
+        stepName: job.stepName,
+        stepRunId: job.stepRunId,
+        config,
+        inputs: job.inputs,
+        outputs: job.outputs,
+      };
+      return { executable: process.execPath, args: [RUNNER, JSON.stringify(task)] };
+    },
+  };
+}
+
+export function registerDataStepRuntimes(runtimes: StepRuntimeRegistry): StepRuntimeRegistry {
+  return runtimes.register('sql', dataRuntime('sql')).register('dedupe', dataRuntime('dedupe')).register('split', dataRuntime('split'));
+}
