@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestContext, type TestContext } from '../support/context.js';
-import { AGE_BANDS, STEPS, logsOf, metricsOf, runExample, stepNamed, type ExampleRun } from './support.js';
+import { AGE_BANDS, logsOf, metricsOf, runExample, stepNamed, type ExampleRun } from './support.js';
 
 /**
  * The example churn pipeline (examples/churn), run for real on SQLite: five `ts` steps in child
@@ -11,6 +11,7 @@ import { AGE_BANDS, STEPS, logsOf, metricsOf, runExample, stepNamed, type Exampl
  */
 const EXAMPLE = fileURLToPath(new URL('../../examples/churn', import.meta.url));
 const PARAMS = { rows: 2000 };
+const STEPS = ['generate', 'dedupe', 'clean', 'split', 'train', 'evaluate'];
 
 let test: TestContext;
 let first: ExampleRun;
@@ -35,22 +36,31 @@ describe('examples/churn', () => {
     expect(statuses).toEqual(Object.fromEntries(STEPS.map((name) => [name, 'SUCCEEDED'])));
   });
 
-  it('logs the data counts of generate, clean and split', async () => {
+  it('logs the data counts of generate, dedupe, clean and split', async () => {
     const generated = await metricsOf(test.context.tracking, stepNamed(first.steps, 'generate'));
     expect(generated).toMatchObject({ rows: 2000, duplicates_injected: 40 });
     expect(generated.churn_rate).toBeGreaterThan(0.15);
     expect(generated.churn_rate).toBeLessThan(0.45);
 
+    const deduped = await metricsOf(test.context.tracking, stepNamed(first.steps, 'dedupe'));
+    expect(deduped).toEqual({ 'rows_in.raw': 2000, 'rows_out.data': 2000 - 40 });
+
     const cleaned = await metricsOf(test.context.tracking, stepNamed(first.steps, 'clean'));
-    expect(cleaned).toMatchObject({ rows_in: 2000, duplicates_removed: 40 });
+    expect(cleaned.rows_in).toBe(2000 - 40);
     expect(cleaned.invalid_removed).toBeGreaterThan(0);
     expect(cleaned.rows_out).toBe(2000 - 40 - cleaned.invalid_removed!);
 
     const split = await metricsOf(test.context.tracking, stepNamed(first.steps, 'split'));
-    expect(split.train_rows! + split.test_rows!).toBe(cleaned.rows_out);
-    expect(split.test_rows! / cleaned.rows_out!).toBeCloseTo(0.2, 2);
-    // Stratified: both sides keep the churn rate.
-    expect(split.test_positive_rate).toBeCloseTo(split.train_positive_rate!, 2);
+    expect(split['rows_out.train']! + split['rows_out.test']!).toBe(cleaned.rows_out);
+    expect(split['rows_out.test']! / cleaned.rows_out!).toBeCloseTo(0.2, 2);
+    // Stratified by churned: both parts keep the churn rate.
+    const rate = async (part: string) => {
+      const table = await readFile(path.join(test.context.pipelines.scheduler.stepFolder(first.pipelineRunId, 'split'), 'outputs', part), 'utf8');
+      const [header, ...rows] = table.trim().split('\n');
+      const churned = header!.split(',').indexOf('churned');
+      return rows.filter((row) => row.split(',')[churned] === '1').length / rows.length;
+    };
+    expect(await rate('test')).toBeCloseTo(await rate('train'), 2);
   });
 
   it('trains a model and logs its params', async () => {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PipelineService, builtinExecutors } from '../../src/pipelines/index.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { AGE_BANDS, STEPS, logsOf, metricsOf, runExample, stepNamed, type ExampleRun } from './support.js';
+import { AGE_BANDS, logsOf, metricsOf, runExample, stepNamed, type ExampleRun } from './support.js';
 
 /**
  * The example churn pipeline with Python steps (examples/sklearn), run for real against a tracking
@@ -15,6 +15,7 @@ import { AGE_BANDS, STEPS, logsOf, metricsOf, runExample, stepNamed, type Exampl
 const EXAMPLE = fileURLToPath(new URL('../../examples/sklearn', import.meta.url));
 const PYTHON = '/usr/bin/python3';
 const PARAMS = { rows: 2000 };
+const STEPS = ['generate', 'clean', 'split', 'train', 'evaluate'];
 
 let server: TestServer;
 let pipelines: PipelineService;

@@ -3,8 +3,7 @@ import { expect } from 'vitest';
 import type { PipelineRunStatus, PipelineService, StepExecutionRow } from '../../src/pipelines/index.js';
 import type { TrackingService } from '../../src/tracking/index.js';
 
-/** Both examples have the same shape: these steps, these age bands. */
-export const STEPS = ['generate', 'clean', 'split', 'train', 'evaluate'];
+/** Both examples score the same age bands. */
 export const AGE_BANDS = ['age_18_29', 'age_30_44', 'age_45_59', 'age_60plus'];
 
 export interface ExampleRun {

@@ -44,28 +44,10 @@ export async function writeCsv(file: string, table: Table): Promise<void> {
   await writeFile(file, `${lines.join('\n')}\n`);
 }
 
-/** Column name → index, failing loudly when a column the step needs is absent. */
-export function columnIndex(header: readonly string[], names: readonly string[]): Record<string, number> {
-  const index: Record<string, number> = {};
-  for (const name of names) {
-    const at = header.indexOf(name);
-    if (at < 0) throw new Error(`missing column "${name}" (columns: ${header.join(', ')})`);
-    index[name] = at;
-  }
-  return index;
-}
-
 /** A param as an integer, or the fallback when the pipeline did not pass it. */
 export function intParam(params: Record<string, unknown>, name: string, fallback: number): number {
   const value = params[name] ?? fallback;
   const number = typeof value === 'string' ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isInteger(number)) throw new Error(`param "${name}" must be an integer (got ${String(value)})`);
-  return number;
-}
-
-export function numberParam(params: Record<string, unknown>, name: string, fallback: number): number {
-  const value = params[name] ?? fallback;
-  const number = typeof value === 'string' ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isFinite(number)) throw new Error(`param "${name}" must be a number (got ${String(value)})`);
   return number;
 }
