@@ -3,15 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { AlreadyExistsError, InvalidInputError } from '../../src/common/errors.js';
 import { builtinStepKinds, definePipeline, loadPipelineYaml, step } from '../../src/pipelines/index.js';
 
-const validateKind = {
+const approveKind = {
   configSchema: z.object({ dataset: z.string(), expectations: z.array(z.string()).default([]) }),
-  describe: (config: { dataset: string }) => `validate ${config.dataset}`,
+  describe: (config: { dataset: string }) => `approve ${config.dataset}`,
 };
 
 describe('the step kind registry', () => {
   it('knows the built-in kinds', () => {
     const registry = builtinStepKinds();
-    expect(registry.kinds()).toEqual(['command', 'dedupe', 'split', 'sql', 'ts']);
+    expect(registry.kinds()).toEqual(['command', 'dedupe', 'split', 'sql', 'ts', 'validate']);
     expect(registry.get('command').describe?.({ command: ['python3', 'train.py'] })).toBe('python3 train.py');
   });
 
@@ -21,34 +21,34 @@ describe('the step kind registry', () => {
     expect(() => registry.get('shell')).toThrow(
       expect.objectContaining({
         message: 'unknown step kind "shell"',
-        details: { hint: 'use one of the known kinds: command, dedupe, split, sql, ts' },
+        details: { hint: 'use one of the known kinds: command, dedupe, split, sql, ts, validate' },
       }),
     );
   });
 
   it('makes a newly registered kind valid in YAML and the DSL without touching the compiler', () => {
-    const registry = builtinStepKinds().register('validate', validateKind);
-    const yaml = ['name: checked', 'steps:', '  - { name: check, kind: validate, dataset: customers }'].join('\n');
+    const registry = builtinStepKinds().register('approve', approveKind);
+    const yaml = ['name: checked', 'steps:', '  - { name: check, kind: approve, dataset: customers }'].join('\n');
     const fromYaml = loadPipelineYaml(yaml, 'pipeline.yaml', { registry });
     const fromCode = definePipeline(
-      { name: 'checked', steps: [step('check', { kind: 'validate', dataset: 'customers' })] },
+      { name: 'checked', steps: [step('check', { kind: 'approve', dataset: 'customers' })] },
       { registry },
     );
     expect(fromYaml.steps[0]!.config).toEqual({ dataset: 'customers', expectations: [] });
     expect(fromCode).toEqual(fromYaml);
-    expect(() => loadPipelineYaml(yaml, 'pipeline.yaml')).toThrow('steps[0].kind: unknown step kind "validate"');
+    expect(() => loadPipelineYaml(yaml, 'pipeline.yaml')).toThrow('steps[0].kind: unknown step kind "approve"');
   });
 
   it('holds a registered kind to its schema and refuses fields it does not declare', () => {
-    const registry = builtinStepKinds().register('validate', validateKind);
+    const registry = builtinStepKinds().register('approve', approveKind);
     const define = (fields: Record<string, unknown>) => () =>
-      definePipeline({ name: 'checked', steps: [step('check', { kind: 'validate', ...fields })] }, { registry });
+      definePipeline({ name: 'checked', steps: [step('check', { kind: 'approve', ...fields })] }, { registry });
     expect(define({})).toThrow('steps[0].dataset: missing required field (string)');
     expect(define({ dataset: 'customers', datset: 'x' })).toThrow('steps[0].datset: unknown field "datset"');
   });
 
   it('refuses to register a kind twice', () => {
-    expect(() => builtinStepKinds().register('command', validateKind)).toThrow(AlreadyExistsError);
+    expect(() => builtinStepKinds().register('command', approveKind)).toThrow(AlreadyExistsError);
   });
 
   it('refuses a kind whose fields collide with the fields every step has', () => {

@@ -3,7 +3,7 @@ import type { StepKindRegistry } from '../../pipelines/index.js';
 
 /**
  * The data step kinds: `sql` (DuckDB SQL over the step's inputs, each a table by its input name),
- * `dedupe` and `split`. Each writes its outputs as dataset files (Parquet by default) and runs in a
+ * `dedupe`, `split`, and `validate` (an expectation suite; errors fail the step, warnings are recorded). Each writes its outputs as dataset files (Parquet by default) and runs in a
  * child process of its own like every step, so it is logged, timed out and cancelled the same way.
  */
 
@@ -48,12 +48,30 @@ export const SplitConfigSchema = z.object({
 });
 export type SplitConfig = z.output<typeof SplitConfigSchema>;
 
+export const ValidateConfigSchema = z.object({
+  /** The expectation suite (YAML), relative to the pipeline folder. */
+  suite: z.string().min(1),
+  /** The input to check; the only one when omitted. */
+  input: z.string().min(1).optional(),
+  /** Columns whose values never appear in the report. */
+  sensitive: z.array(z.string().min(1)).default([]),
+  /** A schema file (JSON or YAML list of {name, type}) that `schema_unchanged` compares with. */
+  previous_schema: z.string().min(1).optional(),
+  /** A declared output the JSON report is written to. */
+  report: z.string().min(1).optional(),
+});
+export type ValidateConfig = z.output<typeof ValidateConfigSchema>;
+
 export function registerDataStepKinds(kinds: StepKindRegistry): StepKindRegistry {
   return kinds
     .register<SqlConfig>('sql', { configSchema: SqlConfigSchema, describe: (config) => config.query.split('\n')[0]! })
     .register<DedupeConfig>('dedupe', {
       configSchema: DedupeConfigSchema,
       describe: (config) => `dedupe by ${config.keys.join(', ')}${config.latest_by ? `, latest by ${config.latest_by}` : ''}`,
+    })
+    .register<ValidateConfig>('validate', {
+      configSchema: ValidateConfigSchema,
+      describe: (config) => `validate against ${config.suite}`,
     })
     .register<SplitConfig>('split', {
       configSchema: SplitConfigSchema,

@@ -1,14 +1,15 @@
 /**
- * The process a data step (`sql`, `dedupe`, `split`) runs in: `runner <task JSON>`. It opens DuckDB,
+ * The process a data step (`sql`, `dedupe`, `split`, `validate`) runs in: `runner <task JSON>`. It opens DuckDB,
  * makes each input a view by its name, runs the transform, prints what it wrote and logs the row
  * counts to the step's tracked run. Exit 0, or the error and exit 1.
  */
 import { describeError } from '../../common/errors.js';
 import { DataEngine, readFilesSql, sqlIdentifier } from '../duckdb.js';
 import { inputFiles } from './input-files.js';
-import { DedupeConfigSchema, SplitConfigSchema, SqlConfigSchema } from './kinds.js';
+import { DedupeConfigSchema, SplitConfigSchema, SqlConfigSchema, ValidateConfigSchema } from './kinds.js';
 import type { DataStepTask } from './runtime.js';
-import { runDedupe, runSplit, runSql, type Written } from './transforms.js';
+import { pickOne, runDedupe, runSplit, runSql, type Written } from './transforms.js';
+import { runValidate } from './validate.js';
 
 async function main(taskJson: string | undefined): Promise<void> {
   if (!taskJson) throw new Error('usage: runner <task JSON>');
@@ -24,6 +25,17 @@ async function main(taskJson: string | undefined): Promise<void> {
       process.stdout.write(`input ${name}: ${rowsIn[name]} rows (${format}, ${files.length} file${files.length === 1 ? '' : 's'})\n`);
     }
     const context = { engine, inputs: Object.keys(task.inputs), outputs: task.outputs };
+    if (task.kind === 'validate') {
+      const config = ValidateConfigSchema.parse(task.config);
+      const report = await runValidate(engine, { input: pickOne('input', config.input, context.inputs), ...task }, config);
+      await logMetrics(task.stepRunId, {
+        'expectations.passed': report.results.filter((result) => result.passed).length,
+        'expectations.errors': report.errors,
+        'expectations.warnings': report.warnings,
+      });
+      if (!report.passed) throw new Error(`${report.errors} expectation(s) of severity error failed (see the report above)`);
+      return;
+    }
     written =
       task.kind === 'sql'
         ? await runSql(context, SqlConfigSchema.parse(task.config))
@@ -34,19 +46,18 @@ async function main(taskJson: string | undefined): Promise<void> {
     engine.close();
   }
   for (const [name, rows] of Object.entries(written)) process.stdout.write(`output ${name}: ${rows} rows\n`);
-  await logRowCounts(task.stepRunId, rowsIn, written);
+  await logMetrics(task.stepRunId, {
+    ...Object.fromEntries(Object.entries(rowsIn).map(([name, rows]) => [`rows_in.${name}`, rows])),
+    ...Object.fromEntries(Object.entries(written).map(([name, rows]) => [`rows_out.${name}`, rows])),
+  });
 }
 
-/** Row counts as metrics of the step's run, when the step can reach a store (it always can in a pipeline). */
-async function logRowCounts(runId: string, rowsIn: Record<string, number>, written: Written): Promise<void> {
+/** Metrics of the step's run (row counts, expectation counts) through the SDK, to the pipeline's store. */
+async function logMetrics(runId: string, metrics: Record<string, number>): Promise<void> {
   const { Ciclo } = await import('../../sdk/ciclo.js');
   const ciclo = await Ciclo.connect();
   try {
-    const run = await ciclo.attachRun(runId);
-    run.log({
-      ...Object.fromEntries(Object.entries(rowsIn).map(([name, rows]) => [`rows_in.${name}`, rows])),
-      ...Object.fromEntries(Object.entries(written).map(([name, rows]) => [`rows_out.${name}`, rows])),
-    });
+    (await ciclo.attachRun(runId)).log(metrics);
   } finally {
     await ciclo.close();
   }

@@ -5,22 +5,29 @@ import type { StepJob, StepRuntimeRegistry } from '../../pipelines/index.js';
 // Not through the pipelines index: its built-in runtime registry registers these, so the index imports this module.
 import { parseKindConfig, type StepRuntime } from '../../pipelines/kinds/runtime.js';
 import { renderTemplate } from '../../pipelines/templates.js';
-import { DedupeConfigSchema, SplitConfigSchema, SqlConfigSchema } from './kinds.js';
+import { DedupeConfigSchema, SplitConfigSchema, SqlConfigSchema, ValidateConfigSchema } from './kinds.js';
 
 // Compiled to dist like the ts step runner; src/data/steps and dist/data/steps sit at the same depth.
 const RUNNER = fileURLToPath(new URL('../../../dist/data/steps/runner.js', import.meta.url));
 
 /** What the runner process gets: the job's data side, config checked and templates filled in. */
 export interface DataStepTask {
-  kind: 'sql' | 'dedupe' | 'split';
+  kind: 'sql' | 'dedupe' | 'split' | 'validate';
   stepName: string;
   stepRunId: string;
   config: Record<string, unknown>;
   inputs: Record<string, string>;
   outputs: Record<string, string>;
+  /** The pipeline folder: where a `validate` step's suite and schema files are found. */
+  workDir: string;
 }
 
-const SCHEMAS = { sql: SqlConfigSchema, dedupe: DedupeConfigSchema, split: SplitConfigSchema } as const;
+const SCHEMAS = {
+  sql: SqlConfigSchema,
+  dedupe: DedupeConfigSchema,
+  split: SplitConfigSchema,
+  validate: ValidateConfigSchema,
+} as const;
 
 function dataRuntime(kind: DataStepTask['kind']): StepRuntime {
   return {
@@ -37,6 +44,7 @@ function dataRuntime(kind: DataStepTask['kind']): StepRuntime {
         config,
         inputs: job.inputs,
         outputs: job.outputs,
+        workDir: job.workDir,
       };
       return { executable: process.execPath, args: [RUNNER, JSON.stringify(task)] };
     },
@@ -44,5 +52,6 @@ function dataRuntime(kind: DataStepTask['kind']): StepRuntime {
 }
 
 export function registerDataStepRuntimes(runtimes: StepRuntimeRegistry): StepRuntimeRegistry {
-  return runtimes.register('sql', dataRuntime('sql')).register('dedupe', dataRuntime('dedupe')).register('split', dataRuntime('split'));
+  for (const kind of ['sql', 'dedupe', 'split', 'validate'] as const) runtimes.register(kind, dataRuntime(kind));
+  return runtimes;
 }

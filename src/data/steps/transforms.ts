@@ -90,7 +90,7 @@ function requireColumns(columns: readonly string[], wanted: readonly string[], t
 }
 
 /** The named one, or the only one there is. */
-function pickOne(what: 'input' | 'output', named: string | undefined, names: readonly string[]): string {
+export function pickOne(what: 'input' | 'output', named: string | undefined, names: readonly string[]): string {
   if (named !== undefined) {
     if (names.includes(named)) return named;
     throw new InvalidInputError(`the step has no ${what} "${named}"`, { where: what, hint: `its ${what}s: ${names.join(', ')}` });
