@@ -16,7 +16,7 @@ describe('ciclo quickstart', () => {
     const first = await runCli(['quickstart', '--param', 'rows=1500', '--param', 'trees=10'], env);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    for (const step of ['generate', 'dedupe', 'clean', 'split', 'train', 'evaluate']) {
+    for (const step of ['generate', 'dedupe', 'clean', 'validate', 'split', 'train', 'evaluate']) {
       expect(first.stdout).toMatch(new RegExp(`▶ ${step} +started`));
       expect(first.stdout).toMatch(new RegExp(`✓ ${step} +done in`));
     }
@@ -32,7 +32,7 @@ describe('ciclo quickstart', () => {
     // The same again is all cache hits, and still reports the evaluation's metrics.
     const again = await runCli(['quickstart', '--param', 'rows=1500', '--param', 'trees=10'], env);
     expect(again.code).toBe(0);
-    expect(again.stdout.match(/↺ \w+ +cached/g)).toHaveLength(6);
+    expect(again.stdout.match(/↺ \w+ +cached/g)).toHaveLength(7);
     expect(again.stdout).toContain(`auc=${/auc=([0-9.]+)/.exec(first.stdout)![1]}`);
   });
 

@@ -11,7 +11,7 @@ import { AGE_BANDS, logsOf, metricsOf, runExample, stepNamed, type ExampleRun } 
  */
 const EXAMPLE = fileURLToPath(new URL('../../examples/churn', import.meta.url));
 const PARAMS = { rows: 2000 };
-const STEPS = ['generate', 'dedupe', 'clean', 'split', 'train', 'evaluate'];
+const STEPS = ['generate', 'dedupe', 'clean', 'validate', 'split', 'train', 'evaluate'];
 
 let test: TestContext;
 let first: ExampleRun;
@@ -49,6 +49,9 @@ describe('examples/churn', () => {
     expect(cleaned.rows_in).toBe(2000 - 40);
     expect(cleaned.invalid_removed).toBeGreaterThan(0);
     expect(cleaned.rows_out).toBe(2000 - 40 - cleaned.invalid_removed!);
+
+    const validated = await metricsOf(test.context.tracking, stepNamed(first.steps, 'validate'));
+    expect(validated).toEqual({ 'expectations.passed': 12, 'expectations.errors': 0, 'expectations.warnings': 0 });
 
     const split = await metricsOf(test.context.tracking, stepNamed(first.steps, 'split'));
     expect(split['rows_out.train']! + split['rows_out.test']!).toBe(cleaned.rows_out);
