@@ -1,4 +1,5 @@
 import { arch, cpus, platform, totalmem } from 'node:os';
+import { benchData } from './data/index.js';
 import { benchPipelines } from './pipelines/index.js';
 import { benchTracking } from './tracking/index.js';
 
@@ -6,6 +7,7 @@ import { benchTracking } from './tracking/index.js';
 const BENCHMARKS: Record<string, () => Promise<string[]>> = {
   tracking: benchTracking,
   pipelines: benchPipelines,
+  data: benchData,
 };
 
 const only = process.argv[2];
