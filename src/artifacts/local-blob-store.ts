@@ -66,6 +66,12 @@ export class LocalBlobStore implements BlobStore {
     return stats.size;
   }
 
+  /** The blob's own file: content-addressed blobs never change in place, so readers can use it directly. */
+  async localFile(digest: string): Promise<string> {
+    if ((await this.statBlob(digest)) === undefined) throw missingBlob(digest);
+    return this.blobPath(digest);
+  }
+
   private async moveIntoPlace(tmpFile: string, digest: string): Promise<void> {
     const file = this.blobPath(digest);
     // Same digest means same bytes, so an existing blob is kept and the temp copy is dropped.

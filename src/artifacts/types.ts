@@ -18,6 +18,11 @@ export interface BlobStore {
   open(digest: string): Promise<Readable>;
   has(digest: string): Promise<boolean>;
   size(digest: string): Promise<number>;
+  /**
+   * A local file holding the blob's content, for readers that need a path (DuckDB reads files in
+   * place). The file has no extension and must not be written to; not re-hashed on this call.
+   */
+  localFile(digest: string): Promise<string>;
 }
 
 /** A file logged to a run: its logical path and the blob holding its content. */

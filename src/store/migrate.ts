@@ -4,6 +4,7 @@ import * as m0001 from './migrations/0001_tracking.js';
 import * as m0002 from './migrations/0002_pipelines.js';
 import * as m0003 from './migrations/0003_pipeline_runtime.js';
 import * as m0004 from './migrations/0004_triggers.js';
+import * as m0005 from './migrations/0005_data.js';
 import type { Schema } from './schema.js';
 
 interface DialectMigration {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0002_pipelines': m0002,
   '0003_pipeline_runtime': m0003,
   '0004_triggers': m0004,
+  '0005_data': m0005,
 };
 
 /** Every migration, in the order they apply. */

@@ -175,6 +175,34 @@ export interface TriggerStateTable {
   updated_time: number;
 }
 
+/** A named dataset; its content is in `dataset_versions`. */
+export interface DatasetsTable {
+  name: string;
+  description: string | null;
+  created_time: number;
+  updated_time: number;
+}
+
+/** One immutable version of a dataset. JSON columns are text. */
+export interface DatasetVersionsTable {
+  name: string;
+  /** 1, 2, 3 … per dataset, in registration order. */
+  version: number;
+  /** `sha256:` over (relative path, file digest) pairs: identical content has one version per dataset. */
+  digest: string;
+  format: 'csv' | 'parquet' | 'jsonl';
+  /** Relative path → { digest, sizeBytes } of its blob, as JSON. */
+  files: string;
+  /** [{ name, type, nullable }], as JSON. */
+  schema: string;
+  /** Column names tagged sensitive, as JSON. */
+  sensitive: string;
+  row_count: number;
+  /** The profile computed at registration, as JSON. */
+  profile: string | null;
+  created_time: number;
+}
+
 export interface Schema {
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
@@ -189,4 +217,6 @@ export interface Schema {
   step_executions: StepExecutionsTable;
   step_artifacts: StepArtifactsTable;
   trigger_state: TriggerStateTable;
+  datasets: DatasetsTable;
+  dataset_versions: DatasetVersionsTable;
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BlobStore } from '../../src/artifacts/index.js';
@@ -51,6 +52,15 @@ export function describeBlobStoreContract(name: string, create: () => Promise<Bl
       expect(await fixture.store.has(ABSENT)).toBe(false);
       await expect(fixture.store.open(ABSENT)).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
       await expect(fixture.store.size(ABSENT)).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
+    });
+
+    it('gives a local file holding the content, and RESOURCE_DOES_NOT_EXIST for an absent blob', async () => {
+      const content = Buffer.from('id,value\n1,2\n');
+      const { digest } = await fixture.store.put(Readable.from([content]));
+      const file = await fixture.store.localFile(digest);
+      expect(readFileSync(file).equals(content)).toBe(true);
+      await expect(fixture.store.localFile(ABSENT)).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
+      await expect(fixture.store.localFile('sha256:abc')).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
     });
 
     it.each(['', 'sha256:abc', `md5:${'0'.repeat(64)}`, `sha256:${'A'.repeat(64)}`, `sha256:../${'0'.repeat(61)}`])(

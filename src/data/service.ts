@@ -1,0 +1,158 @@
+import type { Kysely } from 'kysely';
+import type { BlobStore } from '../artifacts/index.js';
+import { NotFoundError } from '../common/errors.js';
+import type { Schema } from '../store/index.js';
+import type { DatasetInput, TrackingService } from '../tracking/index.js';
+import * as store from './dataset-store.js';
+import { computeDiff, type DatasetDiff } from './diff.js';
+import { DataEngine } from './duckdb.js';
+import type { DatasetSummary, DatasetVersionDetail, DatasetVersionInfo, RegisterOptions, RegisterResult } from './records.js';
+import { checkDatasetName, parseDatasetReference, parseVersionSelector, type DatasetReference } from './reference.js';
+import { hashSource, inspectSource, storeFiles } from './register.js';
+import { loadDeclaredSchema } from './schema.js';
+import { discoverSource } from './sources.js';
+import type { DatasetResolver, DatasetVersion } from './types.js';
+
+const INSERT_ATTEMPTS = 3;
+
+export interface DatasetServiceOptions {
+  db: Kysely<Schema>;
+  blobs: BlobStore;
+  /** For `logInput`; a service without it cannot record run inputs. */
+  tracking?: TrackingService;
+  now?: () => number;
+}
+
+/**
+ * Named datasets as immutable, content-addressed versions. Registration reads the files in place
+ * with a DuckDB of its own (opened and closed per call, so the service holds no engine), checks
+ * everything, and only then copies the files into the blob store and writes the version.
+ */
+export class DatasetService implements DatasetResolver {
+  readonly #db: Kysely<Schema>;
+  readonly #blobs: BlobStore;
+  readonly #tracking: TrackingService | undefined;
+  readonly #now: () => number;
+
+  constructor(options: DatasetServiceOptions) {
+    this.#db = options.db;
+    this.#blobs = options.blobs;
+    this.#tracking = options.tracking;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async register(name: string, path: string, options: RegisterOptions = {}): Promise<RegisterResult> {
+    checkDatasetName(name);
+    const engine = await DataEngine.open();
+    try {
+      const declared = options.schema === undefined ? undefined : await loadDeclaredSchema(options.schema, engine);
+      const source = await hashSource(await discoverSource(path, engine));
+      const existing = await store.findVersionByDigest(this.#db, name, source.digest);
+      if (existing) return { version: store.versionInfo(existing), created: false };
+      // Without --sensitive a new version keeps the previous one's tags: forgetting the flag must not unmask a column.
+      const previous = options.sensitive === undefined ? await store.findLatestVersion(this.#db, name) : undefined;
+      const inspection = await inspectSource(engine, source, {
+        declared,
+        sensitive: options.sensitive,
+        inheritedSensitive: previous === undefined ? undefined : (JSON.parse(previous.sensitive) as string[]),
+        where: path,
+      });
+      const files = await storeFiles(this.#blobs, source.files);
+      return await this.#insert({ name, digest: source.digest, format: source.format, files, ...inspection }, options.description);
+    } finally {
+      engine.close();
+    }
+  }
+
+  /** The next version number, unless a racing registration of the same content got there first. */
+  async #insert(version: store.NewVersion, description: string | undefined): Promise<RegisterResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#db.transaction().execute(async (trx) => {
+          const now = this.#now();
+          await store.upsertDataset(trx, version.name, description, now);
+          const existing = await store.findVersionByDigest(trx, version.name, version.digest);
+          if (existing) return { version: store.versionInfo(existing), created: false };
+          return { version: store.versionInfo(await store.insertNextVersion(trx, version, now)), created: true };
+        });
+      } catch (error) {
+        // A unique violation: another process inserted this version number or this digest meanwhile.
+        if (attempt >= INSERT_ATTEMPTS) throw error;
+        const existing = await store.findVersionByDigest(this.#db, version.name, version.digest);
+        if (existing) return { version: store.versionInfo(existing), created: false };
+      }
+    }
+  }
+
+  /** `NAME`, `NAME@3`, `NAME@sha256:…` → the version with local paths DuckDB can read. */
+  async resolve(reference: string): Promise<DatasetVersion> {
+    const info = await this.show(reference);
+    const files: string[] = [];
+    for (const file of info.files) files.push(await this.#blobs.localFile(file.digest));
+    return {
+      name: info.name,
+      version: info.version,
+      digest: info.digest,
+      format: info.format,
+      files,
+      schema: info.schema,
+      rowCount: info.rowCount,
+      createdTime: info.createdTime,
+    };
+  }
+
+  async show(reference: string): Promise<DatasetVersionDetail> {
+    return store.versionDetail(await this.#find(parseDatasetReference(reference)));
+  }
+
+  async list(): Promise<DatasetSummary[]> {
+    return store.listDatasets(this.#db);
+  }
+
+  async versions(name: string): Promise<DatasetVersionInfo[]> {
+    checkDatasetName(name);
+    if (!(await store.datasetExists(this.#db, name))) throw unknownDataset(name);
+    return (await store.listVersions(this.#db, name)).map(store.versionInfo);
+  }
+
+  /** Schema and statistics changes from version `from` to version `to` (numbers or digests). */
+  async diff(name: string, from: string, to: string): Promise<DatasetDiff> {
+    const before = store.versionDetail(await this.#find(parseVersionSelector(name, from)));
+    const after = store.versionDetail(await this.#find(parseVersionSelector(name, to)));
+    return computeDiff(before, after);
+  }
+
+  /** Records the version as the run's dataset input (`source` = `ciclo-dataset:NAME@VERSION`). */
+  async logInput(runId: string, reference: string, context = 'training'): Promise<DatasetInput> {
+    if (this.#tracking === undefined) throw new Error('DatasetService.logInput needs the tracking service');
+    const version = await this.show(reference);
+    const input: DatasetInput = {
+      name: version.name,
+      digest: version.digest,
+      context,
+      sourceType: 'ciclo-dataset',
+      source: `ciclo-dataset:${version.name}@${version.version}`,
+      schema: JSON.stringify(version.schema),
+    };
+    await this.#tracking.logInputs(runId, [input]);
+    return input;
+  }
+
+  async #find(reference: DatasetReference) {
+    const { name } = reference;
+    const row =
+      reference.kind === 'latest'
+        ? await store.findLatestVersion(this.#db, name)
+        : reference.kind === 'version'
+          ? await store.findVersion(this.#db, name, reference.version)
+          : await store.findVersionByDigest(this.#db, name, reference.digest);
+    if (row) return row;
+    if (!(await store.datasetExists(this.#db, name))) throw unknownDataset(name);
+    const which = reference.kind === 'version' ? `version ${reference.version}` : reference.kind === 'digest' ? `version ${reference.digest}` : 'any version';
+    throw new NotFoundError(`dataset ${name} has no ${which}`, { where: name, hint: `list them with: ciclo data versions ${name}` });
+  }
+}
+
+function unknownDataset(name: string): NotFoundError {
+  return new NotFoundError(`no dataset named ${name}`, { where: name, hint: 'list datasets with: ciclo data list' });
+}
