@@ -3,9 +3,11 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../common/errors.js';
 import { registerArtifactCommands } from './artifacts.js';
+import { registerDataCommands } from './data.js';
 import { registerDbCommands } from './db.js';
 import { EXIT, exitCodeFor } from './exit-code.js';
 import { registerExperimentCommands } from './experiments.js';
+import { registerFeatureCommands } from './features.js';
 import { registerPipelineCommands } from './pipeline.js';
 import { registerQuickstartCommand } from './quickstart.js';
 import { registerLineageCommand } from './lineage.js';
@@ -29,7 +31,9 @@ function buildProgram(): Command {
   registerPipelineCommands(program);
   registerQuickstartCommand(program);
   registerLineageCommand(program);
+  registerDataCommands(program);
   registerWorkerCommand(program);
+  registerFeatureCommands(program);
   return program;
 }
 

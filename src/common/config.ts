@@ -15,6 +15,10 @@ const EnvSchema = z.object({
   CICLO_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   CICLO_MAX_BODY_BYTES: z.coerce.number().int().positive().default(16 * 1024 * 1024),
   CICLO_PIPELINES: z.string().optional(),
+  CICLO_ONLINE_STORE: z
+    .string()
+    .regex(/^(sqlite:.+|rediss?:\/\/.+)$/, 'must be sqlite:/path/online.db or a redis:// or rediss:// URL')
+    .optional(),
 });
 
 export interface CicloConfig {
@@ -40,6 +44,11 @@ export interface CicloConfig {
    * `--pipelines` overrides). Optional so configs built in code need not name it; absent means none.
    */
   pipelines?: string[];
+  /**
+   * The feature store's online store (CICLO_ONLINE_STORE): `sqlite:/path/online.db` or `redis://…`.
+   * Absent means the SQLite file `<home>/online.db`.
+   */
+  onlineStore?: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): CicloConfig {
@@ -74,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       .map((entry) => entry.trim())
       .filter((entry) => entry !== '')
       .map((entry) => resolve(cwd, entry)),
+    ...(vars.CICLO_ONLINE_STORE ? { onlineStore: vars.CICLO_ONLINE_STORE } : {}),
   };
 }
 

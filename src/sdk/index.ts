@@ -49,3 +49,4 @@ export {
   type StepRunContext,
   type StepSpec,
 } from '../pipelines/index.js';
+export { FeatureClient, type FeatureClientOptions, type OnlineLookupRequest, type OnlineLookupResponse } from '../features/client.js';

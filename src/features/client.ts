@@ -1,0 +1,67 @@
+import { loadConfig, type CicloConfig } from '../common/config.js';
+import { errorFromResponse } from '../sdk/remote-errors.js';
+import { lookupOnline, type OnlineLookupRequest, type OnlineLookupResponse } from './lookup.js';
+import { openOnlineStore, type OnlineStore } from './online/index.js';
+
+export interface FeatureClientOptions {
+  /** A Ciclo server; when neither this nor CICLO_TRACKING_URI is set, the online store is opened in-process. */
+  trackingUri?: string;
+  /** Used instead of the environment; its `trackingUri`, when set, selects remote mode too. */
+  config?: CicloConfig;
+  /** An online store to read directly (embedded mode without a config). */
+  store?: OnlineStore;
+}
+
+/**
+ * Online feature lookup from the SDK, the same call embedded (the online store opened in this
+ * process: CICLO_ONLINE_STORE, or `<CICLO_HOME>/online.db`) and remote (`POST /api/v1/features/online`).
+ *
+ * ```ts
+ * const features = FeatureClient.connect();
+ * const { results } = await features.getOnline({ view: 'customer_stats', entities: [{ customer_id: 7 }] });
+ * ```
+ */
+export class FeatureClient {
+  private constructor(
+    private readonly lookup: (request: OnlineLookupRequest) => Promise<OnlineLookupResponse>,
+    private readonly release: () => Promise<void>,
+  ) {}
+
+  static connect(options: FeatureClientOptions = {}): FeatureClient {
+    if (options.store) {
+      const store = options.store;
+      return new FeatureClient((request) => lookupOnline(store, request), async () => undefined);
+    }
+    const config = options.trackingUri ? undefined : (options.config ?? loadConfig());
+    const trackingUri = options.trackingUri ?? config?.trackingUri;
+    if (trackingUri) {
+      const base = trackingUri.replace(/\/+$/, '');
+      return new FeatureClient(async (request) => {
+        const response = await fetch(`${base}/api/v1/features/online`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(request),
+        });
+        if (!response.ok) throw await errorFromResponse(response, 'online feature lookup');
+        return (await response.json()) as OnlineLookupResponse;
+      }, async () => undefined);
+    }
+    let store: OnlineStore | undefined;
+    return new FeatureClient(
+      (request) => lookupOnline((store ??= openOnlineStore(config!)), request),
+      async () => {
+        await store?.close();
+      },
+    );
+  }
+
+  /** Each entity's latest materialized feature values and event time; missing → null values. */
+  getOnline(request: OnlineLookupRequest): Promise<OnlineLookupResponse> {
+    return this.lookup(request);
+  }
+
+  async close(): Promise<void> {
+    await this.release();
+  }
+}
+export type { OnlineLookupRequest, OnlineLookupResponse } from './lookup.js';
