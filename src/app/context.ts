@@ -1,5 +1,6 @@
 import { LocalBlobStore, RunArtifacts } from '../artifacts/index.js';
 import { configEnvironment, loadConfig, type CicloConfig } from '../common/config.js';
+import { DatasetService, PipelineDatasetCatalog } from '../data/index.js';
 import { PipelineService, builtinExecutors } from '../pipelines/index.js';
 import { openDatabase, type MetadataDatabase } from '../store/index.js';
 import { TrackingService } from '../tracking/index.js';
@@ -12,6 +13,7 @@ export interface CicloContext {
   readonly config: CicloConfig;
   readonly database: MetadataDatabase;
   readonly tracking: TrackingService;
+  readonly datasets: DatasetService;
   readonly pipelines: PipelineService;
   close(): Promise<void>;
 }
@@ -25,18 +27,21 @@ export async function openContext(config: CicloConfig = loadConfig(), options: C
   const database = await openDatabase(config.database);
   const blobs = new LocalBlobStore(config.artifactRoot);
   const tracking = new TrackingService(database.db, new RunArtifacts(database.db, blobs));
+  const datasets = new DatasetService({ db: database.db, blobs, tracking });
   const trackingUri = options.trackingUri ?? config.trackingUri;
   const pipelines = new PipelineService({
     db: database.db,
     tracking,
     executors: builtinExecutors(config),
     home: config.home,
+    datasets: new PipelineDatasetCatalog(datasets),
     ...(trackingUri === undefined ? { storeEnv: configEnvironment(config) } : { trackingUri }),
   });
   return {
     config,
     database,
     tracking,
+    datasets,
     pipelines,
     close: async () => {
       await pipelines.close();

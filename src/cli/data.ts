@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { openContext } from '../app/context.js';
 import { loadConfig } from '../common/config.js';
 import {
-  datasetServiceFor,
   renderProfile,
   type Change,
   type DatasetDiff,
@@ -108,7 +107,7 @@ async function withDatasets<T>(fn: (datasets: DatasetService) => Promise<T>): Pr
   const { trackingUri: _ignored, ...config } = loadConfig();
   const context = await openContext(config);
   try {
-    return await fn(datasetServiceFor(context));
+    return await fn(context.datasets);
   } finally {
     await context.close();
   }

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { openContext, type CicloContext } from '../app/context.js';
 import { loadConfig, type CicloConfig } from '../common/config.js';
 import { InvalidInputError, NotFoundError } from '../common/errors.js';
-import { DataEngine, datasetServiceFor, type Cell, type DatasetResolver } from '../data/index.js';
+import { DataEngine, type Cell, type DatasetResolver } from '../data/index.js';
 import {
   FeatureClient,
   getHistorical,
@@ -174,7 +174,7 @@ async function withEngine<T>(fn: (engine: DataEngine, resolver: DatasetResolver)
     resolve: async (reference) => {
       const { trackingUri: _ignored, ...local } = config;
       context ??= openContext(local);
-      return datasetServiceFor(await context).resolve(reference);
+      return (await context).datasets.resolve(reference);
     },
   };
   try {

@@ -1,7 +1,3 @@
-import type { CicloContext } from '../app/context.js';
-import { LocalBlobStore } from '../artifacts/index.js';
-import { DatasetService } from './service.js';
-
 export { DatasetService, type DatasetServiceOptions } from './service.js';
 export { computeDiff, DatasetDiffSchema, type Change, type DatasetDiff } from './diff.js';
 export { computeProfile, columnKind } from './profile.js';
@@ -12,14 +8,4 @@ export { DataEngine, formatOf, readFilesSql, sqlIdentifier, sqlString, type Cell
 export * from './records.js';
 export type { ColumnSchema, DatasetResolver, DatasetVersion } from './types.js';
 
-/**
- * The dataset service over a context's store, artifact folder and tracking service. A factory, not a
- * context field: the composition root stays as it is and each user (CLI, server) makes its own.
- */
-export function datasetServiceFor(context: CicloContext): DatasetService {
-  return new DatasetService({
-    db: context.database.db,
-    blobs: new LocalBlobStore(context.config.artifactRoot),
-    tracking: context.tracking,
-  });
-}
+export { PipelineDatasetCatalog } from './pipeline-catalog.js';

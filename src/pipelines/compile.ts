@@ -93,6 +93,8 @@ function inputProblem(definition: PipelineDefinition, step: StepDefinition, at: 
       if (!Object.hasOwn(definition.params, reference.param)) return unknownParam(definition, reference.param, path);
       continue;
     }
+    // Whether the dataset exists is known only to a store: it is checked (and pinned) when a run starts.
+    if (reference.from === 'dataset') continue;
     const producer = definition.steps.find((candidate) => candidate.name === reference.step);
     if (!producer) return unknownStep(definition, reference.step, path);
     if (!Object.hasOwn(producer.outputs, reference.output)) {

@@ -29,19 +29,30 @@ const ParamSpecSchema = z.strictObject({
 export type ParamSpec = z.output<typeof ParamSpecSchema>;
 
 const OUTPUT_TYPES = ['file', 'folder', 'dataset', 'model'] as const;
-const OutputSpecSchema = z.strictObject({ type: z.enum(OUTPUT_TYPES) });
+const OutputSpecSchema = z.strictObject({
+  type: z.enum(OUTPUT_TYPES),
+  /** Register the output, when the step succeeds, as a new version of this dataset. */
+  register: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$/, 'must be a dataset name (letters, digits, _ . -)').optional(),
+});
 export type OutputSpec = z.output<typeof OutputSpecSchema>;
 
-export type Reference = { from: 'step'; step: string; output: string } | { from: 'param'; param: string };
+export type Reference =
+  | { from: 'step'; step: string; output: string }
+  | { from: 'param'; param: string }
+  /** A registered dataset version: `NAME`, `NAME@3` or `NAME@sha256:…`; pinned to a version when a run starts. */
+  | { from: 'dataset'; dataset: string };
 
 const STEP_REFERENCE = /^steps\.([A-Za-z_][A-Za-z0-9_-]*)\.outputs\.([A-Za-z_][A-Za-z0-9_-]*)$/;
 const PARAM_REFERENCE = /^params\.([A-Za-z_][A-Za-z0-9_-]*)$/;
+const DATASET_REFERENCE = /^datasets\.([A-Za-z0-9_][A-Za-z0-9_.-]*(@(\d+|sha256:[0-9a-f]{64}))?)$/;
 
 export function parseReference(text: string): Reference | undefined {
   const step = STEP_REFERENCE.exec(text);
   if (step) return { from: 'step', step: step[1]!, output: step[2]! };
   const param = PARAM_REFERENCE.exec(text);
-  return param ? { from: 'param', param: param[1]! } : undefined;
+  if (param) return { from: 'param', param: param[1]! };
+  const dataset = DATASET_REFERENCE.exec(text);
+  return dataset ? { from: 'dataset', dataset: dataset[1]! } : undefined;
 }
 
 const ReferenceSchema = z.string().transform((text, ctx): Reference => {
@@ -49,7 +60,7 @@ const ReferenceSchema = z.string().transform((text, ctx): Reference => {
   if (reference) return reference;
   ctx.addIssue({
     code: 'custom',
-    message: `"${text}" is not a reference; write steps.<step>.outputs.<output> or params.<name>`,
+    message: `"${text}" is not a reference; write steps.<step>.outputs.<output>, params.<name> or datasets.<name>[@<version>]`,
   });
   return z.NEVER;
 });

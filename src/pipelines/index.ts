@@ -67,3 +67,4 @@ export { startStepWorker, type StepWorkerHandle, type StepWorkerOptions } from '
 export { streamRunLogs, type LogChunk, type LogSource, type StreamLogsOptions } from './logs.js';
 export { reproduceRun, type DigestComparison, type ReproduceReport } from './reproduce.js';
 export { digestPath, folderDigest } from './output-digest.js';
+export type { DatasetCatalog } from './dataset-catalog.js';

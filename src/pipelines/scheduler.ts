@@ -2,10 +2,11 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { sha256Digest } from '../artifacts/index.js';
-import { NotFoundError } from '../common/errors.js';
+import { InvalidStateError, NotFoundError } from '../common/errors.js';
 import type { Schema } from '../store/index.js';
 import { captureCodeVersion, codeVersionTags, type RunStatus, type TrackingService } from '../tracking/index.js';
 import { canonicalJson } from './cache-key.js';
+import type { DatasetCatalog } from './dataset-catalog.js';
 import type { ParamValue, PipelineDefinition } from './definition.js';
 import type { PipelineEvent, PipelineEventListener } from './events.js';
 import type { Executor } from './executors/types.js';
@@ -39,6 +40,8 @@ export interface PipelineSchedulerOptions {
   trackingUri?: string;
   /** Variables that point steps' SDK at this store when there is no tracking URI (`configEnvironment`). */
   storeEnv?: Record<string, string>;
+  /** Registered datasets, for `datasets.NAME@v` inputs and `register:` outputs. */
+  datasets?: DatasetCatalog;
   now?: () => number;
 }
 
@@ -87,6 +90,7 @@ export class PipelineScheduler {
   readonly #home: string;
   #trackingUri: string | undefined;
   readonly #storeEnv: Record<string, string> | undefined;
+  readonly #datasets: DatasetCatalog | undefined;
   readonly #now: () => number;
 
   constructor(options: PipelineSchedulerOptions) {
@@ -95,12 +99,13 @@ export class PipelineScheduler {
     this.#home = options.home;
     this.#trackingUri = options.trackingUri;
     this.#storeEnv = options.storeEnv;
+    this.#datasets = options.datasets;
     this.#now = options.now ?? Date.now;
   }
 
   /** Records a new run of a compiled definition, every step PENDING, and returns its id. */
   async start(definition: PipelineDefinition, options: StartOptions): Promise<string> {
-    const effective = withEnvironment(definition, options.env);
+    const effective = await this.#pinDatasets(withEnvironment(definition, options.env));
     const params = resolveParams(effective, options.params ?? {});
     const workDir = path.resolve(options.workDir);
     const code = await captureCodeVersion(workDir);
@@ -170,6 +175,7 @@ export class PipelineScheduler {
       trackingUri: this.#trackingUri,
       storeEnv: this.#storeEnv,
       home: this.#home,
+      datasets: this.#datasets,
       emit,
     };
 
@@ -262,6 +268,30 @@ export class PipelineScheduler {
 
   async getRun(pipelineRunId: string): Promise<{ run: PipelineRunRow; steps: StepExecutionRow[] }> {
     return { run: await this.#requireRun(pipelineRunId), steps: await listStepExecutions(this.#db, pipelineRunId) };
+  }
+
+  /**
+   * `datasets.NAME` inputs become `datasets.NAME@<latest version>` in the recorded definition, so a
+   * resumed or reproduced run reads the same data however many versions were registered since.
+   */
+  async #pinDatasets(definition: PipelineDefinition): Promise<PipelineDefinition> {
+    const uses = definition.steps.some((step) => Object.values(step.inputs).some((reference) => reference.from === 'dataset'));
+    if (!uses) return definition;
+    const catalog = this.#datasets;
+    if (!catalog) {
+      throw new InvalidStateError(`pipeline "${definition.name}" reads registered datasets, but no dataset catalog is configured`, {
+        hint: 'run it through a Ciclo context (the CLI, the server or openContext), which provides one',
+      });
+    }
+    const steps = [];
+    for (const step of definition.steps) {
+      const inputs: typeof step.inputs = {};
+      for (const [name, reference] of Object.entries(step.inputs)) {
+        inputs[name] = reference.from === 'dataset' ? { from: 'dataset', dataset: await catalog.pin(reference.dataset) } : reference;
+      }
+      steps.push({ ...step, inputs });
+    }
+    return { ...definition, steps };
   }
 
   /** Steps started from now on get this as CICLO_TRACKING_URI (a server that came up after the scheduler). */

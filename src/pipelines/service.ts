@@ -6,6 +6,7 @@ import type { Schema } from '../store/index.js';
 import type { TrackingService } from '../tracking/index.js';
 import { compilePipeline } from './compile.js';
 import type { ParamValue, PipelineDefinition } from './definition.js';
+import type { DatasetCatalog } from './dataset-catalog.js';
 import type { PipelineEventListener } from './events.js';
 import type { ExecutorRegistry } from './executors/registry.js';
 import { RunLease, type LeaseOptions } from './lease.js';
@@ -36,6 +37,8 @@ export interface PipelineServiceOptions {
   storeEnv?: Record<string, string>;
   stepKinds?: StepKindRegistry;
   lease?: LeaseOptions;
+  /** Registered datasets, for `datasets.NAME@v` inputs and `register:` outputs. */
+  datasets?: DatasetCatalog;
 }
 
 /** A compiled pipeline and the folder its steps run in. */
@@ -99,6 +102,7 @@ export class PipelineService {
       home: options.home,
       ...(options.trackingUri === undefined ? {} : { trackingUri: options.trackingUri }),
       ...(options.storeEnv === undefined ? {} : { storeEnv: options.storeEnv }),
+      ...(options.datasets === undefined ? {} : { datasets: options.datasets }),
     });
   }
 

@@ -8,6 +8,7 @@ import type { RunStatus, TrackingService } from '../tracking/index.js';
 import { codeFilesOf, computeStepCacheKey } from './cache-key.js';
 import type { ParamValue, PipelineDefinition, StepDefinition } from './definition.js';
 import type { PipelineEventListener, StepEventDetails } from './events.js';
+import type { DatasetCatalog } from './dataset-catalog.js';
 import type { Executor, StepJob, StepResult } from './executors/types.js';
 import { digestPath, outputDigests } from './output-digest.js';
 import { renderStepParams } from './templates.js';
@@ -41,6 +42,8 @@ export interface StepAttemptDeps {
   storeEnv: Record<string, string> | undefined;
   /** CICLO_HOME, left out of the check for writes into the pipeline folder when it lies inside it. */
   home: string;
+  /** Registered datasets, for `datasets.NAME@v` inputs and `register:` outputs. */
+  datasets: DatasetCatalog | undefined;
   emit: PipelineEventListener;
 }
 
@@ -59,7 +62,7 @@ export class StepAttempt {
   readonly #outputDir: string;
   /** The pipeline's params with the step's own over them; the step's are rendered when the attempt runs. */
   #params: Record<string, ParamValue>;
-  readonly #inputs: Record<string, string>;
+  #inputs: Record<string, string>;
   readonly #outputs: Record<string, string>;
 
   constructor(deps: StepAttemptDeps, plan: RunPlan, step: StepDefinition, attempt: number) {
@@ -77,6 +80,7 @@ export class StepAttempt {
     const { db, now } = this.#deps;
     let stepRunId: string | undefined;
     try {
+      await this.#materializeDatasets();
       const values = { params: this.#plan.params, inputs: this.#inputs, outputs: this.#outputs };
       this.#params = { ...this.#plan.params, ...renderStepParams(this.#step.params, values) };
       const inputDigests = await this.#inputDigests();
@@ -86,6 +90,7 @@ export class StepAttempt {
       // The tracked run first, then one write that makes the attempt RUNNING under it. A crash in
       // between leaves a tracked run nothing points to, and the attempt PENDING, which runs again.
       stepRunId = await this.#createTrackedRun({});
+      await this.#logDatasetInputs(stepRunId);
       await updateStepExecution(db, this.#key, {
         status: 'RUNNING',
         run_id: stepRunId,
@@ -186,6 +191,7 @@ export class StepAttempt {
 
   async #recordSuccess(stepRunId: string, inputDigests: Record<string, string>, result: StepResult): Promise<void> {
     const { db, now } = this.#deps;
+    await this.#registerOutputs(stepRunId);
     const logged = await this.#logOutputs(stepRunId);
     const outputs = outputDigests(Object.keys(this.#step.outputs), logged);
     await this.#endTrackedRun(stepRunId, 'FINISHED');
@@ -200,6 +206,36 @@ export class StepAttempt {
       });
     });
     this.#emit({ status: 'SUCCEEDED', runId: stepRunId, durationMs: result.durationMs, exitCode: result.exitCode });
+  }
+
+  /** Copies each `datasets.NAME@v` input out of the store; the pinned reference makes it the same data every attempt. */
+  async #materializeDatasets(): Promise<void> {
+    for (const [name, reference] of Object.entries(this.#step.inputs)) {
+      if (reference.from !== 'dataset') continue;
+      this.#inputs[name] = await this.#catalog().materialize(reference.dataset, this.#inputs[name]!);
+    }
+  }
+
+  async #logDatasetInputs(stepRunId: string): Promise<void> {
+    for (const reference of Object.values(this.#step.inputs)) {
+      if (reference.from === 'dataset') await this.#catalog().logInput(stepRunId, reference.dataset);
+    }
+  }
+
+  /** Outputs declared with `register: NAME` become dataset versions; the step's run is tagged with each. */
+  async #registerOutputs(stepRunId: string): Promise<void> {
+    for (const [name, spec] of Object.entries(this.#step.outputs)) {
+      if (spec.register === undefined) continue;
+      const { reference } = await this.#catalog().register(spec.register, this.#outputs[name]!);
+      await this.#deps.tracking.setTag(stepRunId, `ciclo.dataset.output.${name}`, reference);
+    }
+  }
+
+  #catalog(): DatasetCatalog {
+    if (this.#deps.datasets) return this.#deps.datasets;
+    throw new InvalidStateError('this pipeline uses registered datasets, but no dataset catalog is configured', {
+      hint: 'run it through a Ciclo context (the CLI, the server or openContext), which provides one',
+    });
   }
 
   /** The outputs folder as the step run's artifacts under `outputs/`; nothing to do for an empty one. */
@@ -353,14 +389,19 @@ export async function endTrackedRun(tracking: TrackingService, runId: string, st
   }
 }
 
-/** Input name → the path the step reads: an upstream step's output, or a param's value. */
+/**
+ * Input name → the path the step reads: an upstream step's output, a param's value, or for a dataset
+ * the folder it is copied to when the attempt starts (`materializeDatasets` may narrow it to the file).
+ */
 function inputPaths(deps: StepAttemptDeps, plan: RunPlan, step: StepDefinition): Record<string, string> {
   const inputs: Record<string, string> = {};
   for (const [name, reference] of Object.entries(step.inputs)) {
     inputs[name] =
       reference.from === 'step'
         ? path.join(deps.stepFolder(plan.id, reference.step), 'outputs', reference.output)
-        : path.resolve(plan.workDir, String(plan.params[reference.param]));
+        : reference.from === 'dataset'
+          ? path.join(deps.stepFolder(plan.id, step.name), 'inputs', name)
+          : path.resolve(plan.workDir, String(plan.params[reference.param]));
   }
   return inputs;
 }

@@ -3,7 +3,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import type { CicloContext } from '../app/context.js';
 import type { CicloConfig } from '../common/config.js';
 import { featureRoutes } from '../features/routes.js';
-import { datasetRoutes, datasetServiceFor } from '../data/index.js';
+import { datasetRoutes } from '../data/index.js';
 import { lineageRoutes, lineageServiceFor } from '../lineage/index.js';
 import { mlflowRoutes } from '../tracking/mlflow/routes.js';
 import { trackingRoutes } from '../tracking/routes.js';
@@ -38,7 +38,7 @@ export function buildServer(context: CicloContext, options: ServerOptions = {}):
   void app.register(trackingRoutes, { prefix: '/api/v1', tracking });
   void app.register(mlflowRoutes, { tracking });
   void app.register(lineageRoutes, { prefix: '/api/v1', lineage: lineageServiceFor(context) });
-  void app.register(datasetRoutes, { prefix: '/api/v1', datasets: datasetServiceFor(context) });
+  void app.register(datasetRoutes, { prefix: '/api/v1', datasets: context.datasets });
   void app.register(triggerRoutes, { prefix: '/api/v1', pipelines: context.pipelines });
   void app.register(featureRoutes, { prefix: '/api/v1', config: context.config });
   return app;

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { datasetServiceFor } from '../../src/data/index.js';
 import { DIALECTS } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { makeTempDir } from '../support/temp.js';
@@ -12,7 +11,7 @@ describe.each(DIALECTS)('dataset REST routes on %s', (dialect) => {
   beforeEach(async () => {
     server = await startTestServer(dialect);
     temp = makeTempDir('ciclo-data-rest-');
-    const datasets = datasetServiceFor(server.context);
+    const datasets = server.context.datasets;
     await datasets.register('d', writeFile(join(temp.dir, 'a.csv'), csv('x,y', [[1, 'p'], [2, 'q']])), { description: 'demo' });
     await datasets.register('d', writeFile(join(temp.dir, 'a.csv'), csv('x,y', [[1, 'p'], [2, 'q'], [3, 'r']])));
   });

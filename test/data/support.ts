@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
-import { DataEngine, datasetServiceFor, sqlString, type DatasetService } from '../../src/data/index.js';
+import { DataEngine, sqlString, type DatasetService } from '../../src/data/index.js';
 import type { DialectName } from '../../src/store/index.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { makeTempDir } from '../support/temp.js';
@@ -24,7 +24,7 @@ export function useDataSuite(dialect: DialectName): DataSuite {
   let temp: ReturnType<typeof makeTempDir>;
   beforeEach(async () => {
     suite.test = await openTestContext(dialect);
-    suite.datasets = datasetServiceFor(suite.test.context);
+    suite.datasets = suite.test.context.datasets;
     temp = makeTempDir('ciclo-data-');
     suite.dir = temp.dir;
     suite.write = (relative, content) => writeFile(join(temp.dir, relative), content);
