@@ -69,7 +69,7 @@ const cases: Case[] = [
     title: 'an input that is not a reference',
     lines: [...TRAIN, '    inputs: { table: prepare.table }'],
     path: 'steps[1].inputs.table',
-    message: '"prepare.table" is not a reference; write steps.<step>.outputs.<output> or params.<name>',
+    message: '"prepare.table" is not a reference; write steps.<step>.outputs.<output>, params.<name> or datasets.<name>[@<version>]',
     where: 'pipeline.yaml:12:22',
   },
   {
