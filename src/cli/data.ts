@@ -3,6 +3,8 @@ import { openContext } from '../app/context.js';
 import { loadConfig } from '../common/config.js';
 import {
   renderProfile,
+  renderReportJson,
+  renderReportText,
   type Change,
   type DatasetDiff,
   type DatasetService,
@@ -12,6 +14,7 @@ import {
   type RegisterResult,
 } from '../data/index.js';
 import { formatBytes, formatNumber, formatTime, renderFields, renderTable } from './format.js';
+
 import { emit, toJson, wantsJson } from './output.js';
 
 interface RegisterFlags {
@@ -88,6 +91,18 @@ export function registerDataCommands(program: Command): void {
       const version = await withDatasets((datasets) => datasets.show(reference));
       if (wantsJson(command)) process.stdout.write(`${toJson(version.profile)}\n`);
       else process.stdout.write(`${version.profile ? renderProfile(`${version.name}@${version.version}`, version.profile) : 'no profile stored'}\n`);
+    });
+
+  data
+    .command('validate')
+    .description('check a version against an expectation suite (YAML); exits 1 when an error-severity expectation fails')
+    .argument('<dataset>', 'NAME (latest), NAME@3 or NAME@sha256:…')
+    .requiredOption('--suite <file>', 'the expectation suite')
+    .action(async (reference: string, options: { suite: string }, command: Command) => {
+      const report = await withDatasets((datasets) => datasets.validate(reference, options.suite));
+      if (wantsJson(command)) process.stdout.write(`${renderReportJson(report)}\n`);
+      else process.stdout.write(`${renderReportText(report)}\n`);
+      if (!report.passed) process.exitCode = 1;
     });
 
   data

@@ -9,3 +9,12 @@ export * from './records.js';
 export type { ColumnSchema, DatasetResolver, DatasetVersion } from './types.js';
 
 export { PipelineDatasetCatalog } from './pipeline-catalog.js';
+export {
+  loadSuiteFile,
+  renderReportJson,
+  renderReportText,
+  runSuite,
+  type ExpectationResult,
+  type Suite,
+  type SuiteReport,
+} from './expectations/index.js';

@@ -5,7 +5,8 @@ import type { Schema } from '../store/index.js';
 import type { DatasetInput, TrackingService } from '../tracking/index.js';
 import * as store from './dataset-store.js';
 import { computeDiff, type DatasetDiff } from './diff.js';
-import { DataEngine } from './duckdb.js';
+import { DataEngine, readFilesSql } from './duckdb.js';
+import { loadSuiteFile, runSuite, type SuiteReport } from './expectations/index.js';
 import type { DatasetSummary, DatasetVersionDetail, DatasetVersionInfo, RegisterOptions, RegisterResult } from './records.js';
 import { checkDatasetName, parseDatasetReference, parseVersionSelector, type DatasetReference } from './reference.js';
 import { hashSource, inspectSource, storeFiles } from './register.js';
@@ -120,6 +121,31 @@ export class DatasetService implements DatasetResolver {
     const before = store.versionDetail(await this.#find(parseVersionSelector(name, from)));
     const after = store.versionDetail(await this.#find(parseVersionSelector(name, to)));
     return computeDiff(before, after);
+  }
+
+  /**
+   * Checks a version against an expectation suite: sensitive columns come from the version's tags,
+   * and `schema_unchanged` compares with the version before it.
+   */
+  async validate(reference: string, suiteFile: string): Promise<SuiteReport> {
+    const suite = await loadSuiteFile(suiteFile);
+    const version = await this.resolve(reference);
+    const previous = version.version > 1 ? await store.findVersion(this.#db, version.name, version.version - 1) : undefined;
+    const engine = await DataEngine.open();
+    try {
+      return await runSuite(
+        engine,
+        {
+          relationSql: readFilesSql(version.files, version.format),
+          schema: version.schema,
+          ...(previous ? { previousSchema: store.versionDetail(previous).schema } : {}),
+          sensitive: version.schema.filter((column) => column.sensitive).map((column) => column.name),
+        },
+        suite,
+      );
+    } finally {
+      engine.close();
+    }
   }
 
   /** Records the version as the run's dataset input (`source` = `ciclo-dataset:NAME@VERSION`). */
