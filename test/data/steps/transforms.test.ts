@@ -102,6 +102,7 @@ describe('data step kinds (sql, dedupe, split) in a pipeline, on sqlite', () => 
       { definition: compile(pipeline()), workDir: fixture.workDir },
       { noCache: true },
     );
+    expect(second.status, JSON.stringify((await fixture.test.context.pipelines.getRun(second.pipelineRunId)).steps.map((step) => [step.step_name, step.status, step.error]))).toBe('SUCCEEDED');
     const digests = async (id: string) =>
       (await fixture.test.context.pipelines.getRun(id)).steps.map((step) => [step.step_name, step.output_digests]);
     expect(await digests(second.pipelineRunId)).toEqual(await digests(first.id));
