@@ -54,7 +54,12 @@ function cachingStatements(database: SQLite.Database): SqliteDatabase {
   const cache = new Map<string, SQLite.Statement>();
   return {
     close: () => database.close(),
-    prepare(sqlText: string) {
+    prepare(text: string) {
+      // Kysely opens transactions with a plain (deferred) BEGIN. In WAL mode a deferred transaction
+      // that reads and then writes fails at once with SQLITE_BUSY when another process (a pipeline
+      // step logging to the same file) committed in between: busy_timeout does not apply to that
+      // upgrade. BEGIN IMMEDIATE takes the write lock up front, where busy_timeout waits.
+      const sqlText = text === 'begin' ? 'begin immediate' : text;
       const cached = cache.get(sqlText);
       if (cached && !cached.busy) {
         cache.delete(sqlText);

@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import type { DialectName } from './dialect.js';
 import * as m0001 from './migrations/0001_tracking.js';
 import * as m0002 from './migrations/0002_pipelines.js';
@@ -24,6 +24,10 @@ const MIGRATIONS: Record<string, DialectMigration> = {
 export const MIGRATION_NAMES: readonly string[] = Object.keys(MIGRATIONS);
 
 export async function migrateToLatest(db: Kysely<Schema>, dialect: DialectName): Promise<string[]> {
+  // Every open checks the schema, and steps open the store while their pipeline writes to it. The
+  // migrator's lock is a write transaction, which on SQLite can fail at once (SQLITE_BUSY) when it
+  // meets another writer; a store that is already current is told by a read alone.
+  if (await isCurrent(db)) return [];
   const migrations: Record<string, Migration> = {};
   for (const [name, migration] of Object.entries(MIGRATIONS)) {
     migrations[name] = { up: (target) => migration.up(target, dialect) };
@@ -40,4 +44,14 @@ export async function migrateToLatest(db: Kysely<Schema>, dialect: DialectName):
     throw new Error(`migration ${failed} failed: ${String((result.error as Error).message ?? result.error)}`);
   }
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+async function isCurrent(db: Kysely<Schema>): Promise<boolean> {
+  try {
+    const { rows } = await sql<{ name: string }>`select name from ciclo_migrations`.execute(db);
+    const applied = new Set(rows.map((row) => row.name));
+    return MIGRATION_NAMES.every((name) => applied.has(name));
+  } catch {
+    return false; // no migrations table yet: a new store
+  }
 }
