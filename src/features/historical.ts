@@ -136,9 +136,9 @@ export async function writeHistorical(engine: DataEngine, request: HistoricalReq
   const lower = out.toLowerCase();
   const format = lower.endsWith('.parquet') || lower.endsWith('.pq') ? 'PARQUET' : lower.endsWith('.csv') ? 'CSV, HEADER' : undefined;
   if (!format) throw new InvalidInputError(`cannot tell the output format of ${out}`, { where: '--out', hint: 'end the file name in .parquet or .csv' });
-  await engine.run(`COPY (${query.sql}) TO ${sqlString(resolve(out))} (FORMAT ${format})`);
-  const [row] = await engine.all(`SELECT count(*) AS n FROM (${query.sql})`);
-  return Number(row?.n ?? 0);
+  // COPY answers with the number of rows it wrote: the join runs once.
+  const [row] = await engine.all(`COPY (${query.sql}) TO ${sqlString(resolve(out))} (FORMAT ${format})`);
+  return Number(row?.Count ?? 0);
 }
 
 function entityRelationOf(entities: EntitySource): { relation: string; where: string } {
