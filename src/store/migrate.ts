@@ -5,6 +5,8 @@ import * as m0002 from './migrations/0002_pipelines.js';
 import * as m0003 from './migrations/0003_pipeline_runtime.js';
 import * as m0004 from './migrations/0004_triggers.js';
 import * as m0005 from './migrations/0005_data.js';
+import * as m0006 from './migrations/0006_registry.js';
+import * as m0007 from './migrations/0007_audit.js';
 import type { Schema } from './schema.js';
 
 interface DialectMigration {
@@ -18,6 +20,8 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0003_pipeline_runtime': m0003,
   '0004_triggers': m0004,
   '0005_data': m0005,
+  '0006_registry': m0006,
+  '0007_audit': m0007,
 };
 
 /** Every migration, in the order they apply. */

@@ -203,6 +203,91 @@ export interface DatasetVersionsTable {
   created_time: number;
 }
 
+/** One entry of the audit hash chain (migration `0007_audit`); see src/governance/audit. */
+export interface AuditLogTable {
+  /** 1, 2, 3 … without gaps: taken from `audit_head` under its lock, never from a sequence. */
+  seq: number;
+  time: number;
+  actor: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  before_digest: string | null;
+  after_digest: string | null;
+  request_id: string | null;
+  /** Canonical JSON text; the hash covers it as stored. */
+  details: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The audit chain's head: one row (id = 1), the last seq and hash; appenders lock it. */
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+/** A registered model (migration `0006_registry`); its versions are in `model_versions`. */
+export interface RegisteredModelsTable {
+  name: string;
+  description: string | null;
+  created_time: number;
+  updated_time: number;
+}
+
+export interface RegisteredModelTagsTable {
+  name: string;
+  key: string;
+  value: string;
+}
+
+export type ModelVersionStatus = 'pending' | 'approved' | 'rejected';
+
+/** One immutable version of a model: a package in a run's artifacts. JSON columns are text. */
+export interface ModelVersionsTable {
+  name: string;
+  /** 1, 2, 3 … per model, in registration order. */
+  version: number;
+  run_id: string;
+  /** The package's folder among the run's artifacts (`model`). */
+  source: string;
+  /** Digest of the package's `ciclo-model.json`: it vouches for every file of the package. */
+  manifest_digest: string;
+  flavor: string;
+  /** { inputs, outputs }, as JSON. */
+  signature: string;
+  /** The run's latest metrics at registration, key → value, as JSON. */
+  metrics: string;
+  /** { run, pipeline_run, git_commit, datasets: [{ name, digest }] }, as JSON. */
+  lineage: string;
+  description: string | null;
+  status: ModelVersionStatus;
+  created_time: number;
+  updated_time: number;
+}
+
+export interface ModelVersionTagsTable {
+  name: string;
+  version: number;
+  key: string;
+  value: string;
+}
+
+export interface ModelAliasesTable {
+  name: string;
+  alias: string;
+  version: number;
+  updated_time: number;
+}
+
+export interface ModelStagesTable {
+  name: string;
+  environment: 'dev' | 'staging' | 'prod';
+  version: number;
+  updated_time: number;
+}
+
 export interface Schema {
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
@@ -219,4 +304,12 @@ export interface Schema {
   trigger_state: TriggerStateTable;
   datasets: DatasetsTable;
   dataset_versions: DatasetVersionsTable;
+  registered_models: RegisteredModelsTable;
+  registered_model_tags: RegisteredModelTagsTable;
+  model_versions: ModelVersionsTable;
+  model_version_tags: ModelVersionTagsTable;
+  model_aliases: ModelAliasesTable;
+  model_stages: ModelStagesTable;
+  audit_log: AuditLogTable;
+  audit_head: AuditHeadTable;
 }

@@ -1,0 +1,33 @@
+export {
+  FORMAT_VERSION,
+  MANIFEST_FILE,
+  ManifestSchema,
+  loadModelPackage,
+  parseManifest,
+  verifyPackageFiles,
+  writeManifest,
+  type ManifestFields,
+  type ModelManifest,
+  type ModelPackage,
+  type ModelSignature,
+  type PackageFile,
+} from './package.js';
+export { RegistryService, parseModelReference, type RegistryDeps } from './service.js';
+export {
+  ENVIRONMENTS,
+  type Environment,
+  type ModelLineage,
+  type ModelReference,
+  type ModelVersion,
+  type ModelVersionStatus,
+  type RegisteredModel,
+  type RegisterOptions,
+} from './types.js';
+
+import type { CicloContext } from '../app/context.js';
+import { RegistryService } from './service.js';
+
+/** The registry over an open context's store and tracking service. */
+export function registryServiceFor(context: CicloContext): RegistryService {
+  return new RegistryService({ db: context.database.db, tracking: context.tracking });
+}

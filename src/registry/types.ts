@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import type { ModelVersionStatus } from '../store/index.js';
+import type { ModelSignature } from './package.js';
+
+export const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+export type { ModelVersionStatus };
+
+// No '@' or '/': they separate the name from an alias or a version in a reference.
+export const ModelNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,249}$/, 'must be letters, digits, ".", "_" or "-" (starting with a letter or digit), at most 250 characters');
+
+// `latest` and `v3` would read as versions, as in MLflow.
+export const AliasSchema = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_-]{0,99}$/, 'must start with a letter and hold letters, digits, "_" or "-" (at most 100 characters)')
+  .refine((alias) => alias.toLowerCase() !== 'latest' && !/^v\d+$/i.test(alias), { message: "'latest' and 'v<number>' are reserved" });
+
+export const EnvironmentSchema = z.enum(ENVIRONMENTS);
+
+export const RegisterSchema = z.strictObject({
+  runId: z.string().min(1),
+  path: z.string(),
+  description: z.string().max(5000).optional(),
+  tags: z.record(z.string().min(1).max(250), z.string().max(5000)).optional(),
+});
+export type RegisterOptions = z.input<typeof RegisterSchema>;
+
+/** Where a version came from, as recorded when it was registered. */
+export interface ModelLineage {
+  run: string;
+  /** The pipeline run the model's run is, or is a step of; null when logged outside a pipeline. */
+  pipeline_run: string | null;
+  git_commit: string | null;
+  datasets: { name: string; digest: string; context: string }[];
+}
+
+export interface ModelVersion {
+  name: string;
+  version: number;
+  runId: string;
+  /** The package's folder among the run's artifacts. */
+  source: string;
+  manifestDigest: string;
+  flavor: string;
+  signature: ModelSignature;
+  /** The run's latest metrics when the version was registered; null stands for NaN or ±Infinity. */
+  metrics: Record<string, number | null>;
+  lineage: ModelLineage;
+  description: string | null;
+  status: ModelVersionStatus;
+  tags: Record<string, string>;
+  aliases: string[];
+  stages: Environment[];
+  createdTime: number;
+  updatedTime: number;
+}
+
+export interface RegisteredModel {
+  name: string;
+  description: string | null;
+  latestVersion: number | null;
+  versionCount: number;
+  /** alias → version */
+  aliases: Record<string, number>;
+  /** environment → version */
+  stages: Partial<Record<Environment, number>>;
+  createdTime: number;
+  updatedTime: number;
+}
+
+/** `NAME` (latest version), `NAME/3` or `NAME@alias`. */
+export type ModelReference = { name: string; version?: number; alias?: string };

@@ -1,0 +1,67 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../cli/run-cli.js';
+import { openTestContext, type TestContext } from '../support/context.js';
+import { DIALECTS } from '../support/databases.js';
+import { writePackage } from './support.js';
+
+// Runs the built CLI (npm run build) against a store of the test's own.
+describe.each(DIALECTS)('ciclo models on %s', (dialect) => {
+  let test: TestContext;
+  beforeEach(async () => {
+    test = await openTestContext(dialect);
+  });
+  afterEach(async () => {
+    await test.drop();
+  });
+  const cli = (...args: string[]) => {
+    const { config } = test;
+    const database = config.database.dialect === 'sqlite' ? `sqlite:${config.database.file}` : config.database.url;
+    return runCli(args, { CICLO_HOME: config.home, CICLO_DATABASE_URL: database, CICLO_ARTIFACT_ROOT: config.artifactRoot });
+  };
+
+  it('registers, lists, shows, aliases and stages', async () => {
+    const { tracking } = test.context;
+    const experiment = await tracking.getOrCreateExperiment('churn');
+    const runId = (await tracking.createRun({ experimentId: experiment.experimentId })).info.runId;
+    await tracking.logMetric(runId, { key: 'auc', value: 0.93 });
+    const folder = join(test.dir, 'pkg');
+    await writePackage(folder);
+    await tracking.logArtifactDirectory(runId, folder, 'model');
+
+    const registered = await cli('models', 'register', 'churn', '--run', runId, '--path', 'model/', '--description', 'forest', '--tag', 'team=growth');
+    expect(registered.stderr).toBe('');
+    expect(registered.code).toBe(0);
+    expect(registered.stdout).toContain('registered churn/1');
+    expect(registered.stdout).toMatch(/metrics +auc=0.93/);
+
+    const second = await cli('--json', 'models', 'register', 'churn', '--run', runId, '--path', 'model');
+    expect(JSON.parse(second.stdout)).toMatchObject({ name: 'churn', version: 2, flavor: 'ml-random-forest', tags: {} });
+
+    expect((await cli('models', 'alias', 'set', 'churn', 'champion', '1')).stdout).toContain('churn@champion → 1');
+    expect((await cli('models', 'alias', 'set', 'churn', 'champion', '2')).stdout).toContain('churn@champion → 2 (was 1)');
+    expect((await cli('models', 'stage', 'churn', 'prod', '2')).stdout).toContain('churn prod → 2');
+
+    const list = await cli('models', 'list');
+    expect(list.stdout).toMatch(/churn +2 +2 +@champion=2 +prod=2/);
+
+    const byAlias = await cli('--json', 'models', 'show', 'churn@champion');
+    expect(JSON.parse(byAlias.stdout)).toMatchObject({ version: 2, aliases: ['champion'], stages: ['prod'] });
+    const one = await cli('models', 'show', 'churn/1');
+    expect(one.stdout).toMatch(/tags +team=growth/);
+    const model = await cli('models', 'show', 'churn');
+    expect(model.stdout).toMatch(/aliases +@champion=2/);
+    expect(model.stdout).toMatch(/^1 +pending +ml-random-forest/m);
+
+    expect((await cli('models', 'alias', 'delete', 'churn', 'champion')).code).toBe(0);
+    const gone = await cli('models', 'show', 'churn@champion');
+    expect(gone.code).not.toBe(0);
+    expect(gone.stderr).toContain("RESOURCE_DOES_NOT_EXIST: model 'churn' has no alias 'champion'");
+
+    const bad = await cli('models', 'stage', 'churn', 'qa', '1');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('at: environment');
+    const noPackage = await cli('models', 'register', 'churn', '--run', runId, '--path', 'nothing');
+    expect(noPackage.stderr).toContain('fix: Write the package with writeManifest');
+  });
+});
