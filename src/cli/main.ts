@@ -3,14 +3,17 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../common/errors.js';
 import { registerArtifactCommands } from './artifacts.js';
+import { registerAuditCommands } from './audit.js';
 import { registerDataCommands } from './data.js';
 import { registerDbCommands } from './db.js';
 import { EXIT, exitCodeFor } from './exit-code.js';
+import { registerEvaluateCommand } from './evaluate.js';
 import { registerExperimentCommands } from './experiments.js';
 import { registerFeatureCommands } from './features.js';
 import { registerPipelineCommands } from './pipeline.js';
 import { registerQuickstartCommand } from './quickstart.js';
 import { registerLineageCommand } from './lineage.js';
+import { registerModelCommands } from './models.js';
 import { registerRunCommands } from './runs.js';
 import { registerServerCommand } from './server.js';
 import { registerWorkerCommand } from './worker.js';
@@ -29,11 +32,14 @@ function buildProgram(): Command {
   registerRunCommands(program);
   registerArtifactCommands(program);
   registerPipelineCommands(program);
+  registerEvaluateCommand(program);
   registerQuickstartCommand(program);
   registerLineageCommand(program);
   registerDataCommands(program);
   registerWorkerCommand(program);
   registerFeatureCommands(program);
+  registerModelCommands(program);
+  registerAuditCommands(program);
   return program;
 }
 

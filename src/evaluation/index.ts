@@ -18,3 +18,4 @@
 export * from './metrics.js';
 export * from './fairness.js';
 export * from './compare.js';
+export * from './evaluate-table.js';

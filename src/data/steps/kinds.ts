@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { EvaluationConfigSchema } from '../../evaluation/evaluate-table.js';
 import type { StepKindRegistry } from '../../pipelines/index.js';
 
 /**
  * The data step kinds: `sql` (DuckDB SQL over the step's inputs, each a table by its input name),
- * `dedupe`, `split`, and `validate` (an expectation suite; errors fail the step, warnings are recorded). Each writes its outputs as dataset files (Parquet by default) and runs in a
+ * `dedupe`, `split`, `validate` (an expectation suite; errors fail the step, warnings are recorded) and
+ * `evaluate` (metrics, fairness and champion comparison over a table of predictions). Each writes its outputs as dataset files (Parquet by default) and runs in a
  * child process of its own like every step, so it is logged, timed out and cancelled the same way.
  */
 
@@ -62,6 +64,14 @@ export const ValidateConfigSchema = z.object({
 });
 export type ValidateConfig = z.output<typeof ValidateConfigSchema>;
 
+export const EvaluateConfigSchema = EvaluationConfigSchema.extend({
+  /** The input holding the predictions; the only one when omitted. */
+  input: z.string().min(1).optional(),
+  /** A declared output the JSON report is written to. */
+  report: z.string().min(1).optional(),
+});
+export type EvaluateConfig = z.output<typeof EvaluateConfigSchema>;
+
 export function registerDataStepKinds(kinds: StepKindRegistry): StepKindRegistry {
   return kinds
     .register<SqlConfig>('sql', { configSchema: SqlConfigSchema, describe: (config) => config.query.split('\n')[0]! })
@@ -72,6 +82,10 @@ export function registerDataStepKinds(kinds: StepKindRegistry): StepKindRegistry
     .register<ValidateConfig>('validate', {
       configSchema: ValidateConfigSchema,
       describe: (config) => `validate against ${config.suite}`,
+    })
+    .register<EvaluateConfig>('evaluate', {
+      configSchema: EvaluateConfigSchema,
+      describe: (config) => `evaluate ${config.score} against ${config.label}`,
     })
     .register<SplitConfig>('split', {
       configSchema: SplitConfigSchema,

@@ -1,15 +1,16 @@
 /**
- * The process a data step (`sql`, `dedupe`, `split`, `validate`) runs in: `runner <task JSON>`. It opens DuckDB,
+ * The process a data step (`sql`, `dedupe`, `split`, `validate`, `evaluate`) runs in: `runner <task JSON>`. It opens DuckDB,
  * makes each input a view by its name, runs the transform, prints what it wrote and logs the row
  * counts to the step's tracked run. Exit 0, or the error and exit 1.
  */
 import { describeError } from '../../common/errors.js';
 import { DataEngine, readFilesSql, sqlIdentifier } from '../duckdb.js';
 import { inputFiles } from './input-files.js';
-import { DedupeConfigSchema, SplitConfigSchema, SqlConfigSchema, ValidateConfigSchema } from './kinds.js';
+import { evaluateTable, reportMetrics } from '../../evaluation/evaluate-table.js';
+import { DedupeConfigSchema, EvaluateConfigSchema, SplitConfigSchema, SqlConfigSchema, ValidateConfigSchema } from './kinds.js';
 import type { DataStepTask } from './runtime.js';
 import { pickOne, runDedupe, runSplit, runSql, type Written } from './transforms.js';
-import { runValidate } from './validate.js';
+import { runValidate, writeReport } from './validate.js';
 
 async function main(taskJson: string | undefined): Promise<void> {
   if (!taskJson) throw new Error('usage: runner <task JSON>');
@@ -34,6 +35,15 @@ async function main(taskJson: string | undefined): Promise<void> {
         'expectations.warnings': report.warnings,
       });
       if (!report.passed) throw new Error(`${report.errors} expectation(s) of severity error failed (see the report above)`);
+      return;
+    }
+    if (task.kind === 'evaluate') {
+      const config = EvaluateConfigSchema.parse(task.config);
+      const report = await evaluateTable(engine, sqlIdentifier(pickOne('input', config.input, context.inputs)), config);
+      const metrics = reportMetrics(report);
+      process.stdout.write(`${Object.entries(metrics).map(([key, value]) => `${key}: ${value}`).join('\n')}\n`);
+      if (config.report !== undefined) await writeReport(task.outputs, config.report, JSON.stringify(report, null, 2));
+      await logMetrics(task.stepRunId, metrics);
       return;
     }
     written =

@@ -5,14 +5,14 @@ import type { StepJob, StepRuntimeRegistry } from '../../pipelines/index.js';
 // Not through the pipelines index: its built-in runtime registry registers these, so the index imports this module.
 import { parseKindConfig, type StepRuntime } from '../../pipelines/kinds/runtime.js';
 import { renderTemplate } from '../../pipelines/templates.js';
-import { DedupeConfigSchema, SplitConfigSchema, SqlConfigSchema, ValidateConfigSchema } from './kinds.js';
+import { DedupeConfigSchema, EvaluateConfigSchema, SplitConfigSchema, SqlConfigSchema, ValidateConfigSchema } from './kinds.js';
 
 // Compiled to dist like the ts step runner; src/data/steps and dist/data/steps sit at the same depth.
 const RUNNER = fileURLToPath(new URL('../../../dist/data/steps/runner.js', import.meta.url));
 
 /** What the runner process gets: the job's data side, config checked and templates filled in. */
 export interface DataStepTask {
-  kind: 'sql' | 'dedupe' | 'split' | 'validate';
+  kind: 'sql' | 'dedupe' | 'split' | 'validate' | 'evaluate';
   stepName: string;
   stepRunId: string;
   config: Record<string, unknown>;
@@ -27,6 +27,7 @@ const SCHEMAS = {
   dedupe: DedupeConfigSchema,
   split: SplitConfigSchema,
   validate: ValidateConfigSchema,
+  evaluate: EvaluateConfigSchema,
 } as const;
 
 function dataRuntime(kind: DataStepTask['kind']): StepRuntime {
@@ -52,6 +53,6 @@ function dataRuntime(kind: DataStepTask['kind']): StepRuntime {
 }
 
 export function registerDataStepRuntimes(runtimes: StepRuntimeRegistry): StepRuntimeRegistry {
-  for (const kind of ['sql', 'dedupe', 'split', 'validate'] as const) runtimes.register(kind, dataRuntime(kind));
+  for (const kind of ['sql', 'dedupe', 'split', 'validate', 'evaluate'] as const) runtimes.register(kind, dataRuntime(kind));
   return runtimes;
 }

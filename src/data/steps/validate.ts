@@ -42,17 +42,20 @@ export async function runValidate(
     suite,
   );
   process.stdout.write(`${renderReportText(report)}\n`);
-  if (config.report !== undefined) {
-    const output = context.outputs[config.report];
-    if (output === undefined) {
-      throw new InvalidInputError(`the report output "${config.report}" is not an output of the step`, {
-        where: 'report',
-        hint: 'declare it under outputs, e.g. report: { type: file }',
-      });
-    }
-    await writeFile(output, renderReportJson(report));
-  }
+  if (config.report !== undefined) await writeReport(context.outputs, config.report, renderReportJson(report));
   return report;
+}
+
+/** Writes a step's JSON report to the declared output named in its config. */
+export async function writeReport(outputs: Record<string, string>, name: string, json: string): Promise<void> {
+  const output = outputs[name];
+  if (output === undefined) {
+    throw new InvalidInputError(`the report output "${name}" is not an output of the step`, {
+      where: 'report',
+      hint: 'declare it under outputs, e.g. report: { type: file }',
+    });
+  }
+  await writeFile(output, json);
 }
 
 async function readSchemaFile(file: string): Promise<ColumnSchema[]> {
