@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { parseYamlWithSource, type FieldPath } from '../common/yaml-source.js';
 import { z } from 'zod';
 import { InvalidInputError, NotFoundError } from '../common/errors.js';
 import { formatPath } from '../common/validation.js';
@@ -21,7 +21,7 @@ import type { DatasetResolver } from '../data/types.js';
  * ```
  */
 
-export type FieldPath = readonly (string | number)[];
+export type { FieldPath } from '../common/yaml-source.js';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 export const TTL_PATTERN = /^(\d+)(ms|s|m|h|d|w)$/;
@@ -109,15 +109,8 @@ export function defineFeatureView(input: unknown, baseDir = process.cwd()): Feat
 
 /** Parses a feature view YAML file's text; every error names `file:line:col`. */
 export function loadFeatureViewYaml(text: string, fileName: string): FeatureView {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false });
-  const position = (offset: number) => {
-    const { line, col } = lineCounter.linePos(offset);
-    return `${fileName}:${line}:${col}`;
-  };
-  const syntaxError = document.errors[0];
-  if (syntaxError) throw new InvalidInputError(`invalid YAML: ${syntaxError.message}`, { where: position(syntaxError.pos[0]) });
-  return buildView(document.toJS(), dirname(resolve(fileName)), yamlLocator(document, position));
+  const { value, source } = parseYamlWithSource(text, fileName);
+  return buildView(value, dirname(resolve(fileName)), (path, target = 'value') => source.locate(path, target));
 }
 
 export async function loadFeatureViewFile(file: string): Promise<FeatureView> {
@@ -331,31 +324,4 @@ async function datasetRead(
   const version = await resolver.resolve(reference);
   datasets.push({ reference, name: version.name, version: version.version, digest: version.digest });
   return readFilesSql(version.files, version.format);
-}
-
-function yamlLocator(document: Document, position: (offset: number) => string): Locate {
-  return (path, target = 'value') => {
-    let node: unknown = document.contents;
-    let located = node as Node | null;
-    for (const [index, segment] of path.entries()) {
-      node = isAlias(node) ? node.resolve(document) : node;
-      const child = childOf(node, segment);
-      if (!child) break;
-      const last = index === path.length - 1;
-      const preferKey = (last && target === 'key') || !child.value;
-      located = (preferKey ? child.key : child.value) ?? child.key ?? child.value ?? located;
-      node = child.value;
-    }
-    return position(located?.range?.[0] ?? 0);
-  };
-}
-
-function childOf(node: unknown, segment: string | number): { key: Node | null; value: Node | null } | undefined {
-  if (isSeq(node) && typeof segment === 'number') {
-    const item = node.items[segment];
-    return item === undefined ? undefined : { key: null, value: item as Node | null };
-  }
-  if (!isMap(node)) return undefined;
-  const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
-  return pair ? { key: pair.key as Node, value: pair.value as Node | null } : undefined;
 }

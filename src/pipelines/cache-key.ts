@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { canonicalJson } from '../common/canonical-json.js';
 import { sha256Digest } from '../artifacts/index.js';
 import { InvalidInputError } from '../common/errors.js';
 import type { ParamValue, StepDefinition } from './definition.js';
@@ -208,27 +209,4 @@ async function isRegularFile(file: string): Promise<boolean> {
   }
 }
 
-/**
- * JSON with object keys sorted at every depth and no whitespace, so equal values always give the
- * same text whatever order their keys were written in. Array order is kept: it means something
- * (command arguments). `undefined` members are dropped, as JSON.stringify does.
- */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map((item) => (item === undefined ? null : sortKeys(item)));
-  if (value !== null && typeof value === 'object') {
-    const sorted: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      const item = (value as Record<string, unknown>)[key];
-      if (item !== undefined) sorted[key] = sortKeys(item);
-    }
-    return sorted;
-  }
-  if (typeof value === 'number' && !Number.isFinite(value)) {
-    throw new InvalidInputError(`${value} cannot be part of a cache key`);
-  }
-  return value;
-}
+export { canonicalJson };

@@ -10,4 +10,4 @@ export {
   type AuditVerification,
   type AuditVerifyOptions,
 } from './log.js';
-export { canonicalJson, digestOf } from './digest.js';
+export { digestOf } from './digest.js';

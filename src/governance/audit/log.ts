@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { sha256Digest } from '../../artifacts/index.js';
 import { parseInput } from '../../common/validation.js';
 import { dialectOf, type AuditLogTable, type Schema } from '../../store/index.js';
-import { canonicalJson } from './digest.js';
+import { canonicalJson } from '../../common/canonical-json.js';
 
 /** The `prev_hash` of row 1 (also what migration `0007_audit` puts in the empty chain's head). */
 export const AUDIT_GENESIS_HASH = 'sha256:0000000000000000000000000000000000000000000000000000000000000000';
