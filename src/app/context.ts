@@ -1,6 +1,7 @@
 import { LocalBlobStore, RunArtifacts } from '../artifacts/index.js';
 import { configEnvironment, loadConfig, type CicloConfig } from '../common/config.js';
 import { DatasetService, PipelineDatasetCatalog } from '../data/index.js';
+import { AuditLog } from '../governance/index.js';
 import { PipelineService, builtinExecutors } from '../pipelines/index.js';
 import { openDatabase, type MetadataDatabase } from '../store/index.js';
 import { TrackingService } from '../tracking/index.js';
@@ -14,6 +15,8 @@ export interface CicloContext {
   readonly database: MetadataDatabase;
   readonly tracking: TrackingService;
   readonly datasets: DatasetService;
+  /** The hash-chained log every capability appends its changes to. */
+  readonly audit: AuditLog;
   readonly pipelines: PipelineService;
   close(): Promise<void>;
 }
@@ -42,6 +45,7 @@ export async function openContext(config: CicloConfig = loadConfig(), options: C
     database,
     tracking,
     datasets,
+    audit: new AuditLog(database.db),
     pipelines,
     close: async () => {
       await pipelines.close();

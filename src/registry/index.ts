@@ -1,3 +1,4 @@
+import { currentUser } from '../common/current-user.js';
 export {
   FORMAT_VERSION,
   MANIFEST_FILE,
@@ -29,5 +30,6 @@ import { RegistryService } from './service.js';
 
 /** The registry over an open context's store and tracking service. */
 export function registryServiceFor(context: CicloContext): RegistryService {
-  return new RegistryService({ db: context.database.db, tracking: context.tracking });
+  return new RegistryService({ db: context.database.db, tracking: context.tracking, audit: context.audit, actor: currentUser() || 'unknown' });
 }
+

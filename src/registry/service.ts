@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
+import { digestOf, type AuditLog } from '../governance/index.js';
 import { normalizeArtifactDir } from '../artifacts/index.js';
 import { CicloError, InvalidInputError, InvalidStateError, NotFoundError } from '../common/errors.js';
 import { parseInput } from '../common/validation.js';
@@ -25,6 +26,10 @@ const INSERT_ATTEMPTS = 8;
 export interface RegistryDeps {
   db: Kysely<Schema>;
   tracking: TrackingService;
+  /** Every change is appended here, in the transaction that makes it. */
+  audit?: AuditLog;
+  /** Who makes the changes (the operating-system user until access control names callers). */
+  actor?: string;
   now?: () => number;
 }
 
@@ -36,11 +41,15 @@ export interface RegistryDeps {
 export class RegistryService {
   readonly #db: Kysely<Schema>;
   readonly #tracking: TrackingService;
+  readonly #audit: AuditLog | undefined;
+  readonly #actor: string;
   readonly #now: () => number;
 
   constructor(deps: RegistryDeps) {
     this.#db = deps.db;
     this.#tracking = deps.tracking;
+    this.#audit = deps.audit;
+    this.#actor = deps.actor ?? 'unknown';
     this.#now = deps.now ?? Date.now;
   }
 
@@ -148,15 +157,20 @@ export class RegistryService {
       await this.#requireAssignable(trx, name, version, `alias '${checkedAlias}'`);
       const previous = await store.aliasVersion(trx, name, checkedAlias);
       await store.upsertAlias(trx, name, checkedAlias, version, this.#now());
+      await this.#record(trx, 'model.alias.set', { type: 'model_alias', id: `${name}@${checkedAlias}` }, previous ?? null, version);
       return { previous: previous ?? null };
     });
   }
 
   async deleteAlias(name: string, alias: string): Promise<void> {
     await this.#requireModel(name);
-    if ((await store.deleteAlias(this.#db, name, alias)) === 0) {
-      throw new NotFoundError(`model '${name}' has no alias '${alias}'`, { where: `${name}@${alias}` });
-    }
+    await this.#db.transaction().execute(async (trx) => {
+      const previous = await store.aliasVersion(trx, name, alias);
+      if (previous === undefined || (await store.deleteAlias(trx, name, alias)) === 0) {
+        throw new NotFoundError(`model '${name}' has no alias '${alias}'`, { where: `${name}@${alias}` });
+      }
+      await this.#record(trx, 'model.alias.delete', { type: 'model_alias', id: `${name}@${alias}` }, previous, null);
+    });
   }
 
   /** Makes the version the one the environment runs. A rejected version is refused, as for aliases. */
@@ -166,7 +180,9 @@ export class RegistryService {
       await this.#requireAssignable(trx, name, version, `stage ${env}`);
       const row = await trx.selectFrom('model_stages').select('version').where('name', '=', name).where('environment', '=', env).executeTakeFirst();
       await store.upsertStage(trx, name, env, version, this.#now());
-      return { previous: row === undefined ? null : Number(row.version) };
+      const previous = row === undefined ? null : Number(row.version);
+      await this.#record(trx, 'model.stage.set', { type: 'model_stage', id: `${name}:${env}` }, previous, version);
+      return { previous };
     });
   }
 
@@ -205,6 +221,15 @@ export class RegistryService {
     };
   }
 
+  /** Appends the change to the audit log inside the transaction that makes it (nothing without a log). */
+  async #record(trx: Kysely<Schema>, action: string, target: { type: string; id: string }, before: unknown, after: unknown): Promise<void> {
+    if (!this.#audit) return;
+    await this.#audit.append(
+      { actor: this.#actor, action, target, beforeDigest: digestOf(before), afterDigest: digestOf(after) },
+      trx,
+    );
+  }
+
   /** The next version number in a transaction; a racing registration that took it makes this one retry. */
   async #insert(version: store.NewVersion): Promise<number> {
     for (let attempt = 1; ; attempt++) {
@@ -212,7 +237,12 @@ export class RegistryService {
         return await this.#db.transaction().execute(async (trx) => {
           const now = this.#now();
           await store.touchModel(trx, version.name, now);
-          return store.insertNextVersion(trx, version, now);
+          const number = await store.insertNextVersion(trx, version, now);
+          await this.#record(trx, 'model.register', { type: 'model_version', id: `${version.name}/${number}` }, null, {
+            ...version,
+            version: number,
+          });
+          return number;
         });
       } catch (error) {
         if (attempt >= INSERT_ATTEMPTS || !isConflict(error)) throw error;

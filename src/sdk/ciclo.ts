@@ -1,4 +1,4 @@
-import { userInfo } from 'node:os';
+import { currentUser } from '../common/current-user.js';
 import { relative } from 'node:path';
 import { openContext } from '../app/context.js';
 import { loadConfig, type CicloConfig } from '../common/config.js';
@@ -133,12 +133,4 @@ async function captureTags(dir: string): Promise<Record<string, string>> {
     ...environmentTags(environment),
     ...(entryPoint ? { [SYSTEM_TAGS.sourceName]: relative(dir, entryPoint) || entryPoint } : {}),
   };
-}
-
-function currentUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return ''; // no passwd entry for this uid (some containers)
-  }
 }
