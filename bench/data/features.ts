@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { Agent, request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/common/config.js';
 import { DataEngine, readFilesSql, sqlString } from '../../src/data/duckdb.js';
 import { defineFeatureView, getHistorical, materialize, openOnlineStore, prepareView } from '../../src/features/index.js';
-import { startServerProcess } from '../tracking/server-process.js';
+import { startServerProcess, startUrlPrinter } from '../tracking/server-process.js';
 import { elapsedMs, fmt, summarize } from '../stats.js';
 
 /**
@@ -81,7 +79,7 @@ export async function benchOnlineLookup(engine: DataEngine, dir: string, rate: n
 
   // Both servers in processes of their own, so the load generator does not share their event loop.
   const ciclo = await startServerProcess({ CICLO_HOME: config.home, CICLO_LOG_LEVEL: 'silent' });
-  const bare = await startProcess([BARE_SERVER, path.join(config.home, 'online.db')]);
+  const bare = await startUrlPrinter(['--import', 'tsx', BARE_SERVER, path.join(config.home, 'online.db')]);
   try {
     const body = (id: number) => JSON.stringify({ view: 'usage', entities: [{ customer_id: id }] });
     // A short warm-up of each (JIT, connection pool), not measured.
@@ -99,23 +97,6 @@ export async function benchOnlineLookup(engine: DataEngine, dir: string, rate: n
 }
 
 const BARE_SERVER = fileURLToPath(new URL('./bare-lookup-server.ts', import.meta.url));
-
-/** A `node --import tsx` script that prints `{"url": …}` once it listens. */
-async function startProcess(args: string[]): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const stop = async () => {
-    if (child.exitCode !== null) return;
-    child.kill('SIGTERM');
-    await once(child, 'exit');
-  };
-  let printed = '';
-  for await (const chunk of child.stdout) {
-    printed += String(chunk);
-    const newline = printed.indexOf('\n');
-    if (newline >= 0) return { url: (JSON.parse(printed.slice(0, newline)) as { url: string }).url, stop };
-  }
-  throw new Error(`${args[0]} exited before printing its URL: ${printed}`);
-}
 
 async function openLoop(
   url: string,

@@ -4,9 +4,19 @@ import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
+export interface ServerProcess {
+  url: string;
+  stop(): Promise<void>;
+}
+
 /** The real server, as users start it, in a process of its own so clients do not share its event loop. */
-export async function startServerProcess(env: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [CLI, 'server', '--port', '0', '--json'], {
+export function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  return startUrlPrinter([CLI, 'server', '--port', '0', '--json'], env);
+}
+
+/** A Node process (`node <args>`) that prints a JSON document with its `url` once it listens. */
+export async function startUrlPrinter(args: readonly string[], env: Record<string, string> = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -29,5 +39,5 @@ export async function startServerProcess(env: Record<string, string>): Promise<{
     }
   }
   await stop();
-  throw new Error(`the server exited before printing its URL: ${printed}`);
+  throw new Error(`${args.join(' ')} exited before printing its URL: ${printed}`);
 }

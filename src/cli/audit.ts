@@ -1,10 +1,9 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { openContext } from '../app/context.js';
-import { loadConfig } from '../common/config.js';
-import { AuditLog, type AuditListQuery, type AuditRecord, type AuditVerification } from '../governance/index.js';
+import type { AuditListQuery, AuditLog, AuditRecord, AuditVerification } from '../governance/index.js';
 import { EXIT } from './exit-code.js';
 import { formatTime, renderTable } from './format.js';
 import { emit } from './output.js';
+import { withLocalContext } from './local-context.js';
 
 interface ListFlags {
   target?: { type: string; id?: string };
@@ -56,14 +55,7 @@ export function registerAuditCommands(program: Command): void {
 }
 
 async function withAudit<T>(fn: (log: AuditLog) => Promise<T>): Promise<T> {
-  // Always the local store: the audit log is not served to remote clients.
-  const { trackingUri: _ignored, ...config } = loadConfig();
-  const context = await openContext(config);
-  try {
-    return await fn(new AuditLog(context.database.db));
-  } finally {
-    await context.close();
-  }
+  return withLocalContext((context) => fn(context.audit));
 }
 
 export function renderEntries(entries: readonly AuditRecord[]): string {

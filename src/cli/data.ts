@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { openContext } from '../app/context.js';
-import { loadConfig } from '../common/config.js';
 import {
   renderProfile,
   renderReportJson,
@@ -16,6 +14,7 @@ import {
 import { formatBytes, formatNumber, formatTime, renderFields, renderTable } from './format.js';
 
 import { emit, toJson, wantsJson } from './output.js';
+import { withLocalContext } from './local-context.js';
 
 interface RegisterFlags {
   schema?: string;
@@ -119,13 +118,7 @@ export function registerDataCommands(program: Command): void {
 
 /** Always the local store: registration reads local files and stores their blobs next to it. */
 async function withDatasets<T>(fn: (datasets: DatasetService) => Promise<T>): Promise<T> {
-  const { trackingUri: _ignored, ...config } = loadConfig();
-  const context = await openContext(config);
-  try {
-    return await fn(context.datasets);
-  } finally {
-    await context.close();
-  }
+  return withLocalContext((context) => fn(context.datasets));
 }
 
 function splitList(value: string): string[] {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { openContext, type CicloContext } from '../app/context.js';
+import type { CicloContext } from '../app/context.js';
 import { loadConfig, type CicloConfig } from '../common/config.js';
 import { InvalidInputError, NotFoundError } from '../common/errors.js';
 import { DataEngine, type Cell, type DatasetResolver } from '../data/index.js';
@@ -18,6 +18,7 @@ import {
 import { collectValues } from './option-parsers.js';
 import { renderFields, renderTable } from './format.js';
 import { emit } from './output.js';
+import { openLocalContext } from './local-context.js';
 
 interface ViewsOption {
   viewsDir: string;
@@ -172,8 +173,7 @@ async function withEngine<T>(fn: (engine: DataEngine, resolver: DatasetResolver)
   let context: Promise<CicloContext> | undefined;
   const resolver: DatasetResolver = {
     resolve: async (reference) => {
-      const { trackingUri: _ignored, ...local } = config;
-      context ??= openContext(local);
+      context ??= openLocalContext(config);
       return (await context).datasets.resolve(reference);
     },
   };

@@ -1,6 +1,4 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { openContext } from '../app/context.js';
-import { loadConfig } from '../common/config.js';
 import { InvalidInputError } from '../common/errors.js';
 import {
   DEFAULT_DEPTH,
@@ -14,6 +12,7 @@ import {
   type WalkDirection,
 } from '../lineage/index.js';
 import { emit } from './output.js';
+import { withLocalContext } from './local-context.js';
 
 interface LineageOptions {
   upstream?: boolean;
@@ -34,18 +33,13 @@ export function registerLineageCommand(program: Command): void {
     .action(async (node: string, options: LineageOptions, command: Command) => {
       const direction = directionOf(options);
       // Always the local store: lineage reads pipeline tables no tracking server exposes to the SDK.
-      const { trackingUri: _ignored, ...config } = loadConfig();
-      const context = await openContext(config);
-      let graph: LineageGraph;
-      try {
-        graph = await lineageServiceFor(context).graph(node, {
+      const graph: LineageGraph = await withLocalContext((context) =>
+        lineageServiceFor(context).graph(node, {
           direction,
           depth: options.depth,
           ...(options.maxNodes === undefined ? {} : { maxNodes: options.maxNodes }),
-        });
-      } finally {
-        await context.close();
-      }
+        }),
+      );
       emit(command, graph, () => renderLineage(graph));
     });
 }

@@ -1,9 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { openContext } from '../app/context.js';
-import { loadConfig } from '../common/config.js';
 import { parseModelReference, registryServiceFor, type ModelVersion, type RegisteredModel, type RegistryService } from '../registry/index.js';
 import { formatTime, renderFields, renderTable } from './format.js';
 import { emit } from './output.js';
+import { withLocalContext } from './local-context.js';
 
 interface RegisterFlags {
   run: string;
@@ -96,13 +95,7 @@ export function registerModelCommands(program: Command): void {
 
 /** Always the local store, as `ciclo data` does: the registry has no REST routes yet. */
 async function withRegistry<T>(fn: (registry: RegistryService) => Promise<T>): Promise<T> {
-  const { trackingUri: _ignored, ...config } = loadConfig();
-  const context = await openContext(config);
-  try {
-    return await fn(registryServiceFor(context));
-  } finally {
-    await context.close();
-  }
+  return withLocalContext((context) => fn(registryServiceFor(context)));
 }
 
 function renderModels(models: readonly RegisteredModel[]): string {

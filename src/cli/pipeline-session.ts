@@ -1,5 +1,5 @@
-import { openContext, type CicloContext } from '../app/context.js';
-import { loadConfig } from '../common/config.js';
+import type { CicloContext } from '../app/context.js';
+import { openLocalContext } from './local-context.js';
 
 export interface PipelineSession {
   context: CicloContext;
@@ -17,8 +17,7 @@ export async function withPipelineSession<T>(
   options: { serveSteps: boolean },
   fn: (session: PipelineSession) => Promise<T>,
 ): Promise<T> {
-  const { trackingUri: _ignored, ...config } = loadConfig();
-  const context = await openContext(config);
+  const context = await openLocalContext();
   let server: { url: string; close(): Promise<void> } | undefined;
   try {
     if (options.serveSteps) {

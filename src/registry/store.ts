@@ -7,18 +7,8 @@ import type { Environment, ModelLineage, ModelVersion, RegisteredModel } from '.
 
 export type VersionRow = Selectable<ModelVersionsTable>;
 
-export interface NewVersion {
-  name: string;
-  runId: string;
-  source: string;
-  manifestDigest: string;
-  flavor: string;
-  signature: ModelSignature;
-  metrics: Record<string, number | null>;
-  lineage: ModelLineage;
-  description: string | null;
-  tags: Record<string, string>;
-}
+/** What registration writes: a version as the registry shows it, less what the store assigns or derives. */
+export type NewVersion = Omit<ModelVersion, 'version' | 'status' | 'aliases' | 'stages' | 'createdTime' | 'updatedTime'>;
 
 /** Creates the model when it is new; either way its updated time moves. */
 export async function touchModel(db: Kysely<Schema>, name: string, now: number): Promise<void> {

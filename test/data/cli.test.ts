@@ -4,6 +4,7 @@ import { runCli } from '../cli/run-cli.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { DIALECTS } from '../support/databases.js';
 import { csv, writeFile } from './support.js';
+import { configEnvironment } from '../../src/common/config.js';
 
 // Runs the built CLI (npm run build) against a store of the test's own.
 describe.each(DIALECTS)('ciclo data on %s', (dialect) => {
@@ -16,8 +17,7 @@ describe.each(DIALECTS)('ciclo data on %s', (dialect) => {
   });
   const cli = (...args: string[]) => {
     const { config } = test;
-    const database = config.database.dialect === 'sqlite' ? `sqlite:${config.database.file}` : config.database.url;
-    return runCli(args, { CICLO_HOME: config.home, CICLO_DATABASE_URL: database, CICLO_ARTIFACT_ROOT: config.artifactRoot });
+    return runCli(args, configEnvironment(config));
   };
 
   it('registers, lists, shows, profiles and diffs', async () => {

@@ -4,23 +4,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fairnessReport } from '../../src/evaluation/fairness.js';
 import { classificationMetrics, regressionMetrics } from '../../src/evaluation/metrics.js';
+import { prng } from '../support/prng.js';
 import { makeTempDir } from '../support/temp.js';
 
 // The metrics against scikit-learn's on a 200-row fixture. This needs Debian's python3-sklearn and
 // fails (never skips) without it, so a missing reference cannot pass for agreement.
 const PYTHON = '/usr/bin/python3';
 
-/** mulberry32: a tiny seeded PRNG, so the fixture is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A classifier's view (label, score, group) and a regressor's (value, prediction) of one example. */
 interface FixtureRow {

@@ -2,6 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataEngine } from '../../src/data/duckdb.js';
 import { defineFeatureView, prepareView, type PreparedView } from '../../src/features/index.js';
+import { prng } from '../support/prng.js';
+
+export { prng };
 
 /** Writes a CSV file from a header and rows; returns its path. */
 export function writeCsv(dir: string, name: string, header: readonly string[], rows: readonly (readonly (string | number | null)[])[]): string {
@@ -29,16 +32,5 @@ export async function pathView(
   return prepareView(engine, view);
 }
 
-/** A seeded PRNG (mulberry32): the same seed, the same tables. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const iso = (day: number, hour = 0) => new Date(Date.UTC(2024, 0, day, hour)).toISOString();

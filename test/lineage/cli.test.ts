@@ -3,14 +3,14 @@ import { LineageService } from '../../src/lineage/index.js';
 import { DIALECTS } from '../support/databases.js';
 import { runCli } from '../cli/run-cli.js';
 import { useLineageSuite } from './support.js';
+import { configEnvironment } from '../../src/common/config.js';
 
 // Runs the built CLI (npm run build) against the suite's store.
 describe.each(DIALECTS)('ciclo lineage on %s', (dialect) => {
   const suite = useLineageSuite(dialect);
   const cli = (...args: string[]) => {
     const { config } = suite.server.context;
-    const database = config.database.dialect === 'sqlite' ? `sqlite:${config.database.file}` : config.database.url;
-    return runCli(args, { CICLO_HOME: config.home, CICLO_DATABASE_URL: database, CICLO_ARTIFACT_ROOT: config.artifactRoot });
+    return runCli(args, configEnvironment(config));
   };
 
   it('prints the upstream tree of the model', async () => {
