@@ -1,1 +1,2 @@
 export * from './audit/index.js';
+export { currentActor, withActor, type ActorScope } from './actor.js';

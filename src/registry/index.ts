@@ -1,4 +1,3 @@
-import { currentUser } from '../common/current-user.js';
 export {
   FORMAT_VERSION,
   MANIFEST_FILE,
@@ -30,6 +29,6 @@ import { RegistryService } from './service.js';
 
 /** The registry over an open context's store and tracking service. */
 export function registryServiceFor(context: CicloContext): RegistryService {
-  return new RegistryService({ db: context.database.db, tracking: context.tracking, audit: context.audit, actor: currentUser() || 'unknown' });
+  return new RegistryService({ db: context.database.db, tracking: context.tracking, audit: context.audit });
 }
 

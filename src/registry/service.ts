@@ -28,8 +28,6 @@ export interface RegistryDeps {
   tracking: TrackingService;
   /** Every change is appended here, in the transaction that makes it. */
   audit?: AuditLog;
-  /** Who makes the changes (the operating-system user until access control names callers). */
-  actor?: string;
   now?: () => number;
 }
 
@@ -42,14 +40,12 @@ export class RegistryService {
   readonly #db: Kysely<Schema>;
   readonly #tracking: TrackingService;
   readonly #audit: AuditLog | undefined;
-  readonly #actor: string;
   readonly #now: () => number;
 
   constructor(deps: RegistryDeps) {
     this.#db = deps.db;
     this.#tracking = deps.tracking;
     this.#audit = deps.audit;
-    this.#actor = deps.actor ?? 'unknown';
     this.#now = deps.now ?? Date.now;
   }
 
@@ -225,7 +221,7 @@ export class RegistryService {
   async #record(trx: Kysely<Schema>, action: string, target: { type: string; id: string }, before: unknown, after: unknown): Promise<void> {
     if (!this.#audit) return;
     await this.#audit.append(
-      { actor: this.#actor, action, target, beforeDigest: digestOf(before), afterDigest: digestOf(after) },
+      { action, target, beforeDigest: digestOf(before), afterDigest: digestOf(after) },
       trx,
     );
   }

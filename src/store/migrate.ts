@@ -7,6 +7,8 @@ import * as m0004 from './migrations/0004_triggers.js';
 import * as m0005 from './migrations/0005_data.js';
 import * as m0006 from './migrations/0006_registry.js';
 import * as m0007 from './migrations/0007_audit.js';
+import * as m0008 from './migrations/0008_approvals.js';
+import * as m0009 from './migrations/0009_access.js';
 import type { Schema } from './schema.js';
 
 interface DialectMigration {
@@ -22,6 +24,8 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0005_data': m0005,
   '0006_registry': m0006,
   '0007_audit': m0007,
+  '0008_approvals': m0008,
+  '0009_access': m0009,
 };
 
 /** Every migration, in the order they apply. */

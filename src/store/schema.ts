@@ -11,6 +11,8 @@ export interface ExperimentsTable {
   lifecycle_stage: 'active' | 'deleted';
   creation_time: number;
   last_update_time: number;
+  /** Migration `0009_access`; `default` unless created in another project. */
+  project: Generated<string>;
 }
 
 export interface ExperimentTagsTable {
@@ -234,6 +236,8 @@ export interface RegisteredModelsTable {
   description: string | null;
   created_time: number;
   updated_time: number;
+  /** Migration `0009_access`; `default` unless created in another project. */
+  project: Generated<string>;
 }
 
 export interface RegisteredModelTagsTable {
@@ -312,4 +316,44 @@ export interface Schema {
   model_stages: ModelStagesTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
+  projects: ProjectsTable;
+  project_roles: ProjectRolesTable;
+}
+
+/** Access control (migration `0009_access`). */
+export interface UsersTable {
+  name: string;
+  created_time: number;
+  disabled_time: number | null;
+}
+
+export interface ApiTokensTable {
+  /** Public id (shown in listings, used to revoke); the secret itself is never stored. */
+  id: string;
+  user_name: string;
+  /** `sha256:` of the whole token string. */
+  secret_hash: string;
+  /** JSON array of actions: read, write, approve, admin. */
+  scopes: string;
+  description: string | null;
+  created_time: number;
+  expires_time: number | null;
+  revoked_time: number | null;
+  last_used_time: number | null;
+}
+
+export interface ProjectsTable {
+  name: string;
+  description: string | null;
+  created_time: number;
+}
+
+export interface ProjectRolesTable {
+  /** A project's name, or `*` for every project. */
+  project: string;
+  user_name: string;
+  role: 'viewer' | 'editor' | 'approver' | 'admin';
+  granted_time: number;
 }

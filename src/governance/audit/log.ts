@@ -4,6 +4,7 @@ import { sha256Digest } from '../../artifacts/index.js';
 import { parseInput } from '../../common/validation.js';
 import { dialectOf, type AuditLogTable, type Schema } from '../../store/index.js';
 import { canonicalJson } from '../../common/canonical-json.js';
+import { currentActor } from '../actor.js';
 
 /** The `prev_hash` of row 1 (also what migration `0007_audit` puts in the empty chain's head). */
 export const AUDIT_GENESIS_HASH = 'sha256:0000000000000000000000000000000000000000000000000000000000000000';
@@ -15,7 +16,8 @@ const nonEmpty = z.string().trim().min(1).max(1000);
 const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256: and 64 lowercase hex digits');
 
 const AuditEntrySchema = z.object({
-  actor: nonEmpty,
+  /** Defaults to the current actor scope (the request's user, else the OS user). */
+  actor: nonEmpty.optional(),
   action: nonEmpty,
   target: z.object({ type: nonEmpty, id: z.string().max(1000) }),
   beforeDigest: digest.nullish(),
@@ -123,16 +125,17 @@ export class AuditLog {
    */
   async append(entry: AuditEntry, trx?: Db): Promise<AuditRecord> {
     const input = parseInput(AuditEntrySchema, entry);
+    const scope = currentActor();
     const details = input.details === null || input.details === undefined ? null : canonicalJson(input.details);
     const fields = {
       time: input.time ?? Date.now(),
-      actor: input.actor,
+      actor: input.actor ?? scope.actor,
       action: input.action,
       target_type: input.target.type,
       target_id: input.target.id,
       before_digest: input.beforeDigest ?? null,
       after_digest: input.afterDigest ?? null,
-      request_id: input.requestId ?? null,
+      request_id: input.requestId ?? scope.requestId ?? null,
       details,
     };
     const write = async (t: Db): Promise<AuditRecord> => {

@@ -1,0 +1,97 @@
+import type { FastifyRequest } from 'fastify';
+
+/** Roles in a project, each allowing what the ones before it allow. */
+export const ROLES = ['viewer', 'editor', 'approver', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/**
+ * What a route does. A role allows the actions up to its own (viewer: read; editor: + write;
+ * approver: + approve; admin: + admin); a token's scopes narrow that further.
+ */
+export const ACTIONS = ['read', 'write', 'approve', 'admin'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** The project everything belongs to until it is created elsewhere. */
+export const DEFAULT_PROJECT = 'default';
+
+/**
+ * What a request touches, so that access control can find its project. Experiments (with their
+ * runs and artifacts) and registered models (with their versions) belong to a project; `project`
+ * names one directly (for creating things, or for resources that have no project of their own,
+ * which live in `default`); `server` is the server itself (users, tokens, the audit log), which
+ * only a role granted on every project (`*`) reaches.
+ */
+export type ResourceRef =
+  | { kind: 'project'; project: string }
+  | { kind: 'experiment'; id: string }
+  | { kind: 'run'; id: string }
+  | { kind: 'model'; name: string }
+  | { kind: 'server' };
+
+/**
+ * The access every route declares in its `config.access`. A route without one is refused with 403
+ * (default deny), and the authorization matrix test walks every declared route.
+ *  - `{ public: '…why…' }`: anyone, authenticated or not (health, the OpenAPI document, HMAC-signed webhooks).
+ *  - `{ action, resource }`: the caller's role in the resource's project must allow `action`;
+ *    `resource` runs after validation, so it reads parsed params, query and body. Without it the
+ *    resource is the `default` project.
+ */
+export type RouteAccess =
+  | { public: string }
+  | { action: Action; resource?: (request: FastifyRequest) => ResourceRef | Promise<ResourceRef> };
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+  }
+}
+
+type RequestPart = 'params' | 'query' | 'body';
+
+/** A string field of the parsed request (`params.name`, `body.run_id`, …); undefined when absent. */
+export function requestField(request: FastifyRequest, part: RequestPart, field: string): string | undefined {
+  const container = request[part];
+  if (container === null || typeof container !== 'object') return undefined;
+  const value = (container as Record<string, unknown>)[field];
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  return undefined;
+}
+
+/** The project named by the `X-Ciclo-Project` header, else `default`: where a create puts a new resource. */
+export function requestedProject(request: FastifyRequest): string {
+  const header = request.headers['x-ciclo-project'];
+  const value = Array.isArray(header) ? header[0] : header;
+  return value !== undefined && value.trim() !== '' ? value.trim() : DEFAULT_PROJECT;
+}
+
+/** Shorthands for the usual declarations. */
+export const access = {
+  public: (why: string): RouteAccess => ({ public: why }),
+  /** Resources without a project of their own (datasets, features, pipelines, lineage): the `default` project. */
+  shared: (action: Action): RouteAccess => ({ action, resource: () => ({ kind: 'project', project: DEFAULT_PROJECT }) }),
+  /** Creating a resource in the project the `X-Ciclo-Project` header names (else `default`). */
+  create: (action: Action = 'write'): RouteAccess => ({ action, resource: (r) => ({ kind: 'project', project: requestedProject(r) }) }),
+  server: (action: Action = 'admin'): RouteAccess => ({ action, resource: () => ({ kind: 'server' }) }),
+  model: (action: Action, part: RequestPart, field = 'name'): RouteAccess => ({
+    action,
+    resource: (r) => {
+      const name = requestField(r, part, field);
+      return name === undefined ? { kind: 'project', project: requestedProject(r) } : { kind: 'model', name };
+    },
+  }),
+  run: (action: Action, part: RequestPart, field = 'run_id'): RouteAccess => ({
+    action,
+    resource: (r) => {
+      const id = requestField(r, part, field);
+      return id === undefined ? { kind: 'project', project: requestedProject(r) } : { kind: 'run', id };
+    },
+  }),
+  experiment: (action: Action, part: RequestPart, field = 'experiment_id'): RouteAccess => ({
+    action,
+    resource: (r) => {
+      const id = requestField(r, part, field);
+      return id === undefined ? { kind: 'project', project: requestedProject(r) } : { kind: 'experiment', id };
+    },
+  }),
+};
