@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
+import { currentActor } from '../governance/index.js';
 import type { ModelVersionsTable, Schema } from '../store/index.js';
 import type { ModelSignature } from './package.js';
 import type { Environment, ModelLineage, ModelVersion, RegisteredModel } from './types.js';
@@ -8,7 +9,7 @@ import type { Environment, ModelLineage, ModelVersion, RegisteredModel } from '.
 export type VersionRow = Selectable<ModelVersionsTable>;
 
 /** What registration writes: a version as the registry shows it, less what the store assigns or derives. */
-export type NewVersion = Omit<ModelVersion, 'version' | 'status' | 'aliases' | 'stages' | 'createdTime' | 'updatedTime'>;
+export type NewVersion = Omit<ModelVersion, 'version' | 'status' | 'aliases' | 'stages' | 'createdTime' | 'updatedTime' | 'createdBy'>;
 
 /** Creates the model when it is new; either way its updated time moves. */
 export async function touchModel(db: Kysely<Schema>, name: string, now: number): Promise<void> {
@@ -41,6 +42,7 @@ export async function insertNextVersion(db: Kysely<Schema>, version: NewVersion,
       lineage: JSON.stringify(version.lineage),
       description: version.description,
       status: 'pending',
+      created_by: currentActor().actor,
       created_time: now,
       updated_time: now,
     })
@@ -157,6 +159,7 @@ export async function loadVersions(db: Kysely<Schema>, name: string, version?: n
       aliases: aliases.filter((a) => Number(a.version) === v).map((a) => a.alias),
       stages: ENV_ORDER.filter((env) => stages.some((s) => Number(s.version) === v && s.environment === env)),
       createdTime: Number(row.created_time),
+      createdBy: row.created_by,
       updatedTime: Number(row.updated_time),
     };
   });

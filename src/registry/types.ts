@@ -55,6 +55,8 @@ export interface ModelVersion {
   stages: Environment[];
   createdTime: number;
   updatedTime: number;
+  /** Who registered it. */
+  createdBy: string;
 }
 
 export interface RegisteredModel {

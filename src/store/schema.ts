@@ -269,6 +269,8 @@ export interface ModelVersionsTable {
   status: ModelVersionStatus;
   created_time: number;
   updated_time: number;
+  /** Who registered it (migration `0008_approvals`): four-eyes compares approvers with it. */
+  created_by: Generated<string>;
 }
 
 export interface ModelVersionTagsTable {
