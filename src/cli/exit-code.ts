@@ -1,7 +1,7 @@
 import { CicloError } from '../common/errors.js';
 
-/** Exit codes scripts can branch on: 2 bad input, 3 not found, 4 already exists or wrong state, 1 anything else. */
-export const EXIT = { failure: 1, invalidInput: 2, notFound: 3, conflict: 4 } as const;
+/** Exit codes scripts can branch on: 2 bad input, 3 not found, 4 already exists or wrong state, 5 not authenticated or not allowed, 1 anything else. */
+export const EXIT = { failure: 1, invalidInput: 2, notFound: 3, conflict: 4, denied: 5 } as const;
 
 export function exitCodeFor(error: unknown): number {
   if (!(error instanceof CicloError)) return EXIT.failure;
@@ -16,6 +16,10 @@ export function exitCodeFor(error: unknown): number {
     case 'RESOURCE_ALREADY_EXISTS':
     case 'INVALID_STATE':
       return EXIT.conflict;
+    case 'UNAUTHENTICATED':
+    case 'PERMISSION_DENIED':
+    case 'RATE_LIMITED':
+      return EXIT.denied;
     default:
       return EXIT.failure;
   }

@@ -15,6 +15,8 @@ const EnvSchema = z.object({
   CICLO_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   CICLO_MAX_BODY_BYTES: z.coerce.number().int().positive().default(16 * 1024 * 1024),
   CICLO_PIPELINES: z.string().optional(),
+  CICLO_AUTH: z.enum(['on', 'off', 'true', 'false', '1', '0']).optional(),
+  CICLO_TOKEN: z.string().min(1).optional(),
   CICLO_ONLINE_STORE: z
     .string()
     .regex(/^(sqlite:.+|rediss?:\/\/.+)$/, 'must be sqlite:/path/online.db or a redis:// or rediss:// URL')
@@ -49,6 +51,13 @@ export interface CicloConfig {
    * Absent means the SQLite file `<home>/online.db`.
    */
   onlineStore?: string;
+  /**
+   * The server requires an API token on every non-public route (CICLO_AUTH=on, or `ciclo server
+   * --auth`). Absent means off; a server with auth off listens on loopback addresses only.
+   */
+  auth?: boolean;
+  /** The API token the CLI and the SDK send (CICLO_TOKEN); the embedded CLI records its user as the actor. */
+  token?: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): CicloConfig {
@@ -84,6 +93,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       .filter((entry) => entry !== '')
       .map((entry) => resolve(cwd, entry)),
     ...(vars.CICLO_ONLINE_STORE ? { onlineStore: vars.CICLO_ONLINE_STORE } : {}),
+    ...(vars.CICLO_AUTH ? { auth: ['on', 'true', '1'].includes(vars.CICLO_AUTH) } : {}),
+    ...(vars.CICLO_TOKEN ? { token: vars.CICLO_TOKEN } : {}),
   };
 }
 
@@ -92,7 +103,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
  * step reaches the same metadata and artifact store as the orchestrator that started it.
  */
 export function configEnvironment(config: CicloConfig): Record<string, string> {
-  if (config.trackingUri !== undefined) return { CICLO_TRACKING_URI: config.trackingUri };
+  if (config.trackingUri !== undefined) {
+    return { CICLO_TRACKING_URI: config.trackingUri, ...(config.token === undefined ? {} : { CICLO_TOKEN: config.token }) };
+  }
   return {
     CICLO_HOME: config.home,
     CICLO_DATABASE_URL:

@@ -12,6 +12,9 @@ export type ErrorCode =
   | 'REQUEST_TOO_LARGE'
   | 'ENDPOINT_NOT_FOUND'
   | 'CORRUPT_ARTIFACT'
+  | 'UNAUTHENTICATED'
+  | 'PERMISSION_DENIED'
+  | 'RATE_LIMITED'
   | 'INTERNAL_ERROR';
 
 export interface ErrorDetails {
@@ -59,6 +62,31 @@ export class InvalidStateError extends CicloError {
 export class CorruptArtifactError extends CicloError {
   constructor(message: string, details?: ErrorDetails) {
     super('CORRUPT_ARTIFACT', message, details);
+  }
+}
+
+/** No credentials, or credentials that are not valid (unknown, tampered, expired, revoked token). */
+export class UnauthenticatedError extends CicloError {
+  constructor(message: string, details?: ErrorDetails) {
+    super('UNAUTHENTICATED', message, details);
+  }
+}
+
+/** A known caller without the role or token scope the action needs. */
+export class PermissionDeniedError extends CicloError {
+  constructor(message: string, details?: ErrorDetails) {
+    super('PERMISSION_DENIED', message, details);
+  }
+}
+
+/** Too many failed attempts from one address; `retryAfterSeconds` says when to try again. */
+export class RateLimitedError extends CicloError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    details?: ErrorDetails,
+  ) {
+    super('RATE_LIMITED', message, details);
   }
 }
 

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { CicloConfig } from '../common/config.js';
 import { lookupOnline, OnlineLookupResponseSchema, OnlineLookupSchema } from './lookup.js';
 import { openOnlineStore, type OnlineStore } from './online/index.js';
+import { access } from '../governance/access/route-access.js';
 
 export interface FeatureRoutesOptions {
   /** Where the online store is (CICLO_ONLINE_STORE, or `<home>/online.db`). */
@@ -22,7 +23,7 @@ export const featureRoutes: FastifyPluginAsyncZod<FeatureRoutesOptions> = async 
   });
   app.post(
     '/features/online',
-    { schema: { tags: ['features'], body: OnlineLookupSchema, response: { 200: OnlineLookupResponseSchema } } },
+    { schema: { tags: ['features'], body: OnlineLookupSchema, response: { 200: OnlineLookupResponseSchema } }, config: { access: access.shared('read') } },
     async (request) => {
       store ??= openOnlineStore(options.config);
       return lookupOnline(store, request.body);

@@ -1,2 +1,3 @@
 export * from './audit/index.js';
+export * from './access/index.js';
 export { currentActor, withActor, type ActorScope } from './actor.js';

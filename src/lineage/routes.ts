@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { QueryInt } from '../server/query.js';
 import type { LineageService } from './service.js';
 import { LINEAGE_DIRECTIONS, LineageGraphSchema } from './types.js';
+import { access } from '../governance/access/route-access.js';
 
 /** Like QueryInt, but 0 is allowed: depth 0 answers the node alone (does it exist, what is it). */
 const QueryDepth = z
@@ -23,7 +24,7 @@ export const LineageQuery = z.object({
 export const lineageRoutes: FastifyPluginAsyncZod<{ lineage: LineageService }> = async (app, { lineage }) => {
   app.get(
     '/lineage',
-    { schema: { tags: ['lineage'], querystring: LineageQuery, response: { 200: LineageGraphSchema } } },
+    { schema: { tags: ['lineage'], querystring: LineageQuery, response: { 200: LineageGraphSchema } }, config: { access: access.shared('read') } },
     async (request) => {
       const { node, direction, depth, maxNodes } = request.query;
       return lineage.graph(node, {

@@ -5,6 +5,8 @@ import {
   InvalidInputError,
   InvalidStateError,
   NotFoundError,
+  PermissionDeniedError,
+  UnauthenticatedError,
   type ErrorCode,
   type ErrorDetails,
 } from '../common/errors.js';
@@ -23,6 +25,8 @@ const ERROR_CLASSES: Partial<Record<ErrorCode, new (message: string, details?: E
   INVALID_PARAMETER_VALUE: InvalidInputError,
   INVALID_STATE: InvalidStateError,
   CORRUPT_ARTIFACT: CorruptArtifactError,
+  UNAUTHENTICATED: UnauthenticatedError,
+  PERMISSION_DENIED: PermissionDeniedError,
 };
 
 const KNOWN_CODES = new Set<string>([
@@ -35,6 +39,9 @@ const KNOWN_CODES = new Set<string>([
   'REQUEST_TOO_LARGE',
   'ENDPOINT_NOT_FOUND',
   'CORRUPT_ARTIFACT',
+  'UNAUTHENTICATED',
+  'PERMISSION_DENIED',
+  'RATE_LIMITED',
   'INTERNAL_ERROR',
 ] satisfies ErrorCode[]);
 
@@ -67,6 +74,8 @@ async function readErrorBody(response: Response): Promise<ErrorBody> {
 }
 
 function codeForStatus(status: number): ErrorCode {
+  if (status === 401) return 'UNAUTHENTICATED';
+  if (status === 403) return 'PERMISSION_DENIED';
   if (status === 404) return 'RESOURCE_DOES_NOT_EXIST';
   if (status === 409) return 'RESOURCE_ALREADY_EXISTS';
   if (status === 413) return 'REQUEST_TOO_LARGE';

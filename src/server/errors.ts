@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CicloError, type ErrorCode } from '../common/errors.js';
+import { CicloError, RateLimitedError, type ErrorCode } from '../common/errors.js';
 
 /** The one error body every route answers with; MLflow clients read `error_code` and `message`. */
 export interface ErrorBody {
@@ -23,6 +23,9 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   REQUEST_TOO_LARGE: 413,
   ENDPOINT_NOT_FOUND: 404,
   CORRUPT_ARTIFACT: 500,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
+  RATE_LIMITED: 429,
   INTERNAL_ERROR: 500,
 };
 
@@ -32,6 +35,8 @@ export function installErrorHandlers(app: FastifyInstance): void {
     const { status, body } = toErrorResponse(error, request);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.debug({ code: body.error_code }, body.message);
+    if (error instanceof RateLimitedError) void reply.header('retry-after', String(error.retryAfterSeconds));
+    if (status === 401) void reply.header('www-authenticate', 'Bearer realm="ciclo"');
     return sendError(reply, status, body);
   });
   app.setNotFoundHandler((request, reply) =>

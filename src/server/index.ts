@@ -1,4 +1,5 @@
 import type { CicloContext } from '../app/context.js';
+import { InvalidInputError } from '../common/errors.js';
 import { buildServer, type ServerOptions } from './app.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
 
@@ -17,11 +18,24 @@ export async function startServer(
   options: { context: CicloContext; host?: string; port?: number } & ServerOptions,
 ): Promise<RunningServer> {
   const { context, host = DEFAULT_HOST, port = DEFAULT_PORT, ...serverOptions } = options;
+  const auth = serverOptions.auth ?? context.config.auth ?? false;
+  if (!auth && !isLoopback(host)) {
+    throw new InvalidInputError(`refusing to listen on ${host} without authentication: anyone who can reach it could change everything`, {
+      where: 'host',
+      hint: 'Turn authentication on (`ciclo server --auth` or CICLO_AUTH=on) after creating an admin and a token (`ciclo users create NAME --admin`, `ciclo tokens create --user NAME`), or listen on 127.0.0.1.',
+    });
+  }
   const app = buildServer(context, serverOptions);
   await app.listen({ host, port });
   const address = app.server.address();
   const realPort = typeof address === 'object' && address !== null ? address.port : port;
   return { url: `http://${reachableHost(host)}:${realPort}`, close: () => app.close() };
+}
+
+/** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare) || bare === '::ffff:127.0.0.1';
 }
 
 /** A wildcard address is where the server listens, not where a client can connect. */

@@ -1,6 +1,7 @@
 import fastifySwagger, { type SwaggerTransform } from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { access } from '../governance/access/route-access.js';
 import { CICLO_VERSION } from './version.js';
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';
@@ -23,5 +24,5 @@ export function registerOpenApi(app: FastifyInstance): void {
     },
     transform: nativeOnly,
   });
-  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+  app.get(OPENAPI_PATH, { schema: { hide: true }, config: { access: access.public('the API description') } }, async () => app.swagger());
 }

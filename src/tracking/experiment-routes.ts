@@ -12,6 +12,7 @@ import {
   TagValueBody,
 } from './native-wire.js';
 import type { TrackingService } from './service.js';
+import { access } from '../governance/access/route-access.js';
 
 const tags = ['experiments'];
 
@@ -19,43 +20,43 @@ const tags = ['experiments'];
 export const experimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = async (app, { tracking }) => {
   app.post(
     '/experiments',
-    { schema: { tags, body: CreateExperimentBody, response: { 201: ExperimentReply } } },
+    { schema: { tags, body: CreateExperimentBody, response: { 201: ExperimentReply } }, config: { access: access.create('write') } },
     async (request, reply) => reply.code(201).send(await tracking.createExperiment(request.body)),
   );
 
   app.get(
     '/experiments',
-    { schema: { tags, querystring: SearchExperimentsQuery, response: { 200: pageReply(ExperimentReply) } } },
+    { schema: { tags, querystring: SearchExperimentsQuery, response: { 200: pageReply(ExperimentReply) } }, config: { access: access.self('read') } },
     async (request) => tracking.searchExperiments(request.query),
   );
 
   app.get(
     '/experiments/:experimentId',
-    { schema: { tags, params: ExperimentIdParams, response: { 200: ExperimentReply } } },
+    { schema: { tags, params: ExperimentIdParams, response: { 200: ExperimentReply } }, config: { access: access.experiment('read', 'params', 'experimentId') } },
     async (request) => tracking.getExperiment(request.params.experimentId),
   );
 
   app.get(
     '/experiments/by-name/:name',
-    { schema: { tags, params: ExperimentNameParams, response: { 200: ExperimentReply } } },
+    { schema: { tags, params: ExperimentNameParams, response: { 200: ExperimentReply } }, config: { access: access.experimentNamed('read', 'params', 'name') } },
     async (request) => tracking.getExperimentByName(request.params.name),
   );
 
   app.put(
     '/experiments/by-name/:name',
-    { schema: { tags, params: ExperimentNameParams, response: { 200: ExperimentReply } } },
+    { schema: { tags, params: ExperimentNameParams, response: { 200: ExperimentReply } }, config: { access: access.experimentNamed('write', 'params', 'name') } },
     async (request) => tracking.getOrCreateExperiment(request.params.name),
   );
 
   app.patch(
     '/experiments/:experimentId',
-    { schema: { tags, params: ExperimentIdParams, body: RenameExperimentBody, response: { 200: ExperimentReply } } },
+    { schema: { tags, params: ExperimentIdParams, body: RenameExperimentBody, response: { 200: ExperimentReply } }, config: { access: access.experiment('write', 'params', 'experimentId') } },
     async (request) => tracking.renameExperiment(request.params.experimentId, request.body.name),
   );
 
   app.put(
     '/experiments/:experimentId/tags/:key',
-    { schema: { tags, params: ExperimentTagParams, body: TagValueBody, response: { 204: NoContent } } },
+    { schema: { tags, params: ExperimentTagParams, body: TagValueBody, response: { 204: NoContent } }, config: { access: access.experiment('write', 'params', 'experimentId') } },
     async (request, reply) => {
       await tracking.setExperimentTag(request.params.experimentId, request.params.key, request.body.value);
       return reply.code(204).send();
@@ -64,7 +65,7 @@ export const experimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService
 
   app.delete(
     '/experiments/:experimentId',
-    { schema: { tags, params: ExperimentIdParams, response: { 204: NoContent } } },
+    { schema: { tags, params: ExperimentIdParams, response: { 204: NoContent } }, config: { access: access.experiment('write', 'params', 'experimentId') } },
     async (request, reply) => {
       await tracking.deleteExperiment(request.params.experimentId);
       return reply.code(204).send();
@@ -73,7 +74,7 @@ export const experimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService
 
   app.post(
     '/experiments/:experimentId/restore',
-    { schema: { tags, params: ExperimentIdParams, response: { 204: NoContent } } },
+    { schema: { tags, params: ExperimentIdParams, response: { 204: NoContent } }, config: { access: access.experiment('write', 'params', 'experimentId') } },
     async (request, reply) => {
       await tracking.restoreExperiment(request.params.experimentId);
       return reply.code(204).send();

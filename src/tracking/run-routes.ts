@@ -19,6 +19,7 @@ import {
   UpdateRunBody,
 } from './native-wire.js';
 import type { TrackingService } from './service.js';
+import { access } from '../governance/access/route-access.js';
 
 const tags = ['runs'];
 
@@ -26,25 +27,25 @@ const tags = ['runs'];
 export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = async (app, { tracking }) => {
   app.post(
     '/runs',
-    { schema: { tags, body: CreateRunBody, response: { 201: RunReply } } },
+    { schema: { tags, body: CreateRunBody, response: { 201: RunReply } }, config: { access: access.experiment('write', 'body', 'experimentId') } },
     async (request, reply) => reply.code(201).send(toWireRun(await tracking.createRun(request.body))),
   );
 
   app.get(
     '/runs/:runId',
-    { schema: { tags, params: RunIdParams, response: { 200: RunReply } } },
+    { schema: { tags, params: RunIdParams, response: { 200: RunReply } }, config: { access: access.run('read', 'params', 'runId') } },
     async (request) => toWireRun(await tracking.getRun(request.params.runId)),
   );
 
   app.patch(
     '/runs/:runId',
-    { schema: { tags, params: RunIdParams, body: UpdateRunBody, response: { 200: RunInfoReply } } },
+    { schema: { tags, params: RunIdParams, body: UpdateRunBody, response: { 200: RunInfoReply } }, config: { access: access.run('write', 'params', 'runId') } },
     async (request) => tracking.updateRun(request.params.runId, request.body),
   );
 
   app.delete(
     '/runs/:runId',
-    { schema: { tags, params: RunIdParams, response: { 204: NoContent } } },
+    { schema: { tags, params: RunIdParams, response: { 204: NoContent } }, config: { access: access.run('write', 'params', 'runId') } },
     async (request, reply) => {
       await tracking.deleteRun(request.params.runId);
       return reply.code(204).send();
@@ -53,7 +54,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
 
   app.post(
     '/runs/:runId/restore',
-    { schema: { tags, params: RunIdParams, response: { 204: NoContent } } },
+    { schema: { tags, params: RunIdParams, response: { 204: NoContent } }, config: { access: access.run('write', 'params', 'runId') } },
     async (request, reply) => {
       await tracking.restoreRun(request.params.runId);
       return reply.code(204).send();
@@ -62,7 +63,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
 
   app.post(
     '/runs/search',
-    { schema: { tags, body: SearchRunsBody, response: { 200: pageReply(RunReply) } } },
+    { schema: { tags, body: SearchRunsBody, response: { 200: pageReply(RunReply) } }, config: { access: access.experiments('read', 'body', 'experimentIds') } },
     async (request) => {
       const page = await tracking.searchRuns(request.body);
       return { ...page, items: page.items.map(toWireRun) };
@@ -71,7 +72,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
 
   app.post(
     '/runs/:runId/batch',
-    { schema: { tags, params: RunIdParams, body: LogBatchBody, response: { 204: NoContent } } },
+    { schema: { tags, params: RunIdParams, body: LogBatchBody, response: { 204: NoContent } }, config: { access: access.run('write', 'params', 'runId') } },
     async (request, reply) => {
       await tracking.logBatch(request.params.runId, request.body);
       return reply.code(204).send();
@@ -80,7 +81,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
 
   app.put(
     '/runs/:runId/tags/:key',
-    { schema: { tags, params: RunTagParams, body: TagValueBody, response: { 204: NoContent } } },
+    { schema: { tags, params: RunTagParams, body: TagValueBody, response: { 204: NoContent } }, config: { access: access.run('write', 'params', 'runId') } },
     async (request, reply) => {
       await tracking.setTag(request.params.runId, request.params.key, request.body.value);
       return reply.code(204).send();
@@ -89,7 +90,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
 
   app.delete(
     '/runs/:runId/tags/:key',
-    { schema: { tags, params: RunTagParams, response: { 204: NoContent } } },
+    { schema: { tags, params: RunTagParams, response: { 204: NoContent } }, config: { access: access.run('write', 'params', 'runId') } },
     async (request, reply) => {
       await tracking.deleteTag(request.params.runId, request.params.key);
       return reply.code(204).send();
@@ -98,7 +99,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
 
   app.post(
     '/runs/:runId/inputs',
-    { schema: { tags, params: RunIdParams, body: LogInputsBody, response: { 204: NoContent } } },
+    { schema: { tags, params: RunIdParams, body: LogInputsBody, response: { 204: NoContent } }, config: { access: access.run('write', 'params', 'runId') } },
     async (request, reply) => {
       await tracking.logInputs(request.params.runId, request.body.datasets);
       return reply.code(204).send();
@@ -107,7 +108,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
 
   app.get(
     '/runs/:runId/metrics/:key/history',
-    { schema: { tags, params: MetricHistoryParams, querystring: PageQuery, response: { 200: pageReply(MetricReply) } } },
+    { schema: { tags, params: MetricHistoryParams, querystring: PageQuery, response: { 200: pageReply(MetricReply) } }, config: { access: access.run('read', 'params', 'runId') } },
     async (request) => {
       const page = await tracking.getMetricHistory(request.params.runId, request.params.key, request.query);
       return { ...page, items: page.items.map(toWireMetric) };

@@ -5,6 +5,7 @@ import type { PipelineService } from '../pipelines/index.js';
 import { WebhookRefusedError } from './errors.js';
 import { TriggerRuntime } from './runtime.js';
 import { SIGNATURE_HEADER } from './webhook.js';
+import { access } from '../governance/access/route-access.js';
 
 const FireAnswer = z.union([
   z.object({ outcome: z.enum(['started', 'queued']), pipelineRunId: z.string() }),
@@ -29,8 +30,7 @@ export const triggerRoutes: FastifyPluginAsyncZod<{ pipelines: PipelineService }
       schema: {
         params: z.object({ name: z.string().min(1) }),
         response: { 202: FireAnswer, 401: RefusalBody, 503: RefusalBody },
-      },
-    },
+      }, config: { access: access.public('a webhook trigger checks its own HMAC signature') } },
     async (request, reply) => {
       const { name } = request.params;
       const runtime = TriggerRuntime.of(pipelines);

@@ -19,26 +19,32 @@ export const DEFAULT_PROJECT = 'default';
  * runs and artifacts) and registered models (with their versions) belong to a project; `project`
  * names one directly (for creating things, or for resources that have no project of their own,
  * which live in `default`); `server` is the server itself (users, tokens, the audit log), which
- * only a role granted on every project (`*`) reaches.
+ * only a role granted on every project (`*`) reaches; `self` is the caller's own account (who am I,
+ * my tokens), which any authenticated caller reaches within its token's scopes. A resource that does
+ * not exist is checked against `orElse` when given (registering the first version of a model: the
+ * run's project), else against `default`.
  */
 export type ResourceRef =
   | { kind: 'project'; project: string }
-  | { kind: 'experiment'; id: string }
-  | { kind: 'run'; id: string }
-  | { kind: 'model'; name: string }
-  | { kind: 'server' };
+  | { kind: 'experiment'; id: string; orElse?: ResourceRef }
+  | { kind: 'experiment-name'; name: string; orElse?: ResourceRef }
+  | { kind: 'run'; id: string; orElse?: ResourceRef }
+  | { kind: 'model'; name: string; orElse?: ResourceRef }
+  | { kind: 'server' }
+  | { kind: 'self' };
 
 /**
  * The access every route declares in its `config.access`. A route without one is refused with 403
  * (default deny), and the authorization matrix test walks every declared route.
  *  - `{ public: '…why…' }`: anyone, authenticated or not (health, the OpenAPI document, HMAC-signed webhooks).
  *  - `{ action, resource }`: the caller's role in the resource's project must allow `action`;
- *    `resource` runs after validation, so it reads parsed params, query and body. Without it the
- *    resource is the `default` project.
+ *    `resource` runs after validation, so it reads parsed params, query and body; several resources
+ *    must all allow it (a search over several experiments). Without it the resource is the `default`
+ *    project. Routes that list across projects declare `self` and filter by `readableProjects`.
  */
 export type RouteAccess =
   | { public: string }
-  | { action: Action; resource?: (request: FastifyRequest) => ResourceRef | Promise<ResourceRef> };
+  | { action: Action; resource?: (request: FastifyRequest) => ResourceRef | ResourceRef[] | Promise<ResourceRef | ResourceRef[]> };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -73,6 +79,7 @@ export const access = {
   /** Creating a resource in the project the `X-Ciclo-Project` header names (else `default`). */
   create: (action: Action = 'write'): RouteAccess => ({ action, resource: (r) => ({ kind: 'project', project: requestedProject(r) }) }),
   server: (action: Action = 'admin'): RouteAccess => ({ action, resource: () => ({ kind: 'server' }) }),
+  self: (action: Action): RouteAccess => ({ action, resource: () => ({ kind: 'self' }) }),
   model: (action: Action, part: RequestPart, field = 'name'): RouteAccess => ({
     action,
     resource: (r) => {
@@ -83,7 +90,8 @@ export const access = {
   run: (action: Action, part: RequestPart, field = 'run_id'): RouteAccess => ({
     action,
     resource: (r) => {
-      const id = requestField(r, part, field);
+      // MLflow clients may still send the run as `run_uuid`.
+      const id = requestField(r, part, field) ?? (field === 'run_id' ? requestField(r, part, 'run_uuid') : undefined);
       return id === undefined ? { kind: 'project', project: requestedProject(r) } : { kind: 'run', id };
     },
   }),
@@ -93,5 +101,18 @@ export const access = {
       const id = requestField(r, part, field);
       return id === undefined ? { kind: 'project', project: requestedProject(r) } : { kind: 'experiment', id };
     },
+  }),
+  /** Every experiment a search names (an empty list searches nothing). */
+  experiments: (action: Action, part: RequestPart, field: string): RouteAccess => ({
+    action,
+    resource: (r) => {
+      const container = r[part];
+      const ids = container !== null && typeof container === 'object' ? (container as Record<string, unknown>)[field] : undefined;
+      return Array.isArray(ids) ? ids.map((id) => ({ kind: 'experiment' as const, id: String(id) })) : [];
+    },
+  }),
+  experimentNamed: (action: Action, part: RequestPart, field: string): RouteAccess => ({
+    action,
+    resource: (r) => ({ kind: 'experiment-name', name: requestField(r, part, field) ?? '', orElse: { kind: 'project', project: requestedProject(r) } }),
   }),
 };

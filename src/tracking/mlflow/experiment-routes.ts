@@ -10,10 +10,11 @@ import {
 } from './schemas.js';
 import type { z } from 'zod';
 import type { TrackingService } from '../service.js';
+import { access } from '../../governance/access/route-access.js';
 
 /** MLflow's `experiments/*` endpoints. */
 export const mlflowExperimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = async (app, { tracking }) => {
-  app.post('/experiments/create', { schema: { body: CreateExperimentRequest } }, async ({ body }) => {
+  app.post('/experiments/create', { schema: { body: CreateExperimentRequest }, config: { access: access.create('write') } }, async ({ body }) => {
     const experiment = await tracking.createExperiment({
       name: body.name,
       artifactLocation: body.artifact_location || undefined,
@@ -22,11 +23,11 @@ export const mlflowExperimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingS
     return { experiment_id: experiment.experimentId };
   });
 
-  app.get('/experiments/get', { schema: { querystring: ExperimentIdRequest } }, async ({ query }) => ({
+  app.get('/experiments/get', { schema: { querystring: ExperimentIdRequest }, config: { access: access.experiment('read', 'query') } }, async ({ query }) => ({
     experiment: toMlflowExperiment(await tracking.getExperiment(query.experiment_id)),
   }));
 
-  app.get('/experiments/get-by-name', { schema: { querystring: ExperimentByNameRequest } }, async ({ query }) => ({
+  app.get('/experiments/get-by-name', { schema: { querystring: ExperimentByNameRequest }, config: { access: access.experimentNamed('read', 'query', 'experiment_name') } }, async ({ query }) => ({
     experiment: toMlflowExperiment(await tracking.getExperimentByName(query.experiment_name)),
   }));
 
@@ -43,25 +44,25 @@ export const mlflowExperimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingS
       ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
     };
   };
-  app.post('/experiments/search', { schema: { body: SearchExperimentsRequest } }, async ({ body }) => search(body));
-  app.get('/experiments/search', { schema: { querystring: SearchExperimentsRequest } }, async ({ query }) => search(query));
+  app.post('/experiments/search', { schema: { body: SearchExperimentsRequest }, config: { access: access.self('read') } }, async ({ body }) => search(body));
+  app.get('/experiments/search', { schema: { querystring: SearchExperimentsRequest }, config: { access: access.self('read') } }, async ({ query }) => search(query));
 
-  app.post('/experiments/update', { schema: { body: UpdateExperimentRequest } }, async ({ body }) => {
+  app.post('/experiments/update', { schema: { body: UpdateExperimentRequest }, config: { access: access.experiment('write', 'body') } }, async ({ body }) => {
     await tracking.renameExperiment(body.experiment_id, body.new_name);
     return {};
   });
 
-  app.post('/experiments/delete', { schema: { body: ExperimentIdRequest } }, async ({ body }) => {
+  app.post('/experiments/delete', { schema: { body: ExperimentIdRequest }, config: { access: access.experiment('write', 'body') } }, async ({ body }) => {
     await tracking.deleteExperiment(body.experiment_id);
     return {};
   });
 
-  app.post('/experiments/restore', { schema: { body: ExperimentIdRequest } }, async ({ body }) => {
+  app.post('/experiments/restore', { schema: { body: ExperimentIdRequest }, config: { access: access.experiment('write', 'body') } }, async ({ body }) => {
     await tracking.restoreExperiment(body.experiment_id);
     return {};
   });
 
-  app.post('/experiments/set-experiment-tag', { schema: { body: SetExperimentTagRequest } }, async ({ body }) => {
+  app.post('/experiments/set-experiment-tag', { schema: { body: SetExperimentTagRequest }, config: { access: access.experiment('write', 'body') } }, async ({ body }) => {
     await tracking.setExperimentTag(body.experiment_id, body.key, body.value);
     return {};
   });

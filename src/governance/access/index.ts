@@ -1,0 +1,25 @@
+export {
+  ACTIONS,
+  DEFAULT_PROJECT,
+  ROLES,
+  access,
+  requestField,
+  requestedProject,
+  type Action,
+  type ResourceRef,
+  type Role,
+  type RouteAccess,
+} from './route-access.js';
+export {
+  AccessControl,
+  EVERY_PROJECT,
+  parseLifetimeDays,
+  type CreatedToken,
+  type CreateTokenOptions,
+  type Principal,
+  type TokenInfo,
+  type UserInfo,
+} from './service.js';
+export { installAccessControl, type AccessHookOptions, type RouteEntry } from './server-hooks.js';
+export { FailedAuthLimiter, type FailedAuthLimits } from './failed-auth-limiter.js';
+export { accessRoutes } from './routes.js';

@@ -1,0 +1,216 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { PermissionDeniedError } from '../../common/errors.js';
+import type { AuditLog } from '../audit/index.js';
+import { ACTIONS, DEFAULT_PROJECT, ROLES, access, requestField, type RouteAccess } from './route-access.js';
+import type { AccessControl, Principal, TokenInfo } from './service.js';
+
+const TokenRecord = z.object({
+  id: z.string(),
+  user: z.string(),
+  scopes: z.array(z.enum(ACTIONS)),
+  description: z.string().nullable(),
+  created_time: z.number(),
+  expires_time: z.number().nullable(),
+  revoked_time: z.number().nullable(),
+  last_used_time: z.number().nullable(),
+});
+const UserRecord = z.object({
+  name: z.string(),
+  created_time: z.number(),
+  disabled: z.boolean(),
+  roles: z.array(z.object({ project: z.string(), role: z.enum(ROLES) })),
+});
+const ProjectRecord = z.object({ name: z.string(), description: z.string().nullable(), created_time: z.number() });
+
+const CreateTokenBody = z.strictObject({
+  /** Another user's token: admins only. Default: the caller. */
+  user: z.string().optional(),
+  scopes: z.array(z.enum(ACTIONS)).min(1).optional(),
+  expires_in_days: z.number().positive().max(3650).optional(),
+  description: z.string().max(500).optional(),
+});
+
+const AuditQuery = z.object({
+  target_type: z.string().optional(),
+  target_id: z.string().optional(),
+  actor: z.string().optional(),
+  action: z.string().optional(),
+  after: z.coerce.number().int().nonnegative().optional(),
+  max_results: z.coerce.number().int().min(1).max(10_000).default(100),
+});
+
+/**
+ * Users, tokens, projects and roles, who-am-I and the audit log over REST (docs/rest-api.md).
+ * Users, projects and the audit log are the server's (a role on `*`); members are the project's
+ * admins'; a caller's own tokens are its own.
+ */
+export const accessRoutes: FastifyPluginAsyncZod<{ control: AccessControl; audit: AuditLog }> = async (app, { control, audit }) => {
+  app.get(
+    '/auth/whoami',
+    { schema: { tags: ['access'], response: { 200: z.object({ user: z.string(), token_id: z.string().nullable(), scopes: z.array(z.string()), roles: UserRecord.shape.roles, authenticated: z.boolean() }) } }, config: { access: access.self('read') } },
+    async (request) => {
+      const principal = caller(request.principal);
+      const roles = principal.unrestricted ? [] : (await control.getUser(principal.user)).roles;
+      return { user: principal.user, token_id: principal.tokenId, scopes: [...principal.scopes], roles, authenticated: !principal.unrestricted };
+    },
+  );
+
+  app.get(
+    '/users',
+    { schema: { tags: ['access'], response: { 200: z.object({ users: z.array(UserRecord) }) } }, config: { access: access.server('admin') } },
+    async () => ({ users: (await control.listUsers()).map(userRecord) }),
+  );
+
+  app.post(
+    '/users',
+    { schema: { tags: ['access'], body: z.strictObject({ name: z.string() }), response: { 201: UserRecord } }, config: { access: access.server('admin') } },
+    async (request, reply) => reply.code(201).send(userRecord(await control.createUser(request.body.name))),
+  );
+
+  app.patch(
+    '/users/:name',
+    { schema: { tags: ['access'], params: z.object({ name: z.string() }), body: z.strictObject({ disabled: z.boolean() }), response: { 200: UserRecord } }, config: { access: access.server('admin') } },
+    async (request) => userRecord(await control.setUserDisabled(request.params.name, request.body.disabled)),
+  );
+
+  app.get(
+    '/tokens',
+    { schema: { tags: ['access'], querystring: z.object({ user: z.string().optional() }), response: { 200: z.object({ tokens: z.array(TokenRecord) }) } }, config: { access: access.self('read') } },
+    async (request) => {
+      const principal = caller(request.principal);
+      const user = request.query.user ?? principal.user;
+      if (user !== principal.user) await control.authorize(principal, 'admin', { kind: 'server' });
+      return { tokens: (await control.listTokens(user)).map(tokenRecord) };
+    },
+  );
+
+  app.post(
+    '/tokens',
+    { schema: { tags: ['access'], body: CreateTokenBody, response: { 201: TokenRecord.extend({ token: z.string() }) } }, config: { access: access.self('write') } },
+    async (request, reply) => {
+      const principal = caller(request.principal);
+      const user = request.body.user ?? principal.user;
+      if (user !== principal.user) await control.authorize(principal, 'admin', { kind: 'server' });
+      // A token never widens its maker's reach: its scopes are at most the caller's.
+      const scopes = request.body.scopes ?? [...principal.scopes];
+      const wider = scopes.filter((scope) => !principal.scopes.includes(scope));
+      if (wider.length > 0) {
+        throw new PermissionDeniedError(`a token scoped ${principal.scopes.join(', ')} cannot create one scoped ${wider.join(', ')}`, { where: 'scopes' });
+      }
+      const created = await control.createToken(user, {
+        scopes,
+        ...(request.body.expires_in_days === undefined ? {} : { expiresInDays: request.body.expires_in_days }),
+        ...(request.body.description === undefined ? {} : { description: request.body.description }),
+      });
+      return reply.code(201).send({ ...tokenRecord(created), token: created.token });
+    },
+  );
+
+  app.delete(
+    '/tokens/:id',
+    { schema: { tags: ['access'], params: z.object({ id: z.string() }), response: { 200: TokenRecord } }, config: { access: access.self('write') } },
+    async (request) => {
+      const principal = caller(request.principal);
+      const token = await control.getToken(request.params.id);
+      if (token.user !== principal.user) await control.authorize(principal, 'admin', { kind: 'server' });
+      return tokenRecord(await control.revokeToken(request.params.id));
+    },
+  );
+
+  app.get(
+    '/projects',
+    { schema: { tags: ['access'], response: { 200: z.object({ projects: z.array(ProjectRecord) }) } }, config: { access: access.self('read') } },
+    async (request) => {
+      const principal = caller(request.principal);
+      const projects = await control.listProjects();
+      if (principal.unrestricted) return { projects: projects.map(projectRecord) };
+      // Callers see the projects they hold a role in (all of them with a role on `*`).
+      const roles = (await control.getUser(principal.user)).roles;
+      const visible = roles.some((r) => r.project === '*') ? projects : projects.filter((p) => roles.some((r) => r.project === p.name));
+      return { projects: visible.map(projectRecord) };
+    },
+  );
+
+  app.post(
+    '/projects',
+    { schema: { tags: ['access'], body: z.strictObject({ name: z.string(), description: z.string().max(2000).optional() }), response: { 201: ProjectRecord } }, config: { access: access.server('admin') } },
+    async (request, reply) => reply.code(201).send(projectRecord(await control.createProject(request.body.name, request.body.description))),
+  );
+
+  const MemberParams = z.object({ project: z.string(), user: z.string() });
+  const projectAccess = (action: 'read' | 'admin'): RouteAccess => ({
+    action,
+    resource: (r) => ({ kind: 'project', project: requestField(r, 'params', 'project') ?? DEFAULT_PROJECT }),
+  });
+
+  app.get(
+    '/projects/:project/members',
+    { schema: { tags: ['access'], params: z.object({ project: z.string() }), response: { 200: z.object({ members: z.array(z.object({ user: z.string(), role: z.enum(ROLES), granted_time: z.number() })) }) } }, config: { access: projectAccess('read') } },
+    async (request) => ({ members: (await control.members(request.params.project)).map((m) => ({ user: m.user, role: m.role, granted_time: m.grantedTime })) }),
+  );
+
+  app.put(
+    '/projects/:project/members/:user',
+    { schema: { tags: ['access'], params: MemberParams, body: z.strictObject({ role: z.enum(ROLES) }), response: { 204: z.null() } }, config: { access: projectAccess('admin') } },
+    async (request, reply) => {
+      await control.grant(request.params.project, request.params.user, request.body.role);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.delete(
+    '/projects/:project/members/:user',
+    { schema: { tags: ['access'], params: MemberParams, response: { 204: z.null() } }, config: { access: projectAccess('admin') } },
+    async (request, reply) => {
+      await control.revoke(request.params.project, request.params.user);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/audit',
+    { schema: { tags: ['audit'], querystring: AuditQuery }, config: { access: access.server('admin') } },
+    async (request) => {
+      const q = request.query;
+      const entries = await audit.list({
+        limit: q.max_results,
+        order: 'asc',
+        ...(q.after === undefined ? {} : { after: q.after }),
+        ...(q.target_type === undefined ? {} : { target: { type: q.target_type, ...(q.target_id === undefined ? {} : { id: q.target_id }) } }),
+        ...(q.actor === undefined ? {} : { actor: q.actor }),
+        ...(q.action === undefined ? {} : { action: q.action }),
+      });
+      return { entries };
+    },
+  );
+
+  app.get('/audit/verify', { schema: { tags: ['audit'] }, config: { access: access.server('admin') } }, async () => audit.verify());
+};
+
+function caller(principal: Principal | null): Principal {
+  // The hooks set a principal before any non-public handler runs.
+  if (principal === null) throw new PermissionDeniedError('not authenticated');
+  return principal;
+}
+
+function tokenRecord(token: TokenInfo) {
+  return {
+    id: token.id,
+    user: token.user,
+    scopes: token.scopes,
+    description: token.description,
+    created_time: token.createdTime,
+    expires_time: token.expiresTime,
+    revoked_time: token.revokedTime,
+    last_used_time: token.lastUsedTime,
+  };
+}
+
+function userRecord(user: { name: string; createdTime: number; disabled: boolean; roles: { project: string; role: (typeof ROLES)[number] }[] }) {
+  return { name: user.name, created_time: user.createdTime, disabled: user.disabled, roles: user.roles };
+}
+
+function projectRecord(project: { name: string; description: string | null; createdTime: number }) {
+  return { name: project.name, description: project.description, created_time: project.createdTime };
+}

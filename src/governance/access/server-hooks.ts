@@ -1,0 +1,110 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { PermissionDeniedError, UnauthenticatedError } from '../../common/errors.js';
+import { withActor } from '../actor.js';
+import { FailedAuthLimiter, type FailedAuthLimits } from './failed-auth-limiter.js';
+import type { RouteAccess } from './route-access.js';
+import { ACTIONS, DEFAULT_PROJECT } from './route-access.js';
+import type { AccessControl, Principal } from './service.js';
+
+export interface AccessHookOptions {
+  control: AccessControl;
+  /** Off: every caller may do everything (a token, when sent, still names the actor). */
+  enabled: boolean;
+  limits?: FailedAuthLimits;
+  /** Extra principals by secret, held only in memory (the server's token for the steps it starts). */
+  ephemeral?: ReadonlyMap<string, Principal>;
+}
+
+/** One row of the route table: what the authorization matrix test walks. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  access: RouteAccess | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+const ANONYMOUS: Principal = { user: 'anonymous', tokenId: null, scopes: ACTIONS, unrestricted: true };
+
+/**
+ * Authentication (onRequest: the bearer token → a principal; failures rate limited per address),
+ * authorization (preHandler, after validation, so a route's resource function reads parsed input:
+ * the route's declared action on its resource's project; a route that declares nothing is refused)
+ * and the actor scope the handler runs in (the audit log's actor and request id). Must be installed
+ * before any route so that every route is recorded in the returned table.
+ */
+export function installAccessControl(app: FastifyInstance, options: AccessHookOptions): RouteEntry[] {
+  const table: RouteEntry[] = [];
+  const limiter = new FailedAuthLimiter(options.limits);
+  app.decorateRequest('principal', null);
+
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (method === 'HEAD' && methods.length === 1 && route.exposeHeadRoute === undefined) continue;
+      table.push({ method, url: route.url, access: route.config?.access });
+    }
+  });
+
+  app.addHook('onRequest', async (request) => {
+    const access = request.routeOptions.config?.access;
+    if (access !== undefined && 'public' in access) return;
+    if (request.headers.authorization === undefined) {
+      if (!options.enabled) {
+        request.principal = ANONYMOUS;
+        return;
+      }
+      throw new UnauthenticatedError('this server needs an API token', {
+        hint: 'Send `Authorization: Bearer <token>` (the CLI and SDK send CICLO_TOKEN); an admin creates tokens with `ciclo tokens create --user NAME`.',
+      });
+    }
+    const address = request.ip;
+    limiter.check(address);
+    try {
+      const secret = bearerToken(request.headers.authorization);
+      request.principal = options.ephemeral?.get(secret) ?? (await options.control.authenticate(secret));
+    } catch (error) {
+      if (error instanceof UnauthenticatedError) limiter.fail(address);
+      throw error;
+    }
+  });
+
+  app.addHook('preHandler', (request, _reply, done) => {
+    authorize(request, options.control).then(
+      (actor) => withActor({ actor, requestId: request.id }, () => done()),
+      (error: Error) => done(error),
+    );
+  });
+
+  return table;
+}
+
+async function authorize(request: FastifyRequest, control: AccessControl): Promise<string> {
+  const access = request.routeOptions.config?.access;
+  // No route matched: the not-found handler answers, and it reveals nothing.
+  if (request.is404) return request.principal?.user ?? 'anonymous';
+  if (access === undefined) {
+    // Default deny: a route must say what it needs.
+    throw new PermissionDeniedError(`${request.method} ${request.routeOptions.url ?? request.url} declares no access rule, so nobody may call it`, {
+      hint: 'This is a server bug: every route declares `config.access`.',
+    });
+  }
+  if ('public' in access) return request.principal?.user ?? 'anonymous';
+  const principal = request.principal;
+  if (principal === null) throw new UnauthenticatedError('not authenticated');
+  const resources = access.resource ? await access.resource(request) : { kind: 'project' as const, project: DEFAULT_PROJECT };
+  for (const resource of Array.isArray(resources) ? resources : [resources]) await control.authorize(principal, access.action, resource);
+  return principal.user;
+}
+
+function bearerToken(header: string): string {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (match === null) {
+    throw new UnauthenticatedError('the Authorization header is not `Bearer <token>`', { hint: 'Send `Authorization: Bearer ciclo_…`.' });
+  }
+  return match[1]!;
+}

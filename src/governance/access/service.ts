@@ -1,0 +1,343 @@
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import {
+  AlreadyExistsError,
+  InvalidInputError,
+  InvalidStateError,
+  NotFoundError,
+  PermissionDeniedError,
+  UnauthenticatedError,
+} from '../../common/errors.js';
+import { parseInput } from '../../common/validation.js';
+import type { Schema } from '../../store/index.js';
+import { digestOf, type AuditLog } from '../audit/index.js';
+import { ACTIONS, DEFAULT_PROJECT, ROLES, type Action, type ResourceRef, type Role } from './route-access.js';
+import * as store from './store.js';
+import { hashTokenSecret, looksLikeTokenSecret, newTokenSecret } from './tokens.js';
+
+/** Project `*` in a role grant: every project, and the server itself (users, tokens, audit). */
+export const EVERY_PROJECT = '*';
+
+const NameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/, 'must be letters, digits, ".", "_", "@" or "-" (starting with a letter or digit), at most 100 characters');
+const ProjectSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, "_" or "-" (starting with a letter or digit), at most 63 characters');
+const RoleSchema = z.enum(ROLES);
+const ScopesSchema = z.array(z.enum(ACTIONS)).min(1, 'must name at least one of read, write, approve, admin');
+
+const CreateTokenSchema = z.strictObject({
+  scopes: ScopesSchema.default([...ACTIONS]),
+  /** Lifetime in days; absent → never expires. */
+  expiresInDays: z.number().positive().max(3650).optional(),
+  description: z.string().max(500).optional(),
+});
+export type CreateTokenOptions = z.input<typeof CreateTokenSchema>;
+
+/** Who is calling, once their token checked out. */
+export interface Principal {
+  user: string;
+  /** The token used; null for callers the server trusts without one (auth off, the embedded CLI). */
+  tokenId: string | null;
+  /** Actions the token may perform at most; the roles decide within them. */
+  scopes: readonly Action[];
+  /** Auth off: every action on everything (nothing is checked). */
+  unrestricted: boolean;
+}
+
+export interface TokenInfo {
+  id: string;
+  user: string;
+  scopes: Action[];
+  description: string | null;
+  createdTime: number;
+  expiresTime: number | null;
+  revokedTime: number | null;
+  lastUsedTime: number | null;
+}
+
+export interface CreatedToken extends TokenInfo {
+  /** The secret, shown once: only its hash is kept. */
+  token: string;
+}
+
+export interface UserInfo {
+  name: string;
+  createdTime: number;
+  disabled: boolean;
+  roles: { project: string; role: Role }[];
+}
+
+/** Role order: a role allows every action up to its own rank. */
+const ROLE_ALLOWS: Record<Role, readonly Action[]> = {
+  viewer: ['read'],
+  editor: ['read', 'write'],
+  approver: ['read', 'write', 'approve'],
+  admin: ['read', 'write', 'approve', 'admin'],
+};
+
+// A token's last use is written at most this often: not one write per request.
+const TOUCH_INTERVAL_MS = 60_000;
+
+export interface AccessControlDeps {
+  db: Kysely<Schema>;
+  audit?: AuditLog;
+  now?: () => number;
+}
+
+/**
+ * Users, API tokens and roles per project, and the one decision every route goes through:
+ * `authorize(principal, action, resource)`. Tokens are 256-bit secrets kept as sha256 hashes,
+ * with scopes, optional expiry and revocation. Every change is appended to the audit log.
+ */
+export class AccessControl {
+  readonly #db: Kysely<Schema>;
+  readonly #audit: AuditLog | undefined;
+  readonly #now: () => number;
+
+  constructor(deps: AccessControlDeps) {
+    this.#db = deps.db;
+    this.#audit = deps.audit;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  // ── users ────────────────────────────────────────────────────────────────────
+
+  async createUser(name: string): Promise<UserInfo> {
+    const user = parseInput(NameSchema, name, 'name');
+    await this.#db.transaction().execute(async (trx) => {
+      if (await store.findUser(trx, user)) throw new AlreadyExistsError(`user '${user}' already exists`, { where: 'name' });
+      await store.insertUser(trx, user, this.#now());
+      await this.#record(trx, 'user.create', { type: 'user', id: user }, null, { name: user });
+    });
+    return this.getUser(user);
+  }
+
+  async getUser(name: string): Promise<UserInfo> {
+    const row = await store.findUser(this.#db, name);
+    if (row === undefined) throw unknownUser(name);
+    return { name: row.name, createdTime: Number(row.created_time), disabled: row.disabled_time !== null, roles: await store.rolesOf(this.#db, name) };
+  }
+
+  async listUsers(): Promise<UserInfo[]> {
+    const rows = await store.listUsers(this.#db);
+    return Promise.all(rows.map((row) => this.getUser(row.name)));
+  }
+
+  /** A disabled user's tokens stop working at once; enabling again restores them (unless revoked or expired). */
+  async setUserDisabled(name: string, disabled: boolean): Promise<UserInfo> {
+    await this.#db.transaction().execute(async (trx) => {
+      const row = await store.findUser(trx, name);
+      if (row === undefined) throw unknownUser(name);
+      await store.setUserDisabled(trx, name, disabled ? this.#now() : null);
+      await this.#record(trx, disabled ? 'user.disable' : 'user.enable', { type: 'user', id: name }, { disabled: row.disabled_time !== null }, { disabled });
+    });
+    return this.getUser(name);
+  }
+
+  // ── tokens ───────────────────────────────────────────────────────────────────
+
+  async createToken(user: string, options: CreateTokenOptions = {}): Promise<CreatedToken> {
+    const request = parseInput(CreateTokenSchema, options);
+    const now = this.#now();
+    const secret = newTokenSecret();
+    const expiresTime = request.expiresInDays === undefined ? null : now + Math.round(request.expiresInDays * 86_400_000);
+    const scopes = ACTIONS.filter((action) => request.scopes.includes(action));
+    await this.#db.transaction().execute(async (trx) => {
+      const row = await store.findUser(trx, user);
+      if (row === undefined) throw unknownUser(user);
+      if (row.disabled_time !== null) throw new InvalidStateError(`user '${user}' is disabled`, { where: 'user', hint: `Enable it first with \`ciclo users enable ${user}\`.` });
+      await store.insertToken(trx, { id: secret.id, user, hash: secret.hash, scopes, description: request.description ?? null, now, expiresTime });
+      // The hash never goes into the chain: the digest covers the token's public fields only.
+      await this.#record(trx, 'token.create', { type: 'token', id: secret.id }, null, { id: secret.id, user, scopes, expiresTime });
+    });
+    return { ...(await this.getToken(secret.id)), token: secret.secret };
+  }
+
+  async getToken(id: string): Promise<TokenInfo> {
+    const row = await store.findToken(this.#db, id);
+    if (row === undefined) throw new NotFoundError(`no token with id '${id}'`, { where: 'id', hint: 'List tokens with `ciclo tokens list`.' });
+    return tokenInfo(row);
+  }
+
+  async listTokens(user?: string): Promise<TokenInfo[]> {
+    return (await store.listTokens(this.#db, user)).map(tokenInfo);
+  }
+
+  async revokeToken(id: string): Promise<TokenInfo> {
+    await this.#db.transaction().execute(async (trx) => {
+      const row = await store.findToken(trx, id);
+      if (row === undefined) throw new NotFoundError(`no token with id '${id}'`, { where: 'id', hint: 'List tokens with `ciclo tokens list`.' });
+      if (row.revoked_time !== null) return;
+      await store.revokeToken(trx, id, this.#now());
+      await this.#record(trx, 'token.revoke', { type: 'token', id }, { revoked: false }, { revoked: true });
+    });
+    return this.getToken(id);
+  }
+
+  /**
+   * The principal a token stands for. Every way a token can be wrong (malformed, unknown, tampered,
+   * revoked, expired, its user disabled) is UNAUTHENTICATED; the message says which, since the
+   * caller already holds the token it is asking about.
+   */
+  async authenticate(secret: string): Promise<Principal> {
+    if (!looksLikeTokenSecret(secret)) {
+      throw new UnauthenticatedError('the token is malformed', { hint: 'Send `Authorization: Bearer ciclo_…` with a token from `ciclo tokens create`.' });
+    }
+    const row = await store.findTokenByHash(this.#db, hashTokenSecret(secret));
+    if (row === undefined) throw new UnauthenticatedError('the token is not known to this server', { hint: 'Create one with `ciclo tokens create --user NAME`.' });
+    const now = this.#now();
+    if (row.revoked_time !== null) throw new UnauthenticatedError(`token ${row.id} was revoked`, { hint: 'Create a new token.' });
+    if (row.expires_time !== null && Number(row.expires_time) <= now) {
+      throw new UnauthenticatedError(`token ${row.id} expired at ${new Date(Number(row.expires_time)).toISOString()}`, { hint: 'Create a new token.' });
+    }
+    const user = await store.findUser(this.#db, row.user_name);
+    if (user === undefined || user.disabled_time !== null) throw new UnauthenticatedError(`user '${row.user_name}' is disabled`);
+    if (row.last_used_time === null || now - Number(row.last_used_time) > TOUCH_INTERVAL_MS) await store.touchToken(this.#db, row.id, now);
+    return { user: row.user_name, tokenId: row.id, scopes: tokenInfo(row).scopes, unrestricted: false };
+  }
+
+  // ── projects and roles ──────────────────────────────────────────────────────
+
+  async createProject(name: string, description?: string): Promise<{ name: string; description: string | null; createdTime: number }> {
+    const project = parseInput(ProjectSchema, name, 'name');
+    await this.#db.transaction().execute(async (trx) => {
+      if (await store.findProject(trx, project)) throw new AlreadyExistsError(`project '${project}' already exists`, { where: 'name' });
+      await store.insertProject(trx, project, description ?? null, this.#now());
+      await this.#record(trx, 'project.create', { type: 'project', id: project }, null, { name: project, description: description ?? null });
+    });
+    return this.getProject(project);
+  }
+
+  async getProject(name: string): Promise<{ name: string; description: string | null; createdTime: number }> {
+    const row = await store.findProject(this.#db, name);
+    if (row === undefined) throw unknownProject(name);
+    return { name: row.name, description: row.description, createdTime: Number(row.created_time) };
+  }
+
+  async listProjects(): Promise<{ name: string; description: string | null; createdTime: number }[]> {
+    return (await store.listProjects(this.#db)).map((row) => ({ name: row.name, description: row.description, createdTime: Number(row.created_time) }));
+  }
+
+  /** Gives the user the role in the project (`*`: every project and the server), replacing the one it had. */
+  async grant(project: string, user: string, role: string): Promise<void> {
+    const checkedRole = parseInput(RoleSchema, role, 'role');
+    await this.#db.transaction().execute(async (trx) => {
+      await this.#requireProject(trx, project);
+      if (!(await store.findUser(trx, user))) throw unknownUser(user);
+      const before = await store.roleIn(trx, project, user);
+      await store.upsertRole(trx, project, user, checkedRole, this.#now());
+      await this.#record(trx, 'role.grant', { type: 'project_role', id: `${project}:${user}` }, before ?? null, checkedRole);
+    });
+  }
+
+  async revoke(project: string, user: string): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      const before = await store.roleIn(trx, project, user);
+      if (before === undefined || (await store.deleteRole(trx, project, user)) === 0) {
+        throw new NotFoundError(`user '${user}' has no role in project '${project}'`, { where: `${project}:${user}` });
+      }
+      await this.#record(trx, 'role.revoke', { type: 'project_role', id: `${project}:${user}` }, before, null);
+    });
+  }
+
+  async members(project: string): Promise<{ user: string; role: Role; grantedTime: number }[]> {
+    await this.#requireProject(this.#db, project);
+    return (await store.members(this.#db, project)).map((row) => ({ user: row.user_name, role: row.role, grantedTime: Number(row.granted_time) }));
+  }
+
+  // ── the decision ────────────────────────────────────────────────────────────
+
+  /** The project a resource belongs to (`*` stands for the server itself); missing resources fall back as route-access.ts says. */
+  async projectOf(resource: ResourceRef): Promise<string | undefined> {
+    switch (resource.kind) {
+      case 'project':
+        return resource.project;
+      case 'server':
+        return EVERY_PROJECT;
+      case 'self':
+        return undefined;
+      case 'experiment':
+        return (await store.projectOfExperiment(this.#db, resource.id)) ?? this.#orElse(resource.orElse);
+      case 'experiment-name':
+        return (await store.projectOfExperimentNamed(this.#db, resource.name)) ?? this.#orElse(resource.orElse);
+      case 'run':
+        return (await store.projectOfRun(this.#db, resource.id)) ?? this.#orElse(resource.orElse);
+      case 'model':
+        return (await store.projectOfModel(this.#db, resource.name)) ?? this.#orElse(resource.orElse);
+    }
+  }
+
+  async #orElse(fallback: ResourceRef | undefined): Promise<string> {
+    return fallback === undefined ? DEFAULT_PROJECT : ((await this.projectOf(fallback)) ?? DEFAULT_PROJECT);
+  }
+
+  /** Throws PERMISSION_DENIED unless the principal may perform the action on the resource. */
+  async authorize(principal: Principal, action: Action, resource: ResourceRef): Promise<void> {
+    if (principal.unrestricted) return;
+    if (!principal.scopes.includes(action)) {
+      throw new PermissionDeniedError(`token ${principal.tokenId ?? '(none)'} is not scoped for '${action}' (its scopes: ${principal.scopes.join(', ')})`, {
+        hint: `Use a token created with --scopes including ${action}.`,
+      });
+    }
+    const project = await this.projectOf(resource);
+    if (project === undefined) return; // the caller's own account: scopes alone decide
+    const roles = await store.rolesOf(this.#db, principal.user);
+    const granted = roles.filter((r) => r.project === project || r.project === EVERY_PROJECT).map((r) => r.role);
+    if (granted.some((role) => ROLE_ALLOWS[role].includes(action))) return;
+    const where = project === EVERY_PROJECT ? 'this server (a role on every project, `*`)' : `project '${project}'`;
+    const has = granted.length === 0 ? 'no role there' : `role ${granted.join(', ')}`;
+    throw new PermissionDeniedError(`user '${principal.user}' may not ${action} in ${where}: ${has}`, {
+      hint: `An admin can grant a role that allows '${action}' (${ROLES.filter((r) => ROLE_ALLOWS[r].includes(action)).join(', ')}) with \`ciclo projects grant ${project} ${principal.user} ROLE\`.`,
+    });
+  }
+
+  /** The projects whose resources the principal may read: what list routes filter by ('all' when nothing is checked). */
+  async readableProjects(principal: Principal): Promise<string[] | 'all'> {
+    if (principal.unrestricted) return 'all';
+    if (!principal.scopes.includes('read')) return [];
+    const roles = await store.rolesOf(this.#db, principal.user);
+    if (roles.some((r) => r.project === EVERY_PROJECT)) return 'all';
+    return roles.map((r) => r.project);
+  }
+
+  async #requireProject(db: Kysely<Schema>, project: string): Promise<void> {
+    if (project === EVERY_PROJECT) return;
+    if (!(await store.findProject(db, project))) throw unknownProject(project);
+  }
+
+  async #record(trx: Kysely<Schema>, action: string, target: { type: string; id: string }, before: unknown, after: unknown): Promise<void> {
+    if (!this.#audit) return;
+    await this.#audit.append({ action, target, beforeDigest: digestOf(before), afterDigest: digestOf(after) }, trx);
+  }
+}
+
+function tokenInfo(row: store.TokenRow): TokenInfo {
+  const parsed: unknown = JSON.parse(row.scopes);
+  const scopes = Array.isArray(parsed) ? ACTIONS.filter((action) => parsed.includes(action)) : [];
+  return {
+    id: row.id,
+    user: row.user_name,
+    scopes,
+    description: row.description,
+    createdTime: Number(row.created_time),
+    expiresTime: row.expires_time === null ? null : Number(row.expires_time),
+    revokedTime: row.revoked_time === null ? null : Number(row.revoked_time),
+    lastUsedTime: row.last_used_time === null ? null : Number(row.last_used_time),
+  };
+}
+
+function unknownUser(name: string): NotFoundError {
+  return new NotFoundError(`no user named '${name}'`, { where: name, hint: 'List users with `ciclo users list`; create one with `ciclo users create NAME`.' });
+}
+
+function unknownProject(name: string): NotFoundError {
+  return new NotFoundError(`no project named '${name}'`, { where: name, hint: 'List projects with `ciclo projects list`; create one with `ciclo projects create NAME`.' });
+}
+
+/** Parses `30d`, `12h` or a number of days into days. */
+export function parseLifetimeDays(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)([dh]?)$/.exec(value.trim());
+  if (match === null) throw new InvalidInputError(`'${value}' is not a lifetime`, { where: '--expires', hint: 'Write days (30d or 30) or hours (12h).' });
+  const amount = Number(match[1]);
+  return match[2] === 'h' ? amount / 24 : amount;
+}
