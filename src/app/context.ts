@@ -1,7 +1,7 @@
 import { LocalBlobStore, RunArtifacts } from '../artifacts/index.js';
 import { configEnvironment, loadConfig, type CicloConfig } from '../common/config.js';
 import { DatasetService, PipelineDatasetCatalog } from '../data/index.js';
-import { AuditLog } from '../governance/index.js';
+import { AccessControl, AuditLog } from '../governance/index.js';
 import { PipelineService, builtinExecutors } from '../pipelines/index.js';
 import { openDatabase, type MetadataDatabase } from '../store/index.js';
 import { TrackingService } from '../tracking/index.js';
@@ -17,6 +17,8 @@ export interface CicloContext {
   readonly datasets: DatasetService;
   /** The hash-chained log every capability appends its changes to. */
   readonly audit: AuditLog;
+  /** Users, tokens, roles per project: who may do what (the server checks every route with it). */
+  readonly access: AccessControl;
   readonly pipelines: PipelineService;
   close(): Promise<void>;
 }
@@ -29,8 +31,9 @@ export interface ContextOptions {
 export async function openContext(config: CicloConfig = loadConfig(), options: ContextOptions = {}): Promise<CicloContext> {
   const database = await openDatabase(config.database);
   const blobs = new LocalBlobStore(config.artifactRoot);
-  const tracking = new TrackingService(database.db, new RunArtifacts(database.db, blobs));
-  const datasets = new DatasetService({ db: database.db, blobs, tracking });
+  const audit = new AuditLog(database.db);
+  const tracking = new TrackingService(database.db, new RunArtifacts(database.db, blobs), { audit });
+  const datasets = new DatasetService({ db: database.db, blobs, tracking, audit });
   const trackingUri = options.trackingUri ?? config.trackingUri;
   const pipelines = new PipelineService({
     db: database.db,
@@ -38,6 +41,7 @@ export async function openContext(config: CicloConfig = loadConfig(), options: C
     executors: builtinExecutors(config),
     home: config.home,
     datasets: new PipelineDatasetCatalog(datasets),
+    audit,
     ...(trackingUri === undefined ? { storeEnv: configEnvironment(config) } : { trackingUri }),
   });
   return {
@@ -45,7 +49,8 @@ export async function openContext(config: CicloConfig = loadConfig(), options: C
     database,
     tracking,
     datasets,
-    audit: new AuditLog(database.db),
+    audit,
+    access: new AccessControl({ db: database.db, audit }),
     pipelines,
     close: async () => {
       await pipelines.close();

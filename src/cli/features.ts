@@ -95,13 +95,14 @@ export function registerFeatureCommands(program: Command): void {
       const since = options.since === undefined ? undefined : parseTime(options.since, '--since');
       const config = loadConfig();
       const store = openOnlineStore(config);
+      const context = await openLocalContext(config);
       try {
         const results = await withEngine(async (engine, resolver) => {
           const prepared = await prepareViews(engine, resolver, views, options);
           const out = [];
-          for (const view of prepared) out.push(await materialize(engine, view, store, since === undefined ? {} : { since }));
+          for (const view of prepared) out.push(await materialize(engine, view, store, { audit: context.audit, ...(since === undefined ? {} : { since }) }));
           return out;
-        }, config);
+        }, config, context);
         const shown = results.map((r) => ({ ...r, since: isoOrNull(r.since), watermark: isoOrNull(r.watermark), store: store.description }));
         emit(command, shown, () =>
           shown
@@ -116,6 +117,7 @@ export function registerFeatureCommands(program: Command): void {
             .join('\n\n'),
         );
       } finally {
+        await context.close();
         await store.close();
       }
     });
@@ -168,9 +170,14 @@ interface HistoricalOptions {
  * A DataEngine and a dataset resolver for one command. The resolver opens the local store (never a
  * tracking server: dataset files are read in place) on its first use; both close afterwards.
  */
-async function withEngine<T>(fn: (engine: DataEngine, resolver: DatasetResolver) => Promise<T>, config: CicloConfig = loadConfig()): Promise<T> {
+async function withEngine<T>(
+  fn: (engine: DataEngine, resolver: DatasetResolver) => Promise<T>,
+  config: CicloConfig = loadConfig(),
+  open?: CicloContext,
+): Promise<T> {
   const engine = await DataEngine.open();
-  let context: Promise<CicloContext> | undefined;
+  // A context the caller opened is the caller's to close.
+  let context: Promise<CicloContext> | undefined = open === undefined ? undefined : Promise.resolve(open);
   const resolver: DatasetResolver = {
     resolve: async (reference) => {
       context ??= openLocalContext(config);
@@ -181,7 +188,7 @@ async function withEngine<T>(fn: (engine: DataEngine, resolver: DatasetResolver)
     return await fn(engine, resolver);
   } finally {
     engine.close();
-    if (context) await (await context).close();
+    if (context && open === undefined) await (await context).close();
   }
 }
 

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../common/errors.js';
+import { registerAccessCommands } from './access.js';
 import { registerArtifactCommands } from './artifacts.js';
 import { registerAuditCommands } from './audit.js';
 import { registerDataCommands } from './data.js';
@@ -40,6 +41,7 @@ function buildProgram(): Command {
   registerFeatureCommands(program);
   registerModelCommands(program);
   registerAuditCommands(program);
+  registerAccessCommands(program);
   return program;
 }
 

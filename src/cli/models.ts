@@ -3,6 +3,8 @@ import { parseModelReference, registryServiceFor, type ModelVersion, type Regist
 import { formatTime, renderFields, renderTable } from './format.js';
 import { emit } from './output.js';
 import { withLocalContext } from './local-context.js';
+import { registerApprovalCommands } from './models-approval.js';
+import { addModelCardCommand } from './models-card.js';
 
 interface RegisterFlags {
   run: string;
@@ -13,6 +15,7 @@ interface RegisterFlags {
 
 export function registerModelCommands(program: Command): void {
   const models = program.command('models').description('the model registry: versions of named models, aliases and stages');
+  registerApprovalCommands(models);
 
   models
     .command('register')
@@ -91,6 +94,8 @@ export function registerModelCommands(program: Command): void {
       const result = { name, environment, version, previous };
       emit(command, result, () => `${name} ${environment} → ${version}${previous === null || previous === version ? '' : ` (was ${previous})`}`);
     });
+
+  addModelCardCommand(models);
 }
 
 /** Always the local store, as `ciclo data` does: the registry has no REST routes yet. */

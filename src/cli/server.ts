@@ -13,7 +13,8 @@ export function registerServerCommand(program: Command): void {
     .option('--host <host>', 'interface to listen on', DEFAULT_HOST)
     .option('--port <port>', 'port to listen on (0 picks a free one)', parsePort, DEFAULT_PORT)
     .option('--pipelines <paths...>', 'pipeline files or folders (with pipeline.yaml) whose triggers to run; default CICLO_PIPELINES')
-    .action(async (options: { host: string; port: number; pipelines?: string[] }, command: Command) => {
+    .option('--auth', 'require an API token on every route but health, the OpenAPI document and signed webhooks (default CICLO_AUTH); needed to listen beyond loopback')
+    .action(async (options: { host: string; port: number; pipelines?: string[]; auth?: boolean }, command: Command) => {
       // Loaded here, not at the top: every other command would pay for Fastify (and the trigger sources) at start-up.
       const { startServer } = await import('../server/index.js');
       const { TriggerRuntime } = await import('../triggers/index.js');
@@ -22,7 +23,7 @@ export function registerServerCommand(program: Command): void {
       let server: Awaited<ReturnType<typeof startServer>> | undefined;
       let triggers: InstanceType<typeof TriggerRuntime> | undefined;
       try {
-        server = await startServer({ context, host: options.host, port: options.port });
+        server = await startServer({ context, host: options.host, port: options.port, ...(options.auth ? { auth: true } : {}) });
         // Steps of the runs this server starts log to it.
         context.pipelines.setStepTrackingUri(server.url);
         triggers = new TriggerRuntime({

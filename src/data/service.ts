@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { BlobStore } from '../artifacts/index.js';
 import { NotFoundError } from '../common/errors.js';
+import { digestOf, type AuditLog } from '../governance/index.js';
 import type { Schema } from '../store/index.js';
 import type { DatasetInput, TrackingService } from '../tracking/index.js';
 import * as store from './dataset-store.js';
@@ -21,6 +22,8 @@ export interface DatasetServiceOptions {
   blobs: BlobStore;
   /** For `logInput`; a service without it cannot record run inputs. */
   tracking?: TrackingService;
+  /** A new version is appended here, in the transaction that writes it. */
+  audit?: AuditLog;
   now?: () => number;
 }
 
@@ -33,12 +36,14 @@ export class DatasetService implements DatasetResolver {
   readonly #db: Kysely<Schema>;
   readonly #blobs: BlobStore;
   readonly #tracking: TrackingService | undefined;
+  readonly #audit: AuditLog | undefined;
   readonly #now: () => number;
 
   constructor(options: DatasetServiceOptions) {
     this.#db = options.db;
     this.#blobs = options.blobs;
     this.#tracking = options.tracking;
+    this.#audit = options.audit;
     this.#now = options.now ?? Date.now;
   }
 
@@ -74,7 +79,19 @@ export class DatasetService implements DatasetResolver {
           await store.upsertDataset(trx, version.name, description, now);
           const existing = await store.findVersionByDigest(trx, version.name, version.digest);
           if (existing) return { version: store.versionInfo(existing), created: false };
-          return { version: store.versionInfo(await store.insertNextVersion(trx, version, now)), created: true };
+          const created = store.versionInfo(await store.insertNextVersion(trx, version, now));
+          // Registering identical content again changes nothing, so only a new version is audited.
+          await this.#audit?.append(
+            {
+              action: 'dataset.version.register',
+              target: { type: 'dataset_version', id: `${created.name}@${created.version}` },
+              beforeDigest: null,
+              afterDigest: digestOf(created),
+              details: { digest: created.digest, rowCount: created.rowCount },
+            },
+            trx,
+          );
+          return { version: created, created: true };
         });
       } catch (error) {
         // A unique violation: another process inserted this version number or this digest meanwhile.

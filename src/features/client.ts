@@ -10,6 +10,8 @@ export interface FeatureClientOptions {
   config?: CicloConfig;
   /** An online store to read directly (embedded mode without a config). */
   store?: OnlineStore;
+  /** The API token for a server with authentication on; default CICLO_TOKEN. */
+  token?: string;
 }
 
 /**
@@ -36,10 +38,12 @@ export class FeatureClient {
     const trackingUri = options.trackingUri ?? config?.trackingUri;
     if (trackingUri) {
       const base = trackingUri.replace(/\/+$/, '');
+      const token = options.token ?? (config ?? loadConfig()).token;
+      const authorization: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
       return new FeatureClient(async (request) => {
         const response = await fetch(`${base}/api/v1/features/online`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...authorization },
           body: JSON.stringify(request),
         });
         if (!response.ok) throw await errorFromResponse(response, 'online feature lookup');

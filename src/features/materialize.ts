@@ -1,4 +1,5 @@
 import { sqlIdentifier, type DataEngine, type Row } from '../data/duckdb.js';
+import { digestOf, type AuditLog } from '../governance/index.js';
 import { encodeEntityKey, type OnlineRecord, type OnlineStore, type OnlineValue } from './online/types.js';
 import { CREATED_TIME, EVENT_TIME, SOURCE_ROW, type PreparedView } from './view.js';
 
@@ -10,6 +11,12 @@ export interface MaterializeOptions {
   since?: number;
   /** Records per online-store write. */
   batchSize?: number;
+  /**
+   * Each materialization is appended here once it is written. The online store is not the
+   * metadata database, so no transaction spans both: a crash between the two leaves features
+   * written without their entry, never an entry for features that were not written.
+   */
+  audit?: AuditLog;
 }
 
 export interface MaterializeResult {
@@ -67,7 +74,15 @@ export async function materialize(
   }
   if (highest !== null) await store.advanceWatermark(view.name, highest);
   const after = await store.getView(view.name);
-  return { view: view.name, since, entities: rows.length, written, watermark: after?.watermark ?? null };
+  const result: MaterializeResult = { view: view.name, since, entities: rows.length, written, watermark: after?.watermark ?? null };
+  await options.audit?.append({
+    action: 'feature_view.materialize',
+    target: { type: 'feature_view', id: view.name },
+    beforeDigest: digestOf(state === undefined ? null : { view: view.name, watermark: state.watermark ?? null }),
+    afterDigest: digestOf({ view: view.name, watermark: result.watermark }),
+    details: { since: result.since, entities: result.entities, written: result.written, watermark: result.watermark, store: store.description },
+  });
+  return result;
 }
 
 function toRecord(row: Row, prepared: PreparedView): OnlineRecord {

@@ -38,7 +38,7 @@ export interface EdgeSource {
 
 /**
  * Node kinds and edges as capabilities provide them. The pipelines and tracking data register here
- * (`builtinLineageRegistry`); the model registry will add a `model` resolver and its edge source.
+ * (`builtinLineageRegistry`); the model registry adds a `model` resolver and its edge source (`addModelLineage`).
  */
 export class LineageRegistry {
   readonly #resolvers = new Map<NodeKind, NodeResolver>();

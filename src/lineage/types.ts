@@ -70,7 +70,7 @@ export const DatasetNodeSchema = z.object({
   digest: z.string(),
 });
 
-/** Made only by a resolver the model registry registers; nothing makes one yet. */
+/** A registered model's version, made by the model registry's resolver (src/registry/lineage.ts). */
 export const ModelNodeSchema = z.object({
   id: z.string(),
   kind: z.literal('model'),

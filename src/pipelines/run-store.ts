@@ -13,18 +13,17 @@ export type PipelineRunRow = Selectable<PipelineRunsTable>;
 export type StepExecutionRow = Selectable<StepExecutionsTable>;
 export type { PipelineRunStatus, StepExecutionStatus };
 
+/** The run and a PENDING first attempt per step; call it in the transaction that also audits the start. */
 export async function insertPipelineRun(
-  db: Kysely<Schema>,
+  trx: Kysely<Schema>,
   run: Insertable<PipelineRunsTable>,
   stepNames: readonly string[],
 ): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    await trx.insertInto('pipeline_runs').values(run).execute();
-    await trx
-      .insertInto('step_executions')
-      .values(stepNames.map((step_name) => pendingRow(run.id, step_name, 1, null)))
-      .execute();
-  });
+  await trx.insertInto('pipeline_runs').values(run).execute();
+  await trx
+    .insertInto('step_executions')
+    .values(stepNames.map((step_name) => pendingRow(run.id, step_name, 1, null)))
+    .execute();
 }
 
 export async function findPipelineRun(db: Kysely<Schema>, id: string): Promise<PipelineRunRow | undefined> {

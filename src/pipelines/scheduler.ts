@@ -1,9 +1,10 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import { sha256Digest } from '../artifacts/index.js';
 import { InvalidStateError, NotFoundError } from '../common/errors.js';
-import type { Schema } from '../store/index.js';
+import { digestOf, type AuditLog } from '../governance/index.js';
+import type { PipelineRunsTable, Schema } from '../store/index.js';
 import { captureCodeVersion, codeVersionTags, type RunStatus, type TrackingService } from '../tracking/index.js';
 import { canonicalJson } from './cache-key.js';
 import type { DatasetCatalog } from './dataset-catalog.js';
@@ -42,6 +43,8 @@ export interface PipelineSchedulerOptions {
   storeEnv?: Record<string, string>;
   /** Registered datasets, for `datasets.NAME@v` inputs and `register:` outputs. */
   datasets?: DatasetCatalog;
+  /** A started run is appended here, in the transaction that records it. */
+  audit?: AuditLog;
   now?: () => number;
 }
 
@@ -91,6 +94,7 @@ export class PipelineScheduler {
   #trackingUri: string | undefined;
   readonly #storeEnv: Record<string, string> | undefined;
   readonly #datasets: DatasetCatalog | undefined;
+  readonly #audit: AuditLog | undefined;
   readonly #now: () => number;
 
   constructor(options: PipelineSchedulerOptions) {
@@ -100,6 +104,7 @@ export class PipelineScheduler {
     this.#trackingUri = options.trackingUri;
     this.#storeEnv = options.storeEnv;
     this.#datasets = options.datasets;
+    this.#audit = options.audit;
     this.#now = options.now ?? Date.now;
   }
 
@@ -129,31 +134,45 @@ export class PipelineScheduler {
     await this.#tracking.updateRun(id, { status: 'SCHEDULED' });
     const definitionJson = canonicalJson(effective);
     const now = this.#now();
-    await insertPipelineRun(
-      this.#db,
-      {
-        id,
-        pipeline_name: definition.name,
-        definition: definitionJson,
-        definition_digest: sha256Digest(definitionJson),
-        params: JSON.stringify(params),
-        work_dir: workDir,
-        environment: options.env ?? null,
-        trigger: options.trigger === undefined ? null : JSON.stringify(options.trigger),
-        trigger_name: options.trigger?.name ?? null,
-        no_cache: options.noCache ? 1 : 0,
-        executor: effective.executor,
-        source_file: options.sourceFile === undefined ? null : path.resolve(options.sourceFile),
-        git_commit: code?.commit ?? null,
-        reproduces_run_id: options.reproduces ?? null,
-        lease_owner: null,
-        lease_expires_at: null,
-        status: 'PENDING',
-        created_time: now,
-        updated_time: now,
-      },
-      effective.steps.map((step) => step.name),
-    );
+    const row: Insertable<PipelineRunsTable> = {
+      id,
+      pipeline_name: definition.name,
+      definition: definitionJson,
+      definition_digest: sha256Digest(definitionJson),
+      params: JSON.stringify(params),
+      work_dir: workDir,
+      environment: options.env ?? null,
+      trigger: options.trigger === undefined ? null : JSON.stringify(options.trigger),
+      trigger_name: options.trigger?.name ?? null,
+      no_cache: options.noCache ? 1 : 0,
+      executor: effective.executor,
+      source_file: options.sourceFile === undefined ? null : path.resolve(options.sourceFile),
+      git_commit: code?.commit ?? null,
+      reproduces_run_id: options.reproduces ?? null,
+      lease_owner: null,
+      lease_expires_at: null,
+      status: 'PENDING',
+      created_time: now,
+      updated_time: now,
+    };
+    // The run, its PENDING steps and its audit entry commit together.
+    await this.#db.transaction().execute(async (trx) => {
+      await insertPipelineRun(trx, row, effective.steps.map((step) => step.name));
+      await this.#audit?.append(
+        {
+          action: 'pipeline.run.start',
+          target: { type: 'pipeline_run', id },
+          beforeDigest: null,
+          afterDigest: digestOf(row),
+          details: {
+            pipeline: definition.name,
+            trigger: options.trigger === undefined ? null : { name: options.trigger.name, type: options.trigger.type },
+            ...(options.reproduces === undefined ? {} : { reproduces: options.reproduces }),
+          },
+        },
+        trx,
+      );
+    });
     return id;
   }
 

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { InvalidInputError, NotFoundError } from '../common/errors.js';
+import { digestOf, type AuditLog } from '../governance/index.js';
 import type { Schema } from '../store/index.js';
 import type { TrackingService } from '../tracking/index.js';
 import { compilePipeline } from './compile.js';
@@ -39,6 +40,8 @@ export interface PipelineServiceOptions {
   lease?: LeaseOptions;
   /** Registered datasets, for `datasets.NAME@v` inputs and `register:` outputs. */
   datasets?: DatasetCatalog;
+  /** Started runs and cancel requests are appended here, in the transactions that record them. */
+  audit?: AuditLog;
 }
 
 /** A compiled pipeline and the folder its steps run in. */
@@ -89,12 +92,14 @@ export class PipelineService {
   readonly #executors: ExecutorRegistry;
   readonly #stepKinds: StepKindRegistry;
   readonly #lease: LeaseOptions;
+  readonly #audit: AuditLog | undefined;
 
   constructor(options: PipelineServiceOptions) {
     this.#db = options.db;
     this.#executors = options.executors;
     this.#stepKinds = options.stepKinds ?? builtinStepKinds();
     this.#lease = options.lease ?? {};
+    this.#audit = options.audit;
     this.home = options.home;
     this.scheduler = new PipelineScheduler({
       db: options.db,
@@ -103,6 +108,7 @@ export class PipelineService {
       ...(options.trackingUri === undefined ? {} : { trackingUri: options.trackingUri }),
       ...(options.storeEnv === undefined ? {} : { storeEnv: options.storeEnv }),
       ...(options.datasets === undefined ? {} : { datasets: options.datasets }),
+      ...(options.audit === undefined ? {} : { audit: options.audit }),
     });
   }
 
@@ -192,7 +198,19 @@ export class PipelineService {
   async requestCancel(pipelineRunId: string): Promise<CancelOutcome> {
     const row = await this.#require(pipelineRunId);
     if (FINISHED.has(row.status)) return 'already-finished';
-    await requestPipelineRunCancel(this.#db, pipelineRunId);
+    await this.#db.transaction().execute(async (trx) => {
+      await requestPipelineRunCancel(trx, pipelineRunId);
+      await this.#audit?.append(
+        {
+          action: 'pipeline.run.cancel',
+          target: { type: 'pipeline_run', id: pipelineRunId },
+          beforeDigest: digestOf({ id: pipelineRunId, status: row.status, cancel_requested: row.cancel_requested }),
+          afterDigest: digestOf({ id: pipelineRunId, status: row.status, cancel_requested: 1 }),
+          details: { pipeline: row.pipeline_name, status: row.status },
+        },
+        trx,
+      );
+    });
     let lease: RunLease;
     try {
       lease = await RunLease.acquire(this.#db, pipelineRunId, this.#lease);

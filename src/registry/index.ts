@@ -12,7 +12,17 @@ export {
   type ModelSignature,
   type PackageFile,
 } from './package.js';
-export { RegistryService, parseModelReference, type RegistryDeps } from './service.js';
+export { APPROVAL_STATUS_TAG, RegistryService, parseModelReference, type RegistryDeps } from './service.js';
+export { registryRoutes } from './routes.js';
+export {
+  buildModelCard,
+  renderModelCard,
+  writeModelCard,
+  type CardApprovals,
+  type ModelCard,
+  type ModelCardDeps,
+} from './card.js';
+export { mlflowRegistryRoutes } from './mlflow/routes.js';
 export {
   ENVIRONMENTS,
   type Environment,
@@ -20,8 +30,12 @@ export {
   type ModelReference,
   type ModelVersion,
   type ModelVersionStatus,
+  type CreateModelOptions,
+  type Page,
   type RegisteredModel,
   type RegisterOptions,
+  type SearchModelsOptions,
+  type SearchVersionsOptions,
 } from './types.js';
 
 import type { CicloContext } from '../app/context.js';

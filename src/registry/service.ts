@@ -1,15 +1,29 @@
 import type { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import { DEFAULT_PROJECT } from '../governance/access/route-access.js';
 import { digestOf, type AuditLog } from '../governance/index.js';
 import { normalizeArtifactDir } from '../artifacts/index.js';
-import { CicloError, InvalidInputError, InvalidStateError, NotFoundError } from '../common/errors.js';
+import { AlreadyExistsError, CicloError, InvalidInputError, InvalidStateError, NotFoundError } from '../common/errors.js';
 import { parseInput } from '../common/validation.js';
 import type { Schema } from '../store/index.js';
 import { SYSTEM_TAGS, type TrackingService } from '../tracking/index.js';
-import { MANIFEST_FILE, parseManifest, verifyPackageFiles } from './package.js';
+import { MLMODEL_FILE, parseMlmodel } from './mlflow/mlmodel.js';
+import { MANIFEST_FILE, parseManifest, verifyPackageFiles, type ModelSignature } from './package.js';
+import { decodePageToken, encodePageToken, MODEL_FILTER, parseFilter, parseOrderBy, VERSION_FILTER } from './search.js';
 import * as store from './store.js';
 import {
   AliasSchema,
+  CreateModelSchema,
+  DescriptionSchema,
+  SearchModelsSchema,
+  SearchVersionsSchema,
+  TagKeySchema,
+  TagValueSchema,
+  type CreateModelOptions,
+  type Page,
+  type SearchModelsOptions,
+  type SearchVersionsOptions,
   EnvironmentSchema,
   ModelNameSchema,
   RegisterSchema,
@@ -22,6 +36,7 @@ import {
 } from './types.js';
 
 const INSERT_ATTEMPTS = 8;
+const TagSchema = z.strictObject({ key: TagKeySchema, value: TagValueSchema });
 
 export interface RegistryDeps {
   db: Kysely<Schema>;
@@ -58,36 +73,186 @@ export class RegistryService {
       throw new InvalidStateError(`run ${request.runId} is deleted`, { where: 'run_id', hint: 'restore the run first, or register from another run' });
     }
     const source = normalizeArtifactDir(request.path);
-    const manifestPath = source === '' ? MANIFEST_FILE : `${source}/${MANIFEST_FILE}`;
-    const packageName = `run ${request.runId}: ${source === '' ? '/' : `${source}/`}`;
-
-    let read: Awaited<ReturnType<TrackingService['readArtifact']>>;
-    try {
-      read = await this.#tracking.readArtifact(request.runId, manifestPath);
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-      throw new NotFoundError(`${packageName} is not a model package: the run has no artifact ${manifestPath}`, {
-        where: 'path',
-        hint: `Write the package with writeManifest(folder, …) and log the folder with logArtifactDirectory(runId, folder, '${source || 'model'}') (docs/model-format.md).`,
-      });
-    }
-    const manifest = parseManifest(await readText(read.content), `${packageName}${MANIFEST_FILE}`);
-    verifyPackageFiles(manifest, await store.runFilesUnder(this.#db, request.runId, source), packageName);
-
+    const found = await this.#readPackage(request.runId, source);
     const version: store.NewVersion = {
       name: modelName,
       runId: request.runId,
       source,
-      manifestDigest: read.file.digest,
-      flavor: manifest.flavor,
-      signature: manifest.signature,
+      manifestDigest: found.digest,
+      flavor: found.flavor,
+      signature: found.signature,
       metrics: Object.fromEntries(run.data.metrics.map((m) => [m.key, Number.isFinite(m.value) ? m.value : null])),
       lineage: await this.#lineage(run),
       description: request.description ?? null,
       tags: request.tags ?? {},
     };
-    const number = await this.#insert(version);
+    const project = request.project ?? (await store.projectOfRun(this.#db, request.runId)) ?? DEFAULT_PROJECT;
+    const number = await this.#insert(version, project);
     return this.show(modelName, number);
+  }
+
+  /**
+   * The package under `source`: a Ciclo package (`ciclo-model.json`, every file verified against
+   * it) or, as MLflow clients log models, a folder with an `MLmodel` file.
+   */
+  async #readPackage(runId: string, source: string): Promise<{ digest: string; flavor: string; signature: ModelSignature }> {
+    const packageName = `run ${runId}: ${source === '' ? '/' : `${source}/`}`;
+    const files = await store.runFilesUnder(this.#db, runId, source);
+    if (files.has(MANIFEST_FILE)) {
+      const read = await this.#tracking.readArtifact(runId, joinPath(source, MANIFEST_FILE));
+      const manifest = parseManifest(await readText(read.content), `${packageName}${MANIFEST_FILE}`);
+      verifyPackageFiles(manifest, files, packageName);
+      return { digest: read.file.digest, flavor: manifest.flavor, signature: manifest.signature };
+    }
+    if (files.has(MLMODEL_FILE)) {
+      const read = await this.#tracking.readArtifact(runId, joinPath(source, MLMODEL_FILE));
+      const mlmodel = parseMlmodel(await readText(read.content), `${packageName}${MLMODEL_FILE}`);
+      return { digest: read.file.digest, ...mlmodel };
+    }
+    throw new NotFoundError(`${packageName} is not a model package: the run has no artifact ${joinPath(source, MANIFEST_FILE)} (nor an MLflow ${MLMODEL_FILE})`, {
+      where: 'path',
+      hint: `Write the package with writeManifest(folder, …) and log the folder with logArtifactDirectory(runId, folder, '${source || 'model'}') (docs/model-format.md).`,
+    });
+  }
+
+  /** A registered model without versions yet, in `project` (default: `default`). */
+  async createModel(name: string, options: CreateModelOptions = {}): Promise<RegisteredModel> {
+    const modelName = parseInput(ModelNameSchema, name, 'name');
+    const request = parseInput(CreateModelSchema, options);
+    const model = { name: modelName, description: request.description ?? null, project: request.project ?? DEFAULT_PROJECT, tags: request.tags ?? {} };
+    await this.#db.transaction().execute(async (trx) => {
+      if (await store.modelExists(trx, modelName)) throw alreadyExists(modelName);
+      await store.insertModel(trx, model, this.#now());
+      await this.#record(trx, 'model.create', modelTarget(modelName), null, model);
+    });
+    return this.getModel(modelName);
+  }
+
+  /** Renames the model; its versions, tags, aliases and stages move with it. */
+  async renameModel(name: string, newName: string): Promise<RegisteredModel> {
+    const target = parseInput(ModelNameSchema, newName, 'new_name');
+    await this.#db.transaction().execute(async (trx) => {
+      if (!(await store.modelExists(trx, name))) throw notFoundModel(name);
+      if (target === name) return;
+      if (await store.modelExists(trx, target)) throw alreadyExists(target);
+      await store.renameModel(trx, name, target, this.#now());
+      await this.#record(trx, 'model.rename', modelTarget(name), { name }, { name: target });
+    });
+    return this.getModel(target);
+  }
+
+  async updateModel(name: string, changes: { description?: string | null }): Promise<RegisteredModel> {
+    const description = parseInput(DescriptionSchema.nullable(), changes.description ?? null, 'description');
+    await this.#db.transaction().execute(async (trx) => {
+      const row = await store.modelRow(trx, name);
+      if (row === undefined) throw notFoundModel(name);
+      await store.updateModelDescription(trx, name, description, this.#now());
+      await this.#record(trx, 'model.update', modelTarget(name), { description: row.description }, { description });
+    });
+    return this.getModel(name);
+  }
+
+  /** Deletes the model with all its versions, tags, aliases and stages. */
+  async deleteModel(name: string): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      const before = await store.getModel(trx, name);
+      if (before === undefined) throw notFoundModel(name);
+      await store.deleteModel(trx, name);
+      await this.#record(trx, 'model.delete', modelTarget(name), before, null);
+    });
+  }
+
+  async updateVersion(name: string, version: number, changes: { description?: string | null }): Promise<ModelVersion> {
+    const description = parseInput(DescriptionSchema.nullable(), changes.description ?? null, 'description');
+    await this.#db.transaction().execute(async (trx) => {
+      const row = await this.#requireVersion(trx, name, version);
+      await store.updateVersionDescription(trx, name, version, description, this.#now());
+      await this.#record(trx, 'model.version.update', versionTarget(name, version), { description: row.description }, { description });
+    });
+    return this.show(name, version);
+  }
+
+  /** Deletes the version with its tags; aliases and stages that pointed at it are dropped. */
+  async deleteVersion(name: string, version: number): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      await this.#requireVersion(trx, name, version);
+      const [before] = await store.loadVersions(trx, name, version);
+      await store.deleteVersion(trx, name, version);
+      await store.touchModelTime(trx, name, this.#now());
+      await this.#record(trx, 'model.version.delete', versionTarget(name, version), before, null);
+    });
+  }
+
+  async setModelTag(name: string, key: string, value: string): Promise<void> {
+    const tag = parseInput(TagSchema, { key, value });
+    await this.#db.transaction().execute(async (trx) => {
+      if (!(await store.modelExists(trx, name))) throw notFoundModel(name);
+      const previous = await store.modelTag(trx, name, tag.key);
+      await store.upsertModelTag(trx, name, tag.key, tag.value);
+      await store.touchModelTime(trx, name, this.#now());
+      await this.#record(trx, 'model.tag.set', { type: 'model_tag', id: `${name}#${tag.key}` }, previous ?? null, tag.value);
+    });
+  }
+
+  async deleteModelTag(name: string, key: string): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      if (!(await store.modelExists(trx, name))) throw notFoundModel(name);
+      const previous = await store.modelTag(trx, name, key);
+      if (previous === undefined) throw new NotFoundError(`model '${name}' has no tag '${key}'`, { where: 'key' });
+      await store.deleteModelTag(trx, name, key);
+      await store.touchModelTime(trx, name, this.#now());
+      await this.#record(trx, 'model.tag.delete', { type: 'model_tag', id: `${name}#${key}` }, previous, null);
+    });
+  }
+
+  async setVersionTag(name: string, version: number, key: string, value: string): Promise<void> {
+    const tag = parseInput(TagSchema, { key, value });
+    refuseReservedTag(tag.key);
+    await this.#db.transaction().execute(async (trx) => {
+      await this.#requireVersion(trx, name, version);
+      const previous = await store.versionTag(trx, name, version, tag.key);
+      await store.upsertVersionTag(trx, name, version, tag.key, tag.value);
+      await store.touchVersion(trx, name, version, this.#now());
+      await this.#record(trx, 'model.version.tag.set', { type: 'model_version_tag', id: `${name}/${version}#${tag.key}` }, previous ?? null, tag.value);
+    });
+  }
+
+  async deleteVersionTag(name: string, version: number, key: string): Promise<void> {
+    refuseReservedTag(key);
+    await this.#db.transaction().execute(async (trx) => {
+      await this.#requireVersion(trx, name, version);
+      const previous = await store.versionTag(trx, name, version, key);
+      if (previous === undefined) throw new NotFoundError(`${name}/${version} has no tag '${key}'`, { where: 'key' });
+      await store.deleteVersionTag(trx, name, version, key);
+      await store.touchVersion(trx, name, version, this.#now());
+      await this.#record(trx, 'model.version.tag.delete', { type: 'model_version_tag', id: `${name}/${version}#${key}` }, previous, null);
+    });
+  }
+
+  /** Models matching an MLflow filter, a page at a time (`maxResults` ≤ 1000, `pageToken` from the previous page). */
+  async searchModels(options: SearchModelsOptions = {}): Promise<Page<RegisteredModel>> {
+    const request = parseInput(SearchModelsSchema, options);
+    const offset = decodePageToken(request.pageToken);
+    const found = await store.searchModels(this.#db, {
+      clauses: parseFilter(request.filter, MODEL_FILTER),
+      order: parseOrderBy(request.orderBy, ['name', 'last_updated_timestamp', 'creation_timestamp']),
+      offset,
+      limit: request.maxResults + 1,
+    });
+    return pageOf(found, request.maxResults, offset);
+  }
+
+  /** Versions matching an MLflow filter, a page at a time. */
+  async searchVersions(options: SearchVersionsOptions = {}): Promise<Page<ModelVersion>> {
+    const request = parseInput(SearchVersionsSchema, options);
+    const offset = decodePageToken(request.pageToken);
+    const found = await store.searchVersions(this.#db, {
+      clauses: parseFilter(request.filter, VERSION_FILTER),
+      order: parseOrderBy(request.orderBy, ['name', 'version', 'version_number', 'last_updated_timestamp', 'creation_timestamp']),
+      offset,
+      limit: request.maxResults + 1,
+    });
+    return pageOf(found, request.maxResults, offset);
   }
 
   /** `NAME` (its latest version), `NAME/3` or `NAME@alias` → the version. */
@@ -131,8 +296,12 @@ export class RegistryService {
     return store.loadVersions(this.#db, name);
   }
 
+  async exists(name: string): Promise<boolean> {
+    return store.modelExists(this.#db, name);
+  }
+
   async getModel(name: string): Promise<RegisteredModel> {
-    const [model] = (await store.listModels(this.#db)).filter((m) => m.name === name);
+    const model = await store.getModel(this.#db, name);
     if (model === undefined) throw notFoundModel(name);
     return model;
   }
@@ -199,6 +368,13 @@ export class RegistryService {
     }
   }
 
+  async #requireVersion(db: Kysely<Schema>, name: string, version: number): Promise<store.VersionRow> {
+    const row = Number.isSafeInteger(version) && version >= 1 ? await store.findVersionRow(db, name, version) : undefined;
+    if (row !== undefined) return row;
+    if (!(await store.modelExists(db, name))) throw notFoundModel(name);
+    throw new NotFoundError(`model '${name}' has no version ${version}`, { where: `${name}/${version}`, hint: `List its versions with \`ciclo models show ${name}\`.` });
+  }
+
   async #requireModel(name: string): Promise<void> {
     if (!(await store.modelExists(this.#db, name))) throw notFoundModel(name);
   }
@@ -227,12 +403,12 @@ export class RegistryService {
   }
 
   /** The next version number in a transaction; a racing registration that took it makes this one retry. */
-  async #insert(version: store.NewVersion): Promise<number> {
+  async #insert(version: store.NewVersion, project: string): Promise<number> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#db.transaction().execute(async (trx) => {
           const now = this.#now();
-          await store.touchModel(trx, version.name, now);
+          await store.touchModel(trx, version.name, project, now);
           const number = await store.insertNextVersion(trx, version, now);
           await this.#record(trx, 'model.register', { type: 'model_version', id: `${version.name}/${number}` }, null, {
             ...version,
@@ -260,6 +436,39 @@ export function parseModelReference(reference: string): ModelReference {
   if (match[2] !== undefined) return { name, version: Number(match[2]) };
   if (match[3] !== undefined) return { name, alias: match[3] };
   return { name };
+}
+
+function alreadyExists(name: string): AlreadyExistsError {
+  return new AlreadyExistsError(`a registered model named '${name}' already exists`, { where: name, hint: 'Pick another name, or register a new version of it.' });
+}
+
+function modelTarget(name: string) {
+  return { type: 'registered_model', id: name };
+}
+
+function versionTarget(name: string, version: number) {
+  return { type: 'model_version', id: `${name}/${version}` };
+}
+
+/** The approval status is shown as this tag (approvals change it, tags do not). */
+export const APPROVAL_STATUS_TAG = 'ciclo.approval_status';
+
+function refuseReservedTag(key: string): void {
+  if (key === APPROVAL_STATUS_TAG) {
+    throw new InvalidInputError(`the tag '${APPROVAL_STATUS_TAG}' is read-only: it shows the version's approval status`, {
+      where: 'key',
+      hint: 'Approve or reject the version through the approvals workflow.',
+    });
+  }
+}
+
+function pageOf<T>(found: T[], maxResults: number, offset: number): Page<T> {
+  if (found.length <= maxResults) return { items: found };
+  return { items: found.slice(0, maxResults), nextPageToken: encodePageToken(offset + maxResults) };
+}
+
+function joinPath(dir: string, file: string): string {
+  return dir === '' ? file : `${dir}/${file}`;
 }
 
 function notFoundModel(name: string): NotFoundError {

@@ -1,7 +1,8 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
 import { currentActor } from '../governance/index.js';
-import type { ModelVersionsTable, Schema } from '../store/index.js';
+import { dialectOf, type ModelVersionsTable, type Schema } from '../store/index.js';
 import type { ModelSignature } from './package.js';
+import type { FilterClause, OrderTerm } from './search.js';
 import type { Environment, ModelLineage, ModelVersion, RegisteredModel } from './types.js';
 
 /** The registry's queries; the rules are in service.ts. */
@@ -11,13 +12,170 @@ export type VersionRow = Selectable<ModelVersionsTable>;
 /** What registration writes: a version as the registry shows it, less what the store assigns or derives. */
 export type NewVersion = Omit<ModelVersion, 'version' | 'status' | 'aliases' | 'stages' | 'createdTime' | 'updatedTime' | 'createdBy'>;
 
-/** Creates the model when it is new; either way its updated time moves. */
-export async function touchModel(db: Kysely<Schema>, name: string, now: number): Promise<void> {
+/** Creates the model in `project` when it is new; either way its updated time moves. Returns whether it was new. */
+export async function touchModel(db: Kysely<Schema>, name: string, project: string, now: number): Promise<boolean> {
+  const existed = await modelExists(db, name);
   await db
     .insertInto('registered_models')
-    .values({ name, description: null, created_time: now, updated_time: now })
+    .values({ name, description: null, created_time: now, updated_time: now, project })
     .onConflict((c) => c.column('name').doUpdateSet({ updated_time: now }))
     .execute();
+  return !existed;
+}
+
+export async function insertModel(
+  db: Kysely<Schema>,
+  model: { name: string; description: string | null; project: string; tags: Record<string, string> },
+  now: number,
+): Promise<void> {
+  await db
+    .insertInto('registered_models')
+    .values({ name: model.name, description: model.description, project: model.project, created_time: now, updated_time: now })
+    .execute();
+  const tags = Object.entries(model.tags);
+  if (tags.length > 0) {
+    await db.insertInto('registered_model_tags').values(tags.map(([key, value]) => ({ name: model.name, key, value }))).execute();
+  }
+}
+
+/** The project of the run's experiment (migration `0009_access`); undefined for an unknown run. */
+export async function projectOfRun(db: Kysely<Schema>, runId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('runs')
+    .innerJoin('experiments', 'experiments.experiment_id', 'runs.experiment_id')
+    .select('experiments.project')
+    .where('runs.run_uuid', '=', runId)
+    .executeTakeFirst();
+  return row?.project;
+}
+
+/**
+ * Renames a model with everything that hangs off it. The children's foreign keys name the model and
+ * neither dialect can update a referenced key in place without ON UPDATE CASCADE, so the rows are
+ * copied under the new name and the old model is deleted (which cascades); run it in a transaction.
+ */
+export async function renameModel(db: Kysely<Schema>, from: string, to: string, now: number): Promise<void> {
+  const model = await lockModel(db, from);
+  await db.insertInto('registered_models').values({ ...model, name: to, updated_time: now }).execute();
+  const modelTags = await db.selectFrom('registered_model_tags').selectAll().where('name', '=', from).execute();
+  await insertChunked(db, 'registered_model_tags', modelTags.map((row) => ({ ...row, name: to })));
+  const versions = await db.selectFrom('model_versions').selectAll().where('name', '=', from).execute();
+  await insertChunked(db, 'model_versions', versions.map((row) => ({ ...row, name: to })));
+  const versionTags = await db.selectFrom('model_version_tags').selectAll().where('name', '=', from).execute();
+  await insertChunked(db, 'model_version_tags', versionTags.map((row) => ({ ...row, name: to })));
+  const aliases = await db.selectFrom('model_aliases').selectAll().where('name', '=', from).execute();
+  await insertChunked(db, 'model_aliases', aliases.map((row) => ({ ...row, name: to })));
+  const stages = await db.selectFrom('model_stages').selectAll().where('name', '=', from).execute();
+  await insertChunked(db, 'model_stages', stages.map((row) => ({ ...row, name: to })));
+  await deleteModel(db, from);
+}
+
+type CopiedTable = 'registered_model_tags' | 'model_versions' | 'model_version_tags' | 'model_aliases' | 'model_stages';
+
+// Well under SQLite's 32766 bound parameters with model_versions' 15 columns.
+const INSERT_CHUNK = 500;
+
+async function insertChunked<T extends CopiedTable>(db: Kysely<Schema>, table: T, rows: readonly Record<string, unknown>[]): Promise<void> {
+  for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
+    await db
+      .insertInto(table)
+      .values(rows.slice(start, start + INSERT_CHUNK) as never)
+      .execute();
+  }
+}
+
+/**
+ * The model's row, locked on PostgreSQL until the transaction ends so that a registration into it
+ * waits rather than adding a version that the rename or delete would miss. SQLite has one writer.
+ */
+async function lockModel(db: Kysely<Schema>, name: string) {
+  return db
+    .selectFrom('registered_models')
+    .selectAll()
+    .where('name', '=', name)
+    .$if(dialectOf(db) === 'postgres', (q) => q.forUpdate())
+    .executeTakeFirstOrThrow();
+}
+
+/** Deletes the model and, children first (so no dialect relies on cascades), everything under it. */
+export async function deleteModel(db: Kysely<Schema>, name: string): Promise<number> {
+  if (!(await modelExists(db, name))) return 0;
+  await lockModel(db, name);
+  await db.deleteFrom('model_aliases').where('name', '=', name).execute();
+  await db.deleteFrom('model_stages').where('name', '=', name).execute();
+  await db.deleteFrom('model_version_tags').where('name', '=', name).execute();
+  await db.deleteFrom('model_versions').where('name', '=', name).execute();
+  await db.deleteFrom('registered_model_tags').where('name', '=', name).execute();
+  const result = await db.deleteFrom('registered_models').where('name', '=', name).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Deletes the version with its tags and the aliases and stages that point at it. */
+export async function deleteVersion(db: Kysely<Schema>, name: string, version: number): Promise<void> {
+  await db.deleteFrom('model_aliases').where('name', '=', name).where('version', '=', version).execute();
+  await db.deleteFrom('model_stages').where('name', '=', name).where('version', '=', version).execute();
+  await db.deleteFrom('model_version_tags').where('name', '=', name).where('version', '=', version).execute();
+  await db.deleteFrom('model_versions').where('name', '=', name).where('version', '=', version).execute();
+}
+
+export async function modelRow(db: Kysely<Schema>, name: string) {
+  return db.selectFrom('registered_models').selectAll().where('name', '=', name).executeTakeFirst();
+}
+
+export async function updateModelDescription(db: Kysely<Schema>, name: string, description: string | null, now: number): Promise<void> {
+  await db.updateTable('registered_models').set({ description, updated_time: now }).where('name', '=', name).execute();
+}
+
+export async function updateVersionDescription(db: Kysely<Schema>, name: string, version: number, description: string | null, now: number): Promise<void> {
+  await db.updateTable('model_versions').set({ description, updated_time: now }).where('name', '=', name).where('version', '=', version).execute();
+}
+
+export async function modelTag(db: Kysely<Schema>, name: string, key: string): Promise<string | undefined> {
+  const row = await db.selectFrom('registered_model_tags').select('value').where('name', '=', name).where('key', '=', key).executeTakeFirst();
+  return row?.value;
+}
+
+export async function upsertModelTag(db: Kysely<Schema>, name: string, key: string, value: string): Promise<void> {
+  await db
+    .insertInto('registered_model_tags')
+    .values({ name, key, value })
+    .onConflict((c) => c.columns(['name', 'key']).doUpdateSet({ value }))
+    .execute();
+}
+
+export async function deleteModelTag(db: Kysely<Schema>, name: string, key: string): Promise<void> {
+  await db.deleteFrom('registered_model_tags').where('name', '=', name).where('key', '=', key).execute();
+}
+
+export async function versionTag(db: Kysely<Schema>, name: string, version: number, key: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('model_version_tags')
+    .select('value')
+    .where('name', '=', name)
+    .where('version', '=', version)
+    .where('key', '=', key)
+    .executeTakeFirst();
+  return row?.value;
+}
+
+export async function upsertVersionTag(db: Kysely<Schema>, name: string, version: number, key: string, value: string): Promise<void> {
+  await db
+    .insertInto('model_version_tags')
+    .values({ name, version, key, value })
+    .onConflict((c) => c.columns(['name', 'version', 'key']).doUpdateSet({ value }))
+    .execute();
+}
+
+export async function deleteVersionTag(db: Kysely<Schema>, name: string, version: number, key: string): Promise<void> {
+  await db.deleteFrom('model_version_tags').where('name', '=', name).where('version', '=', version).where('key', '=', key).execute();
+}
+
+export async function touchVersion(db: Kysely<Schema>, name: string, version: number, now: number): Promise<void> {
+  await db.updateTable('model_versions').set({ updated_time: now }).where('name', '=', name).where('version', '=', version).execute();
+}
+
+export async function touchModelTime(db: Kysely<Schema>, name: string, now: number): Promise<void> {
+  await db.updateTable('registered_models').set({ updated_time: now }).where('name', '=', name).execute();
 }
 
 /** Inserts version max + 1; a racing insert of the same number fails on the primary key. */
@@ -119,30 +277,19 @@ export async function isPipelineRun(db: Kysely<Schema>, runId: string): Promise<
 export async function loadVersions(db: Kysely<Schema>, name: string, version?: number): Promise<ModelVersion[]> {
   let query = db.selectFrom('model_versions').selectAll().where('name', '=', name);
   if (version !== undefined) query = query.where('version', '=', version);
-  const rows = await query.orderBy('version').execute();
+  return hydrateVersions(db, await query.orderBy('version').execute());
+}
+
+/** Rows → versions with their tags, aliases and stages, in the rows' order. */
+async function hydrateVersions(db: Kysely<Schema>, rows: readonly VersionRow[]): Promise<ModelVersion[]> {
   if (rows.length === 0) return [];
-  const tags = await db
-    .selectFrom('model_version_tags')
-    .select(['version', 'key', 'value'])
-    .where('name', '=', name)
-    .$if(version !== undefined, (q) => q.where('version', '=', version!))
-    .orderBy('key')
-    .execute();
-  const aliases = await db
-    .selectFrom('model_aliases')
-    .select(['version', 'alias'])
-    .where('name', '=', name)
-    .$if(version !== undefined, (q) => q.where('version', '=', version!))
-    .orderBy('alias')
-    .execute();
-  const stages = await db
-    .selectFrom('model_stages')
-    .select(['version', 'environment'])
-    .where('name', '=', name)
-    .$if(version !== undefined, (q) => q.where('version', '=', version!))
-    .execute();
+  const keys = rows.map((row) => ({ name: row.name, version: Number(row.version) }));
+  const tags = await db.selectFrom('model_version_tags').select(['name', 'version', 'key', 'value']).where(ofVersions(keys)).orderBy('key').execute();
+  const aliases = await db.selectFrom('model_aliases').select(['name', 'version', 'alias']).where(ofVersions(keys)).orderBy('alias').execute();
+  const stages = await db.selectFrom('model_stages').select(['name', 'version', 'environment']).where(ofVersions(keys)).execute();
   return rows.map((row) => {
     const v = Number(row.version);
+    const same = (other: { name: string; version: number }) => other.name === row.name && Number(other.version) === v;
     return {
       name: row.name,
       version: v,
@@ -155,14 +302,20 @@ export async function loadVersions(db: Kysely<Schema>, name: string, version?: n
       lineage: JSON.parse(row.lineage) as ModelLineage,
       description: row.description,
       status: row.status,
-      tags: Object.fromEntries(tags.filter((t) => Number(t.version) === v).map((t) => [t.key, t.value])),
-      aliases: aliases.filter((a) => Number(a.version) === v).map((a) => a.alias),
-      stages: ENV_ORDER.filter((env) => stages.some((s) => Number(s.version) === v && s.environment === env)),
+      tags: Object.fromEntries(tags.filter(same).map((t) => [t.key, t.value])),
+      aliases: aliases.filter(same).map((a) => a.alias),
+      stages: ENV_ORDER.filter((env) => stages.some((s) => same(s) && s.environment === env)),
       createdTime: Number(row.created_time),
       createdBy: row.created_by,
       updatedTime: Number(row.updated_time),
     };
   });
+}
+
+/** `(name, version)` is one of the keys; for the tables keyed by a version. */
+function ofVersions(keys: readonly { name: string; version: number }[]) {
+  return (eb: ExpressionBuilder<Schema, 'model_version_tags' | 'model_aliases' | 'model_stages'>) =>
+    eb.or(keys.map((k) => eb.and([eb('name', '=', k.name), eb('version', '=', k.version)])));
 }
 
 const ENV_ORDER: Environment[] = ['dev', 'staging', 'prod'];
@@ -171,7 +324,13 @@ const ENV_ORDER: Environment[] = ['dev', 'staging', 'prod'];
 export async function listModels(db: Kysely<Schema>, nameLike?: string): Promise<RegisteredModel[]> {
   let query = db.selectFrom('registered_models').selectAll().orderBy('name');
   if (nameLike !== undefined) query = query.where(sql<boolean>`lower(name) like ${nameLike.toLowerCase()}`);
-  const models = await query.execute();
+  return hydrateModels(db, await query.execute());
+}
+
+type ModelRow = Selectable<Schema['registered_models']>;
+
+/** Rows → models with their version counts, tags, aliases and stages, in the rows' order. */
+async function hydrateModels(db: Kysely<Schema>, models: readonly ModelRow[]): Promise<RegisteredModel[]> {
   if (models.length === 0) return [];
   const names = models.map((m) => m.name);
   const counts = await db
@@ -180,13 +339,16 @@ export async function listModels(db: Kysely<Schema>, nameLike?: string): Promise
     .where('name', 'in', names)
     .groupBy('name')
     .execute();
+  const tags = await db.selectFrom('registered_model_tags').select(['name', 'key', 'value']).where('name', 'in', names).orderBy('key').execute();
   const aliases = await db.selectFrom('model_aliases').select(['name', 'alias', 'version']).where('name', 'in', names).orderBy('alias').execute();
   const stages = await db.selectFrom('model_stages').select(['name', 'environment', 'version']).where('name', 'in', names).execute();
   return models.map((model) => {
     const count = counts.find((c) => c.name === model.name);
     return {
       name: model.name,
+      project: model.project,
       description: model.description,
+      tags: Object.fromEntries(tags.filter((t) => t.name === model.name).map((t) => [t.key, t.value])),
       latestVersion: count === undefined ? null : Number(count.latest),
       versionCount: count === undefined ? 0 : Number(count.count),
       aliases: Object.fromEntries(aliases.filter((a) => a.name === model.name).map((a) => [a.alias, Number(a.version)])),
@@ -197,6 +359,92 @@ export async function listModels(db: Kysely<Schema>, nameLike?: string): Promise
       updatedTime: Number(model.updated_time),
     };
   });
+}
+
+export async function getModel(db: Kysely<Schema>, name: string): Promise<RegisteredModel | undefined> {
+  const row = await modelRow(db, name);
+  return row === undefined ? undefined : (await hydrateModels(db, [row]))[0];
+}
+
+export interface SearchWindow {
+  clauses: readonly FilterClause[];
+  order: readonly OrderTerm[];
+  offset: number;
+  /** Rows to read: a page and one more, which tells whether another page follows. */
+  limit: number;
+}
+
+/** Models matching every clause, in the requested order with the name as the tie-breaker. */
+export async function searchModels(db: Kysely<Schema>, window: SearchWindow): Promise<RegisteredModel[]> {
+  const dialect = dialectOf(db);
+  let query = db.selectFrom('registered_models').selectAll();
+  for (const clause of window.clauses) {
+    const condition =
+      clause.field === 'tag'
+        ? sql<SqlBool>`exists (select 1 from registered_model_tags t where t.name = registered_models.name and t.key = ${clause.key} and ${compare(sql.ref('t.value'), clause, dialect)})`
+        : compare(sql.ref('registered_models.name'), clause, dialect);
+    query = query.where(condition);
+  }
+  for (const term of withTieBreakers(window.order, ['name'])) query = query.orderBy(sql.ref(`registered_models.${term.column}`), term.direction);
+  return hydrateModels(db, await query.offset(window.offset).limit(window.limit).execute());
+}
+
+/** Versions matching every clause, in the requested order with name and version as tie-breakers. */
+export async function searchVersions(db: Kysely<Schema>, window: SearchWindow): Promise<ModelVersion[]> {
+  const dialect = dialectOf(db);
+  let query = db.selectFrom('model_versions').selectAll();
+  for (const clause of window.clauses) {
+    const condition =
+      clause.field === 'tag'
+        ? sql<SqlBool>`exists (select 1 from model_version_tags t where t.name = model_versions.name and t.version = model_versions.version and t.key = ${clause.key} and ${compare(sql.ref('t.value'), clause, dialect)})`
+        : compare(sql.ref(`model_versions.${clause.field}`), clause, dialect);
+    query = query.where(condition);
+  }
+  for (const term of withTieBreakers(window.order, ['name', 'version'])) query = query.orderBy(sql.ref(`model_versions.${term.column}`), term.direction);
+  return hydrateVersions(db, await query.offset(window.offset).limit(window.limit).execute());
+}
+
+function withTieBreakers(order: readonly OrderTerm[], keys: readonly OrderTerm['column'][]): OrderTerm[] {
+  const terms = [...order];
+  for (const column of keys) if (!terms.some((t) => t.column === column)) terms.push({ column, direction: 'asc' });
+  return terms;
+}
+
+/**
+ * One comparison, every value a bound parameter. LIKE is case-sensitive and ILIKE is not, as in
+ * MLflow; SQLite's LIKE ignores case, so there LIKE becomes the equivalent GLOB.
+ */
+function compare(column: Expression<unknown>, clause: FilterClause, dialect: ReturnType<typeof dialectOf>): RawBuilder<SqlBool> {
+  const [value = ''] = clause.values;
+  switch (clause.op) {
+    case '=':
+      return sql<SqlBool>`${column} = ${value}`;
+    case '!=':
+      return sql<SqlBool>`${column} <> ${value}`;
+    case 'LIKE':
+      return dialect === 'sqlite' ? sql<SqlBool>`${column} glob ${likeToGlob(value)}` : sql<SqlBool>`${column} like ${value} escape '\\'`;
+    case 'ILIKE':
+      return sql<SqlBool>`lower(${column}) like lower(${value}) escape '\\'`;
+    case 'IN':
+      return sql<SqlBool>`${column} in (${sql.join(clause.values)})`;
+  }
+}
+
+/** A LIKE pattern (`%`, `_`, `\` escaping the next character) as the GLOB pattern that matches the same strings. */
+export function likeToGlob(pattern: string): string {
+  let glob = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const char = pattern[i]!;
+    if (char === '\\' && i + 1 < pattern.length) glob += literalGlob(pattern[++i]!);
+    else if (char === '%') glob += '*';
+    else if (char === '_') glob += '?';
+    else glob += literalGlob(char);
+  }
+  return glob;
+}
+
+function literalGlob(char: string): string {
+  return char === '*' || char === '?' || char === '[' ? `[${char}]` : char;
 }
 
 /** LIKE with an explicit escape character means the same in SQLite and PostgreSQL. */

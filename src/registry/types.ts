@@ -19,13 +19,58 @@ export const AliasSchema = z
 
 export const EnvironmentSchema = z.enum(ENVIRONMENTS);
 
+export const TagKeySchema = z.string().min(1).max(250);
+export const TagValueSchema = z.string().max(5000);
+export const DescriptionSchema = z.string().max(5000);
+const TagsSchema = z.record(TagKeySchema, TagValueSchema);
+// The same shape as project names elsewhere: what `X-Ciclo-Project` carries.
+export const ProjectSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be letters, digits, ".", "_" or "-" (at most 100 characters)');
+
 export const RegisterSchema = z.strictObject({
   runId: z.string().min(1),
   path: z.string(),
-  description: z.string().max(5000).optional(),
-  tags: z.record(z.string().min(1).max(250), z.string().max(5000)).optional(),
+  description: DescriptionSchema.optional(),
+  tags: TagsSchema.optional(),
+  /** Only for a model registered for the first time; default: the project of the run's experiment. */
+  project: ProjectSchema.optional(),
 });
 export type RegisterOptions = z.input<typeof RegisterSchema>;
+
+export const CreateModelSchema = z.strictObject({
+  description: DescriptionSchema.optional(),
+  tags: TagsSchema.optional(),
+  project: ProjectSchema.optional(),
+});
+export type CreateModelOptions = z.input<typeof CreateModelSchema>;
+
+export const MAX_RESULTS_DEFAULT = 100;
+export const MAX_RESULTS_LIMIT = 1000;
+
+export const SearchModelsSchema = z.strictObject({
+  /** MLflow's filter: `name LIKE '…'`, `name = '…'`, `tags.key = '…'`, joined with AND. */
+  filter: z.string().max(10_000).optional(),
+  maxResults: z.number().int().min(1).max(MAX_RESULTS_LIMIT).default(MAX_RESULTS_DEFAULT),
+  pageToken: z.string().optional(),
+  /** `name` or `last_updated_timestamp`, each optionally `ASC`/`DESC`; default `name ASC`. */
+  orderBy: z.array(z.string()).max(2).default([]),
+});
+export type SearchModelsOptions = z.input<typeof SearchModelsSchema>;
+
+export const SearchVersionsSchema = z.strictObject({
+  /** MLflow's filter: `name = '…'`, `run_id = '…'`, `run_id IN ('…', …)`, joined with AND. */
+  filter: z.string().max(10_000).optional(),
+  maxResults: z.number().int().min(1).max(MAX_RESULTS_LIMIT).default(MAX_RESULTS_DEFAULT),
+  pageToken: z.string().optional(),
+  /** `name`, `version`, `last_updated_timestamp` or `creation_timestamp`, each optionally `ASC`/`DESC`. */
+  orderBy: z.array(z.string()).max(3).default([]),
+});
+export type SearchVersionsOptions = z.input<typeof SearchVersionsSchema>;
+
+/** One page of a search; `nextPageToken` is opaque and absent on the last page. */
+export interface Page<T> {
+  items: T[];
+  nextPageToken?: string;
+}
 
 /** Where a version came from, as recorded when it was registered. */
 export interface ModelLineage {
@@ -61,7 +106,10 @@ export interface ModelVersion {
 
 export interface RegisteredModel {
   name: string;
+  /** The project it belongs to (access control reads it). */
+  project: string;
   description: string | null;
+  tags: Record<string, string>;
   latestVersion: number | null;
   versionCount: number;
   /** alias → version */

@@ -13,6 +13,8 @@ export interface ConnectOptions {
   trackingUri?: string;
   /** Used instead of the environment; its `trackingUri`, when set, selects remote mode too. */
   config?: CicloConfig;
+  /** The API token for a server with authentication on; default CICLO_TOKEN. */
+  token?: string;
 }
 
 export interface StartRunOptions {
@@ -46,7 +48,10 @@ export class Ciclo {
   static async connect(options: ConnectOptions = {}): Promise<Ciclo> {
     const config = options.trackingUri ? undefined : (options.config ?? loadConfig());
     const trackingUri = options.trackingUri ?? config?.trackingUri;
-    if (trackingUri) return new Ciclo(new RemoteTrackingClient(trackingUri), async () => undefined);
+    if (trackingUri) {
+      const token = options.token ?? (config ?? loadConfig()).token;
+      return new Ciclo(new RemoteTrackingClient(trackingUri, token), async () => undefined);
+    }
     const context = await openContext(config);
     const api: TrackingApi = context.tracking;
     return new Ciclo(api, () => context.close());

@@ -38,9 +38,12 @@ interface RequestOptions {
 /** TrackingApi over the native REST routes (docs/rest-api.md) of a Ciclo server. */
 export class RemoteTrackingClient implements TrackingApi {
   private readonly base: string;
+  private readonly authorization: Record<string, string>;
 
-  constructor(trackingUri: string) {
+  /** `token`: an API token (CICLO_TOKEN) for a server with authentication on. */
+  constructor(trackingUri: string, token?: string) {
     this.base = `${trackingUri.replace(/\/+$/, '')}/api/v1`;
+    this.authorization = token === undefined ? {} : { authorization: `Bearer ${token}` };
   }
 
   // ── experiments ──────────────────────────────────────────────────────────────
@@ -167,7 +170,8 @@ export class RemoteTrackingClient implements TrackingApi {
     const url = `${this.base}${path}${queryString(options.query)}`;
     let response: Response;
     try {
-      response = await fetch(url, requestInit(method, options));
+      const init = requestInit(method, options);
+      response = await fetch(url, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), ...this.authorization } });
     } catch (error) {
       options.body?.destroy();
       throw unreachable(this.base, error);

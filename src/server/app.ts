@@ -8,6 +8,8 @@ import { lineageRoutes, lineageServiceFor } from '../lineage/index.js';
 import { mlflowRoutes } from '../tracking/mlflow/routes.js';
 import { trackingRoutes } from '../tracking/routes.js';
 import { triggerRoutes } from '../triggers/routes.js';
+import { mlflowRegistryRoutes, registryRoutes, registryServiceFor } from '../registry/index.js';
+import { accessRoutes, installAccessControl, type FailedAuthLimits, type Principal, type RouteEntry } from '../governance/index.js';
 import { installErrorHandlers } from './errors.js';
 import { healthRoutes } from './health-routes.js';
 import { registerOpenApi } from './openapi.js';
@@ -15,6 +17,19 @@ import { registerOpenApi } from './openapi.js';
 export interface ServerOptions {
   /** Overrides config.logLevel (the CLI's --verbose, tests' silence). */
   logLevel?: CicloConfig['logLevel'];
+  /** Overrides config.auth: every non-public route needs an API token. */
+  auth?: boolean;
+  /** Failed authentications allowed per client address (tests shorten the window). */
+  failedAuthLimits?: FailedAuthLimits;
+  /** Tokens known only to this process (the token the server gives the steps it starts). */
+  ephemeralPrincipals?: ReadonlyMap<string, Principal>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route with the access it declares: the authorization matrix test walks it. */
+    cicloRoutes: readonly RouteEntry[];
+  }
 }
 
 /**
@@ -31,6 +46,14 @@ export function buildServer(context: CicloContext, options: ServerOptions = {}):
   app.setSerializerCompiler(serializerCompiler);
   acceptEmptyJsonBodies(app);
   installErrorHandlers(app);
+  // Before any route, so that every route is checked and listed.
+  const routes = installAccessControl(app, {
+    control: context.access,
+    enabled: options.auth ?? context.config.auth ?? false,
+    ...(options.failedAuthLimits ? { limits: options.failedAuthLimits } : {}),
+    ...(options.ephemeralPrincipals ? { ephemeral: options.ephemeralPrincipals } : {}),
+  });
+  app.decorate('cicloRoutes', routes);
 
   const { tracking } = context;
   registerOpenApi(app);
@@ -41,6 +64,9 @@ export function buildServer(context: CicloContext, options: ServerOptions = {}):
   void app.register(datasetRoutes, { prefix: '/api/v1', datasets: context.datasets });
   void app.register(triggerRoutes, { prefix: '/api/v1', pipelines: context.pipelines });
   void app.register(featureRoutes, { prefix: '/api/v1', config: context.config });
+  void app.register(registryRoutes, { prefix: '/api/v1', registry: registryServiceFor(context) });
+  void app.register(mlflowRegistryRoutes, { registry: registryServiceFor(context), tracking });
+  void app.register(accessRoutes, { prefix: '/api/v1', control: context.access, audit: context.audit });
   return app;
 }
 

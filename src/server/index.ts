@@ -1,5 +1,6 @@
 import type { CicloContext } from '../app/context.js';
 import { InvalidInputError } from '../common/errors.js';
+import type { RouteEntry } from '../governance/index.js';
 import { buildServer, type ServerOptions } from './app.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
 
@@ -12,6 +13,8 @@ export interface RunningServer {
   url: string;
   /** Stops listening and lets requests in flight finish. The context stays open: its opener closes it. */
   close(): Promise<void>;
+  /** Every route with the access it declares. */
+  routes: readonly RouteEntry[];
 }
 
 export async function startServer(
@@ -29,7 +32,7 @@ export async function startServer(
   await app.listen({ host, port });
   const address = app.server.address();
   const realPort = typeof address === 'object' && address !== null ? address.port : port;
-  return { url: `http://${reachableHost(host)}:${realPort}`, close: () => app.close() };
+  return { url: `http://${reachableHost(host)}:${realPort}`, close: () => app.close(), routes: app.cicloRoutes };
 }
 
 /** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */

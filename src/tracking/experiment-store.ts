@@ -86,3 +86,8 @@ export async function upsertExperimentTags(db: Db, id: number, tags: Record<stri
     .onConflict((oc) => oc.columns(['experiment_id', 'key']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })))
     .execute();
 }
+
+export async function deleteExperimentTag(db: Db, id: number, key: string): Promise<number> {
+  const result = await db.deleteFrom('experiment_tags').where('experiment_id', '=', id).where('key', '=', key).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -14,6 +14,8 @@ export async function findRunRow(db: Db, runId: string): Promise<RunRow | undefi
 }
 
 export async function updateRunRow(db: Db, runId: string, changes: Partial<RunRow>): Promise<void> {
+  // An update that changes nothing (MLflow clients send one) would be `update runs set where …`.
+  if (Object.keys(changes).length === 0) return;
   await db.updateTable('runs').set(changes).where('run_uuid', '=', runId).execute();
 }
 
@@ -101,6 +103,11 @@ export async function upsertTags(db: Db, runId: string, tags: readonly { key: st
     .values([...latest].map(([key, value]) => ({ run_uuid: runId, key, value })))
     .onConflict((oc) => oc.columns(['run_uuid', 'key']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })))
     .execute();
+}
+
+export async function findTag(db: Db, runId: string, key: string): Promise<string | undefined> {
+  const row = await db.selectFrom('tags').select('value').where('run_uuid', '=', runId).where('key', '=', key).executeTakeFirst();
+  return row?.value;
 }
 
 export async function deleteTag(db: Db, runId: string, key: string): Promise<number> {

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { RunArtifacts } from '../artifacts/index.js';
 import { AlreadyExistsError, InvalidInputError, InvalidStateError, NotFoundError } from '../common/errors.js';
 import { parseInput } from '../common/validation.js';
+import { digestOf, type AuditLog } from '../governance/index.js';
 import type { Schema } from '../store/schema.js';
 import * as experiments from './experiment-store.js';
 import { insertMetrics, readMetricHistory } from './metric-store.js';
@@ -38,6 +39,13 @@ import {
 } from './types.js';
 
 const HISTORY_PAGE_DEFAULT = 25_000;
+const ENDED: ReadonlySet<string> = new Set(['FINISHED', 'FAILED', 'KILLED']);
+
+export interface TrackingOptions {
+  now?: () => number;
+  /** Changes people review are appended here, in the transaction that makes them (see `record`). */
+  audit?: AuditLog;
+}
 
 /**
  * Experiment tracking: every operation of C3, over the metadata store and the artifact store.
@@ -45,11 +53,17 @@ const HISTORY_PAGE_DEFAULT = 25_000;
  * the HTTP routes and the SDK only translate into these calls.
  */
 export class TrackingService {
+  private readonly now: () => number;
+  private readonly audit: AuditLog | undefined;
+
   constructor(
     private readonly db: Kysely<Schema>,
     private readonly artifacts: RunArtifacts,
-    private readonly now: () => number = Date.now,
-  ) {}
+    options: TrackingOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.audit = options.audit;
+  }
 
   // ── experiments ──────────────────────────────────────────────────────────────
 
@@ -65,6 +79,7 @@ export class TrackingService {
       }
       const created = await experiments.insertExperiment(trx, { name, artifactLocation, now: this.now() });
       if (tags) await experiments.upsertExperimentTags(trx, created, tags);
+      await this.record(trx, 'experiment.create', experimentTarget(created), null, await experimentRecord(trx, created));
       return created;
     });
     return this.getExperiment(String(id));
@@ -109,15 +124,32 @@ export class TrackingService {
       if (holder !== undefined && String(holder) !== id) {
         throw new AlreadyExistsError(`experiment '${name}' already exists`, { where: 'new_name' });
       }
+      const before = await experimentRecord(trx, Number(id));
       await experiments.updateExperiment(trx, Number(id), { name, now: this.now() });
+      await this.record(trx, 'experiment.rename', experimentTarget(id), before, await experimentRecord(trx, Number(id)));
     });
     return this.getExperiment(id);
   }
 
   async setExperimentTag(experimentId: string, key: string, value: string): Promise<void> {
-    const experiment = await this.getExperiment(experimentId);
+    const id = Number((await this.getExperiment(experimentId)).experimentId);
     const tag = parseInput(TagInputSchema, { key, value });
-    await experiments.upsertExperimentTags(this.db, Number(experiment.experimentId), { [tag.key]: tag.value });
+    await this.db.transaction().execute(async (trx) => {
+      const before = (await experimentRecord(trx, id))?.tags[tag.key];
+      await experiments.upsertExperimentTags(trx, id, { [tag.key]: tag.value });
+      await this.record(trx, 'experiment.tag.set', tagTarget('experiment_tag', String(id), tag.key), tagRecord(tag.key, before), tag);
+    });
+  }
+
+  async deleteExperimentTag(experimentId: string, key: string): Promise<void> {
+    const id = Number((await this.getExperiment(experimentId)).experimentId);
+    await this.db.transaction().execute(async (trx) => {
+      const before = (await experimentRecord(trx, id))?.tags[key];
+      if ((await experiments.deleteExperimentTag(trx, id, key)) === 0) {
+        throw new NotFoundError(`experiment ${id} has no tag '${key}'`, { where: 'key' });
+      }
+      await this.record(trx, 'experiment.tag.delete', tagTarget('experiment_tag', String(id), key), tagRecord(key, before), null);
+    });
   }
 
   /** Deleting an experiment also moves its runs to the deleted stage, as MLflow does. */
@@ -135,13 +167,18 @@ export class TrackingService {
       throw new InvalidInputError('the Default experiment (id 0) cannot be deleted', { where: 'experiment_id' });
     }
     const now = this.now();
+    const id = Number(experiment.experimentId);
     await this.db.transaction().execute(async (trx) => {
-      await experiments.updateExperiment(trx, Number(experiment.experimentId), { lifecycleStage: stage, now });
+      const before = await experimentRecord(trx, id);
+      await experiments.updateExperiment(trx, id, { lifecycleStage: stage, now });
+      // Its runs move with it: one entry for the experiment, not one per run.
       await trx
         .updateTable('runs')
         .set({ lifecycle_stage: stage, deleted_time: stage === 'deleted' ? now : null })
-        .where('experiment_id', '=', Number(experiment.experimentId))
+        .where('experiment_id', '=', id)
         .execute();
+      const action = stage === 'deleted' ? 'experiment.delete' : 'experiment.restore';
+      await this.record(trx, action, experimentTarget(id), before, await experimentRecord(trx, id));
     });
   }
 
@@ -185,6 +222,7 @@ export class TrackingService {
     await this.db.transaction().execute(async (trx) => {
       await runs.insertRun(trx, row);
       await runs.upsertTags(trx, runId, allTags);
+      await this.record(trx, 'run.create', runTarget(runId), null, { ...row, tags: Object.fromEntries(allTags.map((tag) => [tag.key, tag.value])) });
     });
     // A new run holds exactly what was just written: built here rather than read back.
     return {
@@ -200,30 +238,46 @@ export class TrackingService {
     return run;
   }
 
+  /**
+   * A run's end (a move to FINISHED, FAILED or KILLED) is audited; moves between SCHEDULED and
+   * RUNNING are progress every pipeline step makes, not a change anyone reviews.
+   */
   async updateRun(runId: string, input: UpdateRunInput): Promise<RunInfo> {
     const changes = parseInput(UpdateRunSchema, input);
-    const current = await this.requireActiveRun(runId);
     const rowChanges: Partial<runs.RunRow> = {
       ...(changes.status ? { status: changes.status } : {}),
       ...(changes.endTime !== undefined ? { end_time: changes.endTime } : {}),
       ...(changes.status && changes.status !== 'RUNNING' && changes.endTime === undefined ? { end_time: this.now() } : {}),
       ...(changes.runName !== undefined ? { run_name: changes.runName } : {}),
     };
-    await this.db.transaction().execute(async (trx) => {
+    const updated = await this.db.transaction().execute(async (trx) => {
+      const current = await this.requireActiveRun(runId, trx);
       await runs.updateRunRow(trx, runId, rowChanges);
       if (changes.runName !== undefined) await runs.upsertTags(trx, runId, [{ key: SYSTEM_TAGS.runName, value: changes.runName }]);
+      const after = { ...current, ...rowChanges };
+      if (after.status !== current.status && ENDED.has(after.status)) {
+        await this.record(trx, 'run.end', runTarget(runId), current, after, { status: after.status });
+      }
+      return after;
     });
-    return runs.toRunInfo({ ...current, ...rowChanges });
+    return runs.toRunInfo(updated);
   }
 
   async deleteRun(runId: string): Promise<void> {
-    await this.requireRun(runId);
-    await runs.updateRunRow(this.db, runId, { lifecycle_stage: 'deleted', deleted_time: this.now() });
+    await this.setRunStage(runId, 'deleted');
   }
 
   async restoreRun(runId: string): Promise<void> {
-    await this.requireRun(runId);
-    await runs.updateRunRow(this.db, runId, { lifecycle_stage: 'active', deleted_time: null });
+    await this.setRunStage(runId, 'active');
+  }
+
+  private async setRunStage(runId: string, stage: 'active' | 'deleted'): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const before = await this.requireRun(runId, 'run_id', trx);
+      const changes = { lifecycle_stage: stage, deleted_time: stage === 'deleted' ? this.now() : null };
+      await runs.updateRunRow(trx, runId, changes);
+      await this.record(trx, stage === 'deleted' ? 'run.delete' : 'run.restore', runTarget(runId), before, { ...before, ...changes });
+    });
   }
 
   async searchRuns(input: SearchRunsInput): Promise<Page<Run>> {
@@ -246,20 +300,38 @@ export class TrackingService {
     await this.logBatch(runId, { params: [{ key, value }] });
   }
 
+  /** One tag, audited; tags in a batch (`logBatch`, which the SDK's `setTags` uses) are not. */
   async setTag(runId: string, key: string, value: string): Promise<void> {
-    await this.logBatch(runId, { tags: [{ key, value }] });
+    const tag = parseInput(TagInputSchema, { key, value });
+    await this.db.transaction().execute(async (trx) => {
+      await this.requireActiveRun(runId, trx);
+      const before = await runs.findTag(trx, runId, tag.key);
+      await runs.upsertTags(trx, runId, [tag]);
+      if (tag.key === SYSTEM_TAGS.runName) await runs.updateRunRow(trx, runId, { run_name: tag.value });
+      await this.record(trx, 'run.tag.set', tagTarget('run_tag', runId, tag.key), tagRecord(tag.key, before), tag);
+    });
   }
 
   async deleteTag(runId: string, key: string): Promise<void> {
-    await this.requireActiveRun(runId);
-    if ((await runs.deleteTag(this.db, runId, key)) === 0) {
-      throw new NotFoundError(`run ${runId} has no tag '${key}'`, { where: 'key' });
-    }
+    await this.db.transaction().execute(async (trx) => {
+      await this.requireActiveRun(runId, trx);
+      const before = await runs.findTag(trx, runId, key);
+      if ((await runs.deleteTag(trx, runId, key)) === 0) {
+        throw new NotFoundError(`run ${runId} has no tag '${key}'`, { where: 'key' });
+      }
+      await this.record(trx, 'run.tag.delete', tagTarget('run_tag', runId, key), tagRecord(key, before), null);
+    });
   }
 
   /**
    * All-or-nothing: every entry is validated before anything is written, and the writes share one
    * transaction, so a bad metric at index 900 leaves the first 899 unwritten too.
+   *
+   * Not audited: metrics, params and tags arrive here by the thousand per run, and every append
+   * holds the audit chain's head until its transaction commits, so auditing them would flood the
+   * chain and serialize all logging behind it. What a run was trained with is its params, which
+   * are immutable anyway; the changes reviewers ask about (create, end, delete, restore, a tag set
+   * or deleted on its own) are audited where they happen.
    */
   async logBatch(runId: string, input: LogBatchInput): Promise<void> {
     const batch = parseInput(LogBatchSchema, input);
@@ -354,6 +426,24 @@ export class TrackingService {
     return this.artifacts.read(runId, path);
   }
 
+  // ── audit ────────────────────────────────────────────────────────────────────
+
+  /** Appends the change in the transaction that makes it, so both commit or neither (nothing without a log). */
+  private async record(
+    trx: Kysely<Schema>,
+    action: string,
+    target: { type: string; id: string },
+    before: unknown,
+    after: unknown,
+    details?: Record<string, unknown>,
+  ): Promise<void> {
+    if (!this.audit) return;
+    await this.audit.append(
+      { action, target, beforeDigest: digestOf(before), afterDigest: digestOf(after), ...(details === undefined ? {} : { details }) },
+      trx,
+    );
+  }
+
   // ── guards ───────────────────────────────────────────────────────────────────
 
   private async requireRun(runId: string, where = 'run_id', db: Kysely<Schema> = this.db): Promise<runs.RunRow> {
@@ -372,6 +462,28 @@ export class TrackingService {
     }
     return row;
   }
+}
+
+async function experimentRecord(db: Kysely<Schema>, id: number): Promise<Experiment | null> {
+  const [experiment] = await experiments.loadExperiments(db, [id]);
+  return experiment ?? null;
+}
+
+function experimentTarget(id: number | string): { type: string; id: string } {
+  return { type: 'experiment', id: String(id) };
+}
+
+function runTarget(runId: string): { type: string; id: string } {
+  return { type: 'run', id: runId };
+}
+
+/** `<experiment or run id>/<key>`: ids hold no `/`, so the first one splits. */
+function tagTarget(type: 'experiment_tag' | 'run_tag', ownerId: string, key: string): { type: string; id: string } {
+  return { type, id: `${ownerId}/${key}` };
+}
+
+function tagRecord(key: string, value: string | undefined): { key: string; value: string } | null {
+  return value === undefined ? null : { key, value };
 }
 
 function notFoundRun(runId: string, where = 'run_id'): NotFoundError {

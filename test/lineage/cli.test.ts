@@ -36,7 +36,7 @@ describe.each(DIALECTS)('ciclo lineage on %s', (dialect) => {
   it('exits 3 for an unknown node, 2 for a malformed one or both directions', async () => {
     const unknown = await cli('lineage', 'model:churn');
     expect(unknown.code).toBe(3);
-    expect(unknown.stderr).toContain('RESOURCE_DOES_NOT_EXIST: no model registry exists yet');
+    expect(unknown.stderr).toContain("RESOURCE_DOES_NOT_EXIST: no registered model named 'churn'");
     const malformed = await cli('lineage', 'thing:x');
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toContain('fix: name a node as <run-id>');

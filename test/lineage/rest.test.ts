@@ -38,7 +38,7 @@ describe.each(DIALECTS)('GET /api/v1/lineage on %s', (dialect) => {
     const model = await http().get('/api/v1/lineage', { node: 'model:churn' });
     expect(model.status).toBe(404);
     expect(model.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
-    expect(model.body.message).toContain('no model registry exists yet');
+    expect(model.body.message).toContain("no registered model named 'churn'");
   });
 
   it('answers 400 with the accepted forms for a malformed node, and 400 for bad parameters', async () => {

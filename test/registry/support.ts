@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { CicloContext } from '../../src/app/context.js';
 import { writeManifest, type ModelManifest } from '../../src/registry/index.js';
 
 export const SIGNATURE = {
@@ -20,4 +21,83 @@ export async function writePackage(folder: string, content = 'forest-1'): Promis
     writeFileSync(join(folder, path), text);
   }
   return writeManifest(folder, { flavor: 'ml-random-forest', signature: SIGNATURE, metrics: { auc: 0.9 }, requirements: ['ml-random-forest@2'] });
+}
+
+/** A tracked run in `experiment` that logged a package under `path` (default `model`); returns the run id. */
+export async function runWithPackage(
+  context: CicloContext,
+  dir: string,
+  options: { content?: string; path?: string; experiment?: string } = {},
+): Promise<string> {
+  const { tracking } = context;
+  const experiment = await tracking.getOrCreateExperiment(options.experiment ?? 'churn');
+  const run = await tracking.createRun({ experimentId: experiment.experimentId });
+  await tracking.logBatch(run.info.runId, { metrics: [{ key: 'auc', value: 0.91 }] });
+  const content = options.content ?? 'forest-1';
+  const folder = join(dir, `pkg-${run.info.runId}-${content}`);
+  await writePackage(folder, content);
+  await tracking.logArtifactDirectory(run.info.runId, folder, options.path ?? 'model');
+  return run.info.runId;
+}
+
+/** An MLflow-logged model folder: `MLmodel` (pyfunc + sklearn flavors, a column signature) and the pickled model. */
+export function writeMlmodelFolder(folder: string, options: { signature?: boolean } = {}): void {
+  mkdirSync(folder, { recursive: true });
+  const signature =
+    options.signature === false
+      ? ''
+      : [
+          'signature:',
+          `  inputs: '[{"type": "double", "name": "age", "required": true}, {"type": "string", "name": "plan", "required": false}]'`,
+          `  outputs: '[{"type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1]}}]'`,
+        ].join('\n');
+  writeFileSync(
+    join(folder, 'MLmodel'),
+    [
+      'artifact_path: model',
+      'flavors:',
+      '  python_function:',
+      '    loader_module: mlflow.sklearn',
+      '    model_path: model.pkl',
+      '  sklearn:',
+      '    pickled_model: model.pkl',
+      '    sklearn_version: 1.4.2',
+      'mlflow_version: 2.12.1',
+      signature,
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(join(folder, 'model.pkl'), 'not really a pickle');
+}
+
+/** A parsed answer; the body is `any` because tests assert its shape field by field. */
+export interface JsonAnswer {
+  status: number;
+  body: any;
+}
+
+/** JSON over real HTTP; unlike test/server/http.ts, DELETE may carry a JSON body, as MLflow's client sends. */
+export function jsonApi(baseUrl: string, headers: Record<string, string> = {}) {
+  const call = async (method: string, path: string, body?: unknown): Promise<JsonAnswer> => {
+    const response = await fetch(baseUrl + path, {
+      method,
+      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+  };
+  const withQuery = (path: string, query: Record<string, string | number | string[]>) => {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) for (const item of Array.isArray(value) ? value : [value]) params.append(key, String(item));
+    const text = params.toString();
+    return text ? `${path}?${text}` : path;
+  };
+  return {
+    get: (path: string, query: Record<string, string | number | string[]> = {}) => call('GET', withQuery(path, query)),
+    post: (path: string, body?: unknown) => call('POST', path, body),
+    put: (path: string, body?: unknown) => call('PUT', path, body),
+    patch: (path: string, body?: unknown) => call('PATCH', path, body),
+    delete: (path: string, body?: unknown, query: Record<string, string | number | string[]> = {}) => call('DELETE', withQuery(path, query), body),
+  };
 }

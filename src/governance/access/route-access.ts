@@ -38,7 +38,8 @@ export type ResourceRef =
  * (default deny), and the authorization matrix test walks every declared route.
  *  - `{ public: '…why…' }`: anyone, authenticated or not (health, the OpenAPI document, HMAC-signed webhooks).
  *  - `{ action, resource }`: the caller's role in the resource's project must allow `action`;
- *    `resource` runs after validation, so it reads parsed params, query and body; several resources
+ *    `resource` runs BEFORE validation (a caller without access learns nothing of the schema), so it
+ *    reads raw params, query and body, through `requestField`, which checks types; several resources
  *    must all allow it (a search over several experiments). Without it the resource is the `default`
  *    project. Routes that list across projects declare `self` and filter by `readableProjects`.
  */

@@ -25,6 +25,8 @@ export interface RouteEntry {
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+    /** Set by authorization: who the handler acts as. */
+    actorName: string | null;
   }
 }
 
@@ -32,15 +34,16 @@ const ANONYMOUS: Principal = { user: 'anonymous', tokenId: null, scopes: ACTIONS
 
 /**
  * Authentication (onRequest: the bearer token → a principal; failures rate limited per address),
- * authorization (preHandler, after validation, so a route's resource function reads parsed input:
- * the route's declared action on its resource's project; a route that declares nothing is refused)
- * and the actor scope the handler runs in (the audit log's actor and request id). Must be installed
+ * authorization (preValidation: the route's declared action on its resource's project, found from
+ * the raw params, query and body; a route that declares nothing is refused) and the actor scope the
+ * handler runs in (the audit log's actor and request id). Must be installed
  * before any route so that every route is recorded in the returned table.
  */
 export function installAccessControl(app: FastifyInstance, options: AccessHookOptions): RouteEntry[] {
   const table: RouteEntry[] = [];
   const limiter = new FailedAuthLimiter(options.limits);
   app.decorateRequest('principal', null);
+  app.decorateRequest('actorName', null);
 
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
@@ -73,11 +76,15 @@ export function installAccessControl(app: FastifyInstance, options: AccessHookOp
     }
   });
 
+  // Before validation: a caller without access learns nothing about what a valid request looks like,
+  // and the matrix test can reach every route's decision with any body.
+  app.addHook('preValidation', async (request) => {
+    request.actorName = await authorize(request, options.control);
+  });
+
+  // The handler runs in the caller's actor scope: what the audit log records as actor and request id.
   app.addHook('preHandler', (request, _reply, done) => {
-    authorize(request, options.control).then(
-      (actor) => withActor({ actor, requestId: request.id }, () => done()),
-      (error: Error) => done(error),
-    );
+    withActor({ actor: request.actorName ?? 'anonymous', requestId: request.id }, () => done());
   });
 
   return table;

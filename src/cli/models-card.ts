@@ -1,0 +1,25 @@
+import type { Command } from 'commander';
+import { buildModelCard, renderModelCard, writeModelCard } from '../registry/index.js';
+import { registryServiceFor } from '../registry/index.js';
+import { withLocalContext } from './local-context.js';
+import { emit } from './output.js';
+
+/** `ciclo models card NAME@alias | NAME/3 | NAME`: the model card, printed or written to a folder. */
+export function addModelCardCommand(models: Command): void {
+  models
+    .command('card')
+    .description('the model card of a version, from what the registry knows: Markdown, or JSON with --json')
+    .argument('<model>', 'NAME (latest version), NAME/VERSION or NAME@ALIAS')
+    .option('--out <dir>', 'write <name>-v<version>.md and .json into this folder instead of printing')
+    .action(async (reference: string, options: { out?: string }, command: Command) => {
+      const card = await withLocalContext((context) =>
+        buildModelCard(reference, { registry: registryServiceFor(context), datasets: context.datasets }),
+      );
+      if (options.out !== undefined) {
+        const written = await writeModelCard(card, options.out);
+        emit(command, written, () => `wrote ${written.markdown}\nwrote ${written.json}`);
+        return;
+      }
+      emit(command, card, () => renderModelCard(card).trimEnd());
+    });
+}

@@ -1,0 +1,93 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
+import { access, requestedProject } from '../../governance/access/route-access.js';
+import type { RegistryService } from '../service.js';
+import { fromKeyValues, latestPerStage, parseStage, toMlflowModelVersion, toMlflowRegisteredModel } from './mapping.js';
+import { bodyOrQuery, modelInBodyOrQuery } from './request.js';
+import {
+  AliasRequest,
+  CreateModelRequest,
+  LatestVersionsRequest,
+  ModelName,
+  ModelTagKeyRequest,
+  ModelTagRequest,
+  RenameModelRequest,
+  SearchRequest,
+  SetAliasRequest,
+  UpdateModelRequest,
+} from './schemas.js';
+
+/** MLflow's `registered-models/*` endpoints. */
+export const mlflowModelRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }> = async (app, { registry }) => {
+  const mlflowModel = async (name: string) => {
+    const model = await registry.getModel(name);
+    return toMlflowRegisteredModel(model, model.versionCount === 0 ? [] : latestPerStage(await registry.versions(name)));
+  };
+
+  app.post('/registered-models/create', { schema: { body: CreateModelRequest }, config: { access: access.create('write') } }, async (request) => {
+    const { name, tags, description } = request.body;
+    await registry.createModel(name, { tags: fromKeyValues(tags), description, project: requestedProject(request) });
+    return { registered_model: await mlflowModel(name) };
+  });
+
+  app.get('/registered-models/get', { schema: { querystring: ModelName }, config: { access: access.model('read', 'query') } }, async ({ query }) => ({
+    registered_model: await mlflowModel(query.name),
+  }));
+
+  const search = async (request: z.output<typeof SearchRequest>) => {
+    const page = await registry.searchModels({ filter: request.filter, maxResults: request.max_results, pageToken: request.page_token || undefined, orderBy: request.order_by });
+    const models = [];
+    for (const model of page.items) models.push(toMlflowRegisteredModel(model, model.versionCount === 0 ? [] : latestPerStage(await registry.versions(model.name))));
+    return { registered_models: models, ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+  };
+  app.get('/registered-models/search', { schema: { querystring: SearchRequest }, config: { access: access.create('read') } }, async ({ query }) => search(query));
+  app.post('/registered-models/search', { schema: { body: SearchRequest }, config: { access: access.create('read') } }, async ({ body }) => search(body));
+
+  app.post('/registered-models/rename', { schema: { body: RenameModelRequest }, config: { access: access.model('write', 'body') } }, async ({ body }) => {
+    await registry.renameModel(body.name, body.new_name);
+    return { registered_model: await mlflowModel(body.new_name) };
+  });
+
+  app.patch('/registered-models/update', { schema: { body: UpdateModelRequest }, config: { access: access.model('write', 'body') } }, async ({ body }) => {
+    await registry.updateModel(body.name, { description: body.description ?? null });
+    return { registered_model: await mlflowModel(body.name) };
+  });
+
+  app.delete('/registered-models/delete', { schema: { body: ModelName.nullish(), querystring: ModelName.partial() }, config: { access: modelInBodyOrQuery('write') } }, async (request) => {
+    await registry.deleteModel(bodyOrQuery(ModelName, request).name);
+    return {};
+  });
+
+  const latest = async (request: z.output<typeof LatestVersionsRequest>) => {
+    const stages = request.stages?.map(parseStage);
+    return { model_versions: latestPerStage(await registry.versions(request.name), stages).map(toMlflowModelVersion) };
+  };
+  app.post('/registered-models/get-latest-versions', { schema: { body: LatestVersionsRequest }, config: { access: access.model('read', 'body') } }, async ({ body }) => latest(body));
+  app.get('/registered-models/get-latest-versions', { schema: { querystring: LatestVersionsRequest }, config: { access: access.model('read', 'query') } }, async ({ query }) => latest(query));
+
+  app.post('/registered-models/set-tag', { schema: { body: ModelTagRequest }, config: { access: access.model('write', 'body') } }, async ({ body }) => {
+    await registry.setModelTag(body.name, body.key, body.value);
+    return {};
+  });
+
+  app.delete('/registered-models/delete-tag', { schema: { body: ModelTagKeyRequest.nullish(), querystring: ModelTagKeyRequest.partial() }, config: { access: modelInBodyOrQuery('write') } }, async (request) => {
+    const { name, key } = bodyOrQuery(ModelTagKeyRequest, request);
+    await registry.deleteModelTag(name, key);
+    return {};
+  });
+
+  app.post('/registered-models/alias', { schema: { body: SetAliasRequest }, config: { access: access.model('write', 'body') } }, async ({ body }) => {
+    await registry.setAlias(body.name, body.alias, body.version);
+    return {};
+  });
+
+  app.delete('/registered-models/alias', { schema: { body: AliasRequest.nullish(), querystring: AliasRequest.partial() }, config: { access: modelInBodyOrQuery('write') } }, async (request) => {
+    const { name, alias } = bodyOrQuery(AliasRequest, request);
+    await registry.deleteAlias(name, alias);
+    return {};
+  });
+
+  app.get('/registered-models/alias', { schema: { querystring: AliasRequest }, config: { access: access.model('read', 'query') } }, async ({ query }) => ({
+    model_version: toMlflowModelVersion(await registry.resolve(`${query.name}@${query.alias}`)),
+  }));
+};

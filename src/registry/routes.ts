@@ -1,0 +1,282 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { access, requestedProject, requestField, type RouteAccess } from '../governance/access/route-access.js';
+import { QueryInt, QueryList } from '../server/query.js';
+import { SignatureSchema } from './package.js';
+import type { RegistryService } from './service.js';
+import { ENVIRONMENTS, type ModelVersion, type RegisteredModel } from './types.js';
+
+/**
+ * Native registry routes (docs/rest-api.md), snake_case on the wire. Each handler is one service
+ * call; the service validates names, aliases, tags and filters and names the failing field.
+ */
+
+const tags = ['models'];
+
+const NameParams = z.object({ name: z.string() });
+const VersionParams = z.object({ name: z.string(), version: QueryInt });
+const AliasParams = z.object({ name: z.string(), alias: z.string() });
+const StageParams = z.object({ name: z.string(), environment: z.string() });
+const ModelTagParams = z.object({ name: z.string(), key: z.string() });
+const VersionTagParams = z.object({ name: z.string(), version: QueryInt, key: z.string() });
+
+const Tags = z.record(z.string(), z.string());
+const SearchQuery = z.object({
+  filter: z.string().optional(),
+  max_results: QueryInt.optional(),
+  page_token: z.string().optional(),
+  order_by: QueryList.optional(),
+});
+const CreateModelBody = z.strictObject({ name: z.string(), description: z.string().optional(), tags: Tags.optional() });
+const UpdateModelBody = z.strictObject({ name: z.string().optional(), description: z.string().nullable().optional() });
+const RegisterBody = z.strictObject({ run_id: z.string(), path: z.string(), description: z.string().optional(), tags: Tags.optional() });
+const UpdateVersionBody = z.strictObject({ description: z.string().nullable() });
+const PointBody = z.strictObject({ version: QueryInt });
+const TagValueBody = z.strictObject({ value: z.string() });
+
+const ModelReply = z.object({
+  name: z.string(),
+  project: z.string(),
+  description: z.string().nullable(),
+  tags: Tags,
+  latest_version: z.number().nullable(),
+  version_count: z.number(),
+  aliases: z.record(z.string(), z.number()),
+  stages: z.record(z.string(), z.number()),
+  created_time: z.number(),
+  updated_time: z.number(),
+});
+const VersionReply = z.object({
+  name: z.string(),
+  version: z.number(),
+  run_id: z.string(),
+  source: z.string(),
+  manifest_digest: z.string(),
+  flavor: z.string(),
+  signature: SignatureSchema,
+  metrics: z.record(z.string(), z.number().nullable()),
+  lineage: z.object({
+    run: z.string(),
+    pipeline_run: z.string().nullable(),
+    git_commit: z.string().nullable(),
+    datasets: z.array(z.object({ name: z.string(), digest: z.string(), context: z.string() })),
+  }),
+  description: z.string().nullable(),
+  status: z.string(),
+  tags: Tags,
+  aliases: z.array(z.string()),
+  stages: z.array(z.enum(ENVIRONMENTS)),
+  created_by: z.string(),
+  created_time: z.number(),
+  updated_time: z.number(),
+});
+const PreviousReply = z.object({ previous: z.number().nullable() });
+const NoContent = z.undefined().describe('No content');
+
+export function toWireModel(model: RegisteredModel): z.input<typeof ModelReply> {
+  return {
+    name: model.name,
+    project: model.project,
+    description: model.description,
+    tags: model.tags,
+    latest_version: model.latestVersion,
+    version_count: model.versionCount,
+    aliases: model.aliases,
+    stages: model.stages,
+    created_time: model.createdTime,
+    updated_time: model.updatedTime,
+  };
+}
+
+export function toWireVersion(version: ModelVersion): z.input<typeof VersionReply> {
+  return {
+    name: version.name,
+    version: version.version,
+    run_id: version.runId,
+    source: version.source,
+    manifest_digest: version.manifestDigest,
+    flavor: version.flavor,
+    signature: version.signature,
+    metrics: version.metrics,
+    lineage: version.lineage,
+    description: version.description,
+    status: version.status,
+    tags: version.tags,
+    aliases: version.aliases,
+    stages: version.stages,
+    created_by: version.createdBy,
+    created_time: version.createdTime,
+    updated_time: version.updatedTime,
+  };
+}
+
+/**
+ * Registering into an existing model changes that model; registering a new name creates a model
+ * in the run's project, so it is a write there. The name is in the path (native) or body (MLflow).
+ */
+export function registerAccess(registry: RegistryService): RouteAccess {
+  return {
+    action: 'write',
+    resource: async (request) => {
+      const name = requestField(request, 'params', 'name') ?? requestField(request, 'body', 'name');
+      const runId = requestField(request, 'body', 'run_id');
+      if (name !== undefined && (await registry.exists(name))) return { kind: 'model', name };
+      return runId === undefined || runId === '' ? { kind: 'project', project: requestedProject(request) } : { kind: 'run', id: runId };
+    },
+  };
+}
+
+export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }> = async (app, { registry }) => {
+  app.get(
+    '/models',
+    { schema: { tags, querystring: SearchQuery, response: { 200: z.object({ models: z.array(ModelReply), next_page_token: z.string().optional() }) } }, config: { access: access.create('read') } },
+    async ({ query }) => {
+      const page = await registry.searchModels({ filter: query.filter, maxResults: query.max_results, pageToken: query.page_token, orderBy: query.order_by });
+      return { models: page.items.map(toWireModel), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+    },
+  );
+
+  app.post(
+    '/models',
+    { schema: { tags, body: CreateModelBody, response: { 201: ModelReply } }, config: { access: access.create('write') } },
+    async (request, reply) => {
+      const { name, description, tags: modelTags } = request.body;
+      const model = await registry.createModel(name, { description, tags: modelTags, project: requestedProject(request) });
+      return reply.code(201).send(toWireModel(model));
+    },
+  );
+
+  app.get(
+    '/model-versions',
+    { schema: { tags, querystring: SearchQuery, response: { 200: z.object({ versions: z.array(VersionReply), next_page_token: z.string().optional() }) } }, config: { access: access.create('read') } },
+    async ({ query }) => {
+      const page = await registry.searchVersions({ filter: query.filter, maxResults: query.max_results, pageToken: query.page_token, orderBy: query.order_by });
+      return { versions: page.items.map(toWireVersion), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+    },
+  );
+
+  app.get(
+    '/models/:name',
+    { schema: { tags, params: NameParams, response: { 200: ModelReply } }, config: { access: access.model('read', 'params') } },
+    async ({ params }) => toWireModel(await registry.getModel(params.name)),
+  );
+
+  app.patch(
+    '/models/:name',
+    { schema: { tags, params: NameParams, body: UpdateModelBody, response: { 200: ModelReply } }, config: { access: access.model('write', 'params') } },
+    async ({ params, body }) => {
+      let name = params.name;
+      if (body.description !== undefined) await registry.updateModel(name, { description: body.description });
+      if (body.name !== undefined) name = (await registry.renameModel(name, body.name)).name;
+      return toWireModel(await registry.getModel(name));
+    },
+  );
+
+  app.delete(
+    '/models/:name',
+    { schema: { tags, params: NameParams, response: { 204: NoContent } }, config: { access: access.model('write', 'params') } },
+    async ({ params }, reply) => {
+      await registry.deleteModel(params.name);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/models/:name/versions',
+    { schema: { tags, params: NameParams, response: { 200: z.object({ versions: z.array(VersionReply) }) } }, config: { access: access.model('read', 'params') } },
+    async ({ params }) => ({ versions: (await registry.versions(params.name)).map(toWireVersion) }),
+  );
+
+  app.post(
+    '/models/:name/versions',
+    { schema: { tags, params: NameParams, body: RegisterBody, response: { 201: VersionReply } }, config: { access: registerAccess(registry) } },
+    async ({ params, body }, reply) => {
+      const version = await registry.register(params.name, { runId: body.run_id, path: body.path, description: body.description, tags: body.tags });
+      return reply.code(201).send(toWireVersion(version));
+    },
+  );
+
+  app.get(
+    '/models/:name/versions/:version',
+    { schema: { tags, params: VersionParams, response: { 200: VersionReply } }, config: { access: access.model('read', 'params') } },
+    async ({ params }) => toWireVersion(await registry.show(params.name, params.version)),
+  );
+
+  app.patch(
+    '/models/:name/versions/:version',
+    { schema: { tags, params: VersionParams, body: UpdateVersionBody, response: { 200: VersionReply } }, config: { access: access.model('write', 'params') } },
+    async ({ params, body }) => toWireVersion(await registry.updateVersion(params.name, params.version, { description: body.description })),
+  );
+
+  app.delete(
+    '/models/:name/versions/:version',
+    { schema: { tags, params: VersionParams, response: { 204: NoContent } }, config: { access: access.model('write', 'params') } },
+    async ({ params }, reply) => {
+      await registry.deleteVersion(params.name, params.version);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/models/:name/aliases/:alias',
+    { schema: { tags, params: AliasParams, response: { 200: VersionReply } }, config: { access: access.model('read', 'params') } },
+    async ({ params }) => toWireVersion(await registry.resolve(`${params.name}@${params.alias}`)),
+  );
+
+  app.put(
+    '/models/:name/aliases/:alias',
+    { schema: { tags, params: AliasParams, body: PointBody, response: { 200: PreviousReply } }, config: { access: access.model('write', 'params') } },
+    async ({ params, body }) => registry.setAlias(params.name, params.alias, body.version),
+  );
+
+  app.delete(
+    '/models/:name/aliases/:alias',
+    { schema: { tags, params: AliasParams, response: { 204: NoContent } }, config: { access: access.model('write', 'params') } },
+    async ({ params }, reply) => {
+      await registry.deleteAlias(params.name, params.alias);
+      return reply.code(204).send();
+    },
+  );
+
+  app.put(
+    '/models/:name/stages/:environment',
+    { schema: { tags, params: StageParams, body: PointBody, response: { 200: PreviousReply } }, config: { access: access.model('write', 'params') } },
+    async ({ params, body }) => registry.setStage(params.name, params.environment, body.version),
+  );
+
+  app.put(
+    '/models/:name/tags/:key',
+    { schema: { tags, params: ModelTagParams, body: TagValueBody, response: { 204: NoContent } }, config: { access: access.model('write', 'params') } },
+    async ({ params, body }, reply) => {
+      await registry.setModelTag(params.name, params.key, body.value);
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete(
+    '/models/:name/tags/:key',
+    { schema: { tags, params: ModelTagParams, response: { 204: NoContent } }, config: { access: access.model('write', 'params') } },
+    async ({ params }, reply) => {
+      await registry.deleteModelTag(params.name, params.key);
+      return reply.code(204).send();
+    },
+  );
+
+  app.put(
+    '/models/:name/versions/:version/tags/:key',
+    { schema: { tags, params: VersionTagParams, body: TagValueBody, response: { 204: NoContent } }, config: { access: access.model('write', 'params') } },
+    async ({ params, body }, reply) => {
+      await registry.setVersionTag(params.name, params.version, params.key, body.value);
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete(
+    '/models/:name/versions/:version/tags/:key',
+    { schema: { tags, params: VersionTagParams, response: { 204: NoContent } }, config: { access: access.model('write', 'params') } },
+    async ({ params }, reply) => {
+      await registry.deleteVersionTag(params.name, params.version, params.key);
+      return reply.code(204).send();
+    },
+  );
+};
