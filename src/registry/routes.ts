@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { access, requestedProject, requestField, type RouteAccess } from '../governance/access/route-access.js';
+import { access, projectFilter, requestedProject, requestField, type RouteAccess } from '../governance/access/route-access.js';
 import { QueryInt, QueryList } from '../server/query.js';
 import { SignatureSchema } from './package.js';
 import type { RegistryService } from './service.js';
@@ -129,9 +129,10 @@ export function registerAccess(registry: RegistryService): RouteAccess {
 export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }> = async (app, { registry }) => {
   app.get(
     '/models',
-    { schema: { tags, querystring: SearchQuery, response: { 200: z.object({ models: z.array(ModelReply), next_page_token: z.string().optional() }) } }, config: { access: access.create('read') } },
-    async ({ query }) => {
-      const page = await registry.searchModels({ filter: query.filter, maxResults: query.max_results, pageToken: query.page_token, orderBy: query.order_by });
+    { schema: { tags, querystring: SearchQuery, response: { 200: z.object({ models: z.array(ModelReply), next_page_token: z.string().optional() }) } }, config: { access: access.self('read') } },
+    async (request) => {
+      const { query } = request;
+      const page = await registry.searchModels({ filter: query.filter, maxResults: query.max_results, pageToken: query.page_token, orderBy: query.order_by, ...projectFilter(await request.readableProjects()) });
       return { models: page.items.map(toWireModel), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
     },
   );
@@ -148,9 +149,10 @@ export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }
 
   app.get(
     '/model-versions',
-    { schema: { tags, querystring: SearchQuery, response: { 200: z.object({ versions: z.array(VersionReply), next_page_token: z.string().optional() }) } }, config: { access: access.create('read') } },
-    async ({ query }) => {
-      const page = await registry.searchVersions({ filter: query.filter, maxResults: query.max_results, pageToken: query.page_token, orderBy: query.order_by });
+    { schema: { tags, querystring: SearchQuery, response: { 200: z.object({ versions: z.array(VersionReply), next_page_token: z.string().optional() }) } }, config: { access: access.self('read') } },
+    async (request) => {
+      const { query } = request;
+      const page = await registry.searchVersions({ filter: query.filter, maxResults: query.max_results, pageToken: query.page_token, orderBy: query.order_by, ...projectFilter(await request.readableProjects()) });
       return { versions: page.items.map(toWireVersion), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
     },
   );

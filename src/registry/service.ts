@@ -238,6 +238,7 @@ export class RegistryService {
       order: parseOrderBy(request.orderBy, ['name', 'last_updated_timestamp', 'creation_timestamp']),
       offset,
       limit: request.maxResults + 1,
+      projects: request.projects,
     });
     return pageOf(found, request.maxResults, offset);
   }
@@ -251,6 +252,7 @@ export class RegistryService {
       order: parseOrderBy(request.orderBy, ['name', 'version', 'version_number', 'last_updated_timestamp', 'creation_timestamp']),
       offset,
       limit: request.maxResults + 1,
+      projects: request.projects,
     });
     return pageOf(found, request.maxResults, offset);
   }

@@ -372,12 +372,18 @@ export interface SearchWindow {
   offset: number;
   /** Rows to read: a page and one more, which tells whether another page follows. */
   limit: number;
+  /** Only models of these projects; absent: every project. */
+  projects?: readonly string[] | undefined;
 }
 
 /** Models matching every clause, in the requested order with the name as the tie-breaker. */
 export async function searchModels(db: Kysely<Schema>, window: SearchWindow): Promise<RegisteredModel[]> {
   const dialect = dialectOf(db);
   let query = db.selectFrom('registered_models').selectAll();
+  if (window.projects !== undefined) {
+    if (window.projects.length === 0) return [];
+    query = query.where('registered_models.project', 'in', window.projects);
+  }
   for (const clause of window.clauses) {
     const condition =
       clause.field === 'tag'
@@ -393,6 +399,11 @@ export async function searchModels(db: Kysely<Schema>, window: SearchWindow): Pr
 export async function searchVersions(db: Kysely<Schema>, window: SearchWindow): Promise<ModelVersion[]> {
   const dialect = dialectOf(db);
   let query = db.selectFrom('model_versions').selectAll();
+  if (window.projects !== undefined) {
+    if (window.projects.length === 0) return [];
+    const projects = window.projects;
+    query = query.where('model_versions.name', 'in', (eb) => eb.selectFrom('registered_models').select('name').where('project', 'in', projects));
+  }
   for (const clause of window.clauses) {
     const condition =
       clause.field === 'tag'

@@ -53,6 +53,8 @@ export const SearchModelsSchema = z.strictObject({
   pageToken: z.string().optional(),
   /** `name` or `last_updated_timestamp`, each optionally `ASC`/`DESC`; default `name ASC`. */
   orderBy: z.array(z.string()).max(2).default([]),
+  /** Only models of these projects (the server passes the ones the caller may read); absent: all. */
+  projects: z.array(z.string()).optional(),
 });
 export type SearchModelsOptions = z.input<typeof SearchModelsSchema>;
 
@@ -63,6 +65,8 @@ export const SearchVersionsSchema = z.strictObject({
   pageToken: z.string().optional(),
   /** `name`, `version`, `last_updated_timestamp` or `creation_timestamp`, each optionally `ASC`/`DESC`. */
   orderBy: z.array(z.string()).max(3).default([]),
+  /** Only models of these projects (the server passes the ones the caller may read); absent: all. */
+  projects: z.array(z.string()).optional(),
 });
 export type SearchVersionsOptions = z.input<typeof SearchVersionsSchema>;
 

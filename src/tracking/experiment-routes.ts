@@ -12,7 +12,13 @@ import {
   TagValueBody,
 } from './native-wire.js';
 import type { TrackingService } from './service.js';
-import { access } from '../governance/access/route-access.js';
+import { access, projectFilter, requestedProject, requestField, type RouteAccess } from '../governance/access/route-access.js';
+
+/** A new experiment goes to the body's `project`, else the `X-Ciclo-Project` header's, else `default`. */
+const createInBodyProject: RouteAccess = {
+  action: 'write',
+  resource: (request) => ({ kind: 'project', project: requestField(request, 'body', 'project') ?? requestedProject(request) }),
+};
 
 const tags = ['experiments'];
 
@@ -20,14 +26,14 @@ const tags = ['experiments'];
 export const experimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = async (app, { tracking }) => {
   app.post(
     '/experiments',
-    { schema: { tags, body: CreateExperimentBody, response: { 201: ExperimentReply } }, config: { access: access.create('write') } },
-    async (request, reply) => reply.code(201).send(await tracking.createExperiment(request.body)),
+    { schema: { tags, body: CreateExperimentBody, response: { 201: ExperimentReply } }, config: { access: createInBodyProject } },
+    async (request, reply) => reply.code(201).send(await tracking.createExperiment({ ...request.body, project: request.body.project ?? requestedProject(request) })),
   );
 
   app.get(
     '/experiments',
     { schema: { tags, querystring: SearchExperimentsQuery, response: { 200: pageReply(ExperimentReply) } }, config: { access: access.self('read') } },
-    async (request) => tracking.searchExperiments(request.query),
+    async (request) => tracking.searchExperiments({ ...request.query, ...projectFilter(await request.readableProjects()) }),
   );
 
   app.get(
@@ -45,7 +51,7 @@ export const experimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService
   app.put(
     '/experiments/by-name/:name',
     { schema: { tags, params: ExperimentNameParams, response: { 200: ExperimentReply } }, config: { access: access.experimentNamed('write', 'params', 'name') } },
-    async (request) => tracking.getOrCreateExperiment(request.params.name),
+    async (request) => tracking.getOrCreateExperiment(request.params.name, requestedProject(request)),
   );
 
   app.patch(

@@ -6,7 +6,7 @@ type Db = Kysely<Schema>;
 
 export async function insertExperiment(
   db: Db,
-  row: { name: string; artifactLocation?: string | undefined; now: number },
+  row: { name: string; artifactLocation?: string | undefined; project?: string | undefined; now: number },
 ): Promise<number> {
   const inserted = await db
     .insertInto('experiments')
@@ -16,6 +16,7 @@ export async function insertExperiment(
       lifecycle_stage: 'active',
       creation_time: row.now,
       last_update_time: row.now,
+      ...(row.project === undefined ? {} : { project: row.project }),
     })
     .returning('experiment_id')
     .executeTakeFirstOrThrow();
@@ -55,6 +56,7 @@ export async function loadExperiments(db: Db, ids: readonly number[]): Promise<E
         creationTime: r.creation_time,
         lastUpdateTime: r.last_update_time,
         tags: tagsById.get(r.experiment_id) ?? {},
+        project: r.project,
       } satisfies Experiment,
     ]),
   );
@@ -90,4 +92,8 @@ export async function upsertExperimentTags(db: Db, id: number, tags: Record<stri
 export async function deleteExperimentTag(db: Db, id: number, key: string): Promise<number> {
   const result = await db.deleteFrom('experiment_tags').where('experiment_id', '=', id).where('key', '=', key).executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+export async function projectExists(db: Db, project: string): Promise<boolean> {
+  return (await db.selectFrom('projects').select('name').where('name', '=', project).executeTakeFirst()) !== undefined;
 }

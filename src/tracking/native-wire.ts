@@ -74,6 +74,7 @@ export const ExperimentReply = z.object({
   creationTime: z.number(),
   lastUpdateTime: z.number(),
   tags: z.record(z.string(), z.string()),
+  project: z.string(),
 });
 
 export const MetricReply = z.object({ key: z.string(), value: EncodedNumber, timestamp: z.number(), step: z.number() });

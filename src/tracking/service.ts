@@ -68,7 +68,7 @@ export class TrackingService {
   // ── experiments ──────────────────────────────────────────────────────────────
 
   async createExperiment(input: CreateExperimentInput): Promise<Experiment> {
-    const { name, artifactLocation, tags } = parseInput(CreateExperimentSchema, input);
+    const { name, artifactLocation, tags, project } = parseInput(CreateExperimentSchema, input);
     if (tags) for (const key of Object.keys(tags)) parseInput(KeySchema, key, `tags.${key}`);
     const id = await this.db.transaction().execute(async (trx) => {
       if ((await experiments.findExperimentIdByName(trx, name)) !== undefined) {
@@ -77,7 +77,10 @@ export class TrackingService {
           hint: 'choose another name, or get the existing experiment by name',
         });
       }
-      const created = await experiments.insertExperiment(trx, { name, artifactLocation, now: this.now() });
+      if (project !== undefined && !(await experiments.projectExists(trx, project))) {
+        throw new NotFoundError(`no project named '${project}'`, { where: 'project', hint: 'Create it with `ciclo projects create NAME`, or leave it out for `default`.' });
+      }
+      const created = await experiments.insertExperiment(trx, { name, artifactLocation, project, now: this.now() });
       if (tags) await experiments.upsertExperimentTags(trx, created, tags);
       await this.record(trx, 'experiment.create', experimentTarget(created), null, await experimentRecord(trx, created));
       return created;
@@ -98,11 +101,11 @@ export class TrackingService {
   }
 
   /** The experiment with this name, created when missing: what `startRun({experiment})` wants. */
-  async getOrCreateExperiment(name: string): Promise<Experiment> {
+  async getOrCreateExperiment(name: string, project?: string): Promise<Experiment> {
     const id = await experiments.findExperimentIdByName(this.db, name);
     if (id !== undefined) return this.getExperiment(String(id));
     try {
-      return await this.createExperiment({ name });
+      return await this.createExperiment({ name, ...(project === undefined ? {} : { project }) });
     } catch (error) {
       if (error instanceof AlreadyExistsError) return this.getExperimentByName(name);
       throw error;

@@ -13,6 +13,8 @@ export interface Experiment {
   creationTime: number;
   lastUpdateTime: number;
   tags: Record<string, string>;
+  /** Access control's project (roles are granted per project); `default` unless created elsewhere. */
+  project: string;
 }
 
 export interface RunInfo {
@@ -158,6 +160,8 @@ export const CreateExperimentSchema = z.object({
   name: z.string().trim().min(1, 'must not be empty').max(LIMITS.nameLength),
   artifactLocation: z.string().optional(),
   tags: z.record(z.string(), z.string()).optional(),
+  /** An existing project (`ciclo projects create`); default `default`. */
+  project: z.string().min(1).optional(),
 });
 export type CreateExperimentInput = z.input<typeof CreateExperimentSchema>;
 
@@ -194,6 +198,8 @@ export const SearchExperimentsSchema = z.object({
   maxResults: z.number().int().positive().optional(),
   pageToken: z.string().optional(),
   viewType: z.enum(['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL']).optional(),
+  /** Only experiments of these projects (the server passes the ones the caller may read); absent: all. */
+  projects: z.array(z.string()).optional(),
 });
 export type SearchExperimentsInput = z.input<typeof SearchExperimentsSchema>;
 

@@ -238,6 +238,41 @@ describe.each(DIALECTS)('authorization over HTTP, on %s', (dialect) => {
     expect(own.status).toBe(200);
     // Nothing was written to beta's run.
     expect((await tracking.getRun(betaRun.info.runId)).data.tags.x).toBeUndefined();
+
+    // Lists show only what the caller may read.
+    const native = await call(server, 'GET', '/api/v1/experiments', { token });
+    expect(native.status).toBe(200);
+    const names = (native.body as unknown as { items: { name: string; project: string }[] }).items.map((e) => `${e.name}:${e.project}`);
+    expect(names).toContain('alpha-exp:alpha');
+    expect(names.some((n) => n.startsWith('beta-exp'))).toBe(false);
+    const mlflow = await call(server, 'POST', '/api/2.0/mlflow/experiments/search', { token, body: { max_results: 100 } });
+    expect((mlflow.body as unknown as { experiments: { name: string }[] }).experiments.map((e) => e.name)).not.toContain('beta-exp');
+    const models = await call(server, 'POST', '/api/2.0/mlflow/registered-models/search', { token: fixture.tokens.outsider, body: {} });
+    expect(models.status).toBe(200);
+    expect((models.body as unknown as { registered_models?: unknown[] }).registered_models ?? []).toEqual([]);
+    // A model first registered from an alpha run belongs to alpha (the matrix may have deleted alpha-model).
+    // (under a path of its own: the matrix's artifact upload has rewritten model/model.json)
+    const folder = join(server.context.config.home, 'package-2');
+    await writePackage(folder, 'forest-2');
+    await tracking.logArtifactDirectory(fixture.runId, folder, 'model-2');
+    const registered = await registryServiceFor(server.context).register('frank-model', { runId: fixture.runId, path: 'model-2' });
+    expect(registered.name).toBe('frank-model');
+    const alphaModels = await call(server, 'GET', '/api/v1/models', { token });
+    const listed = (alphaModels.body as unknown as { models: { name: string; project: string }[] }).models;
+    expect(listed.map((m) => `${m.name}:${m.project}`)).toContain('frank-model:alpha');
+
+    // New experiments go where the caller may write, and nowhere else.
+    const inBeta = await fetch(`${server.url}/api/2.0/mlflow/experiments/create`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-ciclo-project': 'beta' },
+      body: JSON.stringify({ name: 'sneaky' }),
+    });
+    expect(inBeta.status).toBe(403);
+    const inAlpha = await call(server, 'POST', '/api/v1/experiments', { token, body: { name: 'frank-exp', project: 'alpha' } });
+    expect(inAlpha.status).toBe(201);
+    expect((inAlpha.body as unknown as { project: string }).project).toBe('alpha');
+    const inDefault = await call(server, 'POST', '/api/v1/experiments', { token, body: { name: 'frank-default' } });
+    expect(inDefault.status).toBe(403);
   });
 
   it('records the token user and the request id as the actor of a change', async () => {

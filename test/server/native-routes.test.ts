@@ -13,6 +13,7 @@ describe.each(DIALECTS)('native REST routes (%s)', (dialect) => {
     expect(experiment).toEqual({
       experimentId: expect.stringMatching(/^\d+$/),
       name: 'native',
+      project: 'default',
       artifactLocation: `mlflow-artifacts:/${experiment.experimentId}`,
       lifecycleStage: 'active',
       creationTime: expect.any(Number),

@@ -3,6 +3,7 @@ export {
   DEFAULT_PROJECT,
   ROLES,
   access,
+  projectFilter,
   requestField,
   requestedProject,
   type Action,

@@ -72,6 +72,11 @@ export function requestedProject(request: FastifyRequest): string {
   return value !== undefined && value.trim() !== '' ? value.trim() : DEFAULT_PROJECT;
 }
 
+/** The `projects` filter of a search from `request.readableProjects()`: nothing when every project may be read. */
+export function projectFilter(readable: string[] | 'all'): { projects?: string[] } {
+  return readable === 'all' ? {} : { projects: readable };
+}
+
 /** Shorthands for the usual declarations. */
 export const access = {
   public: (why: string): RouteAccess => ({ public: why }),

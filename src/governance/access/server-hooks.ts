@@ -27,6 +27,8 @@ declare module 'fastify' {
     principal: Principal | null;
     /** Set by authorization: who the handler acts as. */
     actorName: string | null;
+    /** What list routes filter by: the projects the caller may read, or 'all'. */
+    readableProjects(): Promise<string[] | 'all'>;
   }
 }
 
@@ -44,6 +46,9 @@ export function installAccessControl(app: FastifyInstance, options: AccessHookOp
   const limiter = new FailedAuthLimiter(options.limits);
   app.decorateRequest('principal', null);
   app.decorateRequest('actorName', null);
+  app.decorateRequest('readableProjects', function (this: FastifyRequest) {
+    return options.control.readableProjects(this.principal ?? ANONYMOUS);
+  });
 
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];

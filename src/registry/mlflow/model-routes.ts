@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
-import { access, requestedProject } from '../../governance/access/route-access.js';
+import { access, projectFilter, requestedProject } from '../../governance/access/route-access.js';
 import type { RegistryService } from '../service.js';
 import { fromKeyValues, latestPerStage, parseStage, toMlflowModelVersion, toMlflowRegisteredModel } from './mapping.js';
 import { bodyOrQuery, modelInBodyOrQuery } from './request.js';
@@ -34,14 +34,14 @@ export const mlflowModelRoutes: FastifyPluginAsyncZod<{ registry: RegistryServic
     registered_model: await mlflowModel(query.name),
   }));
 
-  const search = async (request: z.output<typeof SearchRequest>) => {
-    const page = await registry.searchModels({ filter: request.filter, maxResults: request.max_results, pageToken: request.page_token || undefined, orderBy: request.order_by });
+  const search = async (request: z.output<typeof SearchRequest>, readable: string[] | 'all') => {
+    const page = await registry.searchModels({ filter: request.filter, maxResults: request.max_results, pageToken: request.page_token || undefined, orderBy: request.order_by, ...projectFilter(readable) });
     const models = [];
     for (const model of page.items) models.push(toMlflowRegisteredModel(model, model.versionCount === 0 ? [] : latestPerStage(await registry.versions(model.name))));
     return { registered_models: models, ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
   };
-  app.get('/registered-models/search', { schema: { querystring: SearchRequest }, config: { access: access.create('read') } }, async ({ query }) => search(query));
-  app.post('/registered-models/search', { schema: { body: SearchRequest }, config: { access: access.create('read') } }, async ({ body }) => search(body));
+  app.get('/registered-models/search', { schema: { querystring: SearchRequest }, config: { access: access.self('read') } }, async (request) => search(request.query, await request.readableProjects()));
+  app.post('/registered-models/search', { schema: { body: SearchRequest }, config: { access: access.self('read') } }, async (request) => search(request.body, await request.readableProjects()));
 
   app.post('/registered-models/rename', { schema: { body: RenameModelRequest }, config: { access: access.model('write', 'body') } }, async ({ body }) => {
     await registry.renameModel(body.name, body.new_name);

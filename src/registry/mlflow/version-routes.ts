@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { InvalidInputError } from '../../common/errors.js';
-import { access } from '../../governance/access/route-access.js';
+import { access, projectFilter } from '../../governance/access/route-access.js';
 import type { TrackingService } from '../../tracking/index.js';
 import { registerAccess } from '../routes.js';
 import type { RegistryService } from '../service.js';
@@ -25,12 +25,12 @@ export const mlflowVersionRoutes: FastifyPluginAsyncZod<{ registry: RegistryServ
     model_version: toMlflowModelVersion(await registry.show(query.name, query.version)),
   }));
 
-  const search = async (request: z.output<typeof SearchRequest>) => {
-    const page = await registry.searchVersions({ filter: request.filter, maxResults: request.max_results, pageToken: request.page_token || undefined, orderBy: request.order_by });
+  const search = async (request: z.output<typeof SearchRequest>, readable: string[] | 'all') => {
+    const page = await registry.searchVersions({ filter: request.filter, maxResults: request.max_results, pageToken: request.page_token || undefined, orderBy: request.order_by, ...projectFilter(readable) });
     return { model_versions: page.items.map(toMlflowModelVersion), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
   };
-  app.get('/model-versions/search', { schema: { querystring: SearchRequest }, config: { access: access.create('read') } }, async ({ query }) => search(query));
-  app.post('/model-versions/search', { schema: { body: SearchRequest }, config: { access: access.create('read') } }, async ({ body }) => search(body));
+  app.get('/model-versions/search', { schema: { querystring: SearchRequest }, config: { access: access.self('read') } }, async (request) => search(request.query, await request.readableProjects()));
+  app.post('/model-versions/search', { schema: { body: SearchRequest }, config: { access: access.self('read') } }, async (request) => search(request.body, await request.readableProjects()));
 
   app.patch('/model-versions/update', { schema: { body: UpdateVersionRequest }, config: { access: access.model('write', 'body') } }, async ({ body }) => ({
     model_version: toMlflowModelVersion(await registry.updateVersion(body.name, body.version, { description: body.description ?? null })),

@@ -10,12 +10,14 @@ import {
 } from './schemas.js';
 import type { z } from 'zod';
 import type { TrackingService } from '../service.js';
-import { access } from '../../governance/access/route-access.js';
+import { access, projectFilter, requestedProject } from '../../governance/access/route-access.js';
 
 /** MLflow's `experiments/*` endpoints. */
 export const mlflowExperimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = async (app, { tracking }) => {
-  app.post('/experiments/create', { schema: { body: CreateExperimentRequest }, config: { access: access.create('write') } }, async ({ body }) => {
+  app.post('/experiments/create', { schema: { body: CreateExperimentRequest }, config: { access: access.create('write') } }, async (request) => {
+    const { body } = request;
     const experiment = await tracking.createExperiment({
+      project: requestedProject(request),
       name: body.name,
       artifactLocation: body.artifact_location || undefined,
       tags: fromKeyValues(body.tags),
@@ -31,8 +33,9 @@ export const mlflowExperimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingS
     experiment: toMlflowExperiment(await tracking.getExperimentByName(query.experiment_name)),
   }));
 
-  const search = async (request: z.output<typeof SearchExperimentsRequest>) => {
+  const search = async (request: z.output<typeof SearchExperimentsRequest>, readable: string[] | 'all') => {
     const page = await tracking.searchExperiments({
+      ...projectFilter(readable),
       filter: request.filter || undefined,
       orderBy: request.order_by,
       maxResults: request.max_results,
@@ -44,8 +47,8 @@ export const mlflowExperimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingS
       ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
     };
   };
-  app.post('/experiments/search', { schema: { body: SearchExperimentsRequest }, config: { access: access.self('read') } }, async ({ body }) => search(body));
-  app.get('/experiments/search', { schema: { querystring: SearchExperimentsRequest }, config: { access: access.self('read') } }, async ({ query }) => search(query));
+  app.post('/experiments/search', { schema: { body: SearchExperimentsRequest }, config: { access: access.self('read') } }, async (request) => search(request.body, await request.readableProjects()));
+  app.get('/experiments/search', { schema: { querystring: SearchExperimentsRequest }, config: { access: access.self('read') } }, async (request) => search(request.query, await request.readableProjects()));
 
   app.post('/experiments/update', { schema: { body: UpdateExperimentRequest }, config: { access: access.experiment('write', 'body') } }, async ({ body }) => {
     await tracking.renameExperiment(body.experiment_id, body.new_name);

@@ -16,6 +16,8 @@ export interface SearchExperimentsRequest {
   pageToken?: string | undefined;
   /** ACTIVE_ONLY when absent. */
   viewType?: ViewType | undefined;
+  /** Only these projects' experiments; absent: every project. */
+  projects?: readonly string[] | undefined;
 }
 
 export interface SearchExperimentsResult {
@@ -43,6 +45,10 @@ export async function searchExperimentIds(
   let query = db.selectFrom('experiments').select('experiments.experiment_id');
   const stage = lifecycleStageOf(request.viewType);
   if (stage) query = query.where('experiments.lifecycle_stage', '=', stage);
+  if (request.projects !== undefined) {
+    if (request.projects.length === 0) return { experimentIds: [] };
+    query = query.where('experiments.project', 'in', request.projects);
+  }
   for (const condition of filter.conditions) {
     query = query.where((eb) => experimentCondition(eb, condition, dialect));
   }
