@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { buildModelCard, renderModelCard, writeModelCard } from '../registry/index.js';
-import { registryServiceFor } from '../registry/index.js';
+import { approvalServiceFor, type ApprovalService } from '../governance/approvals/index.js';
+import { buildModelCard, registryServiceFor, renderModelCard, writeModelCard, type CardApprovals } from '../registry/index.js';
 import { withLocalContext } from './local-context.js';
 import { emit } from './output.js';
 
@@ -13,7 +13,7 @@ export function addModelCardCommand(models: Command): void {
     .option('--out <dir>', 'write <name>-v<version>.md and .json into this folder instead of printing')
     .action(async (reference: string, options: { out?: string }, command: Command) => {
       const card = await withLocalContext((context) =>
-        buildModelCard(reference, { registry: registryServiceFor(context), datasets: context.datasets }),
+        buildModelCard(reference, { registry: registryServiceFor(context), datasets: context.datasets, approvals: cardApprovals(approvalServiceFor(context)) }),
       );
       if (options.out !== undefined) {
         const written = await writeModelCard(card, options.out);
@@ -22,4 +22,12 @@ export function addModelCardCommand(models: Command): void {
       }
       emit(command, card, () => renderModelCard(card).trimEnd());
     });
+}
+
+/** The card shows every decision and the gates of the latest evaluation. */
+function cardApprovals(approvals: ApprovalService): CardApprovals {
+  return {
+    history: (name, version) => approvals.history(name, version),
+    gateResults: async (name, version) => (await approvals.gateResults(name, version)).at(-1)?.results ?? [],
+  };
 }

@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -15,8 +15,9 @@ const CHURN = fileURLToPath(new URL('../../examples/churn/', import.meta.url));
 
 /**
  * `ciclo quickstart`: the main job on the embedded default. Runs the churn example (synthetic data
- * → clean → split → train → evaluate) with live progress into ./.ciclo (or CICLO_HOME), then says
- * what it produced and how to look at it.
+ * → clean → validate → split → train → evaluate → register → gate) with live progress into ./.ciclo
+ * (or CICLO_HOME), then says what it produced, which model version its policy approved, and how to
+ * look at it.
  */
 export function registerQuickstartCommand(program: Command): void {
   program
@@ -37,8 +38,19 @@ export function registerQuickstartCommand(program: Command): void {
     });
 }
 
+/** What the example's `gate` step decided (its `decision` output). */
+interface ModelDecision {
+  model: string;
+  version: number;
+  status: 'pending' | 'approved' | 'rejected';
+  passed: boolean;
+  failed: string[];
+  alias: string | null;
+}
+
 interface Produced {
   home: string;
+  model: ModelDecision | null;
   steps: Array<{
     step: string;
     runId: string | null;
@@ -52,7 +64,7 @@ async function summarize(context: CicloContext, pipelineRunId: string): Promise<
   const { run, steps } = await context.pipelines.getRun(pipelineRunId);
   const latest = new Map(steps.map((step) => [step.step_name, step]));
   const produced: Produced['steps'] = [];
-  // In the order the steps run, so the last one listed is the pipeline's end (the evaluation).
+  // In the order the steps run, so the last one listed is the pipeline's end (the gate).
   const order = topologicalOrder(JSON.parse(run.definition) as PipelineDefinition).map((step) => step.name);
   for (const name of order) {
     const step = latest.get(name);
@@ -68,28 +80,61 @@ async function summarize(context: CicloContext, pipelineRunId: string): Promise<
     }
     produced.push({ step: step.step_name, runId: step.run_id, cachedFrom: step.cached_from_run_id, outputs, metrics });
   }
-  return { home: context.config.home, steps: produced };
+  return { home: context.config.home, model: await gateDecision(context, pipelineRunId), steps: produced };
+}
+
+async function gateDecision(context: CicloContext, pipelineRunId: string): Promise<ModelDecision | null> {
+  const file = path.join(context.pipelines.scheduler.stepFolder(pipelineRunId, 'gate'), 'outputs', 'decision');
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  return text === undefined ? null : (JSON.parse(text) as ModelDecision);
+}
+
+function sameMetrics(a: Record<string, number>, b: Record<string, number>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => Object.is(a[key], b[key]));
+}
+
+/** `churn/1 approved → churn@champion`, or why it was not. */
+function renderDecision(decision: ModelDecision): string {
+  const reference = `${decision.model}/${decision.version}`;
+  if (decision.status === 'approved') return `${reference} approved${decision.alias === null ? '' : ` → ${decision.model}@${decision.alias}`}`;
+  const failed = decision.failed.length === 0 ? '' : ` (failed: ${decision.failed.join(', ')})`;
+  return `${reference} ${decision.status}${failed}`;
 }
 
 function renderProduced(pipelineRunId: string, produced: Produced): string {
   const lines = ['', 'What it produced:'];
-  for (const step of produced.steps) {
+  for (const [index, step] of produced.steps.entries()) {
     const cached = step.cachedFrom === null ? '' : `, cached from ${step.cachedFrom}`;
     lines.push(`  ${step.step}  (tracked run ${step.runId ?? '-'}${cached})`);
     for (const output of step.outputs) lines.push(`    output   ${path.relative(process.cwd(), output)}`);
+    // `register` copies the evaluation's metrics into the version's snapshot: said once is enough.
+    const copiedFrom = produced.steps.slice(0, index).find((earlier) => sameMetrics(earlier.metrics, step.metrics));
+    if (copiedFrom !== undefined && Object.keys(step.metrics).length > 0) {
+      lines.push(`    metrics  those of ${copiedFrom.step}`);
+      continue;
+    }
     const metrics = Object.entries(step.metrics).map(([key, value]) => `${key}=${formatNumber(value)}`);
     // A few per line: the evaluation logs a dozen or more.
     for (let i = 0; i < metrics.length; i += 4) {
       lines.push(`    ${i === 0 ? 'metrics' : '       '}  ${metrics.slice(i, i + 4).join('  ')}`);
     }
   }
+  if (produced.model !== null) lines.push('', `Model: ${renderDecision(produced.model)}`);
   const last = produced.steps.at(-1);
+  const model = produced.model;
   const commands: Array<[string, string]> = [
     [`npx ciclo pipeline show ${pipelineRunId}`, 'every step, attempt, duration and tracked run'],
     [`npx ciclo pipeline logs ${pipelineRunId}`, 'what each step printed'],
     ...(last?.runId ? [[`npx ciclo runs show ${last.runId}`, "the last step's metrics, params and tags"] as [string, string]] : []),
     ['npx ciclo runs list --experiment churn', 'every run of the pipeline, with metrics'],
     [`npx ciclo lineage ${pipelineRunId}`, 'what came from what'],
+    ...(model === null
+      ? []
+      : ([
+          [`npx ciclo models show ${model.model}/${model.version}`, 'the registered version: status, metrics, lineage'],
+          [`npx ciclo models policy show ${model.model}`, 'the approval policy its gates come from'],
+        ] as Array<[string, string]>)),
     [`npx ciclo pipeline reproduce ${pipelineRunId}`, 'run it again and compare outputs byte for byte'],
     ['npx ciclo server', 'the REST API (and MLflow-compatible routes) over the same store'],
   ];

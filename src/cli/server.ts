@@ -18,14 +18,23 @@ export function registerServerCommand(program: Command): void {
       // Loaded here, not at the top: every other command would pay for Fastify (and the trigger sources) at start-up.
       const { startServer } = await import('../server/index.js');
       const { TriggerRuntime } = await import('../triggers/index.js');
+      const { stepPrincipal } = await import('../governance/index.js');
       const config = loadConfig();
       const context = await openContext(config);
       let server: Awaited<ReturnType<typeof startServer>> | undefined;
       let triggers: InstanceType<typeof TriggerRuntime> | undefined;
       try {
-        server = await startServer({ context, host: options.host, port: options.port, ...(options.auth ? { auth: true } : {}) });
-        // Steps of the runs this server starts log to it.
-        context.pipelines.setStepTrackingUri(server.url);
+        const auth = options.auth ?? config.auth ?? false;
+        // Steps of the runs this server starts log to it, with a token of its own when it needs one.
+        const steps = auth ? stepPrincipal() : undefined;
+        server = await startServer({
+          context,
+          host: options.host,
+          port: options.port,
+          auth,
+          ...(steps ? { ephemeralPrincipals: new Map([[steps.secret, steps.principal]]) } : {}),
+        });
+        context.pipelines.setStepTrackingUri(server.url, steps?.secret);
         triggers = new TriggerRuntime({
           pipelines: context.pipelines,
           db: context.database.db,

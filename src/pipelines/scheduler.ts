@@ -92,6 +92,7 @@ export class PipelineScheduler {
   readonly #tracking: TrackingService;
   readonly #home: string;
   #trackingUri: string | undefined;
+  #trackingToken: string | undefined;
   readonly #storeEnv: Record<string, string> | undefined;
   readonly #datasets: DatasetCatalog | undefined;
   readonly #audit: AuditLog | undefined;
@@ -192,6 +193,7 @@ export class PipelineScheduler {
       now: this.#now,
       stepFolder: (runId, stepName) => this.stepFolder(runId, stepName),
       trackingUri: this.#trackingUri,
+      trackingToken: this.#trackingToken,
       storeEnv: this.#storeEnv,
       home: this.#home,
       datasets: this.#datasets,
@@ -314,8 +316,9 @@ export class PipelineScheduler {
   }
 
   /** Steps started from now on get this as CICLO_TRACKING_URI (a server that came up after the scheduler). */
-  setTrackingUri(uri: string): void {
+  setTrackingUri(uri: string, token?: string): void {
     this.#trackingUri = uri;
+    this.#trackingToken = token;
   }
 
   /** Where a step's attempt logs and outputs live. */

@@ -112,9 +112,9 @@ export class PipelineService {
     });
   }
 
-  /** Steps started from now on log to this server (CICLO_TRACKING_URI). */
-  setStepTrackingUri(uri: string): void {
-    this.scheduler.setTrackingUri(uri);
+  /** Steps started from now on log to this server (CICLO_TRACKING_URI), with this token (CICLO_TOKEN) when it needs one. */
+  setStepTrackingUri(uri: string, token?: string): void {
+    this.scheduler.setTrackingUri(uri, token);
   }
 
   get stepKinds(): StepKindRegistry {

@@ -39,6 +39,8 @@ export interface StepAttemptDeps {
   /** `<home>/pipelines/<run>/<step>`: the attempt's log and outputs folder. */
   stepFolder: (pipelineRunId: string, stepName: string) => string;
   trackingUri: string | undefined;
+  /** The API token steps send to a server with authentication on. */
+  trackingToken: string | undefined;
   storeEnv: Record<string, string> | undefined;
   /** CICLO_HOME, left out of the check for writes into the pipeline folder when it lies inside it. */
   home: string;
@@ -153,7 +155,7 @@ export class StepAttempt {
   }
 
   #job(stepRunId: string): StepJob {
-    const { trackingUri, storeEnv } = this.#deps;
+    const { trackingUri, trackingToken, storeEnv } = this.#deps;
     const step = this.#step;
     return {
       pipelineRunId: this.#plan.id,
@@ -171,6 +173,7 @@ export class StepAttempt {
       env: step.env,
       ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }),
       ...(trackingUri === undefined ? {} : { trackingUri }),
+      ...(trackingToken === undefined ? {} : { trackingToken }),
       ...(storeEnv === undefined ? {} : { storeEnv }),
     };
   }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AlreadyExistsError, InvalidInputError } from '../common/errors.js';
 import { registerDataStepKinds } from '../data/steps/kinds.js';
+import { registerModelStepKinds } from '../registry/steps/kinds.js';
 import { STEP_FIELDS } from './definition.js';
 
 /**
@@ -69,5 +70,5 @@ export function builtinStepKinds(): StepKindRegistry {
       configSchema: TsConfigSchema,
       describe: (config) => `${config.module}#${config.export}`,
     });
-  return registerDataStepKinds(kinds);
+  return registerModelStepKinds(registerDataStepKinds(kinds));
 }

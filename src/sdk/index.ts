@@ -13,6 +13,8 @@ export {
   InvalidInputError,
   InvalidStateError,
   NotFoundError,
+  PermissionDeniedError,
+  UnauthenticatedError,
   type ErrorCode,
   type ErrorDetails,
 } from '../common/errors.js';
@@ -50,3 +52,5 @@ export {
   type StepSpec,
 } from '../pipelines/index.js';
 export { FeatureClient, type FeatureClientOptions, type OnlineLookupRequest, type OnlineLookupResponse } from '../features/client.js';
+// Writing a model package (docs/model-format.md) from a training step or script.
+export { MANIFEST_FILE, loadModelPackage, writeManifest, type ManifestFields, type ModelManifest, type ModelSignature } from '../registry/package.js';

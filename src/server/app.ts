@@ -10,6 +10,7 @@ import { trackingRoutes } from '../tracking/routes.js';
 import { triggerRoutes } from '../triggers/routes.js';
 import { mlflowRegistryRoutes, registryRoutes, registryServiceFor } from '../registry/index.js';
 import { accessRoutes, installAccessControl, type FailedAuthLimits, type Principal, type RouteEntry } from '../governance/index.js';
+import { approvalRoutes, approvalServiceFor } from '../governance/approvals/index.js';
 import { installErrorHandlers } from './errors.js';
 import { healthRoutes } from './health-routes.js';
 import { registerOpenApi } from './openapi.js';
@@ -67,6 +68,7 @@ export function buildServer(context: CicloContext, options: ServerOptions = {}):
   void app.register(registryRoutes, { prefix: '/api/v1', registry: registryServiceFor(context) });
   void app.register(mlflowRegistryRoutes, { registry: registryServiceFor(context), tracking });
   void app.register(accessRoutes, { prefix: '/api/v1', control: context.access, audit: context.audit });
+  void app.register(approvalRoutes, { prefix: '/api/v1', approvals: approvalServiceFor(context) });
   return app;
 }
 

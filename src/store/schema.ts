@@ -322,6 +322,9 @@ export interface Schema {
   api_tokens: ApiTokensTable;
   projects: ProjectsTable;
   project_roles: ProjectRolesTable;
+  model_policies: ModelPoliciesTable;
+  model_gate_results: ModelGateResultsTable;
+  model_approvals: ModelApprovalsTable;
 }
 
 /** Access control (migration `0009_access`). */
@@ -358,4 +361,45 @@ export interface ProjectRolesTable {
   user_name: string;
   role: 'viewer' | 'editor' | 'approver' | 'admin';
   granted_time: number;
+}
+
+/** Approvals (migration `0008_approvals`); see src/governance/approvals. */
+export interface ModelPoliciesTable {
+  name: string;
+  /** The policy's YAML text as it was set. */
+  policy: string;
+  /** `sha256:` over the parsed policy's canonical JSON: layout and comments do not change it. */
+  digest: string;
+  set_by: string;
+  set_time: number;
+}
+
+/** One evaluation of a policy's gates against a version. */
+export interface ModelGateResultsTable {
+  id: string;
+  name: string;
+  version: number;
+  /** `stored` (the model's policy) or the file the policy was read from. */
+  policy_source: string;
+  policy_digest: string;
+  evaluated_by: string;
+  evaluated_time: number;
+  passed: number;
+  /** [{ gate, passed, observed, expected, message }], as JSON. */
+  results: string;
+}
+
+/** The decision on a version: at most one, since only a pending version is decided. */
+export interface ModelApprovalsTable {
+  name: string;
+  version: number;
+  decision: 'approved' | 'rejected';
+  actor: string;
+  comment: string | null;
+  decided_time: number;
+  /** 1 when the policy approved it (`auto_approve`), 0 for a person's decision. */
+  automatic: number;
+  policy_digest: string | null;
+  /** The gate evaluation the approval relied on. */
+  gate_result_id: string | null;
 }

@@ -11,12 +11,13 @@ describe('ciclo quickstart', () => {
 
   afterEach(() => home.remove());
 
-  it('runs the churn pipeline with live progress and says what it produced and how to look at it', async () => {
+  it('runs the churn pipeline with live progress, ends with an approved champion and says how to look at it', async () => {
     const env = { CICLO_HOME: home.dir };
-    const first = await runCli(['quickstart', '--param', 'rows=1500', '--param', 'trees=10'], env);
+    // The default 5000 rows: fewer make the age bands of the test set too small for policy.yaml's fairness gates.
+    const first = await runCli(['quickstart', '--param', 'trees=10'], env);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    for (const step of ['generate', 'dedupe', 'clean', 'validate', 'split', 'train', 'evaluate']) {
+    for (const step of ['generate', 'dedupe', 'clean', 'validate', 'split', 'train', 'evaluate', 'register', 'gate']) {
       expect(first.stdout).toMatch(new RegExp(`▶ ${step} +started`));
       expect(first.stdout).toMatch(new RegExp(`✓ ${step} +done in`));
     }
@@ -28,13 +29,27 @@ describe('ciclo quickstart', () => {
     expect(first.stdout).toMatch(/recall\.age_60plus=/);
     expect(first.stdout).toContain(`npx ciclo pipeline show ${runId}`);
     expect(first.stdout).toContain(`npx ciclo lineage ${runId}`);
+    expect(first.stdout).toContain('Model: churn/1 approved → churn@champion');
+    expect(first.stdout).toMatch(/register .*\n(?: +output .*\n)* +metrics +those of evaluate/);
 
-    // The same again is all cache hits, and still reports the evaluation's metrics.
-    const again = await runCli(['quickstart', '--param', 'rows=1500', '--param', 'trees=10'], env);
+    const champion = await runCli(['--json', 'models', 'show', 'churn@champion'], env);
+    expect(champion.code).toBe(0);
+    const version = JSON.parse(champion.stdout) as { version: number; status: string; aliases: string[]; metrics: Record<string, number> };
+    expect(version).toMatchObject({ version: 1, status: 'approved', aliases: ['champion'] });
+    expect(version.metrics.auc).toBeCloseTo(auc, 5);
+    const history = await runCli(['--json', 'models', 'gates', 'churn', '1'], env);
+    expect(history.code).toBe(0);
+    expect(JSON.parse(history.stdout)).toMatchObject({ name: 'churn', version: 1, passed: true, policySource: 'stored' });
+
+    // The same again: the data and model steps are cache hits; register finds the same package
+    // already registered and the gate finds it approved, so the champion stays churn/1.
+    const again = await runCli(['quickstart', '--param', 'trees=10'], env);
     expect(again.code).toBe(0);
     expect(again.stdout.match(/↺ \w+ +cached/g)).toHaveLength(7);
+    expect(again.stdout).toMatch(/✓ register +done in/);
     expect(again.stdout).toContain(`auc=${/auc=([0-9.]+)/.exec(first.stdout)![1]}`);
-  });
+    expect(again.stdout).toContain('Model: churn/1 approved → churn@champion');
+  }, 120_000);
 
   it('refuses a param the example does not have', async () => {
     const bad = await runCli(['quickstart', '--param', 'epochs=3'], { CICLO_HOME: home.dir });

@@ -2,23 +2,22 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { approvalServiceFor } from '../../src/governance/approvals/index.js';
+import { loadModelPackage, registryServiceFor } from '../../src/registry/index.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { AGE_BANDS, logsOf, metricsOf, runExample, stepNamed, type ExampleRun } from './support.js';
 
 /**
  * The example churn pipeline (examples/churn), run for real on SQLite: five `ts` steps in child
- * processes, logging to the test's store through the SDK.
+ * processes, logging to the test's store through the SDK, then the built-in `register` and `gate`
+ * steps that make the model a registered version approved by examples/churn/policy.yaml.
  */
 const EXAMPLE = fileURLToPath(new URL('../../examples/churn', import.meta.url));
 const PARAMS = { rows: 2000 };
-const STEPS = ['generate', 'dedupe', 'clean', 'validate', 'split', 'train', 'evaluate'];
+const STEPS = ['generate', 'dedupe', 'clean', 'validate', 'split', 'train', 'evaluate', 'register', 'gate'];
 
 let test: TestContext;
 let first: ExampleRun;
-
-
-
-
 
 beforeAll(async () => {
   test = await openTestContext('sqlite');
@@ -70,11 +69,16 @@ describe('examples/churn', () => {
     const train = stepNamed(first.steps, 'train');
     const run = await test.context.tracking.getRun(train.run_id!);
     expect(run.data.params).toMatchObject({ trees: '50', max_depth: '6', seed: '42', library: 'ml-random-forest' });
-    const modelFile = path.join(test.context.pipelines.scheduler.stepFolder(first.pipelineRunId, 'train'), 'outputs', 'model');
+    const packageFolder = path.join(test.context.pipelines.scheduler.stepFolder(first.pipelineRunId, 'train'), 'outputs', 'model');
+    const modelFile = path.join(packageFolder, 'model.json');
     expect((await stat(modelFile)).size).toBeGreaterThan(1000);
     const model = JSON.parse(await readFile(modelFile, 'utf8')) as { forest: { name: string }; encoding: { features: unknown[] } };
     expect(model.forest.name).toBe('RFClassifier');
     expect(model.encoding.features).toHaveLength(14);
+    // A model package: the registry's own loader verifies it.
+    const { manifest } = await loadModelPackage(packageFolder);
+    expect(manifest).toMatchObject({ flavor: 'ml-random-forest', files: [{ path: 'model.json' }] });
+    expect(manifest.signature.inputs.map((c) => c.name)).toContain('tenure_months');
     expect(JSON.parse(train.output_digests!)).toHaveProperty('model');
   });
 
@@ -94,6 +98,40 @@ describe('examples/churn', () => {
     expect(written.metrics.auc).toBe(metrics.auc);
     const artifacts = await test.context.tracking.listArtifacts(evaluate.run_id!);
     expect(artifacts.map((entry) => entry.path)).toContain('model.json');
+  });
+
+  it('logs the fairness gaps between age bands', async () => {
+    const metrics = await metricsOf(test.context.tracking, stepNamed(first.steps, 'evaluate'));
+    expect(metrics['fairness.age_band.disparate_impact_ratio']).toBeGreaterThan(0.8);
+    expect(metrics['fairness.age_band.disparate_impact_ratio']).toBeLessThanOrEqual(1);
+    expect(metrics['fairness.age_band.demographic_parity_difference']).toBeLessThan(0.1);
+    expect(metrics['fairness.age_band.equal_opportunity_difference']).toBeLessThan(0.1);
+  });
+
+  it('registers the model with the evaluation in its snapshot, and policy.yaml approves it as churn@champion', async () => {
+    const registry = registryServiceFor(test.context);
+    const champion = await registry.resolve('churn@champion');
+    const evaluation = await metricsOf(test.context.tracking, stepNamed(first.steps, 'evaluate'));
+    expect(champion).toMatchObject({ version: 1, status: 'approved', flavor: 'ml-random-forest', runId: stepNamed(first.steps, 'register').run_id });
+    expect(champion.metrics.auc).toBe(evaluation.auc);
+    expect(champion.metrics['fairness.age_band.disparate_impact_ratio']).toBe(evaluation['fairness.age_band.disparate_impact_ratio']);
+    expect(champion.lineage.pipeline_run).toBe(first.pipelineRunId);
+
+    const approvals = approvalServiceFor(test.context);
+    const [gates] = await approvals.gateResults('churn', 1);
+    expect(gates!.passed).toBe(true);
+    expect(gates!.results.map((r) => r.gate)).toEqual([
+      'metric:accuracy',
+      'metric:auc',
+      'champion:auc',
+      'fairness:age_band.disparate_impact_ratio',
+      'fairness:age_band.demographic_parity_difference',
+      'fairness:age_band.equal_opportunity_difference',
+      'data_validation',
+    ]);
+    expect(await approvals.history('churn', 1)).toEqual([expect.objectContaining({ decision: 'approved', actor: 'policy:churn', automatic: true })]);
+    const decision = path.join(test.context.pipelines.scheduler.stepFolder(first.pipelineRunId, 'gate'), 'outputs', 'decision');
+    expect(JSON.parse(await readFile(decision, 'utf8'))).toMatchObject({ model: 'churn', version: 1, status: 'approved', alias: 'champion' });
   });
 
   it('gives byte-identical outputs when run again without the cache', async () => {

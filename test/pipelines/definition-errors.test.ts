@@ -188,7 +188,7 @@ const cases: Case[] = [
     path: 'steps[1].kind',
     message: 'unknown step kind "shell"',
     where: 'pipeline.yaml:10:11',
-    hint: 'use one of the known kinds: command, dedupe, evaluate, split, sql, ts, validate',
+    hint: 'use one of the known kinds: command, dedupe, evaluate, gate, register, split, sql, ts, validate',
   },
   {
     title: 'a trigger with a cron pattern croner cannot read',

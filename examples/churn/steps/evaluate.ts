@@ -1,14 +1,16 @@
 /**
  * `evaluate`: scores the test set with the trained model and logs accuracy, precision, recall, f1
  * and a rank-based AUC, plus the positive-prediction rate and recall of each age band (the
- * sensitive attribute) for fairness checks. Writes the `metrics` output (JSON) and logs the model
- * file as an artifact of this step's run.
+ * sensitive attribute) and the fairness gaps between the bands (`fairness.age_band.*`). Writes
+ * the `metrics` output (JSON) and logs the model file as an artifact of this step's run.
  */
 import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { StepRunContext } from 'ciclo';
 import { readCsv } from './common.js';
 import { AGE_BANDS, bandKey, LABEL, SENSITIVE, toRows } from './features.js';
 import { churnScores, readModel } from './model.js';
+import { MODEL_FILE } from './package.js';
 
 const THRESHOLD = 0.5;
 
@@ -21,6 +23,8 @@ export async function evaluate(ctx: StepRunContext): Promise<void> {
   const predicted = scores.map((score) => (score >= THRESHOLD ? 1 : 0));
 
   const metrics: Record<string, number> = { ...classification(labels, predicted), auc: auc(labels, scores), test_rows: rows.length };
+  const positiveRates: number[] = [];
+  const recalls: number[] = [];
   for (const band of AGE_BANDS) {
     const members = rows.flatMap((row, i) => (row[SENSITIVE] === band ? [i] : []));
     const groupLabels = members.map((i) => labels[i]!);
@@ -29,13 +33,16 @@ export async function evaluate(ctx: StepRunContext): Promise<void> {
     metrics[`rows.${key}`] = members.length;
     metrics[`positive_rate.${key}`] = ratio(sum(groupPredicted), members.length);
     metrics[`recall.${key}`] = classification(groupLabels, groupPredicted).recall;
+    if (members.length > 0) positiveRates.push(metrics[`positive_rate.${key}`]!);
+    if (groupLabels.some((label) => label === 1)) recalls.push(metrics[`recall.${key}`]!);
   }
+  Object.assign(metrics, fairness(SENSITIVE, positiveRates, recalls));
   const rounded = Object.fromEntries(Object.entries(metrics).map(([key, value]) => [key, round(value)]));
   await writeFile(ctx.outputs.metrics!, `${JSON.stringify({ threshold: THRESHOLD, metrics: rounded }, null, 2)}\n`);
 
   const run = await ctx.run();
   run.log(rounded);
-  await run.logArtifact(ctx.inputs.model!, 'model.json');
+  await run.logArtifact(join(ctx.inputs.model!, MODEL_FILE), 'model.json');
 }
 
 export function classification(labels: readonly number[], predicted: readonly number[]) {
@@ -80,6 +87,24 @@ export function auc(labels: readonly number[], scores: readonly number[]): numbe
   const negatives = order.length - positives;
   if (positives === 0 || negatives === 0) return Number.NaN;
   return (positiveRankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+}
+
+/**
+ * fairlearn's summary gaps over the groups, under the keys the built-in `evaluate` step logs (and
+ * the approval policy's `fairness` gates read): demographic parity difference (largest minus
+ * smallest positive-prediction rate), disparate impact ratio (smallest over largest) and equal
+ * opportunity difference (largest minus smallest recall among groups with positives).
+ */
+export function fairness(attribute: string, positiveRates: readonly number[], recalls: readonly number[]): Record<string, number> {
+  const gaps: Record<string, number> = {};
+  if (positiveRates.length > 0) {
+    const high = Math.max(...positiveRates);
+    const low = Math.min(...positiveRates);
+    gaps[`fairness.${attribute}.demographic_parity_difference`] = high - low;
+    if (high > 0) gaps[`fairness.${attribute}.disparate_impact_ratio`] = low / high;
+  }
+  if (recalls.length > 0) gaps[`fairness.${attribute}.equal_opportunity_difference`] = Math.max(...recalls) - Math.min(...recalls);
+  return gaps;
 }
 
 function ratio(numerator: number, denominator: number): number {

@@ -3,8 +3,10 @@
  * it, next to the feature encoding it was trained with.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { RandomForestClassifier } from 'ml-random-forest';
 import { encodeRow, type Encoding, type Row } from './features.js';
+import { MODEL_FILE } from './package.js';
 
 export const MODEL_FORMAT = 'ciclo-example-churn/random-forest@1';
 
@@ -20,7 +22,9 @@ export async function writeModel(file: string, model: ModelFile): Promise<void> 
   await writeFile(file, `${JSON.stringify(model)}\n`);
 }
 
-export async function readModel(file: string): Promise<{ model: ModelFile; forest: RandomForestClassifier }> {
+/** Reads `model.json` from the package folder the `train` step wrote. */
+export async function readModel(folder: string): Promise<{ model: ModelFile; forest: RandomForestClassifier }> {
+  const file = join(folder, MODEL_FILE);
   const model = JSON.parse(await readFile(file, 'utf8')) as ModelFile;
   if (model.format !== MODEL_FORMAT) throw new Error(`${file} is not a churn model (format ${String(model.format)})`);
   return { model, forest: RandomForestClassifier.load(model.forest) };

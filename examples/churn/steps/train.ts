@@ -1,13 +1,17 @@
 /**
  * `train`: a seeded random forest (ml-random-forest) on the encoded training set. Writes the
- * `model` output (JSON: the forest and the feature encoding) and logs the params it used.
+ * `model` output, a model package folder (`model.json`: the forest and the feature encoding, and
+ * the `ciclo-model.json` manifest), and logs the params it used.
  */
+import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { RandomForestClassifier } from 'ml-random-forest';
 import type { StepRunContext } from 'ciclo';
 import { intParam, mulberry32, readCsv, shuffled } from './common.js';
 import { defaultEncoding, encodeRow, LABEL, toRows, type Row } from './features.js';
 import { MODEL_FORMAT, writeModel } from './model.js';
+import { MODEL_FILE, writePackageManifest } from './package.js';
 
 export async function train(ctx: StepRunContext): Promise<void> {
   const params = {
@@ -35,13 +39,16 @@ export async function train(ctx: StepRunContext): Promise<void> {
   });
   forest.train(features, labels);
 
-  await writeModel(ctx.outputs.model!, {
+  const folder = ctx.outputs.model!;
+  await mkdir(folder, { recursive: true });
+  await writeModel(join(folder, MODEL_FILE), {
     format: MODEL_FORMAT,
     library: { name: 'ml-random-forest', version: libraryVersion() },
     encoding,
     params,
     forest: forest.toJSON(),
   });
+  await writePackageManifest(folder, libraryVersion());
 
   const run = await ctx.run();
   await run.logParams({ ...params, features: encoding.features.length, library: 'ml-random-forest' });

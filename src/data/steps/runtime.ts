@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { InvalidStateError } from '../../common/errors.js';
 import type { StepJob, StepRuntimeRegistry } from '../../pipelines/index.js';
 // Not through the pipelines index: its built-in runtime registry registers these, so the index imports this module.
-import { parseKindConfig, type StepRuntime } from '../../pipelines/kinds/runtime.js';
+import { parseKindConfig, runnerProcess, type StepRuntime } from '../../pipelines/kinds/runtime.js';
 import { renderTemplate } from '../../pipelines/templates.js';
 import { DedupeConfigSchema, EvaluateConfigSchema, SplitConfigSchema, SqlConfigSchema, ValidateConfigSchema } from './kinds.js';
 
@@ -35,9 +33,6 @@ function dataRuntime(kind: DataStepTask['kind']): StepRuntime {
     prepare(job: StepJob) {
       const config: Record<string, unknown> = { ...parseKindConfig(SCHEMAS[kind], job) };
       if (kind === 'sql') config.query = renderTemplate(String(config.query), job);
-      if (!existsSync(RUNNER)) {
-        throw new InvalidStateError(`the data step runner is missing at ${RUNNER}`, { hint: 'run npm run build' });
-      }
       const task: DataStepTask = {
         kind,
         stepName: job.stepName,
@@ -47,7 +42,7 @@ function dataRuntime(kind: DataStepTask['kind']): StepRuntime {
         outputs: job.outputs,
         workDir: job.workDir,
       };
-      return { executable: process.execPath, args: [RUNNER, JSON.stringify(task)] };
+      return runnerProcess(RUNNER, 'data step', task);
     },
   };
 }

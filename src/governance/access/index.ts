@@ -15,6 +15,7 @@ export {
   AccessControl,
   EVERY_PROJECT,
   parseLifetimeDays,
+  stepPrincipal,
   type CreatedToken,
   type CreateTokenOptions,
   type Principal,

@@ -40,8 +40,18 @@ export interface Principal {
   tokenId: string | null;
   /** Actions the token may perform at most; the roles decide within them. */
   scopes: readonly Action[];
-  /** Auth off: every action on everything (nothing is checked). */
+  /** Every project, within the scopes (auth off; the server's own token for the steps it starts). */
   unrestricted: boolean;
+}
+
+/**
+ * A token held only in memory by a server with authentication on, for the steps of the runs it
+ * starts (their CICLO_TOKEN): they log runs, artifacts and datasets anywhere, and approve or
+ * administer nothing. It dies with the server.
+ */
+export function stepPrincipal(): { secret: string; principal: Principal } {
+  const { secret } = newTokenSecret();
+  return { secret, principal: { user: 'pipelines', tokenId: 'server-steps', scopes: ['read', 'write'], unrestricted: true } };
 }
 
 export interface TokenInfo {
@@ -273,12 +283,12 @@ export class AccessControl {
 
   /** Throws PERMISSION_DENIED unless the principal may perform the action on the resource. */
   async authorize(principal: Principal, action: Action, resource: ResourceRef): Promise<void> {
-    if (principal.unrestricted) return;
     if (!principal.scopes.includes(action)) {
       throw new PermissionDeniedError(`token ${principal.tokenId ?? '(none)'} is not scoped for '${action}' (its scopes: ${principal.scopes.join(', ')})`, {
         hint: `Use a token created with --scopes including ${action}.`,
       });
     }
+    if (principal.unrestricted) return;
     const project = await this.projectOf(resource);
     if (project === undefined) return; // the caller's own account: scopes alone decide
     const roles = await store.rolesOf(this.#db, principal.user);

@@ -167,6 +167,7 @@ export function stepEnvironment(job: StepJob): Record<string, string> {
   env.CICLO_RUN_ID = job.stepRunId;
   env.CICLO_OUTPUT_DIR = job.outputDir;
   if (job.trackingUri !== undefined) env.CICLO_TRACKING_URI = job.trackingUri;
+  if (job.trackingToken !== undefined) env.CICLO_TOKEN = job.trackingToken;
   Object.assign(env, namedVariables('CICLO_INPUT_', job.inputs), namedVariables('CICLO_PARAM_', job.params));
   return env;
 }

@@ -1,5 +1,6 @@
 import { AlreadyExistsError, InvalidInputError } from '../../common/errors.js';
 import { registerDataStepRuntimes } from '../../data/steps/runtime.js';
+import { registerModelStepRuntimes } from '../../registry/steps/runtime.js';
 import { commandRuntime } from './command.js';
 import type { StepRuntime } from './runtime.js';
 import { tsRuntime } from './ts.js';
@@ -25,5 +26,5 @@ export class StepRuntimeRegistry {
 
 /** The runtimes of the kinds every Ciclo install has: `command`, `ts`, and the data kinds. */
 export function builtinStepRuntimes(): StepRuntimeRegistry {
-  return registerDataStepRuntimes(new StepRuntimeRegistry().register('command', commandRuntime).register('ts', tsRuntime));
+  return registerModelStepRuntimes(registerDataStepRuntimes(new StepRuntimeRegistry().register('command', commandRuntime).register('ts', tsRuntime)));
 }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { InvalidInputError } from '../../common/errors.js';
+import { existsSync } from 'node:fs';
+import { InvalidInputError, InvalidStateError } from '../../common/errors.js';
 import type { StepJob } from '../executors/types.js';
 
 /** The process a step runs as. */
@@ -30,4 +31,13 @@ export function parseKindConfig<S extends z.ZodType>(schema: S, job: StepJob): z
   throw new InvalidInputError(`step "${job.stepName}" has an invalid ${job.kind} config: ${issue.message}`, {
     where: issue.path.map(String).join('.') || undefined,
   });
+}
+
+/**
+ * A built-in kind that runs as `node <runner> <task JSON>`: the runner is compiled to dist/, and a
+ * checkout that was not built is told so before anything starts.
+ */
+export function runnerProcess(runner: string, what: string, task: object): ProcessSpec {
+  if (!existsSync(runner)) throw new InvalidStateError(`the ${what} runner is missing at ${runner}`, { hint: 'run npm run build' });
+  return { executable: process.execPath, args: [runner, JSON.stringify(task)] };
 }

@@ -1,0 +1,335 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError } from '../../common/errors.js';
+import type { ModelVersion, RegistryService } from '../../registry/index.js';
+import type { Schema } from '../../store/index.js';
+import { currentActor } from '../actor.js';
+import { digestOf, type AuditLog } from '../audit/index.js';
+import { evaluatePolicyGates, type GateEvidence } from './gates.js';
+import { parsePolicyYaml, type LoadedPolicy, type Policy } from './policy.js';
+import * as store from './store.js';
+import type { ApprovalRecord, Decision, DecisionOptions, DecisionOutcome, GateEvaluation, StoredPolicy } from './types.js';
+
+export interface ApprovalDeps {
+  db: Kysely<Schema>;
+  /** Versions are read through the registry; their status is written here. */
+  registry: RegistryService;
+  /** Every change is appended here, in the transaction that makes it. */
+  audit: AuditLog;
+  now?: () => number;
+}
+
+/** A policy to evaluate instead of the stored one, and where it came from (a file name). */
+export interface PolicyOverride {
+  loaded: LoadedPolicy;
+  source: string;
+}
+
+const MAX_COMMENT = 5000;
+
+/**
+ * Approval of model versions: a version is pending until someone (or its policy) approves or
+ * rejects it, once. A model's policy decides what approval needs:
+ *
+ * - its gates (metric and fairness thresholds, beating the champion, data validation) are evaluated
+ *   and stored by `evaluateGates`; a manual approval needs the latest evaluation to be of the stored
+ *   policy and to have passed (rejecting never does);
+ * - `approvers.users` (when listed) names who may decide; `approvers.roles` is enforced by access
+ *   control on the routes, not here;
+ * - `four_eyes`: whoever registered the version cannot approve it;
+ * - `auto_approve`: `autoApprove` approves a version whose gates all passed, as `policy:<model>`;
+ * - `on_approve.alias` moves to the version in the approval's transaction.
+ *
+ * Without a stored policy a pending version is approved or rejected by anyone allowed to call.
+ */
+export class ApprovalService {
+  readonly #db: Kysely<Schema>;
+  readonly #registry: RegistryService;
+  readonly #audit: AuditLog;
+  readonly #now: () => number;
+
+  constructor(deps: ApprovalDeps) {
+    this.#db = deps.db;
+    this.#registry = deps.registry;
+    this.#audit = deps.audit;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  /** Sets (or replaces) the model's policy from its YAML text; `fileName` is what errors point at. */
+  async setPolicy(name: string, text: string, fileName = 'policy.yaml'): Promise<StoredPolicy> {
+    const loaded = parsePolicyYaml(text, fileName);
+    await this.#registry.getModel(name);
+    const setBy = currentActor().actor;
+    const setTime = this.#now();
+    await this.#db.transaction().execute(async (trx) => {
+      const before = await store.findPolicy(trx, name);
+      await store.upsertPolicy(trx, { name, policy: text, digest: loaded.digest, set_by: setBy, set_time: setTime });
+      await this.#audit.append(
+        {
+          action: 'model.policy.set',
+          target: { type: 'model_policy', id: name },
+          beforeDigest: before?.digest ?? null,
+          afterDigest: loaded.digest,
+          details: { file: fileName },
+        },
+        trx,
+      );
+    });
+    return { name, policy: loaded.policy, text, digest: loaded.digest, setBy, setTime };
+  }
+
+  /** The model's stored policy; NotFound when it has none. */
+  async getPolicy(name: string): Promise<StoredPolicy> {
+    const found = await this.findPolicy(name);
+    if (found !== undefined) return found;
+    await this.#registry.getModel(name);
+    throw new NotFoundError(`model '${name}' has no approval policy`, {
+      where: name,
+      hint: `Set one with \`ciclo models policy set ${name} policy.yaml\`.`,
+    });
+  }
+
+  async findPolicy(name: string): Promise<StoredPolicy | undefined> {
+    const row = await store.findPolicy(this.#db, name);
+    if (row === undefined) return undefined;
+    const { policy } = parsePolicyYaml(row.policy, `policy of ${name}`);
+    return { name, policy, text: row.policy, digest: row.digest, setBy: row.set_by, setTime: Number(row.set_time) };
+  }
+
+  /**
+   * Evaluates the policy's gates against the version and stores the result: the stored policy, or
+   * `override` (a file, e.g. to try a policy before setting it; approval only counts the stored one).
+   */
+  async evaluateGates(name: string, version: number, override?: PolicyOverride): Promise<GateEvaluation> {
+    const target = await this.#registry.show(name, checkVersion(version));
+    const { policy, digest, source } =
+      override === undefined
+        ? await this.getPolicy(name).then((stored) => ({ policy: stored.policy, digest: stored.digest, source: 'stored' }))
+        : { policy: override.loaded.policy, digest: override.loaded.digest, source: override.source };
+    const results = evaluatePolicyGates(policy, await this.#evidence(target, policy));
+    const evaluation: GateEvaluation = {
+      id: randomUUID().replace(/-/g, ''),
+      name,
+      version: target.version,
+      policySource: source,
+      policyDigest: digest,
+      evaluatedBy: currentActor().actor,
+      evaluatedTime: this.#now(),
+      passed: results.every((result) => result.passed),
+      results,
+    };
+    await this.#db.transaction().execute(async (trx) => {
+      await store.insertGateResult(trx, evaluation);
+      await this.#audit.append(
+        {
+          action: 'model.gates.evaluate',
+          target: { type: 'model_version', id: `${name}/${target.version}` },
+          afterDigest: digestOf(evaluation),
+          details: { passed: evaluation.passed, policy_digest: digest, policy_source: source, failed: results.filter((r) => !r.passed).map((r) => r.gate) },
+        },
+        trx,
+      );
+    });
+    return evaluation;
+  }
+
+  async approve(name: string, version: number, options: DecisionOptions = {}): Promise<DecisionOutcome> {
+    return this.#decide(name, checkVersion(version), 'approved', options, false);
+  }
+
+  async reject(name: string, version: number, options: DecisionOptions = {}): Promise<DecisionOutcome> {
+    return this.#decide(name, checkVersion(version), 'rejected', options, false);
+  }
+
+  /**
+   * Approves the version as `policy:<model>` when the stored policy has `auto_approve`, the
+   * evaluation is of that policy and passed, and the version is still pending; otherwise says why not.
+   * Four-eyes and the approvers list govern people, so they do not apply here.
+   */
+  async autoApprove(evaluation: GateEvaluation): Promise<{ outcome?: DecisionOutcome; reason: string }> {
+    const stored = await this.findPolicy(evaluation.name);
+    const ref = `${evaluation.name}/${evaluation.version}`;
+    if (stored === undefined || !stored.policy.auto_approve) return { reason: `the policy of ${evaluation.name} does not auto_approve` };
+    if (stored.digest !== evaluation.policyDigest) return { reason: `the gates were evaluated with another policy than ${evaluation.name}'s` };
+    if (!evaluation.passed) return { reason: `${ref} did not pass every gate` };
+    const state = await store.findVersionState(this.#db, evaluation.name, evaluation.version);
+    if (state?.status !== 'pending') return { reason: `${ref} is already ${state?.status ?? 'gone'}` };
+    const outcome = await this.#decide(evaluation.name, evaluation.version, 'approved', { comment: 'every gate passed (auto_approve)' }, true);
+    return { outcome, reason: 'every gate passed and the policy approves automatically' };
+  }
+
+  /** The decisions on the version, oldest first (at most one today: only a pending version is decided). */
+  async history(name: string, version: number): Promise<ApprovalRecord[]> {
+    await this.#registry.show(name, checkVersion(version));
+    return store.listApprovals(this.#db, name, version);
+  }
+
+  /** Every gate evaluation of the version, oldest first. */
+  async gateResults(name: string, version: number): Promise<GateEvaluation[]> {
+    await this.#registry.show(name, checkVersion(version));
+    return store.listGateResults(this.#db, name, version);
+  }
+
+  async #decide(name: string, version: number, decision: Decision, options: DecisionOptions, automatic: boolean): Promise<DecisionOutcome> {
+    const comment = checkComment(options.comment);
+    const ref = `${name}/${version}`;
+    const caller = currentActor().actor;
+    const actor = automatic ? `policy:${name}` : caller;
+    return this.#db.transaction().execute(async (trx) => {
+      const state = await store.findVersionState(trx, name, version);
+      if (state === undefined) {
+        if (!(await store.modelExists(trx, name))) {
+          throw new NotFoundError(`no registered model named '${name}'`, { where: ref, hint: 'List the models with `ciclo models list`.' });
+        }
+        throw new NotFoundError(`model '${name}' has no version ${version}`, { where: ref, hint: `List its versions with \`ciclo models show ${name}\`.` });
+      }
+      if (state.status !== 'pending') {
+        throw new InvalidStateError(`${ref} is already ${state.status}; only a pending version can be ${decision}`, {
+          where: ref,
+          hint: 'Register a new version to decide again.',
+        });
+      }
+      const policyRow = await store.findPolicy(trx, name);
+      const policy = policyRow === undefined ? undefined : parsePolicyYaml(policyRow.policy, `policy of ${name}`).policy;
+      let gateResultId: string | null = null;
+      if (policy !== undefined && !automatic) checkApprover(policy, caller, state.createdBy, ref, decision);
+      if (policy !== undefined && decision === 'approved') {
+        const latest = await store.latestGateResult(trx, name, version);
+        checkGates(latest, policyRow!.digest, ref, automatic);
+        gateResultId = latest!.id;
+      }
+      const now = this.#now();
+      if ((await store.decideVersionStatus(trx, name, version, decision, now)) !== 1) {
+        throw new InvalidStateError(`${ref} was decided meanwhile`, { where: ref });
+      }
+      const approval: ApprovalRecord = {
+        name,
+        version,
+        decision,
+        actor,
+        comment,
+        time: now,
+        automatic,
+        policyDigest: policyRow?.digest ?? null,
+        gateResultId,
+      };
+      await store.insertApproval(trx, approval);
+      let alias: DecisionOutcome['alias'];
+      const onApprove = decision === 'approved' ? policy?.on_approve?.alias : undefined;
+      if (onApprove !== undefined) {
+        const previous = (await store.aliasVersion(trx, name, onApprove)) ?? null;
+        await store.upsertAlias(trx, name, onApprove, version, now);
+        alias = { alias: onApprove, previous };
+      }
+      await this.#audit.append(
+        {
+          actor,
+          action: decision === 'approved' ? 'model.approve' : 'model.reject',
+          target: { type: 'model_version', id: ref },
+          beforeDigest: digestOf({ status: 'pending' }),
+          afterDigest: digestOf({ status: decision, actor, comment }),
+          details: { comment, automatic, policy_digest: approval.policyDigest, gate_result_id: gateResultId, ...(automatic ? { triggered_by: caller } : {}) },
+        },
+        trx,
+      );
+      if (alias !== undefined) {
+        await this.#audit.append(
+          {
+            actor,
+            action: 'model.alias.set',
+            target: { type: 'model_alias', id: `${name}@${alias.alias}` },
+            beforeDigest: digestOf(alias.previous),
+            afterDigest: digestOf(version),
+            details: { reason: 'on_approve' },
+          },
+          trx,
+        );
+      }
+      return { approval, ...(alias === undefined ? {} : { alias }) };
+    });
+  }
+
+  async #evidence(target: ModelVersion, policy: Policy): Promise<GateEvidence> {
+    let champion: GateEvidence['champion'] = null;
+    if (policy.champion) {
+      const number = await store.aliasVersion(this.#db, target.name, policy.champion.alias);
+      if (number !== undefined) champion = { version: number, metrics: (await this.#registry.show(target.name, number)).metrics };
+    }
+    const validation =
+      policy.data_validation === 'required' ? await this.#validation(target) : { passed: true, observed: '', message: 'not required' };
+    return { model: target.name, version: target.version, metrics: target.metrics, champion, validation };
+  }
+
+  /**
+   * Data validation passed when the version's pipeline run has at least one `validate` step and the
+   * latest attempt of every one SUCCEEDED (or was CACHED: the same data passed before).
+   */
+  async #validation(target: ModelVersion): Promise<GateEvidence['validation']> {
+    const pipelineRun = target.lineage.pipeline_run;
+    if (pipelineRun === null) {
+      return { passed: false, observed: 'no pipeline run', message: 'the version was registered outside a pipeline: no validation is recorded' };
+    }
+    const definition = await store.pipelineDefinition(this.#db, pipelineRun);
+    const steps = definition === undefined ? [] : (JSON.parse(definition) as { steps: { name: string; kind: string }[] }).steps;
+    const validateSteps = steps.filter((step) => step.kind === 'validate').map((step) => step.name);
+    if (validateSteps.length === 0) {
+      return { passed: false, observed: 'no validate step', message: `pipeline run ${pipelineRun} has no validate step` };
+    }
+    const statuses = await store.latestStepStatuses(this.#db, pipelineRun);
+    const states = validateSteps.map((step) => ({ step, status: statuses.get(step) ?? 'PENDING' }));
+    const failing = states.filter((s) => s.status !== 'SUCCEEDED' && s.status !== 'CACHED');
+    const observed = states.map((s) => `${s.step}=${s.status}`).join(', ');
+    return failing.length === 0
+      ? { passed: true, observed, message: `every validate step of pipeline run ${pipelineRun} succeeded (${observed})` }
+      : { passed: false, observed, message: `validate step ${failing.map((s) => `${s.step} is ${s.status}`).join(', ')} in pipeline run ${pipelineRun}` };
+  }
+}
+
+function checkApprover(policy: Policy, actor: string, createdBy: string, ref: string, decision: Decision): void {
+  const users = policy.approvers?.users ?? [];
+  if (users.length > 0 && !users.includes(actor)) {
+    throw new PermissionDeniedError(`approvers rule: '${actor}' may not decide on ${ref}; the policy's approvers are ${users.join(', ')}`, {
+      where: ref,
+      hint: 'Ask one of them, or change the policy with `ciclo models policy set`.',
+    });
+  }
+  if (decision === 'approved' && policy.four_eyes && actor === createdBy) {
+    throw new PermissionDeniedError(`four_eyes rule: '${actor}' registered ${ref} and cannot also approve it`, {
+      where: ref,
+      hint: 'Another approver must approve it.',
+    });
+  }
+}
+
+function checkGates(latest: GateEvaluation | undefined, digest: string, ref: string, automatic: boolean): void {
+  const hint = `Evaluate them with \`ciclo models gates ${ref.replace('/', ' ')}\`.`;
+  if (latest === undefined) {
+    throw new InvalidStateError(`gates rule: ${ref} has no gate results for its model's policy`, { where: ref, hint });
+  }
+  if (latest.policyDigest !== digest) {
+    throw new InvalidStateError(`gates rule: the latest gate results of ${ref} are for another policy (${latest.policyDigest}) than the model's (${digest})`, {
+      where: ref,
+      hint,
+    });
+  }
+  if (!latest.passed) {
+    const failed = latest.results.filter((result) => !result.passed).map((result) => result.gate);
+    throw new InvalidStateError(`gates rule: ${ref} failed ${failed.join(', ')}${automatic ? '' : '; it can be rejected, not approved'}`, {
+      where: ref,
+      hint: 'Register a better version, or re-evaluate the gates once what they check has changed.',
+    });
+  }
+}
+
+function checkVersion(version: number): number {
+  if (!Number.isSafeInteger(version) || version < 1) {
+    throw new InvalidInputError(`version must be a whole number from 1 (got ${version})`, { where: 'version' });
+  }
+  return version;
+}
+
+function checkComment(comment: string | undefined): string | null {
+  if (comment === undefined || comment.trim() === '') return null;
+  if (comment.length > MAX_COMMENT) throw new InvalidInputError(`comment: at most ${MAX_COMMENT} characters`, { where: 'comment' });
+  return comment;
+}

@@ -1,0 +1,54 @@
+import type { GateResult } from './gates.js';
+import type { Policy } from './policy.js';
+
+export type Decision = 'approved' | 'rejected';
+
+/** A model's stored approval policy. */
+export interface StoredPolicy {
+  name: string;
+  policy: Policy;
+  /** The YAML text as it was set. */
+  text: string;
+  digest: string;
+  setBy: string;
+  setTime: number;
+}
+
+/** One evaluation of a policy's gates against a version. */
+export interface GateEvaluation {
+  id: string;
+  name: string;
+  version: number;
+  /** `stored` (the model's policy) or the file the policy was read from. */
+  policySource: string;
+  policyDigest: string;
+  evaluatedBy: string;
+  evaluatedTime: number;
+  /** Every gate passed. */
+  passed: boolean;
+  results: GateResult[];
+}
+
+/** The decision on a version. */
+export interface ApprovalRecord {
+  name: string;
+  version: number;
+  decision: Decision;
+  /** Who decided: a user, or `policy:<model>` for an automatic approval. */
+  actor: string;
+  comment: string | null;
+  time: number;
+  automatic: boolean;
+  policyDigest: string | null;
+  gateResultId: string | null;
+}
+
+export interface DecisionOptions {
+  comment?: string;
+}
+
+export interface DecisionOutcome {
+  approval: ApprovalRecord;
+  /** The alias moved by the policy's `on_approve`, with the version it pointed at before. */
+  alias?: { alias: string; previous: number | null };
+}

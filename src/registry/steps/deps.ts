@@ -1,0 +1,18 @@
+import type { Kysely } from 'kysely';
+import type { ApprovalService } from '../../governance/approvals/index.js';
+import type { Schema } from '../../store/index.js';
+import type { TrackingService } from '../../tracking/index.js';
+import type { RegistryService } from '../service.js';
+import type { ModelStepTask } from './runtime.js';
+
+/** What the model steps work with: the orchestrator's store, opened by the step's process. */
+export interface ModelStepDeps {
+  db: Kysely<Schema>;
+  tracking: TrackingService;
+  registry: RegistryService;
+  approvals: ApprovalService;
+  /** One line of the step's log. */
+  log(line: string): void;
+}
+
+export type { ModelStepTask };

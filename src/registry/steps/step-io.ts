@@ -1,0 +1,59 @@
+import { writeFile } from 'node:fs/promises';
+import type { Kysely } from 'kysely';
+import { InvalidInputError } from '../../common/errors.js';
+import type { Schema } from '../../store/index.js';
+
+/** The named input or output, or the only one when none is named. */
+export function pickName(what: 'input' | 'output', named: string | undefined, names: readonly string[], field: string): string {
+  if (named !== undefined) {
+    if (names.includes(named)) return named;
+    throw new InvalidInputError(`the step has no ${what} "${named}"`, { where: field, hint: `its ${what}s: ${names.join(', ') || '(none)'}` });
+  }
+  if (names.length === 1) return names[0]!;
+  throw new InvalidInputError(`the step has ${names.length} ${what}s; name the one to use`, {
+    where: field,
+    hint: `set ${field}: one of ${names.join(', ') || '(none)'}`,
+  });
+}
+
+/** Writes the JSON to the output (the named one, else the only one); a step without outputs writes nothing. */
+export async function writeJsonOutput(outputs: Record<string, string>, named: string | undefined, value: unknown): Promise<void> {
+  const names = Object.keys(outputs);
+  if (named === undefined && names.length === 0) return;
+  const output = outputs[pickName('output', named, names, 'output')]!;
+  await writeFile(output, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * The upstream step each input of `stepName` comes from (`steps.NAME.outputs.X`), read from the
+ * pipeline run's compiled definition; inputs from params or datasets are left out.
+ */
+export async function upstreamSteps(db: Kysely<Schema>, pipelineRunId: string, stepName: string): Promise<Record<string, string>> {
+  const row = await db.selectFrom('pipeline_runs').select('definition').where('id', '=', pipelineRunId).executeTakeFirst();
+  if (row === undefined) return {};
+  const definition = JSON.parse(row.definition) as { steps: { name: string; inputs: Record<string, unknown> }[] };
+  const step = definition.steps.find((s) => s.name === stepName);
+  const upstream: Record<string, string> = {};
+  for (const [input, reference] of Object.entries(step?.inputs ?? {})) {
+    const from = typeof reference === 'string' ? /^steps\.([^.]+)\.outputs\./.exec(reference)?.[1] : stepOf(reference);
+    if (from !== undefined) upstream[input] = from;
+  }
+  return upstream;
+}
+
+function stepOf(reference: unknown): string | undefined {
+  const ref = reference as { from?: unknown; step?: unknown };
+  return ref.from === 'step' && typeof ref.step === 'string' ? ref.step : undefined;
+}
+
+/** The run holding the step's metrics in this pipeline run: its latest attempt's, or for a cache hit the run it reused. */
+export async function stepMetricsRun(db: Kysely<Schema>, pipelineRunId: string, stepName: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('step_executions')
+    .select(['run_id', 'cached_from_run_id'])
+    .where('pipeline_run_id', '=', pipelineRunId)
+    .where('step_name', '=', stepName)
+    .orderBy('attempt', 'desc')
+    .executeTakeFirst();
+  return row?.cached_from_run_id ?? row?.run_id ?? undefined;
+}
