@@ -40,6 +40,16 @@ describe('ciclo quickstart', () => {
     const history = await runCli(['--json', 'models', 'gates', 'churn', '1'], env);
     expect(history.code).toBe(0);
     expect(JSON.parse(history.stdout)).toMatchObject({ name: 'churn', version: 1, passed: true, policySource: 'stored' });
+    // The card tells the approval and its gates, the training data and the fairness results.
+    const card = await runCli(['--json', 'models', 'card', 'churn@champion'], env);
+    expect(card.code).toBe(0);
+    const cardJson = JSON.stringify(JSON.parse(card.stdout));
+    expect(cardJson).toContain('"decision":"approved"');
+    expect(cardJson).toContain('"actor":"policy:churn"');
+    expect(cardJson).toContain('fairness:age_band.disparate_impact_ratio');
+    const markdown = await runCli(['models', 'card', 'churn@champion'], env);
+    expect(markdown.stdout).toMatch(/^## Approvals$/m);
+    expect(markdown.stdout).toMatch(/^## Fairness$/m);
 
     // The same again: the data and model steps are cache hits; register finds the same package
     // already registered and the gate finds it approved, so the champion stays churn/1.

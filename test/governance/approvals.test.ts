@@ -208,6 +208,29 @@ describe.each(DIALECTS)('approvals on %s', (dialect) => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('lets users listed by name, or holding a listed role (or above) in the model\'s project, decide', async () => {
+    const v1 = await version(0.9);
+    const { access } = test.context;
+    for (const [user, role] of [['ann', 'approver'], ['bea', 'admin'], ['cal', null]] as const) {
+      await access.createUser(user);
+      if (role !== null) await access.grant('default', user, role);
+    }
+    await as('admin', () => approvals.setPolicy('churn', 'metrics:\n  auc: { min: 0.8 }\napprovers: { users: [cal], roles: [admin] }\n', 'policy.yaml'));
+    await as('alice', () => approvals.evaluateGates('churn', v1));
+    const approverOnly = await errorOf(as('ann', () => approvals.approve('churn', v1)));
+    expect(approverOnly.code).toBe('PERMISSION_DENIED');
+    expect(approverOnly.message).toBe("approvers rule: 'ann' may not decide on churn/1; the policy allows users cal and roles admin (or above)");
+    expect((await registry.show('churn', v1)).status).toBe('pending');
+    // A role on every project counts in this one too.
+    await access.grant('*', 'ann', 'admin');
+    const byRole = await as('ann', () => approvals.reject('churn', v1, { comment: 'no' }));
+    expect(byRole.approval).toMatchObject({ decision: 'rejected', actor: 'ann' });
+    const v2 = await version(0.91);
+    await as('alice', () => approvals.evaluateGates('churn', v2));
+    const byName = await as('cal', () => approvals.approve('churn', v2));
+    expect(byName.approval).toMatchObject({ decision: 'approved', actor: 'cal' });
+  });
+
   it('serves decisions, gate results and the policy over REST, every route declaring its access', async () => {
     await version(0.9);
     // The server mounts the approval routes itself.

@@ -301,6 +301,13 @@ export class AccessControl {
     });
   }
 
+  /** The roles a user holds where the resource lives (its project's and `*`'s). */
+  async rolesOn(user: string, resource: ResourceRef): Promise<Role[]> {
+    const project = await this.projectOf(resource);
+    const roles = await store.rolesOf(this.#db, user);
+    return roles.filter((r) => r.project === EVERY_PROJECT || r.project === project).map((r) => r.role);
+  }
+
   /** The projects whose resources the principal may read: what list routes filter by ('all' when nothing is checked). */
   async readableProjects(principal: Principal): Promise<string[] | 'all'> {
     if (principal.unrestricted) return 'all';

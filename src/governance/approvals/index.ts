@@ -10,5 +10,5 @@ import { ApprovalService } from './service.js';
 
 /** Approvals over an open context's store, registry and audit log. */
 export function approvalServiceFor(context: CicloContext): ApprovalService {
-  return new ApprovalService({ db: context.database.db, registry: registryServiceFor(context), audit: context.audit });
+  return new ApprovalService({ db: context.database.db, registry: registryServiceFor(context), audit: context.audit, access: context.access });
 }

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError } from '../../common/errors.js';
 import type { ModelVersion, RegistryService } from '../../registry/index.js';
 import type { Schema } from '../../store/index.js';
+import { ROLES, type AccessControl, type Role } from '../access/index.js';
 import { currentActor } from '../actor.js';
 import { digestOf, type AuditLog } from '../audit/index.js';
 import { evaluatePolicyGates, type GateEvidence } from './gates.js';
@@ -16,6 +17,8 @@ export interface ApprovalDeps {
   registry: RegistryService;
   /** Every change is appended here, in the transaction that makes it. */
   audit: AuditLog;
+  /** Where a policy's `approvers.roles` are looked up; without it, a policy naming roles refuses everyone. */
+  access?: Pick<AccessControl, 'rolesOn'>;
   now?: () => number;
 }
 
@@ -47,12 +50,14 @@ export class ApprovalService {
   readonly #registry: RegistryService;
   readonly #audit: AuditLog;
   readonly #now: () => number;
+  readonly #access: Pick<AccessControl, 'rolesOn'> | undefined;
 
   constructor(deps: ApprovalDeps) {
     this.#db = deps.db;
     this.#registry = deps.registry;
     this.#audit = deps.audit;
     this.#now = deps.now ?? Date.now;
+    this.#access = deps.access;
   }
 
   /** Sets (or replaces) the model's policy from its YAML text; `fileName` is what errors point at. */
@@ -175,6 +180,7 @@ export class ApprovalService {
     const ref = `${name}/${version}`;
     const caller = currentActor().actor;
     const actor = automatic ? `policy:${name}` : caller;
+    const callerRoles = automatic || this.#access === undefined ? [] : await this.#access.rolesOn(caller, { kind: 'model', name });
     return this.#db.transaction().execute(async (trx) => {
       const state = await store.findVersionState(trx, name, version);
       if (state === undefined) {
@@ -192,7 +198,7 @@ export class ApprovalService {
       const policyRow = await store.findPolicy(trx, name);
       const policy = policyRow === undefined ? undefined : parsePolicyYaml(policyRow.policy, `policy of ${name}`).policy;
       let gateResultId: string | null = null;
-      if (policy !== undefined && !automatic) checkApprover(policy, caller, state.createdBy, ref, decision);
+      if (policy !== undefined && !automatic) checkApprover(policy, caller, callerRoles, state.createdBy, ref, decision);
       if (policy !== undefined && decision === 'approved') {
         const latest = await store.latestGateResult(trx, name, version);
         checkGates(latest, policyRow!.digest, ref, automatic);
@@ -285,10 +291,19 @@ export class ApprovalService {
   }
 }
 
-function checkApprover(policy: Policy, actor: string, createdBy: string, ref: string, decision: Decision): void {
+/**
+ * `approvers`: the caller is one of `users`, or holds (in the model's project or on `*`) a role at
+ * or above one of `roles`; with neither listed, anyone the routes let decide may.
+ */
+function checkApprover(policy: Policy, actor: string, callerRoles: readonly Role[], createdBy: string, ref: string, decision: Decision): void {
   const users = policy.approvers?.users ?? [];
-  if (users.length > 0 && !users.includes(actor)) {
-    throw new PermissionDeniedError(`approvers rule: '${actor}' may not decide on ${ref}; the policy's approvers are ${users.join(', ')}`, {
+  const roles = policy.approvers?.roles ?? [];
+  const lowest = Math.min(...roles.map((role) => ROLES.indexOf(role)));
+  const byUser = users.includes(actor);
+  const byRole = roles.length > 0 && callerRoles.some((role) => ROLES.indexOf(role) >= lowest);
+  if ((users.length > 0 || roles.length > 0) && !byUser && !byRole) {
+    const allowed = [...(users.length > 0 ? [`users ${users.join(', ')}`] : []), ...(roles.length > 0 ? [`roles ${roles.join(', ')} (or above)`] : [])];
+    throw new PermissionDeniedError(`approvers rule: '${actor}' may not decide on ${ref}; the policy allows ${allowed.join(' and ')}`, {
       where: ref,
       hint: 'Ask one of them, or change the policy with `ciclo models policy set`.',
     });
