@@ -111,16 +111,20 @@ export function toWireVersion(version: ModelVersion): z.input<typeof VersionRepl
 }
 
 /**
- * Registering into an existing model changes that model; registering a new name creates a model
- * in the run's project, so it is a write there. The name is in the path (native) or body (MLflow).
+ * Registering into an existing model changes that model and reads the run; registering a new name
+ * creates a model in the run's project, so it is a write there. The name is in the path (native) or
+ * body (MLflow); the run is `run_id`, or the run of a `runs:/<run_id>/…` source.
  */
 export function registerAccess(registry: RegistryService): RouteAccess {
   return {
     action: 'write',
     resource: async (request) => {
       const name = requestField(request, 'params', 'name') ?? requestField(request, 'body', 'name');
-      const runId = requestField(request, 'body', 'run_id');
-      if (name !== undefined && (await registry.exists(name))) return { kind: 'model', name };
+      const source = requestField(request, 'body', 'source');
+      const runId = requestField(request, 'body', 'run_id') || (source === undefined ? undefined : /^runs:\/([^/]+)/.exec(source)?.[1]);
+      if (name !== undefined && (await registry.exists(name))) {
+        return runId === undefined || runId === '' ? { kind: 'model', name } : [{ kind: 'model', name }, { kind: 'run', id: runId, action: 'read' }];
+      }
       return runId === undefined || runId === '' ? { kind: 'project', project: requestedProject(request) } : { kind: 'run', id: runId };
     },
   };

@@ -116,21 +116,19 @@ async function allowed(server: TestServer, route: RouteEntry, request: ReturnTyp
   const fake = { params: request.params, query: request.query, body: request.body, headers: {} } as unknown as FastifyRequest;
   const resolved = access.resource ? await access.resource(fake) : { kind: 'project' as const, project: 'default' };
   const resources = Array.isArray(resolved) ? resolved : [resolved];
-  const need = ACTIONS.indexOf(access.action);
   const result = new Set<Caller>(['root']);
   if (resources.some((r) => r.kind === 'server')) return result;
   // The caller's own account: any caller whose token is scoped for the action (all are, here).
   if (resources.some((r) => r.kind === 'self')) return new Set(CALLERS);
-  const projects = new Set<string>();
+  const needs: { project: string; rank: number }[] = [];
   for (const resource of resources) {
     const project = await server.context.access.projectOf(resource);
-    if (project !== undefined) projects.add(project);
+    if (project !== undefined) needs.push({ project, rank: ACTIONS.indexOf(resource.action ?? access.action) });
   }
   for (const role of ['viewer', 'editor', 'approver', 'admin'] as const) {
-    const inScope = [...projects].every((p) => p === 'alpha' || p === 'default');
-    if (inScope && RANK[role]! >= need) result.add(role);
+    if (needs.every((n) => (n.project === 'alpha' || n.project === 'default') && RANK[role]! >= n.rank)) result.add(role);
   }
-  if ([...projects].every((p) => p === 'beta')) result.add('outsider');
+  if (needs.every((n) => n.project === 'beta')) result.add('outsider');
   return result;
 }
 
@@ -260,6 +258,12 @@ describe.each(DIALECTS)('authorization over HTTP, on %s', (dialect) => {
     const alphaModels = await call(server, 'GET', '/api/v1/models', { token });
     const listed = (alphaModels.body as unknown as { models: { name: string; project: string }[] }).models;
     expect(listed.map((m) => `${m.name}:${m.project}`)).toContain('frank-model:alpha');
+    // Registering into alpha's model from a beta run would copy beta's model out: it needs read on the run too.
+    const fromBeta = await call(server, 'POST', '/api/v1/models/frank-model/versions', { token, body: { run_id: betaRun.info.runId, path: 'model' } });
+    expect(fromBeta.status).toBe(403);
+    expect(fromBeta.body?.message).toMatch(/may not read in project 'beta'/);
+    const mlflowFromBeta = await call(server, 'POST', '/api/2.0/mlflow/model-versions/create', { token, body: { name: 'frank-model', source: `runs:/${betaRun.info.runId}/model` } });
+    expect(mlflowFromBeta.status).toBe(403);
 
     // New experiments go where the caller may write, and nowhere else.
     const inBeta = await fetch(`${server.url}/api/2.0/mlflow/experiments/create`, {

@@ -24,14 +24,18 @@ export const DEFAULT_PROJECT = 'default';
  * not exist is checked against `orElse` when given (registering the first version of a model: the
  * run's project), else against `default`.
  */
-export type ResourceRef =
+export type ResourceRef = (
   | { kind: 'project'; project: string }
   | { kind: 'experiment'; id: string; orElse?: ResourceRef }
   | { kind: 'experiment-name'; name: string; orElse?: ResourceRef }
   | { kind: 'run'; id: string; orElse?: ResourceRef }
   | { kind: 'model'; name: string; orElse?: ResourceRef }
   | { kind: 'server' }
-  | { kind: 'self' };
+  | { kind: 'self' }
+) & {
+  /** What this resource needs instead of the route's action (registering from a run only reads the run). */
+  action?: Action;
+};
 
 /**
  * The access every route declares in its `config.access`. A route without one is refused with 403

@@ -109,7 +109,7 @@ async function authorize(request: FastifyRequest, control: AccessControl): Promi
   const principal = request.principal;
   if (principal === null) throw new UnauthenticatedError('not authenticated');
   const resources = access.resource ? await access.resource(request) : { kind: 'project' as const, project: DEFAULT_PROJECT };
-  for (const resource of Array.isArray(resources) ? resources : [resources]) await control.authorize(principal, access.action, resource);
+  for (const resource of Array.isArray(resources) ? resources : [resources]) await control.authorize(principal, resource.action ?? access.action, resource);
   return principal.user;
 }
 
