@@ -3,6 +3,7 @@ import { parseModelReference, registryServiceFor, type ModelVersion, type Regist
 import { formatTime, renderFields, renderTable } from './format.js';
 import { emit } from './output.js';
 import { withLocalContext } from './local-context.js';
+import { approvalServiceFor, type ApprovalRecord, type GateEvaluation } from '../governance/approvals/index.js';
 import { registerApprovalCommands } from './models-approval.js';
 import { addModelCardCommand } from './models-card.js';
 
@@ -57,8 +58,14 @@ export function registerModelCommands(program: Command): void {
         emit(command, shown, () => renderModel(shown.model, shown.versions));
         return;
       }
-      const version = await withRegistry((registry) => registry.resolve(reference));
-      emit(command, version, () => renderVersion(version));
+      const shown = await withLocalContext(async (context) => {
+        const version = await registryServiceFor(context).resolve(reference);
+        const approvals = approvalServiceFor(context);
+        const decisions = await approvals.history(version.name, version.version);
+        const gates = (await approvals.gateResults(version.name, version.version)).at(-1) ?? null;
+        return { ...version, decisions, gates };
+      });
+      emit(command, shown, () => renderVersion(shown, shown.decisions, shown.gates));
     });
 
   const alias = models.command('alias').description("set or delete a model's alias (NAME@ALIAS)");
@@ -133,7 +140,7 @@ function renderModel(model: RegisteredModel, versions: readonly ModelVersion[]):
   return `${head}\n\n${table}`;
 }
 
-function renderVersion(v: ModelVersion): string {
+function renderVersion(v: ModelVersion, decisions: readonly ApprovalRecord[] = [], gates: GateEvaluation | null = null): string {
   const columns = (list: readonly { name: string; type: string }[]) => list.map((c) => `${c.name}:${c.type}`).join(', ') || '-';
   return renderFields([
     ['model', `${v.name}/${v.version}`],
@@ -152,7 +159,16 @@ function renderVersion(v: ModelVersion): string {
     ['stages', v.stages.join(', ') || '-'],
     ['tags', Object.entries(v.tags).map(([k, value]) => `${k}=${value}`).join(' ') || '-'],
     ['description', v.description ?? ''],
-    ['created', formatTime(v.createdTime)],
+    ['created', `${formatTime(v.createdTime)} by ${v.createdBy}`],
+    ['decisions', decisions.map((d) => `${d.decision} by ${d.actor} at ${formatTime(d.time)}${d.comment ? ` (${d.comment})` : ''}`).join('; ') || '-'],
+    [
+      'gates',
+      gates === null
+        ? '-'
+        : `${gates.results.filter((r) => r.passed).length}/${gates.results.length} passed at ${formatTime(gates.evaluatedTime)}` +
+          (gates.passed ? '' : `; failed: ${gates.results.filter((r) => !r.passed).map((r) => r.gate).join(', ')}`) +
+          ` (\`ciclo models gates ${v.name} ${v.version}\`)`,
+    ],
   ]);
 }
 

@@ -37,6 +37,9 @@ describe('ciclo quickstart', () => {
     const version = JSON.parse(champion.stdout) as { version: number; status: string; aliases: string[]; metrics: Record<string, number> };
     expect(version).toMatchObject({ version: 1, status: 'approved', aliases: ['champion'] });
     expect(version.metrics.auc).toBeCloseTo(auc, 5);
+    const shown = await runCli(['models', 'show', 'churn@champion'], env);
+    expect(shown.stdout).toMatch(/^decisions +approved by policy:churn at /m);
+    expect(shown.stdout).toMatch(/^gates +7\/7 passed at /m);
     const history = await runCli(['--json', 'models', 'gates', 'churn', '1'], env);
     expect(history.code).toBe(0);
     expect(JSON.parse(history.stdout)).toMatchObject({ name: 'churn', version: 1, passed: true, policySource: 'stored' });
