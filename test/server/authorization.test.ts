@@ -153,7 +153,6 @@ describe.each(DIALECTS)('authorization over HTTP, on %s', (dialect) => {
     const routes = server.routes.filter((r) => r.method !== 'HEAD' && r.method !== 'OPTIONS');
     const mismatches: string[] = [];
     for (const route of routes) {
-      await grantAll(server);
       const request = requestFor(route, fixture);
       const expected = await allowed(server, route, request);
       const isPublic = 'public' in route.access!;
@@ -169,9 +168,11 @@ describe.each(DIALECTS)('authorization over HTTP, on %s', (dialect) => {
           mismatches.push(`${route.method} ${route.url} as ${caller}: expected ${expected.has(caller) ? 'allowed' : 'denied'}, got ${answer.status} ${answer.body?.message ?? ''}`);
         }
       }
+      // Routes about users and members may have changed the callers' roles: restore them.
+      if (/\/(users|members)\b/.test(route.url)) await grantAll(server);
     }
     expect(mismatches).toEqual([]);
-  });
+  }, 120_000);
 
   it('answers 401 for a missing, malformed, tampered, expired or revoked token, and 403 for a narrow scope', async () => {
     const path = `/api/v1/runs/${fixture.runId}`;
