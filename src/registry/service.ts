@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { DEFAULT_PROJECT } from '../governance/access/route-access.js';
-import { digestOf, type AuditLog } from '../governance/index.js';
+import { digestOf, projectOfRun, type AuditLog } from '../governance/index.js';
 import { normalizeArtifactDir } from '../artifacts/index.js';
 import { AlreadyExistsError, CicloError, InvalidInputError, InvalidStateError, NotFoundError } from '../common/errors.js';
 import { parseInput } from '../common/validation.js';
@@ -86,7 +86,7 @@ export class RegistryService {
       description: request.description ?? null,
       tags: request.tags ?? {},
     };
-    const project = request.project ?? (await store.projectOfRun(this.#db, request.runId)) ?? DEFAULT_PROJECT;
+    const project = request.project ?? (await projectOfRun(this.#db, request.runId)) ?? DEFAULT_PROJECT;
     const number = await this.#insert(version, project);
     return this.show(modelName, number);
   }

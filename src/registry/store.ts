@@ -38,17 +38,6 @@ export async function insertModel(
   }
 }
 
-/** The project of the run's experiment (migration `0009_access`); undefined for an unknown run. */
-export async function projectOfRun(db: Kysely<Schema>, runId: string): Promise<string | undefined> {
-  const row = await db
-    .selectFrom('runs')
-    .innerJoin('experiments', 'experiments.experiment_id', 'runs.experiment_id')
-    .select('experiments.project')
-    .where('runs.run_uuid', '=', runId)
-    .executeTakeFirst();
-  return row?.project;
-}
-
 /**
  * Renames a model with everything that hangs off it. The children's foreign keys name the model and
  * neither dialect can update a referenced key in place without ON UPDATE CASCADE, so the rows are
