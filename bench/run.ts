@@ -1,4 +1,5 @@
 import { arch, cpus, platform, totalmem } from 'node:os';
+import { benchAccess } from './access/index.js';
 import { benchData } from './data/index.js';
 import { benchPipelines } from './pipelines/index.js';
 import { benchTracking } from './tracking/index.js';
@@ -8,6 +9,7 @@ const BENCHMARKS: Record<string, () => Promise<string[]>> = {
   tracking: benchTracking,
   pipelines: benchPipelines,
   data: benchData,
+  access: benchAccess,
 };
 
 const only = process.argv[2];

@@ -6,11 +6,11 @@ import { createRunOverMlflow } from './log-batch.js';
 
 export const ROUND_TRIPS = 2000;
 
-async function timeRoundTrips(url: string, body: (i: number) => unknown): Promise<ReturnType<typeof summarize>> {
+export async function timeRoundTrips(url: string, body: (i: number) => unknown, headers: Record<string, string> = {}): Promise<ReturnType<typeof summarize>> {
   const durations: number[] = [];
   for (let i = -200; i < ROUND_TRIPS; i++) {
     const start = process.hrtime.bigint();
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body(i)) });
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body(i)) });
     await response.arrayBuffer();
     if (!response.ok) throw new Error(`${url}: ${response.status}`);
     if (i >= 0) durations.push(elapsedMs(start)); // the first 200 warm up
