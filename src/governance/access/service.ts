@@ -200,8 +200,7 @@ export class AccessControl {
     if (row.expires_time !== null && Number(row.expires_time) <= now) {
       throw new UnauthenticatedError(`token ${row.id} expired at ${new Date(Number(row.expires_time)).toISOString()}`, { hint: 'Create a new token.' });
     }
-    const user = await store.findUser(this.#db, row.user_name);
-    if (user === undefined || user.disabled_time !== null) throw new UnauthenticatedError(`user '${row.user_name}' is disabled`);
+    if (row.user_disabled_time !== null) throw new UnauthenticatedError(`user '${row.user_name}' is disabled`);
     if (row.last_used_time === null || now - Number(row.last_used_time) > TOUCH_INTERVAL_MS) await store.touchToken(this.#db, row.id, now);
     return { user: row.user_name, tokenId: row.id, scopes: tokenInfo(row).scopes, unrestricted: false };
   }
@@ -289,9 +288,9 @@ export class AccessControl {
       });
     }
     if (principal.unrestricted) return;
-    const project = await this.projectOf(resource);
+    // Two independent lookups: on PostgreSQL they go out on two pooled connections at once.
+    const [project, roles] = await Promise.all([this.projectOf(resource), store.rolesOf(this.#db, principal.user)]);
     if (project === undefined) return; // the caller's own account: scopes alone decide
-    const roles = await store.rolesOf(this.#db, principal.user);
     const granted = roles.filter((r) => r.project === project || r.project === EVERY_PROJECT).map((r) => r.role);
     if (granted.some((role) => ROLE_ALLOWS[role].includes(action))) return;
     const where = project === EVERY_PROJECT ? 'this server (a role on every project, `*`)' : `project '${project}'`;
