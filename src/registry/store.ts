@@ -56,6 +56,11 @@ export async function renameModel(db: Kysely<Schema>, from: string, to: string, 
   await insertChunked(db, 'model_aliases', aliases.map((row) => ({ ...row, name: to })));
   const stages = await db.selectFrom('model_stages').selectAll().where('name', '=', from).execute();
   await insertChunked(db, 'model_stages', stages.map((row) => ({ ...row, name: to })));
+  // The approvals' rows (src/governance/approvals) follow the model too, or deleting the old name
+  // would cascade them away; moved, not copied, so gate result ids stay what decisions point at.
+  for (const table of ['model_policies', 'model_gate_results', 'model_approvals'] as const) {
+    await db.updateTable(table).set({ name: to }).where('name', '=', from).execute();
+  }
   await deleteModel(db, from);
 }
 

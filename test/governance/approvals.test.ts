@@ -231,6 +231,22 @@ describe.each(DIALECTS)('approvals on %s', (dialect) => {
     expect(byName.approval).toMatchObject({ decision: 'approved', actor: 'cal' });
   });
 
+  it('keeps the policy, gate results and decisions when the model is renamed, and drops them with it', async () => {
+    const v1 = await version(0.9);
+    await as('admin', () => approvals.setPolicy('churn', 'metrics:\n  auc: { min: 0.8 }\n', 'policy.yaml'));
+    await as('alice', () => approvals.evaluateGates('churn', v1));
+    await as('bob', () => approvals.approve('churn', v1, { comment: 'ok' }));
+    await registry.renameModel('churn', 'attrition');
+    expect((await approvals.history('attrition', v1)).map((d) => `${d.decision}:${d.actor}`)).toEqual(['approved:bob']);
+    const [gates] = await approvals.gateResults('attrition', v1);
+    expect(gates).toMatchObject({ name: 'attrition', passed: true });
+    expect((await approvals.history('attrition', v1))[0]!.gateResultId).toBe(gates!.id);
+    expect((await approvals.getPolicy('attrition')).digest).toMatch(/^sha256:/);
+    await registry.deleteModel('attrition');
+    const left = await test.context.database.db.selectFrom('model_approvals').select('name').execute();
+    expect(left).toEqual([]);
+  });
+
   it('serves decisions, gate results and the policy over REST, every route declaring its access', async () => {
     await version(0.9);
     // The server mounts the approval routes itself.
