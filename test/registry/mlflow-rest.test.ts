@@ -22,7 +22,10 @@ describe.each(DIALECTS)('MLflow model registry REST API (%s)', (dialect) => {
     await server.stop();
   });
 
+  /** As mlflow.register_model: the registered model first (when new), then the version. */
   async function createVersion(name: string, runId: string, source = `runs:/${runId}/model`) {
+    const model = await http.post(`${MLFLOW}/registered-models/create`, { name });
+    expect([200, 400]).toContain(model.status); // 400 RESOURCE_ALREADY_EXISTS when it exists
     const answer = await http.post(`${MLFLOW}/model-versions/create`, { name, source, run_id: runId });
     expect(answer.status).toBe(200);
     return answer.body.model_version;
@@ -109,9 +112,10 @@ describe.each(DIALECTS)('MLflow model registry REST API (%s)', (dialect) => {
     const v3 = await http.post(`${MLFLOW}/model-versions/create`, { name: 'churn', source: `${run.info.artifactUri}/model`, tags: [{ key: 'k', value: 'v' }], description: 'third' });
     expect(v3.body.model_version).toMatchObject({ version: '3', run_id: runId, description: 'third', tags: [{ key: 'k', value: 'v' }, { key: 'ciclo.approval_status', value: 'pending' }] });
 
-    // register_model() creates the model first when it is new; model-versions/create alone does too.
+    // As in MLflow, model-versions/create alone does not create the model (register_model() creates it first).
     const fresh = await http.post(`${MLFLOW}/model-versions/create`, { name: 'fresh', source: `runs:/${runId}/model` });
-    expect(fresh.body.model_version.version).toBe('1');
+    expect(fresh.status).toBe(404);
+    expect(fresh.body).toMatchObject({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'Registered Model with name=fresh not found' });
 
     const badSource = await http.post(`${MLFLOW}/model-versions/create`, { name: 'churn', source: 's3://bucket/model', run_id: runId });
     expect(badSource.status).toBe(400);

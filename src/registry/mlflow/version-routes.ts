@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
-import { InvalidInputError } from '../../common/errors.js';
+import { InvalidInputError, NotFoundError } from '../../common/errors.js';
 import { access, projectFilter } from '../../governance/access/route-access.js';
 import type { TrackingService } from '../../tracking/index.js';
 import { registerAccess } from '../routes.js';
@@ -12,6 +12,13 @@ import { CreateVersionRequest, SearchRequest, UpdateVersionRequest, VersionReque
 /** MLflow's `model-versions/*` endpoints. */
 export const mlflowVersionRoutes: FastifyPluginAsyncZod<{ registry: RegistryService; tracking: TrackingService }> = async (app, { registry, tracking }) => {
   app.post('/model-versions/create', { schema: { body: CreateVersionRequest }, config: { access: registerAccess(registry) } }, async ({ body }) => {
+    // As MLflow: a version goes into a registered model that exists (its client creates the model first).
+    if (!(await registry.exists(body.name))) {
+      throw new NotFoundError(`Registered Model with name=${body.name} not found`, {
+        where: 'name',
+        hint: 'Create it with registered-models/create first (mlflow.register_model does), or register through POST /api/v1/models/:name/versions.',
+      });
+    }
     const artifactUri = body.run_id ? (await tracking.getRun(body.run_id)).info.artifactUri : undefined;
     const { runId, path } = parseVersionSource(body.source, body.run_id || undefined, artifactUri);
     if (body.run_id && body.run_id !== runId) {
