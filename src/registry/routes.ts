@@ -171,9 +171,10 @@ export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }
     '/models/:name',
     { schema: { tags, params: NameParams, body: UpdateModelBody, response: { 200: ModelReply } }, config: { access: access.model('write', 'params') } },
     async ({ params, body }) => {
+      // The rename first: it is the change that can be refused (the new name taken), and then nothing has changed.
       let name = params.name;
-      if (body.description !== undefined) await registry.updateModel(name, { description: body.description });
       if (body.name !== undefined) name = (await registry.renameModel(name, body.name)).name;
+      if (body.description !== undefined) await registry.updateModel(name, { description: body.description });
       return toWireModel(await registry.getModel(name));
     },
   );
