@@ -196,7 +196,7 @@ describe.each(DIALECTS)('native registry REST routes (%s)', (dialect) => {
 
     const entries = (await server.context.audit.list({ limit: 100 })).filter((e) => e.action.startsWith('model.'));
     expect(entries.map((e) => `${e.action} ${e.target.id}`).sort()).toEqual(
-      ['model.create churn', 'model.register churn/1', 'model.update churn', 'model.rename churn', 'model.tag.set attrition#team', 'model.version.delete attrition/1', 'model.delete attrition'].sort(),
+      ['model.create churn', 'model.register churn/1', 'model.rename churn', 'model.update attrition', 'model.tag.set attrition#team', 'model.version.delete attrition/1', 'model.delete attrition'].sort(),
     );
     const rename = entries.find((e) => e.action === 'model.rename')!;
     expect(rename.beforeDigest).not.toBe(rename.afterDigest);
