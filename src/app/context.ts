@@ -58,3 +58,13 @@ export async function openContext(config: CicloConfig = loadConfig(), options: C
     },
   };
 }
+
+/**
+ * The embedded store that CICLO_HOME / CICLO_DATABASE_URL name, whatever CICLO_TRACKING_URI says:
+ * for what is not served to clients by a tracking server (pipelines, datasets, features, lineage,
+ * models, the audit log, access control) and for processes that read local files.
+ */
+export async function openLocalContext(config: CicloConfig = loadConfig()): Promise<CicloContext> {
+  const { trackingUri: _ignored, ...local } = config;
+  return openContext(local);
+}

@@ -4,14 +4,10 @@
  * it did and exits 0, or prints the error and exits 1. CICLO_TRACKING_URI is ignored here: the
  * registry and the approvals are not served to steps over REST.
  */
-import { LocalBlobStore, RunArtifacts } from '../../artifacts/index.js';
-import { loadConfig } from '../../common/config.js';
+import { openLocalContext } from '../../app/context.js';
 import { describeError } from '../../common/errors.js';
-import { AuditLog } from '../../governance/audit/index.js';
-import { ApprovalService } from '../../governance/approvals/index.js';
-import { openDatabase } from '../../store/index.js';
-import { TrackingService } from '../../tracking/index.js';
-import { RegistryService } from '../service.js';
+import { approvalServiceFor } from '../../governance/approvals/index.js';
+import { registryServiceFor } from '../index.js';
 import type { ModelStepDeps } from './deps.js';
 import { runGateStep } from './gate-step.js';
 import { runRegisterStep } from './register-step.js';
@@ -20,24 +16,19 @@ import type { ModelStepTask } from './runtime.js';
 async function main(taskJson: string | undefined): Promise<void> {
   if (!taskJson) throw new Error('usage: runner <task JSON>');
   const task = JSON.parse(taskJson) as ModelStepTask;
-  const config = loadConfig();
-  const database = await openDatabase(config.database);
+  const context = await openLocalContext();
   try {
-    const db = database.db;
-    const tracking = new TrackingService(db, new RunArtifacts(db, new LocalBlobStore(config.artifactRoot)));
-    const audit = new AuditLog(db);
-    const registry = new RegistryService({ db, tracking, audit });
     const deps: ModelStepDeps = {
-      db,
-      tracking,
-      registry,
-      approvals: new ApprovalService({ db, registry, audit }),
+      db: context.database.db,
+      tracking: context.tracking,
+      registry: registryServiceFor(context),
+      approvals: approvalServiceFor(context),
       log: (line) => process.stdout.write(`${line}\n`),
     };
     if (task.kind === 'register') await runRegisterStep(deps, task);
     else await runGateStep(deps, task);
   } finally {
-    await database.close();
+    await context.close();
   }
 }
 
