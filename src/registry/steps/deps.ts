@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { DatasetService } from '../../data/index.js';
 import type { ApprovalService } from '../../governance/approvals/index.js';
 import type { Schema } from '../../store/index.js';
 import type { TrackingService } from '../../tracking/index.js';
@@ -11,6 +12,7 @@ export interface ModelStepDeps {
   tracking: TrackingService;
   registry: RegistryService;
   approvals: ApprovalService;
+  datasets: DatasetService;
   /** One line of the step's log. */
   log(line: string): void;
 }

@@ -43,6 +43,7 @@ export async function runRegisterStep(deps: ModelStepDeps, task: ModelStepTask):
     deps.log(`already registered as ${config.model}/${version} (same manifest): not registered again`);
   } else {
     const copied = await copyEvidenceMetrics(deps, task, packageInput);
+    const datasets = await copyDatasetLineage(deps, task);
     await deps.tracking.logArtifactDirectory(task.stepRunId, folder, PACKAGE_DIR);
     const registered = await deps.registry.register(config.model, {
       runId: task.stepRunId,
@@ -51,7 +52,9 @@ export async function runRegisterStep(deps: ModelStepDeps, task: ModelStepTask):
       ...(config.tags === undefined ? {} : { tags: config.tags }),
     });
     version = registered.version;
-    deps.log(`registered ${config.model}/${version} from run ${task.stepRunId} (${copied} metric(s) in its snapshot), status ${registered.status}`);
+    deps.log(
+      `registered ${config.model}/${version} from run ${task.stepRunId} (${copied} metric(s) in its snapshot, ${datasets} dataset version(s) in its lineage), status ${registered.status}`,
+    );
   }
   await deps.tracking.setTag(task.stepRunId, 'ciclo.model.version', `${config.model}/${version}`);
   const reference: VersionReference = { model: config.model, version, manifest_digest: manifestDigest };
@@ -66,6 +69,46 @@ async function registeredWithDigest(deps: ModelStepDeps, model: string, digest: 
     if (error instanceof NotFoundError) return undefined;
     throw error;
   }
+}
+
+const DATASET_OUTPUT_TAG = 'ciclo.dataset.output.';
+
+/**
+ * The dataset versions of the pipeline run, recorded as this run's inputs so that they are the
+ * version's lineage (and its model card's training data): those its steps read (`datasets.NAME`
+ * inputs, with their context) and those its steps registered (`register: NAME` outputs, with the
+ * output's name as the context, e.g. `train`, `test`).
+ */
+async function copyDatasetLineage(deps: ModelStepDeps, task: ModelStepTask): Promise<number> {
+  const rows = await deps.db
+    .selectFrom('step_executions')
+    .select(['run_id', 'cached_from_run_id'])
+    .where('pipeline_run_id', '=', task.pipelineRunId)
+    .where('status', 'in', ['SUCCEEDED', 'CACHED'])
+    .execute();
+  const seen = new Set<string>();
+  let count = 0;
+  for (const runId of new Set(rows.map((row) => row.cached_from_run_id ?? row.run_id).filter((id): id is string => id !== null))) {
+    if (runId === task.stepRunId) continue;
+    const run = await deps.tracking.getRun(runId);
+    for (const input of run.inputs) {
+      const key = `${input.name}@${input.digest}:${input.context}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      await deps.tracking.logInputs(task.stepRunId, [input]);
+      count++;
+    }
+    for (const [tag, reference] of Object.entries(run.data.tags)) {
+      if (!tag.startsWith(DATASET_OUTPUT_TAG)) continue;
+      const context = tag.slice(DATASET_OUTPUT_TAG.length);
+      const key = `${reference}:${context}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      await deps.datasets.logInput(task.stepRunId, reference, context);
+      count++;
+    }
+  }
+  return count;
 }
 
 /** Copies the latest metrics of the steps behind every input but the package onto this step's run. */

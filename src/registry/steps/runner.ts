@@ -23,6 +23,7 @@ async function main(taskJson: string | undefined): Promise<void> {
       tracking: context.tracking,
       registry: registryServiceFor(context),
       approvals: approvalServiceFor(context),
+      datasets: context.datasets,
       log: (line) => process.stdout.write(`${line}\n`),
     };
     if (task.kind === 'register') await runRegisterStep(deps, task);
