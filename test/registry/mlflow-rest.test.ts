@@ -2,19 +2,20 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registryServiceFor, type RegistryService } from '../../src/registry/index.js';
 import { DIALECTS } from '../support/databases.js';
+import { api } from '../server/http.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { jsonApi, runWithPackage, writeMlmodelFolder } from './support.js';
+import { runWithPackage, writeMlmodelFolder } from './support.js';
 
 const MLFLOW = '/api/2.0/mlflow';
 
 describe.each(DIALECTS)('MLflow model registry REST API (%s)', (dialect) => {
   let server: TestServer;
-  let http: ReturnType<typeof jsonApi>;
+  let http: ReturnType<typeof api>;
   let registry: RegistryService;
   let dir: string;
   beforeEach(async () => {
     server = await startTestServer(dialect);
-    http = jsonApi(server.url);
+    http = api(server.url);
     registry = registryServiceFor(server.context);
     dir = server.context.config.home;
   });

@@ -2,19 +2,20 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registryServiceFor, type RegistryService } from '../../src/registry/index.js';
 import { buildServer } from '../../src/server/app.js';
 import { DIALECTS } from '../support/databases.js';
+import { api } from '../server/http.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { jsonApi, runWithPackage, SIGNATURE } from './support.js';
+import { runWithPackage, SIGNATURE } from './support.js';
 
 const API = '/api/v1';
 
 describe.each(DIALECTS)('native registry REST routes (%s)', (dialect) => {
   let server: TestServer;
-  let http: ReturnType<typeof jsonApi>;
+  let http: ReturnType<typeof api>;
   let registry: RegistryService;
   let dir: string;
   beforeEach(async () => {
     server = await startTestServer(dialect);
-    http = jsonApi(server.url);
+    http = api(server.url);
     registry = registryServiceFor(server.context);
     dir = server.context.config.home;
   });
@@ -23,7 +24,7 @@ describe.each(DIALECTS)('native registry REST routes (%s)', (dialect) => {
   });
 
   it('creates a model in the X-Ciclo-Project project and registers versions from runs', async () => {
-    const created = await jsonApi(server.url, { 'x-ciclo-project': 'risk' }).post(`${API}/models`, { name: 'churn', description: 'who leaves', tags: { team: 'growth' } });
+    const created = await api(server.url, { 'x-ciclo-project': 'risk' }).post(`${API}/models`, { name: 'churn', description: 'who leaves', tags: { team: 'growth' } });
     expect(created.status).toBe(201);
     expect(created.body).toEqual({
       name: 'churn',

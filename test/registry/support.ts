@@ -70,34 +70,3 @@ export function writeMlmodelFolder(folder: string, options: { signature?: boolea
   writeFileSync(join(folder, 'model.pkl'), 'not really a pickle');
 }
 
-/** A parsed answer; the body is `any` because tests assert its shape field by field. */
-export interface JsonAnswer {
-  status: number;
-  body: any;
-}
-
-/** JSON over real HTTP; unlike test/server/http.ts, DELETE may carry a JSON body, as MLflow's client sends. */
-export function jsonApi(baseUrl: string, headers: Record<string, string> = {}) {
-  const call = async (method: string, path: string, body?: unknown): Promise<JsonAnswer> => {
-    const response = await fetch(baseUrl + path, {
-      method,
-      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
-  };
-  const withQuery = (path: string, query: Record<string, string | number | string[]>) => {
-    const params = new URLSearchParams();
-    for (const [key, value] of Object.entries(query)) for (const item of Array.isArray(value) ? value : [value]) params.append(key, String(item));
-    const text = params.toString();
-    return text ? `${path}?${text}` : path;
-  };
-  return {
-    get: (path: string, query: Record<string, string | number | string[]> = {}) => call('GET', withQuery(path, query)),
-    post: (path: string, body?: unknown) => call('POST', path, body),
-    put: (path: string, body?: unknown) => call('PUT', path, body),
-    patch: (path: string, body?: unknown) => call('PATCH', path, body),
-    delete: (path: string, body?: unknown, query: Record<string, string | number | string[]> = {}) => call('DELETE', withQuery(path, query), body),
-  };
-}

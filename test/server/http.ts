@@ -11,12 +11,16 @@ export interface Answer {
   headers: Headers;
 }
 
-/** JSON over real HTTP: `api(url).post('/api/2.0/mlflow/runs/create', {...})`. */
-export function api(baseUrl: string) {
+/**
+ * JSON over real HTTP: `api(url).post('/api/2.0/mlflow/runs/create', {...})`. DELETE may carry a
+ * JSON body (MLflow's client sends one) and query parameters; `headers` go on every request.
+ */
+export function api(baseUrl: string, headers: Record<string, string> = {}) {
   const call = async (method: string, path: string, body?: unknown): Promise<Answer> => {
     const response = await fetch(baseUrl + path, {
       method,
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
     return { status: response.status, body: text === '' ? undefined : JSON.parse(text), headers: response.headers };
@@ -26,7 +30,7 @@ export function api(baseUrl: string) {
     post: (path: string, body?: unknown) => call('POST', path, body),
     put: (path: string, body?: unknown) => call('PUT', path, body),
     patch: (path: string, body?: unknown) => call('PATCH', path, body),
-    delete: (path: string) => call('DELETE', path),
+    delete: (path: string, body?: unknown, query: Record<string, string | number | string[]> = {}) => call('DELETE', path + queryString(query), body),
   };
 }
 
