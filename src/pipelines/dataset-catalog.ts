@@ -11,7 +11,7 @@ export interface DatasetCatalog {
    */
   materialize(reference: string, folder: string): Promise<string>;
   /** Registers a step output as a new version of `name` (or finds the identical one); returns `NAME@<version>`. */
-  register(name: string, path: string): Promise<{ reference: string; created: boolean }>;
+  register(name: string, path: string, options?: { sensitive?: readonly string[] }): Promise<{ reference: string; created: boolean }>;
   /** Records the version as a dataset input of a tracked run. */
   logInput(runId: string, reference: string): Promise<void>;
 }

@@ -29,11 +29,18 @@ const ParamSpecSchema = z.strictObject({
 export type ParamSpec = z.output<typeof ParamSpecSchema>;
 
 const OUTPUT_TYPES = ['file', 'folder', 'dataset', 'model'] as const;
-const OutputSpecSchema = z.strictObject({
-  type: z.enum(OUTPUT_TYPES),
-  /** Register the output, when the step succeeds, as a new version of this dataset. */
-  register: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$/, 'must be a dataset name (letters, digits, _ . -)').optional(),
-});
+const OutputSpecSchema = z
+  .strictObject({
+    type: z.enum(OUTPUT_TYPES),
+    /** Register the output, when the step succeeds, as a new version of this dataset. */
+    register: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$/, 'must be a dataset name (letters, digits, _ . -)').optional(),
+    /** Columns the registered version tags sensitive: their values stay out of profiles and reports. */
+    sensitive: z.array(z.string().min(1)).optional(),
+  })
+  .refine((spec) => spec.sensitive === undefined || spec.register !== undefined, {
+    message: 'sensitive needs register: only a registered dataset version tags columns',
+    path: ['sensitive'],
+  });
 export type OutputSpec = z.output<typeof OutputSpecSchema>;
 
 export type Reference =

@@ -229,7 +229,7 @@ export class StepAttempt {
   async #registerOutputs(stepRunId: string): Promise<void> {
     for (const [name, spec] of Object.entries(this.#step.outputs)) {
       if (spec.register === undefined) continue;
-      const { reference } = await this.#catalog().register(spec.register, this.#outputs[name]!);
+      const { reference } = await this.#catalog().register(spec.register, this.#outputs[name]!, spec.sensitive === undefined ? {} : { sensitive: spec.sensitive });
       await this.#deps.tracking.setTag(stepRunId, `ciclo.dataset.output.${name}`, reference);
     }
   }

@@ -51,10 +51,11 @@ describe('ciclo quickstart', () => {
     expect(cardJson).toContain('"actor":"policy:churn"');
     expect(cardJson).toContain('fairness:age_band.disparate_impact_ratio');
     // Its training data: the split's two parts, registered as dataset versions by the pipeline.
+    const markdown = await runCli(['models', 'card', 'churn@champion'], env);
     const cardData = (JSON.parse(card.stdout) as { trainingData: { name: string; context: string; registered: { rowCount: number } | null }[] }).trainingData;
     expect(cardData.map((d) => `${d.name}:${d.context}`).sort()).toEqual(['churn-test:test', 'churn-train:train']);
     expect(cardData.every((d) => (d.registered?.rowCount ?? 0) > 0)).toBe(true);
-    const markdown = await runCli(['models', 'card', 'churn@champion'], env);
+    expect(markdown.stdout).toContain('Sensitive columns: `age_band`');
     expect(markdown.stdout).toMatch(/^## Approvals$/m);
     expect(markdown.stdout).toMatch(/^## Fairness$/m);
 

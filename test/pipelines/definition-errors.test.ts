@@ -31,6 +31,13 @@ interface Case {
 
 const cases: Case[] = [
   {
+    title: 'sensitive columns on an output that is not registered',
+    lines: [...TRAIN, '    outputs: { model: { type: file, sensitive: [age] } }'],
+    path: 'steps[1].outputs.model.sensitive',
+    message: 'sensitive needs register: only a registered dataset version tags columns',
+    where: 'pipeline.yaml:12:48',
+  },
+  {
     title: 'a field of the wrong shape',
     lines: [...TRAIN, '    retries: -1'],
     path: 'steps[1].retries',

@@ -19,7 +19,7 @@ describe.each(DIALECTS)('pipelines over registered datasets, on %s', (dialect) =
           keys: ['id'],
           format: 'csv',
           inputs: { customers: reference },
-          outputs: { data: { type: 'dataset', register: 'customers_clean' } },
+          outputs: { data: { type: 'dataset', register: 'customers_clean', sensitive: ['name'] } },
         },
         // A command step reads the same dataset as a plain file.
         { name: 'count', kind: 'command', command: ['sh', '-c', 'wc -l < "$CICLO_INPUT_CUSTOMERS" > "$CICLO_OUTPUT_DIR/n"'], inputs: { customers: reference }, outputs: { n: { type: 'file' } } },
@@ -49,6 +49,7 @@ describe.each(DIALECTS)('pipelines over registered datasets, on %s', (dialect) =
     expect(tracked.data.tags['ciclo.dataset.output.data']).toBe('customers_clean@1');
     const clean = await fixture.test.context.datasets.show('customers_clean');
     expect(clean).toMatchObject({ version: 1, rowCount: 3 });
+    expect(clean.schema.filter((column) => column.sensitive).map((column) => column.name)).toEqual(['name']);
     const countFile = path.join(pipelines.scheduler.stepFolder(first.pipelineRunId, 'count'), 'outputs', 'n');
     expect((await readFile(countFile, 'utf8')).trim()).toBe('5');
 
