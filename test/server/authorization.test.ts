@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACTIONS, type Action, type RouteEntry } from '../../src/governance/index.js';
+import { ACTIONS, type RouteEntry } from '../../src/governance/index.js';
 import { registryServiceFor } from '../../src/registry/index.js';
 import { DIALECTS } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -361,4 +361,3 @@ describe('a server without authentication', () => {
   });
 });
 
-export type { Action };
