@@ -93,7 +93,3 @@ export async function deleteExperimentTag(db: Db, id: number, key: string): Prom
   const result = await db.deleteFrom('experiment_tags').where('experiment_id', '=', id).where('key', '=', key).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
-
-export async function projectExists(db: Db, project: string): Promise<boolean> {
-  return (await db.selectFrom('projects').select('name').where('name', '=', project).executeTakeFirst()) !== undefined;
-}

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { RunArtifacts } from '../artifacts/index.js';
 import { AlreadyExistsError, InvalidInputError, InvalidStateError, NotFoundError } from '../common/errors.js';
 import { parseInput } from '../common/validation.js';
-import { digestOf, type AuditLog } from '../governance/index.js';
+import { digestOf, findProject, type AuditLog } from '../governance/index.js';
 import type { Schema } from '../store/schema.js';
 import * as experiments from './experiment-store.js';
 import { insertMetrics, readMetricHistory } from './metric-store.js';
@@ -77,7 +77,7 @@ export class TrackingService {
           hint: 'choose another name, or get the existing experiment by name',
         });
       }
-      if (project !== undefined && !(await experiments.projectExists(trx, project))) {
+      if (project !== undefined && (await findProject(trx, project)) === undefined) {
         throw new NotFoundError(`no project named '${project}'`, { where: 'project', hint: 'Create it with `ciclo projects create NAME`, or leave it out for `default`.' });
       }
       const created = await experiments.insertExperiment(trx, { name, artifactLocation, project, now: this.now() });

@@ -7,6 +7,7 @@ import type { DatasetResolver, DatasetVersion } from '../../src/data/types.js';
 import { getHistorical, loadFeatureViewFile, loadFeatureViewYaml, parseTtl, prepareView } from '../../src/features/index.js';
 import { makeTempDir } from '../support/temp.js';
 import { iso, writeCsv } from './support.js';
+import { cicloErrorOf } from '../support/errors.js';
 
 let engine: DataEngine;
 const temp = makeTempDir('ciclo-features-view-');
@@ -31,14 +32,6 @@ function yamlFile(name: string, text: string): string {
   return file;
 }
 
-async function errorOf(promise: Promise<unknown>): Promise<CicloError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof CicloError)) throw new Error(`expected a CicloError, got ${String(error)}`);
-  return error;
-}
 
 const VIEW = `name: customer_stats
 entities: [customer_id]
@@ -65,7 +58,7 @@ describe('feature view YAML', () => {
 
   it('an unknown column is an error at its file:line:col, naming the source columns', async () => {
     const file = yamlFile('unknown.yaml', VIEW.replace('  - spend', '  - spennd'));
-    const error = await errorOf(loadFeatureViewFile(file).then((view) => prepareView(engine, view)));
+    const error = await cicloErrorOf(loadFeatureViewFile(file).then((view) => prepareView(engine, view)));
     expect(error).toBeInstanceOf(InvalidInputError);
     expect(error.message).toBe('features[0]: unknown column "spennd": the source has no such column');
     expect(error.details.where).toBe(`${file}:7:5`);
@@ -74,10 +67,10 @@ describe('feature view YAML', () => {
 
   it('an unknown entity or event-time column is found before anything runs', async () => {
     const file = yamlFile('unknown-entity.yaml', VIEW.replace('[customer_id]', '[customer_id, region]'));
-    const error = await errorOf(loadFeatureViewFile(file).then((view) => prepareView(engine, view)));
+    const error = await cicloErrorOf(loadFeatureViewFile(file).then((view) => prepareView(engine, view)));
     expect(error.message).toMatch(/^entities\[1\]: unknown column "region"/);
     expect(error.details.where).toBe(`${file}:2:25`);
-    const timeError = await errorOf(
+    const timeError = await cicloErrorOf(
       loadFeatureViewFile(yamlFile('bad-time.yaml', VIEW.replace('event_time: event_ts', 'event_time: note'))).then((v) => prepareView(engine, v)),
     );
     expect(timeError.message).toMatch(/^event_time: column "note" holds "x", not a time/);
@@ -123,7 +116,7 @@ describe('feature view YAML', () => {
 
   it('a declared type the values do not take names the feature type', async () => {
     const file = yamlFile('bad-type.yaml', VIEW.replace('type: BIGINT', 'type: NOT_A_TYPE'));
-    const error = await errorOf(loadFeatureViewFile(file).then((view) => prepareView(engine, view)));
+    const error = await cicloErrorOf(loadFeatureViewFile(file).then((view) => prepareView(engine, view)));
     expect(error.message).toMatch(/^features\[1\]\.type: a declared feature type is not valid/);
     expect(error.details.where).toBe(`${file}:9:11`);
   });
@@ -162,7 +155,7 @@ describe('sources', () => {
 
   it('dataset: sources without a resolver say how to use a local file instead', async () => {
     const view = loadFeatureViewYaml(VIEW.replace('  path: stats.csv', '  dataset: stats'), join(dir, 'nores.yaml'));
-    const error = await errorOf(prepareView(engine, view));
+    const error = await cicloErrorOf(prepareView(engine, view));
     expect(error.message).toMatch(/no dataset store/);
     expect(error.details.where).toBe(`${join(dir, 'nores.yaml')}:5:12`);
   });
@@ -195,7 +188,7 @@ features: [total, note]
 
   it('a broken sql: source is an error at the source', async () => {
     const view = loadFeatureViewYaml(VIEW.replace('  path: stats.csv', '  sql: SELEC nothing'), join(dir, 'broken.yaml'));
-    const error = await errorOf(prepareView(engine, view));
+    const error = await cicloErrorOf(prepareView(engine, view));
     expect(error.message).toMatch(/^cannot read the source/);
     expect(error.details.where).toBe(`${join(dir, 'broken.yaml')}:5:3`);
   });

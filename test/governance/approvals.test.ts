@@ -1,22 +1,14 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CicloError } from '../../src/common/errors.js';
 import { approvalServiceFor, parsePolicyYaml, type ApprovalService } from '../../src/governance/approvals/index.js';
 import { buildServer } from '../../src/server/app.js';
 import { withActor } from '../../src/governance/index.js';
 import { registryServiceFor, type RegistryService } from '../../src/registry/index.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { DIALECTS } from '../support/databases.js';
+import { cicloErrorOf } from '../support/errors.js';
 import { writePackage } from '../registry/support.js';
 
-async function errorOf(promise: Promise<unknown>): Promise<CicloError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (error instanceof CicloError) return error;
-  throw new Error(`expected a CicloError, got ${String(error)}`);
-}
 
 const as = <T>(actor: string, fn: () => Promise<T>): Promise<T> => withActor({ actor }, fn);
 
@@ -75,22 +67,22 @@ describe.each(DIALECTS)('approvals on %s', (dialect) => {
     expect((await test.context.audit.verify()).ok).toBe(true);
 
     const before = await snapshot();
-    const again = await errorOf(as('bob', () => approvals.approve('churn', v1)));
+    const again = await cicloErrorOf(as('bob', () => approvals.approve('churn', v1)));
     expect(again.code).toBe('INVALID_STATE');
     expect(again.message).toContain('churn/1 is already approved');
-    expect(await errorOf(approvals.reject('churn', v1))).toMatchObject({ code: 'INVALID_STATE' });
+    expect(await cicloErrorOf(approvals.reject('churn', v1))).toMatchObject({ code: 'INVALID_STATE' });
     expect(await snapshot()).toEqual(before);
   });
 
   it('refuses an unknown version or model with RESOURCE_DOES_NOT_EXIST at NAME/VERSION, changing nothing', async () => {
     await version(0.9);
     const before = await snapshot();
-    const unknown = await errorOf(approvals.approve('churn', 9));
+    const unknown = await cicloErrorOf(approvals.approve('churn', 9));
     expect(unknown).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST', details: { where: 'churn/9' } });
     expect(unknown.message).toBe("model 'churn' has no version 9");
-    const noModel = await errorOf(approvals.reject('nope', 1));
+    const noModel = await cicloErrorOf(approvals.reject('nope', 1));
     expect(noModel).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST', details: { where: 'nope/1' } });
-    expect(await errorOf(approvals.approve('churn', 0))).toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
+    expect(await cicloErrorOf(approvals.approve('churn', 0))).toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
     expect(await snapshot()).toEqual(before);
   });
 
@@ -99,7 +91,7 @@ describe.each(DIALECTS)('approvals on %s', (dialect) => {
     const { approval } = await as('bob', () => approvals.reject('churn', v1, { comment: 'too weak' }));
     expect(approval).toMatchObject({ decision: 'rejected', actor: 'bob', comment: 'too weak' });
     expect((await registry.show('churn', 1)).status).toBe('rejected');
-    expect(await errorOf(registry.setAlias('churn', 'champion', 1))).toMatchObject({ code: 'INVALID_STATE' });
+    expect(await cicloErrorOf(registry.setAlias('churn', 'champion', 1))).toMatchObject({ code: 'INVALID_STATE' });
   });
 
   it('applies the stored policy: approvers list, four-eyes, then gates that must have passed', async () => {
@@ -108,19 +100,19 @@ describe.each(DIALECTS)('approvals on %s', (dialect) => {
     expect(stored).toMatchObject({ name: 'churn', setBy: 'admin', digest: parsePolicyYaml(POLICY, 'x').digest });
     const before = await snapshot();
 
-    const outsider = await errorOf(as('carol', () => approvals.approve('churn', v1)));
+    const outsider = await cicloErrorOf(as('carol', () => approvals.approve('churn', v1)));
     expect(outsider.code).toBe('PERMISSION_DENIED');
     expect(outsider.message).toContain("approvers rule: 'carol' may not decide on churn/1");
 
     await as('alice', () => approvals.evaluateGates('churn', v1));
-    const author = await errorOf(as('alice', () => approvals.approve('churn', v1)));
+    const author = await cicloErrorOf(as('alice', () => approvals.approve('churn', v1)));
     expect(author.code).toBe('PERMISSION_DENIED');
     // alice is not an approver either: the approvers rule speaks first.
     expect(author.message).toContain('approvers rule');
 
     await as('admin', () => approvals.setPolicy('churn', `${POLICY.replace('[bob, dana]', '[alice, bob]')}`, 'policy.yaml'));
     await as('alice', () => approvals.evaluateGates('churn', v1));
-    const fourEyes = await errorOf(as('alice', () => approvals.approve('churn', v1)));
+    const fourEyes = await cicloErrorOf(as('alice', () => approvals.approve('churn', v1)));
     expect(fourEyes.code).toBe('PERMISSION_DENIED');
     expect(fourEyes.message).toBe("four_eyes rule: 'alice' registered churn/1 and cannot also approve it");
     expect((await snapshot()).versions).toEqual(before.versions);
@@ -139,20 +131,20 @@ describe.each(DIALECTS)('approvals on %s', (dialect) => {
     const weak = await version(0.7);
     await as('admin', () => approvals.setPolicy('churn', POLICY, 'policy.yaml'));
     const before = await snapshot();
-    const none = await errorOf(as('bob', () => approvals.approve('churn', weak)));
+    const none = await cicloErrorOf(as('bob', () => approvals.approve('churn', weak)));
     expect(none).toMatchObject({ code: 'INVALID_STATE', details: { where: 'churn/1' } });
     expect(none.message).toBe('gates rule: churn/1 has no gate results for its model\'s policy');
 
     const evaluation = await as('bob', () => approvals.evaluateGates('churn', weak));
     expect(evaluation.passed).toBe(false);
     expect(evaluation.results.find((r) => r.gate === 'metric:auc')).toMatchObject({ passed: false, observed: 0.7, expected: '>= 0.8' });
-    const failed = await errorOf(as('bob', () => approvals.approve('churn', weak)));
+    const failed = await cicloErrorOf(as('bob', () => approvals.approve('churn', weak)));
     expect(failed.message).toBe('gates rule: churn/1 failed metric:auc; it can be rejected, not approved');
 
     const other = parsePolicyYaml('metrics: { auc: { min: 0.5 } }\n', 'loose.yaml');
     const loose = await as('bob', () => approvals.evaluateGates('churn', weak, { loaded: other, source: 'loose.yaml' }));
     expect(loose).toMatchObject({ passed: true, policySource: 'loose.yaml', policyDigest: other.digest });
-    const otherPolicy = await errorOf(as('bob', () => approvals.approve('churn', weak)));
+    const otherPolicy = await cicloErrorOf(as('bob', () => approvals.approve('churn', weak)));
     expect(otherPolicy.message).toContain('are for another policy');
     expect((await snapshot()).versions).toEqual(before.versions);
 
@@ -199,12 +191,12 @@ describe.each(DIALECTS)('approvals on %s', (dialect) => {
   it('refuses a policy with a typo, naming the field and position, and stores nothing', async () => {
     await version(0.9);
     const before = await snapshot();
-    const error = await errorOf(approvals.setPolicy('churn', 'metrics:\n  auc: { minimum: 0.8 }\n', 'policy.yaml'));
+    const error = await cicloErrorOf(approvals.setPolicy('churn', 'metrics:\n  auc: { minimum: 0.8 }\n', 'policy.yaml'));
     expect(error).toMatchObject({ code: 'INVALID_PARAMETER_VALUE', details: { where: 'policy.yaml:2:10' } });
     expect(error.message).toBe('metrics.auc.minimum: unknown field "minimum"');
-    expect(await errorOf(approvals.getPolicy('churn'))).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
-    expect(await errorOf(approvals.setPolicy('nope', POLICY))).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
-    expect(await errorOf(approvals.evaluateGates('churn', 1))).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST', message: "model 'churn' has no approval policy" });
+    expect(await cicloErrorOf(approvals.getPolicy('churn'))).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
+    expect(await cicloErrorOf(approvals.setPolicy('nope', POLICY))).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
+    expect(await cicloErrorOf(approvals.evaluateGates('churn', 1))).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST', message: "model 'churn' has no approval policy" });
     expect(await snapshot()).toEqual(before);
   });
 
@@ -217,7 +209,7 @@ describe.each(DIALECTS)('approvals on %s', (dialect) => {
     }
     await as('admin', () => approvals.setPolicy('churn', 'metrics:\n  auc: { min: 0.8 }\napprovers: { users: [cal], roles: [admin] }\n', 'policy.yaml'));
     await as('alice', () => approvals.evaluateGates('churn', v1));
-    const approverOnly = await errorOf(as('ann', () => approvals.approve('churn', v1)));
+    const approverOnly = await cicloErrorOf(as('ann', () => approvals.approve('churn', v1)));
     expect(approverOnly.code).toBe('PERMISSION_DENIED');
     expect(approverOnly.message).toBe("approvers rule: 'ann' may not decide on churn/1; the policy allows users cal and roles admin (or above)");
     expect((await registry.show('churn', v1)).status).toBe('pending');

@@ -1,20 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CicloError, CorruptArtifactError, InvalidInputError, InvalidStateError, NotFoundError } from '../../src/common/errors.js';
+import { CorruptArtifactError, InvalidInputError, InvalidStateError, NotFoundError } from '../../src/common/errors.js';
 import { registryServiceFor, type RegistryService } from '../../src/registry/index.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { DIALECTS } from '../support/databases.js';
+import { cicloErrorOf } from '../support/errors.js';
 import { SIGNATURE, writePackage } from './support.js';
 
-async function errorOf(promise: Promise<unknown>): Promise<CicloError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (error instanceof CicloError) return error;
-  throw new Error(`expected a CicloError, got ${String(error)}`);
-}
 
 describe.each(DIALECTS)('model registry on %s', (dialect) => {
   let test: TestContext;
@@ -127,7 +120,7 @@ describe.each(DIALECTS)('model registry on %s', (dialect) => {
 
   it('refuses a run without a package, and a package whose artifacts do not match its manifest', async () => {
     const runId = await trainedRun();
-    const none = await errorOf(registry.register('churn', { runId, path: 'elsewhere' }));
+    const none = await cicloErrorOf(registry.register('churn', { runId, path: 'elsewhere' }));
     expect(none).toBeInstanceOf(NotFoundError);
     expect(none.message).toContain('has no artifact elsewhere/ciclo-model.json');
 
@@ -135,18 +128,18 @@ describe.each(DIALECTS)('model registry on %s', (dialect) => {
     const changed = join(test.dir, 'changed.bin');
     writeFileSync(changed, 'tampered');
     await test.context.tracking.logArtifactFile(runId, changed, 'model/weights/w.bin');
-    const tampered = await errorOf(registry.register('churn', { runId, path: 'model' }));
+    const tampered = await cicloErrorOf(registry.register('churn', { runId, path: 'model' }));
     expect(tampered).toBeInstanceOf(CorruptArtifactError);
     expect(tampered.details.where).toBe('weights/w.bin');
 
     const other = await trainedRun('forest-2');
     await test.context.tracking.logArtifactFile(other, changed, 'model/extra.txt');
-    const extra = await errorOf(registry.register('churn', { runId: other, path: 'model' }));
+    const extra = await cicloErrorOf(registry.register('churn', { runId: other, path: 'model' }));
     expect(extra).toBeInstanceOf(InvalidInputError);
     expect(extra.details.where).toBe('extra.txt');
 
-    expect(await errorOf(registry.register('churn', { runId: 'nope', path: 'model' }))).toBeInstanceOf(NotFoundError);
-    expect((await errorOf(registry.register('bad@name', { runId, path: 'model' }))).details.where).toBe('name');
+    expect(await cicloErrorOf(registry.register('churn', { runId: 'nope', path: 'model' }))).toBeInstanceOf(NotFoundError);
+    expect((await cicloErrorOf(registry.register('bad@name', { runId, path: 'model' }))).details.where).toBe('name');
     expect(await registry.list()).toEqual([]);
   });
 
@@ -164,23 +157,23 @@ describe.each(DIALECTS)('model registry on %s', (dialect) => {
     expect((await registry.getModel('churn')).aliases).toEqual({ champion: 2 });
 
     await test.context.database.db.updateTable('model_versions').set({ status: 'rejected' }).where('name', '=', 'churn').where('version', '=', 3).execute();
-    const rejected = await errorOf(registry.setAlias('churn', 'champion', 3));
+    const rejected = await cicloErrorOf(registry.setAlias('churn', 'champion', 3));
     expect(rejected).toBeInstanceOf(InvalidStateError);
     expect(rejected.details.where).toBe('churn/3');
     expect((await registry.resolve('churn@champion')).version).toBe(2);
 
-    expect(await errorOf(registry.setAlias('churn', 'champion', 9))).toBeInstanceOf(NotFoundError);
-    expect(await errorOf(registry.setAlias('nomodel', 'champion', 1))).toBeInstanceOf(NotFoundError);
-    expect((await errorOf(registry.setAlias('churn', 'latest', 1))).details.where).toBe('alias');
-    expect((await errorOf(registry.setAlias('churn', 'v2', 1))).details.where).toBe('alias');
+    expect(await cicloErrorOf(registry.setAlias('churn', 'champion', 9))).toBeInstanceOf(NotFoundError);
+    expect(await cicloErrorOf(registry.setAlias('nomodel', 'champion', 1))).toBeInstanceOf(NotFoundError);
+    expect((await cicloErrorOf(registry.setAlias('churn', 'latest', 1))).details.where).toBe('alias');
+    expect((await cicloErrorOf(registry.setAlias('churn', 'v2', 1))).details.where).toBe('alias');
 
     await registry.deleteAlias('churn', 'champion');
-    const gone = await errorOf(registry.resolve('churn@champion'));
+    const gone = await cicloErrorOf(registry.resolve('churn@champion'));
     expect(gone).toBeInstanceOf(NotFoundError);
     expect(gone.message).toContain("no alias 'champion'");
-    expect(await errorOf(registry.deleteAlias('churn', 'champion'))).toBeInstanceOf(NotFoundError);
-    expect(await errorOf(registry.resolve('churn/x'))).toBeInstanceOf(InvalidInputError);
-    expect(await errorOf(registry.resolve('ghost'))).toBeInstanceOf(NotFoundError);
+    expect(await cicloErrorOf(registry.deleteAlias('churn', 'champion'))).toBeInstanceOf(NotFoundError);
+    expect(await cicloErrorOf(registry.resolve('churn/x'))).toBeInstanceOf(InvalidInputError);
+    expect(await cicloErrorOf(registry.resolve('ghost'))).toBeInstanceOf(NotFoundError);
   });
 
   it('keeps one version per environment', async () => {
@@ -192,9 +185,9 @@ describe.each(DIALECTS)('model registry on %s', (dialect) => {
     expect(await registry.setStage('churn', 'staging', 2)).toEqual({ previous: 1 });
     expect((await registry.getModel('churn')).stages).toEqual({ staging: 2, prod: 1 });
     expect((await registry.show('churn', 1)).stages).toEqual(['prod']);
-    expect((await errorOf(registry.setStage('churn', 'qa', 1))).details.where).toBe('environment');
+    expect((await cicloErrorOf(registry.setStage('churn', 'qa', 1))).details.where).toBe('environment');
     await test.context.database.db.updateTable('model_versions').set({ status: 'rejected' }).where('version', '=', 2).execute();
-    expect(await errorOf(registry.setStage('churn', 'prod', 2))).toBeInstanceOf(InvalidStateError);
+    expect(await cicloErrorOf(registry.setStage('churn', 'prod', 2))).toBeInstanceOf(InvalidStateError);
   });
 
   it('searches by name pattern, ignoring case', async () => {

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { StepJob, StepRuntimeRegistry } from '../../pipelines/index.js';
 // Not through the pipelines index: its built-in runtime registry registers these, so the index imports this module.
-import { parseKindConfig, runnerProcess, type StepRuntime } from '../../pipelines/kinds/runtime.js';
+import { parseKindConfig, runnerProcess, type RunnerTask, type StepRuntime } from '../../pipelines/kinds/runtime.js';
 import { renderTemplate } from '../../pipelines/templates.js';
 import { DedupeConfigSchema, EvaluateConfigSchema, SplitConfigSchema, SqlConfigSchema, ValidateConfigSchema } from './kinds.js';
 
@@ -9,16 +9,7 @@ import { DedupeConfigSchema, EvaluateConfigSchema, SplitConfigSchema, SqlConfigS
 const RUNNER = fileURLToPath(new URL('../../../dist/data/steps/runner.js', import.meta.url));
 
 /** What the runner process gets: the job's data side, config checked and templates filled in. */
-export interface DataStepTask {
-  kind: 'sql' | 'dedupe' | 'split' | 'validate' | 'evaluate';
-  stepName: string;
-  stepRunId: string;
-  config: Record<string, unknown>;
-  inputs: Record<string, string>;
-  outputs: Record<string, string>;
-  /** The pipeline folder: where a `validate` step's suite and schema files are found. */
-  workDir: string;
-}
+export type DataStepTask = RunnerTask<'sql' | 'dedupe' | 'split' | 'validate' | 'evaluate'>;
 
 const SCHEMAS = {
   sql: SqlConfigSchema,
@@ -33,16 +24,7 @@ function dataRuntime(kind: DataStepTask['kind']): StepRuntime {
     prepare(job: StepJob) {
       const config: Record<string, unknown> = { ...parseKindConfig(SCHEMAS[kind], job) };
       if (kind === 'sql') config.query = renderTemplate(String(config.query), job);
-      const task: DataStepTask = {
-        kind,
-        stepName: job.stepName,
-        stepRunId: job.stepRunId,
-        config,
-        inputs: job.inputs,
-        outputs: job.outputs,
-        workDir: job.workDir,
-      };
-      return runnerProcess(RUNNER, 'data step', task);
+      return runnerProcess(RUNNER, 'data step', kind, job, config);
     },
   };
 }

@@ -33,11 +33,34 @@ export function parseKindConfig<S extends z.ZodType>(schema: S, job: StepJob): z
   });
 }
 
+/** What a built-in kind's runner process gets of its job: the kind, the step, the checked config and the paths. */
+export interface RunnerTask<K extends string> {
+  kind: K;
+  pipelineRunId: string;
+  stepName: string;
+  stepRunId: string;
+  config: Record<string, unknown>;
+  inputs: Record<string, string>;
+  outputs: Record<string, string>;
+  /** The pipeline folder: where files a config names (suites, schemas, policies) are found. */
+  workDir: string;
+}
+
 /**
  * A built-in kind that runs as `node <runner> <task JSON>`: the runner is compiled to dist/, and a
  * checkout that was not built is told so before anything starts.
  */
-export function runnerProcess(runner: string, what: string, task: object): ProcessSpec {
+export function runnerProcess<K extends string>(runner: string, what: string, kind: K, job: StepJob, config: Record<string, unknown>): ProcessSpec {
   if (!existsSync(runner)) throw new InvalidStateError(`the ${what} runner is missing at ${runner}`, { hint: 'run npm run build' });
+  const task: RunnerTask<K> = {
+    kind,
+    pipelineRunId: job.pipelineRunId,
+    stepName: job.stepName,
+    stepRunId: job.stepRunId,
+    config,
+    inputs: job.inputs,
+    outputs: job.outputs,
+    workDir: job.workDir,
+  };
   return { executable: process.execPath, args: [runner, JSON.stringify(task)] };
 }
