@@ -164,26 +164,26 @@ export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }
   app.get(
     '/models/:name',
     { schema: { tags, params: NameParams, response: { 200: ModelReply } }, config: { access: access.model('read', 'params') } },
-    async ({ params }) => toWireModel(await registry.getModel(params.name)),
+    async (request) => toWireModel(await registry.getModel(authorizedId(request, 'model'))),
   );
 
   app.patch(
     '/models/:name',
     { schema: { tags, params: NameParams, body: UpdateModelBody, response: { 200: ModelReply } }, config: { access: access.model('write', 'params') } },
-    async ({ params, body }) => {
-      // The rename first: it is the change that can be refused (the new name taken), and then nothing has changed.
-      let name = params.name;
-      if (body.name !== undefined) name = (await registry.renameModel(name, body.name)).name;
-      if (body.description !== undefined) await registry.updateModel(name, { description: body.description });
-      return toWireModel(await registry.getModel(name));
-    },
+    async (request) =>
+      toWireModel(
+        await registry.changeModel(authorizedId(request, 'model'), {
+          ...(request.body.name === undefined ? {} : { newName: request.body.name }),
+          ...(request.body.description === undefined ? {} : { description: request.body.description }),
+        }),
+      ),
   );
 
   app.delete(
     '/models/:name',
     { schema: { tags, params: NameParams, response: { 204: NoContent } }, config: { access: access.model('write', 'params') } },
-    async ({ params }, reply) => {
-      await registry.deleteModel(params.name);
+    async (request, reply) => {
+      await registry.deleteModel(authorizedId(request, 'model'));
       return reply.code(204).send();
     },
   );
@@ -191,14 +191,14 @@ export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }
   app.get(
     '/models/:name/versions',
     { schema: { tags, params: NameParams, response: { 200: z.object({ versions: z.array(VersionReply) }) } }, config: { access: access.model('read', 'params') } },
-    async ({ params }) => ({ versions: (await registry.versions(params.name)).map(toWireVersion) }),
+    async (request) => ({ versions: (await registry.versions(authorizedId(request, 'model'))).map(toWireVersion) }),
   );
 
   app.post(
     '/models/:name/versions',
     { schema: { tags, params: NameParams, body: RegisterBody, response: { 201: VersionReply } }, config: { access: registerAccess(registry) } },
-    async ({ params, body }, reply) => {
-      const version = await registry.register(params.name, { runId: body.run_id, path: body.path, description: body.description, tags: body.tags });
+    async (request, reply) => {
+      const version = await registry.register(authorizedId(request, 'model'), { runId: request.body.run_id, path: request.body.path, description: request.body.description, tags: request.body.tags });
       return reply.code(201).send(toWireVersion(version));
     },
   );
@@ -206,20 +206,20 @@ export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }
   app.get(
     '/models/:name/versions/:version',
     { schema: { tags, params: VersionParams, response: { 200: VersionReply } }, config: { access: access.model('read', 'params') } },
-    async ({ params }) => toWireVersion(await registry.show(params.name, params.version)),
+    async (request) => toWireVersion(await registry.show(authorizedId(request, 'model'), request.params.version)),
   );
 
   app.patch(
     '/models/:name/versions/:version',
     { schema: { tags, params: VersionParams, body: UpdateVersionBody, response: { 200: VersionReply } }, config: { access: access.model('write', 'params') } },
-    async ({ params, body }) => toWireVersion(await registry.updateVersion(params.name, params.version, { description: body.description })),
+    async (request) => toWireVersion(await registry.updateVersion(authorizedId(request, 'model'), request.params.version, { description: request.body.description })),
   );
 
   app.delete(
     '/models/:name/versions/:version',
     { schema: { tags, params: VersionParams, response: { 204: NoContent } }, config: { access: access.model('write', 'params') } },
-    async ({ params }, reply) => {
-      await registry.deleteVersion(params.name, params.version);
+    async (request, reply) => {
+      await registry.deleteVersion(authorizedId(request, 'model'), request.params.version);
       return reply.code(204).send();
     },
   );
@@ -227,20 +227,20 @@ export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }
   app.get(
     '/models/:name/aliases/:alias',
     { schema: { tags, params: AliasParams, response: { 200: VersionReply } }, config: { access: access.model('read', 'params') } },
-    async ({ params }) => toWireVersion(await registry.resolve(`${params.name}@${params.alias}`)),
+    async (request) => toWireVersion(await registry.resolve(`${authorizedId(request, 'model')}@${request.params.alias}`)),
   );
 
   app.put(
     '/models/:name/aliases/:alias',
     { schema: { tags, params: AliasParams, body: PointBody, response: { 200: PreviousReply } }, config: { access: access.model('write', 'params') } },
-    async ({ params, body }) => registry.setAlias(params.name, params.alias, body.version),
+    async (request) => registry.setAlias(authorizedId(request, 'model'), request.params.alias, request.body.version),
   );
 
   app.delete(
     '/models/:name/aliases/:alias',
     { schema: { tags, params: AliasParams, response: { 204: NoContent } }, config: { access: access.model('write', 'params') } },
-    async ({ params }, reply) => {
-      await registry.deleteAlias(params.name, params.alias);
+    async (request, reply) => {
+      await registry.deleteAlias(authorizedId(request, 'model'), request.params.alias);
       return reply.code(204).send();
     },
   );
@@ -248,14 +248,14 @@ export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }
   app.put(
     '/models/:name/stages/:environment',
     { schema: { tags, params: StageParams, body: PointBody, response: { 200: PreviousReply } }, config: { access: access.model('write', 'params') } },
-    async ({ params, body }) => registry.setStage(params.name, params.environment, body.version),
+    async (request) => registry.setStage(authorizedId(request, 'model'), request.params.environment, request.body.version),
   );
 
   app.put(
     '/models/:name/tags/:key',
     { schema: { tags, params: ModelTagParams, body: TagValueBody, response: { 204: NoContent } }, config: { access: access.model('write', 'params') } },
-    async ({ params, body }, reply) => {
-      await registry.setModelTag(params.name, params.key, body.value);
+    async (request, reply) => {
+      await registry.setModelTag(authorizedId(request, 'model'), request.params.key, request.body.value);
       return reply.code(204).send();
     },
   );
@@ -263,8 +263,8 @@ export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }
   app.delete(
     '/models/:name/tags/:key',
     { schema: { tags, params: ModelTagParams, response: { 204: NoContent } }, config: { access: access.model('write', 'params') } },
-    async ({ params }, reply) => {
-      await registry.deleteModelTag(params.name, params.key);
+    async (request, reply) => {
+      await registry.deleteModelTag(authorizedId(request, 'model'), request.params.key);
       return reply.code(204).send();
     },
   );
@@ -272,8 +272,8 @@ export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }
   app.put(
     '/models/:name/versions/:version/tags/:key',
     { schema: { tags, params: VersionTagParams, body: TagValueBody, response: { 204: NoContent } }, config: { access: access.model('write', 'params') } },
-    async ({ params, body }, reply) => {
-      await registry.setVersionTag(params.name, params.version, params.key, body.value);
+    async (request, reply) => {
+      await registry.setVersionTag(authorizedId(request, 'model'), request.params.version, request.params.key, request.body.value);
       return reply.code(204).send();
     },
   );
@@ -281,8 +281,8 @@ export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }
   app.delete(
     '/models/:name/versions/:version/tags/:key',
     { schema: { tags, params: VersionTagParams, response: { 204: NoContent } }, config: { access: access.model('write', 'params') } },
-    async ({ params }, reply) => {
-      await registry.deleteVersionTag(params.name, params.version, params.key);
+    async (request, reply) => {
+      await registry.deleteVersionTag(authorizedId(request, 'model'), request.params.version, request.params.key);
       return reply.code(204).send();
     },
   );

@@ -130,26 +130,34 @@ export class RegistryService {
 
   /** Renames the model; its versions, tags, aliases and stages move with it. */
   async renameModel(name: string, newName: string): Promise<RegisteredModel> {
-    const target = parseInput(ModelNameSchema, newName, 'new_name');
-    await this.#db.transaction().execute(async (trx) => {
-      if (!(await store.modelExists(trx, name))) throw notFoundModel(name);
-      if (target === name) return;
-      if (await store.modelExists(trx, target)) throw alreadyExists(target);
-      await store.renameModel(trx, name, target, this.#now());
-      await this.#record(trx, 'model.rename', modelTarget(name), { name }, { name: target });
-    });
-    return this.getModel(target);
+    return this.changeModel(name, { newName });
   }
 
   async updateModel(name: string, changes: { description?: string | null }): Promise<RegisteredModel> {
-    const description = parseInput(DescriptionSchema.nullable(), changes.description ?? null, 'description');
+    return this.changeModel(name, { description: changes.description ?? null });
+  }
+
+  /**
+   * A rename and a new description at once (PATCH /models/:name): both are validated before
+   * either is made, and both are made in one transaction, so a refused request changes nothing.
+   */
+  async changeModel(name: string, changes: { newName?: string; description?: string | null }): Promise<RegisteredModel> {
+    const target = changes.newName === undefined ? name : parseInput(ModelNameSchema, changes.newName, 'new_name');
+    const description = changes.description === undefined ? undefined : parseInput(DescriptionSchema.nullable(), changes.description, 'description');
     await this.#db.transaction().execute(async (trx) => {
       const row = await store.modelRow(trx, name);
       if (row === undefined) throw notFoundModel(name);
-      await store.updateModelDescription(trx, name, description, this.#now());
-      await this.#record(trx, 'model.update', modelTarget(name), { description: row.description }, { description });
+      if (target !== name) {
+        if (await store.modelExists(trx, target)) throw alreadyExists(target);
+        await store.renameModel(trx, name, target, this.#now());
+        await this.#record(trx, 'model.rename', modelTarget(name), { name }, { name: target });
+      }
+      if (description !== undefined) {
+        await store.updateModelDescription(trx, target, description, this.#now());
+        await this.#record(trx, 'model.update', modelTarget(target), { description: row.description }, { description });
+      }
     });
-    return this.getModel(name);
+    return this.getModel(target);
   }
 
   /** Deletes the model with all its versions, tags, aliases and stages. */

@@ -141,6 +141,17 @@ describe.each(DIALECTS)('native registry REST routes (%s)', (dialect) => {
     expect(version.body.description).toBe('v1');
   });
 
+  it('refuses a PATCH with a new name and a too-long description without renaming', async () => {
+    await http.post(`${API}/models`, { name: 'churn', description: 'who leaves' });
+    const refused = await http.patch(`${API}/models/churn`, { name: 'attrition', description: 'x'.repeat(5001) });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', where: 'description' });
+    expect((await http.get(`${API}/models/churn`)).body).toMatchObject({ name: 'churn', description: 'who leaves' });
+    expect((await http.get(`${API}/models/attrition`)).status).toBe(404);
+    const audited = (await server.context.audit.list({ limit: 100 })).map((e) => e.action);
+    expect(audited.filter((action) => action === 'model.rename' || action === 'model.update')).toEqual([]);
+  });
+
   it('deletes a version (dropping its aliases and stages) and a model with everything under it', async () => {
     const runId = await runWithPackage(server.context, dir);
     for (let i = 0; i < 2; i++) await http.post(`${API}/models/churn/versions`, { run_id: runId, path: 'model', tags: { n: String(i) } });
