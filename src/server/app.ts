@@ -14,6 +14,7 @@ import { approvalRoutes, approvalServiceFor } from '../governance/approvals/inde
 import { installErrorHandlers } from './errors.js';
 import { healthRoutes } from './health-routes.js';
 import { registerOpenApi } from './openapi.js';
+import { installSecurityHeaders } from './security-headers.js';
 
 export interface ServerOptions {
   /** Overrides config.logLevel (the CLI's --verbose, tests' silence). */
@@ -47,6 +48,7 @@ export function buildServer(context: CicloContext, options: ServerOptions = {}):
   app.setSerializerCompiler(serializerCompiler);
   acceptEmptyJsonBodies(app);
   installErrorHandlers(app);
+  installSecurityHeaders(app);
   // Before any route, so that every route is checked and listed.
   const routes = installAccessControl(app, {
     control: context.access,

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import type { ArtifactFile } from '../artifacts/index.js';
+import { attachmentDisposition } from '../server/security-headers.js';
 
 /**
  * Streams a verified artifact. The verifying stream holds back its last chunk until the digest
@@ -17,5 +18,6 @@ export async function sendArtifact(
     .type('application/octet-stream')
     .header('content-length', file.sizeBytes)
     .header('x-ciclo-digest', file.digest)
+    .header('content-disposition', attachmentDisposition(file.path))
     .send(content);
 }

@@ -68,6 +68,12 @@ export const LIMITS = {
   batchParams: 100,
   batchTags: 100,
   batchTotal: 1000,
+  /**
+   * A run input's schema and profile: MLflow allows 1 MiB and 16 MiB, which lets one logged input
+   * weigh more than a thousand runs' params. A schema of a few thousand columns still fits.
+   */
+  inputSchemaLength: 256 * 1024,
+  inputProfileLength: 64 * 1024,
 } as const;
 
 /** Keys as MLflow allows them: names that are also safe as file names. */
@@ -145,8 +151,8 @@ export const DatasetInputSchema = z.object({
   context: z.string().max(LIMITS.keyLength).default('training'),
   sourceType: z.string().max(LIMITS.keyLength).default('local'),
   source: z.string().max(LIMITS.tagValueLength).default(''),
-  schema: z.string().optional(),
-  profile: z.string().optional(),
+  schema: z.string().max(LIMITS.inputSchemaLength, `must be at most ${LIMITS.inputSchemaLength} characters`).optional(),
+  profile: z.string().max(LIMITS.inputProfileLength, `must be at most ${LIMITS.inputProfileLength} characters`).optional(),
 });
 
 export const LogBatchSchema = z.object({

@@ -8,6 +8,7 @@ import { QueryInt, QueryList } from '../../server/query.js';
  */
 
 const KeyValues = z.array(z.object({ key: z.string(), value: z.string() })).optional();
+const RUN_LINK_LENGTH = 500;
 /** MLflow's versions are strings in its protos; numbers are accepted too. */
 export const VersionNumber = z
   .union([z.number(), z.string().regex(/^\d+$/, 'must be a version number')])
@@ -35,7 +36,8 @@ export const CreateVersionRequest = z.object({
   source: z.string(),
   run_id: z.string().optional(),
   tags: KeyValues,
-  run_link: z.string().optional(),
+  /** Not stored (versions link to their run by id); capped as MLflow's column is. */
+  run_link: z.string().max(RUN_LINK_LENGTH, `must be at most ${RUN_LINK_LENGTH} characters`).optional(),
   description: z.string().optional(),
 });
 export const VersionRequest = z.object({ name: z.string(), version: VersionNumber });

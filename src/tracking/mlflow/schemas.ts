@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { QueryInt, QueryList } from '../../server/query.js';
 import { WireMetricValue } from '../native-wire.js';
-import { Int64Schema, RUN_STATUSES } from '../types.js';
+import { Int64Schema, LIMITS, RUN_STATUSES } from '../types.js';
 
 /**
  * Requests of the MLflow REST API 2.0 as its clients send them (protobuf JSON: snake_case, int64 as
@@ -101,8 +101,8 @@ export const LogInputsRequest = withRun({
           digest: z.string(),
           source_type: z.string().optional(),
           source: z.string().optional(),
-          schema: z.string().optional(),
-          profile: z.string().optional(),
+          schema: z.string().max(LIMITS.inputSchemaLength, `must be at most ${LIMITS.inputSchemaLength} characters`).optional(),
+          profile: z.string().max(LIMITS.inputProfileLength, `must be at most ${LIMITS.inputProfileLength} characters`).optional(),
         }),
       }),
     )
