@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { access, projectFilter, requestedProject, requestField, type RouteAccess } from '../governance/access/route-access.js';
+import type { FastifyRequest } from 'fastify';
+import { access, authorizedId, projectFilter, requestedProject, requestField, type ResourceRef, type RouteAccess } from '../governance/access/route-access.js';
 import { QueryInt, QueryList } from '../server/query.js';
 import { SignatureSchema } from './package.js';
 import type { RegistryService } from './service.js';
@@ -111,21 +112,20 @@ export function toWireVersion(version: ModelVersion): z.input<typeof VersionRepl
 }
 
 /**
- * Registering into an existing model changes that model and reads the run; registering a new name
- * creates a model in the run's project, so it is a write there. The name is in the path (native) or
- * body (MLflow); the run is `run_id`, or the run of a `runs:/<run_id>/…` source.
+ * Registering a version writes the model and reads the run it comes from. A model that does not
+ * exist yet is created in the run's project, so the write is judged there (`orElse`). The name is in
+ * the path (native) or the body (MLflow); `runOf` finds the run exactly as the handler will (the
+ * body's `run_id`, or the run of an MLflow source, through the one source parser).
  */
-export function registerAccess(registry: RegistryService): RouteAccess {
+export function registerAccess(runOf: (request: FastifyRequest) => string | undefined | Promise<string | undefined>): RouteAccess {
   return {
     action: 'write',
     resource: async (request) => {
       const name = requestField(request, 'params', 'name') ?? requestField(request, 'body', 'name');
-      const source = requestField(request, 'body', 'source');
-      const runId = requestField(request, 'body', 'run_id') || (source === undefined ? undefined : /^runs:\/([^/]+)/.exec(source)?.[1]);
-      if (name !== undefined && (await registry.exists(name))) {
-        return runId === undefined || runId === '' ? { kind: 'model', name } : [{ kind: 'model', name }, { kind: 'run', id: runId, action: 'read' }];
-      }
-      return runId === undefined || runId === '' ? { kind: 'project', project: requestedProject(request) } : { kind: 'run', id: runId };
+      const runId = await runOf(request);
+      if (runId === undefined || runId === '') return name === undefined ? { kind: 'project', project: requestedProject(request) } : { kind: 'model', name };
+      const run: ResourceRef = { kind: 'run', id: runId, action: 'read' };
+      return name === undefined ? run : [{ kind: 'model', name, orElse: { kind: 'run', id: runId } }, run];
     },
   };
 }
@@ -146,7 +146,7 @@ export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }
     { schema: { tags, body: CreateModelBody, response: { 201: ModelReply } }, config: { access: access.create('write') } },
     async (request, reply) => {
       const { name, description, tags: modelTags } = request.body;
-      const model = await registry.createModel(name, { description, tags: modelTags, project: requestedProject(request) });
+      const model = await registry.createModel(name, { description, tags: modelTags, project: authorizedId(request, 'project') });
       return reply.code(201).send(toWireModel(model));
     },
   );
@@ -196,9 +196,9 @@ export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }
 
   app.post(
     '/models/:name/versions',
-    { schema: { tags, params: NameParams, body: RegisterBody, response: { 201: VersionReply } }, config: { access: registerAccess(registry) } },
+    { schema: { tags, params: NameParams, body: RegisterBody, response: { 201: VersionReply } }, config: { access: registerAccess((request) => requestField(request, 'body', 'run_id')) } },
     async (request, reply) => {
-      const version = await registry.register(authorizedId(request, 'model'), { runId: request.body.run_id, path: request.body.path, description: request.body.description, tags: request.body.tags });
+      const version = await registry.register(authorizedId(request, 'model'), { runId: authorizedId(request, 'run'), path: request.body.path, description: request.body.description, tags: request.body.tags });
       return reply.code(201).send(toWireVersion(version));
     },
   );

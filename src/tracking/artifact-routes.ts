@@ -4,7 +4,7 @@ import { acceptRawBodies } from '../server/raw-body.js';
 import { sendArtifact } from './artifact-reply.js';
 import { ArtifactFileReply, ArtifactListQuery, ArtifactListReply, ArtifactParams, RunIdParams } from './native-wire.js';
 import type { TrackingService } from './service.js';
-import { access } from '../governance/access/route-access.js';
+import { access, authorizedId } from '../governance/access/route-access.js';
 
 const tags = ['artifacts'];
 
@@ -15,7 +15,7 @@ export const artifactRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }
   app.get(
     '/runs/:runId/artifacts',
     { schema: { tags, params: RunIdParams, querystring: ArtifactListQuery, response: { 200: ArtifactListReply } }, config: { access: access.run('read', 'params', 'runId') } },
-    async (request) => ({ files: await tracking.listArtifacts(request.params.runId, request.query.path) }),
+    async (request) => ({ files: await tracking.listArtifacts(authorizedId(request, 'run'), request.query.path) }),
   );
 
   app.put(
@@ -27,14 +27,15 @@ export const artifactRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }
         params: ArtifactParams,
         response: { 200: ArtifactFileReply },
       }, config: { access: access.run('write', 'params', 'runId') } },
-    async (request) => tracking.logArtifact(request.params.runId, request.params['*'], request.body as Readable),
+    async (request) => tracking.logArtifact(authorizedId(request, 'run'), request.params['*'], request.body as Readable),
   );
 
   app.get(
     '/runs/:runId/artifacts/*',
     { schema: { tags, description: 'The bytes of the file, with its digest in x-ciclo-digest.', params: ArtifactParams }, config: { access: access.run('read', 'params', 'runId') } },
     async (request, reply) => {
-      const { runId, '*': path } = request.params;
+      const runId = authorizedId(request, 'run');
+      const path = request.params['*'];
       return sendArtifact(reply, await tracking.readArtifact(runId, path));
     },
   );

@@ -12,7 +12,7 @@ import {
   TagValueBody,
 } from './native-wire.js';
 import type { TrackingService } from './service.js';
-import { access, projectFilter, requestedProject, requestField, type RouteAccess } from '../governance/access/route-access.js';
+import { access, authorizedId, projectFilter, requestedProject, requestField, type RouteAccess } from '../governance/access/route-access.js';
 
 /** A new experiment goes to the body's `project`, else the `X-Ciclo-Project` header's, else `default`. */
 const createInBodyProject: RouteAccess = {
@@ -27,7 +27,7 @@ export const experimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService
   app.post(
     '/experiments',
     { schema: { tags, body: CreateExperimentBody, response: { 201: ExperimentReply } }, config: { access: createInBodyProject } },
-    async (request, reply) => reply.code(201).send(await tracking.createExperiment({ ...request.body, project: request.body.project ?? requestedProject(request) })),
+    async (request, reply) => reply.code(201).send(await tracking.createExperiment({ ...request.body, project: authorizedId(request, 'project') })),
   );
 
   app.get(
@@ -39,32 +39,32 @@ export const experimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService
   app.get(
     '/experiments/:experimentId',
     { schema: { tags, params: ExperimentIdParams, response: { 200: ExperimentReply } }, config: { access: access.experiment('read', 'params', 'experimentId') } },
-    async (request) => tracking.getExperiment(request.params.experimentId),
+    async (request) => tracking.getExperiment(authorizedId(request, 'experiment')),
   );
 
   app.get(
     '/experiments/by-name/:name',
     { schema: { tags, params: ExperimentNameParams, response: { 200: ExperimentReply } }, config: { access: access.experimentNamed('read', 'params', 'name') } },
-    async (request) => tracking.getExperimentByName(request.params.name),
+    async (request) => tracking.getExperimentByName(authorizedId(request, 'experiment-name')),
   );
 
   app.put(
     '/experiments/by-name/:name',
     { schema: { tags, params: ExperimentNameParams, response: { 200: ExperimentReply } }, config: { access: access.experimentNamed('write', 'params', 'name') } },
-    async (request) => tracking.getOrCreateExperiment(request.params.name, requestedProject(request)),
+    async (request) => tracking.getOrCreateExperiment(authorizedId(request, 'experiment-name'), requestedProject(request)),
   );
 
   app.patch(
     '/experiments/:experimentId',
     { schema: { tags, params: ExperimentIdParams, body: RenameExperimentBody, response: { 200: ExperimentReply } }, config: { access: access.experiment('write', 'params', 'experimentId') } },
-    async (request) => tracking.renameExperiment(request.params.experimentId, request.body.name),
+    async (request) => tracking.renameExperiment(authorizedId(request, 'experiment'), request.body.name),
   );
 
   app.put(
     '/experiments/:experimentId/tags/:key',
     { schema: { tags, params: ExperimentTagParams, body: TagValueBody, response: { 204: NoContent } }, config: { access: access.experiment('write', 'params', 'experimentId') } },
     async (request, reply) => {
-      await tracking.setExperimentTag(request.params.experimentId, request.params.key, request.body.value);
+      await tracking.setExperimentTag(authorizedId(request, 'experiment'), request.params.key, request.body.value);
       return reply.code(204).send();
     },
   );
@@ -73,7 +73,7 @@ export const experimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService
     '/experiments/:experimentId',
     { schema: { tags, params: ExperimentIdParams, response: { 204: NoContent } }, config: { access: access.experiment('write', 'params', 'experimentId') } },
     async (request, reply) => {
-      await tracking.deleteExperiment(request.params.experimentId);
+      await tracking.deleteExperiment(authorizedId(request, 'experiment'));
       return reply.code(204).send();
     },
   );
@@ -82,7 +82,7 @@ export const experimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService
     '/experiments/:experimentId/restore',
     { schema: { tags, params: ExperimentIdParams, response: { 204: NoContent } }, config: { access: access.experiment('write', 'params', 'experimentId') } },
     async (request, reply) => {
-      await tracking.restoreExperiment(request.params.experimentId);
+      await tracking.restoreExperiment(authorizedId(request, 'experiment'));
       return reply.code(204).send();
     },
   );

@@ -19,7 +19,7 @@ import {
   UpdateRunBody,
 } from './native-wire.js';
 import type { TrackingService } from './service.js';
-import { access } from '../governance/access/route-access.js';
+import { access, authorizedId, authorizedIds } from '../governance/access/route-access.js';
 
 const tags = ['runs'];
 
@@ -28,26 +28,26 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
   app.post(
     '/runs',
     { schema: { tags, body: CreateRunBody, response: { 201: RunReply } }, config: { access: access.experiment('write', 'body', 'experimentId') } },
-    async (request, reply) => reply.code(201).send(toWireRun(await tracking.createRun(request.body))),
+    async (request, reply) => reply.code(201).send(toWireRun(await tracking.createRun({ ...request.body, experimentId: authorizedId(request, 'experiment') }))),
   );
 
   app.get(
     '/runs/:runId',
     { schema: { tags, params: RunIdParams, response: { 200: RunReply } }, config: { access: access.run('read', 'params', 'runId') } },
-    async (request) => toWireRun(await tracking.getRun(request.params.runId)),
+    async (request) => toWireRun(await tracking.getRun(authorizedId(request, 'run'))),
   );
 
   app.patch(
     '/runs/:runId',
     { schema: { tags, params: RunIdParams, body: UpdateRunBody, response: { 200: RunInfoReply } }, config: { access: access.run('write', 'params', 'runId') } },
-    async (request) => tracking.updateRun(request.params.runId, request.body),
+    async (request) => tracking.updateRun(authorizedId(request, 'run'), request.body),
   );
 
   app.delete(
     '/runs/:runId',
     { schema: { tags, params: RunIdParams, response: { 204: NoContent } }, config: { access: access.run('write', 'params', 'runId') } },
     async (request, reply) => {
-      await tracking.deleteRun(request.params.runId);
+      await tracking.deleteRun(authorizedId(request, 'run'));
       return reply.code(204).send();
     },
   );
@@ -56,7 +56,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
     '/runs/:runId/restore',
     { schema: { tags, params: RunIdParams, response: { 204: NoContent } }, config: { access: access.run('write', 'params', 'runId') } },
     async (request, reply) => {
-      await tracking.restoreRun(request.params.runId);
+      await tracking.restoreRun(authorizedId(request, 'run'));
       return reply.code(204).send();
     },
   );
@@ -65,7 +65,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
     '/runs/search',
     { schema: { tags, body: SearchRunsBody, response: { 200: pageReply(RunReply) } }, config: { access: access.experiments('read', 'body', 'experimentIds') } },
     async (request) => {
-      const page = await tracking.searchRuns(request.body);
+      const page = await tracking.searchRuns({ ...request.body, experimentIds: authorizedIds(request, 'experiment') });
       return { ...page, items: page.items.map(toWireRun) };
     },
   );
@@ -74,7 +74,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
     '/runs/:runId/batch',
     { schema: { tags, params: RunIdParams, body: LogBatchBody, response: { 204: NoContent } }, config: { access: access.run('write', 'params', 'runId') } },
     async (request, reply) => {
-      await tracking.logBatch(request.params.runId, request.body);
+      await tracking.logBatch(authorizedId(request, 'run'), request.body);
       return reply.code(204).send();
     },
   );
@@ -83,7 +83,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
     '/runs/:runId/tags/:key',
     { schema: { tags, params: RunTagParams, body: TagValueBody, response: { 204: NoContent } }, config: { access: access.run('write', 'params', 'runId') } },
     async (request, reply) => {
-      await tracking.setTag(request.params.runId, request.params.key, request.body.value);
+      await tracking.setTag(authorizedId(request, 'run'), request.params.key, request.body.value);
       return reply.code(204).send();
     },
   );
@@ -92,7 +92,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
     '/runs/:runId/tags/:key',
     { schema: { tags, params: RunTagParams, response: { 204: NoContent } }, config: { access: access.run('write', 'params', 'runId') } },
     async (request, reply) => {
-      await tracking.deleteTag(request.params.runId, request.params.key);
+      await tracking.deleteTag(authorizedId(request, 'run'), request.params.key);
       return reply.code(204).send();
     },
   );
@@ -101,7 +101,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
     '/runs/:runId/inputs',
     { schema: { tags, params: RunIdParams, body: LogInputsBody, response: { 204: NoContent } }, config: { access: access.run('write', 'params', 'runId') } },
     async (request, reply) => {
-      await tracking.logInputs(request.params.runId, request.body.datasets);
+      await tracking.logInputs(authorizedId(request, 'run'), request.body.datasets);
       return reply.code(204).send();
     },
   );
@@ -110,7 +110,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
     '/runs/:runId/metrics/:key/history',
     { schema: { tags, params: MetricHistoryParams, querystring: PageQuery, response: { 200: pageReply(MetricReply) } }, config: { access: access.run('read', 'params', 'runId') } },
     async (request) => {
-      const page = await tracking.getMetricHistory(request.params.runId, request.params.key, request.query);
+      const page = await tracking.getMetricHistory(authorizedId(request, 'run'), request.params.key, request.query);
       return { ...page, items: page.items.map(toWireMetric) };
     },
   );

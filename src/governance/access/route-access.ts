@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { InvalidInputError } from '../../common/errors.js';
 
 /** Roles in a project, each allowing what the ones before it allow. */
 export const ROLES = ['viewer', 'editor', 'approver', 'admin'] as const;
@@ -30,6 +31,7 @@ export type ResourceRef = (
   | { kind: 'experiment-name'; name: string; orElse?: ResourceRef }
   | { kind: 'run'; id: string; orElse?: ResourceRef }
   | { kind: 'model'; name: string; orElse?: ResourceRef }
+  | { kind: 'dataset'; name: string; orElse?: ResourceRef }
   | { kind: 'server' }
   | { kind: 'self' }
 ) & {
@@ -55,18 +57,82 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     access?: RouteAccess;
   }
+  interface FastifyRequest {
+    /**
+     * The resources access control judged for this request (set before validation, whether or not
+     * authentication is on). Handlers take the ids they act on from here, through `authorizedId`,
+     * never from the request again: the check and the handler cannot disagree about which run,
+     * experiment, model or dataset a request means.
+     */
+    judged: readonly ResourceRef[] | null;
+  }
 }
 
 type RequestPart = 'params' | 'query' | 'body';
 
-/** A string field of the parsed request (`params.name`, `body.run_id`, …); undefined when absent. */
+/** Resource kinds that a handler acts on by id or name. */
+type IdentifiedKind = 'experiment' | 'experiment-name' | 'run' | 'model' | 'dataset' | 'project';
+
+/**
+ * The id (or name) of the one `kind` resource access control judged for this request: what the
+ * handler must act on. A route whose rule judged none, or several, is a server bug.
+ */
+export function authorizedId(request: FastifyRequest, kind: IdentifiedKind): string {
+  const ids = authorizedIds(request, kind);
+  if (ids.length !== 1) {
+    throw new Error(`${request.method} ${request.routeOptions.url ?? request.url} acts on a ${kind} that its access rule judged ${ids.length} times`);
+  }
+  return ids[0]!;
+}
+
+/** Every `kind` resource judged for this request, in the order the rule listed them (a search over several experiments). */
+export function authorizedIds(request: FastifyRequest, kind: IdentifiedKind): string[] {
+  if (request.judged === null) throw new Error(`${request.method} ${request.routeOptions.url ?? request.url} ran without access control`);
+  return request.judged.flatMap((resource) => {
+    if (resource.kind !== kind) return [];
+    switch (resource.kind) {
+      case 'project':
+        return [resource.project];
+      case 'experiment-name':
+      case 'model':
+      case 'dataset':
+        return [resource.name];
+      case 'experiment':
+      case 'run':
+        return [resource.id];
+      default:
+        return [];
+    }
+  });
+}
+
+/**
+ * A string field of the raw request (`params.name`, `body.run_id`, …); undefined when absent. A
+ * field that is there but is not a string or a number (an array from a repeated query key, an
+ * object, a nested list) is refused: judging some other resource in its place is how access checks
+ * and handlers come to disagree.
+ */
 export function requestField(request: FastifyRequest, part: RequestPart, field: string): string | undefined {
   const container = request[part];
   if (container === null || typeof container !== 'object') return undefined;
   const value = (container as Record<string, unknown>)[field];
+  if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') return value;
-  if (typeof value === 'number') return String(value);
-  return undefined;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  throw new InvalidInputError(`${field} must be a single string`, { where: `${part === 'query' ? 'query.' : ''}${field}`, hint: `Send ${field} once, as a string.` });
+}
+
+/**
+ * The run of an MLflow request: `run_id`, or `run_uuid` from older clients. An empty `run_id` is
+ * absent (protobuf's default), and two different non-empty ones are refused rather than guessed at.
+ */
+export function mlflowRunId(request: FastifyRequest, part: RequestPart): string | undefined {
+  const runId = requestField(request, part, 'run_id') || undefined;
+  const runUuid = requestField(request, part, 'run_uuid') || undefined;
+  if (runId !== undefined && runUuid !== undefined && runId !== runUuid) {
+    throw new InvalidInputError('run_id and run_uuid name different runs', { where: 'run_uuid', hint: 'Send the run once, as run_id.' });
+  }
+  return runId ?? runUuid;
 }
 
 /** The project named by the `X-Ciclo-Project` header, else `default`: where a create puts a new resource. */
@@ -100,8 +166,7 @@ export const access = {
   run: (action: Action, part: RequestPart, field = 'run_id'): RouteAccess => ({
     action,
     resource: (r) => {
-      // MLflow clients may still send the run as `run_uuid`.
-      const id = requestField(r, part, field) ?? (field === 'run_id' ? requestField(r, part, 'run_uuid') : undefined);
+      const id = field === 'run_id' ? mlflowRunId(r, part) : requestField(r, part, field);
       return id === undefined ? { kind: 'project', project: requestedProject(r) } : { kind: 'run', id };
     },
   }),
@@ -118,7 +183,13 @@ export const access = {
     resource: (r) => {
       const container = r[part];
       const ids = container !== null && typeof container === 'object' ? (container as Record<string, unknown>)[field] : undefined;
-      return Array.isArray(ids) ? ids.map((id) => ({ kind: 'experiment' as const, id: String(id) })) : [];
+      if (ids === undefined || ids === null) return [];
+      // A single id from a query string arrives as a string; anything but ids is refused, not judged.
+      const list: unknown[] = Array.isArray(ids) ? ids : [ids];
+      return list.map((id, i) => {
+        if (typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id))) return { kind: 'experiment' as const, id: String(id) };
+        throw new InvalidInputError(`${field}[${i}] must be an experiment id`, { where: `${field}[${i}]`, hint: 'Send experiment ids as strings.' });
+      });
     },
   }),
   experimentNamed: (action: Action, part: RequestPart, field: string): RouteAccess => ({

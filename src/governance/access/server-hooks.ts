@@ -46,6 +46,7 @@ export function installAccessControl(app: FastifyInstance, options: AccessHookOp
   const limiter = new FailedAuthLimiter(options.limits);
   app.decorateRequest('principal', null);
   app.decorateRequest('actorName', null);
+  app.decorateRequest('judged', null);
   app.decorateRequest('readableProjects', function (this: FastifyRequest) {
     return options.control.readableProjects(this.principal ?? ANONYMOUS);
   });
@@ -98,18 +99,27 @@ export function installAccessControl(app: FastifyInstance, options: AccessHookOp
 async function authorize(request: FastifyRequest, control: AccessControl): Promise<string> {
   const access = request.routeOptions.config?.access;
   // No route matched: the not-found handler answers, and it reveals nothing.
-  if (request.is404) return request.principal?.user ?? 'anonymous';
+  if (request.is404) {
+    request.judged = [];
+    return request.principal?.user ?? 'anonymous';
+  }
   if (access === undefined) {
     // Default deny: a route must say what it needs.
     throw new PermissionDeniedError(`${request.method} ${request.routeOptions.url ?? request.url} declares no access rule, so nobody may call it`, {
       hint: 'This is a server bug: every route declares `config.access`.',
     });
   }
-  if ('public' in access) return request.principal?.user ?? 'anonymous';
+  if ('public' in access) {
+    request.judged = [];
+    return request.principal?.user ?? 'anonymous';
+  }
   const principal = request.principal;
   if (principal === null) throw new UnauthenticatedError('not authenticated');
-  const resources = access.resource ? await access.resource(request) : { kind: 'project' as const, project: DEFAULT_PROJECT };
-  for (const resource of Array.isArray(resources) ? resources : [resources]) await control.authorize(principal, resource.action ?? access.action, resource);
+  const resolved = access.resource ? await access.resource(request) : { kind: 'project' as const, project: DEFAULT_PROJECT };
+  const resources = Array.isArray(resolved) ? resolved : [resolved];
+  for (const resource of resources) await control.authorize(principal, resource.action ?? access.action, resource);
+  // Resolved once: the handler acts on exactly these (route-access.ts, authorizedId).
+  request.judged = resources;
   return principal.user;
 }
 

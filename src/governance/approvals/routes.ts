@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { access } from '../access/route-access.js';
+import { access, authorizedId } from '../access/route-access.js';
 import type { ApprovalService } from './service.js';
 
 const NameParams = z.object({ name: z.string().min(1) });
@@ -73,7 +73,7 @@ export const approvalRoutes: FastifyPluginAsyncZod<ApprovalRoutesOptions> = asyn
       config: { access: access.model('approve', 'params', 'name') },
       schema: { tags, params: VersionParams, body: DecisionBody, response: { 200: OutcomeSchema } },
     },
-    async (request) => approvals.approve(request.params.name, request.params.version, request.body),
+    async (request) => approvals.approve(authorizedId(request, 'model'), request.params.version, request.body),
   );
 
   app.post(
@@ -82,7 +82,7 @@ export const approvalRoutes: FastifyPluginAsyncZod<ApprovalRoutesOptions> = asyn
       config: { access: access.model('approve', 'params', 'name') },
       schema: { tags, params: VersionParams, body: DecisionBody, response: { 200: OutcomeSchema } },
     },
-    async (request) => approvals.reject(request.params.name, request.params.version, request.body),
+    async (request) => approvals.reject(authorizedId(request, 'model'), request.params.version, request.body),
   );
 
   app.get(
@@ -91,7 +91,7 @@ export const approvalRoutes: FastifyPluginAsyncZod<ApprovalRoutesOptions> = asyn
       config: { access: access.model('read', 'params', 'name') },
       schema: { tags, params: VersionParams, response: { 200: z.object({ approvals: z.array(ApprovalSchema) }) } },
     },
-    async (request) => ({ approvals: await approvals.history(request.params.name, request.params.version) }),
+    async (request) => ({ approvals: await approvals.history(authorizedId(request, 'model'), request.params.version) }),
   );
 
   app.get(
@@ -100,7 +100,7 @@ export const approvalRoutes: FastifyPluginAsyncZod<ApprovalRoutesOptions> = asyn
       config: { access: access.model('read', 'params', 'name') },
       schema: { tags, params: VersionParams, response: { 200: z.object({ gate_results: z.array(GateEvaluationSchema) }) } },
     },
-    async (request) => ({ gate_results: await approvals.gateResults(request.params.name, request.params.version) }),
+    async (request) => ({ gate_results: await approvals.gateResults(authorizedId(request, 'model'), request.params.version) }),
   );
 
   // Evaluating stores a result (it is what approval reads), so it needs write access, not read.
@@ -110,7 +110,7 @@ export const approvalRoutes: FastifyPluginAsyncZod<ApprovalRoutesOptions> = asyn
       config: { access: access.model('write', 'params', 'name') },
       schema: { tags, params: VersionParams, response: { 200: GateEvaluationSchema } },
     },
-    async (request) => approvals.evaluateGates(request.params.name, request.params.version),
+    async (request) => approvals.evaluateGates(authorizedId(request, 'model'), request.params.version),
   );
 
   app.get(
@@ -119,7 +119,7 @@ export const approvalRoutes: FastifyPluginAsyncZod<ApprovalRoutesOptions> = asyn
       config: { access: access.model('read', 'params', 'name') },
       schema: { tags, params: NameParams, response: { 200: PolicyRecordSchema } },
     },
-    async (request) => approvals.getPolicy(request.params.name),
+    async (request) => approvals.getPolicy(authorizedId(request, 'model')),
   );
 
   app.put(
@@ -128,6 +128,6 @@ export const approvalRoutes: FastifyPluginAsyncZod<ApprovalRoutesOptions> = asyn
       config: { access: access.model('admin', 'params', 'name') },
       schema: { tags, params: NameParams, body: z.strictObject({ policy: z.string().min(1).max(100_000) }), response: { 200: PolicyRecordSchema } },
     },
-    async (request) => approvals.setPolicy(request.params.name, request.body.policy, 'policy'),
+    async (request) => approvals.setPolicy(authorizedId(request, 'model'), request.body.policy, 'policy'),
   );
 };

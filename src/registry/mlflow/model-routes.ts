@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
-import { access, projectFilter, requestedProject } from '../../governance/access/route-access.js';
+import { access, authorizedId, projectFilter } from '../../governance/access/route-access.js';
 import type { RegistryService } from '../service.js';
 import { fromKeyValues, latestPerStage, parseStage, toMlflowModelVersion, toMlflowRegisteredModel } from './mapping.js';
 import { bodyOrQuery, modelInBodyOrQuery } from './request.js';
@@ -26,12 +26,12 @@ export const mlflowModelRoutes: FastifyPluginAsyncZod<{ registry: RegistryServic
 
   app.post('/registered-models/create', { schema: { body: CreateModelRequest }, config: { access: access.create('write') } }, async (request) => {
     const { name, tags, description } = request.body;
-    await registry.createModel(name, { tags: fromKeyValues(tags), description, project: requestedProject(request) });
+    await registry.createModel(name, { tags: fromKeyValues(tags), description, project: authorizedId(request, 'project') });
     return { registered_model: await mlflowModel(name) };
   });
 
-  app.get('/registered-models/get', { schema: { querystring: ModelName }, config: { access: access.model('read', 'query') } }, async ({ query }) => ({
-    registered_model: await mlflowModel(query.name),
+  app.get('/registered-models/get', { schema: { querystring: ModelName }, config: { access: access.model('read', 'query') } }, async (request) => ({
+    registered_model: await mlflowModel(authorizedId(request, 'model')),
   }));
 
   const search = async (request: z.output<typeof SearchRequest>, readable: string[] | 'all') => {
@@ -43,18 +43,19 @@ export const mlflowModelRoutes: FastifyPluginAsyncZod<{ registry: RegistryServic
   app.get('/registered-models/search', { schema: { querystring: SearchRequest }, config: { access: access.self('read') } }, async (request) => search(request.query, await request.readableProjects()));
   app.post('/registered-models/search', { schema: { body: SearchRequest }, config: { access: access.self('read') } }, async (request) => search(request.body, await request.readableProjects()));
 
-  app.post('/registered-models/rename', { schema: { body: RenameModelRequest }, config: { access: access.model('write', 'body') } }, async ({ body }) => {
-    await registry.renameModel(body.name, body.new_name);
-    return { registered_model: await mlflowModel(body.new_name) };
+  app.post('/registered-models/rename', { schema: { body: RenameModelRequest }, config: { access: access.model('write', 'body') } }, async (request) => {
+    await registry.renameModel(authorizedId(request, 'model'), request.body.new_name);
+    return { registered_model: await mlflowModel(request.body.new_name) };
   });
 
-  app.patch('/registered-models/update', { schema: { body: UpdateModelRequest }, config: { access: access.model('write', 'body') } }, async ({ body }) => {
-    await registry.updateModel(body.name, { description: body.description ?? null });
-    return { registered_model: await mlflowModel(body.name) };
+  app.patch('/registered-models/update', { schema: { body: UpdateModelRequest }, config: { access: access.model('write', 'body') } }, async (request) => {
+    await registry.updateModel(authorizedId(request, 'model'), { description: request.body.description ?? null });
+    return { registered_model: await mlflowModel(authorizedId(request, 'model')) };
   });
 
   app.delete('/registered-models/delete', { schema: { body: ModelName.nullish(), querystring: ModelName.partial() }, config: { access: modelInBodyOrQuery('write') } }, async (request) => {
-    await registry.deleteModel(bodyOrQuery(ModelName, request).name);
+    bodyOrQuery(ModelName, request); // refuses a request without a name before anything changes
+    await registry.deleteModel(authorizedId(request, 'model'));
     return {};
   });
 
@@ -62,32 +63,34 @@ export const mlflowModelRoutes: FastifyPluginAsyncZod<{ registry: RegistryServic
     const stages = request.stages?.map(parseStage);
     return { model_versions: latestPerStage(await registry.versions(request.name), stages).map(toMlflowModelVersion) };
   };
-  app.post('/registered-models/get-latest-versions', { schema: { body: LatestVersionsRequest }, config: { access: access.model('read', 'body') } }, async ({ body }) => latest(body));
-  app.get('/registered-models/get-latest-versions', { schema: { querystring: LatestVersionsRequest }, config: { access: access.model('read', 'query') } }, async ({ query }) => latest(query));
+  app.post('/registered-models/get-latest-versions', { schema: { body: LatestVersionsRequest }, config: { access: access.model('read', 'body') } }, async (request) => latest({ ...request.body, name: authorizedId(request, 'model') }));
+  app.get('/registered-models/get-latest-versions', { schema: { querystring: LatestVersionsRequest }, config: { access: access.model('read', 'query') } }, async (request) => latest({ ...request.query, name: authorizedId(request, 'model') }));
 
-  app.post('/registered-models/set-tag', { schema: { body: ModelTagRequest }, config: { access: access.model('write', 'body') } }, async ({ body }) => {
-    await registry.setModelTag(body.name, body.key, body.value);
+  app.post('/registered-models/set-tag', { schema: { body: ModelTagRequest }, config: { access: access.model('write', 'body') } }, async (request) => {
+    await registry.setModelTag(authorizedId(request, 'model'), request.body.key, request.body.value);
     return {};
   });
 
   app.delete('/registered-models/delete-tag', { schema: { body: ModelTagKeyRequest.nullish(), querystring: ModelTagKeyRequest.partial() }, config: { access: modelInBodyOrQuery('write') } }, async (request) => {
-    const { name, key } = bodyOrQuery(ModelTagKeyRequest, request);
+    const name = authorizedId(request, 'model');
+    const { key } = bodyOrQuery(ModelTagKeyRequest, request);
     await registry.deleteModelTag(name, key);
     return {};
   });
 
-  app.post('/registered-models/alias', { schema: { body: SetAliasRequest }, config: { access: access.model('write', 'body') } }, async ({ body }) => {
-    await registry.setAlias(body.name, body.alias, body.version);
+  app.post('/registered-models/alias', { schema: { body: SetAliasRequest }, config: { access: access.model('write', 'body') } }, async (request) => {
+    await registry.setAlias(authorizedId(request, 'model'), request.body.alias, request.body.version);
     return {};
   });
 
   app.delete('/registered-models/alias', { schema: { body: AliasRequest.nullish(), querystring: AliasRequest.partial() }, config: { access: modelInBodyOrQuery('write') } }, async (request) => {
-    const { name, alias } = bodyOrQuery(AliasRequest, request);
+    const name = authorizedId(request, 'model');
+    const { alias } = bodyOrQuery(AliasRequest, request);
     await registry.deleteAlias(name, alias);
     return {};
   });
 
-  app.get('/registered-models/alias', { schema: { querystring: AliasRequest }, config: { access: access.model('read', 'query') } }, async ({ query }) => ({
-    model_version: toMlflowModelVersion(await registry.resolve(`${query.name}@${query.alias}`)),
+  app.get('/registered-models/alias', { schema: { querystring: AliasRequest }, config: { access: access.model('read', 'query') } }, async (request) => ({
+    model_version: toMlflowModelVersion(await registry.resolve(`${authorizedId(request, 'model')}@${request.query.alias}`)),
   }));
 };

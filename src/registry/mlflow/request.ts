@@ -8,17 +8,21 @@ import { requestedProject, requestField, type Action, type RouteAccess } from '.
  * own server, which reads DELETE like GET) put the fields in the query string. Both are accepted.
  */
 export function bodyOrQuery<S extends z.ZodType>(schema: S, request: FastifyRequest): z.output<S> {
-  const { body } = request;
-  const hasBody = typeof body === 'object' && body !== null && Object.keys(body).length > 0;
-  return parseInput(schema, hasBody ? body : request.query);
+  return parseInput(schema, request[fieldsPart(request)]);
 }
 
-/** The model named by `name` in the body or, failing that, the query string. */
+/** A body with any field is the request's fields; otherwise the query string is. */
+function fieldsPart(request: FastifyRequest): 'body' | 'query' {
+  const { body } = request;
+  return typeof body === 'object' && body !== null && Object.keys(body).length > 0 ? 'body' : 'query';
+}
+
+/** The model named by `name` where `bodyOrQuery` reads the request's fields. */
 export function modelInBodyOrQuery(action: Action): RouteAccess {
   return {
     action,
     resource: (request) => {
-      const name = requestField(request, 'body', 'name') ?? requestField(request, 'query', 'name');
+      const name = requestField(request, fieldsPart(request), 'name');
       return name === undefined ? { kind: 'project', project: requestedProject(request) } : { kind: 'model', name };
     },
   };

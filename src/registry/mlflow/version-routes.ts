@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { InvalidInputError, NotFoundError } from '../../common/errors.js';
-import { access, projectFilter } from '../../governance/access/route-access.js';
+import type { FastifyRequest } from 'fastify';
+import { access, authorizedId, projectFilter, requestField } from '../../governance/access/route-access.js';
 import type { TrackingService } from '../../tracking/index.js';
 import { registerAccess } from '../routes.js';
 import type { RegistryService } from '../service.js';
@@ -11,25 +12,45 @@ import { CreateVersionRequest, SearchRequest, UpdateVersionRequest, VersionReque
 
 /** MLflow's `model-versions/*` endpoints. */
 export const mlflowVersionRoutes: FastifyPluginAsyncZod<{ registry: RegistryService; tracking: TrackingService }> = async (app, { registry, tracking }) => {
-  app.post('/model-versions/create', { schema: { body: CreateVersionRequest }, config: { access: registerAccess(registry) } }, async ({ body }) => {
+  /**
+   * The run and folder a `model-versions/create` names, read once by one parser (`parseVersionSource`)
+   * for both the access check and the handler: `runs:/`, `runs://`, `mlflow-artifacts:` or the run's
+   * artifact_uri, and a `run_id` that must agree with the source.
+   */
+  const sourceOf = async (request: FastifyRequest): Promise<{ runId: string; path: string } | undefined> => {
+    const source = requestField(request, 'body', 'source');
+    if (source === undefined) return undefined;
+    const runId = requestField(request, 'body', 'run_id') || undefined;
+    const artifactUri = runId === undefined ? undefined : await tracking.getRun(runId).then((run) => run.info.artifactUri, () => undefined);
+    // An unknown run_id is judged as named; registering from it then answers 404, as MLflow does.
+    if (runId !== undefined && artifactUri === undefined) return { runId, path: '' };
+    const found = parseVersionSource(source, runId, artifactUri);
+    if (runId !== undefined && runId !== found.runId) {
+      throw new InvalidInputError(`source '${source}' is in run ${found.runId}, not in run_id ${runId}`, { where: 'source' });
+    }
+    return found;
+  };
+
+  const createAccess = registerAccess(async (request) => (await sourceOf(request))?.runId);
+  app.post('/model-versions/create', { schema: { body: CreateVersionRequest }, config: { access: createAccess } }, async (request) => {
+    const { body } = request;
+    const name = authorizedId(request, 'model');
     // As MLflow: a version goes into a registered model that exists (its client creates the model first).
-    if (!(await registry.exists(body.name))) {
-      throw new NotFoundError(`Registered Model with name=${body.name} not found`, {
+    if (!(await registry.exists(name))) {
+      throw new NotFoundError(`Registered Model with name=${name} not found`, {
         where: 'name',
         hint: 'Create it with registered-models/create first (mlflow.register_model does), or register through POST /api/v1/models/:name/versions.',
       });
     }
-    const artifactUri = body.run_id ? (await tracking.getRun(body.run_id)).info.artifactUri : undefined;
-    const { runId, path } = parseVersionSource(body.source, body.run_id || undefined, artifactUri);
-    if (body.run_id && body.run_id !== runId) {
-      throw new InvalidInputError(`source '${body.source}' is in run ${runId}, not in run_id ${body.run_id}`, { where: 'source' });
-    }
-    const version = await registry.register(body.name, { runId, path, description: body.description || undefined, tags: fromKeyValues(body.tags) });
+    const runId = authorizedId(request, 'run');
+    const source = await sourceOf(request);
+    if (source?.runId !== runId) throw new Error(`model-versions/create: the source's run changed from ${runId} between the check and the handler`);
+    const version = await registry.register(name, { runId, path: source.path, description: body.description || undefined, tags: fromKeyValues(body.tags) });
     return { model_version: toMlflowModelVersion(version) };
   });
 
-  app.get('/model-versions/get', { schema: { querystring: VersionRequest }, config: { access: access.model('read', 'query') } }, async ({ query }) => ({
-    model_version: toMlflowModelVersion(await registry.show(query.name, query.version)),
+  app.get('/model-versions/get', { schema: { querystring: VersionRequest }, config: { access: access.model('read', 'query') } }, async (request) => ({
+    model_version: toMlflowModelVersion(await registry.show(authorizedId(request, 'model'), request.query.version)),
   }));
 
   const search = async (request: z.output<typeof SearchRequest>, readable: string[] | 'all') => {
@@ -39,30 +60,32 @@ export const mlflowVersionRoutes: FastifyPluginAsyncZod<{ registry: RegistryServ
   app.get('/model-versions/search', { schema: { querystring: SearchRequest }, config: { access: access.self('read') } }, async (request) => search(request.query, await request.readableProjects()));
   app.post('/model-versions/search', { schema: { body: SearchRequest }, config: { access: access.self('read') } }, async (request) => search(request.body, await request.readableProjects()));
 
-  app.patch('/model-versions/update', { schema: { body: UpdateVersionRequest }, config: { access: access.model('write', 'body') } }, async ({ body }) => ({
-    model_version: toMlflowModelVersion(await registry.updateVersion(body.name, body.version, { description: body.description ?? null })),
+  app.patch('/model-versions/update', { schema: { body: UpdateVersionRequest }, config: { access: access.model('write', 'body') } }, async (request) => ({
+    model_version: toMlflowModelVersion(await registry.updateVersion(authorizedId(request, 'model'), request.body.version, { description: request.body.description ?? null })),
   }));
 
   app.delete('/model-versions/delete', { schema: { body: VersionRequest.nullish(), querystring: VersionRequest.partial() }, config: { access: modelInBodyOrQuery('write') } }, async (request) => {
-    const { name, version } = bodyOrQuery(VersionRequest, request);
+    const name = authorizedId(request, 'model');
+    const { version } = bodyOrQuery(VersionRequest, request);
     await registry.deleteVersion(name, version);
     return {};
   });
 
-  app.post('/model-versions/set-tag', { schema: { body: VersionTagRequest }, config: { access: access.model('write', 'body') } }, async ({ body }) => {
-    await registry.setVersionTag(body.name, body.version, body.key, body.value);
+  app.post('/model-versions/set-tag', { schema: { body: VersionTagRequest }, config: { access: access.model('write', 'body') } }, async (request) => {
+    await registry.setVersionTag(authorizedId(request, 'model'), request.body.version, request.body.key, request.body.value);
     return {};
   });
 
   app.delete('/model-versions/delete-tag', { schema: { body: VersionTagKeyRequest.nullish(), querystring: VersionTagKeyRequest.partial() }, config: { access: modelInBodyOrQuery('write') } }, async (request) => {
-    const { name, version, key } = bodyOrQuery(VersionTagKeyRequest, request);
+    const name = authorizedId(request, 'model');
+    const { version, key } = bodyOrQuery(VersionTagKeyRequest, request);
     await registry.deleteVersionTag(name, version, key);
     return {};
   });
 
   // MLflow clients download from this URI; `mlflow-artifacts:/…` is served by the artifact proxy routes.
-  app.get('/model-versions/get-download-uri', { schema: { querystring: VersionRequest }, config: { access: access.model('read', 'query') } }, async ({ query }) => {
-    const version = await registry.show(query.name, query.version);
+  app.get('/model-versions/get-download-uri', { schema: { querystring: VersionRequest }, config: { access: access.model('read', 'query') } }, async (request) => {
+    const version = await registry.show(authorizedId(request, 'model'), request.query.version);
     const run = await tracking.getRun(version.runId);
     const root = run.info.artifactUri.replace(/\/+$/, '');
     return { artifact_uri: version.source === '' ? root : `${root}/${version.source}` };

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { acceptRawBodies } from '../../server/raw-body.js';
 import { parseProxiedArtifactPath, toMlflowFileInfo } from './mapping.js';
-import { DEFAULT_PROJECT, requestField, type Action, type RouteAccess } from '../../governance/access/route-access.js';
+import { authorizedId, requestField, type Action, type RouteAccess } from '../../governance/access/route-access.js';
 import { ProxiedArtifactParams, ProxiedListRequest } from './schemas.js';
 import type { TrackingService } from '../service.js';
 
@@ -16,31 +16,28 @@ export const mlflowArtifactRoutes: FastifyPluginAsyncZod<{ tracking: TrackingSer
   acceptRawBodies(app);
 
   app.put('/artifacts/*', { schema: { params: ProxiedArtifactParams }, config: { access: proxiedRunAccess('write', 'params', '*') } }, async (request) => {
-    const { runId, path } = parseProxiedArtifactPath(request.params['*']);
-    await tracking.logArtifact(runId, path, request.body as Readable);
+    const { path } = parseProxiedArtifactPath(request.params['*']);
+    await tracking.logArtifact(authorizedId(request, 'run'), path, request.body as Readable);
     return {};
   });
 
   app.get('/artifacts/*', { schema: { params: ProxiedArtifactParams }, config: { access: proxiedRunAccess('read', 'params', '*') } }, async (request, reply) => {
-    const { runId, path } = parseProxiedArtifactPath(request.params['*']);
-    return sendArtifact(reply, await tracking.readArtifact(runId, path));
+    const { path } = parseProxiedArtifactPath(request.params['*']);
+    return sendArtifact(reply, await tracking.readArtifact(authorizedId(request, 'run'), path));
   });
 
   // MLflow's proxy answers with base names; its client joins them onto the folder it asked for.
-  app.get('/artifacts', { schema: { querystring: ProxiedListRequest }, config: { access: proxiedRunAccess('read', 'query', 'path') } }, async ({ query }) => {
-    const { runId, path } = parseProxiedArtifactPath(query.path ?? '');
-    const entries = await tracking.listArtifacts(runId, path);
+  app.get('/artifacts', { schema: { querystring: ProxiedListRequest }, config: { access: proxiedRunAccess('read', 'query', 'path') } }, async (request) => {
+    const { path } = parseProxiedArtifactPath(request.query.path ?? '');
+    const entries = await tracking.listArtifacts(authorizedId(request, 'run'), path);
     return { files: entries.map((entry) => toMlflowFileInfo(entry, posix.basename(entry.path))) };
   });
 };
 
-/** The run is the second segment of a proxied path (`<experiment_id>/<run_id>/artifacts/…`). */
+/** The run of a proxied path (`<experiment_id>/<run_id>/artifacts/…`), parsed as the handler parses it. */
 function proxiedRunAccess(action: Action, part: 'params' | 'query', field: string): RouteAccess {
   return {
     action,
-    resource: (request) => {
-      const runId = (requestField(request, part, field) ?? '').split('/')[1];
-      return runId ? { kind: 'run', id: runId } : { kind: 'project', project: DEFAULT_PROJECT };
-    },
+    resource: (request) => ({ kind: 'run', id: parseProxiedArtifactPath(requestField(request, part, field) ?? '').runId }),
   };
 }

@@ -10,14 +10,14 @@ import {
 } from './schemas.js';
 import type { z } from 'zod';
 import type { TrackingService } from '../service.js';
-import { access, projectFilter, requestedProject } from '../../governance/access/route-access.js';
+import { access, authorizedId, projectFilter } from '../../governance/access/route-access.js';
 
 /** MLflow's `experiments/*` endpoints. */
 export const mlflowExperimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = async (app, { tracking }) => {
   app.post('/experiments/create', { schema: { body: CreateExperimentRequest }, config: { access: access.create('write') } }, async (request) => {
     const { body } = request;
     const experiment = await tracking.createExperiment({
-      project: requestedProject(request),
+      project: authorizedId(request, 'project'),
       name: body.name,
       artifactLocation: body.artifact_location || undefined,
       tags: fromKeyValues(body.tags),
@@ -25,12 +25,12 @@ export const mlflowExperimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingS
     return { experiment_id: experiment.experimentId };
   });
 
-  app.get('/experiments/get', { schema: { querystring: ExperimentIdRequest }, config: { access: access.experiment('read', 'query') } }, async ({ query }) => ({
-    experiment: toMlflowExperiment(await tracking.getExperiment(query.experiment_id)),
+  app.get('/experiments/get', { schema: { querystring: ExperimentIdRequest }, config: { access: access.experiment('read', 'query') } }, async (request) => ({
+    experiment: toMlflowExperiment(await tracking.getExperiment(authorizedId(request, 'experiment'))),
   }));
 
-  app.get('/experiments/get-by-name', { schema: { querystring: ExperimentByNameRequest }, config: { access: access.experimentNamed('read', 'query', 'experiment_name') } }, async ({ query }) => ({
-    experiment: toMlflowExperiment(await tracking.getExperimentByName(query.experiment_name)),
+  app.get('/experiments/get-by-name', { schema: { querystring: ExperimentByNameRequest }, config: { access: access.experimentNamed('read', 'query', 'experiment_name') } }, async (request) => ({
+    experiment: toMlflowExperiment(await tracking.getExperimentByName(authorizedId(request, 'experiment-name'))),
   }));
 
   const search = async (request: z.output<typeof SearchExperimentsRequest>, readable: string[] | 'all') => {
@@ -50,23 +50,25 @@ export const mlflowExperimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingS
   app.post('/experiments/search', { schema: { body: SearchExperimentsRequest }, config: { access: access.self('read') } }, async (request) => search(request.body, await request.readableProjects()));
   app.get('/experiments/search', { schema: { querystring: SearchExperimentsRequest }, config: { access: access.self('read') } }, async (request) => search(request.query, await request.readableProjects()));
 
-  app.post('/experiments/update', { schema: { body: UpdateExperimentRequest }, config: { access: access.experiment('write', 'body') } }, async ({ body }) => {
-    await tracking.renameExperiment(body.experiment_id, body.new_name);
+  app.post('/experiments/update', { schema: { body: UpdateExperimentRequest }, config: { access: access.experiment('write', 'body') } }, async (request) => {
+    const { body } = request;
+    await tracking.renameExperiment(authorizedId(request, 'experiment'), body.new_name);
     return {};
   });
 
-  app.post('/experiments/delete', { schema: { body: ExperimentIdRequest }, config: { access: access.experiment('write', 'body') } }, async ({ body }) => {
-    await tracking.deleteExperiment(body.experiment_id);
+  app.post('/experiments/delete', { schema: { body: ExperimentIdRequest }, config: { access: access.experiment('write', 'body') } }, async (request) => {
+    await tracking.deleteExperiment(authorizedId(request, 'experiment'));
     return {};
   });
 
-  app.post('/experiments/restore', { schema: { body: ExperimentIdRequest }, config: { access: access.experiment('write', 'body') } }, async ({ body }) => {
-    await tracking.restoreExperiment(body.experiment_id);
+  app.post('/experiments/restore', { schema: { body: ExperimentIdRequest }, config: { access: access.experiment('write', 'body') } }, async (request) => {
+    await tracking.restoreExperiment(authorizedId(request, 'experiment'));
     return {};
   });
 
-  app.post('/experiments/set-experiment-tag', { schema: { body: SetExperimentTagRequest }, config: { access: access.experiment('write', 'body') } }, async ({ body }) => {
-    await tracking.setExperimentTag(body.experiment_id, body.key, body.value);
+  app.post('/experiments/set-experiment-tag', { schema: { body: SetExperimentTagRequest }, config: { access: access.experiment('write', 'body') } }, async (request) => {
+    const { body } = request;
+    await tracking.setExperimentTag(authorizedId(request, 'experiment'), body.key, body.value);
     return {};
   });
 };
