@@ -50,7 +50,7 @@ export async function openContext(config: CicloConfig = loadConfig(), options: C
     tracking,
     datasets,
     audit,
-    access: new AccessControl({ db: database.db, audit }),
+    access: new AccessControl({ db: database.db, audit, ...(config.tokenMaxDays === undefined ? {} : { maxTokenDays: config.tokenMaxDays }) }),
     pipelines,
     close: async () => {
       await pipelines.close();

@@ -52,7 +52,7 @@ export function registerAccessCommands(program: Command): void {
     .description('create an API token for a user and print it once (send it as `Authorization: Bearer …`, or set CICLO_TOKEN)')
     .requiredOption('--user <name>', 'the user the token acts as')
     .option('--scopes <actions>', `comma-separated actions the token may perform at most (${ACTIONS.join(', ')})`, parseScopes, [...ACTIONS])
-    .option('--expires <lifetime>', 'lifetime: 30d, 12h or a number of days (default: never)')
+    .option('--expires <lifetime>', 'lifetime: 30d, 12h or a number of days (default: never, or CICLO_TOKEN_MAX_DAYS when set, which also caps it)')
     .option('--description <text>', 'what the token is for')
     .action(async (flags: { user: string; scopes: Action[]; expires?: string; description?: string }, command: Command) => {
       const created = await withAccess((control) =>

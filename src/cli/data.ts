@@ -13,7 +13,7 @@ import {
 } from '../data/index.js';
 import { formatBytes, formatNumber, formatTime, renderFields, renderTable } from './format.js';
 
-import { emit, toJson, wantsJson } from './output.js';
+import { emit, printJson, printText, wantsJson } from './output.js';
 import { withLocalContext } from './local-context.js';
 
 interface RegisterFlags {
@@ -88,8 +88,7 @@ export function registerDataCommands(program: Command): void {
     .argument('<dataset>', 'NAME (latest), NAME@3 or NAME@sha256:…')
     .action(async (reference: string, _options: object, command: Command) => {
       const version = await withDatasets((datasets) => datasets.show(reference));
-      if (wantsJson(command)) process.stdout.write(`${toJson(version.profile)}\n`);
-      else process.stdout.write(`${version.profile ? renderProfile(`${version.name}@${version.version}`, version.profile) : 'no profile stored'}\n`);
+      emit(command, version.profile, () => (version.profile ? renderProfile(`${version.name}@${version.version}`, version.profile) : 'no profile stored'));
     });
 
   data
@@ -99,8 +98,8 @@ export function registerDataCommands(program: Command): void {
     .requiredOption('--suite <file>', 'the expectation suite')
     .action(async (reference: string, options: { suite: string }, command: Command) => {
       const report = await withDatasets((datasets) => datasets.validate(reference, options.suite));
-      if (wantsJson(command)) process.stdout.write(`${renderReportJson(report)}\n`);
-      else process.stdout.write(`${renderReportText(report)}\n`);
+      if (wantsJson(command)) printJson(renderReportJson(report));
+      else printText(renderReportText(report));
       if (!report.passed) process.exitCode = 1;
     });
 

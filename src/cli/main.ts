@@ -15,6 +15,7 @@ import { registerPipelineCommands } from './pipeline.js';
 import { registerQuickstartCommand } from './quickstart.js';
 import { registerLineageCommand } from './lineage.js';
 import { registerModelCommands } from './models.js';
+import { printError } from './output.js';
 import { registerRunCommands } from './runs.js';
 import { registerServerCommand } from './server.js';
 import { registerWorkerCommand } from './worker.js';
@@ -58,7 +59,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT.invalidInput;
-    process.stderr.write(`${describeError(error)}\n`);
+    printError(describeError(error));
     return exitCodeFor(error);
   }
 }

@@ -9,7 +9,7 @@ import {
   type PipelineService,
 } from '../pipelines/index.js';
 import { collectValues, parsePositiveInt } from './option-parsers.js';
-import { emit, wantsJson } from './output.js';
+import { emit, printText, wantsJson } from './output.js';
 import {
   renderProgressEvent,
   renderReproduceReport,
@@ -95,8 +95,10 @@ export function registerPipelineCommands(program: Command): void {
             ...(interrupt ? { signal: interrupt.signal } : {}),
           })) {
             const label = `${chunk.stepName}#${chunk.attempt}`;
-            if (options.step === undefined && label !== current) process.stdout.write(`==> ${label} <==\n`);
+            if (options.step === undefined && label !== current) printText(`==> ${label} <==`);
             current = label;
+            // A step's log is its process's own output, passed through byte for byte like `cat` would:
+            // escaping it would break the colours and progress bars of the tools steps run.
             if (!process.stdout.write(chunk.data)) await new Promise((resolve) => process.stdout.once('drain', resolve));
           }
         } finally {
@@ -165,7 +167,7 @@ export async function followRun(
 ): Promise<PipelineRunStatus> {
   const json = wantsJson(command);
   const { run } = await pipelines.getRun(pipelineRunId);
-  if (!json) process.stdout.write(`Pipeline ${run.pipeline_name}, run ${pipelineRunId} (executor ${run.executor})\n`);
+  if (!json) printText(`Pipeline ${run.pipeline_name}, run ${pipelineRunId} (executor ${run.executor})`);
   const interrupt = interruptSignal();
   let status: PipelineRunStatus;
   try {
@@ -190,7 +192,7 @@ function progressPrinter(loaded: LoadedPipeline | undefined): (event: PipelineEv
   const width = loaded ? Math.max(...loaded.definition.steps.map((step) => step.name.length)) : 12;
   return (event) => {
     const line = renderProgressEvent(event, width);
-    if (line !== undefined) process.stdout.write(`${line}\n`);
+    if (line !== undefined) printText(line);
   };
 }
 

@@ -3,7 +3,7 @@ import { openContext } from '../app/context.js';
 import { loadConfig } from '../common/config.js';
 import { describeError } from '../common/errors.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../server/defaults.js';
-import { emit, wantsJson } from './output.js';
+import { emit, printError, wantsJson } from './output.js';
 import { nextStopSignal } from './signals.js';
 
 export function registerServerCommand(program: Command): void {
@@ -43,7 +43,7 @@ export function registerServerCommand(program: Command): void {
           onEvent: (event) => {
             if (event.type !== 'error') return;
             const at = event.trigger === undefined ? event.pipeline : `${event.pipeline}/${event.trigger}`;
-            process.stderr.write(`trigger ${at}: ${describeError(event.error)}\n`);
+            printError(`trigger ${at}: ${describeError(event.error)}`);
           },
         });
         await triggers.addPaths(options.pipelines ?? config.pipelines ?? []);

@@ -17,6 +17,7 @@ const EnvSchema = z.object({
   CICLO_PIPELINES: z.string().optional(),
   CICLO_AUTH: z.enum(['on', 'off', 'true', 'false', '1', '0']).optional(),
   CICLO_TOKEN: z.string().min(1).optional(),
+  CICLO_TOKEN_MAX_DAYS: z.coerce.number().positive('must be a number of days above 0').max(3650).optional(),
   CICLO_ONLINE_STORE: z
     .string()
     .regex(/^(sqlite:.+|rediss?:\/\/.+)$/, 'must be sqlite:/path/online.db or a redis:// or rediss:// URL')
@@ -58,6 +59,8 @@ export interface CicloConfig {
   auth?: boolean;
   /** The API token the CLI and the SDK send (CICLO_TOKEN); the embedded CLI records its user as the actor. */
   token?: string;
+  /** No API token lives longer than this many days (CICLO_TOKEN_MAX_DAYS); one created without a lifetime gets it. */
+  tokenMaxDays?: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): CicloConfig {
@@ -95,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     ...(vars.CICLO_ONLINE_STORE ? { onlineStore: vars.CICLO_ONLINE_STORE } : {}),
     ...(vars.CICLO_AUTH ? { auth: ['on', 'true', '1'].includes(vars.CICLO_AUTH) } : {}),
     ...(vars.CICLO_TOKEN ? { token: vars.CICLO_TOKEN } : {}),
+    ...(vars.CICLO_TOKEN_MAX_DAYS ? { tokenMaxDays: vars.CICLO_TOKEN_MAX_DAYS } : {}),
   };
 }
 

@@ -98,12 +98,18 @@ export const accessRoutes: FastifyPluginAsyncZod<{ control: AccessControl; audit
       if (wider.length > 0) {
         throw new PermissionDeniedError(`a token scoped ${principal.scopes.join(', ')} cannot create one scoped ${wider.join(', ')}`, { where: 'scopes' });
       }
-      const created = await control.createToken(user, {
-        scopes,
-        ...(request.body.expires_in_days === undefined ? {} : { expiresInDays: request.body.expires_in_days }),
-        ...(request.body.description === undefined ? {} : { description: request.body.description }),
-      });
-      return reply.code(201).send({ ...tokenRecord(created), token: created.token });
+      // Nor outlives it: the new token expires no later than the caller's.
+      const created = await control.createToken(
+        user,
+        {
+          scopes,
+          ...(request.body.expires_in_days === undefined ? {} : { expiresInDays: request.body.expires_in_days }),
+          ...(request.body.description === undefined ? {} : { description: request.body.description }),
+        },
+        principal.expiresTime === undefined ? {} : { notAfter: principal.expiresTime },
+      );
+      // The answer holds the secret: no cache (browser, proxy) may keep it.
+      return reply.code(201).header('cache-control', 'no-store').send({ ...tokenRecord(created), token: created.token });
     },
   );
 

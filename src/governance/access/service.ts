@@ -42,6 +42,8 @@ export interface Principal {
   scopes: readonly Action[];
   /** Every project, within the scopes (auth off; the server's own token for the steps it starts). */
   unrestricted: boolean;
+  /** When the token used expires (ms since the epoch); absent when it never does. Tokens it creates expire no later. */
+  expiresTime?: number;
 }
 
 /**
@@ -87,11 +89,14 @@ const ROLE_ALLOWS: Record<Role, readonly Action[]> = {
 
 // A token's last use is written at most this often: not one write per request.
 const TOUCH_INTERVAL_MS = 60_000;
+const DAY_MS = 86_400_000;
 
 export interface AccessControlDeps {
   db: Kysely<Schema>;
   audit?: AuditLog;
   now?: () => number;
+  /** No token lives longer than this many days (CICLO_TOKEN_MAX_DAYS); absent: no cap. */
+  maxTokenDays?: number;
 }
 
 /**
@@ -103,11 +108,13 @@ export class AccessControl {
   readonly #db: Kysely<Schema>;
   readonly #audit: AuditLog | undefined;
   readonly #now: () => number;
+  readonly #maxTokenDays: number | undefined;
 
   constructor(deps: AccessControlDeps) {
     this.#db = deps.db;
     this.#audit = deps.audit;
     this.#now = deps.now ?? Date.now;
+    this.#maxTokenDays = deps.maxTokenDays;
   }
 
   // ── users ────────────────────────────────────────────────────────────────────
@@ -146,11 +153,12 @@ export class AccessControl {
 
   // ── tokens ───────────────────────────────────────────────────────────────────
 
-  async createToken(user: string, options: CreateTokenOptions = {}): Promise<CreatedToken> {
+  /** `limits.notAfter`: the expiry of the token the request came with, which the new one may not outlive. */
+  async createToken(user: string, options: CreateTokenOptions = {}, limits: { notAfter?: number } = {}): Promise<CreatedToken> {
     const request = parseInput(CreateTokenSchema, options);
     const now = this.#now();
     const secret = newTokenSecret();
-    const expiresTime = request.expiresInDays === undefined ? null : now + Math.round(request.expiresInDays * 86_400_000);
+    const expiresTime = this.#expiryOf(request.expiresInDays, now, limits.notAfter);
     const scopes = ACTIONS.filter((action) => request.scopes.includes(action));
     await this.#db.transaction().execute(async (trx) => {
       const row = await store.findUser(trx, user);
@@ -161,6 +169,28 @@ export class AccessControl {
       await this.#record(trx, 'token.create', { type: 'token', id: secret.id }, null, { id: secret.id, user, scopes, expiresTime });
     });
     return { ...(await this.getToken(secret.id)), token: secret.secret };
+  }
+
+  /**
+   * A new token's expiry: what was asked, never later than the server's cap (CICLO_TOKEN_MAX_DAYS)
+   * nor than the token it is made with, so an expiring token cannot mint a lasting one. Asking for
+   * longer is refused (the caller learns the limit); asking for nothing gets the latest allowed.
+   */
+  #expiryOf(days: number | undefined, now: number, notAfter: number | undefined): number | null {
+    const capped = this.#maxTokenDays === undefined ? undefined : now + Math.round(this.#maxTokenDays * DAY_MS);
+    const latest = capped === undefined ? notAfter : notAfter === undefined ? capped : Math.min(capped, notAfter);
+    if (days === undefined) return latest ?? null;
+    const asked = now + Math.round(days * DAY_MS);
+    if (latest === undefined || asked <= latest) return asked;
+    const why =
+      latest === notAfter
+        ? `the token this request came with expires at ${new Date(latest).toISOString()}, and a token it creates may not outlive it`
+        : `tokens on this server live at most ${this.#maxTokenDays} days (CICLO_TOKEN_MAX_DAYS)`;
+    const allowedDays = Math.floor(((latest - now) / DAY_MS) * 1000) / 1000;
+    throw new InvalidInputError(`a token expiring in ${days} days is refused: ${why}`, {
+      where: 'expires_in_days',
+      hint: `Ask for at most ${allowedDays} days, or leave the lifetime out to get the longest allowed.`,
+    });
   }
 
   async getToken(id: string): Promise<TokenInfo> {
@@ -202,7 +232,13 @@ export class AccessControl {
     }
     if (row.user_disabled_time !== null) throw new UnauthenticatedError(`user '${row.user_name}' is disabled`);
     if (row.last_used_time === null || now - Number(row.last_used_time) > TOUCH_INTERVAL_MS) await store.touchToken(this.#db, row.id, now);
-    return { user: row.user_name, tokenId: row.id, scopes: tokenInfo(row).scopes, unrestricted: false };
+    return {
+      user: row.user_name,
+      tokenId: row.id,
+      scopes: tokenInfo(row).scopes,
+      unrestricted: false,
+      ...(row.expires_time === null ? {} : { expiresTime: Number(row.expires_time) }),
+    };
   }
 
   // ── projects and roles ──────────────────────────────────────────────────────
