@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { QueryInt } from '../server/query.js';
 import type { LineageService } from './service.js';
 import { LINEAGE_DIRECTIONS, LineageGraphSchema } from './types.js';
-import { access } from '../governance/access/route-access.js';
+import { requestField, type RouteAccess } from '../governance/access/route-access.js';
+import { parseNodeRef } from './node-ref.js';
 
 /** Like QueryInt, but 0 is allowed: depth 0 answers the node alone (does it exist, what is it). */
 const QueryDepth = z
@@ -20,14 +21,37 @@ export const LineageQuery = z.object({
   maxNodes: QueryInt.optional(),
 });
 
+/**
+ * The root is judged as what it names, read by the service's own parser: a run (or a run's
+ * artifact path) is read in the run's project, a model version in the model's. Roots known only by
+ * digest (an artifact, a logged dataset) have no project: the service shows them only when a run
+ * or model the caller may read is joined to them, and every walk leaves out what the caller cannot read.
+ */
+const lineageAccess: RouteAccess = {
+  action: 'read',
+  resource: (request) => {
+    const node = requestField(request, 'query', 'node') ?? '';
+    if (node.trim() === '') return { kind: 'self' };
+    const ref = parseNodeRef(node);
+    if (ref.kind === 'run' || (ref.kind === 'artifact' && 'runId' in ref)) return { kind: 'run', id: ref.runId };
+    if (ref.kind === 'model') {
+      // `model:NAME@alias` carries the alias in the name (the registry's resolver splits it the same way).
+      const at = ref.version === undefined ? ref.name.indexOf('@') : -1;
+      return { kind: 'model', name: at > 0 ? ref.name.slice(0, at) : ref.name };
+    }
+    return { kind: 'self' };
+  },
+};
+
 /** `GET /lineage`: the same graph `ciclo lineage --json` prints (docs/rest-api.md). */
 export const lineageRoutes: FastifyPluginAsyncZod<{ lineage: LineageService }> = async (app, { lineage }) => {
   app.get(
     '/lineage',
-    { schema: { tags: ['lineage'], querystring: LineageQuery, response: { 200: LineageGraphSchema } }, config: { access: access.shared('read') } },
+    { schema: { tags: ['lineage'], querystring: LineageQuery, response: { 200: LineageGraphSchema } }, config: { access: lineageAccess } },
     async (request) => {
       const { node, direction, depth, maxNodes } = request.query;
       return lineage.graph(node, {
+        readable: await request.readableProjects(),
         ...(direction === undefined ? {} : { direction }),
         ...(depth === undefined ? {} : { depth }),
         ...(maxNodes === undefined ? {} : { maxNodes }),

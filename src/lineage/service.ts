@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { CicloContext } from '../app/context.js';
-import { InvalidInputError } from '../common/errors.js';
+import { InvalidInputError, NotFoundError } from '../common/errors.js';
 // From the file, not the registry's index: registry/lineage.ts imports lineage's index (a cycle otherwise).
 import { addModelLineage } from '../registry/lineage.js';
 import type { Schema } from '../store/index.js';
@@ -8,6 +8,7 @@ import { builtinLineageRegistry } from './builtin.js';
 import { parseNodeRef } from './node-ref.js';
 import type { LineageRegistry, LineageSession } from './registry.js';
 import { RunLookup } from './run-lookup.js';
+import { Visibility } from './visibility.js';
 import {
   DEFAULT_DEPTH,
   DEFAULT_MAX_NODES,
@@ -49,23 +50,53 @@ export class LineageService {
     const maxNodes = bounded(options.maxNodes, DEFAULT_MAX_NODES, 1, MAX_NODES, 'maxNodes');
     const ref = parseNodeRef(node);
     const session: LineageSession = { db: this.#db, runs: new RunLookup(this.#db) };
-    const roots = await this.registry.resolve(ref, session);
+    const visibility = new Visibility(this.#db, options.readable ?? 'all');
+    const roots = await this.#visibleRoots(await this.registry.resolve(ref, session), node, visibility, session);
 
     const builder = new GraphBuilder(maxNodes);
     for (const root of roots) builder.addNode(root);
     const walks: WalkDirection[] = direction === 'both' ? ['upstream', 'downstream'] : [direction];
-    for (const walk of walks) await this.#walk(roots, walk, depth, builder, session);
+    for (const walk of walks) await this.#walk(roots, walk, depth, builder, session, visibility);
+    const shown = visibility.prune(builder.nodes(), builder.edges());
+    // Roots were judged on their own (the route checks run and model roots, #visibleRoots content roots).
+    const kept = new Set([...roots, ...shown.nodes].map((n) => n.id));
+    const nodes = builder.nodes().filter((n) => kept.has(n.id));
     return {
       roots: roots.map((root) => root.id),
       direction,
       depth,
-      nodes: builder.nodes(),
-      edges: builder.edges(),
+      nodes,
+      edges: shown.edges,
       truncated: builder.truncated,
     };
   }
 
-  async #walk(roots: LineageNode[], direction: WalkDirection, depth: number, builder: GraphBuilder, session: LineageSession): Promise<void> {
+  /**
+   * The roots the caller may see. A run or model version root in a project the caller cannot read
+   * is refused by the route before this; an artifact or dataset root is shown only when a run or
+   * model version the caller may see is joined to it, and answers as not found otherwise.
+   */
+  async #visibleRoots(roots: LineageNode[], node: string, visibility: Visibility, session: LineageSession): Promise<LineageNode[]> {
+    if (visibility.everything) return roots;
+    const visible: LineageNode[] = [];
+    for (const root of roots) {
+      if (root.kind === 'run' || root.kind === 'model' ? await visibility.admits(root) : await this.#joinedToVisible(root, visibility, session)) visible.push(root);
+    }
+    if (visible.length === 0) throw new NotFoundError(`no run or model you may read is joined to ${node}`, { where: 'node' });
+    return visible;
+  }
+
+  async #joinedToVisible(content: LineageNode, visibility: Visibility, session: LineageSession): Promise<boolean> {
+    for (const direction of ['upstream', 'downstream'] as const) {
+      for (const source of this.registry.edgeSources) {
+        const { found } = await source.neighbours(content, direction, FAN_OUT_LIMIT, session);
+        for (const { node } of found) if ((node.kind === 'run' || node.kind === 'model') && (await visibility.admits(node))) return true;
+      }
+    }
+    return false;
+  }
+
+  async #walk(roots: LineageNode[], direction: WalkDirection, depth: number, builder: GraphBuilder, session: LineageSession, visibility: Visibility): Promise<void> {
     const seen = new Set(roots.map((root) => root.id));
     let frontier = roots;
     for (let level = 0; level < depth && frontier.length > 0; level += 1) {
@@ -75,6 +106,8 @@ export class LineageService {
           const { found, truncated } = await source.neighbours(node, direction, FAN_OUT_LIMIT, session);
           if (truncated) builder.truncated = true;
           for (const { node: neighbour, edge } of found) {
+            // A node the caller may not see is neither shown nor walked through.
+            if (!(await visibility.admits(neighbour))) continue;
             if (!builder.addNode(neighbour)) continue;
             builder.addEdge(edge);
             if (!seen.has(neighbour.id)) {

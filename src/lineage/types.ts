@@ -122,6 +122,8 @@ export interface GraphOptions {
   depth?: number;
   /** Nodes in the answer; default DEFAULT_MAX_NODES, at most MAX_NODES. */
   maxNodes?: number;
+  /** The projects whose runs and models the caller may see (`readableProjects`); default all. */
+  readable?: readonly string[] | 'all';
 }
 
 export const DEFAULT_DEPTH = 10;

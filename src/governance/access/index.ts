@@ -22,8 +22,8 @@ export {
   type TokenInfo,
   type UserInfo,
 } from './service.js';
-/** Lookups other capabilities share: a project by name, the project of a run (its experiment's). */
-export { findProject, projectOfRun } from './store.js';
+/** Lookups other capabilities share: a project by name, the project of a run (its experiment's) or of a registered model. */
+export { findProject, projectOfModel, projectOfRun } from './store.js';
 export { installAccessControl, type AccessHookOptions, type RouteEntry } from './server-hooks.js';
 export { FailedAuthLimiter, type FailedAuthLimits } from './failed-auth-limiter.js';
 export { accessRoutes } from './routes.js';

@@ -1,0 +1,67 @@
+import type { Kysely } from 'kysely';
+import { projectOfModel, projectOfRun } from '../governance/index.js';
+import type { Schema } from '../store/index.js';
+import type { LineageEdge, LineageNode } from './types.js';
+
+/**
+ * What a caller may see of a graph. Runs and model versions belong to a project (their experiment's,
+ * their model's) and are shown only where the caller may read. Artifacts and logged datasets are
+ * content, known by digest, with no project of their own: one is shown only when it is joined to a
+ * run or model version the caller may see, since that is where the caller could have read it.
+ * A hidden node is not expanded, so nothing beyond it is reached through it.
+ */
+export class Visibility {
+  readonly #db: Kysely<Schema>;
+  readonly #readable: ReadonlySet<string> | 'all';
+  readonly #projects = new Map<string, Promise<string | undefined>>();
+
+  constructor(db: Kysely<Schema>, readable: readonly string[] | 'all') {
+    this.#db = db;
+    this.#readable = readable === 'all' ? 'all' : new Set(readable);
+  }
+
+  get everything(): boolean {
+    return this.#readable === 'all';
+  }
+
+  /** Whether the node may be shown and walked from; content nodes wait for `prune`. */
+  async admits(node: LineageNode): Promise<boolean> {
+    if (this.#readable === 'all') return true;
+    switch (node.kind) {
+      case 'run':
+        return this.#readableProject(`run:${node.runId}`, () => projectOfRun(this.#db, node.runId));
+      case 'model':
+        return this.#readableProject(`model:${node.name}`, () => projectOfModel(this.#db, node.name));
+      case 'artifact':
+      case 'dataset':
+        return true;
+    }
+  }
+
+  /**
+   * Drops content nodes (artifacts, datasets) that no shown run or model version is joined to, and
+   * their edges. With everything readable the graph is left as it is.
+   */
+  prune(nodes: LineageNode[], edges: LineageEdge[]): { nodes: LineageNode[]; edges: LineageEdge[] } {
+    if (this.#readable === 'all') return { nodes, edges };
+    const owners = new Set(nodes.filter((node) => node.kind === 'run' || node.kind === 'model').map((node) => node.id));
+    const joined = new Set<string>();
+    for (const edge of edges) {
+      if (owners.has(edge.from)) joined.add(edge.to);
+      if (owners.has(edge.to)) joined.add(edge.from);
+    }
+    const kept = nodes.filter((node) => owners.has(node.id) || joined.has(node.id));
+    const keptIds = new Set(kept.map((node) => node.id));
+    return { nodes: kept, edges: edges.filter((edge) => keptIds.has(edge.from) && keptIds.has(edge.to)) };
+  }
+
+  async #readableProject(key: string, lookup: () => Promise<string | undefined>): Promise<boolean> {
+    let project = this.#projects.get(key);
+    if (project === undefined) {
+      project = lookup();
+      this.#projects.set(key, project);
+    }
+    const found = await project;
+    return found !== undefined && this.#readable !== 'all' && this.#readable.has(found);
+  }
+}
