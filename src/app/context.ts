@@ -1,7 +1,7 @@
 import { LocalBlobStore, RunArtifacts } from '../artifacts/index.js';
 import { configEnvironment, loadConfig, type CicloConfig } from '../common/config.js';
 import { DatasetService, PipelineDatasetCatalog } from '../data/index.js';
-import { AccessControl, AuditLog } from '../governance/index.js';
+import { AccessControl, AuditLog, auditKeyring, type AuditKeyring } from '../governance/index.js';
 import { PipelineService, builtinExecutors } from '../pipelines/index.js';
 import { openDatabase, type MetadataDatabase } from '../store/index.js';
 import { TrackingService } from '../tracking/index.js';
@@ -31,7 +31,7 @@ export interface ContextOptions {
 export async function openContext(config: CicloConfig = loadConfig(), options: ContextOptions = {}): Promise<CicloContext> {
   const database = await openDatabase(config.database);
   const blobs = new LocalBlobStore(config.artifactRoot);
-  const audit = new AuditLog(database.db);
+  const audit = new AuditLog(database.db, auditKeyOptions(config));
   const tracking = new TrackingService(database.db, new RunArtifacts(database.db, blobs), { audit });
   const datasets = new DatasetService({ db: database.db, blobs, tracking, audit });
   const trackingUri = options.trackingUri ?? config.trackingUri;
@@ -67,4 +67,9 @@ export async function openContext(config: CicloConfig = loadConfig(), options: C
 export async function openLocalContext(config: CicloConfig = loadConfig()): Promise<CicloContext> {
   const { trackingUri: _ignored, ...local } = config;
   return openContext(local);
+}
+
+/** The audit log's keys from CICLO_AUDIT_KEY and CICLO_AUDIT_PREVIOUS_KEYS; none when no key is set. */
+function auditKeyOptions(config: CicloConfig): { keyring?: AuditKeyring } {
+  return config.auditKey === undefined ? {} : { keyring: auditKeyring(config.auditKey, config.auditPreviousKeys ?? []) };
 }

@@ -17,6 +17,11 @@ const EnvSchema = z.object({
   CICLO_PIPELINES: z.string().optional(),
   CICLO_AUTH: z.enum(['on', 'off', 'true', 'false', '1', '0']).optional(),
   CICLO_TOKEN: z.string().min(1).optional(),
+  CICLO_AUDIT_KEY: z.string().min(32, 'must be at least 32 characters (for example `openssl rand -hex 32`)').optional(),
+  CICLO_AUDIT_PREVIOUS_KEYS: z
+    .string()
+    .regex(/^[^,]{32,}(,[^,]{32,})*$/, 'must be comma-separated keys of at least 32 characters each, newest first')
+    .optional(),
   CICLO_TOKEN_MAX_DAYS: z.coerce.number().positive('must be a number of days above 0').max(3650).optional(),
   CICLO_ONLINE_STORE: z
     .string()
@@ -61,6 +66,13 @@ export interface CicloConfig {
   token?: string;
   /** No API token lives longer than this many days (CICLO_TOKEN_MAX_DAYS); one created without a lifetime gets it. */
   tokenMaxDays?: number;
+  /**
+   * The secret the audit chain is keyed with (CICLO_AUDIT_KEY): an HMAC on every row and on the
+   * head, so a database writer without it cannot forge rows that verify. Absent: hashes only.
+   */
+  auditKey?: string;
+  /** Retired audit keys, newest first (CICLO_AUDIT_PREVIOUS_KEYS): rows keyed with them still verify. */
+  auditPreviousKeys?: string[];
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): CicloConfig {
@@ -99,6 +111,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     ...(vars.CICLO_AUTH ? { auth: ['on', 'true', '1'].includes(vars.CICLO_AUTH) } : {}),
     ...(vars.CICLO_TOKEN ? { token: vars.CICLO_TOKEN } : {}),
     ...(vars.CICLO_TOKEN_MAX_DAYS ? { tokenMaxDays: vars.CICLO_TOKEN_MAX_DAYS } : {}),
+    ...(vars.CICLO_AUDIT_KEY ? { auditKey: vars.CICLO_AUDIT_KEY } : {}),
+    ...(vars.CICLO_AUDIT_PREVIOUS_KEYS ? { auditPreviousKeys: vars.CICLO_AUDIT_PREVIOUS_KEYS.split(',') } : {}),
   };
 }
 
@@ -115,6 +129,9 @@ export function configEnvironment(config: CicloConfig): Record<string, string> {
     CICLO_DATABASE_URL:
       config.database.dialect === 'postgres' ? config.database.url : `sqlite:${config.database.file}`,
     CICLO_ARTIFACT_ROOT: config.artifactRoot,
+    // A process writing to a keyed chain needs its key (an unkeyed append is refused).
+    ...(config.auditKey === undefined ? {} : { CICLO_AUDIT_KEY: config.auditKey }),
+    ...(config.auditPreviousKeys === undefined ? {} : { CICLO_AUDIT_PREVIOUS_KEYS: config.auditPreviousKeys.join(',') }),
   };
 }
 

@@ -21,3 +21,51 @@ export function formatPath(prefix: string, path: readonly PropertyKey[]): string
   }
   return out;
 }
+
+/**
+ * Why a string cannot be stored and read back unchanged, or undefined when it can. A lone UTF-16
+ * surrogate becomes U+FFFD in UTF-8 (both stores encode text so), and PostgreSQL refuses NUL in
+ * text: either way what is read back differs from what was written, and a digest over it breaks.
+ */
+export function unstorableText(text: string): string | undefined {
+  for (let i = 0; i < text.length; i += 1) {
+    const unit = text.charCodeAt(i);
+    if (unit === 0) return `contains a NUL character (U+0000) at position ${i}`;
+    if (unit < 0xd800 || unit > 0xdfff) continue;
+    const next = text.charCodeAt(i + 1);
+    if (unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+      i += 1;
+      continue;
+    }
+    return `contains a lone UTF-16 surrogate (U+${unit.toString(16).toUpperCase()}) at position ${i}`;
+  }
+  return undefined;
+}
+
+/**
+ * Names, keys and ids are shown in tables and terminals and used in references: no control
+ * character at all. Values (tag and param values, descriptions) may hold tab, newline and
+ * carriage return, nothing else below U+0020, nor DEL and the C1 controls (U+007F–U+009F).
+ */
+export type TextKind = 'name' | 'value';
+
+const CONTROL = { name: /[\u0000-\u001f\u007f-\u009f]/, value: /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/ } as const;
+
+/** Why the text is not acceptable as a `kind`, or undefined when it is. */
+export function textProblem(text: string, kind: TextKind): string | undefined {
+  const unstorable = unstorableText(text);
+  if (unstorable !== undefined) return unstorable;
+  const control = CONTROL[kind].exec(text);
+  if (control === null) return undefined;
+  const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+  const allowed = kind === 'value' ? 'only tab, newline and carriage return are allowed' : 'names and keys allow none';
+  return `contains the control character U+${code} at position ${control.index} (${allowed})`;
+}
+
+/** A zod string check for names/keys or values: refuses text `textProblem` finds fault with. */
+export function plainText<S extends z.ZodString>(schema: S, kind: TextKind): S {
+  return schema.check((ctx) => {
+    const problem = textProblem(ctx.value, kind);
+    if (problem !== undefined) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+  });
+}

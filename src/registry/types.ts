@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { plainText } from '../common/validation.js';
 import type { ModelVersionStatus } from '../store/index.js';
 import type { ModelSignature } from './package.js';
 
@@ -19,9 +20,9 @@ export const AliasSchema = z
 
 export const EnvironmentSchema = z.enum(ENVIRONMENTS);
 
-export const TagKeySchema = z.string().min(1).max(250);
-export const TagValueSchema = z.string().max(5000);
-export const DescriptionSchema = z.string().max(5000);
+export const TagKeySchema = plainText(z.string().min(1).max(250), 'name');
+export const TagValueSchema = plainText(z.string().max(5000), 'value');
+export const DescriptionSchema = plainText(z.string().max(5000), 'value');
 const TagsSchema = z.record(TagKeySchema, TagValueSchema);
 // The same shape as project names elsewhere: what `X-Ciclo-Project` carries.
 export const ProjectSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be letters, digits, ".", "_" or "-" (at most 100 characters)');

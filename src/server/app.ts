@@ -15,6 +15,7 @@ import { installErrorHandlers } from './errors.js';
 import { healthRoutes } from './health-routes.js';
 import { registerOpenApi } from './openapi.js';
 import { installSecurityHeaders } from './security-headers.js';
+import { checkRequestValue } from './request-text.js';
 
 export interface ServerOptions {
   /** Overrides config.logLevel (the CLI's --verbose, tests' silence). */
@@ -47,6 +48,7 @@ export function buildServer(context: CicloContext, options: ServerOptions = {}):
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   acceptEmptyJsonBodies(app);
+  refuseUnstorableQueryText(app);
   installErrorHandlers(app);
   installSecurityHeaders(app);
   // Before any route, so that every route is checked and listed.
@@ -76,13 +78,31 @@ export function buildServer(context: CicloContext, options: ServerOptions = {}):
 
 /**
  * Clients that set `content-type: application/json` on every call also set it on DELETEs and
- * restores that carry no body; an empty body then means "no body", not malformed JSON.
+ * restores that carry no body; an empty body then means "no body", not malformed JSON. Every JSON
+ * body passes here, before any hook sees it (access control reads bodies in preValidation): its
+ * depth and text are checked once, for every route (checkRequestValue).
  */
 function acceptEmptyJsonBodies(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') done(null, undefined);
-    else parseJson(request, body as string, done);
+    if (body === '') return done(null, undefined);
+    parseJson(request, body as string, (error, parsed) => {
+      if (error) return done(error, undefined);
+      try {
+        checkRequestValue(parsed, '');
+      } catch (refused) {
+        return done(refused as Error, undefined);
+      }
+      done(null, parsed);
+    });
+  });
+}
+
+/** The query string and path parameters hold text too; checked before any other hook reads them. */
+function refuseUnstorableQueryText(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request) => {
+    checkRequestValue(request.query, 'query');
+    checkRequestValue(request.params, 'path');
   });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { plainText } from '../common/validation.js';
 
 export const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -137,16 +138,16 @@ export type MetricInput = z.input<typeof MetricInputSchema>;
 
 export const ParamInputSchema = z.object({
   key: KeySchema,
-  value: z.string().max(LIMITS.paramValueLength, `must be at most ${LIMITS.paramValueLength} characters`),
+  value: plainText(z.string().max(LIMITS.paramValueLength, `must be at most ${LIMITS.paramValueLength} characters`), 'value'),
 });
 
 export const TagInputSchema = z.object({
   key: KeySchema,
-  value: z.string().max(LIMITS.tagValueLength, `must be at most ${LIMITS.tagValueLength} characters`),
+  value: plainText(z.string().max(LIMITS.tagValueLength, `must be at most ${LIMITS.tagValueLength} characters`), 'value'),
 });
 
 export const DatasetInputSchema = z.object({
-  name: z.string().min(1).max(LIMITS.nameLength),
+  name: plainText(z.string().min(1).max(LIMITS.nameLength), 'name'),
   digest: z.string().min(1).max(LIMITS.keyLength),
   context: z.string().max(LIMITS.keyLength).default('training'),
   sourceType: z.string().max(LIMITS.keyLength).default('local'),
@@ -163,9 +164,9 @@ export const LogBatchSchema = z.object({
 export type LogBatchInput = z.input<typeof LogBatchSchema>;
 
 export const CreateExperimentSchema = z.object({
-  name: z.string().trim().min(1, 'must not be empty').max(LIMITS.nameLength),
+  name: plainText(z.string().trim().min(1, 'must not be empty').max(LIMITS.nameLength), 'name'),
   artifactLocation: z.string().optional(),
-  tags: z.record(z.string(), z.string()).optional(),
+  tags: z.record(plainText(z.string(), 'name'), plainText(z.string(), 'value')).optional(),
   /** An existing project (`ciclo projects create`); default `default`. */
   project: z.string().min(1).optional(),
 });
@@ -173,10 +174,10 @@ export type CreateExperimentInput = z.input<typeof CreateExperimentSchema>;
 
 export const CreateRunSchema = z.object({
   experimentId: z.string().regex(/^\d+$/, 'must be an experiment id'),
-  runName: z.string().max(LIMITS.nameLength).optional(),
-  userId: z.string().max(LIMITS.keyLength).optional(),
+  runName: plainText(z.string().max(LIMITS.nameLength), 'name').optional(),
+  userId: plainText(z.string().max(LIMITS.keyLength), 'name').optional(),
   startTime: z.number().int().optional(),
-  tags: z.record(z.string(), z.string()).optional(),
+  tags: z.record(plainText(z.string(), 'name'), plainText(z.string(), 'value')).optional(),
   parentRunId: z.string().optional(),
 });
 export type CreateRunInput = z.input<typeof CreateRunSchema>;
@@ -184,7 +185,7 @@ export type CreateRunInput = z.input<typeof CreateRunSchema>;
 export const UpdateRunSchema = z.object({
   status: z.enum(RUN_STATUSES).optional(),
   endTime: z.number().int().optional(),
-  runName: z.string().max(LIMITS.nameLength).optional(),
+  runName: plainText(z.string().max(LIMITS.nameLength), 'name').optional(),
 });
 export type UpdateRunInput = z.input<typeof UpdateRunSchema>;
 

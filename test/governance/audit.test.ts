@@ -81,7 +81,14 @@ describe.each(DIALECTS)('audit log (%s)', (dialect) => {
 
   it('starts empty at the genesis head and verifies', async () => {
     expect(await audit.head()).toEqual({ seq: 0, hash: AUDIT_GENESIS_HASH });
-    expect(await audit.verify()).toEqual({ ok: true, checked: 0, head: { seq: 0, hash: AUDIT_GENESIS_HASH } });
+    expect(await audit.verify()).toEqual({
+      ok: true,
+      checked: 0,
+      head: { seq: 0, hash: AUDIT_GENESIS_HASH },
+      keys: { status: 'no key', keyedFrom: null },
+      problems: [],
+      problemCount: 0,
+    });
   });
 
   it('appends a chain and lists it with filters', async () => {
@@ -135,13 +142,13 @@ describe.each(DIALECTS)('audit log (%s)', (dialect) => {
   it('finds a row edited directly in the database (hash mismatch)', async () => {
     await appendFive();
     await sql`update audit_log set actor = 'mallory' where seq = 3`.execute(db);
-    expect(await audit.verify()).toMatchObject({ ok: false, checked: 2, firstBad: { seq: 3, reason: 'hash mismatch' } });
+    expect(await audit.verify()).toMatchObject({ ok: false, checked: 5, problems: [{ seq: 3, reason: 'hash mismatch' }] });
   });
 
   it('finds an edited details text even when it still parses to the same JSON value', async () => {
     await appendFive();
     await sql`update audit_log set details = '{"note":"ok","i":1}' where seq = 2`.execute(db);
-    expect(await audit.verify()).toMatchObject({ ok: false, firstBad: { seq: 2, reason: 'hash mismatch' } });
+    expect(await audit.verify()).toMatchObject({ ok: false, problems: [{ seq: 2, reason: 'hash mismatch' }] });
   });
 
   it('finds a row rewritten with a recomputed hash (the next row no longer links to it)', async () => {
@@ -149,13 +156,13 @@ describe.each(DIALECTS)('audit log (%s)', (dialect) => {
     const [row] = await db.selectFrom('audit_log').selectAll().where('seq', '=', 2).execute();
     const forged = { ...row!, seq: Number(row!.seq), time: Number(row!.time), actor: 'mallory' };
     await db.updateTable('audit_log').set({ actor: 'mallory', hash: auditHash(forged) }).where('seq', '=', 2).execute();
-    expect(await audit.verify()).toMatchObject({ ok: false, checked: 2, firstBad: { seq: 3, reason: 'broken link' } });
+    expect(await audit.verify()).toMatchObject({ ok: false, checked: 5, problems: [{ seq: 3, reason: 'broken link' }] });
   });
 
   it('finds a row deleted from the middle (gap)', async () => {
     await appendFive();
     await sql`delete from audit_log where seq = 3`.execute(db);
-    expect(await audit.verify()).toMatchObject({ ok: false, checked: 2, firstBad: { seq: 3, reason: 'gap' } });
+    expect(await audit.verify()).toMatchObject({ ok: false, checked: 4, problems: [{ seq: 3, reason: 'gap' }] });
   });
 
   it('finds a deleted row whose successors were renumbered (hash mismatch: seq is hashed)', async () => {
@@ -168,7 +175,7 @@ describe.each(DIALECTS)('audit log (%s)', (dialect) => {
   it('finds rows cut from the tail through the head table', async () => {
     await appendFive();
     await sql`delete from audit_log where seq >= 4`.execute(db);
-    expect(await audit.verify()).toMatchObject({ ok: false, checked: 3, firstBad: { seq: 4, reason: 'gap' } });
+    expect(await audit.verify()).toMatchObject({ ok: false, checked: 3, problems: [{ seq: 4, reason: 'gap' }] });
   });
 
   it('cannot see a tail cut that also moves the head back, unless given an anchor recorded elsewhere', async () => {
@@ -179,8 +186,8 @@ describe.each(DIALECTS)('audit log (%s)', (dialect) => {
     await db.updateTable('audit_head').set({ seq: 3, hash: third!.hash }).where('id', '=', 1).execute();
     // Consistent as far as the database can tell: this is the limit of an in-database chain.
     expect(await audit.verify()).toMatchObject({ ok: true, checked: 3 });
-    expect(await audit.verify({ anchor })).toMatchObject({ ok: false, firstBad: { seq: 4, reason: 'anchor mismatch' } });
-    expect(await audit.verify({ anchor: { seq: 2, hash: (await audit.list())[1]!.hash } })).toMatchObject({ ok: true });
+    expect(await audit.verify({ anchors: [{ ...anchor, source: 'the anchor' }] })).toMatchObject({ ok: false, problems: [{ seq: 4, reason: 'anchor mismatch' }] });
+    expect(await audit.verify({ anchors: [{ seq: 2, hash: (await audit.list())[1]!.hash, source: 'the anchor' }] })).toMatchObject({ ok: true });
   });
 
   it('finds a row inserted past the head behind the appender’s back', async () => {
@@ -200,7 +207,7 @@ describe.each(DIALECTS)('audit log (%s)', (dialect) => {
       prev_hash: head.hash,
     };
     await db.insertInto('audit_log').values({ ...forged, hash: auditHash(forged) }).execute();
-    expect(await audit.verify()).toMatchObject({ ok: false, checked: 5, firstBad: { seq: 6, reason: 'head mismatch' } });
+    expect(await audit.verify()).toMatchObject({ ok: false, checked: 5, problems: [{ seq: 6, reason: 'head mismatch' }] });
   });
 
   it('keeps one gapless chain under 4 concurrent writers in this process (200 appends)', async () => {

@@ -10,7 +10,7 @@ import {
 } from '../../common/errors.js';
 import { parseInput } from '../../common/validation.js';
 import type { Schema } from '../../store/index.js';
-import { digestOf, type AuditLog } from '../audit/index.js';
+import { auditRefusals, digestOf, type AuditLog } from '../audit/index.js';
 import { ACTIONS, DEFAULT_PROJECT, ROLES, type Action, type ResourceRef, type Role } from './route-access.js';
 import * as store from './store.js';
 import { hashTokenSecret, looksLikeTokenSecret, newTokenSecret } from './tokens.js';
@@ -160,14 +160,15 @@ export class AccessControl {
     const secret = newTokenSecret();
     const expiresTime = this.#expiryOf(request.expiresInDays, now, limits.notAfter);
     const scopes = ACTIONS.filter((action) => request.scopes.includes(action));
-    await this.#db.transaction().execute(async (trx) => {
+    // A refusal (a disabled user) is audited; the transaction's own rows roll back.
+    await auditRefusals(this.#audit, { action: 'token.create', target: { type: 'user', id: user } }, () => this.#db.transaction().execute(async (trx) => {
       const row = await store.findUser(trx, user);
       if (row === undefined) throw unknownUser(user);
       if (row.disabled_time !== null) throw new InvalidStateError(`user '${user}' is disabled`, { where: 'user', hint: `Enable it first with \`ciclo users enable ${user}\`.` });
       await store.insertToken(trx, { id: secret.id, user, hash: secret.hash, scopes, description: request.description ?? null, now, expiresTime });
       // The hash never goes into the chain: the digest covers the token's public fields only.
       await this.#record(trx, 'token.create', { type: 'token', id: secret.id }, null, { id: secret.id, user, scopes, expiresTime });
-    });
+    }));
     return { ...(await this.getToken(secret.id)), token: secret.secret };
   }
 
@@ -266,13 +267,13 @@ export class AccessControl {
   /** Gives the user the role in the project (`*`: every project and the server), replacing the one it had. */
   async grant(project: string, user: string, role: string): Promise<void> {
     const checkedRole = parseInput(RoleSchema, role, 'role');
-    await this.#db.transaction().execute(async (trx) => {
+    await auditRefusals(this.#audit, { action: 'role.grant', target: { type: 'project_role', id: `${project}:${user}` } }, () => this.#db.transaction().execute(async (trx) => {
       await this.#requireProject(trx, project);
       if (!(await store.findUser(trx, user))) throw unknownUser(user);
       const before = await store.roleIn(trx, project, user);
       await store.upsertRole(trx, project, user, checkedRole, this.#now());
       await this.#record(trx, 'role.grant', { type: 'project_role', id: `${project}:${user}` }, before ?? null, checkedRole);
-    });
+    }));
   }
 
   async revoke(project: string, user: string): Promise<void> {

@@ -5,7 +5,7 @@ import type { ModelVersion, RegistryService } from '../../registry/index.js';
 import type { Schema } from '../../store/index.js';
 import { ROLES, type AccessControl, type Role } from '../access/index.js';
 import { currentActor } from '../actor.js';
-import { digestOf, type AuditLog } from '../audit/index.js';
+import { auditRefusals, digestOf, type AuditLog } from '../audit/index.js';
 import { evaluatePolicyGates, type GateEvidence } from './gates.js';
 import { parsePolicyYaml, type LoadedPolicy, type Policy } from './policy.js';
 import * as store from './store.js';
@@ -138,12 +138,20 @@ export class ApprovalService {
     return evaluation;
   }
 
+  /** A refused approval (approvers, four-eyes, gates, not pending) is audited as `model.approve.refused`. */
   async approve(name: string, version: number, options: DecisionOptions = {}): Promise<DecisionOutcome> {
-    return this.#decide(name, checkVersion(version), 'approved', options, false);
+    const checked = checkVersion(version);
+    return auditRefusals(this.#audit, { action: 'model.approve', target: { type: 'model_version', id: `${name}/${checked}` } }, () =>
+      this.#decide(name, checked, 'approved', options, false),
+    );
   }
 
+  /** A refused rejection is audited as `model.reject.refused`. */
   async reject(name: string, version: number, options: DecisionOptions = {}): Promise<DecisionOutcome> {
-    return this.#decide(name, checkVersion(version), 'rejected', options, false);
+    const checked = checkVersion(version);
+    return auditRefusals(this.#audit, { action: 'model.reject', target: { type: 'model_version', id: `${name}/${checked}` } }, () =>
+      this.#decide(name, checked, 'rejected', options, false),
+    );
   }
 
   /**

@@ -1,13 +1,13 @@
+export { AuditLog, type AuditEntry, type AuditListQuery, type AuditRecord, type AuditTarget } from './log.js';
+export { AUDIT_GENESIS_HASH, auditHash } from './hash.js';
+export { auditKeyring, type AuditKeyring } from './keyring.js';
 export {
-  AUDIT_GENESIS_HASH,
-  AuditLog,
-  auditHash,
-  type AuditEntry,
+  type AuditAnchor,
   type AuditFailureReason,
-  type AuditListQuery,
-  type AuditRecord,
-  type AuditTarget,
+  type AuditProblem,
   type AuditVerification,
   type AuditVerifyOptions,
-} from './log.js';
+} from './verify.js';
 export { digestOf } from './digest.js';
+export { createCheckpoint, readCheckpoint, sendCheckpoint, type AuditCheckpoint } from './checkpoint.js';
+export { auditRefusals, recordRefusal, type RefusedAttempt } from './refusal.js';

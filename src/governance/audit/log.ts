@@ -1,28 +1,34 @@
 import type { Kysely, Selectable } from 'kysely';
 import { z } from 'zod';
-import { sha256Digest } from '../../artifacts/index.js';
-import { parseInput } from '../../common/validation.js';
+import { InvalidInputError, InvalidStateError } from '../../common/errors.js';
+import { parseInput, unstorableText } from '../../common/validation.js';
 import { dialectOf, type AuditLogTable, type Schema } from '../../store/index.js';
 import { canonicalJson } from '../../common/canonical-json.js';
 import { currentActor } from '../actor.js';
+import { auditHash, HASHED_FIELDS } from './hash.js';
+import { headMacMessage, macOf, rowMacMessage, type AuditKeyring } from './keyring.js';
+import { normalizeRow, verifyChain, type AuditVerification, type AuditVerifyOptions } from './verify.js';
 
-/** The `prev_hash` of row 1 (also what migration `0007_audit` puts in the empty chain's head). */
-export const AUDIT_GENESIS_HASH = 'sha256:0000000000000000000000000000000000000000000000000000000000000000';
-
-/** Bumped if the hashed encoding ever changes; it is part of every hash. */
-const HASH_FORMAT = 'ciclo-audit/1';
-
-const nonEmpty = z.string().trim().min(1).max(1000);
+/**
+ * Text the stores keep exactly as given (no lone surrogate, no NUL): a field that changed on its
+ * way into the database would make its row's hash wrong forever.
+ */
+const storable = (schema: z.ZodString) =>
+  schema.check((ctx) => {
+    const problem = unstorableText(ctx.value);
+    if (problem !== undefined) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+  });
+const nonEmpty = storable(z.string().trim().min(1).max(1000));
 const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256: and 64 lowercase hex digits');
 
 const AuditEntrySchema = z.object({
   /** Defaults to the current actor scope (the request's user, else the OS user). */
   actor: nonEmpty.optional(),
   action: nonEmpty,
-  target: z.object({ type: nonEmpty, id: z.string().max(1000) }),
+  target: z.object({ type: nonEmpty, id: storable(z.string().max(1000)) }),
   beforeDigest: digest.nullish(),
   afterDigest: digest.nullish(),
-  requestId: z.string().max(200).nullish(),
+  requestId: storable(z.string().max(200)).nullish(),
   details: z.record(z.string(), z.unknown()).nullish(),
   /** Epoch millis; defaults to now. Only tests and imports should need it. */
   time: z.number().int().nonnegative().optional(),
@@ -66,24 +72,6 @@ export interface AuditListQuery {
   order?: 'asc' | 'desc';
 }
 
-export type AuditFailureReason = 'hash mismatch' | 'broken link' | 'gap' | 'head mismatch' | 'anchor mismatch';
-
-export interface AuditVerification {
-  ok: boolean;
-  /** Rows whose hash and link were checked before the first bad one (all of them when ok). */
-  checked: number;
-  /** The chain head when verification started: record it elsewhere to use as an `anchor` later. */
-  head: { seq: number; hash: string };
-  firstBad?: { seq: number; reason: AuditFailureReason; message: string };
-}
-
-export interface AuditVerifyOptions {
-  /** A head recorded earlier outside the database: the row at `seq` must still have `hash`. */
-  anchor?: { seq: number; hash: string };
-  /** Rows read per query; default 1000. */
-  pageSize?: number;
-}
-
 type AuditRow = Selectable<AuditLogTable>;
 type Db = Kysely<Schema>;
 
@@ -115,9 +103,27 @@ const MAX_LIMIT = 10_000;
  * SQLite the store opens every transaction as BEGIN IMMEDIATE, which takes the database's single
  * write lock up front. So seq is 1, 2, 3 … without gaps (never a sequence, which a rollback would
  * skip) across connections and processes.
+ *
+ * **Keys.** With a keyring (CICLO_AUDIT_KEY), each row also gets an HMAC of its hash and the head an
+ * HMAC of where the chain ends, so a database writer without the key cannot append or rewrite rows
+ * that verify. The first keyed row is recorded in the head (`keyed_from`); once keyed, appending
+ * without a key is refused rather than breaking the chain.
  */
 export class AuditLog {
-  constructor(private readonly db: Db) {}
+  readonly #keyring: AuditKeyring | undefined;
+
+  /** `keyring` (from CICLO_AUDIT_KEY): every appended row and the head get an HMAC, and verify checks them. */
+  constructor(
+    private readonly db: Db,
+    options: { keyring?: AuditKeyring } = {},
+  ) {
+    this.#keyring = options.keyring;
+  }
+
+  /** Whether this log keys what it appends (CICLO_AUDIT_KEY is set). */
+  get keyring(): AuditKeyring | undefined {
+    return this.#keyring;
+  }
 
   /**
    * Appends one entry and returns its row. `trx`, when given, is the caller's transaction: the row
@@ -126,28 +132,46 @@ export class AuditLog {
   async append(entry: AuditEntry, trx?: Db): Promise<AuditRecord> {
     const input = parseInput(AuditEntrySchema, entry);
     const scope = currentActor();
+    const actor = input.actor ?? scope.actor;
+    const requestId = input.requestId ?? scope.requestId ?? null;
+    // The scope's values come from a token's user and a request header, not through the schema above.
+    for (const [field, text] of [['actor', actor], ['requestId', requestId ?? '']] as const) {
+      const problem = unstorableText(text);
+      if (problem !== undefined) throw new InvalidInputError(`${field}: ${problem}`, { where: field });
+    }
     const details = input.details === null || input.details === undefined ? null : canonicalJson(input.details);
     const fields = {
       time: input.time ?? Date.now(),
-      actor: input.actor ?? scope.actor,
+      actor,
       action: input.action,
       target_type: input.target.type,
       target_id: input.target.id,
       before_digest: input.beforeDigest ?? null,
       after_digest: input.afterDigest ?? null,
-      request_id: input.requestId ?? scope.requestId ?? null,
+      request_id: requestId,
       details,
     };
+    const keyring = this.#keyring;
     const write = async (t: Db): Promise<AuditRecord> => {
-      let head = t.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1);
+      let head = t.selectFrom('audit_head').select(['seq', 'hash', 'keyed_from']).where('id', '=', 1);
       if (dialectOf(t) === 'postgres') head = head.forUpdate();
       const current = await head.executeTakeFirst();
       if (current === undefined) throw new Error('the audit chain head is missing (audit_head row 1): the store was altered');
       const seq = Number(current.seq) + 1;
-      const row: AuditRow = { seq, ...fields, prev_hash: current.hash, hash: '' };
+      const keyedFrom = current.keyed_from !== null ? Number(current.keyed_from) : keyring === undefined ? null : seq;
+      if (keyedFrom !== null && keyring === undefined) {
+        throw new InvalidStateError(`the audit chain is keyed (from row ${keyedFrom}) and this process has no audit key: its change would break the chain`, {
+          where: 'CICLO_AUDIT_KEY',
+          hint: 'set CICLO_AUDIT_KEY (and CICLO_AUDIT_PREVIOUS_KEYS) to the keys the server uses',
+        });
+      }
+      const row: AuditRow = { seq, ...fields, prev_hash: current.hash, hash: '', mac: null };
       row.hash = auditHash(row);
+      row.mac = keyring === undefined ? null : macOf(keyring.current, rowMacMessage(row.hash));
       await t.insertInto('audit_log').values(row).execute();
-      await t.updateTable('audit_head').set({ seq, hash: row.hash }).where('id', '=', 1).execute();
+      await assertStoredAsWritten(t, row);
+      const headMac = keyring === undefined || keyedFrom === null ? null : macOf(keyring.current, headMacMessage(seq, row.hash, keyedFrom));
+      await t.updateTable('audit_head').set({ seq, hash: row.hash, mac: headMac, keyed_from: keyedFrom }).where('id', '=', 1).execute();
       return toRecord(row);
     };
     const db = trx ?? this.db;
@@ -169,7 +193,7 @@ export class AuditLog {
       .orderBy('seq', query.order ?? 'asc')
       .limit(limit)
       .execute();
-    return rows.map((row) => toRecord(normalize(row)));
+    return rows.map((row) => toRecord(normalizeRow(row)));
   }
 
   /** The last seq and hash (seq 0 and the genesis hash for an empty chain). */
@@ -178,110 +202,25 @@ export class AuditLog {
     return head === undefined ? { seq: -1, hash: '' } : { seq: Number(head.seq), hash: head.hash };
   }
 
-  /**
-   * Walks the whole chain: recomputes every hash, checks each row links to the one before and that
-   * seq runs 1, 2, 3 … without gaps, and that the chain ends where `audit_head` says it does.
-   *
-   * What it finds: an edited row (hash mismatch); a deleted row in the middle (gap, or a broken link
-   * if later rows were renumbered); rows deleted from the tail (gap: the head says the chain is
-   * longer); rows inserted behind the server's back (head mismatch). What it cannot find on its own:
-   * someone with write access who rewrites a row, recomputes every later hash *and* updates
-   * `audit_head` consistently, or truncates the tail and moves the head back with it. Only a head
-   * recorded outside the database catches that: pass it as `anchor` (the CLI prints the head).
-   *
-   * Safe while others append: the head is read first and only rows up to it are walked.
-   */
+  /** Walks the whole chain and reports every problem (see verifyChain); MACs are checked with this log's keys. */
   async verify(options: AuditVerifyOptions = {}): Promise<AuditVerification> {
-    const pageSize = options.pageSize ?? 1000;
-    const head = await this.head();
-    const bad = (checked: number, seq: number, reason: AuditFailureReason, message: string): AuditVerification => ({
-      ok: false,
-      checked,
-      head,
-      firstBad: { seq, reason, message },
-    });
-    if (head.seq < 0) return bad(0, 0, 'head mismatch', 'the audit chain head (audit_head row 1) is missing');
-
-    let expected = 1;
-    let prev = AUDIT_GENESIS_HASH;
-    let checked = 0;
-    for (;;) {
-      const rows = await this.db
-        .selectFrom('audit_log')
-        .selectAll()
-        .where('seq', '>=', expected)
-        .where('seq', '<=', head.seq)
-        .orderBy('seq', 'asc')
-        .limit(pageSize)
-        .execute();
-      for (const raw of rows) {
-        const row = normalize(raw);
-        if (row.seq !== expected) {
-          return bad(checked, expected, 'gap', `row ${expected} is missing (the next row is ${row.seq})`);
-        }
-        if (auditHash(row) !== row.hash) {
-          return bad(checked, row.seq, 'hash mismatch', `row ${row.seq} does not hash to its stored hash: it was changed after it was written`);
-        }
-        if (row.prev_hash !== prev) {
-          return bad(checked, row.seq, 'broken link', `row ${row.seq} does not link to the row before it`);
-        }
-        if (options.anchor !== undefined && options.anchor.seq === row.seq && options.anchor.hash !== row.hash) {
-          return bad(checked, row.seq, 'anchor mismatch', `row ${row.seq} is not the row the anchor recorded: the chain was rewritten from here or earlier`);
-        }
-        checked += 1;
-        prev = row.hash;
-        expected += 1;
-      }
-      if (rows.length < pageSize) break;
-    }
-    if (expected <= head.seq) {
-      return bad(checked, expected, 'gap', `rows ${expected}..${head.seq} are missing: the head says the chain is ${head.seq} rows long`);
-    }
-    if (head.hash !== prev) {
-      return bad(checked, head.seq, 'head mismatch', `the chain head's hash is not the hash of row ${head.seq}`);
-    }
-    if (options.anchor !== undefined && options.anchor.seq > head.seq) {
-      return bad(checked, head.seq + 1, 'anchor mismatch', `the anchor is at row ${options.anchor.seq} but the chain ends at ${head.seq}: its tail was cut`);
-    }
-    // Rows past the head that no appender wrote (an append moves the head in the same transaction).
-    // max(seq) is read before the head again, so a concurrent legitimate append never looks like one.
-    const max = await this.db.selectFrom('audit_log').select((eb) => eb.fn.max('seq').as('max')).executeTakeFirst();
-    const after = await this.head();
-    const maxSeq = max?.max === null || max?.max === undefined ? 0 : Number(max.max);
-    if (maxSeq > after.seq) {
-      return bad(checked, after.seq + 1, 'head mismatch', `row ${after.seq + 1} lies past the chain head: it was not written by an append`);
-    }
-    return { ok: true, checked, head };
+    return verifyChain(this.db, this.#keyring, options);
   }
 }
 
 /**
- * sha256 over a fixed-order JSON array of the row's fields and the previous hash: an array of
- * strings, integers and nulls has exactly one JSON text, so no key sorting is needed; `details` is
- * hashed as the canonical JSON text it is stored as.
+ * The hash must be of what verify will read. Every field is checked before it is written, so this
+ * only fails if a store changes text or numbers in a way nothing here foresaw; then the change is
+ * refused (its transaction rolls back) rather than leaving a row that can never verify.
  */
-export function auditHash(row: Omit<AuditRow, 'hash'>): string {
-  return sha256Digest(
-    JSON.stringify([
-      HASH_FORMAT,
-      row.seq,
-      row.time,
-      row.actor,
-      row.action,
-      row.target_type,
-      row.target_id,
-      row.before_digest,
-      row.after_digest,
-      row.request_id,
-      row.details,
-      row.prev_hash,
-    ]),
-  );
-}
-
-/** PostgreSQL bigints arrive as numbers through the store's parser; this keeps that an invariant here. */
-function normalize(row: AuditRow): AuditRow {
-  return { ...row, seq: Number(row.seq), time: Number(row.time) };
+async function assertStoredAsWritten(t: Db, row: AuditRow): Promise<void> {
+  const stored = normalizeRow(await t.selectFrom('audit_log').selectAll().where('seq', '=', row.seq).executeTakeFirstOrThrow());
+  if (auditHash(stored) === row.hash) return;
+  const field = HASHED_FIELDS.find((name) => stored[name] !== row[name]) ?? 'a field';
+  throw new InvalidInputError(`the audit entry's ${field} does not read back from the store as it was written`, {
+    where: field,
+    hint: 'use well-formed Unicode text without NUL characters',
+  });
 }
 
 function toRecord(row: AuditRow): AuditRecord {
