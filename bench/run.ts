@@ -1,5 +1,6 @@
 import { arch, cpus, platform, totalmem } from 'node:os';
 import { benchAccess } from './access/index.js';
+import { benchArtifacts } from './artifacts/index.js';
 import { benchData } from './data/index.js';
 import { benchPipelines } from './pipelines/index.js';
 import { benchTracking } from './tracking/index.js';
@@ -10,6 +11,7 @@ const BENCHMARKS: Record<string, () => Promise<string[]>> = {
   pipelines: benchPipelines,
   data: benchData,
   access: benchAccess,
+  artifacts: benchArtifacts,
 };
 
 const only = process.argv[2];

@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { CorruptArtifactError, InvalidInputError } from '../common/errors.js';
 
@@ -18,11 +19,28 @@ export function sha256Digest(content: string | Uint8Array): string {
   return formatDigest(createSha256().update(content));
 }
 
+// Hashing reads in 1 MiB chunks: with the 64 KiB default sha256 of a cached file ran 20–30% slower on the bench machine.
+const HASH_CHUNK_BYTES = 1024 * 1024;
+
 /** `sha256:<hex>` of a file, streamed so that a large output is never held in memory. */
 export async function sha256DigestOfFile(file: string): Promise<string> {
   const hash = createSha256();
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(file, { highWaterMark: HASH_CHUNK_BYTES })) hash.update(chunk as Buffer);
   return formatDigest(hash);
+}
+
+/** `sha256:<hex>` and length of an open file's whole content, read from its start. */
+export async function sha256DigestOfHandle(handle: FileHandle): Promise<{ digest: string; sizeBytes: number }> {
+  const hash = createSha256();
+  const buffer = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
+  let sizeBytes = 0;
+  for (;;) {
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, sizeBytes);
+    if (bytesRead === 0) break;
+    hash.update(buffer.subarray(0, bytesRead));
+    sizeBytes += bytesRead;
+  }
+  return { digest: formatDigest(hash), sizeBytes };
 }
 
 /** The hex part of a well-formed digest; anything else is the caller's mistake, not a missing blob. */
@@ -39,10 +57,11 @@ export function digestHex(digest: string): string {
 
 /**
  * Passes content through unchanged and fails at the end if it does not hash to `digest`. The last
- * chunk is held back until the digest is checked, so a corrupt blob never reaches a reader whole:
- * an HTTP client sees a response cut short instead of a complete, wrong file.
+ * chunk is held back until the digest is checked, so a corrupt stream never reaches a reader whole.
+ * For bytes that crossed a network; a stored blob is verified before its first byte is read out
+ * (LocalBlobStore.open). `what` names the content in the error (`artifact model/w.bin of run …`).
  */
-export function createVerifyingStream(digest: string): Transform {
+export function createVerifyingStream(digest: string, what = `Blob ${digest}`): Transform {
   const hash = createSha256();
   let pending: Buffer | undefined;
   return new Transform({
@@ -56,7 +75,7 @@ export function createVerifyingStream(digest: string): Transform {
       const actual = formatDigest(hash);
       if (actual === digest) return callback(null, pending);
       callback(
-        new CorruptArtifactError(`Blob ${digest} is corrupt: its content hashes to ${actual}`, {
+        new CorruptArtifactError(`${what} is corrupt: its content hashes to ${actual}, not ${digest}`, {
           where: digest,
           hint: 'Log the artifact again from its source; the stored copy cannot be trusted.',
         }),

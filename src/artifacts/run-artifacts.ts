@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { sql, type Kysely } from 'kysely';
-import { NotFoundError } from '../common/errors.js';
+import { CorruptArtifactError, NotFoundError } from '../common/errors.js';
 import type { Schema } from '../store/index.js';
 import { normalizeArtifactDir, normalizeArtifactPath } from './artifact-path.js';
 import { directChildren } from './listing.js';
@@ -89,12 +89,20 @@ export class RunArtifacts {
   }
 
   /**
-   * The artifact's entry and its content, verified against its digest as it is read. One lookup,
-   * so the size and digest always describe the bytes streamed even if the path is logged again.
+   * The artifact's entry and its content, verified against its digest before any byte is given out;
+   * a corrupt or missing blob is CORRUPT_ARTIFACT naming the run and path. One lookup, so the size
+   * and digest always describe the bytes streamed even if the path is logged again.
    */
   async read(runId: string, path: string): Promise<{ file: ArtifactFile; content: Readable }> {
     const file = await this.stat(runId, path);
-    return { file, content: await this.blobs.open(file.digest) };
+    try {
+      return { file, content: await this.blobs.open(file.digest) };
+    } catch (error) {
+      if (error instanceof CorruptArtifactError) throw corruptArtifact(runId, file, 'is corrupt: its stored blob does not hash to its digest');
+      // The row exists (stat found it), so a missing blob is damage to the store, not a wrong path.
+      if (error instanceof NotFoundError) throw corruptArtifact(runId, file, 'is missing from the artifact store');
+      throw error;
+    }
   }
 
   async open(runId: string, path: string): Promise<Readable> {
@@ -124,6 +132,13 @@ async function upsert(db: Kysely<Schema>, runId: string, artifacts: readonly Art
       })),
     )
     .execute();
+}
+
+function corruptArtifact(runId: string, file: ArtifactFile, problem: string): CorruptArtifactError {
+  return new CorruptArtifactError(`Artifact ${file.path} of run ${runId} ${problem} (${file.digest})`, {
+    where: file.path,
+    hint: 'Log the artifact again from its source; `ciclo fsck` lists every damaged blob.',
+  });
 }
 
 /** LIKE with an explicit escape character means the same in SQLite and PostgreSQL. */

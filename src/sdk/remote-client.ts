@@ -150,11 +150,13 @@ export class RemoteTrackingClient implements TrackingApi {
 
   async openArtifact(runId: string, path: string): Promise<Readable> {
     const response = await this.send('GET', artifactRoute(runId, path));
-    const source = response.body ? Readable.fromWeb(response.body as WebReadableStream<Uint8Array>) : Readable.from([]);
+    const what = `artifact ${path} of run ${runId}`;
+    const body = response.body ? Readable.fromWeb(response.body as WebReadableStream<Uint8Array>) : Readable.from([]);
+    const source = Readable.from(namingCutShort(body, what));
     const digest = response.headers.get('x-ciclo-digest');
     if (!digest) return source;
     // Checked again here: the bytes crossed a network since the server verified them.
-    const verified = createVerifyingStream(digest);
+    const verified = createVerifyingStream(digest, `Downloaded ${what}`);
     pipeline(source, verified, () => undefined);
     return verified;
   }
@@ -213,6 +215,17 @@ function segment(value: string): string {
 
 function artifactRoute(runId: string, artifactPath: string): string {
   return `/runs/${segment(runId)}/artifacts/${artifactPath.split('/').map(segment).join('/')}`;
+}
+
+/** fetch reports a body cut short as a bare "terminated"; say what was being downloaded. */
+async function* namingCutShort(chunks: Readable, what: string): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of chunks) yield chunk as Buffer;
+  } catch (error) {
+    const cause = (error as { cause?: unknown }).cause;
+    const reason = cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
+    throw new Error(`the download of ${what} was cut short (${reason})`, { cause: error });
+  }
 }
 
 function unreachable(base: string, error: unknown): Error {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -88,10 +88,66 @@ describe('LocalBlobStore on disk', () => {
   it.each([
     ['a flipped byte', (file: string) => writeFileSync(file, Buffer.from('mudel bytes'))],
     ['a truncated file', (file: string) => truncateSync(file, 4)],
-  ])('fails the read with CORRUPT_ARTIFACT after %s on disk', async (_, damage) => {
+  ])('refuses to open a blob with %s on disk (CORRUPT_ARTIFACT), before giving out any byte', async (_, damage) => {
     const { digest } = await store.put(Readable.from([Buffer.from('model bytes')]));
     damage(blobFile(digest));
-    await expect(readAll(await store.open(digest))).rejects.toMatchObject({ code: 'CORRUPT_ARTIFACT' });
+    await expect(store.open(digest)).rejects.toMatchObject({ code: 'CORRUPT_ARTIFACT', details: { where: digest } });
+    expect(await store.check(digest)).toMatchObject({ state: 'corrupt' });
+  });
+
+  it('refuses a large blob with one flipped byte in its first chunk before giving out any byte', async () => {
+    const content = Buffer.alloc(5 * MiB, 7);
+    const { digest } = await store.put(Readable.from([content]));
+    const file = blobFile(digest);
+    const altered = Buffer.from(content);
+    altered[10] = 8;
+    writeFileSync(file, altered);
+    await expect(store.open(digest)).rejects.toMatchObject({ code: 'CORRUPT_ARTIFACT' });
+  });
+
+  it('streams exactly the verified length, even if bytes are appended to the blob after it was opened', async () => {
+    const { digest } = await store.put(Readable.from([Buffer.from('model bytes')]));
+    const stream = await store.open(digest);
+    appendFileSync(blobFile(digest), 'appended later');
+    expect((await readAll(stream)).toString()).toBe('model bytes');
+  });
+
+  it('refreshes the mtime of a blob that a put finds already stored', async () => {
+    const { digest } = await store.put(Readable.from([Buffer.from('shared bytes')]));
+    const old = new Date(Date.now() - 48 * 3600_000);
+    utimesSync(blobFile(digest), old, old);
+    await store.put(Readable.from([Buffer.from('shared bytes')]));
+    expect(statSync(blobFile(digest)).mtimeMs).toBeGreaterThan(old.getTime() + 3600_000);
+  });
+
+  it('lists every blob with its size and mtime, and deletes only blobs untouched since the cutoff', async () => {
+    const oldBlob = await store.put(Readable.from([Buffer.from('old')]));
+    const youngBlob = await store.put(Readable.from([Buffer.from('young')]));
+    const old = new Date(Date.now() - 48 * 3600_000);
+    utimesSync(blobFile(oldBlob.digest), old, old);
+    const listed = [];
+    for await (const blob of store.list()) listed.push(blob);
+    expect(listed.map(({ digest, sizeBytes }) => ({ digest, sizeBytes })).sort((a, b) => a.digest.localeCompare(b.digest))).toEqual(
+      [oldBlob, youngBlob].sort((a, b) => a.digest.localeCompare(b.digest)),
+    );
+    const cutoff = Date.now() - 24 * 3600_000;
+    expect(await store.deleteIfUntouchedSince(youngBlob.digest, cutoff)).toBe(false);
+    expect(await store.deleteIfUntouchedSince(oldBlob.digest, cutoff)).toBe(true);
+    expect(await store.deleteIfUntouchedSince(oldBlob.digest, cutoff)).toBe(false);
+    expect(blobFiles()).toEqual([blobFile(youngBlob.digest)]);
+    expect(tempFiles()).toEqual([]);
+  });
+
+  it('sweeps temp files older than the cutoff and keeps younger ones (a write in progress)', async () => {
+    mkdirSync(join(temp.dir, 'tmp'), { recursive: true });
+    const stale = join(temp.dir, 'tmp', 'crashed-upload');
+    const live = join(temp.dir, 'tmp', 'live-upload');
+    writeFileSync(stale, 'half');
+    writeFileSync(live, 'half');
+    const old = new Date(Date.now() - 48 * 3600_000);
+    utimesSync(stale, old, old);
+    expect((await store.sweepTemp(Date.now() - 24 * 3600_000)).map((entry) => entry.name)).toEqual(['crashed-upload']);
+    expect(tempFiles()).toEqual([live]);
   });
 });
 
