@@ -1,5 +1,6 @@
 import { LocalBlobStore, RunArtifacts } from '../artifacts/index.js';
 import { configEnvironment, loadConfig, type CicloConfig } from '../common/config.js';
+import { tightenHome } from '../common/private-files.js';
 import { DatasetService, PipelineDatasetCatalog } from '../data/index.js';
 import { AccessControl, AuditLog, auditKeyring, type AuditKeyring } from '../governance/index.js';
 import { PipelineService, builtinExecutors } from '../pipelines/index.js';
@@ -29,6 +30,7 @@ export interface ContextOptions {
 }
 
 export async function openContext(config: CicloConfig = loadConfig(), options: ContextOptions = {}): Promise<CicloContext> {
+  tightenHome(config.home);
   const database = await openDatabase(config.database);
   const blobs = new LocalBlobStore(config.artifactRoot);
   const audit = new AuditLog(database.db, auditKeyOptions(config));

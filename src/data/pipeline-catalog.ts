@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { makePrivateDir } from '../common/private-files.js';
 import type { DatasetCatalog } from '../pipelines/index.js';
 import type { DatasetService } from './service.js';
 import { inputFiles } from './steps/input-files.js';
@@ -24,7 +25,8 @@ export class PipelineDatasetCatalog implements DatasetCatalog {
     await rm(folder, { recursive: true, force: true });
     const targets = detail.files.map((file) => path.join(folder, ...file.path.split('/')));
     for (const [index, target] of targets.entries()) {
-      await mkdir(path.dirname(target), { recursive: true });
+      await makePrivateDir(path.dirname(target));
+      // The copy takes the blob's mode (0600), as copyFile keeps the source's.
       await copyFile(resolved.files[index]!, target, constants.COPYFILE_FICLONE);
     }
     return targets.length === 1 ? targets[0]! : folder;

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { InvalidStateError } from '../common/errors.js';
+import { makePrivateDir } from '../common/private-files.js';
 import { captureCodeVersion } from '../tracking/index.js';
 import type { ParamValue, PipelineDefinition } from './definition.js';
 import type { PipelineRunStatus, StepExecutionRow } from './run-store.js';
@@ -84,7 +85,7 @@ async function checkoutAt(workDir: string, commit: string | null, scratch: strin
   const current = await captureCodeVersion(workDir);
   if (current?.commit === commit && !current.dirty) return here;
   const root = (await git(workDir, ['rev-parse', '--show-toplevel'])).trim();
-  await mkdir(scratch, { recursive: true });
+  await makePrivateDir(scratch);
   const folder = await mkdtemp(path.join(scratch, 'checkout-'));
   try {
     await git(root, ['worktree', 'add', '--detach', folder, commit]);

@@ -1,8 +1,9 @@
-import { cp, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { cp, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { sha256Digest } from '../artifacts/index.js';
 import { InvalidStateError, NotFoundError } from '../common/errors.js';
+import { makePrivateDir } from '../common/private-files.js';
 import type { Schema } from '../store/index.js';
 import type { RunStatus, TrackingService } from '../tracking/index.js';
 import { codeFilesOf, computeStepCacheKey } from './cache-key.js';
@@ -104,7 +105,7 @@ export class StepAttempt {
 
       // An interrupted attempt may have left partial outputs; a step starts from an empty folder.
       await rm(this.#outputDir, { recursive: true, force: true });
-      await mkdir(this.#outputDir, { recursive: true });
+      await makePrivateDir(this.#outputDir);
       const job = this.#job(stepRunId);
       const before = await snapshotFolder(this.#plan.workDir, [this.#deps.home]);
       const inputsBefore = await this.#inputSignatures();
@@ -350,7 +351,7 @@ export class StepAttempt {
     if (!(await isDirectory(sourceDir))) return false;
     const started = now();
     await rm(this.#outputDir, { recursive: true, force: true });
-    if ((await readdir(sourceDir)).length === 0) await mkdir(this.#outputDir, { recursive: true });
+    if ((await readdir(sourceDir)).length === 0) await makePrivateDir(this.#outputDir);
     else await cp(sourceDir, this.#outputDir, { recursive: true });
     const stepRunId = await this.#createTrackedRun({ 'ciclo.pipeline.cached_from': source.run_id });
     const outputs = source.output_digests === null ? {} : (JSON.parse(source.output_digests) as Record<string, string>);

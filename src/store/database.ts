@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Kysely } from 'kysely';
+import { preparePrivateSqliteFile } from '../common/private-files.js';
 import { openKysely, type DatabaseLocation, type DialectName } from './dialect.js';
 import { migrateToLatest } from './migrate.js';
 import type { Schema } from './schema.js';
@@ -15,7 +14,7 @@ export interface MetadataDatabase {
 
 /** Opens the metadata store and brings its schema to the latest migration. */
 export async function openDatabase(location: DatabaseLocation): Promise<MetadataDatabase> {
-  if (location.dialect === 'sqlite') mkdirSync(dirname(location.file), { recursive: true });
+  if (location.dialect === 'sqlite') preparePrivateSqliteFile(location.file);
   const db = openKysely(location);
   let appliedMigrations: string[];
   try {

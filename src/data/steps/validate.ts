@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InvalidInputError } from '../../common/errors.js';
+import { PRIVATE_FILE_MODE } from '../../common/private-files.js';
 import { parseInput } from '../../common/validation.js';
 import { sqlIdentifier, type DataEngine } from '../duckdb.js';
 import { loadSuiteFile, renderReportJson, renderReportText, runSuite, type SuiteReport } from '../expectations/index.js';
@@ -55,7 +56,7 @@ export async function writeReport(outputs: Record<string, string>, name: string,
       hint: 'declare it under outputs, e.g. report: { type: file }',
     });
   }
-  await writeFile(output, json);
+  await writeFile(output, json, { mode: PRIVATE_FILE_MODE });
 }
 
 async function readSchemaFile(file: string): Promise<ColumnSchema[]> {

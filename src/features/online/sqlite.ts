@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
+import { preparePrivateSqliteFile } from '../../common/private-files.js';
 import type { OnlineRecord, OnlineStore, OnlineViewMeta, OnlineViewState } from './types.js';
 
 /**
@@ -18,7 +17,7 @@ export class SqliteOnlineStore implements OnlineStore {
   private readonly writeMany: (view: string, records: readonly OnlineRecord[]) => number;
 
   constructor(readonly file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    preparePrivateSqliteFile(file);
     this.database = new SQLite(file);
     this.database.pragma('journal_mode = WAL');
     this.database.pragma('synchronous = NORMAL');

@@ -12,10 +12,11 @@
  * takes it kills what is left of the dead worker's step (when it ran on this host) before running
  * it again from an empty outputs folder.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { Job } from 'bullmq';
 import { InvalidInputError } from '../../common/errors.js';
+import { makePrivateDir } from '../../common/private-files.js';
 import type { StepRuntimeRegistry } from '../kinds/registry.js';
 import {
   cancelChannel,
@@ -185,7 +186,7 @@ async function takeOver(job: Job<StepJob, StepResult>): Promise<void> {
     }
   }
   await rm(job.data.outputDir, { recursive: true, force: true });
-  await mkdir(job.data.outputDir, { recursive: true });
+  await makePrivateDir(job.data.outputDir);
 }
 
 function groupExists(pgid: number): boolean {

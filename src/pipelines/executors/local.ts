@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdir, open, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { InvalidInputError } from '../../common/errors.js';
+import { makePrivateDir, PRIVATE_FILE_MODE } from '../../common/private-files.js';
 import { builtinStepRuntimes, type StepRuntimeRegistry } from '../kinds/registry.js';
 import type { ProcessSpec } from '../kinds/runtime.js';
 import { renderTemplate } from '../templates.js';
@@ -53,15 +54,15 @@ export class LocalExecutor implements Executor {
   ): Promise<StepResult> {
     const started = performance.now();
     const finished = (outcome: Outcome): StepResult => ({ ...outcome, durationMs: performance.now() - started });
-    await mkdir(job.outputDir, { recursive: true });
-    await mkdir(path.dirname(job.logFile), { recursive: true });
+    await makePrivateDir(job.outputDir);
+    await makePrivateDir(path.dirname(job.logFile));
     const cwd = path.resolve(job.workDir, spec.cwd ?? '.');
     // spawn reports a missing cwd as ENOENT of the executable, which would blame the wrong thing.
     if (!(await isDirectory(cwd))) return finished(failure(`working directory not found: ${cwd}`));
     if (signal.aborted) return finished(cancelled());
     // The child writes to the log file itself: nothing passes through this process, so a step that
     // prints gigabytes costs no memory here, and output is not lost if this process dies.
-    const log = await open(job.logFile, 'a');
+    const log = await open(job.logFile, 'a', PRIVATE_FILE_MODE);
     try {
       return finished(await this.#spawn(spec, { cwd, env, logFd: log.fd, timeoutMs: job.timeoutMs, signal, onStart }));
     } finally {

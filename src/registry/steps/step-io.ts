@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Kysely } from 'kysely';
 import { InvalidInputError } from '../../common/errors.js';
+import { PRIVATE_FILE_MODE } from '../../common/private-files.js';
 import type { Schema } from '../../store/index.js';
 
 /** The named input or output, or the only one when none is named. */
@@ -21,7 +22,7 @@ export async function writeJsonOutput(outputs: Record<string, string>, named: st
   const names = Object.keys(outputs);
   if (named === undefined && names.length === 0) return;
   const output = outputs[pickName('output', named, names, 'output')]!;
-  await writeFile(output, `${JSON.stringify(value, null, 2)}\n`);
+  await writeFile(output, `${JSON.stringify(value, null, 2)}\n`, { mode: PRIVATE_FILE_MODE });
 }
 
 /**
