@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat, utimes, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileStoreErrorOf } from '../store/index.js';
 import { Readable } from 'node:stream';
@@ -108,10 +108,10 @@ export class LocalBlobStore implements BlobStore {
   }
 
   /**
-   * A put that finds its content already stored refreshes the blob's mtime before its row commits,
-   * so a deleter must not remove a blob touched since `cutoff`. The blob is first renamed aside
-   * (atomic): a put refreshing it after that finds no blob and stores its own copy; one that
-   * refreshed it before shows in the renamed file's mtime, and the blob is put back.
+   * A put writes the blob afresh (new mtime) before the row naming it commits, so a deleter must not
+   * remove a blob written since `cutoff`. The blob is first renamed aside (atomic): a put after that
+   * simply places its own copy; one just before it shows in the renamed file's mtime, and the blob
+   * is put back (the same content, so replacing a newer copy changes nothing).
    */
   async deleteIfUntouchedSince(digest: string, cutoff: number): Promise<boolean> {
     const file = this.blobPath(digest);
@@ -166,23 +166,13 @@ export class LocalBlobStore implements BlobStore {
 
   private async moveIntoPlace(tmpFile: string, digest: string): Promise<void> {
     const file = this.blobPath(digest);
-    // Same digest means same bytes, so an existing blob is kept and the temp copy is dropped. Its
-    // mtime is refreshed: the row about to name it is a new reference that gc's grace period covers.
-    if (await this.touch(file)) return;
+    // The new copy replaces a blob already stored under the digest, though the same digest should
+    // mean the same bytes: it was just hashed while written, while the stored one may have rotted
+    // since (so logging the content again repairs it), and a fresh mtime tells gc that a row is
+    // about to name the blob.
     await mkdir(dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
     await rename(tmpFile, file);
     await syncDirectory(dirname(file));
-  }
-
-  private async touch(file: string): Promise<boolean> {
-    const now = new Date();
-    return utimes(file, now, now).then(
-      () => true,
-      (error: unknown) => {
-        if (isMissing(error)) return false;
-        throw error;
-      },
-    );
   }
 
   private async openBlob(digest: string): Promise<FileHandle> {

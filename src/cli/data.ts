@@ -20,6 +20,7 @@ interface RegisterFlags {
   schema?: string;
   sensitive?: string;
   description?: string;
+  project?: string;
 }
 
 export function registerDataCommands(program: Command): void {
@@ -33,15 +34,27 @@ export function registerDataCommands(program: Command): void {
     .option('--schema <file>', 'a YAML/JSON file declaring the columns (columns: {name: TYPE | {type, nullable}}); the data must match it')
     .option('--sensitive <columns>', 'comma-separated columns to tag sensitive (their values are never shown)')
     .option('--description <text>', "the dataset's description")
+    .option('--project <project>', 'the project a new dataset goes to (default: default); a new version stays in its dataset\'s project')
     .action(async (name: string, path: string, flags: RegisterFlags, command: Command) => {
       const result = await withDatasets((datasets) =>
         datasets.register(name, path, {
           ...(flags.schema === undefined ? {} : { schema: flags.schema }),
           ...(flags.sensitive === undefined ? {} : { sensitive: splitList(flags.sensitive) }),
           ...(flags.description === undefined ? {} : { description: flags.description }),
+          ...(flags.project === undefined ? {} : { project: flags.project }),
         }),
       );
       emit(command, result, () => renderRegistered(result));
+    });
+
+  data
+    .command('move')
+    .description('move a dataset, with every version, to another project (what `PUT /api/v1/datasets/NAME/project` does for an admin)')
+    .argument('<name>', 'dataset name')
+    .requiredOption('--project <project>', 'the project it moves to (it must exist)')
+    .action(async (name: string, flags: { project: string }, command: Command) => {
+      const moved = await withDatasets((datasets) => datasets.moveToProject(name, flags.project));
+      emit(command, moved, () => `dataset ${moved.name} is in project ${moved.project}`);
     });
 
   data
@@ -130,6 +143,7 @@ function splitList(value: string): string[] {
 function renderRegistered({ version, created }: RegisterResult): string {
   return renderFields([
     ['dataset', `${version.name}@${version.version}${created ? ' (new version)' : ' (unchanged: identical content is already this version)'}`],
+    ['project', version.project],
     ['digest', version.digest],
     ['rows', formatNumber(version.rowCount)],
     ['columns', String(version.schema.length)],
@@ -140,8 +154,8 @@ function renderRegistered({ version, created }: RegisterResult): string {
 function renderDatasetList(datasets: readonly DatasetSummary[]): string {
   if (datasets.length === 0) return 'no datasets yet: ciclo data register NAME PATH';
   return renderTable(
-    ['name', 'latest', 'versions', 'rows', 'updated', 'description'],
-    datasets.map((d) => [d.name, d.latestVersion === null ? '-' : String(d.latestVersion), String(d.versionCount), formatNumber(d.rowCount), formatTime(d.updatedTime), d.description ?? '']),
+    ['name', 'latest', 'versions', 'rows', 'updated', 'project', 'description'],
+    datasets.map((d) => [d.name, d.latestVersion === null ? '-' : String(d.latestVersion), String(d.versionCount), formatNumber(d.rowCount), formatTime(d.updatedTime), d.project, d.description ?? '']),
     ['left', 'right', 'right', 'right'],
   );
 }
@@ -151,6 +165,7 @@ function renderVersion(version: DatasetVersionDetail): string {
   return [
     renderFields([
       ['dataset', `${version.name}@${version.version}`],
+      ['project', version.project],
       ['digest', version.digest],
       ['format', version.format],
       ['rows', formatNumber(version.rowCount)],

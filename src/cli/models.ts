@@ -68,6 +68,16 @@ export function registerModelCommands(program: Command): void {
       emit(command, shown, () => renderVersion(shown, shown.decisions, shown.gates));
     });
 
+  models
+    .command('move')
+    .description('move a registered model, with its versions, to another project (local store; over REST an admin of both projects uses PUT /api/v1/models/NAME/project)')
+    .argument('<name>', 'model name')
+    .requiredOption('--project <project>', 'the project it moves to (it must exist)')
+    .action(async (name: string, flags: { project: string }, command: Command) => {
+      const model = await withRegistry((registry) => registry.moveToProject(name, flags.project));
+      emit(command, model, () => `model ${model.name} is in project ${model.project}`);
+    });
+
   const alias = models.command('alias').description("set or delete a model's alias (NAME@ALIAS)");
   alias
     .command('set')

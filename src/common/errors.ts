@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'REQUEST_TOO_LARGE'
   | 'ENDPOINT_NOT_FOUND'
   | 'CORRUPT_ARTIFACT'
+  | 'CORRUPT_DATASET'
   | 'UNAUTHENTICATED'
   | 'PERMISSION_DENIED'
   | 'RATE_LIMITED'
@@ -62,6 +63,13 @@ export class InvalidStateError extends CicloError {
 export class CorruptArtifactError extends CicloError {
   constructor(message: string, details?: ErrorDetails) {
     super('CORRUPT_ARTIFACT', message, details);
+  }
+}
+
+/** A registered dataset version's stored file no longer matches its digest (or is gone). */
+export class CorruptDatasetError extends CicloError {
+  constructor(message: string, details?: ErrorDetails) {
+    super('CORRUPT_DATASET', message, details);
   }
 }
 

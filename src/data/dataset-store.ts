@@ -6,7 +6,8 @@ import type { DatasetFile, DatasetProfile, DatasetSummary, DatasetVersionDetail,
 /** The data capability's queries; rules live in service.ts. */
 
 type Db = Kysely<Schema> | Transaction<Schema>;
-type VersionRow = Selectable<DatasetVersionsTable>;
+/** A version with its dataset's project: versions have no project of their own. */
+type VersionRow = Selectable<DatasetVersionsTable> & { project: string };
 
 export interface StoredColumn {
   name: string;
@@ -25,29 +26,54 @@ export interface NewVersion {
   profile: DatasetProfile;
 }
 
+function selectVersions(db: Db) {
+  return db
+    .selectFrom('dataset_versions')
+    .innerJoin('datasets', 'datasets.name', 'dataset_versions.name')
+    .selectAll('dataset_versions')
+    .select('datasets.project');
+}
+
 export async function findVersionByDigest(db: Db, name: string, digest: string): Promise<VersionRow | undefined> {
-  return db.selectFrom('dataset_versions').selectAll().where('name', '=', name).where('digest', '=', digest).executeTakeFirst();
+  return selectVersions(db).where('dataset_versions.name', '=', name).where('dataset_versions.digest', '=', digest).executeTakeFirst();
 }
 
 export async function findVersion(db: Db, name: string, version: number): Promise<VersionRow | undefined> {
-  return db.selectFrom('dataset_versions').selectAll().where('name', '=', name).where('version', '=', version).executeTakeFirst();
+  return selectVersions(db).where('dataset_versions.name', '=', name).where('dataset_versions.version', '=', version).executeTakeFirst();
 }
 
 export async function findLatestVersion(db: Db, name: string): Promise<VersionRow | undefined> {
-  return db.selectFrom('dataset_versions').selectAll().where('name', '=', name).orderBy('version', 'desc').limit(1).executeTakeFirst();
+  return selectVersions(db).where('dataset_versions.name', '=', name).orderBy('dataset_versions.version', 'desc').limit(1).executeTakeFirst();
 }
 
 export async function listVersions(db: Db, name: string): Promise<VersionRow[]> {
-  return db.selectFrom('dataset_versions').selectAll().where('name', '=', name).orderBy('version').execute();
+  return selectVersions(db).where('dataset_versions.name', '=', name).orderBy('dataset_versions.version').execute();
 }
 
 export async function datasetExists(db: Db, name: string): Promise<boolean> {
-  return (await db.selectFrom('datasets').select('name').where('name', '=', name).executeTakeFirst()) !== undefined;
+  return (await datasetProject(db, name)) !== undefined;
 }
 
-/** Every dataset with its latest version, by name. */
-export async function listDatasets(db: Db): Promise<DatasetSummary[]> {
-  const datasets = await db.selectFrom('datasets').selectAll().orderBy('name').execute();
+/** The dataset's project; undefined when there is no such dataset. */
+export async function datasetProject(db: Db, name: string): Promise<string | undefined> {
+  return (await db.selectFrom('datasets').select('project').where('name', '=', name).executeTakeFirst())?.project;
+}
+
+export interface DatasetFilter {
+  /** Only datasets of these projects (the ones the caller may read); absent: every project. */
+  projects?: readonly string[];
+  /** Only the dataset of this name. */
+  name?: string;
+}
+
+/** Every dataset (of the filter) with its latest version, by name. */
+export async function listDatasets(db: Db, filter: DatasetFilter = {}): Promise<DatasetSummary[]> {
+  if (filter.projects !== undefined && filter.projects.length === 0) return [];
+  let query = db.selectFrom('datasets').selectAll().orderBy('name');
+  if (filter.projects !== undefined) query = query.where('project', 'in', filter.projects);
+  if (filter.name !== undefined) query = query.where('name', '=', filter.name);
+  const datasets = await query.execute();
+  if (datasets.length === 0) return [];
   const latest = await db
     .selectFrom('dataset_versions as v')
     .select(['v.name', 'v.version', 'v.digest', 'v.row_count'])
@@ -66,6 +92,7 @@ export async function listDatasets(db: Db): Promise<DatasetSummary[]> {
     const newest = latestByName.get(row.name);
     return {
       name: row.name,
+      project: row.project,
       description: row.description,
       createdTime: Number(row.created_time),
       updatedTime: Number(row.updated_time),
@@ -77,25 +104,29 @@ export async function listDatasets(db: Db): Promise<DatasetSummary[]> {
   });
 }
 
-/** Creates the dataset row when missing; a given description replaces the stored one. */
-export async function upsertDataset(db: Db, name: string, description: string | undefined, now: number): Promise<void> {
+/** Creates the dataset row (in `project`) when missing; a given description replaces the stored one. The project of an existing one stays. */
+export async function upsertDataset(db: Db, name: string, project: string, description: string | undefined, now: number): Promise<void> {
   await db
     .insertInto('datasets')
-    .values({ name, description: description ?? null, created_time: now, updated_time: now })
+    .values({ name, project, description: description ?? null, created_time: now, updated_time: now })
     .onConflict((oc) =>
       oc.column('name').doUpdateSet({ updated_time: now, ...(description === undefined ? {} : { description }) }),
     )
     .execute();
 }
 
-/** Inserts the next version number of the dataset; the caller holds a transaction. */
-export async function insertNextVersion(db: Db, version: NewVersion, now: number): Promise<VersionRow> {
+export async function moveDataset(db: Db, name: string, project: string, now: number): Promise<void> {
+  await db.updateTable('datasets').set({ project, updated_time: now }).where('name', '=', name).execute();
+}
+
+/** Inserts the next version number of the dataset (which is in `project`); the caller holds a transaction. */
+export async function insertNextVersion(db: Db, version: NewVersion, project: string, now: number): Promise<VersionRow> {
   const latest = await db
     .selectFrom('dataset_versions')
     .select(({ fn }) => fn.max('version').as('latest'))
     .where('name', '=', version.name)
     .executeTakeFirst();
-  const row: VersionRow = {
+  const row: Selectable<DatasetVersionsTable> = {
     name: version.name,
     version: Number(latest?.latest ?? 0) + 1,
     digest: version.digest,
@@ -108,7 +139,7 @@ export async function insertNextVersion(db: Db, version: NewVersion, now: number
     created_time: now,
   };
   await db.insertInto('dataset_versions').values(row).execute();
-  return row;
+  return { ...row, project };
 }
 
 export function versionInfo(row: VersionRow): DatasetVersionInfo {
@@ -116,6 +147,7 @@ export function versionInfo(row: VersionRow): DatasetVersionInfo {
   const files = JSON.parse(row.files) as Record<string, { digest: string; sizeBytes: number }>;
   return {
     name: row.name,
+    project: row.project,
     version: Number(row.version),
     digest: row.digest,
     format: row.format,

@@ -71,6 +71,8 @@ export type DatasetProfile = z.infer<typeof DatasetProfileSchema>;
 /** A version as stored: what `data show`, `data versions` and the REST routes answer. */
 export const DatasetVersionInfoSchema = z.object({
   name: z.string(),
+  /** The dataset's project (access control's); its versions have none of their own. */
+  project: z.string(),
   version: z.number(),
   digest: z.string(),
   format: z.enum(DATA_FORMATS),
@@ -88,6 +90,7 @@ export type DatasetVersionDetail = z.infer<typeof DatasetVersionDetailSchema>;
 
 export const DatasetSummarySchema = z.object({
   name: z.string(),
+  project: z.string(),
   description: z.string().nullable(),
   createdTime: z.number(),
   updatedTime: z.number(),
@@ -104,6 +107,11 @@ export interface RegisterOptions {
   /** Column names to tag sensitive. */
   sensitive?: readonly string[];
   description?: string;
+  /**
+   * The project a new dataset goes to (an existing project; default `default`). A new version stays
+   * in its dataset's project: naming another one is refused (an admin moves datasets).
+   */
+  project?: string;
 }
 
 export interface RegisterResult {

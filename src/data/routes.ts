@@ -2,34 +2,54 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DatasetSummarySchema, DatasetVersionDetailSchema, DatasetVersionInfoSchema } from './records.js';
 import type { DatasetService } from './service.js';
-import { access } from '../governance/access/route-access.js';
+import { access, authorizedId, projectFilter, requestField, type Action, type RouteAccess } from '../governance/access/route-access.js';
 
 const NameParams = z.object({ name: z.string() });
 const VersionParams = z.object({ name: z.string(), version: z.string() });
+const MoveBody = z.strictObject({ project: z.string() });
+const tags = ['datasets'];
 
-/** Read-only dataset routes (docs/rest-api.md); registration is the CLI's: it reads local files. */
+/** The dataset named in the path, judged in its project (one that does not exist: `default`, then the handler's 404). */
+function datasetAccess(action: Action): RouteAccess {
+  return { action, resource: (request) => ({ kind: 'dataset', name: requestField(request, 'params', 'name') ?? '' }) };
+}
+
+/**
+ * Dataset routes (docs/rest-api.md): reading, and moving a dataset to another project (admin of
+ * both). Registration is the CLI's: it reads local files. Each handler reads the dataset its access
+ * rule judged (`authorizedId`), by name, never a `NAME@version` reference parsed again.
+ */
 export const datasetRoutes: FastifyPluginAsyncZod<{ datasets: DatasetService }> = async (app, { datasets }) => {
   app.get(
     '/datasets',
-    { schema: { tags: ['datasets'], response: { 200: z.object({ datasets: z.array(DatasetSummarySchema) }) } }, config: { access: access.shared('read') } },
-    async () => ({ datasets: await datasets.list() }),
+    { schema: { tags, response: { 200: z.object({ datasets: z.array(DatasetSummarySchema) }) } }, config: { access: access.self('read') } },
+    async (request) => ({ datasets: await datasets.list(projectFilter(await request.readableProjects())) }),
   );
 
   app.get(
     '/datasets/:name',
-    { schema: { tags: ['datasets'], params: NameParams, response: { 200: DatasetVersionDetailSchema } }, config: { access: access.shared('read') } },
-    async (request) => datasets.show(request.params.name),
+    { schema: { tags, params: NameParams, response: { 200: DatasetVersionDetailSchema } }, config: { access: datasetAccess('read') } },
+    async (request) => datasets.showVersion(authorizedId(request, 'dataset')),
   );
 
   app.get(
     '/datasets/:name/versions',
-    { schema: { tags: ['datasets'], params: NameParams, response: { 200: z.object({ versions: z.array(DatasetVersionInfoSchema) }) } }, config: { access: access.shared('read') } },
-    async (request) => ({ versions: await datasets.versions(request.params.name) }),
+    { schema: { tags, params: NameParams, response: { 200: z.object({ versions: z.array(DatasetVersionInfoSchema) }) } }, config: { access: datasetAccess('read') } },
+    async (request) => ({ versions: await datasets.versions(authorizedId(request, 'dataset')) }),
   );
 
   app.get(
     '/datasets/:name/versions/:version',
-    { schema: { tags: ['datasets'], params: VersionParams, response: { 200: DatasetVersionDetailSchema } }, config: { access: access.shared('read') } },
-    async (request) => datasets.show(`${request.params.name}@${request.params.version}`),
+    { schema: { tags, params: VersionParams, response: { 200: DatasetVersionDetailSchema } }, config: { access: datasetAccess('read') } },
+    async (request) => datasets.showVersion(authorizedId(request, 'dataset'), request.params.version),
+  );
+
+  app.put(
+    '/datasets/:name/project',
+    {
+      schema: { tags, params: NameParams, body: MoveBody, response: { 200: DatasetSummarySchema } },
+      config: { access: access.move((request) => ({ kind: 'dataset', name: requestField(request, 'params', 'name') ?? '' })) },
+    },
+    async (request) => datasets.moveToProject(authorizedId(request, 'dataset'), authorizedId(request, 'project')),
   );
 };

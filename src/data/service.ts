@@ -14,6 +14,7 @@ import { hashSource, inspectSource, storeFiles } from './register.js';
 import { loadDeclaredSchema } from './schema.js';
 import { discoverSource } from './sources.js';
 import type { DatasetResolver, DatasetVersion } from './types.js';
+import { restoreDamagedFiles, verifiedFiles } from './verify.js';
 
 const INSERT_ATTEMPTS = 3;
 
@@ -54,7 +55,10 @@ export class DatasetService implements DatasetResolver {
       const declared = options.schema === undefined ? undefined : await loadDeclaredSchema(options.schema, engine);
       const source = await hashSource(await discoverSource(path, engine));
       const existing = await store.findVersionByDigest(this.#db, name, source.digest);
-      if (existing) return { version: store.versionInfo(existing), created: false };
+      if (existing) {
+        await restoreDamagedFiles(this.#blobs, store.versionInfo(existing), source.files);
+        return { version: store.versionInfo(existing), created: false };
+      }
       // Without --sensitive a new version keeps the previous one's tags: forgetting the flag must not unmask a column.
       const previous = options.sensitive === undefined ? await store.findLatestVersion(this.#db, name) : undefined;
       const inspection = await inspectSource(engine, source, {
@@ -102,11 +106,10 @@ export class DatasetService implements DatasetResolver {
     }
   }
 
-  /** `NAME`, `NAME@3`, `NAME@sha256:…` → the version with local paths DuckDB can read. */
+  /** `NAME`, `NAME@3`, `NAME@sha256:…` → the version with local paths DuckDB can read, each file verified (CORRUPT_DATASET). */
   async resolve(reference: string): Promise<DatasetVersion> {
     const info = await this.show(reference);
-    const files: string[] = [];
-    for (const file of info.files) files.push(await this.#blobs.localFile(file.digest));
+    const files = await verifiedFiles(this.#blobs, info);
     return {
       name: info.name,
       version: info.version,

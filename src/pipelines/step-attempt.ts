@@ -2,7 +2,7 @@ import { cp, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { sha256Digest } from '../artifacts/index.js';
-import { InvalidStateError, NotFoundError } from '../common/errors.js';
+import { CicloError, InvalidStateError, NotFoundError } from '../common/errors.js';
 import { makePrivateDir } from '../common/private-files.js';
 import type { Schema } from '../store/index.js';
 import type { RunStatus, TrackingService } from '../tracking/index.js';
@@ -148,7 +148,8 @@ export class StepAttempt {
     } catch (error) {
       // A step that cannot even be prepared (a missing code file, an unknown kind) fails for good.
       if (stepRunId !== undefined) await this.#endTrackedRun(stepRunId, 'FAILED');
-      const message = (error as Error).message;
+      // The stable code too: a CORRUPT_DATASET input must read as damage to the store, not as a bug in the step.
+      const message = error instanceof CicloError ? `${error.code}: ${error.message}` : (error as Error).message;
       await updateStepExecution(db, this.#key, { status: 'FAILED', error: message, ended_time: now() });
       this.#emit({ status: 'FAILED', error: message, ...(stepRunId === undefined ? {} : { runId: stepRunId }) });
       return 'failed';

@@ -34,6 +34,7 @@ const RegisterBody = z.strictObject({ run_id: z.string(), path: z.string(), desc
 const UpdateVersionBody = z.strictObject({ description: z.string().nullable() });
 const PointBody = z.strictObject({ version: QueryInt });
 const TagValueBody = z.strictObject({ value: z.string() });
+const MoveBody = z.strictObject({ project: z.string() });
 
 const ModelReply = z.object({
   name: z.string(),
@@ -186,6 +187,15 @@ export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }
       await registry.deleteModel(authorizedId(request, 'model'));
       return reply.code(204).send();
     },
+  );
+
+  app.put(
+    '/models/:name/project',
+    {
+      schema: { tags, params: NameParams, body: MoveBody, response: { 200: ModelReply } },
+      config: { access: access.move((request) => ({ kind: 'model', name: requestField(request, 'params', 'name') ?? '' })) },
+    },
+    async (request) => toWireModel(await registry.moveToProject(authorizedId(request, 'model'), authorizedId(request, 'project'))),
   );
 
   app.get(

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { DEFAULT_PROJECT } from '../governance/access/route-access.js';
-import { digestOf, projectOfRun, type AuditLog } from '../governance/index.js';
+import { digestOf, projectOfRun, requireProject, type AuditLog } from '../governance/index.js';
 import { normalizeArtifactDir } from '../artifacts/index.js';
 import { AlreadyExistsError, CicloError, InvalidInputError, InvalidStateError, NotFoundError } from '../common/errors.js';
 import { parseInput } from '../common/validation.js';
@@ -158,6 +158,23 @@ export class RegistryService {
       }
     });
     return this.getModel(target);
+  }
+
+  /**
+   * Moves the model to another existing project, in one transaction with its `model.move` audit
+   * entry; its versions, aliases and stages go with it, having no project of their own (the runs
+   * they were registered from stay where they are). Moving it where it already is changes nothing.
+   */
+  async moveToProject(name: string, project: string): Promise<RegisteredModel> {
+    await this.#db.transaction().execute(async (trx) => {
+      const row = await store.modelRow(trx, name);
+      if (row === undefined) throw notFoundModel(name);
+      const destination = await requireProject(trx, project);
+      if (row.project === destination) return;
+      await store.moveModel(trx, name, destination, this.#now());
+      await this.#record(trx, 'model.move', modelTarget(name), { project: row.project }, { project: destination }, { from: row.project, to: destination });
+    });
+    return this.getModel(name);
   }
 
   /** Deletes the model with all its versions, tags, aliases and stages. */
@@ -404,10 +421,10 @@ export class RegistryService {
   }
 
   /** Appends the change to the audit log inside the transaction that makes it (nothing without a log). */
-  async #record(trx: Kysely<Schema>, action: string, target: { type: string; id: string }, before: unknown, after: unknown): Promise<void> {
+  async #record(trx: Kysely<Schema>, action: string, target: { type: string; id: string }, before: unknown, after: unknown, details?: Record<string, unknown>): Promise<void> {
     if (!this.#audit) return;
     await this.#audit.append(
-      { action, target, beforeDigest: digestOf(before), afterDigest: digestOf(after) },
+      { action, target, beforeDigest: digestOf(before), afterDigest: digestOf(after), ...(details === undefined ? {} : { details }) },
       trx,
     );
   }

@@ -116,6 +116,10 @@ export async function modelRow(db: Kysely<Schema>, name: string) {
   return db.selectFrom('registered_models').selectAll().where('name', '=', name).executeTakeFirst();
 }
 
+export async function moveModel(db: Kysely<Schema>, name: string, project: string, now: number): Promise<void> {
+  await db.updateTable('registered_models').set({ project, updated_time: now }).where('name', '=', name).execute();
+}
+
 export async function updateModelDescription(db: Kysely<Schema>, name: string, description: string | null, now: number): Promise<void> {
   await db.updateTable('registered_models').set({ description, updated_time: now }).where('name', '=', name).execute();
 }

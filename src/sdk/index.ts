@@ -9,6 +9,7 @@ export {
   AlreadyExistsError,
   CicloError,
   CorruptArtifactError,
+  CorruptDatasetError,
   describeError,
   InvalidInputError,
   InvalidStateError,

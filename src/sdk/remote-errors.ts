@@ -2,6 +2,7 @@ import {
   AlreadyExistsError,
   CicloError,
   CorruptArtifactError,
+  CorruptDatasetError,
   InvalidInputError,
   InvalidStateError,
   NotFoundError,
@@ -25,6 +26,7 @@ const ERROR_CLASSES: Partial<Record<ErrorCode, new (message: string, details?: E
   INVALID_PARAMETER_VALUE: InvalidInputError,
   INVALID_STATE: InvalidStateError,
   CORRUPT_ARTIFACT: CorruptArtifactError,
+  CORRUPT_DATASET: CorruptDatasetError,
   UNAUTHENTICATED: UnauthenticatedError,
   PERMISSION_DENIED: PermissionDeniedError,
 };
@@ -39,6 +41,7 @@ const KNOWN_CODES = new Set<string>([
   'REQUEST_TOO_LARGE',
   'ENDPOINT_NOT_FOUND',
   'CORRUPT_ARTIFACT',
+  'CORRUPT_DATASET',
   'UNAUTHENTICATED',
   'PERMISSION_DENIED',
   'RATE_LIMITED',

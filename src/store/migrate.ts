@@ -9,6 +9,7 @@ import * as m0006 from './migrations/0006_registry.js';
 import * as m0007 from './migrations/0007_audit.js';
 import * as m0008 from './migrations/0008_approvals.js';
 import * as m0009 from './migrations/0009_access.js';
+import * as m0010 from './migrations/0010_resource_projects.js';
 import * as m0011 from './migrations/0011_audit_key.js';
 import type { Schema } from './schema.js';
 
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0007_audit': m0007,
   '0008_approvals': m0008,
   '0009_access': m0009,
+  '0010_resource_projects': m0010,
   '0011_audit_key': m0011,
 };
 

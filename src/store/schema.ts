@@ -118,6 +118,8 @@ export interface PipelineRunsTable {
   source_file: string | null;
   /** HEAD of the work dir's git repository when the run started (`ciclo pipeline reproduce`). */
   git_commit: string | null;
+  /** The definition's project, where its tracked runs and registered datasets go (migration `0010_resource_projects`). */
+  project: Generated<string>;
   /** The trigger that started the run; null when started by hand. */
   trigger_name: string | null;
   /** Set on a run started by `ciclo pipeline reproduce`. */
@@ -181,6 +183,8 @@ export interface TriggerStateTable {
 export interface DatasetsTable {
   name: string;
   description: string | null;
+  /** Migration `0010_resource_projects`; `default` unless registered into another project. */
+  project: Generated<string>;
   created_time: number;
   updated_time: number;
 }

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import {
   CreateExperimentBody,
   ExperimentIdParams,
@@ -21,6 +22,7 @@ const createInBodyProject: RouteAccess = {
 };
 
 const tags = ['experiments'];
+const MoveBody = z.strictObject({ project: z.string() });
 
 /** Native experiment routes (docs/rest-api.md), each one call into the tracking service. */
 export const experimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = async (app, { tracking }) => {
@@ -85,5 +87,14 @@ export const experimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService
       await tracking.restoreExperiment(authorizedId(request, 'experiment'));
       return reply.code(204).send();
     },
+  );
+
+  app.put(
+    '/experiments/:experimentId/project',
+    {
+      schema: { tags, params: ExperimentIdParams, body: MoveBody, response: { 200: ExperimentReply } },
+      config: { access: access.move((request) => ({ kind: 'experiment', id: requestField(request, 'params', 'experimentId') ?? '' })) },
+    },
+    async (request) => tracking.moveToProject(authorizedId(request, 'experiment'), authorizedId(request, 'project')),
   );
 };

@@ -66,12 +66,13 @@ export async function loadExperiments(db: Db, ids: readonly number[]): Promise<E
 export async function updateExperiment(
   db: Db,
   id: number,
-  changes: { name?: string; lifecycleStage?: LifecycleStage; now: number },
+  changes: { name?: string; lifecycleStage?: LifecycleStage; project?: string; now: number },
 ): Promise<void> {
   await db
     .updateTable('experiments')
     .set({
       ...(changes.name !== undefined ? { name: changes.name } : {}),
+      ...(changes.project !== undefined ? { project: changes.project } : {}),
       ...(changes.lifecycleStage !== undefined ? { lifecycle_stage: changes.lifecycleStage } : {}),
       last_update_time: changes.now,
     })

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { RunArtifacts } from '../artifacts/index.js';
 import { AlreadyExistsError, InvalidInputError, InvalidStateError, NotFoundError } from '../common/errors.js';
 import { parseInput } from '../common/validation.js';
-import { digestOf, findProject, type AuditLog } from '../governance/index.js';
+import { digestOf, findProject, requireProject, type AuditLog } from '../governance/index.js';
 import type { Schema } from '../store/schema.js';
 import * as experiments from './experiment-store.js';
 import { insertMetrics, readMetricHistory } from './metric-store.js';
@@ -153,6 +153,31 @@ export class TrackingService {
       }
       await this.record(trx, 'experiment.tag.delete', tagTarget('experiment_tag', String(id), key), tagRecord(key, before), null);
     });
+  }
+
+  /**
+   * Moves the experiment to another existing project, in one transaction with its
+   * `experiment.move` audit entry; its runs (and so their artifacts) go with it, having no project
+   * of their own. Moving it where it already is changes nothing. The Default experiment (id 0),
+   * where runs without an experiment land, stays in `default`.
+   */
+  async moveToProject(experimentId: string, project: string): Promise<Experiment> {
+    const experiment = await this.getExperiment(experimentId);
+    if (experiment.experimentId === '0') {
+      throw new InvalidInputError('the Default experiment (id 0) stays in project default', {
+        where: 'experiment_id',
+        hint: 'Runs without an experiment land there; create an experiment in the other project and log to it instead.',
+      });
+    }
+    const id = Number(experiment.experimentId);
+    await this.db.transaction().execute(async (trx) => {
+      const destination = await requireProject(trx, project);
+      const before = await experimentRecord(trx, id);
+      if (before === null || before.project === destination) return;
+      await experiments.updateExperiment(trx, id, { project: destination, now: this.now() });
+      await this.record(trx, 'experiment.move', experimentTarget(id), { project: before.project }, { project: destination }, { from: before.project, to: destination });
+    });
+    return this.getExperiment(String(id));
   }
 
   /** Deleting an experiment also moves its runs to the deleted stage, as MLflow does. */

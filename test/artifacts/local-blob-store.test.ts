@@ -112,6 +112,13 @@ describe('LocalBlobStore on disk', () => {
     expect((await readAll(stream)).toString()).toBe('model bytes');
   });
 
+  it('repairs a corrupt blob when the same content is put again', async () => {
+    const { digest } = await store.put(Readable.from([Buffer.from('model bytes')]));
+    writeFileSync(blobFile(digest), 'mudel bytes');
+    await store.put(Readable.from([Buffer.from('model bytes')]));
+    expect(await store.check(digest)).toEqual({ state: 'ok', sizeBytes: 11 });
+  });
+
   it('refreshes the mtime of a blob that a put finds already stored', async () => {
     const { digest } = await store.put(Readable.from([Buffer.from('shared bytes')]));
     const old = new Date(Date.now() - 48 * 3600_000);

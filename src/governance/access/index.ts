@@ -1,6 +1,7 @@
 export {
   ACTIONS,
   DEFAULT_PROJECT,
+  ProjectNameSchema,
   ROLES,
   access,
   projectFilter,
@@ -24,6 +25,7 @@ export {
 } from './service.js';
 /** Lookups other capabilities share: a project by name, the project of a run (its experiment's) or of a registered model. */
 export { findProject, projectOfModel, projectOfRun } from './store.js';
+export { requireProject } from './project-check.js';
 export { installAccessControl, type AccessHookOptions, type RouteEntry } from './server-hooks.js';
 export { FailedAuthLimiter, type FailedAuthLimits } from './failed-auth-limiter.js';
 export { accessRoutes } from './routes.js';

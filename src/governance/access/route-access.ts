@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { InvalidInputError } from '../../common/errors.js';
 
 /** Roles in a project, each allowing what the ones before it allow. */
@@ -14,6 +15,11 @@ export type Action = (typeof ACTIONS)[number];
 
 /** The project everything belongs to until it is created elsewhere. */
 export const DEFAULT_PROJECT = 'default';
+
+/** A project's name, wherever one is written (`ciclo projects create`, a pipeline's or feature view's `project:`). */
+export const ProjectNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, "_" or "-" (starting with a letter or digit), at most 63 characters');
 
 /**
  * What a request touches, so that access control can find its project. Experiments (with their
@@ -190,6 +196,17 @@ export const access = {
         if (typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id))) return { kind: 'experiment' as const, id: String(id) };
         throw new InvalidInputError(`${field}[${i}] must be an experiment id`, { where: `${field}[${i}]`, hint: 'Send experiment ids as strings.' });
       });
+    },
+  }),
+  /**
+   * Moving a resource to another project (`PUT …/project`, body `{project}`): admin where it is now
+   * and admin in the destination. Without a destination only the source is judged; validation then refuses the body.
+   */
+  move: (source: (request: FastifyRequest) => ResourceRef): RouteAccess => ({
+    action: 'admin',
+    resource: (r) => {
+      const destination = requestField(r, 'body', 'project');
+      return destination === undefined ? [source(r)] : [source(r), { kind: 'project', project: destination, action: 'admin' }];
     },
   }),
   experimentNamed: (action: Action, part: RequestPart, field: string): RouteAccess => ({

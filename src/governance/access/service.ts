@@ -11,7 +11,7 @@ import {
 import { parseInput } from '../../common/validation.js';
 import type { Schema } from '../../store/index.js';
 import { auditRefusals, digestOf, type AuditLog } from '../audit/index.js';
-import { ACTIONS, DEFAULT_PROJECT, ROLES, type Action, type ResourceRef, type Role } from './route-access.js';
+import { ACTIONS, DEFAULT_PROJECT, ProjectNameSchema, ROLES, type Action, type ResourceRef, type Role } from './route-access.js';
 import * as store from './store.js';
 import { hashTokenSecret, looksLikeTokenSecret, newTokenSecret } from './tokens.js';
 
@@ -21,7 +21,6 @@ export const EVERY_PROJECT = '*';
 const NameSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/, 'must be letters, digits, ".", "_", "@" or "-" (starting with a letter or digit), at most 100 characters');
-const ProjectSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, "_" or "-" (starting with a letter or digit), at most 63 characters');
 const RoleSchema = z.enum(ROLES);
 const ScopesSchema = z.array(z.enum(ACTIONS)).min(1, 'must name at least one of read, write, approve, admin');
 
@@ -245,7 +244,7 @@ export class AccessControl {
   // ── projects and roles ──────────────────────────────────────────────────────
 
   async createProject(name: string, description?: string): Promise<{ name: string; description: string | null; createdTime: number }> {
-    const project = parseInput(ProjectSchema, name, 'name');
+    const project = parseInput(ProjectNameSchema, name, 'name');
     await this.#db.transaction().execute(async (trx) => {
       if (await store.findProject(trx, project)) throw new AlreadyExistsError(`project '${project}' already exists`, { where: 'name' });
       await store.insertProject(trx, project, description ?? null, this.#now());
@@ -310,6 +309,8 @@ export class AccessControl {
         return (await store.projectOfRun(this.#db, resource.id)) ?? this.#orElse(resource.orElse);
       case 'model':
         return (await store.projectOfModel(this.#db, resource.name)) ?? this.#orElse(resource.orElse);
+      case 'dataset':
+        return (await store.projectOfDataset(this.#db, resource.name)) ?? this.#orElse(resource.orElse);
     }
   }
 

@@ -110,7 +110,7 @@ export async function insertProject(db: Db, name: string, description: string | 
   await db.insertInto('projects').values({ name, description, created_time: now }).execute();
 }
 
-/** The project of an experiment, a run (through its experiment) or a registered model; undefined when it does not exist. */
+/** The project of an experiment, a run (through its experiment), a registered model or a dataset; undefined when it does not exist. */
 export async function projectOfExperiment(db: Db, id: string): Promise<string | undefined> {
   if (!/^\d{1,15}$/.test(id)) return undefined;
   const row = await db.selectFrom('experiments').select('project').where('experiment_id', '=', Number(id)).executeTakeFirst();
@@ -134,5 +134,10 @@ export async function projectOfRun(db: Db, runId: string): Promise<string | unde
 
 export async function projectOfModel(db: Db, name: string): Promise<string | undefined> {
   const row = await db.selectFrom('registered_models').select('project').where('name', '=', name).executeTakeFirst();
+  return row?.project;
+}
+
+export async function projectOfDataset(db: Db, name: string): Promise<string | undefined> {
+  const row = await db.selectFrom('datasets').select('project').where('name', '=', name).executeTakeFirst();
   return row?.project;
 }
