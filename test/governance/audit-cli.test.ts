@@ -1,5 +1,9 @@
 // Runs the built CLI: `npm run build` first.
 import { sql } from 'kysely';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog, digestOf, type AuditRecord } from '../../src/governance/index.js';
 import { openDatabase, type MetadataDatabase } from '../../src/store/index.js';
@@ -63,9 +67,66 @@ describe.each(DIALECTS)('ciclo audit (%s)', (dialect) => {
     await sql`update audit_log set actor = 'mallory' where seq = 2`.execute(store.db);
     const broken = await cli('audit', 'verify', '--json');
     expect(broken.code).toBe(1);
-    expect(JSON.parse(broken.stdout)).toMatchObject({ ok: false, checked: 1, firstBad: { seq: 2, reason: 'hash mismatch' } });
+    expect(JSON.parse(broken.stdout)).toMatchObject({ ok: false, checked: 4, problems: [{ seq: 2, reason: 'hash mismatch' }] });
     const text = await cli('audit', 'verify', '--anchor', head);
     expect(text.code).toBe(1);
-    expect(text.stdout).toContain('BROKEN at row 2 (hash mismatch)');
+    expect(text.stdout).toContain('Audit chain BROKEN: 1 problem(s) in 4 row(s) checked.');
+    expect(text.stdout).toContain('row 2 (hash mismatch)');
+    expect(text.stdout).toContain('Unkeyed: CICLO_AUDIT_KEY is not set');
+  });
+
+  it('checkpoint --out writes a signed head that verify --checkpoint checks; without the key, or altered, it is refused', async () => {
+    const key = { CICLO_AUDIT_KEY: 'k'.repeat(40) };
+    const keyed = (...args: string[]) => runCli(args, { CICLO_HOME: home.dir, CICLO_DATABASE_URL: database.url, ...key });
+    const file = join(home.dir, 'checkpoint.json');
+    expect((await cli('audit', 'checkpoint', '--out', file)).code).toBe(4);
+
+    const written = await keyed('audit', 'checkpoint', '--out', file);
+    expect(written.code).toBe(0);
+    expect(written.stdout).toContain('Checkpoint at row 5');
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ format: 'ciclo-audit-checkpoint/1', seq: 5 });
+    const intact = await keyed('audit', 'verify', '--checkpoint', file);
+    expect(intact.code).toBe(0);
+    expect(intact.stdout).toContain('MACs checked from row 5.');
+
+    const altered = join(home.dir, 'altered.json');
+    writeFileSync(altered, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), seq: 4 }));
+    const refused = await keyed('audit', 'verify', '--checkpoint', altered);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('carries a MAC that does not match');
+    expect((await keyed('audit', 'checkpoint', '--out', file, '--webhook', 'http://127.0.0.1:1/x')).code).toBe(2);
+
+    // A row changed in the database after the checkpoint.
+    await sql`update audit_log set actor = 'mallory' where seq = 5`.execute(store.db);
+    const broken = await keyed('--json', 'audit', 'verify', '--checkpoint', file);
+    expect(broken.code).toBe(1);
+    expect(JSON.parse(broken.stdout).problems.map((p: { seq: number; reason: string }) => `${p.seq} ${p.reason}`)).toEqual(['5 hash mismatch']);
+  });
+
+  it('checkpoint --webhook POSTs the signed head, and fails when the webhook does', async () => {
+    const received: unknown[] = [];
+    let status = 204;
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      req.on('end', () => {
+        received.push({ method: req.method, type: req.headers['content-type'], body: JSON.parse(body) as unknown });
+        res.writeHead(status).end();
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/audit`;
+      const env = { CICLO_HOME: home.dir, CICLO_DATABASE_URL: database.url, CICLO_AUDIT_KEY: 'k'.repeat(40) };
+      const sent = await runCli(['audit', 'checkpoint', '--webhook', url], env);
+      expect(sent.code).toBe(0);
+      expect(received).toEqual([{ method: 'POST', type: 'application/json', body: expect.objectContaining({ seq: 5, mac: expect.stringMatching(/^hmac-sha256:/) }) }]);
+      status = 500;
+      const failed = await runCli(['audit', 'checkpoint', '--webhook', url], env);
+      expect(failed.code).toBe(4);
+      expect(failed.stderr).toContain('answered 500');
+    } finally {
+      await new Promise((resolve) => hook.close(resolve));
+    }
   });
 });

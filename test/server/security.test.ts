@@ -4,6 +4,7 @@ import { registryServiceFor } from '../../src/registry/index.js';
 import { DIALECTS } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { writePackage } from '../registry/support.js';
+import { api } from './http.js';
 
 /**
  * Hostile input over HTTP: nesting that would exhaust a recursive parser, bodies over the limit,
@@ -49,6 +50,48 @@ describe.each(DIALECTS)('hostile input over HTTP, on %s', (dialect) => {
     }
     await stillAnswers();
     expect((await server.context.tracking.getRun(runId)).data.tags.k).toBeUndefined();
+  });
+
+  it('refuses text the stores cannot keep (lone surrogate, NUL) in any body field, key or query, naming it, and the audit chain stays intact', async () => {
+    const http = api(server.url);
+    expect((await http.post('/api/2.0/mlflow/registered-models/create', { name: 'tagged' })).status).toBe(200);
+    const attempts: { path: string; body: unknown; where: string }[] = [
+      // The defect: this key was stored as U+FFFD and broke `audit verify` for good.
+      { path: '/api/2.0/mlflow/registered-models/set-tag', body: { name: 'tagged', key: '\ud800', value: 'v' }, where: 'key' },
+      { path: '/api/2.0/mlflow/registered-models/set-tag', body: { name: 'tagged', key: 'k', value: 'a\u0000b' }, where: 'value' },
+      { path: `/api/v1/runs/${runId}/batch`, body: { tags: [{ key: 'ok', value: 'v' }, { key: 'x\udc00', value: 'v' }] }, where: 'tags[1].key' },
+      { path: `/api/v1/runs/${runId}/batch`, body: { params: [{ key: 'p', value: 'v' }], extra: { 'bad\ud83d': 1 } }, where: 'extra' },
+    ];
+    for (const { path, body, where } of attempts) {
+      const answer = await http.post(path, body);
+      expect(answer.status, where).toBe(400);
+      expect(answer.body, where).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', where });
+    }
+    const query = await http.get('/api/2.0/mlflow/experiments/get-by-name', { experiment_name: 'a\u0000b' });
+    expect(query.status).toBe(400);
+    expect(query.body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', where: 'query.experiment_name' });
+    expect((await http.get('/api/2.0/mlflow/registered-models/get', { name: 'tagged' })).body.registered_model.tags ?? []).toEqual([]);
+    expect((await http.get('/api/v1/audit/verify')).body).toMatchObject({ ok: true, problems: [] });
+  });
+
+  it('refuses control characters in names, keys and values (tab and newline allowed in values), naming the field', async () => {
+    const http = api(server.url);
+    const refused: { path: string; body: unknown; where: string }[] = [
+      { path: '/api/2.0/mlflow/registered-models/set-tag', body: { name: 'tagged', key: 'k\u001b[31m', value: 'v' }, where: 'key' },
+      { path: '/api/2.0/mlflow/registered-models/set-tag', body: { name: 'tagged', key: 'k', value: 'red \u001b[31m' }, where: 'value' },
+      { path: '/api/2.0/mlflow/runs/set-tag', body: { run_id: runId, key: 'k', value: 'bell\u0007' }, where: 'value' },
+      { path: `/api/v1/runs/${runId}/batch`, body: { params: [{ key: 'p', value: 'c1 \u0085' }] }, where: 'params[0].value' },
+      { path: '/api/2.0/mlflow/experiments/create', body: { name: 'line\nbreak' }, where: 'name' },
+    ];
+    for (const { path, body, where } of refused) {
+      const answer = await http.post(path, body);
+      expect(answer.status, where).toBe(400);
+      expect(answer.body, where).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE' });
+      expect(answer.body.where ?? '', where).toContain(where);
+      expect(answer.body.message, where).toMatch(/control character U\+00/);
+    }
+    const ok = await http.post('/api/2.0/mlflow/registered-models/set-tag', { name: 'tagged', key: 'note', value: 'line one\n\tline two 😀' });
+    expect(ok.status).toBe(200);
   });
 
   it('refuses a body over the limit with 413 and writes nothing', async () => {
@@ -116,5 +159,32 @@ describe.each(DIALECTS)('hostile input over HTTP, on %s', (dialect) => {
     // The honest path registers.
     const ok = await post('/api/v1/models/safe/versions', JSON.stringify({ run_id: runId, path: 'model' }));
     expect(ok.status).toBe(201);
+  });
+});
+
+describe.each(DIALECTS)('request depth with auth on, on %s', (dialect) => {
+  let server: TestServer;
+  let token: string;
+  beforeAll(async () => {
+    server = await startTestServer(dialect, { auth: true });
+    await server.context.access.createUser('vic');
+    await server.context.access.grant('default', 'vic', 'viewer');
+    token = (await server.context.access.createToken('vic')).token;
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('refuses JSON nested 5,000 deep in experiment_ids with 400 before the access check reads it', async () => {
+    const nested = '['.repeat(5000) + '"0"' + ']'.repeat(5000);
+    const response = await fetch(`${server.url}/api/2.0/mlflow/runs/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: `{"experiment_ids":${nested}}`,
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error_code: 'MALFORMED_REQUEST', where: expect.stringMatching(/^experiment_ids\[0\]/) });
+    const shallow = await api(server.url, { authorization: `Bearer ${token}` }).post('/api/2.0/mlflow/runs/search', { experiment_ids: ['0'] });
+    expect(shallow.status).toBe(200);
   });
 });
