@@ -26,6 +26,8 @@ import {
 /** What one drive of a run needs to know, read once from the pipeline run row. */
 export interface RunPlan {
   id: string;
+  /** The pipeline's project (`pipeline_runs.project`): where the datasets it registers go. */
+  project: string;
   definition: PipelineDefinition;
   params: Record<string, ParamValue>;
   workDir: string;
@@ -231,7 +233,10 @@ export class StepAttempt {
   async #registerOutputs(stepRunId: string): Promise<void> {
     for (const [name, spec] of Object.entries(this.#step.outputs)) {
       if (spec.register === undefined) continue;
-      const { reference } = await this.#catalog().register(spec.register, this.#outputs[name]!, spec.sensitive === undefined ? {} : { sensitive: spec.sensitive });
+      const { reference } = await this.#catalog().register(spec.register, this.#outputs[name]!, {
+        project: this.#plan.project,
+        ...(spec.sensitive === undefined ? {} : { sensitive: spec.sensitive }),
+      });
       await this.#deps.tracking.setTag(stepRunId, `ciclo.dataset.output.${name}`, reference);
     }
   }
@@ -352,8 +357,10 @@ export class StepAttempt {
     if (!(await isDirectory(sourceDir))) return false;
     const started = now();
     await rm(this.#outputDir, { recursive: true, force: true });
-    if ((await readdir(sourceDir)).length === 0) await makePrivateDir(this.#outputDir);
-    else await cp(sourceDir, this.#outputDir, { recursive: true });
+    // Made here, not by cp, which would create the step's folders with the umask's mode; cp then
+    // copies into the existing folder.
+    await makePrivateDir(this.#outputDir);
+    if ((await readdir(sourceDir)).length > 0) await cp(sourceDir, this.#outputDir, { recursive: true });
     const stepRunId = await this.#createTrackedRun({ 'ciclo.pipeline.cached_from': source.run_id });
     const outputs = source.output_digests === null ? {} : (JSON.parse(source.output_digests) as Record<string, string>);
     await this.#logOutputs(stepRunId);

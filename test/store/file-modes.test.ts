@@ -71,8 +71,6 @@ describe.each(DIALECTS)('files Ciclo creates in CICLO_HOME are owner-only whatev
         'await ciclo.close();',
       ].join('\n'),
     );
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CICLO_')));
-    await promisify(execFile)(process.execPath, [script], { env: { ...inherited, ...env } });
 
     const data = join(temp.dir, 'data');
     mkdirSync(data);
@@ -88,20 +86,31 @@ describe.each(DIALECTS)('files Ciclo creates in CICLO_HOME are owner-only whatev
         'steps:',
         '  - name: count',
         '    kind: command',
-        '    command: [sh, -c, "wc -l < $CICLO_INPUT_STATS"]',
+        // The step's own files follow its umask (README); this one asks for owner-only.
+        '    command: [sh, -c, "umask 077; wc -l < $CICLO_INPUT_STATS > $CICLO_OUTPUT_DIR/n"]',
         '    inputs: { stats: datasets.stats }',
+        '    outputs: { n: { type: file } }',
+        '  - name: make',
+        '    kind: command',
+        '    command: [sh, -c, "umask 077; echo made > $CICLO_OUTPUT_DIR/made"]',
+        '    outputs: { made: { type: file } }',
         '',
       ].join('\n'),
     );
-    for (const args of [
-      ['data', 'register', 'stats', join(data, 'stats.csv')],
-      ['features', 'materialize', 'stats', '--views-dir', data],
-      ['pipeline', 'run', data],
-    ]) {
+    const succeeds = async (...args: string[]) => {
       const result = await runCli(args, env);
       expect(result.stderr, args.join(' ')).toBe('');
       expect(result.code, args.join(' ')).toBe(0);
-    }
+    };
+    // The first command creates the store; the rest touch different parts of it, side by side.
+    await succeeds('data', 'register', 'stats', join(data, 'stats.csv'));
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CICLO_')));
+    await Promise.all([
+      promisify(execFile)(process.execPath, [script], { env: { ...inherited, ...env } }),
+      succeeds('features', 'materialize', 'stats', '--views-dir', data),
+      // The second run is a cache hit: its step folders are made by copying the first run's outputs.
+      succeeds('pipeline', 'run', data).then(() => succeeds('pipeline', 'run', data)),
+    ]);
 
     // Open, SQLite keeps its -wal and -shm files beside each database; Ciclo's own openers make them here.
     const metadata = dialect === 'sqlite' ? await openDatabase({ dialect: 'sqlite', file: join(home, 'ciclo.db') }) : undefined;
@@ -114,6 +123,7 @@ describe.each(DIALECTS)('files Ciclo creates in CICLO_HOME are owner-only whatev
       // The run's artifact and the dataset's file are blobs; the step left its log and its input copy.
       expect(seen.filter((path) => path.startsWith('artifacts/sha256/')).length).toBeGreaterThanOrEqual(4);
       expect(seen.some((path) => path.startsWith('pipelines/') && path.endsWith('.log'))).toBe(true);
+      expect(seen.filter((path) => /^pipelines\/[0-9a-f]+\/make\/outputs\/made$/.test(path))).toHaveLength(2);
     } finally {
       await online.close();
       await metadata?.close();
