@@ -274,6 +274,23 @@ describe.each(DIALECTS)('authorization over HTTP, on %s', (dialect) => {
     expect(inDefault.status).toBe(403);
   });
 
+  it('audits a refused attempt to approve or administer, with who tried and on what', async () => {
+    const { audit } = server.context;
+    const approve = await call(server, 'POST', `/api/v1/models/${fixture.model}/versions/1/approve`, { token: fixture.tokens.editor, body: { comment: 'mine' } });
+    expect(approve.status).toBe(403);
+    const grant = await call(server, 'PUT', '/api/v1/projects/alpha/members/editor', { token: fixture.tokens.approver, body: { role: 'admin' } });
+    expect(grant.status).toBe(403);
+    const refused = await audit.list({ action: 'access.approve.refused', order: 'desc', limit: 1 });
+    expect(refused.at(-1)).toMatchObject({ actor: 'editor', target: { type: 'model', id: fixture.model } });
+    expect(refused.at(-1)!.requestId).toMatch(/^req-/);
+    expect((await audit.list({ action: 'access.admin.refused', order: 'desc', limit: 1 }))[0]).toMatchObject({ actor: 'approver', target: { type: 'project', id: 'alpha' } });
+    // A plain read refused is not a governed action: nothing recorded for it.
+    const last = async () => (await audit.list({ order: 'desc', limit: 1 }))[0]?.seq;
+    const before = await last();
+    expect((await call(server, 'GET', `/api/v1/runs/${fixture.runId}`, { token: fixture.tokens.outsider })).status).toBe(403);
+    expect(await last()).toBe(before);
+  });
+
   it('records the token user and the request id as the actor of a change', async () => {
     const { access, audit } = server.context;
     await access.createUser('grace');

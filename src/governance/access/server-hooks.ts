@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PermissionDeniedError, UnauthenticatedError } from '../../common/errors.js';
 import { withActor } from '../actor.js';
+import { recordRefusal, type AuditLog } from '../audit/index.js';
 import { FailedAuthLimiter, type FailedAuthLimits } from './failed-auth-limiter.js';
 import type { RouteAccess } from './route-access.js';
-import { ACTIONS, DEFAULT_PROJECT } from './route-access.js';
+import { ACTIONS, DEFAULT_PROJECT, type Action, type ResourceRef } from './route-access.js';
 import type { AccessControl, Principal } from './service.js';
 
 export interface AccessHookOptions {
@@ -13,6 +14,8 @@ export interface AccessHookOptions {
   limits?: FailedAuthLimits;
   /** Extra principals by secret, held only in memory (the server's token for the steps it starts). */
   ephemeral?: ReadonlyMap<string, Principal>;
+  /** Where refused attempts at governed actions (approve, admin) are recorded. */
+  audit?: AuditLog;
 }
 
 /** One row of the route table: what the authorization matrix test walks. */
@@ -85,7 +88,7 @@ export function installAccessControl(app: FastifyInstance, options: AccessHookOp
   // Before validation: a caller without access learns nothing about what a valid request looks like,
   // and the matrix test can reach every route's decision with any body.
   app.addHook('preValidation', async (request) => {
-    request.actorName = await authorize(request, options.control);
+    request.actorName = await authorize(request, options.control, options.audit);
   });
 
   // The handler runs in the caller's actor scope: what the audit log records as actor and request id.
@@ -96,7 +99,10 @@ export function installAccessControl(app: FastifyInstance, options: AccessHookOp
   return table;
 }
 
-async function authorize(request: FastifyRequest, control: AccessControl): Promise<string> {
+/** Actions whose refusals are evidence a reviewer wants: someone tried to approve or administer. */
+const GOVERNED_ACTIONS: readonly Action[] = ['approve', 'admin'];
+
+async function authorize(request: FastifyRequest, control: AccessControl, audit: AuditLog | undefined): Promise<string> {
   const access = request.routeOptions.config?.access;
   // No route matched: the not-found handler answers, and it reveals nothing.
   if (request.is404) {
@@ -117,10 +123,40 @@ async function authorize(request: FastifyRequest, control: AccessControl): Promi
   if (principal === null) throw new UnauthenticatedError('not authenticated');
   const resolved = access.resource ? await access.resource(request) : { kind: 'project' as const, project: DEFAULT_PROJECT };
   const resources = Array.isArray(resolved) ? resolved : [resolved];
-  for (const resource of resources) await control.authorize(principal, resource.action ?? access.action, resource);
+  for (const resource of resources) {
+    const action = resource.action ?? access.action;
+    try {
+      await control.authorize(principal, action, resource);
+    } catch (error) {
+      if (audit !== undefined && error instanceof PermissionDeniedError && GOVERNED_ACTIONS.includes(action)) {
+        await recordRefusal(audit, { action: `access.${action}`, target: auditTarget(resource), actor: principal.user, requestId: request.id }, error);
+      }
+      throw error;
+    }
+  }
   // Resolved once: the handler acts on exactly these (route-access.ts, authorizedId).
   request.judged = resources;
   return principal.user;
+}
+
+/** The resource of a refused attempt as the audit log names targets. */
+function auditTarget(resource: ResourceRef): { type: string; id: string } {
+  switch (resource.kind) {
+    case 'project':
+      return { type: 'project', id: resource.project };
+    case 'server':
+      return { type: 'server', id: '*' };
+    case 'self':
+      return { type: 'user', id: 'self' };
+    case 'experiment':
+    case 'run':
+      return { type: resource.kind, id: resource.id };
+    case 'experiment-name':
+      return { type: 'experiment', id: resource.name };
+    case 'model':
+    case 'dataset':
+      return { type: resource.kind, id: resource.name };
+  }
 }
 
 function bearerToken(header: string): string {
