@@ -20,6 +20,8 @@ import { checkRequestValue } from './request-text.js';
 export interface ServerOptions {
   /** Overrides config.logLevel (the CLI's --verbose, tests' silence). */
   logLevel?: CicloConfig['logLevel'];
+  /** Where the log goes instead of stdout (tests read what the server logged). */
+  logStream?: NodeJS.WritableStream;
   /** Overrides config.auth: every non-public route needs an API token. */
   auth?: boolean;
   /** Failed authentications allowed per client address (tests shorten the window). */
@@ -42,7 +44,7 @@ declare module 'fastify' {
  */
 export function buildServer(context: CicloContext, options: ServerOptions = {}): FastifyInstance {
   const app = Fastify({
-    logger: { level: options.logLevel ?? context.config.logLevel },
+    logger: { level: options.logLevel ?? context.config.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
     bodyLimit: context.config.maxBodyBytes,
   });
   app.setValidatorCompiler(validatorCompiler);
@@ -54,6 +56,7 @@ export function buildServer(context: CicloContext, options: ServerOptions = {}):
   // Before any route, so that every route is checked and listed.
   const routes = installAccessControl(app, {
     control: context.access,
+    audit: context.audit,
     enabled: options.auth ?? context.config.auth ?? false,
     ...(options.failedAuthLimits ? { limits: options.failedAuthLimits } : {}),
     ...(options.ephemeralPrincipals ? { ephemeral: options.ephemeralPrincipals } : {}),
