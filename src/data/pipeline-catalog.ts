@@ -37,7 +37,7 @@ export class PipelineDatasetCatalog implements DatasetCatalog {
    * the format from: the format is sniffed from the content and the files staged under names that
    * carry it.
    */
-  async register(name: string, output: string, options: { sensitive?: readonly string[] } = {}): Promise<{ reference: string; created: boolean }> {
+  async register(name: string, output: string, options: { sensitive?: readonly string[]; project?: string } = {}): Promise<{ reference: string; created: boolean }> {
     const { files, format } = await inputFiles(output);
     const staging = await mkdtemp(path.join(tmpdir(), 'ciclo-register-'));
     try {
@@ -49,7 +49,10 @@ export class PipelineDatasetCatalog implements DatasetCatalog {
         await copyFile(file, target, constants.COPYFILE_FICLONE);
       }
       const source = files.length === 1 && files[0] === output ? path.join(staging, (await readdir(staging))[0]!) : staging;
-      const { version, created } = await this.datasets.register(name, source, options.sensitive === undefined ? {} : { sensitive: options.sensitive });
+      const { version, created } = await this.datasets.register(name, source, {
+        ...(options.sensitive === undefined ? {} : { sensitive: options.sensitive }),
+        ...(options.project === undefined ? {} : { project: options.project }),
+      });
       return { reference: `${version.name}@${version.version}`, created };
     } finally {
       await rm(staging, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { InvalidInputError, NotFoundError } from '../common/errors.js';
 import { parseInput } from '../common/validation.js';
+import { DEFAULT_PROJECT } from '../governance/access/route-access.js';
 import { encodeEntityKey, type OnlineStore, type OnlineValue } from './online/types.js';
 
 /** Most entities one lookup may ask for. */
@@ -41,14 +42,21 @@ export const OnlineLookupResponseSchema = z.object({
 export type OnlineLookupResponse = z.infer<typeof OnlineLookupResponseSchema>;
 export type OnlineResult = z.infer<typeof OnlineResultSchema>;
 
+/** The project of a materialized view (`default` for one materialized before views had projects); undefined when not materialized. */
+export async function projectOfOnlineView(store: OnlineStore, name: string): Promise<string | undefined> {
+  const view = await store.getView(name);
+  return view === undefined ? undefined : (view.project ?? DEFAULT_PROJECT);
+}
+
 /**
  * Each entity's latest materialized features. TTL applies as it does offline: a row older than
- * `at - ttl` is expired and its values are null.
+ * `at - ttl` is expired and its values are null. `judgedProject`: the project access control judged
+ * for the view (the server's); a view that is not in it (materialized anew meanwhile) is not read.
  */
-export async function lookupOnline(store: OnlineStore, input: unknown, now = Date.now()): Promise<OnlineLookupResponse> {
+export async function lookupOnline(store: OnlineStore, input: unknown, now = Date.now(), judgedProject?: string): Promise<OnlineLookupResponse> {
   const request = parseInput(OnlineLookupSchema, input);
   const view = await store.getView(request.view);
-  if (!view) {
+  if (!view || (judgedProject !== undefined && (view.project ?? DEFAULT_PROJECT) !== judgedProject)) {
     throw new NotFoundError(`feature view "${request.view}" has not been materialized`, {
       where: 'view',
       hint: `run: ciclo features materialize ${request.view}`,

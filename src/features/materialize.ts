@@ -50,6 +50,7 @@ export async function materialize(
   const { view } = prepared;
   await store.putView({
     name: view.name,
+    project: view.project,
     entities: view.entities,
     features: view.features.map((feature) => feature.name),
     ...(view.ttlMs === undefined ? {} : { ttlMs: view.ttlMs }),

@@ -6,6 +6,7 @@ import { InvalidInputError, NotFoundError } from '../common/errors.js';
 import { formatPath } from '../common/validation.js';
 import { formatOf, readFilesSql, sqlIdentifier, type DataEngine } from '../data/duckdb.js';
 import type { DatasetResolver } from '../data/types.js';
+import { DEFAULT_PROJECT, ProjectNameSchema } from '../governance/access/route-access.js';
 
 /**
  * A feature view: which columns of which source are features of which entity, stamped by which
@@ -13,6 +14,7 @@ import type { DatasetResolver } from '../data/types.js';
  *
  * ```yaml
  * name: customer_stats
+ * project: risk                      # optional; who may look it up online (default: default)
  * entities: [customer_id]
  * event_time: event_ts
  * source: { dataset: orders@3 }        # or { path: stats.csv } or { sql: "SELECT … FROM {{ dataset:orders }}" }
@@ -47,6 +49,8 @@ const SourceSchema = z.union([
 
 export const FeatureViewSchema = z.strictObject({
   name: z.string().regex(NAME, 'must start with a letter or "_" and hold letters, digits, "_" or "-"'),
+  /** The project the view belongs to: online lookups are judged there. */
+  project: ProjectNameSchema.default(DEFAULT_PROJECT),
   description: z.string().optional(),
   entities: z.array(ColumnName).min(1, 'must name at least one entity key column'),
   event_time: ColumnName,
@@ -73,6 +77,8 @@ export type ViewSource = { dataset: string } | { path: string } | { sql: string 
 /** A view whose YAML is valid; its columns are checked against the source by `prepareView`. */
 export interface FeatureView {
   name: string;
+  /** Its project (default `default`): `POST /features/online` needs read access there. */
+  project: string;
   description?: string;
   entities: string[];
   eventTime: string;
@@ -153,6 +159,7 @@ function buildView(input: unknown, baseDir: string, locate: Locate): FeatureView
   features.forEach((feature, index) => claim(feature.name, typeof spec.features[index] === 'string' ? ['features', index] : ['features', index, 'name'], 'feature'));
   return {
     name: spec.name,
+    project: spec.project,
     ...(spec.description === undefined ? {} : { description: spec.description }),
     entities: spec.entities,
     eventTime: spec.event_time,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_PROJECT, ProjectNameSchema } from '../governance/access/route-access.js';
 import { TriggerSpecSchema } from '../triggers/spec.js';
 
 /**
@@ -150,6 +151,12 @@ export type EnvironmentOverlay = z.output<typeof EnvironmentSchema>;
 
 export const PipelineSchema = z.strictObject({
   name: NameSchema,
+  /**
+   * The project the pipeline belongs to (it must exist when a run starts): its tracked runs go into
+   * the experiment named after it there, and the datasets it registers into it. Its triggers start
+   * runs of it, so they belong to it too.
+   */
+  project: ProjectNameSchema.default(DEFAULT_PROJECT),
   description: z.string().optional(),
   params: z.record(NameSchema, ParamSpecSchema).default({}),
   parallelism: z.int().positive().optional(),

@@ -115,7 +115,7 @@ export class PipelineScheduler {
     const params = resolveParams(effective, options.params ?? {});
     const workDir = path.resolve(options.workDir);
     const code = await captureCodeVersion(workDir);
-    const experiment = await this.#tracking.getOrCreateExperiment(definition.name);
+    const experiment = await this.#experimentOf(definition);
     const run = await this.#tracking.createRun({
       experimentId: experiment.experimentId,
       runName: definition.name,
@@ -149,6 +149,7 @@ export class PipelineScheduler {
       executor: effective.executor,
       source_file: options.sourceFile === undefined ? null : path.resolve(options.sourceFile),
       git_commit: code?.commit ?? null,
+      project: definition.project,
       reproduces_run_id: options.reproduces ?? null,
       lease_owner: null,
       lease_expires_at: null,
@@ -332,10 +333,29 @@ export class PipelineScheduler {
     return row;
   }
 
+  /**
+   * The experiment named after the pipeline, in the pipeline's project (created there when
+   * missing). One of that name in another project is not logged into: it is another project's.
+   */
+  async #experimentOf(definition: PipelineDefinition) {
+    const experiment = await this.#tracking.getOrCreateExperiment(definition.name, definition.project);
+    if (experiment.project !== definition.project) {
+      throw new InvalidStateError(
+        `pipeline ${definition.name} belongs to project '${definition.project}', but the experiment '${definition.name}' its runs go into is in project '${experiment.project}'`,
+        {
+          where: 'project',
+          hint: `Set \`project: ${experiment.project}\` in the pipeline, rename the pipeline, or have an admin move the experiment: ciclo experiments move ${experiment.experimentId} --project ${definition.project}`,
+        },
+      );
+    }
+    return experiment;
+  }
+
   async #plan(row: PipelineRunRow): Promise<RunPlan> {
     const tracked = await this.#tracking.getRun(row.id);
     return {
       id: row.id,
+      project: row.project,
       definition: JSON.parse(row.definition) as PipelineDefinition,
       params: JSON.parse(row.params) as Record<string, ParamValue>,
       workDir: row.work_dir,

@@ -20,6 +20,8 @@ export interface OnlineRecord {
 /** What materialization records about a view, so lookups need only the online store. */
 export interface OnlineViewMeta {
   name: string;
+  /** The view's project, where online lookups are judged; absent (materialized before views had one): `default`. */
+  project?: string;
   entities: string[];
   features: string[];
   /** Absent: features never expire. */
