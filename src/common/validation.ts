@@ -22,12 +22,16 @@ export function formatPath(prefix: string, path: readonly PropertyKey[]): string
   return out;
 }
 
+const MAYBE_UNSTORABLE = /[\u0000\ud800-\udfff]/;
+
 /**
  * Why a string cannot be stored and read back unchanged, or undefined when it can. A lone UTF-16
  * surrogate becomes U+FFFD in UTF-8 (both stores encode text so), and PostgreSQL refuses NUL in
  * text: either way what is read back differs from what was written, and a digest over it breaks.
  */
 export function unstorableText(text: string): string | undefined {
+  // The scan below is exact but runs in JS; most text has no NUL and no surrogate at all.
+  if (!MAYBE_UNSTORABLE.test(text)) return undefined;
   for (let i = 0; i < text.length; i += 1) {
     const unit = text.charCodeAt(i);
     if (unit === 0) return `contains a NUL character (U+0000) at position ${i}`;

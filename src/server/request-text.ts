@@ -10,8 +10,10 @@ export const MAX_JSON_DEPTH = 64;
 
 interface Pending {
   value: unknown;
-  path: PropertyKey[];
   depth: number;
+  /** Where the value sits, as a link to its parent: the path is only built for an error. */
+  parent: Pending | undefined;
+  key: PropertyKey | undefined;
 }
 
 /**
@@ -21,16 +23,17 @@ interface Pending {
  * here either. The error names the field: `tags[0].key`.
  */
 export function checkRequestValue(root: unknown, prefix: string): void {
-  const stack: Pending[] = [{ value: root, path: [], depth: 1 }];
+  const stack: Pending[] = [{ value: root, depth: 1, parent: undefined, key: undefined }];
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    const { value, path, depth } = item;
+    const { value, depth } = item;
     if (typeof value === 'string') {
       const problem = unstorableText(value);
-      if (problem !== undefined) throw textError(formatPath(prefix, path), problem);
+      if (problem !== undefined) throw textError(formatPath(prefix, pathOf(item)), problem);
       continue;
     }
     if (value === null || typeof value !== 'object') continue;
     if (depth > MAX_JSON_DEPTH) {
+      const path = pathOf(item);
       const where = formatPath(prefix, path.slice(0, 8)) + (path.length > 8 ? '…' : '');
       throw new CicloError('MALFORMED_REQUEST', `${where || 'the request body'} nests deeper than ${MAX_JSON_DEPTH} levels`, {
         where: where || 'body',
@@ -38,15 +41,22 @@ export function checkRequestValue(root: unknown, prefix: string): void {
       });
     }
     if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i -= 1) stack.push({ value: value[i], path: [...path, i], depth: depth + 1 });
+      for (let i = value.length - 1; i >= 0; i -= 1) stack.push({ value: value[i], depth: depth + 1, parent: item, key: i });
       continue;
     }
-    for (const [key, member] of Object.entries(value)) {
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
       const problem = unstorableText(key);
-      if (problem !== undefined) throw textError(formatPath(prefix, path) || 'body', `a field name ${problem}`);
-      stack.push({ value: member, path: [...path, key], depth: depth + 1 });
+      if (problem !== undefined) throw textError(formatPath(prefix, pathOf(item)) || 'body', `a field name ${problem}`);
+      stack.push({ value: (value as Record<string, unknown>)[key], depth: depth + 1, parent: item, key });
     }
   }
+}
+
+function pathOf(item: Pending): PropertyKey[] {
+  const path: PropertyKey[] = [];
+  for (let at: Pending | undefined = item; at?.key !== undefined; at = at.parent) path.push(at.key);
+  return path.reverse();
 }
 
 function textError(where: string, problem: string): InvalidInputError {
