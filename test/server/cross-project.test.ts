@@ -6,12 +6,11 @@ import { startTestServer, type TestServer } from '../support/server.js';
 import { runWithPackage } from '../registry/support.js';
 
 /**
- * An attacker's view of access control: mallory administers project `beta` and nothing else, and
- * sends every route of the server's table requests that name her own resources and someone else's
- * at once, in every form the server accepts (run_id and run_uuid, body and query, repeated query
+ * An attacker's view of access control: an attacker with roles in some projects sends every route
+ * of the server's table requests that name her own resources and someone else's at once, in every form the server accepts (run_id and run_uuid, body and query, repeated query
  * keys, ids as numbers and padded strings, every model source form, MLflow artifact paths, no id
- * at all under her own project header). Whatever each request answers, nothing of `alpha` or
- * `default` may change, and no successful answer may carry their secrets or ids.
+ * at all under her own project header). Whatever each request answers, nothing of the projects
+ * she has no role in may change, and no successful answer may carry their secrets or ids.
  */
 
 interface Side {
@@ -181,21 +180,33 @@ async function send(server: TestServer, token: string, attempt: Attempt): Promis
   return { status: response.status, text: await response.text() };
 }
 
+/**
+ * Two attackers: mallory administers `beta` only (her requests must not reach `default` or
+ * `alpha`); mallet also administers `default`, where a request that names nothing valid used to be
+ * judged, so the ambiguous forms that fall back to `default` must not reach `alpha` either.
+ */
+const ATTACKERS = [
+  { user: 'mallory', projects: ['beta'], victims: ['default', 'alpha'] },
+  { user: 'mallet', projects: ['beta', 'default'], victims: ['alpha'] },
+] as const;
+
 describe.each(DIALECTS)('cross-project attempts with ambiguous identifiers, on %s', (dialect) => {
   let server: TestServer;
-  let token: string;
+  const tokens: Record<string, string> = {};
   let own: Side;
-  let victims: Side[];
+  const sides: Record<string, Side> = {};
 
   beforeAll(async () => {
     server = await startTestServer(dialect, { auth: true }, { failedAuthLimits: { maxFailures: 1_000_000 } });
     const { access } = server.context;
     await access.createProject('alpha');
     await access.createProject('beta');
-    await access.createUser('mallory');
-    await access.grant('beta', 'mallory', 'admin');
-    token = (await access.createToken('mallory')).token;
-    victims = [await makeSide(server, 'default'), await makeSide(server, 'alpha')];
+    for (const attacker of ATTACKERS) {
+      await access.createUser(attacker.user);
+      for (const project of attacker.projects) await access.grant(project, attacker.user, 'admin');
+      tokens[attacker.user] = (await access.createToken(attacker.user)).token;
+    }
+    for (const project of ['default', 'alpha']) sides[project] = await makeSide(server, project);
     own = await makeSide(server, 'beta');
   });
   afterAll(async () => {
@@ -203,6 +214,7 @@ describe.each(DIALECTS)('cross-project attempts with ambiguous identifiers, on %
   });
 
   it('still lets the attacker work on her own project in the same forms', async () => {
+    const token = tokens.mallory!;
     const answer = await send(server, token, { method: 'GET', path: '/api/2.0/mlflow/runs/get', query: [['run_id', ''], ['run_uuid', own.runId]], body: undefined, label: '' });
     expect(answer.status).toBe(200);
     expect(answer.text).toContain(own.secret);
@@ -217,7 +229,9 @@ describe.each(DIALECTS)('cross-project attempts with ambiguous identifiers, on %
     expect(created.status).toBe(200);
   });
 
-  it('changes nothing of another project and shows none of it, whatever form the request takes', async () => {
+  it.each(ATTACKERS)('changes nothing of another project and shows none of it, whatever form $user sends', async (attacker) => {
+    const token = tokens[attacker.user]!;
+    const victims = attacker.victims.map((project) => sides[project]!);
     const before = await Promise.all(victims.map((victim) => snapshot(server, victim)));
     const leaks: string[] = [];
     const errors: string[] = [];
@@ -237,9 +251,8 @@ describe.each(DIALECTS)('cross-project attempts with ambiguous identifiers, on %
       }
     }
     const after = await Promise.all(victims.map((victim) => snapshot(server, victim)));
-    expect(sent).toBeGreaterThan(1000);
-    expect(errors).toEqual([]);
-    expect(leaks).toEqual([]);
-    victims.forEach((victim, i) => expect(after[i], `${victim.project} changed`).toBe(before[i]));
+    expect(sent).toBeGreaterThan(500);
+    const changed = victims.filter((_, i) => after[i] !== before[i]).map((victim) => victim.project);
+    expect({ errors, leaks, changed }).toEqual({ errors: [], leaks: [], changed: [] });
   }, 240_000);
 });
