@@ -225,23 +225,23 @@ export interface AuditLogTable {
   details: string | null;
   prev_hash: string;
   hash: string;
+  /** HMAC of `hash` with CICLO_AUDIT_KEY (migration `0011_audit_key`); null when appended without a key. */
+  mac: string | null;
 }
 
 /** The audit chain's head: one row (id = 1), the last seq and hash; appenders lock it. */
 export interface AuditHeadTable {
-  /** HMAC of `hash` with CICLO_AUDIT_KEY (migration `0011_audit_key`); null when appended without a key. */
-  mac: string | null;
   id: number;
   seq: number;
   hash: string;
-}
-
-/** A registered model (migration `0006_registry`); its versions are in `model_versions`. */
-export interface RegisteredModelsTable {
   /** HMAC of seq, hash and keyed_from (migration `0011_audit_key`); null when last moved without a key. */
   mac: string | null;
   /** The first row appended with a key; every row from it on must carry a valid MAC. */
   keyed_from: number | null;
+}
+
+/** A registered model (migration `0006_registry`); its versions are in `model_versions`. */
+export interface RegisteredModelsTable {
   name: string;
   description: string | null;
   created_time: number;
