@@ -1,7 +1,11 @@
 import { CicloError } from '../common/errors.js';
 
-/** Exit codes scripts can branch on: 2 bad input, 3 not found, 4 already exists or wrong state, 5 not authenticated or not allowed, 1 anything else. */
-export const EXIT = { failure: 1, invalidInput: 2, notFound: 3, conflict: 4, denied: 5 } as const;
+/**
+ * Exit codes scripts can branch on: 2 bad input, 3 not found, 4 already exists or wrong state,
+ * 5 not authenticated or not allowed, 6 the store is busy (nothing was written: run it again),
+ * 7 the store is out of space (free some first), 1 anything else.
+ */
+export const EXIT = { failure: 1, invalidInput: 2, notFound: 3, conflict: 4, denied: 5, storeBusy: 6, storageFull: 7 } as const;
 
 export function exitCodeFor(error: unknown): number {
   if (!(error instanceof CicloError)) return EXIT.failure;
@@ -20,6 +24,10 @@ export function exitCodeFor(error: unknown): number {
     case 'PERMISSION_DENIED':
     case 'RATE_LIMITED':
       return EXIT.denied;
+    case 'STORE_BUSY':
+      return EXIT.storeBusy;
+    case 'INSUFFICIENT_STORAGE':
+      return EXIT.storageFull;
     default:
       return EXIT.failure;
   }

@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'PERMISSION_DENIED'
   | 'RATE_LIMITED'
+  | 'INSUFFICIENT_STORAGE'
+  | 'STORE_BUSY'
   | 'INTERNAL_ERROR';
 
 export interface ErrorDetails {
@@ -95,6 +97,38 @@ export class RateLimitedError extends CicloError {
     details?: ErrorDetails,
   ) {
     super('RATE_LIMITED', message, details);
+  }
+}
+
+/** Which store a storage error is about: the metadata database or the artifact (blob) store. */
+export type StoreName = 'metadata' | 'artifacts';
+
+/** The store's disk (or quota) is full: nothing was written; it works again once space is freed. */
+export class InsufficientStorageError extends CicloError {
+  constructor(
+    readonly store: StoreName,
+    details: ErrorDetails = {},
+  ) {
+    super('INSUFFICIENT_STORAGE', `the ${store === 'metadata' ? 'metadata store (database)' : 'artifact store'} is out of space: nothing was written`, {
+      hint: store === 'metadata' ? 'Free space on the disk holding the database (or raise its quota), then retry.' : 'Free space on the disk holding the artifact store (or raise its quota), then retry.',
+      ...details,
+    });
+  }
+}
+
+/**
+ * The metadata store stayed locked by another writer past its lock timeout: nothing was written,
+ * and the same request can simply be sent again after `retryAfterSeconds`.
+ */
+export class StoreBusyError extends CicloError {
+  constructor(
+    readonly retryAfterSeconds: number,
+    details: ErrorDetails = {},
+  ) {
+    super('STORE_BUSY', 'the metadata store is locked by another writer: nothing was written', {
+      hint: `Retry in ${retryAfterSeconds} s; a lock held this long is another process's long write (a migration, a bulk import).`,
+      ...details,
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { pipeline, Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   assertRegularFile,
   createVerifyingStream,
@@ -23,6 +24,7 @@ import type {
   SearchRunsInput,
   UpdateRunInput,
 } from '../tracking/index.js';
+import type { CicloError } from '../common/errors.js';
 import { errorFromResponse } from './remote-errors.js';
 import type { DatasetInputArg, TrackingApi } from './tracking-api.js';
 import { decodeMetric, decodePage, decodeRun, encodeBatch } from './wire.js';
@@ -32,18 +34,37 @@ type Query = Record<string, string | number | readonly string[] | undefined>;
 interface RequestOptions {
   query?: Query;
   json?: unknown;
-  body?: Readable;
+  /** Opens the body anew for each attempt: a stream cannot be sent twice. */
+  body?: () => Readable;
 }
+
+/**
+ * How requests refused with 503 STORE_BUSY are sent again. The server answers STORE_BUSY only when
+ * nothing was written, so any request, a create or an upload included, is safe to repeat. Each wait
+ * doubles from `baseDelayMs`, is at least the server's Retry-After, and at most `maxDelayMs`.
+ */
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Told before each wait (a CLI can say the server is busy). */
+  onRetry?: (retry: { attempt: number; delayMs: number; error: CicloError }) => void;
+}
+
+const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 250, maxDelayMs: 10_000 };
 
 /** TrackingApi over the native REST routes (docs/rest-api.md) of a Ciclo server. */
 export class RemoteTrackingClient implements TrackingApi {
   private readonly base: string;
   private readonly authorization: Record<string, string>;
+  private readonly retry: RetryPolicy;
 
   /** `token`: an API token (CICLO_TOKEN) for a server with authentication on. */
-  constructor(trackingUri: string, token?: string) {
+  constructor(trackingUri: string, token?: string, options: { retry?: Partial<RetryPolicy> } = {}) {
     this.base = `${trackingUri.replace(/\/+$/, '')}/api/v1`;
     this.authorization = token === undefined ? {} : { authorization: `Bearer ${token}` };
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
   }
 
   // ── experiments ──────────────────────────────────────────────────────────────
@@ -126,7 +147,7 @@ export class RemoteTrackingClient implements TrackingApi {
   async logArtifactFile(runId: string, localFile: string, artifactPath: string): Promise<ArtifactFile> {
     const path = normalizeArtifactPath(artifactPath);
     await assertRegularFile(localFile);
-    return this.json('PUT', artifactRoute(runId, path), { body: createReadStream(localFile) });
+    return this.json('PUT', artifactRoute(runId, path), { body: () => createReadStream(localFile) });
   }
 
   /**
@@ -138,7 +159,7 @@ export class RemoteTrackingClient implements TrackingApi {
     const stored: ArtifactFile[] = [];
     for (const { file, relativePath } of await listLocalFiles(localDir)) {
       const path = normalizeArtifactPath(base === '' ? relativePath : `${base}/${relativePath}`, file);
-      stored.push(await this.json<ArtifactFile>('PUT', artifactRoute(runId, path), { body: createReadStream(file) }));
+      stored.push(await this.json<ArtifactFile>('PUT', artifactRoute(runId, path), { body: () => createReadStream(file) }));
     }
     return stored;
   }
@@ -170,20 +191,33 @@ export class RemoteTrackingClient implements TrackingApi {
 
   private async send(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
     const url = `${this.base}${path}${queryString(options.query)}`;
-    let response: Response;
-    try {
-      const init = requestInit(method, options);
-      response = await fetch(url, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), ...this.authorization } });
-    } catch (error) {
-      options.body?.destroy();
-      throw unreachable(this.base, error);
+    for (let attempt = 1; ; attempt++) {
+      const body = options.body?.();
+      let response: Response;
+      try {
+        const init = requestInit(method, options.json, body);
+        response = await fetch(url, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), ...this.authorization } });
+      } catch (error) {
+        body?.destroy();
+        throw unreachable(this.base, error);
+      }
+      if (response.ok) return response;
+      const error = await errorFromResponse(response, `${method} ${path}`);
+      if (error.code !== 'STORE_BUSY' || attempt >= this.retry.attempts) throw error;
+      const delayMs = retryDelay(this.retry, attempt, response.headers.get('retry-after'));
+      this.retry.onRetry?.({ attempt, delayMs, error });
+      await sleep(delayMs);
     }
-    if (!response.ok) throw await errorFromResponse(response, `${method} ${path}`);
-    return response;
   }
 }
 
-function requestInit(method: string, { json, body }: RequestOptions): RequestInit {
+function retryDelay(policy: RetryPolicy, attempt: number, retryAfter: string | null): number {
+  const backoff = policy.baseDelayMs * 2 ** (attempt - 1);
+  const asked = retryAfter !== null && /^\d+$/.test(retryAfter) ? Number(retryAfter) * 1000 : 0;
+  return Math.min(policy.maxDelayMs, Math.max(backoff, asked));
+}
+
+function requestInit(method: string, json: unknown, body: Readable | undefined): RequestInit {
   if (body) {
     // Streamed, never buffered: fetch needs `duplex: 'half'` to send a stream body.
     return {

@@ -45,6 +45,8 @@ const KNOWN_CODES = new Set<string>([
   'UNAUTHENTICATED',
   'PERMISSION_DENIED',
   'RATE_LIMITED',
+  'INSUFFICIENT_STORAGE',
+  'STORE_BUSY',
   'INTERNAL_ERROR',
 ] satisfies ErrorCode[]);
 

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CicloError, RateLimitedError, type ErrorCode } from '../common/errors.js';
+import { CicloError, RateLimitedError, StoreBusyError, type ErrorCode } from '../common/errors.js';
 
 /** The one error body every route answers with; MLflow clients read `error_code` and `message`. */
 export interface ErrorBody {
@@ -27,6 +27,8 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   UNAUTHENTICATED: 401,
   PERMISSION_DENIED: 403,
   RATE_LIMITED: 429,
+  INSUFFICIENT_STORAGE: 507,
+  STORE_BUSY: 503,
   INTERNAL_ERROR: 500,
 };
 
@@ -34,9 +36,10 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, body } = toErrorResponse(error, request);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    // A storage error's cause is the engine's or the file system's own error (SQLITE_FULL, ENOSPC): the log keeps it.
+    if (status >= 500) request.log.error({ err: error, ...(error.cause === undefined ? {} : { cause: error.cause }) }, 'request failed');
     else request.log.debug({ code: body.error_code }, body.message);
-    if (error instanceof RateLimitedError) void reply.header('retry-after', String(error.retryAfterSeconds));
+    if (error instanceof RateLimitedError || error instanceof StoreBusyError) void reply.header('retry-after', String(error.retryAfterSeconds));
     if (status === 401) void reply.header('www-authenticate', 'Bearer realm="ciclo"');
     return sendError(reply, status, body);
   });

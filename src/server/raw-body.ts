@@ -25,13 +25,25 @@ export function acceptRawBodies(instance: FastifyInstance, limit: number = MAX_A
 /**
  * Lazy: nothing is read until the consumer pulls, so a request refused before its body is used
  * (unknown run, bad path) leaves the body to Node, which drains it and keeps the connection usable.
+ * A consumer that stops part-way (the artifact store's disk is full) must not destroy the request,
+ * which would reset the connection before the error is answered: the rest of the body is drained
+ * instead, as Node does for a body nobody read. A body over the limit is not worth draining.
  */
-async function* limitBytes(source: AsyncIterable<Buffer>, limit: number): AsyncGenerator<Buffer> {
+async function* limitBytes(source: Readable, limit: number): AsyncGenerator<Buffer> {
   let total = 0;
-  for await (const chunk of source) {
-    total += chunk.length;
-    if (total > limit) throw tooLarge(limit);
-    yield chunk;
+  let drain = true;
+  try {
+    for await (const chunk of source.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > limit) {
+        drain = false;
+        source.destroy();
+        throw tooLarge(limit);
+      }
+      yield chunk;
+    }
+  } finally {
+    if (drain && !source.readableEnded) source.resume();
   }
 }
 

@@ -1,12 +1,19 @@
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresAdapter, PostgresDialect, SqliteAdapter, SqliteDialect, type Dialect, type SqliteDatabase } from 'kysely';
+import { Kysely, PostgresAdapter, PostgresDialect, SqliteAdapter, SqliteDialect, type Dialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import pg from 'pg';
 import type { Schema } from './schema.js';
+import { translatingStoreErrors } from './storage-errors.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
-/** Where the metadata lives: a PostgreSQL URL, or a SQLite file path. */
-export type DatabaseLocation = { dialect: 'postgres'; url: string } | { dialect: 'sqlite'; file: string };
+/**
+ * Where the metadata lives: a PostgreSQL URL, or a SQLite file path. `lockTimeoutMs`: how long a
+ * statement waits for another writer's lock before failing with STORE_BUSY (SQLite's busy_timeout,
+ * default 5 s; PostgreSQL's lock_timeout, default none: it waits).
+ */
+export type DatabaseLocation = { dialect: 'postgres'; url: string; lockTimeoutMs?: number } | { dialect: 'sqlite'; file: string; lockTimeoutMs?: number };
+
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
 const PG_INT8 = 20;
 const PG_NUMERIC = 1700;
@@ -17,10 +24,15 @@ const PG_NUMERIC = 1700;
  * in a double, so they are parsed to numbers here (per pool, never globally).
  */
 export function createDialect(location: DatabaseLocation): Dialect {
+  return translatingStoreErrors(engineDialect(location));
+}
+
+function engineDialect(location: DatabaseLocation): Dialect {
   if (location.dialect === 'postgres') {
     const pool = new pg.Pool({
       connectionString: location.url,
       max: 10,
+      ...(location.lockTimeoutMs === undefined ? {} : { lock_timeout: location.lockTimeoutMs }),
       types: {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
           if (oid === PG_INT8 || oid === PG_NUMERIC) return (value: string) => Number(value);
@@ -37,13 +49,25 @@ export function createDialect(location: DatabaseLocation): Dialect {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${Math.trunc(location.lockTimeoutMs ?? SQLITE_BUSY_TIMEOUT_MS)}`);
   // MLflow's LIKE is case-sensitive and ILIKE is not; SQLite's LIKE is case-insensitive unless told.
   sqlite.pragma('case_sensitive_like = ON');
   return new SqliteDialect({ database: cachingStatements(sqlite) });
 }
 
 const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Stands for ROLLBACK when SQLite has already rolled the transaction back by itself, as it does
+ * after SQLITE_FULL and some I/O errors: a real ROLLBACK would then fail with "cannot rollback -
+ * no transaction is active", and Kysely would throw that instead of the error that mattered.
+ */
+const ALREADY_ROLLED_BACK: SqliteStatement = {
+  reader: false,
+  all: () => [],
+  run: () => ({ changes: 0, lastInsertRowid: 0 }),
+  iterate: () => [][Symbol.iterator](),
+};
 
 /**
  * Kysely prepares every query anew; SQLite's prepare is a real cost for the same statements run
@@ -59,6 +83,7 @@ function cachingStatements(database: SQLite.Database): SqliteDatabase {
       // that reads and then writes fails at once with SQLITE_BUSY when another process (a pipeline
       // step logging to the same file) committed in between: busy_timeout does not apply to that
       // upgrade. BEGIN IMMEDIATE takes the write lock up front, where busy_timeout waits.
+      if (text === 'rollback' && !database.inTransaction) return ALREADY_ROLLED_BACK;
       const sqlText = text === 'begin' ? 'begin immediate' : text;
       const cached = cache.get(sqlText);
       if (cached && !cached.busy) {
