@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog, auditHash, auditKeyring, createCheckpoint, readCheckpoint, type AuditEntry } from '../../src/governance/index.js';
 import { macOf, rowMacMessage, headMacMessage } from '../../src/governance/audit/keyring.js';
 import type { Schema } from '../../src/store/index.js';
+import { configEnvironment, loadConfig } from '../../src/common/config.js';
 import { DIALECTS } from '../support/databases.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { cicloErrorOf } from '../support/errors.js';
@@ -13,6 +14,16 @@ const KEY_B = 'b'.repeat(24) + '-second-audit-key';
 function entry(i: number): AuditEntry {
   return { actor: 'alice', action: 'model.update', target: { type: 'model', id: `m${i}` }, details: { i } };
 }
+
+describe('audit key configuration', () => {
+  it('reads CICLO_AUDIT_KEY and CICLO_AUDIT_PREVIOUS_KEYS, refuses short keys, and hands them to step processes', () => {
+    const config = loadConfig({ CICLO_AUDIT_KEY: KEY_B, CICLO_AUDIT_PREVIOUS_KEYS: KEY_A }, '/project');
+    expect(config).toMatchObject({ auditKey: KEY_B, auditPreviousKeys: [KEY_A] });
+    expect(configEnvironment(config)).toMatchObject({ CICLO_AUDIT_KEY: KEY_B, CICLO_AUDIT_PREVIOUS_KEYS: KEY_A });
+    expect(() => loadConfig({ CICLO_AUDIT_KEY: 'short' }, '/project')).toThrow(/CICLO_AUDIT_KEY is invalid: must be at least 32 characters/);
+    expect(() => loadConfig({ CICLO_AUDIT_KEY: KEY_B, CICLO_AUDIT_PREVIOUS_KEYS: `${KEY_A},x` }, '/project')).toThrow(/CICLO_AUDIT_PREVIOUS_KEYS is invalid/);
+  });
+});
 
 describe.each(DIALECTS)('keyed audit chain (%s)', (dialect) => {
   let test: TestContext;
