@@ -48,6 +48,8 @@ class TranslatingDriver implements Driver {
   readonly #inner: Driver;
   // The inner driver gets its own connections back: PostgreSQL's releases and discards through them.
   readonly #inners = new WeakMap<DatabaseConnection, DatabaseConnection>();
+  // One wrapper per pooled connection, made once: Kysely acquires a connection for every query.
+  readonly #wrappers = new WeakMap<DatabaseConnection, DatabaseConnection>();
 
   constructor(inner: Driver) {
     this.#inner = inner;
@@ -59,11 +61,15 @@ class TranslatingDriver implements Driver {
 
   async acquireConnection(): Promise<DatabaseConnection> {
     const inner = await translated(() => this.#inner.acquireConnection());
-    const connection: DatabaseConnection = {
-      executeQuery: <R>(query: CompiledQuery) => translated(() => inner.executeQuery<R>(query)),
-      streamQuery: <R>(query: CompiledQuery, chunkSize?: number) => translatedStream(inner.streamQuery<R>(query, chunkSize)),
-    };
-    this.#inners.set(connection, inner);
+    let connection = this.#wrappers.get(inner);
+    if (connection === undefined) {
+      connection = {
+        executeQuery: <R>(query: CompiledQuery) => translated(() => inner.executeQuery<R>(query)),
+        streamQuery: <R>(query: CompiledQuery, chunkSize?: number) => translatedStream(inner.streamQuery<R>(query, chunkSize)),
+      };
+      this.#wrappers.set(inner, connection);
+      this.#inners.set(connection, inner);
+    }
     return connection;
   }
 
@@ -112,12 +118,17 @@ class TranslatingDriver implements Driver {
   }
 }
 
-async function translated<T>(run: () => Promise<T>): Promise<T> {
+/** Not an async function: one `catch` is the whole cost on a query's path (SQLite's driver can also throw synchronously). */
+function translated<T>(run: () => Promise<T>): Promise<T> {
   try {
-    return await run();
+    return run().catch(rethrowTranslated);
   } catch (error) {
-    throw storeErrorOf(error) ?? error;
+    return Promise.reject(storeErrorOf(error) ?? error);
   }
+}
+
+function rethrowTranslated(error: unknown): never {
+  throw storeErrorOf(error) ?? error;
 }
 
 async function* translatedStream<R>(stream: AsyncIterableIterator<QueryResult<R>>): AsyncIterableIterator<QueryResult<R>> {
