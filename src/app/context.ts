@@ -1,9 +1,10 @@
-import { LocalBlobStore, RunArtifacts } from '../artifacts/index.js';
+import { BlobIntegrity, LocalBlobStore, RunArtifacts } from '../artifacts/index.js';
 import { configEnvironment, loadConfig, type CicloConfig } from '../common/config.js';
 import { tightenHome } from '../common/private-files.js';
-import { DatasetService, PipelineDatasetCatalog } from '../data/index.js';
+import { DatasetBlobReferences, DatasetService, PipelineDatasetCatalog } from '../data/index.js';
 import { AccessControl, AuditLog, auditKeyring, type AuditKeyring } from '../governance/index.js';
 import { PipelineService, builtinExecutors } from '../pipelines/index.js';
+import { ModelPackageReferences } from '../registry/index.js';
 import { openDatabase, type MetadataDatabase } from '../store/index.js';
 import { TrackingService } from '../tracking/index.js';
 
@@ -21,6 +22,8 @@ export interface CicloContext {
   /** Users, tokens, roles per project: who may do what (the server checks every route with it). */
   readonly access: AccessControl;
   readonly pipelines: PipelineService;
+  /** `ciclo fsck` and `ciclo gc`: the blob store against every table that names its blobs. */
+  readonly integrity: BlobIntegrity;
   close(): Promise<void>;
 }
 
@@ -34,7 +37,8 @@ export async function openContext(config: CicloConfig = loadConfig(), options: C
   const database = await openDatabase(config.database);
   const blobs = new LocalBlobStore(config.artifactRoot);
   const audit = new AuditLog(database.db, auditKeyOptions(config));
-  const tracking = new TrackingService(database.db, new RunArtifacts(database.db, blobs), { audit });
+  const runArtifacts = new RunArtifacts(database.db, blobs);
+  const tracking = new TrackingService(database.db, runArtifacts, { audit });
   const datasets = new DatasetService({ db: database.db, blobs, tracking, audit });
   const trackingUri = options.trackingUri ?? config.trackingUri;
   const pipelines = new PipelineService({
@@ -54,6 +58,7 @@ export async function openContext(config: CicloConfig = loadConfig(), options: C
     audit,
     access: new AccessControl({ db: database.db, audit, ...(config.tokenMaxDays === undefined ? {} : { maxTokenDays: config.tokenMaxDays }) }),
     pipelines,
+    integrity: new BlobIntegrity(blobs, [runArtifacts, new DatasetBlobReferences(database.db), new ModelPackageReferences(database.db)]),
     close: async () => {
       await pipelines.close();
       await database.close();

@@ -132,7 +132,7 @@ export class LocalBlobStore implements BlobStore {
   }
 
   /** Removes temp files of writes that stopped before `cutoff` (a crashed process's half uploads). */
-  async sweepTemp(cutoff: number): Promise<StoredTemp[]> {
+  async sweepTemp(cutoff: number, options: { dryRun?: boolean } = {}): Promise<StoredTemp[]> {
     const names = await readdir(this.tmpDir).catch((error: unknown) => {
       if (isMissing(error)) return [];
       throw error;
@@ -142,7 +142,7 @@ export class LocalBlobStore implements BlobStore {
       const file = join(this.tmpDir, name);
       const stats = await stat(file).catch(() => undefined);
       if (stats === undefined || !stats.isFile() || stats.mtimeMs >= cutoff) continue;
-      await rm(file, { force: true });
+      if (options.dryRun !== true) await rm(file, { force: true });
       removed.push({ name, sizeBytes: stats.size, modifiedTime: stats.mtimeMs });
     }
     return removed;

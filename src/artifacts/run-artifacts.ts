@@ -6,17 +6,20 @@ import type { Schema } from '../store/index.js';
 import { normalizeArtifactDir, normalizeArtifactPath } from './artifact-path.js';
 import { directChildren } from './listing.js';
 import { assertRegularFile, listLocalFiles } from './local-files.js';
+import type { BlobReference, BlobReferenceSource } from './integrity.js';
 import type { ArtifactEntry, ArtifactFile, BlobStore } from './types.js';
 
 // Keeps one INSERT under SQLite's and PostgreSQL's bound-parameter limits (5 per row).
 const ROWS_PER_INSERT = 500;
+// fsck and gc read every row: in pages, so a store with millions of artifacts is never one result set.
+const REFERENCES_PER_PAGE = 5000;
 
 /**
  * A run's artifacts: logical paths mapped to content-addressed blobs. Bytes are stored before the
  * row that points at them, so a row never names a missing blob (a crash can only orphan a blob).
  * Whether the run exists and accepts artifacts is the tracking service's call, made before this.
  */
-export class RunArtifacts {
+export class RunArtifacts implements BlobReferenceSource {
   constructor(
     private readonly db: Kysely<Schema>,
     private readonly blobs: BlobStore,
@@ -107,6 +110,22 @@ export class RunArtifacts {
 
   async open(runId: string, path: string): Promise<Readable> {
     return (await this.read(runId, path)).content;
+  }
+
+  /** Every artifact row as a blob reference, for fsck and gc: paged by (run, path). */
+  async *references(): AsyncIterable<BlobReference> {
+    let after: { run_uuid: string; path: string } | undefined;
+    for (;;) {
+      let query = this.db.selectFrom('run_artifacts').select(['run_uuid', 'path', 'digest']).orderBy('run_uuid').orderBy('path').limit(REFERENCES_PER_PAGE);
+      if (after !== undefined) {
+        const { run_uuid: run, path } = after;
+        query = query.where((eb) => eb.or([eb('run_uuid', '>', run), eb.and([eb('run_uuid', '=', run), eb('path', '>', path)])]));
+      }
+      const rows = await query.execute();
+      for (const row of rows) yield { digest: row.digest, referrer: `run ${row.run_uuid}: ${row.path}` };
+      if (rows.length < REFERENCES_PER_PAGE) return;
+      after = rows[rows.length - 1];
+    }
   }
 }
 

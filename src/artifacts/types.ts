@@ -32,8 +32,8 @@ export interface BlobStore {
   list(): AsyncIterable<StoredBlob>;
   /** Deletes the blob unless a put wrote or reused it at or after `cutoff` (ms); whether it was deleted. */
   deleteIfUntouchedSince(digest: string, cutoff: number): Promise<boolean>;
-  /** Removes what unfinished writes left before `cutoff` (ms); what was removed. */
-  sweepTemp(cutoff: number): Promise<StoredTemp[]>;
+  /** Removes what unfinished writes left before `cutoff` (ms); what was (or, with dryRun, would be) removed. */
+  sweepTemp(cutoff: number, options?: { dryRun?: boolean }): Promise<StoredTemp[]>;
 }
 
 export type BlobCheck =

@@ -11,6 +11,8 @@ import { EXIT, exitCodeFor } from './exit-code.js';
 import { registerEvaluateCommand } from './evaluate.js';
 import { registerExperimentCommands } from './experiments.js';
 import { registerFeatureCommands } from './features.js';
+import { registerFsckCommand } from './fsck.js';
+import { registerGcCommand } from './gc.js';
 import { registerPipelineCommands } from './pipeline.js';
 import { registerQuickstartCommand } from './quickstart.js';
 import { registerLineageCommand } from './lineage.js';
@@ -43,6 +45,8 @@ function buildProgram(): Command {
   registerModelCommands(program);
   registerAuditCommands(program);
   registerAccessCommands(program);
+  registerFsckCommand(program);
+  registerGcCommand(program);
   return program;
 }
 

@@ -9,6 +9,7 @@ export * from './records.js';
 export type { ColumnSchema, DatasetResolver, DatasetVersion } from './types.js';
 
 export { PipelineDatasetCatalog } from './pipeline-catalog.js';
+export { DatasetBlobReferences } from './blob-references.js';
 export {
   loadSuiteFile,
   renderReportJson,

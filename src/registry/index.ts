@@ -14,6 +14,7 @@ export {
 } from './package.js';
 export { APPROVAL_STATUS_TAG, RegistryService, parseModelReference, type RegistryDeps } from './service.js';
 export { registryRoutes } from './routes.js';
+export { ModelPackageReferences } from './blob-references.js';
 export {
   buildModelCard,
   renderModelCard,

@@ -512,7 +512,7 @@ function isConflict(error: unknown): boolean {
   return code === '23505' || code === '40001' || (typeof code === 'string' && (code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_BUSY'));
 }
 
-async function readText(content: Readable): Promise<string> {
+export async function readText(content: Readable): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of content) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
