@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DEFAULT_PROJECT } from '../governance/access/route-access.js';
 import { digestOf, projectOfRun, requireProject, type AuditLog } from '../governance/index.js';
 import { normalizeArtifactDir } from '../artifacts/index.js';
-import { AlreadyExistsError, CicloError, InvalidInputError, InvalidStateError, NotFoundError } from '../common/errors.js';
+import { AlreadyExistsError, CicloError, InvalidInputError, InvalidStateError, NotFoundError, StoreBusyError } from '../common/errors.js';
 import { parseInput } from '../common/validation.js';
 import type { Schema } from '../store/index.js';
 import { SYSTEM_TAGS, type TrackingService } from '../tracking/index.js';
@@ -505,11 +505,12 @@ function notFoundModel(name: string): NotFoundError {
   });
 }
 
-/** A primary-key collision (PostgreSQL 23505, SQLite constraint) or SQLite's busy lock: worth another try. */
+/** A primary-key collision (PostgreSQL 23505, SQLite constraint) or a busy store (STORE_BUSY, nothing written): worth another try. */
 function isConflict(error: unknown): boolean {
+  if (error instanceof StoreBusyError) return true;
   if (error instanceof CicloError) return false;
   const code = (error as { code?: unknown }).code;
-  return code === '23505' || code === '40001' || (typeof code === 'string' && (code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_BUSY'));
+  return code === '23505' || code === '40001' || (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT'));
 }
 
 export async function readText(content: Readable): Promise<string> {
