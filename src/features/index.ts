@@ -24,6 +24,7 @@ export {
 export { materialize, type MaterializeOptions, type MaterializeResult } from './materialize.js';
 export {
   lookupOnline,
+  projectOfOnlineView,
   OnlineLookupSchema,
   OnlineLookupResponseSchema,
   type OnlineLookupRequest,
