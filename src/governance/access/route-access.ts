@@ -156,8 +156,6 @@ export function projectFilter(readable: string[] | 'all'): { projects?: string[]
 /** Shorthands for the usual declarations. */
 export const access = {
   public: (why: string): RouteAccess => ({ public: why }),
-  /** Resources without a project of their own (datasets, features, pipelines, lineage): the `default` project. */
-  shared: (action: Action): RouteAccess => ({ action, resource: () => ({ kind: 'project', project: DEFAULT_PROJECT }) }),
   /** Creating a resource in the project the `X-Ciclo-Project` header names (else `default`). */
   create: (action: Action = 'write'): RouteAccess => ({ action, resource: (r) => ({ kind: 'project', project: requestedProject(r) }) }),
   server: (action: Action = 'admin'): RouteAccess => ({ action, resource: () => ({ kind: 'server' }) }),
