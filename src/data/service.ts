@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { BlobStore } from '../artifacts/index.js';
-import { NotFoundError } from '../common/errors.js';
-import { digestOf, type AuditLog } from '../governance/index.js';
+import { InvalidStateError, NotFoundError } from '../common/errors.js';
+import { DEFAULT_PROJECT, digestOf, requireProject, type AuditLog } from '../governance/index.js';
 import type { Schema } from '../store/index.js';
 import type { DatasetInput, TrackingService } from '../tracking/index.js';
 import * as store from './dataset-store.js';
@@ -50,6 +50,8 @@ export class DatasetService implements DatasetResolver {
 
   async register(name: string, path: string, options: RegisterOptions = {}): Promise<RegisterResult> {
     checkDatasetName(name);
+    // Checked before any file is read or copied, and again in the transaction that writes.
+    await this.#projectFor(this.#db, name, options.project);
     const engine = await DataEngine.open();
     try {
       const declared = options.schema === undefined ? undefined : await loadDeclaredSchema(options.schema, engine);
@@ -68,22 +70,39 @@ export class DatasetService implements DatasetResolver {
         where: path,
       });
       const files = await storeFiles(this.#blobs, source.files);
-      return await this.#insert({ name, digest: source.digest, format: source.format, files, ...inspection }, options.description);
+      return await this.#insert({ name, digest: source.digest, format: source.format, files, ...inspection }, options.description, options.project);
     } finally {
       engine.close();
     }
   }
 
+  /**
+   * Where a registration goes: an existing dataset's own project (naming another one is refused,
+   * since only an admin moves a dataset), else the asked-for project, else `default`.
+   */
+  async #projectFor(db: Kysely<Schema>, name: string, asked: string | undefined): Promise<string> {
+    const current = await store.datasetProject(db, name);
+    if (current === undefined) return requireProject(db, asked ?? DEFAULT_PROJECT);
+    if (asked !== undefined && asked !== current) {
+      throw new InvalidStateError(`dataset ${name} is in project '${current}', so its versions cannot be registered into '${asked}'`, {
+        where: 'project',
+        hint: `Leave --project out (a new version stays in '${current}'), choose another dataset name, or ask an admin to move it: ciclo data move ${name} --project ${asked}`,
+      });
+    }
+    return current;
+  }
+
   /** The next version number, unless a racing registration of the same content got there first. */
-  async #insert(version: store.NewVersion, description: string | undefined): Promise<RegisterResult> {
+  async #insert(version: store.NewVersion, description: string | undefined, askedProject: string | undefined): Promise<RegisterResult> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#db.transaction().execute(async (trx) => {
           const now = this.#now();
-          await store.upsertDataset(trx, version.name, description, now);
+          const project = await this.#projectFor(trx, version.name, askedProject);
+          await store.upsertDataset(trx, version.name, project, description, now);
           const existing = await store.findVersionByDigest(trx, version.name, version.digest);
           if (existing) return { version: store.versionInfo(existing), created: false };
-          const created = store.versionInfo(await store.insertNextVersion(trx, version, now));
+          const created = store.versionInfo(await store.insertNextVersion(trx, version, project, now));
           // Registering identical content again changes nothing, so only a new version is audited.
           await this.#audit?.append(
             {
@@ -99,7 +118,8 @@ export class DatasetService implements DatasetResolver {
         });
       } catch (error) {
         // A unique violation: another process inserted this version number or this digest meanwhile.
-        if (attempt >= INSERT_ATTEMPTS) throw error;
+        // A refused project is final, not a race.
+        if (attempt >= INSERT_ATTEMPTS || error instanceof InvalidStateError || error instanceof NotFoundError) throw error;
         const existing = await store.findVersionByDigest(this.#db, version.name, version.digest);
         if (existing) return { version: store.versionInfo(existing), created: false };
       }
@@ -126,8 +146,45 @@ export class DatasetService implements DatasetResolver {
     return store.versionDetail(await this.#find(parseDatasetReference(reference)));
   }
 
-  async list(): Promise<DatasetSummary[]> {
-    return store.listDatasets(this.#db);
+  /**
+   * A version of the dataset named exactly `name` (never a reference: `x@1` is not a name): its
+   * latest, or the one `selector` names (`3`, `sha256:…`). What a route judged is what it reads.
+   */
+  async showVersion(name: string, selector?: string): Promise<DatasetVersionDetail> {
+    const reference = selector === undefined ? { name: checkDatasetName(name), kind: 'latest' as const } : parseVersionSelector(checkDatasetName(name), selector);
+    return store.versionDetail(await this.#find(reference));
+  }
+
+  /** Every dataset with its latest version; `projects` keeps only those of the projects given (what the caller may read). */
+  async list(filter: { projects?: readonly string[] } = {}): Promise<DatasetSummary[]> {
+    return store.listDatasets(this.#db, filter);
+  }
+
+  /**
+   * Moves the dataset, with every version, to another existing project, in one transaction with
+   * its `dataset.move` audit entry. Moving it where it already is changes nothing.
+   */
+  async moveToProject(name: string, project: string): Promise<DatasetSummary> {
+    checkDatasetName(name);
+    await this.#db.transaction().execute(async (trx) => {
+      const current = await store.datasetProject(trx, name);
+      if (current === undefined) throw unknownDataset(name);
+      const destination = await requireProject(trx, project);
+      if (destination === current) return;
+      await store.moveDataset(trx, name, destination, this.#now());
+      await this.#audit?.append(
+        {
+          action: 'dataset.move',
+          target: { type: 'dataset', id: name },
+          beforeDigest: digestOf({ project: current }),
+          afterDigest: digestOf({ project: destination }),
+          details: { from: current, to: destination },
+        },
+        trx,
+      );
+    });
+    const [summary] = await store.listDatasets(this.#db, { name });
+    return summary!;
   }
 
   async versions(name: string): Promise<DatasetVersionInfo[]> {
