@@ -71,6 +71,21 @@ export function describeBlobStoreContract(name: string, create: () => Promise<Bl
       },
     );
 
+    it('checks, lists and deletes blobs for fsck and gc', async () => {
+      const content = Buffer.from('checked bytes');
+      const { digest } = await fixture.store.put(Readable.from([content]));
+      expect(await fixture.store.check(digest)).toEqual({ state: 'ok', sizeBytes: content.length });
+      expect(await fixture.store.check(ABSENT)).toEqual({ state: 'missing' });
+      const listed = [];
+      for await (const blob of fixture.store.list()) listed.push(blob);
+      expect(listed).toEqual([{ digest, sizeBytes: content.length, modifiedTime: expect.any(Number) }]);
+      // Written before the cutoff: kept when the cutoff is in the past, deleted when it is later.
+      expect(await fixture.store.deleteIfUntouchedSince(digest, Date.now() - 3_600_000)).toBe(false);
+      expect(await fixture.store.deleteIfUntouchedSince(digest, Date.now() + 3_600_000)).toBe(true);
+      expect(await fixture.store.has(digest)).toBe(false);
+      expect(await fixture.store.deleteIfUntouchedSince(digest, Date.now() + 3_600_000)).toBe(false);
+    });
+
     it('fails the put with the source error when the source fails mid-way', async () => {
       const put = fixture.store.put(failingSource(Buffer.alloc(1024, 1), new Error('connection reset')));
       await expect(put).rejects.toThrow('connection reset');
