@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PermissionDeniedError } from '../../common/errors.js';
 import type { AuditLog } from '../audit/index.js';
-import { ACTIONS, DEFAULT_PROJECT, ROLES, access, requestField, type RouteAccess } from './route-access.js';
+import { ACTIONS, DEFAULT_PROJECT, ROLES, access, authorizedId, requestField, type RouteAccess } from './route-access.js';
 import type { AccessControl, Principal, TokenInfo } from './service.js';
 
 const TokenRecord = z.object({
@@ -153,14 +153,14 @@ export const accessRoutes: FastifyPluginAsyncZod<{ control: AccessControl; audit
   app.get(
     '/projects/:project/members',
     { schema: { tags: ['access'], params: z.object({ project: z.string() }), response: { 200: z.object({ members: z.array(z.object({ user: z.string(), role: z.enum(ROLES), granted_time: z.number() })) }) } }, config: { access: projectAccess('read') } },
-    async (request) => ({ members: (await control.members(request.params.project)).map((m) => ({ user: m.user, role: m.role, granted_time: m.grantedTime })) }),
+    async (request) => ({ members: (await control.members(authorizedId(request, 'project'))).map((m) => ({ user: m.user, role: m.role, granted_time: m.grantedTime })) }),
   );
 
   app.put(
     '/projects/:project/members/:user',
     { schema: { tags: ['access'], params: MemberParams, body: z.strictObject({ role: z.enum(ROLES) }), response: { 204: z.null() } }, config: { access: projectAccess('admin') } },
     async (request, reply) => {
-      await control.grant(request.params.project, request.params.user, request.body.role);
+      await control.grant(authorizedId(request, 'project'), request.params.user, request.body.role);
       return reply.code(204).send(null);
     },
   );
@@ -169,7 +169,7 @@ export const accessRoutes: FastifyPluginAsyncZod<{ control: AccessControl; audit
     '/projects/:project/members/:user',
     { schema: { tags: ['access'], params: MemberParams, response: { 204: z.null() } }, config: { access: projectAccess('admin') } },
     async (request, reply) => {
-      await control.revoke(request.params.project, request.params.user);
+      await control.revoke(authorizedId(request, 'project'), request.params.user);
       return reply.code(204).send(null);
     },
   );
