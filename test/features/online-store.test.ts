@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DataEngine } from '../../src/data/duckdb.js';
 import {
@@ -8,51 +6,16 @@ import {
   materialize,
   openOnlineStore,
   RedisOnlineStore,
-  SqliteOnlineStore,
-  type OnlineStore,
 } from '../../src/features/index.js';
 import { makeTempDir } from '../support/temp.js';
-import { iso, pathView, writeCsv } from './support.js';
-
-const REDIS_URL = process.env.CICLO_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-interface StoreFixture {
-  store: OnlineStore;
-  cleanup(): Promise<void>;
-}
-
-const FIXTURES: Record<string, () => Promise<StoreFixture>> = {
-  sqlite: async () => {
-    const temp = makeTempDir('ciclo-online-');
-    const store = new SqliteOnlineStore(join(temp.dir, 'online.db'));
-    return { store, cleanup: async () => { await store.close(); temp.remove(); } };
-  },
-  redis: async () => {
-    const prefix = `ciclo-test:${randomBytes(6).toString('hex')}`;
-    const store = new RedisOnlineStore(REDIS_URL, { prefix, batchSize: 3 });
-    return {
-      store,
-      cleanup: async () => {
-        await store.close();
-        const admin = new Redis(REDIS_URL);
-        try {
-          const keys = await admin.keys(`${prefix}:*`);
-          if (keys.length > 0) await admin.del(...keys);
-          expect(await admin.keys(`${prefix}:*`)).toEqual([]);
-        } finally {
-          admin.disconnect();
-        }
-      },
-    };
-  },
-};
+import { iso, ONLINE_STORES, pathView, writeCsv, type StoreFixture } from './support.js';
 
 const key = (...values: unknown[]) => encodeEntityKey(values);
 
-describe.each(Object.keys(FIXTURES))('%s online store', (kind) => {
+describe.each(Object.keys(ONLINE_STORES) as (keyof typeof ONLINE_STORES)[])('%s online store', (kind) => {
   let fixture: StoreFixture;
   beforeEach(async () => {
-    fixture = await FIXTURES[kind]!();
+    fixture = await ONLINE_STORES[kind]();
   });
   afterEach(async () => {
     await fixture.cleanup();

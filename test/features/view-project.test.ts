@@ -1,14 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/common/errors.js';
 import { DataEngine } from '../../src/data/duckdb.js';
-import { loadFeatureViewYaml, materialize, prepareView, projectOfOnlineView, RedisOnlineStore, SqliteOnlineStore, type OnlineStore } from '../../src/features/index.js';
+import { loadFeatureViewYaml, materialize, prepareView, projectOfOnlineView } from '../../src/features/index.js';
 import { makeTempDir } from '../support/temp.js';
-import { iso, writeCsv } from './support.js';
+import { iso, ONLINE_STORES, writeCsv } from './support.js';
 
-const REDIS_URL = process.env.CICLO_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const temp = makeTempDir('ciclo-view-project-');
 afterAll(() => temp.remove());
 
@@ -31,33 +28,9 @@ describe('a feature view\'s project', () => {
   });
 });
 
-const STORES: Record<string, () => { store: OnlineStore; cleanup(): Promise<void> }> = {
-  sqlite: () => {
-    const store = new SqliteOnlineStore(join(temp.dir, `online-${randomBytes(4).toString('hex')}.db`));
-    return { store, cleanup: () => store.close() };
-  },
-  redis: () => {
-    const prefix = `ciclo-test:${randomBytes(6).toString('hex')}`;
-    const store = new RedisOnlineStore(REDIS_URL, { prefix });
-    return {
-      store,
-      cleanup: async () => {
-        await store.close();
-        const admin = new Redis(REDIS_URL);
-        try {
-          const keys = await admin.keys(`${prefix}:*`);
-          if (keys.length > 0) await admin.del(...keys);
-        } finally {
-          admin.disconnect();
-        }
-      },
-    };
-  },
-};
-
-describe.each(Object.keys(STORES))('the %s online store', (kind) => {
+describe.each(Object.keys(ONLINE_STORES) as (keyof typeof ONLINE_STORES)[])('the %s online store', (kind) => {
   it('records the project a view was materialized in; one recorded without a project is in default', async () => {
-    const { store, cleanup } = STORES[kind]!();
+    const { store, cleanup } = await ONLINE_STORES[kind]();
     const engine = await DataEngine.open({ threads: 1 });
     try {
       writeCsv(temp.dir, 'stats.csv', ['id', 'event_time', 'spend'], [[1, iso(1), 10]]);

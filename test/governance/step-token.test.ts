@@ -42,9 +42,10 @@ describe('the steps of a server with authentication on', () => {
     const step = (await pipelines.getRun(pipelineRunId)).steps[0]!;
     const metrics = Object.fromEntries((await tracking.getRun(step.run_id!)).data.metrics.map((m) => [m.key, m.value]));
     expect(metrics).toEqual({ auc: 0.91, users_status: 403 });
-    // What the step changed over HTTP is the `pipelines` actor's in the audit log.
+    // What the step changed over HTTP is the `pipelines` actor's in the audit log, and so is its refused
+    // attempt at an admin route (GET /api/v1/users, on the server itself).
     const entries = await audit.list({ actor: 'pipelines' });
-    expect(entries.map((e) => `${e.action} ${e.target.id}`)).toEqual([`run.tag.set ${step.run_id}/who`]);
+    expect(entries.map((e) => `${e.action} ${e.target.type}:${e.target.id}`)).toEqual(['access.admin.refused server:*', `run.tag.set run_tag:${step.run_id}/who`]);
   });
 
   it('fail to log without it', async () => {
