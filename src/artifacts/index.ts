@@ -1,3 +1,7 @@
+/**
+ * Artifact store: content-addressed blobs (sha256), the local folder behind the BlobStore seam, run artifact paths
+ * (`run_artifacts`) and blob integrity (fsck, gc). Other capabilities store and read files only through it.
+ */
 export { normalizeArtifactDir, normalizeArtifactPath } from './artifact-path.js';
 export { LocalBlobStore } from './local-blob-store.js';
 export { RunArtifacts } from './run-artifacts.js';

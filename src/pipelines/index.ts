@@ -1,3 +1,7 @@
+/**
+ * Pipelines: definitions (YAML or TypeScript), the durable scheduler and its executors, step kinds, caching and
+ * logs (`pipeline_runs`, `step_executions`, `step_artifacts`).
+ */
 export {
   PipelineSchema,
   parseReference,

@@ -1,3 +1,7 @@
+/**
+ * The HTTP server: builds the Fastify app over a context (every capability's routes, access control, errors,
+ * OpenAPI) and listens; a thin shell over the capabilities.
+ */
 import type { CicloContext } from '../app/context.js';
 import { InvalidInputError } from '../common/errors.js';
 import type { RouteEntry } from '../governance/index.js';

@@ -1,3 +1,7 @@
+/**
+ * The metadata store: the Kysely database over SQLite or PostgreSQL (the dialect seam), the schema type and the
+ * migrations; capabilities own their tables and query them through their own store files.
+ */
 export { openDatabase, type MetadataDatabase } from './database.js';
 export { dialectOf, parseDatabaseLocation, type DatabaseLocation, type DialectName } from './dialect.js';
 export { MIGRATION_NAMES, migrateToLatest } from './migrate.js';

@@ -48,7 +48,7 @@ export interface TrackingOptions {
 }
 
 /**
- * Experiment tracking: every operation of C3, over the metadata store and the artifact store.
+ * Experiment tracking: experiments, runs and everything logged to them, over the metadata store and the artifact store.
  * Rules live here (params are immutable, deleted runs take no writes, batches are all-or-nothing);
  * the HTTP routes and the SDK only translate into these calls.
  */

@@ -1,3 +1,7 @@
+/**
+ * Triggers: what starts a pipeline by itself (cron, paths, datasets, git, webhooks, Redis, NATS), run by
+ * `ciclo server --pipelines`, with durable trigger state (`trigger_state`).
+ */
 export { TriggerSpecSchema, type TriggerSpec, type TriggerType } from './spec.js';
 export { validateTriggers, type TriggerIssue } from './validate.js';
 export { TriggerRuntime, startTriggers, type TriggerRuntimeOptions } from './runtime.js';

@@ -1,3 +1,7 @@
+/**
+ * Expectations: YAML suites of data checks, run as one aggregate SQL scan over a dataset, and their reports.
+ * Used by `ciclo data validate` and the `validate` step kind.
+ */
 export {
   EXPECTATION_KINDS,
   loadSuiteFile,

@@ -1,3 +1,7 @@
+/**
+ * The online store seam: each entity's latest materialized features, in a SQLite file (default) or Redis,
+ * for low-latency lookups by serving.
+ */
 import { join } from 'node:path';
 import type { CicloConfig } from '../../common/config.js';
 import { InvalidInputError } from '../../common/errors.js';

@@ -1,3 +1,7 @@
+/**
+ * Access control: users, API tokens, projects and roles (`users`, `api_tokens`, `projects`, `project_roles`),
+ * the decision every route goes through (`authorize`) and the server hooks that apply it.
+ */
 export {
   ACTIONS,
   DEFAULT_PROJECT,

@@ -1,3 +1,7 @@
+/**
+ * The run and experiment filter language: lexer, parser to a typed AST, and the Kysely query it compiles to,
+ * with page tokens.
+ */
 export type * from './ast.js';
 export { searchExperimentIds, type SearchExperimentsRequest, type SearchExperimentsResult } from './experiment-query.js';
 export { parseExperimentOrderBy, parseRunOrderBy } from './order-by.js';
