@@ -1,6 +1,6 @@
 /**
- * Experiment tracking: experiments, runs, params, metrics, tags, dataset inputs and artifacts (`experiments`, `experiment_tags`,
- * `runs`, `params`, `metrics`, `latest_metrics`, `tags`, `run_inputs`), the search language and the REST routes.
+ * Experiment tracking: experiments, runs, params, metrics, tags, dataset inputs and artifacts (`experiments`,
+ * `experiment_tags`, `runs`, `params`, `metrics`, `latest_metrics`, `tags`, `run_inputs`), search and REST routes.
  */
 export { TrackingService } from './service.js';
 export { captureCodeVersion, codeVersionTags, type CodeVersion } from './code-version.js';
