@@ -1,6 +1,6 @@
 /**
- * Datasets: immutable versions of CSV/Parquet/JSON Lines files with schema and profile (`datasets`, `dataset_versions`),
- * expectations, the built-in data step kinds and the catalog pipelines read datasets through; DuckDB is the engine.
+ * Datasets: immutable versions of CSV/Parquet/JSON Lines files with schema and profile (`datasets`,
+ * `dataset_versions`), expectations, the data step kinds and the catalog pipelines read datasets through (DuckDB).
  */
 export { DatasetService, type DatasetServiceOptions } from './service.js';
 export { computeDiff, DatasetDiffSchema, type Change, type DatasetDiff } from './diff.js';
