@@ -2,6 +2,7 @@ import { BlobIntegrity, LocalBlobStore, RunArtifacts } from '../artifacts/index.
 import { configEnvironment, loadConfig, type CicloConfig } from '../common/config.js';
 import { tightenHome } from '../common/private-files.js';
 import { DatasetBlobReferences, DatasetService, PipelineDatasetCatalog } from '../data/index.js';
+import { FeatureService, openOnlineStore } from '../features/index.js';
 import { AccessControl, AuditLog, auditKeyring, type AuditKeyring } from '../governance/index.js';
 import { PipelineService, builtinExecutors } from '../pipelines/index.js';
 import { ModelPackageReferences } from '../registry/index.js';
@@ -22,6 +23,8 @@ export interface CicloContext {
   /** Users, tokens, roles per project: who may do what (the server checks every route with it). */
   readonly access: AccessControl;
   readonly pipelines: PipelineService;
+  /** Feature views, training data, materialization and online lookup; the online store is opened on first use. */
+  readonly features: FeatureService;
   /** `ciclo fsck` and `ciclo gc`: the blob store against every table that names its blobs. */
   readonly integrity: BlobIntegrity;
   close(): Promise<void>;
@@ -50,6 +53,7 @@ export async function openContext(config: CicloConfig = loadConfig(), options: C
     audit,
     ...(trackingUri === undefined ? { storeEnv: configEnvironment(config) } : { trackingUri }),
   });
+  const features = new FeatureService({ datasets, audit, onlineStore: () => openOnlineStore(config) });
   return {
     config,
     database,
@@ -58,9 +62,11 @@ export async function openContext(config: CicloConfig = loadConfig(), options: C
     audit,
     access: new AccessControl({ db: database.db, audit, ...(config.tokenMaxDays === undefined ? {} : { maxTokenDays: config.tokenMaxDays }) }),
     pipelines,
+    features,
     integrity: new BlobIntegrity(blobs, [runArtifacts, new DatasetBlobReferences(database.db), new ModelPackageReferences(database.db)]),
     close: async () => {
       await pipelines.close();
+      await features.close();
       await database.close();
     },
   };
@@ -74,6 +80,25 @@ export async function openContext(config: CicloConfig = loadConfig(), options: C
 export async function openLocalContext(config: CicloConfig = loadConfig()): Promise<CicloContext> {
   const { trackingUri: _ignored, ...local } = config;
   return openContext(local);
+}
+
+/**
+ * The feature service for commands that read view files and their sources but write nothing
+ * (`ciclo features validate`, `get-historical`): the local store is opened only when a view names a
+ * dataset, so path-only views need no metadata store. `close` closes that store if it was opened.
+ */
+export function openViewFileFeatures(config: CicloConfig = loadConfig()): { features: FeatureService; close(): Promise<void> } {
+  let local: Promise<CicloContext> | undefined;
+  const datasets = { resolve: async (reference: string) => (await (local ??= openLocalContext(config))).datasets.resolve(reference) };
+  const features = new FeatureService({ datasets, onlineStore: () => openOnlineStore(config) });
+  return {
+    features,
+    close: async () => {
+      await features.close();
+      // A store that failed to open has already failed the resolve that opened it.
+      await local?.then((context) => context.close(), () => undefined);
+    },
+  };
 }
 
 /** The audit log's keys from CICLO_AUDIT_KEY and CICLO_AUDIT_PREVIOUS_KEYS; none when no key is set. */

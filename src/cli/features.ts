@@ -1,24 +1,13 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { CicloContext } from '../app/context.js';
-import { loadConfig, type CicloConfig } from '../common/config.js';
-import { InvalidInputError, NotFoundError } from '../common/errors.js';
-import { DataEngine, type Cell, type DatasetResolver } from '../data/index.js';
-import {
-  FeatureClient,
-  getHistorical,
-  loadFeatureViewFile,
-  materialize,
-  openOnlineStore,
-  prepareView,
-  writeHistorical,
-  type PreparedView,
-} from '../features/index.js';
+import { openViewFileFeatures } from '../app/context.js';
+import { loadConfig } from '../common/config.js';
+import { InvalidInputError } from '../common/errors.js';
+import type { Cell } from '../data/index.js';
+import { DEFAULT_VIEWS_DIR, FeatureClient, type FeatureService } from '../features/index.js';
 import { collectValues } from './option-parsers.js';
 import { renderFields, renderTable } from './format.js';
 import { emit } from './output.js';
-import { openLocalContext } from './local-context.js';
+import { withLocalContext } from './local-context.js';
 
 interface ViewsOption {
   viewsDir: string;
@@ -26,10 +15,10 @@ interface ViewsOption {
 
 /**
  * `ciclo features …`: validate views, build point-in-time training data, materialize to the online
- * store, look features up online.
+ * store, look features up online; each command one FeatureService call.
  *
- * `dataset:` sources and `{{ dataset:… }}` placeholders resolve through the local metadata store's
- * dataset service, opened only when a view names a dataset (path-only views never create a store).
+ * `validate` and `get-historical` open the local metadata store only when a view names a dataset
+ * (path-only views never create a store); `materialize` records its audit entry there.
  */
 export function registerFeatureCommands(program: Command): void {
   const features = program.command('features').description('the feature store: feature views, point-in-time training data, online lookup');
@@ -38,9 +27,9 @@ export function registerFeatureCommands(program: Command): void {
     .command('validate')
     .description('checks feature view files against their sources (columns, types, TTL) without reading the data')
     .argument('<view...>', 'view file (.yaml) or name of a view in --views-dir')
-    .option('--views-dir <dir>', 'folder of view files, for views given by name', 'features')
+    .option('--views-dir <dir>', 'folder of view files, for views given by name', DEFAULT_VIEWS_DIR)
     .action(async (views: string[], options: ViewsOption, command: Command) => {
-      const prepared = await withEngine((engine, resolver) => prepareViews(engine, resolver, views, options));
+      const prepared = await withViewFileFeatures((service) => service.validate({ views, viewsDir: options.viewsDir }));
       const summary = prepared.map(({ view, datasets }) => ({
         name: view.name,
         entities: view.entities,
@@ -61,28 +50,25 @@ export function registerFeatureCommands(program: Command): void {
     .option('--timestamp-column <name>', 'the entity rows\' timestamp column', 'event_timestamp')
     .option('--with-event-times', 'also return each view\'s matched event time as <view>__event_time')
     .option('--out <file>', 'write the rows to a .parquet or .csv file instead of printing them')
-    .option('--views-dir <dir>', 'folder of view files, for views given by name', 'features')
+    .option('--views-dir <dir>', 'folder of view files, for views given by name', DEFAULT_VIEWS_DIR)
     .action(async (options: HistoricalOptions, command: Command) => {
-      const viewRefs = options.view.flatMap(splitList);
-      const wanted = options.features === undefined ? undefined : splitList(options.features);
-      await withEngine(async (engine, resolver) => {
-        const views = await prepareViews(engine, resolver, viewRefs, options);
-        const request = {
-          entities: { file: options.entities },
-          timestampColumn: options.timestampColumn,
-          views,
-          ...(wanted === undefined ? {} : { features: wanted }),
-          includeEventTimes: options.withEventTimes === true,
-        };
-        if (options.out !== undefined) {
-          const rows = await writeHistorical(engine, request, options.out);
-          emit(command, { out: options.out, rows }, () => `wrote ${rows} row(s) to ${options.out}`);
-          return;
-        }
-        const rows = await getHistorical(engine, request);
-        const headers = rows[0] ? Object.keys(rows[0]) : [];
-        emit(command, rows, () => (rows.length === 0 ? '(no entity rows)' : renderTable(headers, rows.map((row) => headers.map((h) => formatCell(row[h] ?? null))))));
-      });
+      const request = {
+        entities: { file: options.entities },
+        views: options.view.flatMap(splitList),
+        viewsDir: options.viewsDir,
+        timestampColumn: options.timestampColumn,
+        ...(options.features === undefined ? {} : { features: splitList(options.features) }),
+        includeEventTimes: options.withEventTimes === true,
+      };
+      const out = options.out;
+      if (out !== undefined) {
+        const rows = await withViewFileFeatures((service) => service.writeHistorical(request, out));
+        emit(command, { out, rows }, () => `wrote ${rows} row(s) to ${out}`);
+        return;
+      }
+      const rows = await withViewFileFeatures((service) => service.getHistorical(request));
+      const headers = rows[0] ? Object.keys(rows[0]) : [];
+      emit(command, rows, () => (rows.length === 0 ? '(no entity rows)' : renderTable(headers, rows.map((row) => headers.map((h) => formatCell(row[h] ?? null))))));
     });
 
   features
@@ -90,36 +76,25 @@ export function registerFeatureCommands(program: Command): void {
     .description('writes each entity\'s latest features to the online store, from the view\'s last event time on')
     .argument('<view...>', 'view file (.yaml) or name of a view in --views-dir')
     .option('--since <time>', 'read from this event time (ISO-8601 or epoch ms) instead of the last one materialized')
-    .option('--views-dir <dir>', 'folder of view files, for views given by name', 'features')
+    .option('--views-dir <dir>', 'folder of view files, for views given by name', DEFAULT_VIEWS_DIR)
     .action(async (views: string[], options: ViewsOption & { since?: string }, command: Command) => {
       const since = options.since === undefined ? undefined : parseTime(options.since, '--since');
-      const config = loadConfig();
-      const store = openOnlineStore(config);
-      const context = await openLocalContext(config);
-      try {
-        const results = await withEngine(async (engine, resolver) => {
-          const prepared = await prepareViews(engine, resolver, views, options);
-          const out = [];
-          for (const view of prepared) out.push(await materialize(engine, view, store, { audit: context.audit, ...(since === undefined ? {} : { since }) }));
-          return out;
-        }, config, context);
-        const shown = results.map((r) => ({ ...r, since: isoOrNull(r.since), watermark: isoOrNull(r.watermark), store: store.description }));
-        emit(command, shown, () =>
-          shown
-            .map((r) => renderFields([
-              ['view', r.view],
-              ['from', r.since ?? '(the beginning)'],
-              ['entities read', String(r.entities)],
-              ['written', String(r.written)],
-              ['watermark', r.watermark ?? '-'],
-              ['online store', r.store],
-            ]))
-            .join('\n\n'),
-        );
-      } finally {
-        await context.close();
-        await store.close();
-      }
+      const results = await withLocalContext((context) =>
+        context.features.materialize({ views, viewsDir: options.viewsDir }, since === undefined ? {} : { since }),
+      );
+      const shown = results.map((r) => ({ ...r, since: isoOrNull(r.since), watermark: isoOrNull(r.watermark) }));
+      emit(command, shown, () =>
+        shown
+          .map((r) => renderFields([
+            ['view', r.view],
+            ['from', r.since ?? '(the beginning)'],
+            ['entities read', String(r.entities)],
+            ['written', String(r.written)],
+            ['watermark', r.watermark ?? '-'],
+            ['online store', r.store],
+          ]))
+          .join('\n\n'),
+      );
     });
 
   features
@@ -166,49 +141,14 @@ interface HistoricalOptions {
   viewsDir: string;
 }
 
-/**
- * A DataEngine and a dataset resolver for one command. The resolver opens the local store (never a
- * tracking server: dataset files are read in place) on its first use; both close afterwards.
- */
-async function withEngine<T>(
-  fn: (engine: DataEngine, resolver: DatasetResolver) => Promise<T>,
-  config: CicloConfig = loadConfig(),
-  open?: CicloContext,
-): Promise<T> {
-  const engine = await DataEngine.open();
-  // A context the caller opened is the caller's to close.
-  let context: Promise<CicloContext> | undefined = open === undefined ? undefined : Promise.resolve(open);
-  const resolver: DatasetResolver = {
-    resolve: async (reference) => {
-      context ??= openLocalContext(config);
-      return (await context).datasets.resolve(reference);
-    },
-  };
+/** One call on the feature service for view files; the store it may have opened is closed afterwards. */
+async function withViewFileFeatures<T>(fn: (features: FeatureService) => Promise<T>): Promise<T> {
+  const session = openViewFileFeatures(loadConfig());
   try {
-    return await fn(engine, resolver);
+    return await fn(session.features);
   } finally {
-    engine.close();
-    if (context && open === undefined) await (await context).close();
+    await session.close();
   }
-}
-
-async function prepareViews(engine: DataEngine, resolver: DatasetResolver, refs: string[], options: ViewsOption): Promise<PreparedView[]> {
-  const prepared: PreparedView[] = [];
-  for (const ref of refs) {
-    const view = await loadFeatureViewFile(viewFile(ref, options.viewsDir));
-    prepared.push(await prepareView(engine, view, { resolver }));
-  }
-  return prepared;
-}
-
-/** A path as given when it names a file (or ends in .yaml/.yml); otherwise `<views-dir>/<name>.yaml|.yml`. */
-function viewFile(ref: string, dir: string): string {
-  if (existsSync(ref) || /\.ya?ml$/i.test(ref)) return ref;
-  for (const candidate of [join(dir, `${ref}.yaml`), join(dir, `${ref}.yml`)]) if (existsSync(candidate)) return candidate;
-  throw new NotFoundError(`feature view "${ref}" is neither a file nor ${join(dir, `${ref}.yaml`)}`, {
-    where: ref,
-    hint: 'give the view file\'s path, or its name with --views-dir pointing at the folder of view files',
-  });
 }
 
 function splitList(value: string): string[] {

@@ -1,7 +1,8 @@
 import { loadConfig, type CicloConfig } from '../common/config.js';
 import { errorFromResponse } from '../sdk/remote-errors.js';
-import { lookupOnline, type OnlineLookupRequest, type OnlineLookupResponse } from './lookup.js';
+import type { OnlineLookupRequest, OnlineLookupResponse } from './lookup.js';
 import { openOnlineStore, type OnlineStore } from './online/index.js';
+import { FeatureService } from './service.js';
 
 export interface FeatureClientOptions {
   /** A Ciclo server; when neither this nor CICLO_TRACKING_URI is set, the online store is opened in-process. */
@@ -30,10 +31,7 @@ export class FeatureClient {
   ) {}
 
   static connect(options: FeatureClientOptions = {}): FeatureClient {
-    if (options.store) {
-      const store = options.store;
-      return new FeatureClient((request) => lookupOnline(store, request), async () => undefined);
-    }
+    if (options.store) return FeatureClient.embedded(new FeatureService({ onlineStore: options.store }));
     const config = options.trackingUri ? undefined : (options.config ?? loadConfig());
     const trackingUri = options.trackingUri ?? config?.trackingUri;
     if (trackingUri) {
@@ -50,13 +48,11 @@ export class FeatureClient {
         return (await response.json()) as OnlineLookupResponse;
       }, async () => undefined);
     }
-    let store: OnlineStore | undefined;
-    return new FeatureClient(
-      (request) => lookupOnline((store ??= openOnlineStore(config!)), request),
-      async () => {
-        await store?.close();
-      },
-    );
+    return FeatureClient.embedded(new FeatureService({ onlineStore: () => openOnlineStore(config!) }));
+  }
+
+  private static embedded(features: FeatureService): FeatureClient {
+    return new FeatureClient((request) => features.lookupOnline(request), () => features.close());
   }
 
   /** Each entity's latest materialized feature values and event time; missing → null values. */

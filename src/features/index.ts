@@ -32,5 +32,13 @@ export {
   type OnlineResult,
 } from './lookup.js';
 export * from './online/index.js';
+export {
+  FeatureService,
+  type FeatureServiceOptions,
+  type HistoricalViewsRequest,
+  type LookupOptions,
+  type MaterializedView,
+} from './service.js';
+export { DEFAULT_VIEWS_DIR, resolveViewFile, type ViewFiles } from './view-files.js';
 export { featureRoutes, type FeatureRoutesOptions } from './routes.js';
 export { FeatureClient, type FeatureClientOptions } from './client.js';

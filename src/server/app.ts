@@ -71,7 +71,7 @@ export function buildServer(context: CicloContext, options: ServerOptions = {}):
   void app.register(lineageRoutes, { prefix: '/api/v1', lineage: lineageServiceFor(context) });
   void app.register(datasetRoutes, { prefix: '/api/v1', datasets: context.datasets });
   void app.register(triggerRoutes, { prefix: '/api/v1', pipelines: context.pipelines });
-  void app.register(featureRoutes, { prefix: '/api/v1', config: context.config });
+  void app.register(featureRoutes, { prefix: '/api/v1', features: context.features });
   void app.register(registryRoutes, { prefix: '/api/v1', registry: registryServiceFor(context) });
   void app.register(mlflowRegistryRoutes, { registry: registryServiceFor(context), tracking });
   void app.register(accessRoutes, { prefix: '/api/v1', control: context.access, audit: context.audit });
