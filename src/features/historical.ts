@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidInputError, NotFoundError } from '../common/errors.js';
-import { formatOf, readFilesSql, sqlIdentifier, sqlString, type DataEngine, type Row } from '../data/duckdb.js';
+import { formatOf, readFilesSql, sqlIdentifier, sqlString, type DataEngine, type Row } from '../data/index.js';
 import { describe, EVENT_TIME, CREATED_TIME, SOURCE_ROW, timestampSql, type PreparedView } from './view.js';
 
 /**

@@ -1,4 +1,4 @@
-import { sqlIdentifier, type DataEngine, type Row } from '../data/duckdb.js';
+import { sqlIdentifier, type DataEngine, type Row } from '../data/index.js';
 import { digestOf, type AuditLog } from '../governance/index.js';
 import { encodeEntityKey, type OnlineRecord, type OnlineStore, type OnlineValue } from './online/types.js';
 import { CREATED_TIME, EVENT_TIME, SOURCE_ROW, type PreparedView } from './view.js';

@@ -4,8 +4,7 @@ import { parseYamlWithSource, type FieldPath } from '../common/yaml-source.js';
 import { z } from 'zod';
 import { InvalidInputError, NotFoundError } from '../common/errors.js';
 import { formatPath } from '../common/validation.js';
-import { formatOf, readFilesSql, sqlIdentifier, type DataEngine } from '../data/duckdb.js';
-import type { DatasetResolver } from '../data/types.js';
+import { formatOf, readFilesSql, sqlIdentifier, type DataEngine, type DatasetResolver } from '../data/index.js';
 import { DEFAULT_PROJECT, ProjectNameSchema } from '../governance/access/route-access.js';
 
 /**
