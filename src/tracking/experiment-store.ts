@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Schema } from '../store/schema.js';
+import type { Schema } from '../store/index.js';
 import type { Experiment, LifecycleStage } from './types.js';
 
 type Db = Kysely<Schema>;

@@ -6,3 +6,5 @@ export { TrackingService } from './service.js';
 export { captureCodeVersion, codeVersionTags, type CodeVersion } from './code-version.js';
 export { captureEnvironment, environmentTags, type RuntimeEnvironment } from './environment.js';
 export * from './types.js';
+export { trackingRoutes } from './routes.js';
+export { mlflowRoutes } from './mlflow/routes.js';

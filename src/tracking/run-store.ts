@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { RunsTable, Schema } from '../store/schema.js';
+import type { RunsTable, Schema } from '../store/index.js';
 import type { DatasetInput, Metric, Run, RunInfo } from './types.js';
 
 type Db = Kysely<Schema>;

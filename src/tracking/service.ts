@@ -5,7 +5,7 @@ import type { RunArtifacts } from '../artifacts/index.js';
 import { AlreadyExistsError, InvalidInputError, InvalidStateError, NotFoundError } from '../common/errors.js';
 import { parseInput } from '../common/validation.js';
 import { digestOf, findProject, requireProject, type AuditLog } from '../governance/index.js';
-import type { Schema } from '../store/schema.js';
+import type { Schema } from '../store/index.js';
 import * as experiments from './experiment-store.js';
 import { insertMetrics, readMetricHistory } from './metric-store.js';
 import * as runs from './run-store.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EvaluationConfigSchema } from '../../evaluation/evaluate-table.js';
+import { EvaluationConfigSchema } from '../../evaluation/index.js';
 import type { StepKindRegistry } from '../../pipelines/index.js';
 
 /**

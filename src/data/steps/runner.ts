@@ -6,7 +6,7 @@
 import { describeError } from '../../common/errors.js';
 import { DataEngine, readFilesSql, sqlIdentifier } from '../duckdb.js';
 import { inputFiles } from './input-files.js';
-import { evaluateTable, reportMetrics } from '../../evaluation/evaluate-table.js';
+import { evaluateTable, reportMetrics } from '../../evaluation/index.js';
 import { DedupeConfigSchema, EvaluateConfigSchema, SplitConfigSchema, SqlConfigSchema, ValidateConfigSchema } from './kinds.js';
 import type { DataStepTask } from './runtime.js';
 import { pickOne, runDedupe, runSplit, runSql, type Written } from './transforms.js';
@@ -64,7 +64,7 @@ async function main(taskJson: string | undefined): Promise<void> {
 
 /** Metrics of the step's run (row counts, expectation counts) through the SDK, to the pipeline's store. */
 async function logMetrics(runId: string, metrics: Record<string, number>): Promise<void> {
-  const { Ciclo } = await import('../../sdk/ciclo.js');
+  const { Ciclo } = await import('../../sdk/index.js');
   const ciclo = await Ciclo.connect();
   try {
     (await ciclo.attachRun(runId)).log(metrics);

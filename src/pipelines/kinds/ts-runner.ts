@@ -4,8 +4,7 @@
  * explicitly because a step that leaves a timer or socket open must not hang its pipeline.
  */
 import { pathToFileURL } from 'node:url';
-import type { ActiveRun } from '../../sdk/active-run.js';
-import type { Ciclo } from '../../sdk/ciclo.js';
+import type { ActiveRun, Ciclo } from '../../sdk/index.js';
 import type { StepContext, StepRunContext } from './ts.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -23,7 +22,7 @@ async function main(argv: string[]): Promise<void> {
   const withRun: StepRunContext = {
     ...context,
     run: async () => {
-      connection ??= import('../../sdk/ciclo.js').then(async ({ Ciclo }) => {
+      connection ??= import('../../sdk/index.js').then(async ({ Ciclo }) => {
         const ciclo = await Ciclo.connect();
         return { ciclo, run: await ciclo.attachRun(context.runId) };
       });

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidStateError } from '../../common/errors.js';
-import type { ActiveRun } from '../../sdk/active-run.js';
+import type { ActiveRun } from '../../sdk/index.js';
 import type { ParamValue } from '../definition.js';
 import { TsConfigSchema } from '../step-kinds.js';
 import { renderTemplate } from '../templates.js';
