@@ -160,7 +160,7 @@ function renderVersion(v: ModelVersion, decisions: readonly ApprovalRecord[] = [
     ['outputs', columns(v.signature.outputs)],
     ['run', v.runId],
     ['source', `runs:/${v.runId}/${v.source}`],
-    ['manifest', v.manifestDigest],
+    ['manifest', v.manifestDigest ?? 'none: no verified package (registered over MLflow without one)'],
     ['metrics', Object.entries(v.metrics).map(([k, value]) => `${k}=${value ?? 'NaN'}`).join(' ') || '-'],
     ['git commit', v.lineage.git_commit ?? '-'],
     ['pipeline run', v.lineage.pipeline_run ?? '-'],

@@ -4,12 +4,14 @@ import { CicloError } from '../common/errors.js';
 import type { Schema } from '../store/index.js';
 import { MANIFEST_FILE, parseManifest } from './package.js';
 import { readText } from './service.js';
+import { NO_PACKAGE_DIGEST } from './store.js';
 
 /**
  * Every registered model version's package as blob references: its manifest and every file the
  * manifest lists, by digest. They are the run's artifacts when registered, but a later log to the
  * same paths replaces the run's rows while the version still needs the bytes it was registered with.
- * An MLflow `MLmodel` folder lists no digests, so only the MLmodel file itself is named.
+ * An MLflow `MLmodel` folder lists no digests, so only the MLmodel file itself is named; a version
+ * without a verified package (package-status.ts) names no blob.
  */
 export class ModelPackageReferences implements BlobReferenceSource {
   constructor(private readonly db: Kysely<Schema>) {}
@@ -18,6 +20,7 @@ export class ModelPackageReferences implements BlobReferenceSource {
     const versions = await this.db
       .selectFrom('model_versions')
       .select(['name', 'version', 'flavor', 'manifest_digest'])
+      .where('manifest_digest', '!=', NO_PACKAGE_DIGEST)
       .orderBy('name')
       .orderBy('version')
       .execute();

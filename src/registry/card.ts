@@ -101,7 +101,8 @@ export interface ModelCard {
   createdBy: string;
   /** `runs:/<run>/<folder>`: where the package is. */
   source: string;
-  manifestDigest: string;
+  /** null: the version has no verified package (registered over MLflow from files without one). */
+  manifestDigest: string | null;
   flavor: string;
   signature: ModelSignature;
   tags: Record<string, string>;
@@ -284,7 +285,7 @@ function modelDetails(card: ModelCard): string[] {
         ['flavor', card.flavor],
         ['registered', `${iso(card.createdTime)} by ${card.createdBy}`],
         ['source', code(card.source)],
-        ['manifest digest', code(card.manifestDigest)],
+        ['manifest digest', card.manifestDigest === null ? 'none: no verified package, so it cannot be approved or deployed' : code(card.manifestDigest)],
         ['model description', card.model.description ?? 'not stated'],
       ],
     ),

@@ -13,6 +13,8 @@ export {
   type PackageFile,
 } from './package.js';
 export { APPROVAL_STATUS_TAG, RegistryService, parseModelReference, type RegistryDeps } from './service.js';
+export { PACKAGE_STATUS_TAG, hasVerifiedPackage, requireVerifiedPackage, type VersionPackage } from './package-status.js';
+export { findVersion } from './store.js';
 export { registryRoutes } from './routes.js';
 export { ModelPackageReferences } from './blob-references.js';
 export {

@@ -53,7 +53,8 @@ const VersionReply = z.object({
   version: z.number(),
   run_id: z.string(),
   source: z.string(),
-  manifest_digest: z.string(),
+  /** null: no verified package (registered over MLflow from files without one). */
+  manifest_digest: z.string().nullable(),
   flavor: z.string(),
   signature: SignatureSchema,
   metrics: z.record(z.string(), z.number().nullable()),

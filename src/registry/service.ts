@@ -10,6 +10,7 @@ import type { Schema } from '../store/index.js';
 import { SYSTEM_TAGS, type TrackingService } from '../tracking/index.js';
 import { MLMODEL_FILE, parseMlmodel } from './mlflow/mlmodel.js';
 import { MANIFEST_FILE, parseManifest, verifyPackageFiles, type ModelSignature } from './package.js';
+import { PACKAGE_STATUS_TAG } from './package-status.js';
 import { decodePageToken, encodePageToken, MODEL_FILTER, parseFilter, parseOrderBy, VERSION_FILTER } from './search.js';
 import * as store from './store.js';
 import {
@@ -66,6 +67,21 @@ export class RegistryService {
 
   /** Registers the package under `path` in the run's artifacts as the model's next version. */
   async register(name: string, options: RegisterOptions): Promise<ModelVersion> {
+    return this.#register(name, options, 'required');
+  }
+
+  /**
+   * As MLflow's `model-versions/create`: any folder of the run, even one that holds no package
+   * (or does not exist yet: MLflow clients may upload the files after). Without `ciclo-model.json`
+   * or `MLmodel` under it, the version is recorded without a verified package (flavor `unknown`, no
+   * signature) and cannot be approved or deployed (package-status.ts). Only the MLflow route calls
+   * this; the native route and the `register` step require a package.
+   */
+  async registerAllowingNoPackage(name: string, options: RegisterOptions): Promise<ModelVersion> {
+    return this.#register(name, options, 'optional');
+  }
+
+  async #register(name: string, options: RegisterOptions, packageNeed: 'required' | 'optional'): Promise<ModelVersion> {
     const modelName = parseInput(ModelNameSchema, name, 'name');
     const request = parseInput(RegisterSchema, options);
     const run = await this.#tracking.getRun(request.runId);
@@ -73,7 +89,9 @@ export class RegistryService {
       throw new InvalidStateError(`run ${request.runId} is deleted`, { where: 'run_id', hint: 'restore the run first, or register from another run' });
     }
     const source = normalizeArtifactDir(request.path);
-    const found = await this.#readPackage(request.runId, source);
+    const read = await this.#readPackage(request.runId, source);
+    if (read === undefined && packageNeed === 'required') throw noPackage(request.runId, source);
+    const found = read ?? NO_PACKAGE;
     const version: store.NewVersion = {
       name: modelName,
       runId: request.runId,
@@ -95,8 +113,8 @@ export class RegistryService {
    * The package under `source`: a Ciclo package (`ciclo-model.json`, every file verified against
    * it) or, as MLflow clients log models, a folder with an `MLmodel` file.
    */
-  async #readPackage(runId: string, source: string): Promise<{ digest: string; flavor: string; signature: ModelSignature }> {
-    const packageName = `run ${runId}: ${source === '' ? '/' : `${source}/`}`;
+  async #readPackage(runId: string, source: string): Promise<FoundPackage | undefined> {
+    const packageName = packageNameOf(runId, source);
     const files = await store.runFilesUnder(this.#db, runId, source);
     if (files.has(MANIFEST_FILE)) {
       const read = await this.#tracking.readArtifact(runId, joinPath(source, MANIFEST_FILE));
@@ -109,10 +127,7 @@ export class RegistryService {
       const mlmodel = parseMlmodel(await readText(read.content), `${packageName}${MLMODEL_FILE}`);
       return { digest: read.file.digest, ...mlmodel };
     }
-    throw new NotFoundError(`${packageName} is not a model package: the run has no artifact ${joinPath(source, MANIFEST_FILE)} (nor an MLflow ${MLMODEL_FILE})`, {
-      where: 'path',
-      hint: `Write the package with writeManifest(folder, …) and log the folder with logArtifactDirectory(runId, folder, '${source || 'model'}') (docs/model-format.md).`,
-    });
+    return undefined;
   }
 
   /** A registered model without versions yet, in `project` (default: `default`). */
@@ -368,14 +383,36 @@ export class RegistryService {
   /** Makes the version the one the environment runs. A rejected version is refused, as for aliases. */
   async setStage(name: string, environment: string, version: number): Promise<{ previous: number | null }> {
     const env: Environment = parseInput(EnvironmentSchema, environment, 'environment');
-    return this.#db.transaction().execute(async (trx) => {
-      await this.#requireAssignable(trx, name, version, `stage ${env}`);
-      const row = await trx.selectFrom('model_stages').select('version').where('name', '=', name).where('environment', '=', env).executeTakeFirst();
-      await store.upsertStage(trx, name, env, version, this.#now());
-      const previous = row === undefined ? null : Number(row.version);
-      await this.#record(trx, 'model.stage.set', { type: 'model_stage', id: `${name}:${env}` }, previous, version);
-      return { previous };
+    return this.#db.transaction().execute(async (trx) => this.#assignStage(trx, name, env, version));
+  }
+
+  /**
+   * In one transaction: the version becomes the one `assign` runs (refused as by `setStage`), and
+   * leaves each of `release` it runs in (`model.stage.delete`; an environment another version
+   * runs is left alone). MLflow's `transition-stage` is this (mlflow/mapping.ts `stageChange`).
+   */
+  async changeStages(name: string, version: number, change: { assign?: string; release: readonly string[] }): Promise<ModelVersion> {
+    const assign = change.assign === undefined ? undefined : parseInput(EnvironmentSchema, change.assign, 'environment');
+    const release = change.release.map((env, i) => parseInput(EnvironmentSchema, env, `release[${i}]`));
+    await this.#db.transaction().execute(async (trx) => {
+      if (assign !== undefined) await this.#assignStage(trx, name, assign, version);
+      else await this.#requireVersion(trx, name, version);
+      for (const env of release) {
+        if ((await store.deleteStage(trx, name, env, version)) === 1) {
+          await this.#record(trx, 'model.stage.delete', { type: 'model_stage', id: `${name}:${env}` }, version, null);
+        }
+      }
     });
+    return this.show(name, version);
+  }
+
+  async #assignStage(trx: Kysely<Schema>, name: string, env: Environment, version: number): Promise<{ previous: number | null }> {
+    await this.#requireAssignable(trx, name, version, `stage ${env}`);
+    const row = await trx.selectFrom('model_stages').select('version').where('name', '=', name).where('environment', '=', env).executeTakeFirst();
+    await store.upsertStage(trx, name, env, version, this.#now());
+    const previous = row === undefined ? null : Number(row.version);
+    await this.#record(trx, 'model.stage.set', { type: 'model_stage', id: `${name}:${env}` }, previous, version);
+    return { previous };
   }
 
   async #requireAssignable(db: Kysely<Schema>, name: string, version: number, what: string): Promise<void> {
@@ -487,6 +524,32 @@ function refuseReservedTag(key: string): void {
       hint: 'Approve or reject the version through the approvals workflow.',
     });
   }
+  if (key === PACKAGE_STATUS_TAG) {
+    throw new InvalidInputError(`the tag '${PACKAGE_STATUS_TAG}' is read-only: it shows that the version has no verified package`, {
+      where: 'key',
+      hint: 'Log a package folder (ciclo-model.json or MLmodel) to the run and register it as a new version.',
+    });
+  }
+}
+
+interface FoundPackage {
+  digest: string | null;
+  flavor: string;
+  signature: ModelSignature;
+}
+
+/** What a version registered without a verified package records (package-status.ts). */
+const NO_PACKAGE: FoundPackage = { digest: null, flavor: 'unknown', signature: { inputs: [], outputs: [] } };
+
+function packageNameOf(runId: string, source: string): string {
+  return `run ${runId}: ${source === '' ? '/' : `${source}/`}`;
+}
+
+function noPackage(runId: string, source: string): NotFoundError {
+  return new NotFoundError(`${packageNameOf(runId, source)} is not a model package: the run has no artifact ${joinPath(source, MANIFEST_FILE)} (nor an MLflow ${MLMODEL_FILE})`, {
+    where: 'path',
+    hint: `Write the package with writeManifest(folder, …) and log the folder with logArtifactDirectory(runId, folder, '${source || 'model'}') (docs/model-format.md).`,
+  });
 }
 
 function pageOf<T>(found: T[], maxResults: number, offset: number): Page<T> {

@@ -12,6 +12,12 @@ export type VersionRow = Selectable<ModelVersionsTable>;
 /** What registration writes: a version as the registry shows it, less what the store assigns or derives. */
 export type NewVersion = Omit<ModelVersion, 'version' | 'status' | 'aliases' | 'stages' | 'createdTime' | 'updatedTime' | 'createdBy'>;
 
+/**
+ * `model_versions.manifest_digest` is NOT NULL (migration `0006_registry`); a version without a
+ * verified package stores this placeholder, read back as a null `manifestDigest`. No digest is empty.
+ */
+export const NO_PACKAGE_DIGEST = '';
+
 /** Creates the model in `project` when it is new; either way its updated time moves. Returns whether it was new. */
 export async function touchModel(db: Kysely<Schema>, name: string, project: string, now: number): Promise<boolean> {
   const existed = await modelExists(db, name);
@@ -191,7 +197,7 @@ export async function insertNextVersion(db: Kysely<Schema>, version: NewVersion,
       version: number,
       run_id: version.runId,
       source: version.source,
-      manifest_digest: version.manifestDigest,
+      manifest_digest: version.manifestDigest ?? NO_PACKAGE_DIGEST,
       flavor: version.flavor,
       signature: JSON.stringify(version.signature),
       metrics: JSON.stringify(version.metrics),
@@ -211,6 +217,11 @@ export async function insertNextVersion(db: Kysely<Schema>, version: NewVersion,
       .execute();
   }
   return number;
+}
+
+/** The version with its tags, aliases and stages; for other capabilities' transactions (approvals). */
+export async function findVersion(db: Kysely<Schema>, name: string, version: number): Promise<ModelVersion | undefined> {
+  return (await loadVersions(db, name, version))[0];
 }
 
 export async function findVersionRow(db: Kysely<Schema>, name: string, version: number): Promise<VersionRow | undefined> {
@@ -256,6 +267,12 @@ export async function upsertStage(db: Kysely<Schema>, name: string, environment:
     .execute();
 }
 
+/** Takes the version out of the environment; 0 when another version (or none) ran there. */
+export async function deleteStage(db: Kysely<Schema>, name: string, environment: Environment, version: number): Promise<number> {
+  const result = await db.deleteFrom('model_stages').where('name', '=', name).where('environment', '=', environment).where('version', '=', version).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 /** Every file a run logged under `dir` ('' for all), by path relative to `dir`. */
 export async function runFilesUnder(db: Kysely<Schema>, runId: string, dir: string): Promise<Map<string, { digest: string; size: number }>> {
   let query = db.selectFrom('run_artifacts').select(['path', 'digest', 'size_bytes']).where('run_uuid', '=', runId);
@@ -293,7 +310,7 @@ async function hydrateVersions(db: Kysely<Schema>, rows: readonly VersionRow[]):
       version: v,
       runId: row.run_id,
       source: row.source,
-      manifestDigest: row.manifest_digest,
+      manifestDigest: row.manifest_digest === NO_PACKAGE_DIGEST ? null : row.manifest_digest,
       flavor: row.flavor,
       signature: JSON.parse(row.signature) as ModelSignature,
       metrics: JSON.parse(row.metrics) as Record<string, number | null>,

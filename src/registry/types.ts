@@ -92,7 +92,9 @@ export interface ModelVersion {
   runId: string;
   /** The package's folder among the run's artifacts. */
   source: string;
-  manifestDigest: string;
+  /** The digest of its `ciclo-model.json` (or `MLmodel`); null when it has no verified package (package-status.ts). */
+  manifestDigest: string | null;
+  /** The package's flavor; `unknown` without a verified package. */
   flavor: string;
   signature: ModelSignature;
   /** The run's latest metrics when the version was registered; null stands for NaN or ±Infinity. */

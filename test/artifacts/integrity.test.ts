@@ -109,7 +109,7 @@ describe.each(DIALECTS)('fsck and gc over every table that names blobs, on %s', 
     await writePackage(folder);
     await test.context.tracking.logArtifactDirectory(runId, folder, 'model');
     const version = await registryServiceFor(test.context).register('churn', { runId, path: 'model' });
-    rmSync(blobFile(root(), version.manifestDigest));
+    rmSync(blobFile(root(), version.manifestDigest!));
     await expect(test.context.integrity.gc({ olderThanMs: DAY, dryRun: false })).rejects.toMatchObject({
       code: 'INVALID_STATE',
       message: expect.stringContaining('model churn/1: ciclo-model.json'),

@@ -123,9 +123,10 @@ describe.each(DIALECTS)('MLflow model registry REST API (%s)', (dialect) => {
     expect(badSource.body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', where: 'source' });
     const otherRun = await http.post(`${MLFLOW}/model-versions/create`, { name: 'churn', source: `runs:/${runId}/model`, run_id: 'f'.repeat(32) });
     expect(otherRun.status).toBe(404);
+    // As MLflow, a folder without a package is accepted, marked unverified (mlflow-unverified.test.ts).
     const noPackage = await http.post(`${MLFLOW}/model-versions/create`, { name: 'churn', source: `runs:/${runId}/elsewhere` });
-    expect(noPackage.status).toBe(404);
-    expect(noPackage.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+    expect(noPackage.status).toBe(200);
+    expect(noPackage.body.model_version).toMatchObject({ version: '4', tags: [{ key: 'ciclo.approval_status', value: 'pending' }, { key: 'ciclo.package_status', value: 'unverified' }] });
 
     const fetched = await http.get(`${MLFLOW}/model-versions/get`, { name: 'churn', version: '1' });
     expect(fetched.body.model_version).toEqual(v1);

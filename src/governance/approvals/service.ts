@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError } from '../../common/errors.js';
-import type { ModelVersion, RegistryService } from '../../registry/index.js';
+import { findVersion, hasVerifiedPackage, requireVerifiedPackage, type ModelVersion, type RegistryService } from '../../registry/index.js';
 import type { Schema } from '../../store/index.js';
 import { ROLES, type AccessControl, type Role } from '../access/index.js';
 import { currentActor } from '../actor.js';
@@ -41,7 +41,9 @@ const MAX_COMMENT = 5000;
  *   control on the routes, not here;
  * - `four_eyes`: whoever registered the version cannot approve it;
  * - `auto_approve`: `autoApprove` approves a version whose gates all passed, as `policy:<model>`;
- * - `on_approve.alias` moves to the version in the approval's transaction.
+ * - `on_approve.alias` moves to the version in the approval's transaction;
+ * - a version without a verified package (registered over MLflow from files without one) is never
+ *   approved, by hand or automatically: the registry's `requireVerifiedPackage`, which deployment uses too.
  *
  * Without a stored policy a pending version is approved or rejected by anyone allowed to call.
  */
@@ -167,6 +169,8 @@ export class ApprovalService {
     if (!evaluation.passed) return { reason: `${ref} did not pass every gate` };
     const state = await store.findVersionState(this.#db, evaluation.name, evaluation.version);
     if (state?.status !== 'pending') return { reason: `${ref} is already ${state?.status ?? 'gone'}` };
+    const target = await findVersion(this.#db, evaluation.name, evaluation.version);
+    if (target !== undefined && !hasVerifiedPackage(target)) return { reason: `${ref} has no verified package (registered over MLflow without one)` };
     const outcome = await this.#decide(evaluation.name, evaluation.version, 'approved', { comment: 'every gate passed (auto_approve)' }, true);
     return { outcome, reason: 'every gate passed and the policy approves automatically' };
   }
@@ -203,6 +207,8 @@ export class ApprovalService {
           hint: 'Register a new version to decide again.',
         });
       }
+      // Read in this transaction, which has just found the version.
+      if (decision === 'approved') requireVerifiedPackage((await findVersion(trx, name, version))!);
       const policyRow = await store.findPolicy(trx, name);
       const policy = policyRow === undefined ? undefined : parsePolicyYaml(policyRow.policy, `policy of ${name}`).policy;
       let gateResultId: string | null = null;

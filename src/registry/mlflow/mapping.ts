@@ -1,12 +1,14 @@
 import { InvalidInputError } from '../../common/errors.js';
+import { hasVerifiedPackage, PACKAGE_STATUS_TAG, UNVERIFIED_PACKAGE } from '../package-status.js';
 import { APPROVAL_STATUS_TAG } from '../service.js';
-import type { ModelVersion, RegisteredModel } from '../types.js';
+import type { Environment, ModelVersion, RegisteredModel } from '../types.js';
 
 /**
  * Registry objects as MLflow's protobuf JSON. Our stages are per environment; MLflow has one
  * `current_stage` per version: a version prod runs is `Production`, else one staging runs is
  * `Staging`, else `None` (dev has no MLflow stage). The approval status travels as the read-only
- * tag `ciclo.approval_status`; every version is `READY`, since registration verifies it whole.
+ * tag `ciclo.approval_status`, and a version without a verified package carries the read-only tag
+ * `ciclo.package_status` = `unverified`; every version is `READY` (registration is synchronous).
  */
 
 export type MlflowStage = 'None' | 'Staging' | 'Production' | 'Archived';
@@ -18,12 +20,31 @@ export function currentStage(version: ModelVersion): MlflowStage {
 }
 
 /** MLflow accepts stage names in any case. */
-export function parseStage(stage: string): MlflowStage {
+export function parseStage(stage: string, where = 'stages'): MlflowStage {
   const found = (['None', 'Staging', 'Production', 'Archived'] as const).find((s) => s.toLowerCase() === stage.toLowerCase());
   if (found === undefined) {
-    throw new InvalidInputError(`invalid stage '${stage}'`, { where: 'stages', hint: 'stages are None, Staging, Production and Archived' });
+    throw new InvalidInputError(`invalid stage '${stage}'`, { where, hint: 'stages are None, Staging, Production and Archived' });
   }
   return found;
+}
+
+/**
+ * A `transition-stage` as the least change of Ciclo's stages after which the version reads as
+ * `stage`: Production → it runs in prod; Staging → in staging, and no longer in prod; None and
+ * Archived → in neither (Ciclo has no archive: an archived version reads as None). `dev` is not an
+ * MLflow stage and is never touched. Ciclo runs one version per environment, so the previous
+ * holder of prod or staging is always replaced, whatever `archive_existing_versions` says.
+ */
+export function stageChange(stage: MlflowStage): { assign?: Environment; release: Environment[] } {
+  switch (stage) {
+    case 'Production':
+      return { assign: 'prod', release: [] };
+    case 'Staging':
+      return { assign: 'staging', release: ['prod'] };
+    case 'None':
+    case 'Archived':
+      return { release: ['prod', 'staging'] };
+  }
 }
 
 /** For each stage asked (default all), the highest version in it. */
@@ -55,7 +76,11 @@ export function toMlflowModelVersion(version: ModelVersion) {
     source: `runs:/${version.runId}/${version.source}`,
     run_id: version.runId,
     status: 'READY',
-    tags: [...Object.entries(version.tags).map(([key, value]) => ({ key, value })), { key: APPROVAL_STATUS_TAG, value: version.status }],
+    tags: [
+      ...Object.entries(version.tags).map(([key, value]) => ({ key, value })),
+      { key: APPROVAL_STATUS_TAG, value: version.status },
+      ...(hasVerifiedPackage(version) ? [] : [{ key: PACKAGE_STATUS_TAG, value: UNVERIFIED_PACKAGE }]),
+    ],
     aliases: version.aliases,
     run_link: '',
   };

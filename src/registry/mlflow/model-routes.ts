@@ -60,7 +60,7 @@ export const mlflowModelRoutes: FastifyPluginAsyncZod<{ registry: RegistryServic
   });
 
   const latest = async (request: z.output<typeof LatestVersionsRequest>) => {
-    const stages = request.stages?.map(parseStage);
+    const stages = request.stages?.map((stage) => parseStage(stage));
     return { model_versions: latestPerStage(await registry.versions(request.name), stages).map(toMlflowModelVersion) };
   };
   app.post('/registered-models/get-latest-versions', { schema: { body: LatestVersionsRequest }, config: { access: access.model('read', 'body') } }, async (request) => latest({ ...request.body, name: authorizedId(request, 'model') }));

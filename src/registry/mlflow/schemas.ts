@@ -44,3 +44,5 @@ export const VersionRequest = z.object({ name: z.string(), version: VersionNumbe
 export const UpdateVersionRequest = z.object({ name: z.string(), version: VersionNumber, description: z.string().optional() });
 export const VersionTagRequest = z.object({ name: z.string(), version: VersionNumber, key: z.string(), value: z.string() });
 export const VersionTagKeyRequest = z.object({ name: z.string(), version: VersionNumber, key: z.string() });
+/** `archive_existing_versions` is read and has no effect: each stage holds one version (mapping.ts `stageChange`). */
+export const TransitionStageRequest = z.object({ name: z.string(), version: VersionNumber, stage: z.string(), archive_existing_versions: z.boolean().optional() });

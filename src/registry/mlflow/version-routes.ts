@@ -6,9 +6,9 @@ import { access, authorizedId, projectFilter, requestField } from '../../governa
 import type { TrackingService } from '../../tracking/index.js';
 import { registerAccess } from '../routes.js';
 import type { RegistryService } from '../service.js';
-import { fromKeyValues, parseVersionSource, toMlflowModelVersion } from './mapping.js';
+import { fromKeyValues, parseStage, parseVersionSource, stageChange, toMlflowModelVersion } from './mapping.js';
 import { bodyOrQuery, modelInBodyOrQuery } from './request.js';
-import { CreateVersionRequest, SearchRequest, UpdateVersionRequest, VersionRequest, VersionTagKeyRequest, VersionTagRequest } from './schemas.js';
+import { CreateVersionRequest, SearchRequest, TransitionStageRequest, UpdateVersionRequest, VersionRequest, VersionTagKeyRequest, VersionTagRequest } from './schemas.js';
 
 /** MLflow's `model-versions/*` endpoints. */
 export const mlflowVersionRoutes: FastifyPluginAsyncZod<{ registry: RegistryService; tracking: TrackingService }> = async (app, { registry, tracking }) => {
@@ -45,8 +45,15 @@ export const mlflowVersionRoutes: FastifyPluginAsyncZod<{ registry: RegistryServ
     const runId = authorizedId(request, 'run');
     const source = await sourceOf(request);
     if (source?.runId !== runId) throw new Error(`model-versions/create: the source's run changed from ${runId} between the check and the handler`);
-    const version = await registry.register(name, { runId, path: source.path, description: body.description || undefined, tags: fromKeyValues(body.tags) });
+    // As MLflow, any folder of the run: one without a package gives a version that cannot be approved or deployed.
+    const version = await registry.registerAllowingNoPackage(name, { runId, path: source.path, description: body.description || undefined, tags: fromKeyValues(body.tags) });
     return { model_version: toMlflowModelVersion(version) };
+  });
+
+  // Governed as the native PUT /models/:name/stages/:environment: the same service rules and audit entries.
+  app.post('/model-versions/transition-stage', { schema: { body: TransitionStageRequest }, config: { access: access.model('write', 'body') } }, async (request) => {
+    const change = stageChange(parseStage(request.body.stage, 'stage'));
+    return { model_version: toMlflowModelVersion(await registry.changeStages(authorizedId(request, 'model'), request.body.version, change)) };
   });
 
   app.get('/model-versions/get', { schema: { querystring: VersionRequest }, config: { access: access.model('read', 'query') } }, async (request) => ({
