@@ -1,0 +1,94 @@
+// Dependency rules for src/, checked by `npm run lint:deps` (scripts/check-dependencies.ts), which `npm test` runs
+// first. Violations recorded in .dependency-cruiser-known-violations.json are today's debt: they are tolerated, a
+// new one fails the check with the offending import named, and the file may only shrink.
+//
+// The layers of src/:
+// - common/ is the foundation: small leaf files (errors, config, validation, private files) imported file by file;
+//   it has no index.ts because each file is its own concern.
+// - the capabilities own one concern each and are imported only through their index.ts: artifacts, data,
+//   evaluation, features, governance, lineage, pipelines, registry, store, tracking, triggers, and sdk (the public
+//   client, which pipeline steps also use). governance/approvals is imported through its own index.ts, because
+//   approvals import the registry, which imports governance (src/governance/index.ts says so).
+// - the shells sit on top: app/ (the composition root), cli/ and server/. Capabilities never import them.
+// - the shared HTTP kit: the route access declaration and the query and raw-body helpers. Every capability's routes
+//   need them, so capabilities may import these three files directly. They live in governance/access and server/
+//   today and may later move to one folder of their own.
+// - the sdk re-exports from common/ and capabilities for the package's users; it is not a shell, as pipeline steps
+//   run in their own process and log through it.
+
+const SHARED_HTTP_KIT = [
+  '^src/governance/access/route-access\\.ts$',
+  '^src/server/query\\.ts$',
+  '^src/server/raw-body\\.ts$',
+];
+
+const CAPABILITIES = '^src/(artifacts|data|evaluation|features|governance|lineage|pipelines|registry|sdk|store|tracking|triggers)/';
+
+const CAPABILITY_ENTRY_POINTS = ['^src/[^/]+/index\\.ts$', '^src/governance/approvals/index\\.ts$'];
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'capability-through-index',
+      comment:
+        'A capability is imported only through its index.ts, so what it offers is one list and its files can move ' +
+        'or split without touching other folders. Export the symbol from that index.ts and import the index.',
+      severity: 'error',
+      from: { path: '^src/([^/]+)/' },
+      to: {
+        path: CAPABILITIES,
+        pathNot: ['^src/$1/', ...CAPABILITY_ENTRY_POINTS, ...SHARED_HTTP_KIT],
+      },
+    },
+    {
+      name: 'shells-on-top-cli',
+      comment:
+        'src/cli is the ciclo program: it imports capabilities, nothing imports it. Move what others need into ' +
+        'the capability (or common/) that owns it.',
+      severity: 'error',
+      from: { pathNot: '^src/cli/' },
+      to: { path: '^src/cli/' },
+    },
+    {
+      name: 'shells-on-top-server',
+      comment:
+        'src/server is the Fastify app: it mounts capabilities, which never import it, except the shared HTTP kit ' +
+        '(query and raw-body helpers). src/cli and src/app start it.',
+      severity: 'error',
+      from: { pathNot: '^src/(server|cli|app)/' },
+      to: { path: '^src/server/', pathNot: SHARED_HTTP_KIT },
+    },
+    {
+      name: 'shells-on-top-app',
+      comment:
+        'src/app is the composition root: it builds every service once for the CLI, the server and the embedded ' +
+        'SDK. A capability that imports it wires services a second time; take what it needs as a parameter.',
+      severity: 'error',
+      from: { pathNot: '^src/(app|cli|server|sdk)/' },
+      to: { path: '^src/app/' },
+    },
+    {
+      name: 'no-folder-cycles',
+      comment:
+        'No cycle between top-level folders of src/: a cycle means neither folder can be understood, tested or ' +
+        'moved without the other, and ESM cycles can break initialization order. Invert the import (hand the ' +
+        'dependency in from src/app) or move the shared part down. Judged per top-level folder of src/ (nested ' +
+        'folders belong to theirs; governance/approvals counts on its own, as it is imported on its own) by ' +
+        'scripts/check-dependencies.ts, so the severity here is ignore: dependency-cruiser would judge each nested ' +
+        'folder on its own and does not apply known violations to folder rules. Imports of the shared HTTP kit ' +
+        'do not count (to.pathNot): the kit is a folder of its own in waiting.',
+      severity: 'ignore',
+      scope: 'folder',
+      from: { path: '^src/' },
+      to: { circular: true, pathNot: SHARED_HTTP_KIT },
+    },
+  ],
+  options: {
+    // Type-only imports count: they tie folders together as much as value imports do.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)node_modules/' },
+  },
+};
