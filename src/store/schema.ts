@@ -266,7 +266,7 @@ export interface ModelVersionsTable {
   run_id: string;
   /** The package's folder among the run's artifacts (`model`). */
   source: string;
-  /** Digest of the package's `ciclo-model.json`: it vouches for every file of the package. */
+  /** Digest of the package's `ciclo-model.json`: it vouches for every file of the package. `''` when the version has no verified package (`NO_PACKAGE_DIGEST` in src/registry/store.ts). */
   manifest_digest: string;
   flavor: string;
   /** { inputs, outputs }, as JSON. */
