@@ -42,26 +42,27 @@ describe.each(DIALECTS)('ciclo models on %s', (dialect) => {
     expect((await cli('models', 'alias', 'set', 'churn', 'champion', '2')).stdout).toContain('churn@champion → 2 (was 1)');
     expect((await cli('models', 'stage', 'churn', 'prod', '2')).stdout).toContain('churn prod → 2');
 
-    const list = await cli('models', 'list');
+    // Reads and refusals change nothing: they run side by side (each is a CLI process of its own).
+    const [list, byAlias, one, model, bad, noPackage] = await Promise.all([
+      cli('models', 'list'),
+      cli('--json', 'models', 'show', 'churn@champion'),
+      cli('models', 'show', 'churn/1'),
+      cli('models', 'show', 'churn'),
+      cli('models', 'stage', 'churn', 'qa', '1'),
+      cli('models', 'register', 'churn', '--run', runId, '--path', 'nothing'),
+    ]);
     expect(list.stdout).toMatch(/churn +2 +2 +@champion=2 +prod=2/);
-
-    const byAlias = await cli('--json', 'models', 'show', 'churn@champion');
     expect(JSON.parse(byAlias.stdout)).toMatchObject({ version: 2, aliases: ['champion'], stages: ['prod'] });
-    const one = await cli('models', 'show', 'churn/1');
     expect(one.stdout).toMatch(/tags +team=growth/);
-    const model = await cli('models', 'show', 'churn');
     expect(model.stdout).toMatch(/aliases +@champion=2/);
     expect(model.stdout).toMatch(/^1 +pending +ml-random-forest/m);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('at: environment');
+    expect(noPackage.stderr).toContain('fix: Write the package with writeManifest');
 
     expect((await cli('models', 'alias', 'delete', 'churn', 'champion')).code).toBe(0);
     const gone = await cli('models', 'show', 'churn@champion');
     expect(gone.code).not.toBe(0);
     expect(gone.stderr).toContain("RESOURCE_DOES_NOT_EXIST: model 'churn' has no alias 'champion'");
-
-    const bad = await cli('models', 'stage', 'churn', 'qa', '1');
-    expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toContain('at: environment');
-    const noPackage = await cli('models', 'register', 'churn', '--run', runId, '--path', 'nothing');
-    expect(noPackage.stderr).toContain('fix: Write the package with writeManifest');
   });
 });
