@@ -3,9 +3,11 @@ import { configEnvironment, loadConfig, type CicloConfig } from '../common/confi
 import { tightenHome } from '../common/private-files.js';
 import { DatasetBlobReferences, DatasetService, PipelineDatasetCatalog } from '../data/index.js';
 import { FeatureService, openOnlineStore } from '../features/index.js';
+import { ApprovalService } from '../governance/approvals/index.js';
 import { AccessControl, AuditLog, auditKeyring, type AuditKeyring } from '../governance/index.js';
+import { builtinLineageRegistry, LineageService } from '../lineage/index.js';
 import { PipelineService, builtinExecutors } from '../pipelines/index.js';
-import { ModelPackageReferences } from '../registry/index.js';
+import { addModelLineage, ModelPackageReferences, RegistryService } from '../registry/index.js';
 import { openDatabase, type MetadataDatabase } from '../store/index.js';
 import { TrackingService } from '../tracking/index.js';
 
@@ -23,6 +25,12 @@ export interface CicloContext {
   /** Users, tokens, roles per project: who may do what (the server checks every route with it). */
   readonly access: AccessControl;
   readonly pipelines: PipelineService;
+  /** Registered models and versions, aliases, stages, cards' data. */
+  readonly registry: RegistryService;
+  /** Policies, gates and approve/reject decisions over the registry's versions. */
+  readonly approvals: ApprovalService;
+  /** Lineage graphs, with the registry's `model:` nodes registered here (lineage itself knows no registry). */
+  readonly lineage: LineageService;
   /** Feature views, training data, materialization and online lookup; the online store is opened on first use. */
   readonly features: FeatureService;
   /** `ciclo fsck` and `ciclo gc`: the blob store against every table that names its blobs. */
@@ -54,14 +62,19 @@ export async function openContext(config: CicloConfig = loadConfig(), options: C
     ...(trackingUri === undefined ? { storeEnv: configEnvironment(config) } : { trackingUri }),
   });
   const features = new FeatureService({ datasets, audit, onlineStore: () => openOnlineStore(config) });
+  const access = new AccessControl({ db: database.db, audit, ...(config.tokenMaxDays === undefined ? {} : { maxTokenDays: config.tokenMaxDays }) });
+  const registry = new RegistryService({ db: database.db, tracking, audit });
   return {
     config,
     database,
     tracking,
     datasets,
     audit,
-    access: new AccessControl({ db: database.db, audit, ...(config.tokenMaxDays === undefined ? {} : { maxTokenDays: config.tokenMaxDays }) }),
+    access,
     pipelines,
+    registry,
+    approvals: new ApprovalService({ db: database.db, registry, audit, access }),
+    lineage: new LineageService(database.db, addModelLineage(builtinLineageRegistry())),
     features,
     integrity: new BlobIntegrity(blobs, [runArtifacts, new DatasetBlobReferences(database.db), new ModelPackageReferences(database.db)]),
     close: async () => {

@@ -3,7 +3,6 @@ import { InvalidInputError } from '../common/errors.js';
 import {
   DEFAULT_DEPTH,
   UPSTREAM_END,
-  lineageServiceFor,
   type EdgeType,
   type LineageDirection,
   type LineageEdge,
@@ -34,7 +33,7 @@ export function registerLineageCommand(program: Command): void {
       const direction = directionOf(options);
       // Always the local store: lineage reads pipeline tables no tracking server exposes to the SDK.
       const graph: LineageGraph = await withLocalContext((context) =>
-        lineageServiceFor(context).graph(node, {
+        context.lineage.graph(node, {
           direction,
           depth: options.depth,
           ...(options.maxNodes === undefined ? {} : { maxNodes: options.maxNodes }),

@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { NotFoundError } from '../common/errors.js';
 import {
-  approvalServiceFor,
   loadPolicyFile,
   type ApprovalService,
   type DecisionOutcome,
@@ -73,7 +72,7 @@ export function registerApprovalCommands(models: Command): void {
 }
 
 async function withApprovals<T>(fn: (approvals: ApprovalService) => Promise<T>): Promise<T> {
-  return withLocalContext((context) => fn(approvalServiceFor(context)));
+  return withLocalContext((context) => fn(context.approvals));
 }
 
 async function readPolicyText(file: string): Promise<string> {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { approvalServiceFor, type ApprovalService } from '../governance/approvals/index.js';
-import { buildModelCard, registryServiceFor, renderModelCard, writeModelCard, type CardApprovals } from '../registry/index.js';
+import { type ApprovalService } from '../governance/approvals/index.js';
+import { buildModelCard, renderModelCard, writeModelCard, type CardApprovals } from '../registry/index.js';
 import { withLocalContext } from './local-context.js';
 import { emit } from './output.js';
 
@@ -13,7 +13,7 @@ export function addModelCardCommand(models: Command): void {
     .option('--out <dir>', 'write <name>-v<version>.md and .json into this folder instead of printing')
     .action(async (reference: string, options: { out?: string }, command: Command) => {
       const card = await withLocalContext((context) =>
-        buildModelCard(reference, { registry: registryServiceFor(context), datasets: context.datasets, approvals: cardApprovals(approvalServiceFor(context)) }),
+        buildModelCard(reference, { registry: context.registry, datasets: context.datasets, approvals: cardApprovals(context.approvals) }),
       );
       if (options.out !== undefined) {
         const written = await writeModelCard(card, options.out);

@@ -1,9 +1,9 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { parseModelReference, registryServiceFor, type ModelVersion, type RegisteredModel, type RegistryService } from '../registry/index.js';
+import { parseModelReference, type ModelVersion, type RegisteredModel, type RegistryService } from '../registry/index.js';
 import { formatTime, renderFields, renderTable } from './format.js';
 import { emit } from './output.js';
 import { withLocalContext } from './local-context.js';
-import { approvalServiceFor, type ApprovalRecord, type GateEvaluation } from '../governance/approvals/index.js';
+import { type ApprovalRecord, type GateEvaluation } from '../governance/approvals/index.js';
 import { registerApprovalCommands } from './models-approval.js';
 import { addModelCardCommand } from './models-card.js';
 
@@ -59,8 +59,8 @@ export function registerModelCommands(program: Command): void {
         return;
       }
       const shown = await withLocalContext(async (context) => {
-        const version = await registryServiceFor(context).resolve(reference);
-        const approvals = approvalServiceFor(context);
+        const version = await context.registry.resolve(reference);
+        const approvals = context.approvals;
         const decisions = await approvals.history(version.name, version.version);
         const gates = (await approvals.gateResults(version.name, version.version)).at(-1) ?? null;
         return { ...version, decisions, gates };
@@ -117,7 +117,7 @@ export function registerModelCommands(program: Command): void {
 
 /** Always the local store, as `ciclo data` does: the registry has no REST routes yet. */
 async function withRegistry<T>(fn: (registry: RegistryService) => Promise<T>): Promise<T> {
-  return withLocalContext((context) => fn(registryServiceFor(context)));
+  return withLocalContext((context) => fn(context.registry));
 }
 
 function renderModels(models: readonly RegisteredModel[]): string {

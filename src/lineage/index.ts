@@ -2,7 +2,7 @@
  * Lineage: upstream and downstream graphs of runs, artifacts, datasets and (through the registry's resolver)
  * model versions, read from what pipelines and tracking recorded; owns no table.
  */
-export { LineageService, lineageServiceFor } from './service.js';
+export { LineageService } from './service.js';
 export { LineageRegistry, type EdgeSource, type LineageSession, type Neighbour, type Neighbours, type NodeResolver } from './registry.js';
 export { builtinLineageRegistry } from './builtin.js';
 export { RunLookup, type RunInfo } from './run-lookup.js';

@@ -1,8 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { CicloContext } from '../app/context.js';
 import { InvalidInputError, NotFoundError } from '../common/errors.js';
-// From the file, not the registry's index: registry/lineage.ts imports lineage's index (a cycle otherwise).
-import { addModelLineage } from '../registry/lineage.js';
 import type { Schema } from '../store/index.js';
 import { builtinLineageRegistry } from './builtin.js';
 import { parseNodeRef } from './node-ref.js';
@@ -17,7 +14,6 @@ import {
   MAX_DEPTH,
   MAX_NODES,
   type GraphOptions,
-  type LineageDirection,
   type LineageEdge,
   type LineageGraph,
   type LineageNode,
@@ -125,14 +121,6 @@ export class LineageService {
       frontier = next;
     }
   }
-}
-
-/**
- * The service over a context's database, for the CLI and the server (the context does not hold one),
- * with every kind of node the capabilities provide: the built-in ones and the registry's `model:`.
- */
-export function lineageServiceFor(context: CicloContext): LineageService {
-  return new LineageService(context.database.db, addModelLineage(builtinLineageRegistry()));
 }
 
 /** Nodes in discovery order, each once; an edge only between nodes that made it in. */

@@ -40,12 +40,5 @@ export {
   type SearchModelsOptions,
   type SearchVersionsOptions,
 } from './types.js';
-
-import type { CicloContext } from '../app/context.js';
-import { RegistryService } from './service.js';
-
-/** The registry over an open context's store and tracking service. */
-export function registryServiceFor(context: CicloContext): RegistryService {
-  return new RegistryService({ db: context.database.db, tracking: context.tracking, audit: context.audit });
-}
+export { addModelLineage } from './lineage.js';
 

@@ -4,12 +4,12 @@ import type { CicloContext } from '../app/context.js';
 import type { CicloConfig } from '../common/config.js';
 import { featureRoutes } from '../features/index.js';
 import { datasetRoutes } from '../data/index.js';
-import { lineageRoutes, lineageServiceFor } from '../lineage/index.js';
+import { lineageRoutes } from '../lineage/index.js';
 import { mlflowRoutes, trackingRoutes } from '../tracking/index.js';
 import { triggerRoutes } from '../triggers/index.js';
-import { mlflowRegistryRoutes, registryRoutes, registryServiceFor } from '../registry/index.js';
+import { mlflowRegistryRoutes, registryRoutes } from '../registry/index.js';
 import { accessRoutes, installAccessControl, type FailedAuthLimits, type Principal, type RouteEntry } from '../governance/index.js';
-import { approvalRoutes, approvalServiceFor } from '../governance/approvals/index.js';
+import { approvalRoutes } from '../governance/approvals/index.js';
 import { installErrorHandlers } from './errors.js';
 import { healthRoutes } from './health-routes.js';
 import { registerOpenApi } from './openapi.js';
@@ -67,14 +67,14 @@ export function buildServer(context: CicloContext, options: ServerOptions = {}):
   void app.register(healthRoutes, { prefix: '/api/v1', database: context.database.dialect });
   void app.register(trackingRoutes, { prefix: '/api/v1', tracking });
   void app.register(mlflowRoutes, { tracking });
-  void app.register(lineageRoutes, { prefix: '/api/v1', lineage: lineageServiceFor(context) });
+  void app.register(lineageRoutes, { prefix: '/api/v1', lineage: context.lineage });
   void app.register(datasetRoutes, { prefix: '/api/v1', datasets: context.datasets });
   void app.register(triggerRoutes, { prefix: '/api/v1', pipelines: context.pipelines });
   void app.register(featureRoutes, { prefix: '/api/v1', features: context.features });
-  void app.register(registryRoutes, { prefix: '/api/v1', registry: registryServiceFor(context) });
-  void app.register(mlflowRegistryRoutes, { registry: registryServiceFor(context), tracking });
+  void app.register(registryRoutes, { prefix: '/api/v1', registry: context.registry });
+  void app.register(mlflowRegistryRoutes, { registry: context.registry, tracking });
   void app.register(accessRoutes, { prefix: '/api/v1', control: context.access, audit: context.audit });
-  void app.register(approvalRoutes, { prefix: '/api/v1', approvals: approvalServiceFor(context) });
+  void app.register(approvalRoutes, { prefix: '/api/v1', approvals: context.approvals });
   return app;
 }
 

@@ -2,7 +2,6 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, wri
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { registryServiceFor } from '../../src/registry/index.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { DIALECTS } from '../support/databases.js';
 import { writePackage } from '../registry/support.js';
@@ -91,7 +90,7 @@ describe.each(DIALECTS)('fsck and gc over every table that names blobs, on %s', 
     const folder = join(test.dir, 'package');
     await writePackage(folder, 'forest-1');
     await test.context.tracking.logArtifactDirectory(runId, folder, 'model');
-    await registryServiceFor(test.context).register('churn', { runId, path: 'model' });
+    await test.context.registry.register('churn', { runId, path: 'model' });
     const weightsDigest = sha256Of(readFileSync(join(folder, 'weights', 'w.bin'), 'utf8'));
 
     // The run's rows now name a new package; the version still needs the bytes it was registered with.
@@ -108,7 +107,7 @@ describe.each(DIALECTS)('fsck and gc over every table that names blobs, on %s', 
     const folder = join(test.dir, 'package');
     await writePackage(folder);
     await test.context.tracking.logArtifactDirectory(runId, folder, 'model');
-    const version = await registryServiceFor(test.context).register('churn', { runId, path: 'model' });
+    const version = await test.context.registry.register('churn', { runId, path: 'model' });
     rmSync(blobFile(root(), version.manifestDigest!));
     await expect(test.context.integrity.gc({ olderThanMs: DAY, dryRun: false })).rejects.toMatchObject({
       code: 'INVALID_STATE',

@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/common/errors.js';
 import { configEnvironment } from '../../src/common/config.js';
-import { registryServiceFor } from '../../src/registry/index.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { DIALECTS } from '../support/databases.js';
 import { runWithPackage } from '../registry/support.js';
@@ -23,7 +22,7 @@ describe.each(DIALECTS)('ciclo experiments move and ciclo models move on %s', (d
     await access.createProject('beta');
     const runId = await runWithPackage(test.context, test.dir);
     const experimentId = (await tracking.getRun(runId)).info.experimentId;
-    await registryServiceFor(test.context).register('scorer', { runId, path: 'model' });
+    await test.context.registry.register('scorer', { runId, path: 'model' });
 
     const experiment = await cli('experiments', 'move', experimentId, '--project', 'beta');
     expect(experiment.stderr).toBe('');

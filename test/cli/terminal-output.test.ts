@@ -1,7 +1,6 @@
 // Runs the built CLI (npm run build) against a store of the test's own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configEnvironment } from '../../src/common/config.js';
-import { registryServiceFor } from '../../src/registry/index.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { runWithPackage } from '../registry/support.js';
 import { runCli } from './run-cli.js';
@@ -27,7 +26,7 @@ describe('human-readable CLI output escapes control and bidi characters', () => 
     const { tracking, audit, database } = test.context;
     runId = await runWithPackage(test.context, test.dir, { experiment: 'benign' });
     await tracking.setTag(runId, 'benign-tag', 'benign');
-    const registry = registryServiceFor(test.context);
+    const registry = test.context.registry;
     await registry.register('churn', { runId, path: 'model', description: 'benign description' });
     await registry.setVersionTag('churn', 1, 'benign-tag', 'v');
     await audit.append({ actor: 'alice', action: 'model.update', target: { type: 'model', id: 'benign-target' } });

@@ -2,8 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approvalServiceFor } from '../../src/governance/approvals/index.js';
-import { loadModelPackage, registryServiceFor } from '../../src/registry/index.js';
+import { loadModelPackage } from '../../src/registry/index.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { AGE_BANDS, logsOf, metricsOf, runExample, stepNamed, type ExampleRun } from './support.js';
 
@@ -109,7 +108,7 @@ describe('examples/churn', () => {
   });
 
   it('registers the model with the evaluation in its snapshot, and policy.yaml approves it as churn@champion', async () => {
-    const registry = registryServiceFor(test.context);
+    const registry = test.context.registry;
     const champion = await registry.resolve('churn@champion');
     const evaluation = await metricsOf(test.context.tracking, stepNamed(first.steps, 'evaluate'));
     expect(champion).toMatchObject({ version: 1, status: 'approved', flavor: 'ml-random-forest', runId: stepNamed(first.steps, 'register').run_id });
@@ -117,7 +116,7 @@ describe('examples/churn', () => {
     expect(champion.metrics['fairness.age_band.disparate_impact_ratio']).toBe(evaluation['fairness.age_band.disparate_impact_ratio']);
     expect(champion.lineage.pipeline_run).toBe(first.pipelineRunId);
 
-    const approvals = approvalServiceFor(test.context);
+    const approvals = test.context.approvals;
     const [gates] = await approvals.gateResults('churn', 1);
     expect(gates!.passed).toBe(true);
     expect(gates!.results.map((r) => r.gate)).toEqual([

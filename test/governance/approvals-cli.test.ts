@@ -3,7 +3,6 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configEnvironment } from '../../src/common/config.js';
-import { registryServiceFor } from '../../src/registry/index.js';
 import { runCli } from '../cli/run-cli.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { runWithPackage } from '../registry/support.js';
@@ -15,7 +14,7 @@ describe('ciclo models approve | reject | policy | gates', () => {
   beforeEach(async () => {
     test = await openTestContext('sqlite');
     const runId = await runWithPackage(test.context, test.dir);
-    await registryServiceFor(test.context).register('churn', { runId, path: 'model' });
+    await test.context.registry.register('churn', { runId, path: 'model' });
   });
   afterEach(async () => {
     await test.drop();
@@ -44,7 +43,7 @@ describe('ciclo models approve | reject | policy | gates', () => {
     const early = await cli('models', 'approve', 'churn', '1');
     expect(early.code).toBe(4);
     expect(early.stderr).toContain('gates rule');
-    expect((await registryServiceFor(test.context).show('churn', 1)).status).toBe('pending');
+    expect((await test.context.registry.show('churn', 1)).status).toBe('pending');
 
     const rejected = await cli('models', 'reject', 'churn', '1', '--comment', 'auc too low');
     expect(rejected.code).toBe(0);

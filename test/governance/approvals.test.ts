@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { approvalServiceFor, parsePolicyYaml, type ApprovalService } from '../../src/governance/approvals/index.js';
+import { parsePolicyYaml, type ApprovalService } from '../../src/governance/approvals/index.js';
 import { buildServer } from '../../src/server/app.js';
 import { withActor } from '../../src/governance/index.js';
-import { registryServiceFor, type RegistryService } from '../../src/registry/index.js';
+import { type RegistryService } from '../../src/registry/index.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { DIALECTS } from '../support/databases.js';
 import { cicloErrorOf } from '../support/errors.js';
@@ -26,8 +26,8 @@ describe.each(DIALECTS)('approvals on %s', (dialect) => {
   let approvals: ApprovalService;
   beforeEach(async () => {
     test = await openTestContext(dialect);
-    registry = registryServiceFor(test.context);
-    approvals = approvalServiceFor(test.context);
+    registry = test.context.registry;
+    approvals = test.context.approvals;
   });
   afterEach(async () => {
     await test.drop();

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { approvalServiceFor, type ApprovalService } from '../../src/governance/approvals/index.js';
+import { type ApprovalService } from '../../src/governance/approvals/index.js';
 import { recordRefusal, withActor } from '../../src/governance/index.js';
 import { PermissionDeniedError } from '../../src/common/errors.js';
-import { registryServiceFor, type RegistryService } from '../../src/registry/index.js';
+import { type RegistryService } from '../../src/registry/index.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { DIALECTS } from '../support/databases.js';
 import { cicloErrorOf } from '../support/errors.js';
@@ -23,8 +23,8 @@ describe.each(DIALECTS)('refused governed actions are audited (%s)', (dialect) =
   let approvals: ApprovalService;
   beforeEach(async () => {
     test = await openTestContext(dialect);
-    registry = registryServiceFor(test.context);
-    approvals = approvalServiceFor(test.context);
+    registry = test.context.registry;
+    approvals = test.context.approvals;
   });
   afterEach(async () => {
     await test.drop();

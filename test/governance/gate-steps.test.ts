@@ -2,9 +2,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { approvalServiceFor, type ApprovalService } from '../../src/governance/approvals/index.js';
+import { type ApprovalService } from '../../src/governance/approvals/index.js';
 import { builtinStepKinds, compilePipeline } from '../../src/pipelines/index.js';
-import { registryServiceFor, type RegistryService } from '../../src/registry/index.js';
+import { type RegistryService } from '../../src/registry/index.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { DIALECTS } from '../support/databases.js';
 import { makeTempDir } from '../support/temp.js';
@@ -89,8 +89,8 @@ describe.each(DIALECTS)('register and gate steps on %s', (dialect) => {
   beforeEach(async () => {
     test = await openTestContext(dialect);
     folder = makeTempDir('ciclo-gated-');
-    registry = registryServiceFor(test.context);
-    approvals = approvalServiceFor(test.context);
+    registry = test.context.registry;
+    approvals = test.context.approvals;
     await writeFile(join(folder.dir, 'steps.ts'), TRAIN);
     await writeFile(join(folder.dir, 'pipeline.yaml'), PIPELINE.replace('    FAIL_ON_REJECT\n', ''));
     await writeFile(join(folder.dir, 'policy.yaml'), POLICY);

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CicloError } from '../../src/common/errors.js';
-import { lineageServiceFor, type LineageService } from '../../src/lineage/index.js';
-import { registryServiceFor, type RegistryService } from '../../src/registry/index.js';
+import { type LineageService } from '../../src/lineage/index.js';
+import { type RegistryService } from '../../src/registry/index.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { DIALECTS } from '../support/databases.js';
 import { writePackage } from '../registry/support.js';
@@ -20,8 +20,8 @@ describe.each(DIALECTS)('model lineage on %s', (dialect) => {
 
   beforeEach(async () => {
     test = await openTestContext(dialect);
-    registry = registryServiceFor(test.context);
-    lineage = lineageServiceFor(test.context);
+    registry = test.context.registry;
+    lineage = test.context.lineage;
     const { tracking } = test.context;
     const experiment = await tracking.getOrCreateExperiment('churn');
     parent = (await tracking.createRun({ experimentId: experiment.experimentId, runName: 'sweep' })).info.runId;

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { registryServiceFor } from '../../src/registry/index.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { DIALECTS } from '../support/databases.js';
 import { writePackage } from './support.js';
@@ -15,7 +14,7 @@ describe.each(DIALECTS)('registry changes in the audit chain, on %s', (dialect) 
   });
 
   it('appends one entry per change, in the transaction that makes it, and the chain verifies', async () => {
-    const registry = registryServiceFor(test.context);
+    const registry = test.context.registry;
     const run = await test.context.tracking.createRun({ experimentId: '0' });
     const folder = join(test.dir, 'package');
     await writePackage(folder);

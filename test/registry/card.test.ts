@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CicloError } from '../../src/common/errors.js';
 import { buildModelCard, renderModelCard, splitFairness, writeModelCard, type CardApprovals } from '../../src/registry/card.js';
-import { registryServiceFor, type RegistryService } from '../../src/registry/index.js';
+import { type RegistryService } from '../../src/registry/index.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { DIALECTS } from '../support/databases.js';
 import { SIGNATURE, writePackage } from './support.js';
@@ -17,7 +17,7 @@ describe.each(DIALECTS)('model card on %s', (dialect) => {
 
   beforeEach(async () => {
     test = await openTestContext(dialect);
-    registry = registryServiceFor(test.context);
+    registry = test.context.registry;
     const { tracking, datasets } = test.context;
     const csv = join(test.dir, 'customers.csv');
     writeFileSync(csv, 'id,age,email,churned\n1,34,a@x.io,0\n2,61,b@x.io,1\n3,,c@x.io,0\n');

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { registryServiceFor, type RegistryService } from '../../src/registry/index.js';
+import { type RegistryService } from '../../src/registry/index.js';
 import { DIALECTS } from '../support/databases.js';
 import { api } from '../server/http.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -16,7 +16,7 @@ describe.each(DIALECTS)('MLflow model registry REST API (%s)', (dialect) => {
   beforeEach(async () => {
     server = await startTestServer(dialect);
     http = api(server.url);
-    registry = registryServiceFor(server.context);
+    registry = server.context.registry;
     dir = server.context.config.home;
   });
   afterEach(async () => {

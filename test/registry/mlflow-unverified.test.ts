@@ -1,9 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approvalServiceFor } from '../../src/governance/approvals/index.js';
 import { withActor } from '../../src/governance/index.js';
-import { registryServiceFor, type RegistryService } from '../../src/registry/index.js';
+import { type RegistryService } from '../../src/registry/index.js';
 import { DIALECTS } from '../support/databases.js';
 import { api } from '../server/http.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -27,7 +26,7 @@ describe.each(DIALECTS)('MLflow versions without a package, and transition-stage
 
   beforeAll(async () => {
     server = await startTestServer(dialect, { auth: true });
-    registry = registryServiceFor(server.context);
+    registry = server.context.registry;
     const { access } = server.context;
     for (const caller of CALLERS) {
       await access.createUser(caller);
@@ -130,7 +129,7 @@ describe.each(DIALECTS)('MLflow versions without a package, and transition-stage
   it('does not auto-approve a version without a verified package, even when every gate passed', async () => {
     const runId = await runWithLooseFiles();
     await createVersion('auto', `runs:/${runId}/weights`);
-    const approvals = approvalServiceFor(server.context);
+    const approvals = server.context.approvals;
     const outcome = await withActor({ actor: 'approver' }, async () => {
       await approvals.setPolicy('auto', 'metrics:\n  auc: { min: 0.5 }\nauto_approve: true\n');
       const evaluation = await approvals.evaluateGates('auto', 1);

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CorruptArtifactError, InvalidInputError, InvalidStateError, NotFoundError } from '../../src/common/errors.js';
-import { registryServiceFor, type RegistryService } from '../../src/registry/index.js';
+import { type RegistryService } from '../../src/registry/index.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { DIALECTS } from '../support/databases.js';
 import { cicloErrorOf } from '../support/errors.js';
@@ -14,7 +14,7 @@ describe.each(DIALECTS)('model registry on %s', (dialect) => {
   let registry: RegistryService;
   beforeEach(async () => {
     test = await openTestContext(dialect);
-    registry = registryServiceFor(test.context);
+    registry = test.context.registry;
   });
   afterEach(async () => {
     await test.drop();

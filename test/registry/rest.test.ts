@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { registryServiceFor, type RegistryService } from '../../src/registry/index.js';
+import { type RegistryService } from '../../src/registry/index.js';
 import { buildServer } from '../../src/server/app.js';
 import { DIALECTS } from '../support/databases.js';
 import { api } from '../server/http.js';
@@ -16,7 +16,7 @@ describe.each(DIALECTS)('native registry REST routes (%s)', (dialect) => {
   beforeEach(async () => {
     server = await startTestServer(dialect);
     http = api(server.url);
-    registry = registryServiceFor(server.context);
+    registry = server.context.registry;
     dir = server.context.config.home;
   });
   afterEach(async () => {

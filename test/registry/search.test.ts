@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CicloError } from '../../src/common/errors.js';
-import { registryServiceFor, type RegistryService } from '../../src/registry/index.js';
+import { type RegistryService } from '../../src/registry/index.js';
 import { decodePageToken, encodePageToken, MODEL_FILTER, parseFilter, parseOrderBy, VERSION_FILTER } from '../../src/registry/search.js';
 import { likeToGlob } from '../../src/registry/store.js';
 import { openTestContext, type TestContext } from '../support/context.js';
@@ -77,7 +77,7 @@ describe.each(DIALECTS)('registry search on %s', (dialect) => {
   let registry: RegistryService;
   beforeEach(async () => {
     test = await openTestContext(dialect);
-    registry = registryServiceFor(test.context);
+    registry = test.context.registry;
   });
   afterEach(async () => {
     await test.drop();

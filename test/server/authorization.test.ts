@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS, type RouteEntry } from '../../src/governance/index.js';
-import { registryServiceFor } from '../../src/registry/index.js';
 import { DIALECTS } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { expectedAccess } from './expected-access.js';
@@ -59,7 +58,7 @@ async function setUp(server: TestServer): Promise<Fixture> {
   const folder = join(server.context.config.home, 'package');
   await writePackage(folder);
   await tracking.logArtifactDirectory(run.info.runId, folder, 'model');
-  await registryServiceFor(server.context).register('alpha-model', { runId: run.info.runId, path: 'model' });
+  await server.context.registry.register('alpha-model', { runId: run.info.runId, path: 'model' });
   await database.db.updateTable('experiments').set({ project: 'alpha' }).where('experiment_id', '=', Number(experiment.experimentId)).execute();
   await database.db.updateTable('registered_models').set({ project: 'alpha' }).where('name', '=', 'alpha-model').execute();
   return { experimentId: experiment.experimentId, experimentName: 'alpha-exp', runId: run.info.runId, model: 'alpha-model', tokens };
@@ -248,7 +247,7 @@ describe.each(DIALECTS)('authorization over HTTP, on %s', (dialect) => {
     const folder = join(server.context.config.home, 'package-2');
     await writePackage(folder, 'forest-2');
     await tracking.logArtifactDirectory(fixture.runId, folder, 'model-2');
-    const registered = await registryServiceFor(server.context).register('frank-model', { runId: fixture.runId, path: 'model-2' });
+    const registered = await server.context.registry.register('frank-model', { runId: fixture.runId, path: 'model-2' });
     expect(registered.name).toBe('frank-model');
     const alphaModels = await call(server, 'GET', '/api/v1/models', { token });
     const listed = (alphaModels.body as unknown as { models: { name: string; project: string }[] }).models;

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteEntry } from '../../src/governance/index.js';
-import { registryServiceFor } from '../../src/registry/index.js';
 import { DIALECTS } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { runWithPackage } from '../registry/support.js';
@@ -43,7 +42,7 @@ async function makeSide(server: TestServer, project: string): Promise<Side> {
   await tracking.logBatch(runId, { params: [{ key: 'secret', value: secret }], tags: [{ key: 'secret', value: secret }], metrics: [{ key: `secret_${project}`, value: 1 }] });
   const run = await tracking.getRun(runId);
   const model = `${project}-model`;
-  const registry = registryServiceFor(server.context);
+  const registry = server.context.registry;
   await registry.register(model, { runId, path: 'model', description: secret });
   await registry.setAlias(model, 'champion', 1);
   return { project, experimentId: run.info.experimentId, experimentName, runId, artifactUri: run.info.artifactUri, model, secret };
@@ -52,7 +51,7 @@ async function makeSide(server: TestServer, project: string): Promise<Side> {
 /** Everything of a victim's project that a request could change. */
 async function snapshot(server: TestServer, side: Side): Promise<string> {
   const { tracking } = server.context;
-  const registry = registryServiceFor(server.context);
+  const registry = server.context.registry;
   const experiments = await tracking.searchExperiments({ projects: [side.project], viewType: 'ALL', maxResults: 1000 });
   const ids = experiments.items.map((e) => e.experimentId);
   const runs = await tracking.searchRuns({ experimentIds: ids, runViewType: 'ALL', maxResults: 1000 });

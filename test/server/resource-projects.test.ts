@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataEngine } from '../../src/data/index.js';
 import { loadFeatureViewYaml, materialize, openOnlineStore, prepareView } from '../../src/features/index.js';
-import { registryServiceFor } from '../../src/registry/index.js';
 import { writeFile, csv } from '../data/support.js';
 import { writePackage } from '../registry/support.js';
 import { DIALECTS } from '../support/databases.js';
@@ -175,7 +174,7 @@ describe.each(DIALECTS)('resources in projects on %s', (dialect) => {
       const folder = join(server.context.config.home, 'package');
       await writePackage(folder);
       await tracking.logArtifactDirectory(run.info.runId, folder, 'model');
-      await registryServiceFor(server.context).register('scorer', { runId: run.info.runId, path: 'model' });
+      await server.context.registry.register('scorer', { runId: run.info.runId, path: 'model' });
       expect((await as('aviewer').get('/api/v1/models/scorer')).body).toMatchObject({ project: 'alpha' });
 
       const moved = await moveChecked('/api/v1/models/scorer/project');

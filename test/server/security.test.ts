@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registryServiceFor } from '../../src/registry/index.js';
 import { DIALECTS } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { writePackage } from '../registry/support.js';
@@ -155,7 +154,7 @@ describe.each(DIALECTS)('hostile input over HTTP, on %s', (dialect) => {
       expect(mlflow.status, path).toBeGreaterThanOrEqual(400);
       expect(mlflow.status, path).toBeLessThan(500);
     }
-    await expect(registryServiceFor(server.context).versions('safe')).rejects.toThrow(/no registered model named 'safe'/);
+    await expect(server.context.registry.versions('safe')).rejects.toThrow(/no registered model named 'safe'/);
     // The honest path registers.
     const ok = await post('/api/v1/models/safe/versions', JSON.stringify({ run_id: runId, path: 'model' }));
     expect(ok.status).toBe(201);

@@ -6,8 +6,6 @@
  */
 import { openLocalContext } from '../../app/context.js';
 import { describeError } from '../../common/errors.js';
-import { approvalServiceFor } from '../../governance/approvals/index.js';
-import { registryServiceFor } from '../index.js';
 import type { ModelStepDeps } from './deps.js';
 import { runGateStep } from './gate-step.js';
 import { runRegisterStep } from './register-step.js';
@@ -21,8 +19,8 @@ async function main(taskJson: string | undefined): Promise<void> {
     const deps: ModelStepDeps = {
       db: context.database.db,
       tracking: context.tracking,
-      registry: registryServiceFor(context),
-      approvals: approvalServiceFor(context),
+      registry: context.registry,
+      approvals: context.approvals,
       datasets: context.datasets,
       log: (line) => process.stdout.write(`${line}\n`),
     };
