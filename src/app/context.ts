@@ -73,7 +73,7 @@ export async function openContext(config: CicloConfig = loadConfig(), options: C
     access,
     pipelines,
     registry,
-    approvals: new ApprovalService({ db: database.db, registry, audit, access }),
+    approvals: new ApprovalService({ db: database.db, registry, audit, access, pipelineRuns: pipelines }),
     lineage: new LineageService(database.db, addModelLineage(builtinLineageRegistry())),
     features,
     integrity: new BlobIntegrity(blobs, [runArtifacts, new DatasetBlobReferences(database.db), new ModelPackageReferences(database.db)]),

@@ -14,6 +14,7 @@ import { RunLease, type LeaseOptions } from './lease.js';
 import {
   countActivePipelineRuns,
   findPipelineRun,
+  latestStepExecutions,
   listPipelineRuns,
   listStepExecutions,
   requestPipelineRunCancel,
@@ -21,6 +22,7 @@ import {
   type PipelineRunRow,
   type PipelineRunStatus,
   type StepExecutionRow,
+  type StepExecutionStatus,
 } from './run-store.js';
 import { PipelineScheduler } from './scheduler.js';
 import { builtinStepKinds, type StepKindRegistry } from './step-kinds.js';
@@ -230,6 +232,15 @@ export class PipelineService {
 
   async getRun(pipelineRunId: string): Promise<{ run: PipelineRunRow; steps: StepExecutionRow[] }> {
     return { run: await this.#require(pipelineRunId), steps: await listStepExecutions(this.#db, pipelineRunId) };
+  }
+
+  /** Each step's kind and its latest attempt's status (approvals' data-validation gate reads these); empty for an unknown run. */
+  async stepOutcomes(pipelineRunId: string): Promise<{ name: string; kind: string; status: StepExecutionStatus }[]> {
+    const run = await findPipelineRun(this.#db, pipelineRunId);
+    if (run === undefined) return [];
+    const { steps } = JSON.parse(run.definition) as { steps: { name: string; kind: string }[] };
+    const latest = await latestStepExecutions(this.#db, pipelineRunId);
+    return steps.map((step) => ({ name: step.name, kind: step.kind, status: latest.get(step.name)?.status ?? 'PENDING' }));
   }
 
   async listRuns(filter: PipelineRunFilter = {}): Promise<PipelineRunRow[]> {

@@ -14,7 +14,11 @@ export {
 } from './package.js';
 export { APPROVAL_STATUS_TAG, RegistryService, parseModelReference, type RegistryDeps } from './service.js';
 export { PACKAGE_STATUS_TAG, hasVerifiedPackage, requireVerifiedPackage, type VersionPackage } from './package-status.js';
-export { findVersion } from './store.js';
+/**
+ * The registry's own queries, each taking a transaction, for a capability that must change a version
+ * in the same transaction as its own rows (approvals: a decision, its status and its `on_approve` alias).
+ */
+export { aliasVersion, decideVersionStatus, findVersion, findVersionState, modelExists, upsertAlias } from './store.js';
 export { registryRoutes } from './routes.js';
 export { ModelPackageReferences } from './blob-references.js';
 export {

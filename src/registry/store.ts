@@ -1,6 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
 import { currentActor } from '../governance/index.js';
-import { dialectOf, type ModelVersionsTable, type Schema } from '../store/index.js';
+import { dialectOf, type ModelVersionStatus, type ModelVersionsTable, type Schema } from '../store/index.js';
 import type { ModelSignature } from './package.js';
 import type { FilterClause, OrderTerm } from './search.js';
 import type { Environment, ModelLineage, ModelVersion, RegisteredModel } from './types.js';
@@ -226,6 +226,29 @@ export async function findVersion(db: Kysely<Schema>, name: string, version: num
 
 export async function findVersionRow(db: Kysely<Schema>, name: string, version: number): Promise<VersionRow | undefined> {
   return db.selectFrom('model_versions').selectAll().where('name', '=', name).where('version', '=', version).executeTakeFirst();
+}
+
+/** What approval needs of a version: its status and author. */
+export async function findVersionState(db: Kysely<Schema>, name: string, version: number): Promise<{ status: ModelVersionStatus; createdBy: string } | undefined> {
+  const row = await db
+    .selectFrom('model_versions')
+    .select(['status', 'created_by'])
+    .where('name', '=', name)
+    .where('version', '=', version)
+    .executeTakeFirst();
+  return row === undefined ? undefined : { status: row.status, createdBy: row.created_by };
+}
+
+/** Moves a pending version to its decision; 0 when it was no longer pending (a racing decision). */
+export async function decideVersionStatus(db: Kysely<Schema>, name: string, version: number, decision: 'approved' | 'rejected', now: number): Promise<number> {
+  const result = await db
+    .updateTable('model_versions')
+    .set({ status: decision, updated_time: now })
+    .where('name', '=', name)
+    .where('version', '=', version)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
 export async function latestVersionNumber(db: Kysely<Schema>, name: string): Promise<number | undefined> {

@@ -2,7 +2,7 @@
  * Approvals: YAML policies per model, gate evaluations and approve/reject decisions (`model_policies`,
  * `model_gate_results`, `model_approvals`), over the registry's versions.
  */
-export { ApprovalService, type ApprovalDeps, type PolicyOverride } from './service.js';
+export { ApprovalService, type ApprovalDeps, type PipelineRunFacts, type PolicyOverride } from './service.js';
 export { evaluatePolicyGates, type GateEvidence, type GateResult } from './gates.js';
 export { FAIRNESS_METRICS, PolicySchema, loadPolicyFile, parsePolicy, parsePolicyYaml, policyDigest, type LoadedPolicy, type Policy } from './policy.js';
 export type { ApprovalRecord, Decision, DecisionOptions, DecisionOutcome, GateEvaluation, StoredPolicy } from './types.js';

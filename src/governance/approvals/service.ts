@@ -1,7 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError } from '../../common/errors.js';
-import { findVersion, hasVerifiedPackage, requireVerifiedPackage, type ModelVersion, type RegistryService } from '../../registry/index.js';
+import {
+  aliasVersion,
+  decideVersionStatus,
+  findVersion,
+  findVersionState,
+  hasVerifiedPackage,
+  modelExists,
+  requireVerifiedPackage,
+  upsertAlias,
+  type ModelVersion,
+  type RegistryService,
+} from '../../registry/index.js';
 import type { Schema } from '../../store/index.js';
 import { ROLES, type AccessControl, type Role } from '../access/index.js';
 import { currentActor } from '../actor.js';
@@ -19,7 +30,15 @@ export interface ApprovalDeps {
   audit: AuditLog;
   /** Where a policy's `approvers.roles` are looked up; without it, a policy naming roles refuses everyone. */
   access?: Pick<AccessControl, 'rolesOn'>;
+  /** The steps of the pipeline run a version came from, for `data_validation` (the pipelines' answer, handed in by src/app). */
+  pipelineRuns?: PipelineRunFacts;
   now?: () => number;
+}
+
+/** A pipeline run's steps as the data-validation gate reads them: each step's kind and its latest attempt's status. */
+export interface PipelineRunFacts {
+  /** Empty for a pipeline run that is not known. */
+  stepOutcomes(pipelineRunId: string): Promise<{ name: string; kind: string; status: string }[]>;
 }
 
 /** A policy to evaluate instead of the stored one, and where it came from (a file name). */
@@ -53,6 +72,7 @@ export class ApprovalService {
   readonly #audit: AuditLog;
   readonly #now: () => number;
   readonly #access: Pick<AccessControl, 'rolesOn'> | undefined;
+  readonly #pipelineRuns: PipelineRunFacts | undefined;
 
   constructor(deps: ApprovalDeps) {
     this.#db = deps.db;
@@ -60,6 +80,7 @@ export class ApprovalService {
     this.#audit = deps.audit;
     this.#now = deps.now ?? Date.now;
     this.#access = deps.access;
+    this.#pipelineRuns = deps.pipelineRuns;
   }
 
   /** Sets (or replaces) the model's policy from its YAML text; `fileName` is what errors point at. */
@@ -167,7 +188,7 @@ export class ApprovalService {
     if (stored === undefined || !stored.policy.auto_approve) return { reason: `the policy of ${evaluation.name} does not auto_approve` };
     if (stored.digest !== evaluation.policyDigest) return { reason: `the gates were evaluated with another policy than ${evaluation.name}'s` };
     if (!evaluation.passed) return { reason: `${ref} did not pass every gate` };
-    const state = await store.findVersionState(this.#db, evaluation.name, evaluation.version);
+    const state = await findVersionState(this.#db, evaluation.name, evaluation.version);
     if (state?.status !== 'pending') return { reason: `${ref} is already ${state?.status ?? 'gone'}` };
     const target = await findVersion(this.#db, evaluation.name, evaluation.version);
     if (target !== undefined && !hasVerifiedPackage(target)) return { reason: `${ref} has no verified package (registered over MLflow without one)` };
@@ -194,9 +215,9 @@ export class ApprovalService {
     const actor = automatic ? `policy:${name}` : caller;
     const callerRoles = automatic || this.#access === undefined ? [] : await this.#access.rolesOn(caller, { kind: 'model', name });
     return this.#db.transaction().execute(async (trx) => {
-      const state = await store.findVersionState(trx, name, version);
+      const state = await findVersionState(trx, name, version);
       if (state === undefined) {
-        if (!(await store.modelExists(trx, name))) {
+        if (!(await modelExists(trx, name))) {
           throw new NotFoundError(`no registered model named '${name}'`, { where: ref, hint: 'List the models with `ciclo models list`.' });
         }
         throw new NotFoundError(`model '${name}' has no version ${version}`, { where: ref, hint: `List its versions with \`ciclo models show ${name}\`.` });
@@ -219,7 +240,7 @@ export class ApprovalService {
         gateResultId = latest!.id;
       }
       const now = this.#now();
-      if ((await store.decideVersionStatus(trx, name, version, decision, now)) !== 1) {
+      if ((await decideVersionStatus(trx, name, version, decision, now)) !== 1) {
         throw new InvalidStateError(`${ref} was decided meanwhile`, { where: ref });
       }
       const approval: ApprovalRecord = {
@@ -237,8 +258,8 @@ export class ApprovalService {
       let alias: DecisionOutcome['alias'];
       const onApprove = decision === 'approved' ? policy?.on_approve?.alias : undefined;
       if (onApprove !== undefined) {
-        const previous = (await store.aliasVersion(trx, name, onApprove)) ?? null;
-        await store.upsertAlias(trx, name, onApprove, version, now);
+        const previous = (await aliasVersion(trx, name, onApprove)) ?? null;
+        await upsertAlias(trx, name, onApprove, version, now);
         alias = { alias: onApprove, previous };
       }
       await this.#audit.append(
@@ -272,7 +293,7 @@ export class ApprovalService {
   async #evidence(target: ModelVersion, policy: Policy): Promise<GateEvidence> {
     let champion: GateEvidence['champion'] = null;
     if (policy.champion) {
-      const number = await store.aliasVersion(this.#db, target.name, policy.champion.alias);
+      const number = await aliasVersion(this.#db, target.name, policy.champion.alias);
       if (number !== undefined) champion = { version: number, metrics: (await this.#registry.show(target.name, number)).metrics };
     }
     const validation =
@@ -289,14 +310,11 @@ export class ApprovalService {
     if (pipelineRun === null) {
       return { passed: false, observed: 'no pipeline run', message: 'the version was registered outside a pipeline: no validation is recorded' };
     }
-    const definition = await store.pipelineDefinition(this.#db, pipelineRun);
-    const steps = definition === undefined ? [] : (JSON.parse(definition) as { steps: { name: string; kind: string }[] }).steps;
-    const validateSteps = steps.filter((step) => step.kind === 'validate').map((step) => step.name);
-    if (validateSteps.length === 0) {
+    const steps = (await this.#pipelineRuns?.stepOutcomes(pipelineRun)) ?? [];
+    const states = steps.filter((step) => step.kind === 'validate').map((step) => ({ step: step.name, status: step.status }));
+    if (states.length === 0) {
       return { passed: false, observed: 'no validate step', message: `pipeline run ${pipelineRun} has no validate step` };
     }
-    const statuses = await store.latestStepStatuses(this.#db, pipelineRun);
-    const states = validateSteps.map((step) => ({ step, status: statuses.get(step) ?? 'PENDING' }));
     const failing = states.filter((s) => s.status !== 'SUCCEEDED' && s.status !== 'CACHED');
     const observed = states.map((s) => `${s.step}=${s.status}`).join(', ');
     return failing.length === 0

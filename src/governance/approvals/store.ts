@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { ModelApprovalsTable, ModelGateResultsTable, ModelPoliciesTable, ModelVersionStatus, Schema, StepExecutionStatus } from '../../store/index.js';
+import type { ModelApprovalsTable, ModelGateResultsTable, ModelPoliciesTable, Schema } from '../../store/index.js';
 import type { GateResult } from './gates.js';
-import type { ApprovalRecord, Decision, GateEvaluation } from './types.js';
+import type { ApprovalRecord, GateEvaluation } from './types.js';
 
 /** The approvals' queries; the rules are in service.ts. */
 
@@ -19,33 +19,6 @@ export async function upsertPolicy(db: Db, row: PolicyRow): Promise<void> {
     .values(row)
     .onConflict((c) => c.column('name').doUpdateSet({ policy: row.policy, digest: row.digest, set_by: row.set_by, set_time: row.set_time }))
     .execute();
-}
-
-export async function modelExists(db: Db, name: string): Promise<boolean> {
-  return (await db.selectFrom('registered_models').select('name').where('name', '=', name).executeTakeFirst()) !== undefined;
-}
-
-/** What approval needs of a version: its status and author. */
-export async function findVersionState(db: Db, name: string, version: number): Promise<{ status: ModelVersionStatus; createdBy: string } | undefined> {
-  const row = await db
-    .selectFrom('model_versions')
-    .select(['status', 'created_by'])
-    .where('name', '=', name)
-    .where('version', '=', version)
-    .executeTakeFirst();
-  return row === undefined ? undefined : { status: row.status, createdBy: row.created_by };
-}
-
-/** Moves a pending version to its decision; 0 when it was no longer pending (a racing decision). */
-export async function decideVersionStatus(db: Db, name: string, version: number, decision: Decision, now: number): Promise<number> {
-  const result = await db
-    .updateTable('model_versions')
-    .set({ status: decision, updated_time: now })
-    .where('name', '=', name)
-    .where('version', '=', version)
-    .where('status', '=', 'pending')
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
 }
 
 export async function insertApproval(db: Db, approval: ApprovalRecord): Promise<void> {
@@ -116,37 +89,6 @@ export async function latestGateResult(db: Db, name: string, version: number): P
     .orderBy('id', 'desc')
     .executeTakeFirst();
   return row === undefined ? undefined : toGateEvaluation(row);
-}
-
-export async function aliasVersion(db: Db, name: string, alias: string): Promise<number | undefined> {
-  const row = await db.selectFrom('model_aliases').select('version').where('name', '=', name).where('alias', '=', alias).executeTakeFirst();
-  return row === undefined ? undefined : Number(row.version);
-}
-
-/** The registry's alias row, written here so an approval and its `on_approve` alias move commit together. */
-export async function upsertAlias(db: Db, name: string, alias: string, version: number, now: number): Promise<void> {
-  await db
-    .insertInto('model_aliases')
-    .values({ name, alias, version, updated_time: now })
-    .onConflict((c) => c.columns(['name', 'alias']).doUpdateSet({ version, updated_time: now }))
-    .execute();
-}
-
-/** The pipeline run's compiled definition (JSON), or undefined for an unknown run. */
-export async function pipelineDefinition(db: Db, pipelineRunId: string): Promise<string | undefined> {
-  const row = await db.selectFrom('pipeline_runs').select('definition').where('id', '=', pipelineRunId).executeTakeFirst();
-  return row?.definition;
-}
-
-/** Each step's latest attempt status in the pipeline run. */
-export async function latestStepStatuses(db: Db, pipelineRunId: string): Promise<Map<string, StepExecutionStatus>> {
-  const rows = await db
-    .selectFrom('step_executions')
-    .select(['step_name', 'attempt', 'status'])
-    .where('pipeline_run_id', '=', pipelineRunId)
-    .orderBy('attempt')
-    .execute();
-  return new Map(rows.map((row) => [row.step_name, row.status]));
 }
 
 function toApproval(row: Selectable<ModelApprovalsTable>): ApprovalRecord {
