@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
 import { InvalidStateError } from '../common/errors.js';
 import type { Schema } from '../store/index.js';
+import { findLeaseState, releaseLease, renewLease, takeLease } from './run-store.js';
 
 /**
  * One orchestrator drives a pipeline run at a time. The driver holds a lease on the run row and
@@ -76,11 +77,7 @@ export class RunLease {
     };
     const owner = newLeaseOwner();
     const now = resolved.now();
-    const current = await db
-      .selectFrom('pipeline_runs')
-      .select(['lease_owner', 'lease_expires_at', 'cancel_requested'])
-      .where('id', '=', runId)
-      .executeTakeFirst();
+    const current = await findLeaseState(db, runId);
     if (!current) throw new InvalidStateError(`no pipeline run ${runId}`);
     const free =
       current.lease_owner === null ||
@@ -93,15 +90,7 @@ export class RunLease {
       });
     }
     // Compare-and-set on the owner read above: of two processes racing for a free lease, one wins.
-    const result = await db
-      .updateTable('pipeline_runs')
-      .set({ lease_owner: owner, lease_expires_at: now + resolved.ttlMs })
-      .where('id', '=', runId)
-      .where((eb) =>
-        current.lease_owner === null ? eb('lease_owner', 'is', null) : eb('lease_owner', '=', current.lease_owner),
-      )
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) {
+    if (!(await takeLease(db, runId, current.lease_owner, owner, now + resolved.ttlMs))) {
       throw new InvalidStateError(`pipeline run ${runId} was just taken by another orchestrator`, {
         where: 'pipeline_run_id',
       });
@@ -119,22 +108,11 @@ export class RunLease {
   async release(): Promise<void> {
     clearInterval(this.#timer);
     await this.#renewing;
-    await this.#db
-      .updateTable('pipeline_runs')
-      .set({ lease_owner: null, lease_expires_at: null })
-      .where('id', '=', this.#runId)
-      .where('lease_owner', '=', this.owner)
-      .execute();
+    await releaseLease(this.#db, this.#runId, this.owner);
   }
 
   async #renew(): Promise<void> {
-    const result = await this.#db
-      .updateTable('pipeline_runs')
-      .set({ lease_expires_at: this.#now() + this.#ttlMs })
-      .where('id', '=', this.#runId)
-      .where('lease_owner', '=', this.owner)
-      .returning(['cancel_requested'])
-      .executeTakeFirst();
-    if (!result || result.cancel_requested === 1) this.#cancel.abort();
+    const renewed = await renewLease(this.#db, this.#runId, this.owner, this.#now() + this.#ttlMs);
+    if (!renewed || renewed.cancelRequested) this.#cancel.abort();
   }
 }

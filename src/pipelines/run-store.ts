@@ -158,6 +158,63 @@ export async function countActivePipelineRuns(db: Kysely<Schema>, pipelineName: 
   return Number(row.count);
 }
 
+/** A run made ready to be driven again (resume): PENDING, with no cancel request left over. */
+export async function reopenPipelineRun(db: Kysely<Schema>, id: string, now: number): Promise<void> {
+  await db
+    .updateTable('pipeline_runs')
+    .set({ status: 'PENDING', cancel_requested: 0, updated_time: now })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** What the lease reads of a run before taking it. */
+export async function findLeaseState(db: Kysely<Schema>, id: string) {
+  return db
+    .selectFrom('pipeline_runs')
+    .select(['lease_owner', 'lease_expires_at', 'cancel_requested'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+/**
+ * Takes the run's lease if its owner is still the one read (compare-and-set): of two processes
+ * racing for a free lease, one wins. True when this call took it.
+ */
+export async function takeLease(db: Kysely<Schema>, id: string, expected: string | null, owner: string, expiresAt: number): Promise<boolean> {
+  const result = await db
+    .updateTable('pipeline_runs')
+    .set({ lease_owner: owner, lease_expires_at: expiresAt })
+    .where('id', '=', id)
+    .where((eb) => (expected === null ? eb('lease_owner', 'is', null) : eb('lease_owner', '=', expected)))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Gives the lease up, if this owner still holds it. */
+export async function releaseLease(db: Kysely<Schema>, id: string, owner: string): Promise<void> {
+  await db
+    .updateTable('pipeline_runs')
+    .set({ lease_owner: null, lease_expires_at: null })
+    .where('id', '=', id)
+    .where('lease_owner', '=', owner)
+    .execute();
+}
+
+/**
+ * Moves the lease's expiry forward if this owner still holds it; answers whether a cancel was
+ * requested, or undefined when the lease was lost.
+ */
+export async function renewLease(db: Kysely<Schema>, id: string, owner: string, expiresAt: number): Promise<{ cancelRequested: boolean } | undefined> {
+  const row = await db
+    .updateTable('pipeline_runs')
+    .set({ lease_expires_at: expiresAt })
+    .where('id', '=', id)
+    .where('lease_owner', '=', owner)
+    .returning(['cancel_requested'])
+    .executeTakeFirst();
+  return row === undefined ? undefined : { cancelRequested: row.cancel_requested === 1 };
+}
+
 export async function requestPipelineRunCancel(db: Kysely<Schema>, id: string): Promise<void> {
   await db.updateTable('pipeline_runs').set({ cancel_requested: 1 }).where('id', '=', id).execute();
 }

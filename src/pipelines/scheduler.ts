@@ -20,6 +20,7 @@ import {
   latestStepExecution,
   latestStepExecutions,
   listStepExecutions,
+  reopenPipelineRun,
   setPipelineRunStatus,
   updateStepExecution,
   type PipelineRunRow,
@@ -274,11 +275,7 @@ export class PipelineScheduler {
           await insertPendingAttempt(trx, pipelineRunId, execution.step_name, execution.attempt + 1, null);
         }
       }
-      await trx
-        .updateTable('pipeline_runs')
-        .set({ status: 'PENDING', cancel_requested: 0, updated_time: this.#now() })
-        .where('id', '=', pipelineRunId)
-        .execute();
+      await reopenPipelineRun(trx, pipelineRunId, this.#now());
     });
   }
 

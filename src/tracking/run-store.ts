@@ -35,6 +35,15 @@ export function toRunInfo(row: RunRow): RunInfo {
 }
 
 /** Loads whole runs (info, latest metrics, params, tags, inputs) in five queries, in the order asked. */
+/** Moves every run of an experiment with it when the experiment is deleted or restored. */
+export async function setExperimentRunsStage(db: Db, experimentId: number, stage: 'active' | 'deleted', now: number): Promise<void> {
+  await db
+    .updateTable('runs')
+    .set({ lifecycle_stage: stage, deleted_time: stage === 'deleted' ? now : null })
+    .where('experiment_id', '=', experimentId)
+    .execute();
+}
+
 export async function loadRuns(db: Db, runIds: readonly string[]): Promise<Run[]> {
   if (runIds.length === 0) return [];
   const ids = [...runIds];

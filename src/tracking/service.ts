@@ -200,11 +200,7 @@ export class TrackingService {
       const before = await experimentRecord(trx, id);
       await experiments.updateExperiment(trx, id, { lifecycleStage: stage, now });
       // Its runs move with it: one entry for the experiment, not one per run.
-      await trx
-        .updateTable('runs')
-        .set({ lifecycle_stage: stage, deleted_time: stage === 'deleted' ? now : null })
-        .where('experiment_id', '=', id)
-        .execute();
+      await runs.setExperimentRunsStage(trx, id, stage, now);
       const action = stage === 'deleted' ? 'experiment.delete' : 'experiment.restore';
       await this.record(trx, action, experimentTarget(id), before, await experimentRecord(trx, id));
     });
