@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { serializerCompiler } from 'fastify-type-provider-zod';
 import type { CicloContext } from '../app/context.js';
 import type { CicloConfig } from '../common/config.js';
 import { featureRoutes } from '../features/index.js';
@@ -15,6 +15,7 @@ import { healthRoutes } from './health-routes.js';
 import { registerOpenApi } from './openapi.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { checkRequestValue } from './request-text.js';
+import { strictNativeValidatorCompiler } from './strict-input.js';
 
 export interface ServerOptions {
   /** Overrides config.logLevel (the CLI's --verbose, tests' silence). */
@@ -46,7 +47,7 @@ export function buildServer(context: CicloContext, options: ServerOptions = {}):
     logger: { level: options.logLevel ?? context.config.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
     bodyLimit: context.config.maxBodyBytes,
   });
-  app.setValidatorCompiler(validatorCompiler);
+  app.setValidatorCompiler(strictNativeValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   acceptEmptyJsonBodies(app);
   refuseUnstorableQueryText(app);

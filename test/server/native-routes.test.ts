@@ -113,4 +113,16 @@ describe.each(DIALECTS)('native REST routes (%s)', (dialect) => {
     const response = await fetch(`${suite.server.url}/api/v1/experiments/${experimentId}`, { method: 'DELETE', headers: { 'content-type': 'application/json' } });
     expect(response.status).toBe(204);
   });
+
+  it('refuses body fields and query parameters it does not know, naming them, where MLflow routes drop them', async () => {
+    const search = await suite.http.post('/api/v1/runs/search', { experiment_ids: ['0'] });
+    expect(search.status).toBe(400);
+    expect(search.body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', message: expect.stringContaining('experiment_ids') });
+    const listing = await suite.http.get('/api/v1/experiments', { max_results: 5 });
+    expect(listing.status).toBe(400);
+    expect(listing.body.message).toContain('max_results');
+    // Known fields still work, and MLflow's routes keep ignoring what newer MLflow clients add.
+    expect((await suite.http.post('/api/v1/runs/search', { experimentIds: ['0'] })).status).toBe(200);
+    expect((await suite.http.post('/api/2.0/mlflow/runs/search', { experiment_ids: ['0'], newer_field: true })).status).toBe(200);
+  });
 });
