@@ -17,7 +17,7 @@ import { registerPipelineCommands } from './pipeline.js';
 import { registerQuickstartCommand } from './quickstart.js';
 import { registerLineageCommand } from './lineage.js';
 import { registerModelCommands } from './models.js';
-import { printError } from './output.js';
+import { printError, printErrorJson } from './output.js';
 import { registerRunCommands } from './runs.js';
 import { registerServerCommand } from './server.js';
 import { registerWorkerCommand } from './worker.js';
@@ -63,7 +63,9 @@ async function main(argv: readonly string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT.invalidInput;
-    printError(describeError(error));
+    // `--json` is a global option: it stands before the command, wherever parsing stopped.
+    if (argv.includes('--json')) printErrorJson(error);
+    else printError(describeError(error));
     return exitCodeFor(error);
   }
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CicloError } from '../common/errors.js';
 import { encodeMetricValue } from '../tracking/index.js';
 import { terminalText } from './format.js';
 
@@ -19,6 +20,18 @@ export function printText(text: string): void {
 /** Writes a message for people to stderr (an error, a warning), escaped like `printText`. */
 export function printError(text: string): void {
   process.stderr.write(`${terminalText(text)}\n`);
+}
+
+/**
+ * A failure as a program reads it under `--json`: the shape the REST API answers errors in
+ * (`{error_code, message, where?, hint?}`), on stderr, one line.
+ */
+export function printErrorJson(error: unknown): void {
+  const body =
+    error instanceof CicloError
+      ? { error_code: error.code, message: error.message, ...error.details }
+      : { error_code: 'INTERNAL_ERROR', message: error instanceof Error ? error.message : String(error) };
+  process.stderr.write(`${terminalSafeJson(JSON.stringify(body))}\n`);
 }
 
 /** Writes a JSON document to stdout (see `terminalSafeJson`). */

@@ -61,8 +61,11 @@ describe.each(DIALECTS)('ciclo models on %s', (dialect) => {
     expect(noPackage.stderr).toContain('fix: Write the package with writeManifest');
 
     expect((await cli('models', 'alias', 'delete', 'churn', 'champion')).code).toBe(0);
-    const gone = await cli('models', 'show', 'churn@champion');
+    const [gone, goneJson] = await Promise.all([cli('models', 'show', 'churn@champion'), cli('--json', 'models', 'show', 'churn@champion')]);
     expect(gone.code).not.toBe(0);
     expect(gone.stderr).toContain("RESOURCE_DOES_NOT_EXIST: model 'churn' has no alias 'champion'");
+    // Under --json the failure is JSON too, in the REST API's error shape.
+    expect(goneJson.code).toBe(gone.code);
+    expect(JSON.parse(goneJson.stderr)).toMatchObject({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: "model 'churn' has no alias 'champion'" });
   });
 });
