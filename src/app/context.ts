@@ -9,6 +9,7 @@ import { builtinLineageRegistry, LineageService } from '../lineage/index.js';
 import { PipelineService, builtinExecutors } from '../pipelines/index.js';
 import { addModelLineage, ModelPackageReferences, RegistryService } from '../registry/index.js';
 import { openDatabase, type MetadataDatabase } from '../store/index.js';
+import { stepKinds, stepRuntimes } from './step-kinds.js';
 import { TrackingService } from '../tracking/index.js';
 
 /**
@@ -55,7 +56,8 @@ export async function openContext(config: CicloConfig = loadConfig(), options: C
   const pipelines = new PipelineService({
     db: database.db,
     tracking,
-    executors: builtinExecutors(config),
+    executors: builtinExecutors(config, stepRuntimes()),
+    stepKinds: stepKinds(),
     home: config.home,
     datasets: new PipelineDatasetCatalog(datasets),
     audit,

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { stepRuntimes } from '../app/step-kinds.js';
 import { loadConfig } from '../common/config.js';
 import { parsePositiveInt } from './option-parsers.js';
 import { emit } from './output.js';
@@ -31,6 +32,7 @@ export function registerWorkerCommand(program: Command): void {
       // Loaded here, not at the top: every other command would pay for BullMQ at start-up.
       const { startStepWorker } = await import('../pipelines/executors/bullmq-worker.js');
       const worker = await startStepWorker({
+        runtimes: stepRuntimes(),
         concurrency: options.concurrency,
         ...(config.redisUrl === undefined ? {} : { redisUrl: config.redisUrl }),
         ...((options.queue ?? config.queueName) === undefined ? {} : { queueName: options.queue ?? config.queueName }),

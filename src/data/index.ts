@@ -23,3 +23,6 @@ export {
   type Suite,
   type SuiteReport,
 } from './expectations/index.js';
+/** The data step kinds and their runtimes, which the composition root adds to the pipelines' registries. */
+export { registerDataStepKinds } from './steps/kinds.js';
+export { registerDataStepRuntimes } from './steps/runtime.js';

@@ -1,6 +1,6 @@
 import { compilePipeline } from './compile.js';
 import type { PipelineDefinition, PipelineInput, StepInput, StepSpec } from './definition.js';
-import { builtinStepKinds, type StepKindRegistry } from './step-kinds.js';
+import { coreStepKinds, type StepKindRegistry } from './step-kinds.js';
 
 /**
  * The TypeScript way to write a pipeline. It goes through the same compiler as YAML, so errors
@@ -10,7 +10,7 @@ export function definePipeline(
   pipeline: PipelineInput,
   options: { registry?: StepKindRegistry } = {},
 ): PipelineDefinition {
-  return compilePipeline(pipeline, { registry: options.registry ?? builtinStepKinds() });
+  return compilePipeline(pipeline, { registry: options.registry ?? coreStepKinds() });
 }
 
 export function step(name: string, spec: StepSpec): StepInput {

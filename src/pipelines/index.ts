@@ -24,7 +24,7 @@ export { stepDependencies, topologicalOrder, type Dependency } from './graph.js'
 export { paramTypeMismatch, parseParamAssignments } from './params.js';
 export {
   StepKindRegistry,
-  builtinStepKinds,
+  coreStepKinds,
   type CommandConfig,
   type StepKind,
   type TsConfig,
@@ -36,7 +36,7 @@ export type { Executor, RunOptions, StepJob, StepProcessInfo, StepResult, StepSt
 export { LocalExecutor, stepEnvironment, type LocalExecutorOptions } from './executors/local.js';
 export type { ProcessSpec, StepRuntime } from './kinds/runtime.js';
 export { parseKindConfig } from './kinds/runtime.js';
-export { StepRuntimeRegistry, builtinStepRuntimes } from './kinds/registry.js';
+export { StepRuntimeRegistry, coreStepRuntimes } from './kinds/registry.js';
 export { commandRuntime, splitCommand } from './kinds/command.js';
 export { tsRuntime, type StepContext, type StepRunContext } from './kinds/ts.js';
 export { canonicalJson, codeFilesOf, computeStepCacheKey, type CacheKeyInput, type StepCacheKey } from './cache-key.js';

@@ -25,7 +25,7 @@ import {
   type StepExecutionStatus,
 } from './run-store.js';
 import { PipelineScheduler } from './scheduler.js';
-import { builtinStepKinds, type StepKindRegistry } from './step-kinds.js';
+import { coreStepKinds, type StepKindRegistry } from './step-kinds.js';
 import { loadPipelineFile } from './yaml.js';
 
 export interface PipelineServiceOptions {
@@ -99,7 +99,7 @@ export class PipelineService {
   constructor(options: PipelineServiceOptions) {
     this.#db = options.db;
     this.#executors = options.executors;
-    this.#stepKinds = options.stepKinds ?? builtinStepKinds();
+    this.#stepKinds = options.stepKinds ?? coreStepKinds();
     this.#lease = options.lease ?? {};
     this.#audit = options.audit;
     this.home = options.home;

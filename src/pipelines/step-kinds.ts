@@ -1,7 +1,5 @@
 import { z } from 'zod';
 import { AlreadyExistsError, InvalidInputError } from '../common/errors.js';
-import { registerDataStepKinds } from '../data/steps/kinds.js';
-import { registerModelStepKinds } from '../registry/steps/kinds.js';
 import { STEP_FIELDS } from './definition.js';
 
 /**
@@ -59,9 +57,13 @@ export const TsConfigSchema = z.object({
 });
 export type TsConfig = z.output<typeof TsConfigSchema>;
 
-/** A registry holding the kinds every Ciclo install has: `command`, `ts`, and the data kinds `sql`, `dedupe`, `split`. */
-export function builtinStepKinds(): StepKindRegistry {
-  const kinds = new StepKindRegistry()
+/**
+ * The kinds the pipelines capability itself runs: `command` and `ts`. The data and model kinds
+ * (`sql`, `validate`, `register`, …) belong to their capabilities and are added by the composition
+ * root (src/app/step-kinds.ts), so pipelines imports neither.
+ */
+export function coreStepKinds(): StepKindRegistry {
+  return new StepKindRegistry()
     .register<CommandConfig>('command', {
       configSchema: CommandConfigSchema,
       describe: ({ command }) => (typeof command === 'string' ? command : command.join(' ')),
@@ -70,5 +72,4 @@ export function builtinStepKinds(): StepKindRegistry {
       configSchema: TsConfigSchema,
       describe: (config) => `${config.module}#${config.export}`,
     });
-  return registerModelStepKinds(registerDataStepKinds(kinds));
 }

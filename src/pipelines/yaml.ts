@@ -3,7 +3,7 @@ import { NotFoundError } from '../common/errors.js';
 import { parseYamlWithSource } from '../common/yaml-source.js';
 import { compilePipeline } from './compile.js';
 import type { PipelineDefinition } from './definition.js';
-import { builtinStepKinds, type StepKindRegistry } from './step-kinds.js';
+import { coreStepKinds, type StepKindRegistry } from './step-kinds.js';
 
 export interface LoadOptions {
   registry?: StepKindRegistry;
@@ -12,7 +12,7 @@ export interface LoadOptions {
 /** Parses and compiles a `pipeline.yaml`; every error names `file:line:col`. */
 export function loadPipelineYaml(text: string, fileName: string, options: LoadOptions = {}): PipelineDefinition {
   const { value, source } = parseYamlWithSource(text, fileName);
-  return compilePipeline(value, { registry: options.registry ?? builtinStepKinds(), source });
+  return compilePipeline(value, { registry: options.registry ?? coreStepKinds(), source });
 }
 
 export async function loadPipelineFile(path: string, options: LoadOptions = {}): Promise<PipelineDefinition> {

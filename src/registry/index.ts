@@ -45,4 +45,6 @@ export {
   type SearchVersionsOptions,
 } from './types.js';
 export { addModelLineage } from './lineage.js';
-
+/** The model step kinds (`register`, `gate`) and their runtimes, which the composition root adds to the pipelines' registries. */
+export { registerModelStepKinds } from './steps/kinds.js';
+export { registerModelStepRuntimes } from './steps/runtime.js';

@@ -42,8 +42,8 @@ export {
   type ViewType,
 } from '../tracking/index.js';
 /** Pipelines as code: `export default definePipeline({...})`, and the context a `ts` step receives. */
+export { definePipeline } from './define-pipeline.js';
 export {
-  definePipeline,
   step,
   type PipelineDefinition,
   type PipelineInput,

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PipelineService, builtinExecutors } from '../../src/pipelines/index.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { AGE_BANDS, logsOf, metricsOf, runExample, stepNamed, type ExampleRun } from './support.js';
+import { stepRuntimes } from '../../src/app/step-kinds.js';
 
 /**
  * The example churn pipeline with Python steps (examples/sklearn), run for real against a tracking
@@ -45,7 +46,7 @@ beforeAll(async () => {
   pipelines = new PipelineService({
     db: database.db,
     tracking,
-    executors: builtinExecutors(config),
+    executors: builtinExecutors(config, stepRuntimes()),
     home: config.home,
     trackingUri: server.url,
   });

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ApprovalService } from '../../src/governance/approvals/index.js';
-import { builtinStepKinds, compilePipeline } from '../../src/pipelines/index.js';
+import { stepKinds } from '../../src/app/step-kinds.js';
+import { compilePipeline } from '../../src/pipelines/index.js';
 import { type RegistryService } from '../../src/registry/index.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { DIALECTS } from '../support/databases.js';
@@ -73,7 +74,7 @@ on_approve: { alias: champion }
 describe('register and gate step kinds', () => {
   it('are built in, with strict configs', () => {
     const compile = (step: string) => () =>
-      compilePipeline({ name: 'p', steps: [{ name: 's', ...(JSON.parse(step) as object) }] }, { registry: builtinStepKinds() });
+      compilePipeline({ name: 'p', steps: [{ name: 's', ...(JSON.parse(step) as object) }] }, { registry: stepKinds() });
     expect(compile('{"kind":"register","model":"m"}')).not.toThrow();
     expect(compile('{"kind":"register","model":"m","modle":"x"}')).toThrow(/modle/);
     expect(compile('{"kind":"gate","policy":"p.yaml","fail_on_reject":"no"}')).toThrow(/fail_on_reject/);

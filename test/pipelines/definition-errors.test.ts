@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/common/errors.js';
 import { definePipeline, loadPipelineYaml, step } from '../../src/pipelines/index.js';
 import { invalidInputOf } from '../support/errors.js';
+import { stepKinds } from '../../src/app/step-kinds.js';
 
 function yamlError(lines: string[]): InvalidInputError {
-  return invalidInputOf(() => loadPipelineYaml(lines.join('\n'), 'pipeline.yaml'));
+  // Every kind an installation has, as `ciclo pipeline run` compiles with.
+  return invalidInputOf(() => loadPipelineYaml(lines.join('\n'), 'pipeline.yaml', { registry: stepKinds() }));
 }
 
 const HEAD = [

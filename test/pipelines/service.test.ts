@@ -6,6 +6,7 @@ import { PipelineService, builtinExecutors, streamRunLogs, type LoadedPipeline }
 import { DIALECTS } from '../support/databases.js';
 import { compile, shell, statusesByStep, useSchedulerFixture } from './support/scheduler.js';
 import { waitFor } from '../support/wait.js';
+import { stepRuntimes } from '../../src/app/step-kinds.js';
 
 
 describe.each(DIALECTS)('PipelineService on %s', (dialect) => {
@@ -16,7 +17,7 @@ describe.each(DIALECTS)('PipelineService on %s', (dialect) => {
     new PipelineService({
       db: fixture.test.context.database.db,
       tracking: fixture.test.context.tracking,
-      executors: builtinExecutors(fixture.test.config),
+      executors: builtinExecutors(fixture.test.config, stepRuntimes()),
       home: fixture.test.config.home,
     });
   const pipeline = (definition: Parameters<typeof compile>[0]): LoadedPipeline => ({

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { AlreadyExistsError, InvalidInputError } from '../../src/common/errors.js';
-import { builtinStepKinds, definePipeline, loadPipelineYaml, step } from '../../src/pipelines/index.js';
+import { definePipeline, loadPipelineYaml, step } from '../../src/pipelines/index.js';
+import { stepKinds } from '../../src/app/step-kinds.js';
 
 const approveKind = {
   configSchema: z.object({ dataset: z.string(), expectations: z.array(z.string()).default([]) }),
@@ -10,13 +11,13 @@ const approveKind = {
 
 describe('the step kind registry', () => {
   it('knows the built-in kinds', () => {
-    const registry = builtinStepKinds();
+    const registry = stepKinds();
     expect(registry.kinds()).toEqual(['command', 'dedupe', 'evaluate', 'gate', 'register', 'split', 'sql', 'ts', 'validate']);
     expect(registry.get('command').describe?.({ command: ['python3', 'train.py'] })).toBe('python3 train.py');
   });
 
   it('refuses an unknown kind, listing the known kinds', () => {
-    const registry = builtinStepKinds();
+    const registry = stepKinds();
     expect(() => registry.get('shell')).toThrow(InvalidInputError);
     expect(() => registry.get('shell')).toThrow(
       expect.objectContaining({
@@ -27,7 +28,7 @@ describe('the step kind registry', () => {
   });
 
   it('makes a newly registered kind valid in YAML and the DSL without touching the compiler', () => {
-    const registry = builtinStepKinds().register('approve', approveKind);
+    const registry = stepKinds().register('approve', approveKind);
     const yaml = ['name: checked', 'steps:', '  - { name: check, kind: approve, dataset: customers }'].join('\n');
     const fromYaml = loadPipelineYaml(yaml, 'pipeline.yaml', { registry });
     const fromCode = definePipeline(
@@ -40,7 +41,7 @@ describe('the step kind registry', () => {
   });
 
   it('holds a registered kind to its schema and refuses fields it does not declare', () => {
-    const registry = builtinStepKinds().register('approve', approveKind);
+    const registry = stepKinds().register('approve', approveKind);
     const define = (fields: Record<string, unknown>) => () =>
       definePipeline({ name: 'checked', steps: [step('check', { kind: 'approve', ...fields })] }, { registry });
     expect(define({})).toThrow('steps[0].dataset: missing required field (string)');
@@ -48,12 +49,12 @@ describe('the step kind registry', () => {
   });
 
   it('refuses to register a kind twice', () => {
-    expect(() => builtinStepKinds().register('command', approveKind)).toThrow(AlreadyExistsError);
+    expect(() => stepKinds().register('command', approveKind)).toThrow(AlreadyExistsError);
   });
 
   it('refuses a kind whose fields collide with the fields every step has', () => {
     const clashing = { configSchema: z.object({ query: z.string(), timeout: z.number() }) };
-    expect(() => builtinStepKinds().register('query', clashing)).toThrow(
+    expect(() => stepKinds().register('query', clashing)).toThrow(
       'step kind "query" declares fields every step already has: timeout',
     );
   });

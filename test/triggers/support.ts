@@ -3,7 +3,6 @@ import path from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import type { CicloContext } from '../../src/app/context.js';
 import {
-  builtinStepKinds,
   compilePipeline,
   type LoadedPipeline,
   type PipelineInput,
@@ -13,6 +12,7 @@ import type { DialectName } from '../../src/store/index.js';
 import { TriggerRuntime, type TriggerEvent, type TriggerRuntimeOptions } from '../../src/triggers/index.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { waitFor } from '../support/wait.js';
+import { stepKinds } from '../../src/app/step-kinds.js';
 
 export { waitFor };
 
@@ -22,7 +22,7 @@ export function shell(script: string): { kind: 'command'; command: string[] } {
 }
 
 export function loaded(raw: PipelineInput, workDir: string): LoadedPipeline {
-  return { definition: compilePipeline(raw, { registry: builtinStepKinds() }), workDir };
+  return { definition: compilePipeline(raw, { registry: stepKinds() }), workDir };
 }
 
 /** The trigger column of a run, parsed. */

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { InvalidInputError } from '../../src/common/errors.js';
-import { builtinStepKinds, compilePipeline, type PipelineInput } from '../../src/pipelines/index.js';
+import { compilePipeline, type PipelineInput } from '../../src/pipelines/index.js';
 import { TriggerSpecSchema, validateTriggers } from '../../src/triggers/index.js';
 import { shell } from './support.js';
+import { stepKinds } from '../../src/app/step-kinds.js';
 
 /** Every issue at once: the compiler (which calls validateTriggers too) stops at the first. */
 function issuesOf(triggers: unknown[], extra: Partial<PipelineInput> = {}) {
@@ -14,7 +15,7 @@ function issuesOf(triggers: unknown[], extra: Partial<PipelineInput> = {}) {
       steps: [{ name: 'a', ...shell('true') }],
       ...extra,
     } as PipelineInput,
-    { registry: builtinStepKinds() },
+    { registry: stepKinds() },
   );
   return validateTriggers({ ...definition, triggers: triggers.map((trigger) => TriggerSpecSchema.parse(trigger)) });
 }
@@ -98,7 +99,7 @@ describe('validateTriggers', () => {
     try {
       compilePipeline(
         { name: 'p', steps: [{ name: 'a', ...shell('true') }], triggers: [{ name: 't', type: 'cron', schedule: '* * * * *', timezone: 'Nowhere/City' }] },
-        { registry: builtinStepKinds() },
+        { registry: stepKinds() },
       );
     } catch (caught) {
       error = caught as InvalidInputError;

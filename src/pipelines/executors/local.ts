@@ -5,7 +5,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { InvalidInputError } from '../../common/errors.js';
 import { makePrivateDir, PRIVATE_FILE_MODE } from '../../common/private-files.js';
-import { builtinStepRuntimes, type StepRuntimeRegistry } from '../kinds/registry.js';
+import { coreStepRuntimes, type StepRuntimeRegistry } from '../kinds/registry.js';
 import type { ProcessSpec } from '../kinds/runtime.js';
 import { renderTemplate } from '../templates.js';
 import { InFlightSteps } from './in-flight.js';
@@ -29,7 +29,7 @@ export class LocalExecutor implements Executor {
   readonly #inFlight = new InFlightSteps('local');
 
   constructor(options: LocalExecutorOptions = {}) {
-    this.#runtimes = options.runtimes ?? builtinStepRuntimes();
+    this.#runtimes = options.runtimes ?? coreStepRuntimes();
     this.#killGraceMs = options.killGraceMs ?? 5000;
   }
 

@@ -1,5 +1,6 @@
 import { InvalidInputError } from '../../common/errors.js';
 import type { CicloConfig } from '../../common/config.js';
+import type { StepRuntimeRegistry } from '../kinds/registry.js';
 import { BullmqExecutor } from './bullmq.js';
 import { LocalExecutor } from './local.js';
 import type { Executor } from './types.js';
@@ -54,10 +55,10 @@ export class ExecutorRegistry {
   }
 }
 
-/** The executors every installation has. */
-export function builtinExecutors(config: CicloConfig): ExecutorRegistry {
+/** The executors every installation has; `runtimes` are the step kinds a local executor can run (src/app's). */
+export function builtinExecutors(config: CicloConfig, runtimes: StepRuntimeRegistry): ExecutorRegistry {
   return new ExecutorRegistry(config)
-    .register('local', () => new LocalExecutor())
+    .register('local', () => new LocalExecutor({ runtimes }))
     .register(
       'bullmq',
       (current) =>

@@ -1,6 +1,4 @@
 import { AlreadyExistsError, InvalidInputError } from '../../common/errors.js';
-import { registerDataStepRuntimes } from '../../data/steps/runtime.js';
-import { registerModelStepRuntimes } from '../../registry/steps/runtime.js';
 import { commandRuntime } from './command.js';
 import type { StepRuntime } from './runtime.js';
 import { tsRuntime } from './ts.js';
@@ -24,7 +22,7 @@ export class StepRuntimeRegistry {
   }
 }
 
-/** The runtimes of the kinds every Ciclo install has: `command`, `ts`, and the data kinds. */
-export function builtinStepRuntimes(): StepRuntimeRegistry {
-  return registerModelStepRuntimes(registerDataStepRuntimes(new StepRuntimeRegistry().register('command', commandRuntime).register('ts', tsRuntime)));
+/** The runtimes of the pipelines' own kinds, `command` and `ts`; src/app/step-kinds.ts adds the data and model ones. */
+export function coreStepRuntimes(): StepRuntimeRegistry {
+  return new StepRuntimeRegistry().register('command', commandRuntime).register('ts', tsRuntime);
 }

@@ -5,6 +5,7 @@ import { InvalidStateError } from '../../../src/common/errors.js';
 import { PipelineService, builtinExecutors, type PipelineDefinition, type PipelineInput } from '../../../src/pipelines/index.js';
 import { DIALECTS } from '../../support/databases.js';
 import { compile, useSchedulerFixture } from '../../pipelines/support/scheduler.js';
+import { stepRuntimes } from '../../../src/app/step-kinds.js';
 
 describe.each(DIALECTS)('pipelines over registered datasets, on %s', (dialect) => {
   const fixture = useSchedulerFixture(dialect);
@@ -70,7 +71,7 @@ describe.each(DIALECTS)('pipelines over registered datasets, on %s', (dialect) =
     const bare = new PipelineService({
       db: fixture.test.context.database.db,
       tracking: fixture.test.context.tracking,
-      executors: builtinExecutors(fixture.test.config),
+      executors: builtinExecutors(fixture.test.config, stepRuntimes()),
       home: fixture.test.config.home,
     });
     await expect(bare.start({ definition: definition('datasets.customers@1'), workDir: fixture.workDir })).rejects.toThrow(InvalidStateError);

@@ -7,19 +7,19 @@ import { openTestContext, type TestContext } from '../../support/context.js';
 import {
   LocalExecutor,
   PipelineScheduler,
-  builtinStepKinds,
   compilePipeline,
   type PipelineDefinition,
   type PipelineInput,
   type StepExecutionRow,
 } from '../../../src/pipelines/index.js';
+import { stepKinds, stepRuntimes } from '../../../src/app/step-kinds.js';
 
 export function schedulerFor(context: CicloContext): PipelineScheduler {
   return new PipelineScheduler({ db: context.database.db, tracking: context.tracking, home: context.config.home });
 }
 
 export function compile(raw: PipelineInput): PipelineDefinition {
-  return compilePipeline(raw, { registry: builtinStepKinds() });
+  return compilePipeline(raw, { registry: stepKinds() });
 }
 
 /** A `command` step running a shell script; `$W` in it is the pipeline folder. */
@@ -28,7 +28,7 @@ export function shell(script: string): { kind: 'command'; command: string[] } {
 }
 
 export function newExecutor(): LocalExecutor {
-  return new LocalExecutor({ killGraceMs: 500 });
+  return new LocalExecutor({ killGraceMs: 500, runtimes: stepRuntimes() });
 }
 
 /** The pipeline folder of a test, created under its CICLO_HOME. */
