@@ -8,7 +8,7 @@ import { openContext, type CicloContext } from '../../src/app/context.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import type { DialectName } from '../../src/store/index.js';
 import { testConfig } from '../support/context.js';
-import { createTestDatabase, DIALECTS, POSTGRES_ADMIN_URL, type TestDatabase } from '../support/databases.js';
+import { CHECKPOINT_GATE, createTestDatabase, DIALECTS, POSTGRES_ADMIN_URL, type TestDatabase } from '../support/databases.js';
 import { mountSmallDisk, postgresTablespaceDir } from '../support/small-disk.js';
 import { makeTempDir } from '../support/temp.js';
 import { api } from './http.js';
@@ -49,15 +49,13 @@ async function databaseOnSmallDisk(dialect: DialectName, sizeBytes: number): Pro
     return { location: { dialect: 'sqlite', file }, url: `sqlite:${file}`, drop: async () => undefined };
   }
   const name = `ciclo_full_${randomBytes(6).toString('hex')}`;
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
+  // Held from before the tablespace can fill until it is gone: while it is full no checkpoint
+  // succeeds, so other tests' DROP DATABASE waits for this instead of failing (CHECKPOINT_GATE).
+  const gate = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await gate.connect();
+  cleanups.push(() => gate.end());
+  await gate.query('SELECT pg_advisory_lock($1)', [CHECKPOINT_GATE]);
+  const admin = (statement: string) => gate.query(statement);
   await admin(`CREATE TABLESPACE ${name} LOCATION '${postgresTablespaceDir(disk)}'`);
   cleanups.push(() => admin(`DROP TABLESPACE IF EXISTS ${name}`));
   await admin(`CREATE DATABASE ${name} TABLESPACE ${name}`);

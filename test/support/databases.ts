@@ -35,8 +35,22 @@ export async function createTestDatabase(dialect: DialectName): Promise<TestData
   return {
     location: { dialect: 'postgres', url: url.toString() },
     url: url.toString(),
-    drop: () => withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () => withAdmin(async (client) => dropDatabase(client, name)),
   };
+}
+
+/**
+ * A cluster-wide advisory lock key. DROP DATABASE makes PostgreSQL checkpoint, and no checkpoint
+ * succeeds while a tablespace is full (the disk-full tests fill one on purpose): those tests hold
+ * this key exclusively while their tablespace is full, and every drop takes it shared, so a drop
+ * waits the few seconds instead of failing with "checkpoint request failed".
+ */
+export const CHECKPOINT_GATE = 7_310_042;
+
+/** Drops a test database once no tablespace is full (see CHECKPOINT_GATE); the lock ends with the session. */
+export async function dropDatabase(client: pg.Client, name: string): Promise<void> {
+  await client.query('SELECT pg_advisory_lock_shared($1)', [CHECKPOINT_GATE]);
+  await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
 }
 
 async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
