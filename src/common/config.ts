@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { parseDatabaseLocation, type DatabaseLocation } from '../store/dialect.js';
+import { parseDatabaseLocation, type DatabaseLocation } from './database-location.js';
 import { InvalidInputError } from './errors.js';
 
 /** Every environment variable Ciclo reads; README.md lists the same set. */

@@ -2,16 +2,10 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresAdapter, PostgresDialect, SqliteAdapter, SqliteDialect, type Dialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import pg from 'pg';
 import type { Schema } from './schema.js';
+import type { DatabaseLocation, DialectName } from '../common/database-location.js';
 import { translatingStoreErrors } from './storage-errors.js';
 
-export type DialectName = 'sqlite' | 'postgres';
-
-/**
- * Where the metadata lives: a PostgreSQL URL, or a SQLite file path. `lockTimeoutMs`: how long a
- * statement waits for another writer's lock before failing with STORE_BUSY (SQLite's busy_timeout,
- * default 5 s; PostgreSQL's lock_timeout, default none: it waits).
- */
-export type DatabaseLocation = { dialect: 'postgres'; url: string; lockTimeoutMs?: number } | { dialect: 'sqlite'; file: string; lockTimeoutMs?: number };
+export type { DatabaseLocation, DialectName } from '../common/database-location.js';
 
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
@@ -103,14 +97,7 @@ export function openKysely(location: DatabaseLocation): Kysely<Schema> {
   return new Kysely<Schema>({ dialect: createDialect(location) });
 }
 
-export function parseDatabaseLocation(url: string | undefined, defaultSqliteFile: string): DatabaseLocation {
-  if (!url) return { dialect: 'sqlite', file: defaultSqliteFile };
-  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return { dialect: 'postgres', url };
-  if (url.startsWith('sqlite:')) return { dialect: 'sqlite', file: url.slice('sqlite:'.length).replace(/^\/\//, '') };
-  throw new Error(
-    `CICLO_DATABASE_URL must start with postgres://, postgresql:// or sqlite: (got "${url.split(':')[0]}:…")`,
-  );
-}
+export { parseDatabaseLocation } from '../common/database-location.js';
 
 /** Which engine a Kysely instance (or transaction) talks to, for the few queries that differ. */
 export function dialectOf<DB>(db: Kysely<DB>): DialectName {
