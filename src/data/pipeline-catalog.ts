@@ -21,7 +21,7 @@ export class PipelineDatasetCatalog implements DatasetCatalog {
   }
 
   async materialize(reference: string, folder: string): Promise<string> {
-    const [detail, resolved] = await Promise.all([this.datasets.show(reference), this.datasets.resolve(reference)]);
+    const { detail, version: resolved } = await this.datasets.resolveWithDetail(reference);
     await rm(folder, { recursive: true, force: true });
     const targets = detail.files.map((file) => path.join(folder, ...file.path.split('/')));
     for (const [index, target] of targets.entries()) {

@@ -128,9 +128,14 @@ export class DatasetService implements DatasetResolver {
 
   /** `NAME`, `NAME@3`, `NAME@sha256:…` → the version with local paths DuckDB can read, each file verified (CORRUPT_DATASET). */
   async resolve(reference: string): Promise<DatasetVersion> {
+    return (await this.resolveWithDetail(reference)).version;
+  }
+
+  /** `resolve` and the stored detail it read (relative paths, profile), from one lookup. */
+  async resolveWithDetail(reference: string): Promise<{ version: DatasetVersion; detail: DatasetVersionDetail }> {
     const info = await this.show(reference);
     const files = await verifiedFiles(this.#blobs, info);
-    return {
+    const version: DatasetVersion = {
       name: info.name,
       version: info.version,
       digest: info.digest,
@@ -140,6 +145,7 @@ export class DatasetService implements DatasetResolver {
       rowCount: info.rowCount,
       createdTime: info.createdTime,
     };
+    return { version, detail: info };
   }
 
   async show(reference: string): Promise<DatasetVersionDetail> {
