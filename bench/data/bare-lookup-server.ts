@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
 
-const db = new Database(process.argv[2]!, { readonly: true });
+const db = new Database(process.argv[2], { readonly: true });
 const select = db.prepare('SELECT event_time, feature_values FROM online_features WHERE view = ? AND entity_key = ?');
 const server = createServer((request, response) => {
   let text = '';

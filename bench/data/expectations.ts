@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DataEngine, readFilesSql } from '../../src/data/duckdb.js';
+import { cellText, DataEngine, readFilesSql } from '../../src/data/duckdb.js';
 import { loadSuiteFile, runSuite } from '../../src/data/expectations/index.js';
 import type { ColumnSchema } from '../../src/data/types.js';
 import { elapsedMs, fmt, summarize } from '../stats.js';
@@ -39,8 +39,8 @@ export async function benchExpectations(engine: DataEngine, dir: string, file: s
   const suite = await loadSuiteFile(suiteFile);
   const relationSql = readFilesSql([file], 'parquet');
   const schema: ColumnSchema[] = (await engine.all(`DESCRIBE SELECT * FROM ${relationSql}`)).map((row) => ({
-    name: String(row.column_name),
-    type: String(row.column_type),
+    name: cellText(row.column_name),
+    type: cellText(row.column_type),
     nullable: true,
     sensitive: false,
   }));

@@ -1,4 +1,4 @@
-import { readFilesSql } from '../../src/data/duckdb.js';
+import { cellText, readFilesSql } from '../../src/data/duckdb.js';
 import type { DataEngine } from '../../src/data/duckdb.js';
 import { computeProfile } from '../../src/data/profile.js';
 import { elapsedMs, fmt, summarize } from '../stats.js';
@@ -11,8 +11,8 @@ import { elapsedMs, fmt, summarize } from '../stats.js';
 export async function benchProfile(engine: DataEngine, file: string, repeats: number): Promise<string> {
   const source = readFilesSql([file], 'parquet');
   const columns = (await engine.all(`DESCRIBE SELECT * FROM ${source}`)).map((row) => ({
-    name: String(row.column_name),
-    type: String(row.column_type),
+    name: cellText(row.column_name),
+    type: cellText(row.column_type),
     sensitive: false,
   }));
   const ciclo: number[] = [];

@@ -1,6 +1,7 @@
 import { InvalidInputError } from '../common/errors.js';
 
 const MAX_PATH_LENGTH = 1024;
+// eslint-disable-next-line no-control-regex -- finding control characters in a path is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 const DRIVE_PREFIX = /^[A-Za-z]:/;
 

@@ -31,9 +31,10 @@ export function renderProgressEvent(event: PipelineEvent, stepWidth: number): st
           : `; retrying in ${formatDuration(Math.max(0, event.nextAttemptAt - Date.now()))}`;
       return `  ${mark} ${name}  failed${attempt}: ${event.error ?? 'unknown error'}${retry}`;
     }
-    default:
+    default: {
       const status = event.status.toLowerCase();
       return `  ${mark} ${name}  ${status}${event.error && event.error !== status ? `: ${event.error}` : ''}`;
+    }
   }
 }
 

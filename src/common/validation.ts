@@ -22,6 +22,7 @@ export function formatPath(prefix: string, path: readonly PropertyKey[]): string
   return out;
 }
 
+// eslint-disable-next-line no-control-regex -- NUL is what the stores cannot keep
 const MAYBE_UNSTORABLE = /[\u0000\ud800-\udfff]/;
 
 /**
@@ -53,6 +54,7 @@ export function unstorableText(text: string): string | undefined {
  */
 export type TextKind = 'name' | 'value';
 
+// eslint-disable-next-line no-control-regex -- refusing control characters is the point
 const CONTROL = { name: /[\u0000-\u001f\u007f-\u009f]/, value: /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/ } as const;
 
 /** Why the text is not acceptable as a `kind`, or undefined when it is. */

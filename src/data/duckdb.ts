@@ -12,6 +12,11 @@ export type DataFormat = 'csv' | 'parquet' | 'jsonl';
 export type Cell = string | number | boolean | null | Cell[] | { [key: string]: Cell };
 export type Row = Record<string, Cell>;
 
+/** A cell as text: VARCHAR cells (column names, types, file paths) as they are, lists and structs as JSON. */
+export function cellText(cell: Cell | undefined): string {
+  return typeof cell === 'object' && cell !== null ? JSON.stringify(cell) : String(cell);
+}
+
 export class DataEngine {
   private constructor(
     private readonly instance: DuckDBInstance,

@@ -8,7 +8,7 @@ export { computeProfile, columnKind } from './profile.js';
 export { renderProfile, sparkline } from './profile-render.js';
 export { datasetRoutes } from './routes.js';
 export { parseDatasetReference, type DatasetReference } from './reference.js';
-export { DataEngine, formatOf, readFilesSql, sqlIdentifier, sqlString, type Cell, type DataFormat, type Row } from './duckdb.js';
+export { cellText, DataEngine, formatOf, readFilesSql, sqlIdentifier, sqlString, type Cell, type DataFormat, type Row } from './duckdb.js';
 export * from './records.js';
 export type { ColumnSchema, DatasetResolver, DatasetVersion } from './types.js';
 

@@ -1,4 +1,4 @@
-import { sqlIdentifier, type Cell, type DataEngine } from './duckdb.js';
+import { cellText, sqlIdentifier, type Cell, type DataEngine } from './duckdb.js';
 import { HISTOGRAM_BINS, QUANTILES, TOP_VALUES, type ColumnKind, type ColumnProfile, type DatasetProfile } from './records.js';
 
 /**
@@ -126,7 +126,7 @@ async function addTopValues(engine: DataEngine, source: string, plan: ReadonlyAr
   );
   const byAlias = new Map(categorical.map((c) => [c.alias, profiles[c.index]!]));
   for (const c of categorical) profiles[c.index]!.topValues = [];
-  for (const row of rows) byAlias.get(String(row.col))?.topValues?.push({ value: String(row.value), count: num(row.n) ?? 0 });
+  for (const row of rows) byAlias.get(cellText(row.col))?.topValues?.push({ value: cellText(row.value), count: num(row.n) ?? 0 });
 }
 
 function entries(cell: Cell | undefined): Array<{ key: number; value: number }> {
@@ -146,5 +146,5 @@ function num(cell: Cell | undefined): number | null {
 }
 
 function str(cell: Cell | undefined): string | null {
-  return cell === null || cell === undefined ? null : String(cell);
+  return cell === null || cell === undefined ? null : cellText(cell);
 }

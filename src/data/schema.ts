@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { InvalidInputError, NotFoundError } from '../common/errors.js';
 import { parseInput } from '../common/validation.js';
 import type { StoredColumn } from './dataset-store.js';
-import { sqlIdentifier, type DataEngine } from './duckdb.js';
+import { cellText, sqlIdentifier, type DataEngine } from './duckdb.js';
 
 /**
  * A version's columns: inferred by DuckDB, or declared in a file the data must then match, and
@@ -53,7 +53,7 @@ export async function loadDeclaredSchema(file: string, engine: DataEngine): Prom
 async function canonicalType(engine: DataEngine, type: string, where: string): Promise<string> {
   try {
     const [row] = await engine.all(`SELECT typeof(CAST(NULL AS ${type})) AS t`);
-    return String(row?.t);
+    return cellText(row?.t);
   } catch {
     throw new InvalidInputError(`unknown type ${type}`, { where, hint: 'use a DuckDB type: BIGINT, INTEGER, DOUBLE, DECIMAL(p,s), VARCHAR, BOOLEAN, DATE, TIMESTAMP' });
   }
@@ -62,7 +62,7 @@ async function canonicalType(engine: DataEngine, type: string, where: string): P
 /** What DuckDB infers from the data; `nullable` says whether a null was seen. */
 export async function inferSchema(engine: DataEngine, source: string): Promise<Array<{ name: string; type: string }>> {
   const rows = await engine.all(`DESCRIBE SELECT * FROM ${source}`);
-  return rows.map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+  return rows.map((row) => ({ name: cellText(row.column_name), type: cellText(row.column_type) }));
 }
 
 /**

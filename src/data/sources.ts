@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInputError, NotFoundError } from '../common/errors.js';
-import { formatOf, sqlString, type DataEngine, type DataFormat } from './duckdb.js';
+import { cellText, formatOf, sqlString, type DataEngine, type DataFormat } from './duckdb.js';
 
 /** One file of what is being registered: where it is now, and its path inside the version. */
 export interface SourceFile {
@@ -73,7 +73,7 @@ async function globFiles(pattern: string, engine: DataEngine): Promise<SourceFil
   const base = globBase(absolute);
   const files: SourceFile[] = [];
   for (const row of rows) {
-    const file = String(row.file);
+    const file = cellText(row.file);
     const info = await stat(file);
     if (!info.isFile()) continue;
     const relative = path.relative(base, file).split(path.sep);

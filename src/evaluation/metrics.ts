@@ -102,8 +102,11 @@ export function countConfusion(rows: readonly ScoredRow[], threshold: number): C
   const m: ConfusionMatrix = { tp: 0, fp: 0, tn: 0, fn: 0 };
   for (const { label, score } of rows) {
     const predicted = score >= threshold;
-    if (label === 1) predicted ? m.tp++ : m.fn++;
-    else predicted ? m.fp++ : m.tn++;
+    if (label === 1) {
+      if (predicted) m.tp++;
+      else m.fn++;
+    } else if (predicted) m.fp++;
+    else m.tn++;
   }
   return m;
 }
@@ -138,7 +141,10 @@ function aucOf(rows: readonly ScoredRow[]): number | null {
     let pos = 0;
     let neg = 0;
     const score = sorted[i]!.score;
-    for (; i < sorted.length && sorted[i]!.score === score; i++) sorted[i]!.label === 1 ? pos++ : neg++;
+    for (; i < sorted.length && sorted[i]!.score === score; i++) {
+      if (sorted[i]!.label === 1) pos++;
+      else neg++;
+    }
     doubledWins += neg * (2 * positivesAbove + pos);
     positivesAbove += pos;
     negatives += neg;

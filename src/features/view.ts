@@ -4,7 +4,7 @@ import { parseYamlWithSource, type FieldPath } from '../common/yaml-source.js';
 import { z } from 'zod';
 import { InvalidInputError, NotFoundError } from '../common/errors.js';
 import { formatPath } from '../common/validation.js';
-import { formatOf, readFilesSql, sqlIdentifier, type DataEngine, type DatasetResolver } from '../data/index.js';
+import { cellText, formatOf, readFilesSql, sqlIdentifier, type DataEngine, type DatasetResolver } from '../data/index.js';
 import { DEFAULT_PROJECT, ProjectNameSchema } from '../governance/access/route-access.js';
 
 /**
@@ -265,7 +265,7 @@ async function checkTimeText(engine: DataEngine, sourceSql: string, view: Featur
   const name = sqlIdentifier(column);
   const [bad] = await engine.all(`SELECT ${name} AS value FROM ${sourceSql} WHERE ${name} IS NOT NULL AND TRY_CAST(${name} AS TIMESTAMP) IS NULL LIMIT 1`);
   if (bad) {
-    throw viewError(view.locate, path, `column "${column}" holds "${String(bad.value)}", not a time`, 'value', 'event_time must be a TIMESTAMP, DATE, an ISO-8601 string or epoch milliseconds');
+    throw viewError(view.locate, path, `column "${column}" holds "${cellText(bad.value)}", not a time`, 'value', 'event_time must be a TIMESTAMP, DATE, an ISO-8601 string or epoch milliseconds');
   }
 }
 
@@ -276,7 +276,7 @@ export async function describe(engine: DataEngine, query: string, where: string)
   } catch (error) {
     throw new InvalidInputError(`cannot read the source: ${(error as Error).message}`, { where });
   }
-  return rows.map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+  return rows.map((row) => ({ name: cellText(row.column_name), type: cellText(row.column_type) }));
 }
 
 const PLACEHOLDER = /\{\{\s*(dataset|path)\s*:\s*([^}]+?)\s*\}\}/g;

@@ -12,7 +12,7 @@ const statementTexts = new Map<string, string>();
  * microseconds per value building and compiling the query tree; for the metric log that is a fifth
  * of a 1000-point batch, so the statement text is built once per shape and only values are bound.
  */
-export async function insertRows<T extends keyof Schema & string, C extends keyof Schema[T] & string>(
+export async function insertRows<T extends keyof Schema, C extends keyof Schema[T] & string>(
   db: Kysely<Schema>,
   table: T,
   columns: readonly C[],

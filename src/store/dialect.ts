@@ -30,7 +30,7 @@ function engineDialect(location: DatabaseLocation): Dialect {
       types: {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
           if (oid === PG_INT8 || oid === PG_NUMERIC) return (value: string) => Number(value);
-          return pg.types.getTypeParser(oid, format);
+          return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
         }) as typeof pg.types.getTypeParser,
       },
     });

@@ -114,7 +114,7 @@ class TranslatingDriver implements Driver {
   #innerMethod<K extends 'savepoint' | 'rollbackToSavepoint' | 'releaseSavepoint'>(name: K): NonNullable<Driver[K]> {
     const method = this.#inner[name];
     if (method === undefined) throw new Error(`the ${name} command is not supported by this dialect`);
-    return method as NonNullable<Driver[K]>;
+    return method;
   }
 }
 

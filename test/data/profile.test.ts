@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { computeProfile, DataEngine, readFilesSql, renderProfile, sparkline, type ColumnProfile } from '../../src/data/index.js';
+import { cellText, computeProfile, DataEngine, readFilesSql, renderProfile, sparkline, type ColumnProfile } from '../../src/data/index.js';
 import { makeTempDir } from '../support/temp.js';
 import { writeFile } from './support.js';
 
@@ -36,9 +36,9 @@ describe('dataset profiles', () => {
     const file = writeFile(join(temp.dir, 'd.csv'), content);
     const source = readFilesSql([file], 'csv');
     const columns = (await engine.all(`DESCRIBE SELECT * FROM ${source}`)).map((row) => ({
-      name: String(row.column_name),
-      type: String(row.column_type),
-      sensitive: sensitive.includes(String(row.column_name)),
+      name: cellText(row.column_name),
+      type: cellText(row.column_type),
+      sensitive: sensitive.includes(cellText(row.column_name)),
     }));
     return computeProfile(engine, source, columns);
   }

@@ -100,7 +100,7 @@ function requireSklearn(): void {
     execFileSync(PYTHON, ['-c', 'import sklearn'], { stdio: 'pipe' });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`${PYTHON} cannot import sklearn; install python3-sklearn (apt-get install python3-sklearn) to run this reference test. ${reason}`);
+    throw new Error(`${PYTHON} cannot import sklearn; install python3-sklearn (apt-get install python3-sklearn) to run this reference test. ${reason}`, { cause: error });
   }
 }
 

@@ -31,6 +31,7 @@ function requirePythonStack(): void {
     throw new Error(
       `examples/sklearn needs ${PYTHON} with scikit-learn, pandas and numpy ` +
         `(apt-get install python3-sklearn python3-pandas): ${detail}`,
+      { cause: error },
     );
   }
 }

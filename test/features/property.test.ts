@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataEngine } from '../../src/data/duckdb.js';
+import { cellText, DataEngine } from '../../src/data/duckdb.js';
 import { getHistorical } from '../../src/features/index.js';
 import { makeTempDir } from '../support/temp.js';
 import { pathView, prng, writeCsv } from './support.js';
@@ -68,7 +68,7 @@ describe('historical retrieval against a brute-force computation', () => {
         const entity = entities[index]!;
         expect([row.k1, row.k2]).toEqual([entity.k1, entity.k2]);
         const eventTime = row.random__event_time;
-        if (eventTime !== null) expect(Date.parse(String(eventTime))).toBeLessThanOrEqual(entity.ts);
+        if (eventTime !== null) expect(Date.parse(cellText(eventTime))).toBeLessThanOrEqual(entity.ts);
         const want = expected(features, entity.k1, entity.k2, entity.ts, ttlHours === undefined ? undefined : ttlHours * HOUR);
         expect({ iteration, index, row_id: row.row_id }).toEqual({ iteration, index, row_id: want?.id ?? null });
         compared++;

@@ -63,7 +63,7 @@ describe.each(DIALECTS)('artifacts over HTTP (%s)', (dialect) => {
       headers: { 'content-type': 'application/octet-stream' },
       body: stream,
       duplex: 'half',
-    } as RequestInit);
+    });
     expect(stored.status).toBe(200);
     expect(await stored.json()).toEqual({ path: 'stream.bin', digest: sha256(all), sizeBytes: all.length });
   });

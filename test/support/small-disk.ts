@@ -14,7 +14,7 @@ export function mountSmallDisk(sizeBytes: number): { dir: string; remove(): void
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes},mode=0755`, 'tmpfs', dir], { stdio: 'pipe' });
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`cannot mount a tmpfs for the disk-full tests (they need root, as CI has): ${(error as Error).message}`);
+    throw new Error(`cannot mount a tmpfs for the disk-full tests (they need root, as CI has): ${(error as Error).message}`, { cause: error });
   }
   return {
     dir,

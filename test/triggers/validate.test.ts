@@ -14,7 +14,7 @@ function issuesOf(triggers: unknown[], extra: Partial<PipelineInput> = {}) {
       environments: { prod: { params: { mode: 'prod' } } },
       steps: [{ name: 'a', ...shell('true') }],
       ...extra,
-    } as PipelineInput,
+    },
     { registry: stepKinds() },
   );
   return validateTriggers({ ...definition, triggers: triggers.map((trigger) => TriggerSpecSchema.parse(trigger)) });

@@ -51,8 +51,11 @@ export function classification(labels: readonly number[], predicted: readonly nu
   let fn = 0;
   let tn = 0;
   labels.forEach((label, i) => {
-    if (predicted[i] === 1) label === 1 ? tp++ : fp++;
-    else label === 1 ? fn++ : tn++;
+    if (predicted[i] === 1) {
+      if (label === 1) tp++;
+      else fp++;
+    } else if (label === 1) fn++;
+    else tn++;
   });
   const precision = ratio(tp, tp + fp);
   const recall = ratio(tp, tp + fn);

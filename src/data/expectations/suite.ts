@@ -204,7 +204,7 @@ function parseExpectation(raw: unknown, at: FieldPath): { expectation: Expectati
   const parsed = KIND_SCHEMAS[kind].safeParse(raw, { error: zodMessages });
   if (!parsed.success) return { problem: problemFromZod(parsed.error.issues[0]!, at) };
   const index = at[at.length - 1] as number;
-  return { expectation: normalize(kind, parsed.data as Record<string, unknown>, index) };
+  return { expectation: normalize(kind, parsed.data, index) };
 }
 
 /** The written shape (check key holding its argument) becomes one tagged shape with a name. */

@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../../common/errors.js';
-import { sqlIdentifier, sqlString, type DataEngine, type DataFormat } from '../duckdb.js';
+import { cellText, sqlIdentifier, sqlString, type DataEngine, type DataFormat } from '../duckdb.js';
 import type { DedupeConfig, SplitConfig, SqlConfig } from './kinds.js';
 
 /**
@@ -77,7 +77,7 @@ async function copyTo(engine: DataEngine, query: string, file: string, format: D
 }
 
 async function columnsOf(engine: DataEngine, table: string): Promise<string[]> {
-  return (await engine.all(`DESCRIBE ${sqlIdentifier(table)}`)).map((row) => String(row.column_name));
+  return (await engine.all(`DESCRIBE ${sqlIdentifier(table)}`)).map((row) => cellText(row.column_name));
 }
 
 function requireColumns(columns: readonly string[], wanted: readonly string[], table: string): void {

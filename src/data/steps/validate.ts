@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { InvalidInputError } from '../../common/errors.js';
 import { PRIVATE_FILE_MODE } from '../../common/private-files.js';
 import { parseInput } from '../../common/validation.js';
-import { sqlIdentifier, type DataEngine } from '../duckdb.js';
+import { cellText, sqlIdentifier, type DataEngine } from '../duckdb.js';
 import { loadSuiteFile, renderReportJson, renderReportText, runSuite, type SuiteReport } from '../expectations/index.js';
 import type { ColumnSchema } from '../types.js';
 import type { ValidateConfig } from './kinds.js';
@@ -25,10 +25,10 @@ export async function runValidate(
 ): Promise<SuiteReport> {
   const suite = await loadSuiteFile(path.resolve(context.workDir, config.suite));
   const schema: ColumnSchema[] = (await engine.all(`DESCRIBE ${sqlIdentifier(context.input)}`)).map((row) => ({
-    name: String(row.column_name),
-    type: String(row.column_type),
+    name: cellText(row.column_name),
+    type: cellText(row.column_type),
     nullable: row.null !== 'NO',
-    sensitive: config.sensitive.includes(String(row.column_name)),
+    sensitive: config.sensitive.includes(cellText(row.column_name)),
   }));
   const previousSchema =
     config.previous_schema === undefined ? undefined : await readSchemaFile(path.resolve(context.workDir, config.previous_schema));

@@ -108,7 +108,7 @@ describe('expectation checks', () => {
   it('decides every column check and the row count in one scan, and fetches samples only for failures', async () => {
     const input = await inputFor(goodRows(), 'csv', 'one-scan');
     const counting = countingEngine(engine);
-    const report = await runSuite(counting, input, loadSuiteYaml(SUITE.replace(/  - sql:[\s\S]*$/, ''), 'suite.yaml'));
+    const report = await runSuite(counting, input, loadSuiteYaml(SUITE.replace(/ {2}- sql:[\s\S]*$/, ''), 'suite.yaml'));
     expect(report.passed).toBe(true);
     expect(counting.statements).toHaveLength(1);
     expect(report.queries).toEqual(counting.statements);
@@ -116,7 +116,7 @@ describe('expectation checks', () => {
 
     const bad = await inputFor(badRows(), 'csv', 'one-scan-bad');
     const failing = countingEngine(engine);
-    await runSuite(failing, bad, loadSuiteYaml(SUITE.replace(/  - sql:[\s\S]*$/, ''), 'suite.yaml'));
+    await runSuite(failing, bad, loadSuiteYaml(SUITE.replace(/ {2}- sql:[\s\S]*$/, ''), 'suite.yaml'));
     // One scan, then a sample query per failing row check (5), and the unexpected values of in_set.
     expect(failing.statements).toHaveLength(1 + 5 + 1);
     expect(failing.statements.slice(1).every((sql) => sql.includes('LIMIT 5'))).toBe(true);

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataEngine, readFilesSql, type DataFormat, type Row } from '../../../src/data/duckdb.js';
+import { cellText, DataEngine, readFilesSql, type DataFormat, type Row } from '../../../src/data/duckdb.js';
 import type { ColumnSchema } from '../../../src/data/types.js';
 import type { QueryEngine } from '../../../src/data/expectations/index.js';
 
@@ -48,7 +48,7 @@ export async function writeData(engine: DataEngine, dir: string, name: string, r
 /** The relation's schema as DuckDB reads it, the way dataset registration records it. */
 export async function schemaOf(engine: DataEngine, relationSql: string): Promise<ColumnSchema[]> {
   const rows = await engine.all(`DESCRIBE SELECT * FROM ${relationSql}`);
-  return rows.map((row) => ({ name: String(row.column_name), type: String(row.column_type), nullable: row.null === 'YES', sensitive: false }));
+  return rows.map((row) => ({ name: cellText(row.column_name), type: cellText(row.column_type), nullable: row.null === 'YES', sensitive: false }));
 }
 
 /** The engine seen through `all` only, remembering every statement it was handed. */
