@@ -5,12 +5,12 @@ import { InvalidInputError, NotFoundError } from '../common/errors.js';
 import { digestOf, type AuditLog } from '../governance/index.js';
 import type { Schema } from '../store/index.js';
 import type { TrackingService } from '../tracking/index.js';
-import { compilePipeline } from './compile.js';
-import type { ParamValue, PipelineDefinition } from './definition.js';
-import type { DatasetCatalog } from './dataset-catalog.js';
-import type { PipelineEventListener } from './events.js';
+import { compilePipeline } from './definition/compile.js';
+import type { ParamValue, PipelineDefinition } from './definition/definition.js';
+import type { DatasetCatalog } from './run/dataset-catalog.js';
+import type { PipelineEventListener } from './run/events.js';
 import type { ExecutorRegistry } from './executors/registry.js';
-import { RunLease, type LeaseOptions } from './lease.js';
+import { RunLease, type LeaseOptions } from './run/lease.js';
 import {
   countActivePipelineRuns,
   findPipelineRun,
@@ -23,10 +23,10 @@ import {
   type PipelineRunStatus,
   type StepExecutionRow,
   type StepExecutionStatus,
-} from './run-store.js';
-import { PipelineScheduler } from './scheduler.js';
-import { coreStepKinds, type StepKindRegistry } from './step-kinds.js';
-import { loadPipelineFile } from './yaml.js';
+} from './run/run-store.js';
+import { PipelineScheduler } from './run/scheduler.js';
+import { coreStepKinds, type StepKindRegistry } from './definition/step-kinds.js';
+import { loadPipelineFile } from './definition/yaml.js';
 
 export interface PipelineServiceOptions {
   db: Kysely<Schema>;

@@ -1,6 +1,6 @@
 import type { FieldPath, PipelineDefinition } from '../pipelines/index.js';
 // Not through the pipelines index: the compiler calls this module, and the index imports the compiler.
-import { paramTypeMismatch } from '../pipelines/params.js';
+import { paramTypeMismatch } from '../pipelines/definition/params.js';
 import { cronSchedule } from './cron.js';
 import type { TriggerSpec } from './spec.js';
 

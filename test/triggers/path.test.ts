@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { digestPath } from '../../src/pipelines/output-digest.js';
+import { digestPath } from '../../src/pipelines/run/output-digest.js';
 import { DIALECTS } from '../support/databases.js';
 import { loaded, moreChecks, reportedErrors, shell, triggerOf, useTriggerFixture, waitFor } from './support.js';
 

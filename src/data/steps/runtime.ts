@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { StepJob, StepRuntimeRegistry } from '../../pipelines/index.js';
 // Not through the pipelines index: its built-in runtime registry registers these, so the index imports this module.
 import { parseKindConfig, runnerProcess, type RunnerTask, type StepRuntime } from '../../pipelines/kinds/runtime.js';
-import { renderTemplate } from '../../pipelines/templates.js';
+import { renderTemplate } from '../../pipelines/definition/templates.js';
 import { DedupeConfigSchema, EvaluateConfigSchema, SplitConfigSchema, SqlConfigSchema, ValidateConfigSchema } from './kinds.js';
 
 // Compiled to dist like the ts step runner; src/data/steps and dist/data/steps sit at the same depth.

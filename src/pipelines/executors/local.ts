@@ -7,7 +7,7 @@ import { InvalidInputError } from '../../common/errors.js';
 import { makePrivateDir, PRIVATE_FILE_MODE } from '../../common/private-files.js';
 import { coreStepRuntimes, type StepRuntimeRegistry } from '../kinds/registry.js';
 import type { ProcessSpec } from '../kinds/runtime.js';
-import { renderTemplate } from '../templates.js';
+import { renderTemplate } from '../definition/templates.js';
 import { InFlightSteps } from './in-flight.js';
 import type { Executor, RunOptions, StepJob, StepProcessInfo, StepResult } from './types.js';
 

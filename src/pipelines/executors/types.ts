@@ -1,4 +1,4 @@
-import type { ParamValue } from '../definition.js';
+import type { ParamValue } from '../definition/definition.js';
 
 /**
  * One execution of one step, as the scheduler decided it: everything is resolved (params, input

@@ -1,7 +1,7 @@
 import { parse, type ParseEntry } from 'shell-quote';
 import { InvalidInputError } from '../../common/errors.js';
-import { CommandConfigSchema } from '../step-kinds.js';
-import { findTemplates, renderTemplate } from '../templates.js';
+import { CommandConfigSchema } from '../definition/step-kinds.js';
+import { findTemplates, renderTemplate } from '../definition/templates.js';
 import { parseKindConfig, type StepRuntime } from './runtime.js';
 
 /**

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidStateError } from '../../common/errors.js';
 import type { ActiveRun } from '../../sdk/index.js';
-import type { ParamValue } from '../definition.js';
-import { TsConfigSchema } from '../step-kinds.js';
-import { renderTemplate } from '../templates.js';
+import type { ParamValue } from '../definition/definition.js';
+import { TsConfigSchema } from '../definition/step-kinds.js';
+import { renderTemplate } from '../definition/templates.js';
 import { parseKindConfig, type StepRuntime } from './runtime.js';
 
 /** What a `ts` step's exported function is called with. */

@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { sha256Digest, sha256DigestOfFile } from '../artifacts/index.js';
+import { sha256Digest, sha256DigestOfFile } from '../../artifacts/index.js';
 
 /**
  * `sha256:` of what a path holds: a file's bytes, or for a folder every file's relative path and

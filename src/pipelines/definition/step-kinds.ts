@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AlreadyExistsError, InvalidInputError } from '../common/errors.js';
+import { AlreadyExistsError, InvalidInputError } from '../../common/errors.js';
 import { STEP_FIELDS } from './definition.js';
 
 /**

@@ -1,17 +1,17 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Insertable, Kysely } from 'kysely';
-import { sha256Digest } from '../artifacts/index.js';
-import { InvalidStateError, NotFoundError } from '../common/errors.js';
-import { digestOf, type AuditLog } from '../governance/index.js';
-import type { PipelineRunsTable, Schema } from '../store/index.js';
-import { captureCodeVersion, codeVersionTags, type RunStatus, type TrackingService } from '../tracking/index.js';
+import { sha256Digest } from '../../artifacts/index.js';
+import { InvalidStateError, NotFoundError } from '../../common/errors.js';
+import { digestOf, type AuditLog } from '../../governance/index.js';
+import type { PipelineRunsTable, Schema } from '../../store/index.js';
+import { captureCodeVersion, codeVersionTags, type RunStatus, type TrackingService } from '../../tracking/index.js';
 import { canonicalJson } from './cache-key.js';
 import type { DatasetCatalog } from './dataset-catalog.js';
-import type { ParamValue, PipelineDefinition } from './definition.js';
+import type { ParamValue, PipelineDefinition } from '../definition/definition.js';
 import type { PipelineEvent, PipelineEventListener } from './events.js';
-import type { Executor } from './executors/types.js';
-import { stepDependencies, topologicalOrder } from './graph.js';
+import type { Executor } from '../executors/types.js';
+import { stepDependencies, topologicalOrder } from '../definition/graph.js';
 import { isProcessAlive } from './lease.js';
 import {
   findPipelineRun,
@@ -30,7 +30,7 @@ import {
   type StepExecutionStatus,
 } from './run-store.js';
 import { resolveParams, withEnvironment } from './run-setup.js';
-import type { TriggerRecord } from './service.js';
+import type { TriggerRecord } from '../service.js';
 import { StepAttempt, endTrackedRun, type RunPlan, type StepAttemptDeps } from './step-attempt.js';
 
 export interface PipelineSchedulerOptions {

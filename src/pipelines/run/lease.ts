@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
-import { InvalidStateError } from '../common/errors.js';
-import type { Schema } from '../store/index.js';
+import { InvalidStateError } from '../../common/errors.js';
+import type { Schema } from '../../store/index.js';
 import { findLeaseState, releaseLease, renewLease, takeLease } from './run-store.js';
 
 /**

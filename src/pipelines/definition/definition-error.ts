@@ -1,5 +1,5 @@
-import type { InvalidInputError } from '../common/errors.js';
-import { definitionProblemError, type DefinitionProblem, type SourceMap } from '../common/yaml-source.js';
+import type { InvalidInputError } from '../../common/errors.js';
+import { definitionProblemError, type DefinitionProblem, type SourceMap } from '../../common/yaml-source.js';
 
 // The general pieces live in common so expectation suites report YAML errors the same way.
 export {
@@ -8,7 +8,7 @@ export {
   type DefinitionProblem,
   type FieldPath,
   type SourceMap,
-} from '../common/yaml-source.js';
+} from '../../common/yaml-source.js';
 
 /**
  * The message always starts with the field path; `where` is the file position when the definition

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../common/errors.js';
+import { InvalidInputError } from '../../common/errors.js';
 import type { ParamType, ParamValue, PipelineDefinition } from './definition.js';
 
 /** Why `value` cannot be a value of a param of this type, or undefined when it can. */

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../common/errors.js';
+import { InvalidInputError } from '../../common/errors.js';
 import {
   definitionError,
   problemFromZod,
@@ -12,7 +12,7 @@ import { findCycle, stepDependencies } from './graph.js';
 import { paramTypeMismatch } from './params.js';
 import type { StepKindRegistry } from './step-kinds.js';
 import { findTemplates } from './templates.js';
-import { validateTriggers } from '../triggers/validate.js';
+import { validateTriggers } from '../../triggers/validate.js';
 
 export interface CompileOptions {
   registry: StepKindRegistry;

@@ -1,12 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { canonicalJson } from '../common/canonical-json.js';
-import { sha256Digest } from '../artifacts/index.js';
-import { InvalidInputError } from '../common/errors.js';
-import type { ParamValue, StepDefinition } from './definition.js';
-import { splitCommand } from './kinds/command.js';
-import { CommandConfigSchema, TsConfigSchema } from './step-kinds.js';
-import { renderTemplate } from './templates.js';
+import { canonicalJson } from '../../common/canonical-json.js';
+import { sha256Digest } from '../../artifacts/index.js';
+import { InvalidInputError } from '../../common/errors.js';
+import type { ParamValue, StepDefinition } from '../definition/definition.js';
+import { splitCommand } from '../kinds/command.js';
+import { CommandConfigSchema, TsConfigSchema } from '../definition/step-kinds.js';
+import { renderTemplate } from '../definition/templates.js';
 
 /**
  * The cache key of one step execution: a digest of everything that decides what the step produces.

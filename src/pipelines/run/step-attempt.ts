@@ -1,18 +1,18 @@
 import { cp, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
-import { sha256Digest } from '../artifacts/index.js';
-import { CicloError, InvalidStateError, NotFoundError } from '../common/errors.js';
-import { makePrivateDir } from '../common/private-files.js';
-import type { Schema } from '../store/index.js';
-import type { RunStatus, TrackingService } from '../tracking/index.js';
+import { sha256Digest } from '../../artifacts/index.js';
+import { CicloError, InvalidStateError, NotFoundError } from '../../common/errors.js';
+import { makePrivateDir } from '../../common/private-files.js';
+import type { Schema } from '../../store/index.js';
+import type { RunStatus, TrackingService } from '../../tracking/index.js';
 import { codeFilesOf, computeStepCacheKey } from './cache-key.js';
-import type { ParamValue, PipelineDefinition, StepDefinition } from './definition.js';
+import type { ParamValue, PipelineDefinition, StepDefinition } from '../definition/definition.js';
 import type { PipelineEventListener, StepEventDetails } from './events.js';
 import type { DatasetCatalog } from './dataset-catalog.js';
-import type { Executor, StepJob, StepResult } from './executors/types.js';
+import type { Executor, StepJob, StepResult } from '../executors/types.js';
 import { digestPath, outputDigests } from './output-digest.js';
-import { renderStepParams } from './templates.js';
+import { renderStepParams } from '../definition/templates.js';
 import { changedFiles, inputSignature, snapshotFolder, type FolderSnapshot } from './write-guard.js';
 import {
   findSucceededByCacheKey,

@@ -5,7 +5,7 @@ import type {
   Schema,
   StepExecutionStatus,
   StepExecutionsTable,
-} from '../store/index.js';
+} from '../../store/index.js';
 
 /** Queries over `pipeline_runs` and `step_executions`; the scheduler holds the rules. */
 

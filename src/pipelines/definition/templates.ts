@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../common/errors.js';
+import { InvalidInputError } from '../../common/errors.js';
 import type { FieldPath } from './definition-error.js';
 import type { ParamValue } from './definition.js';
 

@@ -1,6 +1,6 @@
-import { InvalidInputError } from '../common/errors.js';
-import type { ParamValue, PipelineDefinition } from './definition.js';
-import { paramTypeMismatch } from './params.js';
+import { InvalidInputError } from '../../common/errors.js';
+import type { ParamValue, PipelineDefinition } from '../definition/definition.js';
+import { paramTypeMismatch } from '../definition/params.js';
 
 /** What `start` does to a definition before recording it: the environment overlay and the params. */
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { NotFoundError } from '../common/errors.js';
-import { parseYamlWithSource } from '../common/yaml-source.js';
+import { NotFoundError } from '../../common/errors.js';
+import { parseYamlWithSource } from '../../common/yaml-source.js';
 import { compilePipeline } from './compile.js';
 import type { PipelineDefinition } from './definition.js';
 import { coreStepKinds, type StepKindRegistry } from './step-kinds.js';

@@ -2,12 +2,12 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { InvalidStateError } from '../common/errors.js';
-import { makePrivateDir } from '../common/private-files.js';
-import { captureCodeVersion } from '../tracking/index.js';
-import type { ParamValue, PipelineDefinition } from './definition.js';
+import { InvalidStateError } from '../../common/errors.js';
+import { makePrivateDir } from '../../common/private-files.js';
+import { captureCodeVersion } from '../../tracking/index.js';
+import type { ParamValue, PipelineDefinition } from '../definition/definition.js';
 import type { PipelineRunStatus, StepExecutionRow } from './run-store.js';
-import type { DriveControl, PipelineService } from './service.js';
+import type { DriveControl, PipelineService } from '../service.js';
 
 const exec = promisify(execFile);
 

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NotFoundError } from '../common/errors.js';
+import { NotFoundError } from '../../common/errors.js';
 import type { PipelineRunStatus, StepExecutionRow } from './run-store.js';
 
 /** A piece of one attempt's log, in the order the attempt wrote it. */
