@@ -10,9 +10,10 @@
 //   client, which pipeline steps also use). governance/approvals is imported through its own index.ts, because
 //   approvals import the registry, which imports governance (src/governance/index.ts says so).
 // - the shells sit on top: app/ (the composition root), cli/ and server/. Capabilities never import them.
-// - the shared HTTP kit: the route access declaration and the query and raw-body helpers. Every capability's routes
-//   need them, so capabilities may import these three files directly. They live in governance/access and server/
-//   today and may later move to one folder of their own.
+// - the shared HTTP kit: the route access declaration, the query and raw-body helpers, and the security headers
+//   (a served file's Content-Disposition: attachment). Every capability's routes need them, so capabilities may
+//   import these files directly. They live in governance/access and server/ today and may later move to one folder
+//   of their own.
 // - the sdk re-exports from common/ and capabilities for the package's users; it is not a shell, as pipeline steps
 //   run in their own process and log through it.
 
@@ -20,6 +21,7 @@ const SHARED_HTTP_KIT = [
   '^src/governance/access/route-access\\.ts$',
   '^src/server/query\\.ts$',
   '^src/server/raw-body\\.ts$',
+  '^src/server/security-headers\\.ts$',
 ];
 
 const CAPABILITIES = '^src/(artifacts|data|evaluation|features|governance|lineage|pipelines|registry|sdk|store|tracking|triggers)/';
@@ -54,7 +56,7 @@ module.exports = {
       name: 'shells-on-top-server',
       comment:
         'src/server is the Fastify app: it mounts capabilities, which never import it, except the shared HTTP kit ' +
-        '(query and raw-body helpers). src/cli and src/app start it.',
+        '(query, raw-body and security-header helpers). src/cli and src/app start it.',
       severity: 'error',
       from: { pathNot: '^src/(server|cli|app)/' },
       to: { path: '^src/server/', pathNot: SHARED_HTTP_KIT },
