@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { formatOf, readFilesSql, DataEngine } from '../data/index.js';
-import { EvaluationConfigSchema, evaluateTable, reportMetrics, type EvaluationReport } from '../evaluation/index.js';
+import { evaluateTable, formatOf, readFilesSql, DataEngine } from '../data/index.js';
+import { EvaluationConfigSchema, reportMetrics, type EvaluationReport } from '../evaluation/index.js';
 import { parseInput } from '../common/validation.js';
 import { formatNumber, renderTable } from './format.js';
 import { emit } from './output.js';

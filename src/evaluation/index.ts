@@ -10,6 +10,9 @@
  *   (demographic parity difference, disparate impact ratio, equal opportunity and equalized odds differences).
  * - `compare.ts`: champion vs challenger on the same rows, each metric's delta and whether the
  *   challenger is better in that metric's direction.
+ * - `report.ts`: which columns of a table of predictions to evaluate (`EvaluationConfigSchema`), the report over
+ *   its rows (`evaluatePredictions`) and the report as flat metric keys for a tracked run (`reportMetrics`);
+ *   the data capability reads such a table through DuckDB (`evaluateTable`).
  *
  * Undefined values are null (or sklearn's 0 where sklearn reports 0) with a note saying why; bad input
  * (no rows, labels other than 0/1, non-finite numbers) is an `InvalidInputError` naming the row and field.
@@ -18,4 +21,4 @@
 export * from './metrics.js';
 export * from './fairness.js';
 export * from './compare.js';
-export * from './evaluate-table.js';
+export * from './report.js';

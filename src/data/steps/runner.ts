@@ -6,7 +6,8 @@
 import { describeError } from '../../common/errors.js';
 import { DataEngine, readFilesSql, sqlIdentifier } from '../duckdb.js';
 import { inputFiles } from './input-files.js';
-import { evaluateTable, reportMetrics } from '../../evaluation/index.js';
+import { reportMetrics } from '../../evaluation/index.js';
+import { evaluateTable } from '../evaluate-table.js';
 import { DedupeConfigSchema, EvaluateConfigSchema, SplitConfigSchema, SqlConfigSchema, ValidateConfigSchema } from './kinds.js';
 import type { DataStepTask } from './runtime.js';
 import { pickOne, runDedupe, runSplit, runSql, type Written } from './transforms.js';

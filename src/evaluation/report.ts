@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { InvalidInputError } from '../common/errors.js';
-import { sqlIdentifier, type DataEngine, type Row } from '../data/duckdb.js';
 import { compareClassifiers, compareRegressors, type Comparison } from './compare.js';
 import { fairnessReport, type FairnessReport } from './fairness.js';
 import { classificationMetrics, regressionMetrics, type ClassificationMetrics, type RegressionMetrics } from './metrics.js';
@@ -27,18 +26,15 @@ export interface EvaluationReport {
   comparison?: Comparison<ClassificationMetrics> | Comparison<RegressionMetrics>;
 }
 
-/** Reads the needed columns of a relation (a `read_*` call or a view) and evaluates them. */
-export async function evaluateTable(engine: DataEngine, relationSql: string, config: EvaluationConfig): Promise<EvaluationReport> {
-  const columns = (await engine.all(`DESCRIBE SELECT * FROM ${relationSql}`)).map((row) => String(row.column_name));
-  const wanted = [config.label, config.score, ...(config.champion ? [config.champion] : []), ...config.sensitive];
-  const unknown = wanted.filter((column) => !columns.includes(column));
-  if (unknown.length > 0) {
-    throw new InvalidInputError(`the predictions have no column ${unknown.map((c) => `"${c}"`).join(', ')}`, {
-      hint: `their columns: ${columns.join(', ')}`,
-    });
-  }
-  const rows = await engine.all(`SELECT ${[...new Set(wanted)].map(sqlIdentifier).join(', ')} FROM ${relationSql}`);
-  const number = (row: Row, column: string, index: number): number => {
+/** One row of predictions: the columns the config names, by name. */
+export type PredictionRow = Readonly<Record<string, unknown>>;
+
+/**
+ * Evaluates rows of predictions: the metrics of the config's task, fairness per sensitive attribute and, with a
+ * champion column, the comparison. A label or score that is not a finite number is an error naming the row.
+ */
+export function evaluatePredictions(rows: readonly PredictionRow[], config: EvaluationConfig): EvaluationReport {
+  const number = (row: PredictionRow, column: string, index: number): number => {
     const value = row[column];
     const parsed = typeof value === 'number' ? value : typeof value === 'boolean' ? Number(value) : Number(value);
     if (value === null || !Number.isFinite(parsed)) {
