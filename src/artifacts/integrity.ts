@@ -77,22 +77,26 @@ interface ReferenceIndex {
  * write takes longer than the grace period between storing its blob and committing its row.
  */
 export class BlobIntegrity {
-  constructor(
-    private readonly blobs: BlobStore,
-    private readonly sources: readonly BlobReferenceSource[],
-    private readonly now: () => number = Date.now,
-  ) {}
+  readonly #blobs: BlobStore;
+  readonly #sources: readonly BlobReferenceSource[];
+  readonly #now: () => number;
+
+  constructor(blobs: BlobStore, sources: readonly BlobReferenceSource[], now: () => number = Date.now) {
+    this.#blobs = blobs;
+    this.#sources = sources;
+    this.#now = now;
+  }
 
   /** Re-hashes every blob held; lists the corrupt, the referenced but missing, and the unreferenced. */
   async fsck(): Promise<FsckReport> {
     const index = await this.#referenceIndex();
     const report: FsckReport = { blobs: 0, bytes: 0, referenced: index.byDigest.size, corrupt: [], missing: [], unreferenced: [] };
     const seen = new Set<string>();
-    for await (const blob of this.blobs.list()) {
+    for await (const blob of this.#blobs.list()) {
       seen.add(blob.digest);
       report.blobs += 1;
       report.bytes += blob.sizeBytes;
-      const check = await this.blobs.check(blob.digest);
+      const check = await this.#blobs.check(blob.digest);
       const references = index.byDigest.get(blob.digest);
       // Deleted between the listing and the check (by a concurrent gc): missing if still needed.
       if (check.state === 'missing') seen.delete(blob.digest);
@@ -107,7 +111,7 @@ export class BlobIntegrity {
 
   /** Deletes unreferenced blobs last written before `now - olderThanMs`, and temp files as old. */
   async gc(options: GcOptions): Promise<GcReport> {
-    const cutoff = this.now() - options.olderThanMs;
+    const cutoff = this.#now() - options.olderThanMs;
     const index = await this.#referenceIndex();
     const [first] = index.unlisted;
     if (first !== undefined) {
@@ -117,25 +121,25 @@ export class BlobIntegrity {
       });
     }
     const report: GcReport = { dryRun: options.dryRun, cutoff, deleted: [], deletedBytes: 0, keptYoung: 0, tempFiles: [] };
-    for await (const blob of this.blobs.list()) {
+    for await (const blob of this.#blobs.list()) {
       if (index.byDigest.has(blob.digest)) continue;
       if (blob.modifiedTime >= cutoff) {
         report.keptYoung += 1;
         continue;
       }
-      if (options.dryRun || (await this.blobs.deleteIfUntouchedSince(blob.digest, cutoff))) {
+      if (options.dryRun || (await this.#blobs.deleteIfUntouchedSince(blob.digest, cutoff))) {
         report.deleted.push(blob);
         report.deletedBytes += blob.sizeBytes;
       } else report.keptYoung += 1;
     }
-    report.tempFiles = await this.blobs.sweepTemp(cutoff, { dryRun: options.dryRun });
+    report.tempFiles = await this.#blobs.sweepTemp(cutoff, { dryRun: options.dryRun });
     return report;
   }
 
   async #referenceIndex(): Promise<ReferenceIndex> {
     const index: ReferenceIndex = { byDigest: new Map(), unlisted: [] };
-    for (const source of this.sources) {
-      for await (const reference of source.references(this.blobs)) {
+    for (const source of this.#sources) {
+      for await (const reference of source.references(this.#blobs)) {
         if (reference.unlisted !== undefined) index.unlisted.push(reference);
         const entry = index.byDigest.get(reference.digest) ?? { referrers: [], count: 0 };
         entry.count += 1;

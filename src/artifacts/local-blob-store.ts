@@ -19,15 +19,15 @@ const HEX_REST = /^[0-9a-f]{62}$/;
  * digest only once its full content is durable.
  */
 export class LocalBlobStore implements BlobStore {
-  private readonly tmpDir: string;
+  readonly #tmpDir: string;
 
   constructor(readonly root: string) {
-    this.tmpDir = join(root, 'tmp');
+    this.#tmpDir = join(root, 'tmp');
   }
 
   async put(source: Readable): Promise<BlobRef> {
-    await mkdir(this.tmpDir, { recursive: true, mode: PRIVATE_DIR_MODE });
-    const tmpFile = join(this.tmpDir, randomUUID());
+    await mkdir(this.#tmpDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    const tmpFile = join(this.#tmpDir, randomUUID());
     let handle: FileHandle | undefined;
     try {
       handle = await open(tmpFile, 'wx', PRIVATE_FILE_MODE);
@@ -43,7 +43,7 @@ export class LocalBlobStore implements BlobStore {
       await handle.close();
       handle = undefined;
       const digest = formatDigest(hash);
-      await this.moveIntoPlace(tmpFile, digest);
+      await this.#moveIntoPlace(tmpFile, digest);
       return { digest, sizeBytes };
     } catch (error) {
       await handle?.close().catch(() => undefined);
@@ -60,7 +60,7 @@ export class LocalBlobStore implements BlobStore {
    * appended after the check are never served.
    */
   async open(digest: string): Promise<Readable> {
-    const handle = await this.openBlob(digest);
+    const handle = await this.#openBlob(digest);
     try {
       const { digest: actual, sizeBytes } = await sha256DigestOfHandle(handle);
       if (actual !== digest) throw corruptBlob(digest, actual);
@@ -76,7 +76,7 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async check(digest: string): Promise<BlobCheck> {
-    const handle = await this.openBlob(digest).catch((error: unknown) => {
+    const handle = await this.#openBlob(digest).catch((error: unknown) => {
       if (error instanceof NotFoundError) return undefined;
       throw error;
     });
@@ -101,7 +101,7 @@ export class LocalBlobStore implements BlobStore {
       });
       for (const name of names.filter((entry) => HEX_REST.test(entry)).sort()) {
         const digest = `sha256:${shard}${name}`;
-        const stats = await this.statBlob(digest);
+        const stats = await this.#statBlob(digest);
         if (stats !== undefined) yield { digest, sizeBytes: stats.size, modifiedTime: stats.mtimeMs };
       }
     }
@@ -114,9 +114,9 @@ export class LocalBlobStore implements BlobStore {
    * is put back (the same content, so replacing a newer copy changes nothing).
    */
   async deleteIfUntouchedSince(digest: string, cutoff: number): Promise<boolean> {
-    const file = this.blobPath(digest);
-    await mkdir(this.tmpDir, { recursive: true, mode: PRIVATE_DIR_MODE });
-    const aside = join(this.tmpDir, `gc-${digestHex(digest)}-${randomUUID()}`);
+    const file = this.#blobPath(digest);
+    await mkdir(this.#tmpDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    const aside = join(this.#tmpDir, `gc-${digestHex(digest)}-${randomUUID()}`);
     try {
       await rename(file, aside);
     } catch (error) {
@@ -133,13 +133,13 @@ export class LocalBlobStore implements BlobStore {
 
   /** Removes temp files of writes that stopped before `cutoff` (a crashed process's half uploads). */
   async sweepTemp(cutoff: number, options: { dryRun?: boolean } = {}): Promise<StoredTemp[]> {
-    const names = await readdir(this.tmpDir).catch((error: unknown) => {
+    const names = await readdir(this.#tmpDir).catch((error: unknown) => {
       if (isMissing(error)) return [];
       throw error;
     });
     const removed: StoredTemp[] = [];
     for (const name of names) {
-      const file = join(this.tmpDir, name);
+      const file = join(this.#tmpDir, name);
       const stats = await stat(file).catch(() => undefined);
       if (stats === undefined || !stats.isFile() || stats.mtimeMs >= cutoff) continue;
       if (options.dryRun !== true) await rm(file, { force: true });
@@ -149,23 +149,23 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async has(digest: string): Promise<boolean> {
-    return (await this.statBlob(digest)) !== undefined;
+    return (await this.#statBlob(digest)) !== undefined;
   }
 
   async size(digest: string): Promise<number> {
-    const stats = await this.statBlob(digest);
+    const stats = await this.#statBlob(digest);
     if (stats === undefined) throw missingBlob(digest);
     return stats.size;
   }
 
   /** The blob's own file: content-addressed blobs never change in place, so readers can use it directly. */
   async localFile(digest: string): Promise<string> {
-    if ((await this.statBlob(digest)) === undefined) throw missingBlob(digest);
-    return this.blobPath(digest);
+    if ((await this.#statBlob(digest)) === undefined) throw missingBlob(digest);
+    return this.#blobPath(digest);
   }
 
-  private async moveIntoPlace(tmpFile: string, digest: string): Promise<void> {
-    const file = this.blobPath(digest);
+  async #moveIntoPlace(tmpFile: string, digest: string): Promise<void> {
+    const file = this.#blobPath(digest);
     // The new copy replaces a blob already stored under the digest, though the same digest should
     // mean the same bytes: it was just hashed while written, while the stored one may have rotted
     // since (so logging the content again repairs it), and a fresh mtime tells gc that a row is
@@ -175,20 +175,20 @@ export class LocalBlobStore implements BlobStore {
     await syncDirectory(dirname(file));
   }
 
-  private async openBlob(digest: string): Promise<FileHandle> {
-    return open(this.blobPath(digest), 'r').catch((error: unknown) => {
+  async #openBlob(digest: string): Promise<FileHandle> {
+    return open(this.#blobPath(digest), 'r').catch((error: unknown) => {
       throw isMissing(error) ? missingBlob(digest) : error;
     });
   }
 
-  private async statBlob(digest: string) {
-    return stat(this.blobPath(digest)).catch((error: unknown) => {
+  async #statBlob(digest: string) {
+    return stat(this.#blobPath(digest)).catch((error: unknown) => {
       if (isMissing(error)) return undefined;
       throw error;
     });
   }
 
-  private blobPath(digest: string): string {
+  #blobPath(digest: string): string {
     const hex = digestHex(digest);
     return join(this.root, 'sha256', hex.slice(0, 2), hex.slice(2));
   }

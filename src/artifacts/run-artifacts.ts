@@ -20,16 +20,19 @@ const REFERENCES_PER_PAGE = 5000;
  * Whether the run exists and accepts artifacts is the tracking service's call, made before this.
  */
 export class RunArtifacts implements BlobReferenceSource {
-  constructor(
-    private readonly db: Kysely<Schema>,
-    private readonly blobs: BlobStore,
-  ) {}
+  readonly #db: Kysely<Schema>;
+  readonly #blobs: BlobStore;
+
+  constructor(db: Kysely<Schema>, blobs: BlobStore) {
+    this.#db = db;
+    this.#blobs = blobs;
+  }
 
   /** Stores the content at `logicalPath`, replacing whatever the path held before. */
   async put(runId: string, logicalPath: string, source: Readable): Promise<ArtifactFile> {
     const path = normalizeArtifactPath(logicalPath);
-    const artifact = { path, ...(await this.blobs.put(source)) };
-    await upsert(this.db, runId, [artifact]);
+    const artifact = { path, ...(await this.#blobs.put(source)) };
+    await upsert(this.#db, runId, [artifact]);
     return artifact;
   }
 
@@ -49,9 +52,9 @@ export class RunArtifacts implements BlobReferenceSource {
     }));
     const stored: ArtifactFile[] = [];
     for (const { file, path } of artifacts) {
-      stored.push({ path, ...(await this.blobs.put(createReadStream(file))) });
+      stored.push({ path, ...(await this.#blobs.put(createReadStream(file))) });
     }
-    await this.db.transaction().execute(async (trx) => {
+    await this.#db.transaction().execute(async (trx) => {
       for (let i = 0; i < stored.length; i += ROWS_PER_INSERT) {
         await upsert(trx, runId, stored.slice(i, i + ROWS_PER_INSERT));
       }
@@ -62,7 +65,7 @@ export class RunArtifacts implements BlobReferenceSource {
   /** The direct children of `dir` (the root when omitted), as MLflow's `artifacts/list` returns them. */
   async list(runId: string, dir?: string): Promise<ArtifactEntry[]> {
     const base = normalizeArtifactDir(dir);
-    let query = this.db
+    let query = this.#db
       .selectFrom('run_artifacts')
       .select(['path', 'size_bytes'])
       .where('run_uuid', '=', runId);
@@ -76,7 +79,7 @@ export class RunArtifacts implements BlobReferenceSource {
 
   async stat(runId: string, path: string): Promise<ArtifactFile> {
     const normalized = normalizeArtifactPath(path);
-    const row = await this.db
+    const row = await this.#db
       .selectFrom('run_artifacts')
       .select(['path', 'digest', 'size_bytes'])
       .where('run_uuid', '=', runId)
@@ -99,7 +102,7 @@ export class RunArtifacts implements BlobReferenceSource {
   async read(runId: string, path: string): Promise<{ file: ArtifactFile; content: Readable }> {
     const file = await this.stat(runId, path);
     try {
-      return { file, content: await this.blobs.open(file.digest) };
+      return { file, content: await this.#blobs.open(file.digest) };
     } catch (error) {
       if (error instanceof CorruptArtifactError) throw corruptArtifact(runId, file, 'is corrupt: its stored blob does not hash to its digest');
       // The row exists (stat found it), so a missing blob is damage to the store, not a wrong path.
@@ -116,7 +119,7 @@ export class RunArtifacts implements BlobReferenceSource {
   async *references(): AsyncIterable<BlobReference> {
     let after: { run_uuid: string; path: string } | undefined;
     for (;;) {
-      let query = this.db.selectFrom('run_artifacts').select(['run_uuid', 'path', 'digest']).orderBy('run_uuid').orderBy('path').limit(REFERENCES_PER_PAGE);
+      let query = this.#db.selectFrom('run_artifacts').select(['run_uuid', 'path', 'digest']).orderBy('run_uuid').orderBy('path').limit(REFERENCES_PER_PAGE);
       if (after !== undefined) {
         const { run_uuid: run, path } = after;
         query = query.where((eb) => eb.or([eb('run_uuid', '>', run), eb.and([eb('run_uuid', '=', run), eb('path', '>', path)])]));

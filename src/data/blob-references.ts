@@ -7,12 +7,16 @@ const VERSIONS_PER_PAGE = 500;
 
 /** Every file of every dataset version as a blob reference, for fsck and gc. */
 export class DatasetBlobReferences implements BlobReferenceSource {
-  constructor(private readonly db: Kysely<Schema>) {}
+  readonly #db: Kysely<Schema>;
+
+  constructor(db: Kysely<Schema>) {
+    this.#db = db;
+  }
 
   async *references(): AsyncIterable<BlobReference> {
     let after: { name: string; version: number } | undefined;
     for (;;) {
-      let query = this.db.selectFrom('dataset_versions').select(['name', 'version', 'files']).orderBy('name').orderBy('version').limit(VERSIONS_PER_PAGE);
+      let query = this.#db.selectFrom('dataset_versions').select(['name', 'version', 'files']).orderBy('name').orderBy('version').limit(VERSIONS_PER_PAGE);
       if (after !== undefined) {
         const { name, version } = after;
         query = query.where((eb) => eb.or([eb('name', '>', name), eb.and([eb('name', '=', name), eb('version', '>', version)])]));

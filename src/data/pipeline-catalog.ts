@@ -13,15 +13,19 @@ import { inputFiles } from './steps/input-files.js';
  * rather than linked, so a step that writes to its input cannot change a stored version.
  */
 export class PipelineDatasetCatalog implements DatasetCatalog {
-  constructor(private readonly datasets: DatasetService) {}
+  readonly #datasets: DatasetService;
+
+  constructor(datasets: DatasetService) {
+    this.#datasets = datasets;
+  }
 
   async pin(reference: string): Promise<string> {
-    const version = await this.datasets.show(reference);
+    const version = await this.#datasets.show(reference);
     return `${version.name}@${version.version}`;
   }
 
   async materialize(reference: string, folder: string): Promise<string> {
-    const { detail, version: resolved } = await this.datasets.resolveWithDetail(reference);
+    const { detail, version: resolved } = await this.#datasets.resolveWithDetail(reference);
     await rm(folder, { recursive: true, force: true });
     const targets = detail.files.map((file) => path.join(folder, ...file.path.split('/')));
     for (const [index, target] of targets.entries()) {
@@ -49,7 +53,7 @@ export class PipelineDatasetCatalog implements DatasetCatalog {
         await copyFile(file, target, constants.COPYFILE_FICLONE);
       }
       const source = files.length === 1 && files[0] === output ? path.join(staging, (await readdir(staging))[0]!) : staging;
-      const { version, created } = await this.datasets.register(name, source, {
+      const { version, created } = await this.#datasets.register(name, source, {
         ...(options.sensitive === undefined ? {} : { sensitive: options.sensitive }),
         ...(options.project === undefined ? {} : { project: options.project }),
       });
@@ -60,6 +64,6 @@ export class PipelineDatasetCatalog implements DatasetCatalog {
   }
 
   async logInput(runId: string, reference: string): Promise<void> {
-    await this.datasets.logInput(runId, reference);
+    await this.#datasets.logInput(runId, reference);
   }
 }

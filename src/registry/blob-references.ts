@@ -14,10 +14,14 @@ import { NO_PACKAGE_DIGEST } from './store.js';
  * without a verified package (package-status.ts) names no blob.
  */
 export class ModelPackageReferences implements BlobReferenceSource {
-  constructor(private readonly db: Kysely<Schema>) {}
+  readonly #db: Kysely<Schema>;
+
+  constructor(db: Kysely<Schema>) {
+    this.#db = db;
+  }
 
   async *references(blobs: BlobStore): AsyncIterable<BlobReference> {
-    const versions = await this.db
+    const versions = await this.#db
       .selectFrom('model_versions')
       .select(['name', 'version', 'flavor', 'manifest_digest'])
       .where('manifest_digest', '!=', NO_PACKAGE_DIGEST)

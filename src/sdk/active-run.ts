@@ -17,19 +17,24 @@ export type ParamValue = string | number | boolean;
  * takes a batch all-or-nothing, so it would fail the same way again; the batches after it still go.
  */
 export class ActiveRun {
-  private buffer: Metric[] = [];
-  private draining: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private failure: { error: unknown } | undefined;
-  private ended = false;
-  private readonly checkedKeys = new Set<string>();
+  #buffer: Metric[] = [];
+  #draining: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #failure: { error: unknown } | undefined;
+  #ended = false;
+  readonly #checkedKeys = new Set<string>();
+  readonly #api: TrackingApi;
+  readonly #onEnd: (run: ActiveRun) => void;
 
   constructor(
-    private readonly api: TrackingApi,
+    api: TrackingApi,
     /** The run as it was when it started; `api.getRun(id)` has its current state. */
     readonly run: Run,
-    private readonly onEnd: (run: ActiveRun) => void = () => undefined,
-  ) {}
+    onEnd: (run: ActiveRun) => void = () => undefined,
+  ) {
+    this.#api = api;
+    this.#onEnd = onEnd;
+  }
 
   get id(): string {
     return this.run.info.runId;
@@ -37,45 +42,45 @@ export class ActiveRun {
 
   /** Buffers one value per key, all at the same step and timestamp (now, unless given). */
   log(metrics: Record<string, number>, options: { step?: number; timestamp?: number } = {}): void {
-    this.assertOpen();
-    this.throwPendingFailure();
+    this.#assertOpen();
+    this.#throwPendingFailure();
     const timestamp = options.timestamp ?? Date.now();
     const step = options.step ?? 0;
     checkInteger('step', step);
     checkInteger('timestamp', timestamp);
     const entries = Object.entries(metrics);
-    for (const [key, value] of entries) this.checkMetric(key, value);
-    for (const [key, value] of entries) this.buffer.push({ key, value, timestamp, step });
-    if (this.buffer.length >= LIMITS.batchMetrics) this.startDrain();
-    else if (this.buffer.length > 0) this.timer ??= setTimeout(() => this.startDrain(), FLUSH_INTERVAL_MS).unref();
+    for (const [key, value] of entries) this.#checkMetric(key, value);
+    for (const [key, value] of entries) this.#buffer.push({ key, value, timestamp, step });
+    if (this.#buffer.length >= LIMITS.batchMetrics) this.#startDrain();
+    else if (this.#buffer.length > 0) this.#timer ??= setTimeout(() => this.#startDrain(), FLUSH_INTERVAL_MS).unref();
   }
 
   /** Sends everything buffered; throws the first batch failure since the last report. */
   async flush(): Promise<void> {
-    await this.draining;
-    if (this.buffer.length > 0) await this.startDrain();
-    this.throwPendingFailure();
+    await this.#draining;
+    if (this.#buffer.length > 0) await this.#startDrain();
+    this.#throwPendingFailure();
   }
 
   async logParams(params: Record<string, ParamValue>): Promise<void> {
-    this.assertOpen();
+    this.#assertOpen();
     const entries = Object.entries(params).map(([key, value]) => ({ key, value: String(value) }));
     for (let i = 0; i < entries.length; i += LIMITS.batchParams) {
-      await this.api.logBatch(this.id, { params: entries.slice(i, i + LIMITS.batchParams) });
+      await this.#api.logBatch(this.id, { params: entries.slice(i, i + LIMITS.batchParams) });
     }
   }
 
   async setTags(tags: Record<string, string>): Promise<void> {
-    this.assertOpen();
+    this.#assertOpen();
     const entries = Object.entries(tags).map(([key, value]) => ({ key, value }));
     for (let i = 0; i < entries.length; i += LIMITS.batchTags) {
-      await this.api.logBatch(this.id, { tags: entries.slice(i, i + LIMITS.batchTags) });
+      await this.#api.logBatch(this.id, { tags: entries.slice(i, i + LIMITS.batchTags) });
     }
   }
 
   async logInput(dataset: DatasetInputArg): Promise<void> {
-    this.assertOpen();
-    await this.api.logInputs(this.id, [dataset]);
+    this.#assertOpen();
+    await this.#api.logInputs(this.id, [dataset]);
   }
 
   /**
@@ -83,10 +88,10 @@ export class ActiveRun {
    * local name, so `logArtifact('out/model')` gives `model/…` and `logArtifact('roc.png')` gives `roc.png`.
    */
   async logArtifact(localPath: string, artifactPath = basename(localPath)): Promise<void> {
-    this.assertOpen();
+    this.#assertOpen();
     const stats = await lstat(localPath).catch(() => undefined);
-    if (stats?.isDirectory()) await this.api.logArtifactDirectory(this.id, localPath, artifactPath);
-    else await this.api.logArtifactFile(this.id, localPath, artifactPath);
+    if (stats?.isDirectory()) await this.#api.logArtifactDirectory(this.id, localPath, artifactPath);
+    else await this.#api.logArtifactFile(this.id, localPath, artifactPath);
   }
 
   /**
@@ -94,57 +99,57 @@ export class ActiveRun {
    * some of its metrics are missing, and then throws the flush error.
    */
   async end(status: EndStatus = 'FINISHED'): Promise<void> {
-    if (this.ended) return;
+    if (this.#ended) return;
     let flushError: { error: unknown } | undefined;
     try {
       await this.flush();
     } catch (error) {
       flushError = { error };
     }
-    this.ended = true;
-    this.onEnd(this);
-    await this.api.updateRun(this.id, { status: flushError ? 'FAILED' : status });
+    this.#ended = true;
+    this.#onEnd(this);
+    await this.#api.updateRun(this.id, { status: flushError ? 'FAILED' : status });
     if (flushError) throw flushError.error;
   }
 
-  private startDrain(): Promise<void> {
-    this.draining ??= this.drain().finally(() => {
-      this.draining = undefined;
+  #startDrain(): Promise<void> {
+    this.#draining ??= this.#drain().finally(() => {
+      this.#draining = undefined;
     });
-    return this.draining;
+    return this.#draining;
   }
 
-  private async drain(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    while (this.buffer.length > 0) {
-      const batch = this.buffer.splice(0, LIMITS.batchMetrics);
+  async #drain(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    while (this.#buffer.length > 0) {
+      const batch = this.#buffer.splice(0, LIMITS.batchMetrics);
       try {
-        await this.api.logBatch(this.id, { metrics: batch });
+        await this.#api.logBatch(this.id, { metrics: batch });
       } catch (error) {
-        this.failure ??= { error };
+        this.#failure ??= { error };
       }
     }
   }
 
-  private checkMetric(key: string, value: number): void {
+  #checkMetric(key: string, value: number): void {
     if (typeof value !== 'number') {
       throw new InvalidInputError(`metric '${key}' must be a number (got ${typeof value})`, { where: `metrics.${key}` });
     }
-    if (this.checkedKeys.has(key)) return;
+    if (this.#checkedKeys.has(key)) return;
     parseInput(KeySchema, key, `metrics.${key}`);
-    this.checkedKeys.add(key);
+    this.#checkedKeys.add(key);
   }
 
-  private throwPendingFailure(): void {
-    const failure = this.failure;
+  #throwPendingFailure(): void {
+    const failure = this.#failure;
     if (!failure) return;
-    this.failure = undefined;
+    this.#failure = undefined;
     throw failure.error;
   }
 
-  private assertOpen(): void {
-    if (this.ended) throw new InvalidStateError(`run ${this.id} has ended`, { hint: 'start a new run to log more' });
+  #assertOpen(): void {
+    if (this.#ended) throw new InvalidStateError(`run ${this.id} has ended`, { hint: 'start a new run to log more' });
   }
 }
 

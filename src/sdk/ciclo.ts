@@ -37,13 +37,16 @@ export interface StartRunOptions {
  * and remote (a Ciclo server over HTTP), chosen at `connect`.
  */
 export class Ciclo {
-  private readonly openRuns = new Set<ActiveRun>();
+  readonly #openRuns = new Set<ActiveRun>();
+  readonly #release: () => Promise<void>;
 
   private constructor(
     /** Every tracking operation, for what the run helpers do not cover. */
     readonly api: TrackingApi,
-    private readonly release: () => Promise<void>,
-  ) {}
+    release: () => Promise<void>,
+  ) {
+    this.#release = release;
+  }
 
   static async connect(options: ConnectOptions = {}): Promise<Ciclo> {
     const config = options.trackingUri ? undefined : (options.config ?? loadConfig());
@@ -59,7 +62,7 @@ export class Ciclo {
 
   async startRun(options: StartRunOptions = {}): Promise<ActiveRun> {
     const [experimentId, systemTags] = await Promise.all([
-      this.experimentId(options.experiment),
+      this.#experimentId(options.experiment),
       options.captureCode === false ? {} : captureTags(options.codeDir ?? process.cwd()),
     ]);
     const created = await this.api.createRun({
@@ -69,8 +72,8 @@ export class Ciclo {
       userId: options.user ?? currentUser(),
       tags: { ...systemTags, ...options.tags },
     });
-    const run = new ActiveRun(this.api, created, (ended) => this.openRuns.delete(ended));
-    this.openRuns.add(run);
+    const run = new ActiveRun(this.api, created, (ended) => this.#openRuns.delete(ended));
+    this.#openRuns.add(run);
     if (options.params) {
       try {
         await run.logParams(options.params);
@@ -94,8 +97,8 @@ export class Ciclo {
         hint: 'pass a run id, or run inside a pipeline step, which sets CICLO_RUN_ID',
       });
     }
-    const run = new ActiveRun(this.api, await this.api.getRun(runId), (ended) => this.openRuns.delete(ended));
-    this.openRuns.add(run);
+    const run = new ActiveRun(this.api, await this.api.getRun(runId), (ended) => this.#openRuns.delete(ended));
+    this.#openRuns.add(run);
     return run;
   }
 
@@ -117,13 +120,13 @@ export class Ciclo {
 
   /** Sends what open runs still buffer (without ending them), then releases the store. */
   async close(): Promise<void> {
-    const flushes = await Promise.allSettled([...this.openRuns].map((run) => run.flush()));
-    await this.release();
+    const flushes = await Promise.allSettled([...this.#openRuns].map((run) => run.flush()));
+    await this.#release();
     const failed = flushes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (failed) throw failed.reason;
   }
 
-  private async experimentId(name: string | undefined): Promise<string> {
+  async #experimentId(name: string | undefined): Promise<string> {
     // Id 0 is the Default experiment, which every store has from its first migration.
     if (name === undefined) return '0';
     return (await this.api.getOrCreateExperiment(name)).experimentId;

@@ -53,16 +53,16 @@ export interface TrackingOptions {
  * the HTTP routes and the SDK only translate into these calls.
  */
 export class TrackingService {
-  private readonly now: () => number;
-  private readonly audit: AuditLog | undefined;
+  readonly #db: Kysely<Schema>;
+  readonly #artifacts: RunArtifacts;
+  readonly #now: () => number;
+  readonly #audit: AuditLog | undefined;
 
-  constructor(
-    private readonly db: Kysely<Schema>,
-    private readonly artifacts: RunArtifacts,
-    options: TrackingOptions = {},
-  ) {
-    this.now = options.now ?? Date.now;
-    this.audit = options.audit;
+  constructor(db: Kysely<Schema>, artifacts: RunArtifacts, options: TrackingOptions = {}) {
+    this.#db = db;
+    this.#artifacts = artifacts;
+    this.#now = options.now ?? Date.now;
+    this.#audit = options.audit;
   }
 
   // ── experiments ──────────────────────────────────────────────────────────────
@@ -70,7 +70,7 @@ export class TrackingService {
   async createExperiment(input: CreateExperimentInput): Promise<Experiment> {
     const { name, artifactLocation, tags, project } = parseInput(CreateExperimentSchema, input);
     if (tags) for (const key of Object.keys(tags)) parseInput(KeySchema, key, `tags.${key}`);
-    const id = await this.db.transaction().execute(async (trx) => {
+    const id = await this.#db.transaction().execute(async (trx) => {
       if ((await experiments.findExperimentIdByName(trx, name)) !== undefined) {
         throw new AlreadyExistsError(`experiment '${name}' already exists`, {
           where: 'name',
@@ -80,29 +80,29 @@ export class TrackingService {
       if (project !== undefined && (await findProject(trx, project)) === undefined) {
         throw new NotFoundError(`no project named '${project}'`, { where: 'project', hint: 'Create it with `ciclo projects create NAME`, or leave it out for `default`.' });
       }
-      const created = await experiments.insertExperiment(trx, { name, artifactLocation, project, now: this.now() });
+      const created = await experiments.insertExperiment(trx, { name, artifactLocation, project, now: this.#now() });
       if (tags) await experiments.upsertExperimentTags(trx, created, tags);
-      await this.record(trx, 'experiment.create', experimentTarget(created), null, await experimentRecord(trx, created));
+      await this.#record(trx, 'experiment.create', experimentTarget(created), null, await experimentRecord(trx, created));
       return created;
     });
     return this.getExperiment(String(id));
   }
 
   async getExperiment(experimentId: string): Promise<Experiment> {
-    const [experiment] = await experiments.loadExperiments(this.db, [parseExperimentId(experimentId)]);
+    const [experiment] = await experiments.loadExperiments(this.#db, [parseExperimentId(experimentId)]);
     if (!experiment) throw new NotFoundError(`no experiment with id ${experimentId}`, { where: 'experiment_id' });
     return experiment;
   }
 
   async getExperimentByName(name: string): Promise<Experiment> {
-    const id = await experiments.findExperimentIdByName(this.db, name);
+    const id = await experiments.findExperimentIdByName(this.#db, name);
     if (id === undefined) throw new NotFoundError(`no experiment named '${name}'`, { where: 'experiment_name' });
     return this.getExperiment(String(id));
   }
 
   /** The experiment with this name, created when missing: what `startRun({experiment})` wants. */
   async getOrCreateExperiment(name: string, project?: string): Promise<Experiment> {
-    const id = await experiments.findExperimentIdByName(this.db, name);
+    const id = await experiments.findExperimentIdByName(this.#db, name);
     if (id !== undefined) return this.getExperiment(String(id));
     try {
       return await this.createExperiment({ name, ...(project === undefined ? {} : { project }) });
@@ -114,22 +114,22 @@ export class TrackingService {
 
   async searchExperiments(input: SearchExperimentsInput = {}): Promise<Page<Experiment>> {
     const request = parseInput(SearchExperimentsSchema, input);
-    const { experimentIds, nextPageToken } = await searchExperimentIds(this.db, request);
-    const items = await experiments.loadExperiments(this.db, experimentIds);
+    const { experimentIds, nextPageToken } = await searchExperimentIds(this.#db, request);
+    const items = await experiments.loadExperiments(this.#db, experimentIds);
     return nextPageToken ? { items, nextPageToken } : { items };
   }
 
   async renameExperiment(experimentId: string, newName: string): Promise<Experiment> {
     const id = (await this.getExperiment(experimentId)).experimentId;
     const name = parseInput(CreateExperimentSchema.shape.name, newName, 'new_name');
-    await this.db.transaction().execute(async (trx) => {
+    await this.#db.transaction().execute(async (trx) => {
       const holder = await experiments.findExperimentIdByName(trx, name);
       if (holder !== undefined && String(holder) !== id) {
         throw new AlreadyExistsError(`experiment '${name}' already exists`, { where: 'new_name' });
       }
       const before = await experimentRecord(trx, Number(id));
-      await experiments.updateExperiment(trx, Number(id), { name, now: this.now() });
-      await this.record(trx, 'experiment.rename', experimentTarget(id), before, await experimentRecord(trx, Number(id)));
+      await experiments.updateExperiment(trx, Number(id), { name, now: this.#now() });
+      await this.#record(trx, 'experiment.rename', experimentTarget(id), before, await experimentRecord(trx, Number(id)));
     });
     return this.getExperiment(id);
   }
@@ -137,21 +137,21 @@ export class TrackingService {
   async setExperimentTag(experimentId: string, key: string, value: string): Promise<void> {
     const id = Number((await this.getExperiment(experimentId)).experimentId);
     const tag = parseInput(TagInputSchema, { key, value });
-    await this.db.transaction().execute(async (trx) => {
+    await this.#db.transaction().execute(async (trx) => {
       const before = (await experimentRecord(trx, id))?.tags[tag.key];
       await experiments.upsertExperimentTags(trx, id, { [tag.key]: tag.value });
-      await this.record(trx, 'experiment.tag.set', tagTarget('experiment_tag', String(id), tag.key), tagRecord(tag.key, before), tag);
+      await this.#record(trx, 'experiment.tag.set', tagTarget('experiment_tag', String(id), tag.key), tagRecord(tag.key, before), tag);
     });
   }
 
   async deleteExperimentTag(experimentId: string, key: string): Promise<void> {
     const id = Number((await this.getExperiment(experimentId)).experimentId);
-    await this.db.transaction().execute(async (trx) => {
+    await this.#db.transaction().execute(async (trx) => {
       const before = (await experimentRecord(trx, id))?.tags[key];
       if ((await experiments.deleteExperimentTag(trx, id, key)) === 0) {
         throw new NotFoundError(`experiment ${id} has no tag '${key}'`, { where: 'key' });
       }
-      await this.record(trx, 'experiment.tag.delete', tagTarget('experiment_tag', String(id), key), tagRecord(key, before), null);
+      await this.#record(trx, 'experiment.tag.delete', tagTarget('experiment_tag', String(id), key), tagRecord(key, before), null);
     });
   }
 
@@ -170,39 +170,39 @@ export class TrackingService {
       });
     }
     const id = Number(experiment.experimentId);
-    await this.db.transaction().execute(async (trx) => {
+    await this.#db.transaction().execute(async (trx) => {
       const destination = await requireProject(trx, project);
       const before = await experimentRecord(trx, id);
       if (before === null || before.project === destination) return;
-      await experiments.updateExperiment(trx, id, { project: destination, now: this.now() });
-      await this.record(trx, 'experiment.move', experimentTarget(id), { project: before.project }, { project: destination }, { from: before.project, to: destination });
+      await experiments.updateExperiment(trx, id, { project: destination, now: this.#now() });
+      await this.#record(trx, 'experiment.move', experimentTarget(id), { project: before.project }, { project: destination }, { from: before.project, to: destination });
     });
     return this.getExperiment(String(id));
   }
 
   /** Deleting an experiment also moves its runs to the deleted stage, as MLflow does. */
   async deleteExperiment(experimentId: string): Promise<void> {
-    await this.setExperimentStage(experimentId, 'deleted');
+    await this.#setExperimentStage(experimentId, 'deleted');
   }
 
   async restoreExperiment(experimentId: string): Promise<void> {
-    await this.setExperimentStage(experimentId, 'active');
+    await this.#setExperimentStage(experimentId, 'active');
   }
 
-  private async setExperimentStage(experimentId: string, stage: 'active' | 'deleted'): Promise<void> {
+  async #setExperimentStage(experimentId: string, stage: 'active' | 'deleted'): Promise<void> {
     const experiment = await this.getExperiment(experimentId);
     if (experiment.experimentId === '0' && stage === 'deleted') {
       throw new InvalidInputError('the Default experiment (id 0) cannot be deleted', { where: 'experiment_id' });
     }
-    const now = this.now();
+    const now = this.#now();
     const id = Number(experiment.experimentId);
-    await this.db.transaction().execute(async (trx) => {
+    await this.#db.transaction().execute(async (trx) => {
       const before = await experimentRecord(trx, id);
       await experiments.updateExperiment(trx, id, { lifecycleStage: stage, now });
       // Its runs move with it: one entry for the experiment, not one per run.
       await runs.setExperimentRunsStage(trx, id, stage, now);
       const action = stage === 'deleted' ? 'experiment.delete' : 'experiment.restore';
-      await this.record(trx, action, experimentTarget(id), before, await experimentRecord(trx, id));
+      await this.#record(trx, action, experimentTarget(id), before, await experimentRecord(trx, id));
     });
   }
 
@@ -219,7 +219,7 @@ export class TrackingService {
     }
     const tags = Object.entries(request.tags ?? {}).map(([key, value], i) => parseInput(TagInputSchema, { key, value }, `tags[${i}]`));
     const parentRunId = request.parentRunId ?? request.tags?.[SYSTEM_TAGS.parentRunId];
-    if (parentRunId !== undefined) await this.requireRun(parentRunId, 'parent_run_id');
+    if (parentRunId !== undefined) await this.#requireRun(parentRunId, 'parent_run_id');
 
     const runId = randomUUID().replaceAll('-', '');
     const runName = request.runName ?? request.tags?.[SYSTEM_TAGS.runName] ?? `run-${runId.slice(0, 8)}`;
@@ -235,7 +235,7 @@ export class TrackingService {
       run_name: runName,
       user_id: userId,
       status: 'RUNNING',
-      start_time: request.startTime ?? this.now(),
+      start_time: request.startTime ?? this.#now(),
       end_time: null,
       lifecycle_stage: 'active',
       artifact_uri: `${experiment.artifactLocation.replace(/\/+$/, '')}/${runId}/artifacts`,
@@ -243,10 +243,10 @@ export class TrackingService {
       deleted_time: null,
     };
     const allTags = [...tags, ...systemTags];
-    await this.db.transaction().execute(async (trx) => {
+    await this.#db.transaction().execute(async (trx) => {
       await runs.insertRun(trx, row);
       await runs.upsertTags(trx, runId, allTags);
-      await this.record(trx, 'run.create', runTarget(runId), null, { ...row, tags: Object.fromEntries(allTags.map((tag) => [tag.key, tag.value])) });
+      await this.#record(trx, 'run.create', runTarget(runId), null, { ...row, tags: Object.fromEntries(allTags.map((tag) => [tag.key, tag.value])) });
     });
     // A new run holds exactly what was just written: built here rather than read back.
     return {
@@ -257,7 +257,7 @@ export class TrackingService {
   }
 
   async getRun(runId: string): Promise<Run> {
-    const [run] = await runs.loadRuns(this.db, [runId]);
+    const [run] = await runs.loadRuns(this.#db, [runId]);
     if (!run) throw notFoundRun(runId);
     return run;
   }
@@ -271,16 +271,16 @@ export class TrackingService {
     const rowChanges: Partial<runs.RunRow> = {
       ...(changes.status ? { status: changes.status } : {}),
       ...(changes.endTime !== undefined ? { end_time: changes.endTime } : {}),
-      ...(changes.status && changes.status !== 'RUNNING' && changes.endTime === undefined ? { end_time: this.now() } : {}),
+      ...(changes.status && changes.status !== 'RUNNING' && changes.endTime === undefined ? { end_time: this.#now() } : {}),
       ...(changes.runName !== undefined ? { run_name: changes.runName } : {}),
     };
-    const updated = await this.db.transaction().execute(async (trx) => {
-      const current = await this.requireActiveRun(runId, trx);
+    const updated = await this.#db.transaction().execute(async (trx) => {
+      const current = await this.#requireActiveRun(runId, trx);
       await runs.updateRunRow(trx, runId, rowChanges);
       if (changes.runName !== undefined) await runs.upsertTags(trx, runId, [{ key: SYSTEM_TAGS.runName, value: changes.runName }]);
       const after = { ...current, ...rowChanges };
       if (after.status !== current.status && ENDED.has(after.status)) {
-        await this.record(trx, 'run.end', runTarget(runId), current, after, { status: after.status });
+        await this.#record(trx, 'run.end', runTarget(runId), current, after, { status: after.status });
       }
       return after;
     });
@@ -288,29 +288,29 @@ export class TrackingService {
   }
 
   async deleteRun(runId: string): Promise<void> {
-    await this.setRunStage(runId, 'deleted');
+    await this.#setRunStage(runId, 'deleted');
   }
 
   async restoreRun(runId: string): Promise<void> {
-    await this.setRunStage(runId, 'active');
+    await this.#setRunStage(runId, 'active');
   }
 
-  private async setRunStage(runId: string, stage: 'active' | 'deleted'): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      const before = await this.requireRun(runId, 'run_id', trx);
-      const changes = { lifecycle_stage: stage, deleted_time: stage === 'deleted' ? this.now() : null };
+  async #setRunStage(runId: string, stage: 'active' | 'deleted'): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      const before = await this.#requireRun(runId, 'run_id', trx);
+      const changes = { lifecycle_stage: stage, deleted_time: stage === 'deleted' ? this.#now() : null };
       await runs.updateRunRow(trx, runId, changes);
-      await this.record(trx, stage === 'deleted' ? 'run.delete' : 'run.restore', runTarget(runId), before, { ...before, ...changes });
+      await this.#record(trx, stage === 'deleted' ? 'run.delete' : 'run.restore', runTarget(runId), before, { ...before, ...changes });
     });
   }
 
   async searchRuns(input: SearchRunsInput): Promise<Page<Run>> {
     const request = parseInput(SearchRunsSchema, input);
-    const { runIds, nextPageToken } = await searchRunIds(this.db, {
+    const { runIds, nextPageToken } = await searchRunIds(this.#db, {
       ...request,
       experimentIds: request.experimentIds.map(Number),
     });
-    const items = await runs.loadRuns(this.db, runIds);
+    const items = await runs.loadRuns(this.#db, runIds);
     return nextPageToken ? { items, nextPageToken } : { items };
   }
 
@@ -327,23 +327,23 @@ export class TrackingService {
   /** One tag, audited; tags in a batch (`logBatch`, which the SDK's `setTags` uses) are not. */
   async setTag(runId: string, key: string, value: string): Promise<void> {
     const tag = parseInput(TagInputSchema, { key, value });
-    await this.db.transaction().execute(async (trx) => {
-      await this.requireActiveRun(runId, trx);
+    await this.#db.transaction().execute(async (trx) => {
+      await this.#requireActiveRun(runId, trx);
       const before = await runs.findTag(trx, runId, tag.key);
       await runs.upsertTags(trx, runId, [tag]);
       if (tag.key === SYSTEM_TAGS.runName) await runs.updateRunRow(trx, runId, { run_name: tag.value });
-      await this.record(trx, 'run.tag.set', tagTarget('run_tag', runId, tag.key), tagRecord(tag.key, before), tag);
+      await this.#record(trx, 'run.tag.set', tagTarget('run_tag', runId, tag.key), tagRecord(tag.key, before), tag);
     });
   }
 
   async deleteTag(runId: string, key: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await this.requireActiveRun(runId, trx);
+    await this.#db.transaction().execute(async (trx) => {
+      await this.#requireActiveRun(runId, trx);
       const before = await runs.findTag(trx, runId, key);
       if ((await runs.deleteTag(trx, runId, key)) === 0) {
         throw new NotFoundError(`run ${runId} has no tag '${key}'`, { where: 'key' });
       }
-      await this.record(trx, 'run.tag.delete', tagTarget('run_tag', runId, key), tagRecord(key, before), null);
+      await this.#record(trx, 'run.tag.delete', tagTarget('run_tag', runId, key), tagRecord(key, before), null);
     });
   }
 
@@ -365,7 +365,7 @@ export class TrackingService {
         hint: 'split the batch',
       });
     }
-    const now = this.now();
+    const now = this.#now();
     const metrics: Metric[] = batch.metrics.map((m) => ({
       key: m.key,
       value: toMetricNumber(m.value),
@@ -373,8 +373,8 @@ export class TrackingService {
       step: m.step ?? 0,
     }));
     const params = dedupeParams(batch.params);
-    await this.db.transaction().execute(async (trx) => {
-      await this.requireActiveRun(runId, trx);
+    await this.#db.transaction().execute(async (trx) => {
+      await this.#requireActiveRun(runId, trx);
       if (params.length > 0) {
         const existing = await runs.findParams(trx, runId, params.map((p) => p.key));
         for (const [i, param] of params.entries()) {
@@ -399,8 +399,8 @@ export class TrackingService {
 
   async logInputs(runId: string, datasets: readonly unknown[]): Promise<void> {
     const inputs: DatasetInput[] = datasets.map((d, i) => parseInput(DatasetInputSchema, d, `datasets[${i}]`));
-    await this.db.transaction().execute(async (trx) => {
-      await this.requireActiveRun(runId, trx);
+    await this.#db.transaction().execute(async (trx) => {
+      await this.#requireActiveRun(runId, trx);
       await runs.insertInputs(trx, runId, inputs);
     });
   }
@@ -410,10 +410,10 @@ export class TrackingService {
     key: string,
     page: { maxResults?: number | undefined; pageToken?: string | undefined } = {},
   ): Promise<Page<Metric>> {
-    await this.requireRun(runId);
+    await this.#requireRun(runId);
     const limit = page.maxResults ?? HISTORY_PAGE_DEFAULT;
     const offset = page.pageToken ? decodePageToken(page.pageToken).offset : 0;
-    const items = await readMetricHistory(this.db, runId, key, { offset, limit: limit + 1 });
+    const items = await readMetricHistory(this.#db, runId, key, { offset, limit: limit + 1 });
     if (items.length <= limit) return { items };
     return { items: items.slice(0, limit), nextPageToken: encodePageToken({ offset: offset + limit }) };
   }
@@ -421,39 +421,39 @@ export class TrackingService {
   // ── artifacts ────────────────────────────────────────────────────────────────
 
   async logArtifact(runId: string, artifactPath: string, content: Readable) {
-    await this.requireActiveRun(runId);
-    return this.artifacts.put(runId, artifactPath, content);
+    await this.#requireActiveRun(runId);
+    return this.#artifacts.put(runId, artifactPath, content);
   }
 
   async logArtifactFile(runId: string, localFile: string, artifactPath: string) {
-    await this.requireActiveRun(runId);
-    return this.artifacts.putFile(runId, artifactPath, localFile);
+    await this.#requireActiveRun(runId);
+    return this.#artifacts.putFile(runId, artifactPath, localFile);
   }
 
   async logArtifactDirectory(runId: string, localDir: string, artifactDir: string) {
-    await this.requireActiveRun(runId);
-    return this.artifacts.putDirectory(runId, artifactDir, localDir);
+    await this.#requireActiveRun(runId);
+    return this.#artifacts.putDirectory(runId, artifactDir, localDir);
   }
 
   async listArtifacts(runId: string, dir?: string) {
-    await this.requireRun(runId);
-    return this.artifacts.list(runId, dir);
+    await this.#requireRun(runId);
+    return this.#artifacts.list(runId, dir);
   }
 
   async openArtifact(runId: string, path: string): Promise<Readable> {
-    await this.requireRun(runId);
-    return this.artifacts.open(runId, path);
+    await this.#requireRun(runId);
+    return this.#artifacts.open(runId, path);
   }
 
   async readArtifact(runId: string, path: string) {
-    await this.requireRun(runId);
-    return this.artifacts.read(runId, path);
+    await this.#requireRun(runId);
+    return this.#artifacts.read(runId, path);
   }
 
   // ── audit ────────────────────────────────────────────────────────────────────
 
   /** Appends the change in the transaction that makes it, so both commit or neither (nothing without a log). */
-  private async record(
+  async #record(
     trx: Kysely<Schema>,
     action: string,
     target: { type: string; id: string },
@@ -461,8 +461,8 @@ export class TrackingService {
     after: unknown,
     details?: Record<string, unknown>,
   ): Promise<void> {
-    if (!this.audit) return;
-    await this.audit.append(
+    if (!this.#audit) return;
+    await this.#audit.append(
       { action, target, beforeDigest: digestOf(before), afterDigest: digestOf(after), ...(details === undefined ? {} : { details }) },
       trx,
     );
@@ -470,14 +470,14 @@ export class TrackingService {
 
   // ── guards ───────────────────────────────────────────────────────────────────
 
-  private async requireRun(runId: string, where = 'run_id', db: Kysely<Schema> = this.db): Promise<runs.RunRow> {
+  async #requireRun(runId: string, where = 'run_id', db: Kysely<Schema> = this.#db): Promise<runs.RunRow> {
     const row = await runs.findRunRow(db, runId);
     if (!row) throw notFoundRun(runId, where);
     return row;
   }
 
-  private async requireActiveRun(runId: string, db: Kysely<Schema> = this.db): Promise<runs.RunRow> {
-    const row = await this.requireRun(runId, 'run_id', db);
+  async #requireActiveRun(runId: string, db: Kysely<Schema> = this.#db): Promise<runs.RunRow> {
+    const row = await this.#requireRun(runId, 'run_id', db);
     if (row.lifecycle_stage !== 'active') {
       throw new InvalidInputError(`run ${runId} is deleted; a deleted run takes no writes`, {
         where: 'run_id',

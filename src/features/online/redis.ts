@@ -38,21 +38,21 @@ export interface RedisOnlineStoreOptions {
  * reads are one pipelined HMGET per key.
  */
 export class RedisOnlineStore implements OnlineStore {
-  private readonly client: ScriptedRedis;
+  readonly #client: ScriptedRedis;
   readonly prefix: string;
-  private readonly batchSize: number;
+  readonly #batchSize: number;
 
   constructor(
     readonly url: string,
     options: RedisOnlineStoreOptions = {},
   ) {
     this.prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
-    this.batchSize = options.batchSize ?? 1000;
+    this.#batchSize = options.batchSize ?? 1000;
     const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
     client.on('error', () => undefined);
     client.defineCommand('cicloWriteIfNewer', { numberOfKeys: 1, lua: WRITE_IF_NEWER });
     client.defineCommand('cicloRaiseWatermark', { numberOfKeys: 1, lua: RAISE_WATERMARK });
-    this.client = client as ScriptedRedis;
+    this.#client = client as ScriptedRedis;
   }
 
   get description(): string {
@@ -69,23 +69,23 @@ export class RedisOnlineStore implements OnlineStore {
     return `${this.prefix}:${view}:${key}`;
   }
 
-  private viewKey(view: string): string {
+  #viewKey(view: string): string {
     return `${this.prefix}:!view:${view}`;
   }
 
-  private async connected(): Promise<ScriptedRedis> {
-    if (this.client.status === 'wait') await this.client.connect();
-    return this.client;
+  async #connected(): Promise<ScriptedRedis> {
+    if (this.#client.status === 'wait') await this.#client.connect();
+    return this.#client;
   }
 
   async write(view: string, records: readonly OnlineRecord[]): Promise<number> {
-    const client = await this.connected();
+    const client = await this.#connected();
     let written = 0;
-    for (let start = 0; start < records.length; start += this.batchSize) {
+    for (let start = 0; start < records.length; start += this.#batchSize) {
       const pipeline = client.pipeline() as ReturnType<Redis['pipeline']> & {
         cicloWriteIfNewer(key: string, eventTime: number, values: string): unknown;
       };
-      for (const record of records.slice(start, start + this.batchSize)) {
+      for (const record of records.slice(start, start + this.#batchSize)) {
         pipeline.cicloWriteIfNewer(this.entityKey(view, record.key), record.eventTime, JSON.stringify(record.values));
       }
       for (const [error, result] of (await pipeline.exec()) ?? []) {
@@ -98,7 +98,7 @@ export class RedisOnlineStore implements OnlineStore {
 
   async read(view: string, keys: readonly string[]): Promise<(OnlineRecord | null)[]> {
     if (keys.length === 0) return [];
-    const client = await this.connected();
+    const client = await this.#connected();
     const pipeline = client.pipeline();
     for (const key of keys) pipeline.hmget(this.entityKey(view, key), 'event_time', 'values');
     const replies = (await pipeline.exec()) ?? [];
@@ -112,13 +112,13 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   async putView(meta: OnlineViewMeta): Promise<void> {
-    const client = await this.connected();
-    await client.hset(this.viewKey(meta.name), 'meta', JSON.stringify(meta), 'updated_time', String(Date.now()));
+    const client = await this.#connected();
+    await client.hset(this.#viewKey(meta.name), 'meta', JSON.stringify(meta), 'updated_time', String(Date.now()));
   }
 
   async getView(view: string): Promise<OnlineViewState | undefined> {
-    const client = await this.connected();
-    const [meta, watermark, updated] = await client.hmget(this.viewKey(view), 'meta', 'watermark', 'updated_time');
+    const client = await this.#connected();
+    const [meta, watermark, updated] = await client.hmget(this.#viewKey(view), 'meta', 'watermark', 'updated_time');
     if (meta === null || meta === undefined) return undefined;
     return {
       ...(JSON.parse(meta) as OnlineViewMeta),
@@ -128,15 +128,15 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   async advanceWatermark(view: string, eventTime: number): Promise<void> {
-    const client = await this.connected();
-    await client.cicloRaiseWatermark(this.viewKey(view), eventTime, Date.now());
+    const client = await this.#connected();
+    await client.cicloRaiseWatermark(this.#viewKey(view), eventTime, Date.now());
   }
 
   async close(): Promise<void> {
-    if (this.client.status === 'wait' || this.client.status === 'end') {
-      this.client.disconnect();
+    if (this.#client.status === 'wait' || this.#client.status === 'end') {
+      this.#client.disconnect();
       return;
     }
-    await this.client.quit().catch(() => this.client.disconnect());
+    await this.#client.quit().catch(() => this.#client.disconnect());
   }
 }

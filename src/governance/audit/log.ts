@@ -110,13 +110,12 @@ const MAX_LIMIT = 10_000;
  * without a key is refused rather than breaking the chain.
  */
 export class AuditLog {
+  readonly #db: Db;
   readonly #keyring: AuditKeyring | undefined;
 
   /** `keyring` (from CICLO_AUDIT_KEY): every appended row and the head get an HMAC, and verify checks them. */
-  constructor(
-    private readonly db: Db,
-    options: { keyring?: AuditKeyring } = {},
-  ) {
+  constructor(db: Db, options: { keyring?: AuditKeyring } = {}) {
+    this.#db = db;
     this.#keyring = options.keyring;
   }
 
@@ -174,13 +173,13 @@ export class AuditLog {
       await t.updateTable('audit_head').set({ seq, hash: row.hash, mac: headMac, keyed_from: keyedFrom }).where('id', '=', 1).execute();
       return toRecord(row);
     };
-    const db = trx ?? this.db;
+    const db = trx ?? this.#db;
     return db.isTransaction ? write(db) : db.transaction().execute(write);
   }
 
   async list(query: AuditListQuery = {}): Promise<AuditRecord[]> {
     const limit = Math.min(Math.max(1, Math.trunc(query.limit ?? 100)), MAX_LIMIT);
-    let select = this.db.selectFrom('audit_log').selectAll();
+    let select = this.#db.selectFrom('audit_log').selectAll();
     if (query.target !== undefined) {
       select = select.where('target_type', '=', query.target.type);
       if (query.target.id !== undefined) select = select.where('target_id', '=', query.target.id);
@@ -198,13 +197,13 @@ export class AuditLog {
 
   /** The last seq and hash (seq 0 and the genesis hash for an empty chain). */
   async head(): Promise<{ seq: number; hash: string }> {
-    const head = await this.db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
+    const head = await this.#db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
     return head === undefined ? { seq: -1, hash: '' } : { seq: Number(head.seq), hash: head.hash };
   }
 
   /** Walks the whole chain and reports every problem (see verifyChain); MACs are checked with this log's keys. */
   async verify(options: AuditVerifyOptions = {}): Promise<AuditVerification> {
-    return verifyChain(this.db, this.#keyring, options);
+    return verifyChain(this.#db, this.#keyring, options);
   }
 }
 

@@ -67,100 +67,103 @@ function parseFilter<N, S>(text: string, grammar: Grammar<N, S>): Filter<N, S> {
 }
 
 class FilterParser<N, S> {
-  private position = 0;
+  #position = 0;
+  readonly #source: SearchText;
+  readonly #tokens: Token[];
+  readonly #grammar: Grammar<N, S>;
 
-  constructor(
-    private readonly source: SearchText,
-    private readonly tokens: Token[],
-    private readonly grammar: Grammar<N, S>,
-  ) {}
+  constructor(source: SearchText, tokens: Token[], grammar: Grammar<N, S>) {
+    this.#source = source;
+    this.#tokens = tokens;
+    this.#grammar = grammar;
+  }
 
   parseConditions(): Comparison<N, S>[] {
     const conditions: Comparison<N, S>[] = [];
-    if (this.peek().kind === 'end') return conditions;
+    if (this.#peek().kind === 'end') return conditions;
     for (;;) {
-      conditions.push(this.parseCondition());
-      const next = this.next();
+      conditions.push(this.#parseCondition());
+      const next = this.#next();
       if (next.kind === 'end') return conditions;
       if (isKeyword(next, 'AND')) continue;
       if (isKeyword(next, 'OR')) {
-        throw this.error(
+        throw this.#error(
           next,
           'OR is not supported; only AND can join conditions',
           "run one search per alternative, or use IN for alternatives on one field: attributes.status IN ('FINISHED', 'FAILED')",
         );
       }
-      throw this.error(
+      throw this.#error(
         next,
-        `expected AND or ${this.source.end}, found ${this.describe(next)}`,
-        `join conditions with AND, as in ${this.grammar.example}`,
+        `expected AND or ${this.#source.end}, found ${this.#describe(next)}`,
+        `join conditions with AND, as in ${this.#grammar.example}`,
       );
     }
   }
 
-  private parseCondition(): Comparison<N, S> {
-    const token = this.next();
+  #parseCondition(): Comparison<N, S> {
+    const token = this.#next();
     if (token.kind === 'punctuation' && token.text === '(') {
-      throw this.error(
+      throw this.#error(
         token,
         'parentheses are only allowed around IN lists',
-        `write conditions without grouping, joined by AND: ${this.grammar.example}`,
+        `write conditions without grouping, joined by AND: ${this.#grammar.example}`,
       );
     }
     if (token.kind !== 'identifier' || isKeyword(token, 'AND') || isKeyword(token, 'OR')) {
-      throw this.error(
+      throw this.#error(
         token,
-        `expected a condition, found ${this.describe(token)}`,
-        `write conditions as <field> <comparator> <value>, as in ${this.grammar.example}`,
+        `expected a condition, found ${this.#describe(token)}`,
+        `write conditions as <field> <comparator> <value>, as in ${this.#grammar.example}`,
       );
     }
-    const resolved = this.grammar.resolve(token, this.source);
-    const comparator = this.parseComparator(token);
+    const resolved = this.#grammar.resolve(token, this.#source);
+    const comparator = this.#parseComparator(token);
     const column = token.column;
     if (resolved.type === 'numeric') {
       if (!isOneOf(NUMERIC_COMPARATORS, comparator.value)) {
-        throw this.error(
+        throw this.#error(
           comparator.token,
           `${token.text} is numeric and compares with ${NUMERIC_COMPARATORS.join(', ')}, not ${comparator.value}`,
           `compare it with a number, as in ${token.text} > 0.5`,
         );
       }
-      const value = this.parseNumber(token, comparator.value);
+      const value = this.#parseNumber(token, comparator.value);
       return { kind: 'number', field: resolved.field, comparator: comparator.value, value, column };
     }
-    if (!isOneOf(this.grammar.stringComparators, comparator.value)) {
-      throw this.error(
+    if (!isOneOf(this.#grammar.stringComparators, comparator.value)) {
+      throw this.#error(
         comparator.token,
-        `${token.text} is a string and compares with ${this.grammar.stringComparators.join(', ')}, not ${comparator.value}`,
-        `${this.grammar.numericFields}; compare ${token.text} with a quoted string, as in ${token.text} = 'value'`,
+        `${token.text} is a string and compares with ${this.#grammar.stringComparators.join(', ')}, not ${comparator.value}`,
+        `${this.#grammar.numericFields}; compare ${token.text} with a quoted string, as in ${token.text} = 'value'`,
       );
     }
     if (comparator.value === 'IN' || comparator.value === 'NOT IN') {
-      const values = this.parseList(token, comparator.value);
+      const values = this.#parseList(token, comparator.value);
       return { kind: 'list', field: resolved.field, comparator: comparator.value, values, column };
     }
-    const value = this.parseString(token, comparator.value).value;
+    const value = this.#parseString(token, comparator.value).value;
     return { kind: 'string', field: resolved.field, comparator: comparator.value, value, column };
   }
 
-  private parseComparator(field: IdentifierToken): { value: Comparator; token: Token } {
-    const token = this.next();
+  #parseComparator(field: IdentifierToken): { value: Comparator; token: Token } {
+    const token = this.#next();
     if (token.kind === 'operator') {
-      if (token.text === '==') throw this.error(token, "'==' is not a comparator", `use a single =, as in ${field.text} = …`);
-      if (token.text === '<>') throw this.error(token, "'<>' is not a comparator", `use !=, as in ${field.text} != …`);
+      if (token.text === '==') throw this.#error(token, "'==' is not a comparator", `use a single =, as in ${field.text} = …`);
+      if (token.text === '<>') throw this.#error(token, "'<>' is not a comparator", `use !=, as in ${field.text} != …`);
       return { value: token.text, token };
     }
     if (isKeyword(token, 'LIKE')) return { value: 'LIKE', token };
     if (isKeyword(token, 'ILIKE')) return { value: 'ILIKE', token };
     if (isKeyword(token, 'IN')) return { value: 'IN', token };
     if (isKeyword(token, 'NOT')) {
-      if (isKeyword(this.peek(), 'IN')) {
-        this.next();
+      if (isKeyword(this.#peek(), 'IN')) {
+        this.#next();
         return { value: 'NOT IN', token };
       }
-      throw this.error(
-        this.peek(),
-        `expected IN after NOT, found ${this.describe(this.peek())}`,
+      throw this.#error(
+        this.#peek(),
+        `expected IN after NOT, found ${this.#describe(this.#peek())}`,
         'NOT is only used in NOT IN; for one value use !=',
       );
     }
@@ -168,35 +171,35 @@ class FilterParser<N, S> {
       token.kind === 'identifier'
         ? `keys with spaces or special characters must be quoted, as in ${field.prefix ?? 'attributes'}.\`${field.name} ${token.text}\``
         : `put one of ${ALL_COMPARATORS} after ${field.text}`;
-    throw this.error(
+    throw this.#error(
       token,
-      `expected a comparator (${ALL_COMPARATORS}) after '${field.text}', found ${this.describe(token)}`,
+      `expected a comparator (${ALL_COMPARATORS}) after '${field.text}', found ${this.#describe(token)}`,
       hint,
     );
   }
 
-  private parseNumber(field: IdentifierToken, comparator: Comparator): number {
-    const token = this.next();
+  #parseNumber(field: IdentifierToken, comparator: Comparator): number {
+    const token = this.#next();
     if (token.kind === 'number') return token.value;
     if (token.kind === 'string') {
       const number = token.value.trim() === '' ? Number.NaN : Number(token.value);
       const hint = Number.isFinite(number)
         ? `write the number without quotes: ${field.text} ${comparator} ${token.value.trim()}`
         : `compare it with a number, as in ${field.text} ${comparator} 0.5`;
-      throw this.error(token, `${field.text} is numeric, but the value is ${this.describe(token)}`, hint);
+      throw this.#error(token, `${field.text} is numeric, but the value is ${this.#describe(token)}`, hint);
     }
-    throw this.error(
+    throw this.#error(
       token,
-      `expected a number after ${comparator}, found ${this.describe(token)}`,
+      `expected a number after ${comparator}, found ${this.#describe(token)}`,
       `write a number, as in ${field.text} ${comparator} 0.5`,
     );
   }
 
-  private parseString(field: IdentifierToken, comparator: Comparator): StringToken {
-    const token = this.next();
+  #parseString(field: IdentifierToken, comparator: Comparator): StringToken {
+    const token = this.#next();
     if (token.kind === 'string') {
       if ((comparator === 'LIKE' || comparator === 'ILIKE') && endsWithEscape(token.value)) {
-        throw this.error(
+        throw this.#error(
           token,
           `the ${comparator} pattern ends with the escape character \\`,
           "escape a literal backslash as \\\\, or remove the trailing \\",
@@ -205,63 +208,63 @@ class FilterParser<N, S> {
       return token;
     }
     if (token.kind === 'number') {
-      throw this.error(
+      throw this.#error(
         token,
-        `${field.text} is a string, but the value is ${this.describe(token)}`,
+        `${field.text} is a string, but the value is ${this.#describe(token)}`,
         `quote the value: ${field.text} ${comparator} '${token.text}'`,
       );
     }
-    throw this.error(
+    throw this.#error(
       token,
-      `expected a quoted string after ${comparator}, found ${this.describe(token)}`,
+      `expected a quoted string after ${comparator}, found ${this.#describe(token)}`,
       `quote the value, as in ${field.text} ${comparator} 'value'`,
     );
   }
 
-  private parseList(field: IdentifierToken, comparator: ListComparator): string[] {
-    const open = this.next();
+  #parseList(field: IdentifierToken, comparator: ListComparator): string[] {
+    const open = this.#next();
     const example = `${field.text} ${comparator} ('a', 'b')`;
     if (open.kind !== 'punctuation' || open.text !== '(') {
-      throw this.error(
+      throw this.#error(
         open,
-        `${comparator} needs a list in parentheses, found ${this.describe(open)}`,
+        `${comparator} needs a list in parentheses, found ${this.#describe(open)}`,
         `write ${example}`,
       );
     }
-    if (this.peek().kind === 'punctuation' && this.peek().text === ')') {
-      throw this.error(this.peek(), `the ${comparator} list is empty`, `list at least one value: ${example}`);
+    if (this.#peek().kind === 'punctuation' && this.#peek().text === ')') {
+      throw this.#error(this.#peek(), `the ${comparator} list is empty`, `list at least one value: ${example}`);
     }
     const values: string[] = [];
     for (;;) {
-      values.push(this.parseString(field, comparator).value);
-      const separator = this.next();
+      values.push(this.#parseString(field, comparator).value);
+      const separator = this.#next();
       if (separator.kind === 'punctuation' && separator.text === ')') return values;
       if (separator.kind !== 'punctuation' || separator.text !== ',') {
-        throw this.error(
+        throw this.#error(
           separator,
-          `expected ',' or ')' in the ${comparator} list, found ${this.describe(separator)}`,
+          `expected ',' or ')' in the ${comparator} list, found ${this.#describe(separator)}`,
           `separate values with commas and close the list: ${example}`,
         );
       }
     }
   }
 
-  private peek(): Token {
-    return this.tokens[this.position]!;
+  #peek(): Token {
+    return this.#tokens[this.#position]!;
   }
 
-  private next(): Token {
-    const token = this.tokens[this.position]!;
-    if (token.kind !== 'end') this.position += 1;
+  #next(): Token {
+    const token = this.#tokens[this.#position]!;
+    if (token.kind !== 'end') this.#position += 1;
     return token;
   }
 
-  private describe(token: Token): string {
-    return describeToken(token, this.source);
+  #describe(token: Token): string {
+    return describeToken(token, this.#source);
   }
 
-  private error(token: Token, problem: string, hint: string): Error {
-    return syntaxError(this.source, token.column, problem, hint);
+  #error(token: Token, problem: string, hint: string): Error {
+    return syntaxError(this.#source, token.column, problem, hint);
   }
 }
 

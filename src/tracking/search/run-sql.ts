@@ -67,18 +67,17 @@ export function buildRunQuery(search: RunSearch, driver: Driver): RunsQuery {
 
 class RunQueryBuilder {
   query: RunsQuery;
-  private readonly joins = new Map<string, string>();
+  readonly #joins = new Map<string, string>();
   /**
    * Aliases whose row is known to exist (and, for a metric, not to be NaN) because a condition or
    * the driver requires it: ordering by them needs no NaN or missing-key handling, which keeps the
    * ORDER BY a plain index order.
    */
-  private readonly presentAliases = new Set<string>();
+  readonly #presentAliases = new Set<string>();
+  readonly #search: RunSearch;
 
-  constructor(
-    private readonly search: RunSearch,
-    driver: Driver,
-  ) {
+  constructor(search: RunSearch, driver: Driver) {
+    this.#search = search;
     const { db } = search;
     const { ref } = db.dynamic;
     let query: RunsQuery;
@@ -89,8 +88,8 @@ class RunQueryBuilder {
         query = query.where('runs.start_time', bound.direction === 'DESC' ? '>=' : '<=', bound.value);
       }
     } else {
-      const alias = this.alias(driver.table, driver.key);
-      this.presentAliases.add(alias);
+      const alias = this.#alias(driver.table, driver.key);
+      this.#presentAliases.add(alias);
       query = db
         .selectFrom(db.dynamic.table(driver.table).as(alias))
         .crossJoin('runs')
@@ -101,7 +100,7 @@ class RunQueryBuilder {
       if (bound && driver.table === 'latest_metrics') query = query.where(ref(`${alias}.is_nan`), '=', 0);
       if (bound?.value !== undefined) {
         // Compared as the ORDER BY sorts: numbers as numbers, strings in byte order.
-        const value = typeof bound.value === 'number' ? sql.ref(`${alias}.value`) : this.binary(sql.ref(`${alias}.value`));
+        const value = typeof bound.value === 'number' ? sql.ref(`${alias}.value`) : this.#binary(sql.ref(`${alias}.value`));
         query = query.where(value, bound.direction === 'DESC' ? '>=' : '<=', bound.value);
       }
     }
@@ -111,11 +110,11 @@ class RunQueryBuilder {
   }
 
   where(condition: RunCondition): void {
-    const { dialect, db } = this.search;
+    const { dialect, db } = this.#search;
     if (condition.kind === 'number') {
       const field = condition.field;
       if (field.entity === 'metric') {
-        const alias = this.join('latest_metrics', field.key, 'inner');
+        const alias = this.#join('latest_metrics', field.key, 'inner');
         // NaN is stored as 0 with is_nan = 1; it must not satisfy any numeric comparison.
         this.query = this.query
           .where(sql.ref(`${alias}.is_nan`), '=', 0)
@@ -128,7 +127,7 @@ class RunQueryBuilder {
     }
     const field = condition.field;
     if (field.entity === 'param' || field.entity === 'tag') {
-      const alias = this.join(field.entity === 'param' ? 'params' : 'tags', field.key, 'inner');
+      const alias = this.#join(field.entity === 'param' ? 'params' : 'tags', field.key, 'inner');
       this.query = this.query.where(stringCondition(sql.ref<string>(`${alias}.value`), condition, dialect));
     } else if (field.entity === 'attribute') {
       const column = sql.ref<string>(STRING_ATTRIBUTE_COLUMNS[field.name]);
@@ -146,18 +145,18 @@ class RunQueryBuilder {
 
   /** The order_by terms, then start_time DESC unless ordered by it, then run_uuid. */
   orderBy(terms: readonly RunOrderTerm[]): void {
-    const collation = binaryCollation(this.search.dialect);
+    const collation = binaryCollation(this.#search.dialect);
     for (const { field, direction } of terms) {
       if (field.entity === 'metric') {
-        const alias = this.join('latest_metrics', field.key, 'left');
-        if (!this.presentAliases.has(alias)) {
+        const alias = this.#join('latest_metrics', field.key, 'left');
+        if (!this.#presentAliases.has(alias)) {
           // Numbers first, then NaN (is_nan = 1), then runs without the metric (no row: 2).
           this.query = this.query.orderBy(sql`coalesce(${sql.ref(`${alias}.is_nan`)}, 2)`, 'asc');
         }
         this.query = this.query.orderBy(sql.ref(`${alias}.value`), (ob) => sortDirection(ob, direction));
       } else if (field.entity === 'param' || field.entity === 'tag') {
-        const alias = this.join(field.entity === 'param' ? 'params' : 'tags', field.key, 'left');
-        const present = this.presentAliases.has(alias);
+        const alias = this.#join(field.entity === 'param' ? 'params' : 'tags', field.key, 'left');
+        const present = this.#presentAliases.has(alias);
         this.query = this.query.orderBy(sql.ref(`${alias}.value`), (ob) => {
           const item = sortDirection(ob.collate(collation), direction);
           return present ? item : item.nullsLast();
@@ -182,31 +181,31 @@ class RunQueryBuilder {
    * follow dynamic aliases, so the builder keeps its runs-only type and reaches joined columns
    * through `ref`/`sql.ref` only.
    */
-  private join(table: KeyValueTable, key: string, kind: 'inner' | 'left'): string {
-    const existing = this.joins.get(joinName(table, key));
+  #join(table: KeyValueTable, key: string, kind: 'inner' | 'left'): string {
+    const existing = this.#joins.get(joinName(table, key));
     if (existing) return existing;
-    const alias = this.alias(table, key);
-    const { table: dynamicTable, ref } = this.search.db.dynamic;
+    const alias = this.#alias(table, key);
+    const { table: dynamicTable, ref } = this.#search.db.dynamic;
     const source = dynamicTable(table).as(alias);
     if (kind === 'left') {
       this.query = this.query.leftJoin(source, (on) =>
         on.onRef(ref(`${alias}.run_uuid`), '=', 'runs.run_uuid').on(ref(`${alias}.key`), '=', key),
       );
     } else {
-      this.presentAliases.add(alias);
+      this.#presentAliases.add(alias);
       const joined: RunsQuery = this.query.crossJoin(source);
       this.query = joined.whereRef(ref(`${alias}.run_uuid`), '=', 'runs.run_uuid').where(ref(`${alias}.key`), '=', key);
     }
     return alias;
   }
 
-  private binary(value: Expression<unknown>): Expression<unknown> {
-    return sql`${value} collate ${sql.id(binaryCollation(this.search.dialect))}`;
+  #binary(value: Expression<unknown>): Expression<unknown> {
+    return sql`${value} collate ${sql.id(binaryCollation(this.#search.dialect))}`;
   }
 
-  private alias(table: KeyValueTable, key: string): string {
-    const alias = `k${this.joins.size}`;
-    this.joins.set(joinName(table, key), alias);
+  #alias(table: KeyValueTable, key: string): string {
+    const alias = `k${this.#joins.size}`;
+    this.#joins.set(joinName(table, key), alias);
     return alias;
   }
 }
