@@ -18,10 +18,13 @@ export function cellText(cell: Cell | undefined): string {
 }
 
 export class DataEngine {
-  private constructor(
-    private readonly instance: DuckDBInstance,
-    private readonly connection: DuckDBConnection,
-  ) {}
+  readonly #instance: DuckDBInstance;
+  readonly #connection: DuckDBConnection;
+
+  private constructor(instance: DuckDBInstance, connection: DuckDBConnection) {
+    this.#instance = instance;
+    this.#connection = connection;
+  }
 
   /** An in-memory DuckDB; `threads` defaults to DuckDB's own (the machine's cores). */
   static async open(options: { threads?: number } = {}): Promise<DataEngine> {
@@ -33,23 +36,23 @@ export class DataEngine {
 
   /** Runs a statement and returns every row as plain values. */
   async all(sql: string, values?: DuckDBValue[]): Promise<Row[]> {
-    const reader = await this.connection.runAndReadAll(sql, values);
+    const reader = await this.#connection.runAndReadAll(sql, values);
     return reader.getRowObjectsJS().map((row) => normalizeRow(row as Record<string, unknown>));
   }
 
   /** Runs a statement for its effect (CREATE VIEW, COPY …). */
   async run(sql: string, values?: DuckDBValue[]): Promise<void> {
-    await this.connection.run(sql, values);
+    await this.#connection.run(sql, values);
   }
 
   /** The underlying connection, for what `all`/`run` do not cover (appenders, streaming reads). */
   get raw(): DuckDBConnection {
-    return this.connection;
+    return this.#connection;
   }
 
   close(): void {
-    this.connection.closeSync();
-    this.instance.closeSync();
+    this.#connection.closeSync();
+    this.#instance.closeSync();
   }
 }
 
