@@ -18,11 +18,13 @@ export default tseslint.config(
     rules: {
       'max-len': ['error', { code: 120, ignoreUrls: true }],
       // One private-member style: ECMAScript's #private, which is private at run time too. TypeScript's `private`
-      // (on members and constructor parameters) is refused.
+      // (on members and constructor parameters) is refused, except on a constructor, which has no # form: a private
+      // constructor keeps a static factory (`DataEngine.open`, `Ciclo.connect`) the only way in.
       'no-restricted-syntax': [
         'error',
         {
-          selector: ':matches(PropertyDefinition, MethodDefinition, TSParameterProperty)[accessibility="private"]',
+          selector:
+            ':matches(PropertyDefinition, MethodDefinition[kind!="constructor"], TSParameterProperty)[accessibility="private"]',
           message: 'Use a #private member instead of TypeScript `private` (one private-member style).',
         },
       ],
