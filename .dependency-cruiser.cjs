@@ -10,16 +10,17 @@
 //   client, which pipeline steps also use). governance/approvals is imported through its own index.ts, because
 //   approvals import the registry, which imports governance (src/governance/index.ts says so).
 // - the shells sit on top: app/ (the composition root), cli/ and server/. Capabilities never import them.
-// - the shared HTTP kit: the route access declaration, the query and raw-body helpers, and the security headers
-//   (a served file's Content-Disposition: attachment). Every capability's routes need them, so capabilities may
-//   import these files directly. They live in governance/access and server/ today and may later move to one folder
-//   of their own.
+// - the shared HTTP kit: the route access declaration, the query, wire-convention and raw-body helpers, and the
+//   security headers (a served file's Content-Disposition: attachment). Every capability's routes need them, so
+//   capabilities may import these files directly. They live in governance/access and server/ today and may later
+//   move to one folder of their own.
 // - the sdk re-exports from common/ and capabilities for the package's users; it is not a shell, as pipeline steps
 //   run in their own process and log through it.
 
 const SHARED_HTTP_KIT = [
   '^src/governance/access/route-access\\.ts$',
   '^src/server/query\\.ts$',
+  '^src/server/wire\\.ts$',
   '^src/server/raw-body\\.ts$',
   '^src/server/security-headers\\.ts$',
 ];
