@@ -11,23 +11,35 @@ import {
   type ArtifactEntry,
   type ArtifactFile,
 } from '../artifacts/index.js';
-import type {
-  CreateExperimentInput,
-  CreateRunInput,
-  Experiment,
-  LogBatchInput,
-  Metric,
-  Page,
-  Run,
-  RunInfo,
-  SearchExperimentsInput,
-  SearchRunsInput,
-  UpdateRunInput,
+import {
+  batchToWire,
+  camelKeys,
+  metricFromWire,
+  pageFromWire,
+  runFromWire,
+  snakeKeys,
+  type CreateExperimentInput,
+  type CreateRunInput,
+  type Experiment,
+  type LogBatchInput,
+  type Metric,
+  type Page,
+  type Run,
+  type RunInfo,
+  type SearchExperimentsInput,
+  type SearchRunsInput,
+  type UpdateRunInput,
+  type WireArtifactEntry,
+  type WireArtifactFile,
+  type WireExperiment,
+  type WireMetric,
+  type WirePage,
+  type WireRun,
+  type WireRunInfo,
 } from '../tracking/index.js';
 import type { CicloError } from '../common/errors.js';
 import { errorFromResponse } from './remote-errors.js';
 import type { DatasetInputArg, TrackingApi } from './tracking-api.js';
-import { decodeMetric, decodePage, decodeRun, encodeBatch } from './wire.js';
 
 type Query = Record<string, string | number | readonly string[] | undefined>;
 
@@ -54,7 +66,10 @@ export interface RetryPolicy {
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 250, maxDelayMs: 10_000 };
 
-/** TrackingApi over the native REST routes (docs/rest-api.md) of a Ciclo server. */
+/**
+ * TrackingApi over the native REST routes (docs/rest-api.md) of a Ciclo server. Requests and answers
+ * go through the tracking wire translation, the one the server's routes use.
+ */
 export class RemoteTrackingClient implements TrackingApi {
   private readonly base: string;
   private readonly authorization: Record<string, string>;
@@ -69,39 +84,40 @@ export class RemoteTrackingClient implements TrackingApi {
 
   // ── experiments ──────────────────────────────────────────────────────────────
 
-  createExperiment(input: CreateExperimentInput): Promise<Experiment> {
-    return this.json('POST', '/experiments', { json: input });
+  async createExperiment(input: CreateExperimentInput): Promise<Experiment> {
+    return camelKeys(await this.json<WireExperiment>('POST', '/experiments', { json: snakeKeys(input) }));
   }
 
-  getExperiment(experimentId: string): Promise<Experiment> {
-    return this.json('GET', `/experiments/${segment(experimentId)}`);
+  async getExperiment(experimentId: string): Promise<Experiment> {
+    return camelKeys(await this.json<WireExperiment>('GET', `/experiments/${segment(experimentId)}`));
   }
 
-  getExperimentByName(name: string): Promise<Experiment> {
-    return this.json('GET', `/experiments/by-name/${segment(name)}`);
+  async getExperimentByName(name: string): Promise<Experiment> {
+    return camelKeys(await this.json<WireExperiment>('GET', `/experiments/by-name/${segment(name)}`));
   }
 
-  getOrCreateExperiment(name: string): Promise<Experiment> {
-    return this.json('PUT', `/experiments/by-name/${segment(name)}`);
+  async getOrCreateExperiment(name: string): Promise<Experiment> {
+    return camelKeys(await this.json<WireExperiment>('PUT', `/experiments/by-name/${segment(name)}`));
   }
 
-  searchExperiments(input: SearchExperimentsInput = {}): Promise<Page<Experiment>> {
+  async searchExperiments(input: SearchExperimentsInput = {}): Promise<Page<Experiment>> {
     const { filter, orderBy, maxResults, pageToken, viewType } = input;
-    return this.json('GET', '/experiments', { query: { filter, orderBy, maxResults, pageToken, viewType } });
+    const query = snakeKeys({ filter, orderBy, maxResults, pageToken, viewType });
+    return pageFromWire(await this.json<WirePage<WireExperiment>>('GET', '/experiments', { query }), camelKeys);
   }
 
   // ── runs ─────────────────────────────────────────────────────────────────────
 
   async createRun(input: CreateRunInput): Promise<Run> {
-    return decodeRun(await this.json<Run>('POST', '/runs', { json: input }));
+    return runFromWire(await this.json<WireRun>('POST', '/runs', { json: snakeKeys(input) }));
   }
 
   async getRun(runId: string): Promise<Run> {
-    return decodeRun(await this.json<Run>('GET', `/runs/${segment(runId)}`));
+    return runFromWire(await this.json<WireRun>('GET', `/runs/${segment(runId)}`));
   }
 
-  updateRun(runId: string, input: UpdateRunInput): Promise<RunInfo> {
-    return this.json('PATCH', `/runs/${segment(runId)}`, { json: input });
+  async updateRun(runId: string, input: UpdateRunInput): Promise<RunInfo> {
+    return camelKeys(await this.json<WireRunInfo>('PATCH', `/runs/${segment(runId)}`, { json: snakeKeys(input) }));
   }
 
   async deleteRun(runId: string): Promise<void> {
@@ -113,13 +129,14 @@ export class RemoteTrackingClient implements TrackingApi {
   }
 
   async searchRuns(input: SearchRunsInput): Promise<Page<Run>> {
-    return decodePage(await this.json<Page<Run>>('POST', '/runs/search', { json: input }), decodeRun);
+    const answer = await this.json<WirePage<WireRun>>('POST', '/runs/search', { json: snakeKeys(input) });
+    return pageFromWire(answer, runFromWire);
   }
 
   // ── logging ──────────────────────────────────────────────────────────────────
 
   async logBatch(runId: string, input: LogBatchInput): Promise<void> {
-    await this.send('POST', `/runs/${segment(runId)}/batch`, { json: encodeBatch(input) });
+    await this.send('POST', `/runs/${segment(runId)}/batch`, { json: batchToWire(input) });
   }
 
   /** Through the batch route: tag keys may hold '/', which a path segment cannot carry through every proxy. */
@@ -128,7 +145,7 @@ export class RemoteTrackingClient implements TrackingApi {
   }
 
   async logInputs(runId: string, datasets: readonly DatasetInputArg[]): Promise<void> {
-    await this.send('POST', `/runs/${segment(runId)}/inputs`, { json: { datasets } });
+    await this.send('POST', `/runs/${segment(runId)}/inputs`, { json: { datasets: datasets.map(snakeKeys) } });
   }
 
   async getMetricHistory(
@@ -136,10 +153,10 @@ export class RemoteTrackingClient implements TrackingApi {
     key: string,
     page: { maxResults?: number | undefined; pageToken?: string | undefined } = {},
   ): Promise<Page<Metric>> {
-    const answer = await this.json<Page<Metric>>('GET', `/runs/${segment(runId)}/metrics/${segment(key)}/history`, {
-      query: { maxResults: page.maxResults, pageToken: page.pageToken },
-    });
-    return decodePage(answer, decodeMetric);
+    const query = snakeKeys({ maxResults: page.maxResults, pageToken: page.pageToken });
+    const history = `/runs/${segment(runId)}/metrics/${segment(key)}/history`;
+    const answer = await this.json<WirePage<WireMetric>>('GET', history, { query });
+    return pageFromWire(answer, metricFromWire);
   }
 
   // ── artifacts ────────────────────────────────────────────────────────────────
@@ -147,7 +164,8 @@ export class RemoteTrackingClient implements TrackingApi {
   async logArtifactFile(runId: string, localFile: string, artifactPath: string): Promise<ArtifactFile> {
     const path = normalizeArtifactPath(artifactPath);
     await assertRegularFile(localFile);
-    return this.json('PUT', artifactRoute(runId, path), { body: () => createReadStream(localFile) });
+    const body = () => createReadStream(localFile);
+    return camelKeys(await this.json<WireArtifactFile>('PUT', artifactRoute(runId, path), { body }));
   }
 
   /**
@@ -159,14 +177,16 @@ export class RemoteTrackingClient implements TrackingApi {
     const stored: ArtifactFile[] = [];
     for (const { file, relativePath } of await listLocalFiles(localDir)) {
       const path = normalizeArtifactPath(base === '' ? relativePath : `${base}/${relativePath}`, file);
-      stored.push(await this.json<ArtifactFile>('PUT', artifactRoute(runId, path), { body: () => createReadStream(file) }));
+      const body = () => createReadStream(file);
+      stored.push(camelKeys(await this.json<WireArtifactFile>('PUT', artifactRoute(runId, path), { body })));
     }
     return stored;
   }
 
   async listArtifacts(runId: string, dir?: string): Promise<ArtifactEntry[]> {
-    const answer = await this.json<{ files: ArtifactEntry[] }>('GET', `/runs/${segment(runId)}/artifacts`, { query: { path: dir } });
-    return answer.files;
+    const query = { path: dir };
+    const answer = await this.json<WirePage<WireArtifactEntry>>('GET', `/runs/${segment(runId)}/artifacts`, { query });
+    return answer.items.map(camelKeys);
   }
 
   async openArtifact(runId: string, path: string): Promise<Readable> {

@@ -2,7 +2,14 @@ import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { acceptRawBodies } from '../server/raw-body.js';
 import { sendArtifact } from './artifact-reply.js';
-import { ArtifactFileReply, ArtifactListQuery, ArtifactListReply, ArtifactParams, RunIdParams } from './native-wire.js';
+import {
+  ArtifactFileReply,
+  ArtifactListQuery,
+  ArtifactListReply,
+  ArtifactParams,
+  RunIdParams,
+  snakeKeys,
+} from './native-wire.js';
 import type { TrackingService } from './service.js';
 import { access, authorizedId } from '../governance/access/route-access.js';
 
@@ -15,7 +22,10 @@ export const artifactRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }
   app.get(
     '/runs/:runId/artifacts',
     { schema: { tags, params: RunIdParams, querystring: ArtifactListQuery, response: { 200: ArtifactListReply } }, config: { access: access.run('read', 'params', 'runId') } },
-    async (request) => ({ files: await tracking.listArtifacts(authorizedId(request, 'run'), request.query.path) }),
+    async (request) => {
+      const entries = await tracking.listArtifacts(authorizedId(request, 'run'), request.query.path);
+      return { items: entries.map(snakeKeys) };
+    },
   );
 
   app.put(
@@ -27,7 +37,10 @@ export const artifactRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }
         params: ArtifactParams,
         response: { 200: ArtifactFileReply },
       }, config: { access: access.run('write', 'params', 'runId') } },
-    async (request) => tracking.logArtifact(authorizedId(request, 'run'), request.params['*'], request.body as Readable),
+    async (request) => {
+      const runId = authorizedId(request, 'run');
+      return snakeKeys(await tracking.logArtifact(runId, request.params['*'], request.body as Readable));
+    },
   );
 
   app.get(

@@ -1,17 +1,18 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
+  camelKeys,
   CreateExperimentBody,
   ExperimentIdParams,
   ExperimentNameParams,
   ExperimentReply,
   ExperimentTagParams,
-  NoContent,
-  pageReply,
   RenameExperimentBody,
   SearchExperimentsQuery,
+  snakeKeys,
   TagValueBody,
 } from './native-wire.js';
+import { NoContent, pageReply, pageToWire } from '../server/wire.js';
 import type { TrackingService } from './service.js';
 import { access, authorizedId, projectFilter, requestedProject, requestField, type RouteAccess } from '../governance/access/route-access.js';
 
@@ -29,37 +30,55 @@ export const experimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService
   app.post(
     '/experiments',
     { schema: { tags, body: CreateExperimentBody, response: { 201: ExperimentReply } }, config: { access: createInBodyProject } },
-    async (request, reply) => reply.code(201).send(await tracking.createExperiment({ ...request.body, project: authorizedId(request, 'project') })),
+    async (request, reply) => {
+      const input = { ...camelKeys(request.body), project: authorizedId(request, 'project') };
+      return reply.code(201).send(snakeKeys(await tracking.createExperiment(input)));
+    },
   );
 
   app.get(
     '/experiments',
     { schema: { tags, querystring: SearchExperimentsQuery, response: { 200: pageReply(ExperimentReply) } }, config: { access: access.self('read') } },
-    async (request) => tracking.searchExperiments({ ...request.query, ...projectFilter(await request.readableProjects()) }),
+    async (request) => {
+      const search = { ...camelKeys(request.query), ...projectFilter(await request.readableProjects()) };
+      return pageToWire(await tracking.searchExperiments(search), snakeKeys);
+    },
   );
 
   app.get(
     '/experiments/:experimentId',
     { schema: { tags, params: ExperimentIdParams, response: { 200: ExperimentReply } }, config: { access: access.experiment('read', 'params', 'experimentId') } },
-    async (request) => tracking.getExperiment(authorizedId(request, 'experiment')),
+    async (request) => snakeKeys(await tracking.getExperiment(authorizedId(request, 'experiment'))),
   );
 
   app.get(
     '/experiments/by-name/:name',
     { schema: { tags, params: ExperimentNameParams, response: { 200: ExperimentReply } }, config: { access: access.experimentNamed('read', 'params', 'name') } },
-    async (request) => tracking.getExperimentByName(authorizedId(request, 'experiment-name')),
+    async (request) => {
+      const experiment = await tracking.getExperimentByName(authorizedId(request, 'experiment-name'));
+      return snakeKeys(experiment);
+    },
   );
 
   app.put(
     '/experiments/by-name/:name',
-    { schema: { tags, params: ExperimentNameParams, response: { 200: ExperimentReply } }, config: { access: access.experimentNamed('write', 'params', 'name') } },
-    async (request) => tracking.getOrCreateExperiment(authorizedId(request, 'experiment-name'), requestedProject(request)),
+    {
+      schema: { tags, params: ExperimentNameParams, response: { 200: ExperimentReply } },
+      config: { access: access.experimentNamed('write', 'params', 'name') },
+    },
+    async (request) => {
+      const name = authorizedId(request, 'experiment-name');
+      return snakeKeys(await tracking.getOrCreateExperiment(name, requestedProject(request)));
+    },
   );
 
   app.patch(
     '/experiments/:experimentId',
     { schema: { tags, params: ExperimentIdParams, body: RenameExperimentBody, response: { 200: ExperimentReply } }, config: { access: access.experiment('write', 'params', 'experimentId') } },
-    async (request) => tracking.renameExperiment(authorizedId(request, 'experiment'), request.body.name),
+    async (request) => {
+      const experiment = await tracking.renameExperiment(authorizedId(request, 'experiment'), request.body.name);
+      return snakeKeys(experiment);
+    },
   );
 
   app.put(
@@ -82,7 +101,10 @@ export const experimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService
 
   app.post(
     '/experiments/:experimentId/restore',
-    { schema: { tags, params: ExperimentIdParams, response: { 204: NoContent } }, config: { access: access.experiment('write', 'params', 'experimentId') } },
+    {
+      schema: { tags, params: ExperimentIdParams, response: { 204: NoContent } },
+      config: { access: access.experiment('write', 'params', 'experimentId') },
+    },
     async (request, reply) => {
       await tracking.restoreExperiment(authorizedId(request, 'experiment'));
       return reply.code(204).send();
@@ -95,6 +117,9 @@ export const experimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService
       schema: { tags, params: ExperimentIdParams, body: MoveBody, response: { 200: ExperimentReply } },
       config: { access: access.move((request) => ({ kind: 'experiment', id: requestField(request, 'params', 'experimentId') ?? '' })) },
     },
-    async (request) => tracking.moveToProject(authorizedId(request, 'experiment'), authorizedId(request, 'project')),
+    async (request) => {
+      const moved = await tracking.moveToProject(authorizedId(request, 'experiment'), authorizedId(request, 'project'));
+      return snakeKeys(moved);
+    },
   );
 };

@@ -7,4 +7,19 @@ export { captureCodeVersion, codeVersionTags, type CodeVersion } from './code-ve
 export { captureEnvironment, environmentTags, type RuntimeEnvironment } from './environment.js';
 export * from './types.js';
 export { trackingRoutes } from './routes.js';
+export {
+  batchToWire,
+  camelKeys,
+  metricFromWire,
+  pageFromWire,
+  runFromWire,
+  snakeKeys,
+  type WireArtifactEntry,
+  type WireArtifactFile,
+  type WireExperiment,
+  type WireMetric,
+  type WirePage,
+  type WireRun,
+  type WireRunInfo,
+} from './native-wire.js';
 export { mlflowRoutes } from './mlflow/routes.js';

@@ -1,23 +1,24 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import {
+  camelKeys,
   CreateRunBody,
   LogBatchBody,
   LogInputsBody,
   MetricHistoryParams,
   MetricReply,
-  NoContent,
+  metricToWire,
   PageQuery,
-  pageReply,
   RunIdParams,
   RunInfoReply,
   RunReply,
   RunTagParams,
+  runToWire,
   SearchRunsBody,
+  snakeKeys,
   TagValueBody,
-  toWireMetric,
-  toWireRun,
   UpdateRunBody,
 } from './native-wire.js';
+import { NoContent, pageReply, pageToWire } from '../server/wire.js';
 import type { TrackingService } from './service.js';
 import { access, authorizedId, authorizedIds } from '../governance/access/route-access.js';
 
@@ -27,20 +28,26 @@ const tags = ['runs'];
 export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = async (app, { tracking }) => {
   app.post(
     '/runs',
-    { schema: { tags, body: CreateRunBody, response: { 201: RunReply } }, config: { access: access.experiment('write', 'body', 'experimentId') } },
-    async (request, reply) => reply.code(201).send(toWireRun(await tracking.createRun({ ...request.body, experimentId: authorizedId(request, 'experiment') }))),
+    {
+      schema: { tags, body: CreateRunBody, response: { 201: RunReply } },
+      config: { access: access.experiment('write', 'body', 'experiment_id') },
+    },
+    async (request, reply) => {
+      const input = { ...camelKeys(request.body), experimentId: authorizedId(request, 'experiment') };
+      return reply.code(201).send(runToWire(await tracking.createRun(input)));
+    },
   );
 
   app.get(
     '/runs/:runId',
     { schema: { tags, params: RunIdParams, response: { 200: RunReply } }, config: { access: access.run('read', 'params', 'runId') } },
-    async (request) => toWireRun(await tracking.getRun(authorizedId(request, 'run'))),
+    async (request) => runToWire(await tracking.getRun(authorizedId(request, 'run'))),
   );
 
   app.patch(
     '/runs/:runId',
     { schema: { tags, params: RunIdParams, body: UpdateRunBody, response: { 200: RunInfoReply } }, config: { access: access.run('write', 'params', 'runId') } },
-    async (request) => tracking.updateRun(authorizedId(request, 'run'), request.body),
+    async (request) => snakeKeys(await tracking.updateRun(authorizedId(request, 'run'), camelKeys(request.body))),
   );
 
   app.delete(
@@ -54,7 +61,10 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
 
   app.post(
     '/runs/:runId/restore',
-    { schema: { tags, params: RunIdParams, response: { 204: NoContent } }, config: { access: access.run('write', 'params', 'runId') } },
+    {
+      schema: { tags, params: RunIdParams, response: { 204: NoContent } },
+      config: { access: access.run('write', 'params', 'runId') },
+    },
     async (request, reply) => {
       await tracking.restoreRun(authorizedId(request, 'run'));
       return reply.code(204).send();
@@ -63,10 +73,13 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
 
   app.post(
     '/runs/search',
-    { schema: { tags, body: SearchRunsBody, response: { 200: pageReply(RunReply) } }, config: { access: access.experiments('read', 'body', 'experimentIds') } },
+    {
+      schema: { tags, body: SearchRunsBody, response: { 200: pageReply(RunReply) } },
+      config: { access: access.experiments('read', 'body', 'experiment_ids') },
+    },
     async (request) => {
-      const page = await tracking.searchRuns({ ...request.body, experimentIds: authorizedIds(request, 'experiment') });
-      return { ...page, items: page.items.map(toWireRun) };
+      const search = { ...camelKeys(request.body), experimentIds: authorizedIds(request, 'experiment') };
+      return pageToWire(await tracking.searchRuns(search), runToWire);
     },
   );
 
@@ -101,7 +114,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
     '/runs/:runId/inputs',
     { schema: { tags, params: RunIdParams, body: LogInputsBody, response: { 204: NoContent } }, config: { access: access.run('write', 'params', 'runId') } },
     async (request, reply) => {
-      await tracking.logInputs(authorizedId(request, 'run'), request.body.datasets);
+      await tracking.logInputs(authorizedId(request, 'run'), request.body.datasets.map(camelKeys));
       return reply.code(204).send();
     },
   );
@@ -110,8 +123,9 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
     '/runs/:runId/metrics/:key/history',
     { schema: { tags, params: MetricHistoryParams, querystring: PageQuery, response: { 200: pageReply(MetricReply) } }, config: { access: access.run('read', 'params', 'runId') } },
     async (request) => {
-      const page = await tracking.getMetricHistory(authorizedId(request, 'run'), request.params.key, request.query);
-      return { ...page, items: page.items.map(toWireMetric) };
+      const runId = authorizedId(request, 'run');
+      const page = await tracking.getMetricHistory(runId, request.params.key, camelKeys(request.query));
+      return pageToWire(page, metricToWire);
     },
   );
 };

@@ -153,6 +153,49 @@ describe.each(MODES)('SDK contract ($name)', (mode) => {
     expect((await ciclo.api.getRun(run.id)).data.tags).toMatchObject({ 'stage/name': 'eval set' });
   });
 
+  it('searches experiments and runs and reads metric history a page at a time, with every option', async () => {
+    const { api } = ciclo;
+    const first = await api.createExperiment({ name: 'paged-a' });
+    const second = await api.createExperiment({ name: 'paged-b' });
+    const experiments = { filter: "name LIKE 'paged-%'", orderBy: ['name ASC'], maxResults: 1 };
+    const page1 = await api.searchExperiments(experiments);
+    expect(page1.items.map((e) => e.experimentId)).toEqual([first.experimentId]);
+    const page2 = await api.searchExperiments({ ...experiments, pageToken: page1.nextPageToken });
+    expect(page2.items).toEqual([second]);
+    expect((await api.searchExperiments({ filter: experiments.filter, viewType: 'DELETED_ONLY' })).items).toEqual([]);
+
+    const parent = await api.createRun({ experimentId: first.experimentId, runName: 'parent', startTime: 1000 });
+    const parentRunId = parent.info.runId;
+    const child = await api.createRun({ experimentId: first.experimentId, parentRunId, startTime: 2000 });
+    expect(child.info).toMatchObject({ parentRunId, startTime: 2000, experimentId: first.experimentId });
+    const ended = await api.updateRun(child.info.runId, { status: 'FINISHED', endTime: 3000, runName: 'child' });
+    expect(ended).toMatchObject({ runId: child.info.runId, runName: 'child', status: 'FINISHED', endTime: 3000 });
+    const runs = { experimentIds: [first.experimentId], orderBy: ['start_time DESC'], maxResults: 1 };
+    const newest = await api.searchRuns(runs);
+    expect(newest.items.map((r) => r.info.runId)).toEqual([child.info.runId]);
+    const older = await api.searchRuns({ ...runs, pageToken: newest.nextPageToken });
+    expect(older.items.map((r) => r.info.runId)).toEqual([parent.info.runId]);
+    await api.deleteRun(parent.info.runId);
+    const deleted = await api.searchRuns({ experimentIds: [first.experimentId], runViewType: 'DELETED_ONLY' });
+    expect(deleted.items.map((r) => r.info.runId)).toEqual([parent.info.runId]);
+
+    const metrics = [1, 2, 3].map((step) => ({ key: 'loss', value: 1 / step, timestamp: step, step }));
+    await api.logBatch(child.info.runId, { metrics });
+    const history1 = await api.getMetricHistory(child.info.runId, 'loss', { maxResults: 2 });
+    expect(history1.items).toEqual(metrics.slice(0, 2));
+    const { nextPageToken } = history1;
+    const history2 = await api.getMetricHistory(child.info.runId, 'loss', { maxResults: 2, pageToken: nextPageToken });
+    expect(history2).toEqual({ items: metrics.slice(2) });
+  });
+
+  it('records the datasets a run read, with their source type', async () => {
+    const run = await ciclo.startRun({ experiment: 'inputs', captureCode: false });
+    const dataset = { name: 'customers', digest: 'sha256:1', context: 'eval', sourceType: 's3', source: 's3://b/c' };
+    await run.logInput(dataset);
+    await run.end();
+    expect((await ciclo.api.getRun(run.id)).inputs).toEqual([dataset]);
+  });
+
   it('withRun ends the run FINISHED and returns what the function returns', async () => {
     let runId = '';
     const result = await ciclo.withRun({ experiment: 'with-run', captureCode: false }, async (run) => {

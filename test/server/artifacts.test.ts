@@ -17,8 +17,8 @@ describe.each(DIALECTS)('artifacts over HTTP (%s)', (dialect) => {
   let runId: string;
   let experimentId: string;
   beforeAll(async () => {
-    experimentId = (await suite.http.post('/api/v1/experiments', { name: 'artifacts' })).body.experimentId;
-    runId = (await suite.http.post('/api/v1/runs', { experimentId })).body.info.runId;
+    experimentId = (await suite.http.post('/api/v1/experiments', { name: 'artifacts' })).body.experiment_id;
+    runId = (await suite.http.post('/api/v1/runs', { experiment_id: experimentId })).body.info.run_id;
   });
 
   const put = (path: string, body: Buffer | string, contentType = 'application/octet-stream') =>
@@ -28,7 +28,7 @@ describe.each(DIALECTS)('artifacts over HTTP (%s)', (dialect) => {
     const bytes = randomBytes(3 * JSON_LIMIT + 17);
     const stored = await put(`/api/v1/runs/${runId}/artifacts/model/weights.bin`, bytes);
     expect(stored.status).toBe(200);
-    expect(await stored.json()).toEqual({ path: 'model/weights.bin', digest: sha256(bytes), sizeBytes: bytes.length });
+    expect(await stored.json()).toEqual({ path: 'model/weights.bin', digest: sha256(bytes), size_bytes: bytes.length });
 
     const fetched = await fetch(`${suite.server.url}/api/v1/runs/${runId}/artifacts/model/weights.bin`);
     expect(fetched.status).toBe(200);
@@ -38,13 +38,13 @@ describe.each(DIALECTS)('artifacts over HTTP (%s)', (dialect) => {
 
     await put(`/api/v1/runs/${runId}/artifacts/README.md`, '# model\n', 'text/markdown');
     expect((await suite.http.get(`/api/v1/runs/${runId}/artifacts`)).body).toEqual({
-      files: [
-        { path: 'README.md', isDir: false, fileSize: 8 },
-        { path: 'model', isDir: true },
+      items: [
+        { path: 'README.md', is_dir: false, file_size: 8 },
+        { path: 'model', is_dir: true },
       ],
     });
     expect((await suite.http.get(`/api/v1/runs/${runId}/artifacts`, { path: 'model' })).body).toEqual({
-      files: [{ path: 'model/weights.bin', isDir: false, fileSize: bytes.length }],
+      items: [{ path: 'model/weights.bin', is_dir: false, file_size: bytes.length }],
     });
   });
 
@@ -65,7 +65,7 @@ describe.each(DIALECTS)('artifacts over HTTP (%s)', (dialect) => {
       duplex: 'half',
     });
     expect(stored.status).toBe(200);
-    expect(await stored.json()).toEqual({ path: 'stream.bin', digest: sha256(all), sizeBytes: all.length });
+    expect(await stored.json()).toEqual({ path: 'stream.bin', digest: sha256(all), size_bytes: all.length });
   });
 
   it('answers a corrupt blob with CORRUPT_ARTIFACT naming the run and path, and sends none of its bytes', async () => {
@@ -131,7 +131,8 @@ describe.each(DIALECTS)('artifacts over HTTP (%s)', (dialect) => {
       const answer = await rawRequest(suite.server.url, 'GET', `/api/v1/runs/${runId}/artifacts?path=${dir}`);
       expect({ dir, status: answer.status }).toEqual({ dir, status: 400 });
     }
-    const listed = (await suite.http.get(`/api/v1/runs/${runId}/artifacts`)).body.files.map((f: { path: string }) => f.path);
+    const listing = await suite.http.get(`/api/v1/runs/${runId}/artifacts`);
+    const listed = listing.body.items.map((f: { path: string }) => f.path);
     expect(listed).not.toContain('x');
   });
 
@@ -139,7 +140,7 @@ describe.each(DIALECTS)('artifacts over HTTP (%s)', (dialect) => {
     expect((await suite.http.get(`/api/v1/runs/${runId}/artifacts/nothing/here.txt`)).body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
     const missingRun = await put('/api/v1/runs/missing/artifacts/a.txt', 'a');
     expect(missingRun.status).toBe(404);
-    const deleted = (await suite.http.post('/api/v1/runs', { experimentId })).body.info.runId;
+    const deleted = (await suite.http.post('/api/v1/runs', { experiment_id: experimentId })).body.info.run_id;
     await suite.http.delete(`/api/v1/runs/${deleted}`);
     const refused = await put(`/api/v1/runs/${deleted}/artifacts/a.txt`, 'a');
     expect(refused.status).toBe(400);

@@ -36,7 +36,7 @@ describe.each(DIALECTS)('bad input over HTTP (%s)', (dialect) => {
       [suite.http.post(`${MLFLOW}/runs/log-parameter`, { run_id: runId, key: 'lr', value: 0.1 }), 'value'],
       [suite.http.get(`${MLFLOW}/metrics/get-history`, { run_id: runId, metric_key: 'a', max_results: 'lots' }), 'max_results'],
       [suite.http.post(`${MLFLOW}/runs/update`, { run_id: runId, status: 'DONE' }), 'status'],
-      [suite.http.post('/api/v1/runs', { experimentId: 0 }), 'experimentId'],
+      [suite.http.post('/api/v1/runs', { experiment_id: 0 }), 'experiment_id'],
       [suite.http.post(`/api/v1/runs/${runId}/batch`, { metrics: [{ key: 'a', value: 'abc' }] }), 'metrics[0].value'],
       [suite.http.post(`/api/v1/runs/${runId}/batch`, { tags: [{ key: 'bad key!', value: 'v' }] }), 'tags[0].key'],
     ];
@@ -129,7 +129,8 @@ describe.each(DIALECTS)('bad input over HTTP (%s)', (dialect) => {
     expect(body.error_code).toBe('INVALID_PARAMETER_VALUE');
     expect(body.message).toMatch(/column \d+/i);
     expect(body.where).toMatch(/^filter column \d+$/);
-    const native = await suite.http.post('/api/v1/runs/search', { experimentIds: ['0'], filter: 'metrics.auc >> 0.9' });
+    const filter = 'metrics.auc >> 0.9';
+    const native = await suite.http.post('/api/v1/runs/search', { experiment_ids: ['0'], filter });
     expect(native.status).toBe(400);
     expect(native.body.message).toBe(body.message);
   });

@@ -10,8 +10,8 @@ describe.each(DIALECTS)('response headers and field caps (%s)', (dialect) => {
   let runId: string;
   let experimentId: string;
   beforeAll(async () => {
-    experimentId = (await suite.http.post('/api/v1/experiments', { name: 'headers' })).body.experimentId;
-    runId = (await suite.http.post('/api/v1/runs', { experimentId })).body.info.runId;
+    experimentId = (await suite.http.post('/api/v1/experiments', { name: 'headers' })).body.experiment_id;
+    runId = (await suite.http.post('/api/v1/runs', { experiment_id: experimentId })).body.info.run_id;
   });
 
   it('answers X-Content-Type-Options: nosniff on successes, client errors and unknown routes', async () => {
@@ -19,7 +19,7 @@ describe.each(DIALECTS)('response headers and field caps (%s)', (dialect) => {
       await suite.http.get('/api/v1/health'),
       await suite.http.get(`/api/v1/runs/${runId}`),
       await suite.http.get('/api/v1/runs/no-such-run'),
-      await suite.http.post('/api/v1/runs', { experimentId: 'not a number' }),
+      await suite.http.post('/api/v1/runs', { experiment_id: 'not a number' }),
       await suite.http.get('/api/v1/no-such-route'),
     ];
     expect(answers.map((a) => a.status)).toEqual([200, 200, 404, 400, 404]);

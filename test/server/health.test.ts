@@ -56,8 +56,9 @@ describe.each(DIALECTS)('server basics (%s)', (dialect) => {
     const { body } = await suite.http.get('/api/v1/openapi.json');
     const createRun = body.paths['/api/v1/runs'].post;
     const schema = createRun.requestBody.content['application/json'].schema;
-    expect(schema.required).toContain('experimentId');
-    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['experimentId', 'runName', 'tags', 'startTime']));
+    expect(schema.required).toContain('experiment_id');
+    const fields = ['experiment_id', 'run_name', 'tags', 'start_time'];
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(fields));
   });
 
   it('answers an unknown endpoint with 404 ENDPOINT_NOT_FOUND', async () => {

@@ -157,7 +157,7 @@ describe.each(DIALECTS)('resources in projects on %s', (dialect) => {
 
       const moved = await moveChecked(path);
       expect(moved.status).toBe(200);
-      expect(moved.body).toMatchObject({ experimentId: experiment.experimentId, project: 'beta' });
+      expect(moved.body).toMatchObject({ experiment_id: experiment.experimentId, project: 'beta' });
 
       const names = async (caller: Caller) => (await as(caller).get('/api/v1/experiments')).body.items.map((e: { name: string }) => e.name);
       expect(await names('aviewer')).not.toContain('churn-exp');

@@ -70,8 +70,8 @@ describe.each(DIALECTS)('a full metadata store (%s)', (dialect) => {
     // PostgreSQL copies its template database (about 8 MB) into the tablespace first.
     const stack = await startStack(await databaseOnSmallDisk(dialect, dialect === 'sqlite' ? 2 * MiB : 12 * MiB));
     const http = api(stack.url);
-    const experimentId = (await http.post('/api/v1/experiments', { name: 'full' })).body.experimentId;
-    const runId = (await http.post('/api/v1/runs', { experimentId })).body.info.runId;
+    const experimentId = (await http.post('/api/v1/experiments', { name: 'full' })).body.experiment_id;
+    const runId = (await http.post('/api/v1/runs', { experiment_id: experimentId })).body.info.run_id;
 
     let acknowledged = 0;
     let refused: Awaited<ReturnType<typeof http.post>> | undefined;
@@ -104,8 +104,8 @@ describe.each(DIALECTS)('a full artifact store (%s)', (dialect) => {
     cleanups.push(() => database.drop());
     const stack = await startStack(database, disk.dir);
     const http = api(stack.url);
-    const experimentId = (await http.post('/api/v1/experiments', { name: 'full' })).body.experimentId;
-    const runId = (await http.post('/api/v1/runs', { experimentId })).body.info.runId;
+    const experimentId = (await http.post('/api/v1/experiments', { name: 'full' })).body.experiment_id;
+    const runId = (await http.post('/api/v1/runs', { experiment_id: experimentId })).body.info.run_id;
 
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     cleanups.push(() => agent.destroy());
@@ -118,7 +118,8 @@ describe.each(DIALECTS)('a full artifact store (%s)', (dialect) => {
     const small = await put(agent, `${stack.url}/api/v1/runs/${runId}/artifacts/notes.txt`, Buffer.from('fits'));
     expect(small.status).toBe(200);
     expect(small.reusedSocket).toBe(true);
-    expect((await http.get(`/api/v1/runs/${runId}/artifacts`)).body.files.map((f: { path: string }) => f.path)).toEqual(['notes.txt']);
+    const listing = await http.get(`/api/v1/runs/${runId}/artifacts`);
+    expect(listing.body.items.map((f: { path: string }) => f.path)).toEqual(['notes.txt']);
   });
 });
 

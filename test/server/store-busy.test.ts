@@ -51,8 +51,8 @@ describe.each(DIALECTS)('a metadata store another process keeps locked (%s)', (d
     const server = await startServer({ context, host: '127.0.0.1', port: 0, logLevel: 'silent' });
     cleanups.push(() => server.close());
     const http = api(server.url);
-    const experimentId = (await http.post('/api/v1/experiments', { name: 'busy' })).body.experimentId;
-    const runId = (await http.post('/api/v1/runs', { experimentId })).body.info.runId;
+    const experimentId = (await http.post('/api/v1/experiments', { name: 'busy' })).body.experiment_id;
+    const runId = (await http.post('/api/v1/runs', { experiment_id: experimentId })).body.info.run_id;
 
     const lock = await holdWriteLock(database.location);
     const refused = await http.post(`/api/v1/runs/${runId}/batch`, { metrics: [{ key: 'auc', value: 0.5, step: 0, timestamp: 1 }] });
