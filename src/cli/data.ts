@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import {
-  renderProfile,
   renderReportJson,
   renderReportText,
   type Change,
@@ -13,6 +12,7 @@ import {
 } from '../data/index.js';
 import { formatBytes, formatNumber, formatTime, renderFields, renderTable } from './format.js';
 
+import { renderProfile } from './profile-render.js';
 import { emit, printJson, printText, wantsJson } from './output.js';
 import { withLocalContext } from './local-context.js';
 

@@ -5,7 +5,6 @@
 export { DatasetService, type DatasetServiceOptions } from './service.js';
 export { computeDiff, DatasetDiffSchema, type Change, type DatasetDiff } from './diff.js';
 export { computeProfile, columnKind } from './profile.js';
-export { renderProfile, sparkline } from './profile-render.js';
 export { evaluateTable } from './evaluate-table.js';
 export { datasetRoutes } from './routes.js';
 export { parseDatasetReference, type DatasetReference } from './reference.js';

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cellText, computeProfile, DataEngine, readFilesSql, renderProfile, sparkline, type ColumnProfile } from '../../src/data/index.js';
+import { renderProfile, sparkline } from '../../src/cli/profile-render.js';
+import { cellText, computeProfile, DataEngine, readFilesSql, type ColumnProfile } from '../../src/data/index.js';
 import { makeTempDir } from '../support/temp.js';
 import { writeFile } from './support.js';
 

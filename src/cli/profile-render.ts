@@ -1,5 +1,5 @@
-import { formatNumber, renderTable } from '../cli/format.js';
-import type { ColumnProfile, DatasetProfile } from './records.js';
+import type { ColumnProfile, DatasetProfile } from '../data/index.js';
+import { formatNumber, renderTable } from './format.js';
 
 /** `ciclo data profile` for people: one line per column with a small histogram, then top values. */
 
