@@ -41,4 +41,3 @@ export {
 } from './service.js';
 export { DEFAULT_VIEWS_DIR, resolveViewFile, type ViewFiles } from './view-files.js';
 export { featureRoutes, type FeatureRoutesOptions } from './routes.js';
-export { FeatureClient, type FeatureClientOptions } from './client.js';

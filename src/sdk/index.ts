@@ -52,6 +52,14 @@ export {
   type StepRunContext,
   type StepSpec,
 } from '../pipelines/index.js';
-export { FeatureClient, type FeatureClientOptions, type OnlineLookupRequest, type OnlineLookupResponse } from '../features/client.js';
+export { FeatureClient, type FeatureClientOptions } from './feature-client.js';
+export type { OnlineLookupRequest, OnlineLookupResponse } from '../features/index.js';
 // Writing a model package (docs/model-format.md) from a training step or script.
-export { MANIFEST_FILE, loadModelPackage, writeManifest, type ManifestFields, type ModelManifest, type ModelSignature } from '../registry/package.js';
+export {
+  MANIFEST_FILE,
+  loadModelPackage,
+  writeManifest,
+  type ManifestFields,
+  type ModelManifest,
+  type ModelSignature,
+} from '../registry/index.js';

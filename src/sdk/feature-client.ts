@@ -1,8 +1,12 @@
 import { loadConfig, type CicloConfig } from '../common/config.js';
-import { errorFromResponse } from '../sdk/remote-errors.js';
-import type { OnlineLookupRequest, OnlineLookupResponse } from './lookup.js';
-import { openOnlineStore, type OnlineStore } from './online/index.js';
-import { FeatureService } from './service.js';
+import {
+  FeatureService,
+  openOnlineStore,
+  type OnlineLookupRequest,
+  type OnlineLookupResponse,
+  type OnlineStore,
+} from '../features/index.js';
+import { errorFromResponse } from './remote-errors.js';
 
 export interface FeatureClientOptions {
   /** A Ciclo server; when neither this nor CICLO_TRACKING_URI is set, the online store is opened in-process. */
@@ -64,4 +68,3 @@ export class FeatureClient {
     await this.release();
   }
 }
-export type { OnlineLookupRequest, OnlineLookupResponse } from './lookup.js';
