@@ -71,72 +71,72 @@ const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 250, maxDelayMs: 
  * go through the tracking wire translation, the one the server's routes use.
  */
 export class RemoteTrackingClient implements TrackingApi {
-  private readonly base: string;
-  private readonly authorization: Record<string, string>;
-  private readonly retry: RetryPolicy;
+  readonly #base: string;
+  readonly #authorization: Record<string, string>;
+  readonly #retry: RetryPolicy;
 
   /** `token`: an API token (CICLO_TOKEN) for a server with authentication on. */
   constructor(trackingUri: string, token?: string, options: { retry?: Partial<RetryPolicy> } = {}) {
-    this.base = `${trackingUri.replace(/\/+$/, '')}/api/v1`;
-    this.authorization = token === undefined ? {} : { authorization: `Bearer ${token}` };
-    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.#base = `${trackingUri.replace(/\/+$/, '')}/api/v1`;
+    this.#authorization = token === undefined ? {} : { authorization: `Bearer ${token}` };
+    this.#retry = { ...DEFAULT_RETRY, ...options.retry };
   }
 
   // ── experiments ──────────────────────────────────────────────────────────────
 
   async createExperiment(input: CreateExperimentInput): Promise<Experiment> {
-    return camelKeys(await this.json<WireExperiment>('POST', '/experiments', { json: snakeKeys(input) }));
+    return camelKeys(await this.#json<WireExperiment>('POST', '/experiments', { json: snakeKeys(input) }));
   }
 
   async getExperiment(experimentId: string): Promise<Experiment> {
-    return camelKeys(await this.json<WireExperiment>('GET', `/experiments/${segment(experimentId)}`));
+    return camelKeys(await this.#json<WireExperiment>('GET', `/experiments/${segment(experimentId)}`));
   }
 
   async getExperimentByName(name: string): Promise<Experiment> {
-    return camelKeys(await this.json<WireExperiment>('GET', `/experiments/by-name/${segment(name)}`));
+    return camelKeys(await this.#json<WireExperiment>('GET', `/experiments/by-name/${segment(name)}`));
   }
 
   async getOrCreateExperiment(name: string): Promise<Experiment> {
-    return camelKeys(await this.json<WireExperiment>('PUT', `/experiments/by-name/${segment(name)}`));
+    return camelKeys(await this.#json<WireExperiment>('PUT', `/experiments/by-name/${segment(name)}`));
   }
 
   async searchExperiments(input: SearchExperimentsInput = {}): Promise<Page<Experiment>> {
     const { filter, orderBy, maxResults, pageToken, viewType } = input;
     const query = snakeKeys({ filter, orderBy, maxResults, pageToken, viewType });
-    return pageFromWire(await this.json<WirePage<WireExperiment>>('GET', '/experiments', { query }), camelKeys);
+    return pageFromWire(await this.#json<WirePage<WireExperiment>>('GET', '/experiments', { query }), camelKeys);
   }
 
   // ── runs ─────────────────────────────────────────────────────────────────────
 
   async createRun(input: CreateRunInput): Promise<Run> {
-    return runFromWire(await this.json<WireRun>('POST', '/runs', { json: snakeKeys(input) }));
+    return runFromWire(await this.#json<WireRun>('POST', '/runs', { json: snakeKeys(input) }));
   }
 
   async getRun(runId: string): Promise<Run> {
-    return runFromWire(await this.json<WireRun>('GET', `/runs/${segment(runId)}`));
+    return runFromWire(await this.#json<WireRun>('GET', `/runs/${segment(runId)}`));
   }
 
   async updateRun(runId: string, input: UpdateRunInput): Promise<RunInfo> {
-    return camelKeys(await this.json<WireRunInfo>('PATCH', `/runs/${segment(runId)}`, { json: snakeKeys(input) }));
+    return camelKeys(await this.#json<WireRunInfo>('PATCH', `/runs/${segment(runId)}`, { json: snakeKeys(input) }));
   }
 
   async deleteRun(runId: string): Promise<void> {
-    await this.send('DELETE', `/runs/${segment(runId)}`);
+    await this.#send('DELETE', `/runs/${segment(runId)}`);
   }
 
   async restoreRun(runId: string): Promise<void> {
-    await this.send('POST', `/runs/${segment(runId)}/restore`);
+    await this.#send('POST', `/runs/${segment(runId)}/restore`);
   }
 
   async searchRuns(input: SearchRunsInput): Promise<Page<Run>> {
-    const answer = await this.json<WirePage<WireRun>>('POST', '/runs/search', { json: snakeKeys(input) });
+    const answer = await this.#json<WirePage<WireRun>>('POST', '/runs/search', { json: snakeKeys(input) });
     return pageFromWire(answer, runFromWire);
   }
 
   // ── logging ──────────────────────────────────────────────────────────────────
 
   async logBatch(runId: string, input: LogBatchInput): Promise<void> {
-    await this.send('POST', `/runs/${segment(runId)}/batch`, { json: batchToWire(input) });
+    await this.#send('POST', `/runs/${segment(runId)}/batch`, { json: batchToWire(input) });
   }
 
   /** Through the batch route: tag keys may hold '/', which a path segment cannot carry through every proxy. */
@@ -145,7 +145,7 @@ export class RemoteTrackingClient implements TrackingApi {
   }
 
   async logInputs(runId: string, datasets: readonly DatasetInputArg[]): Promise<void> {
-    await this.send('POST', `/runs/${segment(runId)}/inputs`, { json: { datasets: datasets.map(snakeKeys) } });
+    await this.#send('POST', `/runs/${segment(runId)}/inputs`, { json: { datasets: datasets.map(snakeKeys) } });
   }
 
   async getMetricHistory(
@@ -155,7 +155,7 @@ export class RemoteTrackingClient implements TrackingApi {
   ): Promise<Page<Metric>> {
     const query = snakeKeys({ maxResults: page.maxResults, pageToken: page.pageToken });
     const history = `/runs/${segment(runId)}/metrics/${segment(key)}/history`;
-    const answer = await this.json<WirePage<WireMetric>>('GET', history, { query });
+    const answer = await this.#json<WirePage<WireMetric>>('GET', history, { query });
     return pageFromWire(answer, metricFromWire);
   }
 
@@ -165,7 +165,7 @@ export class RemoteTrackingClient implements TrackingApi {
     const path = normalizeArtifactPath(artifactPath);
     await assertRegularFile(localFile);
     const body = () => createReadStream(localFile);
-    return camelKeys(await this.json<WireArtifactFile>('PUT', artifactRoute(runId, path), { body }));
+    return camelKeys(await this.#json<WireArtifactFile>('PUT', artifactRoute(runId, path), { body }));
   }
 
   /**
@@ -178,19 +178,19 @@ export class RemoteTrackingClient implements TrackingApi {
     for (const { file, relativePath } of await listLocalFiles(localDir)) {
       const path = normalizeArtifactPath(base === '' ? relativePath : `${base}/${relativePath}`, file);
       const body = () => createReadStream(file);
-      stored.push(camelKeys(await this.json<WireArtifactFile>('PUT', artifactRoute(runId, path), { body })));
+      stored.push(camelKeys(await this.#json<WireArtifactFile>('PUT', artifactRoute(runId, path), { body })));
     }
     return stored;
   }
 
   async listArtifacts(runId: string, dir?: string): Promise<ArtifactEntry[]> {
     const query = { path: dir };
-    const answer = await this.json<WirePage<WireArtifactEntry>>('GET', `/runs/${segment(runId)}/artifacts`, { query });
+    const answer = await this.#json<WirePage<WireArtifactEntry>>('GET', `/runs/${segment(runId)}/artifacts`, { query });
     return answer.items.map(camelKeys);
   }
 
   async openArtifact(runId: string, path: string): Promise<Readable> {
-    const response = await this.send('GET', artifactRoute(runId, path));
+    const response = await this.#send('GET', artifactRoute(runId, path));
     const what = `artifact ${path} of run ${runId}`;
     const body = response.body ? Readable.fromWeb(response.body as WebReadableStream<Uint8Array>) : Readable.from([]);
     const source = Readable.from(namingCutShort(body, what));
@@ -204,28 +204,28 @@ export class RemoteTrackingClient implements TrackingApi {
 
   // ── transport ────────────────────────────────────────────────────────────────
 
-  private async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const response = await this.send(method, path, options);
+  async #json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.#send(method, path, options);
     return (await response.json()) as T;
   }
 
-  private async send(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
-    const url = `${this.base}${path}${queryString(options.query)}`;
+  async #send(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+    const url = `${this.#base}${path}${queryString(options.query)}`;
     for (let attempt = 1; ; attempt++) {
       const body = options.body?.();
       let response: Response;
       try {
         const init = requestInit(method, options.json, body);
-        response = await fetch(url, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), ...this.authorization } });
+        response = await fetch(url, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), ...this.#authorization } });
       } catch (error) {
         body?.destroy();
-        throw unreachable(this.base, error);
+        throw unreachable(this.#base, error);
       }
       if (response.ok) return response;
       const error = await errorFromResponse(response, `${method} ${path}`);
-      if (error.code !== 'STORE_BUSY' || attempt >= this.retry.attempts) throw error;
-      const delayMs = retryDelay(this.retry, attempt, response.headers.get('retry-after'));
-      this.retry.onRetry?.({ attempt, delayMs, error });
+      if (error.code !== 'STORE_BUSY' || attempt >= this.#retry.attempts) throw error;
+      const delayMs = retryDelay(this.#retry, attempt, response.headers.get('retry-after'));
+      this.#retry.onRetry?.({ attempt, delayMs, error });
       await sleep(delayMs);
     }
   }
