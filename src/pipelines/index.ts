@@ -19,6 +19,8 @@ export {
   type StepSpec,
 } from './definition/definition.js';
 export type { FieldPath, SourceMap } from './definition/definition-error.js';
+export { TriggerSpecSchema, cronOptions, type TriggerSpec, type TriggerType } from './definition/triggers.js';
+export { validateTriggers, type TriggerIssue } from './definition/trigger-checks.js';
 export { compilePipeline, type CompileOptions } from './definition/compile.js';
 export { stepDependencies, topologicalOrder, type Dependency } from './definition/graph.js';
 export { paramTypeMismatch, parseParamAssignments } from './definition/params.js';

@@ -1,15 +1,12 @@
 import { Cron } from 'croner';
-import type { TriggerSpec } from './spec.js';
+import { cronOptions, type TriggerSpec } from '../pipelines/index.js';
 import type { SourceContext, TriggerSource } from './types.js';
 
 type CronSpec = Extract<TriggerSpec, { type: 'cron' }>;
 
-/** Five fields (minutes) or six (seconds first), as the spec documents; croner would also take seven. */
-const CRON_MODE = '5-or-6-parts' as const;
-
 /** A paused croner job for the spec: validates the pattern and zone (throws) and computes run times. */
-export function cronSchedule(spec: Pick<CronSpec, 'schedule' | 'timezone'>): Cron {
-  return new Cron(spec.schedule, { paused: true, mode: CRON_MODE, ...(spec.timezone === undefined ? {} : { timezone: spec.timezone }) });
+function cronSchedule(spec: Pick<CronSpec, 'schedule' | 'timezone'>): Cron {
+  return new Cron(spec.schedule, { paused: true, ...cronOptions(spec) });
 }
 
 /** The next `count` times the schedule fires after `from`, read in the spec's time zone. */
@@ -40,7 +37,7 @@ export function cronSource(context: SourceContext<CronSpec>): TriggerSource {
     start: async () => {
       job = new Cron(
         spec.schedule,
-        { mode: CRON_MODE, protect: true, unref: true, ...(spec.timezone === undefined ? {} : { timezone: spec.timezone }) },
+        { ...cronOptions(spec), protect: true, unref: true },
         async (self: Cron) => {
           const scheduledAt = self.currentRun() ?? new Date();
           inFlight = context.fire({ scheduledAt: scheduledAt.toISOString(), timezone: zone }).catch(context.report);

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Schema } from '../store/index.js';
 import { Poller, parseInterval } from './poller.js';
-import type { TriggerSpec } from './spec.js';
+import type { TriggerSpec } from '../pipelines/index.js';
 import type { SourceContext, TriggerSource } from './types.js';
 
 type DatasetSpec = Extract<TriggerSpec, { type: 'dataset' }>;

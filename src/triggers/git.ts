@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Poller, parseInterval } from './poller.js';
-import type { TriggerSpec } from './spec.js';
+import type { TriggerSpec } from '../pipelines/index.js';
 import type { SourceContext, TriggerSource } from './types.js';
 
 type GitSpec = Extract<TriggerSpec, { type: 'git' }>;

@@ -1,9 +1,8 @@
 /**
  * Triggers: what starts a pipeline by itself (cron, paths, datasets, git, webhooks, Redis, NATS), run by
- * `ciclo server --pipelines`, with durable trigger state (`trigger_state`).
+ * `ciclo server --pipelines`, with durable trigger state (`trigger_state`). The `triggers:` list a pipeline declares
+ * is part of its definition: schema and checks live with the pipelines' definition, compiled with the rest.
  */
-export { TriggerSpecSchema, type TriggerSpec, type TriggerType } from './spec.js';
-export { validateTriggers, type TriggerIssue } from './validate.js';
 export { TriggerRuntime, startTriggers, type TriggerRuntimeOptions } from './runtime.js';
 export { triggerRoutes } from './routes.js';
 export { findPipelineFiles } from './discover.js';

@@ -1,7 +1,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { messagePayload } from './payload.js';
 import { redactUrl } from './redis.js';
-import type { TriggerSpec } from './spec.js';
+import type { TriggerSpec } from '../pipelines/index.js';
 import type { SourceContext, TriggerSource } from './types.js';
 
 type NatsSpec = Extract<TriggerSpec, { type: 'nats' }>;

@@ -1,7 +1,6 @@
 import path from 'node:path';
-import { digestPath } from '../pipelines/index.js';
+import { digestPath, type TriggerSpec } from '../pipelines/index.js';
 import { Poller, parseInterval } from './poller.js';
-import type { TriggerSpec } from './spec.js';
 import type { SourceContext, TriggerSource } from './types.js';
 
 type PathSpec = Extract<TriggerSpec, { type: 'path' }>;

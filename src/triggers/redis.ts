@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { messagePayload } from './payload.js';
-import type { TriggerSpec } from './spec.js';
+import type { TriggerSpec } from '../pipelines/index.js';
 import type { SourceContext, TriggerSource } from './types.js';
 
 type RedisSpec = Extract<TriggerSpec, { type: 'redis' }>;

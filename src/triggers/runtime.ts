@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { CicloConfig } from '../common/config.js';
 import { CicloError, InvalidInputError, InvalidStateError, NotFoundError } from '../common/errors.js';
 import { formatPath } from '../common/validation.js';
-import type { LoadedPipeline, PipelineService } from '../pipelines/index.js';
+import { validateTriggers, type LoadedPipeline, type PipelineService } from '../pipelines/index.js';
 import type { Schema } from '../store/index.js';
 import { findPipelineFiles } from './discover.js';
 import { WebhookRefusedError } from './errors.js';
@@ -10,7 +10,6 @@ import { TriggerLauncher } from './launcher.js';
 import { createSource } from './sources.js';
 import { TriggerStateStore, type TriggerCounters } from './state-store.js';
 import type { FireOutcome, RegisteredTrigger, TriggerEventListener, TriggerSource, TriggerTarget } from './types.js';
-import { validateTriggers } from './validate.js';
 import { SIGNATURE_HEADER, verifySignature, type WebhookSpec } from './webhook.js';
 
 export interface TriggerRuntimeOptions {

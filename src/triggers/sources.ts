@@ -4,7 +4,7 @@ import { gitSource } from './git.js';
 import { natsSource } from './nats.js';
 import { pathSource } from './path.js';
 import { redisSource } from './redis.js';
-import type { TriggerSpec } from './spec.js';
+import type { TriggerSpec } from '../pipelines/index.js';
 import type { SourceContext, TriggerSource } from './types.js';
 import { webhookSource } from './webhook.js';
 

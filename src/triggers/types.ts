@@ -1,8 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { CicloConfig } from '../common/config.js';
-import type { LoadedPipeline } from '../pipelines/index.js';
+import type { LoadedPipeline, TriggerSpec, TriggerType } from '../pipelines/index.js';
 import type { Schema } from '../store/index.js';
-import type { TriggerSpec, TriggerType } from './spec.js';
 
 /**
  * What one firing came to: a run started now, a run recorded PENDING that waits for the one going

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { TriggerSpec } from './spec.js';
+import type { TriggerSpec } from '../pipelines/index.js';
 import type { SourceContext, TriggerSource } from './types.js';
 
 export type WebhookSpec = Extract<TriggerSpec, { type: 'webhook' }>;

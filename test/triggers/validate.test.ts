@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InvalidInputError } from '../../src/common/errors.js';
-import { compilePipeline, type PipelineInput } from '../../src/pipelines/index.js';
-import { TriggerSpecSchema, validateTriggers } from '../../src/triggers/index.js';
+import { compilePipeline, TriggerSpecSchema, validateTriggers, type PipelineInput } from '../../src/pipelines/index.js';
 import { shell } from './support.js';
 import { stepKinds } from '../../src/app/step-kinds.js';
 

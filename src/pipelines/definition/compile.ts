@@ -12,7 +12,7 @@ import { findCycle, stepDependencies } from './graph.js';
 import { paramTypeMismatch } from './params.js';
 import type { StepKindRegistry } from './step-kinds.js';
 import { findTemplates } from './templates.js';
-import { validateTriggers } from '../../triggers/validate.js';
+import { validateTriggers } from './trigger-checks.js';
 
 export interface CompileOptions {
   registry: StepKindRegistry;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_PROJECT, ProjectNameSchema } from '../../governance/access/route-access.js';
-import { TriggerSpecSchema } from '../../triggers/spec.js';
+import { TriggerSpecSchema } from './triggers.js';
 
 /**
  * The one pipeline definition type. YAML and the TypeScript DSL are both parsed by `PipelineSchema`

@@ -1,8 +1,10 @@
+import type { CronOptions } from 'croner';
 import { z } from 'zod';
 
 /**
  * How a pipeline says what starts it: the `triggers:` list of a pipeline definition. Each entry
- * names one source; `ciclo server` runs them. Shared fields say what the started run gets.
+ * names one source; `ciclo server` runs them (src/triggers). Shared fields say what the started run gets.
+ * The schema is part of the definition, so a pipeline is checked whole when it is compiled.
  */
 
 const TRIGGER_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
@@ -78,3 +80,13 @@ export const TriggerSpecSchema = z.discriminatedUnion('type', [
 
 export type TriggerSpec = z.output<typeof TriggerSpecSchema>;
 export type TriggerType = TriggerSpec['type'];
+
+type CronTriggerSpec = Extract<TriggerSpec, { type: 'cron' }>;
+
+/**
+ * How croner reads a `cron` trigger's schedule: five fields (minutes) or six (seconds first), as documented (croner
+ * would also take seven), in the trigger's time zone when it names one.
+ */
+export function cronOptions(spec: Pick<CronTriggerSpec, 'timezone'>): CronOptions {
+  return { mode: '5-or-6-parts', ...(spec.timezone === undefined ? {} : { timezone: spec.timezone }) };
+}

@@ -1,8 +1,8 @@
-import type { FieldPath, PipelineDefinition } from '../pipelines/index.js';
-// Not through the pipelines index: the compiler calls this module, and the index imports the compiler.
-import { paramTypeMismatch } from '../pipelines/definition/params.js';
-import { cronSchedule } from './cron.js';
-import type { TriggerSpec } from './spec.js';
+import { Cron } from 'croner';
+import type { FieldPath } from './definition-error.js';
+import type { PipelineDefinition } from './definition.js';
+import { paramTypeMismatch } from './params.js';
+import { cronOptions, type TriggerSpec } from './triggers.js';
 
 /**
  * One thing wrong with a pipeline's triggers. Same shape as the compiler's DefinitionProblem, so
@@ -18,7 +18,7 @@ export interface TriggerIssue {
  * What can be known about the triggers before the server runs them: unique names, params the
  * pipeline declares (with values of the declared type, and every param without a default given a
  * value), environments that exist, cron patterns and time zones croner accepts. Everything found,
- * in order; the schema (spec.ts) has already checked each entry's own fields.
+ * in order; the schema (triggers.ts) has already checked each entry's own fields.
  */
 export function validateTriggers(definition: PipelineDefinition): TriggerIssue[] {
   const issues: TriggerIssue[] = [];
@@ -91,7 +91,7 @@ function cronIssues(trigger: Extract<TriggerSpec, { type: 'cron' }>, at: FieldPa
   }
   try {
     // Checked without the zone: a bad zone is reported above, and croner would blame it on the pattern.
-    cronSchedule({ schedule: trigger.schedule }).stop();
+    new Cron(trigger.schedule, { paused: true, ...cronOptions({}) }).stop();
   } catch (error) {
     issues.push({
       path: [...at, 'schedule'],
