@@ -23,10 +23,11 @@ export function pageToWire<T, W>(
 }
 
 /**
- * The body of a POST that needs none (a restore, an evaluation): nothing, or `{}`. Declared rather
- * than left out, so that a field sent anyway is refused like any unknown field.
+ * The body of a POST that needs none (a restore, an evaluation): nothing (Fastify's null without a
+ * content type, undefined for an empty JSON body), or `{}`. Declared rather than left out, so that a
+ * field sent anyway is refused like any unknown field.
  */
-export const NoBody = z.strictObject({}).optional().describe('No body (or an empty object)');
+export const NoBody = z.strictObject({}).nullish().describe('No body (or an empty object)');
 
 /** A 204 answer. */
 export const NoContent = z.undefined().describe('No content');
