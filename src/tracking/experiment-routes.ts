@@ -12,7 +12,7 @@ import {
   snakeKeys,
   TagValueBody,
 } from './native-wire.js';
-import { NoContent, pageReply, pageToWire } from '../server/wire.js';
+import { NoBody, NoContent, pageReply, pageToWire } from '../server/wire.js';
 import type { TrackingService } from './service.js';
 import { access, authorizedId, projectFilter, requestedProject, requestField, type RouteAccess } from '../governance/access/route-access.js';
 
@@ -63,7 +63,7 @@ export const experimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService
   app.put(
     '/experiments/by-name/:name',
     {
-      schema: { tags, params: ExperimentNameParams, response: { 200: ExperimentReply } },
+      schema: { tags, params: ExperimentNameParams, body: NoBody, response: { 200: ExperimentReply } },
       config: { access: access.experimentNamed('write', 'params', 'name') },
     },
     async (request) => {
@@ -102,7 +102,7 @@ export const experimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService
   app.post(
     '/experiments/:experimentId/restore',
     {
-      schema: { tags, params: ExperimentIdParams, response: { 204: NoContent } },
+      schema: { tags, params: ExperimentIdParams, body: NoBody, response: { 204: NoContent } },
       config: { access: access.experiment('write', 'params', 'experimentId') },
     },
     async (request, reply) => {

@@ -18,7 +18,7 @@ import {
   TagValueBody,
   UpdateRunBody,
 } from './native-wire.js';
-import { NoContent, pageReply, pageToWire } from '../server/wire.js';
+import { NoBody, NoContent, pageReply, pageToWire } from '../server/wire.js';
 import type { TrackingService } from './service.js';
 import { access, authorizedId, authorizedIds } from '../governance/access/route-access.js';
 
@@ -62,7 +62,7 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
   app.post(
     '/runs/:runId/restore',
     {
-      schema: { tags, params: RunIdParams, response: { 204: NoContent } },
+      schema: { tags, params: RunIdParams, body: NoBody, response: { 204: NoContent } },
       config: { access: access.run('write', 'params', 'runId') },
     },
     async (request, reply) => {

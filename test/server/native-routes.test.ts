@@ -155,6 +155,8 @@ describe.each(DIALECTS)('native REST routes (%s)', (dialect) => {
       ['runs update', await http.patch(`/api/v1/runs/${runId}`, { endTime: 1 }), 'endTime'],
       ['experiments list', await http.get('/api/v1/experiments', { maxResults: 5 }), 'maxResults'],
       ['metric history', await http.get(`/api/v1/runs/${runId}/metrics/m/history`, { pageToken: 'x' }), 'pageToken'],
+      ['runs restore', await http.post(`/api/v1/runs/${runId}/restore`, { run_id: runId }), 'run_id'],
+      ['get or create', await http.put('/api/v1/experiments/by-name/camel', { project: 'default' }), 'project'],
     ] as const;
     for (const [route, answer, field] of refused) {
       expect({ route, status: answer.status }).toEqual({ route, status: 400 });
