@@ -1,9 +1,20 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { CicloError } from '../common/errors.js';
 
 /** Artifacts are not JSON: they bypass the JSON body limit and get this one instead. */
 export const MAX_ARTIFACT_BYTES = 64 * 1024 ** 3;
+
+/**
+ * A raw body or answer (a file's bytes, streamed): declared in a route's schema so that the OpenAPI
+ * document describes it as application/octet-stream (server/openapi.ts finds it by its format). It
+ * checks nothing: the stream is the store's to read, and a zero-byte upload may arrive as no body.
+ */
+export const RawBytes = z
+  .custom<Readable>()
+  .meta({ format: 'binary' })
+  .describe('The raw bytes (application/octet-stream)');
 
 /**
  * Makes every body in this (encapsulated) instance a raw stream, whatever its content type, so

@@ -1,7 +1,9 @@
 import { InvalidInputError } from '../../common/errors.js';
 import { hasVerifiedPackage, PACKAGE_STATUS_TAG, UNVERIFIED_PACKAGE } from '../package-status.js';
 import { APPROVAL_STATUS_TAG } from '../service.js';
+import type { z } from 'zod';
 import type { Environment, ModelVersion, RegisteredModel } from '../types.js';
+import type { MlflowModelVersion, MlflowRegisteredModel } from './replies.js';
 
 /**
  * Registry objects as MLflow's protobuf JSON. Our stages are per environment; MLflow has one
@@ -64,7 +66,7 @@ export function fromKeyValues(list: readonly { key: string; value: string }[] | 
   return Object.fromEntries((list ?? []).map(({ key, value }) => [key, value]));
 }
 
-export function toMlflowModelVersion(version: ModelVersion) {
+export function toMlflowModelVersion(version: ModelVersion): z.input<typeof MlflowModelVersion> {
   return {
     name: version.name,
     version: String(version.version),
@@ -86,7 +88,7 @@ export function toMlflowModelVersion(version: ModelVersion) {
   };
 }
 
-export function toMlflowRegisteredModel(model: RegisteredModel, latestVersions: readonly ModelVersion[]) {
+export function toMlflowRegisteredModel(model: RegisteredModel, latestVersions: readonly ModelVersion[]): z.input<typeof MlflowRegisteredModel> {
   return {
     name: model.name,
     creation_timestamp: model.createdTime,

@@ -9,6 +9,7 @@ import type { RegistryService } from '../service.js';
 import { fromKeyValues, parseStage, parseVersionSource, stageChange, toMlflowModelVersion } from './mapping.js';
 import { bodyOrQuery, modelInBodyOrQuery } from './request.js';
 import { CreateVersionRequest, SearchRequest, TransitionStageRequest, UpdateVersionRequest, VersionRequest, VersionTagKeyRequest, VersionTagRequest } from './schemas.js';
+import { DownloadUriReply, MlflowEmpty, ModelVersionReply, SearchVersionsReply } from './replies.js';
 
 /** MLflow's `model-versions/*` endpoints. */
 export const mlflowVersionRoutes: FastifyPluginAsyncZod<{ registry: RegistryService; tracking: TrackingService }> = async (app, { registry, tracking }) => {
@@ -32,7 +33,7 @@ export const mlflowVersionRoutes: FastifyPluginAsyncZod<{ registry: RegistryServ
   };
 
   const createAccess = registerAccess(async (request) => (await sourceOf(request))?.runId);
-  app.post('/model-versions/create', { schema: { body: CreateVersionRequest }, config: { access: createAccess } }, async (request) => {
+  app.post('/model-versions/create', { schema: { body: CreateVersionRequest, response: { 200: ModelVersionReply } }, config: { access: createAccess } }, async (request) => {
     const { body } = request;
     const name = authorizedId(request, 'model');
     // As MLflow: a version goes into a registered model that exists (its client creates the model first).
@@ -51,12 +52,12 @@ export const mlflowVersionRoutes: FastifyPluginAsyncZod<{ registry: RegistryServ
   });
 
   // Governed as the native PUT /models/:name/stages/:environment: the same service rules and audit entries.
-  app.post('/model-versions/transition-stage', { schema: { body: TransitionStageRequest }, config: { access: access.model('write', 'body') } }, async (request) => {
+  app.post('/model-versions/transition-stage', { schema: { body: TransitionStageRequest, response: { 200: ModelVersionReply } }, config: { access: access.model('write', 'body') } }, async (request) => {
     const change = stageChange(parseStage(request.body.stage, 'stage'));
     return { model_version: toMlflowModelVersion(await registry.changeStages(authorizedId(request, 'model'), request.body.version, change)) };
   });
 
-  app.get('/model-versions/get', { schema: { querystring: VersionRequest }, config: { access: access.model('read', 'query') } }, async (request) => ({
+  app.get('/model-versions/get', { schema: { querystring: VersionRequest, response: { 200: ModelVersionReply } }, config: { access: access.model('read', 'query') } }, async (request) => ({
     model_version: toMlflowModelVersion(await registry.show(authorizedId(request, 'model'), request.query.version)),
   }));
 
@@ -64,26 +65,26 @@ export const mlflowVersionRoutes: FastifyPluginAsyncZod<{ registry: RegistryServ
     const page = await registry.searchVersions({ filter: request.filter, maxResults: request.max_results, pageToken: request.page_token || undefined, orderBy: request.order_by, ...projectFilter(readable) });
     return { model_versions: page.items.map(toMlflowModelVersion), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
   };
-  app.get('/model-versions/search', { schema: { querystring: SearchRequest }, config: { access: access.self('read') } }, async (request) => search(request.query, await request.readableProjects()));
-  app.post('/model-versions/search', { schema: { body: SearchRequest }, config: { access: access.self('read') } }, async (request) => search(request.body, await request.readableProjects()));
+  app.get('/model-versions/search', { schema: { querystring: SearchRequest, response: { 200: SearchVersionsReply } }, config: { access: access.self('read') } }, async (request) => search(request.query, await request.readableProjects()));
+  app.post('/model-versions/search', { schema: { body: SearchRequest, response: { 200: SearchVersionsReply } }, config: { access: access.self('read') } }, async (request) => search(request.body, await request.readableProjects()));
 
-  app.patch('/model-versions/update', { schema: { body: UpdateVersionRequest }, config: { access: access.model('write', 'body') } }, async (request) => ({
+  app.patch('/model-versions/update', { schema: { body: UpdateVersionRequest, response: { 200: ModelVersionReply } }, config: { access: access.model('write', 'body') } }, async (request) => ({
     model_version: toMlflowModelVersion(await registry.updateVersion(authorizedId(request, 'model'), request.body.version, { description: request.body.description ?? null })),
   }));
 
-  app.delete('/model-versions/delete', { schema: { body: VersionRequest.nullish(), querystring: VersionRequest.partial() }, config: { access: modelInBodyOrQuery('write') } }, async (request) => {
+  app.delete('/model-versions/delete', { schema: { body: VersionRequest.nullish(), querystring: VersionRequest.partial(), response: { 200: MlflowEmpty } }, config: { access: modelInBodyOrQuery('write') } }, async (request) => {
     const name = authorizedId(request, 'model');
     const { version } = bodyOrQuery(VersionRequest, request);
     await registry.deleteVersion(name, version);
     return {};
   });
 
-  app.post('/model-versions/set-tag', { schema: { body: VersionTagRequest }, config: { access: access.model('write', 'body') } }, async (request) => {
+  app.post('/model-versions/set-tag', { schema: { body: VersionTagRequest, response: { 200: MlflowEmpty } }, config: { access: access.model('write', 'body') } }, async (request) => {
     await registry.setVersionTag(authorizedId(request, 'model'), request.body.version, request.body.key, request.body.value);
     return {};
   });
 
-  app.delete('/model-versions/delete-tag', { schema: { body: VersionTagKeyRequest.nullish(), querystring: VersionTagKeyRequest.partial() }, config: { access: modelInBodyOrQuery('write') } }, async (request) => {
+  app.delete('/model-versions/delete-tag', { schema: { body: VersionTagKeyRequest.nullish(), querystring: VersionTagKeyRequest.partial(), response: { 200: MlflowEmpty } }, config: { access: modelInBodyOrQuery('write') } }, async (request) => {
     const name = authorizedId(request, 'model');
     const { version, key } = bodyOrQuery(VersionTagKeyRequest, request);
     await registry.deleteVersionTag(name, version, key);
@@ -91,7 +92,7 @@ export const mlflowVersionRoutes: FastifyPluginAsyncZod<{ registry: RegistryServ
   });
 
   // MLflow clients download from this URI; `mlflow-artifacts:/…` is served by the artifact proxy routes.
-  app.get('/model-versions/get-download-uri', { schema: { querystring: VersionRequest }, config: { access: access.model('read', 'query') } }, async (request) => {
+  app.get('/model-versions/get-download-uri', { schema: { querystring: VersionRequest, response: { 200: DownloadUriReply } }, config: { access: access.model('read', 'query') } }, async (request) => {
     const version = await registry.show(authorizedId(request, 'model'), request.query.version);
     const run = await tracking.getRun(version.runId);
     const root = run.info.artifactUri.replace(/\/+$/, '');

@@ -1,11 +1,11 @@
 import { posix } from 'node:path';
 import { sendArtifact } from '../artifact-reply.js';
-import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { acceptRawBodies } from '../../server/raw-body.js';
+import { acceptRawBodies, RawBytes } from '../../server/raw-body.js';
 import { parseProxiedArtifactPath, toMlflowFileInfo } from './mapping.js';
 import { authorizedId, requestField, type Action, type RouteAccess } from '../../governance/access/route-access.js';
 import { ProxiedArtifactParams, ProxiedListRequest } from './schemas.js';
+import { MlflowEmpty, ProxiedListReply } from './replies.js';
 import type { TrackingService } from '../service.js';
 
 /**
@@ -15,19 +15,19 @@ import type { TrackingService } from '../service.js';
 export const mlflowArtifactRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = async (app, { tracking }) => {
   acceptRawBodies(app);
 
-  app.put('/artifacts/*', { schema: { params: ProxiedArtifactParams }, config: { access: proxiedRunAccess('write', 'params', '*') } }, async (request) => {
+  app.put('/artifacts/*', { schema: { params: ProxiedArtifactParams, body: RawBytes, response: { 200: MlflowEmpty } }, config: { access: proxiedRunAccess('write', 'params', '*') } }, async (request) => {
     const { path } = parseProxiedArtifactPath(request.params['*']);
-    await tracking.logArtifact(authorizedId(request, 'run'), path, request.body as Readable);
+    await tracking.logArtifact(authorizedId(request, 'run'), path, request.body);
     return {};
   });
 
-  app.get('/artifacts/*', { schema: { params: ProxiedArtifactParams }, config: { access: proxiedRunAccess('read', 'params', '*') } }, async (request, reply) => {
+  app.get('/artifacts/*', { schema: { params: ProxiedArtifactParams, response: { 200: RawBytes } }, config: { access: proxiedRunAccess('read', 'params', '*') } }, async (request, reply) => {
     const { path } = parseProxiedArtifactPath(request.params['*']);
     return sendArtifact(reply, await tracking.readArtifact(authorizedId(request, 'run'), path));
   });
 
   // MLflow's proxy answers with base names; its client joins them onto the folder it asked for.
-  app.get('/artifacts', { schema: { querystring: ProxiedListRequest }, config: { access: proxiedRunAccess('read', 'query', 'path') } }, async (request) => {
+  app.get('/artifacts', { schema: { querystring: ProxiedListRequest, response: { 200: ProxiedListReply } }, config: { access: proxiedRunAccess('read', 'query', 'path') } }, async (request) => {
     const { path } = parseProxiedArtifactPath(request.query.path ?? '');
     const entries = await tracking.listArtifacts(authorizedId(request, 'run'), path);
     return { files: entries.map((entry) => toMlflowFileInfo(entry, posix.basename(entry.path))) };

@@ -1,6 +1,8 @@
 import type { ArtifactEntry } from '../../artifacts/index.js';
 import { InvalidInputError } from '../../common/errors.js';
+import type { z } from 'zod';
 import { encodeMetricValue, type DatasetInput, type Experiment, type Metric, type Run, type RunInfo } from '../types.js';
+import type { MlflowDatasetInput, MlflowExperiment, MlflowFileInfo, MlflowMetric, MlflowRun, MlflowRunInfo } from './replies.js';
 
 /**
  * Domain objects as MLflow's protobuf JSON (snake_case, `[{key, value}]` lists). Repeated fields are
@@ -24,7 +26,7 @@ export function fromKeyValues(list: readonly KeyValue[] | undefined): Record<str
   return Object.fromEntries((list ?? []).map(({ key, value }) => [key, value]));
 }
 
-export function toMlflowExperiment(experiment: Experiment) {
+export function toMlflowExperiment(experiment: Experiment): z.input<typeof MlflowExperiment> {
   return {
     experiment_id: experiment.experimentId,
     name: experiment.name,
@@ -36,7 +38,7 @@ export function toMlflowExperiment(experiment: Experiment) {
   };
 }
 
-export function toMlflowRunInfo(info: RunInfo) {
+export function toMlflowRunInfo(info: RunInfo): z.input<typeof MlflowRunInfo> {
   return {
     run_id: info.runId,
     run_uuid: info.runId,
@@ -51,11 +53,11 @@ export function toMlflowRunInfo(info: RunInfo) {
   };
 }
 
-export function toMlflowMetric(metric: Metric) {
+export function toMlflowMetric(metric: Metric): z.input<typeof MlflowMetric> {
   return { key: metric.key, value: encodeMetricValue(metric.value), timestamp: metric.timestamp, step: metric.step };
 }
 
-export function toMlflowRun(run: Run) {
+export function toMlflowRun(run: Run): z.input<typeof MlflowRun> {
   return {
     info: toMlflowRunInfo(run.info),
     data: {
@@ -67,7 +69,7 @@ export function toMlflowRun(run: Run) {
   };
 }
 
-function toMlflowDatasetInput(input: DatasetInput) {
+function toMlflowDatasetInput(input: DatasetInput): z.input<typeof MlflowDatasetInput> {
   return {
     tags: input.context ? [{ key: DATASET_CONTEXT_TAG, value: input.context }] : [],
     dataset: {
@@ -98,7 +100,7 @@ export function fromMlflowDatasetInput(input: {
   };
 }
 
-export function toMlflowFileInfo(entry: ArtifactEntry, path: string = entry.path) {
+export function toMlflowFileInfo(entry: ArtifactEntry, path: string = entry.path): z.input<typeof MlflowFileInfo> {
   return { path, is_dir: entry.isDir, ...(entry.fileSize !== undefined ? { file_size: entry.fileSize } : {}) };
 }
 
