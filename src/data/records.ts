@@ -1,8 +1,9 @@
 import { z } from 'zod';
 
 /**
- * What the data capability answers with (CLI `--json`, REST): zod schemas, so the routes validate
- * their answers and the OpenAPI document describes them. Local blob paths never appear here.
+ * What the data capability answers with (CLI `--json`; the REST routes in snake_case, wire.ts): zod
+ * schemas, so the answers are validated and the OpenAPI document describes them. Local blob paths
+ * never appear here.
  */
 
 export const DATA_FORMATS = ['csv', 'parquet', 'jsonl'] as const;
@@ -68,7 +69,7 @@ export const DatasetProfileSchema = z.object({
 });
 export type DatasetProfile = z.infer<typeof DatasetProfileSchema>;
 
-/** A version as stored: what `data show`, `data versions` and the REST routes answer. */
+/** A version as stored: what `data show` and `data versions` answer (and the REST routes, through wire.ts). */
 export const DatasetVersionInfoSchema = z.object({
   name: z.string(),
   /** The dataset's project (access control's); its versions have none of their own. */

@@ -1,8 +1,16 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DatasetSummarySchema, DatasetVersionDetailSchema, DatasetVersionInfoSchema } from './records.js';
 import type { DatasetService } from './service.js';
+import {
+  DatasetSummaryReply,
+  DatasetVersionDetailReply,
+  DatasetVersionReply,
+  summaryToWire,
+  versionDetailToWire,
+  versionToWire,
+} from './wire.js';
 import { access, authorizedId, projectFilter, requestField, type Action, type RouteAccess } from '../governance/access/route-access.js';
+import { pageReply } from '../server/wire.js';
 
 const NameParams = z.object({ name: z.string() });
 const VersionParams = z.object({ name: z.string(), version: z.string() });
@@ -22,34 +30,43 @@ function datasetAccess(action: Action): RouteAccess {
 export const datasetRoutes: FastifyPluginAsyncZod<{ datasets: DatasetService }> = async (app, { datasets }) => {
   app.get(
     '/datasets',
-    { schema: { tags, response: { 200: z.object({ datasets: z.array(DatasetSummarySchema) }) } }, config: { access: access.self('read') } },
-    async (request) => ({ datasets: await datasets.list(projectFilter(await request.readableProjects())) }),
+    { schema: { tags, response: { 200: pageReply(DatasetSummaryReply) } }, config: { access: access.self('read') } },
+    async (request) => {
+      const summaries = await datasets.list(projectFilter(await request.readableProjects()));
+      return { items: summaries.map(summaryToWire) };
+    },
   );
 
   app.get(
     '/datasets/:name',
-    { schema: { tags, params: NameParams, response: { 200: DatasetVersionDetailSchema } }, config: { access: datasetAccess('read') } },
-    async (request) => datasets.showVersion(authorizedId(request, 'dataset')),
+    { schema: { tags, params: NameParams, response: { 200: DatasetVersionDetailReply } }, config: { access: datasetAccess('read') } },
+    async (request) => versionDetailToWire(await datasets.showVersion(authorizedId(request, 'dataset'))),
   );
 
   app.get(
     '/datasets/:name/versions',
-    { schema: { tags, params: NameParams, response: { 200: z.object({ versions: z.array(DatasetVersionInfoSchema) }) } }, config: { access: datasetAccess('read') } },
-    async (request) => ({ versions: await datasets.versions(authorizedId(request, 'dataset')) }),
+    { schema: { tags, params: NameParams, response: { 200: pageReply(DatasetVersionReply) } }, config: { access: datasetAccess('read') } },
+    async (request) => ({ items: (await datasets.versions(authorizedId(request, 'dataset'))).map(versionToWire) }),
   );
 
   app.get(
     '/datasets/:name/versions/:version',
-    { schema: { tags, params: VersionParams, response: { 200: DatasetVersionDetailSchema } }, config: { access: datasetAccess('read') } },
-    async (request) => datasets.showVersion(authorizedId(request, 'dataset'), request.params.version),
+    { schema: { tags, params: VersionParams, response: { 200: DatasetVersionDetailReply } }, config: { access: datasetAccess('read') } },
+    async (request) => {
+      const version = await datasets.showVersion(authorizedId(request, 'dataset'), request.params.version);
+      return versionDetailToWire(version);
+    },
   );
 
   app.put(
     '/datasets/:name/project',
     {
-      schema: { tags, params: NameParams, body: MoveBody, response: { 200: DatasetSummarySchema } },
+      schema: { tags, params: NameParams, body: MoveBody, response: { 200: DatasetSummaryReply } },
       config: { access: access.move((request) => ({ kind: 'dataset', name: requestField(request, 'params', 'name') ?? '' })) },
     },
-    async (request) => datasets.moveToProject(authorizedId(request, 'dataset'), authorizedId(request, 'project')),
+    async (request) => {
+      const moved = await datasets.moveToProject(authorizedId(request, 'dataset'), authorizedId(request, 'project'));
+      return summaryToWire(moved);
+    },
   );
 };
