@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { QueryInt } from '../server/query.js';
 import type { LineageService } from './service.js';
-import { LINEAGE_DIRECTIONS, LineageGraphSchema } from './types.js';
+import { LINEAGE_DIRECTIONS } from './types.js';
+import { graphToWire, LineageGraphReply } from './wire.js';
 import { requestField, type RouteAccess } from '../governance/access/route-access.js';
 import { parseNodeRef } from './node-ref.js';
 
@@ -18,7 +19,7 @@ export const LineageQuery = z.object({
   node: z.string().default(''),
   direction: z.enum(LINEAGE_DIRECTIONS).optional(),
   depth: QueryDepth.optional(),
-  maxNodes: QueryInt.optional(),
+  max_nodes: QueryInt.optional(),
 });
 
 /**
@@ -43,19 +44,20 @@ const lineageAccess: RouteAccess = {
   },
 };
 
-/** `GET /lineage`: the same graph `ciclo lineage --json` prints (docs/rest-api.md). */
+/** `GET /lineage`: the graph `ciclo lineage --json` prints, in snake_case (docs/rest-api.md). */
 export const lineageRoutes: FastifyPluginAsyncZod<{ lineage: LineageService }> = async (app, { lineage }) => {
   app.get(
     '/lineage',
-    { schema: { tags: ['lineage'], querystring: LineageQuery, response: { 200: LineageGraphSchema } }, config: { access: lineageAccess } },
+    { schema: { tags: ['lineage'], querystring: LineageQuery, response: { 200: LineageGraphReply } }, config: { access: lineageAccess } },
     async (request) => {
-      const { node, direction, depth, maxNodes } = request.query;
-      return lineage.graph(node, {
+      const { node, direction, depth, max_nodes: maxNodes } = request.query;
+      const graph = await lineage.graph(node, {
         readable: await request.readableProjects(),
         ...(direction === undefined ? {} : { direction }),
         ...(depth === undefined ? {} : { depth }),
         ...(maxNodes === undefined ? {} : { maxNodes }),
       });
+      return graphToWire(graph);
     },
   );
 };

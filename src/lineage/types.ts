@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /**
- * The lineage graph as JSON: the one shape `ciclo lineage --json` prints and `GET /api/v1/lineage`
- * answers. The zod schemas are the wire contract; the types are inferred from them.
+ * The lineage graph as JSON: the shape `ciclo lineage --json` prints (`GET /api/v1/lineage` answers
+ * it with snake_case field names, wire.ts). The types are inferred from the zod schemas.
  */
 
 export const NODE_KINDS = ['run', 'artifact', 'dataset', 'model'] as const;
