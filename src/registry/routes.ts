@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { FastifyRequest } from 'fastify';
 import { access, authorizedId, projectFilter, requestedProject, requestField, type ResourceRef, type RouteAccess } from '../governance/access/route-access.js';
 import { QueryInt, QueryList } from '../server/query.js';
+import { NoContent, pageReply, pageToWire } from '../server/wire.js';
 import { SignatureSchema } from './package.js';
 import type { RegistryService } from './service.js';
 import { ENVIRONMENTS, type ModelVersion, type RegisteredModel } from './types.js';
@@ -74,7 +75,6 @@ const VersionReply = z.object({
   updated_time: z.number(),
 });
 const PreviousReply = z.object({ previous: z.number().nullable() });
-const NoContent = z.undefined().describe('No content');
 
 export function toWireModel(model: RegisteredModel): z.input<typeof ModelReply> {
   return {
@@ -135,11 +135,11 @@ export function registerAccess(runOf: (request: FastifyRequest) => string | unde
 export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }> = async (app, { registry }) => {
   app.get(
     '/models',
-    { schema: { tags, querystring: SearchQuery, response: { 200: z.object({ models: z.array(ModelReply), next_page_token: z.string().optional() }) } }, config: { access: access.self('read') } },
+    { schema: { tags, querystring: SearchQuery, response: { 200: pageReply(ModelReply) } }, config: { access: access.self('read') } },
     async (request) => {
       const { query } = request;
       const page = await registry.searchModels({ filter: query.filter, maxResults: query.max_results, pageToken: query.page_token, orderBy: query.order_by, ...projectFilter(await request.readableProjects()) });
-      return { models: page.items.map(toWireModel), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+      return pageToWire(page, toWireModel);
     },
   );
 
@@ -155,11 +155,11 @@ export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }
 
   app.get(
     '/model-versions',
-    { schema: { tags, querystring: SearchQuery, response: { 200: z.object({ versions: z.array(VersionReply), next_page_token: z.string().optional() }) } }, config: { access: access.self('read') } },
+    { schema: { tags, querystring: SearchQuery, response: { 200: pageReply(VersionReply) } }, config: { access: access.self('read') } },
     async (request) => {
       const { query } = request;
       const page = await registry.searchVersions({ filter: query.filter, maxResults: query.max_results, pageToken: query.page_token, orderBy: query.order_by, ...projectFilter(await request.readableProjects()) });
-      return { versions: page.items.map(toWireVersion), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) };
+      return pageToWire(page, toWireVersion);
     },
   );
 
@@ -201,8 +201,8 @@ export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }
 
   app.get(
     '/models/:name/versions',
-    { schema: { tags, params: NameParams, response: { 200: z.object({ versions: z.array(VersionReply) }) } }, config: { access: access.model('read', 'params') } },
-    async (request) => ({ versions: (await registry.versions(authorizedId(request, 'model'))).map(toWireVersion) }),
+    { schema: { tags, params: NameParams, response: { 200: pageReply(VersionReply) } }, config: { access: access.model('read', 'params') } },
+    async (request) => ({ items: (await registry.versions(authorizedId(request, 'model'))).map(toWireVersion) }),
   );
 
   app.post(

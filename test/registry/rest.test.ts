@@ -73,6 +73,11 @@ describe.each(DIALECTS)('native registry REST routes (%s)', (dialect) => {
     const extra = await http.post(`${API}/models/churn/versions`, { run_id: runId, path: 'model', flavor: 'x' });
     expect(extra.status).toBe(400);
     expect(extra.body.error_code).toBe('INVALID_PARAMETER_VALUE');
+    // camelCase is not the wire's spelling: refused, never read as the snake_case field.
+    const camel = await http.post(`${API}/models/churn/versions`, { runId, path: 'model' });
+    expect(camel).toMatchObject({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', where: 'run_id' } });
+    const camelQuery = await http.get(`${API}/models`, { maxResults: 1 });
+    expect(camelQuery).toMatchObject({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message: expect.stringContaining('maxResults') } });
   });
 
   it("gives a model first created by registration the project of the run's experiment", async () => {
@@ -92,7 +97,7 @@ describe.each(DIALECTS)('native registry REST routes (%s)', (dialect) => {
     await http.post(`${API}/models/churn/versions`, { run_id: runId, path: 'model' });
     await http.post(`${API}/models/churn/versions`, { run_id: runId, path: 'model' });
 
-    expect((await http.get(`${API}/models/churn/versions`)).body.versions.map((v: { version: number }) => v.version)).toEqual([1, 2]);
+    expect((await http.get(`${API}/models/churn/versions`)).body.items.map((v: { version: number }) => v.version)).toEqual([1, 2]);
     expect((await http.get(`${API}/models/churn/versions/2`)).body.version).toBe(2);
     expect((await http.get(`${API}/models/churn/versions/3`)).status).toBe(404);
     expect((await http.get(`${API}/models/churn/versions/two`)).status).toBe(400);
@@ -181,8 +186,8 @@ describe.each(DIALECTS)('native registry REST routes (%s)', (dialect) => {
     do {
       const page = await http.get(`${API}/models`, { filter: "name LIKE 'a%'", max_results: 2, ...(token ? { page_token: token } : {}) });
       expect(page.status).toBe(200);
-      expect(page.body.models.length).toBeLessThanOrEqual(2);
-      seen.push(...page.body.models.map((m: { name: string }) => m.name));
+      expect(page.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.items.map((m: { name: string }) => m.name));
       token = page.body.next_page_token;
     } while (token !== undefined);
     expect(seen).toEqual(['a1', 'a2', 'a3']);
@@ -194,7 +199,7 @@ describe.each(DIALECTS)('native registry REST routes (%s)', (dialect) => {
     const runId = await runWithPackage(server.context, dir);
     await http.post(`${API}/models/b1/versions`, { run_id: runId, path: 'model' });
     const versions = await http.get(`${API}/model-versions`, { filter: `run_id = '${runId}'` });
-    expect(versions.body.versions.map((v: { name: string; version: number }) => [v.name, v.version])).toEqual([['b1', 1]]);
+    expect(versions.body.items.map((v: { name: string; version: number }) => [v.name, v.version])).toEqual([['b1', 1]]);
   });
 
   it('appends audit entries for the changes it makes', async () => {

@@ -250,7 +250,7 @@ describe.each(DIALECTS)('authorization over HTTP, on %s', (dialect) => {
     const registered = await server.context.registry.register('frank-model', { runId: fixture.runId, path: 'model-2' });
     expect(registered.name).toBe('frank-model');
     const alphaModels = await call(server, 'GET', '/api/v1/models', { token });
-    const listed = (alphaModels.body as unknown as { models: { name: string; project: string }[] }).models;
+    const listed = (alphaModels.body as unknown as { items: { name: string; project: string }[] }).items;
     expect(listed.map((m) => `${m.name}:${m.project}`)).toContain('frank-model:alpha');
     // Registering into alpha's model from a beta run would copy beta's model out: it needs read on the run too.
     const fromBeta = await call(server, 'POST', '/api/v1/models/frank-model/versions', { token, body: { run_id: betaRun.info.runId, path: 'model' } });

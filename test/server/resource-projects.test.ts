@@ -62,7 +62,7 @@ describe.each(DIALECTS)('resources in projects on %s', (dialect) => {
       const viewer = as('dviewer');
       const list = await viewer.get('/api/v1/datasets');
       expect(list.status).toBe(200);
-      expect(list.body.datasets.map((d: { name: string; project: string }) => [d.name, d.project])).toEqual([['open_rows', 'default']]);
+      expect(list.body.items.map((d: { name: string; project: string }) => [d.name, d.project])).toEqual([['open_rows', 'default']]);
       for (const path of ['/api/v1/datasets/secret_rows', '/api/v1/datasets/secret_rows/versions', '/api/v1/datasets/secret_rows/versions/1']) {
         const answer = await viewer.get(path);
         expect(answer.status, path).toBe(403);
@@ -84,12 +84,12 @@ describe.each(DIALECTS)('resources in projects on %s', (dialect) => {
     it('shows an alpha dataset to an alpha viewer, with its project and sensitive tags', async () => {
       const viewer = as('aviewer');
       const list = await viewer.get('/api/v1/datasets');
-      expect(list.body.datasets.map((d: { name: string }) => d.name)).toEqual(['secret_rows']);
+      expect(list.body.items.map((d: { name: string }) => d.name)).toEqual(['secret_rows']);
       const shown = await viewer.get('/api/v1/datasets/secret_rows');
       expect(shown.status).toBe(200);
       expect(shown.body).toMatchObject({ name: 'secret_rows', project: 'alpha', version: 1 });
       expect(shown.body.schema.find((c: { name: string }) => c.name === 'ssn')).toMatchObject({ sensitive: true });
-      expect((await viewer.get('/api/v1/datasets/secret_rows/versions')).body.versions).toMatchObject([{ version: 1, project: 'alpha' }]);
+      expect((await viewer.get('/api/v1/datasets/secret_rows/versions')).body.items).toMatchObject([{ version: 1, project: 'alpha' }]);
       expect((await viewer.get('/api/v1/datasets/open_rows')).status).toBe(403);
     });
   });
@@ -181,10 +181,10 @@ describe.each(DIALECTS)('resources in projects on %s', (dialect) => {
       expect(moved.status).toBe(200);
       expect(moved.body).toMatchObject({ name: 'scorer', project: 'beta', version_count: 1 });
 
-      const names = async (caller: Caller) => (await as(caller).get('/api/v1/models')).body.models.map((m: { name: string }) => m.name);
+      const names = async (caller: Caller) => (await as(caller).get('/api/v1/models')).body.items.map((m: { name: string }) => m.name);
       expect(await names('aviewer')).not.toContain('scorer');
       expect(await names('bviewer')).toContain('scorer');
-      expect((await as('bviewer').get('/api/v1/models/scorer/versions')).body.versions).toMatchObject([{ version: 1 }]);
+      expect((await as('bviewer').get('/api/v1/models/scorer/versions')).body.items).toMatchObject([{ version: 1 }]);
       expect((await as('aviewer').get('/api/v1/models/scorer/versions/1')).status).toBe(403);
       expect(await moveEntry('registered_model', 'scorer')).toMatchObject([{ action: 'model.move', actor: 'admin', details: { from: 'alpha', to: 'beta' } }]);
     });
@@ -193,9 +193,9 @@ describe.each(DIALECTS)('resources in projects on %s', (dialect) => {
       await registerDataset('moving_rows', 'alpha');
       const moved = await moveChecked('/api/v1/datasets/moving_rows/project');
       expect(moved.status).toBe(200);
-      expect(moved.body).toMatchObject({ name: 'moving_rows', project: 'beta', versionCount: 1 });
+      expect(moved.body).toMatchObject({ name: 'moving_rows', project: 'beta', version_count: 1 });
 
-      const names = async (caller: Caller) => (await as(caller).get('/api/v1/datasets')).body.datasets.map((d: { name: string }) => d.name);
+      const names = async (caller: Caller) => (await as(caller).get('/api/v1/datasets')).body.items.map((d: { name: string }) => d.name);
       expect(await names('aviewer')).not.toContain('moving_rows');
       expect(await names('bviewer')).toContain('moving_rows');
       expect((await as('bviewer').get('/api/v1/datasets/moving_rows/versions/1')).body).toMatchObject({ project: 'beta' });
