@@ -1,6 +1,5 @@
-import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { acceptRawBodies } from '../server/raw-body.js';
+import { acceptRawBodies, RawBytes } from '../server/raw-body.js';
 import { sendArtifact } from './artifact-reply.js';
 import {
   ArtifactFileReply,
@@ -35,17 +34,28 @@ export const artifactRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }
         tags,
         description: 'The raw bytes of the file as the body (application/octet-stream).',
         params: ArtifactParams,
+        body: RawBytes,
         response: { 200: ArtifactFileReply },
-      }, config: { access: access.run('write', 'params', 'runId') } },
+      },
+      config: { access: access.run('write', 'params', 'runId') },
+    },
     async (request) => {
       const runId = authorizedId(request, 'run');
-      return snakeKeys(await tracking.logArtifact(runId, request.params['*'], request.body as Readable));
+      return snakeKeys(await tracking.logArtifact(runId, request.params['*'], request.body));
     },
   );
 
   app.get(
     '/runs/:runId/artifacts/*',
-    { schema: { tags, description: 'The bytes of the file, with its digest in x-ciclo-digest.', params: ArtifactParams }, config: { access: access.run('read', 'params', 'runId') } },
+    {
+      schema: {
+        tags,
+        description: 'The bytes of the file, with its digest in x-ciclo-digest.',
+        params: ArtifactParams,
+        response: { 200: RawBytes },
+      },
+      config: { access: access.run('read', 'params', 'runId') },
+    },
     async (request, reply) => {
       const runId = authorizedId(request, 'run');
       const path = request.params['*'];
