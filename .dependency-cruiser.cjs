@@ -9,7 +9,8 @@
 //   evaluation, features, governance, lineage, pipelines, registry, store, tracking, triggers, and sdk (the public
 //   client, which pipeline steps also use). governance/approvals is imported through its own index.ts, because
 //   approvals import the registry, which imports governance (src/governance/index.ts says so).
-// - the shells sit on top: app/ (the composition root), cli/ and server/. Capabilities never import them.
+// - the shells sit on top: app/ (the composition root), cli/, server/ and runners/ (the processes built-in step kinds
+//   run in, started by path). Capabilities never import them.
 // - the shared HTTP kit: the route access declaration, the query, wire-convention and raw-body helpers, and the
 //   security headers (a served file's Content-Disposition: attachment). Every capability's routes need them, so
 //   capabilities may import these files directly. They live in governance/access and server/ today and may later
@@ -63,12 +64,22 @@ module.exports = {
       to: { path: '^src/server/', pathNot: SHARED_HTTP_KIT },
     },
     {
+      name: 'shells-on-top-runners',
+      comment:
+        'src/runners holds the processes built-in step kinds run in (ts, data and model steps): programs started ' +
+        'by path, which import the SDK and the composition root. Nothing imports them; a runtime gets its ' +
+        "runner's path from src/app/step-kinds.ts. Put shared step code in the capability that owns the kind.",
+      severity: 'error',
+      from: { pathNot: '^src/runners/' },
+      to: { path: '^src/runners/' },
+    },
+    {
       name: 'shells-on-top-app',
       comment:
         'src/app is the composition root: it builds every service once for the CLI, the server and the embedded ' +
         'SDK. A capability that imports it wires services a second time; take what it needs as a parameter.',
       severity: 'error',
-      from: { pathNot: '^src/(app|cli|server|sdk)/' },
+      from: { pathNot: '^src/(app|cli|server|sdk|runners)/' },
       to: { path: '^src/app/' },
     },
     {

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { registerDataStepKinds, registerDataStepRuntimes } from '../data/index.js';
 import { coreStepKinds, coreStepRuntimes, type StepKindRegistry, type StepRuntimeRegistry } from '../pipelines/index.js';
 import { registerModelStepKinds, registerModelStepRuntimes } from '../registry/index.js';
@@ -12,7 +13,21 @@ export function stepKinds(): StepKindRegistry {
   return registerModelStepKinds(registerDataStepKinds(coreStepKinds()));
 }
 
-/** The runtimes of those kinds, for the executors that run steps (local, and `ciclo worker` for BullMQ). */
+/**
+ * The runtimes of those kinds, for the executors that run steps (local, and `ciclo worker` for BullMQ). The built-in
+ * kinds other than `command` run one of the programs of src/runners, which import the SDK or this root, so no
+ * capability may import them: their paths are handed in from here.
+ */
 export function stepRuntimes(): StepRuntimeRegistry {
-  return registerModelStepRuntimes(registerDataStepRuntimes(coreStepRuntimes()));
+  const runtimes = registerDataStepRuntimes(coreStepRuntimes(stepRunner('ts-step')), stepRunner('data-step'));
+  return registerModelStepRuntimes(runtimes, stepRunner('model-step'));
+}
+
+/**
+ * A step process is started with plain `node`, so it runs compiled, from dist/ (a source checkout needs
+ * `npm run build` first, which the runtimes say when it is missing). src/app and dist/app sit at the same depth, so
+ * this one URL finds the compiled runner from either.
+ */
+function stepRunner(name: 'ts-step' | 'data-step' | 'model-step'): string {
+  return fileURLToPath(new URL(`../../dist/runners/${name}.js`, import.meta.url));
 }

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { stepRuntimes } from '../app/step-kinds.js';
 import { loadConfig } from '../common/config.js';
+import { startStepWorker } from '../pipelines/index.js';
 import { parsePositiveInt } from './option-parsers.js';
 import { emit } from './output.js';
 import { nextStopSignal } from './signals.js';
@@ -29,8 +30,6 @@ export function registerWorkerCommand(program: Command): void {
     .option('--kill-grace-ms <ms>', 'time a cancelled step has between SIGTERM and SIGKILL', parsePositiveInt)
     .action(async (options: WorkerOptions, command: Command) => {
       const config = loadConfig();
-      // Loaded here, not at the top: every other command would pay for BullMQ at start-up.
-      const { startStepWorker } = await import('../pipelines/executors/bullmq-worker.js');
       const worker = await startStepWorker({
         runtimes: stepRuntimes(),
         concurrency: options.concurrency,

@@ -25,4 +25,6 @@ export {
 } from './expectations/index.js';
 /** The data step kinds and their runtimes, which the composition root adds to the pipelines' registries. */
 export { registerDataStepKinds } from './steps/kinds.js';
-export { registerDataStepRuntimes } from './steps/runtime.js';
+export { registerDataStepRuntimes, type DataStepTask } from './steps/runtime.js';
+/** A data step itself, which its process (src/runners/data-step.ts) runs. */
+export { runDataStep, type LogStepMetrics } from './steps/run-step.js';

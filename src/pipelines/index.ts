@@ -36,11 +36,11 @@ export { loadPipelineFile, loadPipelineYaml, type LoadOptions } from './definiti
 export { renderTemplate, type TemplateValues } from './definition/templates.js';
 export type { Executor, RunOptions, StepJob, StepProcessInfo, StepResult, StepStatus } from './executors/types.js';
 export { LocalExecutor, stepEnvironment, type LocalExecutorOptions } from './executors/local.js';
-export type { ProcessSpec, StepRuntime } from './kinds/runtime.js';
-export { parseKindConfig } from './kinds/runtime.js';
+export type { ProcessSpec, RunnerTask, StepRuntime } from './kinds/runtime.js';
+export { parseKindConfig, runnerProcess } from './kinds/runtime.js';
 export { StepRuntimeRegistry, coreStepRuntimes } from './kinds/registry.js';
 export { commandRuntime, splitCommand } from './kinds/command.js';
-export { tsRuntime, type StepContext, type StepRunContext } from './kinds/ts.js';
+export { tsRuntime, type StepContext } from './kinds/ts.js';
 export {
   canonicalJson,
   codeFilesOf,

@@ -47,4 +47,8 @@ export {
 export { addModelLineage } from './lineage.js';
 /** The model step kinds (`register`, `gate`) and their runtimes, which the composition root adds to the pipelines' registries. */
 export { registerModelStepKinds } from './steps/kinds.js';
-export { registerModelStepRuntimes } from './steps/runtime.js';
+export { registerModelStepRuntimes, type ModelStepTask } from './steps/runtime.js';
+/** The model steps themselves, which their process (src/runners/model-step.ts) runs over the store it opens. */
+export type { ModelStepDeps } from './steps/deps.js';
+export { runRegisterStep } from './steps/register-step.js';
+export { runGateStep } from './steps/gate-step.js';

@@ -49,9 +49,9 @@ export {
   type PipelineInput,
   type StepContext,
   type StepInput,
-  type StepRunContext,
   type StepSpec,
 } from '../pipelines/index.js';
+export type { StepRunContext } from './step-context.js';
 export { FeatureClient, type FeatureClientOptions } from './feature-client.js';
 export type { OnlineLookupRequest, OnlineLookupResponse } from '../features/index.js';
 // Writing a model package (docs/model-format.md) from a training step or script.

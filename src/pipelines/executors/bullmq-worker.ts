@@ -40,7 +40,8 @@ export interface StepWorkerOptions extends QueueLocation {
   lockMs?: number;
   /** How long a cancelled step has between SIGTERM and SIGKILL. */
   killGraceMs?: number;
-  runtimes?: StepRuntimeRegistry;
+  /** The kinds it can run: the composition root's, as for the local executor. */
+  runtimes: StepRuntimeRegistry;
 }
 
 export interface StepWorkerHandle {
@@ -72,7 +73,7 @@ export async function startStepWorker(options: StepWorkerOptions): Promise<StepW
   // Loaded here so that importing the pipelines capability does not load BullMQ.
   const [{ WaitingError, Worker }, { Redis }] = await Promise.all([import('bullmq'), import('ioredis')]);
   const local = new LocalExecutor({
-    ...(options.runtimes === undefined ? {} : { runtimes: options.runtimes }),
+    runtimes: options.runtimes,
     ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
   });
   // Jobs this worker runs now, by id; aborting one ends its step.

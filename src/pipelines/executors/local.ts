@@ -5,14 +5,15 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { InvalidInputError } from '../../common/errors.js';
 import { makePrivateDir, PRIVATE_FILE_MODE } from '../../common/private-files.js';
-import { coreStepRuntimes, type StepRuntimeRegistry } from '../kinds/registry.js';
+import type { StepRuntimeRegistry } from '../kinds/registry.js';
 import type { ProcessSpec } from '../kinds/runtime.js';
 import { renderTemplate } from '../definition/templates.js';
 import { InFlightSteps } from './in-flight.js';
 import type { Executor, RunOptions, StepJob, StepProcessInfo, StepResult } from './types.js';
 
 export interface LocalExecutorOptions {
-  runtimes?: StepRuntimeRegistry;
+  /** The kinds it can run: the composition root's (src/app/step-kinds.ts), which knows every kind and its runner. */
+  runtimes: StepRuntimeRegistry;
   /** How long a step has between SIGTERM and SIGKILL when it times out or is cancelled. */
   killGraceMs?: number;
 }
@@ -28,8 +29,8 @@ export class LocalExecutor implements Executor {
   readonly #killGraceMs: number;
   readonly #inFlight = new InFlightSteps('local');
 
-  constructor(options: LocalExecutorOptions = {}) {
-    this.#runtimes = options.runtimes ?? coreStepRuntimes();
+  constructor(options: LocalExecutorOptions) {
+    this.#runtimes = options.runtimes;
     this.#killGraceMs = options.killGraceMs ?? 5000;
   }
 

@@ -22,7 +22,10 @@ export class StepRuntimeRegistry {
   }
 }
 
-/** The runtimes of the pipelines' own kinds, `command` and `ts`; src/app/step-kinds.ts adds the data and model ones. */
-export function coreStepRuntimes(): StepRuntimeRegistry {
-  return new StepRuntimeRegistry().register('command', commandRuntime).register('ts', tsRuntime);
+/**
+ * The runtimes of the pipelines' own kinds, `command` and `ts` (which starts `tsRunner`, the ts step process);
+ * src/app/step-kinds.ts adds the data and model ones and says where each runner is.
+ */
+export function coreStepRuntimes(tsRunner: string): StepRuntimeRegistry {
+  return new StepRuntimeRegistry().register('command', commandRuntime).register('ts', tsRuntime(tsRunner));
 }

@@ -5,8 +5,8 @@ import type { StepKindRegistry } from '../../pipelines/index.js';
  * The model step kinds. `register` makes a model package produced upstream a version of a
  * registered model; `gate` evaluates the model's approval policy against that version, approves it
  * when the policy says so, and fails the step when a gate fails. Both run in a child process like
- * every step (runner.ts) and reach the orchestrator's store through the CICLO_* variables it gives
- * its steps.
+ * every step (src/runners/model-step.ts) and reach the orchestrator's store through the CICLO_*
+ * variables it gives its steps.
  */
 
 const InputName = z.string().min(1);

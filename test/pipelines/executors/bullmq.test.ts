@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { stepRuntimes } from '../../../src/app/step-kinds.js';
 import {
   BullmqExecutor,
   startStepWorker,
@@ -53,7 +54,13 @@ describe('BullmqExecutor with an in-process worker', () => {
   beforeEach(async () => {
     queueName = testQueueName();
     ({ folder, remove: removeFolder } = await tempFolder());
-    worker = await startStepWorker({ redisUrl: REDIS_URL, queueName, concurrency: 2, killGraceMs: 500 });
+    worker = await startStepWorker({
+      redisUrl: REDIS_URL,
+      queueName,
+      concurrency: 2,
+      killGraceMs: 500,
+      runtimes: stepRuntimes(),
+    });
     executor = new BullmqExecutor({ redisUrl: REDIS_URL, queueName, pollMs: 200 });
   });
 
@@ -114,7 +121,13 @@ describe('BullmqExecutor with an in-process worker', () => {
     const pid = await readPid(pidFile);
     await worker.close();
     expect(await isRunning(pid)).toBe(false);
-    worker = await startStepWorker({ redisUrl: REDIS_URL, queueName, concurrency: 1, killGraceMs: 500 });
+    worker = await startStepWorker({
+      redisUrl: REDIS_URL,
+      queueName,
+      concurrency: 1,
+      killGraceMs: 500,
+      runtimes: stepRuntimes(),
+    });
     expect(await running).toMatchObject({ status: 'succeeded' });
     expect(await readFile(job.logFile, 'utf8')).toBe('second\n');
   });

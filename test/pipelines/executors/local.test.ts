@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { stepRuntimes } from '../../../src/app/step-kinds.js';
 import { InvalidInputError } from '../../../src/common/errors.js';
 import { LocalExecutor } from '../../../src/pipelines/index.js';
 import { isRunning, jobIn, noSignal, readPid, tempFolder } from './support.js';
@@ -13,7 +14,7 @@ let executor: LocalExecutor;
 
 beforeEach(async () => {
   ({ folder, remove } = await tempFolder());
-  executor = new LocalExecutor({ killGraceMs: 1000 });
+  executor = new LocalExecutor({ runtimes: stepRuntimes(), killGraceMs: 1000 });
 });
 
 afterEach(async () => {
@@ -120,7 +121,7 @@ describe('LocalExecutor ending a step', () => {
   });
 
   it('SIGKILLs a step that ignores SIGTERM once the grace period is over', async () => {
-    const patient = new LocalExecutor({ killGraceMs: 400 });
+    const patient = new LocalExecutor({ runtimes: stepRuntimes(), killGraceMs: 400 });
     const job = jobIn(
       folder,
       'command',

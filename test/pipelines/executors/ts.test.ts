@@ -1,12 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { stepRuntimes } from '../../../src/app/step-kinds.js';
 import { LocalExecutor, type StepJob } from '../../../src/pipelines/index.js';
 import { jobIn, noSignal, tempFolder } from './support.js';
 
 let folder: string;
 let remove: () => Promise<void>;
-const executor = new LocalExecutor();
+const executor = new LocalExecutor({ runtimes: stepRuntimes() });
 
 beforeEach(async () => {
   ({ folder, remove } = await tempFolder());

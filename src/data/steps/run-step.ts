@@ -1,21 +1,21 @@
-/**
- * The process a data step (`sql`, `dedupe`, `split`, `validate`, `evaluate`) runs in: `runner <task JSON>`. It opens DuckDB,
- * makes each input a view by its name, runs the transform, prints what it wrote and logs the row
- * counts to the step's tracked run. Exit 0, or the error and exit 1.
- */
-import { describeError } from '../../common/errors.js';
-import { DataEngine, readFilesSql, sqlIdentifier } from '../duckdb.js';
-import { inputFiles } from './input-files.js';
 import { reportMetrics } from '../../evaluation/index.js';
+import { DataEngine, readFilesSql, sqlIdentifier } from '../duckdb.js';
 import { evaluateTable } from '../evaluate-table.js';
+import { inputFiles } from './input-files.js';
 import { DedupeConfigSchema, EvaluateConfigSchema, SplitConfigSchema, SqlConfigSchema, ValidateConfigSchema } from './kinds.js';
 import type { DataStepTask } from './runtime.js';
 import { pickOne, runDedupe, runSplit, runSql, type Written } from './transforms.js';
 import { runValidate, writeReport } from './validate.js';
 
-async function main(taskJson: string | undefined): Promise<void> {
-  if (!taskJson) throw new Error('usage: runner <task JSON>');
-  const task = JSON.parse(taskJson) as DataStepTask;
+/** Logs metrics to the step's tracked run: the step's process does so through the SDK. */
+export type LogStepMetrics = (metrics: Record<string, number>) => Promise<void>;
+
+/**
+ * A data step (`sql`, `dedupe`, `split`, `validate`, `evaluate`) in the process it runs in (src/runners/data-step.ts):
+ * opens DuckDB, makes each input a view by its name, runs the transform, prints what it wrote (the step's log) and
+ * logs the row counts; a `validate` step logs its expectation counts before it fails.
+ */
+export async function runDataStep(task: DataStepTask, logMetrics: LogStepMetrics): Promise<void> {
   const engine = await DataEngine.open();
   const rowsIn: Record<string, number> = {};
   let written: Written;
@@ -30,7 +30,7 @@ async function main(taskJson: string | undefined): Promise<void> {
     if (task.kind === 'validate') {
       const config = ValidateConfigSchema.parse(task.config);
       const report = await runValidate(engine, { input: pickOne('input', config.input, context.inputs), ...task }, config);
-      await logMetrics(task.stepRunId, {
+      await logMetrics({
         'expectations.passed': report.results.filter((result) => result.passed).length,
         'expectations.errors': report.errors,
         'expectations.warnings': report.warnings,
@@ -44,7 +44,7 @@ async function main(taskJson: string | undefined): Promise<void> {
       const metrics = reportMetrics(report);
       process.stdout.write(`${Object.entries(metrics).map(([key, value]) => `${key}: ${value}`).join('\n')}\n`);
       if (config.report !== undefined) await writeReport(task.outputs, config.report, JSON.stringify(report, null, 2));
-      await logMetrics(task.stepRunId, metrics);
+      await logMetrics(metrics);
       return;
     }
     written =
@@ -57,26 +57,8 @@ async function main(taskJson: string | undefined): Promise<void> {
     engine.close();
   }
   for (const [name, rows] of Object.entries(written)) process.stdout.write(`output ${name}: ${rows} rows\n`);
-  await logMetrics(task.stepRunId, {
+  await logMetrics({
     ...Object.fromEntries(Object.entries(rowsIn).map(([name, rows]) => [`rows_in.${name}`, rows])),
     ...Object.fromEntries(Object.entries(written).map(([name, rows]) => [`rows_out.${name}`, rows])),
   });
 }
-
-/** Metrics of the step's run (row counts, expectation counts) through the SDK, to the pipeline's store. */
-async function logMetrics(runId: string, metrics: Record<string, number>): Promise<void> {
-  const { Ciclo } = await import('../../sdk/index.js');
-  const ciclo = await Ciclo.connect();
-  try {
-    (await ciclo.attachRun(runId)).log(metrics);
-  } finally {
-    await ciclo.close();
-  }
-}
-
-main(process.argv[2]).then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`${describeError(error)}\n`, () => process.exit(1));
-  },
-);

@@ -1,18 +1,15 @@
 /**
- * The process a model step (`register`, `gate`) runs in: `runner <task JSON>`. It opens the store
+ * The process a model step (`register`, `gate`) runs in: `model-step <task JSON>`. It opens the store
  * the CICLO_* variables name (the orchestrator's, passed to every step), runs the step, prints what
  * it did and exits 0, or prints the error and exits 1. CICLO_TRACKING_URI is ignored here: the
  * registry and the approvals are not served to steps over REST.
  */
-import { openLocalContext } from '../../app/context.js';
-import { describeError } from '../../common/errors.js';
-import type { ModelStepDeps } from './deps.js';
-import { runGateStep } from './gate-step.js';
-import { runRegisterStep } from './register-step.js';
-import type { ModelStepTask } from './runtime.js';
+import { openLocalContext } from '../app/context.js';
+import { describeError } from '../common/errors.js';
+import { runGateStep, runRegisterStep, type ModelStepDeps, type ModelStepTask } from '../registry/index.js';
 
 async function main(taskJson: string | undefined): Promise<void> {
-  if (!taskJson) throw new Error('usage: runner <task JSON>');
+  if (!taskJson) throw new Error('usage: model-step <task JSON>');
   const task = JSON.parse(taskJson) as ModelStepTask;
   const context = await openLocalContext();
   try {

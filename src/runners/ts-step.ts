@@ -1,15 +1,16 @@
 /**
- * The process a `ts` step runs in: `ts-runner <module> <export> <context JSON>`. It imports the
+ * The process a `ts` step runs in: `ts-step <module> <export> <context JSON>`. It imports the
  * module, awaits the export with the context and exits 0, or prints the error and exits 1. It exits
- * explicitly because a step that leaves a timer or socket open must not hang its pipeline.
+ * explicitly because a step that leaves a timer or socket open must not hang its pipeline. It must be
+ * plain JavaScript, so a .js/.mjs step starts without a TypeScript loader: it runs from dist.
  */
 import { pathToFileURL } from 'node:url';
-import type { ActiveRun, Ciclo } from '../../sdk/index.js';
-import type { StepContext, StepRunContext } from './ts.js';
+import type { StepContext } from '../pipelines/index.js';
+import type { ActiveRun, Ciclo, StepRunContext } from '../sdk/index.js';
 
 async function main(argv: string[]): Promise<void> {
   const [modulePath, exportName, contextJson] = argv;
-  if (!modulePath || !exportName || !contextJson) throw new Error('usage: ts-runner <module> <export> <context JSON>');
+  if (!modulePath || !exportName || !contextJson) throw new Error('usage: ts-step <module> <export> <context JSON>');
   const module = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
   const run = module[exportName];
   if (typeof run !== 'function') {
@@ -22,7 +23,7 @@ async function main(argv: string[]): Promise<void> {
   const withRun: StepRunContext = {
     ...context,
     run: async () => {
-      connection ??= import('../../sdk/index.js').then(async ({ Ciclo }) => {
+      connection ??= import('../sdk/index.js').then(async ({ Ciclo }) => {
         const ciclo = await Ciclo.connect();
         return { ciclo, run: await ciclo.attachRun(context.runId) };
       });
