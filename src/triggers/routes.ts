@@ -8,11 +8,17 @@ import { SIGNATURE_HEADER } from './webhook.js';
 import { access } from '../governance/access/route-access.js';
 
 const FireAnswer = z.union([
-  z.object({ outcome: z.enum(['started', 'queued']), pipelineRunId: z.string() }),
+  z.object({ outcome: z.enum(['started', 'queued']), pipeline_run_id: z.string() }),
   z.object({ outcome: z.literal('dropped') }),
 ]);
 
-const RefusalBody = z.object({ error_code: z.string(), message: z.string(), hint: z.string().optional() });
+/** The error shape of every route, sent here by the route itself (a refusal is not thrown past it). */
+const RefusalBody = z.object({
+  error_code: z.string(),
+  message: z.string(),
+  where: z.string().optional(),
+  hint: z.string().optional(),
+});
 
 /**
  * `POST /triggers/:name/fire`: a webhook trigger of the pipelines the server runs. The signature
@@ -28,7 +34,9 @@ export const triggerRoutes: FastifyPluginAsyncZod<{ pipelines: PipelineService }
     '/triggers/:name/fire',
     {
       schema: {
+        tags: ['triggers'],
         params: z.object({ name: z.string().min(1) }),
+        body: z.unknown().describe('The payload: JSON, or nothing; the signature covers its raw bytes'),
         response: { 202: FireAnswer, 401: RefusalBody, 503: RefusalBody },
       }, config: { access: access.public('a webhook trigger checks its own HMAC signature') } },
     async (request, reply) => {
@@ -43,7 +51,9 @@ export const triggerRoutes: FastifyPluginAsyncZod<{ pipelines: PipelineService }
       const header = request.headers[SIGNATURE_HEADER];
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       try {
-        return reply.code(202).send(await runtime.fireWebhook(name, body, Array.isArray(header) ? header[0] : header));
+        const fired = await runtime.fireWebhook(name, body, Array.isArray(header) ? header[0] : header);
+        if (fired.outcome === 'dropped') return reply.code(202).send(fired);
+        return reply.code(202).send({ outcome: fired.outcome, pipeline_run_id: fired.pipelineRunId });
       } catch (error) {
         if (!(error instanceof WebhookRefusedError)) throw error;
         return reply.code(error.status).send({ error_code: error.code, message: error.message, hint: error.hint });

@@ -54,9 +54,9 @@ describe.each(DIALECTS)('webhook trigger (%s)', (dialect) => {
     const body = JSON.stringify({ ref: 'refs/heads/main', after: 'abc123' });
     const response = await fire('push', body, { 'x-ciclo-signature': signBody(SECRET, body) });
     expect(response.status).toBe(202);
-    const answer = (await response.json()) as { outcome: string; pipelineRunId: string };
-    expect(answer).toEqual({ outcome: 'started', pipelineRunId: expect.any(String) });
-    const { run } = await server.context.pipelines.getRun(answer.pipelineRunId);
+    const answer = (await response.json()) as { outcome: string; pipeline_run_id: string };
+    expect(answer).toEqual({ outcome: 'started', pipeline_run_id: expect.any(String) });
+    const { run } = await server.context.pipelines.getRun(answer.pipeline_run_id);
     expect(run.trigger_name).toBe('push');
     expect(triggerOf(run)).toEqual({ name: 'push', type: 'webhook', payload: { ref: 'refs/heads/main', after: 'abc123' } });
     await waitFor('the run to succeed', async () => (await server.context.pipelines.getRun(run.id)).run.status === 'SUCCEEDED');
@@ -68,7 +68,7 @@ describe.each(DIALECTS)('webhook trigger (%s)', (dialect) => {
       headers: { 'x-ciclo-signature': signBody(SECRET, '') },
     });
     expect(response.status).toBe(202);
-    const { pipelineRunId } = (await response.json()) as { pipelineRunId: string };
+    const { pipeline_run_id: pipelineRunId } = (await response.json()) as { pipeline_run_id: string };
     expect(triggerOf((await server.context.pipelines.getRun(pipelineRunId)).run)).toEqual({ name: 'push', type: 'webhook' });
   });
 
