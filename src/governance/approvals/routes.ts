@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { access, authorizedId } from '../access/route-access.js';
+import { NoBody, pageReply } from '../../server/wire.js';
 import type { ApprovalService } from './service.js';
+import type { ApprovalRecord, DecisionOutcome, GateEvaluation, StoredPolicy } from './types.js';
 
 const NameParams = z.object({ name: z.string().min(1) });
 const VersionParams = z.object({
@@ -24,10 +26,10 @@ const GateEvaluationSchema = z.object({
   id: z.string(),
   name: z.string(),
   version: z.number(),
-  policySource: z.string(),
-  policyDigest: z.string(),
-  evaluatedBy: z.string(),
-  evaluatedTime: z.number(),
+  policy_source: z.string(),
+  policy_digest: z.string(),
+  evaluated_by: z.string(),
+  evaluated_time: z.number(),
   passed: z.boolean(),
   results: z.array(GateResultSchema),
 });
@@ -39,8 +41,8 @@ const ApprovalSchema = z.object({
   comment: z.string().nullable(),
   time: z.number(),
   automatic: z.boolean(),
-  policyDigest: z.string().nullable(),
-  gateResultId: z.string().nullable(),
+  policy_digest: z.string().nullable(),
+  gate_result_id: z.string().nullable(),
 });
 const OutcomeSchema = z.object({
   approval: ApprovalSchema,
@@ -51,9 +53,35 @@ const PolicyRecordSchema = z.object({
   policy: z.record(z.string(), z.unknown()),
   text: z.string(),
   digest: z.string(),
-  setBy: z.string(),
-  setTime: z.number(),
+  set_by: z.string(),
+  set_time: z.number(),
 });
+
+/** The approval records in snake_case (docs/rest-api.md); the policy is its YAML's own fields. */
+function approvalToWire(approval: ApprovalRecord): z.input<typeof ApprovalSchema> {
+  const { policyDigest, gateResultId, ...decided } = approval;
+  return { ...decided, policy_digest: policyDigest, gate_result_id: gateResultId };
+}
+
+function outcomeToWire(outcome: DecisionOutcome): z.input<typeof OutcomeSchema> {
+  return { ...outcome, approval: approvalToWire(outcome.approval) };
+}
+
+function evaluationToWire(evaluation: GateEvaluation): z.input<typeof GateEvaluationSchema> {
+  const { policySource, policyDigest, evaluatedBy, evaluatedTime, ...evaluated } = evaluation;
+  return {
+    ...evaluated,
+    policy_source: policySource,
+    policy_digest: policyDigest,
+    evaluated_by: evaluatedBy,
+    evaluated_time: evaluatedTime,
+  };
+}
+
+function policyToWire(policy: StoredPolicy): z.input<typeof PolicyRecordSchema> {
+  const { setBy, setTime, ...stored } = policy;
+  return { ...stored, set_by: setBy, set_time: setTime };
+}
 
 export interface ApprovalRoutesOptions {
   approvals: ApprovalService;
@@ -73,7 +101,10 @@ export const approvalRoutes: FastifyPluginAsyncZod<ApprovalRoutesOptions> = asyn
       config: { access: access.model('approve', 'params', 'name') },
       schema: { tags, params: VersionParams, body: DecisionBody, response: { 200: OutcomeSchema } },
     },
-    async (request) => approvals.approve(authorizedId(request, 'model'), request.params.version, request.body),
+    async (request) => {
+      const outcome = await approvals.approve(authorizedId(request, 'model'), request.params.version, request.body);
+      return outcomeToWire(outcome);
+    },
   );
 
   app.post(
@@ -82,25 +113,34 @@ export const approvalRoutes: FastifyPluginAsyncZod<ApprovalRoutesOptions> = asyn
       config: { access: access.model('approve', 'params', 'name') },
       schema: { tags, params: VersionParams, body: DecisionBody, response: { 200: OutcomeSchema } },
     },
-    async (request) => approvals.reject(authorizedId(request, 'model'), request.params.version, request.body),
+    async (request) => {
+      const outcome = await approvals.reject(authorizedId(request, 'model'), request.params.version, request.body);
+      return outcomeToWire(outcome);
+    },
   );
 
   app.get(
     '/models/:name/versions/:version/approvals',
     {
       config: { access: access.model('read', 'params', 'name') },
-      schema: { tags, params: VersionParams, response: { 200: z.object({ approvals: z.array(ApprovalSchema) }) } },
+      schema: { tags, params: VersionParams, response: { 200: pageReply(ApprovalSchema) } },
     },
-    async (request) => ({ approvals: await approvals.history(authorizedId(request, 'model'), request.params.version) }),
+    async (request) => {
+      const decisions = await approvals.history(authorizedId(request, 'model'), request.params.version);
+      return { items: decisions.map(approvalToWire) };
+    },
   );
 
   app.get(
     '/models/:name/versions/:version/gates',
     {
       config: { access: access.model('read', 'params', 'name') },
-      schema: { tags, params: VersionParams, response: { 200: z.object({ gate_results: z.array(GateEvaluationSchema) }) } },
+      schema: { tags, params: VersionParams, response: { 200: pageReply(GateEvaluationSchema) } },
     },
-    async (request) => ({ gate_results: await approvals.gateResults(authorizedId(request, 'model'), request.params.version) }),
+    async (request) => {
+      const evaluations = await approvals.gateResults(authorizedId(request, 'model'), request.params.version);
+      return { items: evaluations.map(evaluationToWire) };
+    },
   );
 
   // Evaluating stores a result (it is what approval reads), so it needs write access, not read.
@@ -108,9 +148,12 @@ export const approvalRoutes: FastifyPluginAsyncZod<ApprovalRoutesOptions> = asyn
     '/models/:name/versions/:version/gates',
     {
       config: { access: access.model('write', 'params', 'name') },
-      schema: { tags, params: VersionParams, response: { 200: GateEvaluationSchema } },
+      schema: { tags, params: VersionParams, body: NoBody, response: { 200: GateEvaluationSchema } },
     },
-    async (request) => approvals.evaluateGates(authorizedId(request, 'model'), request.params.version),
+    async (request) => {
+      const evaluation = await approvals.evaluateGates(authorizedId(request, 'model'), request.params.version);
+      return evaluationToWire(evaluation);
+    },
   );
 
   app.get(
@@ -119,7 +162,7 @@ export const approvalRoutes: FastifyPluginAsyncZod<ApprovalRoutesOptions> = asyn
       config: { access: access.model('read', 'params', 'name') },
       schema: { tags, params: NameParams, response: { 200: PolicyRecordSchema } },
     },
-    async (request) => approvals.getPolicy(authorizedId(request, 'model')),
+    async (request) => policyToWire(await approvals.getPolicy(authorizedId(request, 'model'))),
   );
 
   app.put(
@@ -128,6 +171,9 @@ export const approvalRoutes: FastifyPluginAsyncZod<ApprovalRoutesOptions> = asyn
       config: { access: access.model('admin', 'params', 'name') },
       schema: { tags, params: NameParams, body: z.strictObject({ policy: z.string().min(1).max(100_000) }), response: { 200: PolicyRecordSchema } },
     },
-    async (request) => approvals.setPolicy(authorizedId(request, 'model'), request.body.policy, 'policy'),
+    async (request) => {
+      const stored = await approvals.setPolicy(authorizedId(request, 'model'), request.body.policy, 'policy');
+      return policyToWire(stored);
+    },
   );
 };
