@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PermissionDeniedError } from '../../common/errors.js';
-import type { AuditLog } from '../audit/index.js';
+import type { AuditLog, AuditRecord, AuditVerification } from '../audit/index.js';
+import { NoContent, pageReply } from '../../server/wire.js';
 import { ACTIONS, DEFAULT_PROJECT, ROLES, access, authorizedId, requestField, type RouteAccess } from './route-access.js';
 import type { AccessControl, Principal, TokenInfo } from './service.js';
 
@@ -22,6 +23,7 @@ const UserRecord = z.object({
   roles: z.array(z.object({ project: z.string(), role: z.enum(ROLES) })),
 });
 const ProjectRecord = z.object({ name: z.string(), description: z.string().nullable(), created_time: z.number() });
+const MemberRecord = z.object({ user: z.string(), role: z.enum(ROLES), granted_time: z.number() });
 
 const CreateTokenBody = z.strictObject({
   /** Another user's token: admins only. Default: the caller. */
@@ -37,7 +39,32 @@ const AuditQuery = z.object({
   actor: z.string().optional(),
   action: z.string().optional(),
   after: z.coerce.number().int().nonnegative().optional(),
+  page_token: z.string().regex(/^\d+$/, "must be a previous answer's next_page_token").optional(),
   max_results: z.coerce.number().int().min(1).max(10_000).default(100),
+});
+
+const AuditEntryRecord = z.object({
+  seq: z.number(),
+  time: z.number(),
+  actor: z.string(),
+  action: z.string(),
+  target: z.object({ type: z.string(), id: z.string() }),
+  before_digest: z.string().nullable(),
+  after_digest: z.string().nullable(),
+  request_id: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()).nullable(),
+  prev_hash: z.string(),
+  hash: z.string(),
+});
+const AuditProblemRecord = z.object({ seq: z.number(), reason: z.string(), message: z.string() });
+const AuditVerificationRecord = z.object({
+  ok: z.boolean(),
+  checked: z.number(),
+  head: z.object({ seq: z.number(), hash: z.string() }),
+  keys: z.object({ status: z.enum(['checked', 'no key', 'unkeyed']), keyed_from: z.number().nullable() }),
+  problems: z.array(AuditProblemRecord),
+  problem_count: z.number(),
+  first_bad: AuditProblemRecord.optional(),
 });
 
 /**
@@ -58,8 +85,11 @@ export const accessRoutes: FastifyPluginAsyncZod<{ control: AccessControl; audit
 
   app.get(
     '/users',
-    { schema: { tags: ['access'], response: { 200: z.object({ users: z.array(UserRecord) }) } }, config: { access: access.server('admin') } },
-    async () => ({ users: (await control.listUsers()).map(userRecord) }),
+    {
+      schema: { tags: ['access'], response: { 200: pageReply(UserRecord) } },
+      config: { access: access.server('admin') },
+    },
+    async () => ({ items: (await control.listUsers()).map(userRecord) }),
   );
 
   app.post(
@@ -76,12 +106,19 @@ export const accessRoutes: FastifyPluginAsyncZod<{ control: AccessControl; audit
 
   app.get(
     '/tokens',
-    { schema: { tags: ['access'], querystring: z.object({ user: z.string().optional() }), response: { 200: z.object({ tokens: z.array(TokenRecord) }) } }, config: { access: access.self('read') } },
+    {
+      schema: {
+        tags: ['access'],
+        querystring: z.object({ user: z.string().optional() }),
+        response: { 200: pageReply(TokenRecord) },
+      },
+      config: { access: access.self('read') },
+    },
     async (request) => {
       const principal = caller(request.principal);
       const user = request.query.user ?? principal.user;
       if (user !== principal.user) await control.authorize(principal, 'admin', { kind: 'server' });
-      return { tokens: (await control.listTokens(user)).map(tokenRecord) };
+      return { items: (await control.listTokens(user)).map(tokenRecord) };
     },
   );
 
@@ -126,15 +163,18 @@ export const accessRoutes: FastifyPluginAsyncZod<{ control: AccessControl; audit
 
   app.get(
     '/projects',
-    { schema: { tags: ['access'], response: { 200: z.object({ projects: z.array(ProjectRecord) }) } }, config: { access: access.self('read') } },
+    {
+      schema: { tags: ['access'], response: { 200: pageReply(ProjectRecord) } },
+      config: { access: access.self('read') },
+    },
     async (request) => {
       const principal = caller(request.principal);
       const projects = await control.listProjects();
-      if (principal.unrestricted) return { projects: projects.map(projectRecord) };
+      if (principal.unrestricted) return { items: projects.map(projectRecord) };
       // Callers see the projects they hold a role in (all of them with a role on `*`).
       const roles = (await control.getUser(principal.user)).roles;
       const visible = roles.some((r) => r.project === '*') ? projects : projects.filter((p) => roles.some((r) => r.project === p.name));
-      return { projects: visible.map(projectRecord) };
+      return { items: visible.map(projectRecord) };
     },
   );
 
@@ -152,46 +192,83 @@ export const accessRoutes: FastifyPluginAsyncZod<{ control: AccessControl; audit
 
   app.get(
     '/projects/:project/members',
-    { schema: { tags: ['access'], params: z.object({ project: z.string() }), response: { 200: z.object({ members: z.array(z.object({ user: z.string(), role: z.enum(ROLES), granted_time: z.number() })) }) } }, config: { access: projectAccess('read') } },
-    async (request) => ({ members: (await control.members(authorizedId(request, 'project'))).map((m) => ({ user: m.user, role: m.role, granted_time: m.grantedTime })) }),
+    {
+      schema: {
+        tags: ['access'],
+        params: z.object({ project: z.string() }),
+        response: { 200: pageReply(MemberRecord) },
+      },
+      config: { access: projectAccess('read') },
+    },
+    async (request) => {
+      const members = await control.members(authorizedId(request, 'project'));
+      return { items: members.map((m) => ({ user: m.user, role: m.role, granted_time: m.grantedTime })) };
+    },
   );
 
   app.put(
     '/projects/:project/members/:user',
-    { schema: { tags: ['access'], params: MemberParams, body: z.strictObject({ role: z.enum(ROLES) }), response: { 204: z.null() } }, config: { access: projectAccess('admin') } },
+    {
+      schema: {
+        tags: ['access'],
+        params: MemberParams,
+        body: z.strictObject({ role: z.enum(ROLES) }),
+        response: { 204: NoContent },
+      },
+      config: { access: projectAccess('admin') },
+    },
     async (request, reply) => {
       await control.grant(authorizedId(request, 'project'), request.params.user, request.body.role);
-      return reply.code(204).send(null);
+      return reply.code(204).send();
     },
   );
 
   app.delete(
     '/projects/:project/members/:user',
-    { schema: { tags: ['access'], params: MemberParams, response: { 204: z.null() } }, config: { access: projectAccess('admin') } },
+    {
+      schema: { tags: ['access'], params: MemberParams, response: { 204: NoContent } },
+      config: { access: projectAccess('admin') },
+    },
     async (request, reply) => {
       await control.revoke(authorizedId(request, 'project'), request.params.user);
-      return reply.code(204).send(null);
+      return reply.code(204).send();
     },
   );
 
   app.get(
     '/audit',
-    { schema: { tags: ['audit'], querystring: AuditQuery }, config: { access: access.server('admin') } },
+    {
+      schema: { tags: ['audit'], querystring: AuditQuery, response: { 200: pageReply(AuditEntryRecord) } },
+      config: { access: access.server('admin') },
+    },
     async (request) => {
       const q = request.query;
+      // The token is the last seq of the page before; `after` filters as well, so the later of the two wins.
+      const after = Math.max(q.after ?? -1, q.page_token === undefined ? -1 : Number(q.page_token));
       const entries = await audit.list({
         limit: q.max_results,
         order: 'asc',
-        ...(q.after === undefined ? {} : { after: q.after }),
+        ...(after < 0 ? {} : { after }),
         ...(q.target_type === undefined ? {} : { target: { type: q.target_type, ...(q.target_id === undefined ? {} : { id: q.target_id }) } }),
         ...(q.actor === undefined ? {} : { actor: q.actor }),
         ...(q.action === undefined ? {} : { action: q.action }),
       });
-      return { entries };
+      const items = entries.map(auditRecord);
+      const last = entries.at(-1);
+      // A full page may have a next one: its token is this page's last seq.
+      if (entries.length < q.max_results || last === undefined) return { items };
+      return { items, next_page_token: String(last.seq) };
     },
   );
 
-  app.get('/audit/verify', { schema: { tags: ['audit'] }, config: { access: access.server('admin') } }, async () => audit.verify());
+  app.get(
+    '/audit/verify',
+    {
+      schema: { tags: ['audit'], response: { 200: AuditVerificationRecord } },
+      config: { access: access.server('admin') },
+    },
+    async () => verificationRecord(await audit.verify()),
+  );
 };
 
 function caller(principal: Principal | null): Principal {
@@ -219,4 +296,30 @@ function userRecord(user: { name: string; createdTime: number; disabled: boolean
 
 function projectRecord(project: { name: string; description: string | null; createdTime: number }) {
   return { name: project.name, description: project.description, created_time: project.createdTime };
+}
+
+function auditRecord(record: AuditRecord): z.input<typeof AuditEntryRecord> {
+  return {
+    seq: record.seq,
+    time: record.time,
+    actor: record.actor,
+    action: record.action,
+    target: record.target,
+    before_digest: record.beforeDigest,
+    after_digest: record.afterDigest,
+    request_id: record.requestId,
+    details: record.details,
+    prev_hash: record.prevHash,
+    hash: record.hash,
+  };
+}
+
+function verificationRecord(verification: AuditVerification): z.input<typeof AuditVerificationRecord> {
+  const { keys, problemCount, firstBad, ...checked } = verification;
+  return {
+    ...checked,
+    keys: { status: keys.status, keyed_from: keys.keyedFrom },
+    problem_count: problemCount,
+    ...(firstBad === undefined ? {} : { first_bad: firstBad }),
+  };
 }
