@@ -1,16 +1,17 @@
 import { fileURLToPath } from 'node:url';
 import { registerDataStepKinds, registerDataStepRuntimes } from '../data/index.js';
+import { registerGateStepKind, registerGateStepRuntime } from '../governance/approvals/index.js';
 import { coreStepKinds, coreStepRuntimes, type StepKindRegistry, type StepRuntimeRegistry } from '../pipelines/index.js';
 import { registerModelStepKinds, registerModelStepRuntimes } from '../registry/index.js';
 
 /**
  * Every step kind an installation has: the pipelines' own (`command`, `ts`), the data kinds (`sql`,
- * `dedupe`, `split`, `validate`, `evaluate`) and the model kinds (`register`, `gate`). Each capability
- * brings its kinds; only the composition root knows them all, so pipelines imports neither data nor
- * the registry.
+ * `dedupe`, `split`, `validate`, `evaluate`), the registry's `register` and the approvals' `gate`. Each
+ * capability brings its kinds; only the composition root knows them all, so pipelines imports none of
+ * them.
  */
 export function stepKinds(): StepKindRegistry {
-  return registerModelStepKinds(registerDataStepKinds(coreStepKinds()));
+  return registerGateStepKind(registerModelStepKinds(registerDataStepKinds(coreStepKinds())));
 }
 
 /**
@@ -20,7 +21,8 @@ export function stepKinds(): StepKindRegistry {
  */
 export function stepRuntimes(): StepRuntimeRegistry {
   const runtimes = registerDataStepRuntimes(coreStepRuntimes(stepRunner('ts-step')), stepRunner('data-step'));
-  return registerModelStepRuntimes(runtimes, stepRunner('model-step'));
+  const modelStep = stepRunner('model-step');
+  return registerGateStepRuntime(registerModelStepRuntimes(runtimes, modelStep), modelStep);
 }
 
 /**

@@ -38,6 +38,7 @@ export type { Executor, RunOptions, StepJob, StepProcessInfo, StepResult, StepSt
 export { LocalExecutor, stepEnvironment, type LocalExecutorOptions } from './executors/local.js';
 export type { ProcessSpec, RunnerTask, StepRuntime } from './kinds/runtime.js';
 export { parseKindConfig, runnerProcess } from './kinds/runtime.js';
+export { pickName, writeJsonOutput } from './kinds/task-io.js';
 export { StepRuntimeRegistry, coreStepRuntimes } from './kinds/registry.js';
 export { commandRuntime, splitCommand } from './kinds/command.js';
 export { tsRuntime, type StepContext } from './kinds/ts.js';

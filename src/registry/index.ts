@@ -45,10 +45,9 @@ export {
   type SearchVersionsOptions,
 } from './types.js';
 export { addModelLineage } from './lineage.js';
-/** The model step kinds (`register`, `gate`) and their runtimes, which the composition root adds to the pipelines' registries. */
+/** The `register` step kind and its runtime, which the composition root adds to the pipelines' registries. */
 export { registerModelStepKinds } from './steps/kinds.js';
 export { registerModelStepRuntimes, type ModelStepTask } from './steps/runtime.js';
-/** The model steps themselves, which their process (src/runners/model-step.ts) runs over the store it opens. */
+/** The `register` step itself, which its process (src/runners/model-step.ts) runs over the store it opens. */
 export type { ModelStepDeps } from './steps/deps.js';
-export { runRegisterStep } from './steps/register-step.js';
-export { runGateStep } from './steps/gate-step.js';
+export { runRegisterStep, type VersionReference } from './steps/register-step.js';

@@ -6,23 +6,21 @@
  */
 import { openLocalContext } from '../app/context.js';
 import { describeError } from '../common/errors.js';
-import { runGateStep, runRegisterStep, type ModelStepDeps, type ModelStepTask } from '../registry/index.js';
+import { runGateStep, type GateStepTask } from '../governance/approvals/index.js';
+import { runRegisterStep, type ModelStepTask } from '../registry/index.js';
 
 async function main(taskJson: string | undefined): Promise<void> {
   if (!taskJson) throw new Error('usage: model-step <task JSON>');
-  const task = JSON.parse(taskJson) as ModelStepTask;
+  const task = JSON.parse(taskJson) as ModelStepTask | GateStepTask;
   const context = await openLocalContext();
+  const log = (line: string) => process.stdout.write(`${line}\n`);
   try {
-    const deps: ModelStepDeps = {
-      db: context.database.db,
-      tracking: context.tracking,
-      registry: context.registry,
-      approvals: context.approvals,
-      datasets: context.datasets,
-      log: (line) => process.stdout.write(`${line}\n`),
-    };
-    if (task.kind === 'register') await runRegisterStep(deps, task);
-    else await runGateStep(deps, task);
+    const { tracking, registry } = context;
+    if (task.kind === 'register') {
+      await runRegisterStep({ db: context.database.db, tracking, registry, datasets: context.datasets, log }, task);
+    } else {
+      await runGateStep({ tracking, registry, approvals: context.approvals, log }, task);
+    }
   } finally {
     await context.close();
   }

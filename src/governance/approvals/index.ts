@@ -7,3 +7,7 @@ export { evaluatePolicyGates, type GateEvidence, type GateResult } from './gates
 export { FAIRNESS_METRICS, PolicySchema, loadPolicyFile, parsePolicy, parsePolicyYaml, policyDigest, type LoadedPolicy, type Policy } from './policy.js';
 export type { ApprovalRecord, Decision, DecisionOptions, DecisionOutcome, GateEvaluation, StoredPolicy } from './types.js';
 export { approvalRoutes, type ApprovalRoutesOptions } from './routes.js';
+/** The `gate` step kind and its runtime, which the composition root adds to the pipelines' registries. */
+export { registerGateStepKind, registerGateStepRuntime, type GateStepTask } from './steps/kind.js';
+/** The `gate` step itself, which its process (src/runners/model-step.ts) runs over the store it opens. */
+export { runGateStep, type GateDecision, type GateStepDeps } from './steps/gate-step.js';

@@ -2,9 +2,10 @@ import { join } from 'node:path';
 import { sha256DigestOfFile } from '../../artifacts/index.js';
 import { NotFoundError } from '../../common/errors.js';
 import { MANIFEST_FILE, loadModelPackage } from '../package.js';
+import { pickName, writeJsonOutput } from '../../pipelines/index.js';
 import type { ModelStepDeps, ModelStepTask } from './deps.js';
 import { RegisterConfigSchema } from './kinds.js';
-import { pickName, stepMetricsRun, upstreamSteps, writeJsonOutput } from './step-io.js';
+import { stepMetricsRun, upstreamSteps } from './step-io.js';
 
 /** What a `register` step writes to its output, and what a `gate` step reads. */
 export interface VersionReference {

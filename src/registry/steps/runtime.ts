@@ -6,24 +6,21 @@ import {
   type StepRuntime,
   type StepRuntimeRegistry,
 } from '../../pipelines/index.js';
-import { GateConfigSchema, RegisterConfigSchema } from './kinds.js';
+import { RegisterConfigSchema } from './kinds.js';
 
 /** What the runner process gets: the job's model side, config checked. */
-export type ModelStepTask = RunnerTask<'register' | 'gate'>;
+export type ModelStepTask = RunnerTask<'register'>;
 
-const SCHEMAS = { register: RegisterConfigSchema, gate: GateConfigSchema } as const;
-
-function modelRuntime(kind: ModelStepTask['kind'], runner: string): StepRuntime {
+function registerRuntime(runner: string): StepRuntime {
   return {
     prepare(job: StepJob) {
-      const config: Record<string, unknown> = { ...parseKindConfig(SCHEMAS[kind], job) };
-      return runnerProcess(runner, 'model step', kind, job, config);
+      const config: Record<string, unknown> = { ...parseKindConfig(RegisterConfigSchema, job) };
+      return runnerProcess(runner, 'model step', 'register', job, config);
     },
   };
 }
 
-/** The model kinds' runtimes: each starts `runner` (the model step process, src/runners/model-step.ts). */
+/** The `register` runtime: it starts `runner` (the model step process, src/runners/model-step.ts). */
 export function registerModelStepRuntimes(runtimes: StepRuntimeRegistry, runner: string): StepRuntimeRegistry {
-  for (const kind of ['register', 'gate'] as const) runtimes.register(kind, modelRuntime(kind, runner));
-  return runtimes;
+  return runtimes.register('register', registerRuntime(runner));
 }

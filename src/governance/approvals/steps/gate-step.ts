@@ -1,12 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { InvalidInputError, InvalidStateError } from '../../common/errors.js';
-import { loadPolicyFile, type GateEvaluation } from '../../governance/approvals/index.js';
-import type { ModelVersionStatus } from '../types.js';
-import type { ModelStepDeps, ModelStepTask } from './deps.js';
-import { GateConfigSchema } from './kinds.js';
-import type { VersionReference } from './register-step.js';
-import { pickName, writeJsonOutput } from './step-io.js';
+import { InvalidInputError, InvalidStateError } from '../../../common/errors.js';
+import { pickName, writeJsonOutput } from '../../../pipelines/index.js';
+import type { ModelVersionStatus, RegistryService, VersionReference } from '../../../registry/index.js';
+import type { TrackingService } from '../../../tracking/index.js';
+import { loadPolicyFile } from '../policy.js';
+import type { ApprovalService } from '../service.js';
+import type { GateEvaluation } from '../types.js';
+import { GateConfigSchema, type GateStepTask } from './kind.js';
+
+/** What the `gate` step works with: the orchestrator's store, opened by the step's process. */
+export interface GateStepDeps {
+  tracking: TrackingService;
+  registry: RegistryService;
+  approvals: ApprovalService;
+  /** One line of the step's log. */
+  log(line: string): void;
+}
 
 /** What a `gate` step writes to its output: nothing that changes between identical runs (no times, no ids). */
 export interface GateDecision {
@@ -29,7 +39,10 @@ export interface GateDecision {
  * (audited); when it has one, the file must mean the same (same digest), so a pipeline cannot
  * loosen the rules an admin set with `ciclo models policy set`.
  */
-export async function runGateStep(deps: ModelStepDeps, task: ModelStepTask): Promise<{ decision: GateDecision; evaluation: GateEvaluation }> {
+export async function runGateStep(
+  deps: GateStepDeps,
+  task: GateStepTask,
+): Promise<{ decision: GateDecision; evaluation: GateEvaluation }> {
   const config = GateConfigSchema.parse(task.config);
   const input = task.inputs[pickName('input', config.input, Object.keys(task.inputs), 'input')]!;
   const reference = await readReference(input);
