@@ -95,6 +95,9 @@ describe('POST /api/v1/features/online', () => {
     expect(String(badKey.json.message)).toMatch(/not an entity key/);
     const badBody = await post({ view: 'stats' });
     expect(badBody.status).toBe(400);
+    // The wire is snake_case: a camelCase field is unknown, refused and named, never ignored.
+    const camel = await post({ view: 'stats', entities: [{ customer_id: 1 }], eventTime: '2024-01-01T00:00:00Z' });
+    expect(camel).toMatchObject({ status: 400, json: { error_code: 'INVALID_PARAMETER_VALUE', message: expect.stringContaining('eventTime') } });
   });
 });
 
