@@ -65,7 +65,7 @@ export async function openContext(config: CicloConfig = loadConfig(), options: C
   });
   const features = new FeatureService({ datasets, audit, onlineStore: () => openOnlineStore(config) });
   const access = new AccessControl({ db: database.db, audit, ...(config.tokenMaxDays === undefined ? {} : { maxTokenDays: config.tokenMaxDays }) });
-  const registry = new RegistryService({ db: database.db, tracking, audit });
+  const registry = new RegistryService({ db: database.db, tracking, pipelineRuns: pipelines, audit });
   return {
     config,
     database,

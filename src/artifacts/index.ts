@@ -5,6 +5,15 @@
 export { normalizeArtifactDir, normalizeArtifactPath } from './artifact-path.js';
 export { LocalBlobStore } from './local-blob-store.js';
 export { RunArtifacts } from './run-artifacts.js';
+/** Reads of `run_artifacts` for lineage and the registry, each taking the caller's connection or transaction. */
+export {
+  runArtifactAt,
+  runArtifactDigestKnown,
+  runArtifactsByDigest,
+  runArtifactsOf,
+  runArtifactsUnder,
+  runFilesUnder,
+} from './run-artifact-store.js';
 export type { ArtifactEntry, ArtifactFile, BlobRef, BlobStore } from './types.js';
 export { createVerifyingStream, sha256Digest, sha256DigestOfFile } from './digest.js';
 export { assertRegularFile, listLocalFiles, type LocalFile } from './local-files.js';

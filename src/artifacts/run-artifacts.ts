@@ -5,6 +5,7 @@ import { CorruptArtifactError, NotFoundError } from '../common/errors.js';
 import type { Schema } from '../store/index.js';
 import { normalizeArtifactDir, normalizeArtifactPath } from './artifact-path.js';
 import { directChildren } from './listing.js';
+import { escapeLike } from './run-artifact-store.js';
 import { assertRegularFile, listLocalFiles } from './local-files.js';
 import type { BlobReference, BlobReferenceSource } from './integrity.js';
 import type { ArtifactEntry, ArtifactFile, BlobStore } from './types.js';
@@ -161,9 +162,4 @@ function corruptArtifact(runId: string, file: ArtifactFile, problem: string): Co
     where: file.path,
     hint: 'Log the artifact again from its source; `ciclo fsck` lists every damaged blob.',
   });
-}
-
-/** LIKE with an explicit escape character means the same in SQLite and PostgreSQL. */
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (char) => `\\${char}`);
 }

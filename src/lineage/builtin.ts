@@ -1,25 +1,26 @@
-import { NotFoundError } from '../common/errors.js';
-// The digest a folder output is recorded under; lineage must compute exactly the scheduler's.
-import { folderDigest } from '../pipelines/index.js';
-import { NODE_FORMS_HINT } from './node-ref.js';
-import { LineageRegistry, type EdgeSource, type LineageSession, type Neighbour, type Neighbours, type NodeResolver } from './registry.js';
-import type { RunInfo } from './run-lookup.js';
+import type { Kysely } from 'kysely';
 import {
-  cachedCopiesOf,
-  childRuns,
-  datasetDigests,
-  datasetsOfRun,
-  digestKnown,
-  findRun,
   runArtifactAt,
+  runArtifactDigestKnown,
   runArtifactsByDigest,
   runArtifactsOf,
   runArtifactsUnder,
-  runsUsingDataset,
+} from '../artifacts/index.js';
+import { NotFoundError } from '../common/errors.js';
+import {
+  cachedCopiesOf,
+  // The digest a folder output is recorded under; lineage must compute exactly the scheduler's.
+  folderDigest,
+  stepArtifactDigestKnown,
   stepArtifactsOf,
   stepRunsByDigest,
-  type StepKey,
-} from './store.js';
+  type StepExecutionKey,
+} from '../pipelines/index.js';
+import type { Schema } from '../store/index.js';
+import { childRunIds, datasetDigests, datasetsOfRun, findRunRow, runsUsingDataset } from '../tracking/index.js';
+import { NODE_FORMS_HINT } from './node-ref.js';
+import { LineageRegistry, type EdgeSource, type LineageSession, type Neighbour, type Neighbours, type NodeResolver } from './registry.js';
+import type { RunInfo } from './run-lookup.js';
 import {
   artifactNodeId,
   datasetNodeId,
@@ -64,7 +65,7 @@ const artifactResolver: NodeResolver = {
       }
       return [artifactNode(ref.digest)];
     }
-    if (!(await findRun(session.db, ref.runId))) {
+    if (!(await findRunRow(session.db, ref.runId))) {
       throw new NotFoundError(`no run ${ref.runId}`, { where: 'node', hint: NODE_FORMS_HINT });
     }
     return [artifactNode(await runArtifactDigest(session, ref.runId, ref.path))];
@@ -181,7 +182,7 @@ async function runDownstream(info: RunInfo, session: LineageSession, out: Neighb
       out.add(artifactNode(artifact.digest), edge(self.id, 'produced', artifactNodeId(artifact.digest), artifact.path));
     }
   }
-  for (const childId of await childRuns(db, self.runId, out.room())) {
+  for (const childId of await childRunIds(db, self.runId, out.room())) {
     const child = await runs.get(childId);
     if (child) out.add(child.node, edge(self.id, 'contains', child.node.id));
   }
@@ -248,7 +249,12 @@ class NeighbourList {
   }
 }
 
-function stepKey(info: RunInfo): StepKey {
+/** Whether any step or run recorded this digest. */
+async function digestKnown(db: Kysely<Schema>, digest: string): Promise<boolean> {
+  return (await stepArtifactDigestKnown(db, digest)) || runArtifactDigestKnown(db, digest);
+}
+
+function stepKey(info: RunInfo): StepExecutionKey {
   const execution = info.execution!;
   return { pipelineRunId: execution.pipeline_run_id, stepName: execution.step_name, attempt: execution.attempt };
 }

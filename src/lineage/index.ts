@@ -1,6 +1,7 @@
 /**
  * Lineage: upstream and downstream graphs of runs, artifacts, datasets and (through the registry's resolver)
- * model versions, read from what pipelines and tracking recorded; owns no table.
+ * model versions, read from what pipelines, tracking and the artifact store recorded, through their store functions;
+ * owns no table.
  */
 export { LineageService } from './service.js';
 export { LineageRegistry, type EdgeSource, type LineageSession, type Neighbour, type Neighbours, type NodeResolver } from './registry.js';

@@ -1,14 +1,13 @@
 import type { Kysely } from 'kysely';
-import type { Schema } from '../store/index.js';
 import {
   findPipelineRun,
-  findRun,
   findStepExecution,
-  stepTags,
+  STEP_RUN_TAGS,
   type PipelineRunRow,
-  type RunRow,
   type StepExecutionRow,
-} from './store.js';
+} from '../pipelines/index.js';
+import type { Schema } from '../store/index.js';
+import { findRunRow, findTags, type RunRow } from '../tracking/index.js';
 import { runNodeId, type RunNode } from './types.js';
 
 /** A run as lineage sees it: its node, and for a step run the execution row its edges come from. */
@@ -43,7 +42,7 @@ export class RunLookup {
   }
 
   async #load(runId: string): Promise<RunInfo | undefined> {
-    const run = await findRun(this.#db, runId);
+    const run = await findRunRow(this.#db, runId);
     if (!run) return undefined;
     const base = {
       id: runNodeId(runId),
@@ -95,14 +94,11 @@ export class RunLookup {
 
   async #stepExecution(run: RunRow): Promise<StepExecutionRow | undefined> {
     if (run.parent_run_id === null) return undefined;
-    const tags = await stepTags(this.#db, run.run_uuid);
-    const attempt = Number(tags.attempt);
-    if (tags.stepName === undefined || !Number.isSafeInteger(attempt)) return undefined;
-    const execution = await findStepExecution(this.#db, {
-      pipelineRunId: run.parent_run_id,
-      stepName: tags.stepName,
-      attempt,
-    });
+    const tags = await findTags(this.#db, run.run_uuid, [STEP_RUN_TAGS.step, STEP_RUN_TAGS.attempt]);
+    const stepName = tags.get(STEP_RUN_TAGS.step);
+    const attempt = Number(tags.get(STEP_RUN_TAGS.attempt));
+    if (stepName === undefined || !Number.isSafeInteger(attempt)) return undefined;
+    const execution = await findStepExecution(this.#db, { pipelineRunId: run.parent_run_id, stepName, attempt });
     // Tags are user-writable: the row must point back at this run to count.
     return execution?.run_id === run.run_uuid ? execution : undefined;
   }

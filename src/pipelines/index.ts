@@ -66,9 +66,17 @@ export {
   type TriggerRecord,
 } from './service.js';
 export type { PipelineEvent, PipelineEventListener } from './run/events.js';
+export type { UpstreamStepRun } from './run/step-runs.js';
 export { ExecutorRegistry, builtinExecutors, type ExecutorFactory } from './executors/registry.js';
 export { RunLease, isProcessAlive, newLeaseOwner, type LeaseOptions } from './run/lease.js';
 export type { PipelineRunFilter } from './run/run-store.js';
+/**
+ * The queries lineage walks `pipeline_runs`, `step_executions` and `step_artifacts` with, each taking the caller's
+ * connection or transaction: this capability owns those tables.
+ */
+export { cachedCopiesOf, findPipelineRun, findStepExecution, type StepExecutionKey } from './run/run-store.js';
+export { stepArtifactDigestKnown, stepArtifactsOf, stepRunsByDigest } from './run/step-artifact-store.js';
+export { STEP_RUN_TAGS } from './run/step-attempt.js';
 export {
   BullmqExecutor,
   stepJobId,

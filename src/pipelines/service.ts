@@ -25,6 +25,7 @@ import {
   type StepExecutionStatus,
 } from './run/run-store.js';
 import { PipelineScheduler } from './run/scheduler.js';
+import { completedStepRuns, upstreamStepRuns, type UpstreamStepRun } from './run/step-runs.js';
 import { coreStepKinds, type StepKindRegistry } from './definition/step-kinds.js';
 import { loadPipelineFile } from './definition/yaml.js';
 
@@ -241,6 +242,21 @@ export class PipelineService {
     const { steps } = JSON.parse(run.definition) as { steps: { name: string; kind: string }[] };
     const latest = await latestStepExecutions(this.#db, pipelineRunId);
     return steps.map((step) => ({ name: step.name, kind: step.kind, status: latest.get(step.name)?.status ?? 'PENDING' }));
+  }
+
+  /** Whether the id is a pipeline run's (whose tracked run has the same id); the registry records it as lineage. */
+  async hasRun(pipelineRunId: string): Promise<boolean> {
+    return (await findPipelineRun(this.#db, pipelineRunId)) !== undefined;
+  }
+
+  /** The inputs of a step that other steps produced, with where those steps logged (a `register` step's evidence). */
+  async upstreamStepRuns(pipelineRunId: string, stepName: string): Promise<UpstreamStepRun[]> {
+    return upstreamStepRuns(this.#db, pipelineRunId, stepName);
+  }
+
+  /** The tracked runs of the run's succeeded and cached attempts (a cache hit: the run it reused), each once. */
+  async completedStepRuns(pipelineRunId: string): Promise<string[]> {
+    return completedStepRuns(this.#db, pipelineRunId);
   }
 
   async listRuns(filter: PipelineRunFilter = {}): Promise<PipelineRunRow[]> {

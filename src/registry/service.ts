@@ -3,9 +3,10 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { DEFAULT_PROJECT } from '../governance/access/route-access.js';
 import { digestOf, projectOfRun, requireProject, type AuditLog } from '../governance/index.js';
-import { normalizeArtifactDir } from '../artifacts/index.js';
+import { normalizeArtifactDir, runFilesUnder } from '../artifacts/index.js';
 import { AlreadyExistsError, CicloError, InvalidInputError, InvalidStateError, NotFoundError, StoreBusyError } from '../common/errors.js';
 import { parseInput } from '../common/validation.js';
+import type { PipelineService } from '../pipelines/index.js';
 import type { Schema } from '../store/index.js';
 import { SYSTEM_TAGS, type TrackingService } from '../tracking/index.js';
 import { MLMODEL_FILE, parseMlmodel } from './mlflow/mlmodel.js';
@@ -42,6 +43,8 @@ const TagSchema = z.strictObject({ key: TagKeySchema, value: TagValueSchema });
 export interface RegistryDeps {
   db: Kysely<Schema>;
   tracking: TrackingService;
+  /** Whether a version's run, or its parent, is a pipeline run: recorded as the version's lineage. */
+  pipelineRuns: Pick<PipelineService, 'hasRun'>;
   /** Every change is appended here, in the transaction that makes it. */
   audit?: AuditLog;
   now?: () => number;
@@ -55,12 +58,14 @@ export interface RegistryDeps {
 export class RegistryService {
   readonly #db: Kysely<Schema>;
   readonly #tracking: TrackingService;
+  readonly #pipelineRuns: Pick<PipelineService, 'hasRun'>;
   readonly #audit: AuditLog | undefined;
   readonly #now: () => number;
 
   constructor(deps: RegistryDeps) {
     this.#db = deps.db;
     this.#tracking = deps.tracking;
+    this.#pipelineRuns = deps.pipelineRuns;
     this.#audit = deps.audit;
     this.#now = deps.now ?? Date.now;
   }
@@ -115,7 +120,7 @@ export class RegistryService {
    */
   async #readPackage(runId: string, source: string): Promise<FoundPackage | undefined> {
     const packageName = packageNameOf(runId, source);
-    const files = await store.runFilesUnder(this.#db, runId, source);
+    const files = await runFilesUnder(this.#db, runId, source);
     if (files.has(MANIFEST_FILE)) {
       const read = await this.#tracking.readArtifact(runId, joinPath(source, MANIFEST_FILE));
       const manifest = parseManifest(await readText(read.content), `${packageName}${MANIFEST_FILE}`);
@@ -447,8 +452,8 @@ export class RegistryService {
     const runId = run.info.runId;
     const parent = run.data.tags[SYSTEM_TAGS.parentRunId] ?? run.info.parentRunId ?? undefined;
     let pipelineRun: string | null = null;
-    if (await store.isPipelineRun(this.#db, runId)) pipelineRun = runId;
-    else if (parent !== undefined && (await store.isPipelineRun(this.#db, parent))) pipelineRun = parent;
+    if (await this.#pipelineRuns.hasRun(runId)) pipelineRun = runId;
+    else if (parent !== undefined && (await this.#pipelineRuns.hasRun(parent))) pipelineRun = parent;
     return {
       run: runId,
       pipeline_run: pipelineRun,

@@ -296,21 +296,6 @@ export async function deleteStage(db: Kysely<Schema>, name: string, environment:
   return Number(result.numDeletedRows);
 }
 
-/** Every file a run logged under `dir` ('' for all), by path relative to `dir`. */
-export async function runFilesUnder(db: Kysely<Schema>, runId: string, dir: string): Promise<Map<string, { digest: string; size: number }>> {
-  let query = db.selectFrom('run_artifacts').select(['path', 'digest', 'size_bytes']).where('run_uuid', '=', runId);
-  if (dir !== '') query = query.where(sql<boolean>`path like ${`${escapeLike(dir)}/%`} escape '\\'`);
-  const files = new Map<string, { digest: string; size: number }>();
-  for (const row of await query.execute()) {
-    files.set(dir === '' ? row.path : row.path.slice(dir.length + 1), { digest: row.digest, size: Number(row.size_bytes) });
-  }
-  return files;
-}
-
-export async function isPipelineRun(db: Kysely<Schema>, runId: string): Promise<boolean> {
-  return (await db.selectFrom('pipeline_runs').select('id').where('id', '=', runId).executeTakeFirst()) !== undefined;
-}
-
 /** The versions with their tags, aliases and stages, in version order. */
 export async function loadVersions(db: Kysely<Schema>, name: string, version?: number): Promise<ModelVersion[]> {
   let query = db.selectFrom('model_versions').selectAll().where('name', '=', name);
@@ -494,9 +479,4 @@ export function likeToGlob(pattern: string): string {
 
 function literalGlob(char: string): string {
   return char === '*' || char === '?' || char === '[' ? `[${char}]` : char;
-}
-
-/** LIKE with an explicit escape character means the same in SQLite and PostgreSQL. */
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (char) => `\\${char}`);
 }

@@ -15,9 +15,9 @@ async function main(taskJson: string | undefined): Promise<void> {
   const context = await openLocalContext();
   const log = (line: string) => process.stdout.write(`${line}\n`);
   try {
-    const { tracking, registry } = context;
+    const { pipelines, tracking, registry, datasets } = context;
     if (task.kind === 'register') {
-      await runRegisterStep({ db: context.database.db, tracking, registry, datasets: context.datasets, log }, task);
+      await runRegisterStep({ pipelines, tracking, registry, datasets, log }, task);
     } else {
       await runGateStep({ tracking, registry, approvals: context.approvals, log }, task);
     }

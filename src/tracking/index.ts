@@ -23,3 +23,12 @@ export {
   type WireRunInfo,
 } from './native-wire.js';
 export { mlflowRoutes } from './mlflow/routes.js';
+/** Reads of runs, their tags and their dataset inputs for lineage and the triggers, taking the caller's connection. */
+export { childRunIds, findRunRow, findTags, type RunRow } from './run-store.js';
+export {
+  datasetDigests,
+  datasetsOfRun,
+  loggedDatasetVersions,
+  runsUsingDataset,
+  type LoggedDatasetVersion,
+} from './input-store.js';

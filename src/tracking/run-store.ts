@@ -114,6 +114,31 @@ export async function upsertTags(db: Db, runId: string, tags: readonly { key: st
     .execute();
 }
 
+/** The run's values of these tags, by key (absent ones left out). */
+export async function findTags(db: Db, runId: string, keys: readonly string[]): Promise<Map<string, string>> {
+  if (keys.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('tags')
+    .select(['key', 'value'])
+    .where('run_uuid', '=', runId)
+    .where('key', 'in', [...keys])
+    .execute();
+  return new Map(rows.map((r) => [r.key, r.value]));
+}
+
+/** The runs whose parent this run is (`runs_parent`), by start time, the first `limit`. */
+export async function childRunIds(db: Db, runId: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('runs')
+    .select('run_uuid')
+    .where('parent_run_id', '=', runId)
+    .orderBy('start_time')
+    .orderBy('run_uuid')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.run_uuid);
+}
+
 export async function findTag(db: Db, runId: string, key: string): Promise<string | undefined> {
   const row = await db.selectFrom('tags').select('value').where('run_uuid', '=', runId).where('key', '=', key).executeTakeFirst();
   return row?.value;

@@ -111,6 +111,40 @@ export async function findSucceededByCacheKey(db: Kysely<Schema>, cacheKey: stri
     .executeTakeFirst();
 }
 
+/** One attempt by its key (lineage finds a step run's execution this way). */
+export async function findStepExecution(
+  db: Kysely<Schema>,
+  key: StepExecutionKey,
+): Promise<StepExecutionRow | undefined> {
+  return db
+    .selectFrom('step_executions')
+    .selectAll()
+    .where('pipeline_run_id', '=', key.pipelineRunId)
+    .where('step_name', '=', key.stepName)
+    .where('attempt', '=', key.attempt)
+    .executeTakeFirst();
+}
+
+/** The step runs of executions that reused this run's outputs: same cache key, CACHED, pointing back at it. */
+export async function cachedCopiesOf(
+  db: Kysely<Schema>,
+  cacheKey: string,
+  sourceRunId: string,
+  limit: number,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom('step_executions')
+    .select('run_id')
+    .where('cache_key', '=', cacheKey)
+    .where('status', '=', 'CACHED')
+    .where('cached_from_run_id', '=', sourceRunId)
+    .where('run_id', 'is not', null)
+    .orderBy('started_time')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.run_id!);
+}
+
 function pendingRow(pipelineRunId: string, stepName: string, attempt: number, nextAttemptAt: number | null): StepExecutionRow {
   return {
     pipeline_run_id: pipelineRunId,

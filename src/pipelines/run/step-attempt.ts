@@ -52,6 +52,9 @@ export interface StepAttemptDeps {
   emit: PipelineEventListener;
 }
 
+/** The tags an attempt's tracked run carries, under its pipeline run: how lineage finds the execution of a run id. */
+export const STEP_RUN_TAGS = { step: 'ciclo.pipeline.step', attempt: 'ciclo.pipeline.attempt' } as const;
+
 /** 'failed' when the step has failed for good (no retry left), which fail-fast acts on. */
 export type AttemptOutcome = 'done' | 'failed';
 
@@ -188,8 +191,8 @@ export class StepAttempt {
       runName: `${this.#step.name}#${this.#key.attempt}`,
       parentRunId: this.#plan.id,
       tags: {
-        'ciclo.pipeline.step': this.#step.name,
-        'ciclo.pipeline.attempt': String(this.#key.attempt),
+        [STEP_RUN_TAGS.step]: this.#step.name,
+        [STEP_RUN_TAGS.attempt]: String(this.#key.attempt),
         ...tags,
       },
     });

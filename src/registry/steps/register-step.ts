@@ -5,7 +5,6 @@ import { MANIFEST_FILE, loadModelPackage } from '../package.js';
 import { pickName, writeJsonOutput } from '../../pipelines/index.js';
 import type { ModelStepDeps, ModelStepTask } from './deps.js';
 import { RegisterConfigSchema } from './kinds.js';
-import { stepMetricsRun, upstreamSteps } from './step-io.js';
 
 /** What a `register` step writes to its output, and what a `gate` step reads. */
 export interface VersionReference {
@@ -81,15 +80,9 @@ const DATASET_OUTPUT_TAG = 'ciclo.dataset.output.';
  * output's name as the context, e.g. `train`, `test`).
  */
 async function copyDatasetLineage(deps: ModelStepDeps, task: ModelStepTask): Promise<number> {
-  const rows = await deps.db
-    .selectFrom('step_executions')
-    .select(['run_id', 'cached_from_run_id'])
-    .where('pipeline_run_id', '=', task.pipelineRunId)
-    .where('status', 'in', ['SUCCEEDED', 'CACHED'])
-    .execute();
   const seen = new Set<string>();
   let count = 0;
-  for (const runId of new Set(rows.map((row) => row.cached_from_run_id ?? row.run_id).filter((id): id is string => id !== null))) {
+  for (const runId of await deps.pipelines.completedStepRuns(task.pipelineRunId)) {
     if (runId === task.stepRunId) continue;
     const run = await deps.tracking.getRun(runId);
     for (const input of run.inputs) {
@@ -114,12 +107,9 @@ async function copyDatasetLineage(deps: ModelStepDeps, task: ModelStepTask): Pro
 
 /** Copies the latest metrics of the steps behind every input but the package onto this step's run. */
 async function copyEvidenceMetrics(deps: ModelStepDeps, task: ModelStepTask, packageInput: string): Promise<number> {
-  const upstream = await upstreamSteps(deps.db, task.pipelineRunId, task.stepName);
   const metrics = new Map<string, { key: string; value: number; timestamp: number; step: number }>();
-  for (const [input, step] of Object.entries(upstream)) {
-    if (input === packageInput) continue;
-    const runId = await stepMetricsRun(deps.db, task.pipelineRunId, step);
-    if (runId === undefined) continue;
+  for (const { input, step, runId } of await deps.pipelines.upstreamStepRuns(task.pipelineRunId, task.stepName)) {
+    if (input === packageInput || runId === undefined) continue;
     for (const metric of (await deps.tracking.getRun(runId)).data.metrics) metrics.set(metric.key, metric);
     deps.log(`metrics of step ${step} (input ${input}, run ${runId})`);
   }
