@@ -9,6 +9,7 @@ import { builtinLineageRegistry, LineageService } from '../lineage/index.js';
 import { PipelineService, builtinExecutors } from '../pipelines/index.js';
 import { addModelLineage, ModelPackageReferences, RegistryService } from '../registry/index.js';
 import { openDatabase, type MetadataDatabase } from '../store/index.js';
+import { projectLookups } from './project-lookups.js';
 import { stepKinds, stepRuntimes } from './step-kinds.js';
 import { TrackingService } from '../tracking/index.js';
 
@@ -64,7 +65,12 @@ export async function openContext(config: CicloConfig = loadConfig(), options: C
     ...(trackingUri === undefined ? { storeEnv: configEnvironment(config) } : { trackingUri }),
   });
   const features = new FeatureService({ datasets, audit, onlineStore: () => openOnlineStore(config) });
-  const access = new AccessControl({ db: database.db, audit, ...(config.tokenMaxDays === undefined ? {} : { maxTokenDays: config.tokenMaxDays }) });
+  const access = new AccessControl({
+    db: database.db,
+    projects: projectLookups(database.db),
+    audit,
+    ...(config.tokenMaxDays === undefined ? {} : { maxTokenDays: config.tokenMaxDays }),
+  });
   const registry = new RegistryService({ db: database.db, tracking, pipelineRuns: pipelines, audit });
   return {
     config,

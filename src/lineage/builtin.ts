@@ -17,7 +17,14 @@ import {
   type StepExecutionKey,
 } from '../pipelines/index.js';
 import type { Schema } from '../store/index.js';
-import { childRunIds, datasetDigests, datasetsOfRun, findRunRow, runsUsingDataset } from '../tracking/index.js';
+import {
+  childRunIds,
+  datasetDigests,
+  datasetsOfRun,
+  findRunRow,
+  projectOfRun,
+  runsUsingDataset,
+} from '../tracking/index.js';
 import { NODE_FORMS_HINT } from './node-ref.js';
 import { LineageRegistry, type EdgeSource, type LineageSession, type Neighbour, type Neighbours, type NodeResolver } from './registry.js';
 import type { RunInfo } from './run-lookup.js';
@@ -53,6 +60,7 @@ const runResolver: NodeResolver = {
     if (!info) throw new NotFoundError(`no run ${ref.runId}`, { where: 'node', hint: NODE_FORMS_HINT });
     return [info.node];
   },
+  projectOf: async (node, db) => (node.kind === 'run' ? projectOfRun(db, node.runId) : undefined),
 };
 
 const artifactResolver: NodeResolver = {

@@ -14,6 +14,11 @@ export interface LineageSession {
 export interface NodeResolver {
   readonly kind: NodeKind;
   resolve(ref: NodeRef, session: LineageSession): Promise<LineageNode[]>;
+  /**
+   * For a kind that belongs to a project (runs, model versions): the node's project, which a caller must be able
+   * to read to see it, from the capability that owns it; undefined when the resource is gone.
+   */
+  projectOf?(node: LineageNode, db: Kysely<Schema>): Promise<string | undefined>;
 }
 
 export interface Neighbour {
@@ -56,6 +61,11 @@ export class LineageRegistry {
 
   get edgeSources(): readonly EdgeSource[] {
     return this.#sources;
+  }
+
+  /** The node's project, from its kind's resolver; undefined when the kind has none or the resource is gone. */
+  async projectOf(node: LineageNode, db: Kysely<Schema>): Promise<string | undefined> {
+    return this.#resolvers.get(node.kind)?.projectOf?.(node, db);
   }
 
   async resolve(ref: NodeRef, session: LineageSession): Promise<LineageNode[]> {

@@ -46,7 +46,7 @@ export class LineageService {
     const maxNodes = bounded(options.maxNodes, DEFAULT_MAX_NODES, 1, MAX_NODES, 'maxNodes');
     const ref = parseNodeRef(node);
     const session: LineageSession = { db: this.#db, runs: new RunLookup(this.#db) };
-    const visibility = new Visibility(this.#db, options.readable ?? 'all');
+    const visibility = new Visibility(this.#db, this.registry, options.readable ?? 'all');
     const roots = await this.#visibleRoots(await this.registry.resolve(ref, session), node, visibility, session);
 
     const builder = new GraphBuilder(maxNodes);

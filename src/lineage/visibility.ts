@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import { projectOfModel, projectOfRun } from '../governance/index.js';
 import type { Schema } from '../store/index.js';
+import type { LineageRegistry } from './registry.js';
 import type { LineageEdge, LineageNode } from './types.js';
 
 /**
@@ -12,11 +12,14 @@ import type { LineageEdge, LineageNode } from './types.js';
  */
 export class Visibility {
   readonly #db: Kysely<Schema>;
+  readonly #registry: LineageRegistry;
   readonly #readable: ReadonlySet<string> | 'all';
   readonly #projects = new Map<string, Promise<string | undefined>>();
 
-  constructor(db: Kysely<Schema>, readable: readonly string[] | 'all') {
+  /** `registry` answers the project of a run or a model version, through the capability that owns it. */
+  constructor(db: Kysely<Schema>, registry: LineageRegistry, readable: readonly string[] | 'all') {
     this.#db = db;
+    this.#registry = registry;
     this.#readable = readable === 'all' ? 'all' : new Set(readable);
   }
 
@@ -29,9 +32,9 @@ export class Visibility {
     if (this.#readable === 'all') return true;
     switch (node.kind) {
       case 'run':
-        return this.#readableProject(`run:${node.runId}`, () => projectOfRun(this.#db, node.runId));
+        return this.#readableProject(`run:${node.runId}`, () => this.#registry.projectOf(node, this.#db));
       case 'model':
-        return this.#readableProject(`model:${node.name}`, () => projectOfModel(this.#db, node.name));
+        return this.#readableProject(`model:${node.name}`, () => this.#registry.projectOf(node, this.#db));
       case 'artifact':
       case 'dataset':
         return true;

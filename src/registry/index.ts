@@ -16,9 +16,18 @@ export { APPROVAL_STATUS_TAG, RegistryService, parseModelReference, type Registr
 export { PACKAGE_STATUS_TAG, hasVerifiedPackage, requireVerifiedPackage, type VersionPackage } from './package-status.js';
 /**
  * The registry's own queries, each taking a transaction, for a capability that must change a version
- * in the same transaction as its own rows (approvals: a decision, its status and its `on_approve` alias).
+ * in the same transaction as its own rows (approvals: a decision, its status and its `on_approve` alias),
+ * and the project of a model, which access control and lineage judge reads by.
  */
-export { aliasVersion, decideVersionStatus, findVersion, findVersionState, modelExists, upsertAlias } from './store.js';
+export {
+  aliasVersion,
+  decideVersionStatus,
+  findVersion,
+  findVersionState,
+  modelExists,
+  projectOfModel,
+  upsertAlias,
+} from './store.js';
 export { registryRoutes } from './routes.js';
 export { ModelPackageReferences } from './blob-references.js';
 export {

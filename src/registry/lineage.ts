@@ -11,6 +11,7 @@ import {
   type NodeResolver,
 } from '../lineage/index.js';
 import type { Schema } from '../store/index.js';
+import { modelExists, projectOfModel } from './store.js';
 
 /**
  * The model registry's part of lineage: `model:NAME/3`, `model:NAME@alias` and `model:NAME` (every
@@ -44,6 +45,7 @@ const modelResolver: NodeResolver = {
     if (versions.length === 0) throw noModel(ref.name, `model:${ref.name}`);
     return versions.map((row) => modelNode(ref.name, Number(row.version)));
   },
+  projectOf: async (node, db) => (node.kind === 'model' ? projectOfModel(db, node.name) : undefined),
 };
 
 async function aliasNode(db: Kysely<Schema>, name: string, alias: string): Promise<ModelNode> {
@@ -109,10 +111,6 @@ async function registeredFromRun(runId: string, limit: number, session: LineageS
 
 function modelNode(name: string, version: number): ModelNode {
   return { id: `model:${name}/${version}`, kind: 'model', name, version: String(version) };
-}
-
-async function modelExists(db: Kysely<Schema>, name: string): Promise<boolean> {
-  return (await db.selectFrom('registered_models').select('name').where('name', '=', name).executeTakeFirst()) !== undefined;
 }
 
 function noModel(name: string, where: string): NotFoundError {

@@ -18,6 +18,12 @@ export type NewVersion = Omit<ModelVersion, 'version' | 'status' | 'aliases' | '
  */
 export const NO_PACKAGE_DIGEST = '';
 
+/** The model's project; undefined when there is no such model. */
+export async function projectOfModel(db: Kysely<Schema>, name: string): Promise<string | undefined> {
+  const row = await db.selectFrom('registered_models').select('project').where('name', '=', name).executeTakeFirst();
+  return row?.project;
+}
+
 /** Creates the model in `project` when it is new; either way its updated time moves. Returns whether it was new. */
 export async function touchModel(db: Kysely<Schema>, name: string, project: string, now: number): Promise<boolean> {
   const existed = await modelExists(db, name);

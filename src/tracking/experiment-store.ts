@@ -94,3 +94,19 @@ export async function deleteExperimentTag(db: Db, id: number, key: string): Prom
   const result = await db.deleteFrom('experiment_tags').where('experiment_id', '=', id).where('key', '=', key).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** The experiment's project (by id, as access control gets it from a request); undefined when there is none. */
+export async function projectOfExperiment(db: Db, id: string): Promise<string | undefined> {
+  if (!/^\d{1,15}$/.test(id)) return undefined;
+  const row = await db
+    .selectFrom('experiments')
+    .select('project')
+    .where('experiment_id', '=', Number(id))
+    .executeTakeFirst();
+  return row?.project;
+}
+
+export async function projectOfExperimentNamed(db: Db, name: string): Promise<string | undefined> {
+  const row = await db.selectFrom('experiments').select('project').where('name', '=', name).executeTakeFirst();
+  return row?.project;
+}

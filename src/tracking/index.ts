@@ -23,8 +23,12 @@ export {
   type WireRunInfo,
 } from './native-wire.js';
 export { mlflowRoutes } from './mlflow/routes.js';
-/** Reads of runs, their tags and their dataset inputs for lineage and the triggers, taking the caller's connection. */
-export { childRunIds, findRunRow, findTags, type RunRow } from './run-store.js';
+/**
+ * Reads of runs, their tags and their dataset inputs for lineage and the triggers, and the projects of experiments
+ * and runs for access control, each taking the caller's connection.
+ */
+export { childRunIds, findRunRow, findTags, projectOfRun, type RunRow } from './run-store.js';
+export { projectOfExperiment, projectOfExperimentNamed } from './experiment-store.js';
 export {
   datasetDigests,
   datasetsOfRun,

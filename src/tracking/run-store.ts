@@ -126,6 +126,17 @@ export async function findTags(db: Db, runId: string, keys: readonly string[]): 
   return new Map(rows.map((r) => [r.key, r.value]));
 }
 
+/** A run's project: its experiment's; undefined when there is no such run. */
+export async function projectOfRun(db: Db, runId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('runs')
+    .innerJoin('experiments', 'experiments.experiment_id', 'runs.experiment_id')
+    .select('experiments.project')
+    .where('runs.run_uuid', '=', runId)
+    .executeTakeFirst();
+  return row?.project;
+}
+
 /** The runs whose parent this run is (`runs_parent`), by start time, the first `limit`. */
 export async function childRunIds(db: Db, runId: string, limit: number): Promise<string[]> {
   const rows = await db

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { projectLookups } from '../../src/app/project-lookups.js';
 import { InvalidInputError } from '../../src/common/errors.js';
 import { loadConfig } from '../../src/common/config.js';
 import { AccessControl } from '../../src/governance/index.js';
@@ -22,7 +23,8 @@ describe.each(DIALECTS)('token lifetimes, on %s', (dialect) => {
   });
 
   it('gives a token asked for without a lifetime the CICLO_TOKEN_MAX_DAYS cap and refuses a longer one', async () => {
-    const capped = new AccessControl({ db: test.context.database.db, now: () => clock, maxTokenDays: 30 });
+    const { db } = test.context.database;
+    const capped = new AccessControl({ db, projects: projectLookups(db), now: () => clock, maxTokenDays: 30 });
     await capped.createUser('bob');
     expect((await capped.createToken('bob')).expiresTime).toBe(clock + 30 * DAY);
     expect((await capped.createToken('bob', { expiresInDays: 7 })).expiresTime).toBe(clock + 7 * DAY);
@@ -35,7 +37,8 @@ describe.each(DIALECTS)('token lifetimes, on %s', (dialect) => {
   });
 
   it('never lets a token outlive the one it was created with', async () => {
-    const control = new AccessControl({ db: test.context.database.db, now: () => clock });
+    const { db } = test.context.database;
+    const control = new AccessControl({ db, projects: projectLookups(db), now: () => clock });
     await control.createUser('bob');
     const notAfter = clock + 2 * DAY;
     expect((await control.createToken('bob', {}, { notAfter })).expiresTime).toBe(notAfter);
@@ -89,7 +92,8 @@ describe.each(DIALECTS)('POST /api/v1/tokens with an expiring token, on %s', (di
     const { access } = server.context;
     await access.createUser('ann');
     // Created before the cap existed, so it never expires: what the cap is for.
-    const lasting = await new AccessControl({ db: server.context.database.db }).createToken('ann');
+    const { db } = server.context.database;
+    const lasting = await new AccessControl({ db, projects: projectLookups(db) }).createToken('ann');
     expect(lasting.expiresTime).toBeNull();
     const before = Date.now();
     const child = await api(server.url, { authorization: `Bearer ${lasting.token}` }).post('/api/v1/tokens', {});

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { projectLookups } from '../../src/app/project-lookups.js';
 import { PermissionDeniedError, UnauthenticatedError } from '../../src/common/errors.js';
 import { AccessControl, FailedAuthLimiter, type Principal } from '../../src/governance/index.js';
 import { openTestContext, type TestContext } from '../support/context.js';
@@ -35,7 +36,8 @@ describe.each(DIALECTS)('access control, on %s', (dialect) => {
 
   it('refuses malformed, tampered, unknown, revoked and expired tokens and disabled users', async () => {
     let clock = 1_000_000;
-    const timed = new AccessControl({ db: test.context.database.db, now: () => clock });
+    const { db } = test.context.database;
+    const timed = new AccessControl({ db, projects: projectLookups(db), now: () => clock });
     await timed.createUser('bob');
     const token = (await timed.createToken('bob')).token;
     const expiring = await timed.createToken('bob', { expiresInDays: 1 });

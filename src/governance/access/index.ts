@@ -24,11 +24,12 @@ export {
   type CreatedToken,
   type CreateTokenOptions,
   type Principal,
+  type ProjectLookups,
   type TokenInfo,
   type UserInfo,
 } from './service.js';
-/** Lookups other capabilities share: a project by name, the project of a run (its experiment's) or of a registered model. */
-export { findProject, projectOfModel, projectOfRun } from './store.js';
+/** A project by name, for the capabilities that show one. */
+export { findProject } from './store.js';
 export { requireProject } from './project-check.js';
 export { installAccessControl, type AccessHookOptions, type RouteEntry } from './server-hooks.js';
 export { FailedAuthLimiter, type FailedAuthLimits } from './failed-auth-limiter.js';

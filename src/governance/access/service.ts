@@ -90,8 +90,22 @@ const ROLE_ALLOWS: Record<Role, readonly Action[]> = {
 const TOUCH_INTERVAL_MS = 60_000;
 const DAY_MS = 86_400_000;
 
+/**
+ * Where access control learns the project a resource is in: from the capability that owns the resource (tracking,
+ * the registry, datasets), each answering undefined for one that does not exist. The composition root hands them in
+ * (`projectLookups` in src/app), so access control reads no other capability's tables.
+ */
+export interface ProjectLookups {
+  experiment(id: string): Promise<string | undefined>;
+  experimentNamed(name: string): Promise<string | undefined>;
+  run(runId: string): Promise<string | undefined>;
+  model(name: string): Promise<string | undefined>;
+  dataset(name: string): Promise<string | undefined>;
+}
+
 export interface AccessControlDeps {
   db: Kysely<Schema>;
+  projects: ProjectLookups;
   audit?: AuditLog;
   now?: () => number;
   /** No token lives longer than this many days (CICLO_TOKEN_MAX_DAYS); absent: no cap. */
@@ -105,12 +119,14 @@ export interface AccessControlDeps {
  */
 export class AccessControl {
   readonly #db: Kysely<Schema>;
+  readonly #projects: ProjectLookups;
   readonly #audit: AuditLog | undefined;
   readonly #now: () => number;
   readonly #maxTokenDays: number | undefined;
 
   constructor(deps: AccessControlDeps) {
     this.#db = deps.db;
+    this.#projects = deps.projects;
     this.#audit = deps.audit;
     this.#now = deps.now ?? Date.now;
     this.#maxTokenDays = deps.maxTokenDays;
@@ -302,15 +318,15 @@ export class AccessControl {
       case 'self':
         return undefined;
       case 'experiment':
-        return (await store.projectOfExperiment(this.#db, resource.id)) ?? this.#orElse(resource.orElse);
+        return (await this.#projects.experiment(resource.id)) ?? this.#orElse(resource.orElse);
       case 'experiment-name':
-        return (await store.projectOfExperimentNamed(this.#db, resource.name)) ?? this.#orElse(resource.orElse);
+        return (await this.#projects.experimentNamed(resource.name)) ?? this.#orElse(resource.orElse);
       case 'run':
-        return (await store.projectOfRun(this.#db, resource.id)) ?? this.#orElse(resource.orElse);
+        return (await this.#projects.run(resource.id)) ?? this.#orElse(resource.orElse);
       case 'model':
-        return (await store.projectOfModel(this.#db, resource.name)) ?? this.#orElse(resource.orElse);
+        return (await this.#projects.model(resource.name)) ?? this.#orElse(resource.orElse);
       case 'dataset':
-        return (await store.projectOfDataset(this.#db, resource.name)) ?? this.#orElse(resource.orElse);
+        return (await this.#projects.dataset(resource.name)) ?? this.#orElse(resource.orElse);
     }
   }
 

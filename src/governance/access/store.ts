@@ -109,35 +109,3 @@ export async function listProjects(db: Db) {
 export async function insertProject(db: Db, name: string, description: string | null, now: number): Promise<void> {
   await db.insertInto('projects').values({ name, description, created_time: now }).execute();
 }
-
-/** The project of an experiment, a run (through its experiment), a registered model or a dataset; undefined when it does not exist. */
-export async function projectOfExperiment(db: Db, id: string): Promise<string | undefined> {
-  if (!/^\d{1,15}$/.test(id)) return undefined;
-  const row = await db.selectFrom('experiments').select('project').where('experiment_id', '=', Number(id)).executeTakeFirst();
-  return row?.project;
-}
-
-export async function projectOfExperimentNamed(db: Db, name: string): Promise<string | undefined> {
-  const row = await db.selectFrom('experiments').select('project').where('name', '=', name).executeTakeFirst();
-  return row?.project;
-}
-
-export async function projectOfRun(db: Db, runId: string): Promise<string | undefined> {
-  const row = await db
-    .selectFrom('runs')
-    .innerJoin('experiments', 'experiments.experiment_id', 'runs.experiment_id')
-    .select('experiments.project')
-    .where('runs.run_uuid', '=', runId)
-    .executeTakeFirst();
-  return row?.project;
-}
-
-export async function projectOfModel(db: Db, name: string): Promise<string | undefined> {
-  const row = await db.selectFrom('registered_models').select('project').where('name', '=', name).executeTakeFirst();
-  return row?.project;
-}
-
-export async function projectOfDataset(db: Db, name: string): Promise<string | undefined> {
-  const row = await db.selectFrom('datasets').select('project').where('name', '=', name).executeTakeFirst();
-  return row?.project;
-}
