@@ -26,7 +26,8 @@ const SHARED_HTTP_KIT = [
   '^src/server/security-headers\\.ts$',
 ];
 
-const CAPABILITIES = '^src/(artifacts|data|evaluation|features|governance|lineage|pipelines|registry|sdk|store|tracking|triggers)/';
+const CAPABILITIES =
+  '^src/(artifacts|data|evaluation|features|governance|lineage|pipelines|registry|sdk|store|tracking|triggers)/';
 
 const CAPABILITY_ENTRY_POINTS = ['^src/[^/]+/index\\.ts$', '^src/governance/approvals/index\\.ts$'];
 

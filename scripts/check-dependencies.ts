@@ -76,14 +76,22 @@ function importsOf(result: ICruiseResult): ImportEdge[] {
 function findingsOf(result: ICruiseResult, config: IConfiguration): Finding[] {
   const ruleFindings = result.summary.violations
     .filter((violation) => violation.rule.severity === 'error')
-    .map((violation): Finding => ({ type: 'dependency', rule: violation.rule.name, from: violation.from, to: violation.to }));
-  const folderFindings = findFolderCycles(importsOf(result), folderRulePatterns(config)).map(
-    (violation): Finding => ({ type: 'cycle', rule: FOLDER_RULE, ...violation }),
-  );
+    .map((violation): Finding => ({
+      type: 'dependency',
+      rule: violation.rule.name,
+      from: violation.from,
+      to: violation.to,
+    }));
+  const folderFindings = findFolderCycles(importsOf(result), folderRulePatterns(config)).map((violation): Finding => ({
+    type: 'cycle',
+    rule: FOLDER_RULE,
+    ...violation,
+  }));
   return [...ruleFindings, ...folderFindings];
 }
 
-const keyOf = (finding: Pick<Finding, 'rule' | 'from' | 'to'>): string => `${finding.rule} ${finding.from} ${finding.to}`;
+const keyOf = (finding: Pick<Finding, 'rule' | 'from' | 'to'>): string =>
+  `${finding.rule} ${finding.from} ${finding.to}`;
 
 function readBaseline(file: string): Finding[] {
   if (!existsSync(file)) return [];
@@ -129,7 +137,9 @@ async function main(): Promise<number> {
 
   if (options.updateBaseline) {
     writeBaseline(options.baselineFile, findings);
-    console.log(`dependency rules: baseline ${options.baselineFile} rewritten with ${findings.length} known violations`);
+    console.log(
+      `dependency rules: baseline ${options.baselineFile} rewritten with ${findings.length} known violations`,
+    );
     return 0;
   }
 

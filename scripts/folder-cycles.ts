@@ -55,7 +55,11 @@ export function findFolderCycles(imports: readonly ImportEdge[], exempt: readonl
 }
 
 /** The folders from `start` to `goal` along the fewest imports (breadth first), or undefined when unreachable. */
-function shortestPath(graph: ReadonlyMap<string, ReadonlyMap<string, unknown>>, start: string, goal: string): string[] | undefined {
+function shortestPath(
+  graph: ReadonlyMap<string, ReadonlyMap<string, unknown>>,
+  start: string,
+  goal: string,
+): string[] | undefined {
   const cameFrom = new Map<string, string | undefined>([[start, undefined]]);
   const queue = [start];
   for (let folder = queue.shift(); folder !== undefined; folder = queue.shift()) {

@@ -34,7 +34,13 @@ export async function benchAccess(): Promise<string[]> {
       await context.close();
 
       const env = { CICLO_DATABASE_URL: database.url, CICLO_HOME: home.dir, CICLO_LOG_LEVEL: 'silent' };
-      const body = (i: number) => ({ run_id: runId, key: 'loss', value: 1 / (i + 201), timestamp: Date.now(), step: i + 200 });
+      const body = (i: number) => ({
+        run_id: runId,
+        key: 'loss',
+        value: 1 / (i + 201),
+        timestamp: Date.now(),
+        step: i + 200,
+      });
       const measure = async (extraEnv: Record<string, string>, headers: Record<string, string>) => {
         const server = await startServerProcess({ ...env, ...extraEnv });
         try {

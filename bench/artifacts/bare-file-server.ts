@@ -23,7 +23,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   });
   server.listen(0, '127.0.0.1', () => {
     const address = server.address();
-    if (address && typeof address === 'object') console.log(JSON.stringify({ url: `http://127.0.0.1:${address.port}` }));
+    if (address && typeof address === 'object')
+      console.log(JSON.stringify({ url: `http://127.0.0.1:${address.port}` }));
   });
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
 }

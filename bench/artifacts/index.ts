@@ -28,7 +28,13 @@ export async function benchArtifacts(): Promise<string[]> {
   const lines: string[] = [];
   try {
     const artifactRoot = join(home.dir, 'artifacts');
-    const context = await openContext({ home: home.dir, database: database.location, artifactRoot, logLevel: 'silent', maxBodyBytes: 16 * MiB });
+    const context = await openContext({
+      home: home.dir,
+      database: database.location,
+      artifactRoot,
+      logLevel: 'silent',
+      maxBodyBytes: 16 * MiB,
+    });
     const experiment = await context.tracking.createExperiment({ name: 'bench-artifacts' });
     const runId = (await context.tracking.createRun({ experimentId: experiment.experimentId })).info.runId;
     const blobs: { sizeMiB: number; path: string; blobFile: string }[] = [];
@@ -42,7 +48,12 @@ export async function benchArtifacts(): Promise<string[]> {
     }
     await context.close();
 
-    const server = await startServerProcess({ CICLO_DATABASE_URL: database.url, CICLO_HOME: home.dir, CICLO_ARTIFACT_ROOT: artifactRoot, CICLO_LOG_LEVEL: 'silent' });
+    const server = await startServerProcess({
+      CICLO_DATABASE_URL: database.url,
+      CICLO_HOME: home.dir,
+      CICLO_ARTIFACT_ROOT: artifactRoot,
+      CICLO_LOG_LEVEL: 'silent',
+    });
     const bare = await startBareFileServer();
     try {
       for (const { sizeMiB, path, blobFile } of blobs) {
@@ -85,7 +96,9 @@ async function medianMBps(bytes: number, once: () => Promise<number>): Promise<n
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
 async function download(url: string): Promise<number> {
-  const response = await new Promise<IncomingMessage>((resolve, reject) => get(url, { agent }, resolve).on('error', reject));
+  const response = await new Promise<IncomingMessage>((resolve, reject) =>
+    get(url, { agent }, resolve).on('error', reject),
+  );
   if (response.statusCode !== 200) throw new Error(`${url}: HTTP ${response.statusCode}`);
   return drain(response);
 }

@@ -13,7 +13,9 @@ const server = createServer((request, response) => {
   request.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
   request.on('end', () => {
     const { view, entities } = JSON.parse(text) as { view: string; entities: Array<Record<string, unknown>> };
-    const results = entities.map((entity) => select.get(view, JSON.stringify(Object.values(entity).map(String))) ?? null);
+    const results = entities.map(
+      (entity) => select.get(view, JSON.stringify(Object.values(entity).map(String))) ?? null,
+    );
     response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ results }));
   });
 });

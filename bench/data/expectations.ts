@@ -33,7 +33,12 @@ expectations:
  * (b) a 20-expectation suite on the 1M-row table through `runSuite`, against DuckDB running the
  * equivalent single aggregate by hand (the floor: one scan computing every failing count).
  */
-export async function benchExpectations(engine: DataEngine, dir: string, file: string, repeats: number): Promise<string> {
+export async function benchExpectations(
+  engine: DataEngine,
+  dir: string,
+  file: string,
+  repeats: number,
+): Promise<string> {
   const suiteFile = path.join(dir, 'suite.yaml');
   writeFileSync(suiteFile, SUITE);
   const suite = await loadSuiteFile(suiteFile);

@@ -3,7 +3,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/common/config.js';
 import { DataEngine, readFilesSql, sqlString } from '../../src/data/duckdb.js';
-import { defineFeatureView, getHistorical, materialize, openOnlineStore, prepareView } from '../../src/features/index.js';
+import {
+  defineFeatureView,
+  getHistorical,
+  materialize,
+  openOnlineStore,
+  prepareView,
+} from '../../src/features/index.js';
 import { startServerProcess, startUrlPrinter } from '../tracking/server-process.js';
 import { elapsedMs, fmt, summarize } from '../stats.js';
 
@@ -11,7 +17,12 @@ import { elapsedMs, fmt, summarize } from '../stats.js';
  * (c) point-in-time join: `entityRows` entity rows (customer, timestamp) against `featureRows`
  * feature rows through `getHistorical`, next to DuckDB running a bare ASOF join of the same tables.
  */
-export async function benchPointInTime(engine: DataEngine, dir: string, entityRows: number, featureRows: number): Promise<string> {
+export async function benchPointInTime(
+  engine: DataEngine,
+  dir: string,
+  entityRows: number,
+  featureRows: number,
+): Promise<string> {
   const customers = Math.floor(featureRows / 50);
   const entities = path.join(dir, 'entities.parquet');
   const features = path.join(dir, 'features.parquet');
@@ -50,7 +61,8 @@ export async function benchPointInTime(engine: DataEngine, dir: string, entityRo
        ON e.customer_id = f.customer_id AND e.event_timestamp >= f.event_time`,
   );
   const raw = elapsedMs(start);
-  if (rows.length !== entityRows || bare.length !== entityRows) throw new Error(`expected ${entityRows} rows, got ${rows.length} / ${bare.length}`);
+  if (rows.length !== entityRows || bare.length !== entityRows)
+    throw new Error(`expected ${entityRows} rows, got ${rows.length} / ${bare.length}`);
   return `(c) point-in-time join, ${entityRows.toLocaleString('en')} entity rows × ${featureRows.toLocaleString('en')} feature rows (${customers.toLocaleString('en')} customers, TTL 30d): Ciclo getHistorical ${fmt(ciclo / 1000, 1)} s (target < 30 s); DuckDB bare ASOF join ${fmt(raw / 1000, 1)} s; ratio ${fmt(ciclo / raw)}x`;
 }
 
@@ -60,7 +72,12 @@ export async function benchPointInTime(engine: DataEngine, dir: string, entityRo
  * store with one prepared statement. Requests are sent on schedule (open loop), so a slow answer
  * cannot slow the load down and hide its own latency.
  */
-export async function benchOnlineLookup(engine: DataEngine, dir: string, rate: number, seconds: number): Promise<string> {
+export async function benchOnlineLookup(
+  engine: DataEngine,
+  dir: string,
+  rate: number,
+  seconds: number,
+): Promise<string> {
   const entitiesCount = 100_000;
   const file = path.join(dir, 'online-source.parquet');
   await engine.run(
@@ -72,7 +89,13 @@ export async function benchOnlineLookup(engine: DataEngine, dir: string, rate: n
   const store = openOnlineStore(config);
   const view = await prepareView(
     engine,
-    defineFeatureView({ name: 'usage', entities: ['customer_id'], event_time: 'event_time', source: { path: file }, features: ['spend', 'calls'] }),
+    defineFeatureView({
+      name: 'usage',
+      entities: ['customer_id'],
+      event_time: 'event_time',
+      source: { path: file },
+      features: ['spend', 'calls'],
+    }),
   );
   await materialize(engine, view, store);
   await store.close();
@@ -121,7 +144,14 @@ async function openLoop(
       new Promise<void>((resolve) => {
         const sent = performance.now();
         const request = httpRequest(
-          { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+          {
+            agent,
+            host: target.hostname,
+            port: target.port,
+            path: target.pathname,
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+          },
           (response) => {
             response.resume();
             response.on('end', () => {

@@ -68,7 +68,8 @@ export async function benchPipelines(): Promise<string[]> {
       const first = await timePipelineRun(bench, chain, { noCache: false, expect: 'SUCCEEDED' });
       await timePipelineRun(bench, chain, { noCache: false, expect: 'CACHED' });
       const cached: number[] = [];
-      for (let i = 0; i < REPEATS; i++) cached.push(await timePipelineRun(bench, chain, { noCache: false, expect: 'CACHED' }));
+      for (let i = 0; i < REPEATS; i++)
+        cached.push(await timePipelineRun(bench, chain, { noCache: false, expect: 'CACHED' }));
       const c = median(cached);
       lines.push(
         `(c) ${CHAIN_STEPS}-step chain re-run, every step CACHED, median of ${REPEATS}: ${fmt(c, 0)} ms (${range(cached)}; target < 1000 ms), ${fmt(c / CHAIN_STEPS)} ms/step; the first, uncached run with caching on took ${fmt(first, 0)} ms`,

@@ -51,7 +51,9 @@ export async function timePipelineRun(
   const { steps } = await bench.context.pipelines.getRun(pipelineRunId);
   const unexpected = steps.filter((step) => step.status !== options.expect);
   if (steps.length !== definition.steps.length || unexpected.length > 0) {
-    throw new Error(`pipeline run ${pipelineRunId}: ${unexpected.length} of ${steps.length} steps not ${options.expect}`);
+    throw new Error(
+      `pipeline run ${pipelineRunId}: ${unexpected.length} of ${steps.length} steps not ${options.expect}`,
+    );
   }
   return ms;
 }

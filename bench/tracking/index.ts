@@ -16,7 +16,11 @@ export async function benchTracking(): Promise<string[]> {
   for (const dialect of DIALECTS) {
     const database = await createTestDatabase(dialect);
     const home = makeTempDir('ciclo-bench-');
-    const server = await startServerProcess({ CICLO_DATABASE_URL: database.url, CICLO_HOME: home.dir, CICLO_LOG_LEVEL: 'silent' });
+    const server = await startServerProcess({
+      CICLO_DATABASE_URL: database.url,
+      CICLO_HOME: home.dir,
+      CICLO_LOG_LEVEL: 'silent',
+    });
     try {
       const routeRate = await measureLogBatchRoute(server.url);
       const rawRate = await measureRawInserts(dialect);

@@ -18,7 +18,8 @@ export async function createRunOverMlflow(serverUrl: string, experimentName: str
   const api = `${serverUrl}/api/2.0/mlflow`;
   let experimentId: string;
   const found = await fetch(`${api}/experiments/get-by-name?experiment_name=${encodeURIComponent(experimentName)}`);
-  if (found.ok) experimentId = ((await found.json()) as { experiment: { experiment_id: string } }).experiment.experiment_id;
+  if (found.ok)
+    experimentId = ((await found.json()) as { experiment: { experiment_id: string } }).experiment.experiment_id;
   else {
     const created = await fetch(`${api}/experiments/create`, {
       method: 'POST',
@@ -37,7 +38,9 @@ export async function createRunOverMlflow(serverUrl: string, experimentName: str
 
 /** Metric points per second through MLflow's log-batch route, CLIENTS clients at once. */
 export async function measureLogBatchRoute(serverUrl: string): Promise<number> {
-  const runIds = await Promise.all(Array.from({ length: CLIENTS }, () => createRunOverMlflow(serverUrl, 'bench-log-batch')));
+  const runIds = await Promise.all(
+    Array.from({ length: CLIENTS }, () => createRunOverMlflow(serverUrl, 'bench-log-batch')),
+  );
   const url = `${serverUrl}/api/2.0/mlflow/runs/log-batch`;
   // Warm the JIT and the connection pool before timing.
   await Promise.all(runIds.map((runId) => post(url, JSON.stringify({ run_id: runId, metrics: metricBatch(10_000) }))));
@@ -59,11 +62,35 @@ export async function measureRawInserts(dialect: 'sqlite' | 'postgres'): Promise
   const database = await createTestDatabase(dialect);
   try {
     const store = await openDatabase(database.location);
-    await store.db.insertInto('experiments').values({ experiment_id: 1, name: 'raw', artifact_location: '', lifecycle_stage: 'active', creation_time: 0, last_update_time: 0 }).execute();
+    await store.db
+      .insertInto('experiments')
+      .values({
+        experiment_id: 1,
+        name: 'raw',
+        artifact_location: '',
+        lifecycle_stage: 'active',
+        creation_time: 0,
+        last_update_time: 0,
+      })
+      .execute();
     const runIds = Array.from({ length: CLIENTS }, (_, i) => `raw${i}`);
     await store.db
       .insertInto('runs')
-      .values(runIds.map((run_uuid) => ({ run_uuid, experiment_id: 1, run_name: run_uuid, user_id: '', status: 'RUNNING' as const, start_time: 0, end_time: null, lifecycle_stage: 'active' as const, artifact_uri: '', parent_run_id: null, deleted_time: null })))
+      .values(
+        runIds.map((run_uuid) => ({
+          run_uuid,
+          experiment_id: 1,
+          run_name: run_uuid,
+          user_id: '',
+          status: 'RUNNING' as const,
+          start_time: 0,
+          end_time: null,
+          lifecycle_stage: 'active' as const,
+          artifact_uri: '',
+          parent_run_id: null,
+          deleted_time: null,
+        })),
+      )
       .execute();
     await store.close();
     const batches = Array.from({ length: REQUESTS_PER_CLIENT }, (_, i) => metricBatch(i));
@@ -78,7 +105,9 @@ function rawSqlite(database: TestDatabase, runIds: string[], batches: MetricPoin
   const db = new SQLite(database.location.file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  const insert = db.prepare('INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?, ?, ?, 0, ?, ?)');
+  const insert = db.prepare(
+    'INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?, ?, ?, 0, ?, ?)',
+  );
   const insertBatch = db.transaction((runId: string, points: MetricPoint[]) => {
     for (const p of points) insert.run(runId, p.key, p.value, p.timestamp, p.step);
   });
@@ -102,7 +131,10 @@ async function rawPostgres(database: TestDatabase, runIds: string[], batches: Me
           const b = i * 5;
           return `($${b + 1}, $${b + 2}, $${b + 3}, 0, $${b + 4}, $${b + 5})`;
         });
-        await pool.query(`INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES ${rows.join(', ')}`, values);
+        await pool.query(
+          `INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES ${rows.join(', ')}`,
+          values,
+        );
       }
     }),
   );

@@ -6,11 +6,19 @@ import { createRunOverMlflow } from './log-batch.js';
 
 export const ROUND_TRIPS = 2000;
 
-export async function timeRoundTrips(url: string, body: (i: number) => unknown, headers: Record<string, string> = {}): Promise<ReturnType<typeof summarize>> {
+export async function timeRoundTrips(
+  url: string,
+  body: (i: number) => unknown,
+  headers: Record<string, string> = {},
+): Promise<ReturnType<typeof summarize>> {
   const durations: number[] = [];
   for (let i = -200; i < ROUND_TRIPS; i++) {
     const start = process.hrtime.bigint();
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body(i)) });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body(i)),
+    });
     await response.arrayBuffer();
     if (!response.ok) throw new Error(`${url}: ${response.status}`);
     if (i >= 0) durations.push(elapsedMs(start)); // the first 200 warm up
@@ -44,7 +52,13 @@ export async function measureBareHttp(): Promise<ReturnType<typeof summarize>> {
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   try {
-    return await timeRoundTrips(`http://127.0.0.1:${port}/`, (i) => ({ run_id: 'x', key: 'loss', value: i, timestamp: Date.now(), step: i }));
+    return await timeRoundTrips(`http://127.0.0.1:${port}/`, (i) => ({
+      run_id: 'x',
+      key: 'loss',
+      value: i,
+      timestamp: Date.now(),
+      step: i,
+    }));
   } finally {
     server.close();
   }

@@ -19,24 +19,60 @@ export async function populateRuns(location: DatabaseLocation): Promise<string> 
   try {
     const experiment = await store.db
       .insertInto('experiments')
-      .values({ name: 'bench-search', artifact_location: '', lifecycle_stage: 'active', creation_time: 0, last_update_time: 0 })
+      .values({
+        name: 'bench-search',
+        artifact_location: '',
+        lifecycle_stage: 'active',
+        creation_time: 0,
+        last_update_time: 0,
+      })
       .returning('experiment_id')
       .executeTakeFirstOrThrow();
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let first = 0; first < RUNS; first += CHUNK) {
-      const ids = Array.from({ length: Math.min(CHUNK, RUNS - first) }, (_, i) => `run${String(first + i).padStart(8, '0')}`);
+      const ids = Array.from(
+        { length: Math.min(CHUNK, RUNS - first) },
+        (_, i) => `run${String(first + i).padStart(8, '0')}`,
+      );
       await store.db.transaction().execute(async (trx) => {
         await trx
           .insertInto('runs')
-          .values(ids.map((run_uuid, i) => ({ run_uuid, experiment_id: experiment.experiment_id, run_name: run_uuid, user_id: 'bench', status: 'FINISHED' as const, start_time: first + i, end_time: first + i + 1, lifecycle_stage: 'active' as const, artifact_uri: '', parent_run_id: null, deleted_time: null })))
+          .values(
+            ids.map((run_uuid, i) => ({
+              run_uuid,
+              experiment_id: experiment.experiment_id,
+              run_name: run_uuid,
+              user_id: 'bench',
+              status: 'FINISHED' as const,
+              start_time: first + i,
+              end_time: first + i + 1,
+              lifecycle_stage: 'active' as const,
+              artifact_uri: '',
+              parent_run_id: null,
+              deleted_time: null,
+            })),
+          )
           .execute();
         const metrics = ids.flatMap((run_uuid) =>
-          Array.from({ length: METRICS_PER_RUN }, (_, k) => ({ run_uuid, key: `m${k}`, value: random(), is_nan: 0, timestamp: 0, step: 0 })),
+          Array.from({ length: METRICS_PER_RUN }, (_, k) => ({
+            run_uuid,
+            key: `m${k}`,
+            value: random(),
+            is_nan: 0,
+            timestamp: 0,
+            step: 0,
+          })),
         );
         for (let i = 0; i < metrics.length; i += 1000) {
-          await trx.insertInto('latest_metrics').values(metrics.slice(i, i + 1000)).execute();
-          await trx.insertInto('metrics').values(metrics.slice(i, i + 1000)).execute();
+          await trx
+            .insertInto('latest_metrics')
+            .values(metrics.slice(i, i + 1000))
+            .execute();
+          await trx
+            .insertInto('metrics')
+            .values(metrics.slice(i, i + 1000))
+            .execute();
         }
       });
     }
@@ -48,7 +84,10 @@ export async function populateRuns(location: DatabaseLocation): Promise<string> 
 }
 
 /** MLflow's runs/search over HTTP with a metric filter and a metric order. */
-export async function measureSearch(serverUrl: string, experimentId: string): Promise<ReturnType<typeof summarize> & { returned: number }> {
+export async function measureSearch(
+  serverUrl: string,
+  experimentId: string,
+): Promise<ReturnType<typeof summarize> & { returned: number }> {
   const durations: number[] = [];
   let returned = 0;
   for (let i = -3; i < SEARCHES; i++) {
@@ -67,7 +106,10 @@ export async function measureSearch(serverUrl: string, experimentId: string): Pr
 }
 
 /** The floor: the bare SQL a hand-written search would run (filter + order + limit on latest_metrics). */
-export async function measureBareSearchSql(location: DatabaseLocation, experimentId: string): Promise<ReturnType<typeof summarize>> {
+export async function measureBareSearchSql(
+  location: DatabaseLocation,
+  experimentId: string,
+): Promise<ReturnType<typeof summarize>> {
   const store = await openDatabase(location);
   try {
     const durations: number[] = [];

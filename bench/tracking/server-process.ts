@@ -15,7 +15,10 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
 }
 
 /** A Node process (`node <args>`) that prints a JSON document with its `url` once it listens. */
-export async function startUrlPrinter(args: readonly string[], env: Record<string, string> = {}): Promise<ServerProcess> {
+export async function startUrlPrinter(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -45,7 +45,10 @@ export interface ContextOptions {
   trackingUri?: string;
 }
 
-export async function openContext(config: CicloConfig = loadConfig(), options: ContextOptions = {}): Promise<CicloContext> {
+export async function openContext(
+  config: CicloConfig = loadConfig(),
+  options: ContextOptions = {},
+): Promise<CicloContext> {
   tightenHome(config.home);
   const database = await openDatabase(config.database);
   const blobs = new LocalBlobStore(config.artifactRoot);
@@ -84,7 +87,11 @@ export async function openContext(config: CicloConfig = loadConfig(), options: C
     approvals: new ApprovalService({ db: database.db, registry, audit, access, pipelineRuns: pipelines }),
     lineage: new LineageService(database.db, addModelLineage(builtinLineageRegistry())),
     features,
-    integrity: new BlobIntegrity(blobs, [runArtifacts, new DatasetBlobReferences(database.db), new ModelPackageReferences(database.db)]),
+    integrity: new BlobIntegrity(blobs, [
+      runArtifacts,
+      new DatasetBlobReferences(database.db),
+      new ModelPackageReferences(database.db),
+    ]),
     close: async () => {
       await pipelines.close();
       await features.close();
@@ -108,21 +115,31 @@ export async function openLocalContext(config: CicloConfig = loadConfig()): Prom
  * (`ciclo features validate`, `get-historical`): the local store is opened only when a view names a
  * dataset, so path-only views need no metadata store. `close` closes that store if it was opened.
  */
-export function openViewFileFeatures(config: CicloConfig = loadConfig()): { features: FeatureService; close(): Promise<void> } {
+export function openViewFileFeatures(config: CicloConfig = loadConfig()): {
+  features: FeatureService;
+  close(): Promise<void>;
+} {
   let local: Promise<CicloContext> | undefined;
-  const datasets = { resolve: async (reference: string) => (await (local ??= openLocalContext(config))).datasets.resolve(reference) };
+  const datasets = {
+    resolve: async (reference: string) => (await (local ??= openLocalContext(config))).datasets.resolve(reference),
+  };
   const features = new FeatureService({ datasets, onlineStore: () => openOnlineStore(config) });
   return {
     features,
     close: async () => {
       await features.close();
       // A store that failed to open has already failed the resolve that opened it.
-      await local?.then((context) => context.close(), () => undefined);
+      await local?.then(
+        (context) => context.close(),
+        () => undefined,
+      );
     },
   };
 }
 
 /** The audit log's keys from CICLO_AUDIT_KEY and CICLO_AUDIT_PREVIOUS_KEYS; none when no key is set. */
 function auditKeyOptions(config: CicloConfig): { keyring?: AuditKeyring } {
-  return config.auditKey === undefined ? {} : { keyring: auditKeyring(config.auditKey, config.auditPreviousKeys ?? []) };
+  return config.auditKey === undefined
+    ? {}
+    : { keyring: auditKeyring(config.auditKey, config.auditPreviousKeys ?? []) };
 }

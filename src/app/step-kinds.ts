@@ -1,7 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { registerDataStepKinds, registerDataStepRuntimes } from '../data/index.js';
 import { registerGateStepKind, registerGateStepRuntime } from '../governance/approvals/index.js';
-import { coreStepKinds, coreStepRuntimes, type StepKindRegistry, type StepRuntimeRegistry } from '../pipelines/index.js';
+import {
+  coreStepKinds,
+  coreStepRuntimes,
+  type StepKindRegistry,
+  type StepRuntimeRegistry,
+} from '../pipelines/index.js';
 import { registerModelStepKinds, registerModelStepRuntimes } from '../registry/index.js';
 
 /**

@@ -38,7 +38,7 @@ function normalize(path: string, field: string): string {
   }
   const segments = path.split('/').filter((segment) => segment !== '' && segment !== '.');
   if (segments.includes('..')) {
-    throw refuse(path, field, 'contains a ".." segment', 'Give a path that stays inside the run\'s artifact root.');
+    throw refuse(path, field, 'contains a ".." segment', "Give a path that stays inside the run's artifact root.");
   }
   return segments.join('/');
 }

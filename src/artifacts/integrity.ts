@@ -90,7 +90,14 @@ export class BlobIntegrity {
   /** Re-hashes every blob held; lists the corrupt, the referenced but missing, and the unreferenced. */
   async fsck(): Promise<FsckReport> {
     const index = await this.#referenceIndex();
-    const report: FsckReport = { blobs: 0, bytes: 0, referenced: index.byDigest.size, corrupt: [], missing: [], unreferenced: [] };
+    const report: FsckReport = {
+      blobs: 0,
+      bytes: 0,
+      referenced: index.byDigest.size,
+      corrupt: [],
+      missing: [],
+      unreferenced: [],
+    };
     const seen = new Set<string>();
     for await (const blob of this.#blobs.list()) {
       seen.add(blob.digest);
@@ -100,7 +107,8 @@ export class BlobIntegrity {
       const references = index.byDigest.get(blob.digest);
       // Deleted between the listing and the check (by a concurrent gc): missing if still needed.
       if (check.state === 'missing') seen.delete(blob.digest);
-      else if (check.state === 'corrupt') report.corrupt.push({ ...damaged(blob.digest, references), actual: check.actual, sizeBytes: check.sizeBytes });
+      else if (check.state === 'corrupt')
+        report.corrupt.push({ ...damaged(blob.digest, references), actual: check.actual, sizeBytes: check.sizeBytes });
       else if (references === undefined) report.unreferenced.push(blob);
     }
     for (const [digest, references] of index.byDigest) {
@@ -120,7 +128,14 @@ export class BlobIntegrity {
         hint: 'Run ciclo fsck and repair or remove what it reports as corrupt or missing, then run gc again.',
       });
     }
-    const report: GcReport = { dryRun: options.dryRun, cutoff, deleted: [], deletedBytes: 0, keptYoung: 0, tempFiles: [] };
+    const report: GcReport = {
+      dryRun: options.dryRun,
+      cutoff,
+      deleted: [],
+      deletedBytes: 0,
+      keptYoung: 0,
+      tempFiles: [],
+    };
     for await (const blob of this.#blobs.list()) {
       if (index.byDigest.has(blob.digest)) continue;
       if (blob.modifiedTime >= cutoff) {

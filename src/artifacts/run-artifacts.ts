@@ -66,10 +66,7 @@ export class RunArtifacts implements BlobReferenceSource {
   /** The direct children of `dir` (the root when omitted), as MLflow's `artifacts/list` returns them. */
   async list(runId: string, dir?: string): Promise<ArtifactEntry[]> {
     const base = normalizeArtifactDir(dir);
-    let query = this.#db
-      .selectFrom('run_artifacts')
-      .select(['path', 'size_bytes'])
-      .where('run_uuid', '=', runId);
+    let query = this.#db.selectFrom('run_artifacts').select(['path', 'size_bytes']).where('run_uuid', '=', runId);
     if (base !== '') query = query.where(sql<boolean>`path like ${`${escapeLike(base)}/%`} escape '\\'`);
     const rows = await query.execute();
     return directChildren(
@@ -105,7 +102,8 @@ export class RunArtifacts implements BlobReferenceSource {
     try {
       return { file, content: await this.#blobs.open(file.digest) };
     } catch (error) {
-      if (error instanceof CorruptArtifactError) throw corruptArtifact(runId, file, 'is corrupt: its stored blob does not hash to its digest');
+      if (error instanceof CorruptArtifactError)
+        throw corruptArtifact(runId, file, 'is corrupt: its stored blob does not hash to its digest');
       // The row exists (stat found it), so a missing blob is damage to the store, not a wrong path.
       if (error instanceof NotFoundError) throw corruptArtifact(runId, file, 'is missing from the artifact store');
       throw error;
@@ -120,10 +118,17 @@ export class RunArtifacts implements BlobReferenceSource {
   async *references(): AsyncIterable<BlobReference> {
     let after: { run_uuid: string; path: string } | undefined;
     for (;;) {
-      let query = this.#db.selectFrom('run_artifacts').select(['run_uuid', 'path', 'digest']).orderBy('run_uuid').orderBy('path').limit(REFERENCES_PER_PAGE);
+      let query = this.#db
+        .selectFrom('run_artifacts')
+        .select(['run_uuid', 'path', 'digest'])
+        .orderBy('run_uuid')
+        .orderBy('path')
+        .limit(REFERENCES_PER_PAGE);
       if (after !== undefined) {
         const { run_uuid: run, path } = after;
-        query = query.where((eb) => eb.or([eb('run_uuid', '>', run), eb.and([eb('run_uuid', '=', run), eb('path', '>', path)])]));
+        query = query.where((eb) =>
+          eb.or([eb('run_uuid', '>', run), eb.and([eb('run_uuid', '=', run), eb('path', '>', path)])]),
+        );
       }
       const rows = await query.execute();
       for (const row of rows) yield { digest: row.digest, referrer: `run ${row.run_uuid}: ${row.path}` };

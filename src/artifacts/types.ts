@@ -37,9 +37,7 @@ export interface BlobStore {
 }
 
 export type BlobCheck =
-  | { state: 'ok'; sizeBytes: number }
-  | { state: 'corrupt'; actual: string; sizeBytes: number }
-  | { state: 'missing' };
+  { state: 'ok'; sizeBytes: number } | { state: 'corrupt'; actual: string; sizeBytes: number } | { state: 'missing' };
 
 export interface StoredBlob extends BlobRef {
   /** Milliseconds since the epoch. */

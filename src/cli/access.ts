@@ -1,5 +1,13 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { ACTIONS, EVERY_PROJECT, parseLifetimeDays, type AccessControl, type Action, type TokenInfo, type UserInfo } from '../governance/index.js';
+import {
+  ACTIONS,
+  EVERY_PROJECT,
+  parseLifetimeDays,
+  type AccessControl,
+  type Action,
+  type TokenInfo,
+  type UserInfo,
+} from '../governance/index.js';
 import { formatTime, renderTable } from './format.js';
 import { withLocalContext } from './local-context.js';
 import { emit } from './output.js';
@@ -34,10 +42,13 @@ export function registerAccessCommands(program: Command): void {
       emit(command, list, () => renderUsers(list));
     });
 
-  for (const [verb, disabled] of [['disable', true], ['enable', false]] as const) {
+  for (const [verb, disabled] of [
+    ['disable', true],
+    ['enable', false],
+  ] as const) {
     users
       .command(verb)
-      .description(disabled ? "disable a user: its tokens stop working at once" : 'enable a disabled user again')
+      .description(disabled ? 'disable a user: its tokens stop working at once' : 'enable a disabled user again')
       .argument('<name>', 'user name')
       .action(async (name: string, _flags: object, command: Command) => {
         const user = await withAccess((control) => control.setUserDisabled(name, disabled));
@@ -49,27 +60,39 @@ export function registerAccessCommands(program: Command): void {
 
   tokens
     .command('create')
-    .description('create an API token for a user and print it once (send it as `Authorization: Bearer …`, or set CICLO_TOKEN)')
+    .description(
+      'create an API token for a user and print it once (send it as `Authorization: Bearer …`, or set CICLO_TOKEN)',
+    )
     .requiredOption('--user <name>', 'the user the token acts as')
-    .option('--scopes <actions>', `comma-separated actions the token may perform at most (${ACTIONS.join(', ')})`, parseScopes, [...ACTIONS])
-    .option('--expires <lifetime>', 'lifetime: 30d, 12h or a number of days (default: never, or CICLO_TOKEN_MAX_DAYS when set, which also caps it)')
+    .option(
+      '--scopes <actions>',
+      `comma-separated actions the token may perform at most (${ACTIONS.join(', ')})`,
+      parseScopes,
+      [...ACTIONS],
+    )
+    .option(
+      '--expires <lifetime>',
+      'lifetime: 30d, 12h or a number of days (default: never, or CICLO_TOKEN_MAX_DAYS when set, which also caps it)',
+    )
     .option('--description <text>', 'what the token is for')
-    .action(async (flags: { user: string; scopes: Action[]; expires?: string; description?: string }, command: Command) => {
-      const created = await withAccess((control) =>
-        control.createToken(flags.user, {
-          scopes: flags.scopes,
-          ...(flags.expires === undefined ? {} : { expiresInDays: parseLifetimeDays(flags.expires) }),
-          ...(flags.description === undefined ? {} : { description: flags.description }),
-        }),
-      );
-      emit(command, created, () =>
-        [
-          `token ${created.id} for ${created.user} (scopes ${created.scopes.join(', ')}; expires ${created.expiresTime === null ? 'never' : formatTime(created.expiresTime)})`,
-          created.token,
-          'Keep it now: only its hash is stored, it cannot be shown again.',
-        ].join('\n'),
-      );
-    });
+    .action(
+      async (flags: { user: string; scopes: Action[]; expires?: string; description?: string }, command: Command) => {
+        const created = await withAccess((control) =>
+          control.createToken(flags.user, {
+            scopes: flags.scopes,
+            ...(flags.expires === undefined ? {} : { expiresInDays: parseLifetimeDays(flags.expires) }),
+            ...(flags.description === undefined ? {} : { description: flags.description }),
+          }),
+        );
+        emit(command, created, () =>
+          [
+            `token ${created.id} for ${created.user} (scopes ${created.scopes.join(', ')}; expires ${created.expiresTime === null ? 'never' : formatTime(created.expiresTime)})`,
+            created.token,
+            'Keep it now: only its hash is stored, it cannot be shown again.',
+          ].join('\n'),
+        );
+      },
+    );
 
   tokens
     .command('list')
@@ -89,7 +112,9 @@ export function registerAccessCommands(program: Command): void {
       emit(command, token, () => `revoked token ${token.id} of ${token.user}`);
     });
 
-  const projects = program.command('projects').description('projects: experiments and models belong to one; roles are granted per project');
+  const projects = program
+    .command('projects')
+    .description('projects: experiments and models belong to one; roles are granted per project');
 
   projects
     .command('create')
@@ -106,7 +131,12 @@ export function registerAccessCommands(program: Command): void {
     .description('every project')
     .action(async (_flags: object, command: Command) => {
       const list = await withAccess((control) => control.listProjects());
-      emit(command, list, () => renderTable(['PROJECT', 'CREATED', 'DESCRIPTION'], list.map((p) => [p.name, formatTime(p.createdTime), p.description ?? ''])));
+      emit(command, list, () =>
+        renderTable(
+          ['PROJECT', 'CREATED', 'DESCRIPTION'],
+          list.map((p) => [p.name, formatTime(p.createdTime), p.description ?? '']),
+        ),
+      );
     });
 
   projects
@@ -115,7 +145,12 @@ export function registerAccessCommands(program: Command): void {
     .argument('<project>', 'project name, or * for roles on every project')
     .action(async (project: string, _flags: object, command: Command) => {
       const list = await withAccess((control) => control.members(project));
-      emit(command, list, () => renderTable(['USER', 'ROLE', 'GRANTED'], list.map((m) => [m.user, m.role, formatTime(m.grantedTime)])));
+      emit(command, list, () =>
+        renderTable(
+          ['USER', 'ROLE', 'GRANTED'],
+          list.map((m) => [m.user, m.role, formatTime(m.grantedTime)]),
+        ),
+      );
     });
 
   projects
@@ -126,7 +161,11 @@ export function registerAccessCommands(program: Command): void {
     .argument('<role>', 'viewer, editor, approver or admin')
     .action(async (project: string, user: string, role: string, _flags: object, command: Command) => {
       await withAccess((control) => control.grant(project, user, role));
-      emit(command, { project, user, role }, () => `${user} is ${role} in ${project === EVERY_PROJECT ? 'every project' : project}`);
+      emit(
+        command,
+        { project, user, role },
+        () => `${user} is ${role} in ${project === EVERY_PROJECT ? 'every project' : project}`,
+      );
     });
 
   projects
@@ -145,10 +184,15 @@ function withAccess<T>(fn: (control: AccessControl) => Promise<T>): Promise<T> {
 }
 
 function parseScopes(value: string): Action[] {
-  const scopes = value.split(',').map((scope) => scope.trim()).filter((scope) => scope !== '');
+  const scopes = value
+    .split(',')
+    .map((scope) => scope.trim())
+    .filter((scope) => scope !== '');
   const unknown = scopes.filter((scope) => !(ACTIONS as readonly string[]).includes(scope));
   if (unknown.length > 0 || scopes.length === 0) {
-    throw new InvalidArgumentError(`'${unknown[0] ?? value}' is not an action: use a comma-separated list of ${ACTIONS.join(', ')}`);
+    throw new InvalidArgumentError(
+      `'${unknown[0] ?? value}' is not an action: use a comma-separated list of ${ACTIONS.join(', ')}`,
+    );
   }
   return scopes as Action[];
 }
@@ -156,7 +200,12 @@ function parseScopes(value: string): Action[] {
 function renderUsers(list: UserInfo[]): string {
   return renderTable(
     ['USER', 'CREATED', 'STATE', 'ROLES'],
-    list.map((u) => [u.name, formatTime(u.createdTime), u.disabled ? 'disabled' : 'active', u.roles.map((r) => `${r.project}:${r.role}`).join(' ')]),
+    list.map((u) => [
+      u.name,
+      formatTime(u.createdTime),
+      u.disabled ? 'disabled' : 'active',
+      u.roles.map((r) => `${r.project}:${r.role}`).join(' '),
+    ]),
   );
 }
 

@@ -64,12 +64,24 @@ export function registerAuditCommands(program: Command): void {
 
   audit
     .command('verify')
-    .description('recompute the whole chain (and its MACs when CICLO_AUDIT_KEY is set); exit 1 listing every row edited, deleted, inserted or forged')
-    .option('--anchor <seq:hash>', 'a head recorded earlier (printed by verify): the chain must still contain it', parseAnchor)
-    .option('--checkpoint <file>', 'a signed head written by `audit checkpoint --out` (repeatable): no row at or before it may have changed', collect, [])
+    .description(
+      'recompute the whole chain (and its MACs when CICLO_AUDIT_KEY is set); exit 1 listing every row edited, deleted, inserted or forged',
+    )
+    .option(
+      '--anchor <seq:hash>',
+      'a head recorded earlier (printed by verify): the chain must still contain it',
+      parseAnchor,
+    )
+    .option(
+      '--checkpoint <file>',
+      'a signed head written by `audit checkpoint --out` (repeatable): no row at or before it may have changed',
+      collect,
+      [],
+    )
     .action(async (flags: VerifyFlags, command: Command) => {
       const result = await withAudit(async (log) => {
-        const anchors: AuditAnchor[] = flags.anchor === undefined ? [] : [{ ...flags.anchor, source: `--anchor ${flags.anchor.seq}` }];
+        const anchors: AuditAnchor[] =
+          flags.anchor === undefined ? [] : [{ ...flags.anchor, source: `--anchor ${flags.anchor.seq}` }];
         for (const file of flags.checkpoint) anchors.push(readCheckpoint(await readText(file), log.keyring, file));
         return log.verify({ anchors });
       });
@@ -79,12 +91,17 @@ export function registerAuditCommands(program: Command): void {
 
   audit
     .command('checkpoint')
-    .description('append a checkpoint row and export the signed head (needs CICLO_AUDIT_KEY): verify --checkpoint then finds any rewrite at or before it')
+    .description(
+      'append a checkpoint row and export the signed head (needs CICLO_AUDIT_KEY): verify --checkpoint then finds any rewrite at or before it',
+    )
     .option('--out <file>', 'write the checkpoint to this file')
     .option('--webhook <url>', 'POST the checkpoint as JSON to this URL', parseUrl)
     .action(async (flags: CheckpointFlags, command: Command) => {
       if ((flags.out === undefined) === (flags.webhook === undefined)) {
-        throw new InvalidInputError('give exactly one of --out FILE or --webhook URL', { where: '--out/--webhook', hint: 'ciclo audit checkpoint --out audit-checkpoint.json' });
+        throw new InvalidInputError('give exactly one of --out FILE or --webhook URL', {
+          where: '--out/--webhook',
+          hint: 'ciclo audit checkpoint --out audit-checkpoint.json',
+        });
       }
       const checkpoint = await withAudit((log) => createCheckpoint(log, flags.out === undefined ? 'webhook' : 'file'));
       if (flags.out !== undefined) await writeAtomically(flags.out, `${JSON.stringify(checkpoint, null, 2)}\n`);
@@ -125,7 +142,8 @@ export function renderVerification(result: AuditVerification): string {
         : 'Unkeyed: CICLO_AUDIT_KEY is not set, so only hashes are checked; a database writer could rewrite the chain and its hashes (README: Audit log).';
   if (result.ok) return `Audit chain intact: ${result.checked} row(s) checked.\n${keys}\n${head}`;
   const lines = result.problems.map((p) => `  row ${p.seq} (${p.reason}): ${p.message}`);
-  if (result.problemCount > result.problems.length) lines.push(`  … and ${result.problemCount - result.problems.length} more`);
+  if (result.problemCount > result.problems.length)
+    lines.push(`  … and ${result.problemCount - result.problems.length} more`);
   return `Audit chain BROKEN: ${result.problemCount} problem(s) in ${result.checked} row(s) checked.\n${lines.join('\n')}\n${keys}\n${head}`;
 }
 
@@ -137,7 +155,10 @@ async function readText(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
-    throw new InvalidInputError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { where: file, hint: 'pass a file written by `ciclo audit checkpoint --out`' });
+    throw new InvalidInputError(
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      { where: file, hint: 'pass a file written by `ciclo audit checkpoint --out`' },
+    );
   }
 }
 

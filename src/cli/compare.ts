@@ -14,8 +14,12 @@ export function compareRuns(runs: readonly Run[]): RunComparison {
   const params = collect(runs, (run) => Object.entries(run.data.params));
   const metrics = collect(runs, (run) => run.data.metrics.map((m): [string, number] => [m.key, m.value]));
   const differing = [
-    ...Object.keys(params).filter((key) => !allSame(params[key]!)).map((key) => `params.${key}`),
-    ...Object.keys(metrics).filter((key) => !allSame(metrics[key]!)).map((key) => `metrics.${key}`),
+    ...Object.keys(params)
+      .filter((key) => !allSame(params[key]!))
+      .map((key) => `params.${key}`),
+    ...Object.keys(metrics)
+      .filter((key) => !allSame(metrics[key]!))
+      .map((key) => `metrics.${key}`),
   ];
   return { params, metrics, differing };
 }

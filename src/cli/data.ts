@@ -24,17 +24,25 @@ interface RegisterFlags {
 }
 
 export function registerDataCommands(program: Command): void {
-  const data = program.command('data').description('versioned datasets: register files, inspect schemas, profiles and changes');
+  const data = program
+    .command('data')
+    .description('versioned datasets: register files, inspect schemas, profiles and changes');
 
   data
     .command('register')
     .description('register a file, a folder of data files or a glob as the next version of a dataset')
     .argument('<name>', 'dataset name')
     .argument('<path>', 'a .csv/.parquet/.jsonl file, a folder of them (one format), or a glob such as "data/*.csv"')
-    .option('--schema <file>', 'a YAML/JSON file declaring the columns (columns: {name: TYPE | {type, nullable}}); the data must match it')
+    .option(
+      '--schema <file>',
+      'a YAML/JSON file declaring the columns (columns: {name: TYPE | {type, nullable}}); the data must match it',
+    )
     .option('--sensitive <columns>', 'comma-separated columns to tag sensitive (their values are never shown)')
     .option('--description <text>', "the dataset's description")
-    .option('--project <project>', 'the project a new dataset goes to (default: default); a new version stays in its dataset\'s project')
+    .option(
+      '--project <project>',
+      "the project a new dataset goes to (default: default); a new version stays in its dataset's project",
+    )
     .action(async (name: string, path: string, flags: RegisterFlags, command: Command) => {
       const result = await withDatasets((datasets) =>
         datasets.register(name, path, {
@@ -49,7 +57,9 @@ export function registerDataCommands(program: Command): void {
 
   data
     .command('move')
-    .description('move a dataset, with every version, to another project (what `PUT /api/v1/datasets/NAME/project` does for an admin)')
+    .description(
+      'move a dataset, with every version, to another project (what `PUT /api/v1/datasets/NAME/project` does for an admin)',
+    )
     .argument('<name>', 'dataset name')
     .requiredOption('--project <project>', 'the project it moves to (it must exist)')
     .action(async (name: string, flags: { project: string }, command: Command) => {
@@ -101,12 +111,16 @@ export function registerDataCommands(program: Command): void {
     .argument('<dataset>', 'NAME (latest), NAME@3 or NAME@sha256:…')
     .action(async (reference: string, _options: object, command: Command) => {
       const version = await withDatasets((datasets) => datasets.show(reference));
-      emit(command, version.profile, () => (version.profile ? renderProfile(`${version.name}@${version.version}`, version.profile) : 'no profile stored'));
+      emit(command, version.profile, () =>
+        version.profile ? renderProfile(`${version.name}@${version.version}`, version.profile) : 'no profile stored',
+      );
     });
 
   data
     .command('validate')
-    .description('check a version against an expectation suite (YAML); exits 1 when an error-severity expectation fails')
+    .description(
+      'check a version against an expectation suite (YAML); exits 1 when an error-severity expectation fails',
+    )
     .argument('<dataset>', 'NAME (latest), NAME@3 or NAME@sha256:…')
     .requiredOption('--suite <file>', 'the expectation suite')
     .action(async (reference: string, options: { suite: string }, command: Command) => {
@@ -142,7 +156,10 @@ function splitList(value: string): string[] {
 
 function renderRegistered({ version, created }: RegisterResult): string {
   return renderFields([
-    ['dataset', `${version.name}@${version.version}${created ? ' (new version)' : ' (unchanged: identical content is already this version)'}`],
+    [
+      'dataset',
+      `${version.name}@${version.version}${created ? ' (new version)' : ' (unchanged: identical content is already this version)'}`,
+    ],
     ['project', version.project],
     ['digest', version.digest],
     ['rows', formatNumber(version.rowCount)],
@@ -155,7 +172,15 @@ function renderDatasetList(datasets: readonly DatasetSummary[]): string {
   if (datasets.length === 0) return 'no datasets yet: ciclo data register NAME PATH';
   return renderTable(
     ['name', 'latest', 'versions', 'rows', 'updated', 'project', 'description'],
-    datasets.map((d) => [d.name, d.latestVersion === null ? '-' : String(d.latestVersion), String(d.versionCount), formatNumber(d.rowCount), formatTime(d.updatedTime), d.project, d.description ?? '']),
+    datasets.map((d) => [
+      d.name,
+      d.latestVersion === null ? '-' : String(d.latestVersion),
+      String(d.versionCount),
+      formatNumber(d.rowCount),
+      formatTime(d.updatedTime),
+      d.project,
+      d.description ?? '',
+    ]),
     ['left', 'right', 'right', 'right'],
   );
 }
@@ -178,7 +203,11 @@ function renderVersion(version: DatasetVersionDetail): string {
       version.schema.map((c) => [c.name, c.type, c.nullable ? 'yes' : 'no', c.sensitive ? 'SENSITIVE' : '']),
     ),
     '',
-    renderTable(['file', 'size', 'digest'], version.files.map((f) => [f.path, formatBytes(f.sizeBytes), f.digest]), ['left', 'right']),
+    renderTable(
+      ['file', 'size', 'digest'],
+      version.files.map((f) => [f.path, formatBytes(f.sizeBytes), f.digest]),
+      ['left', 'right'],
+    ),
   ].join('\n');
 }
 
@@ -186,13 +215,24 @@ function renderVersionList(versions: readonly DatasetVersionInfo[]): string {
   if (versions.length === 0) return 'no versions';
   return renderTable(
     ['version', 'rows', 'columns', 'files', 'created', 'digest'],
-    versions.map((v) => [String(v.version), formatNumber(v.rowCount), String(v.schema.length), `${v.files.length} ${v.format}`, formatTime(v.createdTime), v.digest]),
+    versions.map((v) => [
+      String(v.version),
+      formatNumber(v.rowCount),
+      String(v.schema.length),
+      `${v.files.length} ${v.format}`,
+      formatTime(v.createdTime),
+      v.digest,
+    ]),
     ['right', 'right', 'right', 'right'],
   );
 }
 
 function renderDiff(diff: DatasetDiff): string {
-  const lines = [`${diff.name}: version ${diff.from.version} → ${diff.to.version}`, `rows: ${renderChange(diff.rowCount)}`, ''];
+  const lines = [
+    `${diff.name}: version ${diff.from.version} → ${diff.to.version}`,
+    `rows: ${renderChange(diff.rowCount)}`,
+    '',
+  ];
   const { added, removed, typeChanged, flagsChanged } = diff.schema;
   if (added.length + removed.length + typeChanged.length + flagsChanged.length === 0) lines.push('schema: unchanged');
   else {
@@ -200,7 +240,8 @@ function renderDiff(diff: DatasetDiff): string {
     for (const c of added) lines.push(`  + ${c.name} ${c.type}`);
     for (const c of removed) lines.push(`  - ${c.name} ${c.type}`);
     for (const c of typeChanged) lines.push(`  ~ ${c.name} ${c.before} → ${c.after}`);
-    for (const c of flagsChanged) lines.push(`  ~ ${c.name} ${c.field}: ${c.before ? 'yes' : 'no'} → ${c.after ? 'yes' : 'no'}`);
+    for (const c of flagsChanged)
+      lines.push(`  ~ ${c.name} ${c.field}: ${c.before ? 'yes' : 'no'} → ${c.after ? 'yes' : 'no'}`);
   }
   if (diff.columns.length > 0) {
     lines.push(

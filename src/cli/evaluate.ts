@@ -18,7 +18,9 @@ interface EvaluateOptions {
 export function registerEvaluateCommand(program: Command): void {
   program
     .command('evaluate')
-    .description('metrics, per-group fairness and a champion comparison for a file of predictions (CSV, Parquet, JSON Lines)')
+    .description(
+      'metrics, per-group fairness and a champion comparison for a file of predictions (CSV, Parquet, JSON Lines)',
+    )
     .argument('<predictions>', 'a file with a label column and a score column')
     .requiredOption('--label <column>', 'the true value (0/1 for classification)')
     .requiredOption('--score <column>', "the model's output: probability of the positive class, or the predicted value")
@@ -27,14 +29,21 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--sensitive <columns>', 'comma-separated sensitive attributes (fairness per group)')
     .option('--threshold <p>', 'a score at or above it is predicted positive (default 0.5)')
     .action(async (file: string, options: EvaluateOptions, command: Command) => {
-      const config = parseInput(EvaluationConfigSchema, {
-        task: options.task,
-        label: options.label,
-        score: options.score,
-        ...(options.champion === undefined ? {} : { champion: options.champion }),
-        sensitive: (options.sensitive ?? '').split(',').map((column) => column.trim()).filter(Boolean),
-        ...(options.threshold === undefined ? {} : { threshold: Number(options.threshold) }),
-      }, '--');
+      const config = parseInput(
+        EvaluationConfigSchema,
+        {
+          task: options.task,
+          label: options.label,
+          score: options.score,
+          ...(options.champion === undefined ? {} : { champion: options.champion }),
+          sensitive: (options.sensitive ?? '')
+            .split(',')
+            .map((column) => column.trim())
+            .filter(Boolean),
+          ...(options.threshold === undefined ? {} : { threshold: Number(options.threshold) }),
+        },
+        '--',
+      );
       const engine = await DataEngine.open();
       let report: EvaluationReport;
       try {

@@ -5,7 +5,15 @@ import { CicloError } from '../common/errors.js';
  * 5 not authenticated or not allowed, 6 the store is busy (nothing was written: run it again),
  * 7 the store is out of space (free some first), 1 anything else.
  */
-export const EXIT = { failure: 1, invalidInput: 2, notFound: 3, conflict: 4, denied: 5, storeBusy: 6, storageFull: 7 } as const;
+export const EXIT = {
+  failure: 1,
+  invalidInput: 2,
+  notFound: 3,
+  conflict: 4,
+  denied: 5,
+  storeBusy: 6,
+  storageFull: 7,
+} as const;
 
 export function exitCodeFor(error: unknown): number {
   if (!(error instanceof CicloError)) return EXIT.failure;

@@ -33,12 +33,18 @@ export function registerExperimentCommands(program: Command): void {
 
   experiments
     .command('move')
-    .description('move an experiment, with its runs, to another project (local store; over REST an admin of both projects uses PUT /api/v1/experiments/ID/project)')
+    .description(
+      'move an experiment, with its runs, to another project (local store; over REST an admin of both projects uses PUT /api/v1/experiments/ID/project)',
+    )
     .argument('<id>', 'experiment id')
     .requiredOption('--project <project>', 'the project it moves to (it must exist)')
     .action(async (id: string, flags: { project: string }, command: Command) => {
       const experiment = await withLocalContext((context) => context.tracking.moveToProject(id, flags.project));
-      emit(command, experiment, () => `experiment '${experiment.name}' (id ${experiment.experimentId}) is in project ${experiment.project}`);
+      emit(
+        command,
+        experiment,
+        () => `experiment '${experiment.name}' (id ${experiment.experimentId}) is in project ${experiment.project}`,
+      );
     });
 }
 

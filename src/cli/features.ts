@@ -22,7 +22,9 @@ interface ViewsOption {
  * (path-only views never create a store); `materialize` records its audit entry there.
  */
 export function registerFeatureCommands(program: Command): void {
-  const features = program.command('features').description('the feature store: feature views, point-in-time training data, online lookup');
+  const features = program
+    .command('features')
+    .description('the feature store: feature views, point-in-time training data, online lookup');
 
   features
     .command('validate')
@@ -39,17 +41,21 @@ export function registerFeatureCommands(program: Command): void {
         ttl: view.ttl ?? null,
         datasets: datasets.map((d) => `${d.name}@${d.version}`),
       }));
-      emit(command, summary, () => summary.map((v) => `ok  ${v.name}: ${v.features.length} feature(s) keyed by ${v.entities.join(', ')}`).join('\n'));
+      emit(command, summary, () =>
+        summary
+          .map((v) => `ok  ${v.name}: ${v.features.length} feature(s) keyed by ${v.entities.join(', ')}`)
+          .join('\n'),
+      );
     });
 
   features
     .command('get-historical')
-    .description('for each entity row, each view\'s latest features at or before its timestamp (within TTL)')
+    .description("for each entity row, each view's latest features at or before its timestamp (within TTL)")
     .requiredOption('--entities <file>', 'CSV, Parquet or JSON Lines file of entity keys and a timestamp column')
     .requiredOption('--view <views>', 'view file(s) or name(s), comma-separated (repeatable)', collectValues, [])
     .option('--features <list>', 'features to return, comma-separated: name or view:name (default: all)')
-    .option('--timestamp-column <name>', 'the entity rows\' timestamp column', 'event_timestamp')
-    .option('--with-event-times', 'also return each view\'s matched event time as <view>__event_time')
+    .option('--timestamp-column <name>', "the entity rows' timestamp column", 'event_timestamp')
+    .option('--with-event-times', "also return each view's matched event time as <view>__event_time")
     .option('--out <file>', 'write the rows to a .parquet or .csv file instead of printing them')
     .option('--views-dir <dir>', 'folder of view files, for views given by name', DEFAULT_VIEWS_DIR)
     .action(async (options: HistoricalOptions, command: Command) => {
@@ -69,12 +75,19 @@ export function registerFeatureCommands(program: Command): void {
       }
       const rows = await withViewFileFeatures((service) => service.getHistorical(request));
       const headers = rows[0] ? Object.keys(rows[0]) : [];
-      emit(command, rows, () => (rows.length === 0 ? '(no entity rows)' : renderTable(headers, rows.map((row) => headers.map((h) => formatCell(row[h] ?? null))))));
+      emit(command, rows, () =>
+        rows.length === 0
+          ? '(no entity rows)'
+          : renderTable(
+              headers,
+              rows.map((row) => headers.map((h) => formatCell(row[h] ?? null))),
+            ),
+      );
     });
 
   features
     .command('materialize')
-    .description('writes each entity\'s latest features to the online store, from the view\'s last event time on')
+    .description("writes each entity's latest features to the online store, from the view's last event time on")
     .argument('<view...>', 'view file (.yaml) or name of a view in --views-dir')
     .option('--since <time>', 'read from this event time (ISO-8601 or epoch ms) instead of the last one materialized')
     .option('--views-dir <dir>', 'folder of view files, for views given by name', DEFAULT_VIEWS_DIR)
@@ -86,23 +99,25 @@ export function registerFeatureCommands(program: Command): void {
       const shown = results.map((r) => ({ ...r, since: isoOrNull(r.since), watermark: isoOrNull(r.watermark) }));
       emit(command, shown, () =>
         shown
-          .map((r) => renderFields([
-            ['view', r.view],
-            ['from', r.since ?? '(the beginning)'],
-            ['entities read', String(r.entities)],
-            ['written', String(r.written)],
-            ['watermark', r.watermark ?? '-'],
-            ['online store', r.store],
-          ]))
+          .map((r) =>
+            renderFields([
+              ['view', r.view],
+              ['from', r.since ?? '(the beginning)'],
+              ['entities read', String(r.entities)],
+              ['written', String(r.written)],
+              ['watermark', r.watermark ?? '-'],
+              ['online store', r.store],
+            ]),
+          )
           .join('\n\n'),
       );
     });
 
   features
     .command('get-online')
-    .description('each entity\'s latest materialized features (from the server when CICLO_TRACKING_URI is set)')
-    .argument('<view>', 'the view\'s name')
-    .requiredOption('--entity <key=value[,key=value]>', 'an entity\'s key(s) (repeatable)', collectValues, [])
+    .description("each entity's latest materialized features (from the server when CICLO_TRACKING_URI is set)")
+    .argument('<view>', "the view's name")
+    .requiredOption('--entity <key=value[,key=value]>', "an entity's key(s) (repeatable)", collectValues, [])
     .option('--features <list>', 'features to return, comma-separated (default: all)')
     .option('--at <time>', 'judge the TTL at this time (ISO-8601 or epoch ms) instead of now')
     .action(async (view: string, options: { entity: string[]; features?: string; at?: string }, command: Command) => {
@@ -119,7 +134,9 @@ export function registerFeatureCommands(program: Command): void {
           renderTable(
             ['entity', 'status', 'event_time', ...answer.features],
             answer.results.map((r) => [
-              Object.entries(r.entity).map(([k, v]) => `${k}=${v}`).join(','),
+              Object.entries(r.entity)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(','),
               r.status,
               r.event_time ?? '-',
               ...answer.features.map((f) => formatCell(r.values[f] ?? null)),
@@ -153,12 +170,19 @@ async function withViewFileFeatures<T>(fn: (features: FeatureService) => Promise
 }
 
 function splitList(value: string): string[] {
-  return value.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  return value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
 }
 
 function parseTime(value: string, where: string): number {
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms)) throw new InvalidInputError(`"${value}" is not a time`, { where, hint: 'give an ISO-8601 time (2024-05-01T00:00:00Z) or epoch milliseconds' });
+  if (!Number.isFinite(ms))
+    throw new InvalidInputError(`"${value}" is not a time`, {
+      where,
+      hint: 'give an ISO-8601 time (2024-05-01T00:00:00Z) or epoch milliseconds',
+    });
   return ms;
 }
 
@@ -166,7 +190,11 @@ function parseEntity(text: string): Record<string, string | number> {
   const entity: Record<string, string | number> = {};
   for (const pair of splitList(text)) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new InvalidInputError(`--entity "${text}" is not key=value`, { where: '--entity', hint: 'e.g. --entity customer_id=7' });
+    if (eq <= 0)
+      throw new InvalidInputError(`--entity "${text}" is not key=value`, {
+        where: '--entity',
+        hint: 'e.g. --entity customer_id=7',
+      });
     entity[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return entity;

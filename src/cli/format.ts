@@ -16,7 +16,8 @@ export type Align = 'left' | 'right';
 const UNSAFE_IN_CELL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 /** In free text (messages, multi-line values) newline and tab keep their meaning; the rest is escaped. */
 // eslint-disable-next-line no-control-regex -- escaping control characters is the point
-const UNSAFE_IN_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE_IN_TEXT =
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 const NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
@@ -39,10 +40,16 @@ export function terminalCell(text: string): string {
 }
 
 /** Columns padded to their widest cell, two spaces apart; headers as given. */
-export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[], align: readonly Align[] = []): string {
+export function renderTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  align: readonly Align[] = [],
+): string {
   const safeHeaders = headers.map(terminalCell);
   const safeRows = rows.map((row) => row.map(terminalCell));
-  const widths = safeHeaders.map((header, i) => Math.max(header.length, ...safeRows.map((row) => (row[i] ?? '').length)));
+  const widths = safeHeaders.map((header, i) =>
+    Math.max(header.length, ...safeRows.map((row) => (row[i] ?? '').length)),
+  );
   const line = (cells: readonly string[]) =>
     widths
       .map((width, i) => {
@@ -63,7 +70,12 @@ export function renderFields(fields: readonly (readonly [string, string])[]): st
   const width = Math.max(0, ...safeFields.map(([label]) => label.length));
   const continuation = `\n${' '.repeat(width + 2)}`;
   return safeFields
-    .map(([label, value]) => `${label.padEnd(width)}  ${value.split('\n').map((line) => line.trimEnd()).join(continuation)}`.trimEnd())
+    .map(([label, value]) =>
+      `${label.padEnd(width)}  ${value
+        .split('\n')
+        .map((line) => line.trimEnd())
+        .join(continuation)}`.trimEnd(),
+    )
     .join('\n');
 }
 

@@ -7,7 +7,9 @@ import { emit } from './output.js';
 export function registerFsckCommand(program: Command): void {
   program
     .command('fsck')
-    .description('re-hash every blob (artifacts, dataset files, model packages) against its digest; exit 1 on any corrupt or missing one')
+    .description(
+      're-hash every blob (artifacts, dataset files, model packages) against its digest; exit 1 on any corrupt or missing one',
+    )
     .action(async (_options: object, command: Command) => {
       const report = await withLocalContext((context) => context.integrity.fsck());
       emit(command, report, () => renderFsck(report));
@@ -16,7 +18,9 @@ export function registerFsckCommand(program: Command): void {
 }
 
 function renderFsck(report: FsckReport): string {
-  const lines = [`Checked ${report.blobs} blob(s) (${formatBytes(report.bytes)}); the metadata store names ${report.referenced} digest(s).`];
+  const lines = [
+    `Checked ${report.blobs} blob(s) (${formatBytes(report.bytes)}); the metadata store names ${report.referenced} digest(s).`,
+  ];
   const damaged = [
     ...report.corrupt.map((blob) => ['corrupt', blob.digest, `hashes to ${blob.actual}`, neededBy(blob)]),
     ...report.missing.map((blob) => ['missing', blob.digest, '', neededBy(blob)]),
@@ -24,7 +28,10 @@ function renderFsck(report: FsckReport): string {
   if (damaged.length > 0) lines.push('', renderTable(['STATE', 'DIGEST', 'FOUND', 'NEEDED BY'], damaged));
   if (report.unreferenced.length > 0) {
     const bytes = report.unreferenced.reduce((sum, blob) => sum + blob.sizeBytes, 0);
-    lines.push('', `${report.unreferenced.length} unreferenced blob(s), ${formatBytes(bytes)}: ciclo gc deletes those older than its grace period (--dry-run lists them).`);
+    lines.push(
+      '',
+      `${report.unreferenced.length} unreferenced blob(s), ${formatBytes(bytes)}: ciclo gc deletes those older than its grace period (--dry-run lists them).`,
+    );
   }
   lines.push(
     '',

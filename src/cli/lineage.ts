@@ -24,7 +24,10 @@ export function registerLineageCommand(program: Command): void {
   program
     .command('lineage')
     .description('what a run, an artifact or a dataset came from (upstream) and what used it (downstream)')
-    .argument('<node>', '<run-id>, sha256:<digest>, <run-id>/<artifact path>, dataset:<name>[@<digest>] or model:<name>[/<version>]')
+    .argument(
+      '<node>',
+      '<run-id>, sha256:<digest>, <run-id>/<artifact path>, dataset:<name>[@<digest>] or model:<name>[/<version>]',
+    )
     .option('--upstream', 'only what it came from')
     .option('--downstream', 'only what used it')
     .option('--depth <n>', 'hops to follow from the node', parseWholeNumber, DEFAULT_DEPTH)
@@ -75,7 +78,11 @@ export function renderLineage(graph: LineageGraph): string {
       if (lines.length === before) lines.push(`└─ (nothing recorded ${walk})`);
     }
   }
-  if (graph.truncated) lines.push('', `… more nodes were left out (depth ${graph.depth}); narrow with --upstream/--downstream, --depth, or raise --max-nodes`);
+  if (graph.truncated)
+    lines.push(
+      '',
+      `… more nodes were left out (depth ${graph.depth}); narrow with --upstream/--downstream, --depth, or raise --max-nodes`,
+    );
   return lines.join('\n');
 }
 
@@ -113,7 +120,9 @@ function renderChildren(
     const node = nodes.get(child.id)!;
     const name = child.edge.name === undefined ? '' : `  [${child.edge.name}]`;
     const again = shown.has(child.id);
-    lines.push(`${prefix}${last ? '└─' : '├─'} ${relation(child.edge.type, walk)}  ${describeNode(node)}${name}${again ? '  (see above)' : ''}`);
+    lines.push(
+      `${prefix}${last ? '└─' : '├─'} ${relation(child.edge.type, walk)}  ${describeNode(node)}${name}${again ? '  (see above)' : ''}`,
+    );
     if (again) return;
     shown.add(child.id);
     renderChildren(child.id, `${prefix}${last ? '   ' : '│  '}`, walk, children, nodes, shown, lines);
@@ -144,7 +153,12 @@ export function describeNode(node: LineageNode): string {
     case 'run':
       if (node.role === 'pipeline') {
         const params = formatParams(node.params);
-        return [`pipeline ${node.pipelineName ?? '?'}`, `run ${shortId(node.runId)}`, node.status, ...(params ? [`params ${params}`] : [])].join('  ');
+        return [
+          `pipeline ${node.pipelineName ?? '?'}`,
+          `run ${shortId(node.runId)}`,
+          node.status,
+          ...(params ? [`params ${params}`] : []),
+        ].join('  ');
       }
       if (node.role === 'step') {
         return [

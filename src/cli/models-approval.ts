@@ -42,15 +42,21 @@ export function registerApprovalCommands(models: Command): void {
     .description("evaluate the model's policy gates against a version and store the result (exit 1 when a gate fails)")
     .argument('<name>', 'model name')
     .argument('<version>', 'version number', parseVersion)
-    .option('--policy <file>', 'evaluate this policy file instead of the stored policy (approval counts only the stored one)')
+    .option(
+      '--policy <file>',
+      'evaluate this policy file instead of the stored policy (approval counts only the stored one)',
+    )
     .action(async (name: string, version: number, flags: { policy?: string }, command: Command) => {
-      const override = flags.policy === undefined ? undefined : { loaded: await loadPolicyFile(flags.policy), source: flags.policy };
+      const override =
+        flags.policy === undefined ? undefined : { loaded: await loadPolicyFile(flags.policy), source: flags.policy };
       const evaluation = await withApprovals((approvals) => approvals.evaluateGates(name, version, override));
       emit(command, evaluation, () => renderEvaluation(evaluation));
       if (!evaluation.passed) process.exitCode = 1;
     });
 
-  const policy = models.command('policy').description("a model's approval policy (YAML): gates, approvers, four-eyes, auto-approval");
+  const policy = models
+    .command('policy')
+    .description("a model's approval policy (YAML): gates, approvers, four-eyes, auto-approval");
   policy
     .command('set')
     .description("make the file the model's policy (replacing the one it had)")
@@ -87,7 +93,10 @@ async function readPolicyText(file: string): Promise<string> {
 function renderOutcome(outcome: DecisionOutcome): string {
   const { approval, alias } = outcome;
   const head = `${approval.name}/${approval.version} ${approval.decision} by ${approval.actor}`;
-  const moved = alias === undefined ? '' : ` → ${approval.name}@${alias.alias}${alias.previous === null ? '' : ` (was ${alias.previous})`}`;
+  const moved =
+    alias === undefined
+      ? ''
+      : ` → ${approval.name}@${alias.alias}${alias.previous === null ? '' : ` (was ${alias.previous})`}`;
   return `${head}${moved}${approval.comment === null ? '' : `\n  comment: ${approval.comment}`}`;
 }
 
@@ -101,7 +110,13 @@ function renderEvaluation(evaluation: GateEvaluation): string {
   if (evaluation.results.length === 0) return `${head}\n\nthe policy declares no gates`;
   const table = renderTable(
     ['gate', 'result', 'observed', 'expected', 'message'],
-    evaluation.results.map((r) => [r.gate, r.passed ? 'pass' : 'FAIL', r.observed === null ? '-' : String(r.observed), r.expected, r.message]),
+    evaluation.results.map((r) => [
+      r.gate,
+      r.passed ? 'pass' : 'FAIL',
+      r.observed === null ? '-' : String(r.observed),
+      r.expected,
+      r.message,
+    ]),
   );
   return `${head}\n\n${table}`;
 }
@@ -116,6 +131,7 @@ function renderPolicy(stored: StoredPolicy): string {
 }
 
 function parseVersion(value: string): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw new InvalidArgumentError('must be a version number (1, 2, …)');
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1)
+    throw new InvalidArgumentError('must be a version number (1, 2, …)');
   return Number(value);
 }

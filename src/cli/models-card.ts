@@ -13,7 +13,11 @@ export function addModelCardCommand(models: Command): void {
     .option('--out <dir>', 'write <name>-v<version>.md and .json into this folder instead of printing')
     .action(async (reference: string, options: { out?: string }, command: Command) => {
       const card = await withLocalContext((context) =>
-        buildModelCard(reference, { registry: context.registry, datasets: context.datasets, approvals: cardApprovals(context.approvals) }),
+        buildModelCard(reference, {
+          registry: context.registry,
+          datasets: context.datasets,
+          approvals: cardApprovals(context.approvals),
+        }),
       );
       if (options.out !== undefined) {
         const written = await writeModelCard(card, options.out);

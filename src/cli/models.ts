@@ -1,5 +1,10 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { parseModelReference, type ModelVersion, type RegisteredModel, type RegistryService } from '../registry/index.js';
+import {
+  parseModelReference,
+  type ModelVersion,
+  type RegisteredModel,
+  type RegistryService,
+} from '../registry/index.js';
 import { formatTime, renderFields, renderTable } from './format.js';
 import { emit } from './output.js';
 import { withLocalContext } from './local-context.js';
@@ -15,7 +20,9 @@ interface RegisterFlags {
 }
 
 export function registerModelCommands(program: Command): void {
-  const models = program.command('models').description('the model registry: versions of named models, aliases and stages');
+  const models = program
+    .command('models')
+    .description('the model registry: versions of named models, aliases and stages');
   registerApprovalCommands(models);
 
   models
@@ -43,7 +50,9 @@ export function registerModelCommands(program: Command): void {
     .description('every registered model with its latest version, aliases and stages')
     .option('--name-like <pattern>', 'only names matching this LIKE pattern (% and _), ignoring case')
     .action(async (options: { nameLike?: string }, command: Command) => {
-      const list = await withRegistry((registry) => registry.search(options.nameLike === undefined ? {} : { nameLike: options.nameLike }));
+      const list = await withRegistry((registry) =>
+        registry.search(options.nameLike === undefined ? {} : { nameLike: options.nameLike }),
+      );
       emit(command, list, () => renderModels(list));
     });
 
@@ -54,7 +63,10 @@ export function registerModelCommands(program: Command): void {
     .action(async (reference: string, _options: object, command: Command) => {
       const ref = parseModelReference(reference);
       if (ref.version === undefined && ref.alias === undefined) {
-        const shown = await withRegistry(async (registry) => ({ model: await registry.getModel(ref.name), versions: await registry.versions(ref.name) }));
+        const shown = await withRegistry(async (registry) => ({
+          model: await registry.getModel(ref.name),
+          versions: await registry.versions(ref.name),
+        }));
         emit(command, shown, () => renderModel(shown.model, shown.versions));
         return;
       }
@@ -70,7 +82,9 @@ export function registerModelCommands(program: Command): void {
 
   models
     .command('move')
-    .description('move a registered model, with its versions, to another project (local store; over REST an admin of both projects uses PUT /api/v1/models/NAME/project)')
+    .description(
+      'move a registered model, with its versions, to another project (local store; over REST an admin of both projects uses PUT /api/v1/models/NAME/project)',
+    )
     .argument('<name>', 'model name')
     .requiredOption('--project <project>', 'the project it moves to (it must exist)')
     .action(async (name: string, flags: { project: string }, command: Command) => {
@@ -88,7 +102,12 @@ export function registerModelCommands(program: Command): void {
     .action(async (name: string, aliasName: string, version: number, _options: object, command: Command) => {
       const { previous } = await withRegistry((registry) => registry.setAlias(name, aliasName, version));
       const result = { name, alias: aliasName, version, previous };
-      emit(command, result, () => `${name}@${aliasName} → ${version}${previous === null || previous === version ? '' : ` (was ${previous})`}`);
+      emit(
+        command,
+        result,
+        () =>
+          `${name}@${aliasName} → ${version}${previous === null || previous === version ? '' : ` (was ${previous})`}`,
+      );
     });
   alias
     .command('delete')
@@ -109,7 +128,12 @@ export function registerModelCommands(program: Command): void {
     .action(async (name: string, environment: string, version: number, _options: object, command: Command) => {
       const { previous } = await withRegistry((registry) => registry.setStage(name, environment, version));
       const result = { name, environment, version, previous };
-      emit(command, result, () => `${name} ${environment} → ${version}${previous === null || previous === version ? '' : ` (was ${previous})`}`);
+      emit(
+        command,
+        result,
+        () =>
+          `${name} ${environment} → ${version}${previous === null || previous === version ? '' : ` (was ${previous})`}`,
+      );
     });
 
   addModelCardCommand(models);
@@ -145,13 +169,27 @@ function renderModel(model: RegisteredModel, versions: readonly ModelVersion[]):
   ]);
   const table = renderTable(
     ['version', 'status', 'flavor', 'run', 'aliases', 'stages', 'created', 'description'],
-    versions.map((v) => [String(v.version), v.status, v.flavor, v.runId.slice(0, 8), v.aliases.join(','), v.stages.join(','), formatTime(v.createdTime), v.description ?? '']),
+    versions.map((v) => [
+      String(v.version),
+      v.status,
+      v.flavor,
+      v.runId.slice(0, 8),
+      v.aliases.join(','),
+      v.stages.join(','),
+      formatTime(v.createdTime),
+      v.description ?? '',
+    ]),
   );
   return `${head}\n\n${table}`;
 }
 
-function renderVersion(v: ModelVersion, decisions: readonly ApprovalRecord[] = [], gates: GateEvaluation | null = null): string {
-  const columns = (list: readonly { name: string; type: string }[]) => list.map((c) => `${c.name}:${c.type}`).join(', ') || '-';
+function renderVersion(
+  v: ModelVersion,
+  decisions: readonly ApprovalRecord[] = [],
+  gates: GateEvaluation | null = null,
+): string {
+  const columns = (list: readonly { name: string; type: string }[]) =>
+    list.map((c) => `${c.name}:${c.type}`).join(', ') || '-';
   return renderFields([
     ['model', `${v.name}/${v.version}`],
     ['status', v.status],
@@ -161,22 +199,42 @@ function renderVersion(v: ModelVersion, decisions: readonly ApprovalRecord[] = [
     ['run', v.runId],
     ['source', `runs:/${v.runId}/${v.source}`],
     ['manifest', v.manifestDigest ?? 'none: no verified package (registered over MLflow without one)'],
-    ['metrics', Object.entries(v.metrics).map(([k, value]) => `${k}=${value ?? 'NaN'}`).join(' ') || '-'],
+    [
+      'metrics',
+      Object.entries(v.metrics)
+        .map(([k, value]) => `${k}=${value ?? 'NaN'}`)
+        .join(' ') || '-',
+    ],
     ['git commit', v.lineage.git_commit ?? '-'],
     ['pipeline run', v.lineage.pipeline_run ?? '-'],
     ['datasets', v.lineage.datasets.map((d) => `${d.name}@${d.digest.slice(0, 19)}`).join(', ') || '-'],
     ['aliases', v.aliases.join(', ') || '-'],
     ['stages', v.stages.join(', ') || '-'],
-    ['tags', Object.entries(v.tags).map(([k, value]) => `${k}=${value}`).join(' ') || '-'],
+    [
+      'tags',
+      Object.entries(v.tags)
+        .map(([k, value]) => `${k}=${value}`)
+        .join(' ') || '-',
+    ],
     ['description', v.description ?? ''],
     ['created', `${formatTime(v.createdTime)} by ${v.createdBy}`],
-    ['decisions', decisions.map((d) => `${d.decision} by ${d.actor} at ${formatTime(d.time)}${d.comment ? ` (${d.comment})` : ''}`).join('; ') || '-'],
+    [
+      'decisions',
+      decisions
+        .map((d) => `${d.decision} by ${d.actor} at ${formatTime(d.time)}${d.comment ? ` (${d.comment})` : ''}`)
+        .join('; ') || '-',
+    ],
     [
       'gates',
       gates === null
         ? '-'
         : `${gates.results.filter((r) => r.passed).length}/${gates.results.length} passed at ${formatTime(gates.evaluatedTime)}` +
-          (gates.passed ? '' : `; failed: ${gates.results.filter((r) => !r.passed).map((r) => r.gate).join(', ')}`) +
+          (gates.passed
+            ? ''
+            : `; failed: ${gates.results
+                .filter((r) => !r.passed)
+                .map((r) => r.gate)
+                .join(', ')}`) +
           ` (\`ciclo models gates ${v.name} ${v.version}\`)`,
     ],
   ]);
@@ -196,7 +254,7 @@ function collectTag(value: string, previous: Record<string, string>): Record<str
 }
 
 function parseVersion(value: string): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw new InvalidArgumentError('must be a version number (1, 2, …)');
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1)
+    throw new InvalidArgumentError('must be a version number (1, 2, …)');
   return Number(value);
 }
-

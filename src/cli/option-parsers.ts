@@ -24,6 +24,9 @@ export function parseGracePeriod(value: string): number {
   const match = DURATION.exec(value.trim());
   if (match === null) throw new InvalidArgumentError('must be a number followed by m, h or d, such as 24h or 7d');
   const ms = Number(match[1]) * MS_PER_UNIT[match[2] as keyof typeof MS_PER_UNIT];
-  if (ms < MIN_GRACE_MS) throw new InvalidArgumentError('must be at least 1h: a younger unreferenced blob may belong to a write that has not committed yet');
+  if (ms < MIN_GRACE_MS)
+    throw new InvalidArgumentError(
+      'must be at least 1h: a younger unreferenced blob may belong to a write that has not committed yet',
+    );
   return ms;
 }

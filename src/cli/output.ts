@@ -45,7 +45,11 @@ export function wantsJson(command: Command): boolean {
 
 /** JSON would turn NaN and ±Infinity into null; they are written as the API writes them instead. */
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? encodeMetricValue(v) : v), 2);
+  return JSON.stringify(
+    value,
+    (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? encodeMetricValue(v) : v),
+    2,
+  );
 }
 
 /**
@@ -54,5 +58,8 @@ export function toJson(value: unknown): string {
  * sit inside strings, where `\uXXXX` is the same value: a program parses exactly what it did before.
  */
 function terminalSafeJson(json: string): string {
-  return json.replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return json.replace(
+    /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }

@@ -102,7 +102,13 @@ export function renderReproduceReport(report: ReproduceReport): string {
       report.outputs.map((output) => [
         output.step,
         output.name,
-        output.identical ? 'identical' : output.reproduced === null ? 'not produced' : output.original === null ? 'new' : 'DIFFERENT',
+        output.identical
+          ? 'identical'
+          : output.reproduced === null
+            ? 'not produced'
+            : output.original === null
+              ? 'new'
+              : 'DIFFERENT',
         shortDigest(output.original),
         shortDigest(output.reproduced),
       ]),

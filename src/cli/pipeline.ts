@@ -10,12 +10,7 @@ import {
 } from '../pipelines/index.js';
 import { collectValues, parsePositiveInt } from './option-parsers.js';
 import { emit, printText, wantsJson } from './output.js';
-import {
-  renderProgressEvent,
-  renderReproduceReport,
-  renderRunList,
-  renderRunSummary,
-} from './pipeline-render.js';
+import { renderProgressEvent, renderReproduceReport, renderRunList, renderRunSummary } from './pipeline-render.js';
 import { withPipelineSession } from './pipeline-session.js';
 import { interruptSignal } from './signals.js';
 
@@ -68,7 +63,8 @@ export function registerPipelineCommands(program: Command): void {
     .action(async (runId: string, options: { wait: boolean }, command: Command) => {
       const result = await withPipelineSession({ serveSteps: false }, async ({ context }) => {
         const outcome = await context.pipelines.requestCancel(runId);
-        const status = options.wait && outcome !== 'already-finished' ? await waitForEnd(context.pipelines, runId) : undefined;
+        const status =
+          options.wait && outcome !== 'already-finished' ? await waitForEnd(context.pipelines, runId) : undefined;
         return { pipelineRunId: runId, outcome, ...(status === undefined ? {} : { status }) };
       });
       emit(command, result, () =>
@@ -99,7 +95,8 @@ export function registerPipelineCommands(program: Command): void {
             current = label;
             // A step's log is its process's own output, passed through byte for byte like `cat` would:
             // escaping it would break the colours and progress bars of the tools steps run.
-            if (!process.stdout.write(chunk.data)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+            if (!process.stdout.write(chunk.data))
+              await new Promise((resolve) => process.stdout.once('drain', resolve));
           }
         } finally {
           interrupt?.dispose();
@@ -124,7 +121,7 @@ export function registerPipelineCommands(program: Command): void {
 
   pipeline
     .command('show')
-    .description("a pipeline run: status, params, trigger, and every step attempt")
+    .description('a pipeline run: status, params, trigger, and every step attempt')
     .argument('<run-id>')
     .action(async (runId: string, _options: object, command: Command) => {
       const { run, steps } = await withPipelineSession({ serveSteps: false }, ({ context }) =>
@@ -172,7 +169,8 @@ export async function followRun(
   let status: PipelineRunStatus;
   try {
     const control = { signal: interrupt.signal, ...(json ? {} : { onEvent: progressPrinter(loaded) }) };
-    status = how === 'resume' ? await pipelines.resume(pipelineRunId, control) : await pipelines.drive(pipelineRunId, control);
+    status =
+      how === 'resume' ? await pipelines.resume(pipelineRunId, control) : await pipelines.drive(pipelineRunId, control);
   } finally {
     interrupt.dispose();
   }

@@ -97,7 +97,8 @@ function sameMetrics(a: Record<string, number>, b: Record<string, number>): bool
 /** `churn/1 approved → churn@champion`, or why it was not. */
 function renderDecision(decision: ModelDecision): string {
   const reference = `${decision.model}/${decision.version}`;
-  if (decision.status === 'approved') return `${reference} approved${decision.alias === null ? '' : ` → ${decision.model}@${decision.alias}`}`;
+  if (decision.status === 'approved')
+    return `${reference} approved${decision.alias === null ? '' : ` → ${decision.model}@${decision.alias}`}`;
   const failed = decision.failed.length === 0 ? '' : ` (failed: ${decision.failed.join(', ')})`;
   return `${reference} ${decision.status}${failed}`;
 }
@@ -126,7 +127,9 @@ function renderProduced(pipelineRunId: string, produced: Produced): string {
   const commands: Array<[string, string]> = [
     [`npx ciclo pipeline show ${pipelineRunId}`, 'every step, attempt, duration and tracked run'],
     [`npx ciclo pipeline logs ${pipelineRunId}`, 'what each step printed'],
-    ...(last?.runId ? [[`npx ciclo runs show ${last.runId}`, "the last step's metrics, params and tags"] as [string, string]] : []),
+    ...(last?.runId
+      ? [[`npx ciclo runs show ${last.runId}`, "the last step's metrics, params and tags"] as [string, string]]
+      : []),
     ['npx ciclo runs list --experiment churn', 'every run of the pipeline, with metrics'],
     [`npx ciclo lineage ${pipelineRunId}`, 'what came from what'],
     ...(model === null

@@ -6,7 +6,9 @@ const LIST_METRIC_COLUMNS = 4;
 
 export function renderRunList(runs: readonly Run[]): string {
   if (runs.length === 0) return 'No runs.';
-  const metricKeys = [...new Set(runs.flatMap((run) => run.data.metrics.map((m) => m.key)))].sort().slice(0, LIST_METRIC_COLUMNS);
+  const metricKeys = [...new Set(runs.flatMap((run) => run.data.metrics.map((m) => m.key)))]
+    .sort()
+    .slice(0, LIST_METRIC_COLUMNS);
   const rows = runs.map((run) => {
     const metrics = new Map(run.data.metrics.map((m) => [m.key, m.value]));
     return [
@@ -41,7 +43,9 @@ export function renderRun(run: Run, experiment: Experiment): string {
     section(
       'Metrics',
       ['KEY', 'VALUE', 'STEP', 'TIME'],
-      [...data.metrics].sort((a, b) => compareText(a.key, b.key)).map((m) => [m.key, formatNumber(m.value), String(m.step), formatTime(m.timestamp)]),
+      [...data.metrics]
+        .sort((a, b) => compareText(a.key, b.key))
+        .map((m) => [m.key, formatNumber(m.value), String(m.step), formatTime(m.timestamp)]),
     ),
     section('Tags', ['KEY', 'VALUE'], sortedEntries(data.tags)),
     section(
@@ -57,7 +61,11 @@ export function renderRun(run: Run, experiment: Experiment): string {
 export function renderComparison(runs: readonly Run[], comparison: RunComparison): string {
   const headers = ['', 'KEY', ...runs.map((run) => `${run.info.runName} (${run.info.runId.slice(0, 8)})`)];
   const differing = new Set(comparison.differing);
-  const rows = <V>(kind: 'params' | 'metrics', values: Record<string, Record<string, V | null>>, show: (value: V) => string) =>
+  const rows = <V>(
+    kind: 'params' | 'metrics',
+    values: Record<string, Record<string, V | null>>,
+    show: (value: V) => string,
+  ) =>
     Object.entries(values).map(([key, byRun]) => [
       differing.has(`${kind}.${key}`) ? '*' : '',
       key,
@@ -90,7 +98,11 @@ function sortedEntries(record: Record<string, string>): string[][] {
 }
 
 function duration(run: Run): number | null {
-  return run.info.endTime === null ? (run.info.status === 'RUNNING' ? Date.now() - run.info.startTime : null) : run.info.endTime - run.info.startTime;
+  return run.info.endTime === null
+    ? run.info.status === 'RUNNING'
+      ? Date.now() - run.info.startTime
+      : null
+    : run.info.endTime - run.info.startTime;
 }
 
 function compareText(a: string, b: string): number {

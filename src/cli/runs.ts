@@ -51,7 +51,10 @@ export function registerRunCommands(program: Command): void {
     .argument('<run-ids...>', 'two or more run ids')
     .action(async (runIds: string[], _options: object, command: Command) => {
       if (runIds.length < 2) {
-        throw new InvalidInputError('compare needs at least two run ids', { where: 'run-ids', hint: 'ciclo runs compare ID ID [ID…]' });
+        throw new InvalidInputError('compare needs at least two run ids', {
+          where: 'run-ids',
+          hint: 'ciclo runs compare ID ID [ID…]',
+        });
       }
       const found = await withTracking((api) => Promise.all(runIds.map((id) => api.getRun(id))));
       const comparison = compareRuns(found);

@@ -12,8 +12,14 @@ export function registerServerCommand(program: Command): void {
     .description('serve the REST API (and the MLflow-compatible routes) over the local store')
     .option('--host <host>', 'interface to listen on', DEFAULT_HOST)
     .option('--port <port>', 'port to listen on (0 picks a free one)', parsePort, DEFAULT_PORT)
-    .option('--pipelines <paths...>', 'pipeline files or folders (with pipeline.yaml) whose triggers to run; default CICLO_PIPELINES')
-    .option('--auth', 'require an API token on every route but health, the OpenAPI document and signed webhooks (default CICLO_AUTH); needed to listen beyond loopback')
+    .option(
+      '--pipelines <paths...>',
+      'pipeline files or folders (with pipeline.yaml) whose triggers to run; default CICLO_PIPELINES',
+    )
+    .option(
+      '--auth',
+      'require an API token on every route but health, the OpenAPI document and signed webhooks (default CICLO_AUTH); needed to listen beyond loopback',
+    )
     .action(async (options: { host: string; port: number; pipelines?: string[]; auth?: boolean }, command: Command) => {
       // Loaded here, not at the top: every other command would pay for Fastify (and the trigger sources) at start-up.
       const { startServer } = await import('../server/index.js');
@@ -72,6 +78,7 @@ export function registerServerCommand(program: Command): void {
 
 function parsePort(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new InvalidArgumentError('must be a port number (0-65535)');
   return port;
 }

@@ -9,11 +9,24 @@ const EnvSchema = z.object({
   CICLO_DATABASE_URL: z.string().min(1).optional(),
   CICLO_ARTIFACT_ROOT: z.string().min(1).optional(),
   CICLO_TRACKING_URI: z.string().url().optional(),
-  CICLO_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
-  CICLO_QUEUE: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be letters, digits, ".", "_" or "-"').default('ciclo-steps'),
-  CICLO_NATS_URL: z.string().regex(/^(nats|tls):\/\//, 'must be a nats:// or tls:// URL').optional(),
+  CICLO_REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  CICLO_QUEUE: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'must be letters, digits, ".", "_" or "-"')
+    .default('ciclo-steps'),
+  CICLO_NATS_URL: z
+    .string()
+    .regex(/^(nats|tls):\/\//, 'must be a nats:// or tls:// URL')
+    .optional(),
   CICLO_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
-  CICLO_MAX_BODY_BYTES: z.coerce.number().int().positive().default(16 * 1024 * 1024),
+  CICLO_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(16 * 1024 * 1024),
   CICLO_PIPELINES: z.string().optional(),
   CICLO_AUTH: z.enum(['on', 'off', 'true', 'false', '1', '0']).optional(),
   CICLO_TOKEN: z.string().min(1).optional(),
@@ -122,16 +135,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
  */
 export function configEnvironment(config: CicloConfig): Record<string, string> {
   if (config.trackingUri !== undefined) {
-    return { CICLO_TRACKING_URI: config.trackingUri, ...(config.token === undefined ? {} : { CICLO_TOKEN: config.token }) };
+    return {
+      CICLO_TRACKING_URI: config.trackingUri,
+      ...(config.token === undefined ? {} : { CICLO_TOKEN: config.token }),
+    };
   }
   return {
     CICLO_HOME: config.home,
-    CICLO_DATABASE_URL:
-      config.database.dialect === 'postgres' ? config.database.url : `sqlite:${config.database.file}`,
+    CICLO_DATABASE_URL: config.database.dialect === 'postgres' ? config.database.url : `sqlite:${config.database.file}`,
     CICLO_ARTIFACT_ROOT: config.artifactRoot,
     // A process writing to a keyed chain needs its key (an unkeyed append is refused).
     ...(config.auditKey === undefined ? {} : { CICLO_AUDIT_KEY: config.auditKey }),
-    ...(config.auditPreviousKeys === undefined ? {} : { CICLO_AUDIT_PREVIOUS_KEYS: config.auditPreviousKeys.join(',') }),
+    ...(config.auditPreviousKeys === undefined
+      ? {}
+      : { CICLO_AUDIT_PREVIOUS_KEYS: config.auditPreviousKeys.join(',') }),
   };
 }
 

@@ -9,7 +9,9 @@ export type DialectName = 'sqlite' | 'postgres';
  * statement waits for another writer's lock before failing with STORE_BUSY (SQLite's busy_timeout,
  * default 5 s; PostgreSQL's lock_timeout, default none: it waits).
  */
-export type DatabaseLocation = { dialect: 'postgres'; url: string; lockTimeoutMs?: number } | { dialect: 'sqlite'; file: string; lockTimeoutMs?: number };
+export type DatabaseLocation =
+  | { dialect: 'postgres'; url: string; lockTimeoutMs?: number }
+  | { dialect: 'sqlite'; file: string; lockTimeoutMs?: number };
 
 /** CICLO_DATABASE_URL (`postgres://…`, `sqlite:PATH`) or, when unset, the SQLite file in the home. */
 export function parseDatabaseLocation(url: string | undefined, defaultSqliteFile: string): DatabaseLocation {

@@ -109,10 +109,17 @@ export class InsufficientStorageError extends CicloError {
     readonly store: StoreName,
     details: ErrorDetails = {},
   ) {
-    super('INSUFFICIENT_STORAGE', `the ${store === 'metadata' ? 'metadata store (database)' : 'artifact store'} is out of space: nothing was written`, {
-      hint: store === 'metadata' ? 'Free space on the disk holding the database (or raise its quota), then retry.' : 'Free space on the disk holding the artifact store (or raise its quota), then retry.',
-      ...details,
-    });
+    super(
+      'INSUFFICIENT_STORAGE',
+      `the ${store === 'metadata' ? 'metadata store (database)' : 'artifact store'} is out of space: nothing was written`,
+      {
+        hint:
+          store === 'metadata'
+            ? 'Free space on the disk holding the database (or raise its quota), then retry.'
+            : 'Free space on the disk holding the artifact store (or raise its quota), then retry.',
+        ...details,
+      },
+    );
   }
 }
 

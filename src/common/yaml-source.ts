@@ -29,7 +29,11 @@ export interface SourceMap {
  * file position when the definition came from a file and the field path otherwise, as `parseInput`
  * does for JSON.
  */
-export function definitionProblemError(problem: DefinitionProblem, source: SourceMap | undefined, subject: string): InvalidInputError {
+export function definitionProblemError(
+  problem: DefinitionProblem,
+  source: SourceMap | undefined,
+  subject: string,
+): InvalidInputError {
   const field = formatPath('', problem.path);
   const where = source ? source.locate(problem.path, problem.atKey ? 'key' : 'value') : field;
   const details = { where, ...(problem.hint ? { hint: problem.hint } : {}) };

@@ -16,15 +16,23 @@ export class DatasetBlobReferences implements BlobReferenceSource {
   async *references(): AsyncIterable<BlobReference> {
     let after: { name: string; version: number } | undefined;
     for (;;) {
-      let query = this.#db.selectFrom('dataset_versions').select(['name', 'version', 'files']).orderBy('name').orderBy('version').limit(VERSIONS_PER_PAGE);
+      let query = this.#db
+        .selectFrom('dataset_versions')
+        .select(['name', 'version', 'files'])
+        .orderBy('name')
+        .orderBy('version')
+        .limit(VERSIONS_PER_PAGE);
       if (after !== undefined) {
         const { name, version } = after;
-        query = query.where((eb) => eb.or([eb('name', '>', name), eb.and([eb('name', '=', name), eb('version', '>', version)])]));
+        query = query.where((eb) =>
+          eb.or([eb('name', '>', name), eb.and([eb('name', '=', name), eb('version', '>', version)])]),
+        );
       }
       const rows = await query.execute();
       for (const row of rows) {
         const files = JSON.parse(row.files) as Record<string, { digest: string }>;
-        for (const [path, { digest }] of Object.entries(files)) yield { digest, referrer: `dataset ${row.name}@${row.version}: ${path}` };
+        for (const [path, { digest }] of Object.entries(files))
+          yield { digest, referrer: `dataset ${row.name}@${row.version}: ${path}` };
       }
       if (rows.length < VERSIONS_PER_PAGE) return;
       after = rows[rows.length - 1];

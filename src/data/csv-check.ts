@@ -46,7 +46,10 @@ export async function checkCsvFile(engine: DataEngine, file: string, shownAs: st
 function rejectedLines(shownAs: string, rejects: ReadonlyArray<Record<string, unknown>>): InvalidInputError {
   const first = rejects[0]!;
   const total = Number(first.total);
-  const lines = rejects.map((reject) => `${shownAs}:${String(reject.line)}: ${String(reject.error_message)} (${String(reject.error_type)}): ${clip(String(reject.csv_line))}`);
+  const lines = rejects.map(
+    (reject) =>
+      `${shownAs}:${String(reject.line)}: ${String(reject.error_message)} (${String(reject.error_type)}): ${clip(String(reject.csv_line))}`,
+  );
   const more = total > rejects.length ? `\n… and ${total - rejects.length} more bad lines` : '';
   return new InvalidInputError(`malformed CSV:\n${lines.join('\n')}${more}`, {
     where: `${shownAs}:${String(first.line)}`,
@@ -66,7 +69,10 @@ async function readHeader(file: string, shownAs: string): Promise<string[]> {
   try {
     const buffer = Buffer.alloc(HEADER_READ_LIMIT);
     const { bytesRead } = await handle.read(buffer, 0, HEADER_READ_LIMIT, 0);
-    text = buffer.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '');
+    text = buffer
+      .subarray(0, bytesRead)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '');
   } finally {
     await handle.close();
   }

@@ -1,7 +1,13 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { DatasetVersionsTable, Schema } from '../store/index.js';
 import type { DataFormat } from './duckdb.js';
-import type { DatasetFile, DatasetProfile, DatasetSummary, DatasetVersionDetail, DatasetVersionInfo } from './records.js';
+import type {
+  DatasetFile,
+  DatasetProfile,
+  DatasetSummary,
+  DatasetVersionDetail,
+  DatasetVersionInfo,
+} from './records.js';
 
 /** The data capability's queries; rules live in service.ts. */
 
@@ -35,15 +41,25 @@ function selectVersions(db: Db) {
 }
 
 export async function findVersionByDigest(db: Db, name: string, digest: string): Promise<VersionRow | undefined> {
-  return selectVersions(db).where('dataset_versions.name', '=', name).where('dataset_versions.digest', '=', digest).executeTakeFirst();
+  return selectVersions(db)
+    .where('dataset_versions.name', '=', name)
+    .where('dataset_versions.digest', '=', digest)
+    .executeTakeFirst();
 }
 
 export async function findVersion(db: Db, name: string, version: number): Promise<VersionRow | undefined> {
-  return selectVersions(db).where('dataset_versions.name', '=', name).where('dataset_versions.version', '=', version).executeTakeFirst();
+  return selectVersions(db)
+    .where('dataset_versions.name', '=', name)
+    .where('dataset_versions.version', '=', version)
+    .executeTakeFirst();
 }
 
 export async function findLatestVersion(db: Db, name: string): Promise<VersionRow | undefined> {
-  return selectVersions(db).where('dataset_versions.name', '=', name).orderBy('dataset_versions.version', 'desc').limit(1).executeTakeFirst();
+  return selectVersions(db)
+    .where('dataset_versions.name', '=', name)
+    .orderBy('dataset_versions.version', 'desc')
+    .limit(1)
+    .executeTakeFirst();
 }
 
 export async function listVersions(db: Db, name: string): Promise<VersionRow[]> {
@@ -78,7 +94,13 @@ export async function listDatasets(db: Db, filter: DatasetFilter = {}): Promise<
     .selectFrom('dataset_versions as v')
     .select(['v.name', 'v.version', 'v.digest', 'v.row_count'])
     .where(({ eb, selectFrom }) =>
-      eb('v.version', '=', selectFrom('dataset_versions as w').select(({ fn }) => fn.max('w.version').as('m')).whereRef('w.name', '=', 'v.name')),
+      eb(
+        'v.version',
+        '=',
+        selectFrom('dataset_versions as w')
+          .select(({ fn }) => fn.max('w.version').as('m'))
+          .whereRef('w.name', '=', 'v.name'),
+      ),
     )
     .execute();
   const counts = await db
@@ -105,7 +127,13 @@ export async function listDatasets(db: Db, filter: DatasetFilter = {}): Promise<
 }
 
 /** Creates the dataset row (in `project`) when missing; a given description replaces the stored one. The project of an existing one stays. */
-export async function upsertDataset(db: Db, name: string, project: string, description: string | undefined, now: number): Promise<void> {
+export async function upsertDataset(
+  db: Db,
+  name: string,
+  project: string,
+  description: string | undefined,
+  now: number,
+): Promise<void> {
   await db
     .insertInto('datasets')
     .values({ name, project, description: description ?? null, created_time: now, updated_time: now })
@@ -120,7 +148,12 @@ export async function moveDataset(db: Db, name: string, project: string, now: nu
 }
 
 /** Inserts the next version number of the dataset (which is in `project`); the caller holds a transaction. */
-export async function insertNextVersion(db: Db, version: NewVersion, project: string, now: number): Promise<VersionRow> {
+export async function insertNextVersion(
+  db: Db,
+  version: NewVersion,
+  project: string,
+  now: number,
+): Promise<VersionRow> {
   const latest = await db
     .selectFrom('dataset_versions')
     .select(({ fn }) => fn.max('version').as('latest'))
@@ -131,7 +164,9 @@ export async function insertNextVersion(db: Db, version: NewVersion, project: st
     version: Number(latest?.latest ?? 0) + 1,
     digest: version.digest,
     format: version.format,
-    files: JSON.stringify(Object.fromEntries(version.files.map((f) => [f.path, { digest: f.digest, sizeBytes: f.sizeBytes }]))),
+    files: JSON.stringify(
+      Object.fromEntries(version.files.map((f) => [f.path, { digest: f.digest, sizeBytes: f.sizeBytes }])),
+    ),
     schema: JSON.stringify(version.schema),
     sensitive: JSON.stringify(version.sensitive),
     row_count: version.rowCount,
@@ -154,7 +189,10 @@ export function versionInfo(row: VersionRow): DatasetVersionInfo {
     files: Object.entries(files)
       .map(([path, file]) => ({ path, digest: file.digest, sizeBytes: file.sizeBytes }))
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
-    schema: (JSON.parse(row.schema) as StoredColumn[]).map((column) => ({ ...column, sensitive: sensitive.has(column.name) })),
+    schema: (JSON.parse(row.schema) as StoredColumn[]).map((column) => ({
+      ...column,
+      sensitive: sensitive.has(column.name),
+    })),
     rowCount: Number(row.row_count),
     createdTime: Number(row.created_time),
   };

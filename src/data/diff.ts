@@ -3,7 +3,11 @@ import { ColumnSchemaSchema, type ColumnProfile, type DatasetVersionDetail } fro
 
 /** What changed between two versions of a dataset: its columns, then each shared column's statistics. */
 
-const ChangeSchema = z.object({ before: z.number().nullable(), after: z.number().nullable(), delta: z.number().nullable() });
+const ChangeSchema = z.object({
+  before: z.number().nullable(),
+  after: z.number().nullable(),
+  delta: z.number().nullable(),
+});
 export type Change = z.infer<typeof ChangeSchema>;
 
 const VersionRefSchema = z.object({ version: z.number(), digest: z.string(), rowCount: z.number() });
@@ -18,7 +22,9 @@ export const DatasetDiffSchema = z.object({
     removed: z.array(ColumnSchemaSchema),
     typeChanged: z.array(z.object({ name: z.string(), before: z.string(), after: z.string() })),
     /** Nullability or the sensitive tag changed. */
-    flagsChanged: z.array(z.object({ name: z.string(), field: z.enum(['nullable', 'sensitive']), before: z.boolean(), after: z.boolean() })),
+    flagsChanged: z.array(
+      z.object({ name: z.string(), field: z.enum(['nullable', 'sensitive']), before: z.boolean(), after: z.boolean() }),
+    ),
   }),
   /** Columns in both versions, in the newer version's order. */
   columns: z.array(z.object({ name: z.string(), nulls: ChangeSchema, distinct: ChangeSchema, mean: ChangeSchema })),
@@ -35,7 +41,8 @@ export function computeDiff(before: DatasetVersionDetail, after: DatasetVersionD
     if (!old) continue;
     if (old.type !== column.type) typeChanged.push({ name: column.name, before: old.type, after: column.type });
     for (const field of ['nullable', 'sensitive'] as const) {
-      if (old[field] !== column[field]) flagsChanged.push({ name: column.name, field, before: old[field], after: column[field] });
+      if (old[field] !== column[field])
+        flagsChanged.push({ name: column.name, field, before: old[field], after: column[field] });
     }
   }
   const beforeProfiles = profilesByName(before);

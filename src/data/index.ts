@@ -10,7 +10,17 @@ export { datasetRoutes } from './routes.js';
 export { parseDatasetReference, type DatasetReference } from './reference.js';
 /** A dataset's project, which access control judges requests by; takes the caller's connection. */
 export { datasetProject } from './dataset-store.js';
-export { cellText, DataEngine, formatOf, readFilesSql, sqlIdentifier, sqlString, type Cell, type DataFormat, type Row } from './duckdb.js';
+export {
+  cellText,
+  DataEngine,
+  formatOf,
+  readFilesSql,
+  sqlIdentifier,
+  sqlString,
+  type Cell,
+  type DataFormat,
+  type Row,
+} from './duckdb.js';
 export * from './records.js';
 export type { ColumnSchema, DatasetResolver, DatasetVersion } from './types.js';
 

@@ -41,7 +41,11 @@ export class PipelineDatasetCatalog implements DatasetCatalog {
    * the format from: the format is sniffed from the content and the files staged under names that
    * carry it.
    */
-  async register(name: string, output: string, options: { sensitive?: readonly string[]; project?: string } = {}): Promise<{ reference: string; created: boolean }> {
+  async register(
+    name: string,
+    output: string,
+    options: { sensitive?: readonly string[]; project?: string } = {},
+  ): Promise<{ reference: string; created: boolean }> {
     const { files, format } = await inputFiles(output);
     const staging = await mkdtemp(path.join(tmpdir(), 'ciclo-register-'));
     try {
@@ -52,7 +56,8 @@ export class PipelineDatasetCatalog implements DatasetCatalog {
         await mkdir(path.dirname(target), { recursive: true });
         await copyFile(file, target, constants.COPYFILE_FICLONE);
       }
-      const source = files.length === 1 && files[0] === output ? path.join(staging, (await readdir(staging))[0]!) : staging;
+      const source =
+        files.length === 1 && files[0] === output ? path.join(staging, (await readdir(staging))[0]!) : staging;
       const { version, created } = await this.#datasets.register(name, source, {
         ...(options.sensitive === undefined ? {} : { sensitive: options.sensitive }),
         ...(options.project === undefined ? {} : { project: options.project }),

@@ -1,5 +1,12 @@
 import { cellText, sqlIdentifier, type Cell, type DataEngine } from './duckdb.js';
-import { HISTOGRAM_BINS, QUANTILES, TOP_VALUES, type ColumnKind, type ColumnProfile, type DatasetProfile } from './records.js';
+import {
+  HISTOGRAM_BINS,
+  QUANTILES,
+  TOP_VALUES,
+  type ColumnKind,
+  type ColumnProfile,
+  type DatasetProfile,
+} from './records.js';
 
 /**
  * A dataset version's profile, computed once at registration in three scans whatever the number of
@@ -15,7 +22,8 @@ export interface ProfiledColumn {
   sensitive: boolean;
 }
 
-const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|REAL|DOUBLE|DECIMAL(\(\d+,\s*\d+\))?)$/;
+const NUMERIC =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|REAL|DOUBLE|DECIMAL(\(\d+,\s*\d+\))?)$/;
 const TEMPORAL = /^(DATE|TIME|TIMESTAMP.*|TIME WITH TIME ZONE)$/;
 const CATEGORICAL = /^(VARCHAR|BOOLEAN|UUID|ENUM\(.*\))$/;
 
@@ -28,7 +36,11 @@ export function columnKind(type: string): ColumnKind {
 }
 
 /** `source` is a relation usable in FROM: a `read_*` call or a parenthesized SELECT. */
-export async function computeProfile(engine: DataEngine, source: string, columns: readonly ProfiledColumn[]): Promise<DatasetProfile> {
+export async function computeProfile(
+  engine: DataEngine,
+  source: string,
+  columns: readonly ProfiledColumn[],
+): Promise<DatasetProfile> {
   const plan = columns.map((column, index) => ({
     ...column,
     alias: `c${index}`,
@@ -73,7 +85,9 @@ export async function computeProfile(engine: DataEngine, source: string, columns
         max: num(stats[`${c.alias}_max`]),
         mean: num(stats[`${c.alias}_mean`]),
         std: num(stats[`${c.alias}_std`]),
-        ...(Array.isArray(quantiles) ? { quantiles: Object.fromEntries(QUANTILES.map(([label], i) => [label, num(quantiles[i]) ?? 0])) } : {}),
+        ...(Array.isArray(quantiles)
+          ? { quantiles: Object.fromEntries(QUANTILES.map(([label], i) => [label, num(quantiles[i]) ?? 0])) }
+          : {}),
       });
     } else if (c.kind === 'temporal') {
       Object.assign(profile, { min: str(stats[`${c.alias}_min`]), max: str(stats[`${c.alias}_max`]) });
@@ -90,30 +104,52 @@ export async function computeProfile(engine: DataEngine, source: string, columns
  * Every numeric column's bin counts in one scan: `histogram()` of each value's bin number. A value
  * equal to max falls in the last bin; a constant column is one bin.
  */
-async function addHistograms(engine: DataEngine, source: string, plan: ReadonlyArray<{ alias: string; ref: string; kind: string }>, profiles: ColumnProfile[]): Promise<void> {
+async function addHistograms(
+  engine: DataEngine,
+  source: string,
+  plan: ReadonlyArray<{ alias: string; ref: string; kind: string }>,
+  profiles: ColumnProfile[],
+): Promise<void> {
   const selects: string[] = [];
   const bins = new Map<string, { index: number; min: number; width: number; count: number }>();
   plan.forEach((c, index) => {
     const { min, max } = profiles[index]!;
-    if (c.kind !== 'numeric' || typeof min !== 'number' || typeof max !== 'number' || !Number.isFinite(min) || !Number.isFinite(max)) return;
+    if (
+      c.kind !== 'numeric' ||
+      typeof min !== 'number' ||
+      typeof max !== 'number' ||
+      !Number.isFinite(min) ||
+      !Number.isFinite(max)
+    )
+      return;
     const count = max > min ? HISTOGRAM_BINS : 1;
     const width = (max - min) / count;
     bins.set(c.alias, { index, min, width, count });
-    const bin = width > 0 ? `least(greatest(floor((${c.ref}::DOUBLE - (${min})) / (${width})), 0), ${count - 1})::INTEGER` : '0';
-    selects.push(`histogram(CASE WHEN ${c.ref} IS NULL OR NOT isfinite(${c.ref}::DOUBLE) THEN NULL ELSE ${bin} END) AS ${c.alias}_h`);
+    const bin =
+      width > 0 ? `least(greatest(floor((${c.ref}::DOUBLE - (${min})) / (${width})), 0), ${count - 1})::INTEGER` : '0';
+    selects.push(
+      `histogram(CASE WHEN ${c.ref} IS NULL OR NOT isfinite(${c.ref}::DOUBLE) THEN NULL ELSE ${bin} END) AS ${c.alias}_h`,
+    );
   });
   if (selects.length === 0) return;
   const [row = {}] = await engine.all(`SELECT ${selects.join(', ')} FROM ${source}`);
   for (const [alias, { index, min, width, count }] of bins) {
     const counts = new Array<number>(count).fill(0);
     for (const entry of entries(row[`${alias}_h`])) counts[entry.key] = entry.value;
-    const edges = Array.from({ length: count + 1 }, (_, i) => (i === count ? profiles[index]!.max as number : min + i * width));
+    const edges = Array.from({ length: count + 1 }, (_, i) =>
+      i === count ? (profiles[index]!.max as number) : min + i * width,
+    );
     profiles[index]!.histogram = { edges, counts };
   }
 }
 
 /** The top values of every categorical column in one scan: UNPIVOT to (column, value), count, rank. */
-async function addTopValues(engine: DataEngine, source: string, plan: ReadonlyArray<{ alias: string; ref: string; kind: string }>, profiles: ColumnProfile[]): Promise<void> {
+async function addTopValues(
+  engine: DataEngine,
+  source: string,
+  plan: ReadonlyArray<{ alias: string; ref: string; kind: string }>,
+  profiles: ColumnProfile[],
+): Promise<void> {
   const categorical = plan.map((c, index) => ({ ...c, index })).filter((c) => c.kind === 'categorical');
   if (categorical.length === 0) return;
   const casts = categorical.map((c) => `${c.ref}::VARCHAR AS ${c.alias}`).join(', ');
@@ -126,7 +162,8 @@ async function addTopValues(engine: DataEngine, source: string, plan: ReadonlyAr
   );
   const byAlias = new Map(categorical.map((c) => [c.alias, profiles[c.index]!]));
   for (const c of categorical) profiles[c.index]!.topValues = [];
-  for (const row of rows) byAlias.get(cellText(row.col))?.topValues?.push({ value: cellText(row.value), count: num(row.n) ?? 0 });
+  for (const row of rows)
+    byAlias.get(cellText(row.col))?.topValues?.push({ value: cellText(row.value), count: num(row.n) ?? 0 });
 }
 
 function entries(cell: Cell | undefined): Array<{ key: number; value: number }> {

@@ -26,7 +26,10 @@ export function parseDatasetReference(reference: string): DatasetReference {
   const rest = reference.slice(at + 1);
   if (/^sha256:[0-9a-f]{64}$/.test(rest)) return { name, kind: 'digest', digest: rest };
   if (/^[1-9]\d{0,8}$/.test(rest)) return { name, kind: 'version', version: Number(rest) };
-  throw new InvalidInputError(`invalid dataset reference ${JSON.stringify(reference.slice(0, 100))}`, { where: reference, hint: REFERENCE_HINT });
+  throw new InvalidInputError(`invalid dataset reference ${JSON.stringify(reference.slice(0, 100))}`, {
+    where: reference,
+    hint: REFERENCE_HINT,
+  });
 }
 
 /** A version number given on its own (`data diff NAME 1 2`, the REST path), or `sha256:…`. */

@@ -82,7 +82,10 @@ export async function inspectSource(
     const nulls = new Map(profile.columns.map((column) => [column.name, column.nulls]));
     const schema = declared ?? inferred.map((column) => ({ ...column, nullable: (nulls.get(column.name) ?? 0) > 0 }));
     if (profile.rowCount === 0) {
-      throw new InvalidInputError(`${options.where} has no rows`, { where: options.where, hint: 'a dataset version needs at least one row' });
+      throw new InvalidInputError(`${options.where} has no rows`, {
+        where: options.where,
+        hint: 'a dataset version needs at least one row',
+      });
     }
     return { schema, sensitive, rowCount: profile.rowCount, profile };
   } catch (error) {
@@ -109,6 +112,13 @@ export async function storeFiles(blobs: BlobStore, files: readonly HashedFile[])
 /** DuckDB's own reading errors (conversion, malformed JSON, corrupt Parquet) are the data's fault: bad input. */
 function dataError(error: unknown, where: string): unknown {
   if (error instanceof CicloError || !(error instanceof Error)) return error;
-  const message = error.message.split('\n').filter((line) => line.trim() !== '').slice(0, 6).join('\n');
-  return new InvalidInputError(`cannot read ${where}: ${message}`, { where, hint: 'check the files are well-formed data of their format' });
+  const message = error.message
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .slice(0, 6)
+    .join('\n');
+  return new InvalidInputError(`cannot read ${where}: ${message}`, {
+    where,
+    hint: 'check the files are well-formed data of their format',
+  });
 }

@@ -9,7 +9,14 @@ import {
   versionDetailToWire,
   versionToWire,
 } from './wire.js';
-import { access, authorizedId, projectFilter, requestField, type Action, type RouteAccess } from '../governance/access/route-access.js';
+import {
+  access,
+  authorizedId,
+  projectFilter,
+  requestField,
+  type Action,
+  type RouteAccess,
+} from '../governance/access/route-access.js';
 import { pageReply } from '../server/wire.js';
 
 const NameParams = z.object({ name: z.string() });
@@ -39,19 +46,28 @@ export const datasetRoutes: FastifyPluginAsyncZod<{ datasets: DatasetService }> 
 
   app.get(
     '/datasets/:name',
-    { schema: { tags, params: NameParams, response: { 200: DatasetVersionDetailReply } }, config: { access: datasetAccess('read') } },
+    {
+      schema: { tags, params: NameParams, response: { 200: DatasetVersionDetailReply } },
+      config: { access: datasetAccess('read') },
+    },
     async (request) => versionDetailToWire(await datasets.showVersion(authorizedId(request, 'dataset'))),
   );
 
   app.get(
     '/datasets/:name/versions',
-    { schema: { tags, params: NameParams, response: { 200: pageReply(DatasetVersionReply) } }, config: { access: datasetAccess('read') } },
+    {
+      schema: { tags, params: NameParams, response: { 200: pageReply(DatasetVersionReply) } },
+      config: { access: datasetAccess('read') },
+    },
     async (request) => ({ items: (await datasets.versions(authorizedId(request, 'dataset'))).map(versionToWire) }),
   );
 
   app.get(
     '/datasets/:name/versions/:version',
-    { schema: { tags, params: VersionParams, response: { 200: DatasetVersionDetailReply } }, config: { access: datasetAccess('read') } },
+    {
+      schema: { tags, params: VersionParams, response: { 200: DatasetVersionDetailReply } },
+      config: { access: datasetAccess('read') },
+    },
     async (request) => {
       const version = await datasets.showVersion(authorizedId(request, 'dataset'), request.params.version);
       return versionDetailToWire(version);
@@ -62,7 +78,9 @@ export const datasetRoutes: FastifyPluginAsyncZod<{ datasets: DatasetService }> 
     '/datasets/:name/project',
     {
       schema: { tags, params: NameParams, body: MoveBody, response: { 200: DatasetSummaryReply } },
-      config: { access: access.move((request) => ({ kind: 'dataset', name: requestField(request, 'params', 'name') ?? '' })) },
+      config: {
+        access: access.move((request) => ({ kind: 'dataset', name: requestField(request, 'params', 'name') ?? '' })),
+      },
     },
     async (request) => {
       const moved = await datasets.moveToProject(authorizedId(request, 'dataset'), authorizedId(request, 'project'));

@@ -12,7 +12,13 @@ import { cellText, sqlIdentifier, type DataEngine } from './duckdb.js';
  */
 
 /** `name: TYPE` or `name: { type, nullable }` under `columns:`; a list of `{ name, type, nullable }` works too. */
-const TypeName = z.string().trim().regex(/^[A-Za-z][A-Za-z0-9_ ]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?(\[\])?$/, 'must be a DuckDB type name such as BIGINT, DOUBLE, VARCHAR, DATE, DECIMAL(10,2)');
+const TypeName = z
+  .string()
+  .trim()
+  .regex(
+    /^[A-Za-z][A-Za-z0-9_ ]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?(\[\])?$/,
+    'must be a DuckDB type name such as BIGINT, DOUBLE, VARCHAR, DATE, DECIMAL(10,2)',
+  );
 const ColumnSpec = z.union([TypeName, z.object({ type: TypeName, nullable: z.boolean().default(true) }).strict()]);
 const DeclaredFile = z
   .object({
@@ -26,7 +32,8 @@ const DeclaredFile = z
 /** Reads a declared schema (YAML or JSON) and names its types the way DuckDB does (`int` → INTEGER). */
 export async function loadDeclaredSchema(file: string, engine: DataEngine): Promise<StoredColumn[]> {
   const text = await readFile(file, 'utf8').catch((error: unknown) => {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`schema file ${file} does not exist`, { where: file });
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new NotFoundError(`schema file ${file} does not exist`, { where: file });
     throw error;
   });
   let raw: unknown;
@@ -38,13 +45,22 @@ export async function loadDeclaredSchema(file: string, engine: DataEngine): Prom
   const parsed = parseInput(DeclaredFile, raw, file);
   const columns = Array.isArray(parsed.columns)
     ? parsed.columns
-    : Object.entries(parsed.columns).map(([name, spec]) => (typeof spec === 'string' ? { name, type: spec, nullable: true } : { name, ...spec }));
+    : Object.entries(parsed.columns).map(([name, spec]) =>
+        typeof spec === 'string' ? { name, type: spec, nullable: true } : { name, ...spec },
+      );
   const seen = new Set<string>();
   const declared: StoredColumn[] = [];
   for (const column of columns) {
-    if (seen.has(column.name)) throw new InvalidInputError(`${file} declares column ${column.name} twice`, { where: `${file}: columns.${column.name}` });
+    if (seen.has(column.name))
+      throw new InvalidInputError(`${file} declares column ${column.name} twice`, {
+        where: `${file}: columns.${column.name}`,
+      });
     seen.add(column.name);
-    declared.push({ name: column.name, type: await canonicalType(engine, column.type, `${file}: columns.${column.name}`), nullable: column.nullable });
+    declared.push({
+      name: column.name,
+      type: await canonicalType(engine, column.type, `${file}: columns.${column.name}`),
+      nullable: column.nullable,
+    });
   }
   if (declared.length === 0) throw new InvalidInputError(`${file} declares no columns`, { where: `${file}: columns` });
   return declared;
@@ -55,7 +71,10 @@ async function canonicalType(engine: DataEngine, type: string, where: string): P
     const [row] = await engine.all(`SELECT typeof(CAST(NULL AS ${type})) AS t`);
     return cellText(row?.t);
   } catch {
-    throw new InvalidInputError(`unknown type ${type}`, { where, hint: 'use a DuckDB type: BIGINT, INTEGER, DOUBLE, DECIMAL(p,s), VARCHAR, BOOLEAN, DATE, TIMESTAMP' });
+    throw new InvalidInputError(`unknown type ${type}`, {
+      where,
+      hint: 'use a DuckDB type: BIGINT, INTEGER, DOUBLE, DECIMAL(p,s), VARCHAR, BOOLEAN, DATE, TIMESTAMP',
+    });
   }
 }
 
@@ -81,10 +100,12 @@ export async function checkDeclaredSchema(
   const declaredNames = new Set(declared.map((column) => column.name));
   const problems: Array<{ column: string; reason: string }> = [];
   for (const column of declared) {
-    if (!inferredByName.has(column.name)) problems.push({ column: column.name, reason: 'declared but not in the data' });
+    if (!inferredByName.has(column.name))
+      problems.push({ column: column.name, reason: 'declared but not in the data' });
   }
   for (const column of inferred) {
-    if (!declaredNames.has(column.name)) problems.push({ column: column.name, reason: `in the data (${column.type}) but not declared` });
+    if (!declaredNames.has(column.name))
+      problems.push({ column: column.name, reason: `in the data (${column.type}) but not declared` });
   }
   const checks: string[] = [];
   const checked = declared.filter((column) => inferredByName.has(column.name));
@@ -103,8 +124,13 @@ export async function checkDeclaredSchema(
     checked.forEach((column, i) => {
       const bad = Number(counts[`bad${i}`] ?? 0);
       const nulls = Number(counts[`null${i}`] ?? 0);
-      if (bad > 0) problems.push({ column: column.name, reason: `${bad} value(s) are not ${column.type} (the data reads as ${inferredByName.get(column.name)})` });
-      if (nulls > 0 && !column.nullable) problems.push({ column: column.name, reason: `${nulls} null(s), declared not nullable` });
+      if (bad > 0)
+        problems.push({
+          column: column.name,
+          reason: `${bad} value(s) are not ${column.type} (the data reads as ${inferredByName.get(column.name)})`,
+        });
+      if (nulls > 0 && !column.nullable)
+        problems.push({ column: column.name, reason: `${nulls} null(s), declared not nullable` });
     });
   }
   if (problems.length === 0) return;

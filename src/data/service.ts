@@ -8,7 +8,13 @@ import * as store from './dataset-store.js';
 import { computeDiff, type DatasetDiff } from './diff.js';
 import { DataEngine, readFilesSql } from './duckdb.js';
 import { loadSuiteFile, runSuite, type SuiteReport } from './expectations/index.js';
-import type { DatasetSummary, DatasetVersionDetail, DatasetVersionInfo, RegisterOptions, RegisterResult } from './records.js';
+import type {
+  DatasetSummary,
+  DatasetVersionDetail,
+  DatasetVersionInfo,
+  RegisterOptions,
+  RegisterResult,
+} from './records.js';
 import { checkDatasetName, parseDatasetReference, parseVersionSelector, type DatasetReference } from './reference.js';
 import { hashSource, inspectSource, storeFiles } from './register.js';
 import { loadDeclaredSchema } from './schema.js';
@@ -70,7 +76,11 @@ export class DatasetService implements DatasetResolver {
         where: path,
       });
       const files = await storeFiles(this.#blobs, source.files);
-      return await this.#insert({ name, digest: source.digest, format: source.format, files, ...inspection }, options.description, options.project);
+      return await this.#insert(
+        { name, digest: source.digest, format: source.format, files, ...inspection },
+        options.description,
+        options.project,
+      );
     } finally {
       engine.close();
     }
@@ -84,16 +94,23 @@ export class DatasetService implements DatasetResolver {
     const current = await store.datasetProject(db, name);
     if (current === undefined) return requireProject(db, asked ?? DEFAULT_PROJECT);
     if (asked !== undefined && asked !== current) {
-      throw new InvalidStateError(`dataset ${name} is in project '${current}', so its versions cannot be registered into '${asked}'`, {
-        where: 'project',
-        hint: `Leave --project out (a new version stays in '${current}'), choose another dataset name, or ask an admin to move it: ciclo data move ${name} --project ${asked}`,
-      });
+      throw new InvalidStateError(
+        `dataset ${name} is in project '${current}', so its versions cannot be registered into '${asked}'`,
+        {
+          where: 'project',
+          hint: `Leave --project out (a new version stays in '${current}'), choose another dataset name, or ask an admin to move it: ciclo data move ${name} --project ${asked}`,
+        },
+      );
     }
     return current;
   }
 
   /** The next version number, unless a racing registration of the same content got there first. */
-  async #insert(version: store.NewVersion, description: string | undefined, askedProject: string | undefined): Promise<RegisterResult> {
+  async #insert(
+    version: store.NewVersion,
+    description: string | undefined,
+    askedProject: string | undefined,
+  ): Promise<RegisterResult> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#db.transaction().execute(async (trx) => {
@@ -119,7 +136,8 @@ export class DatasetService implements DatasetResolver {
       } catch (error) {
         // A unique violation: another process inserted this version number or this digest meanwhile.
         // A refused project is final, not a race.
-        if (attempt >= INSERT_ATTEMPTS || error instanceof InvalidStateError || error instanceof NotFoundError) throw error;
+        if (attempt >= INSERT_ATTEMPTS || error instanceof InvalidStateError || error instanceof NotFoundError)
+          throw error;
         const existing = await store.findVersionByDigest(this.#db, version.name, version.digest);
         if (existing) return { version: store.versionInfo(existing), created: false };
       }
@@ -157,7 +175,10 @@ export class DatasetService implements DatasetResolver {
    * latest, or the one `selector` names (`3`, `sha256:…`). What a route judged is what it reads.
    */
   async showVersion(name: string, selector?: string): Promise<DatasetVersionDetail> {
-    const reference = selector === undefined ? { name: checkDatasetName(name), kind: 'latest' as const } : parseVersionSelector(checkDatasetName(name), selector);
+    const reference =
+      selector === undefined
+        ? { name: checkDatasetName(name), kind: 'latest' as const }
+        : parseVersionSelector(checkDatasetName(name), selector);
     return store.versionDetail(await this.#find(reference));
   }
 
@@ -213,7 +234,8 @@ export class DatasetService implements DatasetResolver {
   async validate(reference: string, suiteFile: string): Promise<SuiteReport> {
     const suite = await loadSuiteFile(suiteFile);
     const version = await this.resolve(reference);
-    const previous = version.version > 1 ? await store.findVersion(this.#db, version.name, version.version - 1) : undefined;
+    const previous =
+      version.version > 1 ? await store.findVersion(this.#db, version.name, version.version - 1) : undefined;
     const engine = await DataEngine.open();
     try {
       return await runSuite(
@@ -257,8 +279,16 @@ export class DatasetService implements DatasetResolver {
           : await store.findVersionByDigest(this.#db, name, reference.digest);
     if (row) return row;
     if (!(await store.datasetExists(this.#db, name))) throw unknownDataset(name);
-    const which = reference.kind === 'version' ? `version ${reference.version}` : reference.kind === 'digest' ? `version ${reference.digest}` : 'any version';
-    throw new NotFoundError(`dataset ${name} has no ${which}`, { where: name, hint: `list them with: ciclo data versions ${name}` });
+    const which =
+      reference.kind === 'version'
+        ? `version ${reference.version}`
+        : reference.kind === 'digest'
+          ? `version ${reference.digest}`
+          : 'any version';
+    throw new NotFoundError(`dataset ${name} has no ${which}`, {
+      where: name,
+      hint: `list them with: ciclo data versions ${name}`,
+    });
   }
 }
 

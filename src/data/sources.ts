@@ -42,7 +42,10 @@ async function pathFiles(target: string): Promise<SourceFile[]> {
   const absolute = path.resolve(target);
   const info = await stat(absolute).catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new NotFoundError(`${target} does not exist`, { where: target, hint: 'give a data file, a folder of data files or a glob' });
+      throw new NotFoundError(`${target} does not exist`, {
+        where: target,
+        hint: 'give a data file, a folder of data files or a glob',
+      });
     }
     throw error;
   });
@@ -59,7 +62,10 @@ async function pathFiles(target: string): Promise<SourceFile[]> {
     files.push({ path: relative.join('/'), file, sizeBytes: (await stat(file)).size });
   }
   if (files.length === 0) {
-    throw new InvalidInputError(`${target} holds no data files`, { where: target, hint: 'data files end in .csv, .parquet (.pq) or .jsonl (.ndjson, .json)' });
+    throw new InvalidInputError(`${target} holds no data files`, {
+      where: target,
+      hint: 'data files end in .csv, .parquet (.pq) or .jsonl (.ndjson, .json)',
+    });
   }
   return files;
 }
@@ -68,7 +74,10 @@ async function globFiles(pattern: string, engine: DataEngine): Promise<SourceFil
   const absolute = path.resolve(pattern);
   const rows = await engine.all(`SELECT file FROM glob(${sqlString(absolute)}) ORDER BY file`);
   if (rows.length === 0) {
-    throw new NotFoundError(`no file matches ${pattern}`, { where: pattern, hint: 'check the pattern; `**` matches folders at any depth' });
+    throw new NotFoundError(`no file matches ${pattern}`, {
+      where: pattern,
+      hint: 'check the pattern; `**` matches folders at any depth',
+    });
   }
   const base = globBase(absolute);
   const files: SourceFile[] = [];
@@ -109,7 +118,9 @@ function oneFormat(files: readonly SourceFile[], target: string): DataFormat {
     byFormat.set(format, [...(byFormat.get(format) ?? []), file.path]);
   }
   if (byFormat.size > 1) {
-    const examples = [...byFormat].map(([format, paths]) => `${format} (${paths.slice(0, 3).join(', ')}${paths.length > 3 ? ', …' : ''})`);
+    const examples = [...byFormat].map(
+      ([format, paths]) => `${format} (${paths.slice(0, 3).join(', ')}${paths.length > 3 ? ', …' : ''})`,
+    );
     throw new InvalidInputError(`${target} mixes formats: ${examples.join('; ')}`, {
       where: target,
       hint: 'a dataset version has one format: register each format as its own dataset, or narrow the path with a glob',

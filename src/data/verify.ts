@@ -20,7 +20,8 @@ export async function verifiedFiles(blobs: BlobStore, version: StoredVersion): P
   for (const file of version.files) {
     const check = await blobs.check(file.digest);
     if (check.state === 'missing') throw corrupt(version, file, `is missing from the blob store (${file.digest})`);
-    if (check.state === 'corrupt') throw corrupt(version, file, `is corrupt: its stored copy hashes to ${check.actual}, not ${file.digest}`);
+    if (check.state === 'corrupt')
+      throw corrupt(version, file, `is corrupt: its stored copy hashes to ${check.actual}, not ${file.digest}`);
     paths.push(await blobs.localFile(file.digest));
   }
   return paths;
@@ -31,7 +32,11 @@ export async function verifiedFiles(blobs: BlobStore, version: StoredVersion): P
  * is missing or corrupt: those are stored again from `source` (same path, same digest), which is how
  * a damaged version is repaired.
  */
-export async function restoreDamagedFiles(blobs: BlobStore, version: StoredVersion, source: readonly HashedFile[]): Promise<void> {
+export async function restoreDamagedFiles(
+  blobs: BlobStore,
+  version: StoredVersion,
+  source: readonly HashedFile[],
+): Promise<void> {
   const damaged: HashedFile[] = [];
   for (const file of version.files) {
     if ((await blobs.check(file.digest)).state === 'ok') continue;

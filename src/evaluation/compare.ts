@@ -60,37 +60,67 @@ export interface PairedRegressionRow {
   challenger: number;
 }
 
-function compareMetric(metric: string, direction: Direction, champion: number | null, challenger: number | null): MetricComparison {
-  if (champion === null || challenger === null) return { metric, direction, champion, challenger, delta: null, better: null };
+function compareMetric(
+  metric: string,
+  direction: Direction,
+  champion: number | null,
+  challenger: number | null,
+): MetricComparison {
+  if (champion === null || challenger === null)
+    return { metric, direction, champion, challenger, delta: null, better: null };
   const delta = challenger - champion;
   return { metric, direction, champion, challenger, delta, better: direction === 'higher' ? delta > 0 : delta < 0 };
 }
 
-function compareAll<M>(champion: M, challenger: M, directions: Record<string, Direction>, value: (m: M, name: string) => number | null): MetricComparison[] {
-  return Object.entries(directions).map(([name, direction]) => compareMetric(name, direction, value(champion, name), value(challenger, name)));
+function compareAll<M>(
+  champion: M,
+  challenger: M,
+  directions: Record<string, Direction>,
+  value: (m: M, name: string) => number | null,
+): MetricComparison[] {
+  return Object.entries(directions).map(([name, direction]) =>
+    compareMetric(name, direction, value(champion, name), value(challenger, name)),
+  );
 }
 
 /** Checked here, before the per-model checks, so an error names the field of the paired row the caller passed. */
 function checkPaired(rows: readonly { champion: number; challenger: number }[]): void {
-  if (rows.length === 0) throw new InvalidInputError('no rows to compare the models on', { hint: 'pass at least one row' });
+  if (rows.length === 0)
+    throw new InvalidInputError('no rows to compare the models on', { hint: 'pass at least one row' });
   rows.forEach((row, i) => {
     for (const field of ['champion', 'challenger'] as const) {
       const value = row[field];
       if (typeof value !== 'number' || !Number.isFinite(value)) {
-        throw new InvalidInputError(`${field} must be a finite number, got ${String(value)}`, { where: `rows[${i}].${field}` });
+        throw new InvalidInputError(`${field} must be a finite number, got ${String(value)}`, {
+          where: `rows[${i}].${field}`,
+        });
       }
     }
   });
 }
 
-export function compareClassifiers(rows: readonly PairedScoredRow[], options: ClassificationOptions = {}): Comparison<ClassificationMetrics> {
+export function compareClassifiers(
+  rows: readonly PairedScoredRow[],
+  options: ClassificationOptions = {},
+): Comparison<ClassificationMetrics> {
   checkPaired(rows);
-  const champion = classificationMetrics(rows.map((r) => ({ label: r.label, score: r.champion })), options);
-  const challenger = classificationMetrics(rows.map((r) => ({ label: r.label, score: r.challenger })), options);
+  const champion = classificationMetrics(
+    rows.map((r) => ({ label: r.label, score: r.champion })),
+    options,
+  );
+  const challenger = classificationMetrics(
+    rows.map((r) => ({ label: r.label, score: r.challenger })),
+    options,
+  );
   return {
     champion,
     challenger,
-    metrics: compareAll(champion, challenger, CLASSIFICATION_DIRECTIONS, (m, name) => m[name as keyof typeof CLASSIFICATION_DIRECTIONS]),
+    metrics: compareAll(
+      champion,
+      challenger,
+      CLASSIFICATION_DIRECTIONS,
+      (m, name) => m[name as keyof typeof CLASSIFICATION_DIRECTIONS],
+    ),
   };
 }
 
@@ -101,6 +131,11 @@ export function compareRegressors(rows: readonly PairedRegressionRow[]): Compari
   return {
     champion,
     challenger,
-    metrics: compareAll(champion, challenger, REGRESSION_DIRECTIONS, (m, name) => m[name as keyof typeof REGRESSION_DIRECTIONS]),
+    metrics: compareAll(
+      champion,
+      challenger,
+      REGRESSION_DIRECTIONS,
+      (m, name) => m[name as keyof typeof REGRESSION_DIRECTIONS],
+    ),
   };
 }

@@ -105,10 +105,14 @@ export function fairnessReport(rows: readonly GroupedScoredRow[], options: Fairn
   const rates = groups.map((g) => g.positive_rate);
   const maxRate = Math.max(...rates);
   const disparate_impact_ratio = maxRate === 0 ? null : Math.min(...rates) / maxRate;
-  if (disparate_impact_ratio === null) notes.push('disparate impact ratio is undefined: no group has a predicted positive');
+  if (disparate_impact_ratio === null)
+    notes.push('disparate impact ratio is undefined: no group has a predicted positive');
   const leftOut = (field: 'tpr' | 'fpr', what: string) => {
     const missing = groups.filter((g) => g[field] === null).map((g) => g.group);
-    if (missing.length > 0) notes.push(`${field.toUpperCase()} is undefined for ${missing.join(', ')} (no ${what}); left out of the differences`);
+    if (missing.length > 0)
+      notes.push(
+        `${field.toUpperCase()} is undefined for ${missing.join(', ')} (no ${what}); left out of the differences`,
+      );
   };
   leftOut('tpr', 'positive labels');
   leftOut('fpr', 'negative labels');

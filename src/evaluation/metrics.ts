@@ -73,7 +73,8 @@ export const CALIBRATION_BINS = 10;
 
 /** Throws on what no metric can be computed from: no rows, labels other than 0/1, non-finite scores. */
 export function checkScoredRows(rows: readonly ScoredRow[], what = 'rows'): void {
-  if (rows.length === 0) throw new InvalidInputError(`no ${what} to evaluate`, { hint: 'pass at least one scored row' });
+  if (rows.length === 0)
+    throw new InvalidInputError(`no ${what} to evaluate`, { hint: 'pass at least one scored row' });
   rows.forEach((row, i) => {
     if (row.label !== 0 && row.label !== 1) {
       throw new InvalidInputError(`label must be 0 or 1, got ${String(row.label)}`, {
@@ -82,13 +83,16 @@ export function checkScoredRows(rows: readonly ScoredRow[], what = 'rows'): void
       });
     }
     if (typeof row.score !== 'number' || !Number.isFinite(row.score)) {
-      throw new InvalidInputError(`score must be a finite number, got ${String(row.score)}`, { where: `${what}[${i}].score` });
+      throw new InvalidInputError(`score must be a finite number, got ${String(row.score)}`, {
+        where: `${what}[${i}].score`,
+      });
     }
   });
 }
 
 export function checkThreshold(threshold: number): void {
-  if (!Number.isFinite(threshold)) throw new InvalidInputError(`threshold must be a finite number, got ${threshold}`, { where: 'threshold' });
+  if (!Number.isFinite(threshold))
+    throw new InvalidInputError(`threshold must be a finite number, got ${threshold}`, { where: 'threshold' });
 }
 
 export function confusionMatrix(rows: readonly ScoredRow[], threshold = DEFAULT_THRESHOLD): ConfusionMatrix {
@@ -137,7 +141,7 @@ function aucOf(rows: readonly ScoredRow[]): number | null {
   let negatives = 0;
   // Counted in integers (pairs won twice over, to keep ties' halves whole) and divided once at the end.
   let doubledWins = 0;
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let pos = 0;
     let neg = 0;
     const score = sorted[i]!.score;
@@ -181,7 +185,8 @@ function logLossOf(rows: readonly ScoredRow[], eps: number): number | null {
  */
 export function calibrationBins(rows: readonly ScoredRow[], bins = CALIBRATION_BINS): CalibrationBin[] {
   checkScoredRows(rows);
-  if (!Number.isInteger(bins) || bins < 1) throw new InvalidInputError(`bins must be a positive integer, got ${bins}`, { where: 'bins' });
+  if (!Number.isInteger(bins) || bins < 1)
+    throw new InvalidInputError(`bins must be a positive integer, got ${bins}`, { where: 'bins' });
   return calibrationOf(rows, bins);
 }
 
@@ -208,17 +213,30 @@ function calibrationOf(rows: readonly ScoredRow[], bins: number): CalibrationBin
 }
 
 /** Every binary classification metric for one model's scores. */
-export function classificationMetrics(rows: readonly ScoredRow[], options: ClassificationOptions = {}): ClassificationMetrics {
+export function classificationMetrics(
+  rows: readonly ScoredRow[],
+  options: ClassificationOptions = {},
+): ClassificationMetrics {
   const threshold = options.threshold ?? DEFAULT_THRESHOLD;
   checkScoredRows(rows);
   checkThreshold(threshold);
   const notes: string[] = [];
   const confusion = countConfusion(rows, threshold);
   const { tp, fp, tn, fn } = confusion;
-  const precision = ratio(tp, tp + fp, notes, 'precision is undefined (no predicted positives); reported as 0 as sklearn does');
+  const precision = ratio(
+    tp,
+    tp + fp,
+    notes,
+    'precision is undefined (no predicted positives); reported as 0 as sklearn does',
+  );
   const recall = ratio(tp, tp + fn, notes, 'recall is undefined (no positive labels); reported as 0 as sklearn does');
   // 2TP / (2TP + FP + FN) is the harmonic mean of precision and recall, and stays defined when one of them is 0.
-  const f1 = ratio(2 * tp, 2 * tp + fp + fn, notes, 'F1 is undefined (no positives, predicted or true); reported as 0 as sklearn does');
+  const f1 = ratio(
+    2 * tp,
+    2 * tp + fp + fn,
+    notes,
+    'F1 is undefined (no positives, predicted or true); reported as 0 as sklearn does',
+  );
   const roc_auc = aucOf(rows);
   if (roc_auc === null) notes.push('ROC AUC is undefined: only one class is present in the labels');
   const log_loss = logLossOf(rows, LOG_LOSS_EPS);
@@ -244,7 +262,9 @@ export function checkRegressionRows(rows: readonly RegressionRow[], what = 'rows
     for (const field of ['label', 'prediction'] as const) {
       const value = row[field];
       if (typeof value !== 'number' || !Number.isFinite(value)) {
-        throw new InvalidInputError(`${field} must be a finite number, got ${String(value)}`, { where: `${what}[${i}].${field}` });
+        throw new InvalidInputError(`${field} must be a finite number, got ${String(value)}`, {
+          where: `${what}[${i}].${field}`,
+        });
       }
     }
   });

@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { InvalidInputError } from '../common/errors.js';
 import { compareClassifiers, compareRegressors, type Comparison } from './compare.js';
 import { fairnessReport, type FairnessReport } from './fairness.js';
-import { classificationMetrics, regressionMetrics, type ClassificationMetrics, type RegressionMetrics } from './metrics.js';
+import {
+  classificationMetrics,
+  regressionMetrics,
+  type ClassificationMetrics,
+  type RegressionMetrics,
+} from './metrics.js';
 
 /** What to evaluate in a table of predictions: which columns hold the label, the score and the groups. */
 export const EvaluationConfigSchema = z.object({
@@ -38,13 +43,18 @@ export function evaluatePredictions(rows: readonly PredictionRow[], config: Eval
     const value = row[column];
     const parsed = typeof value === 'number' ? value : typeof value === 'boolean' ? Number(value) : Number(value);
     if (value === null || !Number.isFinite(parsed)) {
-      throw new InvalidInputError(`row ${index + 1}: ${column} is ${JSON.stringify(value)}, not a number`, { where: `rows[${index}].${column}` });
+      throw new InvalidInputError(`row ${index + 1}: ${column} is ${JSON.stringify(value)}, not a number`, {
+        where: `rows[${index}].${column}`,
+      });
     }
     return parsed;
   };
   const options = config.threshold === undefined ? {} : { threshold: config.threshold };
   if (config.task === 'regression') {
-    const scored = rows.map((row, i) => ({ label: number(row, config.label, i), prediction: number(row, config.score, i) }));
+    const scored = rows.map((row, i) => ({
+      label: number(row, config.label, i),
+      prediction: number(row, config.score, i),
+    }));
     return {
       task: 'regression',
       metrics: regressionMetrics(scored),
@@ -52,7 +62,11 @@ export function evaluatePredictions(rows: readonly PredictionRow[], config: Eval
       ...(config.champion
         ? {
             comparison: compareRegressors(
-              rows.map((row, i) => ({ label: scored[i]!.label, champion: number(row, config.champion!, i), challenger: scored[i]!.prediction })),
+              rows.map((row, i) => ({
+                label: scored[i]!.label,
+                champion: number(row, config.champion!, i),
+                challenger: scored[i]!.prediction,
+              })),
             ),
           }
         : {}),
@@ -73,7 +87,11 @@ export function evaluatePredictions(rows: readonly PredictionRow[], config: Eval
     ...(config.champion
       ? {
           comparison: compareClassifiers(
-            rows.map((row, i) => ({ label: scored[i]!.label, champion: number(row, config.champion!, i), challenger: scored[i]!.score })),
+            rows.map((row, i) => ({
+              label: scored[i]!.label,
+              champion: number(row, config.champion!, i),
+              challenger: scored[i]!.score,
+            })),
             options,
           ),
         }

@@ -43,7 +43,8 @@ export async function buildHistoricalQuery(engine: DataEngine, request: Historic
   if (request.views.length === 0) throw new InvalidInputError('name at least one feature view', { where: '--view' });
   const names = new Set<string>();
   for (const prepared of request.views) {
-    if (names.has(prepared.view.name)) throw new InvalidInputError(`feature view "${prepared.view.name}" is named twice`, { where: '--view' });
+    if (names.has(prepared.view.name))
+      throw new InvalidInputError(`feature view "${prepared.view.name}" is named twice`, { where: '--view' });
     names.add(prepared.view.name);
   }
   const { relation: entityRelation, where } = entityRelationOf(request.entities);
@@ -59,11 +60,14 @@ export async function buildHistoricalQuery(engine: DataEngine, request: Historic
     });
   }
   const tsSql = timestampSql(`e0.${sqlIdentifier(tsColumn)}`, tsType);
-  if (tsSql === undefined) throw new InvalidInputError(`the entity timestamp column "${tsColumn}" is ${tsType}, not a time`, { where });
+  if (tsSql === undefined)
+    throw new InvalidInputError(`the entity timestamp column "${tsColumn}" is ${tsType}, not a time`, { where });
 
   const selection = selectFeatures(request.views, request.features);
   const outputNames = new Set(entityColumns.map((column) => column.name));
-  const ctes = [`__e AS (SELECT e0.*, row_number() OVER () AS __ciclo_row, ${tsSql} AS __ciclo_ts FROM ${entityRelation} e0)`];
+  const ctes = [
+    `__e AS (SELECT e0.*, row_number() OVER () AS __ciclo_row, ${tsSql} AS __ciclo_ts FROM ${entityRelation} e0)`,
+  ];
   const joins: string[] = [];
   const projections: string[] = [];
   const columns = entityColumns.map((column) => column.name);
@@ -71,10 +75,13 @@ export async function buildHistoricalQuery(engine: DataEngine, request: Historic
     const { view } = prepared;
     for (const key of view.entities) {
       if (!entityTypes.has(key)) {
-        throw new InvalidInputError(`the entity rows have no key column "${key}" that feature view "${view.name}" is keyed by`, {
-          where,
-          hint: `the entity rows need every entity key of the views asked for (the rows have: ${listed})`,
-        });
+        throw new InvalidInputError(
+          `the entity rows have no key column "${key}" that feature view "${view.name}" is keyed by`,
+          {
+            where,
+            hint: `the entity rows need every entity key of the views asked for (the rows have: ${listed})`,
+          },
+        );
       }
     }
     const wanted = selection.get(view.name) ?? [];
@@ -89,7 +96,10 @@ export async function buildHistoricalQuery(engine: DataEngine, request: Historic
         `QUALIFY row_number() OVER (PARTITION BY ${partition}, ${EVENT_TIME} ORDER BY ${CREATED_TIME} DESC NULLS LAST, ${SOURCE_ROW} DESC) = 1)`,
     );
     const on = view.entities
-      .map((key) => `TRY_CAST(__e.${sqlIdentifier(key)} AS ${prepared.columnTypes[key] ?? 'VARCHAR'}) = ${f}.${sqlIdentifier(key)}`)
+      .map(
+        (key) =>
+          `TRY_CAST(__e.${sqlIdentifier(key)} AS ${prepared.columnTypes[key] ?? 'VARCHAR'}) = ${f}.${sqlIdentifier(key)}`,
+      )
       .join(' AND ');
     ctes.push(
       `${j} AS (SELECT __e.__ciclo_row, ${f}.${EVENT_TIME} AS __et${featureList.map((c) => `, ${f}.${c}`).join('')} ` +
@@ -97,7 +107,10 @@ export async function buildHistoricalQuery(engine: DataEngine, request: Historic
     );
     joins.push(`LEFT JOIN ${j} ON ${j}.__ciclo_row = __e.__ciclo_row`);
     // TTL nulls the values; it never drops the entity row.
-    const fresh = view.ttlMs === undefined ? `${j}.__et IS NOT NULL` : `${j}.__et >= __e.__ciclo_ts - to_milliseconds(${view.ttlMs})`;
+    const fresh =
+      view.ttlMs === undefined
+        ? `${j}.__et IS NOT NULL`
+        : `${j}.__et >= __e.__ciclo_ts - to_milliseconds(${view.ttlMs})`;
     for (const feature of wanted) {
       const output = outputNames.has(feature) ? `${view.name}__${feature}` : feature;
       if (outputNames.has(output)) {
@@ -134,8 +147,17 @@ export async function getHistorical(engine: DataEngine, request: HistoricalReque
 export async function writeHistorical(engine: DataEngine, request: HistoricalRequest, out: string): Promise<number> {
   const query = await buildHistoricalQuery(engine, request);
   const lower = out.toLowerCase();
-  const format = lower.endsWith('.parquet') || lower.endsWith('.pq') ? 'PARQUET' : lower.endsWith('.csv') ? 'CSV, HEADER' : undefined;
-  if (!format) throw new InvalidInputError(`cannot tell the output format of ${out}`, { where: '--out', hint: 'end the file name in .parquet or .csv' });
+  const format =
+    lower.endsWith('.parquet') || lower.endsWith('.pq')
+      ? 'PARQUET'
+      : lower.endsWith('.csv')
+        ? 'CSV, HEADER'
+        : undefined;
+  if (!format)
+    throw new InvalidInputError(`cannot tell the output format of ${out}`, {
+      where: '--out',
+      hint: 'end the file name in .parquet or .csv',
+    });
   // COPY answers with the number of rows it wrote: the join runs once.
   const [row] = await engine.all(`COPY (${query.sql}) TO ${sqlString(resolve(out))} (FORMAT ${format})`);
   return Number(row?.Count ?? 0);
@@ -144,7 +166,8 @@ export async function writeHistorical(engine: DataEngine, request: HistoricalReq
 function entityRelationOf(entities: EntitySource): { relation: string; where: string } {
   if ('sql' in entities) return { relation: `(${entities.sql.trim().replace(/;+\s*$/, '')})`, where: 'entities' };
   const file = resolve(entities.file);
-  if (!existsSync(file)) throw new NotFoundError(`entity file ${entities.file} does not exist`, { where: entities.file });
+  if (!existsSync(file))
+    throw new NotFoundError(`entity file ${entities.file} does not exist`, { where: entities.file });
   return { relation: `(SELECT * FROM ${readFilesSql([file], formatOf(file))})`, where: entities.file };
 }
 
@@ -152,7 +175,11 @@ function entityRelationOf(entities: EntitySource): { relation: string; where: st
 function selectFeatures(views: PreparedView[], features: string[] | undefined): Map<string, string[]> {
   const selection = new Map<string, string[]>();
   if (features === undefined) {
-    for (const { view } of views) selection.set(view.name, view.features.map((feature) => feature.name));
+    for (const { view } of views)
+      selection.set(
+        view.name,
+        view.features.map((feature) => feature.name),
+      );
     return selection;
   }
   for (const { view } of views) selection.set(view.name, []);
@@ -160,10 +187,15 @@ function selectFeatures(views: PreparedView[], features: string[] | undefined): 
     const colon = reference.indexOf(':');
     const viewName = colon < 0 ? undefined : reference.slice(0, colon);
     const name = colon < 0 ? reference : reference.slice(colon + 1);
-    const owners = views.filter(({ view }) => (viewName === undefined || view.name === viewName) && view.features.some((f) => f.name === name));
+    const owners = views.filter(
+      ({ view }) => (viewName === undefined || view.name === viewName) && view.features.some((f) => f.name === name),
+    );
     if (owners.length === 0) {
       const known = views.flatMap(({ view }) => view.features.map((f) => `${view.name}:${f.name}`)).join(', ');
-      throw new InvalidInputError(`unknown feature "${reference}"`, { where: '--features', hint: `the views have: ${known}` });
+      throw new InvalidInputError(`unknown feature "${reference}"`, {
+        where: '--features',
+        hint: `the views have: ${known}`,
+      });
     }
     if (owners.length > 1) {
       throw new InvalidInputError(`feature "${reference}" is in more than one view`, {

@@ -53,7 +53,12 @@ export async function projectOfOnlineView(store: OnlineStore, name: string): Pro
  * `at - ttl` is expired and its values are null. `judgedProject`: the project access control judged
  * for the view (the server's); a view that is not in it (materialized anew meanwhile) is not read.
  */
-export async function lookupOnline(store: OnlineStore, input: unknown, now = Date.now(), judgedProject?: string): Promise<OnlineLookupResponse> {
+export async function lookupOnline(
+  store: OnlineStore,
+  input: unknown,
+  now = Date.now(),
+  judgedProject?: string,
+): Promise<OnlineLookupResponse> {
   const request = parseInput(OnlineLookupSchema, input);
   const view = await store.getView(request.view);
   if (!view || (judgedProject !== undefined && (view.project ?? DEFAULT_PROJECT) !== judgedProject)) {
@@ -100,14 +105,24 @@ export async function lookupOnline(store: OnlineStore, input: unknown, now = Dat
     const record = records[index];
     if (!record) return { entity, status: 'missing', event_time: null, values: nulls() };
     const eventTime = new Date(record.eventTime).toISOString();
-    if (view.ttlMs !== undefined && record.eventTime < at - view.ttlMs) return { entity, status: 'expired', event_time: eventTime, values: nulls() };
-    return { entity, status: 'found', event_time: eventTime, values: Object.fromEntries(features.map((feature) => [feature, record.values[feature] ?? null])) };
+    if (view.ttlMs !== undefined && record.eventTime < at - view.ttlMs)
+      return { entity, status: 'expired', event_time: eventTime, values: nulls() };
+    return {
+      entity,
+      status: 'found',
+      event_time: eventTime,
+      values: Object.fromEntries(features.map((feature) => [feature, record.values[feature] ?? null])),
+    };
   });
   return { view: view.name, features, results };
 }
 
 function timeOf(value: string | number): number {
   const ms = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms)) throw new InvalidInputError(`at: "${value}" is not a time`, { where: 'at', hint: 'give an ISO-8601 time or epoch milliseconds' });
+  if (!Number.isFinite(ms))
+    throw new InvalidInputError(`at: "${value}" is not a time`, {
+      where: 'at',
+      hint: 'give an ISO-8601 time or epoch milliseconds',
+    });
   return ms;
 }

@@ -59,7 +59,10 @@ export async function materialize(
   const since = options.since ?? state?.watermark ?? null;
   const keys = view.entities.map(sqlIdentifier);
   const features = view.features.map((feature) => sqlIdentifier(feature.name));
-  const where = since === null ? `${EVENT_TIME} IS NOT NULL` : `${EVENT_TIME} >= make_timestamp(${Math.trunc(since)}::BIGINT * 1000)`;
+  const where =
+    since === null
+      ? `${EVENT_TIME} IS NOT NULL`
+      : `${EVENT_TIME} >= make_timestamp(${Math.trunc(since)}::BIGINT * 1000)`;
   const rows = await engine.all(
     `SELECT ${keys.join(', ')}, epoch_ms(${EVENT_TIME}) AS __ms, ${features.join(', ')} FROM ${prepared.relation} ` +
       `WHERE ${where} ` +
@@ -75,13 +78,25 @@ export async function materialize(
   }
   if (highest !== null) await store.advanceWatermark(view.name, highest);
   const after = await store.getView(view.name);
-  const result: MaterializeResult = { view: view.name, since, entities: rows.length, written, watermark: after?.watermark ?? null };
+  const result: MaterializeResult = {
+    view: view.name,
+    since,
+    entities: rows.length,
+    written,
+    watermark: after?.watermark ?? null,
+  };
   await options.audit?.append({
     action: 'feature_view.materialize',
     target: { type: 'feature_view', id: view.name },
     beforeDigest: digestOf(state === undefined ? null : { view: view.name, watermark: state.watermark ?? null }),
     afterDigest: digestOf({ view: view.name, watermark: result.watermark }),
-    details: { since: result.since, entities: result.entities, written: result.written, watermark: result.watermark, store: store.description },
+    details: {
+      since: result.since,
+      entities: result.entities,
+      written: result.written,
+      watermark: result.watermark,
+      store: store.description,
+    },
   });
   return result;
 }

@@ -25,7 +25,10 @@ export const featureRoutes: FastifyPluginAsyncZod<FeatureRoutesOptions> = async 
   };
   app.post(
     '/features/online',
-    { schema: { tags: ['features'], body: OnlineLookupSchema, response: { 200: OnlineLookupResponseSchema } }, config: { access: viewAccess } },
+    {
+      schema: { tags: ['features'], body: OnlineLookupSchema, response: { 200: OnlineLookupResponseSchema } },
+      config: { access: viewAccess },
+    },
     async (request) => features.lookupOnline(request.body, { judgedProject: authorizedId(request, 'project') }),
   );
 };

@@ -71,7 +71,9 @@ export class FeatureService {
 
   /** The same rows written to a Parquet or CSV file (by extension); returns how many. */
   writeHistorical(request: HistoricalViewsRequest, out: string): Promise<number> {
-    return this.#withEngine(async (engine) => writeHistorical(engine, await this.#historicalRequest(engine, request), out));
+    return this.#withEngine(async (engine) =>
+      writeHistorical(engine, await this.#historicalRequest(engine, request), out),
+    );
   }
 
   /**

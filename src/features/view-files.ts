@@ -16,9 +16,10 @@ export interface ViewFiles {
 /** A path as given when it names a file (or ends in .yaml/.yml); otherwise `<dir>/<name>.yaml|.yml`. */
 export function resolveViewFile(ref: string, dir: string = DEFAULT_VIEWS_DIR): string {
   if (existsSync(ref) || /\.ya?ml$/i.test(ref)) return ref;
-  for (const candidate of [join(dir, `${ref}.yaml`), join(dir, `${ref}.yml`)]) if (existsSync(candidate)) return candidate;
+  for (const candidate of [join(dir, `${ref}.yaml`), join(dir, `${ref}.yml`)])
+    if (existsSync(candidate)) return candidate;
   throw new NotFoundError(`feature view "${ref}" is neither a file nor ${join(dir, `${ref}.yaml`)}`, {
     where: ref,
-    hint: 'give the view file\'s path, or its name with --views-dir pointing at the folder of view files',
+    hint: "give the view file's path, or its name with --views-dir pointing at the folder of view files",
   });
 }

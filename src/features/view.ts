@@ -4,7 +4,14 @@ import { parseYamlWithSource, type FieldPath } from '../common/yaml-source.js';
 import { z } from 'zod';
 import { InvalidInputError, NotFoundError } from '../common/errors.js';
 import { formatPath } from '../common/validation.js';
-import { cellText, formatOf, readFilesSql, sqlIdentifier, type DataEngine, type DatasetResolver } from '../data/index.js';
+import {
+  cellText,
+  formatOf,
+  readFilesSql,
+  sqlIdentifier,
+  type DataEngine,
+  type DatasetResolver,
+} from '../data/index.js';
 import { DEFAULT_PROJECT, ProjectNameSchema } from '../governance/access/route-access.js';
 
 /**
@@ -40,11 +47,14 @@ const FeatureSpecSchema = z.union([
   }),
 ]);
 
-const SourceSchema = z.union([
-  z.strictObject({ dataset: z.string().min(1, 'must name a dataset: NAME, NAME@3 or NAME@sha256:…') }),
-  z.strictObject({ path: z.string().min(1, 'must name a file') }),
-  z.strictObject({ sql: z.string().min(1, 'must be a query') }),
-], { error: 'source must be one of {dataset: NAME[@version]}, {path: FILE} or {sql: QUERY}' });
+const SourceSchema = z.union(
+  [
+    z.strictObject({ dataset: z.string().min(1, 'must name a dataset: NAME, NAME@3 or NAME@sha256:…') }),
+    z.strictObject({ path: z.string().min(1, 'must name a file') }),
+    z.strictObject({ sql: z.string().min(1, 'must be a query') }),
+  ],
+  { error: 'source must be one of {dataset: NAME[@version]}, {path: FILE} or {sql: QUERY}' },
+);
 
 export const FeatureViewSchema = z.strictObject({
   name: z.string().regex(NAME, 'must start with a letter or "_" and hold letters, digits, "_" or "-"'),
@@ -103,7 +113,11 @@ export function parseTtl(text: string, where = 'ttl'): number {
     });
   }
   const ms = Number(match[1]) * TTL_UNIT_MS[match[2]!]!;
-  if (ms <= 0) throw new InvalidInputError(`ttl "${text}" must be longer than zero`, { where, hint: 'leave ttl out for features that never expire' });
+  if (ms <= 0)
+    throw new InvalidInputError(`ttl "${text}" must be longer than zero`, {
+      where,
+      hint: 'leave ttl out for features that never expire',
+    });
   return ms;
 }
 
@@ -133,7 +147,10 @@ type Locate = (path: FieldPath, target?: 'key' | 'value') => string;
 
 function buildView(input: unknown, baseDir: string, locate: Locate): FeatureView {
   const parsed = FeatureViewSchema.safeParse(input ?? {}, {
-    error: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? `missing required field (${issue.expected})` : undefined),
+    error: (issue) =>
+      issue.code === 'invalid_type' && issue.input === undefined
+        ? `missing required field (${issue.expected})`
+        : undefined,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -149,13 +166,26 @@ function buildView(input: unknown, baseDir: string, locate: Locate): FeatureView
   const features = spec.features.map((feature) => (typeof feature === 'string' ? { name: feature } : feature));
   const seen = new Map<string, FieldPath>();
   const claim = (name: string, path: FieldPath, role: string) => {
-    if (seen.has(name)) throw viewError(locate, path, `column "${name}" is named twice (${role})`, 'value', 'each column plays one role: entity key, event time, created time or feature');
+    if (seen.has(name))
+      throw viewError(
+        locate,
+        path,
+        `column "${name}" is named twice (${role})`,
+        'value',
+        'each column plays one role: entity key, event time, created time or feature',
+      );
     seen.set(name, path);
   };
   spec.entities.forEach((name, index) => claim(name, ['entities', index], 'entity key'));
   claim(spec.event_time, ['event_time'], 'event time');
   if (spec.created_time !== undefined) claim(spec.created_time, ['created_time'], 'created time');
-  features.forEach((feature, index) => claim(feature.name, typeof spec.features[index] === 'string' ? ['features', index] : ['features', index, 'name'], 'feature'));
+  features.forEach((feature, index) =>
+    claim(
+      feature.name,
+      typeof spec.features[index] === 'string' ? ['features', index] : ['features', index, 'name'],
+      'feature',
+    ),
+  );
   return {
     name: spec.name,
     project: spec.project,
@@ -171,7 +201,13 @@ function buildView(input: unknown, baseDir: string, locate: Locate): FeatureView
   };
 }
 
-function viewError(locate: Locate, path: FieldPath, message: string, target: 'key' | 'value' = 'value', hint?: string): InvalidInputError {
+function viewError(
+  locate: Locate,
+  path: FieldPath,
+  message: string,
+  target: 'key' | 'value' = 'value',
+  hint?: string,
+): InvalidInputError {
   const field = formatPath('', path) || 'view';
   return new InvalidInputError(`${field}: ${message}`, { where: locate(path, target), ...(hint ? { hint } : {}) });
 }
@@ -202,7 +238,11 @@ export const CREATED_TIME = '__ciclo_created_time';
 export const SOURCE_ROW = '__ciclo_source_row';
 
 /** Resolves the source, DESCRIBEs it and checks every named column; nothing has run on the data yet. */
-export async function prepareView(engine: DataEngine, view: FeatureView, options: PrepareOptions = {}): Promise<PreparedView> {
+export async function prepareView(
+  engine: DataEngine,
+  view: FeatureView,
+  options: PrepareOptions = {},
+): Promise<PreparedView> {
   const datasets: PreparedView['datasets'] = [];
   const sourceSql = await sourceRelation(view, options.resolver, datasets);
   const columns = await describe(engine, `SELECT * FROM ${sourceSql}`, view.locate(['source']));
@@ -211,7 +251,13 @@ export async function prepareView(engine: DataEngine, view: FeatureView, options
   const requireColumn = (name: string, path: FieldPath) => {
     const type = typeOf.get(name);
     if (type === undefined) {
-      throw viewError(view.locate, path, `unknown column "${name}": the source has no such column`, 'value', `the source's columns are: ${available}`);
+      throw viewError(
+        view.locate,
+        path,
+        `unknown column "${name}": the source has no such column`,
+        'value',
+        `the source's columns are: ${available}`,
+      );
     }
     return type;
   };
@@ -219,18 +265,29 @@ export async function prepareView(engine: DataEngine, view: FeatureView, options
   const eventType = requireColumn(view.eventTime, ['event_time']);
   const eventSql = timestampSql(sqlIdentifier(view.eventTime), eventType);
   if (eventSql === undefined) {
-    throw viewError(view.locate, ['event_time'], `column "${view.eventTime}" is ${eventType}, not a time`, 'value', 'event_time must be a TIMESTAMP, DATE, an ISO-8601 string or epoch milliseconds');
+    throw viewError(
+      view.locate,
+      ['event_time'],
+      `column "${view.eventTime}" is ${eventType}, not a time`,
+      'value',
+      'event_time must be a TIMESTAMP, DATE, an ISO-8601 string or epoch milliseconds',
+    );
   }
-  if (eventType.toUpperCase() === 'VARCHAR') await checkTimeText(engine, sourceSql, view, view.eventTime, ['event_time']);
+  if (eventType.toUpperCase() === 'VARCHAR')
+    await checkTimeText(engine, sourceSql, view, view.eventTime, ['event_time']);
   let createdSql = 'NULL::TIMESTAMP';
   if (view.createdTime !== undefined) {
     const createdType = requireColumn(view.createdTime, ['created_time']);
     const sql = timestampSql(sqlIdentifier(view.createdTime), createdType);
-    if (sql === undefined) throw viewError(view.locate, ['created_time'], `column "${view.createdTime}" is ${createdType}, not a time`);
+    if (sql === undefined)
+      throw viewError(view.locate, ['created_time'], `column "${view.createdTime}" is ${createdType}, not a time`);
     createdSql = sql;
   }
   const featureSql = view.features.map((feature, index) => {
-    const path: FieldPath = feature.type === undefined && feature.description === undefined ? ['features', index] : ['features', index, 'name'];
+    const path: FieldPath =
+      feature.type === undefined && feature.description === undefined
+        ? ['features', index]
+        : ['features', index, 'name'];
     requireColumn(feature.name, path);
     const column = sqlIdentifier(feature.name);
     return feature.type === undefined ? column : `CAST(${column} AS ${feature.type}) AS ${column}`;
@@ -245,7 +302,11 @@ export async function prepareView(engine: DataEngine, view: FeatureView, options
   } catch (error) {
     const typed = view.features.findIndex((feature) => feature.type !== undefined);
     if (typed < 0) throw error;
-    throw viewError(view.locate, ['features', typed, 'type'], `a declared feature type is not valid: ${(error as Error).message}`);
+    throw viewError(
+      view.locate,
+      ['features', typed, 'type'],
+      `a declared feature type is not valid: ${(error as Error).message}`,
+    );
   }
   const columnTypes = Object.fromEntries(projected.map((column) => [column.name, column.type]));
   return { view, relation, columnTypes, datasets };
@@ -256,20 +317,39 @@ export function timestampSql(column: string, type: string): string | undefined {
   const upper = type.toUpperCase();
   if (upper === 'TIMESTAMP WITH TIME ZONE' || upper === 'TIMESTAMPTZ') return `make_timestamp(epoch_us(${column}))`;
   if (upper.startsWith('TIMESTAMP') || upper === 'DATE' || upper === 'VARCHAR') return `CAST(${column} AS TIMESTAMP)`;
-  if (['BIGINT', 'INTEGER', 'HUGEINT', 'UBIGINT', 'UINTEGER', 'DOUBLE'].includes(upper)) return `make_timestamp(CAST(${column} AS BIGINT) * 1000)`;
+  if (['BIGINT', 'INTEGER', 'HUGEINT', 'UBIGINT', 'UINTEGER', 'DOUBLE'].includes(upper))
+    return `make_timestamp(CAST(${column} AS BIGINT) * 1000)`;
   return undefined;
 }
 
 /** Text event times must all read as times: one bad value fails here, naming itself, not mid-join. */
-async function checkTimeText(engine: DataEngine, sourceSql: string, view: FeatureView, column: string, path: FieldPath): Promise<void> {
+async function checkTimeText(
+  engine: DataEngine,
+  sourceSql: string,
+  view: FeatureView,
+  column: string,
+  path: FieldPath,
+): Promise<void> {
   const name = sqlIdentifier(column);
-  const [bad] = await engine.all(`SELECT ${name} AS value FROM ${sourceSql} WHERE ${name} IS NOT NULL AND TRY_CAST(${name} AS TIMESTAMP) IS NULL LIMIT 1`);
+  const [bad] = await engine.all(
+    `SELECT ${name} AS value FROM ${sourceSql} WHERE ${name} IS NOT NULL AND TRY_CAST(${name} AS TIMESTAMP) IS NULL LIMIT 1`,
+  );
   if (bad) {
-    throw viewError(view.locate, path, `column "${column}" holds "${cellText(bad.value)}", not a time`, 'value', 'event_time must be a TIMESTAMP, DATE, an ISO-8601 string or epoch milliseconds');
+    throw viewError(
+      view.locate,
+      path,
+      `column "${column}" holds "${cellText(bad.value)}", not a time`,
+      'value',
+      'event_time must be a TIMESTAMP, DATE, an ISO-8601 string or epoch milliseconds',
+    );
   }
 }
 
-export async function describe(engine: DataEngine, query: string, where: string): Promise<{ name: string; type: string }[]> {
+export async function describe(
+  engine: DataEngine,
+  query: string,
+  where: string,
+): Promise<{ name: string; type: string }[]> {
   let rows;
   try {
     rows = await engine.all(`DESCRIBE ${query}`);
@@ -285,10 +365,15 @@ const PLACEHOLDER = /\{\{\s*(dataset|path)\s*:\s*([^}]+?)\s*\}\}/g;
  * The source as a parenthesized subquery. In `sql:` sources, `{{ dataset:NAME[@version] }}` becomes
  * a read of that dataset version's files and `{{ path:FILE }}` a read of that file.
  */
-async function sourceRelation(view: FeatureView, resolver: DatasetResolver | undefined, datasets: PreparedView['datasets']): Promise<string> {
+async function sourceRelation(
+  view: FeatureView,
+  resolver: DatasetResolver | undefined,
+  datasets: PreparedView['datasets'],
+): Promise<string> {
   const source = view.source;
   if ('path' in source) return `(SELECT * FROM ${fileRead(view, source.path, ['source', 'path'])})`;
-  if ('dataset' in source) return `(SELECT * FROM ${await datasetRead(view, source.dataset, resolver, ['source', 'dataset'], datasets)})`;
+  if ('dataset' in source)
+    return `(SELECT * FROM ${await datasetRead(view, source.dataset, resolver, ['source', 'dataset'], datasets)})`;
   const replacements = new Map<string, string>();
   for (const match of source.sql.matchAll(PLACEHOLDER)) {
     const [text, kind, reference] = match as unknown as [string, string, string];
@@ -299,7 +384,10 @@ async function sourceRelation(view: FeatureView, resolver: DatasetResolver | und
         : await datasetRead(view, reference, resolver, ['source', 'sql'], datasets);
     replacements.set(text, `(SELECT * FROM ${read})`);
   }
-  const sql = source.sql.replace(PLACEHOLDER, (text) => replacements.get(text)!).trim().replace(/;+\s*$/, '');
+  const sql = source.sql
+    .replace(PLACEHOLDER, (text) => replacements.get(text)!)
+    .trim()
+    .replace(/;+\s*$/, '');
   return `(${sql})`;
 }
 
@@ -309,7 +397,10 @@ function fileRead(view: FeatureView, file: string, path: FieldPath): string {
   try {
     format = formatOf(absolute);
   } catch (error) {
-    throw new InvalidInputError((error as Error).message, { where: view.locate(path), hint: (error as InvalidInputError).details?.hint ?? '' });
+    throw new InvalidInputError((error as Error).message, {
+      where: view.locate(path),
+      hint: (error as InvalidInputError).details?.hint ?? '',
+    });
   }
   return readFilesSql([absolute], format);
 }

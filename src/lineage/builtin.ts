@@ -26,7 +26,14 @@ import {
   runsUsingDataset,
 } from '../tracking/index.js';
 import { NODE_FORMS_HINT } from './node-ref.js';
-import { LineageRegistry, type EdgeSource, type LineageSession, type Neighbour, type Neighbours, type NodeResolver } from './registry.js';
+import {
+  LineageRegistry,
+  type EdgeSource,
+  type LineageSession,
+  type Neighbour,
+  type Neighbours,
+  type NodeResolver,
+} from './registry.js';
 import type { RunInfo } from './run-lookup.js';
 import {
   artifactNodeId,
@@ -196,7 +203,12 @@ async function runDownstream(info: RunInfo, session: LineageSession, out: Neighb
   }
 }
 
-async function artifactNeighbours(node: ArtifactNode, direction: WalkDirection, session: LineageSession, out: NeighbourList): Promise<void> {
+async function artifactNeighbours(
+  node: ArtifactNode,
+  direction: WalkDirection,
+  session: LineageSession,
+  out: NeighbourList,
+): Promise<void> {
   const { db, runs } = session;
   if (direction === 'upstream') {
     for (const producer of await stepRunsByDigest(db, node.digest, 'output', out.room())) {

@@ -4,7 +4,14 @@
  * owns no table.
  */
 export { LineageService } from './service.js';
-export { LineageRegistry, type EdgeSource, type LineageSession, type Neighbour, type Neighbours, type NodeResolver } from './registry.js';
+export {
+  LineageRegistry,
+  type EdgeSource,
+  type LineageSession,
+  type Neighbour,
+  type Neighbours,
+  type NodeResolver,
+} from './registry.js';
 export { builtinLineageRegistry } from './builtin.js';
 export { RunLookup, type RunInfo } from './run-lookup.js';
 export { NODE_FORMS_HINT, parseNodeRef } from './node-ref.js';

@@ -48,7 +48,10 @@ const lineageAccess: RouteAccess = {
 export const lineageRoutes: FastifyPluginAsyncZod<{ lineage: LineageService }> = async (app, { lineage }) => {
   app.get(
     '/lineage',
-    { schema: { tags: ['lineage'], querystring: LineageQuery, response: { 200: LineageGraphReply } }, config: { access: lineageAccess } },
+    {
+      schema: { tags: ['lineage'], querystring: LineageQuery, response: { 200: LineageGraphReply } },
+      config: { access: lineageAccess },
+    },
     async (request) => {
       const { node, direction, depth, max_nodes: maxNodes } = request.query;
       const graph = await lineage.graph(node, {

@@ -72,13 +72,24 @@ export class LineageService {
    * is refused by the route before this; an artifact or dataset root is shown only when a run or
    * model version the caller may see is joined to it, and answers as not found otherwise.
    */
-  async #visibleRoots(roots: LineageNode[], node: string, visibility: Visibility, session: LineageSession): Promise<LineageNode[]> {
+  async #visibleRoots(
+    roots: LineageNode[],
+    node: string,
+    visibility: Visibility,
+    session: LineageSession,
+  ): Promise<LineageNode[]> {
     if (visibility.everything) return roots;
     const visible: LineageNode[] = [];
     for (const root of roots) {
-      if (root.kind === 'run' || root.kind === 'model' ? await visibility.admits(root) : await this.#joinedToVisible(root, visibility, session)) visible.push(root);
+      if (
+        root.kind === 'run' || root.kind === 'model'
+          ? await visibility.admits(root)
+          : await this.#joinedToVisible(root, visibility, session)
+      )
+        visible.push(root);
     }
-    if (visible.length === 0) throw new NotFoundError(`no run or model you may read is joined to ${node}`, { where: 'node' });
+    if (visible.length === 0)
+      throw new NotFoundError(`no run or model you may read is joined to ${node}`, { where: 'node' });
     return visible;
   }
 
@@ -86,13 +97,21 @@ export class LineageService {
     for (const direction of ['upstream', 'downstream'] as const) {
       for (const source of this.registry.edgeSources) {
         const { found } = await source.neighbours(content, direction, FAN_OUT_LIMIT, session);
-        for (const { node } of found) if ((node.kind === 'run' || node.kind === 'model') && (await visibility.admits(node))) return true;
+        for (const { node } of found)
+          if ((node.kind === 'run' || node.kind === 'model') && (await visibility.admits(node))) return true;
       }
     }
     return false;
   }
 
-  async #walk(roots: LineageNode[], direction: WalkDirection, depth: number, builder: GraphBuilder, session: LineageSession, visibility: Visibility): Promise<void> {
+  async #walk(
+    roots: LineageNode[],
+    direction: WalkDirection,
+    depth: number,
+    builder: GraphBuilder,
+    session: LineageSession,
+    visibility: Visibility,
+  ): Promise<void> {
     const seen = new Set(roots.map((root) => root.id));
     let frontier = roots;
     for (let level = 0; level < depth && frontier.length > 0; level += 1) {

@@ -78,7 +78,12 @@ export const ModelNodeSchema = z.object({
   version: z.string().optional(),
 });
 
-export const LineageNodeSchema = z.discriminatedUnion('kind', [RunNodeSchema, ArtifactNodeSchema, DatasetNodeSchema, ModelNodeSchema]);
+export const LineageNodeSchema = z.discriminatedUnion('kind', [
+  RunNodeSchema,
+  ArtifactNodeSchema,
+  DatasetNodeSchema,
+  ModelNodeSchema,
+]);
 
 export const LineageEdgeSchema = z.object({
   from: z.string(),

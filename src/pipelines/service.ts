@@ -141,12 +141,18 @@ export class PipelineService {
 
   /** Records a new run, every step PENDING; `drive` runs it. */
   async start(pipeline: LoadedPipeline, options: LaunchOptions = {}): Promise<string> {
-    const executor = options.env === undefined ? pipeline.definition.executor : (pipeline.definition.environments[options.env]?.executor ?? pipeline.definition.executor);
+    const executor =
+      options.env === undefined
+        ? pipeline.definition.executor
+        : (pipeline.definition.environments[options.env]?.executor ?? pipeline.definition.executor);
     if (!this.#executors.has(executor)) {
-      throw new InvalidInputError(`pipeline "${pipeline.definition.name}" asks for the unknown executor "${executor}"`, {
-        where: options.env === undefined ? 'executor' : `environments.${options.env}.executor`,
-        hint: `known executors: ${this.#executors.names().join(', ')}`,
-      });
+      throw new InvalidInputError(
+        `pipeline "${pipeline.definition.name}" asks for the unknown executor "${executor}"`,
+        {
+          where: options.env === undefined ? 'executor' : `environments.${options.env}.executor`,
+          hint: `known executors: ${this.#executors.names().join(', ')}`,
+        },
+      );
     }
     return this.scheduler.start(pipeline.definition, {
       workDir: pipeline.workDir,
@@ -241,7 +247,11 @@ export class PipelineService {
     if (run === undefined) return [];
     const { steps } = JSON.parse(run.definition) as { steps: { name: string; kind: string }[] };
     const latest = await latestStepExecutions(this.#db, pipelineRunId);
-    return steps.map((step) => ({ name: step.name, kind: step.kind, status: latest.get(step.name)?.status ?? 'PENDING' }));
+    return steps.map((step) => ({
+      name: step.name,
+      kind: step.kind,
+      status: latest.get(step.name)?.status ?? 'PENDING',
+    }));
   }
 
   /** Whether the id is a pipeline run's (whose tracked run has the same id); the registry records it as lineage. */
@@ -288,7 +298,9 @@ export class PipelineService {
     const module = (await tsImport(file, import.meta.url)) as { default?: unknown };
     // A .ts file outside an ESM package is loaded as CommonJS, which nests the default export once more.
     const outer = module.default as { default?: unknown } | undefined;
-    const exported = [outer?.default, outer].find((candidate) => Array.isArray((candidate as { steps?: unknown })?.steps));
+    const exported = [outer?.default, outer].find((candidate) =>
+      Array.isArray((candidate as { steps?: unknown })?.steps),
+    );
     if (exported === undefined) {
       throw new InvalidInputError(`${file} has no default export of a pipeline`, {
         where: file,

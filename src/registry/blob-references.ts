@@ -47,7 +47,11 @@ export class ModelPackageReferences implements BlobReferenceSource {
 }
 
 /** The manifest's files, or why they cannot be listed (the manifest blob is missing or corrupt). */
-async function manifestFiles(blobs: BlobStore, digest: string, referrer: string): Promise<{ path: string; digest: string }[] | string> {
+async function manifestFiles(
+  blobs: BlobStore,
+  digest: string,
+  referrer: string,
+): Promise<{ path: string; digest: string }[] | string> {
   try {
     return parseManifest(await readText(await blobs.open(digest)), `${referrer}: ${MANIFEST_FILE}`).files;
   } catch (error) {

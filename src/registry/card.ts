@@ -154,19 +154,27 @@ export async function buildModelCard(reference: string, deps: ModelCardDeps): Pr
 }
 
 /** The tag says it outright; failing that, the version's description, then the model's. */
-function intendedUse(tags: Record<string, string>, versionDescription: string | null, modelDescription: string | null): ModelCard['intendedUse'] {
+function intendedUse(
+  tags: Record<string, string>,
+  versionDescription: string | null,
+  modelDescription: string | null,
+): ModelCard['intendedUse'] {
   const candidates: Array<[string | null | undefined, IntendedUseSource]> = [
     [tags[INTENDED_USE_TAG], 'tag intended_use'],
     [versionDescription, 'version description'],
     [modelDescription, 'model description'],
   ];
   for (const [statement, source] of candidates) {
-    if (statement !== undefined && statement !== null && statement.trim() !== '') return { statement: statement.trim(), source };
+    if (statement !== undefined && statement !== null && statement.trim() !== '')
+      return { statement: statement.trim(), source };
   }
   return null;
 }
 
-async function cardDataset(input: ModelLineage['datasets'][number], datasets: CardDatasets | undefined): Promise<CardDataset> {
+async function cardDataset(
+  input: ModelLineage['datasets'][number],
+  datasets: CardDatasets | undefined,
+): Promise<CardDataset> {
   const base = { name: input.name, digest: input.digest, context: input.context };
   if (datasets === undefined) return { ...base, registered: null };
   let detail: DatasetVersionDetail;
@@ -195,7 +203,10 @@ async function cardDataset(input: ModelLineage['datasets'][number], datasets: Ca
  * gives the attributes; a metric `<metric>.<attribute>.<group>` of a known attribute is that
  * group's. Only known attributes count, so an unrelated dotted name (`val.auc.last`) stays a metric.
  */
-export function splitFairness(snapshot: Record<string, number | null>): { metrics: Record<string, number | null>; fairness: CardFairness[] } {
+export function splitFairness(snapshot: Record<string, number | null>): {
+  metrics: Record<string, number | null>;
+  fairness: CardFairness[];
+} {
   const tables = new Map<string, CardFairness>();
   const rest: Array<[string, number | null]> = [];
   for (const [key, value] of Object.entries(snapshot)) {
@@ -216,7 +227,8 @@ export function splitFairness(snapshot: Record<string, number | null>): { metric
     const dot = key.indexOf('.');
     const metric = key.slice(0, dot);
     const after = key.slice(dot + 1);
-    const attribute = dot > 0 ? attributes.find((name) => after.startsWith(`${name}.`) && after.length > name.length + 1) : undefined;
+    const attribute =
+      dot > 0 ? attributes.find((name) => after.startsWith(`${name}.`) && after.length > name.length + 1) : undefined;
     if (attribute === undefined) {
       metrics[key] = value;
       continue;
@@ -264,7 +276,12 @@ export function renderModelCard(card: ModelCard): string {
       table(
         ['', ''],
         [
-          ['aliases', card.aliases.length === 0 ? 'none' : card.aliases.map((alias) => code(`${card.model.name}@${alias}`)).join(', ')],
+          [
+            'aliases',
+            card.aliases.length === 0
+              ? 'none'
+              : card.aliases.map((alias) => code(`${card.model.name}@${alias}`)).join(', '),
+          ],
           ['stages', card.stages.length === 0 ? 'none' : card.stages.join(', ')],
         ],
       ),
@@ -285,17 +302,32 @@ function modelDetails(card: ModelCard): string[] {
         ['flavor', card.flavor],
         ['registered', `${iso(card.createdTime)} by ${card.createdBy}`],
         ['source', code(card.source)],
-        ['manifest digest', card.manifestDigest === null ? 'none: no verified package, so it cannot be approved or deployed' : code(card.manifestDigest)],
+        [
+          'manifest digest',
+          card.manifestDigest === null
+            ? 'none: no verified package, so it cannot be approved or deployed'
+            : code(card.manifestDigest),
+        ],
         ['model description', card.model.description ?? 'not stated'],
       ],
     ),
-    tags.length === 0 ? 'Tags: none.' : table(['tag', 'value'], tags.map(([key, value]) => [code(key), value])),
+    tags.length === 0
+      ? 'Tags: none.'
+      : table(
+          ['tag', 'value'],
+          tags.map(([key, value]) => [code(key), value]),
+        ),
   ];
 }
 
 function signature(sig: ModelSignature): string[] {
   const columns = (list: ModelSignature['inputs']) =>
-    list.length === 0 ? 'none declared' : table(['name', 'type'], list.map((column) => [code(column.name), column.type]));
+    list.length === 0
+      ? 'none declared'
+      : table(
+          ['name', 'type'],
+          list.map((column) => [code(column.name), column.type]),
+        );
   return [`**Inputs**\n\n${columns(sig.inputs)}`, `**Outputs**\n\n${columns(sig.outputs)}`];
 }
 
@@ -305,7 +337,8 @@ function trainingData(datasets: readonly CardDataset[]): string[] {
     const head = `### ${dataset.name} (${dataset.context})\n\nDigest ${code(dataset.digest)}.`;
     if (dataset.registered === null) return `${head} Not a registered dataset version: no profile.`;
     const { registered } = dataset;
-    const sensitive = registered.sensitiveColumns.length === 0 ? 'none' : registered.sensitiveColumns.map(code).join(', ');
+    const sensitive =
+      registered.sensitiveColumns.length === 0 ? 'none' : registered.sensitiveColumns.map(code).join(', ');
     return [
       `${head} Version ${registered.version}, ${registered.format}, ${registered.rowCount} rows, ${registered.columns.length} columns.`,
       `Sensitive columns: ${sensitive}.`,
@@ -326,17 +359,32 @@ function trainingData(datasets: readonly CardDataset[]): string[] {
 function metricsTable(metrics: Record<string, number | null>): string[] {
   const entries = Object.entries(metrics);
   if (entries.length === 0) return ['No metrics were logged on the run.'];
-  return [table(['metric', 'value'], entries.map(([key, value]) => [code(key), number(value)]))];
+  return [
+    table(
+      ['metric', 'value'],
+      entries.map(([key, value]) => [code(key), number(value)]),
+    ),
+  ];
 }
 
 function fairness(tables: readonly CardFairness[]): string[] {
   if (tables.length === 0) return ['No fairness metrics (`fairness.<attribute>.<metric>`) were logged on the run.'];
   return tables.map((entry) => {
     const parts = [`### Attribute ${code(entry.attribute)}`];
-    parts.push(table(['metric', 'value'], Object.entries(entry.summary).map(([key, value]) => [key, number(value)])));
+    parts.push(
+      table(
+        ['metric', 'value'],
+        Object.entries(entry.summary).map(([key, value]) => [key, number(value)]),
+      ),
+    );
     if (entry.groups.length > 0) {
       const names = [...new Set(entry.groups.flatMap((row) => Object.keys(row.metrics)))].sort(compare);
-      parts.push(table(['group', ...names], entry.groups.map((row) => [code(row.group), ...names.map((name) => number(row.metrics[name]))])));
+      parts.push(
+        table(
+          ['group', ...names],
+          entry.groups.map((row) => [code(row.group), ...names.map((name) => number(row.metrics[name]))]),
+        ),
+      );
     }
     return parts.join('\n\n');
   });
@@ -352,13 +400,22 @@ function approvals(card: ModelCard): string[] {
   parts.push(
     history.length === 0
       ? 'No decisions recorded.'
-      : table(['time', 'decision', 'by', 'comment'], history.map((record) => [iso(record.time), record.decision, record.actor, record.comment ?? ''])),
+      : table(
+          ['time', 'decision', 'by', 'comment'],
+          history.map((record) => [iso(record.time), record.decision, record.actor, record.comment ?? '']),
+        ),
   );
   if (gates.length > 0) {
     parts.push(
       table(
         ['gate', 'result', 'observed', 'expected', 'message'],
-        gates.map((gate) => [gate.gate, gate.passed ? 'passed' : 'failed', shown(gate.observed), shown(gate.expected), gate.message ?? '']),
+        gates.map((gate) => [
+          gate.gate,
+          gate.passed ? 'passed' : 'failed',
+          shown(gate.observed),
+          shown(gate.expected),
+          gate.message ?? '',
+        ]),
       ),
     );
   }
@@ -373,7 +430,12 @@ function lineage(recorded: ModelLineage): string[] {
         ['run', code(recorded.run)],
         ['pipeline run', recorded.pipeline_run === null ? 'none' : code(recorded.pipeline_run)],
         ['git commit', recorded.git_commit === null ? 'not recorded' : code(recorded.git_commit)],
-        ['datasets', recorded.datasets.length === 0 ? 'none' : recorded.datasets.map((d) => `${d.name} ${code(d.digest)} (${d.context})`).join('<br>')],
+        [
+          'datasets',
+          recorded.datasets.length === 0
+            ? 'none'
+            : recorded.datasets.map((d) => `${d.name} ${code(d.digest)} (${d.context})`).join('<br>'),
+        ],
       ],
     ),
   ];

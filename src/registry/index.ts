@@ -13,7 +13,12 @@ export {
   type PackageFile,
 } from './package.js';
 export { APPROVAL_STATUS_TAG, RegistryService, parseModelReference, type RegistryDeps } from './service.js';
-export { PACKAGE_STATUS_TAG, hasVerifiedPackage, requireVerifiedPackage, type VersionPackage } from './package-status.js';
+export {
+  PACKAGE_STATUS_TAG,
+  hasVerifiedPackage,
+  requireVerifiedPackage,
+  type VersionPackage,
+} from './package-status.js';
 /**
  * The registry's own queries, each taking a transaction, for a capability that must change a version
  * in the same transaction as its own rows (approvals: a decision, its status and its `on_approve` alias),

@@ -49,22 +49,41 @@ const modelResolver: NodeResolver = {
 };
 
 async function aliasNode(db: Kysely<Schema>, name: string, alias: string): Promise<ModelNode> {
-  const row = await db.selectFrom('model_aliases').select('version').where('name', '=', name).where('alias', '=', alias).executeTakeFirst();
+  const row = await db
+    .selectFrom('model_aliases')
+    .select('version')
+    .where('name', '=', name)
+    .where('alias', '=', alias)
+    .executeTakeFirst();
   if (row === undefined) {
     if (!(await modelExists(db, name))) throw noModel(name, `model:${name}@${alias}`);
-    throw new NotFoundError(`model '${name}' has no alias '${alias}'`, { where: 'node', hint: `see its aliases with ciclo models show ${name}` });
+    throw new NotFoundError(`model '${name}' has no alias '${alias}'`, {
+      where: 'node',
+      hint: `see its aliases with ciclo models show ${name}`,
+    });
   }
   return modelNode(name, Number(row.version));
 }
 
 async function versionNode(db: Kysely<Schema>, name: string, version: string): Promise<ModelNode> {
   if (!/^[1-9]\d{0,14}$/.test(version)) {
-    throw new InvalidInputError(`'${version}' is not a model version: versions are whole numbers from 1`, { where: 'node', hint: HINT });
+    throw new InvalidInputError(`'${version}' is not a model version: versions are whole numbers from 1`, {
+      where: 'node',
+      hint: HINT,
+    });
   }
-  const row = await db.selectFrom('model_versions').select('version').where('name', '=', name).where('version', '=', Number(version)).executeTakeFirst();
+  const row = await db
+    .selectFrom('model_versions')
+    .select('version')
+    .where('name', '=', name)
+    .where('version', '=', Number(version))
+    .executeTakeFirst();
   if (row === undefined) {
     if (!(await modelExists(db, name))) throw noModel(name, `model:${name}/${version}`);
-    throw new NotFoundError(`model '${name}' has no version ${version}`, { where: 'node', hint: `list its versions with ciclo models show ${name}` });
+    throw new NotFoundError(`model '${name}' has no version ${version}`, {
+      where: 'node',
+      hint: `list its versions with ciclo models show ${name}`,
+    });
   }
   return modelNode(name, Number(version));
 }
@@ -114,5 +133,8 @@ function modelNode(name: string, version: number): ModelNode {
 }
 
 function noModel(name: string, where: string): NotFoundError {
-  return new NotFoundError(`no registered model named '${name}' (${where})`, { where: 'node', hint: 'list the models with ciclo models list' });
+  return new NotFoundError(`no registered model named '${name}' (${where})`, {
+    where: 'node',
+    hint: 'list the models with ciclo models list',
+  });
 }

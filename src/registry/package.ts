@@ -36,9 +36,15 @@ const FilePath = z
   .string()
   .min(1)
   .max(1000)
-  .refine((path) => !path.startsWith('/') && !path.includes('\\') && path.split('/').every((part) => part !== '' && part !== '.' && part !== '..'), {
-    message: "must be a relative '/'-separated path without '.', '..' or empty parts",
-  })
+  .refine(
+    (path) =>
+      !path.startsWith('/') &&
+      !path.includes('\\') &&
+      path.split('/').every((part) => part !== '' && part !== '.' && part !== '..'),
+    {
+      message: "must be a relative '/'-separated path without '.', '..' or empty parts",
+    },
+  )
   .refine((path) => path !== MANIFEST_FILE, { message: `the manifest does not list itself` });
 
 export const PackageFileSchema = z.strictObject({
@@ -49,7 +55,10 @@ export const PackageFileSchema = z.strictObject({
 
 /** The fields a producer gives; `format_version` and `files` are computed by `writeManifest`. */
 export const ManifestFieldsSchema = z.strictObject({
-  flavor: z.string().regex(FLAVOR, 'must be lowercase words joined by "-", "." or "_" (e.g. "sklearn", "ml-random-forest")').max(100),
+  flavor: z
+    .string()
+    .regex(FLAVOR, 'must be lowercase words joined by "-", "." or "_" (e.g. "sklearn", "ml-random-forest")')
+    .max(100),
   signature: SignatureSchema,
   metrics: z.record(z.string().min(1), z.number()).default({}),
   requirements: z.array(z.string().min(1).max(500)).default([]),
@@ -122,17 +131,27 @@ export function parseManifest(text: string, where: string = MANIFEST_FILE): Mode
       hint: 'Write the manifest with writeManifest, or fix the JSON by hand.',
     });
   }
-  if (typeof value === 'object' && value !== null && 'format_version' in value && value.format_version !== FORMAT_VERSION) {
-    throw new InvalidInputError(`${where}: format_version ${JSON.stringify(value.format_version)} is not supported (this Ciclo reads ${FORMAT_VERSION})`, {
-      where: `${where}: format_version`,
-      hint: 'Upgrade Ciclo, or write the package again with this version.',
-    });
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    'format_version' in value &&
+    value.format_version !== FORMAT_VERSION
+  ) {
+    throw new InvalidInputError(
+      `${where}: format_version ${JSON.stringify(value.format_version)} is not supported (this Ciclo reads ${FORMAT_VERSION})`,
+      {
+        where: `${where}: format_version`,
+        hint: 'Upgrade Ciclo, or write the package again with this version.',
+      },
+    );
   }
   const manifest = parseWith(ManifestSchema, value, where);
   const seen = new Set<string>();
   for (const [i, file] of manifest.files.entries()) {
     if (seen.has(file.path)) {
-      throw new InvalidInputError(`${where}: files[${i}].path ${JSON.stringify(file.path)} is listed twice`, { where: `${where}: files[${i}].path` });
+      throw new InvalidInputError(`${where}: files[${i}].path ${JSON.stringify(file.path)} is listed twice`, {
+        where: `${where}: files[${i}].path`,
+      });
     }
     seen.add(file.path);
   }
@@ -148,15 +167,21 @@ export function verifyPackageFiles(manifest: ModelManifest, actual: ActualFiles,
   for (const file of manifest.files) {
     const found = actual.get(file.path);
     if (found === undefined) {
-      throw new CorruptArtifactError(`model package ${where} is incomplete: ${file.path} is listed in ${MANIFEST_FILE} but missing`, {
-        where: file.path,
-        hint: 'Copy the whole package folder, or write the manifest again if the file was removed on purpose.',
-      });
+      throw new CorruptArtifactError(
+        `model package ${where} is incomplete: ${file.path} is listed in ${MANIFEST_FILE} but missing`,
+        {
+          where: file.path,
+          hint: 'Copy the whole package folder, or write the manifest again if the file was removed on purpose.',
+        },
+      );
     }
     if (found.digest !== file.digest || found.size !== file.size) {
       throw new CorruptArtifactError(
         `model package ${where}: ${file.path} does not match ${MANIFEST_FILE} (expected ${file.digest}, ${file.size} bytes; found ${found.digest}, ${found.size} bytes)`,
-        { where: file.path, hint: 'The file changed after the manifest was written: restore it, or write the manifest again.' },
+        {
+          where: file.path,
+          hint: 'The file changed after the manifest was written: restore it, or write the manifest again.',
+        },
       );
     }
   }
@@ -181,5 +206,8 @@ function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: string
   const issue = result.error.issues[0]!;
   const path = formatPath('', issue.path);
   const at = path ? `${where}: ${path}` : where;
-  throw new InvalidInputError(`${at}: ${issue.message}`, { where: at, hint: 'See docs/model-format.md for the manifest fields.' });
+  throw new InvalidInputError(`${at}: ${issue.message}`, {
+    where: at,
+    hint: 'See docs/model-format.md for the manifest fields.',
+  });
 }

@@ -1,7 +1,15 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { FastifyRequest } from 'fastify';
-import { access, authorizedId, projectFilter, requestedProject, requestField, type ResourceRef, type RouteAccess } from '../governance/access/route-access.js';
+import {
+  access,
+  authorizedId,
+  projectFilter,
+  requestedProject,
+  requestField,
+  type ResourceRef,
+  type RouteAccess,
+} from '../governance/access/route-access.js';
 import { QueryInt, QueryList } from '../server/query.js';
 import { NoContent, pageReply, pageToWire } from '../server/wire.js';
 import { SignatureSchema } from './package.js';
@@ -31,7 +39,12 @@ const SearchQuery = z.object({
 });
 const CreateModelBody = z.strictObject({ name: z.string(), description: z.string().optional(), tags: Tags.optional() });
 const UpdateModelBody = z.strictObject({ name: z.string().optional(), description: z.string().nullable().optional() });
-const RegisterBody = z.strictObject({ run_id: z.string(), path: z.string(), description: z.string().optional(), tags: Tags.optional() });
+const RegisterBody = z.strictObject({
+  run_id: z.string(),
+  path: z.string(),
+  description: z.string().optional(),
+  tags: Tags.optional(),
+});
 const UpdateVersionBody = z.strictObject({ description: z.string().nullable() });
 const PointBody = z.strictObject({ version: QueryInt });
 const TagValueBody = z.strictObject({ value: z.string() });
@@ -119,13 +132,16 @@ export function toWireVersion(version: ModelVersion): z.input<typeof VersionRepl
  * the path (native) or the body (MLflow); `runOf` finds the run exactly as the handler will (the
  * body's `run_id`, or the run of an MLflow source, through the one source parser).
  */
-export function registerAccess(runOf: (request: FastifyRequest) => string | undefined | Promise<string | undefined>): RouteAccess {
+export function registerAccess(
+  runOf: (request: FastifyRequest) => string | undefined | Promise<string | undefined>,
+): RouteAccess {
   return {
     action: 'write',
     resource: async (request) => {
       const name = requestField(request, 'params', 'name') ?? requestField(request, 'body', 'name');
       const runId = await runOf(request);
-      if (runId === undefined || runId === '') return name === undefined ? { kind: 'project', project: requestedProject(request) } : { kind: 'model', name };
+      if (runId === undefined || runId === '')
+        return name === undefined ? { kind: 'project', project: requestedProject(request) } : { kind: 'model', name };
       const run: ResourceRef = { kind: 'run', id: runId, action: 'read' };
       return name === undefined ? run : [{ kind: 'model', name, orElse: { kind: 'run', id: runId } }, run];
     },
@@ -135,43 +151,74 @@ export function registerAccess(runOf: (request: FastifyRequest) => string | unde
 export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }> = async (app, { registry }) => {
   app.get(
     '/models',
-    { schema: { tags, querystring: SearchQuery, response: { 200: pageReply(ModelReply) } }, config: { access: access.self('read') } },
+    {
+      schema: { tags, querystring: SearchQuery, response: { 200: pageReply(ModelReply) } },
+      config: { access: access.self('read') },
+    },
     async (request) => {
       const { query } = request;
-      const page = await registry.searchModels({ filter: query.filter, maxResults: query.max_results, pageToken: query.page_token, orderBy: query.order_by, ...projectFilter(await request.readableProjects()) });
+      const page = await registry.searchModels({
+        filter: query.filter,
+        maxResults: query.max_results,
+        pageToken: query.page_token,
+        orderBy: query.order_by,
+        ...projectFilter(await request.readableProjects()),
+      });
       return pageToWire(page, toWireModel);
     },
   );
 
   app.post(
     '/models',
-    { schema: { tags, body: CreateModelBody, response: { 201: ModelReply } }, config: { access: access.create('write') } },
+    {
+      schema: { tags, body: CreateModelBody, response: { 201: ModelReply } },
+      config: { access: access.create('write') },
+    },
     async (request, reply) => {
       const { name, description, tags: modelTags } = request.body;
-      const model = await registry.createModel(name, { description, tags: modelTags, project: authorizedId(request, 'project') });
+      const model = await registry.createModel(name, {
+        description,
+        tags: modelTags,
+        project: authorizedId(request, 'project'),
+      });
       return reply.code(201).send(toWireModel(model));
     },
   );
 
   app.get(
     '/model-versions',
-    { schema: { tags, querystring: SearchQuery, response: { 200: pageReply(VersionReply) } }, config: { access: access.self('read') } },
+    {
+      schema: { tags, querystring: SearchQuery, response: { 200: pageReply(VersionReply) } },
+      config: { access: access.self('read') },
+    },
     async (request) => {
       const { query } = request;
-      const page = await registry.searchVersions({ filter: query.filter, maxResults: query.max_results, pageToken: query.page_token, orderBy: query.order_by, ...projectFilter(await request.readableProjects()) });
+      const page = await registry.searchVersions({
+        filter: query.filter,
+        maxResults: query.max_results,
+        pageToken: query.page_token,
+        orderBy: query.order_by,
+        ...projectFilter(await request.readableProjects()),
+      });
       return pageToWire(page, toWireVersion);
     },
   );
 
   app.get(
     '/models/:name',
-    { schema: { tags, params: NameParams, response: { 200: ModelReply } }, config: { access: access.model('read', 'params') } },
+    {
+      schema: { tags, params: NameParams, response: { 200: ModelReply } },
+      config: { access: access.model('read', 'params') },
+    },
     async (request) => toWireModel(await registry.getModel(authorizedId(request, 'model'))),
   );
 
   app.patch(
     '/models/:name',
-    { schema: { tags, params: NameParams, body: UpdateModelBody, response: { 200: ModelReply } }, config: { access: access.model('write', 'params') } },
+    {
+      schema: { tags, params: NameParams, body: UpdateModelBody, response: { 200: ModelReply } },
+      config: { access: access.model('write', 'params') },
+    },
     async (request) =>
       toWireModel(
         await registry.changeModel(authorizedId(request, 'model'), {
@@ -183,7 +230,10 @@ export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }
 
   app.delete(
     '/models/:name',
-    { schema: { tags, params: NameParams, response: { 204: NoContent } }, config: { access: access.model('write', 'params') } },
+    {
+      schema: { tags, params: NameParams, response: { 204: NoContent } },
+      config: { access: access.model('write', 'params') },
+    },
     async (request, reply) => {
       await registry.deleteModel(authorizedId(request, 'model'));
       return reply.code(204).send();
@@ -194,41 +244,69 @@ export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }
     '/models/:name/project',
     {
       schema: { tags, params: NameParams, body: MoveBody, response: { 200: ModelReply } },
-      config: { access: access.move((request) => ({ kind: 'model', name: requestField(request, 'params', 'name') ?? '' })) },
+      config: {
+        access: access.move((request) => ({ kind: 'model', name: requestField(request, 'params', 'name') ?? '' })),
+      },
     },
-    async (request) => toWireModel(await registry.moveToProject(authorizedId(request, 'model'), authorizedId(request, 'project'))),
+    async (request) =>
+      toWireModel(await registry.moveToProject(authorizedId(request, 'model'), authorizedId(request, 'project'))),
   );
 
   app.get(
     '/models/:name/versions',
-    { schema: { tags, params: NameParams, response: { 200: pageReply(VersionReply) } }, config: { access: access.model('read', 'params') } },
+    {
+      schema: { tags, params: NameParams, response: { 200: pageReply(VersionReply) } },
+      config: { access: access.model('read', 'params') },
+    },
     async (request) => ({ items: (await registry.versions(authorizedId(request, 'model'))).map(toWireVersion) }),
   );
 
   app.post(
     '/models/:name/versions',
-    { schema: { tags, params: NameParams, body: RegisterBody, response: { 201: VersionReply } }, config: { access: registerAccess((request) => requestField(request, 'body', 'run_id')) } },
+    {
+      schema: { tags, params: NameParams, body: RegisterBody, response: { 201: VersionReply } },
+      config: { access: registerAccess((request) => requestField(request, 'body', 'run_id')) },
+    },
     async (request, reply) => {
-      const version = await registry.register(authorizedId(request, 'model'), { runId: authorizedId(request, 'run'), path: request.body.path, description: request.body.description, tags: request.body.tags });
+      const version = await registry.register(authorizedId(request, 'model'), {
+        runId: authorizedId(request, 'run'),
+        path: request.body.path,
+        description: request.body.description,
+        tags: request.body.tags,
+      });
       return reply.code(201).send(toWireVersion(version));
     },
   );
 
   app.get(
     '/models/:name/versions/:version',
-    { schema: { tags, params: VersionParams, response: { 200: VersionReply } }, config: { access: access.model('read', 'params') } },
+    {
+      schema: { tags, params: VersionParams, response: { 200: VersionReply } },
+      config: { access: access.model('read', 'params') },
+    },
     async (request) => toWireVersion(await registry.show(authorizedId(request, 'model'), request.params.version)),
   );
 
   app.patch(
     '/models/:name/versions/:version',
-    { schema: { tags, params: VersionParams, body: UpdateVersionBody, response: { 200: VersionReply } }, config: { access: access.model('write', 'params') } },
-    async (request) => toWireVersion(await registry.updateVersion(authorizedId(request, 'model'), request.params.version, { description: request.body.description })),
+    {
+      schema: { tags, params: VersionParams, body: UpdateVersionBody, response: { 200: VersionReply } },
+      config: { access: access.model('write', 'params') },
+    },
+    async (request) =>
+      toWireVersion(
+        await registry.updateVersion(authorizedId(request, 'model'), request.params.version, {
+          description: request.body.description,
+        }),
+      ),
   );
 
   app.delete(
     '/models/:name/versions/:version',
-    { schema: { tags, params: VersionParams, response: { 204: NoContent } }, config: { access: access.model('write', 'params') } },
+    {
+      schema: { tags, params: VersionParams, response: { 204: NoContent } },
+      config: { access: access.model('write', 'params') },
+    },
     async (request, reply) => {
       await registry.deleteVersion(authorizedId(request, 'model'), request.params.version);
       return reply.code(204).send();
@@ -237,19 +315,29 @@ export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }
 
   app.get(
     '/models/:name/aliases/:alias',
-    { schema: { tags, params: AliasParams, response: { 200: VersionReply } }, config: { access: access.model('read', 'params') } },
-    async (request) => toWireVersion(await registry.resolve(`${authorizedId(request, 'model')}@${request.params.alias}`)),
+    {
+      schema: { tags, params: AliasParams, response: { 200: VersionReply } },
+      config: { access: access.model('read', 'params') },
+    },
+    async (request) =>
+      toWireVersion(await registry.resolve(`${authorizedId(request, 'model')}@${request.params.alias}`)),
   );
 
   app.put(
     '/models/:name/aliases/:alias',
-    { schema: { tags, params: AliasParams, body: PointBody, response: { 200: PreviousReply } }, config: { access: access.model('write', 'params') } },
+    {
+      schema: { tags, params: AliasParams, body: PointBody, response: { 200: PreviousReply } },
+      config: { access: access.model('write', 'params') },
+    },
     async (request) => registry.setAlias(authorizedId(request, 'model'), request.params.alias, request.body.version),
   );
 
   app.delete(
     '/models/:name/aliases/:alias',
-    { schema: { tags, params: AliasParams, response: { 204: NoContent } }, config: { access: access.model('write', 'params') } },
+    {
+      schema: { tags, params: AliasParams, response: { 204: NoContent } },
+      config: { access: access.model('write', 'params') },
+    },
     async (request, reply) => {
       await registry.deleteAlias(authorizedId(request, 'model'), request.params.alias);
       return reply.code(204).send();
@@ -258,13 +346,20 @@ export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }
 
   app.put(
     '/models/:name/stages/:environment',
-    { schema: { tags, params: StageParams, body: PointBody, response: { 200: PreviousReply } }, config: { access: access.model('write', 'params') } },
-    async (request) => registry.setStage(authorizedId(request, 'model'), request.params.environment, request.body.version),
+    {
+      schema: { tags, params: StageParams, body: PointBody, response: { 200: PreviousReply } },
+      config: { access: access.model('write', 'params') },
+    },
+    async (request) =>
+      registry.setStage(authorizedId(request, 'model'), request.params.environment, request.body.version),
   );
 
   app.put(
     '/models/:name/tags/:key',
-    { schema: { tags, params: ModelTagParams, body: TagValueBody, response: { 204: NoContent } }, config: { access: access.model('write', 'params') } },
+    {
+      schema: { tags, params: ModelTagParams, body: TagValueBody, response: { 204: NoContent } },
+      config: { access: access.model('write', 'params') },
+    },
     async (request, reply) => {
       await registry.setModelTag(authorizedId(request, 'model'), request.params.key, request.body.value);
       return reply.code(204).send();
@@ -273,7 +368,10 @@ export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }
 
   app.delete(
     '/models/:name/tags/:key',
-    { schema: { tags, params: ModelTagParams, response: { 204: NoContent } }, config: { access: access.model('write', 'params') } },
+    {
+      schema: { tags, params: ModelTagParams, response: { 204: NoContent } },
+      config: { access: access.model('write', 'params') },
+    },
     async (request, reply) => {
       await registry.deleteModelTag(authorizedId(request, 'model'), request.params.key);
       return reply.code(204).send();
@@ -282,16 +380,27 @@ export const registryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService }
 
   app.put(
     '/models/:name/versions/:version/tags/:key',
-    { schema: { tags, params: VersionTagParams, body: TagValueBody, response: { 204: NoContent } }, config: { access: access.model('write', 'params') } },
+    {
+      schema: { tags, params: VersionTagParams, body: TagValueBody, response: { 204: NoContent } },
+      config: { access: access.model('write', 'params') },
+    },
     async (request, reply) => {
-      await registry.setVersionTag(authorizedId(request, 'model'), request.params.version, request.params.key, request.body.value);
+      await registry.setVersionTag(
+        authorizedId(request, 'model'),
+        request.params.version,
+        request.params.key,
+        request.body.value,
+      );
       return reply.code(204).send();
     },
   );
 
   app.delete(
     '/models/:name/versions/:version/tags/:key',
-    { schema: { tags, params: VersionTagParams, response: { 204: NoContent } }, config: { access: access.model('write', 'params') } },
+    {
+      schema: { tags, params: VersionTagParams, response: { 204: NoContent } },
+      config: { access: access.model('write', 'params') },
+    },
     async (request, reply) => {
       await registry.deleteVersionTag(authorizedId(request, 'model'), request.params.version, request.params.key);
       return reply.code(204).send();

@@ -58,7 +58,10 @@ function parseClauses(filter: string, grammar: FilterGrammar): FilterClause[] {
       i++;
       continue;
     }
-    throw filterError(`expected AND or the end of the filter at position ${token.at + 1}, found '${token.text}'`, filter);
+    throw filterError(
+      `expected AND or the end of the filter at position ${token.at + 1}, found '${token.text}'`,
+      filter,
+    );
   }
 
   function parseClause(): FilterClause {
@@ -68,7 +71,13 @@ function parseClauses(filter: string, grammar: FilterGrammar): FilterClause[] {
     const op = operatorOf(opToken);
     const allowed = grammar.fields[field.field];
     if (allowed === undefined) {
-      throw filterError(`${grammar.what} cannot be filtered on '${subject.text}'`, filter, `filter on ${Object.keys(grammar.fields).map((f) => (f === 'tag' ? 'tags.<key>' : f)).join(', ')}`);
+      throw filterError(
+        `${grammar.what} cannot be filtered on '${subject.text}'`,
+        filter,
+        `filter on ${Object.keys(grammar.fields)
+          .map((f) => (f === 'tag' ? 'tags.<key>' : f))
+          .join(', ')}`,
+      );
     }
     if (!allowed.includes(op)) {
       throw filterError(`'${subject.text}' does not take ${op}`, filter, `use one of ${allowed.join(', ')}`);
@@ -79,13 +88,15 @@ function parseClauses(filter: string, grammar: FilterGrammar): FilterClause[] {
 
   function parseList(): string[] {
     const open = next("'('");
-    if (open.text !== '(' || open.kind !== 'punct') throw filterError(`IN takes a parenthesized list of quoted values, found '${open.text}'`, filter);
+    if (open.text !== '(' || open.kind !== 'punct')
+      throw filterError(`IN takes a parenthesized list of quoted values, found '${open.text}'`, filter);
     const values: string[] = [];
     for (;;) {
       values.push(stringValue(next('a quoted value')));
       const separator = next("',' or ')'");
       if (separator.kind === 'punct' && separator.text === ')') return values;
-      if (separator.kind !== 'punct' || separator.text !== ',') throw filterError(`expected ',' or ')' in the IN list, found '${separator.text}'`, filter);
+      if (separator.kind !== 'punct' || separator.text !== ',')
+        throw filterError(`expected ',' or ')' in the IN list, found '${separator.text}'`, filter);
     }
   }
 
@@ -97,19 +108,30 @@ function parseClauses(filter: string, grammar: FilterGrammar): FilterClause[] {
       if (tag !== null) return { field: 'tag', key: tag[1]! };
     }
     if (token.kind === 'quoted-name') return { field: 'tag', key: token.text };
-    throw filterError(`expected a field at position ${token.at + 1}, found '${token.text}'`, filter, 'fields are name, run_id or tags.<key> (tags.`key with spaces`)');
+    throw filterError(
+      `expected a field at position ${token.at + 1}, found '${token.text}'`,
+      filter,
+      'fields are name, run_id or tags.<key> (tags.`key with spaces`)',
+    );
   }
 
   function operatorOf(token: Token): FilterOp {
     const text = token.text.toUpperCase();
     if (token.kind === 'op' && (text === '=' || text === '!=')) return text;
     if (token.kind === 'word' && (text === 'LIKE' || text === 'ILIKE' || text === 'IN')) return text;
-    throw filterError(`expected an operator (=, !=, LIKE, ILIKE, IN) at position ${token.at + 1}, found '${token.text}'`, filter);
+    throw filterError(
+      `expected an operator (=, !=, LIKE, ILIKE, IN) at position ${token.at + 1}, found '${token.text}'`,
+      filter,
+    );
   }
 
   function stringValue(token: Token): string {
     if (token.kind !== 'string') {
-      throw filterError(`expected a quoted value at position ${token.at + 1}, found '${token.text}'`, filter, "quote values: name = 'churn'");
+      throw filterError(
+        `expected a quoted value at position ${token.at + 1}, found '${token.text}'`,
+        filter,
+        "quote values: name = 'churn'",
+      );
     }
     return token.text;
   }
@@ -205,7 +227,10 @@ export function parseOrderBy(orderBy: readonly string[], allowed: readonly strin
     const match = /^\s*([A-Za-z_]+)(?:\s+(ASC|DESC))?\s*$/i.exec(term);
     const column = match === null ? undefined : match[1]!.toLowerCase();
     if (column === undefined || !allowed.includes(column)) {
-      throw new InvalidInputError(`invalid order_by '${term}'`, { where: 'order_by', hint: `order by ${allowed.join(', ')}, each optionally ASC or DESC` });
+      throw new InvalidInputError(`invalid order_by '${term}'`, {
+        where: 'order_by',
+        hint: `order by ${allowed.join(', ')}, each optionally ASC or DESC`,
+      });
     }
     return { column: ORDER_COLUMNS[column]!, direction: match![2]?.toLowerCase() === 'desc' ? 'desc' : 'asc' };
   });
@@ -224,7 +249,10 @@ export function decodePageToken(token: string | undefined): number {
   try {
     if (!/^[A-Za-z0-9_-]{1,256}$/.test(token)) throw new Error('not base64url');
     const decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
-    offset = typeof decoded === 'object' && decoded !== null && Object.keys(decoded).length === 1 ? (decoded as { offset?: unknown }).offset : undefined;
+    offset =
+      typeof decoded === 'object' && decoded !== null && Object.keys(decoded).length === 1
+        ? (decoded as { offset?: unknown }).offset
+        : undefined;
   } catch {
     offset = undefined;
   }

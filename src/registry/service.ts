@@ -4,7 +4,14 @@ import { z } from 'zod';
 import { DEFAULT_PROJECT } from '../governance/access/route-access.js';
 import { digestOf, requireProject, type AuditLog } from '../governance/index.js';
 import { normalizeArtifactDir, runFilesUnder } from '../artifacts/index.js';
-import { AlreadyExistsError, CicloError, InvalidInputError, InvalidStateError, NotFoundError, StoreBusyError } from '../common/errors.js';
+import {
+  AlreadyExistsError,
+  CicloError,
+  InvalidInputError,
+  InvalidStateError,
+  NotFoundError,
+  StoreBusyError,
+} from '../common/errors.js';
 import { parseInput } from '../common/validation.js';
 import type { PipelineService } from '../pipelines/index.js';
 import type { Schema } from '../store/index.js';
@@ -91,7 +98,10 @@ export class RegistryService {
     const request = parseInput(RegisterSchema, options);
     const run = await this.#tracking.getRun(request.runId);
     if (run.info.lifecycleStage !== 'active') {
-      throw new InvalidStateError(`run ${request.runId} is deleted`, { where: 'run_id', hint: 'restore the run first, or register from another run' });
+      throw new InvalidStateError(`run ${request.runId} is deleted`, {
+        where: 'run_id',
+        hint: 'restore the run first, or register from another run',
+      });
     }
     const source = normalizeArtifactDir(request.path);
     const read = await this.#readPackage(request.runId, source);
@@ -139,7 +149,12 @@ export class RegistryService {
   async createModel(name: string, options: CreateModelOptions = {}): Promise<RegisteredModel> {
     const modelName = parseInput(ModelNameSchema, name, 'name');
     const request = parseInput(CreateModelSchema, options);
-    const model = { name: modelName, description: request.description ?? null, project: request.project ?? DEFAULT_PROJECT, tags: request.tags ?? {} };
+    const model = {
+      name: modelName,
+      description: request.description ?? null,
+      project: request.project ?? DEFAULT_PROJECT,
+      tags: request.tags ?? {},
+    };
     await this.#db.transaction().execute(async (trx) => {
       if (await store.modelExists(trx, modelName)) throw alreadyExists(modelName);
       await store.insertModel(trx, model, this.#now());
@@ -161,9 +176,15 @@ export class RegistryService {
    * A rename and a new description at once (PATCH /models/:name): both are validated before
    * either is made, and both are made in one transaction, so a refused request changes nothing.
    */
-  async changeModel(name: string, changes: { newName?: string; description?: string | null }): Promise<RegisteredModel> {
+  async changeModel(
+    name: string,
+    changes: { newName?: string; description?: string | null },
+  ): Promise<RegisteredModel> {
     const target = changes.newName === undefined ? name : parseInput(ModelNameSchema, changes.newName, 'new_name');
-    const description = changes.description === undefined ? undefined : parseInput(DescriptionSchema.nullable(), changes.description, 'description');
+    const description =
+      changes.description === undefined
+        ? undefined
+        : parseInput(DescriptionSchema.nullable(), changes.description, 'description');
     await this.#db.transaction().execute(async (trx) => {
       const row = await store.modelRow(trx, name);
       if (row === undefined) throw notFoundModel(name);
@@ -192,7 +213,14 @@ export class RegistryService {
       const destination = await requireProject(trx, project);
       if (row.project === destination) return;
       await store.moveModel(trx, name, destination, this.#now());
-      await this.#record(trx, 'model.move', modelTarget(name), { project: row.project }, { project: destination }, { from: row.project, to: destination });
+      await this.#record(
+        trx,
+        'model.move',
+        modelTarget(name),
+        { project: row.project },
+        { project: destination },
+        { from: row.project, to: destination },
+      );
     });
     return this.getModel(name);
   }
@@ -212,7 +240,13 @@ export class RegistryService {
     await this.#db.transaction().execute(async (trx) => {
       const row = await this.#requireVersion(trx, name, version);
       await store.updateVersionDescription(trx, name, version, description, this.#now());
-      await this.#record(trx, 'model.version.update', versionTarget(name, version), { description: row.description }, { description });
+      await this.#record(
+        trx,
+        'model.version.update',
+        versionTarget(name, version),
+        { description: row.description },
+        { description },
+      );
     });
     return this.show(name, version);
   }
@@ -235,7 +269,13 @@ export class RegistryService {
       const previous = await store.modelTag(trx, name, tag.key);
       await store.upsertModelTag(trx, name, tag.key, tag.value);
       await store.touchModelTime(trx, name, this.#now());
-      await this.#record(trx, 'model.tag.set', { type: 'model_tag', id: `${name}#${tag.key}` }, previous ?? null, tag.value);
+      await this.#record(
+        trx,
+        'model.tag.set',
+        { type: 'model_tag', id: `${name}#${tag.key}` },
+        previous ?? null,
+        tag.value,
+      );
     });
   }
 
@@ -258,7 +298,13 @@ export class RegistryService {
       const previous = await store.versionTag(trx, name, version, tag.key);
       await store.upsertVersionTag(trx, name, version, tag.key, tag.value);
       await store.touchVersion(trx, name, version, this.#now());
-      await this.#record(trx, 'model.version.tag.set', { type: 'model_version_tag', id: `${name}/${version}#${tag.key}` }, previous ?? null, tag.value);
+      await this.#record(
+        trx,
+        'model.version.tag.set',
+        { type: 'model_version_tag', id: `${name}/${version}#${tag.key}` },
+        previous ?? null,
+        tag.value,
+      );
     });
   }
 
@@ -270,7 +316,13 @@ export class RegistryService {
       if (previous === undefined) throw new NotFoundError(`${name}/${version} has no tag '${key}'`, { where: 'key' });
       await store.deleteVersionTag(trx, name, version, key);
       await store.touchVersion(trx, name, version, this.#now());
-      await this.#record(trx, 'model.version.tag.delete', { type: 'model_version_tag', id: `${name}/${version}#${key}` }, previous, null);
+      await this.#record(
+        trx,
+        'model.version.tag.delete',
+        { type: 'model_version_tag', id: `${name}/${version}#${key}` },
+        previous,
+        null,
+      );
     });
   }
 
@@ -294,7 +346,13 @@ export class RegistryService {
     const offset = decodePageToken(request.pageToken);
     const found = await store.searchVersions(this.#db, {
       clauses: parseFilter(request.filter, VERSION_FILTER),
-      order: parseOrderBy(request.orderBy, ['name', 'version', 'version_number', 'last_updated_timestamp', 'creation_timestamp']),
+      order: parseOrderBy(request.orderBy, [
+        'name',
+        'version',
+        'version_number',
+        'last_updated_timestamp',
+        'creation_timestamp',
+      ]),
       offset,
       limit: request.maxResults + 1,
       projects: request.projects,
@@ -320,7 +378,10 @@ export class RegistryService {
     const latest = await store.latestVersionNumber(this.#db, ref.name);
     if (latest === undefined) {
       await this.#requireModel(ref.name);
-      throw new NotFoundError(`model '${ref.name}' has no versions`, { where: reference, hint: 'Register one with `ciclo models register`.' });
+      throw new NotFoundError(`model '${ref.name}' has no versions`, {
+        where: reference,
+        hint: 'Register one with `ciclo models register`.',
+      });
     }
     return this.show(ref.name, latest);
   }
@@ -369,7 +430,13 @@ export class RegistryService {
       await this.#requireAssignable(trx, name, version, `alias '${checkedAlias}'`);
       const previous = await store.aliasVersion(trx, name, checkedAlias);
       await store.upsertAlias(trx, name, checkedAlias, version, this.#now());
-      await this.#record(trx, 'model.alias.set', { type: 'model_alias', id: `${name}@${checkedAlias}` }, previous ?? null, version);
+      await this.#record(
+        trx,
+        'model.alias.set',
+        { type: 'model_alias', id: `${name}@${checkedAlias}` },
+        previous ?? null,
+        version,
+      );
       return { previous: previous ?? null };
     });
   }
@@ -396,8 +463,13 @@ export class RegistryService {
    * leaves each of `release` it runs in (`model.stage.delete`; an environment another version
    * runs is left alone). MLflow's `transition-stage` is this (mlflow/mapping.ts `stageChange`).
    */
-  async changeStages(name: string, version: number, change: { assign?: string; release: readonly string[] }): Promise<ModelVersion> {
-    const assign = change.assign === undefined ? undefined : parseInput(EnvironmentSchema, change.assign, 'environment');
+  async changeStages(
+    name: string,
+    version: number,
+    change: { assign?: string; release: readonly string[] },
+  ): Promise<ModelVersion> {
+    const assign =
+      change.assign === undefined ? undefined : parseInput(EnvironmentSchema, change.assign, 'environment');
     const release = change.release.map((env, i) => parseInput(EnvironmentSchema, env, `release[${i}]`));
     await this.#db.transaction().execute(async (trx) => {
       if (assign !== undefined) await this.#assignStage(trx, name, assign, version);
@@ -411,9 +483,19 @@ export class RegistryService {
     return this.show(name, version);
   }
 
-  async #assignStage(trx: Kysely<Schema>, name: string, env: Environment, version: number): Promise<{ previous: number | null }> {
+  async #assignStage(
+    trx: Kysely<Schema>,
+    name: string,
+    env: Environment,
+    version: number,
+  ): Promise<{ previous: number | null }> {
     await this.#requireAssignable(trx, name, version, `stage ${env}`);
-    const row = await trx.selectFrom('model_stages').select('version').where('name', '=', name).where('environment', '=', env).executeTakeFirst();
+    const row = await trx
+      .selectFrom('model_stages')
+      .select('version')
+      .where('name', '=', name)
+      .where('environment', '=', env)
+      .executeTakeFirst();
     await store.upsertStage(trx, name, env, version, this.#now());
     const previous = row === undefined ? null : Number(row.version);
     await this.#record(trx, 'model.stage.set', { type: 'model_stage', id: `${name}:${env}` }, previous, version);
@@ -427,7 +509,10 @@ export class RegistryService {
     const row = await store.findVersionRow(db, name, version);
     if (row === undefined) {
       if (!(await store.modelExists(db, name))) throw notFoundModel(name);
-      throw new NotFoundError(`model '${name}' has no version ${version}`, { where: `${name}/${version}`, hint: `List its versions with \`ciclo models show ${name}\`.` });
+      throw new NotFoundError(`model '${name}' has no version ${version}`, {
+        where: `${name}/${version}`,
+        hint: `List its versions with \`ciclo models show ${name}\`.`,
+      });
     }
     if (row.status === 'rejected') {
       throw new InvalidStateError(`${name}/${version} was rejected; ${what} cannot point at it`, {
@@ -438,10 +523,14 @@ export class RegistryService {
   }
 
   async #requireVersion(db: Kysely<Schema>, name: string, version: number): Promise<store.VersionRow> {
-    const row = Number.isSafeInteger(version) && version >= 1 ? await store.findVersionRow(db, name, version) : undefined;
+    const row =
+      Number.isSafeInteger(version) && version >= 1 ? await store.findVersionRow(db, name, version) : undefined;
     if (row !== undefined) return row;
     if (!(await store.modelExists(db, name))) throw notFoundModel(name);
-    throw new NotFoundError(`model '${name}' has no version ${version}`, { where: `${name}/${version}`, hint: `List its versions with \`ciclo models show ${name}\`.` });
+    throw new NotFoundError(`model '${name}' has no version ${version}`, {
+      where: `${name}/${version}`,
+      hint: `List its versions with \`ciclo models show ${name}\`.`,
+    });
   }
 
   async #requireModel(name: string): Promise<void> {
@@ -463,10 +552,23 @@ export class RegistryService {
   }
 
   /** Appends the change to the audit log inside the transaction that makes it (nothing without a log). */
-  async #record(trx: Kysely<Schema>, action: string, target: { type: string; id: string }, before: unknown, after: unknown, details?: Record<string, unknown>): Promise<void> {
+  async #record(
+    trx: Kysely<Schema>,
+    action: string,
+    target: { type: string; id: string },
+    before: unknown,
+    after: unknown,
+    details?: Record<string, unknown>,
+  ): Promise<void> {
     if (!this.#audit) return;
     await this.#audit.append(
-      { action, target, beforeDigest: digestOf(before), afterDigest: digestOf(after), ...(details === undefined ? {} : { details }) },
+      {
+        action,
+        target,
+        beforeDigest: digestOf(before),
+        afterDigest: digestOf(after),
+        ...(details === undefined ? {} : { details }),
+      },
       trx,
     );
   }
@@ -508,7 +610,10 @@ export function parseModelReference(reference: string): ModelReference {
 }
 
 function alreadyExists(name: string): AlreadyExistsError {
-  return new AlreadyExistsError(`a registered model named '${name}' already exists`, { where: name, hint: 'Pick another name, or register a new version of it.' });
+  return new AlreadyExistsError(`a registered model named '${name}' already exists`, {
+    where: name,
+    hint: 'Pick another name, or register a new version of it.',
+  });
 }
 
 function modelTarget(name: string) {
@@ -524,16 +629,22 @@ export const APPROVAL_STATUS_TAG = 'ciclo.approval_status';
 
 function refuseReservedTag(key: string): void {
   if (key === APPROVAL_STATUS_TAG) {
-    throw new InvalidInputError(`the tag '${APPROVAL_STATUS_TAG}' is read-only: it shows the version's approval status`, {
-      where: 'key',
-      hint: 'Approve or reject the version through the approvals workflow.',
-    });
+    throw new InvalidInputError(
+      `the tag '${APPROVAL_STATUS_TAG}' is read-only: it shows the version's approval status`,
+      {
+        where: 'key',
+        hint: 'Approve or reject the version through the approvals workflow.',
+      },
+    );
   }
   if (key === PACKAGE_STATUS_TAG) {
-    throw new InvalidInputError(`the tag '${PACKAGE_STATUS_TAG}' is read-only: it shows that the version has no verified package`, {
-      where: 'key',
-      hint: 'Log a package folder (ciclo-model.json or MLmodel) to the run and register it as a new version.',
-    });
+    throw new InvalidInputError(
+      `the tag '${PACKAGE_STATUS_TAG}' is read-only: it shows that the version has no verified package`,
+      {
+        where: 'key',
+        hint: 'Log a package folder (ciclo-model.json or MLmodel) to the run and register it as a new version.',
+      },
+    );
   }
 }
 
@@ -551,10 +662,13 @@ function packageNameOf(runId: string, source: string): string {
 }
 
 function noPackage(runId: string, source: string): NotFoundError {
-  return new NotFoundError(`${packageNameOf(runId, source)} is not a model package: the run has no artifact ${joinPath(source, MANIFEST_FILE)} (nor an MLflow ${MLMODEL_FILE})`, {
-    where: 'path',
-    hint: `Write the package with writeManifest(folder, …) and log the folder with logArtifactDirectory(runId, folder, '${source || 'model'}') (docs/model-format.md).`,
-  });
+  return new NotFoundError(
+    `${packageNameOf(runId, source)} is not a model package: the run has no artifact ${joinPath(source, MANIFEST_FILE)} (nor an MLflow ${MLMODEL_FILE})`,
+    {
+      where: 'path',
+      hint: `Write the package with writeManifest(folder, …) and log the folder with logArtifactDirectory(runId, folder, '${source || 'model'}') (docs/model-format.md).`,
+    },
+  );
 }
 
 function pageOf<T>(found: T[], maxResults: number, offset: number): Page<T> {

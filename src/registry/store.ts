@@ -1,4 +1,12 @@
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, type Selectable, type SqlBool } from 'kysely';
+import {
+  sql,
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type RawBuilder,
+  type Selectable,
+  type SqlBool,
+} from 'kysely';
 import { currentActor } from '../governance/index.js';
 import { dialectOf, type ModelVersionStatus, type ModelVersionsTable, type Schema } from '../store/index.js';
 import type { ModelSignature } from './package.js';
@@ -10,7 +18,10 @@ import type { Environment, ModelLineage, ModelVersion, RegisteredModel } from '.
 export type VersionRow = Selectable<ModelVersionsTable>;
 
 /** What registration writes: a version as the registry shows it, less what the store assigns or derives. */
-export type NewVersion = Omit<ModelVersion, 'version' | 'status' | 'aliases' | 'stages' | 'createdTime' | 'updatedTime' | 'createdBy'>;
+export type NewVersion = Omit<
+  ModelVersion,
+  'version' | 'status' | 'aliases' | 'stages' | 'createdTime' | 'updatedTime' | 'createdBy'
+>;
 
 /**
  * `model_versions.manifest_digest` is NOT NULL (migration `0006_registry`); a version without a
@@ -42,11 +53,20 @@ export async function insertModel(
 ): Promise<void> {
   await db
     .insertInto('registered_models')
-    .values({ name: model.name, description: model.description, project: model.project, created_time: now, updated_time: now })
+    .values({
+      name: model.name,
+      description: model.description,
+      project: model.project,
+      created_time: now,
+      updated_time: now,
+    })
     .execute();
   const tags = Object.entries(model.tags);
   if (tags.length > 0) {
-    await db.insertInto('registered_model_tags').values(tags.map(([key, value]) => ({ name: model.name, key, value }))).execute();
+    await db
+      .insertInto('registered_model_tags')
+      .values(tags.map(([key, value]) => ({ name: model.name, key, value })))
+      .execute();
   }
 }
 
@@ -57,17 +77,40 @@ export async function insertModel(
  */
 export async function renameModel(db: Kysely<Schema>, from: string, to: string, now: number): Promise<void> {
   const model = await lockModel(db, from);
-  await db.insertInto('registered_models').values({ ...model, name: to, updated_time: now }).execute();
+  await db
+    .insertInto('registered_models')
+    .values({ ...model, name: to, updated_time: now })
+    .execute();
   const modelTags = await db.selectFrom('registered_model_tags').selectAll().where('name', '=', from).execute();
-  await insertChunked(db, 'registered_model_tags', modelTags.map((row) => ({ ...row, name: to })));
+  await insertChunked(
+    db,
+    'registered_model_tags',
+    modelTags.map((row) => ({ ...row, name: to })),
+  );
   const versions = await db.selectFrom('model_versions').selectAll().where('name', '=', from).execute();
-  await insertChunked(db, 'model_versions', versions.map((row) => ({ ...row, name: to })));
+  await insertChunked(
+    db,
+    'model_versions',
+    versions.map((row) => ({ ...row, name: to })),
+  );
   const versionTags = await db.selectFrom('model_version_tags').selectAll().where('name', '=', from).execute();
-  await insertChunked(db, 'model_version_tags', versionTags.map((row) => ({ ...row, name: to })));
+  await insertChunked(
+    db,
+    'model_version_tags',
+    versionTags.map((row) => ({ ...row, name: to })),
+  );
   const aliases = await db.selectFrom('model_aliases').selectAll().where('name', '=', from).execute();
-  await insertChunked(db, 'model_aliases', aliases.map((row) => ({ ...row, name: to })));
+  await insertChunked(
+    db,
+    'model_aliases',
+    aliases.map((row) => ({ ...row, name: to })),
+  );
   const stages = await db.selectFrom('model_stages').selectAll().where('name', '=', from).execute();
-  await insertChunked(db, 'model_stages', stages.map((row) => ({ ...row, name: to })));
+  await insertChunked(
+    db,
+    'model_stages',
+    stages.map((row) => ({ ...row, name: to })),
+  );
   // The approvals' rows (src/governance/approvals) follow the model too, or deleting the old name
   // would cascade them away; moved, not copied, so gate result ids stay what decisions point at.
   for (const table of ['model_policies', 'model_gate_results', 'model_approvals'] as const) {
@@ -81,7 +124,11 @@ type CopiedTable = 'registered_model_tags' | 'model_versions' | 'model_version_t
 // Well under SQLite's 32766 bound parameters with model_versions' 15 columns.
 const INSERT_CHUNK = 500;
 
-async function insertChunked<T extends CopiedTable>(db: Kysely<Schema>, table: T, rows: readonly Record<string, unknown>[]): Promise<void> {
+async function insertChunked<T extends CopiedTable>(
+  db: Kysely<Schema>,
+  table: T,
+  rows: readonly Record<string, unknown>[],
+): Promise<void> {
   for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
     await db
       .insertInto(table)
@@ -132,16 +179,37 @@ export async function moveModel(db: Kysely<Schema>, name: string, project: strin
   await db.updateTable('registered_models').set({ project, updated_time: now }).where('name', '=', name).execute();
 }
 
-export async function updateModelDescription(db: Kysely<Schema>, name: string, description: string | null, now: number): Promise<void> {
+export async function updateModelDescription(
+  db: Kysely<Schema>,
+  name: string,
+  description: string | null,
+  now: number,
+): Promise<void> {
   await db.updateTable('registered_models').set({ description, updated_time: now }).where('name', '=', name).execute();
 }
 
-export async function updateVersionDescription(db: Kysely<Schema>, name: string, version: number, description: string | null, now: number): Promise<void> {
-  await db.updateTable('model_versions').set({ description, updated_time: now }).where('name', '=', name).where('version', '=', version).execute();
+export async function updateVersionDescription(
+  db: Kysely<Schema>,
+  name: string,
+  version: number,
+  description: string | null,
+  now: number,
+): Promise<void> {
+  await db
+    .updateTable('model_versions')
+    .set({ description, updated_time: now })
+    .where('name', '=', name)
+    .where('version', '=', version)
+    .execute();
 }
 
 export async function modelTag(db: Kysely<Schema>, name: string, key: string): Promise<string | undefined> {
-  const row = await db.selectFrom('registered_model_tags').select('value').where('name', '=', name).where('key', '=', key).executeTakeFirst();
+  const row = await db
+    .selectFrom('registered_model_tags')
+    .select('value')
+    .where('name', '=', name)
+    .where('key', '=', key)
+    .executeTakeFirst();
   return row?.value;
 }
 
@@ -157,7 +225,12 @@ export async function deleteModelTag(db: Kysely<Schema>, name: string, key: stri
   await db.deleteFrom('registered_model_tags').where('name', '=', name).where('key', '=', key).execute();
 }
 
-export async function versionTag(db: Kysely<Schema>, name: string, version: number, key: string): Promise<string | undefined> {
+export async function versionTag(
+  db: Kysely<Schema>,
+  name: string,
+  version: number,
+  key: string,
+): Promise<string | undefined> {
   const row = await db
     .selectFrom('model_version_tags')
     .select('value')
@@ -168,7 +241,13 @@ export async function versionTag(db: Kysely<Schema>, name: string, version: numb
   return row?.value;
 }
 
-export async function upsertVersionTag(db: Kysely<Schema>, name: string, version: number, key: string, value: string): Promise<void> {
+export async function upsertVersionTag(
+  db: Kysely<Schema>,
+  name: string,
+  version: number,
+  key: string,
+  value: string,
+): Promise<void> {
   await db
     .insertInto('model_version_tags')
     .values({ name, version, key, value })
@@ -177,11 +256,21 @@ export async function upsertVersionTag(db: Kysely<Schema>, name: string, version
 }
 
 export async function deleteVersionTag(db: Kysely<Schema>, name: string, version: number, key: string): Promise<void> {
-  await db.deleteFrom('model_version_tags').where('name', '=', name).where('version', '=', version).where('key', '=', key).execute();
+  await db
+    .deleteFrom('model_version_tags')
+    .where('name', '=', name)
+    .where('version', '=', version)
+    .where('key', '=', key)
+    .execute();
 }
 
 export async function touchVersion(db: Kysely<Schema>, name: string, version: number, now: number): Promise<void> {
-  await db.updateTable('model_versions').set({ updated_time: now }).where('name', '=', name).where('version', '=', version).execute();
+  await db
+    .updateTable('model_versions')
+    .set({ updated_time: now })
+    .where('name', '=', name)
+    .where('version', '=', version)
+    .execute();
 }
 
 export async function touchModelTime(db: Kysely<Schema>, name: string, now: number): Promise<void> {
@@ -226,16 +315,33 @@ export async function insertNextVersion(db: Kysely<Schema>, version: NewVersion,
 }
 
 /** The version with its tags, aliases and stages; for other capabilities' transactions (approvals). */
-export async function findVersion(db: Kysely<Schema>, name: string, version: number): Promise<ModelVersion | undefined> {
+export async function findVersion(
+  db: Kysely<Schema>,
+  name: string,
+  version: number,
+): Promise<ModelVersion | undefined> {
   return (await loadVersions(db, name, version))[0];
 }
 
-export async function findVersionRow(db: Kysely<Schema>, name: string, version: number): Promise<VersionRow | undefined> {
-  return db.selectFrom('model_versions').selectAll().where('name', '=', name).where('version', '=', version).executeTakeFirst();
+export async function findVersionRow(
+  db: Kysely<Schema>,
+  name: string,
+  version: number,
+): Promise<VersionRow | undefined> {
+  return db
+    .selectFrom('model_versions')
+    .selectAll()
+    .where('name', '=', name)
+    .where('version', '=', version)
+    .executeTakeFirst();
 }
 
 /** What approval needs of a version: its status and author. */
-export async function findVersionState(db: Kysely<Schema>, name: string, version: number): Promise<{ status: ModelVersionStatus; createdBy: string } | undefined> {
+export async function findVersionState(
+  db: Kysely<Schema>,
+  name: string,
+  version: number,
+): Promise<{ status: ModelVersionStatus; createdBy: string } | undefined> {
   const row = await db
     .selectFrom('model_versions')
     .select(['status', 'created_by'])
@@ -246,7 +352,13 @@ export async function findVersionState(db: Kysely<Schema>, name: string, version
 }
 
 /** Moves a pending version to its decision; 0 when it was no longer pending (a racing decision). */
-export async function decideVersionStatus(db: Kysely<Schema>, name: string, version: number, decision: 'approved' | 'rejected', now: number): Promise<number> {
+export async function decideVersionStatus(
+  db: Kysely<Schema>,
+  name: string,
+  version: number,
+  decision: 'approved' | 'rejected',
+  now: number,
+): Promise<number> {
   const result = await db
     .updateTable('model_versions')
     .set({ status: decision, updated_time: now })
@@ -267,15 +379,28 @@ export async function latestVersionNumber(db: Kysely<Schema>, name: string): Pro
 }
 
 export async function modelExists(db: Kysely<Schema>, name: string): Promise<boolean> {
-  return (await db.selectFrom('registered_models').select('name').where('name', '=', name).executeTakeFirst()) !== undefined;
+  return (
+    (await db.selectFrom('registered_models').select('name').where('name', '=', name).executeTakeFirst()) !== undefined
+  );
 }
 
 export async function aliasVersion(db: Kysely<Schema>, name: string, alias: string): Promise<number | undefined> {
-  const row = await db.selectFrom('model_aliases').select('version').where('name', '=', name).where('alias', '=', alias).executeTakeFirst();
+  const row = await db
+    .selectFrom('model_aliases')
+    .select('version')
+    .where('name', '=', name)
+    .where('alias', '=', alias)
+    .executeTakeFirst();
   return row === undefined ? undefined : Number(row.version);
 }
 
-export async function upsertAlias(db: Kysely<Schema>, name: string, alias: string, version: number, now: number): Promise<void> {
+export async function upsertAlias(
+  db: Kysely<Schema>,
+  name: string,
+  alias: string,
+  version: number,
+  now: number,
+): Promise<void> {
   await db
     .insertInto('model_aliases')
     .values({ name, alias, version, updated_time: now })
@@ -284,11 +409,21 @@ export async function upsertAlias(db: Kysely<Schema>, name: string, alias: strin
 }
 
 export async function deleteAlias(db: Kysely<Schema>, name: string, alias: string): Promise<number> {
-  const result = await db.deleteFrom('model_aliases').where('name', '=', name).where('alias', '=', alias).executeTakeFirst();
+  const result = await db
+    .deleteFrom('model_aliases')
+    .where('name', '=', name)
+    .where('alias', '=', alias)
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
 
-export async function upsertStage(db: Kysely<Schema>, name: string, environment: Environment, version: number, now: number): Promise<void> {
+export async function upsertStage(
+  db: Kysely<Schema>,
+  name: string,
+  environment: Environment,
+  version: number,
+  now: number,
+): Promise<void> {
   await db
     .insertInto('model_stages')
     .values({ name, environment, version, updated_time: now })
@@ -297,8 +432,18 @@ export async function upsertStage(db: Kysely<Schema>, name: string, environment:
 }
 
 /** Takes the version out of the environment; 0 when another version (or none) ran there. */
-export async function deleteStage(db: Kysely<Schema>, name: string, environment: Environment, version: number): Promise<number> {
-  const result = await db.deleteFrom('model_stages').where('name', '=', name).where('environment', '=', environment).where('version', '=', version).executeTakeFirst();
+export async function deleteStage(
+  db: Kysely<Schema>,
+  name: string,
+  environment: Environment,
+  version: number,
+): Promise<number> {
+  const result = await db
+    .deleteFrom('model_stages')
+    .where('name', '=', name)
+    .where('environment', '=', environment)
+    .where('version', '=', version)
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
 
@@ -313,9 +458,23 @@ export async function loadVersions(db: Kysely<Schema>, name: string, version?: n
 async function hydrateVersions(db: Kysely<Schema>, rows: readonly VersionRow[]): Promise<ModelVersion[]> {
   if (rows.length === 0) return [];
   const keys = rows.map((row) => ({ name: row.name, version: Number(row.version) }));
-  const tags = await db.selectFrom('model_version_tags').select(['name', 'version', 'key', 'value']).where(ofVersions(keys)).orderBy('key').execute();
-  const aliases = await db.selectFrom('model_aliases').select(['name', 'version', 'alias']).where(ofVersions(keys)).orderBy('alias').execute();
-  const stages = await db.selectFrom('model_stages').select(['name', 'version', 'environment']).where(ofVersions(keys)).execute();
+  const tags = await db
+    .selectFrom('model_version_tags')
+    .select(['name', 'version', 'key', 'value'])
+    .where(ofVersions(keys))
+    .orderBy('key')
+    .execute();
+  const aliases = await db
+    .selectFrom('model_aliases')
+    .select(['name', 'version', 'alias'])
+    .where(ofVersions(keys))
+    .orderBy('alias')
+    .execute();
+  const stages = await db
+    .selectFrom('model_stages')
+    .select(['name', 'version', 'environment'])
+    .where(ofVersions(keys))
+    .execute();
   return rows.map((row) => {
     const v = Number(row.version);
     const same = (other: { name: string; version: number }) => other.name === row.name && Number(other.version) === v;
@@ -368,9 +527,23 @@ async function hydrateModels(db: Kysely<Schema>, models: readonly ModelRow[]): P
     .where('name', 'in', names)
     .groupBy('name')
     .execute();
-  const tags = await db.selectFrom('registered_model_tags').select(['name', 'key', 'value']).where('name', 'in', names).orderBy('key').execute();
-  const aliases = await db.selectFrom('model_aliases').select(['name', 'alias', 'version']).where('name', 'in', names).orderBy('alias').execute();
-  const stages = await db.selectFrom('model_stages').select(['name', 'environment', 'version']).where('name', 'in', names).execute();
+  const tags = await db
+    .selectFrom('registered_model_tags')
+    .select(['name', 'key', 'value'])
+    .where('name', 'in', names)
+    .orderBy('key')
+    .execute();
+  const aliases = await db
+    .selectFrom('model_aliases')
+    .select(['name', 'alias', 'version'])
+    .where('name', 'in', names)
+    .orderBy('alias')
+    .execute();
+  const stages = await db
+    .selectFrom('model_stages')
+    .select(['name', 'environment', 'version'])
+    .where('name', 'in', names)
+    .execute();
   return models.map((model) => {
     const count = counts.find((c) => c.name === model.name);
     return {
@@ -380,9 +553,13 @@ async function hydrateModels(db: Kysely<Schema>, models: readonly ModelRow[]): P
       tags: Object.fromEntries(tags.filter((t) => t.name === model.name).map((t) => [t.key, t.value])),
       latestVersion: count === undefined ? null : Number(count.latest),
       versionCount: count === undefined ? 0 : Number(count.count),
-      aliases: Object.fromEntries(aliases.filter((a) => a.name === model.name).map((a) => [a.alias, Number(a.version)])),
+      aliases: Object.fromEntries(
+        aliases.filter((a) => a.name === model.name).map((a) => [a.alias, Number(a.version)]),
+      ),
       stages: Object.fromEntries(
-        ENV_ORDER.flatMap((env) => stages.filter((s) => s.name === model.name && s.environment === env).map((s) => [env, Number(s.version)])),
+        ENV_ORDER.flatMap((env) =>
+          stages.filter((s) => s.name === model.name && s.environment === env).map((s) => [env, Number(s.version)]),
+        ),
       ),
       createdTime: Number(model.created_time),
       updatedTime: Number(model.updated_time),
@@ -420,7 +597,8 @@ export async function searchModels(db: Kysely<Schema>, window: SearchWindow): Pr
         : compare(sql.ref('registered_models.name'), clause, dialect);
     query = query.where(condition);
   }
-  for (const term of withTieBreakers(window.order, ['name'])) query = query.orderBy(sql.ref(`registered_models.${term.column}`), term.direction);
+  for (const term of withTieBreakers(window.order, ['name']))
+    query = query.orderBy(sql.ref(`registered_models.${term.column}`), term.direction);
   return hydrateModels(db, await query.offset(window.offset).limit(window.limit).execute());
 }
 
@@ -431,7 +609,9 @@ export async function searchVersions(db: Kysely<Schema>, window: SearchWindow): 
   if (window.projects !== undefined) {
     if (window.projects.length === 0) return [];
     const projects = window.projects;
-    query = query.where('model_versions.name', 'in', (eb) => eb.selectFrom('registered_models').select('name').where('project', 'in', projects));
+    query = query.where('model_versions.name', 'in', (eb) =>
+      eb.selectFrom('registered_models').select('name').where('project', 'in', projects),
+    );
   }
   for (const clause of window.clauses) {
     const condition =
@@ -440,7 +620,8 @@ export async function searchVersions(db: Kysely<Schema>, window: SearchWindow): 
         : compare(sql.ref(`model_versions.${clause.field}`), clause, dialect);
     query = query.where(condition);
   }
-  for (const term of withTieBreakers(window.order, ['name', 'version'])) query = query.orderBy(sql.ref(`model_versions.${term.column}`), term.direction);
+  for (const term of withTieBreakers(window.order, ['name', 'version']))
+    query = query.orderBy(sql.ref(`model_versions.${term.column}`), term.direction);
   return hydrateVersions(db, await query.offset(window.offset).limit(window.limit).execute());
 }
 
@@ -454,7 +635,11 @@ function withTieBreakers(order: readonly OrderTerm[], keys: readonly OrderTerm['
  * One comparison, every value a bound parameter. LIKE is case-sensitive and ILIKE is not, as in
  * MLflow; SQLite's LIKE ignores case, so there LIKE becomes the equivalent GLOB.
  */
-function compare(column: Expression<unknown>, clause: FilterClause, dialect: ReturnType<typeof dialectOf>): RawBuilder<SqlBool> {
+function compare(
+  column: Expression<unknown>,
+  clause: FilterClause,
+  dialect: ReturnType<typeof dialectOf>,
+): RawBuilder<SqlBool> {
   const [value = ''] = clause.values;
   switch (clause.op) {
     case '=':
@@ -462,7 +647,9 @@ function compare(column: Expression<unknown>, clause: FilterClause, dialect: Ret
     case '!=':
       return sql<SqlBool>`${column} <> ${value}`;
     case 'LIKE':
-      return dialect === 'sqlite' ? sql<SqlBool>`${column} glob ${likeToGlob(value)}` : sql<SqlBool>`${column} like ${value} escape '\\'`;
+      return dialect === 'sqlite'
+        ? sql<SqlBool>`${column} glob ${likeToGlob(value)}`
+        : sql<SqlBool>`${column} like ${value} escape '\\'`;
     case 'ILIKE':
       return sql<SqlBool>`lower(${column}) like lower(${value}) escape '\\'`;
     case 'IN':

@@ -10,13 +10,21 @@ export type { ModelVersionStatus };
 // No '@' or '/': they separate the name from an alias or a version in a reference.
 export const ModelNameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,249}$/, 'must be letters, digits, ".", "_" or "-" (starting with a letter or digit), at most 250 characters');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,249}$/,
+    'must be letters, digits, ".", "_" or "-" (starting with a letter or digit), at most 250 characters',
+  );
 
 // `latest` and `v3` would read as versions, as in MLflow.
 export const AliasSchema = z
   .string()
-  .regex(/^[A-Za-z][A-Za-z0-9_-]{0,99}$/, 'must start with a letter and hold letters, digits, "_" or "-" (at most 100 characters)')
-  .refine((alias) => alias.toLowerCase() !== 'latest' && !/^v\d+$/i.test(alias), { message: "'latest' and 'v<number>' are reserved" });
+  .regex(
+    /^[A-Za-z][A-Za-z0-9_-]{0,99}$/,
+    'must start with a letter and hold letters, digits, "_" or "-" (at most 100 characters)',
+  )
+  .refine((alias) => alias.toLowerCase() !== 'latest' && !/^v\d+$/i.test(alias), {
+    message: "'latest' and 'v<number>' are reserved",
+  });
 
 export const EnvironmentSchema = z.enum(ENVIRONMENTS);
 
@@ -25,7 +33,9 @@ export const TagValueSchema = plainText(z.string().max(5000), 'value');
 export const DescriptionSchema = plainText(z.string().max(5000), 'value');
 const TagsSchema = z.record(TagKeySchema, TagValueSchema);
 // The same shape as project names elsewhere: what `X-Ciclo-Project` carries.
-export const ProjectSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be letters, digits, ".", "_" or "-" (at most 100 characters)');
+export const ProjectSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be letters, digits, ".", "_" or "-" (at most 100 characters)');
 
 export const RegisterSchema = z.strictObject({
   runId: z.string().min(1),

@@ -134,7 +134,9 @@ export class ActiveRun {
 
   #checkMetric(key: string, value: number): void {
     if (typeof value !== 'number') {
-      throw new InvalidInputError(`metric '${key}' must be a number (got ${typeof value})`, { where: `metrics.${key}` });
+      throw new InvalidInputError(`metric '${key}' must be a number (got ${typeof value})`, {
+        where: `metrics.${key}`,
+      });
     }
     if (this.#checkedKeys.has(key)) return;
     parseInput(KeySchema, key, `metrics.${key}`);
@@ -154,5 +156,6 @@ export class ActiveRun {
 }
 
 function checkInteger(name: string, value: number): void {
-  if (!Number.isSafeInteger(value)) throw new InvalidInputError(`${name} must be an integer (got ${value})`, { where: name });
+  if (!Number.isSafeInteger(value))
+    throw new InvalidInputError(`${name} must be an integer (got ${value})`, { where: name });
 }

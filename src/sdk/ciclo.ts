@@ -3,7 +3,13 @@ import { relative } from 'node:path';
 import { openContext } from '../app/context.js';
 import { loadConfig, type CicloConfig } from '../common/config.js';
 import { InvalidInputError } from '../common/errors.js';
-import { captureCodeVersion, captureEnvironment, codeVersionTags, environmentTags, SYSTEM_TAGS } from '../tracking/index.js';
+import {
+  captureCodeVersion,
+  captureEnvironment,
+  codeVersionTags,
+  environmentTags,
+  SYSTEM_TAGS,
+} from '../tracking/index.js';
 import { ActiveRun, type ParamValue } from './active-run.js';
 import { RemoteTrackingClient } from './remote-client.js';
 import type { TrackingApi } from './tracking-api.js';

@@ -1,5 +1,9 @@
 import { stepKinds } from '../app/step-kinds.js';
-import { definePipeline as compileDefinition, type PipelineDefinition, type PipelineInput } from '../pipelines/index.js';
+import {
+  definePipeline as compileDefinition,
+  type PipelineDefinition,
+  type PipelineInput,
+} from '../pipelines/index.js';
 
 /**
  * `export default definePipeline({...})`: a pipeline as code, compiled as YAML is (same errors, same

@@ -42,21 +42,27 @@ export class FeatureClient {
       const base = trackingUri.replace(/\/+$/, '');
       const token = options.token ?? (config ?? loadConfig()).token;
       const authorization: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
-      return new FeatureClient(async (request) => {
-        const response = await fetch(`${base}/api/v1/features/online`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...authorization },
-          body: JSON.stringify(request),
-        });
-        if (!response.ok) throw await errorFromResponse(response, 'online feature lookup');
-        return (await response.json()) as OnlineLookupResponse;
-      }, async () => undefined);
+      return new FeatureClient(
+        async (request) => {
+          const response = await fetch(`${base}/api/v1/features/online`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...authorization },
+            body: JSON.stringify(request),
+          });
+          if (!response.ok) throw await errorFromResponse(response, 'online feature lookup');
+          return (await response.json()) as OnlineLookupResponse;
+        },
+        async () => undefined,
+      );
     }
     return FeatureClient.embedded(new FeatureService({ onlineStore: () => openOnlineStore(config!) }));
   }
 
   private static embedded(features: FeatureService): FeatureClient {
-    return new FeatureClient((request) => features.lookupOnline(request), () => features.close());
+    return new FeatureClient(
+      (request) => features.lookupOnline(request),
+      () => features.close(),
+    );
   }
 
   /** Each entity's latest materialized feature values and event time; missing → null values. */

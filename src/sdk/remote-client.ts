@@ -216,7 +216,10 @@ export class RemoteTrackingClient implements TrackingApi {
       let response: Response;
       try {
         const init = requestInit(method, options.json, body);
-        response = await fetch(url, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), ...this.#authorization } });
+        response = await fetch(url, {
+          ...init,
+          headers: { ...(init.headers as Record<string, string> | undefined), ...this.#authorization },
+        });
       } catch (error) {
         body?.destroy();
         throw unreachable(this.#base, error);

@@ -8,7 +8,13 @@ import { lineageRoutes } from '../lineage/index.js';
 import { mlflowRoutes, trackingRoutes } from '../tracking/index.js';
 import { triggerRoutes } from '../triggers/index.js';
 import { mlflowRegistryRoutes, registryRoutes } from '../registry/index.js';
-import { accessRoutes, installAccessControl, type FailedAuthLimits, type Principal, type RouteEntry } from '../governance/index.js';
+import {
+  accessRoutes,
+  installAccessControl,
+  type FailedAuthLimits,
+  type Principal,
+  type RouteEntry,
+} from '../governance/index.js';
 import { approvalRoutes } from '../governance/approvals/index.js';
 import { installErrorHandlers } from './errors.js';
 import { healthRoutes } from './health-routes.js';
@@ -44,7 +50,10 @@ declare module 'fastify' {
  */
 export function buildServer(context: CicloContext, options: ServerOptions = {}): FastifyInstance {
   const app = Fastify({
-    logger: { level: options.logLevel ?? context.config.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
+    logger: {
+      level: options.logLevel ?? context.config.logLevel,
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
     bodyLimit: context.config.maxBodyBytes,
   });
   app.setValidatorCompiler(strictNativeValidatorCompiler);

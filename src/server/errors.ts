@@ -37,9 +37,11 @@ export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, body } = toErrorResponse(error, request);
     // A storage error's cause is the engine's or the file system's own error (SQLITE_FULL, ENOSPC): the log keeps it.
-    if (status >= 500) request.log.error({ err: error, ...(error.cause === undefined ? {} : { cause: error.cause }) }, 'request failed');
+    if (status >= 500)
+      request.log.error({ err: error, ...(error.cause === undefined ? {} : { cause: error.cause }) }, 'request failed');
     else request.log.debug({ code: body.error_code }, body.message);
-    if (error instanceof RateLimitedError || error instanceof StoreBusyError) void reply.header('retry-after', String(error.retryAfterSeconds));
+    if (error instanceof RateLimitedError || error instanceof StoreBusyError)
+      void reply.header('retry-after', String(error.retryAfterSeconds));
     if (status === 401) void reply.header('www-authenticate', 'Bearer realm="ciclo"');
     return sendError(reply, status, body);
   });
@@ -75,11 +77,26 @@ export function toErrorResponse(error: FastifyError, request: FastifyRequest): {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return clientError(400, 'MALFORMED_REQUEST', `the request body is not valid JSON (${error.message})`, 'send one JSON object');
+      return clientError(
+        400,
+        'MALFORMED_REQUEST',
+        `the request body is not valid JSON (${error.message})`,
+        'send one JSON object',
+      );
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return clientError(413, 'REQUEST_TOO_LARGE', 'the request body is larger than this server accepts', 'split the request (for example, smaller log-batch calls)');
+      return clientError(
+        413,
+        'REQUEST_TOO_LARGE',
+        'the request body is larger than this server accepts',
+        'split the request (for example, smaller log-batch calls)',
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return clientError(415, 'BAD_REQUEST', `unsupported content type '${request.headers['content-type'] ?? ''}'`, 'send application/json');
+      return clientError(
+        415,
+        'BAD_REQUEST',
+        `unsupported content type '${request.headers['content-type'] ?? ''}'`,
+        'send application/json',
+      );
   }
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     return clientError(error.statusCode, 'BAD_REQUEST', error.message);

@@ -27,10 +27,13 @@ export async function startServer(
   const { context, host = DEFAULT_HOST, port = DEFAULT_PORT, ...serverOptions } = options;
   const auth = serverOptions.auth ?? context.config.auth ?? false;
   if (!auth && !isLoopback(host)) {
-    throw new InvalidInputError(`refusing to listen on ${host} without authentication: anyone who can reach it could change everything`, {
-      where: 'host',
-      hint: 'Turn authentication on (`ciclo server --auth` or CICLO_AUTH=on) after creating an admin and a token (`ciclo users create NAME --admin`, `ciclo tokens create --user NAME`), or listen on 127.0.0.1.',
-    });
+    throw new InvalidInputError(
+      `refusing to listen on ${host} without authentication: anyone who can reach it could change everything`,
+      {
+        where: 'host',
+        hint: 'Turn authentication on (`ciclo server --auth` or CICLO_AUTH=on) after creating an admin and a token (`ciclo users create NAME --admin`, `ciclo tokens create --user NAME`), or listen on 127.0.0.1.',
+      },
+    );
   }
   const app = buildServer(context, serverOptions);
   await app.listen({ host, port });

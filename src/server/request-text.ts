@@ -35,13 +35,18 @@ export function checkRequestValue(root: unknown, prefix: string): void {
     if (depth > MAX_JSON_DEPTH) {
       const path = pathOf(item);
       const where = formatPath(prefix, path.slice(0, 8)) + (path.length > 8 ? '…' : '');
-      throw new CicloError('MALFORMED_REQUEST', `${where || 'the request body'} nests deeper than ${MAX_JSON_DEPTH} levels`, {
-        where: where || 'body',
-        hint: `send JSON nested at most ${MAX_JSON_DEPTH} levels deep`,
-      });
+      throw new CicloError(
+        'MALFORMED_REQUEST',
+        `${where || 'the request body'} nests deeper than ${MAX_JSON_DEPTH} levels`,
+        {
+          where: where || 'body',
+          hint: `send JSON nested at most ${MAX_JSON_DEPTH} levels deep`,
+        },
+      );
     }
     if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i -= 1) stack.push({ value: value[i], depth: depth + 1, parent: item, key: i });
+      for (let i = value.length - 1; i >= 0; i -= 1)
+        stack.push({ value: value[i], depth: depth + 1, parent: item, key: i });
       continue;
     }
     for (const key in value) {

@@ -15,6 +15,10 @@ const NATIVE_PREFIX = '/api/v1/';
 export const strictNativeValidatorCompiler: ValidatorCompiler = (route) => {
   const { schema, url, httpPart } = route;
   const strict =
-    url.startsWith(NATIVE_PREFIX) && (httpPart === 'body' || httpPart === 'querystring') && schema instanceof z.ZodObject ? schema.strict() : schema;
+    url.startsWith(NATIVE_PREFIX) &&
+    (httpPart === 'body' || httpPart === 'querystring') &&
+    schema instanceof z.ZodObject
+      ? schema.strict()
+      : schema;
   return validatorCompiler({ ...route, schema: strict });
 };

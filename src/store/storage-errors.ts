@@ -16,7 +16,8 @@ export function storeErrorOf(error: unknown): CicloError | undefined {
   if (typeof code !== 'string') return undefined;
   let translated: CicloError | undefined;
   if (code === 'SQLITE_FULL' || code === '53100') translated = new InsufficientStorageError('metadata');
-  else if (code.startsWith('SQLITE_BUSY') || code === '55P03') translated = new StoreBusyError(STORE_BUSY_RETRY_SECONDS);
+  else if (code.startsWith('SQLITE_BUSY') || code === '55P03')
+    translated = new StoreBusyError(STORE_BUSY_RETRY_SECONDS);
   if (translated !== undefined) translated.cause = error;
   return translated;
 }
@@ -65,7 +66,8 @@ class TranslatingDriver implements Driver {
     if (connection === undefined) {
       connection = {
         executeQuery: <R>(query: CompiledQuery) => translated(() => inner.executeQuery<R>(query)),
-        streamQuery: <R>(query: CompiledQuery, chunkSize?: number) => translatedStream(inner.streamQuery<R>(query, chunkSize)),
+        streamQuery: <R>(query: CompiledQuery, chunkSize?: number) =>
+          translatedStream(inner.streamQuery<R>(query, chunkSize)),
       };
       this.#wrappers.set(inner, connection);
       this.#inners.set(connection, inner);
@@ -90,11 +92,15 @@ class TranslatingDriver implements Driver {
   }
 
   rollbackToSavepoint(...[connection, ...rest]: Parameters<NonNullable<Driver['rollbackToSavepoint']>>): Promise<void> {
-    return translated(() => this.#innerMethod('rollbackToSavepoint').call(this.#inner, this.#innerOf(connection), ...rest));
+    return translated(() =>
+      this.#innerMethod('rollbackToSavepoint').call(this.#inner, this.#innerOf(connection), ...rest),
+    );
   }
 
   releaseSavepoint(...[connection, ...rest]: Parameters<NonNullable<Driver['releaseSavepoint']>>): Promise<void> {
-    return translated(() => this.#innerMethod('releaseSavepoint').call(this.#inner, this.#innerOf(connection), ...rest));
+    return translated(() =>
+      this.#innerMethod('releaseSavepoint').call(this.#inner, this.#innerOf(connection), ...rest),
+    );
   }
 
   releaseConnection(connection: DatabaseConnection): Promise<void> {
@@ -131,7 +137,9 @@ function rethrowTranslated(error: unknown): never {
   throw storeErrorOf(error) ?? error;
 }
 
-async function* translatedStream<R>(stream: AsyncIterableIterator<QueryResult<R>>): AsyncIterableIterator<QueryResult<R>> {
+async function* translatedStream<R>(
+  stream: AsyncIterableIterator<QueryResult<R>>,
+): AsyncIterableIterator<QueryResult<R>> {
   try {
     yield* stream;
   } catch (error) {

@@ -8,7 +8,10 @@ import { attachmentDisposition } from '../server/security-headers.js';
  * blob store hashes a blob before giving out its first byte), so a corrupt blob never gets a 200:
  * it fails earlier with CORRUPT_ARTIFACT, which the error handler answers (500) and logs.
  */
-export function sendArtifact(reply: FastifyReply, { file, content }: { file: ArtifactFile; content: Readable }): FastifyReply {
+export function sendArtifact(
+  reply: FastifyReply,
+  { file, content }: { file: ArtifactFile; content: Readable },
+): FastifyReply {
   return reply
     .type('application/octet-stream')
     .header('content-length', file.sizeBytes)

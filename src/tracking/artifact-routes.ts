@@ -20,7 +20,10 @@ export const artifactRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }
 
   app.get(
     '/runs/:runId/artifacts',
-    { schema: { tags, params: RunIdParams, querystring: ArtifactListQuery, response: { 200: ArtifactListReply } }, config: { access: access.run('read', 'params', 'runId') } },
+    {
+      schema: { tags, params: RunIdParams, querystring: ArtifactListQuery, response: { 200: ArtifactListReply } },
+      config: { access: access.run('read', 'params', 'runId') },
+    },
     async (request) => {
       const entries = await tracking.listArtifacts(authorizedId(request, 'run'), request.query.path);
       return { items: entries.map(snakeKeys) };

@@ -54,6 +54,8 @@ export function environmentTags(env: RuntimeEnvironment): Record<string, string>
     [SYSTEM_TAGS.nodeVersion]: env.node,
     [SYSTEM_TAGS.platform]: env.platform,
     ...(env.python ? { [SYSTEM_TAGS.pythonVersion]: env.python } : {}),
-    ...(env.lockfile ? { [SYSTEM_TAGS.lockfile]: env.lockfile.name, [SYSTEM_TAGS.lockfileDigest]: env.lockfile.digest } : {}),
+    ...(env.lockfile
+      ? { [SYSTEM_TAGS.lockfile]: env.lockfile.name, [SYSTEM_TAGS.lockfileDigest]: env.lockfile.digest }
+      : {}),
   };
 }

@@ -23,7 +23,11 @@ export async function insertExperiment(
   const id = inserted.experiment_id;
   if (!row.artifactLocation) {
     // The location names the id, which exists only after the insert.
-    await db.updateTable('experiments').set({ artifact_location: `mlflow-artifacts:/${id}` }).where('experiment_id', '=', id).execute();
+    await db
+      .updateTable('experiments')
+      .set({ artifact_location: `mlflow-artifacts:/${id}` })
+      .where('experiment_id', '=', id)
+      .execute();
   }
   return id;
 }
@@ -91,7 +95,11 @@ export async function upsertExperimentTags(db: Db, id: number, tags: Record<stri
 }
 
 export async function deleteExperimentTag(db: Db, id: number, key: string): Promise<number> {
-  const result = await db.deleteFrom('experiment_tags').where('experiment_id', '=', id).where('key', '=', key).executeTakeFirst();
+  const result = await db
+    .deleteFrom('experiment_tags')
+    .where('experiment_id', '=', id)
+    .where('key', '=', key)
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
 

@@ -10,7 +10,14 @@ const ROWS_PER_INSERT = 2000;
 
 function toRow(runId: string, metric: Metric): MetricsTable {
   const isNan = Number.isNaN(metric.value);
-  return { run_uuid: runId, key: metric.key, value: isNan ? 0 : metric.value, is_nan: isNan ? 1 : 0, timestamp: metric.timestamp, step: metric.step };
+  return {
+    run_uuid: runId,
+    key: metric.key,
+    value: isNan ? 0 : metric.value,
+    is_nan: isNan ? 1 : 0,
+    timestamp: metric.timestamp,
+    step: metric.step,
+  };
 }
 
 /** MLflow's order for "latest": highest step, then timestamp, then value. */

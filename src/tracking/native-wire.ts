@@ -103,7 +103,10 @@ export const CreateRunBody = snakeObject(CreateRunSchema);
 export const UpdateRunBody = snakeObject(UpdateRunSchema);
 export const SearchRunsBody = snakeObject(SearchRunsSchema);
 export const LogBatchBody = LogBatchSchema.extend({
-  metrics: z.array(MetricInputSchema.extend({ value: WireMetricValue })).max(LIMITS.batchMetrics).optional(),
+  metrics: z
+    .array(MetricInputSchema.extend({ value: WireMetricValue }))
+    .max(LIMITS.batchMetrics)
+    .optional(),
 });
 export const LogInputsBody = z.object({ datasets: z.array(snakeObject(DatasetInputSchema)) });
 export const PageQuery = z.object({ max_results: QueryInt.optional(), page_token: z.string().optional() });

@@ -40,19 +40,28 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
 
   app.get(
     '/runs/:runId',
-    { schema: { tags, params: RunIdParams, response: { 200: RunReply } }, config: { access: access.run('read', 'params', 'runId') } },
+    {
+      schema: { tags, params: RunIdParams, response: { 200: RunReply } },
+      config: { access: access.run('read', 'params', 'runId') },
+    },
     async (request) => runToWire(await tracking.getRun(authorizedId(request, 'run'))),
   );
 
   app.patch(
     '/runs/:runId',
-    { schema: { tags, params: RunIdParams, body: UpdateRunBody, response: { 200: RunInfoReply } }, config: { access: access.run('write', 'params', 'runId') } },
+    {
+      schema: { tags, params: RunIdParams, body: UpdateRunBody, response: { 200: RunInfoReply } },
+      config: { access: access.run('write', 'params', 'runId') },
+    },
     async (request) => snakeKeys(await tracking.updateRun(authorizedId(request, 'run'), camelKeys(request.body))),
   );
 
   app.delete(
     '/runs/:runId',
-    { schema: { tags, params: RunIdParams, response: { 204: NoContent } }, config: { access: access.run('write', 'params', 'runId') } },
+    {
+      schema: { tags, params: RunIdParams, response: { 204: NoContent } },
+      config: { access: access.run('write', 'params', 'runId') },
+    },
     async (request, reply) => {
       await tracking.deleteRun(authorizedId(request, 'run'));
       return reply.code(204).send();
@@ -85,7 +94,10 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
 
   app.post(
     '/runs/:runId/batch',
-    { schema: { tags, params: RunIdParams, body: LogBatchBody, response: { 204: NoContent } }, config: { access: access.run('write', 'params', 'runId') } },
+    {
+      schema: { tags, params: RunIdParams, body: LogBatchBody, response: { 204: NoContent } },
+      config: { access: access.run('write', 'params', 'runId') },
+    },
     async (request, reply) => {
       await tracking.logBatch(authorizedId(request, 'run'), request.body);
       return reply.code(204).send();
@@ -94,7 +106,10 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
 
   app.put(
     '/runs/:runId/tags/:key',
-    { schema: { tags, params: RunTagParams, body: TagValueBody, response: { 204: NoContent } }, config: { access: access.run('write', 'params', 'runId') } },
+    {
+      schema: { tags, params: RunTagParams, body: TagValueBody, response: { 204: NoContent } },
+      config: { access: access.run('write', 'params', 'runId') },
+    },
     async (request, reply) => {
       await tracking.setTag(authorizedId(request, 'run'), request.params.key, request.body.value);
       return reply.code(204).send();
@@ -103,7 +118,10 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
 
   app.delete(
     '/runs/:runId/tags/:key',
-    { schema: { tags, params: RunTagParams, response: { 204: NoContent } }, config: { access: access.run('write', 'params', 'runId') } },
+    {
+      schema: { tags, params: RunTagParams, response: { 204: NoContent } },
+      config: { access: access.run('write', 'params', 'runId') },
+    },
     async (request, reply) => {
       await tracking.deleteTag(authorizedId(request, 'run'), request.params.key);
       return reply.code(204).send();
@@ -112,7 +130,10 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
 
   app.post(
     '/runs/:runId/inputs',
-    { schema: { tags, params: RunIdParams, body: LogInputsBody, response: { 204: NoContent } }, config: { access: access.run('write', 'params', 'runId') } },
+    {
+      schema: { tags, params: RunIdParams, body: LogInputsBody, response: { 204: NoContent } },
+      config: { access: access.run('write', 'params', 'runId') },
+    },
     async (request, reply) => {
       await tracking.logInputs(authorizedId(request, 'run'), request.body.datasets.map(camelKeys));
       return reply.code(204).send();
@@ -121,7 +142,10 @@ export const runRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = a
 
   app.get(
     '/runs/:runId/metrics/:key/history',
-    { schema: { tags, params: MetricHistoryParams, querystring: PageQuery, response: { 200: pageReply(MetricReply) } }, config: { access: access.run('read', 'params', 'runId') } },
+    {
+      schema: { tags, params: MetricHistoryParams, querystring: PageQuery, response: { 200: pageReply(MetricReply) } },
+      config: { access: access.run('read', 'params', 'runId') },
+    },
     async (request) => {
       const runId = authorizedId(request, 'run');
       const page = await tracking.getMetricHistory(runId, request.params.key, camelKeys(request.query));

@@ -36,7 +36,12 @@ export function toRunInfo(row: RunRow): RunInfo {
 
 /** Loads whole runs (info, latest metrics, params, tags, inputs) in five queries, in the order asked. */
 /** Moves every run of an experiment with it when the experiment is deleted or restored. */
-export async function setExperimentRunsStage(db: Db, experimentId: number, stage: 'active' | 'deleted', now: number): Promise<void> {
+export async function setExperimentRunsStage(
+  db: Db,
+  experimentId: number,
+  stage: 'active' | 'deleted',
+  now: number,
+): Promise<void> {
   await db
     .updateTable('runs')
     .set({ lifecycle_stage: stage, deleted_time: stage === 'deleted' ? now : null })
@@ -55,7 +60,8 @@ export async function loadRuns(db: Db, runIds: readonly string[]): Promise<Run[]
     db.selectFrom('run_inputs').selectAll().where('run_uuid', 'in', ids).orderBy('dataset_name').execute(),
   ]);
   const runs = new Map<string, Run>();
-  for (const row of rows) runs.set(row.run_uuid, { info: toRunInfo(row), data: { metrics: [], params: {}, tags: {} }, inputs: [] });
+  for (const row of rows)
+    runs.set(row.run_uuid, { info: toRunInfo(row), data: { metrics: [], params: {}, tags: {} }, inputs: [] });
   for (const m of metrics) runs.get(m.run_uuid)?.data.metrics.push(toMetric(m));
   for (const p of params) {
     const run = runs.get(p.run_uuid);
@@ -94,7 +100,11 @@ export async function findParams(db: Db, runId: string, keys: readonly string[])
   return new Map(rows.map((r) => [r.key, r.value]));
 }
 
-export async function insertParams(db: Db, runId: string, params: readonly { key: string; value: string }[]): Promise<void> {
+export async function insertParams(
+  db: Db,
+  runId: string,
+  params: readonly { key: string; value: string }[],
+): Promise<void> {
   if (params.length === 0) return;
   await db
     .insertInto('params')
@@ -104,7 +114,11 @@ export async function insertParams(db: Db, runId: string, params: readonly { key
 }
 
 /** The last value of a key wins; PostgreSQL refuses one INSERT … ON CONFLICT that touches a row twice. */
-export async function upsertTags(db: Db, runId: string, tags: readonly { key: string; value: string }[]): Promise<void> {
+export async function upsertTags(
+  db: Db,
+  runId: string,
+  tags: readonly { key: string; value: string }[],
+): Promise<void> {
   if (tags.length === 0) return;
   const latest = new Map(tags.map((t) => [t.key, t.value]));
   await db
@@ -151,7 +165,12 @@ export async function childRunIds(db: Db, runId: string, limit: number): Promise
 }
 
 export async function findTag(db: Db, runId: string, key: string): Promise<string | undefined> {
-  const row = await db.selectFrom('tags').select('value').where('run_uuid', '=', runId).where('key', '=', key).executeTakeFirst();
+  const row = await db
+    .selectFrom('tags')
+    .select('value')
+    .where('run_uuid', '=', runId)
+    .where('key', '=', key)
+    .executeTakeFirst();
   return row?.value;
 }
 

@@ -78,11 +78,20 @@ export class TrackingService {
         });
       }
       if (project !== undefined && (await findProject(trx, project)) === undefined) {
-        throw new NotFoundError(`no project named '${project}'`, { where: 'project', hint: 'Create it with `ciclo projects create NAME`, or leave it out for `default`.' });
+        throw new NotFoundError(`no project named '${project}'`, {
+          where: 'project',
+          hint: 'Create it with `ciclo projects create NAME`, or leave it out for `default`.',
+        });
       }
       const created = await experiments.insertExperiment(trx, { name, artifactLocation, project, now: this.#now() });
       if (tags) await experiments.upsertExperimentTags(trx, created, tags);
-      await this.#record(trx, 'experiment.create', experimentTarget(created), null, await experimentRecord(trx, created));
+      await this.#record(
+        trx,
+        'experiment.create',
+        experimentTarget(created),
+        null,
+        await experimentRecord(trx, created),
+      );
       return created;
     });
     return this.getExperiment(String(id));
@@ -129,7 +138,13 @@ export class TrackingService {
       }
       const before = await experimentRecord(trx, Number(id));
       await experiments.updateExperiment(trx, Number(id), { name, now: this.#now() });
-      await this.#record(trx, 'experiment.rename', experimentTarget(id), before, await experimentRecord(trx, Number(id)));
+      await this.#record(
+        trx,
+        'experiment.rename',
+        experimentTarget(id),
+        before,
+        await experimentRecord(trx, Number(id)),
+      );
     });
     return this.getExperiment(id);
   }
@@ -140,7 +155,13 @@ export class TrackingService {
     await this.#db.transaction().execute(async (trx) => {
       const before = (await experimentRecord(trx, id))?.tags[tag.key];
       await experiments.upsertExperimentTags(trx, id, { [tag.key]: tag.value });
-      await this.#record(trx, 'experiment.tag.set', tagTarget('experiment_tag', String(id), tag.key), tagRecord(tag.key, before), tag);
+      await this.#record(
+        trx,
+        'experiment.tag.set',
+        tagTarget('experiment_tag', String(id), tag.key),
+        tagRecord(tag.key, before),
+        tag,
+      );
     });
   }
 
@@ -151,7 +172,13 @@ export class TrackingService {
       if ((await experiments.deleteExperimentTag(trx, id, key)) === 0) {
         throw new NotFoundError(`experiment ${id} has no tag '${key}'`, { where: 'key' });
       }
-      await this.#record(trx, 'experiment.tag.delete', tagTarget('experiment_tag', String(id), key), tagRecord(key, before), null);
+      await this.#record(
+        trx,
+        'experiment.tag.delete',
+        tagTarget('experiment_tag', String(id), key),
+        tagRecord(key, before),
+        null,
+      );
     });
   }
 
@@ -175,7 +202,14 @@ export class TrackingService {
       const before = await experimentRecord(trx, id);
       if (before === null || before.project === destination) return;
       await experiments.updateExperiment(trx, id, { project: destination, now: this.#now() });
-      await this.#record(trx, 'experiment.move', experimentTarget(id), { project: before.project }, { project: destination }, { from: before.project, to: destination });
+      await this.#record(
+        trx,
+        'experiment.move',
+        experimentTarget(id),
+        { project: before.project },
+        { project: destination },
+        { from: before.project, to: destination },
+      );
     });
     return this.getExperiment(String(id));
   }
@@ -217,7 +251,9 @@ export class TrackingService {
         hint: 'restore the experiment first, or log to another one',
       });
     }
-    const tags = Object.entries(request.tags ?? {}).map(([key, value], i) => parseInput(TagInputSchema, { key, value }, `tags[${i}]`));
+    const tags = Object.entries(request.tags ?? {}).map(([key, value], i) =>
+      parseInput(TagInputSchema, { key, value }, `tags[${i}]`),
+    );
     const parentRunId = request.parentRunId ?? request.tags?.[SYSTEM_TAGS.parentRunId];
     if (parentRunId !== undefined) await this.#requireRun(parentRunId, 'parent_run_id');
 
@@ -246,7 +282,10 @@ export class TrackingService {
     await this.#db.transaction().execute(async (trx) => {
       await runs.insertRun(trx, row);
       await runs.upsertTags(trx, runId, allTags);
-      await this.#record(trx, 'run.create', runTarget(runId), null, { ...row, tags: Object.fromEntries(allTags.map((tag) => [tag.key, tag.value])) });
+      await this.#record(trx, 'run.create', runTarget(runId), null, {
+        ...row,
+        tags: Object.fromEntries(allTags.map((tag) => [tag.key, tag.value])),
+      });
     });
     // A new run holds exactly what was just written: built here rather than read back.
     return {
@@ -271,13 +310,16 @@ export class TrackingService {
     const rowChanges: Partial<runs.RunRow> = {
       ...(changes.status ? { status: changes.status } : {}),
       ...(changes.endTime !== undefined ? { end_time: changes.endTime } : {}),
-      ...(changes.status && changes.status !== 'RUNNING' && changes.endTime === undefined ? { end_time: this.#now() } : {}),
+      ...(changes.status && changes.status !== 'RUNNING' && changes.endTime === undefined
+        ? { end_time: this.#now() }
+        : {}),
       ...(changes.runName !== undefined ? { run_name: changes.runName } : {}),
     };
     const updated = await this.#db.transaction().execute(async (trx) => {
       const current = await this.#requireActiveRun(runId, trx);
       await runs.updateRunRow(trx, runId, rowChanges);
-      if (changes.runName !== undefined) await runs.upsertTags(trx, runId, [{ key: SYSTEM_TAGS.runName, value: changes.runName }]);
+      if (changes.runName !== undefined)
+        await runs.upsertTags(trx, runId, [{ key: SYSTEM_TAGS.runName, value: changes.runName }]);
       const after = { ...current, ...rowChanges };
       if (after.status !== current.status && ENDED.has(after.status)) {
         await this.#record(trx, 'run.end', runTarget(runId), current, after, { status: after.status });
@@ -300,7 +342,10 @@ export class TrackingService {
       const before = await this.#requireRun(runId, 'run_id', trx);
       const changes = { lifecycle_stage: stage, deleted_time: stage === 'deleted' ? this.#now() : null };
       await runs.updateRunRow(trx, runId, changes);
-      await this.#record(trx, stage === 'deleted' ? 'run.delete' : 'run.restore', runTarget(runId), before, { ...before, ...changes });
+      await this.#record(trx, stage === 'deleted' ? 'run.delete' : 'run.restore', runTarget(runId), before, {
+        ...before,
+        ...changes,
+      });
     });
   }
 
@@ -361,9 +406,12 @@ export class TrackingService {
     const batch = parseInput(LogBatchSchema, input);
     const total = batch.metrics.length + batch.params.length + batch.tags.length;
     if (total > LIMITS.batchTotal) {
-      throw new InvalidInputError(`a batch may hold at most ${LIMITS.batchTotal} metrics, params and tags together (got ${total})`, {
-        hint: 'split the batch',
-      });
+      throw new InvalidInputError(
+        `a batch may hold at most ${LIMITS.batchTotal} metrics, params and tags together (got ${total})`,
+        {
+          hint: 'split the batch',
+        },
+      );
     }
     const now = this.#now();
     const metrics: Metric[] = batch.metrics.map((m) => ({
@@ -376,7 +424,11 @@ export class TrackingService {
     await this.#db.transaction().execute(async (trx) => {
       await this.#requireActiveRun(runId, trx);
       if (params.length > 0) {
-        const existing = await runs.findParams(trx, runId, params.map((p) => p.key));
+        const existing = await runs.findParams(
+          trx,
+          runId,
+          params.map((p) => p.key),
+        );
         for (const [i, param] of params.entries()) {
           const old = existing.get(param.key);
           if (old !== undefined && old !== param.value) {
@@ -463,7 +515,13 @@ export class TrackingService {
   ): Promise<void> {
     if (!this.#audit) return;
     await this.#audit.append(
-      { action, target, beforeDigest: digestOf(before), afterDigest: digestOf(after), ...(details === undefined ? {} : { details }) },
+      {
+        action,
+        target,
+        beforeDigest: digestOf(before),
+        afterDigest: digestOf(after),
+        ...(details === undefined ? {} : { details }),
+      },
       trx,
     );
   }
@@ -516,7 +574,10 @@ function notFoundRun(runId: string, where = 'run_id'): NotFoundError {
 
 function parseExperimentId(experimentId: string): number {
   if (!/^\d{1,15}$/.test(experimentId)) {
-    throw new NotFoundError(`no experiment with id '${experimentId}'`, { where: 'experiment_id', hint: 'experiment ids are whole numbers' });
+    throw new NotFoundError(`no experiment with id '${experimentId}'`, {
+      where: 'experiment_id',
+      hint: 'experiment ids are whole numbers',
+    });
   }
   return Number(experimentId);
 }
@@ -527,10 +588,11 @@ function dedupeParams(params: readonly { key: string; value: string }[]): { key:
   for (const [i, param] of params.entries()) {
     const seen = byKey.get(param.key);
     if (seen !== undefined && seen !== param.value) {
-      throw new InvalidInputError(`param '${param.key}' appears twice in the batch with different values`, { where: `params[${i}]` });
+      throw new InvalidInputError(`param '${param.key}' appears twice in the batch with different values`, {
+        where: `params[${i}]`,
+      });
     }
     byKey.set(param.key, param.value);
   }
   return [...byKey].map(([key, value]) => ({ key, value }));
 }
-

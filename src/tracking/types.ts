@@ -126,7 +126,13 @@ export function encodeMetricValue(value: number): number | string {
 }
 
 /** int64 fields: MLflow clients send them as numbers or as decimal strings. */
-export const Int64Schema = z.union([z.number().int(), z.string().regex(/^-?\d+$/, 'must be an integer').transform(Number)]);
+export const Int64Schema = z.union([
+  z.number().int(),
+  z
+    .string()
+    .regex(/^-?\d+$/, 'must be an integer')
+    .transform(Number),
+]);
 
 export const MetricInputSchema = z.object({
   key: KeySchema,
@@ -138,12 +144,18 @@ export type MetricInput = z.input<typeof MetricInputSchema>;
 
 export const ParamInputSchema = z.object({
   key: KeySchema,
-  value: plainText(z.string().max(LIMITS.paramValueLength, `must be at most ${LIMITS.paramValueLength} characters`), 'value'),
+  value: plainText(
+    z.string().max(LIMITS.paramValueLength, `must be at most ${LIMITS.paramValueLength} characters`),
+    'value',
+  ),
 });
 
 export const TagInputSchema = z.object({
   key: KeySchema,
-  value: plainText(z.string().max(LIMITS.tagValueLength, `must be at most ${LIMITS.tagValueLength} characters`), 'value'),
+  value: plainText(
+    z.string().max(LIMITS.tagValueLength, `must be at most ${LIMITS.tagValueLength} characters`),
+    'value',
+  ),
 });
 
 export const DatasetInputSchema = z.object({
@@ -153,7 +165,10 @@ export const DatasetInputSchema = z.object({
   sourceType: z.string().max(LIMITS.keyLength).default('local'),
   source: z.string().max(LIMITS.tagValueLength).default(''),
   schema: z.string().max(LIMITS.inputSchemaLength, `must be at most ${LIMITS.inputSchemaLength} characters`).optional(),
-  profile: z.string().max(LIMITS.inputProfileLength, `must be at most ${LIMITS.inputProfileLength} characters`).optional(),
+  profile: z
+    .string()
+    .max(LIMITS.inputProfileLength, `must be at most ${LIMITS.inputProfileLength} characters`)
+    .optional(),
 });
 
 export const LogBatchSchema = z.object({

@@ -35,15 +35,11 @@ export function cronSource(context: SourceContext<CronSpec>): TriggerSource {
       return `cron "${spec.schedule}" in ${zone}${next ? `, next at ${next.toISOString()}` : ''}`;
     },
     start: async () => {
-      job = new Cron(
-        spec.schedule,
-        { ...cronOptions(spec), protect: true, unref: true },
-        async (self: Cron) => {
-          const scheduledAt = self.currentRun() ?? new Date();
-          inFlight = context.fire({ scheduledAt: scheduledAt.toISOString(), timezone: zone }).catch(context.report);
-          await inFlight;
-        },
-      );
+      job = new Cron(spec.schedule, { ...cronOptions(spec), protect: true, unref: true }, async (self: Cron) => {
+        const scheduledAt = self.currentRun() ?? new Date();
+        inFlight = context.fire({ scheduledAt: scheduledAt.toISOString(), timezone: zone }).catch(context.report);
+        await inFlight;
+      });
     },
     stop: async () => {
       job?.stop();

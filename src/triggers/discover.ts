@@ -17,7 +17,11 @@ export async function findPipelineFiles(paths: readonly string[]): Promise<strin
   for (const given of paths) {
     const resolved = path.resolve(given);
     const info = await stat(resolved).catch(() => undefined);
-    if (!info) throw new NotFoundError(`pipeline path ${given} does not exist`, { where: given, hint: 'check --pipelines or CICLO_PIPELINES' });
+    if (!info)
+      throw new NotFoundError(`pipeline path ${given} does not exist`, {
+        where: given,
+        hint: 'check --pipelines or CICLO_PIPELINES',
+      });
     if (info.isFile()) found.add(resolved);
     else for (const file of await searchFolder(resolved, 0)) found.add(file);
   }

@@ -19,7 +19,8 @@ export function gitSource(context: SourceContext<GitSpec>): TriggerSource {
     (await run('git', args, { cwd: pipeline.workDir, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 })).stdout.trim();
   return new Poller({
     intervalMs: parseInterval(spec.interval),
-    describe: () => `watches ${spec.ref} in ${pipeline.workDir} (paths: ${spec.paths.join(', ')}) every ${spec.interval}`,
+    describe: () =>
+      `watches ${spec.ref} in ${pipeline.workDir} (paths: ${spec.paths.join(', ')}) every ${spec.interval}`,
     afterCheck: (error) => {
       if (error !== undefined) context.report(error);
       context.checked();
@@ -31,7 +32,13 @@ export function gitSource(context: SourceContext<GitSpec>): TriggerSource {
       if (previous !== undefined) {
         const changed = await changedFiles(git, previous, commit, spec.paths);
         if (changed === undefined || changed.length > 0) {
-          await context.fire({ ref: spec.ref, commit, previousCommit: previous, paths: spec.paths, changed: changed ?? null });
+          await context.fire({
+            ref: spec.ref,
+            commit,
+            previousCommit: previous,
+            paths: spec.paths,
+            changed: changed ?? null,
+          });
         }
       }
       await context.cursor.set(commit);

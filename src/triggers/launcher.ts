@@ -75,7 +75,11 @@ export class TriggerLauncher {
   async recover(pipelineNames: Iterable<string>): Promise<number> {
     let recovered = 0;
     for (const pipelineName of new Set(pipelineNames)) {
-      const rows = await this.#pipelines.listRuns({ pipelineName, statuses: ['PENDING', 'RUNNING'], limit: RECOVERY_LIMIT });
+      const rows = await this.#pipelines.listRuns({
+        pipelineName,
+        statuses: ['PENDING', 'RUNNING'],
+        limit: RECOVERY_LIMIT,
+      });
       const lane = this.#lane(pipelineName);
       const oldestFirst = rows.filter((row) => row.trigger_name !== null).reverse();
       for (const row of oldestFirst) lane.enqueue(row.id);

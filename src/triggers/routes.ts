@@ -38,7 +38,9 @@ export const triggerRoutes: FastifyPluginAsyncZod<{ pipelines: PipelineService }
         params: z.object({ name: z.string().min(1) }),
         body: z.unknown().describe('The payload: JSON, or nothing; the signature covers its raw bytes'),
         response: { 202: FireAnswer, 401: RefusalBody, 503: RefusalBody },
-      }, config: { access: access.public('a webhook trigger checks its own HMAC signature') } },
+      },
+      config: { access: access.public('a webhook trigger checks its own HMAC signature') },
+    },
     async (request, reply) => {
       const { name } = request.params;
       const runtime = TriggerRuntime.of(pipelines);

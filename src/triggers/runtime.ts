@@ -80,7 +80,10 @@ export class TriggerRuntime {
     const issue = validateTriggers(definition)[0];
     if (issue) {
       const field = formatPath('', issue.path);
-      throw new InvalidInputError(`${origin}: ${field}: ${issue.message}`, { where: `${origin} ${field}`, ...(issue.hint ? { hint: issue.hint } : {}) });
+      throw new InvalidInputError(`${origin}: ${field}: ${issue.message}`, {
+        where: `${origin} ${field}`,
+        ...(issue.hint ? { hint: issue.hint } : {}),
+      });
     }
     if (this.#pipelineNames.has(definition.name)) {
       throw new InvalidInputError(`pipeline "${definition.name}" is loaded twice (${origin})`, {
@@ -94,10 +97,13 @@ export class TriggerRuntime {
       if (spec.type === 'webhook') {
         const taken = this.#webhooks.get(spec.name);
         if (taken) {
-          throw new InvalidInputError(`webhook trigger "${spec.name}" of ${origin} clashes with pipeline "${taken.pipeline.definition.name}"`, {
-            where: origin,
-            hint: 'webhook names are the URL (/api/v1/triggers/<name>/fire): make them unique across pipelines',
-          });
+          throw new InvalidInputError(
+            `webhook trigger "${spec.name}" of ${origin} clashes with pipeline "${taken.pipeline.definition.name}"`,
+            {
+              where: origin,
+              hint: 'webhook names are the URL (/api/v1/triggers/<name>/fire): make them unique across pipelines',
+            },
+          );
         }
         this.#webhooks.set(spec.name, { pipeline, spec });
       }
@@ -123,7 +129,8 @@ export class TriggerRuntime {
    */
   async start(): Promise<void> {
     if (this.#started) throw new InvalidStateError('the trigger runtime is already started');
-    if (runtimes.has(this.#options.pipelines)) throw new InvalidStateError('another trigger runtime serves these pipelines');
+    if (runtimes.has(this.#options.pipelines))
+      throw new InvalidStateError('another trigger runtime serves these pipelines');
     this.#started = true;
     runtimes.set(this.#options.pipelines, this);
     await this.#launcher.recover(this.#pipelineNames);
@@ -209,7 +216,9 @@ function parseBody(body: Buffer): unknown {
 }
 
 /** Loads, registers and starts the triggers of the pipelines the paths name. */
-export async function startTriggers(options: TriggerRuntimeOptions & { paths: readonly string[] }): Promise<TriggerRuntime> {
+export async function startTriggers(
+  options: TriggerRuntimeOptions & { paths: readonly string[] },
+): Promise<TriggerRuntime> {
   const { paths, ...runtimeOptions } = options;
   const runtime = new TriggerRuntime(runtimeOptions);
   await runtime.addPaths(paths);

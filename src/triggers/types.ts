@@ -8,9 +8,7 @@ import type { Schema } from '../store/index.js';
  * (started after it ends), or nothing because the pipeline's queue was full.
  */
 export type FireOutcome =
-  | { outcome: 'started'; pipelineRunId: string }
-  | { outcome: 'queued'; pipelineRunId: string }
-  | { outcome: 'dropped' };
+  { outcome: 'started'; pipelineRunId: string } | { outcome: 'queued'; pipelineRunId: string } | { outcome: 'dropped' };
 
 /** A trigger of a loaded pipeline: the unit the runtime registers, fires and counts. */
 export interface TriggerTarget<S extends TriggerSpec = TriggerSpec> {

@@ -74,7 +74,11 @@ describe.each(DIALECTS)('downloading a corrupt or cut-short artifact with the CL
     await test.drop();
   });
 
-  const embeddedEnv = () => ({ CICLO_HOME: test.dir, CICLO_DATABASE_URL: test.database.url, CICLO_ARTIFACT_ROOT: test.config.artifactRoot });
+  const embeddedEnv = () => ({
+    CICLO_HOME: test.dir,
+    CICLO_DATABASE_URL: test.database.url,
+    CICLO_ARTIFACT_ROOT: test.config.artifactRoot,
+  });
 
   it('exits 1 with CORRUPT_ARTIFACT and the path, and writes no file (embedded)', async () => {
     const out = join(test.dir, 'downloaded.bin');
@@ -89,7 +93,9 @@ describe.each(DIALECTS)('downloading a corrupt or cut-short artifact with the CL
     const remote = await Ciclo.connect({ trackingUri: server.url });
     try {
       const remoteRun = await logAndCorrupt(remote, server.context.config.artifactRoot, test.dir);
-      const result = await runCli(['artifacts', 'get', remoteRun, 'model/weights.bin'], { CICLO_TRACKING_URI: server.url });
+      const result = await runCli(['artifacts', 'get', remoteRun, 'model/weights.bin'], {
+        CICLO_TRACKING_URI: server.url,
+      });
       expect(result.code).toBe(1);
       expect(result.stdout).toBe('');
       expect(result.stderr).toContain('CORRUPT_ARTIFACT');

@@ -41,7 +41,11 @@ describe.each(DIALECTS)('fsck and gc over every table that names blobs, on %s', 
 
     const report = await test.context.integrity.fsck();
     expect(report.corrupt).toEqual([
-      expect.objectContaining({ digest: flipped.digest, referrers: [`run ${runId}: model/weights.bin`], referrerCount: 1 }),
+      expect.objectContaining({
+        digest: flipped.digest,
+        referrers: [`run ${runId}: model/weights.bin`],
+        referrerCount: 1,
+      }),
     ]);
     expect(report.missing.map((blob) => [blob.digest, blob.referrers])).toEqual(
       expect.arrayContaining([
@@ -113,6 +117,8 @@ describe.each(DIALECTS)('fsck and gc over every table that names blobs, on %s', 
       code: 'INVALID_STATE',
       message: expect.stringContaining('model churn/1: ciclo-model.json'),
     });
-    expect((await test.context.integrity.fsck()).missing.map((blob) => blob.referrers)).toEqual([[`run ${runId}: model/ciclo-model.json`, 'model churn/1: ciclo-model.json']]);
+    expect((await test.context.integrity.fsck()).missing.map((blob) => blob.referrers)).toEqual([
+      [`run ${runId}: model/ciclo-model.json`, 'model churn/1: ciclo-model.json'],
+    ]);
   });
 });

@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -134,9 +144,9 @@ describe('LocalBlobStore on disk', () => {
     utimesSync(blobFile(oldBlob.digest), old, old);
     const listed = [];
     for await (const blob of store.list()) listed.push(blob);
-    expect(listed.map(({ digest, sizeBytes }) => ({ digest, sizeBytes })).sort((a, b) => a.digest.localeCompare(b.digest))).toEqual(
-      [oldBlob, youngBlob].sort((a, b) => a.digest.localeCompare(b.digest)),
-    );
+    expect(
+      listed.map(({ digest, sizeBytes }) => ({ digest, sizeBytes })).sort((a, b) => a.digest.localeCompare(b.digest)),
+    ).toEqual([oldBlob, youngBlob].sort((a, b) => a.digest.localeCompare(b.digest)));
     const cutoff = Date.now() - 24 * 3600_000;
     expect(await store.deleteIfUntouchedSince(youngBlob.digest, cutoff)).toBe(false);
     expect(await store.deleteIfUntouchedSince(oldBlob.digest, cutoff)).toBe(true);

@@ -8,7 +8,11 @@ import { runCli } from './run-cli.js';
 describe('ciclo users, tokens and projects', () => {
   let database: TestDatabase;
   let home: { dir: string; remove(): void };
-  const env = (extra: Record<string, string> = {}) => ({ CICLO_HOME: home.dir, CICLO_DATABASE_URL: database.url, ...extra });
+  const env = (extra: Record<string, string> = {}) => ({
+    CICLO_HOME: home.dir,
+    CICLO_DATABASE_URL: database.url,
+    ...extra,
+  });
   const cli = (...args: string[]) => runCli(args, env());
 
   beforeEach(async () => {
@@ -23,7 +27,11 @@ describe('ciclo users, tokens and projects', () => {
   it('creates an admin and a token shown once, lists tokens without secrets, revokes', async () => {
     const admin = await cli('users', 'create', 'alice', '--admin', '--json');
     expect(admin.code).toBe(0);
-    expect(JSON.parse(admin.stdout)).toMatchObject({ name: 'alice', disabled: false, roles: [{ project: '*', role: 'admin' }] });
+    expect(JSON.parse(admin.stdout)).toMatchObject({
+      name: 'alice',
+      disabled: false,
+      roles: [{ project: '*', role: 'admin' }],
+    });
 
     const created = await cli('tokens', 'create', '--user', 'alice', '--scopes', 'read,write', '--expires', '30d');
     expect(created.code).toBe(0);
@@ -40,7 +48,9 @@ describe('ciclo users, tokens and projects', () => {
     const asAlice = await runCli(['projects', 'create', 'fraud'], env({ CICLO_TOKEN: token! }));
     expect(asAlice.code).toBe(0);
     const audit = await cli('audit', 'list', '--action', 'project.create', '--json');
-    expect((JSON.parse(audit.stdout) as AuditRecord[]).map((e) => `${e.actor}:${e.target.id}`)).toEqual(['alice:fraud']);
+    expect((JSON.parse(audit.stdout) as AuditRecord[]).map((e) => `${e.actor}:${e.target.id}`)).toEqual([
+      'alice:fraud',
+    ]);
 
     expect((await cli('tokens', 'revoke', info!.id)).code).toBe(0);
     const revoked = await runCli(['models', 'list'], env({ CICLO_TOKEN: token! }));
@@ -68,7 +78,9 @@ describe('ciclo users, tokens and projects', () => {
     expect(unknownUser.code).toBe(3);
     const duplicate = await cli('users', 'create', 'bob');
     expect(duplicate.code).toBe(4);
-    expect(JSON.parse((await cli('projects', 'members', 'fraud', '--json')).stdout)).toMatchObject([{ user: 'bob', role: 'editor' }]);
+    expect(JSON.parse((await cli('projects', 'members', 'fraud', '--json')).stdout)).toMatchObject([
+      { user: 'bob', role: 'editor' },
+    ]);
     expect(JSON.parse((await cli('tokens', 'list', '--json')).stdout)).toEqual([]);
   });
 

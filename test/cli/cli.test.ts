@@ -19,18 +19,24 @@ describe('ciclo CLI (embedded)', () => {
   beforeAll(async () => {
     ciclo = await Ciclo.connect({ config: loadConfig(env, home.dir) });
     baseline = (
-      await ciclo.withRun({ experiment: 'cli', name: 'baseline', params: { lr: 0.1, epochs: 10 }, captureCode: false }, async (run) => {
-        run.log({ auc: 0.81, loss: 0.5 });
-        return run;
-      })
+      await ciclo.withRun(
+        { experiment: 'cli', name: 'baseline', params: { lr: 0.1, epochs: 10 }, captureCode: false },
+        async (run) => {
+          run.log({ auc: 0.81, loss: 0.5 });
+          return run;
+        },
+      )
     ).id;
     tuned = (
-      await ciclo.withRun({ experiment: 'cli', name: 'tuned', params: { lr: 0.05, epochs: 10 }, captureCode: false }, async (run) => {
-        run.log({ auc: 0.93, loss: 0.5 });
-        writeFileSync(join(home.dir, 'model.txt'), 'weights\n');
-        await run.logArtifact(join(home.dir, 'model.txt'), 'model/model.txt');
-        return run;
-      })
+      await ciclo.withRun(
+        { experiment: 'cli', name: 'tuned', params: { lr: 0.05, epochs: 10 }, captureCode: false },
+        async (run) => {
+          run.log({ auc: 0.93, loss: 0.5 });
+          writeFileSync(join(home.dir, 'model.txt'), 'weights\n');
+          await run.logArtifact(join(home.dir, 'model.txt'), 'model/model.txt');
+          return run;
+        },
+      )
     ).id;
   });
 
@@ -64,7 +70,9 @@ describe('ciclo CLI (embedded)', () => {
 
     const listed = await cli('experiments', 'list', '--json');
     expect(listed.code).toBe(0);
-    expect((JSON.parse(listed.stdout) as { name: string }[]).map((e) => e.name)).toEqual(expect.arrayContaining(['churn', 'cli']));
+    expect((JSON.parse(listed.stdout) as { name: string }[]).map((e) => e.name)).toEqual(
+      expect.arrayContaining(['churn', 'cli']),
+    );
     expect((await cli('experiments', 'list')).stdout).toMatch(/^ID\s+NAME\s+CREATED/);
   });
 

@@ -21,10 +21,23 @@ describe('terminal-safe text', () => {
   });
 
   it('aligns table columns on the escaped width, so a value cannot add a row', () => {
-    expect(renderTable(['K', 'V'], [['a\nb', '1'], ['c', '2']])).toBe('K     V\na\\nb  1\nc     2');
+    expect(
+      renderTable(
+        ['K', 'V'],
+        [
+          ['a\nb', '1'],
+          ['c', '2'],
+        ],
+      ),
+    ).toBe('K     V\na\\nb  1\nc     2');
   });
 
   it('continues a multi-line field value under its column', () => {
-    expect(renderFields([['model', 'churn'], ['description', 'one\ntwo']])).toBe('model        churn\ndescription  one\n             two');
+    expect(
+      renderFields([
+        ['model', 'churn'],
+        ['description', 'one\ntwo'],
+      ]),
+    ).toBe('model        churn\ndescription  one\n             two');
   });
 });

@@ -13,7 +13,8 @@ describe.each(DIALECTS)('ciclo fsck and ciclo gc, on %s', (dialect) => {
   let test: TestContext;
   let runId: string;
   const cli = (...args: string[]) => runCli(args, configEnvironment(test.config));
-  const log = (path: string, content: string) => test.context.tracking.logArtifact(runId, path, Readable.from([Buffer.from(content)]));
+  const log = (path: string, content: string) =>
+    test.context.tracking.logArtifact(runId, path, Readable.from([Buffer.from(content)]));
 
   beforeAll(async () => {
     test = await openTestContext(dialect);

@@ -52,7 +52,10 @@ describe('ciclo pipeline (CLI, embedded store)', () => {
     expect(resumed.stdout).toMatch(/✓ check +done in .*\(attempt 2\)/);
 
     const shown = await runCli(['--json', 'pipeline', 'show', runId], env);
-    const { run, steps } = JSON.parse(shown.stdout) as { run: { status: string; params: string }; steps: Array<{ step_name: string; attempt: number; status: string }> };
+    const { run, steps } = JSON.parse(shown.stdout) as {
+      run: { status: string; params: string };
+      steps: Array<{ step_name: string; attempt: number; status: string }>;
+    };
     expect(run.status).toBe('SUCCEEDED');
     expect(JSON.parse(run.params)).toEqual({ n: 5 });
     expect(steps.map((step) => `${step.step_name}#${step.attempt}:${step.status}`)).toEqual([
@@ -95,7 +98,10 @@ describe('ciclo pipeline (CLI, embedded store)', () => {
     const unknownEnv = await runCli(['pipeline', 'run', folder, '--env', 'prod'], env);
     expect(unknownEnv.code).toBe(2);
     expect(unknownEnv.stderr).toContain('has no environment "prod"');
-    writeFileSync(path.join(folder, 'broken.yaml'), 'name: broken\nsteps:\n  - name: a\n    kind: command\n    command: 42\n');
+    writeFileSync(
+      path.join(folder, 'broken.yaml'),
+      'name: broken\nsteps:\n  - name: a\n    kind: command\n    command: 42\n',
+    );
     const broken = await runCli(['pipeline', 'run', path.join(folder, 'broken.yaml')], env);
     expect(broken.code).toBe(2);
     expect(broken.stderr).toMatch(/broken\.yaml:5:\d+/);

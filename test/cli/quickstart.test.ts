@@ -34,7 +34,12 @@ describe('ciclo quickstart', () => {
 
     const champion = await runCli(['--json', 'models', 'show', 'churn@champion'], env);
     expect(champion.code).toBe(0);
-    const version = JSON.parse(champion.stdout) as { version: number; status: string; aliases: string[]; metrics: Record<string, number> };
+    const version = JSON.parse(champion.stdout) as {
+      version: number;
+      status: string;
+      aliases: string[];
+      metrics: Record<string, number>;
+    };
     expect(version).toMatchObject({ version: 1, status: 'approved', aliases: ['champion'] });
     expect(version.metrics.auc).toBeCloseTo(auc, 5);
     const shown = await runCli(['models', 'show', 'churn@champion'], env);
@@ -42,7 +47,12 @@ describe('ciclo quickstart', () => {
     expect(shown.stdout).toMatch(/^gates +7\/7 passed at /m);
     const history = await runCli(['--json', 'models', 'gates', 'churn', '1'], env);
     expect(history.code).toBe(0);
-    expect(JSON.parse(history.stdout)).toMatchObject({ name: 'churn', version: 1, passed: true, policySource: 'stored' });
+    expect(JSON.parse(history.stdout)).toMatchObject({
+      name: 'churn',
+      version: 1,
+      passed: true,
+      policySource: 'stored',
+    });
     // The card tells the approval and its gates, the training data and the fairness results.
     const card = await runCli(['--json', 'models', 'card', 'churn@champion'], env);
     expect(card.code).toBe(0);
@@ -52,7 +62,11 @@ describe('ciclo quickstart', () => {
     expect(cardJson).toContain('fairness:age_band.disparate_impact_ratio');
     // Its training data: the split's two parts, registered as dataset versions by the pipeline.
     const markdown = await runCli(['models', 'card', 'churn@champion'], env);
-    const cardData = (JSON.parse(card.stdout) as { trainingData: { name: string; context: string; registered: { rowCount: number } | null }[] }).trainingData;
+    const cardData = (
+      JSON.parse(card.stdout) as {
+        trainingData: { name: string; context: string; registered: { rowCount: number } | null }[];
+      }
+    ).trainingData;
     expect(cardData.map((d) => `${d.name}:${d.context}`).sort()).toEqual(['churn-test:test', 'churn-train:train']);
     expect(cardData.every((d) => (d.registered?.rowCount ?? 0) > 0)).toBe(true);
     expect(markdown.stdout).toContain('Sensitive columns: `age_band`');

@@ -37,7 +37,11 @@ describe('human-readable CLI output escapes control and bidi characters', () => 
     await db.updateTable('experiments').set({ name: HOSTILE }).where('name', '=', 'benign').execute();
     await db.updateTable('runs').set({ run_name: HOSTILE }).where('run_uuid', '=', runId).execute();
     await db.updateTable('tags').set({ key: HOSTILE, value: HOSTILE }).where('key', '=', 'benign-tag').execute();
-    await db.updateTable('registered_models').set({ description: `line one\n${HOSTILE}` }).where('name', '=', 'churn').execute();
+    await db
+      .updateTable('registered_models')
+      .set({ description: `line one\n${HOSTILE}` })
+      .where('name', '=', 'churn')
+      .execute();
     await db.updateTable('model_version_tags').set({ key: HOSTILE }).where('key', '=', 'benign-tag').execute();
     await db.updateTable('audit_log').set({ target_id: HOSTILE }).where('target_id', '=', 'benign-target').execute();
   });

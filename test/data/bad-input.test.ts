@@ -78,7 +78,9 @@ describe.each(DIALECTS)('DatasetService bad input on %s', (dialect) => {
   it('a path or glob that names nothing (RESOURCE_DOES_NOT_EXIST: exit 3)', async () => {
     expect(await rejects(join(suite.dir, 'missing.csv'))).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
     expect(await rejects(join(suite.dir, 'nothing', '*.csv'))).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
-    expect(await rejects(join(suite.dir, 'x.csv'), { schema: join(suite.dir, 'no-schema.yaml') })).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
+    expect(await rejects(join(suite.dir, 'x.csv'), { schema: join(suite.dir, 'no-schema.yaml') })).toMatchObject({
+      code: 'RESOURCE_DOES_NOT_EXIST',
+    });
   });
 
   it('a folder without data files, and a file of unknown format', async () => {
@@ -104,6 +106,9 @@ describe.each(DIALECTS)('DatasetService bad input on %s', (dialect) => {
 
   it('an invalid dataset name', async () => {
     const file = suite.write('d.csv', csv('a', [[1]]));
-    await expect(suite.datasets.register('bad@name', file)).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE', details: { where: 'name' } });
+    await expect(suite.datasets.register('bad@name', file)).rejects.toMatchObject({
+      code: 'INVALID_PARAMETER_VALUE',
+      details: { where: 'name' },
+    });
   });
 });

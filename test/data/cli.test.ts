@@ -21,8 +21,23 @@ describe.each(DIALECTS)('ciclo data on %s', (dialect) => {
   };
 
   it('registers, lists, shows, profiles and diffs', async () => {
-    const v1 = writeFile(join(test.dir, 'src', 'v1.csv'), csv('id,score,email', [[1, 0.5, 'a@x'], [2, 1.5, 'b@x']]));
-    const registered = await cli('data', 'register', 'scores', v1, '--sensitive', 'email', '--description', 'exam scores');
+    const v1 = writeFile(
+      join(test.dir, 'src', 'v1.csv'),
+      csv('id,score,email', [
+        [1, 0.5, 'a@x'],
+        [2, 1.5, 'b@x'],
+      ]),
+    );
+    const registered = await cli(
+      'data',
+      'register',
+      'scores',
+      v1,
+      '--sensitive',
+      'email',
+      '--description',
+      'exam scores',
+    );
     expect(registered.stderr).toBe('');
     expect(registered.code).toBe(0);
     expect(registered.stdout).toMatch(/dataset +scores@1 \(new version\)/);
@@ -31,7 +46,14 @@ describe.each(DIALECTS)('ciclo data on %s', (dialect) => {
     const again = await cli('--json', 'data', 'register', 'scores', v1);
     expect(JSON.parse(again.stdout)).toMatchObject({ created: false, version: { version: 1 } });
 
-    const v2 = writeFile(join(test.dir, 'src', 'v2.csv'), csv('id,score,email,extra', [[1, 0.5, 'a@x', 1], [2, '', 'b@x', 2], [3, 4, 'c@x', 3]]));
+    const v2 = writeFile(
+      join(test.dir, 'src', 'v2.csv'),
+      csv('id,score,email,extra', [
+        [1, 0.5, 'a@x', 1],
+        [2, '', 'b@x', 2],
+        [3, 4, 'c@x', 3],
+      ]),
+    );
     expect((await cli('data', 'register', 'scores', v2)).stdout).toMatch(/scores@2 \(new version\)/);
 
     const list = await cli('data', 'list');
@@ -67,7 +89,14 @@ describe.each(DIALECTS)('ciclo data on %s', (dialect) => {
     const missing = await cli('data', 'register', 'r', join(test.dir, 'missing.csv'));
     expect(missing.code).toBe(3);
     expect((await cli('data', 'show', 'nothing')).code).toBe(3);
-    const sensitive = await cli('data', 'register', 'r', writeFile(join(test.dir, 'ok.csv'), 'a\n1\n'), '--sensitive', 'zz');
+    const sensitive = await cli(
+      'data',
+      'register',
+      'r',
+      writeFile(join(test.dir, 'ok.csv'), 'a\n1\n'),
+      '--sensitive',
+      'zz',
+    );
     expect(sensitive.code).toBe(2);
     expect(sensitive.stderr).toContain('unknown sensitive column: zz');
   });
@@ -79,6 +108,8 @@ describe.each(DIALECTS)('ciclo data on %s', (dialect) => {
     await cli('data', 'register', 'd', writeFile(join(test.dir, 'd.csv'), 'a\n1\n'));
     const logged = await cli('data', 'log-input', run.info.runId, 'd@1', '--context', 'eval');
     expect(logged.code).toBe(0);
-    expect((await tracking.getRun(run.info.runId)).inputs).toMatchObject([{ name: 'd', source: 'ciclo-dataset:d@1', context: 'eval' }]);
+    expect((await tracking.getRun(run.info.runId)).inputs).toMatchObject([
+      { name: 'd', source: 'ciclo-dataset:d@1', context: 'eval' },
+    ]);
   });
 });

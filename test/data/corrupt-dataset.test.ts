@@ -42,7 +42,10 @@ describe.each(DIALECTS)('a registered dataset version whose stored file changed,
     });
     await expect(suite.datasets.resolve('customers')).rejects.toBeInstanceOf(CorruptDatasetError);
 
-    const cli = await runCli(['data', 'validate', 'customers', '--suite', suiteFile], configEnvironment(suite.test.config));
+    const cli = await runCli(
+      ['data', 'validate', 'customers', '--suite', suiteFile],
+      configEnvironment(suite.test.config),
+    );
     expect(cli.code).toBe(1);
     expect(cli.stderr).toContain('CORRUPT_DATASET');
     expect(cli.stderr).toContain('customers.csv');

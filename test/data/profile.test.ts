@@ -47,19 +47,32 @@ describe('dataset profiles', () => {
 
   it('numbers: nulls, min/max/mean/std, quantiles and a histogram whose counts sum to the non-null count', async () => {
     // A deterministic, irregular column with every 7th value missing.
-    const values: Array<number | null> = Array.from({ length: 500 }, (_, i) => (i % 7 === 3 ? null : Math.round(Math.sin(i * 1.3) * 1000 + i) / 10));
+    const values: Array<number | null> = Array.from({ length: 500 }, (_, i) =>
+      i % 7 === 3 ? null : Math.round(Math.sin(i * 1.3) * 1000 + i) / 10,
+    );
     const present = values.filter((v): v is number => v !== null);
     const profile = await profileOf(`id,x\n${values.map((v, i) => `${i + 1},${v ?? ''}`).join('\n')}\n`);
     expect(profile.rowCount).toBe(500);
     const x = column(profile.columns, 'x');
     const expected = stats(present);
-    expect(x).toMatchObject({ type: 'DOUBLE', kind: 'numeric', nulls: values.length - present.length, min: expected.min, max: expected.max });
+    expect(x).toMatchObject({
+      type: 'DOUBLE',
+      kind: 'numeric',
+      nulls: values.length - present.length,
+      min: expected.min,
+      max: expected.max,
+    });
     expect(x.mean).toBeCloseTo(expected.mean, 9);
     expect(x.std).toBeCloseTo(expected.std, 9);
     // HyperLogLog: within a few percent.
     expect(Math.abs(x.distinct! - new Set(present).size) / new Set(present).size).toBeLessThan(0.05);
     const sorted = [...present].sort((a, b) => a - b);
-    for (const [label, q] of [['p1', 0.01], ['p25', 0.25], ['p50', 0.5], ['p99', 0.99]] as const) {
+    for (const [label, q] of [
+      ['p1', 0.01],
+      ['p25', 0.25],
+      ['p50', 0.5],
+      ['p99', 0.99],
+    ] as const) {
       expect(x.quantiles![label]).toBeCloseTo(quantile(sorted, q), 9);
     }
     expect(x.histogram!.counts).toHaveLength(20);
@@ -90,7 +103,8 @@ describe('dataset profiles', () => {
     const cities = ['rome', 'oslo', 'lima', 'kyiv', 'pune', 'baku', 'oran', 'riga', 'bern', 'doha', 'nuuk', 'suva'];
     const rows: string[] = [];
     cities.forEach((city, i) => {
-      for (let k = 0; k <= i; k++) rows.push(`${city},2024-03-${String(i + 1).padStart(2, '0')},2024-03-01 10:00:0${k % 10}`);
+      for (let k = 0; k <= i; k++)
+        rows.push(`${city},2024-03-${String(i + 1).padStart(2, '0')},2024-03-01 10:00:0${k % 10}`);
     });
     rows.push(',2024-01-15,');
     const profile = await profileOf(`city,day,at\n${rows.join('\n')}\n`);
@@ -99,12 +113,24 @@ describe('dataset profiles', () => {
     expect(city.topValues).toHaveLength(10);
     expect(city.topValues![0]).toEqual({ value: 'suva', count: 12 });
     expect(city.topValues![9]).toEqual({ value: 'lima', count: 3 });
-    expect(column(profile.columns, 'day')).toMatchObject({ type: 'DATE', kind: 'temporal', min: '2024-01-15', max: '2024-03-12' });
-    expect(column(profile.columns, 'at')).toMatchObject({ kind: 'temporal', nulls: 1, min: '2024-03-01 10:00:00', max: '2024-03-01 10:00:09' });
+    expect(column(profile.columns, 'day')).toMatchObject({
+      type: 'DATE',
+      kind: 'temporal',
+      min: '2024-01-15',
+      max: '2024-03-12',
+    });
+    expect(column(profile.columns, 'at')).toMatchObject({
+      kind: 'temporal',
+      nulls: 1,
+      min: '2024-03-01 10:00:00',
+      max: '2024-03-01 10:00:09',
+    });
   });
 
   it('renders a table with unicode histograms', async () => {
-    const profile = await profileOf(`n,s\n${Array.from({ length: 100 }, (_, i) => `${i + 1},${i % 2 ? 'odd' : 'even'}`).join('\n')}\n`);
+    const profile = await profileOf(
+      `n,s\n${Array.from({ length: 100 }, (_, i) => `${i + 1},${i % 2 ? 'odd' : 'even'}`).join('\n')}\n`,
+    );
     const text = renderProfile('d@1', profile);
     expect(text).toContain('d@1: 100 rows, 2 columns');
     expect(text).toContain('█'.repeat(20));

@@ -29,7 +29,9 @@ describe.each(DIALECTS)('DatasetService registration on %s', (dialect) => {
     ]);
     expect(suite.blobFiles()).toHaveLength(1);
     expect(readFileSync(suite.blobFiles()[0]!, 'utf8')).toBe(content);
-    expect(await suite.datasets.list()).toMatchObject([{ name: 'train', description: 'training rows', latestVersion: 1, versionCount: 1, rowCount: 2 }]);
+    expect(await suite.datasets.list()).toMatchObject([
+      { name: 'train', description: 'training rows', latestVersion: 1, versionCount: 1, rowCount: 2 },
+    ]);
   });
 
   it('returns the existing version for identical content and copies nothing; changed content is version 2', async () => {
@@ -42,7 +44,16 @@ describe.each(DIALECTS)('DatasetService registration on %s', (dialect) => {
     expect(suite.blobFiles()).toEqual(blobs);
     expect(await suite.versionCount()).toBe(1);
 
-    const second = await suite.datasets.register('d', suite.write('a.csv', csv('x,y', [[1, 2], [3, 4]])));
+    const second = await suite.datasets.register(
+      'd',
+      suite.write(
+        'a.csv',
+        csv('x,y', [
+          [1, 2],
+          [3, 4],
+        ]),
+      ),
+    );
     expect(second.created).toBe(true);
     expect(second.version.version).toBe(2);
     expect(second.version.digest).not.toBe(first.version.digest);
@@ -70,9 +81,15 @@ describe.each(DIALECTS)('DatasetService registration on %s', (dialect) => {
   });
 
   it('registers Parquet and resolves NAME, NAME@n and NAME@sha256 to blob files DuckDB reads', async () => {
-    const first = await writeParquet(join(suite.dir, 'p1.parquet'), 'SELECT range AS id, (range * 2.5)::DOUBLE AS v FROM range(10)');
+    const first = await writeParquet(
+      join(suite.dir, 'p1.parquet'),
+      'SELECT range AS id, (range * 2.5)::DOUBLE AS v FROM range(10)',
+    );
     const v1 = await suite.datasets.register('pq', first);
-    const second = await writeParquet(join(suite.dir, 'p2.parquet'), 'SELECT range AS id, (range * 2.5)::DOUBLE AS v FROM range(20)');
+    const second = await writeParquet(
+      join(suite.dir, 'p2.parquet'),
+      'SELECT range AS id, (range * 2.5)::DOUBLE AS v FROM range(20)',
+    );
     const v2 = await suite.datasets.register('pq', second);
     expect(v1.version.schema.map((c) => c.type)).toEqual(['BIGINT', 'DOUBLE']);
 
@@ -83,19 +100,32 @@ describe.each(DIALECTS)('DatasetService registration on %s', (dialect) => {
     expect(byDigest.files[0]).toMatch(/sha256/);
     const engine = await DataEngine.open();
     try {
-      expect(await engine.all(`SELECT count(*) AS n, sum(v) AS s FROM ${readFilesSql(byDigest.files, byDigest.format)}`)).toEqual([{ n: 20, s: 475 }]);
+      expect(
+        await engine.all(`SELECT count(*) AS n, sum(v) AS s FROM ${readFilesSql(byDigest.files, byDigest.format)}`),
+      ).toEqual([{ n: 20, s: 475 }]);
     } finally {
       engine.close();
     }
 
-    await expect(suite.datasets.resolve('pq@3')).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST', message: 'dataset pq has no version 3' });
+    await expect(suite.datasets.resolve('pq@3')).rejects.toMatchObject({
+      code: 'RESOURCE_DOES_NOT_EXIST',
+      message: 'dataset pq has no version 3',
+    });
     await expect(suite.datasets.resolve('nope')).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
     await expect(suite.datasets.resolve('pq@latest')).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
-    await expect(suite.datasets.resolve(`pq@sha256:${'0'.repeat(64)}`)).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
+    await expect(suite.datasets.resolve(`pq@sha256:${'0'.repeat(64)}`)).rejects.toMatchObject({
+      code: 'RESOURCE_DOES_NOT_EXIST',
+    });
   });
 
   it('tags sensitive columns and keeps their values out of the profile', async () => {
-    const file = suite.write('people.csv', csv('id,email,salary', [[1, 'a@x.org', 100], [2, 'b@x.org', 200]]));
+    const file = suite.write(
+      'people.csv',
+      csv('id,email,salary', [
+        [1, 'a@x.org', 100],
+        [2, 'b@x.org', 200],
+      ]),
+    );
     const { version } = await suite.datasets.register('people', file, { sensitive: ['email', 'salary'] });
     expect(version.schema.filter((c) => c.sensitive).map((c) => c.name)).toEqual(['email', 'salary']);
     const { profile } = await suite.datasets.show('people');
@@ -108,13 +138,26 @@ describe.each(DIALECTS)('DatasetService registration on %s', (dialect) => {
     // A new version without --sensitive keeps the tags of the columns still there; given tags replace them.
     const next = await suite.datasets.register('people', suite.write('people.csv', csv('id,email', [[1, 'c@x.org']])));
     expect(next.version.schema.filter((c) => c.sensitive).map((c) => c.name)).toEqual(['email']);
-    const retagged = await suite.datasets.register('people', suite.write('people.csv', csv('id,email', [[2, 'd@x.org']])), { sensitive: [] });
+    const retagged = await suite.datasets.register(
+      'people',
+      suite.write('people.csv', csv('id,email', [[2, 'd@x.org']])),
+      { sensitive: [] },
+    );
     expect(retagged.version.schema.filter((c) => c.sensitive)).toEqual([]);
   });
 
   it('accepts a declared schema the data matches, and stores its types', async () => {
-    const file = suite.write('s.csv', csv('id,score,label', [[1, 2, 'a'], [2, 3.5, 'b']]));
-    const schemaFile = suite.write('schema.yaml', 'columns:\n  id: int\n  score: { type: DOUBLE, nullable: false }\n  label: VARCHAR\n');
+    const file = suite.write(
+      's.csv',
+      csv('id,score,label', [
+        [1, 2, 'a'],
+        [2, 3.5, 'b'],
+      ]),
+    );
+    const schemaFile = suite.write(
+      'schema.yaml',
+      'columns:\n  id: int\n  score: { type: DOUBLE, nullable: false }\n  label: VARCHAR\n',
+    );
     const { version } = await suite.datasets.register('s', file, { schema: schemaFile });
     expect(version.schema).toEqual([
       { name: 'id', type: 'INTEGER', nullable: true, sensitive: false },
@@ -126,10 +169,22 @@ describe.each(DIALECTS)('DatasetService registration on %s', (dialect) => {
   });
 
   it('refuses a declared schema the data does not match, naming the columns, and creates nothing', async () => {
-    const file = suite.write('s.csv', csv('id,score,extra', [[1, 1.5, 'x'], [2, '', 'y']]));
+    const file = suite.write(
+      's.csv',
+      csv('id,score,extra', [
+        [1, 1.5, 'x'],
+        [2, '', 'y'],
+      ]),
+    );
     const schemaFile = suite.write(
       'schema.json',
-      JSON.stringify({ columns: [{ name: 'id', type: 'BIGINT' }, { name: 'score', type: 'BIGINT', nullable: false }, { name: 'missing', type: 'VARCHAR' }] }),
+      JSON.stringify({
+        columns: [
+          { name: 'id', type: 'BIGINT' },
+          { name: 'score', type: 'BIGINT', nullable: false },
+          { name: 'missing', type: 'VARCHAR' },
+        ],
+      }),
     );
     const error = await suite.datasets.register('s', file, { schema: schemaFile }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
@@ -169,8 +224,27 @@ describe.each(DIALECTS)('DatasetService registration on %s', (dialect) => {
   });
 
   it('diffs two versions: schema changes and statistics with deltas', async () => {
-    await suite.datasets.register('d', suite.write('v1/d.csv', csv('id,x,gone', [[1, 10, 'a'], [2, 20, 'b']])));
-    await suite.datasets.register('d', suite.write('v2/d.csv', csv('id,x,added', [[1, 'p', 1], [2, '', 2], [3, 'q', 3]])));
+    await suite.datasets.register(
+      'd',
+      suite.write(
+        'v1/d.csv',
+        csv('id,x,gone', [
+          [1, 10, 'a'],
+          [2, 20, 'b'],
+        ]),
+      ),
+    );
+    await suite.datasets.register(
+      'd',
+      suite.write(
+        'v2/d.csv',
+        csv('id,x,added', [
+          [1, 'p', 1],
+          [2, '', 2],
+          [3, 'q', 3],
+        ]),
+      ),
+    );
     const diff = await suite.datasets.diff('d', '1', '2');
     expect(diff.rowCount).toEqual({ before: 2, after: 3, delta: 1 });
     expect(diff.schema.added.map((c) => c.name)).toEqual(['added']);

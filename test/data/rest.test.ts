@@ -12,8 +12,28 @@ describe.each(DIALECTS)('dataset REST routes on %s', (dialect) => {
     server = await startTestServer(dialect);
     temp = makeTempDir('ciclo-data-rest-');
     const datasets = server.context.datasets;
-    await datasets.register('d', writeFile(join(temp.dir, 'a.csv'), csv('x,y', [[1, 'p'], [2, 'q']])), { description: 'demo' });
-    await datasets.register('d', writeFile(join(temp.dir, 'a.csv'), csv('x,y', [[1, 'p'], [2, 'q'], [3, 'r']])));
+    await datasets.register(
+      'd',
+      writeFile(
+        join(temp.dir, 'a.csv'),
+        csv('x,y', [
+          [1, 'p'],
+          [2, 'q'],
+        ]),
+      ),
+      { description: 'demo' },
+    );
+    await datasets.register(
+      'd',
+      writeFile(
+        join(temp.dir, 'a.csv'),
+        csv('x,y', [
+          [1, 'p'],
+          [2, 'q'],
+          [3, 'r'],
+        ]),
+      ),
+    );
   });
   afterEach(async () => {
     await server.stop();
@@ -27,18 +47,41 @@ describe.each(DIALECTS)('dataset REST routes on %s', (dialect) => {
   it('lists datasets, their versions, and a version with its profile', async () => {
     expect(await get('/datasets')).toMatchObject({
       status: 200,
-      body: { items: [{ name: 'd', description: 'demo', latest_version: 2, version_count: 2, row_count: 3, created_time: expect.any(Number) }] },
+      body: {
+        items: [
+          {
+            name: 'd',
+            description: 'demo',
+            latest_version: 2,
+            version_count: 2,
+            row_count: 3,
+            created_time: expect.any(Number),
+          },
+        ],
+      },
     });
     const latest = await get('/datasets/d');
-    expect(latest).toMatchObject({ status: 200, body: { name: 'd', version: 2, row_count: 3, format: 'csv', created_time: expect.any(Number) } });
-    expect(latest.body.files).toEqual([{ path: 'a.csv', digest: expect.stringMatching(/^sha256:/), size_bytes: expect.any(Number) }]);
+    expect(latest).toMatchObject({
+      status: 200,
+      body: { name: 'd', version: 2, row_count: 3, format: 'csv', created_time: expect.any(Number) },
+    });
+    expect(latest.body.files).toEqual([
+      { path: 'a.csv', digest: expect.stringMatching(/^sha256:/), size_bytes: expect.any(Number) },
+    ]);
     const versions = await get('/datasets/d/versions');
     expect((versions.body.items as Array<{ version: number }>).map((v) => v.version)).toEqual([1, 2]);
     expect(versions.body).not.toHaveProperty('next_page_token');
     const first = await get('/datasets/d/versions/1');
-    expect(first.body).toMatchObject({ version: 1, row_count: 2, profile: { row_count: 2, columns: [{ name: 'x', min: 1, max: 2 }, { name: 'y' }] } });
+    expect(first.body).toMatchObject({
+      version: 1,
+      row_count: 2,
+      profile: { row_count: 2, columns: [{ name: 'x', min: 1, max: 2 }, { name: 'y' }] },
+    });
     const y = (first.body.profile as { columns: Array<Record<string, unknown>> }).columns[1]!;
-    expect(y.top_values).toEqual([{ value: 'p', count: 1 }, { value: 'q', count: 1 }]);
+    expect(y.top_values).toEqual([
+      { value: 'p', count: 1 },
+      { value: 'q', count: 1 },
+    ]);
     expect(y).not.toHaveProperty('topValues');
     const byDigest = await get(`/datasets/d/versions/${String(first.body.digest)}`);
     expect(byDigest.body.version).toBe(1);
@@ -48,7 +91,10 @@ describe.each(DIALECTS)('dataset REST routes on %s', (dialect) => {
     expect(await get('/datasets/nope')).toMatchObject({ status: 404, body: { error_code: 'RESOURCE_DOES_NOT_EXIST' } });
     expect(await get('/datasets/d/versions/9')).toMatchObject({ status: 404 });
     expect(await get('/datasets/nope/versions')).toMatchObject({ status: 404 });
-    expect(await get('/datasets/d/versions/latest')).toMatchObject({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE' } });
+    expect(await get('/datasets/d/versions/latest')).toMatchObject({
+      status: 400,
+      body: { error_code: 'INVALID_PARAMETER_VALUE' },
+    });
   });
 
   it('refuses a body field it does not know, naming it', async () => {
@@ -58,6 +104,9 @@ describe.each(DIALECTS)('dataset REST routes on %s', (dialect) => {
       body: JSON.stringify({ project: 'default', projectName: 'default' }),
     });
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', message: expect.stringContaining('projectName') });
+    expect(await response.json()).toMatchObject({
+      error_code: 'INVALID_PARAMETER_VALUE',
+      message: expect.stringContaining('projectName'),
+    });
   });
 });

@@ -30,7 +30,14 @@ export function useDataSuite(dialect: DialectName): DataSuite {
     suite.write = (relative, content) => writeFile(join(temp.dir, relative), content);
     suite.blobFiles = () => filesUnder(join(suite.test.config.artifactRoot, 'sha256'));
     suite.versionCount = async () =>
-      Number((await suite.test.context.database.db.selectFrom('dataset_versions').select(({ fn }) => fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      Number(
+        (
+          await suite.test.context.database.db
+            .selectFrom('dataset_versions')
+            .select(({ fn }) => fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
   });
   afterEach(async () => {
     await suite.test.drop();

@@ -17,12 +17,17 @@ describe.each(DIALECTS)('validating a dataset version, on %s', (dialect) => {
   const suite = useDataSuite(dialect);
 
   it('compares with the previous version and masks the columns the version tags sensitive', async () => {
-    await suite.datasets.register('customers', suite.write('v1/customers.csv', 'id,email\n1,a@x.io\n2,b@x.io\n'), { sensitive: ['email'] });
+    await suite.datasets.register('customers', suite.write('v1/customers.csv', 'id,email\n1,a@x.io\n2,b@x.io\n'), {
+      sensitive: ['email'],
+    });
     const suiteFile = suite.write('suite.yaml', SUITE);
     const first = await suite.datasets.validate('customers@1', suiteFile);
     expect(first).toMatchObject({ passed: true, errors: 0, warnings: 0 });
 
-    await suite.datasets.register('customers', suite.write('v2/customers.csv', 'id,email,plan\n1,,basic\n1,c@x.io,pro\n'));
+    await suite.datasets.register(
+      'customers',
+      suite.write('v2/customers.csv', 'id,email,plan\n1,,basic\n1,c@x.io,pro\n'),
+    );
     const second = await suite.datasets.validate('customers', suiteFile);
     expect(second).toMatchObject({ passed: false, errors: 2, warnings: 1 });
     const byKind = Object.fromEntries(second.results.map((result) => [result.kind, result]));
@@ -40,9 +45,17 @@ describe.each(DIALECTS)('validating a dataset version, on %s', (dialect) => {
     const failing = await runCli(['data', 'validate', 'customers', '--suite', suite.write('suite.yaml', SUITE)], env);
     expect(failing.code).toBe(1);
     expect(failing.stdout).toContain('not_null(email)');
-    const bad = await runCli(['data', 'validate', 'customers', '--suite', suite.write('bad.yaml', 'name: x\nexpectations:\n  - { column: nope, not_null: true }\n')], env);
+    const bad = await runCli(
+      [
+        'data',
+        'validate',
+        'customers',
+        '--suite',
+        suite.write('bad.yaml', 'name: x\nexpectations:\n  - { column: nope, not_null: true }\n'),
+      ],
+      env,
+    );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('nope');
   });
 });
-

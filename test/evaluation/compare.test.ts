@@ -25,8 +25,22 @@ describe('champion vs challenger', () => {
     const result = compareClassifiers(rows);
     const by = Object.fromEntries(result.metrics.map((m) => [m.metric, m]));
     expect(Object.keys(by)).toEqual(['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'log_loss']);
-    expect(by.accuracy).toEqual({ metric: 'accuracy', direction: 'higher', champion: 0.5, challenger: 1, delta: 0.5, better: true });
-    expect(by.roc_auc).toEqual({ metric: 'roc_auc', direction: 'higher', champion: 0.5, challenger: 1, delta: 0.5, better: true });
+    expect(by.accuracy).toEqual({
+      metric: 'accuracy',
+      direction: 'higher',
+      champion: 0.5,
+      challenger: 1,
+      delta: 0.5,
+      better: true,
+    });
+    expect(by.roc_auc).toEqual({
+      metric: 'roc_auc',
+      direction: 'higher',
+      champion: 0.5,
+      challenger: 1,
+      delta: 0.5,
+      better: true,
+    });
     const championLoss = -(Math.log(0.6) + Math.log(0.3) + Math.log(0.4) + Math.log(0.7)) / 4;
     const challengerLoss = -(Math.log(0.9) + Math.log(0.8) + Math.log(0.8) + Math.log(0.6)) / 4;
     expect(by.log_loss!.direction).toBe('lower');
@@ -39,7 +53,9 @@ describe('champion vs challenger', () => {
   });
 
   it('swapped, the champion wins: better is false; equal is not better', () => {
-    const swapped = compareClassifiers(rows.map((r) => ({ label: r.label, champion: r.challenger, challenger: r.champion })));
+    const swapped = compareClassifiers(
+      rows.map((r) => ({ label: r.label, champion: r.challenger, challenger: r.champion })),
+    );
     expect(swapped.metrics.every((m) => m.better === false)).toBe(true);
     const same = compareClassifiers(rows.map((r) => ({ ...r, challenger: r.champion })));
     expect(same.metrics.every((m) => m.delta === 0 && m.better === false)).toBe(true);
@@ -51,7 +67,14 @@ describe('champion vs challenger', () => {
       { label: 1, champion: 0.4, challenger: 0.7 },
     ]);
     const auc = oneClass.metrics.find((m) => m.metric === 'roc_auc')!;
-    expect(auc).toEqual({ metric: 'roc_auc', direction: 'higher', champion: null, challenger: null, delta: null, better: null });
+    expect(auc).toEqual({
+      metric: 'roc_auc',
+      direction: 'higher',
+      champion: null,
+      challenger: null,
+      delta: null,
+      better: null,
+    });
   });
 
   it('regressors: lower RMSE/MAE and higher R² are better', () => {
@@ -63,15 +86,31 @@ describe('champion vs challenger', () => {
       { label: 3, champion: 2, challenger: 4 },
     ]);
     const by = Object.fromEntries(result.metrics.map((m) => [m.metric, m]));
-    expect(by.rmse).toMatchObject({ direction: 'lower', champion: Math.sqrt(2 / 3), challenger: Math.sqrt(1 / 3), better: true });
+    expect(by.rmse).toMatchObject({
+      direction: 'lower',
+      champion: Math.sqrt(2 / 3),
+      challenger: Math.sqrt(1 / 3),
+      better: true,
+    });
     expect(by.mae).toMatchObject({ direction: 'lower', champion: 2 / 3, challenger: 1 / 3, better: true });
     expect(by.mae!.delta).toBeCloseTo(-1 / 3, 15);
-    expect(by.r2).toEqual({ metric: 'r2', direction: 'higher', champion: 0, challenger: 0.5, delta: 0.5, better: true });
+    expect(by.r2).toEqual({
+      metric: 'r2',
+      direction: 'higher',
+      champion: 0,
+      challenger: 0.5,
+      delta: 0.5,
+      better: true,
+    });
   });
 
   it('rejects no rows and non-finite scores, naming the model', () => {
     expect(() => compareClassifiers([])).toThrow('no rows to compare the models on');
-    expect(() => compareRegressors([{ label: 1, champion: 1, challenger: Number.NaN }])).toThrow('challenger must be a finite number, got NaN');
-    expect(() => compareClassifiers([{ label: 3, champion: 0.1, challenger: 0.2 }])).toThrow('label must be 0 or 1, got 3');
+    expect(() => compareRegressors([{ label: 1, champion: 1, challenger: Number.NaN }])).toThrow(
+      'challenger must be a finite number, got NaN',
+    );
+    expect(() => compareClassifiers([{ label: 3, champion: 0.1, challenger: 0.2 }])).toThrow(
+      'label must be 0 or 1, got 3',
+    );
   });
 });

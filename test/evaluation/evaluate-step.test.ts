@@ -49,7 +49,9 @@ describe('the evaluate step kind and ciclo evaluate', () => {
     const { pipelineRunId, status } = await pipelines.run({ definition, workDir: fixture.workDir });
     expect(status).toBe('SUCCEEDED');
     const step = (await pipelines.getRun(pipelineRunId)).steps[0]!;
-    const metrics = Object.fromEntries((await fixture.test.context.tracking.getRun(step.run_id!)).data.metrics.map((m) => [m.key, m.value]));
+    const metrics = Object.fromEntries(
+      (await fixture.test.context.tracking.getRun(step.run_id!)).data.metrics.map((m) => [m.key, m.value]),
+    );
 
     const rows = ROWS.map(([label, score]) => ({ label, score }));
     const expected = classificationMetrics(rows);
@@ -61,10 +63,13 @@ describe('the evaluate step kind and ciclo evaluate', () => {
     expect(metrics['fairness.age_band.disparate_impact_ratio']).toBeCloseTo(fairness.disparate_impact_ratio!, 12);
     expect(metrics['positive_rate.age_band.60_']).toBe(0.25);
     expect(metrics['champion_delta.roc_auc']).toBeCloseTo(
-      expected.roc_auc! - classificationMetrics(ROWS.map(([label, , champion]) => ({ label, score: champion }))).roc_auc!,
+      expected.roc_auc! -
+        classificationMetrics(ROWS.map(([label, , champion]) => ({ label, score: champion }))).roc_auc!,
       12,
     );
-    const report = JSON.parse(await readFile(path.join(pipelines.scheduler.stepFolder(pipelineRunId, 'evaluate'), 'outputs', 'report'), 'utf8')) as {
+    const report = JSON.parse(
+      await readFile(path.join(pipelines.scheduler.stepFolder(pipelineRunId, 'evaluate'), 'outputs', 'report'), 'utf8'),
+    ) as {
       fairness: { age_band: { groups: Array<{ group: string }> } };
     };
     expect(report.fairness.age_band.groups.map((group) => group.group).sort()).toEqual(['18-29', '60+']);
@@ -72,10 +77,15 @@ describe('the evaluate step kind and ciclo evaluate', () => {
 
   it('prints the same from the CLI, and names a missing column', async () => {
     const file = await predictionsFile();
-    const ok = await runCli(['--json', 'evaluate', file, '--label', 'churned', '--score', 'score', '--sensitive', 'age_band'], {});
+    const ok = await runCli(
+      ['--json', 'evaluate', file, '--label', 'churned', '--score', 'score', '--sensitive', 'age_band'],
+      {},
+    );
     expect(ok.code).toBe(0);
     const report = JSON.parse(ok.stdout) as { metrics: { accuracy: number } };
-    expect(report.metrics.accuracy).toBe(classificationMetrics(ROWS.map(([label, score]) => ({ label, score }))).accuracy);
+    expect(report.metrics.accuracy).toBe(
+      classificationMetrics(ROWS.map(([label, score]) => ({ label, score }))).accuracy,
+    );
     const missing = await runCli(['evaluate', file, '--label', 'churned', '--score', 'probability'], {});
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no column "probability"');

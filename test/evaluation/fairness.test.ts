@@ -30,8 +30,26 @@ describe('fairness report', () => {
     const report = fairnessReport(rows);
     expect(report.threshold).toBe(0.5);
     expect(report.groups).toEqual([
-      { group: 'a', count: 4, positives: 2, positive_rate: 3 / 4, tpr: 1, fpr: 1 / 2, precision: 2 / 3, accuracy: 3 / 4 },
-      { group: 'b', count: 5, positives: 3, positive_rate: 2 / 5, tpr: 1 / 3, fpr: 1 / 2, precision: 1 / 2, accuracy: 2 / 5 },
+      {
+        group: 'a',
+        count: 4,
+        positives: 2,
+        positive_rate: 3 / 4,
+        tpr: 1,
+        fpr: 1 / 2,
+        precision: 2 / 3,
+        accuracy: 3 / 4,
+      },
+      {
+        group: 'b',
+        count: 5,
+        positives: 3,
+        positive_rate: 2 / 5,
+        tpr: 1 / 3,
+        fpr: 1 / 2,
+        precision: 1 / 2,
+        accuracy: 2 / 5,
+      },
     ]);
     expect(report.demographic_parity_difference).toBeCloseTo(0.35, 15);
     expect(report.disparate_impact_ratio).toBeCloseTo(8 / 15, 15);
@@ -41,10 +59,23 @@ describe('fairness report', () => {
   });
 
   it('a group without positive labels has no TPR and is left out of equal opportunity', () => {
-    const report = fairnessReport([...rows, { group: 'c', label: 0, score: 0.55 }, { group: 'c', label: 0, score: 0.1 }]);
+    const report = fairnessReport([
+      ...rows,
+      { group: 'c', label: 0, score: 0.55 },
+      { group: 'c', label: 0, score: 0.1 },
+    ]);
     const c = report.groups.find((g) => g.group === 'c')!;
     // c: FP 1, TN 1 → positive rate 1/2, FPR 1/2, precision 0/1 = 0.
-    expect(c).toEqual({ group: 'c', count: 2, positives: 0, positive_rate: 0.5, tpr: null, fpr: 0.5, precision: 0, accuracy: 0.5 });
+    expect(c).toEqual({
+      group: 'c',
+      count: 2,
+      positives: 0,
+      positive_rate: 0.5,
+      tpr: null,
+      fpr: 0.5,
+      precision: 0,
+      accuracy: 0.5,
+    });
     expect(report.equal_opportunity_difference).toBeCloseTo(2 / 3, 15);
     expect(report.notes).toEqual(['TPR is undefined for c (no positive labels); left out of the differences']);
   });

@@ -60,7 +60,17 @@ describe('classification metrics', () => {
     expect(m.recall).toBe(3 / 4);
     expect(m.f1).toBeCloseTo(2 / 3, 15);
     expect(m.roc_auc).toBe(0.8125);
-    const expected = -(Math.log(0.9) + Math.log(0.8) + Math.log(0.6) + Math.log(0.4) + Math.log(0.3) + Math.log(0.5) + Math.log(0.8) + Math.log(0.9)) / 8;
+    const expected =
+      -(
+        Math.log(0.9) +
+        Math.log(0.8) +
+        Math.log(0.6) +
+        Math.log(0.4) +
+        Math.log(0.3) +
+        Math.log(0.5) +
+        Math.log(0.8) +
+        Math.log(0.9)
+      ) / 8;
     expect(m.log_loss).toBeCloseTo(expected, 12);
     expect(m.notes).toEqual([]);
   });
@@ -152,7 +162,12 @@ describe('classification metrics', () => {
 
   it('rejects empty input, labels other than 0/1, non-finite scores and thresholds', () => {
     expect(errorOf(() => classificationMetrics([])).message).toBe('no rows to evaluate');
-    const label = errorOf(() => classificationMetrics([{ label: 1, score: 0.3 }, { label: 2, score: 0.4 }]));
+    const label = errorOf(() =>
+      classificationMetrics([
+        { label: 1, score: 0.3 },
+        { label: 2, score: 0.4 },
+      ]),
+    );
     expect(label.message).toBe('label must be 0 or 1, got 2');
     expect(label.details.where).toBe('rows[1].label');
     expect(label.code).toBe('INVALID_PARAMETER_VALUE');
@@ -211,8 +226,15 @@ describe('regression metrics', () => {
 
   it('rejects empty input and non-finite values', () => {
     expect(errorOf(() => regressionMetrics([])).message).toBe('no rows to evaluate');
-    const e = errorOf(() => regressionMetrics([{ label: 1, prediction: 1 }, { label: 1, prediction: Number.NaN }]));
+    const e = errorOf(() =>
+      regressionMetrics([
+        { label: 1, prediction: 1 },
+        { label: 1, prediction: Number.NaN },
+      ]),
+    );
     expect(e.details.where).toBe('rows[1].prediction');
-    expect(errorOf(() => regressionMetrics([{ label: Number.NaN, prediction: 1 }])).details.where).toBe('rows[0].label');
+    expect(errorOf(() => regressionMetrics([{ label: Number.NaN, prediction: 1 }])).details.where).toBe(
+      'rows[0].label',
+    );
   });
 });

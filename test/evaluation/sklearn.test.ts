@@ -11,7 +11,6 @@ import { makeTempDir } from '../support/temp.js';
 // fails (never skips) without it, so a missing reference cannot pass for agreement.
 const PYTHON = '/usr/bin/python3';
 
-
 /** A classifier's view (label, score, group) and a regressor's (value, prediction) of one example. */
 interface FixtureRow {
   label: number;
@@ -92,7 +91,10 @@ interface Reference {
   rmse: number;
   mae: number;
   r2: number;
-  groups: Record<string, { count: number; positive_rate: number; tpr: number; fpr: number; precision: number; accuracy: number }>;
+  groups: Record<
+    string,
+    { count: number; positive_rate: number; tpr: number; fpr: number; precision: number; accuracy: number }
+  >;
 }
 
 function requireSklearn(): void {
@@ -100,7 +102,10 @@ function requireSklearn(): void {
     execFileSync(PYTHON, ['-c', 'import sklearn'], { stdio: 'pipe' });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`${PYTHON} cannot import sklearn; install python3-sklearn (apt-get install python3-sklearn) to run this reference test. ${reason}`, { cause: error });
+    throw new Error(
+      `${PYTHON} cannot import sklearn; install python3-sklearn (apt-get install python3-sklearn) to run this reference test. ${reason}`,
+      { cause: error },
+    );
   }
 }
 
@@ -125,7 +130,8 @@ describe('metrics agree with sklearn.metrics', () => {
     const reference = JSON.parse(execFileSync(PYTHON, ['-c', SCRIPT, file], { encoding: 'utf8' })) as Reference;
 
     const m = classificationMetrics(rows);
-    for (const name of ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'log_loss'] as const) close(m[name], reference[name], name);
+    for (const name of ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'log_loss'] as const)
+      close(m[name], reference[name], name);
     expect(m.confusion).toEqual(reference.confusion);
     expect(m.notes).toEqual([]);
     // sklearn's calibration_curve leaves empty bins out.
@@ -144,11 +150,16 @@ describe('metrics agree with sklearn.metrics', () => {
     for (const group of fairness.groups) {
       const ref = reference.groups[group.group]!;
       expect(group.count).toBe(ref.count);
-      for (const name of ['positive_rate', 'tpr', 'fpr', 'precision', 'accuracy'] as const) close(group[name], ref[name], `${group.group}.${name}`);
+      for (const name of ['positive_rate', 'tpr', 'fpr', 'precision', 'accuracy'] as const)
+        close(group[name], ref[name], `${group.group}.${name}`);
     }
     const rates = Object.values(reference.groups).map((g) => g.positive_rate);
     const tprs = Object.values(reference.groups).map((g) => g.tpr);
-    close(fairness.demographic_parity_difference, Math.max(...rates) - Math.min(...rates), 'demographic_parity_difference');
+    close(
+      fairness.demographic_parity_difference,
+      Math.max(...rates) - Math.min(...rates),
+      'demographic_parity_difference',
+    );
     close(fairness.disparate_impact_ratio, Math.min(...rates) / Math.max(...rates), 'disparate_impact_ratio');
     close(fairness.equal_opportunity_difference, Math.max(...tprs) - Math.min(...tprs), 'equal_opportunity_difference');
   });

@@ -56,7 +56,10 @@ describe('examples/churn', () => {
     expect(split['rows_out.test']! / cleaned.rows_out!).toBeCloseTo(0.2, 2);
     // Stratified by churned: both parts keep the churn rate.
     const rate = async (part: string) => {
-      const table = await readFile(path.join(test.context.pipelines.scheduler.stepFolder(first.pipelineRunId, 'split'), 'outputs', part), 'utf8');
+      const table = await readFile(
+        path.join(test.context.pipelines.scheduler.stepFolder(first.pipelineRunId, 'split'), 'outputs', part),
+        'utf8',
+      );
       const [header, ...rows] = table.trim().split('\n');
       const churned = header!.split(',').indexOf('churned');
       return rows.filter((row) => row.split(',')[churned] === '1').length / rows.length;
@@ -68,10 +71,17 @@ describe('examples/churn', () => {
     const train = stepNamed(first.steps, 'train');
     const run = await test.context.tracking.getRun(train.run_id!);
     expect(run.data.params).toMatchObject({ trees: '50', max_depth: '6', seed: '42', library: 'ml-random-forest' });
-    const packageFolder = path.join(test.context.pipelines.scheduler.stepFolder(first.pipelineRunId, 'train'), 'outputs', 'model');
+    const packageFolder = path.join(
+      test.context.pipelines.scheduler.stepFolder(first.pipelineRunId, 'train'),
+      'outputs',
+      'model',
+    );
     const modelFile = path.join(packageFolder, 'model.json');
     expect((await stat(modelFile)).size).toBeGreaterThan(1000);
-    const model = JSON.parse(await readFile(modelFile, 'utf8')) as { forest: { name: string }; encoding: { features: unknown[] } };
+    const model = JSON.parse(await readFile(modelFile, 'utf8')) as {
+      forest: { name: string };
+      encoding: { features: unknown[] };
+    };
     expect(model.forest.name).toBe('RFClassifier');
     expect(model.encoding.features).toHaveLength(14);
     // A model package: the registry's own loader verifies it.
@@ -92,7 +102,11 @@ describe('examples/churn', () => {
       expect(metrics, band).toHaveProperty(`positive_rate.${band}`);
       expect(metrics[`rows.${band}`]).toBeGreaterThan(0);
     }
-    const file = path.join(test.context.pipelines.scheduler.stepFolder(first.pipelineRunId, 'evaluate'), 'outputs', 'metrics');
+    const file = path.join(
+      test.context.pipelines.scheduler.stepFolder(first.pipelineRunId, 'evaluate'),
+      'outputs',
+      'metrics',
+    );
     const written = JSON.parse(await readFile(file, 'utf8')) as { metrics: Record<string, number> };
     expect(written.metrics.auc).toBe(metrics.auc);
     const artifacts = await test.context.tracking.listArtifacts(evaluate.run_id!);
@@ -111,9 +125,16 @@ describe('examples/churn', () => {
     const registry = test.context.registry;
     const champion = await registry.resolve('churn@champion');
     const evaluation = await metricsOf(test.context.tracking, stepNamed(first.steps, 'evaluate'));
-    expect(champion).toMatchObject({ version: 1, status: 'approved', flavor: 'ml-random-forest', runId: stepNamed(first.steps, 'register').run_id });
+    expect(champion).toMatchObject({
+      version: 1,
+      status: 'approved',
+      flavor: 'ml-random-forest',
+      runId: stepNamed(first.steps, 'register').run_id,
+    });
     expect(champion.metrics.auc).toBe(evaluation.auc);
-    expect(champion.metrics['fairness.age_band.disparate_impact_ratio']).toBe(evaluation['fairness.age_band.disparate_impact_ratio']);
+    expect(champion.metrics['fairness.age_band.disparate_impact_ratio']).toBe(
+      evaluation['fairness.age_band.disparate_impact_ratio'],
+    );
     expect(champion.lineage.pipeline_run).toBe(first.pipelineRunId);
 
     const approvals = test.context.approvals;
@@ -128,9 +149,20 @@ describe('examples/churn', () => {
       'fairness:age_band.equal_opportunity_difference',
       'data_validation',
     ]);
-    expect(await approvals.history('churn', 1)).toEqual([expect.objectContaining({ decision: 'approved', actor: 'policy:churn', automatic: true })]);
-    const decision = path.join(test.context.pipelines.scheduler.stepFolder(first.pipelineRunId, 'gate'), 'outputs', 'decision');
-    expect(JSON.parse(await readFile(decision, 'utf8'))).toMatchObject({ model: 'churn', version: 1, status: 'approved', alias: 'champion' });
+    expect(await approvals.history('churn', 1)).toEqual([
+      expect.objectContaining({ decision: 'approved', actor: 'policy:churn', automatic: true }),
+    ]);
+    const decision = path.join(
+      test.context.pipelines.scheduler.stepFolder(first.pipelineRunId, 'gate'),
+      'outputs',
+      'decision',
+    );
+    expect(JSON.parse(await readFile(decision, 'utf8'))).toMatchObject({
+      model: 'churn',
+      version: 1,
+      status: 'approved',
+      alias: 'champion',
+    });
   });
 
   it('gives byte-identical outputs when run again without the cache', async () => {
@@ -138,7 +170,9 @@ describe('examples/churn', () => {
     expect(second.status, await logsOf(test.context.pipelines, second)).toBe('SUCCEEDED');
     expect(second.steps.every((step) => step.status === 'SUCCEEDED')).toBe(true);
     const digests = (run: typeof first) =>
-      Object.fromEntries(run.steps.map((step) => [step.step_name, JSON.parse(step.output_digests ?? 'null') as unknown]));
+      Object.fromEntries(
+        run.steps.map((step) => [step.step_name, JSON.parse(step.output_digests ?? 'null') as unknown]),
+      );
     expect(digests(second)).toEqual(digests(first));
     expect(Object.keys(digests(first).evaluate as object)).toEqual(['metrics']);
   }, 120_000);

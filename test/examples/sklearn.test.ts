@@ -36,10 +36,6 @@ function requirePythonStack(): void {
   }
 }
 
-
-
-
-
 beforeAll(async () => {
   requirePythonStack();
   server = await startTestServer('sqlite');
@@ -67,7 +63,10 @@ describe('examples/sklearn', () => {
   });
 
   it('receives the data counts over REST from generate, clean and split', async () => {
-    expect(await metricsOf(server.context.tracking, stepNamed(first.steps, 'generate'))).toMatchObject({ rows: 2000, duplicates_injected: 40 });
+    expect(await metricsOf(server.context.tracking, stepNamed(first.steps, 'generate'))).toMatchObject({
+      rows: 2000,
+      duplicates_injected: 40,
+    });
     const cleaned = await metricsOf(server.context.tracking, stepNamed(first.steps, 'clean'));
     expect(cleaned).toMatchObject({ rows_in: 2000, duplicates_removed: 40 });
     expect(cleaned.invalid_removed).toBeGreaterThan(0);
@@ -100,7 +99,9 @@ describe('examples/sklearn', () => {
     expect(second.status, await logsOf(pipelines, second)).toBe('SUCCEEDED');
     expect(second.steps.every((step) => step.status === 'SUCCEEDED')).toBe(true);
     const digests = (run: typeof first) =>
-      Object.fromEntries(run.steps.map((step) => [step.step_name, JSON.parse(step.output_digests ?? 'null') as unknown]));
+      Object.fromEntries(
+        run.steps.map((step) => [step.step_name, JSON.parse(step.output_digests ?? 'null') as unknown]),
+      );
     expect(digests(second)).toEqual(digests(first));
     expect(Object.keys(digests(first).train as object)).toEqual(['model']);
   }, 120_000);

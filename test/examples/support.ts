@@ -25,7 +25,10 @@ export async function runExample(
   const ms = performance.now() - started;
   const { steps } = await pipelines.getRun(pipelineRunId);
   if (process.env.CICLO_EXAMPLE_TIMINGS) {
-    console.log(`${loaded.definition.name} ${Math.round(ms)} ms`, Object.fromEntries(steps.map((s) => [s.step_name, s.duration_ms])));
+    console.log(
+      `${loaded.definition.name} ${Math.round(ms)} ms`,
+      Object.fromEntries(steps.map((s) => [s.step_name, s.duration_ms])),
+    );
   }
   return { pipelineRunId, status, steps, ms };
 }

@@ -21,18 +21,28 @@ afterAll(() => {
 
 describe('point-in-time historical retrieval', () => {
   it('takes the latest row at or before each entity timestamp, never after, and keeps entity order', async () => {
-    const features = writeCsv(dir, 'spend.csv', ['customer_id', 'event_time', 'spend'], [
-      [1, iso(1), 10],
-      [1, iso(5), 50],
-      [1, iso(10), 100],
-      [2, iso(3), 7],
-    ]);
-    const entities = writeCsv(dir, 'entities1.csv', ['customer_id', 'event_timestamp', 'label'], [
-      [1, iso(9), 'a'],
-      [1, iso(4), 'b'],
-      [2, iso(2), 'c'],
-      [1, iso(20), 'd'],
-    ]);
+    const features = writeCsv(
+      dir,
+      'spend.csv',
+      ['customer_id', 'event_time', 'spend'],
+      [
+        [1, iso(1), 10],
+        [1, iso(5), 50],
+        [1, iso(10), 100],
+        [2, iso(3), 7],
+      ],
+    );
+    const entities = writeCsv(
+      dir,
+      'entities1.csv',
+      ['customer_id', 'event_timestamp', 'label'],
+      [
+        [1, iso(9), 'a'],
+        [1, iso(4), 'b'],
+        [2, iso(2), 'c'],
+        [1, iso(20), 'd'],
+      ],
+    );
     const view = await pathView(engine, features, { name: 'spend', entities: ['customer_id'], features: ['spend'] });
     const rows = await getHistorical(engine, { entities: { file: entities }, views: [view], includeEventTimes: true });
     expect(rows.map((r) => [r.label, r.spend, r.spend__event_time])).toEqual([
@@ -44,10 +54,15 @@ describe('point-in-time historical retrieval', () => {
   });
 
   it('includes a feature row at exactly the entity timestamp', async () => {
-    const features = writeCsv(dir, 'eq.csv', ['id', 'event_time', 'v'], [
-      [1, iso(5), 1],
-      [1, iso(5, 1), 2],
-    ]);
+    const features = writeCsv(
+      dir,
+      'eq.csv',
+      ['id', 'event_time', 'v'],
+      [
+        [1, iso(5), 1],
+        [1, iso(5, 1), 2],
+      ],
+    );
     const entities = writeCsv(dir, 'eq-entities.csv', ['id', 'event_timestamp'], [[1, iso(5)]]);
     const view = await pathView(engine, features, { name: 'eq', entities: ['id'], features: ['v'] });
     const rows = await getHistorical(engine, { entities: { file: entities }, views: [view] });
@@ -56,48 +71,83 @@ describe('point-in-time historical retrieval', () => {
 
   it('places late-arriving rows by event time, whatever their position in the source', async () => {
     // The row for day 4 was ingested last (appended at the end), after the day 8 row.
-    const features = writeCsv(dir, 'late.csv', ['id', 'event_time', 'v'], [
-      [1, iso(2), 'day2'],
-      [1, iso(8), 'day8'],
-      [1, iso(4), 'day4-late'],
-    ]);
-    const entities = writeCsv(dir, 'late-entities.csv', ['id', 'event_timestamp'], [
-      [1, iso(5)],
-      [1, iso(9)],
-      [1, iso(3)],
-    ]);
+    const features = writeCsv(
+      dir,
+      'late.csv',
+      ['id', 'event_time', 'v'],
+      [
+        [1, iso(2), 'day2'],
+        [1, iso(8), 'day8'],
+        [1, iso(4), 'day4-late'],
+      ],
+    );
+    const entities = writeCsv(
+      dir,
+      'late-entities.csv',
+      ['id', 'event_timestamp'],
+      [
+        [1, iso(5)],
+        [1, iso(9)],
+        [1, iso(3)],
+      ],
+    );
     const view = await pathView(engine, features, { name: 'late', entities: ['id'], features: ['v'] });
     const rows = await getHistorical(engine, { entities: { file: entities }, views: [view] });
     expect(rows.map((r) => r.v)).toEqual(['day4-late', 'day8', 'day2']);
   });
 
   it('breaks ties at one event time by created_time, then by the later source row', async () => {
-    const features = writeCsv(dir, 'ties.csv', ['id', 'event_time', 'created', 'v'], [
-      [1, iso(3), iso(10), 'newest-ingest'],
-      [1, iso(3), iso(4), 'older-ingest'],
-      [2, iso(3), iso(4), 'first'],
-      [2, iso(3), iso(4), 'correction'],
-    ]);
-    const entities = writeCsv(dir, 'ties-entities.csv', ['id', 'event_timestamp'], [
-      [1, iso(5)],
-      [2, iso(5)],
-    ]);
-    const view = await pathView(engine, features, { name: 'ties', entities: ['id'], features: ['v'], created_time: 'created' });
+    const features = writeCsv(
+      dir,
+      'ties.csv',
+      ['id', 'event_time', 'created', 'v'],
+      [
+        [1, iso(3), iso(10), 'newest-ingest'],
+        [1, iso(3), iso(4), 'older-ingest'],
+        [2, iso(3), iso(4), 'first'],
+        [2, iso(3), iso(4), 'correction'],
+      ],
+    );
+    const entities = writeCsv(
+      dir,
+      'ties-entities.csv',
+      ['id', 'event_timestamp'],
+      [
+        [1, iso(5)],
+        [2, iso(5)],
+      ],
+    );
+    const view = await pathView(engine, features, {
+      name: 'ties',
+      entities: ['id'],
+      features: ['v'],
+      created_time: 'created',
+    });
     const rows = await getHistorical(engine, { entities: { file: entities }, views: [view] });
     expect(rows.map((r) => r.v)).toEqual(['newest-ingest', 'correction']);
   });
 
   it('nulls features older than the TTL but keeps the entity row', async () => {
-    const features = writeCsv(dir, 'ttl.csv', ['id', 'event_time', 'v'], [
-      [1, iso(1), 'old'],
-      [2, iso(8), 'fresh'],
-    ]);
-    const entities = writeCsv(dir, 'ttl-entities.csv', ['id', 'event_timestamp'], [
-      [1, iso(10)], // 9 days after: expired under a 7d TTL
-      [2, iso(10)],
-      [1, iso(8)], // exactly 7 days: still within the TTL (event_time >= ts - ttl)
-      [1, iso(8, 1)], // 7 days and an hour: expired
-    ]);
+    const features = writeCsv(
+      dir,
+      'ttl.csv',
+      ['id', 'event_time', 'v'],
+      [
+        [1, iso(1), 'old'],
+        [2, iso(8), 'fresh'],
+      ],
+    );
+    const entities = writeCsv(
+      dir,
+      'ttl-entities.csv',
+      ['id', 'event_timestamp'],
+      [
+        [1, iso(10)], // 9 days after: expired under a 7d TTL
+        [2, iso(10)],
+        [1, iso(8)], // exactly 7 days: still within the TTL (event_time >= ts - ttl)
+        [1, iso(8, 1)], // 7 days and an hour: expired
+      ],
+    );
     const view = await pathView(engine, features, { name: 'ttl', entities: ['id'], features: ['v'], ttl: '7d' });
     const rows = await getHistorical(engine, { entities: { file: entities }, views: [view], includeEventTimes: true });
     expect(rows.map((r) => [r.id, r.v, r.ttl__event_time])).toEqual([
@@ -118,34 +168,54 @@ describe('point-in-time historical retrieval', () => {
 
   it('gives nulls for entities the view has never seen', async () => {
     const features = writeCsv(dir, 'missing.csv', ['id', 'event_time', 'v'], [[1, iso(1), 5]]);
-    const entities = writeCsv(dir, 'missing-entities.csv', ['id', 'event_timestamp'], [
-      [42, iso(3)],
-      [1, iso(3)],
-      [null, iso(3)],
-    ]);
+    const entities = writeCsv(
+      dir,
+      'missing-entities.csv',
+      ['id', 'event_timestamp'],
+      [
+        [42, iso(3)],
+        [1, iso(3)],
+        [null, iso(3)],
+      ],
+    );
     const view = await pathView(engine, features, { name: 'missing', entities: ['id'], features: ['v'] });
     const rows = await getHistorical(engine, { entities: { file: entities }, views: [view] });
     expect(rows.map((r) => r.v)).toEqual([null, 5, null]);
   });
 
   it('joins on several entity keys, and several views side by side', async () => {
-    const pairs = writeCsv(dir, 'pairs.csv', ['user', 'item', 'event_time', 'clicks'], [
-      ['u1', 'i1', iso(1), 3],
-      ['u1', 'i2', iso(1), 4],
-      ['u2', 'i1', iso(1), 5],
-      ['u1', 'i1', iso(6), 30],
-    ]);
-    const users = writeCsv(dir, 'users.csv', ['user', 'event_time', 'age'], [
-      ['u1', iso(1), 31],
-      ['u2', iso(7), 40],
-    ]);
-    const entities = writeCsv(dir, 'pair-entities.csv', ['user', 'item', 'event_timestamp'], [
-      ['u1', 'i1', iso(5)],
-      ['u1', 'i2', iso(5)],
-      ['u2', 'i1', iso(5)],
-      ['u2', 'i2', iso(8)],
-      ['u1', 'i1', iso(7)],
-    ]);
+    const pairs = writeCsv(
+      dir,
+      'pairs.csv',
+      ['user', 'item', 'event_time', 'clicks'],
+      [
+        ['u1', 'i1', iso(1), 3],
+        ['u1', 'i2', iso(1), 4],
+        ['u2', 'i1', iso(1), 5],
+        ['u1', 'i1', iso(6), 30],
+      ],
+    );
+    const users = writeCsv(
+      dir,
+      'users.csv',
+      ['user', 'event_time', 'age'],
+      [
+        ['u1', iso(1), 31],
+        ['u2', iso(7), 40],
+      ],
+    );
+    const entities = writeCsv(
+      dir,
+      'pair-entities.csv',
+      ['user', 'item', 'event_timestamp'],
+      [
+        ['u1', 'i1', iso(5)],
+        ['u1', 'i2', iso(5)],
+        ['u2', 'i1', iso(5)],
+        ['u2', 'i2', iso(8)],
+        ['u1', 'i1', iso(7)],
+      ],
+    );
     const pairView = await pathView(engine, pairs, { name: 'pairs', entities: ['user', 'item'], features: ['clicks'] });
     const userView = await pathView(engine, users, { name: 'users', entities: ['user'], features: ['age'] });
     const rows = await getHistorical(engine, { entities: { file: entities }, views: [pairView, userView] });
@@ -173,15 +243,31 @@ describe('point-in-time historical retrieval', () => {
     const entities = writeCsv(dir, 'sel-entities.csv', ['id', 'event_timestamp', 'x'], [[1, iso(2), 'entity-x']]);
     const va = await pathView(engine, a, { name: 'va', entities: ['id'], features: ['x', 'y'] });
     const vb = await pathView(engine, b, { name: 'vb', entities: ['id'], features: ['x'] });
-    const rows = await getHistorical(engine, { entities: { file: entities }, views: [va, vb], features: ['va:x', 'y', 'vb:x'] });
+    const rows = await getHistorical(engine, {
+      entities: { file: entities },
+      views: [va, vb],
+      features: ['va:x', 'y', 'vb:x'],
+    });
     expect(rows[0]).toEqual({ id: 1, event_timestamp: iso(2), x: 'entity-x', va__x: 1, y: 2, vb__x: 10 });
-    await expect(getHistorical(engine, { entities: { file: entities }, views: [va, vb], features: ['x'] })).rejects.toThrow(/more than one view/);
-    await expect(getHistorical(engine, { entities: { file: entities }, views: [va], features: ['nope'] })).rejects.toThrow(InvalidInputError);
+    await expect(
+      getHistorical(engine, { entities: { file: entities }, views: [va, vb], features: ['x'] }),
+    ).rejects.toThrow(/more than one view/);
+    await expect(
+      getHistorical(engine, { entities: { file: entities }, views: [va], features: ['nope'] }),
+    ).rejects.toThrow(InvalidInputError);
   });
 
   it('writes Parquet and CSV files', async () => {
     const features = writeCsv(dir, 'out.csv', ['id', 'event_time', 'v'], [[1, iso(1), 5]]);
-    const entities = writeCsv(dir, 'out-entities.csv', ['id', 'event_timestamp'], [[1, iso(2)], [2, iso(2)]]);
+    const entities = writeCsv(
+      dir,
+      'out-entities.csv',
+      ['id', 'event_timestamp'],
+      [
+        [1, iso(2)],
+        [2, iso(2)],
+      ],
+    );
     const view = await pathView(engine, features, { name: 'out', entities: ['id'], features: ['v'] });
     for (const out of [join(dir, 'train.parquet'), join(dir, 'train.csv')]) {
       expect(await writeHistorical(engine, { entities: { file: entities }, views: [view] }, out)).toBe(2);
@@ -219,12 +305,16 @@ describe('bad entity input', () => {
     const features = writeCsv(dir, 'bad2.csv', ['id', 'event_time', 'v'], [[1, iso(1), 5]]);
     const entities = writeCsv(dir, 'no-key.csv', ['customer', 'event_timestamp'], [[1, iso(2)]]);
     const view = await pathView(engine, features, { name: 'bad2', entities: ['id'], features: ['v'] });
-    await expect(getHistorical(engine, { entities: { file: entities }, views: [view] })).rejects.toThrow(/no key column "id"/);
+    await expect(getHistorical(engine, { entities: { file: entities }, views: [view] })).rejects.toThrow(
+      /no key column "id"/,
+    );
   });
 
   it('a missing entity file is not found', async () => {
     const features = writeCsv(dir, 'bad3.csv', ['id', 'event_time', 'v'], [[1, iso(1), 5]]);
     const view = await pathView(engine, features, { name: 'bad3', entities: ['id'], features: ['v'] });
-    await expect(getHistorical(engine, { entities: { file: join(dir, 'nope.csv') }, views: [view] })).rejects.toThrow(NotFoundError);
+    await expect(getHistorical(engine, { entities: { file: join(dir, 'nope.csv') }, views: [view] })).rejects.toThrow(
+      NotFoundError,
+    );
   });
 });

@@ -1,12 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DataEngine } from '../../src/data/duckdb.js';
-import {
-  encodeEntityKey,
-  materialize,
-  openOnlineStore,
-  RedisOnlineStore,
-} from '../../src/features/index.js';
+import { encodeEntityKey, materialize, openOnlineStore, RedisOnlineStore } from '../../src/features/index.js';
 import { makeTempDir } from '../support/temp.js';
 import { iso, ONLINE_STORES, pathView, writeCsv, type StoreFixture } from './support.js';
 
@@ -23,10 +18,12 @@ describe.each(Object.keys(ONLINE_STORES) as (keyof typeof ONLINE_STORES)[])('%s 
 
   it('writes and reads records; a missing entity is null', async () => {
     const { store } = fixture;
-    expect(await store.write('v', [
-      { key: key(1), values: { a: 1, b: 'x' }, eventTime: 100 },
-      { key: key(2), values: { a: null, b: 'y' }, eventTime: 200 },
-    ])).toBe(2);
+    expect(
+      await store.write('v', [
+        { key: key(1), values: { a: 1, b: 'x' }, eventTime: 100 },
+        { key: key(2), values: { a: null, b: 'y' }, eventTime: 200 },
+      ]),
+    ).toBe(2);
     expect(await store.read('v', [key(2), key(3), key(1)])).toEqual([
       { key: key(2), values: { a: null, b: 'y' }, eventTime: 200 },
       null,
@@ -57,7 +54,13 @@ describe.each(Object.keys(ONLINE_STORES) as (keyof typeof ONLINE_STORES)[])('%s 
     const { store } = fixture;
     expect(await store.getView('v')).toBeUndefined();
     await store.putView({ name: 'v', entities: ['id'], features: ['a'], ttlMs: 1000 });
-    expect(await store.getView('v')).toMatchObject({ name: 'v', entities: ['id'], features: ['a'], ttlMs: 1000, watermark: null });
+    expect(await store.getView('v')).toMatchObject({
+      name: 'v',
+      entities: ['id'],
+      features: ['a'],
+      ttlMs: 1000,
+      watermark: null,
+    });
     await store.advanceWatermark('v', 50);
     await store.advanceWatermark('v', 20);
     expect((await store.getView('v'))?.watermark).toBe(50);
@@ -89,11 +92,20 @@ describe.each(Object.keys(ONLINE_STORES) as (keyof typeof ONLINE_STORES)[])('%s 
       writeCsv(temp.dir, 'src.csv', ['id', 'event_time', 'v'], rows);
       const second = await materialize(engine, view, store);
       // Reads from the watermark (day 3, inclusive): entity 1's day-3 row again, entity 2's day 4, entity 3.
-      expect(second).toMatchObject({ since: Date.parse(iso(3)), entities: 3, written: 3, watermark: Date.parse(iso(5)) });
+      expect(second).toMatchObject({
+        since: Date.parse(iso(3)),
+        entities: 3,
+        written: 3,
+        watermark: Date.parse(iso(5)),
+      });
       expect((await store.read('mat', [key(1), key(2), key(3)])).map((r) => r?.values.v)).toEqual([30, 40, 50]);
 
       // Nothing new: nothing read past the watermark but the rows at it.
-      expect(await materialize(engine, view, store)).toMatchObject({ entities: 1, written: 1, watermark: Date.parse(iso(5)) });
+      expect(await materialize(engine, view, store)).toMatchObject({
+        entities: 1,
+        written: 1,
+        watermark: Date.parse(iso(5)),
+      });
 
       // A backfill from the start reads everything, and still never puts an older row over a newer one.
       const backfill = await materialize(engine, view, store, { since: 0 });
@@ -124,6 +136,8 @@ describe('openOnlineStore', () => {
     expect(redis).toBeInstanceOf(RedisOnlineStore);
     expect((redis as RedisOnlineStore).prefix).toBe('t:x');
     await redis.close();
-    expect(() => openOnlineStore({ home: temp.dir, onlineStore: 'mysql://x' })).toThrow(/CICLO_ONLINE_STORE|not a sqlite/);
+    expect(() => openOnlineStore({ home: temp.dir, onlineStore: 'mysql://x' })).toThrow(
+      /CICLO_ONLINE_STORE|not a sqlite/,
+    );
   });
 });

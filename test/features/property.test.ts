@@ -27,7 +27,13 @@ interface FeatureRow {
 }
 
 /** The answer by brute force: the latest row at or before ts (ties: the later source row), then TTL. */
-function expected(rows: FeatureRow[], k1: number, k2: number, ts: number, ttlMs: number | undefined): FeatureRow | null {
+function expected(
+  rows: FeatureRow[],
+  k1: number,
+  k2: number,
+  ts: number,
+  ttlMs: number | undefined,
+): FeatureRow | null {
   let best: FeatureRow | null = null;
   for (const row of rows) {
     if (row.k1 !== k1 || row.k2 !== k2 || row.time > ts) continue;
@@ -52,24 +58,48 @@ describe('historical retrieval against a brute-force computation', () => {
         time: BASE + int(48) * HOUR,
         id,
       }));
-      const entities = Array.from({ length: int(30) + 1 }, () => ({ k1: int(keys + 1), k2: int(2), ts: BASE + int(52) * HOUR }));
+      const entities = Array.from({ length: int(30) + 1 }, () => ({
+        k1: int(keys + 1),
+        k2: int(2),
+        ts: BASE + int(52) * HOUR,
+      }));
       const ttlHours = random() < 0.5 ? undefined : 1 + int(24);
-      const featureFile = writeCsv(temp.dir, `f${iteration}.csv`, ['k1', 'k2', 'event_time', 'row_id'], features.map((f) => [f.k1, f.k2, new Date(f.time).toISOString(), f.id]));
-      const entityFile = writeCsv(temp.dir, `e${iteration}.csv`, ['k1', 'k2', 'event_timestamp'], entities.map((e) => [e.k1, e.k2, new Date(e.ts).toISOString()]));
+      const featureFile = writeCsv(
+        temp.dir,
+        `f${iteration}.csv`,
+        ['k1', 'k2', 'event_time', 'row_id'],
+        features.map((f) => [f.k1, f.k2, new Date(f.time).toISOString(), f.id]),
+      );
+      const entityFile = writeCsv(
+        temp.dir,
+        `e${iteration}.csv`,
+        ['k1', 'k2', 'event_timestamp'],
+        entities.map((e) => [e.k1, e.k2, new Date(e.ts).toISOString()]),
+      );
       const view = await pathView(engine, featureFile, {
         name: 'random',
         entities: ['k1', 'k2'],
         features: ['row_id'],
         ...(ttlHours === undefined ? {} : { ttl: `${ttlHours}h` }),
       });
-      const rows = await getHistorical(engine, { entities: { file: entityFile }, views: [view], includeEventTimes: true });
+      const rows = await getHistorical(engine, {
+        entities: { file: entityFile },
+        views: [view],
+        includeEventTimes: true,
+      });
       expect(rows).toHaveLength(entities.length);
       rows.forEach((row, index) => {
         const entity = entities[index]!;
         expect([row.k1, row.k2]).toEqual([entity.k1, entity.k2]);
         const eventTime = row.random__event_time;
         if (eventTime !== null) expect(Date.parse(cellText(eventTime))).toBeLessThanOrEqual(entity.ts);
-        const want = expected(features, entity.k1, entity.k2, entity.ts, ttlHours === undefined ? undefined : ttlHours * HOUR);
+        const want = expected(
+          features,
+          entity.k1,
+          entity.k2,
+          entity.ts,
+          ttlHours === undefined ? undefined : ttlHours * HOUR,
+        );
         expect({ iteration, index, row_id: row.row_id }).toEqual({ iteration, index, row_id: want?.id ?? null });
         compared++;
         if (want) matched++;

@@ -17,17 +17,35 @@ let server: TestServer;
 async function seed(store: OnlineStore): Promise<void> {
   const engine = await DataEngine.open({ threads: 1 });
   try {
-    const file = writeCsv(temp.dir, 'stats.csv', ['customer_id', 'event_time', 'spend', 'segment'], [
-      [1, iso(1), 10, 'a'],
-      [1, iso(3), 30, 'b'],
-      [2, iso(2), 20, 'c'],
-    ]);
-    await materialize(engine, await pathView(engine, file, { name: 'stats', entities: ['customer_id'], features: ['spend', 'segment'] }), store);
-    const ttlFile = writeCsv(temp.dir, 'recent.csv', ['customer_id', 'event_time', 'score'], [
-      [1, iso(1), 0.5],
-      [2, new Date().toISOString(), 0.9],
-    ]);
-    await materialize(engine, await pathView(engine, ttlFile, { name: 'recent', entities: ['customer_id'], features: ['score'], ttl: '1d' }), store);
+    const file = writeCsv(
+      temp.dir,
+      'stats.csv',
+      ['customer_id', 'event_time', 'spend', 'segment'],
+      [
+        [1, iso(1), 10, 'a'],
+        [1, iso(3), 30, 'b'],
+        [2, iso(2), 20, 'c'],
+      ],
+    );
+    await materialize(
+      engine,
+      await pathView(engine, file, { name: 'stats', entities: ['customer_id'], features: ['spend', 'segment'] }),
+      store,
+    );
+    const ttlFile = writeCsv(
+      temp.dir,
+      'recent.csv',
+      ['customer_id', 'event_time', 'score'],
+      [
+        [1, iso(1), 0.5],
+        [2, new Date().toISOString(), 0.9],
+      ],
+    );
+    await materialize(
+      engine,
+      await pathView(engine, ttlFile, { name: 'recent', entities: ['customer_id'], features: ['score'], ttl: '1d' }),
+      store,
+    );
   } finally {
     engine.close();
   }
@@ -57,8 +75,11 @@ afterAll(async () => {
 });
 
 describe('POST /api/v1/features/online', () => {
-  it('answers each entity\'s latest values and event time; a missing entity is null', async () => {
-    const { status, json } = await post({ view: 'stats', entities: [{ customer_id: 1 }, { customer_id: '2' }, { customer_id: 9 }] });
+  it("answers each entity's latest values and event time; a missing entity is null", async () => {
+    const { status, json } = await post({
+      view: 'stats',
+      entities: [{ customer_id: 1 }, { customer_id: '2' }, { customer_id: 9 }],
+    });
     expect(status).toBe(200);
     expect(json).toEqual({
       view: 'stats',
@@ -97,7 +118,10 @@ describe('POST /api/v1/features/online', () => {
     expect(badBody.status).toBe(400);
     // The wire is snake_case: a camelCase field is unknown, refused and named, never ignored.
     const camel = await post({ view: 'stats', entities: [{ customer_id: 1 }], eventTime: '2024-01-01T00:00:00Z' });
-    expect(camel).toMatchObject({ status: 400, json: { error_code: 'INVALID_PARAMETER_VALUE', message: expect.stringContaining('eventTime') } });
+    expect(camel).toMatchObject({
+      status: 400,
+      json: { error_code: 'INVALID_PARAMETER_VALUE', message: expect.stringContaining('eventTime') },
+    });
   });
 });
 
@@ -130,11 +154,19 @@ describe('a server on the Redis online store', () => {
     const admin = new Redis('redis://127.0.0.1:6379');
     try {
       await store.putView({ name: 'r', entities: ['a', 'b'], features: ['f'] });
-      await store.write('r', [{ key: encodeEntityKey([1, 'x']), values: { f: [1, 2] }, eventTime: Date.parse(iso(4)) }]);
+      await store.write('r', [
+        { key: encodeEntityKey([1, 'x']), values: { f: [1, 2] }, eventTime: Date.parse(iso(4)) },
+      ]);
       const response = await fetch(`${redisServer.url}/api/v1/features/online`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ view: 'r', entities: [{ b: 'x', a: 1 }, { a: 1, b: 'y' }] }),
+        body: JSON.stringify({
+          view: 'r',
+          entities: [
+            { b: 'x', a: 1 },
+            { a: 1, b: 'y' },
+          ],
+        }),
       });
       expect(await response.json()).toMatchObject({
         results: [

@@ -4,14 +4,26 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { expect } from 'vitest';
 import type { DataEngine } from '../../src/data/duckdb.js';
-import { defineFeatureView, prepareView, RedisOnlineStore, SqliteOnlineStore, type OnlineStore, type PreparedView } from '../../src/features/index.js';
+import {
+  defineFeatureView,
+  prepareView,
+  RedisOnlineStore,
+  SqliteOnlineStore,
+  type OnlineStore,
+  type PreparedView,
+} from '../../src/features/index.js';
 import { prng } from '../support/prng.js';
 import { makeTempDir } from '../support/temp.js';
 
 export { prng };
 
 /** Writes a CSV file from a header and rows; returns its path. */
-export function writeCsv(dir: string, name: string, header: readonly string[], rows: readonly (readonly (string | number | null)[])[]): string {
+export function writeCsv(
+  dir: string,
+  name: string,
+  header: readonly string[],
+  rows: readonly (readonly (string | number | null)[])[],
+): string {
   const file = join(dir, name);
   const cell = (value: string | number | null) => (value === null ? '' : String(value));
   writeFileSync(file, [header.join(','), ...rows.map((row) => row.map(cell).join(','))].join('\n') + '\n');
@@ -22,7 +34,14 @@ export function writeCsv(dir: string, name: string, header: readonly string[], r
 export async function pathView(
   engine: DataEngine,
   file: string,
-  spec: { name: string; entities: string[]; features: string[]; ttl?: string; event_time?: string; created_time?: string },
+  spec: {
+    name: string;
+    entities: string[];
+    features: string[];
+    ttl?: string;
+    event_time?: string;
+    created_time?: string;
+  },
 ): Promise<PreparedView> {
   const view = defineFeatureView({
     name: spec.name,
@@ -35,7 +54,6 @@ export async function pathView(
   });
   return prepareView(engine, view);
 }
-
 
 export const iso = (day: number, hour = 0) => new Date(Date.UTC(2024, 0, day, hour)).toISOString();
 

@@ -10,9 +10,16 @@ const temp = makeTempDir('ciclo-view-project-');
 afterAll(() => temp.remove());
 
 const viewYaml = (name: string, project?: string) =>
-  [`name: ${name}`, ...(project === undefined ? [] : [`project: ${project}`]), 'entities: [id]', 'event_time: event_time', 'source: { path: stats.csv }', 'features: [spend]'].join('\n');
+  [
+    `name: ${name}`,
+    ...(project === undefined ? [] : [`project: ${project}`]),
+    'entities: [id]',
+    'event_time: event_time',
+    'source: { path: stats.csv }',
+    'features: [spend]',
+  ].join('\n');
 
-describe('a feature view\'s project', () => {
+describe("a feature view's project", () => {
   it('is read from the YAML, `default` when left out, and a bad one names file:line:col', () => {
     const file = join(temp.dir, 'view.yaml');
     expect(loadFeatureViewYaml(viewYaml('spend', 'risk'), file).project).toBe('risk');

@@ -4,7 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CicloError, InvalidInputError, NotFoundError } from '../../src/common/errors.js';
 import { DataEngine } from '../../src/data/duckdb.js';
 import type { DatasetResolver, DatasetVersion } from '../../src/data/types.js';
-import { getHistorical, loadFeatureViewFile, loadFeatureViewYaml, parseTtl, prepareView } from '../../src/features/index.js';
+import {
+  getHistorical,
+  loadFeatureViewFile,
+  loadFeatureViewYaml,
+  parseTtl,
+  prepareView,
+} from '../../src/features/index.js';
 import { makeTempDir } from '../support/temp.js';
 import { iso, writeCsv } from './support.js';
 import { cicloErrorOf } from '../support/errors.js';
@@ -16,10 +22,15 @@ let stats: string;
 
 beforeAll(async () => {
   engine = await DataEngine.open({ threads: 2 });
-  stats = writeCsv(dir, 'stats.csv', ['customer_id', 'event_ts', 'spend', 'orders', 'note'], [
-    [1, iso(1), 10.5, 2, 'x'],
-    [2, iso(2), 3, 1, 'y'],
-  ]);
+  stats = writeCsv(
+    dir,
+    'stats.csv',
+    ['customer_id', 'event_ts', 'spend', 'orders', 'note'],
+    [
+      [1, iso(1), 10.5, 2, 'x'],
+      [2, iso(2), 3, 1, 'y'],
+    ],
+  );
 });
 afterAll(() => {
   engine.close();
@@ -31,7 +42,6 @@ function yamlFile(name: string, text: string): string {
   writeFileSync(file, text);
   return file;
 }
-
 
 const VIEW = `name: customer_stats
 entities: [customer_id]
@@ -49,8 +59,17 @@ ttl: 30d
 describe('feature view YAML', () => {
   it('loads a view and checks it against its source', async () => {
     const view = await loadFeatureViewFile(yamlFile('ok.yaml', VIEW));
-    expect(view).toMatchObject({ name: 'customer_stats', entities: ['customer_id'], eventTime: 'event_ts', ttl: '30d', ttlMs: 30 * 86_400_000 });
-    expect(view.features).toEqual([{ name: 'spend' }, { name: 'orders', type: 'BIGINT', description: 'orders so far' }]);
+    expect(view).toMatchObject({
+      name: 'customer_stats',
+      entities: ['customer_id'],
+      eventTime: 'event_ts',
+      ttl: '30d',
+      ttlMs: 30 * 86_400_000,
+    });
+    expect(view.features).toEqual([
+      { name: 'spend' },
+      { name: 'orders', type: 'BIGINT', description: 'orders so far' },
+    ]);
     const prepared = await prepareView(engine, view);
     expect(prepared.columnTypes.orders).toBe('BIGINT');
     expect(prepared.columnTypes.spend).toBe('DOUBLE');
@@ -71,7 +90,9 @@ describe('feature view YAML', () => {
     expect(error.message).toMatch(/^entities\[1\]: unknown column "region"/);
     expect(error.details.where).toBe(`${file}:2:25`);
     const timeError = await cicloErrorOf(
-      loadFeatureViewFile(yamlFile('bad-time.yaml', VIEW.replace('event_time: event_ts', 'event_time: note'))).then((v) => prepareView(engine, v)),
+      loadFeatureViewFile(yamlFile('bad-time.yaml', VIEW.replace('event_time: event_ts', 'event_time: note'))).then(
+        (v) => prepareView(engine, v),
+      ),
     );
     expect(timeError.message).toMatch(/^event_time: column "note" holds "x", not a time/);
   });
@@ -97,7 +118,11 @@ describe('feature view YAML', () => {
     const cases: [string, RegExp, string][] = [
       [VIEW.replace('ttl: 30d', 'tll: 30d'), /^tll: unknown field "tll"/, 'v.yaml:11:1'],
       [VIEW.replace('event_time: event_ts\n', ''), /^event_time: missing required field/, 'v.yaml:1:1'],
-      [VIEW.replace('  - spend', '  - customer_id'), /^features\[0\]: column "customer_id" is named twice/, 'v.yaml:7:5'],
+      [
+        VIEW.replace('  - spend', '  - customer_id'),
+        /^features\[0\]: column "customer_id" is named twice/,
+        'v.yaml:7:5',
+      ],
       [VIEW.replace('  path: stats.csv', '  table: stats'), /^source: source must be one of/, 'v.yaml:5:3'],
       [VIEW.replace('name: customer_stats', 'name: [oops'), /^invalid YAML/, 'v.yaml:'],
     ];
@@ -147,10 +172,17 @@ describe('sources', () => {
 
   it('dataset: sources read the resolved version', async () => {
     const view = loadFeatureViewYaml(VIEW.replace('  path: stats.csv', '  dataset: stats@2'), join(dir, 'ds.yaml'));
-    const prepared = await prepareView(engine, view, { resolver: fakeResolver({ 'stats@2': version('stats', stats, 2) }) });
-    expect(prepared.datasets).toEqual([{ reference: 'stats@2', name: 'stats', version: 2, digest: `sha256:${'0'.repeat(64)}` }]);
+    const prepared = await prepareView(engine, view, {
+      resolver: fakeResolver({ 'stats@2': version('stats', stats, 2) }),
+    });
+    expect(prepared.datasets).toEqual([
+      { reference: 'stats@2', name: 'stats', version: 2, digest: `sha256:${'0'.repeat(64)}` },
+    ]);
     const entities = writeCsv(dir, 'ds-entities.csv', ['customer_id', 'event_timestamp'], [[1, iso(3)]]);
-    expect((await getHistorical(engine, { entities: { file: entities }, views: [prepared] }))[0]).toMatchObject({ spend: 10.5, orders: 2 });
+    expect((await getHistorical(engine, { entities: { file: entities }, views: [prepared] }))[0]).toMatchObject({
+      spend: 10.5,
+      orders: 2,
+    });
   });
 
   it('dataset: sources without a resolver say how to use a local file instead', async () => {
@@ -161,11 +193,16 @@ describe('sources', () => {
   });
 
   it('sql: sources replace {{ dataset:… }} and {{ path:… }} placeholders', async () => {
-    const orders = writeCsv(dir, 'orders.csv', ['customer_id', 'ts', 'amount'], [
-      [1, iso(1), 5],
-      [1, iso(1), 7],
-      [2, iso(2), 1],
-    ]);
+    const orders = writeCsv(
+      dir,
+      'orders.csv',
+      ['customer_id', 'ts', 'amount'],
+      [
+        [1, iso(1), 5],
+        [1, iso(1), 7],
+        [2, iso(2), 1],
+      ],
+    );
     const sql = `name: order_totals
 entities: [customer_id]
 event_time: ts
@@ -177,8 +214,18 @@ source:
 features: [total, note]
 `;
     const view = loadFeatureViewYaml(sql, join(dir, 'sql.yaml'));
-    const prepared = await prepareView(engine, view, { resolver: fakeResolver({ 'orders@1': version('orders', orders, 1) }) });
-    const entities = writeCsv(dir, 'sql-entities.csv', ['customer_id', 'event_timestamp'], [[1, iso(3)], [2, iso(1)]]);
+    const prepared = await prepareView(engine, view, {
+      resolver: fakeResolver({ 'orders@1': version('orders', orders, 1) }),
+    });
+    const entities = writeCsv(
+      dir,
+      'sql-entities.csv',
+      ['customer_id', 'event_timestamp'],
+      [
+        [1, iso(3)],
+        [2, iso(1)],
+      ],
+    );
     const rows = await getHistorical(engine, { entities: { file: entities }, views: [prepared] });
     expect(rows.map((r) => [r.total, r.note])).toEqual([
       [12, 'x'],
@@ -187,7 +234,10 @@ features: [total, note]
   });
 
   it('a broken sql: source is an error at the source', async () => {
-    const view = loadFeatureViewYaml(VIEW.replace('  path: stats.csv', '  sql: SELEC nothing'), join(dir, 'broken.yaml'));
+    const view = loadFeatureViewYaml(
+      VIEW.replace('  path: stats.csv', '  sql: SELEC nothing'),
+      join(dir, 'broken.yaml'),
+    );
     const error = await cicloErrorOf(prepareView(engine, view));
     expect(error.message).toMatch(/^cannot read the source/);
     expect(error.details.where).toBe(`${join(dir, 'broken.yaml')}:5:3`);

@@ -83,9 +83,16 @@ describe.each(DIALECTS)('POST /api/v1/tokens with an expiring token, on %s', (di
     expect(longer.headers.get('cache-control')).toBeNull();
 
     // A grandchild made with the child is bound by the same expiry.
-    const grandchild = await api(server.url, { authorization: `Bearer ${child.body.token}` }).post('/api/v1/tokens', {});
+    const grandchild = await api(server.url, { authorization: `Bearer ${child.body.token}` }).post(
+      '/api/v1/tokens',
+      {},
+    );
     expect(grandchild.body.expires_time).toBe(parent.expiresTime);
-    expect((await access.listTokens('ann')).map((t) => t.expiresTime)).toEqual([parent.expiresTime, parent.expiresTime, parent.expiresTime]);
+    expect((await access.listTokens('ann')).map((t) => t.expiresTime)).toEqual([
+      parent.expiresTime,
+      parent.expiresTime,
+      parent.expiresTime,
+    ]);
   });
 
   it('gives a token created with a lasting token the server’s cap', async () => {

@@ -77,13 +77,17 @@ describe.each(DIALECTS)('access control, on %s', (dialect) => {
         if (needed <= rank) await expect(decision).resolves.toBeUndefined();
         else await expect(decision).rejects.toBeInstanceOf(PermissionDeniedError);
         // Nobody here holds a role in beta, nor on the server.
-        await expect(control.authorize(principal, action, { kind: 'project', project: 'beta' })).rejects.toThrow(/no role there/);
+        await expect(control.authorize(principal, action, { kind: 'project', project: 'beta' })).rejects.toThrow(
+          /no role there/,
+        );
         await expect(control.authorize(principal, action, { kind: 'server' })).rejects.toThrow(/this server/);
       }
     }
     // A read-only token of an admin cannot write.
     const readOnly: Principal = { user: 'admin', tokenId: 't', scopes: ['read'], unrestricted: false };
-    await expect(control.authorize(readOnly, 'write', { kind: 'project', project: 'alpha' })).rejects.toThrow(/not scoped for 'write'/);
+    await expect(control.authorize(readOnly, 'write', { kind: 'project', project: 'alpha' })).rejects.toThrow(
+      /not scoped for 'write'/,
+    );
     // `*` reaches every project and the server.
     await control.createUser('root');
     await control.grant('*', 'root', 'admin');
@@ -91,22 +95,30 @@ describe.each(DIALECTS)('access control, on %s', (dialect) => {
     await expect(control.authorize(root, 'admin', { kind: 'server' })).resolves.toBeUndefined();
     await expect(control.authorize(root, 'write', { kind: 'project', project: 'beta' })).resolves.toBeUndefined();
     expect(await control.readableProjects(root)).toBe('all');
-    expect(await control.readableProjects({ user: 'viewer', tokenId: 't', scopes: order, unrestricted: false })).toEqual(['alpha']);
+    expect(
+      await control.readableProjects({ user: 'viewer', tokenId: 't', scopes: order, unrestricted: false }),
+    ).toEqual(['alpha']);
   });
 
   it('finds the project of experiments, runs and models, and falls back for missing ones', async () => {
     await control.createProject('alpha');
     const experiment = await test.context.tracking.createExperiment({ name: 'fraud' });
     const run = await test.context.tracking.createRun({ experimentId: experiment.experimentId });
-    await test.context.database.db.updateTable('experiments').set({ project: 'alpha' }).where('name', '=', 'fraud').execute();
+    await test.context.database.db
+      .updateTable('experiments')
+      .set({ project: 'alpha' })
+      .where('name', '=', 'fraud')
+      .execute();
 
     expect(await control.projectOf({ kind: 'experiment', id: experiment.experimentId })).toBe('alpha');
     expect(await control.projectOf({ kind: 'experiment-name', name: 'fraud' })).toBe('alpha');
     expect(await control.projectOf({ kind: 'run', id: run.info.runId })).toBe('alpha');
     expect(await control.projectOf({ kind: 'run', id: 'nope' })).toBe('default');
-    expect(await control.projectOf({ kind: 'model', name: 'nope', orElse: { kind: 'run', id: run.info.runId } })).toBe('alpha');
+    expect(await control.projectOf({ kind: 'model', name: 'nope', orElse: { kind: 'run', id: run.info.runId } })).toBe(
+      'alpha',
+    );
     // Ids that cannot be experiment ids never reach SQL as such.
-    expect(await control.projectOf({ kind: 'experiment', id: "1 or 1=1" })).toBe('default');
+    expect(await control.projectOf({ kind: 'experiment', id: '1 or 1=1' })).toBe('default');
   });
 
   it('rejects bad names, roles and scopes with the field, and changes nothing', async () => {
@@ -130,7 +142,14 @@ describe.each(DIALECTS)('access control, on %s', (dialect) => {
     await control.revokeToken(token.id);
     await control.setUserDisabled('dave', true);
     const entries = await test.context.audit.list({});
-    expect(entries.map((e) => e.action)).toEqual(['user.create', 'token.create', 'role.grant', 'role.revoke', 'token.revoke', 'user.disable']);
+    expect(entries.map((e) => e.action)).toEqual([
+      'user.create',
+      'token.create',
+      'role.grant',
+      'role.revoke',
+      'token.revoke',
+      'user.disable',
+    ]);
     expect(JSON.stringify(entries)).not.toContain(token.token);
     expect((await test.context.audit.verify()).ok).toBe(true);
   });

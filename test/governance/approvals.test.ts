@@ -9,7 +9,6 @@ import { DIALECTS } from '../support/databases.js';
 import { cicloErrorOf } from '../support/errors.js';
 import { writePackage } from '../registry/support.js';
 
-
 const as = <T>(actor: string, fn: () => Promise<T>): Promise<T> => withActor({ actor }, fn);
 
 const POLICY = `metrics:
@@ -48,23 +47,41 @@ describe.each(DIALECTS)('approvals on %s', (dialect) => {
   /** Everything a refused call must leave as it was. */
   async function snapshot() {
     return {
-      versions: (await registry.versions('churn')).map((v) => ({ version: v.version, status: v.status, aliases: v.aliases })),
+      versions: (await registry.versions('churn')).map((v) => ({
+        version: v.version,
+        status: v.status,
+        aliases: v.aliases,
+      })),
       history: await Promise.all((await registry.versions('churn')).map((v) => approvals.history('churn', v.version))),
       // A refused call appends its refusal (`….refused`) and nothing else.
-      audit: (await test.context.audit.list({ limit: 10_000 })).filter((e) => !e.action.endsWith('.refused')).map((e) => e.hash),
+      audit: (await test.context.audit.list({ limit: 10_000 }))
+        .filter((e) => !e.action.endsWith('.refused'))
+        .map((e) => e.hash),
     };
   }
 
   it('approves a pending version once, recording who, why and when, in the audit log too', async () => {
     const v1 = await version(0.9);
     const { approval, alias } = await as('bob', () => approvals.approve('churn', v1, { comment: 'looks right' }));
-    expect(approval).toMatchObject({ name: 'churn', version: 1, decision: 'approved', actor: 'bob', comment: 'looks right', automatic: false, policyDigest: null });
+    expect(approval).toMatchObject({
+      name: 'churn',
+      version: 1,
+      decision: 'approved',
+      actor: 'bob',
+      comment: 'looks right',
+      automatic: false,
+      policyDigest: null,
+    });
     expect(alias).toBeUndefined();
     expect((await registry.show('churn', 1)).status).toBe('approved');
     expect(await approvals.history('churn', 1)).toEqual([approval]);
 
     const [audit] = await test.context.audit.list({ action: 'model.approve' });
-    expect(audit).toMatchObject({ actor: 'bob', target: { type: 'model_version', id: 'churn/1' }, details: { comment: 'looks right', automatic: false } });
+    expect(audit).toMatchObject({
+      actor: 'bob',
+      target: { type: 'model_version', id: 'churn/1' },
+      details: { comment: 'looks right', automatic: false },
+    });
     expect((await test.context.audit.verify()).ok).toBe(true);
 
     const before = await snapshot();
@@ -111,7 +128,9 @@ describe.each(DIALECTS)('approvals on %s', (dialect) => {
     // alice is not an approver either: the approvers rule speaks first.
     expect(author.message).toContain('approvers rule');
 
-    await as('admin', () => approvals.setPolicy('churn', `${POLICY.replace('[bob, dana]', '[alice, bob]')}`, 'policy.yaml'));
+    await as('admin', () =>
+      approvals.setPolicy('churn', `${POLICY.replace('[bob, dana]', '[alice, bob]')}`, 'policy.yaml'),
+    );
     await as('alice', () => approvals.evaluateGates('churn', v1));
     const fourEyes = await cicloErrorOf(as('alice', () => approvals.approve('churn', v1)));
     expect(fourEyes.code).toBe('PERMISSION_DENIED');
@@ -125,7 +144,11 @@ describe.each(DIALECTS)('approvals on %s', (dialect) => {
     expect((await registry.resolve('churn@champion')).version).toBe(1);
     const moves = await test.context.audit.list({ action: 'model.alias.set' });
     expect(moves).toHaveLength(1);
-    expect(moves[0]).toMatchObject({ actor: 'bob', target: { id: 'churn@champion' }, details: { reason: 'on_approve' } });
+    expect(moves[0]).toMatchObject({
+      actor: 'bob',
+      target: { id: 'churn@champion' },
+      details: { reason: 'on_approve' },
+    });
   });
 
   it('refuses approval without gate results, with failed gates, or with results of another policy; rejection is allowed', async () => {
@@ -134,16 +157,22 @@ describe.each(DIALECTS)('approvals on %s', (dialect) => {
     const before = await snapshot();
     const none = await cicloErrorOf(as('bob', () => approvals.approve('churn', weak)));
     expect(none).toMatchObject({ code: 'INVALID_STATE', details: { where: 'churn/1' } });
-    expect(none.message).toBe('gates rule: churn/1 has no gate results for its model\'s policy');
+    expect(none.message).toBe("gates rule: churn/1 has no gate results for its model's policy");
 
     const evaluation = await as('bob', () => approvals.evaluateGates('churn', weak));
     expect(evaluation.passed).toBe(false);
-    expect(evaluation.results.find((r) => r.gate === 'metric:auc')).toMatchObject({ passed: false, observed: 0.7, expected: '>= 0.8' });
+    expect(evaluation.results.find((r) => r.gate === 'metric:auc')).toMatchObject({
+      passed: false,
+      observed: 0.7,
+      expected: '>= 0.8',
+    });
     const failed = await cicloErrorOf(as('bob', () => approvals.approve('churn', weak)));
     expect(failed.message).toBe('gates rule: churn/1 failed metric:auc; it can be rejected, not approved');
 
     const other = parsePolicyYaml('metrics: { auc: { min: 0.5 } }\n', 'loose.yaml');
-    const loose = await as('bob', () => approvals.evaluateGates('churn', weak, { loaded: other, source: 'loose.yaml' }));
+    const loose = await as('bob', () =>
+      approvals.evaluateGates('churn', weak, { loaded: other, source: 'loose.yaml' }),
+    );
     expect(loose).toMatchObject({ passed: true, policySource: 'loose.yaml', policyDigest: other.digest });
     const otherPolicy = await cicloErrorOf(as('bob', () => approvals.approve('churn', weak)));
     expect(otherPolicy.message).toContain('are for another policy');
@@ -183,36 +212,60 @@ describe.each(DIALECTS)('approvals on %s', (dialect) => {
 
   it('fails data validation for a version registered outside a pipeline', async () => {
     const v1 = await version(0.9);
-    const evaluation = await approvals.evaluateGates('churn', v1, { loaded: parsePolicyYaml('data_validation: required\n', 'p.yaml'), source: 'p.yaml' });
+    const evaluation = await approvals.evaluateGates('churn', v1, {
+      loaded: parsePolicyYaml('data_validation: required\n', 'p.yaml'),
+      source: 'p.yaml',
+    });
     expect(evaluation.results).toEqual([
-      expect.objectContaining({ gate: 'data_validation', passed: false, message: 'the version was registered outside a pipeline: no validation is recorded' }),
+      expect.objectContaining({
+        gate: 'data_validation',
+        passed: false,
+        message: 'the version was registered outside a pipeline: no validation is recorded',
+      }),
     ]);
   });
 
   it('refuses a policy with a typo, naming the field and position, and stores nothing', async () => {
     await version(0.9);
     const before = await snapshot();
-    const error = await cicloErrorOf(approvals.setPolicy('churn', 'metrics:\n  auc: { minimum: 0.8 }\n', 'policy.yaml'));
+    const error = await cicloErrorOf(
+      approvals.setPolicy('churn', 'metrics:\n  auc: { minimum: 0.8 }\n', 'policy.yaml'),
+    );
     expect(error).toMatchObject({ code: 'INVALID_PARAMETER_VALUE', details: { where: 'policy.yaml:2:10' } });
     expect(error.message).toBe('metrics.auc.minimum: unknown field "minimum"');
     expect(await cicloErrorOf(approvals.getPolicy('churn'))).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
     expect(await cicloErrorOf(approvals.setPolicy('nope', POLICY))).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
-    expect(await cicloErrorOf(approvals.evaluateGates('churn', 1))).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST', message: "model 'churn' has no approval policy" });
+    expect(await cicloErrorOf(approvals.evaluateGates('churn', 1))).toMatchObject({
+      code: 'RESOURCE_DOES_NOT_EXIST',
+      message: "model 'churn' has no approval policy",
+    });
     expect(await snapshot()).toEqual(before);
   });
 
-  it('lets users listed by name, or holding a listed role (or above) in the model\'s project, decide', async () => {
+  it("lets users listed by name, or holding a listed role (or above) in the model's project, decide", async () => {
     const v1 = await version(0.9);
     const { access } = test.context;
-    for (const [user, role] of [['ann', 'approver'], ['bea', 'admin'], ['cal', null]] as const) {
+    for (const [user, role] of [
+      ['ann', 'approver'],
+      ['bea', 'admin'],
+      ['cal', null],
+    ] as const) {
       await access.createUser(user);
       if (role !== null) await access.grant('default', user, role);
     }
-    await as('admin', () => approvals.setPolicy('churn', 'metrics:\n  auc: { min: 0.8 }\napprovers: { users: [cal], roles: [admin] }\n', 'policy.yaml'));
+    await as('admin', () =>
+      approvals.setPolicy(
+        'churn',
+        'metrics:\n  auc: { min: 0.8 }\napprovers: { users: [cal], roles: [admin] }\n',
+        'policy.yaml',
+      ),
+    );
     await as('alice', () => approvals.evaluateGates('churn', v1));
     const approverOnly = await cicloErrorOf(as('ann', () => approvals.approve('churn', v1)));
     expect(approverOnly.code).toBe('PERMISSION_DENIED');
-    expect(approverOnly.message).toBe("approvers rule: 'ann' may not decide on churn/1; the policy allows users cal and roles admin (or above)");
+    expect(approverOnly.message).toBe(
+      "approvers rule: 'ann' may not decide on churn/1; the policy allows users cal and roles admin (or above)",
+    );
     expect((await registry.show('churn', v1)).status).toBe('pending');
     // A role on every project counts in this one too.
     await access.grant('*', 'ann', 'admin');
@@ -246,8 +299,18 @@ describe.each(DIALECTS)('approvals on %s', (dialect) => {
     const app = buildServer(test.context);
     try {
       await app.ready();
-      const declared = app.cicloRoutes.filter((route) => route.url.startsWith('/api/v1/models/:name/') && /approve|reject|gates|approvals|policy/.test(route.url));
-      expect(declared.map((route) => `${route.method} ${route.url} ${route.access !== undefined && 'action' in route.access ? route.access.action : 'none'}`).sort()).toEqual([
+      const declared = app.cicloRoutes.filter(
+        (route) =>
+          route.url.startsWith('/api/v1/models/:name/') && /approve|reject|gates|approvals|policy/.test(route.url),
+      );
+      expect(
+        declared
+          .map(
+            (route) =>
+              `${route.method} ${route.url} ${route.access !== undefined && 'action' in route.access ? route.access.action : 'none'}`,
+          )
+          .sort(),
+      ).toEqual([
         'GET /api/v1/models/:name/policy read',
         'GET /api/v1/models/:name/versions/:version/approvals read',
         'GET /api/v1/models/:name/versions/:version/gates read',
@@ -257,29 +320,67 @@ describe.each(DIALECTS)('approvals on %s', (dialect) => {
         'PUT /api/v1/models/:name/policy admin',
       ]);
 
-      const typo = await app.inject({ method: 'PUT', url: '/api/v1/models/churn/policy', payload: { policy: 'metrics:\n  auc: { mni: 0.8 }\n' } });
+      const typo = await app.inject({
+        method: 'PUT',
+        url: '/api/v1/models/churn/policy',
+        payload: { policy: 'metrics:\n  auc: { mni: 0.8 }\n' },
+      });
       expect(typo.statusCode).toBe(400);
       expect(typo.json()).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', where: 'policy:2:10' });
-      const set = await app.inject({ method: 'PUT', url: '/api/v1/models/churn/policy', payload: { policy: 'metrics:\n  auc: { min: 0.8 }\n' } });
+      const set = await app.inject({
+        method: 'PUT',
+        url: '/api/v1/models/churn/policy',
+        payload: { policy: 'metrics:\n  auc: { min: 0.8 }\n' },
+      });
       expect(set.statusCode).toBe(200);
       const policy = (await app.inject({ method: 'GET', url: '/api/v1/models/churn/policy' })).json();
-      expect(policy).toMatchObject({ name: 'churn', policy: { metrics: { auc: { min: 0.8 } } }, set_by: expect.any(String), set_time: expect.any(Number) });
+      expect(policy).toMatchObject({
+        name: 'churn',
+        policy: { metrics: { auc: { min: 0.8 } } },
+        set_by: expect.any(String),
+        set_time: expect.any(Number),
+      });
       expect(policy).not.toHaveProperty('setBy');
 
       const early = await app.inject({ method: 'POST', url: '/api/v1/models/churn/versions/1/approve', payload: {} });
       expect(early.statusCode).toBe(400);
       expect(early.json()).toMatchObject({ error_code: 'INVALID_STATE', where: 'churn/1' });
       const gates = await app.inject({ method: 'POST', url: '/api/v1/models/churn/versions/1/gates' });
-      expect(gates.json()).toMatchObject({ passed: true, results: [{ gate: 'metric:auc', passed: true }], policy_source: 'stored', evaluated_time: expect.any(Number) });
-      const gatesWithBody = await app.inject({ method: 'POST', url: '/api/v1/models/churn/versions/1/gates', payload: { policySource: 'x.yaml' } });
+      expect(gates.json()).toMatchObject({
+        passed: true,
+        results: [{ gate: 'metric:auc', passed: true }],
+        policy_source: 'stored',
+        evaluated_time: expect.any(Number),
+      });
+      const gatesWithBody = await app.inject({
+        method: 'POST',
+        url: '/api/v1/models/churn/versions/1/gates',
+        payload: { policySource: 'x.yaml' },
+      });
       expect(gatesWithBody.statusCode).toBe(400);
-      expect(gatesWithBody.json()).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', message: expect.stringContaining('policySource') });
-      const approved = await app.inject({ method: 'POST', url: '/api/v1/models/churn/versions/1/approve', payload: { comment: 'via REST' } });
+      expect(gatesWithBody.json()).toMatchObject({
+        error_code: 'INVALID_PARAMETER_VALUE',
+        message: expect.stringContaining('policySource'),
+      });
+      const approved = await app.inject({
+        method: 'POST',
+        url: '/api/v1/models/churn/versions/1/approve',
+        payload: { comment: 'via REST' },
+      });
       expect(approved.statusCode).toBe(200);
-      expect(approved.json()).toMatchObject({ approval: { decision: 'approved', comment: 'via REST', policy_digest: expect.any(String), gate_result_id: expect.any(String) } });
+      expect(approved.json()).toMatchObject({
+        approval: {
+          decision: 'approved',
+          comment: 'via REST',
+          policy_digest: expect.any(String),
+          gate_result_id: expect.any(String),
+        },
+      });
       const history = await app.inject({ method: 'GET', url: '/api/v1/models/churn/versions/1/approvals' });
       expect(history.json().items).toHaveLength(1);
-      expect((await app.inject({ method: 'GET', url: '/api/v1/models/churn/versions/1/gates' })).json().items).toHaveLength(1);
+      expect(
+        (await app.inject({ method: 'GET', url: '/api/v1/models/churn/versions/1/gates' })).json().items,
+      ).toHaveLength(1);
       const missing = await app.inject({ method: 'POST', url: '/api/v1/models/churn/versions/7/reject', payload: {} });
       expect(missing.statusCode).toBe(404);
       expect(missing.json()).toMatchObject({ error_code: 'RESOURCE_DOES_NOT_EXIST', where: 'churn/7' });

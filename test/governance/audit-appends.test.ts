@@ -51,7 +51,11 @@ describe.each(DIALECTS)('audit appends from tracking, datasets, pipelines and fe
     await tracking.deleteExperimentTag(id, 'owner');
     await expect(tracking.deleteExperimentTag(id, 'owner')).rejects.toThrow(/has no tag 'owner'/);
     const tags = await appended();
-    expect(tags.lines).toEqual([`experiment.tag.set experiment_tag:${id}/owner`, `experiment.tag.set experiment_tag:${id}/owner`, `experiment.tag.delete experiment_tag:${id}/owner`]);
+    expect(tags.lines).toEqual([
+      `experiment.tag.set experiment_tag:${id}/owner`,
+      `experiment.tag.set experiment_tag:${id}/owner`,
+      `experiment.tag.delete experiment_tag:${id}/owner`,
+    ]);
     expect(tags.records.map((entry) => [entry.beforeDigest, entry.afterDigest])).toEqual([
       [null, digestOf({ key: 'owner', value: 'ana' })],
       [digestOf({ key: 'owner', value: 'ana' }), digestOf({ key: 'owner', value: 'bo' })],
@@ -62,7 +66,9 @@ describe.each(DIALECTS)('audit appends from tracking, datasets, pipelines and fe
     await tracking.restoreExperiment(id);
     const stages = await appended();
     expect(stages.lines).toEqual([`experiment.delete experiment:${id}`, `experiment.restore experiment:${id}`]);
-    expect(stages.records.every((entry) => DIGEST.test(entry.beforeDigest ?? '') && DIGEST.test(entry.afterDigest ?? ''))).toBe(true);
+    expect(
+      stages.records.every((entry) => DIGEST.test(entry.beforeDigest ?? '') && DIGEST.test(entry.afterDigest ?? '')),
+    ).toBe(true);
   });
 
   it('records run create, tag set and delete, end, delete and restore, but not logged values', async () => {
@@ -74,7 +80,11 @@ describe.each(DIALECTS)('audit appends from tracking, datasets, pipelines and fe
     expect(created.records[0]).toMatchObject({ beforeDigest: null, afterDigest: expect.stringMatching(DIGEST) });
 
     // Metrics, params and batched tags are the hot path: no entries.
-    await tracking.logBatch(runId, { metrics: [{ key: 'auc', value: 0.9 }], params: [{ key: 'lr', value: '0.1' }], tags: [{ key: 'a', value: '1' }] });
+    await tracking.logBatch(runId, {
+      metrics: [{ key: 'auc', value: 0.9 }],
+      params: [{ key: 'lr', value: '0.1' }],
+      tags: [{ key: 'a', value: '1' }],
+    });
     await tracking.logMetric(runId, { key: 'auc', value: 0.91, step: 1 });
     await tracking.updateRun(runId, { status: 'RUNNING' });
     expect((await appended()).lines).toEqual([]);
@@ -84,7 +94,10 @@ describe.each(DIALECTS)('audit appends from tracking, datasets, pipelines and fe
     const tags = await appended();
     expect(tags.lines).toEqual([`run.tag.set run_tag:${runId}/team`, `run.tag.delete run_tag:${runId}/team`]);
     expect(tags.records[0]!.afterDigest).toBe(digestOf({ key: 'team', value: 'growth' }));
-    expect(tags.records[1]).toMatchObject({ beforeDigest: digestOf({ key: 'team', value: 'growth' }), afterDigest: null });
+    expect(tags.records[1]).toMatchObject({
+      beforeDigest: digestOf({ key: 'team', value: 'growth' }),
+      afterDigest: null,
+    });
 
     await tracking.updateRun(runId, { status: 'FINISHED' });
     // Ending it again is no change.
@@ -118,17 +131,31 @@ describe.each(DIALECTS)('audit appends from tracking, datasets, pipelines and fe
     await test.context.datasets.register('customers', file);
     const { lines, records } = await appended();
     expect(lines).toEqual(['dataset.version.register dataset_version:customers@1']);
-    expect(records[0]).toMatchObject({ beforeDigest: null, afterDigest: digestOf(version), details: { digest: version.digest, rowCount: 2 } });
+    expect(records[0]).toMatchObject({
+      beforeDigest: null,
+      afterDigest: digestOf(version),
+      details: { digest: version.digest, rowCount: 2 },
+    });
   });
 
   it('records a pipeline run started by a trigger, and its cancel request', async () => {
     const { pipelines } = test.context;
-    const definition = definePipeline({ name: 'nightly', steps: [{ name: 'wait', kind: 'command', command: ['sleep', '30'] }] });
-    const id = await pipelines.start({ definition, workDir: test.dir }, { trigger: { name: 'every-night', type: 'cron', payload: { at: 'x' } } });
+    const definition = definePipeline({
+      name: 'nightly',
+      steps: [{ name: 'wait', kind: 'command', command: ['sleep', '30'] }],
+    });
+    const id = await pipelines.start(
+      { definition, workDir: test.dir },
+      { trigger: { name: 'every-night', type: 'cron', payload: { at: 'x' } } },
+    );
     const started = await appended();
     // The pipeline run's own tracked run (and its experiment) are recorded by tracking first.
     const experiment = await test.context.tracking.getExperimentByName('nightly');
-    expect(started.lines).toEqual([`experiment.create experiment:${experiment.experimentId}`, `run.create run:${id}`, `pipeline.run.start pipeline_run:${id}`]);
+    expect(started.lines).toEqual([
+      `experiment.create experiment:${experiment.experimentId}`,
+      `run.create run:${id}`,
+      `pipeline.run.start pipeline_run:${id}`,
+    ]);
     const start = started.records.at(-1)!;
     expect(start.beforeDigest).toBeNull();
     expect(start.afterDigest).toMatch(DIGEST);
@@ -149,7 +176,15 @@ describe.each(DIALECTS)('audit appends from tracking, datasets, pipelines and fe
     const engine = await DataEngine.open({ threads: 1 });
     const store = new SqliteOnlineStore(join(test.dir, 'online.db'));
     try {
-      const file = writeCsv(test.dir, 'spend.csv', ['id', 'event_time', 'spend'], [[1, iso(1), 10], [2, iso(2), 20]]);
+      const file = writeCsv(
+        test.dir,
+        'spend.csv',
+        ['id', 'event_time', 'spend'],
+        [
+          [1, iso(1), 10],
+          [2, iso(2), 20],
+        ],
+      );
       const view = await pathView(engine, file, { name: 'spend', entities: ['id'], features: ['spend'] });
       const result = await materialize(engine, view, store, { audit: test.context.audit });
       const { lines, records } = await appended();

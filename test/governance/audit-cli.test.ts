@@ -67,7 +67,11 @@ describe.each(DIALECTS)('ciclo audit (%s)', (dialect) => {
     await sql`update audit_log set actor = 'mallory' where seq = 2`.execute(store.db);
     const broken = await cli('audit', 'verify', '--json');
     expect(broken.code).toBe(1);
-    expect(JSON.parse(broken.stdout)).toMatchObject({ ok: false, checked: 4, problems: [{ seq: 2, reason: 'hash mismatch' }] });
+    expect(JSON.parse(broken.stdout)).toMatchObject({
+      ok: false,
+      checked: 4,
+      problems: [{ seq: 2, reason: 'hash mismatch' }],
+    });
     const text = await cli('audit', 'verify', '--anchor', head);
     expect(text.code).toBe(1);
     expect(text.stdout).toContain('Audit chain BROKEN: 1 problem(s) in 4 row(s) checked.');
@@ -77,7 +81,8 @@ describe.each(DIALECTS)('ciclo audit (%s)', (dialect) => {
 
   it('checkpoint --out writes a signed head that verify --checkpoint checks; without the key, or altered, it is refused', async () => {
     const key = { CICLO_AUDIT_KEY: 'k'.repeat(40) };
-    const keyed = (...args: string[]) => runCli(args, { CICLO_HOME: home.dir, CICLO_DATABASE_URL: database.url, ...key });
+    const keyed = (...args: string[]) =>
+      runCli(args, { CICLO_HOME: home.dir, CICLO_DATABASE_URL: database.url, ...key });
     const file = join(home.dir, 'checkpoint.json');
     expect((await cli('audit', 'checkpoint', '--out', file)).code).toBe(4);
 
@@ -100,7 +105,9 @@ describe.each(DIALECTS)('ciclo audit (%s)', (dialect) => {
     await sql`update audit_log set actor = 'mallory' where seq = 5`.execute(store.db);
     const broken = await keyed('--json', 'audit', 'verify', '--checkpoint', file);
     expect(broken.code).toBe(1);
-    expect(JSON.parse(broken.stdout).problems.map((p: { seq: number; reason: string }) => `${p.seq} ${p.reason}`)).toEqual(['5 hash mismatch']);
+    expect(
+      JSON.parse(broken.stdout).problems.map((p: { seq: number; reason: string }) => `${p.seq} ${p.reason}`),
+    ).toEqual(['5 hash mismatch']);
   });
 
   it('checkpoint --webhook POSTs the signed head, and fails when the webhook does', async () => {
@@ -120,7 +127,13 @@ describe.each(DIALECTS)('ciclo audit (%s)', (dialect) => {
       const env = { CICLO_HOME: home.dir, CICLO_DATABASE_URL: database.url, CICLO_AUDIT_KEY: 'k'.repeat(40) };
       const sent = await runCli(['audit', 'checkpoint', '--webhook', url], env);
       expect(sent.code).toBe(0);
-      expect(received).toEqual([{ method: 'POST', type: 'application/json', body: expect.objectContaining({ seq: 5, mac: expect.stringMatching(/^hmac-sha256:/) }) }]);
+      expect(received).toEqual([
+        {
+          method: 'POST',
+          type: 'application/json',
+          body: expect.objectContaining({ seq: 5, mac: expect.stringMatching(/^hmac-sha256:/) }),
+        },
+      ]);
       status = 500;
       const failed = await runCli(['audit', 'checkpoint', '--webhook', url], env);
       expect(failed.code).toBe(4);

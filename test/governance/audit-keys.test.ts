@@ -1,6 +1,13 @@
 import { sql, type Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AuditLog, auditHash, auditKeyring, createCheckpoint, readCheckpoint, type AuditEntry } from '../../src/governance/index.js';
+import {
+  AuditLog,
+  auditHash,
+  auditKeyring,
+  createCheckpoint,
+  readCheckpoint,
+  type AuditEntry,
+} from '../../src/governance/index.js';
 import { macOf, rowMacMessage, headMacMessage } from '../../src/governance/audit/keyring.js';
 import type { Schema } from '../../src/store/index.js';
 import { configEnvironment, loadConfig } from '../../src/common/config.js';
@@ -20,8 +27,12 @@ describe('audit key configuration', () => {
     const config = loadConfig({ CICLO_AUDIT_KEY: KEY_B, CICLO_AUDIT_PREVIOUS_KEYS: KEY_A }, '/project');
     expect(config).toMatchObject({ auditKey: KEY_B, auditPreviousKeys: [KEY_A] });
     expect(configEnvironment(config)).toMatchObject({ CICLO_AUDIT_KEY: KEY_B, CICLO_AUDIT_PREVIOUS_KEYS: KEY_A });
-    expect(() => loadConfig({ CICLO_AUDIT_KEY: 'short' }, '/project')).toThrow(/CICLO_AUDIT_KEY is invalid: must be at least 32 characters/);
-    expect(() => loadConfig({ CICLO_AUDIT_KEY: KEY_B, CICLO_AUDIT_PREVIOUS_KEYS: `${KEY_A},x` }, '/project')).toThrow(/CICLO_AUDIT_PREVIOUS_KEYS is invalid/);
+    expect(() => loadConfig({ CICLO_AUDIT_KEY: 'short' }, '/project')).toThrow(
+      /CICLO_AUDIT_KEY is invalid: must be at least 32 characters/,
+    );
+    expect(() => loadConfig({ CICLO_AUDIT_KEY: KEY_B, CICLO_AUDIT_PREVIOUS_KEYS: `${KEY_A},x` }, '/project')).toThrow(
+      /CICLO_AUDIT_PREVIOUS_KEYS is invalid/,
+    );
   });
 });
 
@@ -47,10 +58,27 @@ describe.each(DIALECTS)('keyed audit chain (%s)', (dialect) => {
   async function forgeRowAndMoveHead(): Promise<void> {
     const head = await db.selectFrom('audit_head').selectAll().executeTakeFirstOrThrow();
     const seq = Number(head.seq) + 1;
-    const forged = { seq, time: Date.now(), actor: 'mallory', action: 'model.approve', target_type: 'model_version', target_id: 'churn/1', before_digest: null, after_digest: null, request_id: null, details: null, prev_hash: head.hash };
+    const forged = {
+      seq,
+      time: Date.now(),
+      actor: 'mallory',
+      action: 'model.approve',
+      target_type: 'model_version',
+      target_id: 'churn/1',
+      before_digest: null,
+      after_digest: null,
+      request_id: null,
+      details: null,
+      prev_hash: head.hash,
+    };
     const hash = auditHash(forged);
-    const lastMac = (await db.selectFrom('audit_log').select('mac').where('seq', '=', Number(head.seq)).executeTakeFirstOrThrow()).mac;
-    await db.insertInto('audit_log').values({ ...forged, hash, mac: lastMac }).execute();
+    const lastMac = (
+      await db.selectFrom('audit_log').select('mac').where('seq', '=', Number(head.seq)).executeTakeFirstOrThrow()
+    ).mac;
+    await db
+      .insertInto('audit_log')
+      .values({ ...forged, hash, mac: lastMac })
+      .execute();
     await db.updateTable('audit_head').set({ seq, hash }).where('id', '=', 1).execute();
   }
 
@@ -82,7 +110,9 @@ describe.each(DIALECTS)('keyed audit chain (%s)', (dialect) => {
     await sql`update audit_log set mac = (select mac from audit_log where seq = 1) where seq = 2`.execute(db);
     expect((await keyed().verify()).problems).toEqual([expect.objectContaining({ seq: 2, reason: 'mac mismatch' })]);
     await sql`update audit_head set keyed_from = 3`.execute(db);
-    expect((await keyed().verify()).problems).toEqual([expect.objectContaining({ seq: 4, reason: 'mac mismatch', message: expect.stringContaining('head') })]);
+    expect((await keyed().verify()).problems).toEqual([
+      expect.objectContaining({ seq: 4, reason: 'mac mismatch', message: expect.stringContaining('head') }),
+    ]);
     await sql`update audit_log set mac = null`.execute(db);
     await sql`update audit_head set mac = null, keyed_from = null`.execute(db);
     expect((await keyed().verify()).problems).toEqual([expect.objectContaining({ seq: 4, reason: 'unkeyed head' })]);
@@ -102,7 +132,9 @@ describe.each(DIALECTS)('keyed audit chain (%s)', (dialect) => {
     const rotated = new AuditLog(db, { keyring: auditKeyring(KEY_B, [KEY_A]) });
     await appendKeyed(2, rotated);
     expect(await rotated.verify()).toMatchObject({ ok: true, checked: 4 });
-    expect((await new AuditLog(db, { keyring: auditKeyring(KEY_B) }).verify()).problems.map((p) => [p.seq, p.reason])).toEqual([
+    expect(
+      (await new AuditLog(db, { keyring: auditKeyring(KEY_B) }).verify()).problems.map((p) => [p.seq, p.reason]),
+    ).toEqual([
       [1, 'mac mismatch'],
       [2, 'mac mismatch'],
     ]);
@@ -110,8 +142,16 @@ describe.each(DIALECTS)('keyed audit chain (%s)', (dialect) => {
     await forgeRowAndMoveHead();
     const old = auditKeyring(KEY_A).current;
     const row = await db.selectFrom('audit_log').selectAll().where('seq', '=', 5).executeTakeFirstOrThrow();
-    await db.updateTable('audit_log').set({ mac: macOf(old, rowMacMessage(row.hash)) }).where('seq', '=', 5).execute();
-    await db.updateTable('audit_head').set({ mac: macOf(old, headMacMessage(5, row.hash, 1)) }).where('id', '=', 1).execute();
+    await db
+      .updateTable('audit_log')
+      .set({ mac: macOf(old, rowMacMessage(row.hash)) })
+      .where('seq', '=', 5)
+      .execute();
+    await db
+      .updateTable('audit_head')
+      .set({ mac: macOf(old, headMacMessage(5, row.hash, 1)) })
+      .where('id', '=', 1)
+      .execute();
     expect((await rotated.verify()).problems).toEqual([expect.objectContaining({ seq: 5, reason: 'retired key' })]);
   });
 
@@ -119,8 +159,16 @@ describe.each(DIALECTS)('keyed audit chain (%s)', (dialect) => {
     await appendKeyed(3);
     const log = keyed();
     const checkpoint = await createCheckpoint(log, 'file', 1_700_000_000_000);
-    expect(checkpoint).toMatchObject({ format: 'ciclo-audit-checkpoint/1', seq: 4, time: 1_700_000_000_000, mac: expect.stringMatching(/^hmac-sha256:/) });
-    expect((await log.list({ after: 3 }))[0]).toMatchObject({ action: 'audit.checkpoint', details: { destination: 'file' } });
+    expect(checkpoint).toMatchObject({
+      format: 'ciclo-audit-checkpoint/1',
+      seq: 4,
+      time: 1_700_000_000_000,
+      mac: expect.stringMatching(/^hmac-sha256:/),
+    });
+    expect((await log.list({ after: 3 }))[0]).toMatchObject({
+      action: 'audit.checkpoint',
+      details: { destination: 'file' },
+    });
     const anchor = readCheckpoint(JSON.stringify(checkpoint), log.keyring, 'cp.json');
     await appendKeyed(1, log);
     expect(await log.verify({ anchors: [anchor] })).toMatchObject({ ok: true, checked: 5 });
@@ -130,22 +178,42 @@ describe.each(DIALECTS)('keyed audit chain (%s)', (dialect) => {
     const key = auditKeyring(KEY_A).current;
     let prev = rows[0]!.hash;
     for (const raw of rows.slice(1)) {
-      const row = { ...raw, seq: Number(raw.seq), time: Number(raw.time), prev_hash: prev, actor: raw.seq === 2 ? 'mallory' : raw.actor };
+      const row = {
+        ...raw,
+        seq: Number(raw.seq),
+        time: Number(raw.time),
+        prev_hash: prev,
+        actor: raw.seq === 2 ? 'mallory' : raw.actor,
+      };
       const hash = auditHash(row);
-      await db.updateTable('audit_log').set({ actor: row.actor, prev_hash: prev, hash, mac: macOf(key, rowMacMessage(hash)) }).where('seq', '=', row.seq).execute();
+      await db
+        .updateTable('audit_log')
+        .set({ actor: row.actor, prev_hash: prev, hash, mac: macOf(key, rowMacMessage(hash)) })
+        .where('seq', '=', row.seq)
+        .execute();
       prev = hash;
     }
-    await db.updateTable('audit_head').set({ hash: prev, mac: macOf(key, headMacMessage(rows.length, prev, 1)) }).where('id', '=', 1).execute();
+    await db
+      .updateTable('audit_head')
+      .set({ hash: prev, mac: macOf(key, headMacMessage(rows.length, prev, 1)) })
+      .where('id', '=', 1)
+      .execute();
     expect(await log.verify()).toMatchObject({ ok: true });
-    expect((await log.verify({ anchors: [anchor] })).problems).toEqual([expect.objectContaining({ seq: 4, reason: 'anchor mismatch' })]);
+    expect((await log.verify({ anchors: [anchor] })).problems).toEqual([
+      expect.objectContaining({ seq: 4, reason: 'anchor mismatch' }),
+    ]);
   });
 
   it('refuses an altered checkpoint or one checked without the key', async () => {
     await appendKeyed(1);
     const checkpoint = await createCheckpoint(keyed(), 'file');
     const altered = JSON.stringify({ ...checkpoint, seq: checkpoint.seq - 1 });
-    expect(() => readCheckpoint(altered, auditKeyring(KEY_A), 'cp.json')).toThrow(/cp\.json carries a MAC that does not match/);
-    expect(() => readCheckpoint(JSON.stringify(checkpoint), undefined, 'cp.json')).toThrow(/CICLO_AUDIT_KEY is not set/);
+    expect(() => readCheckpoint(altered, auditKeyring(KEY_A), 'cp.json')).toThrow(
+      /cp\.json carries a MAC that does not match/,
+    );
+    expect(() => readCheckpoint(JSON.stringify(checkpoint), undefined, 'cp.json')).toThrow(
+      /CICLO_AUDIT_KEY is not set/,
+    );
     expect(() => readCheckpoint('{"format":"x"}', auditKeyring(KEY_A), 'cp.json')).toThrow(/not an audit checkpoint/);
     await expect(createCheckpoint(new AuditLog(db), 'file')).rejects.toMatchObject({ code: 'INVALID_STATE' });
   });

@@ -54,16 +54,25 @@ describe.each(DIALECTS)('refused governed actions are audited (%s)', (dialect) =
       await cicloErrorOf(as('bob', () => approvals.approve('churn', weak))),
       await cicloErrorOf(as('carol', () => approvals.reject('churn', weak))),
     ];
-    expect(refusals.map((e) => e.code)).toEqual(['PERMISSION_DENIED', 'PERMISSION_DENIED', 'INVALID_STATE', 'PERMISSION_DENIED']);
+    expect(refusals.map((e) => e.code)).toEqual([
+      'PERMISSION_DENIED',
+      'PERMISSION_DENIED',
+      'INVALID_STATE',
+      'PERMISSION_DENIED',
+    ]);
 
-    const entries = (await test.context.audit.list({ target: { type: 'model_version' } })).filter((e) => e.action.endsWith('.refused'));
+    const entries = (await test.context.audit.list({ target: { type: 'model_version' } })).filter((e) =>
+      e.action.endsWith('.refused'),
+    );
     expect(entries.map((e) => [e.actor, e.action, e.target.id])).toEqual([
       ['carol', 'model.approve.refused', 'churn/1'],
       ['alice', 'model.approve.refused', 'churn/1'],
       ['bob', 'model.approve.refused', 'churn/2'],
       ['carol', 'model.reject.refused', 'churn/2'],
     ]);
-    entries.forEach((e, i) => expect(e.details).toEqual({ error_code: refusals[i]!.code, reason: refusals[i]!.message }));
+    entries.forEach((e, i) =>
+      expect(e.details).toEqual({ error_code: refusals[i]!.code, reason: refusals[i]!.message }),
+    );
     expect((await registry.versions('churn')).map((v) => v.status)).toEqual(['pending', 'pending']);
     expect(await approvals.history('churn', strong)).toEqual([]);
     expect(await test.context.audit.list({ action: 'model.approve' })).toEqual([]);
@@ -85,14 +94,31 @@ describe.each(DIALECTS)('refused governed actions are audited (%s)', (dialect) =
     expect(refused.code).toBe('INVALID_STATE');
     expect(await access.listTokens('erin')).toEqual([]);
     const [entry] = await test.context.audit.list({ action: 'token.create.refused' });
-    expect(entry).toMatchObject({ actor: 'root', target: { type: 'user', id: 'erin' }, details: { error_code: 'INVALID_STATE' } });
+    expect(entry).toMatchObject({
+      actor: 'root',
+      target: { type: 'user', id: 'erin' },
+      details: { error_code: 'INVALID_STATE' },
+    });
     expect(await test.context.audit.list({ action: 'token.create' })).toEqual([]);
   });
 
   it('recordRefusal records a route-level denial with the caller given explicitly', async () => {
     const denied = new PermissionDeniedError("user 'vic' may not admin in this server");
-    await recordRefusal(test.context.audit, { action: 'role.grant', target: { type: 'route', id: 'POST /api/v1/projects/:name/members' }, actor: 'vic', requestId: 'req-1' }, denied);
+    await recordRefusal(
+      test.context.audit,
+      {
+        action: 'role.grant',
+        target: { type: 'route', id: 'POST /api/v1/projects/:name/members' },
+        actor: 'vic',
+        requestId: 'req-1',
+      },
+      denied,
+    );
     const [entry] = await test.context.audit.list({ action: 'role.grant.refused' });
-    expect(entry).toMatchObject({ actor: 'vic', requestId: 'req-1', details: { error_code: 'PERMISSION_DENIED', reason: denied.message } });
+    expect(entry).toMatchObject({
+      actor: 'vic',
+      requestId: 'req-1',
+      details: { error_code: 'PERMISSION_DENIED', reason: denied.message },
+    });
   });
 });

@@ -10,7 +10,19 @@ import { cicloErrorOf } from '../support/errors.js';
  * Every field a row's hash must cover, written here independently of the code: dropping one from
  * the hash makes its tamper test fail. `hash` and `mac` are the row's seals, not sealed fields.
  */
-const SEALED_FIELDS = ['seq', 'time', 'actor', 'action', 'target_type', 'target_id', 'before_digest', 'after_digest', 'request_id', 'details', 'prev_hash'];
+const SEALED_FIELDS = [
+  'seq',
+  'time',
+  'actor',
+  'action',
+  'target_type',
+  'target_id',
+  'before_digest',
+  'after_digest',
+  'request_id',
+  'details',
+  'prev_hash',
+];
 
 function entry(i: number): AuditEntry {
   return {
@@ -43,7 +55,11 @@ describe.each(DIALECTS)('audit chain tampering (%s)', (dialect) => {
 
   it('has a tamper test for every column of audit_log but its seals', async () => {
     const row = await db.selectFrom('audit_log').selectAll().where('seq', '=', 1).executeTakeFirstOrThrow();
-    expect(Object.keys(row).filter((column) => column !== 'hash' && column !== 'mac').sort()).toEqual([...SEALED_FIELDS].sort());
+    expect(
+      Object.keys(row)
+        .filter((column) => column !== 'hash' && column !== 'mac')
+        .sort(),
+    ).toEqual([...SEALED_FIELDS].sort());
   });
 
   const edits: Record<string, string> = {
@@ -94,8 +110,18 @@ describe.each(DIALECTS)('audit chain tampering (%s)', (dialect) => {
   });
 
   it('hashes exactly what is stored: unicode, -0, large numbers and key order read back and verify', async () => {
-    const details = { z: -0, a: [1e21, 2 ** 53, 0.1, -1.5e-7], emoji: '😀 e\u0301 \u202e', quote: 'say "hi"\n\t\\', nested: { b: 1, a: { d: null, c: true } } };
-    const row = await audit.append({ action: 'model.tag.set', target: { type: 'model_tag', id: 'churn:😀\u00e9' }, details });
+    const details = {
+      z: -0,
+      a: [1e21, 2 ** 53, 0.1, -1.5e-7],
+      emoji: '😀 e\u0301 \u202e',
+      quote: 'say "hi"\n\t\\',
+      nested: { b: 1, a: { d: null, c: true } },
+    };
+    const row = await audit.append({
+      action: 'model.tag.set',
+      target: { type: 'model_tag', id: 'churn:😀\u00e9' },
+      details,
+    });
     const [back] = await audit.list({ after: 5 });
     expect(back!.hash).toBe(row.hash);
     expect(back!.target.id).toBe('churn:😀\u00e9');
@@ -105,10 +131,14 @@ describe.each(DIALECTS)('audit chain tampering (%s)', (dialect) => {
 
   it('refuses text the store cannot keep as given (lone surrogate, NUL), naming the field, and writes nothing', async () => {
     const head = await audit.head();
-    const surrogate = await cicloErrorOf(audit.append({ action: 'model.tag.set', target: { type: 'model_tag', id: 'churn:\ud800' } }));
+    const surrogate = await cicloErrorOf(
+      audit.append({ action: 'model.tag.set', target: { type: 'model_tag', id: 'churn:\ud800' } }),
+    );
     expect(surrogate).toMatchObject({ code: 'INVALID_PARAMETER_VALUE', details: { where: 'target.id' } });
     expect(surrogate.message).toContain('lone UTF-16 surrogate');
-    const nul = await cicloErrorOf(audit.append({ actor: 'a\u0000b', action: 'model.update', target: { type: 'model', id: 'm' } }));
+    const nul = await cicloErrorOf(
+      audit.append({ actor: 'a\u0000b', action: 'model.update', target: { type: 'model', id: 'm' } }),
+    );
     expect(nul).toMatchObject({ code: 'INVALID_PARAMETER_VALUE', details: { where: 'actor' } });
     expect(await audit.head()).toEqual(head);
     expect(await audit.verify()).toMatchObject({ ok: true });

@@ -31,13 +31,17 @@ interface Appender {
 
 /** A writer process; it appends once `go()` is called, so all of them start together. */
 function startAppender(locationJson: string, count: number, actor: string): Appender {
-  const child = spawn(process.execPath, ['--import', 'tsx', APPENDER, locationJson, String(count), actor], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', APPENDER, locationJson, String(count), actor], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<void>((resolve, reject) => {
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`appender ${actor} exited ${code}: ${stderr}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`appender ${actor} exited ${code}: ${stderr}`)),
+    );
   });
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -93,7 +97,13 @@ describe.each(DIALECTS)('audit log (%s)', (dialect) => {
 
   it('appends a chain and lists it with filters', async () => {
     const first = await audit.append(entry(0));
-    expect(first).toMatchObject({ seq: 1, actor: 'alice', action: 'model.create', target: { type: 'model', id: 'm0' }, prevHash: AUDIT_GENESIS_HASH });
+    expect(first).toMatchObject({
+      seq: 1,
+      actor: 'alice',
+      action: 'model.create',
+      target: { type: 'model', id: 'm0' },
+      prevHash: AUDIT_GENESIS_HASH,
+    });
     expect(first.beforeDigest).toBeNull();
     expect(first.details).toEqual({ i: 0, note: 'ok' });
     for (let i = 1; i < 6; i += 1) await audit.append(entry(i));
@@ -118,7 +128,9 @@ describe.each(DIALECTS)('audit log (%s)', (dialect) => {
 
   it('refuses an entry without an actor or with a malformed digest', async () => {
     await expect(audit.append({ ...entry(0), actor: ' ' })).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
-    await expect(audit.append({ ...entry(0), afterDigest: 'md5:abc' })).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
+    await expect(audit.append({ ...entry(0), afterDigest: 'md5:abc' })).rejects.toMatchObject({
+      code: 'INVALID_PARAMETER_VALUE',
+    });
     expect(await audit.head()).toMatchObject({ seq: 0 });
   });
 
@@ -142,7 +154,11 @@ describe.each(DIALECTS)('audit log (%s)', (dialect) => {
   it('finds a row edited directly in the database (hash mismatch)', async () => {
     await appendFive();
     await sql`update audit_log set actor = 'mallory' where seq = 3`.execute(db);
-    expect(await audit.verify()).toMatchObject({ ok: false, checked: 5, problems: [{ seq: 3, reason: 'hash mismatch' }] });
+    expect(await audit.verify()).toMatchObject({
+      ok: false,
+      checked: 5,
+      problems: [{ seq: 3, reason: 'hash mismatch' }],
+    });
   });
 
   it('finds an edited details text even when it still parses to the same JSON value', async () => {
@@ -155,8 +171,16 @@ describe.each(DIALECTS)('audit log (%s)', (dialect) => {
     await appendFive();
     const [row] = await db.selectFrom('audit_log').selectAll().where('seq', '=', 2).execute();
     const forged = { ...row!, seq: Number(row!.seq), time: Number(row!.time), actor: 'mallory' };
-    await db.updateTable('audit_log').set({ actor: 'mallory', hash: auditHash(forged) }).where('seq', '=', 2).execute();
-    expect(await audit.verify()).toMatchObject({ ok: false, checked: 5, problems: [{ seq: 3, reason: 'broken link' }] });
+    await db
+      .updateTable('audit_log')
+      .set({ actor: 'mallory', hash: auditHash(forged) })
+      .where('seq', '=', 2)
+      .execute();
+    expect(await audit.verify()).toMatchObject({
+      ok: false,
+      checked: 5,
+      problems: [{ seq: 3, reason: 'broken link' }],
+    });
   });
 
   it('finds a row deleted from the middle (gap)', async () => {
@@ -186,8 +210,13 @@ describe.each(DIALECTS)('audit log (%s)', (dialect) => {
     await db.updateTable('audit_head').set({ seq: 3, hash: third!.hash }).where('id', '=', 1).execute();
     // Consistent as far as the database can tell: this is the limit of an in-database chain.
     expect(await audit.verify()).toMatchObject({ ok: true, checked: 3 });
-    expect(await audit.verify({ anchors: [{ ...anchor, source: 'the anchor' }] })).toMatchObject({ ok: false, problems: [{ seq: 4, reason: 'anchor mismatch' }] });
-    expect(await audit.verify({ anchors: [{ seq: 2, hash: (await audit.list())[1]!.hash, source: 'the anchor' }] })).toMatchObject({ ok: true });
+    expect(await audit.verify({ anchors: [{ ...anchor, source: 'the anchor' }] })).toMatchObject({
+      ok: false,
+      problems: [{ seq: 4, reason: 'anchor mismatch' }],
+    });
+    expect(
+      await audit.verify({ anchors: [{ seq: 2, hash: (await audit.list())[1]!.hash, source: 'the anchor' }] }),
+    ).toMatchObject({ ok: true });
   });
 
   it('finds a row inserted past the head behind the appender’s back', async () => {
@@ -206,8 +235,15 @@ describe.each(DIALECTS)('audit log (%s)', (dialect) => {
       details: null,
       prev_hash: head.hash,
     };
-    await db.insertInto('audit_log').values({ ...forged, hash: auditHash(forged) }).execute();
-    expect(await audit.verify()).toMatchObject({ ok: false, checked: 5, problems: [{ seq: 6, reason: 'head mismatch' }] });
+    await db
+      .insertInto('audit_log')
+      .values({ ...forged, hash: auditHash(forged) })
+      .execute();
+    expect(await audit.verify()).toMatchObject({
+      ok: false,
+      checked: 5,
+      problems: [{ seq: 6, reason: 'head mismatch' }],
+    });
   });
 
   it('keeps one gapless chain under 4 concurrent writers in this process (200 appends)', async () => {
@@ -219,7 +255,12 @@ describe.each(DIALECTS)('audit log (%s)', (dialect) => {
       const logs = dialect === 'postgres' ? extra.map((k) => new AuditLog(k)) : [audit, audit, audit, audit];
       await Promise.all(
         logs.map(async (log, w) => {
-          for (let i = 0; i < 50; i += 1) await log.append({ actor: `writer-${w}`, action: 'test.append', target: { type: 'loop', id: `${w}-${i}` } });
+          for (let i = 0; i < 50; i += 1)
+            await log.append({
+              actor: `writer-${w}`,
+              action: 'test.append',
+              target: { type: 'loop', id: `${w}-${i}` },
+            });
         }),
       );
     } finally {

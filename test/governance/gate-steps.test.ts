@@ -74,7 +74,10 @@ on_approve: { alias: champion }
 describe('register and gate step kinds', () => {
   it('are built in, with strict configs', () => {
     const compile = (step: string) => () =>
-      compilePipeline({ name: 'p', steps: [{ name: 's', ...(JSON.parse(step) as object) }] }, { registry: stepKinds() });
+      compilePipeline(
+        { name: 'p', steps: [{ name: 's', ...(JSON.parse(step) as object) }] },
+        { registry: stepKinds() },
+      );
     expect(compile('{"kind":"register","model":"m"}')).not.toThrow();
     expect(compile('{"kind":"register","model":"m","modle":"x"}')).toThrow(/modle/);
     expect(compile('{"kind":"gate","policy":"p.yaml","fail_on_reject":"no"}')).toThrow(/fail_on_reject/);
@@ -106,9 +109,12 @@ describe.each(DIALECTS)('register and gate steps on %s', (dialect) => {
     const { pipelineRunId, status } = await test.context.pipelines.run(loaded, { params, noCache: false });
     const { steps } = await test.context.pipelines.getRun(pipelineRunId);
     const step = (name: string) => steps.find((s) => s.step_name === name)!;
-    const log = async (name: string) => readFile(test.context.pipelines.logFile(pipelineRunId, name, step(name).attempt), 'utf8');
+    const log = async (name: string) =>
+      readFile(test.context.pipelines.logFile(pipelineRunId, name, step(name).attempt), 'utf8');
     const output = async (name: string, file: string) =>
-      JSON.parse(await readFile(join(test.context.pipelines.scheduler.stepFolder(pipelineRunId, name), 'outputs', file), 'utf8')) as Record<string, unknown>;
+      JSON.parse(
+        await readFile(join(test.context.pipelines.scheduler.stepFolder(pipelineRunId, name), 'outputs', file), 'utf8'),
+      ) as Record<string, unknown>;
     return { pipelineRunId, status, step, log, output };
   }
 
@@ -117,18 +123,36 @@ describe.each(DIALECTS)('register and gate steps on %s', (dialect) => {
     expect(first.status, await first.log('gate').catch(() => '')).toBe('SUCCEEDED');
 
     const version = await registry.show('scorer', 1);
-    expect(version).toMatchObject({ status: 'approved', aliases: ['champion'], flavor: 'custom', runId: first.step('register').run_id });
+    expect(version).toMatchObject({
+      status: 'approved',
+      aliases: ['champion'],
+      flavor: 'custom',
+      runId: first.step('register').run_id,
+    });
     expect(version.metrics).toMatchObject({ auc: 0.9, 'fairness.group.disparate_impact_ratio': 0.9 });
     expect(version.lineage.pipeline_run).toBe(first.pipelineRunId);
     expect(await first.output('register', 'version')).toMatchObject({ model: 'scorer', version: 1 });
-    expect(await first.output('gate', 'decision')).toMatchObject({ model: 'scorer', version: 1, passed: true, status: 'approved', alias: 'champion', failed: [] });
+    expect(await first.output('gate', 'decision')).toMatchObject({
+      model: 'scorer',
+      version: 1,
+      passed: true,
+      status: 'approved',
+      alias: 'champion',
+      failed: [],
+    });
     expect(await first.log('gate')).toContain('scorer/1 approved by policy:scorer → scorer@champion');
 
     const [evaluation] = await approvals.gateResults('scorer', 1);
     expect(evaluation).toMatchObject({ passed: true, policySource: 'policy.yaml' });
-    expect(evaluation!.results.map((r) => r.gate)).toEqual(['metric:auc', 'champion:auc', 'fairness:group.disparate_impact_ratio']);
+    expect(evaluation!.results.map((r) => r.gate)).toEqual([
+      'metric:auc',
+      'champion:auc',
+      'fairness:group.disparate_impact_ratio',
+    ]);
     expect((await approvals.getPolicy('scorer')).text).toBe(POLICY);
-    expect(await approvals.history('scorer', 1)).toEqual([expect.objectContaining({ actor: 'policy:scorer', automatic: true })]);
+    expect(await approvals.history('scorer', 1)).toEqual([
+      expect.objectContaining({ actor: 'policy:scorer', automatic: true }),
+    ]);
     const gateRun = await test.context.tracking.getRun(first.step('gate').run_id!);
     expect(gateRun.data.tags['ciclo.model.version']).toBe('scorer/1');
 
@@ -154,7 +178,12 @@ describe.each(DIALECTS)('register and gate steps on %s', (dialect) => {
     await writeFile(join(folder.dir, 'pipeline.yaml'), PIPELINE.replace('FAIL_ON_REJECT', 'fail_on_reject: false'));
     const recorded = await run({ auc: 0.7, seed: 3 });
     expect(recorded.status).toBe('SUCCEEDED');
-    expect(await recorded.output('gate', 'decision')).toMatchObject({ version: 3, passed: false, status: 'pending', failed: ['metric:auc', 'champion:auc'] });
+    expect(await recorded.output('gate', 'decision')).toMatchObject({
+      version: 3,
+      passed: false,
+      status: 'pending',
+      failed: ['metric:auc', 'champion:auc'],
+    });
   }, 60_000);
 
   it('fails on a policy typo with file:line:col, and on a file that differs from the stored policy', async () => {

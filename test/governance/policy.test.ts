@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/common/errors.js';
-import { evaluatePolicyGates, parsePolicy, parsePolicyYaml, type GateEvidence } from '../../src/governance/approvals/index.js';
+import {
+  evaluatePolicyGates,
+  parsePolicy,
+  parsePolicyYaml,
+  type GateEvidence,
+} from '../../src/governance/approvals/index.js';
 
 function problemOf(text: string): InvalidInputError {
   try {
@@ -92,7 +97,9 @@ describe('approval policy YAML', () => {
 
   it('refuses a threshold without bounds, a champion rule without its metric and a bad role', () => {
     expect(problemOf('metrics:\n  auc: {}\n').message).toBe('metrics.auc: give min, max or both');
-    expect(problemOf('champion: { alias: champion }\n').message).toBe('champion.metric: missing required field (string)');
+    expect(problemOf('champion: { alias: champion }\n').message).toBe(
+      'champion.metric: missing required field (string)',
+    );
     expect(problemOf('approvers: { roles: [boss] }\n').message).toMatch(/^approvers\.roles\[0\]: /);
   });
 
@@ -125,20 +132,32 @@ describe('policy gates', () => {
   it('fails thresholds below a minimum or above a maximum, and a missing metric', () => {
     const results = evaluatePolicyGates(
       policy,
-      evidence({ metrics: { auc: 0.79, log_loss: 0.6, 'fairness.age_band.disparate_impact_ratio': 0.7, 'fairness.age_band.demographic_parity_difference': 0.05 } }),
+      evidence({
+        metrics: {
+          auc: 0.79,
+          log_loss: 0.6,
+          'fairness.age_band.disparate_impact_ratio': 0.7,
+          'fairness.age_band.demographic_parity_difference': 0.05,
+        },
+      }),
     );
     const failed = Object.fromEntries(results.filter((r) => !r.passed).map((r) => [r.gate, r.message]));
     expect(failed).toEqual({
       'metric:auc': 'auc = 0.79 is below the minimum 0.8',
       'metric:log_loss': 'log_loss = 0.6 is above the maximum 0.5',
-      'fairness:age_band.disparate_impact_ratio': 'fairness.age_band.disparate_impact_ratio = 0.7 is below the minimum 0.8',
-      'fairness:age_band.equal_opportunity_difference': 'the version has no metric "fairness.age_band.equal_opportunity_difference"',
+      'fairness:age_band.disparate_impact_ratio':
+        'fairness.age_band.disparate_impact_ratio = 0.7 is below the minimum 0.8',
+      'fairness:age_band.equal_opportunity_difference':
+        'the version has no metric "fairness.age_band.equal_opportunity_difference"',
     });
   });
 
   it('compares with the champion by min_delta, in the metric direction', () => {
     const champion = { version: 1, metrics: { auc: 0.845, log_loss: 0.3 } };
-    const [notEnough] = evaluatePolicyGates({ ...policy, metrics: {}, fairness: undefined, data_validation: 'not_required' }, evidence({ champion }));
+    const [notEnough] = evaluatePolicyGates(
+      { ...policy, metrics: {}, fairness: undefined, data_validation: 'not_required' },
+      evidence({ champion }),
+    );
     expect(notEnough).toMatchObject({ gate: 'champion:auc', passed: false, observed: 0.005 });
     const [beats] = evaluatePolicyGates(
       { ...policy, metrics: {}, fairness: undefined, data_validation: 'not_required' },
@@ -146,12 +165,20 @@ describe('policy gates', () => {
     );
     expect(beats).toMatchObject({ passed: true, observed: 0.05 });
     const lower = { alias: 'champion', metric: 'log_loss', min_delta: 0, direction: 'lower' as const };
-    const [worse] = evaluatePolicyGates({ ...policy, metrics: {}, fairness: undefined, data_validation: 'not_required', champion: lower }, evidence({ champion }));
+    const [worse] = evaluatePolicyGates(
+      { ...policy, metrics: {}, fairness: undefined, data_validation: 'not_required', champion: lower },
+      evidence({ champion }),
+    );
     expect(worse).toMatchObject({ gate: 'champion:log_loss', passed: false });
   });
 
   it('reports failed data validation as the evidence says', () => {
-    const results = evaluatePolicyGates(policy, evidence({ validation: { passed: false, observed: 'validate=FAILED', message: 'validate step validate is FAILED' } }));
+    const results = evaluatePolicyGates(
+      policy,
+      evidence({
+        validation: { passed: false, observed: 'validate=FAILED', message: 'validate step validate is FAILED' },
+      }),
+    );
     expect(results.at(-1)).toMatchObject({ gate: 'data_validation', passed: false, observed: 'validate=FAILED' });
   });
 });

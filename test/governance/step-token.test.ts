@@ -16,14 +16,18 @@ describe('the steps of a server with authentication on', () => {
   beforeEach(async () => {
     const steps = stepPrincipal();
     secret = steps.secret;
-    server = await startTestServer('sqlite', { auth: true }, { ephemeralPrincipals: new Map([[steps.secret, steps.principal]]) });
+    server = await startTestServer(
+      'sqlite',
+      { auth: true },
+      { ephemeralPrincipals: new Map([[steps.secret, steps.principal]]) },
+    );
     workDir = await workDirIn(server.context.config.home);
     await writeFile(
       path.join(workDir, 'train.ts'),
       'export async function train(ctx: { run(): Promise<{ log(m: Record<string, number>): void }> }) {\n' +
         '  const run = await ctx.run();\n  run.log({ auc: 0.91 });\n' +
         // What the step may not do: administer the server.
-        "  const users = await fetch(`${process.env.CICLO_TRACKING_URI}/api/v1/users`, { headers: { authorization: `Bearer ${process.env.CICLO_TOKEN}` } });\n" +
+        '  const users = await fetch(`${process.env.CICLO_TRACKING_URI}/api/v1/users`, { headers: { authorization: `Bearer ${process.env.CICLO_TOKEN}` } });\n' +
         '  run.log({ users_status: users.status });\n' +
         "  await fetch(`${process.env.CICLO_TRACKING_URI}/api/v1/runs/${process.env.CICLO_RUN_ID}/tags/who`, { method: 'PUT', headers: { authorization: `Bearer ${process.env.CICLO_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ value: 'step' }) });\n}\n",
     );
@@ -32,7 +36,10 @@ describe('the steps of a server with authentication on', () => {
     await server.stop();
   });
 
-  const pipeline = () => ({ definition: compile({ name: 'logs', steps: [{ name: 'train', kind: 'ts', module: 'train.ts', export: 'train' }] }), workDir });
+  const pipeline = () => ({
+    definition: compile({ name: 'logs', steps: [{ name: 'train', kind: 'ts', module: 'train.ts', export: 'train' }] }),
+    workDir,
+  });
 
   it('log through the server with the server’s token, as `pipelines`, and are refused admin routes', async () => {
     const { pipelines, tracking, audit } = server.context;
@@ -45,7 +52,10 @@ describe('the steps of a server with authentication on', () => {
     // What the step changed over HTTP is the `pipelines` actor's in the audit log, and so is its refused
     // attempt at an admin route (GET /api/v1/users, on the server itself).
     const entries = await audit.list({ actor: 'pipelines' });
-    expect(entries.map((e) => `${e.action} ${e.target.type}:${e.target.id}`)).toEqual(['access.admin.refused server:*', `run.tag.set run_tag:${step.run_id}/who`]);
+    expect(entries.map((e) => `${e.action} ${e.target.type}:${e.target.id}`)).toEqual([
+      'access.admin.refused server:*',
+      `run.tag.set run_tag:${step.run_id}/who`,
+    ]);
   });
 
   it('fail to log without it', async () => {

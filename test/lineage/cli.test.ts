@@ -20,7 +20,9 @@ describe.each(DIALECTS)('ciclo lineage on %s', (dialect) => {
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe(`artifact ${digests.model.slice(0, 19)}`);
-    expect(result.stdout).toContain(`─ produced by  step ingest#1  SUCCEEDED  run ${steps.first.ingest!.run_id!.slice(0, 8)}  pipeline churn-train  [data]`);
+    expect(result.stdout).toContain(
+      `─ produced by  step ingest#1  SUCCEEDED  run ${steps.first.ingest!.run_id!.slice(0, 8)}  pipeline churn-train  [data]`,
+    );
     expect(result.stdout).not.toContain('downstream:');
   });
 
@@ -29,7 +31,10 @@ describe.each(DIALECTS)('ciclo lineage on %s', (dialect) => {
     const result = await cli('lineage', digests.data, '--downstream', '--depth', '2', '--json');
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual(
-      await new LineageService(suite.server.context.database.db).graph(digests.data, { direction: 'downstream', depth: 2 }),
+      await new LineageService(suite.server.context.database.db).graph(digests.data, {
+        direction: 'downstream',
+        depth: 2,
+      }),
     );
   });
 

@@ -8,7 +8,8 @@ import { edgeList, nodeIds, runNode, useLineageSuite } from './support.js';
 describe.each(DIALECTS)('lineage on %s', (dialect) => {
   const suite = useLineageSuite(dialect);
   const lineage = () => new LineageService(suite.server.context.database.db);
-  const run = (pipeline: 'first' | 'cached' | 'evaluate', step: string) => suite.scenario.steps[pipeline][step]!.run_id!;
+  const run = (pipeline: 'first' | 'cached' | 'evaluate', step: string) =>
+    suite.scenario.steps[pipeline][step]!.run_id!;
 
   it('walks upstream from the final model artifact to the raw data step, its raw input and the pipeline params', async () => {
     const { digests, first } = suite.scenario;
@@ -18,8 +19,19 @@ describe.each(DIALECTS)('lineage on %s', (dialect) => {
     for (const step of ['train', 'features', 'ingest']) expect(ids).toContain(`run:${run('first', step)}`);
     expect(ids).toContain(`artifact:${digests.data}`);
     expect(ids).toContain(`artifact:${digests.raw}`);
-    expect(runNode(graph, run('first', 'ingest'))).toMatchObject({ role: 'step', stepName: 'ingest', attempt: 1, status: 'SUCCEEDED', pipelineName: 'churn-train' });
-    expect(runNode(graph, first)).toMatchObject({ role: 'pipeline', pipelineName: 'churn-train', status: 'SUCCEEDED', params: { raw: 'raw.csv', seed: 1 } });
+    expect(runNode(graph, run('first', 'ingest'))).toMatchObject({
+      role: 'step',
+      stepName: 'ingest',
+      attempt: 1,
+      status: 'SUCCEEDED',
+      pipelineName: 'churn-train',
+    });
+    expect(runNode(graph, first)).toMatchObject({
+      role: 'pipeline',
+      pipelineName: 'churn-train',
+      status: 'SUCCEEDED',
+      params: { raw: 'raw.csv', seed: 1 },
+    });
     const edges = edgeList(graph);
     expect(edges).toContain(`run:${run('first', 'train')} -produced-> artifact:${digests.model}`);
     expect(edges).toContain(`run:${run('first', 'ingest')} -produced-> artifact:${digests.data}`);
@@ -30,7 +42,9 @@ describe.each(DIALECTS)('lineage on %s', (dialect) => {
     expect(ids).toContain('dataset:churn@v1');
     // Upstream only: nothing that read the model, and not the evaluate pipeline.
     expect(ids).not.toContain(`run:${run('evaluate', 'score')}`);
-    expect(graph.edges.find((edge) => edge.from === `run:${run('first', 'ingest')}` && edge.type === 'produced')?.name).toBe('data');
+    expect(
+      graph.edges.find((edge) => edge.from === `run:${run('first', 'ingest')}` && edge.type === 'produced')?.name,
+    ).toBe('data');
   });
 
   it('walks downstream from the first output to the model, across pipeline runs that used the same digest', async () => {
@@ -43,7 +57,11 @@ describe.each(DIALECTS)('lineage on %s', (dialect) => {
     // The cached run read the same digest, and so did another pipeline's step.
     expect(ids).toContain(`run:${run('cached', 'features')}`);
     expect(edgeList(graph)).toContain(`artifact:${digests.data} -consumed_by-> run:${run('evaluate', 'score')}`);
-    expect(runNode(graph, run('evaluate', 'score'))).toMatchObject({ stepName: 'score', pipelineName: 'churn-evaluate', pipelineRunId: evaluate });
+    expect(runNode(graph, run('evaluate', 'score'))).toMatchObject({
+      stepName: 'score',
+      pipelineName: 'churn-evaluate',
+      pipelineRunId: evaluate,
+    });
     // Downstream only: not the step that produced it.
     expect(ids).not.toContain(`run:${run('first', 'ingest')}`);
   });
@@ -63,7 +81,8 @@ describe.each(DIALECTS)('lineage on %s', (dialect) => {
 
   it('starts downstream of a pipeline run with its steps, and of a dataset with the runs that used it', async () => {
     const pipeline = await lineage().graph(suite.scenario.first, { direction: 'downstream' });
-    for (const step of ['ingest', 'features', 'train']) expect(edgeList(pipeline)).toContain(`run:${suite.scenario.first} -contains-> run:${run('first', step)}`);
+    for (const step of ['ingest', 'features', 'train'])
+      expect(edgeList(pipeline)).toContain(`run:${suite.scenario.first} -contains-> run:${run('first', step)}`);
 
     const dataset = await lineage().graph('dataset:churn', { direction: 'downstream' });
     expect(dataset.roots).toEqual(['dataset:churn@v1']);
@@ -90,7 +109,9 @@ describe.each(DIALECTS)('lineage on %s', (dialect) => {
   it('stops at the depth and the node cap, and says when it cut the graph', async () => {
     const { digests } = suite.scenario;
     const one = await lineage().graph(digests.model, { direction: 'upstream', depth: 1 });
-    expect(nodeIds(one).sort()).toEqual([`artifact:${digests.model}`, `run:${run('cached', 'train')}`, `run:${run('first', 'train')}`].sort());
+    expect(nodeIds(one).sort()).toEqual(
+      [`artifact:${digests.model}`, `run:${run('cached', 'train')}`, `run:${run('first', 'train')}`].sort(),
+    );
     const capped = await lineage().graph(digests.model, { direction: 'upstream', maxNodes: 3 });
     expect(capped.nodes).toHaveLength(3);
     expect(capped.truncated).toBe(true);
@@ -109,12 +130,22 @@ describe.each(DIALECTS)('lineage on %s', (dialect) => {
     const lines = text.split('\n');
     expect(lines[0]).toBe(`artifact ${digests.model.slice(0, 19)}`);
     const short = (id: string) => id.slice(0, 8);
-    expect(text).toContain(`─ produced by  step train#1  SUCCEEDED  run ${short(run('first', 'train'))}  pipeline churn-train  [model]`);
-    expect(text).toContain(`─ produced by  step train#1  CACHED  run ${short(run('cached', 'train'))}  pipeline churn-train  [model]`);
-    expect(text).toContain(`─ cached from  step train#1  SUCCEEDED  run ${short(run('first', 'train'))}  pipeline churn-train  (see above)`);
+    expect(text).toContain(
+      `─ produced by  step train#1  SUCCEEDED  run ${short(run('first', 'train'))}  pipeline churn-train  [model]`,
+    );
+    expect(text).toContain(
+      `─ produced by  step train#1  CACHED  run ${short(run('cached', 'train'))}  pipeline churn-train  [model]`,
+    );
+    expect(text).toContain(
+      `─ cached from  step train#1  SUCCEEDED  run ${short(run('first', 'train'))}  pipeline churn-train  (see above)`,
+    );
     expect(text).toMatch(/─ input {2}artifact sha256:[0-9a-f]{12} {2}\[data\]/);
-    expect(text).toContain(`─ produced by  step ingest#1  SUCCEEDED  run ${short(run('first', 'ingest'))}  pipeline churn-train  [data]`);
-    expect(text).toContain(`─ part of  pipeline churn-train  run ${short(suite.scenario.first)}  SUCCEEDED  params raw=raw.csv seed=1`);
+    expect(text).toContain(
+      `─ produced by  step ingest#1  SUCCEEDED  run ${short(run('first', 'ingest'))}  pipeline churn-train  [data]`,
+    );
+    expect(text).toContain(
+      `─ part of  pipeline churn-train  run ${short(suite.scenario.first)}  SUCCEEDED  params raw=raw.csv seed=1`,
+    );
     expect(text).toContain('─ uses  dataset churn@v1  [export]');
 
     const both = renderLineage(await lineage().graph(run('evaluate', 'score')));
@@ -126,18 +157,28 @@ describe.each(DIALECTS)('lineage on %s', (dialect) => {
 
   it('refuses unknown nodes with 404 codes and malformed ones with the accepted forms', async () => {
     const expectError = async (node: string, code: string, text: string | RegExp) => {
-      const error = await lineage().graph(node).then(
-        () => undefined,
-        (thrown: unknown) => thrown,
-      );
+      const error = await lineage()
+        .graph(node)
+        .then(
+          () => undefined,
+          (thrown: unknown) => thrown,
+        );
       expect(error).toBeInstanceOf(CicloError);
       expect((error as CicloError).code).toBe(code);
       expect((error as CicloError).message).toMatch(text);
       return error as CicloError;
     };
-    await expectError('0123456789abcdef0123456789abcdef', 'RESOURCE_DOES_NOT_EXIST', 'no run 0123456789abcdef0123456789abcdef');
+    await expectError(
+      '0123456789abcdef0123456789abcdef',
+      'RESOURCE_DOES_NOT_EXIST',
+      'no run 0123456789abcdef0123456789abcdef',
+    );
     await expectError(`sha256:${'0'.repeat(64)}`, 'RESOURCE_DOES_NOT_EXIST', 'no step or run recorded');
-    await expectError(`${run('first', 'train')}/outputs/nope`, 'RESOURCE_DOES_NOT_EXIST', 'has no artifact outputs/nope');
+    await expectError(
+      `${run('first', 'train')}/outputs/nope`,
+      'RESOURCE_DOES_NOT_EXIST',
+      'has no artifact outputs/nope',
+    );
     await expectError('dataset:nope', 'RESOURCE_DOES_NOT_EXIST', 'no run used dataset nope');
     const model = await expectError('model:churn/3', 'RESOURCE_DOES_NOT_EXIST', 'no model registry exists yet');
     expect(model.details.where).toBe('node');
@@ -149,8 +190,12 @@ describe.each(DIALECTS)('lineage on %s', (dialect) => {
   });
 
   it('checks depth and node cap bounds', async () => {
-    await expect(lineage().graph(suite.scenario.first, { depth: 51 })).rejects.toThrow('depth must be a whole number from 0 to 50');
-    await expect(lineage().graph(suite.scenario.first, { maxNodes: 0 })).rejects.toThrow('maxNodes must be a whole number');
+    await expect(lineage().graph(suite.scenario.first, { depth: 51 })).rejects.toThrow(
+      'depth must be a whole number from 0 to 50',
+    );
+    await expect(lineage().graph(suite.scenario.first, { maxNodes: 0 })).rejects.toThrow(
+      'maxNodes must be a whole number',
+    );
   });
 });
 

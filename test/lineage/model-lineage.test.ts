@@ -26,7 +26,9 @@ describe.each(DIALECTS)('model lineage on %s', (dialect) => {
     const experiment = await tracking.getOrCreateExperiment('churn');
     parent = (await tracking.createRun({ experimentId: experiment.experimentId, runName: 'sweep' })).info.runId;
     trained = (await tracking.createRun({ experimentId: experiment.experimentId, parentRunId: parent })).info.runId;
-    await tracking.logInputs(trained, [{ name: 'customers', digest: CUSTOMERS, context: 'training', sourceType: 'ciclo', source: 'customers@1' }]);
+    await tracking.logInputs(trained, [
+      { name: 'customers', digest: CUSTOMERS, context: 'training', sourceType: 'ciclo', source: 'customers@1' },
+    ]);
     const folder = join(test.dir, 'pkg');
     await writePackage(folder);
     await tracking.logArtifactDirectory(trained, folder, 'model');
@@ -41,7 +43,12 @@ describe.each(DIALECTS)('model lineage on %s', (dialect) => {
   it('walks upstream from a version to its run, and on to the run’s parent and dataset', async () => {
     const graph = await lineage.graph('model:churn/1', { direction: 'upstream' });
     expect(graph.roots).toEqual(['model:churn/1']);
-    expect(graph.nodes.find((node) => node.id === 'model:churn/1')).toEqual({ id: 'model:churn/1', kind: 'model', name: 'churn', version: '1' });
+    expect(graph.nodes.find((node) => node.id === 'model:churn/1')).toEqual({
+      id: 'model:churn/1',
+      kind: 'model',
+      name: 'churn',
+      version: '1',
+    });
     const edges = edgeList(graph);
     expect(edges).toContain(`run:${trained} -produced-> model:churn/1`);
     expect(edges).toContain(`run:${parent} -contains-> run:${trained}`);
@@ -53,7 +60,9 @@ describe.each(DIALECTS)('model lineage on %s', (dialect) => {
 
   it('walks downstream from a run, and from its dataset, to the versions registered from it', async () => {
     const fromRun = await lineage.graph(trained, { direction: 'downstream' });
-    expect(edgeList(fromRun)).toEqual(expect.arrayContaining([`run:${trained} -produced-> model:churn/1`, `run:${trained} -produced-> model:churn/2`]));
+    expect(edgeList(fromRun)).toEqual(
+      expect.arrayContaining([`run:${trained} -produced-> model:churn/1`, `run:${trained} -produced-> model:churn/2`]),
+    );
     // The run's files are still there, next to the versions.
     expect(fromRun.nodes.some((node) => node.kind === 'artifact')).toBe(true);
 
@@ -80,9 +89,18 @@ describe.each(DIALECTS)('model lineage on %s', (dialect) => {
       expect(error).toBeInstanceOf(CicloError);
       return error as CicloError;
     };
-    expect(await failure('model:nope/1')).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST', message: expect.stringContaining("no registered model named 'nope'") });
-    expect(await failure('model:churn/9')).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST', message: expect.stringContaining("model 'churn' has no version 9") });
-    expect(await failure('model:churn@gone')).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST', message: expect.stringContaining("model 'churn' has no alias 'gone'") });
+    expect(await failure('model:nope/1')).toMatchObject({
+      code: 'RESOURCE_DOES_NOT_EXIST',
+      message: expect.stringContaining("no registered model named 'nope'"),
+    });
+    expect(await failure('model:churn/9')).toMatchObject({
+      code: 'RESOURCE_DOES_NOT_EXIST',
+      message: expect.stringContaining("model 'churn' has no version 9"),
+    });
+    expect(await failure('model:churn@gone')).toMatchObject({
+      code: 'RESOURCE_DOES_NOT_EXIST',
+      message: expect.stringContaining("model 'churn' has no alias 'gone'"),
+    });
     expect(await failure('model:churn/latest')).toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
     expect((await failure('model:nope')).details.where).toBe('node');
   });

@@ -7,7 +7,12 @@ import { edgeList, useLineageSuite } from './support.js';
 /** The graph as the REST API spells it: node fields in snake_case; a pipeline's params are data, kept as they are. */
 function onTheWire(graph: LineageGraph) {
   const snake = (key: string) => key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
-  return { ...graph, nodes: graph.nodes.map((node) => Object.fromEntries(Object.entries(node).map(([key, value]) => [snake(key), value]))) };
+  return {
+    ...graph,
+    nodes: graph.nodes.map((node) =>
+      Object.fromEntries(Object.entries(node).map(([key, value]) => [snake(key), value])),
+    ),
+  };
 }
 
 describe.each(DIALECTS)('GET /api/v1/lineage on %s', (dialect) => {
@@ -21,8 +26,15 @@ describe.each(DIALECTS)('GET /api/v1/lineage on %s', (dialect) => {
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual(onTheWire(await lineage().graph(digests.model, { direction: 'upstream', depth: 4 })));
     expect(answer.body.depth).toBe(4);
-    const run = (answer.body.nodes as Array<Record<string, unknown>>).find((node) => node.kind === 'run' && node.role === 'step');
-    expect(run).toMatchObject({ run_id: expect.any(String), run_name: expect.any(String), start_time: expect.any(Number), step_name: expect.any(String) });
+    const run = (answer.body.nodes as Array<Record<string, unknown>>).find(
+      (node) => node.kind === 'run' && node.role === 'step',
+    );
+    expect(run).toMatchObject({
+      run_id: expect.any(String),
+      run_name: expect.any(String),
+      start_time: expect.any(Number),
+      step_name: expect.any(String),
+    });
     expect(run).not.toHaveProperty('runId');
 
     const trainRun = suite.scenario.steps.first.train!.run_id!;
@@ -40,7 +52,10 @@ describe.each(DIALECTS)('GET /api/v1/lineage on %s', (dialect) => {
     expect(answer.body.truncated).toBe(true);
     const camel = await http().get('/api/v1/lineage', { node: suite.scenario.first, maxNodes: 2 });
     expect(camel.status).toBe(400);
-    expect(camel.body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', message: expect.stringContaining('maxNodes') });
+    expect(camel.body).toMatchObject({
+      error_code: 'INVALID_PARAMETER_VALUE',
+      message: expect.stringContaining('maxNodes'),
+    });
   });
 
   it('answers 404 with a stable code for what does not exist, model: included', async () => {

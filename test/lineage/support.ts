@@ -35,7 +35,9 @@ export const trainPipeline = definePipeline({
     },
     {
       name: 'train',
-      ...shell('sort "$CICLO_INPUT_FEATURES/labels" | uniq -c > "$CICLO_OUTPUT_DIR/model"; echo "seed $CICLO_PARAM_SEED" >> "$CICLO_OUTPUT_DIR/model"'),
+      ...shell(
+        'sort "$CICLO_INPUT_FEATURES/labels" | uniq -c > "$CICLO_OUTPUT_DIR/model"; echo "seed $CICLO_PARAM_SEED" >> "$CICLO_OUTPUT_DIR/model"',
+      ),
       inputs: { features: 'steps.features.outputs.features' },
       outputs: { model: { type: 'model' } },
     },
@@ -85,7 +87,10 @@ export async function buildScenario(context: CicloContext): Promise<Scenario> {
   expect(first.status).toBe('SUCCEEDED');
   const cached = await context.pipelines.run({ definition: trainPipeline, workDir }, {});
   expect(cached.status).toBe('SUCCEEDED');
-  await copyFile(path.join(context.pipelines.scheduler.stepFolder(first.pipelineRunId, 'ingest'), 'outputs', 'data'), path.join(workDir, 'snapshot.csv'));
+  await copyFile(
+    path.join(context.pipelines.scheduler.stepFolder(first.pipelineRunId, 'ingest'), 'outputs', 'data'),
+    path.join(workDir, 'snapshot.csv'),
+  );
   const evaluate = await context.pipelines.run({ definition: evaluatePipeline, workDir }, {});
   expect(evaluate.status).toBe('SUCCEEDED');
 

@@ -78,7 +78,8 @@ const cases: Case[] = [
     title: 'an input that is not a reference',
     lines: [...TRAIN, '    inputs: { table: prepare.table }'],
     path: 'steps[1].inputs.table',
-    message: '"prepare.table" is not a reference; write steps.<step>.outputs.<output>, params.<name> or datasets.<name>[@<version>]',
+    message:
+      '"prepare.table" is not a reference; write steps.<step>.outputs.<output>, params.<name> or datasets.<name>[@<version>]',
     where: 'pipeline.yaml:12:22',
   },
   {
@@ -208,7 +209,14 @@ const cases: Case[] = [
   },
   {
     title: 'a trigger setting a param the pipeline does not have',
-    lines: [...TRAIN, 'triggers:', '  - name: hook', '    type: webhook', '    secretEnv: HOOK_SECRET', '    params: { epochs: 3 }'],
+    lines: [
+      ...TRAIN,
+      'triggers:',
+      '  - name: hook',
+      '    type: webhook',
+      '    secretEnv: HOOK_SECRET',
+      '    params: { epochs: 3 }',
+    ],
     path: 'triggers[0].params.epochs',
     message: 'unknown param "epochs"',
     where: 'pipeline.yaml:16:23',
@@ -231,7 +239,6 @@ describe('definition errors in YAML', () => {
 });
 
 describe('definition errors in the DSL', () => {
-
   it('names the field path where YAML would name the file position', () => {
     const error = invalidInputOf(() =>
       definePipeline({

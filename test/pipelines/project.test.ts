@@ -55,9 +55,15 @@ describe.each(DIALECTS)('a pipeline in a project, on %s', (dialect) => {
     expect(loaded.definition.project).toBe('default');
     const start = pipelines.start(loaded);
     await expect(start).rejects.toThrow(InvalidStateError);
-    await expect(start).rejects.toMatchObject({ message: expect.stringContaining("is in project 'alpha'"), details: { where: 'project' } });
+    await expect(start).rejects.toMatchObject({
+      message: expect.stringContaining("is in project 'alpha'"),
+      details: { where: 'project' },
+    });
     expect(await pipelines.listRuns()).toEqual([]);
-    expect((await tracking.searchRuns({ experimentIds: [(await tracking.getExperimentByName('scoring')).experimentId] })).items).toEqual([]);
+    expect(
+      (await tracking.searchRuns({ experimentIds: [(await tracking.getExperimentByName('scoring')).experimentId] }))
+        .items,
+    ).toEqual([]);
   });
 
   it('refuses a project that does not exist when it starts, and a malformed one at its file:line:col', async () => {
@@ -72,7 +78,7 @@ describe.each(DIALECTS)('a pipeline in a project, on %s', (dialect) => {
     expect((error as InvalidInputError).details.where).toMatch(/pipeline\.yaml:2:10$/);
   });
 
-  it('fails the step that would register into another project\'s dataset', async () => {
+  it("fails the step that would register into another project's dataset", async () => {
     const { access, datasets, pipelines } = fixture.test.context;
     await access.createProject('alpha');
     const source = path.join(fixture.workDir, 'scored.csv');

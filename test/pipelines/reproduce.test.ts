@@ -13,7 +13,18 @@ function git(dir: string, ...args: string[]): string {
 
 function commitAll(dir: string, message: string): string {
   git(dir, 'add', '-A');
-  git(dir, '-c', 'user.name=Ciclo Test', '-c', 'user.email=test@ciclo.invalid', 'commit', '--quiet', '--no-gpg-sign', '-m', message);
+  git(
+    dir,
+    '-c',
+    'user.name=Ciclo Test',
+    '-c',
+    'user.email=test@ciclo.invalid',
+    'commit',
+    '--quiet',
+    '--no-gpg-sign',
+    '-m',
+    message,
+  );
   return git(dir, 'rev-parse', 'HEAD');
 }
 
@@ -32,7 +43,12 @@ describe.each(DIALECTS)('ciclo pipeline reproduce, on %s', (dialect) => {
       name: 'repro',
       params: { seed: { type: 'integer', default: 7 } },
       steps: [
-        { name: 'data', kind: 'command', command: ['sh', '-c', 'seq ${params.seed} > "$CICLO_OUTPUT_DIR/rows"'], outputs: { rows: { type: 'file' } } },
+        {
+          name: 'data',
+          kind: 'command',
+          command: ['sh', '-c', 'seq ${params.seed} > "$CICLO_OUTPUT_DIR/rows"'],
+          outputs: { rows: { type: 'file' } },
+        },
         {
           name: 'model',
           kind: 'command',
@@ -41,7 +57,12 @@ describe.each(DIALECTS)('ciclo pipeline reproduce, on %s', (dialect) => {
           outputs: { model: { type: 'file' } },
         },
         // Not deterministic on purpose: its output differs on every execution.
-        { name: 'stamp', kind: 'command', command: ['sh', '-c', 'date +%s%N > "$CICLO_OUTPUT_DIR/when"'], outputs: { when: { type: 'file' } } },
+        {
+          name: 'stamp',
+          kind: 'command',
+          command: ['sh', '-c', 'date +%s%N > "$CICLO_OUTPUT_DIR/when"'],
+          outputs: { when: { type: 'file' } },
+        },
       ],
     });
     return { loaded: { definition, workDir: folder }, repo };
@@ -63,7 +84,9 @@ describe.each(DIALECTS)('ciclo pipeline reproduce, on %s', (dialect) => {
     expect(report.status).toBe('SUCCEEDED');
     expect(report.checkout).toBe('recorded-commit');
     expect(report.commit).toBe(recorded);
-    const byOutput = Object.fromEntries(report.outputs.map((output) => [`${output.step}.${output.name}`, output.identical]));
+    const byOutput = Object.fromEntries(
+      report.outputs.map((output) => [`${output.step}.${output.name}`, output.identical]),
+    );
     expect(byOutput).toEqual({ 'data.rows': true, 'model.model': true, 'stamp.when': false });
     expect(report.inputs.every((input) => input.identical)).toBe(true);
 
@@ -90,7 +113,19 @@ describe.each(DIALECTS)('ciclo pipeline reproduce, on %s', (dialect) => {
     const original = await fixture.test.context.pipelines.run(loaded, {});
     await writeFile(path.join(loaded.workDir, 'model.sh'), 'echo changed > "$CICLO_OUTPUT_DIR/model"\n');
     git(repo, 'add', '-A');
-    git(repo, '-c', 'user.name=T', '-c', 'user.email=t@ciclo.invalid', 'commit', '--quiet', '--amend', '--no-gpg-sign', '-m', 'rewritten');
+    git(
+      repo,
+      '-c',
+      'user.name=T',
+      '-c',
+      'user.email=t@ciclo.invalid',
+      'commit',
+      '--quiet',
+      '--amend',
+      '--no-gpg-sign',
+      '-m',
+      'rewritten',
+    );
     git(repo, 'reflog', 'expire', '--expire=now', '--all');
     git(repo, 'gc', '--prune=now', '--quiet');
     const error = await reproduceRun(fixture.test.context.pipelines, original.pipelineRunId).catch((e: unknown) => e);

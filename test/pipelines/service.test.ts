@@ -8,7 +8,6 @@ import { compile, shell, statusesByStep, useSchedulerFixture } from './support/s
 import { waitFor } from '../support/wait.js';
 import { stepRuntimes } from '../../src/app/step-kinds.js';
 
-
 describe.each(DIALECTS)('PipelineService on %s', (dialect) => {
   const fixture = useSchedulerFixture(dialect);
   const service = () => fixture.test.context.pipelines;
@@ -33,7 +32,12 @@ describe.each(DIALECTS)('PipelineService on %s', (dialect) => {
   it('lets one driver hold a run; another is refused, and its cancel request reaches the driver', async () => {
     const id = await service().start(sleeper());
     const driving = service().drive(id);
-    await waitFor('the step to start', () => stat(path.join(fixture.workDir, 'napping')).then(() => true, () => false));
+    await waitFor('the step to start', () =>
+      stat(path.join(fixture.workDir, 'napping')).then(
+        () => true,
+        () => false,
+      ),
+    );
 
     const other = otherService();
     await expect(other.drive(id)).rejects.toThrow(InvalidStateError);
@@ -70,7 +74,11 @@ describe.each(DIALECTS)('PipelineService on %s', (dialect) => {
       name: 'envs',
       params: { rows: { type: 'integer', default: 10 } },
       environments: {
-        staging: { params: { rows: 3 }, env: { TARGET: 'staging-db' }, targets: { model_registry: 'http://registry.staging' } },
+        staging: {
+          params: { rows: 3 },
+          env: { TARGET: 'staging-db' },
+          targets: { model_registry: 'http://registry.staging' },
+        },
       },
       steps: [
         {
@@ -142,9 +150,12 @@ describe.each(DIALECTS)('PipelineService on %s', (dialect) => {
     }
     expect(await driving).toBe('SUCCEEDED');
     expect(followed.join('')).toBe('first#1:one\ntwo\n' + followed.filter((c) => c.startsWith('second')).join(''));
-    expect(followed.filter((c) => c.startsWith('second')).map((c) => c.slice('second#1:'.length)).join('')).toBe(
-      'line 1\nline 2\nline 3\n',
-    );
+    expect(
+      followed
+        .filter((c) => c.startsWith('second'))
+        .map((c) => c.slice('second#1:'.length))
+        .join(''),
+    ).toBe('line 1\nline 2\nline 3\n');
     const only: string[] = [];
     for await (const chunk of streamRunLogs(service(), id, { step: 'first' })) only.push(chunk.data.toString());
     expect(only.join('')).toBe('one\ntwo\n');
@@ -156,7 +167,10 @@ describe.each(DIALECTS)('PipelineService on %s', (dialect) => {
   it('keeps every byte of a step that prints 100 MB of logs', async () => {
     const size = 100 * 1024 * 1024;
     const { pipelineRunId, status } = await service().run(
-      pipeline({ name: 'loud', steps: [{ name: 'spam', ...shell(`head -c ${size} /dev/zero | tr '\\0' 'x'; echo; exit 3`) }] }),
+      pipeline({
+        name: 'loud',
+        steps: [{ name: 'spam', ...shell(`head -c ${size} /dev/zero | tr '\\0' 'x'; echo; exit 3`) }],
+      }),
     );
     expect(status).toBe('FAILED');
     const { steps } = await service().getRun(pipelineRunId);
@@ -218,11 +232,15 @@ describe.each(DIALECTS)('PipelineService on %s', (dialect) => {
       }),
     );
     expect(status).toBe('FAILED');
-    const steps = Object.fromEntries((await service().getRun(pipelineRunId)).steps.map((step) => [step.step_name, step]));
+    const steps = Object.fromEntries(
+      (await service().getRun(pipelineRunId)).steps.map((step) => [step.step_name, step]),
+    );
     expect(steps.tamper).toMatchObject({ status: 'FAILED', exit_code: 0 });
     expect(steps.tamper!.error).toMatch(/changed its input\(s\) data; a step writes only into CICLO_OUTPUT_DIR/);
     // Nothing is lost: the changed file is left for the user to look at.
-    expect(await readFile(path.join(service().scheduler.stepFolder(pipelineRunId, 'make'), 'outputs', 'data'), 'utf8')).toBe('abcmore\n');
+    expect(
+      await readFile(path.join(service().scheduler.stepFolder(pipelineRunId, 'make'), 'outputs', 'data'), 'utf8'),
+    ).toBe('abcmore\n');
     expect(steps.litter!.status).toBe('SUCCEEDED');
     const litter = await fixture.test.context.tracking.getRun(steps.litter!.run_id!);
     expect(litter.data.tags['ciclo.pipeline.wrote_outside']).toBe('model.pkl');
@@ -255,6 +273,11 @@ describe.each(DIALECTS)('PipelineService on %s', (dialect) => {
     );
     expect(status).toBe('SUCCEEDED');
     const written = path.join(service().scheduler.stepFolder(pipelineRunId, 'show'), 'outputs', 'params');
-    expect(JSON.parse(await readFile(written, 'utf8'))).toEqual({ epochs: 5, name: 'churn', rounds: 5, label: 'model-churn-5' });
+    expect(JSON.parse(await readFile(written, 'utf8'))).toEqual({
+      epochs: 5,
+      name: 'churn',
+      rounds: 5,
+      label: 'model-churn-5',
+    });
   });
 });

@@ -12,7 +12,17 @@ const approveKind = {
 describe('the step kind registry', () => {
   it('knows the built-in kinds', () => {
     const registry = stepKinds();
-    expect(registry.kinds()).toEqual(['command', 'dedupe', 'evaluate', 'gate', 'register', 'split', 'sql', 'ts', 'validate']);
+    expect(registry.kinds()).toEqual([
+      'command',
+      'dedupe',
+      'evaluate',
+      'gate',
+      'register',
+      'split',
+      'sql',
+      'ts',
+      'validate',
+    ]);
     expect(registry.get('command').describe?.({ command: ['python3', 'train.py'] })).toBe('python3 train.py');
   });
 
@@ -22,7 +32,9 @@ describe('the step kind registry', () => {
     expect(() => registry.get('shell')).toThrow(
       expect.objectContaining({
         message: 'unknown step kind "shell"',
-        details: { hint: 'use one of the known kinds: command, dedupe, evaluate, gate, register, split, sql, ts, validate' },
+        details: {
+          hint: 'use one of the known kinds: command, dedupe, evaluate, gate, register, split, sql, ts, validate',
+        },
       }),
     );
   });

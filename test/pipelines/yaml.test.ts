@@ -49,4 +49,3 @@ describe('loading pipeline YAML', () => {
     await expect(loadPipelineFile(fixture('missing.yaml'))).rejects.toBeInstanceOf(NotFoundError);
   });
 });
-

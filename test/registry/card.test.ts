@@ -2,7 +2,13 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CicloError } from '../../src/common/errors.js';
-import { buildModelCard, renderModelCard, splitFairness, writeModelCard, type CardApprovals } from '../../src/registry/card.js';
+import {
+  buildModelCard,
+  renderModelCard,
+  splitFairness,
+  writeModelCard,
+  type CardApprovals,
+} from '../../src/registry/card.js';
 import { type RegistryService } from '../../src/registry/index.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { DIALECTS } from '../support/databases.js';
@@ -38,7 +44,9 @@ describe.each(DIALECTS)('model card on %s', (dialect) => {
       tags: [{ key: 'mlflow.source.git.commit', value: 'a'.repeat(40) }],
     });
     await datasets.logInput(runId, 'customers', 'training');
-    await tracking.logInputs(runId, [{ name: 'holdout', digest: UNREGISTERED, context: 'validation', sourceType: 'file', source: 'holdout.csv' }]);
+    await tracking.logInputs(runId, [
+      { name: 'holdout', digest: UNREGISTERED, context: 'validation', sourceType: 'file', source: 'holdout.csv' },
+    ]);
     const folder = join(test.dir, 'pkg');
     await writePackage(folder);
     await tracking.logArtifactDirectory(runId, folder, 'model');
@@ -57,7 +65,11 @@ describe.each(DIALECTS)('model card on %s', (dialect) => {
   });
 
   it('gathers the version, its data profiles, metrics, fairness tables, lineage, aliases and stages', async () => {
-    const card = await buildModelCard('churn@champion', { registry, datasets: test.context.datasets, now: () => 1_700_000_000_000 });
+    const card = await buildModelCard('churn@champion', {
+      registry,
+      datasets: test.context.datasets,
+      now: () => 1_700_000_000_000,
+    });
     expect(card).toMatchObject({
       format: 'ciclo-model-card/1',
       generatedTime: 1_700_000_000_000,
@@ -143,7 +155,9 @@ describe.each(DIALECTS)('model card on %s', (dialect) => {
 
   it('shows approval history and gate results when approvals are given', async () => {
     const approvals: CardApprovals = {
-      history: async () => [{ decision: 'approved', actor: 'rita', comment: 'fairness ok | checked', time: 1_700_000_000_000 }],
+      history: async () => [
+        { decision: 'approved', actor: 'rita', comment: 'fairness ok | checked', time: 1_700_000_000_000 },
+      ],
       gateResults: async (name, version) => [
         { gate: 'auc >= 0.85', passed: true, observed: 0.91, expected: 0.85, message: `${name}/${version}` },
         { gate: 'disparate_impact_ratio >= 0.8', passed: false, observed: 0.79, expected: 0.8 },

@@ -29,17 +29,36 @@ describe.each(DIALECTS)('ciclo models on %s', (dialect) => {
     await writePackage(folder);
     await tracking.logArtifactDirectory(runId, folder, 'model');
 
-    const registered = await cli('models', 'register', 'churn', '--run', runId, '--path', 'model/', '--description', 'forest', '--tag', 'team=growth');
+    const registered = await cli(
+      'models',
+      'register',
+      'churn',
+      '--run',
+      runId,
+      '--path',
+      'model/',
+      '--description',
+      'forest',
+      '--tag',
+      'team=growth',
+    );
     expect(registered.stderr).toBe('');
     expect(registered.code).toBe(0);
     expect(registered.stdout).toContain('registered churn/1');
     expect(registered.stdout).toMatch(/metrics +auc=0.93/);
 
     const second = await cli('--json', 'models', 'register', 'churn', '--run', runId, '--path', 'model');
-    expect(JSON.parse(second.stdout)).toMatchObject({ name: 'churn', version: 2, flavor: 'ml-random-forest', tags: {} });
+    expect(JSON.parse(second.stdout)).toMatchObject({
+      name: 'churn',
+      version: 2,
+      flavor: 'ml-random-forest',
+      tags: {},
+    });
 
     expect((await cli('models', 'alias', 'set', 'churn', 'champion', '1')).stdout).toContain('churn@champion → 1');
-    expect((await cli('models', 'alias', 'set', 'churn', 'champion', '2')).stdout).toContain('churn@champion → 2 (was 1)');
+    expect((await cli('models', 'alias', 'set', 'churn', 'champion', '2')).stdout).toContain(
+      'churn@champion → 2 (was 1)',
+    );
     expect((await cli('models', 'stage', 'churn', 'prod', '2')).stdout).toContain('churn prod → 2');
 
     // Reads and refusals change nothing: they run side by side (each is a CLI process of its own).
@@ -61,11 +80,17 @@ describe.each(DIALECTS)('ciclo models on %s', (dialect) => {
     expect(noPackage.stderr).toContain('fix: Write the package with writeManifest');
 
     expect((await cli('models', 'alias', 'delete', 'churn', 'champion')).code).toBe(0);
-    const [gone, goneJson] = await Promise.all([cli('models', 'show', 'churn@champion'), cli('--json', 'models', 'show', 'churn@champion')]);
+    const [gone, goneJson] = await Promise.all([
+      cli('models', 'show', 'churn@champion'),
+      cli('--json', 'models', 'show', 'churn@champion'),
+    ]);
     expect(gone.code).not.toBe(0);
     expect(gone.stderr).toContain("RESOURCE_DOES_NOT_EXIST: model 'churn' has no alias 'champion'");
     // Under --json the failure is JSON too, in the REST API's error shape.
     expect(goneJson.code).toBe(gone.code);
-    expect(JSON.parse(goneJson.stderr)).toMatchObject({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: "model 'churn' has no alias 'champion'" });
+    expect(JSON.parse(goneJson.stderr)).toMatchObject({
+      error_code: 'RESOURCE_DOES_NOT_EXIST',
+      message: "model 'churn' has no alias 'champion'",
+    });
   });
 });

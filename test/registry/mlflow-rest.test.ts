@@ -33,7 +33,11 @@ describe.each(DIALECTS)('MLflow model registry REST API (%s)', (dialect) => {
   }
 
   it('creates, gets, updates, tags and deletes a registered model, with MLflow error codes', async () => {
-    const created = await http.post(`${MLFLOW}/registered-models/create`, { name: 'churn', description: 'who leaves', tags: [{ key: 'team', value: 'growth' }] });
+    const created = await http.post(`${MLFLOW}/registered-models/create`, {
+      name: 'churn',
+      description: 'who leaves',
+      tags: [{ key: 'team', value: 'growth' }],
+    });
     expect(created.status).toBe(200);
     expect(created.body).toEqual({
       registered_model: {
@@ -61,13 +65,22 @@ describe.each(DIALECTS)('MLflow model registry REST API (%s)', (dialect) => {
     expect(missing.status).toBe(404);
     expect(missing.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
 
-    const updated = await http.patch(`${MLFLOW}/registered-models/update`, { name: 'churn', description: 'who churns' });
+    const updated = await http.patch(`${MLFLOW}/registered-models/update`, {
+      name: 'churn',
+      description: 'who churns',
+    });
     expect(updated.status).toBe(200);
     expect(updated.body.registered_model.description).toBe('who churns');
-    expect((await http.patch(`${MLFLOW}/registered-models/update`, { name: 'nope', description: 'x' })).status).toBe(404);
+    expect((await http.patch(`${MLFLOW}/registered-models/update`, { name: 'nope', description: 'x' })).status).toBe(
+      404,
+    );
 
-    expect((await http.post(`${MLFLOW}/registered-models/set-tag`, { name: 'churn', key: 'owner', value: 'ana' })).body).toEqual({});
-    expect((await http.delete(`${MLFLOW}/registered-models/delete-tag`, { name: 'churn', key: 'team' })).body).toEqual({});
+    expect(
+      (await http.post(`${MLFLOW}/registered-models/set-tag`, { name: 'churn', key: 'owner', value: 'ana' })).body,
+    ).toEqual({});
+    expect((await http.delete(`${MLFLOW}/registered-models/delete-tag`, { name: 'churn', key: 'team' })).body).toEqual(
+      {},
+    );
     const tagged = await http.get(`${MLFLOW}/registered-models/get`, { name: 'churn' });
     expect(tagged.body.registered_model.tags).toEqual([{ key: 'owner', value: 'ana' }]);
     const noTag = await http.delete(`${MLFLOW}/registered-models/delete-tag`, { name: 'churn', key: 'team' });
@@ -75,7 +88,9 @@ describe.each(DIALECTS)('MLflow model registry REST API (%s)', (dialect) => {
     expect(noTag.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
 
     // The web UI's twin prefix answers the same.
-    expect((await http.get('/ajax-api/2.0/mlflow/registered-models/get', { name: 'churn' })).body.registered_model.name).toBe('churn');
+    expect(
+      (await http.get('/ajax-api/2.0/mlflow/registered-models/get', { name: 'churn' })).body.registered_model.name,
+    ).toBe('churn');
 
     expect((await http.delete(`${MLFLOW}/registered-models/delete`, { name: 'churn' })).body).toEqual({});
     expect((await http.get(`${MLFLOW}/registered-models/get`, { name: 'churn' })).status).toBe(404);
@@ -110,23 +125,56 @@ describe.each(DIALECTS)('MLflow model registry REST API (%s)', (dialect) => {
     const v2 = await createVersion('churn', runId, `${run.info.artifactUri}/model`);
     expect(v2.version).toBe('2');
     // Without run_id the mlflow-artifacts:/ form names the run itself.
-    const v3 = await http.post(`${MLFLOW}/model-versions/create`, { name: 'churn', source: `${run.info.artifactUri}/model`, tags: [{ key: 'k', value: 'v' }], description: 'third' });
-    expect(v3.body.model_version).toMatchObject({ version: '3', run_id: runId, description: 'third', tags: [{ key: 'k', value: 'v' }, { key: 'ciclo.approval_status', value: 'pending' }] });
+    const v3 = await http.post(`${MLFLOW}/model-versions/create`, {
+      name: 'churn',
+      source: `${run.info.artifactUri}/model`,
+      tags: [{ key: 'k', value: 'v' }],
+      description: 'third',
+    });
+    expect(v3.body.model_version).toMatchObject({
+      version: '3',
+      run_id: runId,
+      description: 'third',
+      tags: [
+        { key: 'k', value: 'v' },
+        { key: 'ciclo.approval_status', value: 'pending' },
+      ],
+    });
 
     // As in MLflow, model-versions/create alone does not create the model (register_model() creates it first).
     const fresh = await http.post(`${MLFLOW}/model-versions/create`, { name: 'fresh', source: `runs:/${runId}/model` });
     expect(fresh.status).toBe(404);
-    expect(fresh.body).toMatchObject({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: 'Registered Model with name=fresh not found' });
+    expect(fresh.body).toMatchObject({
+      error_code: 'RESOURCE_DOES_NOT_EXIST',
+      message: 'Registered Model with name=fresh not found',
+    });
 
-    const badSource = await http.post(`${MLFLOW}/model-versions/create`, { name: 'churn', source: 's3://bucket/model', run_id: runId });
+    const badSource = await http.post(`${MLFLOW}/model-versions/create`, {
+      name: 'churn',
+      source: 's3://bucket/model',
+      run_id: runId,
+    });
     expect(badSource.status).toBe(400);
     expect(badSource.body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', where: 'source' });
-    const otherRun = await http.post(`${MLFLOW}/model-versions/create`, { name: 'churn', source: `runs:/${runId}/model`, run_id: 'f'.repeat(32) });
+    const otherRun = await http.post(`${MLFLOW}/model-versions/create`, {
+      name: 'churn',
+      source: `runs:/${runId}/model`,
+      run_id: 'f'.repeat(32),
+    });
     expect(otherRun.status).toBe(404);
     // As MLflow, a folder without a package is accepted, marked unverified (mlflow-unverified.test.ts).
-    const noPackage = await http.post(`${MLFLOW}/model-versions/create`, { name: 'churn', source: `runs:/${runId}/elsewhere` });
+    const noPackage = await http.post(`${MLFLOW}/model-versions/create`, {
+      name: 'churn',
+      source: `runs:/${runId}/elsewhere`,
+    });
     expect(noPackage.status).toBe(200);
-    expect(noPackage.body.model_version).toMatchObject({ version: '4', tags: [{ key: 'ciclo.approval_status', value: 'pending' }, { key: 'ciclo.package_status', value: 'unverified' }] });
+    expect(noPackage.body.model_version).toMatchObject({
+      version: '4',
+      tags: [
+        { key: 'ciclo.approval_status', value: 'pending' },
+        { key: 'ciclo.package_status', value: 'unverified' },
+      ],
+    });
 
     const fetched = await http.get(`${MLFLOW}/model-versions/get`, { name: 'churn', version: '1' });
     expect(fetched.body.model_version).toEqual(v1);
@@ -139,7 +187,9 @@ describe.each(DIALECTS)('MLflow model registry REST API (%s)', (dialect) => {
 
     const download = await http.get(`${MLFLOW}/model-versions/get-download-uri`, { name: 'churn', version: '1' });
     expect(download.body).toEqual({ artifact_uri: `${run.info.artifactUri}/model` });
-    expect((await http.get(`${MLFLOW}/model-versions/get-download-uri`, { name: 'churn', version: '7' })).status).toBe(404);
+    expect((await http.get(`${MLFLOW}/model-versions/get-download-uri`, { name: 'churn', version: '7' })).status).toBe(
+      404,
+    );
   });
 
   it('updates, tags and deletes versions; the approval status tag is read-only', async () => {
@@ -147,23 +197,56 @@ describe.each(DIALECTS)('MLflow model registry REST API (%s)', (dialect) => {
     await createVersion('churn', runId);
     await createVersion('churn', runId);
 
-    const updated = await http.patch(`${MLFLOW}/model-versions/update`, { name: 'churn', version: '1', description: 'baseline' });
+    const updated = await http.patch(`${MLFLOW}/model-versions/update`, {
+      name: 'churn',
+      version: '1',
+      description: 'baseline',
+    });
     expect(updated.body.model_version).toMatchObject({ version: '1', description: 'baseline' });
-    expect((await http.patch(`${MLFLOW}/model-versions/update`, { name: 'churn', version: '5', description: 'x' })).status).toBe(404);
+    expect(
+      (await http.patch(`${MLFLOW}/model-versions/update`, { name: 'churn', version: '5', description: 'x' })).status,
+    ).toBe(404);
 
-    expect((await http.post(`${MLFLOW}/model-versions/set-tag`, { name: 'churn', version: '1', key: 'reviewed', value: 'yes' })).body).toEqual({});
-    const reserved = await http.post(`${MLFLOW}/model-versions/set-tag`, { name: 'churn', version: '1', key: 'ciclo.approval_status', value: 'approved' });
+    expect(
+      (
+        await http.post(`${MLFLOW}/model-versions/set-tag`, {
+          name: 'churn',
+          version: '1',
+          key: 'reviewed',
+          value: 'yes',
+        })
+      ).body,
+    ).toEqual({});
+    const reserved = await http.post(`${MLFLOW}/model-versions/set-tag`, {
+      name: 'churn',
+      version: '1',
+      key: 'ciclo.approval_status',
+      value: 'approved',
+    });
     expect(reserved.status).toBe(400);
     expect(reserved.body.error_code).toBe('INVALID_PARAMETER_VALUE');
     expect((await registry.show('churn', 1)).status).toBe('pending');
-    expect((await http.get(`${MLFLOW}/model-versions/get`, { name: 'churn', version: 1 })).body.model_version.tags).toEqual([
+    expect(
+      (await http.get(`${MLFLOW}/model-versions/get`, { name: 'churn', version: 1 })).body.model_version.tags,
+    ).toEqual([
       { key: 'reviewed', value: 'yes' },
       { key: 'ciclo.approval_status', value: 'pending' },
     ]);
     // Query-string form of a DELETE, as some clients send it.
-    expect((await http.delete(`${MLFLOW}/model-versions/delete-tag`, undefined, { name: 'churn', version: '1', key: 'reviewed' })).status).toBe(200);
+    expect(
+      (
+        await http.delete(`${MLFLOW}/model-versions/delete-tag`, undefined, {
+          name: 'churn',
+          version: '1',
+          key: 'reviewed',
+        })
+      ).status,
+    ).toBe(200);
     expect((await registry.show('churn', 1)).tags).toEqual({});
-    expect((await http.delete(`${MLFLOW}/model-versions/delete-tag`, { name: 'churn', version: '1', key: 'reviewed' })).status).toBe(404);
+    expect(
+      (await http.delete(`${MLFLOW}/model-versions/delete-tag`, { name: 'churn', version: '1', key: 'reviewed' }))
+        .status,
+    ).toBe(404);
 
     await http.post(`${MLFLOW}/registered-models/alias`, { name: 'churn', alias: 'champion', version: '1' });
     await registry.setStage('churn', 'prod', 1);
@@ -179,23 +262,38 @@ describe.each(DIALECTS)('MLflow model registry REST API (%s)', (dialect) => {
     await createVersion('churn', runId);
     await createVersion('churn', runId);
 
-    expect((await http.post(`${MLFLOW}/registered-models/alias`, { name: 'churn', alias: 'champion', version: '2' })).body).toEqual({});
+    expect(
+      (await http.post(`${MLFLOW}/registered-models/alias`, { name: 'churn', alias: 'champion', version: '2' })).body,
+    ).toEqual({});
     const byAlias = await http.get(`${MLFLOW}/registered-models/alias`, { name: 'churn', alias: 'champion' });
     expect(byAlias.body.model_version).toMatchObject({ version: '2', aliases: ['champion'] });
     const model = await http.get(`${MLFLOW}/registered-models/get`, { name: 'churn' });
     expect(model.body.registered_model.aliases).toEqual([{ alias: 'champion', version: '2' }]);
 
-    const toMissing = await http.post(`${MLFLOW}/registered-models/alias`, { name: 'churn', alias: 'champion', version: '9' });
+    const toMissing = await http.post(`${MLFLOW}/registered-models/alias`, {
+      name: 'churn',
+      alias: 'champion',
+      version: '9',
+    });
     expect(toMissing.status).toBe(404);
-    const reserved = await http.post(`${MLFLOW}/registered-models/alias`, { name: 'churn', alias: 'latest', version: '1' });
+    const reserved = await http.post(`${MLFLOW}/registered-models/alias`, {
+      name: 'churn',
+      alias: 'latest',
+      version: '1',
+    });
     expect(reserved.status).toBe(400);
     expect(reserved.body.error_code).toBe('INVALID_PARAMETER_VALUE');
 
-    expect((await http.delete(`${MLFLOW}/registered-models/alias`, { name: 'churn', alias: 'champion' })).body).toEqual({});
+    expect((await http.delete(`${MLFLOW}/registered-models/alias`, { name: 'churn', alias: 'champion' })).body).toEqual(
+      {},
+    );
     const gone = await http.get(`${MLFLOW}/registered-models/alias`, { name: 'churn', alias: 'champion' });
     expect(gone.status).toBe(404);
     expect(gone.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
-    const viaQuery = await http.delete(`${MLFLOW}/registered-models/alias`, undefined, { name: 'churn', alias: 'champion' });
+    const viaQuery = await http.delete(`${MLFLOW}/registered-models/alias`, undefined, {
+      name: 'churn',
+      alias: 'champion',
+    });
     expect(viaQuery.status).toBe(404);
     expect(viaQuery.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
   });
@@ -213,7 +311,9 @@ describe.each(DIALECTS)('MLflow model registry REST API (%s)', (dialect) => {
     const clash = await http.post(`${MLFLOW}/registered-models/rename`, { name: 'churn', new_name: 'taken' });
     expect(clash.status).toBe(400);
     expect(clash.body.error_code).toBe('RESOURCE_ALREADY_EXISTS');
-    expect((await http.post(`${MLFLOW}/registered-models/rename`, { name: 'nope', new_name: 'other' })).status).toBe(404);
+    expect((await http.post(`${MLFLOW}/registered-models/rename`, { name: 'nope', new_name: 'other' })).status).toBe(
+      404,
+    );
 
     const renamed = await http.post(`${MLFLOW}/registered-models/rename`, { name: 'churn', new_name: 'attrition' });
     expect(renamed.status).toBe(200);
@@ -242,31 +342,47 @@ describe.each(DIALECTS)('MLflow model registry REST API (%s)', (dialect) => {
     await registry.setStage('churn', 'dev', 4);
 
     const all = await http.post(`${MLFLOW}/registered-models/get-latest-versions`, { name: 'churn' });
-    expect(all.body.model_versions.map((v: { version: string; current_stage: string }) => [v.version, v.current_stage])).toEqual([
+    expect(
+      all.body.model_versions.map((v: { version: string; current_stage: string }) => [v.version, v.current_stage]),
+    ).toEqual([
       ['1', 'Production'],
       ['2', 'Staging'],
       ['4', 'None'],
     ]);
-    const production = await http.get(`${MLFLOW}/registered-models/get-latest-versions`, { name: 'churn', stages: ['production'] });
+    const production = await http.get(`${MLFLOW}/registered-models/get-latest-versions`, {
+      name: 'churn',
+      stages: ['production'],
+    });
     expect(production.body.model_versions.map((v: { version: string }) => v.version)).toEqual(['1']);
     const model = await http.get(`${MLFLOW}/registered-models/get`, { name: 'churn' });
-    expect(model.body.registered_model.latest_versions.map((v: { version: string }) => v.version)).toEqual(['1', '2', '4']);
+    expect(model.body.registered_model.latest_versions.map((v: { version: string }) => v.version)).toEqual([
+      '1',
+      '2',
+      '4',
+    ]);
 
-    const badStage = await http.post(`${MLFLOW}/registered-models/get-latest-versions`, { name: 'churn', stages: ['Live'] });
+    const badStage = await http.post(`${MLFLOW}/registered-models/get-latest-versions`, {
+      name: 'churn',
+      stages: ['Live'],
+    });
     expect(badStage.status).toBe(400);
     expect(badStage.body.error_code).toBe('INVALID_PARAMETER_VALUE');
     expect((await http.post(`${MLFLOW}/registered-models/get-latest-versions`, { name: 'nope' })).status).toBe(404);
   });
 
   it('searches registered models and versions with filters, order and page tokens', async () => {
-    for (const name of ['alpha', 'beta', 'Churn-EU', 'churn-us', 'gamma']) await http.post(`${MLFLOW}/registered-models/create`, { name });
+    for (const name of ['alpha', 'beta', 'Churn-EU', 'churn-us', 'gamma'])
+      await http.post(`${MLFLOW}/registered-models/create`, { name });
     await http.post(`${MLFLOW}/registered-models/set-tag`, { name: 'beta', key: 'team', value: 'growth' });
 
     const names: string[] = [];
     let token: string | undefined;
     let pages = 0;
     do {
-      const page = await http.get(`${MLFLOW}/registered-models/search`, { max_results: 2, ...(token ? { page_token: token } : {}) });
+      const page = await http.get(`${MLFLOW}/registered-models/search`, {
+        max_results: 2,
+        ...(token ? { page_token: token } : {}),
+      });
       expect(page.status).toBe(200);
       names.push(...page.body.registered_models.map((m: { name: string }) => m.name));
       token = page.body.next_page_token;
@@ -306,10 +422,20 @@ describe.each(DIALECTS)('MLflow model registry REST API (%s)', (dialect) => {
     await createVersion('alpha', second);
     await createVersion('beta', second);
     const byRun = await http.get(`${MLFLOW}/model-versions/search`, { filter: `run_id = '${second}'` });
-    expect(byRun.body.model_versions.map((v: { name: string; version: string }) => `${v.name}/${v.version}`)).toEqual(['alpha/2', 'beta/1']);
-    const inRuns = await http.post(`${MLFLOW}/model-versions/search`, { filter: `name = 'alpha' AND run_id IN ('${first}', '${second}')`, max_results: 1 });
+    expect(byRun.body.model_versions.map((v: { name: string; version: string }) => `${v.name}/${v.version}`)).toEqual([
+      'alpha/2',
+      'beta/1',
+    ]);
+    const inRuns = await http.post(`${MLFLOW}/model-versions/search`, {
+      filter: `name = 'alpha' AND run_id IN ('${first}', '${second}')`,
+      max_results: 1,
+    });
     expect(inRuns.body.model_versions.map((v: { version: string }) => v.version)).toEqual(['1']);
-    const next = await http.post(`${MLFLOW}/model-versions/search`, { filter: `name = 'alpha' AND run_id IN ('${first}', '${second}')`, max_results: 1, page_token: inRuns.body.next_page_token });
+    const next = await http.post(`${MLFLOW}/model-versions/search`, {
+      filter: `name = 'alpha' AND run_id IN ('${first}', '${second}')`,
+      max_results: 1,
+      page_token: inRuns.body.next_page_token,
+    });
     expect(next.body.model_versions.map((v: { version: string }) => v.version)).toEqual(['2']);
     expect(next.body.next_page_token).toBeUndefined();
     const badField = await http.get(`${MLFLOW}/model-versions/search`, { filter: "source LIKE 'x%'" });

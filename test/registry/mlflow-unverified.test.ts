@@ -57,7 +57,12 @@ describe.each(DIALECTS)('MLflow versions without a package, and transition-stage
   }
 
   const transition = (caller: Caller, name: string, version: string, stage: string) =>
-    as(caller).post(`${MLFLOW}/model-versions/transition-stage`, { name, version, stage, archive_existing_versions: false });
+    as(caller).post(`${MLFLOW}/model-versions/transition-stage`, {
+      name,
+      version,
+      stage,
+      archive_existing_versions: false,
+    });
 
   it('accepts a source without a package as MLflow does, marked by the read-only tag ciclo.package_status', async () => {
     const runId = await runWithLooseFiles();
@@ -75,18 +80,38 @@ describe.each(DIALECTS)('MLflow versions without a package, and transition-stage
     expect(notYet.body.model_version.tags).toContainEqual(UNVERIFIED);
 
     const native = await as('viewer').get('/api/v1/models/loose/versions/1');
-    expect(native.body).toMatchObject({ source: 'weights', manifest_digest: null, flavor: 'unknown', signature: { inputs: [], outputs: [] } });
+    expect(native.body).toMatchObject({
+      source: 'weights',
+      manifest_digest: null,
+      flavor: 'unknown',
+      signature: { inputs: [], outputs: [] },
+    });
 
     for (const answer of [
-      await as('editor').post(`${MLFLOW}/model-versions/set-tag`, { name: 'loose', version: '1', key: 'ciclo.package_status', value: 'verified' }),
-      await as('editor').delete(`${MLFLOW}/model-versions/delete-tag`, { name: 'loose', version: '1', key: 'ciclo.package_status' }),
+      await as('editor').post(`${MLFLOW}/model-versions/set-tag`, {
+        name: 'loose',
+        version: '1',
+        key: 'ciclo.package_status',
+        value: 'verified',
+      }),
+      await as('editor').delete(`${MLFLOW}/model-versions/delete-tag`, {
+        name: 'loose',
+        version: '1',
+        key: 'ciclo.package_status',
+      }),
       await as('editor').put('/api/v1/models/loose/versions/1/tags/ciclo.package_status', { value: 'verified' }),
     ]) {
       expect(answer.status).toBe(400);
-      expect(answer.body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', where: 'key', message: expect.stringContaining("'ciclo.package_status' is read-only") });
+      expect(answer.body).toMatchObject({
+        error_code: 'INVALID_PARAMETER_VALUE',
+        where: 'key',
+        message: expect.stringContaining("'ciclo.package_status' is read-only"),
+      });
     }
     expect((await registry.show('loose', 1)).tags).toEqual({});
-    expect((await as('viewer').get(`${MLFLOW}/model-versions/get`, { name: 'loose', version: '1' })).body.model_version.tags).toContainEqual(UNVERIFIED);
+    expect(
+      (await as('viewer').get(`${MLFLOW}/model-versions/get`, { name: 'loose', version: '1' })).body.model_version.tags,
+    ).toContainEqual(UNVERIFIED);
 
     // Only MLflow's route is lenient: the native route still requires a package.
     const strict = await as('editor').post('/api/v1/models/loose/versions', { run_id: runId, path: 'weights' });
@@ -149,13 +174,22 @@ describe.each(DIALECTS)('MLflow versions without a package, and transition-stage
 
     const toProduction = await transition('editor', 'staged', '1', 'Production');
     expect(toProduction.status).toBe(200);
-    expect(toProduction.body.model_version).toMatchObject({ name: 'staged', version: '1', current_stage: 'Production' });
+    expect(toProduction.body.model_version).toMatchObject({
+      name: 'staged',
+      version: '1',
+      current_stage: 'Production',
+    });
     expect(await stages()).toEqual({ prod: 1 });
 
     // One version per environment: the previous holder is replaced (archive_existing_versions has no say).
-    expect((await transition('editor', 'staged', '2', 'production')).body.model_version.current_stage).toBe('Production');
+    expect((await transition('editor', 'staged', '2', 'production')).body.model_version.current_stage).toBe(
+      'Production',
+    );
     expect(await stages()).toEqual({ prod: 2 });
-    expect((await as('viewer').get(`${MLFLOW}/model-versions/get`, { name: 'staged', version: '1' })).body.model_version.current_stage).toBe('None');
+    expect(
+      (await as('viewer').get(`${MLFLOW}/model-versions/get`, { name: 'staged', version: '1' })).body.model_version
+        .current_stage,
+    ).toBe('None');
 
     // Staging takes the version out of prod, so that it reads as Staging.
     expect((await transition('editor', 'staged', '2', 'Staging')).body.model_version.current_stage).toBe('Staging');
@@ -167,14 +201,23 @@ describe.each(DIALECTS)('MLflow versions without a package, and transition-stage
     expect(await stages()).toEqual({ dev: 2 });
 
     await transition('editor', 'staged', '1', 'Production');
-    const archived = await as('editor').post(`/ajax-api/2.0/mlflow/model-versions/transition-stage`, { name: 'staged', version: '1', stage: 'Archived' });
+    const archived = await as('editor').post(`/ajax-api/2.0/mlflow/model-versions/transition-stage`, {
+      name: 'staged',
+      version: '1',
+      stage: 'Archived',
+    });
     expect(archived.status).toBe(200);
     expect(archived.body.model_version.current_stage).toBe('None');
     expect(await stages()).toEqual({ dev: 2 });
 
     const entries = (await server.context.audit.list({ limit: 1000 })).filter((e) => e.target.id.startsWith('staged:'));
     expect(entries.map((e) => `${e.action} ${e.target.id}`)).toEqual(
-      expect.arrayContaining(['model.stage.set staged:prod', 'model.stage.set staged:staging', 'model.stage.delete staged:prod', 'model.stage.delete staged:staging']),
+      expect.arrayContaining([
+        'model.stage.set staged:prod',
+        'model.stage.set staged:staging',
+        'model.stage.delete staged:prod',
+        'model.stage.delete staged:staging',
+      ]),
     );
 
     const badStage = await transition('editor', 'staged', '1', 'Live');
@@ -189,12 +232,18 @@ describe.each(DIALECTS)('MLflow versions without a package, and transition-stage
     const runId = await runWithPackage(server.context, server.context.config.home);
     await createVersion('judged', `runs:/${runId}/model`);
     await transition('editor', 'judged', '1', 'Staging');
-    expect((await as('approver').post('/api/v1/models/judged/versions/1/reject', { comment: 'leaks labels' })).status).toBe(200);
+    expect(
+      (await as('approver').post('/api/v1/models/judged/versions/1/reject', { comment: 'leaks labels' })).status,
+    ).toBe(200);
 
     const viaMlflow = await transition('editor', 'judged', '1', 'Production');
     const native = await as('editor').put('/api/v1/models/judged/stages/prod', { version: 1 });
     expect(viaMlflow.status).toBe(400);
-    expect(viaMlflow.body).toMatchObject({ error_code: 'INVALID_STATE', where: 'judged/1', message: 'judged/1 was rejected; stage prod cannot point at it' });
+    expect(viaMlflow.body).toMatchObject({
+      error_code: 'INVALID_STATE',
+      where: 'judged/1',
+      message: 'judged/1 was rejected; stage prod cannot point at it',
+    });
     expect(native.status).toBe(400);
     expect({ ...native.body, request_id: undefined }).toEqual({ ...viaMlflow.body, request_id: undefined });
     expect(await registry.getModel('judged')).toMatchObject({ stages: { staging: 1 } });

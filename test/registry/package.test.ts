@@ -69,7 +69,14 @@ describe('model package format', () => {
 
   it('refuses a folder without a manifest, and bad manifests with the field path', async () => {
     await expect(loadModelPackage(temp.dir)).rejects.toThrow(/is not a model package: it has no ciclo-model.json/);
-    const base = { format_version: 1, flavor: 'onnx', signature: { inputs: [], outputs: [] }, metrics: {}, requirements: [], files: [] };
+    const base = {
+      format_version: 1,
+      flavor: 'onnx',
+      signature: { inputs: [], outputs: [] },
+      metrics: {},
+      requirements: [],
+      files: [],
+    };
     const bad = (value: unknown) => {
       try {
         parseManifest(JSON.stringify(value));
@@ -79,15 +86,23 @@ describe('model package format', () => {
       }
       throw new Error('accepted');
     };
-    expect(bad({ ...base, files: [{ path: 'a', digest: 'sha256:00', size: 1 }] })).toBe('ciclo-model.json: files[0].digest');
-    expect(bad({ ...base, files: [{ path: '../a', digest: sha256Digest('a'), size: 1 }] })).toBe('ciclo-model.json: files[0].path');
-    expect(bad({ ...base, signature: { inputs: [{ name: 'x' }], outputs: [] } })).toBe('ciclo-model.json: signature.inputs[0].type');
+    expect(bad({ ...base, files: [{ path: 'a', digest: 'sha256:00', size: 1 }] })).toBe(
+      'ciclo-model.json: files[0].digest',
+    );
+    expect(bad({ ...base, files: [{ path: '../a', digest: sha256Digest('a'), size: 1 }] })).toBe(
+      'ciclo-model.json: files[0].path',
+    );
+    expect(bad({ ...base, signature: { inputs: [{ name: 'x' }], outputs: [] } })).toBe(
+      'ciclo-model.json: signature.inputs[0].type',
+    );
     expect(bad({ ...base, flavor: 'Not A Flavor' })).toBe('ciclo-model.json: flavor');
     expect(bad({ ...base, format_version: 2 })).toBe('ciclo-model.json: format_version');
     expect(bad({ ...base, flavour: 'x' })).toBe('ciclo-model.json');
     const twice = { path: 'a', digest: sha256Digest('a'), size: 1 };
     expect(bad({ ...base, files: [twice, twice] })).toBe('ciclo-model.json: files[1].path');
     expect(() => parseManifest('{')).toThrow(/not valid JSON/);
-    await expect(writeManifest(temp.dir, { flavor: 'x', signature: { inputs: [] } } as never)).rejects.toThrow(/fields: signature.outputs/);
+    await expect(writeManifest(temp.dir, { flavor: 'x', signature: { inputs: [] } } as never)).rejects.toThrow(
+      /fields: signature.outputs/,
+    );
   });
 });

@@ -8,7 +8,6 @@ import { DIALECTS } from '../support/databases.js';
 import { cicloErrorOf } from '../support/errors.js';
 import { SIGNATURE, writePackage } from './support.js';
 
-
 describe.each(DIALECTS)('model registry on %s', (dialect) => {
   let test: TestContext;
   let registry: RegistryService;
@@ -24,7 +23,10 @@ describe.each(DIALECTS)('model registry on %s', (dialect) => {
   async function trainedRun(content = 'forest-1', options: { parentRunId?: string } = {}): Promise<string> {
     const { tracking } = test.context;
     const experiment = await tracking.getOrCreateExperiment('churn');
-    const run = await tracking.createRun({ experimentId: experiment.experimentId, ...(options.parentRunId ? { parentRunId: options.parentRunId } : {}) });
+    const run = await tracking.createRun({
+      experimentId: experiment.experimentId,
+      ...(options.parentRunId ? { parentRunId: options.parentRunId } : {}),
+    });
     const runId = run.info.runId;
     await tracking.logBatch(runId, {
       metrics: [
@@ -34,7 +36,15 @@ describe.each(DIALECTS)('model registry on %s', (dialect) => {
       ],
       tags: [{ key: 'mlflow.source.git.commit', value: 'a'.repeat(40) }],
     });
-    await tracking.logInputs(runId, [{ name: 'customers', digest: 'sha256:' + 'b'.repeat(64), context: 'training', sourceType: 'ciclo', source: 'customers@1' }]);
+    await tracking.logInputs(runId, [
+      {
+        name: 'customers',
+        digest: 'sha256:' + 'b'.repeat(64),
+        context: 'training',
+        sourceType: 'ciclo',
+        source: 'customers@1',
+      },
+    ]);
     const folder = join(test.dir, `pkg-${content}`);
     await writePackage(folder, content);
     await tracking.logArtifactDirectory(runId, folder, 'model');
@@ -43,7 +53,12 @@ describe.each(DIALECTS)('model registry on %s', (dialect) => {
 
   it('registers versions 1 and 2 with flavor, signature, metrics snapshot, lineage, tags and description', async () => {
     const first = await trainedRun('forest-1');
-    const v1 = await registry.register('churn', { runId: first, path: 'model/', description: 'first forest', tags: { team: 'growth' } });
+    const v1 = await registry.register('churn', {
+      runId: first,
+      path: 'model/',
+      description: 'first forest',
+      tags: { team: 'growth' },
+    });
     expect(v1).toMatchObject({
       name: 'churn',
       version: 1,
@@ -81,7 +96,9 @@ describe.each(DIALECTS)('model registry on %s', (dialect) => {
 
   it('numbers concurrent registrations without gaps or duplicates', async () => {
     const runId = await trainedRun();
-    const versions = await Promise.all(Array.from({ length: 6 }, () => registry.register('racy', { runId, path: 'model' })));
+    const versions = await Promise.all(
+      Array.from({ length: 6 }, () => registry.register('racy', { runId, path: 'model' })),
+    );
     expect(versions.map((v) => v.version).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
@@ -138,7 +155,9 @@ describe.each(DIALECTS)('model registry on %s', (dialect) => {
     expect(extra).toBeInstanceOf(InvalidInputError);
     expect(extra.details.where).toBe('extra.txt');
 
-    expect(await cicloErrorOf(registry.register('churn', { runId: 'nope', path: 'model' }))).toBeInstanceOf(NotFoundError);
+    expect(await cicloErrorOf(registry.register('churn', { runId: 'nope', path: 'model' }))).toBeInstanceOf(
+      NotFoundError,
+    );
     expect((await cicloErrorOf(registry.register('bad@name', { runId, path: 'model' }))).details.where).toBe('name');
     expect(await registry.list()).toEqual([]);
   });
@@ -156,7 +175,12 @@ describe.each(DIALECTS)('model registry on %s', (dialect) => {
     expect((await registry.show('churn', 2)).aliases).toEqual(['champion']);
     expect((await registry.getModel('churn')).aliases).toEqual({ champion: 2 });
 
-    await test.context.database.db.updateTable('model_versions').set({ status: 'rejected' }).where('name', '=', 'churn').where('version', '=', 3).execute();
+    await test.context.database.db
+      .updateTable('model_versions')
+      .set({ status: 'rejected' })
+      .where('name', '=', 'churn')
+      .where('version', '=', 3)
+      .execute();
     const rejected = await cicloErrorOf(registry.setAlias('churn', 'champion', 3));
     expect(rejected).toBeInstanceOf(InvalidStateError);
     expect(rejected.details.where).toBe('churn/3');
@@ -186,14 +210,22 @@ describe.each(DIALECTS)('model registry on %s', (dialect) => {
     expect((await registry.getModel('churn')).stages).toEqual({ staging: 2, prod: 1 });
     expect((await registry.show('churn', 1)).stages).toEqual(['prod']);
     expect((await cicloErrorOf(registry.setStage('churn', 'qa', 1))).details.where).toBe('environment');
-    await test.context.database.db.updateTable('model_versions').set({ status: 'rejected' }).where('version', '=', 2).execute();
+    await test.context.database.db
+      .updateTable('model_versions')
+      .set({ status: 'rejected' })
+      .where('version', '=', 2)
+      .execute();
     expect(await cicloErrorOf(registry.setStage('churn', 'prod', 2))).toBeInstanceOf(InvalidStateError);
   });
 
   it('searches by name pattern, ignoring case', async () => {
     const runId = await trainedRun();
-    for (const name of ['churn-forest', 'Churn-Linear', 'fraud']) await registry.register(name, { runId, path: 'model' });
-    expect((await registry.search({ nameLike: 'churn%' })).map((m) => m.name).sort()).toEqual(['Churn-Linear', 'churn-forest']);
+    for (const name of ['churn-forest', 'Churn-Linear', 'fraud'])
+      await registry.register(name, { runId, path: 'model' });
+    expect((await registry.search({ nameLike: 'churn%' })).map((m) => m.name).sort()).toEqual([
+      'Churn-Linear',
+      'churn-forest',
+    ]);
     expect((await registry.search({ nameLike: '%au%' })).map((m) => m.name)).toEqual(['fraud']);
     expect((await registry.list()).map((m) => m.name)).toHaveLength(3);
   });

@@ -24,7 +24,11 @@ describe.each(DIALECTS)('native registry REST routes (%s)', (dialect) => {
   });
 
   it('creates a model in the X-Ciclo-Project project and registers versions from runs', async () => {
-    const created = await api(server.url, { 'x-ciclo-project': 'risk' }).post(`${API}/models`, { name: 'churn', description: 'who leaves', tags: { team: 'growth' } });
+    const created = await api(server.url, { 'x-ciclo-project': 'risk' }).post(`${API}/models`, {
+      name: 'churn',
+      description: 'who leaves',
+      tags: { team: 'growth' },
+    });
     expect(created.status).toBe(201);
     expect(created.body).toEqual({
       name: 'churn',
@@ -43,7 +47,12 @@ describe.each(DIALECTS)('native registry REST routes (%s)', (dialect) => {
     expect(again.body.error_code).toBe('RESOURCE_ALREADY_EXISTS');
 
     const runId = await runWithPackage(server.context, dir);
-    const v1 = await http.post(`${API}/models/churn/versions`, { run_id: runId, path: 'model/', description: 'first', tags: { note: 'x' } });
+    const v1 = await http.post(`${API}/models/churn/versions`, {
+      run_id: runId,
+      path: 'model/',
+      description: 'first',
+      tags: { note: 'x' },
+    });
     expect(v1.status).toBe(201);
     expect(v1.body).toMatchObject({
       name: 'churn',
@@ -63,7 +72,11 @@ describe.each(DIALECTS)('native registry REST routes (%s)', (dialect) => {
     });
     expect(v1.body.manifest_digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     // An existing model keeps its project.
-    expect((await http.get(`${API}/models/churn`)).body).toMatchObject({ project: 'risk', latest_version: 1, version_count: 1 });
+    expect((await http.get(`${API}/models/churn`)).body).toMatchObject({
+      project: 'risk',
+      latest_version: 1,
+      version_count: 1,
+    });
 
     const unknownRun = await http.post(`${API}/models/churn/versions`, { run_id: 'f'.repeat(32), path: 'model' });
     expect(unknownRun.status).toBe(404);
@@ -77,12 +90,19 @@ describe.each(DIALECTS)('native registry REST routes (%s)', (dialect) => {
     const camel = await http.post(`${API}/models/churn/versions`, { runId, path: 'model' });
     expect(camel).toMatchObject({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', where: 'run_id' } });
     const camelQuery = await http.get(`${API}/models`, { maxResults: 1 });
-    expect(camelQuery).toMatchObject({ status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message: expect.stringContaining('maxResults') } });
+    expect(camelQuery).toMatchObject({
+      status: 400,
+      body: { error_code: 'INVALID_PARAMETER_VALUE', message: expect.stringContaining('maxResults') },
+    });
   });
 
   it("gives a model first created by registration the project of the run's experiment", async () => {
     const runId = await runWithPackage(server.context, dir, { experiment: 'fraud' });
-    await server.context.database.db.updateTable('experiments').set({ project: 'payments' }).where('name', '=', 'fraud').execute();
+    await server.context.database.db
+      .updateTable('experiments')
+      .set({ project: 'payments' })
+      .where('name', '=', 'fraud')
+      .execute();
     await http.post(`${API}/models/fraud-detector/versions`, { run_id: runId, path: 'model' });
     expect((await http.get(`${API}/models/fraud-detector`)).body.project).toBe('payments');
     expect((await registry.getModel('fraud-detector')).project).toBe('payments');
@@ -97,7 +117,9 @@ describe.each(DIALECTS)('native registry REST routes (%s)', (dialect) => {
     await http.post(`${API}/models/churn/versions`, { run_id: runId, path: 'model' });
     await http.post(`${API}/models/churn/versions`, { run_id: runId, path: 'model' });
 
-    expect((await http.get(`${API}/models/churn/versions`)).body.items.map((v: { version: number }) => v.version)).toEqual([1, 2]);
+    expect(
+      (await http.get(`${API}/models/churn/versions`)).body.items.map((v: { version: number }) => v.version),
+    ).toEqual([1, 2]);
     expect((await http.get(`${API}/models/churn/versions/2`)).body.version).toBe(2);
     expect((await http.get(`${API}/models/churn/versions/3`)).status).toBe(404);
     expect((await http.get(`${API}/models/churn/versions/two`)).status).toBe(400);
@@ -105,7 +127,10 @@ describe.each(DIALECTS)('native registry REST routes (%s)', (dialect) => {
 
     expect((await http.put(`${API}/models/churn/aliases/champion`, { version: 1 })).body).toEqual({ previous: null });
     expect((await http.put(`${API}/models/churn/aliases/champion`, { version: 2 })).body).toEqual({ previous: 1 });
-    expect((await http.get(`${API}/models/churn/aliases/champion`)).body).toMatchObject({ version: 2, aliases: ['champion'] });
+    expect((await http.get(`${API}/models/churn/aliases/champion`)).body).toMatchObject({
+      version: 2,
+      aliases: ['champion'],
+    });
     expect((await http.put(`${API}/models/churn/aliases/latest`, { version: 2 })).status).toBe(400);
     expect((await http.delete(`${API}/models/churn/aliases/champion`)).status).toBe(204);
     expect((await http.get(`${API}/models/churn/aliases/champion`)).status).toBe(404);
@@ -117,7 +142,9 @@ describe.each(DIALECTS)('native registry REST routes (%s)', (dialect) => {
 
     expect((await http.put(`${API}/models/churn/tags/team`, { value: 'growth' })).status).toBe(204);
     expect((await http.put(`${API}/models/churn/versions/1/tags/checked`, { value: 'yes' })).status).toBe(204);
-    expect((await http.put(`${API}/models/churn/versions/1/tags/ciclo.approval_status`, { value: 'approved' })).status).toBe(400);
+    expect(
+      (await http.put(`${API}/models/churn/versions/1/tags/ciclo.approval_status`, { value: 'approved' })).status,
+    ).toBe(400);
     expect((await http.get(`${API}/models/churn`)).body.tags).toEqual({ team: 'growth' });
     expect((await http.get(`${API}/models/churn/versions/1`)).body.tags).toEqual({ checked: 'yes' });
     expect((await http.delete(`${API}/models/churn/tags/team`)).status).toBe(204);
@@ -134,9 +161,19 @@ describe.each(DIALECTS)('native registry REST routes (%s)', (dialect) => {
 
     const patched = await http.patch(`${API}/models/churn`, { name: 'attrition', description: 'renamed' });
     expect(patched.status).toBe(200);
-    expect(patched.body).toMatchObject({ name: 'attrition', description: 'renamed', aliases: { champion: 1 }, stages: { staging: 1 }, version_count: 1 });
+    expect(patched.body).toMatchObject({
+      name: 'attrition',
+      description: 'renamed',
+      aliases: { champion: 1 },
+      stages: { staging: 1 },
+      version_count: 1,
+    });
     expect((await http.get(`${API}/models/churn`)).status).toBe(404);
-    expect((await http.get(`${API}/models/attrition/aliases/champion`)).body).toMatchObject({ name: 'attrition', version: 1, stages: ['staging'] });
+    expect((await http.get(`${API}/models/attrition/aliases/champion`)).body).toMatchObject({
+      name: 'attrition',
+      version: 1,
+      stages: ['staging'],
+    });
     expect((await http.patch(`${API}/models/churn`, { description: 'x' })).status).toBe(404);
     const badName = await http.patch(`${API}/models/attrition`, { name: 'bad name' });
     expect(badName.status).toBe(400);
@@ -159,7 +196,8 @@ describe.each(DIALECTS)('native registry REST routes (%s)', (dialect) => {
 
   it('deletes a version (dropping its aliases and stages) and a model with everything under it', async () => {
     const runId = await runWithPackage(server.context, dir);
-    for (let i = 0; i < 2; i++) await http.post(`${API}/models/churn/versions`, { run_id: runId, path: 'model', tags: { n: String(i) } });
+    for (let i = 0; i < 2; i++)
+      await http.post(`${API}/models/churn/versions`, { run_id: runId, path: 'model', tags: { n: String(i) } });
     await http.put(`${API}/models/churn/aliases/champion`, { version: 2 });
     await http.put(`${API}/models/churn/stages/prod`, { version: 2 });
     await http.put(`${API}/models/churn/tags/team`, { value: 'growth' });
@@ -171,8 +209,18 @@ describe.each(DIALECTS)('native registry REST routes (%s)', (dialect) => {
     expect((await http.delete(`${API}/models/churn`)).status).toBe(204);
     expect((await http.get(`${API}/models/churn`)).status).toBe(404);
     const { db } = server.context.database;
-    for (const table of ['registered_models', 'registered_model_tags', 'model_versions', 'model_version_tags', 'model_aliases', 'model_stages'] as const) {
-      const { count } = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+    for (const table of [
+      'registered_models',
+      'registered_model_tags',
+      'model_versions',
+      'model_version_tags',
+      'model_aliases',
+      'model_stages',
+    ] as const) {
+      const { count } = await db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .executeTakeFirstOrThrow();
       expect([table, Number(count)]).toEqual([table, 0]);
     }
     // The name is free again, and numbering starts over.
@@ -184,7 +232,11 @@ describe.each(DIALECTS)('native registry REST routes (%s)', (dialect) => {
     const seen: string[] = [];
     let token: string | undefined;
     do {
-      const page = await http.get(`${API}/models`, { filter: "name LIKE 'a%'", max_results: 2, ...(token ? { page_token: token } : {}) });
+      const page = await http.get(`${API}/models`, {
+        filter: "name LIKE 'a%'",
+        max_results: 2,
+        ...(token ? { page_token: token } : {}),
+      });
       expect(page.status).toBe(200);
       expect(page.body.items.length).toBeLessThanOrEqual(2);
       seen.push(...page.body.items.map((m: { name: string }) => m.name));
@@ -213,7 +265,15 @@ describe.each(DIALECTS)('native registry REST routes (%s)', (dialect) => {
 
     const entries = (await server.context.audit.list({ limit: 100 })).filter((e) => e.action.startsWith('model.'));
     expect(entries.map((e) => `${e.action} ${e.target.id}`).sort()).toEqual(
-      ['model.create churn', 'model.register churn/1', 'model.rename churn', 'model.update attrition', 'model.tag.set attrition#team', 'model.version.delete attrition/1', 'model.delete attrition'].sort(),
+      [
+        'model.create churn',
+        'model.register churn/1',
+        'model.rename churn',
+        'model.update attrition',
+        'model.tag.set attrition#team',
+        'model.version.delete attrition/1',
+        'model.delete attrition',
+      ].sort(),
     );
     const rename = entries.find((e) => e.action === 'model.rename')!;
     expect(rename.beforeDigest).not.toBe(rename.afterDigest);
@@ -223,10 +283,18 @@ describe.each(DIALECTS)('native registry REST routes (%s)', (dialect) => {
   it('declares access on every registry route, native and MLflow', async () => {
     const app = buildServer(server.context);
     await app.ready();
-    const registryRoutes = app.cicloRoutes.filter((route) => /^\/api\/v1\/(models|model-versions)|\/mlflow\/(registered-models|model-versions)\//.test(route.url));
+    const registryRoutes = app.cicloRoutes.filter((route) =>
+      /^\/api\/v1\/(models|model-versions)|\/mlflow\/(registered-models|model-versions)\//.test(route.url),
+    );
     expect(registryRoutes.length).toBeGreaterThanOrEqual(18 + 2 * 19);
-    expect(registryRoutes.filter((route) => route.access === undefined).map((route) => `${route.method} ${route.url}`)).toEqual([]);
-    expect(registryRoutes.filter((route) => route.access !== undefined && 'public' in route.access).map((route) => route.url)).toEqual([]);
+    expect(
+      registryRoutes.filter((route) => route.access === undefined).map((route) => `${route.method} ${route.url}`),
+    ).toEqual([]);
+    expect(
+      registryRoutes
+        .filter((route) => route.access !== undefined && 'public' in route.access)
+        .map((route) => route.url),
+    ).toEqual([]);
     await app.close();
   });
 });

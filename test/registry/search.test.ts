@@ -1,7 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CicloError } from '../../src/common/errors.js';
 import { type RegistryService } from '../../src/registry/index.js';
-import { decodePageToken, encodePageToken, MODEL_FILTER, parseFilter, parseOrderBy, VERSION_FILTER } from '../../src/registry/search.js';
+import {
+  decodePageToken,
+  encodePageToken,
+  MODEL_FILTER,
+  parseFilter,
+  parseOrderBy,
+  VERSION_FILTER,
+} from '../../src/registry/search.js';
 import { likeToGlob } from '../../src/registry/store.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { DIALECTS } from '../support/databases.js';
@@ -18,7 +25,9 @@ function filterError(filter: string, grammar = MODEL_FILTER): CicloError {
 
 describe('registry filter parser', () => {
   it('parses comparisons joined with AND into clauses', () => {
-    expect(parseFilter("name LIKE 'churn%' and tags.team = 'growth' AND tags.`cost center` != \"x\"", MODEL_FILTER)).toEqual([
+    expect(
+      parseFilter("name LIKE 'churn%' and tags.team = 'growth' AND tags.`cost center` != \"x\"", MODEL_FILTER),
+    ).toEqual([
       { field: 'name', op: 'LIKE', values: ['churn%'] },
       { field: 'tag', key: 'team', op: '=', values: ['growth'] },
       { field: 'tag', key: 'cost center', op: '!=', values: ['x'] },
@@ -106,16 +115,25 @@ describe.each(DIALECTS)('registry search on %s', (dialect) => {
   });
 
   it('filters on tags and pages in the requested order', async () => {
-    for (let i = 1; i <= 5; i++) await registry.createModel(`m${i}`, { tags: { tier: i % 2 === 0 ? 'gold' : 'silver' } });
+    for (let i = 1; i <= 5; i++)
+      await registry.createModel(`m${i}`, { tags: { tier: i % 2 === 0 ? 'gold' : 'silver' } });
     expect(await names("tags.tier = 'gold'")).toEqual(['m2', 'm4']);
     expect(await names("tags.tier LIKE 's%' AND name != 'm1'")).toEqual(['m3', 'm5']);
     expect(await names("tags.absent = 'x'")).toEqual([]);
 
     const first = await registry.searchModels({ maxResults: 2, orderBy: ['name DESC'] });
     expect(first.items.map((m) => m.name)).toEqual(['m5', 'm4']);
-    const second = await registry.searchModels({ maxResults: 2, orderBy: ['name DESC'], pageToken: first.nextPageToken });
+    const second = await registry.searchModels({
+      maxResults: 2,
+      orderBy: ['name DESC'],
+      pageToken: first.nextPageToken,
+    });
     expect(second.items.map((m) => m.name)).toEqual(['m3', 'm2']);
-    const third = await registry.searchModels({ maxResults: 2, orderBy: ['name DESC'], pageToken: second.nextPageToken });
+    const third = await registry.searchModels({
+      maxResults: 2,
+      orderBy: ['name DESC'],
+      pageToken: second.nextPageToken,
+    });
     expect(third.items.map((m) => m.name)).toEqual(['m1']);
     expect(third.nextPageToken).toBeUndefined();
     await expect(registry.searchModels({ maxResults: 0 })).rejects.toThrow(/maxResults/);

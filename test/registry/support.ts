@@ -20,7 +20,12 @@ export async function writePackage(folder: string, content = 'forest-1'): Promis
     mkdirSync(dirname(join(folder, path)), { recursive: true });
     writeFileSync(join(folder, path), text);
   }
-  return writeManifest(folder, { flavor: 'ml-random-forest', signature: SIGNATURE, metrics: { auc: 0.9 }, requirements: ['ml-random-forest@2'] });
+  return writeManifest(folder, {
+    flavor: 'ml-random-forest',
+    signature: SIGNATURE,
+    metrics: { auc: 0.9 },
+    requirements: ['ml-random-forest@2'],
+  });
 }
 
 /** A tracked run in `experiment` that logged a package under `path` (default `model`); returns the run id. */
@@ -69,4 +74,3 @@ export function writeMlmodelFolder(folder: string, options: { signature?: boolea
   );
   writeFileSync(join(folder, 'model.pkl'), 'not really a pickle');
 }
-

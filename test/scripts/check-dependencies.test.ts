@@ -48,7 +48,10 @@ describe('npm run lint:deps (the dependency rules)', () => {
     // Two capabilities that respect the rules: registry uses tracking through its index.
     write('src/tracking/service.ts', 'export const track = (): number => 1;\n');
     write('src/tracking/index.ts', "export { track } from './service.js';\n");
-    write('src/registry/service.ts', "import { track } from '../tracking/index.js';\nexport const register = (): number => track();\n");
+    write(
+      'src/registry/service.ts',
+      "import { track } from '../tracking/index.js';\nexport const register = (): number => track();\n",
+    );
     write('src/registry/index.ts', "export { register } from './service.js';\n");
     // The shared HTTP kit may be imported by a capability although src/server imports the capability back.
     write('src/server/query.ts', 'export const page = 1;\n');
@@ -87,7 +90,7 @@ describe('npm run lint:deps (the dependency rules)', () => {
     expect(outcome.status, outcome.output).toBe(1);
   });
 
-  it('writes the baseline in dependency-cruiser\'s known-violations format on --update-baseline', () => {
+  it("writes the baseline in dependency-cruiser's known-violations format on --update-baseline", () => {
     write('src/registry/bad.ts', "import { track } from '../tracking/service.js';\nexport const bad = track;\n");
     write('src/tracking/back.ts', "import { register } from '../registry/index.js';\nexport const back = register;\n");
 

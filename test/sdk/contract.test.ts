@@ -53,7 +53,11 @@ describe.each(MODES)('SDK contract ($name)', (mode) => {
 
     const stored = await ciclo.api.getRun(run.id);
     const experiment = await ciclo.api.getExperimentByName('churn');
-    expect(stored.info).toMatchObject({ runName: 'baseline', experimentId: experiment.experimentId, status: 'FINISHED' });
+    expect(stored.info).toMatchObject({
+      runName: 'baseline',
+      experimentId: experiment.experimentId,
+      status: 'FINISHED',
+    });
     expect(stored.info.endTime).not.toBeNull();
     expect(stored.data.params).toEqual({ lr: '0.1', epochs: '10', model: 'gbt', early_stop: 'true' });
     expect(stored.data.tags).toMatchObject({ team: 'risk' });
@@ -124,20 +128,32 @@ describe.each(MODES)('SDK contract ($name)', (mode) => {
   it('flushes by itself when a batch fills up, and within a few seconds otherwise', async () => {
     const run = await ciclo.startRun({ experiment: 'batches', captureCode: false });
     for (let step = 0; step < 1000; step++) run.log({ full: step }, { step });
-    await vi.waitFor(async () => expect((await ciclo.api.getMetricHistory(run.id, 'full')).items).toHaveLength(1000), { timeout: 5000 });
+    await vi.waitFor(async () => expect((await ciclo.api.getMetricHistory(run.id, 'full')).items).toHaveLength(1000), {
+      timeout: 5000,
+    });
 
     run.log({ lonely: 1 });
-    await vi.waitFor(async () => expect((await ciclo.api.getMetricHistory(run.id, 'lonely')).items).toHaveLength(1), { timeout: 5000 });
+    await vi.waitFor(async () => expect((await ciclo.api.getMetricHistory(run.id, 'lonely')).items).toHaveLength(1), {
+      timeout: 5000,
+    });
     await run.end();
   });
 
   it('round-trips NaN and ±Infinity', async () => {
     const run = await ciclo.startRun({ experiment: 'numbers', captureCode: false });
-    run.log({ nan: Number.NaN, inf: Number.POSITIVE_INFINITY, ninf: Number.NEGATIVE_INFINITY, negative: -0.5 }, { step: 3 });
+    run.log(
+      { nan: Number.NaN, inf: Number.POSITIVE_INFINITY, ninf: Number.NEGATIVE_INFINITY, negative: -0.5 },
+      { step: 3 },
+    );
     await run.end();
 
     const latest = Object.fromEntries((await ciclo.api.getRun(run.id)).data.metrics.map((m) => [m.key, m.value]));
-    expect(latest).toEqual({ nan: Number.NaN, inf: Number.POSITIVE_INFINITY, ninf: Number.NEGATIVE_INFINITY, negative: -0.5 });
+    expect(latest).toEqual({
+      nan: Number.NaN,
+      inf: Number.POSITIVE_INFINITY,
+      ninf: Number.NEGATIVE_INFINITY,
+      negative: -0.5,
+    });
     const [nan] = (await ciclo.api.getMetricHistory(run.id, 'nan')).items;
     expect(nan).toMatchObject({ value: Number.NaN, step: 3 });
   });
@@ -149,7 +165,9 @@ describe.each(MODES)('SDK contract ($name)', (mode) => {
     await run.end();
 
     expect((await ciclo.api.getExperimentByName('team/churn model')).experimentId).toBe(run.run.info.experimentId);
-    expect((await ciclo.api.getMetricHistory(run.id, 'train/loss')).items).toMatchObject([{ key: 'train/loss', value: 0.25, step: 1 }]);
+    expect((await ciclo.api.getMetricHistory(run.id, 'train/loss')).items).toMatchObject([
+      { key: 'train/loss', value: 0.25, step: 1 },
+    ]);
     expect((await ciclo.api.getRun(run.id)).data.tags).toMatchObject({ 'stage/name': 'eval set' });
   });
 

@@ -8,6 +8,16 @@ export function initGitRepo(dir: string): string {
   git('init', '--quiet');
   writeFileSync(join(dir, 'train.py'), 'print("train")\n');
   git('add', 'train.py');
-  git('-c', 'user.name=Ciclo Test', '-c', 'user.email=test@ciclo.invalid', 'commit', '--quiet', '--no-gpg-sign', '-m', 'first');
+  git(
+    '-c',
+    'user.name=Ciclo Test',
+    '-c',
+    'user.email=test@ciclo.invalid',
+    'commit',
+    '--quiet',
+    '--no-gpg-sign',
+    '-m',
+    'first',
+  );
   return git('rev-parse', 'HEAD');
 }

@@ -29,7 +29,9 @@ describe('the SDK against a server with authentication on', () => {
     await ciclo.close();
     expect((await server.context.tracking.getRun(runId)).data.metrics.map((m) => m.key)).toEqual(['auc']);
 
-    const fromConfig = await Ciclo.connect({ config: { ...server.context.config, trackingUri: server.url, token: editor } });
+    const fromConfig = await Ciclo.connect({
+      config: { ...server.context.config, trackingUri: server.url, token: editor },
+    });
     expect((await fromConfig.api.getExperimentByName('sdk-auth')).project).toBe('default');
     await fromConfig.close();
 

@@ -75,9 +75,13 @@ describe.each(DIALECTS)('artifacts over HTTP (%s)', (dialect) => {
       chmodSync(blob, 0o644);
       writeFileSync(blob, bytes);
     };
-    const storedDigest = async (path: string, bytes: Buffer) => ((await (await put(path, bytes)).json()) as { digest: string }).digest;
+    const storedDigest = async (path: string, bytes: Buffer) =>
+      ((await (await put(path, bytes)).json()) as { digest: string }).digest;
     const small = Buffer.from('weights v1\n');
-    overwriteBlob(await storedDigest(`/api/v1/runs/${runId}/artifacts/tamper/small.txt`, small), Buffer.from('WEIGHTS v1\n'));
+    overwriteBlob(
+      await storedDigest(`/api/v1/runs/${runId}/artifacts/tamper/small.txt`, small),
+      Buffer.from('WEIGHTS v1\n'),
+    );
 
     // 5 MiB with one byte flipped in the middle: many read chunks, so only a check before the first byte can refuse it.
     const large = randomBytes(5 * 1024 * 1024);
@@ -123,7 +127,9 @@ describe.each(DIALECTS)('artifacts over HTTP (%s)', (dialect) => {
       `/api/2.0/mlflow-artifacts/artifacts/${experimentId}/${runId}/artifacts/%2e%2e/x`,
     ];
     for (const path of attempts) {
-      const answer = await rawRequest(suite.server.url, 'PUT', path, 'evil', { 'content-type': 'application/octet-stream' });
+      const answer = await rawRequest(suite.server.url, 'PUT', path, 'evil', {
+        'content-type': 'application/octet-stream',
+      });
       expect({ path, status: answer.status }).toEqual({ path, status: 400 });
       expect(JSON.parse(answer.text)).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', where: 'path' });
     }
@@ -137,7 +143,9 @@ describe.each(DIALECTS)('artifacts over HTTP (%s)', (dialect) => {
   });
 
   it('answers a missing artifact or run with 404 and a deleted run with 400', async () => {
-    expect((await suite.http.get(`/api/v1/runs/${runId}/artifacts/nothing/here.txt`)).body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+    expect((await suite.http.get(`/api/v1/runs/${runId}/artifacts/nothing/here.txt`)).body.error_code).toBe(
+      'RESOURCE_DOES_NOT_EXIST',
+    );
     const missingRun = await put('/api/v1/runs/missing/artifacts/a.txt', 'a');
     expect(missingRun.status).toBe(404);
     const deleted = (await suite.http.post('/api/v1/runs', { experiment_id: experimentId })).body.info.run_id;
@@ -164,18 +172,25 @@ describe.each(DIALECTS)('artifacts over HTTP (%s)', (dialect) => {
     expect(await fetched.text()).toBe(json);
     expect(await (await fetch(`${suite.server.url}/api/v1/runs/${id}/artifacts/plots/roc.json`)).text()).toBe(json);
 
-    const root = await suite.http.get('/api/2.0/mlflow-artifacts/artifacts', { path: `${experimentId}/${id}/artifacts` });
+    const root = await suite.http.get('/api/2.0/mlflow-artifacts/artifacts', {
+      path: `${experimentId}/${id}/artifacts`,
+    });
     expect(root.body).toEqual({
       files: [
         { path: 'model.pkl', is_dir: false, file_size: 100 },
         { path: 'plots', is_dir: true },
       ],
     });
-    const plots = await suite.http.get('/api/2.0/mlflow-artifacts/artifacts', { path: `${experimentId}/${id}/artifacts/plots` });
+    const plots = await suite.http.get('/api/2.0/mlflow-artifacts/artifacts', {
+      path: `${experimentId}/${id}/artifacts/plots`,
+    });
     expect(plots.body).toEqual({ files: [{ path: 'roc.json', is_dir: false, file_size: json.length }] });
 
     const listed = await suite.http.get('/api/2.0/mlflow/artifacts/list', { run_id: id, path: 'plots' });
-    expect(listed.body).toEqual({ root_uri: uri, files: [{ path: 'plots/roc.json', is_dir: false, file_size: json.length }] });
+    expect(listed.body).toEqual({
+      root_uri: uri,
+      files: [{ path: 'plots/roc.json', is_dir: false, file_size: json.length }],
+    });
     const notARun = await suite.http.get('/api/2.0/mlflow-artifacts/artifacts', { path: `${experimentId}/${id}` });
     expect(notARun.status).toBe(400);
   });

@@ -26,12 +26,21 @@ interface Fixture {
   tokens: Record<Caller, string>;
 }
 
-async function call(server: TestServer, method: string, path: string, options: { token?: string; body?: unknown; authorization?: string } = {}) {
+async function call(
+  server: TestServer,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; authorization?: string } = {},
+) {
   const headers: Record<string, string> = {};
   const authorization = options.authorization ?? (options.token === undefined ? undefined : `Bearer ${options.token}`);
   if (authorization !== undefined) headers.authorization = authorization;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(server.url + path, { method, headers, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) });
+  const response = await fetch(server.url + path, {
+    method,
+    headers,
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  });
   const text = await response.text();
   let body: { error_code?: string; message?: string } | undefined;
   try {
@@ -59,9 +68,23 @@ async function setUp(server: TestServer): Promise<Fixture> {
   await writePackage(folder);
   await tracking.logArtifactDirectory(run.info.runId, folder, 'model');
   await server.context.registry.register('alpha-model', { runId: run.info.runId, path: 'model' });
-  await database.db.updateTable('experiments').set({ project: 'alpha' }).where('experiment_id', '=', Number(experiment.experimentId)).execute();
-  await database.db.updateTable('registered_models').set({ project: 'alpha' }).where('name', '=', 'alpha-model').execute();
-  return { experimentId: experiment.experimentId, experimentName: 'alpha-exp', runId: run.info.runId, model: 'alpha-model', tokens };
+  await database.db
+    .updateTable('experiments')
+    .set({ project: 'alpha' })
+    .where('experiment_id', '=', Number(experiment.experimentId))
+    .execute();
+  await database.db
+    .updateTable('registered_models')
+    .set({ project: 'alpha' })
+    .where('name', '=', 'alpha-model')
+    .execute();
+  return {
+    experimentId: experiment.experimentId,
+    experimentName: 'alpha-exp',
+    runId: run.info.runId,
+    model: 'alpha-model',
+    tokens,
+  };
 }
 
 /** Re-grants every caller's roles: a route under test may have changed them (revoke a member). */
@@ -77,12 +100,21 @@ async function grantAll(server: TestServer): Promise<void> {
 }
 
 /** A request whose every identifying field names an alpha resource. */
-function requestFor(route: RouteEntry, f: Fixture): { path: string; params: Record<string, string>; query: Record<string, string>; body: Record<string, unknown> | undefined } {
+function requestFor(
+  route: RouteEntry,
+  f: Fixture,
+): {
+  path: string;
+  params: Record<string, string>;
+  query: Record<string, string>;
+  body: Record<string, unknown> | undefined;
+} {
   const params: Record<string, string> = {};
   const isMlflowArtifacts = route.url.includes('mlflow-artifacts');
   const path = route.url.replace(/:([A-Za-z_]+)|\*/g, (match, name: string | undefined) => {
     let value: string;
-    if (match === '*') value = isMlflowArtifacts ? `${f.experimentId}/${f.runId}/artifacts/model/model.json` : 'model/model.json';
+    if (match === '*')
+      value = isMlflowArtifacts ? `${f.experimentId}/${f.runId}/artifacts/model/model.json` : 'model/model.json';
     else if (name === 'experimentId') value = f.experimentId;
     else if (name === 'runId') value = f.runId;
     else if (name === 'name') value = route.url.includes('/experiments/') ? f.experimentName : f.model;
@@ -117,7 +149,10 @@ function allowed(route: RouteEntry): Set<Caller> | undefined {
   if (expected === 'public' || expected === 'own') return new Set(CALLERS);
   if (expected === 'server') return new Set(['root']);
   const rank = ACTIONS.indexOf(expected);
-  return new Set<Caller>(['root', ...(['viewer', 'editor', 'approver', 'admin'] as const).filter((role) => RANK[role]! >= rank)]);
+  return new Set<Caller>([
+    'root',
+    ...(['viewer', 'editor', 'approver', 'admin'] as const).filter((role) => RANK[role]! >= rank),
+  ]);
 }
 
 describe.each(DIALECTS)('authorization over HTTP, on %s', (dialect) => {
@@ -148,17 +183,25 @@ describe.each(DIALECTS)('authorization over HTTP, on %s', (dialect) => {
         continue;
       }
       const isPublic = expectedAccess(route.method, route.url) === 'public';
-      if (isPublic !== 'public' in route.access!) mismatches.push(`${route.method} ${route.url}: public is ${'public' in route.access!}, expected ${isPublic}`);
+      if (isPublic !== 'public' in route.access!)
+        mismatches.push(`${route.method} ${route.url}: public is ${'public' in route.access!}, expected ${isPublic}`);
       if (!isPublic) {
         const anonymous = await call(server, route.method, request.path, { body: request.body });
-        if (anonymous.status !== 401) mismatches.push(`${route.method} ${route.url} without a token: ${anonymous.status}`);
+        if (anonymous.status !== 401)
+          mismatches.push(`${route.method} ${route.url} without a token: ${anonymous.status}`);
       }
       for (const caller of CALLERS) {
-        const answer = await call(server, route.method, request.path, { token: fixture.tokens[caller], body: request.body });
+        const answer = await call(server, route.method, request.path, {
+          token: fixture.tokens[caller],
+          body: request.body,
+        });
         const denied = answer.status === 403 && answer.body?.error_code === 'PERMISSION_DENIED';
-        if (answer.status === 401 || answer.status >= 500) mismatches.push(`${route.method} ${route.url} as ${caller}: ${answer.status} ${answer.body?.message ?? ''}`);
+        if (answer.status === 401 || answer.status >= 500)
+          mismatches.push(`${route.method} ${route.url} as ${caller}: ${answer.status} ${answer.body?.message ?? ''}`);
         else if (expected.has(caller) === denied && !isPublic) {
-          mismatches.push(`${route.method} ${route.url} as ${caller}: expected ${expected.has(caller) ? 'allowed' : 'denied'}, got ${answer.status} ${answer.body?.message ?? ''}`);
+          mismatches.push(
+            `${route.method} ${route.url} as ${caller}: expected ${expected.has(caller) ? 'allowed' : 'denied'}, got ${answer.status} ${answer.body?.message ?? ''}`,
+          );
         }
       }
       // Routes about users and members may have changed the callers' roles: restore them.
@@ -183,7 +226,11 @@ describe.each(DIALECTS)('authorization over HTTP, on %s', (dialect) => {
     expect((await call(server, 'GET', path, { token: flipped })).body?.message).toMatch(/not known/);
 
     const expiring = await server.context.access.createToken('erin', { expiresInDays: 1 });
-    await server.context.database.db.updateTable('api_tokens').set({ expires_time: Date.now() - 1 }).where('id', '=', expiring.id).execute();
+    await server.context.database.db
+      .updateTable('api_tokens')
+      .set({ expires_time: Date.now() - 1 })
+      .where('id', '=', expiring.id)
+      .execute();
     const expired = await call(server, 'GET', path, { token: expiring.token });
     expect(expired.status).toBe(401);
     expect(expired.body?.message).toMatch(/expired at/);
@@ -198,7 +245,10 @@ describe.each(DIALECTS)('authorization over HTTP, on %s', (dialect) => {
     expect(write.status).toBe(403);
     expect(write.body?.message).toMatch(/not scoped for 'write'/);
     // Nor can it mint itself a wider token.
-    const wider = await call(server, 'POST', '/api/v1/tokens', { token: readOnly.token, body: { scopes: ['read', 'write'] } });
+    const wider = await call(server, 'POST', '/api/v1/tokens', {
+      token: readOnly.token,
+      body: { scopes: ['read', 'write'] },
+    });
     expect(wider.status).toBe(403);
   });
 
@@ -226,7 +276,10 @@ describe.each(DIALECTS)('authorization over HTTP, on %s', (dialect) => {
       expect(answer.status, `${method} ${path}`).toBe(403);
     }
     // Its own project works, and the whole of alpha's runs can be searched.
-    const own = await call(server, 'POST', '/api/2.0/mlflow/runs/search', { token, body: { experiment_ids: [fixture.experimentId] } });
+    const own = await call(server, 'POST', '/api/2.0/mlflow/runs/search', {
+      token,
+      body: { experiment_ids: [fixture.experimentId] },
+    });
     expect(own.status).toBe(200);
     // Nothing was written to beta's run.
     expect((await tracking.getRun(betaRun.info.runId)).data.tags.x).toBeUndefined();
@@ -234,12 +287,22 @@ describe.each(DIALECTS)('authorization over HTTP, on %s', (dialect) => {
     // Lists show only what the caller may read.
     const native = await call(server, 'GET', '/api/v1/experiments', { token });
     expect(native.status).toBe(200);
-    const names = (native.body as unknown as { items: { name: string; project: string }[] }).items.map((e) => `${e.name}:${e.project}`);
+    const names = (native.body as unknown as { items: { name: string; project: string }[] }).items.map(
+      (e) => `${e.name}:${e.project}`,
+    );
     expect(names).toContain('alpha-exp:alpha');
     expect(names.some((n) => n.startsWith('beta-exp'))).toBe(false);
-    const mlflow = await call(server, 'POST', '/api/2.0/mlflow/experiments/search', { token, body: { max_results: 100 } });
-    expect((mlflow.body as unknown as { experiments: { name: string }[] }).experiments.map((e) => e.name)).not.toContain('beta-exp');
-    const models = await call(server, 'POST', '/api/2.0/mlflow/registered-models/search', { token: fixture.tokens.outsider, body: {} });
+    const mlflow = await call(server, 'POST', '/api/2.0/mlflow/experiments/search', {
+      token,
+      body: { max_results: 100 },
+    });
+    expect(
+      (mlflow.body as unknown as { experiments: { name: string }[] }).experiments.map((e) => e.name),
+    ).not.toContain('beta-exp');
+    const models = await call(server, 'POST', '/api/2.0/mlflow/registered-models/search', {
+      token: fixture.tokens.outsider,
+      body: {},
+    });
     expect(models.status).toBe(200);
     expect((models.body as unknown as { registered_models?: unknown[] }).registered_models ?? []).toEqual([]);
     // A model first registered from an alpha run belongs to alpha (the matrix may have deleted alpha-model).
@@ -253,10 +316,16 @@ describe.each(DIALECTS)('authorization over HTTP, on %s', (dialect) => {
     const listed = (alphaModels.body as unknown as { items: { name: string; project: string }[] }).items;
     expect(listed.map((m) => `${m.name}:${m.project}`)).toContain('frank-model:alpha');
     // Registering into alpha's model from a beta run would copy beta's model out: it needs read on the run too.
-    const fromBeta = await call(server, 'POST', '/api/v1/models/frank-model/versions', { token, body: { run_id: betaRun.info.runId, path: 'model' } });
+    const fromBeta = await call(server, 'POST', '/api/v1/models/frank-model/versions', {
+      token,
+      body: { run_id: betaRun.info.runId, path: 'model' },
+    });
     expect(fromBeta.status).toBe(403);
     expect(fromBeta.body?.message).toMatch(/may not read in project 'beta'/);
-    const mlflowFromBeta = await call(server, 'POST', '/api/2.0/mlflow/model-versions/create', { token, body: { name: 'frank-model', source: `runs:/${betaRun.info.runId}/model` } });
+    const mlflowFromBeta = await call(server, 'POST', '/api/2.0/mlflow/model-versions/create', {
+      token,
+      body: { name: 'frank-model', source: `runs:/${betaRun.info.runId}/model` },
+    });
     expect(mlflowFromBeta.status).toBe(403);
 
     // New experiments go where the caller may write, and nowhere else.
@@ -266,7 +335,10 @@ describe.each(DIALECTS)('authorization over HTTP, on %s', (dialect) => {
       body: JSON.stringify({ name: 'sneaky' }),
     });
     expect(inBeta.status).toBe(403);
-    const inAlpha = await call(server, 'POST', '/api/v1/experiments', { token, body: { name: 'frank-exp', project: 'alpha' } });
+    const inAlpha = await call(server, 'POST', '/api/v1/experiments', {
+      token,
+      body: { name: 'frank-exp', project: 'alpha' },
+    });
     expect(inAlpha.status).toBe(201);
     expect((inAlpha.body as unknown as { project: string }).project).toBe('alpha');
     const inDefault = await call(server, 'POST', '/api/v1/experiments', { token, body: { name: 'frank-default' } });
@@ -275,18 +347,29 @@ describe.each(DIALECTS)('authorization over HTTP, on %s', (dialect) => {
 
   it('audits a refused attempt to approve or administer, with who tried and on what', async () => {
     const { audit } = server.context;
-    const approve = await call(server, 'POST', `/api/v1/models/${fixture.model}/versions/1/approve`, { token: fixture.tokens.editor, body: { comment: 'mine' } });
+    const approve = await call(server, 'POST', `/api/v1/models/${fixture.model}/versions/1/approve`, {
+      token: fixture.tokens.editor,
+      body: { comment: 'mine' },
+    });
     expect(approve.status).toBe(403);
-    const grant = await call(server, 'PUT', '/api/v1/projects/alpha/members/editor', { token: fixture.tokens.approver, body: { role: 'admin' } });
+    const grant = await call(server, 'PUT', '/api/v1/projects/alpha/members/editor', {
+      token: fixture.tokens.approver,
+      body: { role: 'admin' },
+    });
     expect(grant.status).toBe(403);
     const refused = await audit.list({ action: 'access.approve.refused', order: 'desc', limit: 1 });
     expect(refused.at(-1)).toMatchObject({ actor: 'editor', target: { type: 'model', id: fixture.model } });
     expect(refused.at(-1)!.requestId).toMatch(/^req-/);
-    expect((await audit.list({ action: 'access.admin.refused', order: 'desc', limit: 1 }))[0]).toMatchObject({ actor: 'approver', target: { type: 'project', id: 'alpha' } });
+    expect((await audit.list({ action: 'access.admin.refused', order: 'desc', limit: 1 }))[0]).toMatchObject({
+      actor: 'approver',
+      target: { type: 'project', id: 'alpha' },
+    });
     // A plain read refused is not a governed action: nothing recorded for it.
     const last = async () => (await audit.list({ order: 'desc', limit: 1 }))[0]?.seq;
     const before = await last();
-    expect((await call(server, 'GET', `/api/v1/runs/${fixture.runId}`, { token: fixture.tokens.outsider })).status).toBe(403);
+    expect(
+      (await call(server, 'GET', `/api/v1/runs/${fixture.runId}`, { token: fixture.tokens.outsider })).status,
+    ).toBe(403);
     expect(await last()).toBe(before);
   });
 
@@ -295,14 +378,20 @@ describe.each(DIALECTS)('authorization over HTTP, on %s', (dialect) => {
     await access.createUser('grace');
     await access.grant('alpha', 'grace', 'editor');
     const token = (await access.createToken('grace')).token;
-    const answer = await call(server, 'PUT', `/api/v1/runs/${fixture.runId}/tags/reviewed`, { token, body: { value: 'yes' } });
+    const answer = await call(server, 'PUT', `/api/v1/runs/${fixture.runId}/tags/reviewed`, {
+      token,
+      body: { value: 'yes' },
+    });
     expect(answer.status).toBe(204);
     // Grants made outside a request (here by the test) are not grace's.
     await access.grant('alpha', 'grace', 'admin');
     const entries = await audit.list({ actor: 'grace' });
     expect(entries.map((e) => `${e.action} ${e.target.id}`)).toEqual([`run.tag.set ${fixture.runId}/reviewed`]);
     expect(entries[0]!.requestId).toMatch(/^req-/);
-    const created = await call(server, 'POST', '/api/v1/projects', { token: fixture.tokens.root, body: { name: 'gamma' } });
+    const created = await call(server, 'POST', '/api/v1/projects', {
+      token: fixture.tokens.root,
+      body: { name: 'gamma' },
+    });
     expect(created.status).toBe(201);
     const [entry] = await audit.list({ action: 'project.create', target: { type: 'project', id: 'gamma' } });
     expect(entry).toMatchObject({ actor: 'root' });
@@ -313,7 +402,11 @@ describe.each(DIALECTS)('authorization over HTTP, on %s', (dialect) => {
 describe('failed authentication is rate limited per address', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer('sqlite', { auth: true }, { failedAuthLimits: { maxFailures: 3, windowMs: 60_000 } });
+    server = await startTestServer(
+      'sqlite',
+      { auth: true },
+      { failedAuthLimits: { maxFailures: 3, windowMs: 60_000 } },
+    );
   });
   afterAll(async () => {
     await server.stop();
@@ -323,7 +416,8 @@ describe('failed authentication is rate limited per address', () => {
     await server.context.access.createUser('hank');
     await server.context.access.grant('*', 'hank', 'viewer');
     const good = (await server.context.access.createToken('hank')).token;
-    for (let i = 0; i < 3; i++) expect((await call(server, 'GET', '/api/v1/auth/whoami', { token: `ciclo_${'y'.repeat(43)}` })).status).toBe(401);
+    for (let i = 0; i < 3; i++)
+      expect((await call(server, 'GET', '/api/v1/auth/whoami', { token: `ciclo_${'y'.repeat(43)}` })).status).toBe(401);
     const limited = await call(server, 'GET', '/api/v1/auth/whoami', { token: good });
     expect(limited.status).toBe(429);
     expect(limited.body?.error_code).toBe('RATE_LIMITED');
@@ -371,4 +465,3 @@ describe('a server without authentication', () => {
     }
   });
 });
-

@@ -31,21 +31,51 @@ interface Attempt {
   label: string;
 }
 
-const FIELDS = ['run_id', 'run_uuid', 'experiment_id', 'experiment_name', 'name', 'version', 'alias', 'key', 'value', 'metric_key', 'path', 'source', 'node', 'view'] as const;
+const FIELDS = [
+  'run_id',
+  'run_uuid',
+  'experiment_id',
+  'experiment_name',
+  'name',
+  'version',
+  'alias',
+  'key',
+  'value',
+  'metric_key',
+  'path',
+  'source',
+  'node',
+  'view',
+] as const;
 
 async function makeSide(server: TestServer, project: string): Promise<Side> {
   const { tracking } = server.context;
   const experimentName = `${project}-experiment`;
   await tracking.getOrCreateExperiment(experimentName, project);
-  const runId = await runWithPackage(server.context, server.context.config.home, { experiment: experimentName, content: project });
+  const runId = await runWithPackage(server.context, server.context.config.home, {
+    experiment: experimentName,
+    content: project,
+  });
   const secret = `SECRET-${project}`;
-  await tracking.logBatch(runId, { params: [{ key: 'secret', value: secret }], tags: [{ key: 'secret', value: secret }], metrics: [{ key: `secret_${project}`, value: 1 }] });
+  await tracking.logBatch(runId, {
+    params: [{ key: 'secret', value: secret }],
+    tags: [{ key: 'secret', value: secret }],
+    metrics: [{ key: `secret_${project}`, value: 1 }],
+  });
   const run = await tracking.getRun(runId);
   const model = `${project}-model`;
   const registry = server.context.registry;
   await registry.register(model, { runId, path: 'model', description: secret });
   await registry.setAlias(model, 'champion', 1);
-  return { project, experimentId: run.info.experimentId, experimentName, runId, artifactUri: run.info.artifactUri, model, secret };
+  return {
+    project,
+    experimentId: run.info.experimentId,
+    experimentName,
+    runId,
+    artifactUri: run.info.artifactUri,
+    model,
+    secret,
+  };
 }
 
 /** Everything of a victim's project that a request could change. */
@@ -57,7 +87,12 @@ async function snapshot(server: TestServer, side: Side): Promise<string> {
   const runs = await tracking.searchRuns({ experimentIds: ids, runViewType: 'ALL', maxResults: 1000 });
   const models = await registry.searchModels({ projects: [side.project], maxResults: 1000 });
   const versions = await Promise.all(models.items.map((m) => registry.versions(m.name)));
-  const artifacts = await Promise.all(runs.items.map(async (r) => [await tracking.listArtifacts(r.info.runId), await tracking.listArtifacts(r.info.runId, 'model')]));
+  const artifacts = await Promise.all(
+    runs.items.map(async (r) => [
+      await tracking.listArtifacts(r.info.runId),
+      await tracking.listArtifacts(r.info.runId, 'model'),
+    ]),
+  );
   return JSON.stringify({
     experiments: experiments.items.map((e) => ({ ...e, lastUpdateTime: undefined })),
     runs: runs.items,
@@ -71,15 +106,27 @@ async function snapshot(server: TestServer, side: Side): Promise<string> {
 function fill(route: RouteEntry, side: Side, star: string): string {
   return route.url.replace(/:([A-Za-z_]+)|\*/g, (match, name: string | undefined) => {
     const value =
-      match === '*' ? star
-      : name === 'experimentId' ? side.experimentId
-      : name === 'runId' ? side.runId
-      : name === 'name' ? (route.url.includes('/experiments/') ? side.experimentName : route.url.includes('/datasets/') ? `${side.project}-data` : side.model)
-      : name === 'version' ? '1'
-      : name === 'project' ? side.project
-      : name === 'alias' ? 'champion'
-      : name === 'user' ? 'someone-else'
-      : 'x';
+      match === '*'
+        ? star
+        : name === 'experimentId'
+          ? side.experimentId
+          : name === 'runId'
+            ? side.runId
+            : name === 'name'
+              ? route.url.includes('/experiments/')
+                ? side.experimentName
+                : route.url.includes('/datasets/')
+                  ? `${side.project}-data`
+                  : side.model
+              : name === 'version'
+                ? '1'
+                : name === 'project'
+                  ? side.project
+                  : name === 'alias'
+                    ? 'champion'
+                    : name === 'user'
+                      ? 'someone-else'
+                      : 'x';
     return match === '*' ? value : encodeURIComponent(value);
   });
 }
@@ -107,7 +154,8 @@ function fieldsOf(side: Side): Record<(typeof FIELDS)[number], string> {
 /** Every mixed request for one route: the attacker's own side `own` against a victim `victim`. */
 function attempts(route: RouteEntry, own: Side, victim: Side): Attempt[] {
   const mlflowArtifacts = route.url.includes('mlflow-artifacts');
-  const star = (side: Side) => (mlflowArtifacts ? `${side.experimentId}/${side.runId}/artifacts/model/model.json` : 'model/model.json');
+  const star = (side: Side) =>
+    mlflowArtifacts ? `${side.experimentId}/${side.runId}/artifacts/model/model.json` : 'model/model.json';
   const mine = fieldsOf(own);
   const theirs = fieldsOf(victim);
   const extras = {
@@ -123,16 +171,34 @@ function attempts(route: RouteEntry, own: Side, victim: Side): Attempt[] {
     entities: [],
   };
   const list: Attempt[] = [];
-  const add = (label: string, fields: Record<string, unknown>, options: { path?: Side; star?: string; query?: Query } = {}) => {
+  const add = (
+    label: string,
+    fields: Record<string, unknown>,
+    options: { path?: Side; star?: string; query?: Query } = {},
+  ) => {
     const path = fill(route, options.path ?? own, options.star ?? star(options.path ?? own));
-    const query: Query = options.query ?? Object.entries(fields).filter((e): e is [string, string] => typeof e[1] === 'string');
+    const query: Query =
+      options.query ?? Object.entries(fields).filter((e): e is [string, string] => typeof e[1] === 'string');
     // An upload's body is the file itself: it carries no ids (else reading it back would look like a leak).
     const upload = route.method === 'PUT' && route.url.endsWith('/artifacts/*');
-    const body = upload ? 'bytes of the attacker' : ['POST', 'PUT', 'PATCH', 'DELETE'].includes(route.method) ? { ...extras, ...fields } : undefined;
+    const body = upload
+      ? 'bytes of the attacker'
+      : ['POST', 'PUT', 'PATCH', 'DELETE'].includes(route.method)
+        ? { ...extras, ...fields }
+        : undefined;
     list.push({ method: route.method, path, query, body, label });
   };
 
-  add('every id names the victim', { ...theirs, experiment_ids: [victim.experimentId], experimentIds: [victim.experimentId], experimentId: victim.experimentId }, { path: victim });
+  add(
+    'every id names the victim',
+    {
+      ...theirs,
+      experiment_ids: [victim.experimentId],
+      experimentIds: [victim.experimentId],
+      experimentId: victim.experimentId,
+    },
+    { path: victim },
+  );
   add('empty run_id, victim run_uuid', { ...mine, run_id: '', run_uuid: victim.runId });
   add('own run_id, victim run_uuid', { ...mine, run_uuid: victim.runId });
   add('victim run_id, own run_uuid', { ...mine, run_id: victim.runId, run_uuid: own.runId });
@@ -150,17 +216,49 @@ function attempts(route: RouteEntry, own: Side, victim: Side): Attempt[] {
   }
   add('body names own, query names the victim', mine, { query: Object.entries(theirs) });
   add('empty body, query names the victim', {}, { query: Object.entries(theirs) });
-  add('query repeats each key, own then victim', mine, { query: FIELDS.flatMap((f): Query => [[f, mine[f]], [f, theirs[f]]]) });
-  for (const id of [Number(victim.experimentId), `0${victim.experimentId}`, `${victim.experimentId}.0`, ` ${victim.experimentId}`, `+${victim.experimentId}`]) {
-    add(`experiment id ${JSON.stringify(id)}`, { ...mine, experiment_id: id, experiment_ids: [id], experimentIds: [id], experimentId: id });
+  add('query repeats each key, own then victim', mine, {
+    query: FIELDS.flatMap((f): Query => [
+      [f, mine[f]],
+      [f, theirs[f]],
+    ]),
+  });
+  for (const id of [
+    Number(victim.experimentId),
+    `0${victim.experimentId}`,
+    `${victim.experimentId}.0`,
+    ` ${victim.experimentId}`,
+    `+${victim.experimentId}`,
+  ]) {
+    add(`experiment id ${JSON.stringify(id)}`, {
+      ...mine,
+      experiment_id: id,
+      experiment_ids: [id],
+      experimentIds: [id],
+      experimentId: id,
+    });
   }
-  add('experiment ids nested', { ...mine, experiment_ids: [[victim.experimentId]], experimentIds: [[victim.experimentId]] });
-  add('experiment ids as one string', { ...mine, experiment_ids: victim.experimentId, experimentIds: victim.experimentId });
+  add('experiment ids nested', {
+    ...mine,
+    experiment_ids: [[victim.experimentId]],
+    experimentIds: [[victim.experimentId]],
+  });
+  add('experiment ids as one string', {
+    ...mine,
+    experiment_ids: victim.experimentId,
+    experimentIds: victim.experimentId,
+  });
   add('no ids at all', {}, { query: [] });
   if (mlflowArtifacts) {
-    add('proxied path: own experiment, victim run', mine, { star: `${own.experimentId}/${victim.runId}/artifacts/model/model.json` });
-    add('proxied path: doubled slash', mine, { star: `${own.experimentId}//${victim.runId}/artifacts/model/model.json` });
-    add('proxied list of the victim run under own experiment', { ...mine, path: `${own.experimentId}/${victim.runId}/artifacts` });
+    add('proxied path: own experiment, victim run', mine, {
+      star: `${own.experimentId}/${victim.runId}/artifacts/model/model.json`,
+    });
+    add('proxied path: doubled slash', mine, {
+      star: `${own.experimentId}//${victim.runId}/artifacts/model/model.json`,
+    });
+    add('proxied list of the victim run under own experiment', {
+      ...mine,
+      path: `${own.experimentId}/${victim.runId}/artifacts`,
+    });
   }
   return list;
 }
@@ -214,7 +312,16 @@ describe.each(DIALECTS)('cross-project attempts with ambiguous identifiers, on %
 
   it('still lets the attacker work on her own project in the same forms', async () => {
     const token = tokens.mallory!;
-    const answer = await send(server, token, { method: 'GET', path: '/api/2.0/mlflow/runs/get', query: [['run_id', ''], ['run_uuid', own.runId]], body: undefined, label: '' });
+    const answer = await send(server, token, {
+      method: 'GET',
+      path: '/api/2.0/mlflow/runs/get',
+      query: [
+        ['run_id', ''],
+        ['run_uuid', own.runId],
+      ],
+      body: undefined,
+      label: '',
+    });
     expect(answer.status).toBe(200);
     expect(answer.text).toContain(own.secret);
     const created = await send(server, token, {
@@ -228,30 +335,42 @@ describe.each(DIALECTS)('cross-project attempts with ambiguous identifiers, on %
     expect(created.status).toBe(200);
   });
 
-  it.each(ATTACKERS)('changes nothing of another project and shows none of it, whatever form $user sends', async (attacker) => {
-    const token = tokens[attacker.user]!;
-    const victims = attacker.victims.map((project) => sides[project]!);
-    const before = await Promise.all(victims.map((victim) => snapshot(server, victim)));
-    const leaks: string[] = [];
-    const errors: string[] = [];
-    let sent = 0;
-    // MLflow's /ajax-api twin mounts the same plugins as /api/2.0: walking one of them is enough here.
-    const routes = server.routes.filter((r) => r.method !== 'HEAD' && r.method !== 'OPTIONS' && !r.url.startsWith('/ajax-api/') && !(r.access !== undefined && 'public' in r.access));
-    for (const route of routes) {
-      for (const victim of victims) {
-        for (const attempt of attempts(route, own, victim)) {
-          const answer = await send(server, token, attempt);
-          sent += 1;
-          const where = `${attempt.method} ${route.url} [${attempt.label}] against ${victim.project}: ${answer.status}`;
-          if (answer.status >= 500) errors.push(`${where} ${answer.text.slice(0, 200)}`);
-          const shown = [victim.secret, victim.runId, `secret_${victim.project}`].filter((value) => answer.text.includes(value));
-          if (answer.status < 300 && shown.length > 0) leaks.push(`${where} shows ${shown.join(', ')}`);
+  it.each(ATTACKERS)(
+    'changes nothing of another project and shows none of it, whatever form $user sends',
+    async (attacker) => {
+      const token = tokens[attacker.user]!;
+      const victims = attacker.victims.map((project) => sides[project]!);
+      const before = await Promise.all(victims.map((victim) => snapshot(server, victim)));
+      const leaks: string[] = [];
+      const errors: string[] = [];
+      let sent = 0;
+      // MLflow's /ajax-api twin mounts the same plugins as /api/2.0: walking one of them is enough here.
+      const routes = server.routes.filter(
+        (r) =>
+          r.method !== 'HEAD' &&
+          r.method !== 'OPTIONS' &&
+          !r.url.startsWith('/ajax-api/') &&
+          !(r.access !== undefined && 'public' in r.access),
+      );
+      for (const route of routes) {
+        for (const victim of victims) {
+          for (const attempt of attempts(route, own, victim)) {
+            const answer = await send(server, token, attempt);
+            sent += 1;
+            const where = `${attempt.method} ${route.url} [${attempt.label}] against ${victim.project}: ${answer.status}`;
+            if (answer.status >= 500) errors.push(`${where} ${answer.text.slice(0, 200)}`);
+            const shown = [victim.secret, victim.runId, `secret_${victim.project}`].filter((value) =>
+              answer.text.includes(value),
+            );
+            if (answer.status < 300 && shown.length > 0) leaks.push(`${where} shows ${shown.join(', ')}`);
+          }
         }
       }
-    }
-    const after = await Promise.all(victims.map((victim) => snapshot(server, victim)));
-    expect(sent).toBeGreaterThan(500);
-    const changed = victims.filter((_, i) => after[i] !== before[i]).map((victim) => victim.project);
-    expect({ errors, leaks, changed }).toEqual({ errors: [], leaks: [], changed: [] });
-  }, 240_000);
+      const after = await Promise.all(victims.map((victim) => snapshot(server, victim)));
+      expect(sent).toBeGreaterThan(500);
+      const changed = victims.filter((_, i) => after[i] !== before[i]).map((victim) => victim.project);
+      expect({ errors, leaks, changed }).toEqual({ errors: [], leaks: [], changed: [] });
+    },
+    240_000,
+  );
 });

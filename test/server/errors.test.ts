@@ -21,20 +21,42 @@ describe.each(DIALECTS)('bad input over HTTP (%s)', (dialect) => {
 
   it('answers malformed JSON with 400 MALFORMED_REQUEST', async () => {
     for (const path of [`${MLFLOW}/experiments/create`, '/api/v1/experiments']) {
-      const response = await fetch(suite.server.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": ' });
+      const response = await fetch(suite.server.url + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"name": ',
+      });
       expect(response.status).toBe(400);
-      expect(await response.json()).toMatchObject({ error_code: 'MALFORMED_REQUEST', message: expect.stringContaining('JSON') });
+      expect(await response.json()).toMatchObject({
+        error_code: 'MALFORMED_REQUEST',
+        message: expect.stringContaining('JSON'),
+      });
     }
   });
 
   it('answers a field of the wrong type with 400 INVALID_PARAMETER_VALUE naming the field', async () => {
-    const cases: [Promise<{ status: number; body: { error_code: string; where?: string; message: string } }>, string][] = [
+    const cases: [
+      Promise<{ status: number; body: { error_code: string; where?: string; message: string } }>,
+      string,
+    ][] = [
       [suite.http.post(`${MLFLOW}/experiments/create`, { name: 42 }), 'name'],
-      [suite.http.post(`${MLFLOW}/runs/log-batch`, { run_id: runId, metrics: [{ key: 'a', value: 1, timestamp: 1 }, { key: 'b', value: true, timestamp: 1 }] }), 'metrics[1].value'],
+      [
+        suite.http.post(`${MLFLOW}/runs/log-batch`, {
+          run_id: runId,
+          metrics: [
+            { key: 'a', value: 1, timestamp: 1 },
+            { key: 'b', value: true, timestamp: 1 },
+          ],
+        }),
+        'metrics[1].value',
+      ],
       [suite.http.post(`${MLFLOW}/runs/log-metric`, { run_id: runId, key: 'a', value: 'abc', timestamp: 1 }), 'value'],
       [suite.http.post(`${MLFLOW}/runs/log-metric`, { key: 'a', value: 1, timestamp: 1 }), 'run_id'],
       [suite.http.post(`${MLFLOW}/runs/log-parameter`, { run_id: runId, key: 'lr', value: 0.1 }), 'value'],
-      [suite.http.get(`${MLFLOW}/metrics/get-history`, { run_id: runId, metric_key: 'a', max_results: 'lots' }), 'max_results'],
+      [
+        suite.http.get(`${MLFLOW}/metrics/get-history`, { run_id: runId, metric_key: 'a', max_results: 'lots' }),
+        'max_results',
+      ],
       [suite.http.post(`${MLFLOW}/runs/update`, { run_id: runId, status: 'DONE' }), 'status'],
       [suite.http.post('/api/v1/runs', { experiment_id: 0 }), 'experiment_id'],
       [suite.http.post(`/api/v1/runs/${runId}/batch`, { metrics: [{ key: 'a', value: 'abc' }] }), 'metrics[0].value'],
@@ -42,7 +64,11 @@ describe.each(DIALECTS)('bad input over HTTP (%s)', (dialect) => {
     ];
     for (const [answer, field] of cases) {
       const { status, body } = await answer;
-      expect({ status, code: body.error_code, where: body.where }).toEqual({ status: 400, code: 'INVALID_PARAMETER_VALUE', where: field });
+      expect({ status, code: body.error_code, where: body.where }).toEqual({
+        status: 400,
+        code: 'INVALID_PARAMETER_VALUE',
+        where: field,
+      });
       expect(body.message).toContain(field);
     }
   });
@@ -76,7 +102,12 @@ describe.each(DIALECTS)('bad input over HTTP (%s)', (dialect) => {
   });
 
   it('answers a body over the limit with 413 REQUEST_TOO_LARGE and writes nothing', async () => {
-    const metrics = Array.from({ length: 1000 }, (_, step) => ({ key: `padded_metric_key_${step}`, value: step, timestamp: 1, step }));
+    const metrics = Array.from({ length: 1000 }, (_, step) => ({
+      key: `padded_metric_key_${step}`,
+      value: step,
+      timestamp: 1,
+      step,
+    }));
     expect(JSON.stringify(metrics).length).toBeGreaterThan(BODY_LIMIT);
     const { status, body } = await suite.http.post(`${MLFLOW}/runs/log-batch`, { run_id: runId, metrics });
     expect(status).toBe(413);
@@ -93,7 +124,10 @@ describe.each(DIALECTS)('bad input over HTTP (%s)', (dialect) => {
     const { status, body } = await suite.http.post(`${MLFLOW}/runs/log-batch`, {
       run_id: id,
       metrics: [{ key: 'auc', value: 0.9, timestamp: 1, step: 0 }],
-      params: [{ key: 'depth', value: '3' }, { key: 'lr', value: '0.02' }],
+      params: [
+        { key: 'depth', value: '3' },
+        { key: 'lr', value: '0.02' },
+      ],
       tags: [{ key: 'note', value: 'should not appear' }],
     });
     expect(status).toBe(400);
@@ -103,7 +137,9 @@ describe.each(DIALECTS)('bad input over HTTP (%s)', (dialect) => {
     expect(run.data.params).toEqual([{ key: 'lr', value: '0.01' }]);
     expect(run.data.metrics).toEqual([]);
     expect(run.data.tags).not.toContainEqual({ key: 'note', value: 'should not appear' });
-    expect((await suite.http.get(`${MLFLOW}/metrics/get-history`, { run_id: id, metric_key: 'auc' })).body.metrics).toEqual([]);
+    expect(
+      (await suite.http.get(`${MLFLOW}/metrics/get-history`, { run_id: id, metric_key: 'auc' })).body.metrics,
+    ).toEqual([]);
   });
 
   it('refuses writes to a deleted run with 400', async () => {
@@ -117,14 +153,21 @@ describe.each(DIALECTS)('bad input over HTTP (%s)', (dialect) => {
     ]);
     for (const { status, body } of writes) {
       expect(status).toBe(400);
-      expect(body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', where: 'run_id', message: expect.stringContaining('deleted') });
+      expect(body).toMatchObject({
+        error_code: 'INVALID_PARAMETER_VALUE',
+        where: 'run_id',
+        message: expect.stringContaining('deleted'),
+      });
     }
     const run = (await suite.http.get(`${MLFLOW}/runs/get`, { run_id: id })).body.run;
     expect(run.data).toMatchObject({ metrics: [], params: [] });
   });
 
   it('answers a filter syntax error with 400 naming the column of the mistake', async () => {
-    const { status, body } = await suite.http.post(`${MLFLOW}/runs/search`, { experiment_ids: ['0'], filter: 'metrics.auc >> 0.9' });
+    const { status, body } = await suite.http.post(`${MLFLOW}/runs/search`, {
+      experiment_ids: ['0'],
+      filter: 'metrics.auc >> 0.9',
+    });
     expect(status).toBe(400);
     expect(body.error_code).toBe('INVALID_PARAMETER_VALUE');
     expect(body.message).toMatch(/column \d+/i);
@@ -136,9 +179,14 @@ describe.each(DIALECTS)('bad input over HTTP (%s)', (dialect) => {
   });
 
   it('hides the cause of an internal error behind a request id', async () => {
-    vi.spyOn(suite.server.context.tracking, 'getRun').mockRejectedValue(new Error('connection to /var/secret/db failed\n    at Socket.x'));
+    vi.spyOn(suite.server.context.tracking, 'getRun').mockRejectedValue(
+      new Error('connection to /var/secret/db failed\n    at Socket.x'),
+    );
     const { status, body } = await suite.http.get(`${MLFLOW}/runs/get`, { run_id: runId });
     expect(status).toBe(500);
-    expect(body).toEqual({ error_code: 'INTERNAL_ERROR', message: expect.stringMatching(/^internal server error \(request .+\)$/) });
+    expect(body).toEqual({
+      error_code: 'INTERNAL_ERROR',
+      message: expect.stringMatching(/^internal server error \(request .+\)$/),
+    });
   });
 });

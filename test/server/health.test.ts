@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { DIALECTS } from '../support/databases.js';
 import { useTestServer } from './http.js';
 
-const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const packageVersion = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 describe.each(DIALECTS)('server basics (%s)', (dialect) => {
   const suite = useTestServer(dialect);
@@ -19,8 +21,8 @@ describe.each(DIALECTS)('server basics (%s)', (dialect) => {
     expect(status).toBe(200);
     expect(headers.get('content-type')).toMatch(/application\/json/);
     expect(body.openapi).toMatch(/^3\./);
-    const operations = Object.entries(body.paths as Record<string, Record<string, unknown>>).flatMap(([path, methods]) =>
-      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    const operations = Object.entries(body.paths as Record<string, Record<string, unknown>>).flatMap(
+      ([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
     );
     expect(operations).toEqual(
       expect.arrayContaining([
@@ -50,7 +52,9 @@ describe.each(DIALECTS)('server basics (%s)', (dialect) => {
     );
     expect(operations.some((op) => /artifacts\/\{?\*/.test(op) && op.startsWith('PUT'))).toBe(true);
     // MLflow's routes are described too (test/server/openapi-coverage.test.ts walks every route).
-    expect(operations).toEqual(expect.arrayContaining(['POST /api/2.0/mlflow/runs/log-batch', 'POST /ajax-api/2.0/mlflow/runs/log-batch']));
+    expect(operations).toEqual(
+      expect.arrayContaining(['POST /api/2.0/mlflow/runs/log-batch', 'POST /ajax-api/2.0/mlflow/runs/log-batch']),
+    );
   });
 
   it('describes request bodies from the route schemas', async () => {
@@ -65,6 +69,9 @@ describe.each(DIALECTS)('server basics (%s)', (dialect) => {
   it('answers an unknown endpoint with 404 ENDPOINT_NOT_FOUND', async () => {
     const { status, body } = await suite.http.get('/api/v1/nothing-here');
     expect(status).toBe(404);
-    expect(body).toMatchObject({ error_code: 'ENDPOINT_NOT_FOUND', message: expect.stringContaining('/api/v1/nothing-here') });
+    expect(body).toMatchObject({
+      error_code: 'ENDPOINT_NOT_FOUND',
+      message: expect.stringContaining('/api/v1/nothing-here'),
+    });
   });
 });

@@ -27,11 +27,13 @@ export function api(baseUrl: string, headers: Record<string, string> = {}) {
     return { status: response.status, body: text === '' ? undefined : JSON.parse(text), headers: response.headers };
   };
   return {
-    get: (path: string, query: Record<string, string | number | string[]> = {}) => call('GET', path + queryString(query)),
+    get: (path: string, query: Record<string, string | number | string[]> = {}) =>
+      call('GET', path + queryString(query)),
     post: (path: string, body?: unknown) => call('POST', path, body),
     put: (path: string, body?: unknown) => call('PUT', path, body),
     patch: (path: string, body?: unknown) => call('PATCH', path, body),
-    delete: (path: string, body?: unknown, query: Record<string, string | number | string[]> = {}) => call('DELETE', path + queryString(query), body),
+    delete: (path: string, body?: unknown, query: Record<string, string | number | string[]> = {}) =>
+      call('DELETE', path + queryString(query), body),
   };
 }
 

@@ -29,7 +29,9 @@ describe.each(DIALECTS)('native REST routes (%s)', (dialect) => {
     expect(made.status).toBe(200);
     expect(made.body.name).toBe('made on demand');
 
-    expect((await suite.http.patch(`/api/v1/experiments/${id}`, { name: 'native-renamed' })).body.name).toBe('native-renamed');
+    expect((await suite.http.patch(`/api/v1/experiments/${id}`, { name: 'native-renamed' })).body.name).toBe(
+      'native-renamed',
+    );
     expect((await suite.http.put(`/api/v1/experiments/${id}/tags/owner`, { value: 'ana' })).status).toBe(204);
     expect((await suite.http.get(`/api/v1/experiments/${id}`)).body.tags).toEqual({ team: 'risk', owner: 'ana' });
 
@@ -82,14 +84,24 @@ describe.each(DIALECTS)('native REST routes (%s)', (dialect) => {
       parent_run_id: null,
     });
 
-    const metrics = Array.from({ length: 5 }, (_, step) => ({ key: 'acc', value: step / 10, timestamp: 2000 + step, step }));
+    const metrics = Array.from({ length: 5 }, (_, step) => ({
+      key: 'acc',
+      value: step / 10,
+      timestamp: 2000 + step,
+      step,
+    }));
     const batch = await suite.http.post(`/api/v1/runs/${runId}/batch`, {
       metrics: [...metrics, { key: 'odd', value: '-Infinity', timestamp: 1, step: 0 }],
-      params: [{ key: 'depth', value: '3' }, { key: 'learningRate', value: '0.1' }],
+      params: [
+        { key: 'depth', value: '3' },
+        { key: 'learningRate', value: '0.1' },
+      ],
       tags: [{ key: 'note', value: 'first' }],
     });
     expect(batch.status).toBe(204);
-    expect((await suite.http.put(`/api/v1/runs/${runId}/tags/${encodeURIComponent('team/sub')}`, { value: 'x' })).status).toBe(204);
+    expect(
+      (await suite.http.put(`/api/v1/runs/${runId}/tags/${encodeURIComponent('team/sub')}`, { value: 'x' })).status,
+    ).toBe(204);
     expect((await suite.http.delete(`/api/v1/runs/${runId}/tags/note`)).status).toBe(204);
     const datasets = [{ name: 'customers', digest: 'd1', context: 'eval', source_type: 's3', source: 's3://b/c' }];
     const inputs = await suite.http.post(`/api/v1/runs/${runId}/inputs`, { datasets });
@@ -135,7 +147,10 @@ describe.each(DIALECTS)('native REST routes (%s)', (dialect) => {
   it('accepts a body-less call that still says application/json', async () => {
     const experiment = await suite.http.post('/api/v1/experiments', { name: 'empty-body' });
     const experimentId: string = experiment.body.experiment_id;
-    const response = await fetch(`${suite.server.url}/api/v1/experiments/${experimentId}`, { method: 'DELETE', headers: { 'content-type': 'application/json' } });
+    const response = await fetch(`${suite.server.url}/api/v1/experiments/${experimentId}`, {
+      method: 'DELETE',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(response.status).toBe(204);
   });
 
@@ -171,7 +186,9 @@ describe.each(DIALECTS)('native REST routes (%s)', (dialect) => {
     expect((await suite.http.get('/api/v1/experiments/by-name/camel')).status).toBe(404);
     // Known fields still work, and MLflow's routes keep ignoring what newer MLflow clients add.
     expect((await suite.http.post('/api/v1/runs/search', { experiment_ids: ['0'] })).status).toBe(200);
-    expect((await suite.http.post('/api/2.0/mlflow/runs/search', { experiment_ids: ['0'], newer_field: true })).status).toBe(200);
+    expect(
+      (await suite.http.post('/api/2.0/mlflow/runs/search', { experiment_ids: ['0'], newer_field: true })).status,
+    ).toBe(200);
   });
 
   it('names a refused field as it was sent', async () => {

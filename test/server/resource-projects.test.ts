@@ -19,9 +19,15 @@ const GRANTS = {
   dviewer: [['default', 'viewer']],
   aviewer: [['alpha', 'viewer']],
   bviewer: [['beta', 'viewer']],
-  editor: [['alpha', 'editor'], ['beta', 'editor']],
+  editor: [
+    ['alpha', 'editor'],
+    ['beta', 'editor'],
+  ],
   alphaadmin: [['alpha', 'admin']],
-  admin: [['alpha', 'admin'], ['beta', 'admin']],
+  admin: [
+    ['alpha', 'admin'],
+    ['beta', 'admin'],
+  ],
   root: [['*', 'admin']],
 } as const;
 type Caller = keyof typeof GRANTS;
@@ -48,8 +54,17 @@ describe.each(DIALECTS)('resources in projects on %s', (dialect) => {
 
   /** Registers `name` in `project` with a sensitive `ssn` column. */
   async function registerDataset(name: string, project?: string) {
-    const file = writeFile(join(server.context.config.home, 'src', `${name}.csv`), csv('id,ssn,score', [[1, SSN, 0.5], [2, '219-09-9999', 0.7]]));
-    return server.context.datasets.register(name, file, { sensitive: ['ssn'], ...(project === undefined ? {} : { project }) });
+    const file = writeFile(
+      join(server.context.config.home, 'src', `${name}.csv`),
+      csv('id,ssn,score', [
+        [1, SSN, 0.5],
+        [2, '219-09-9999', 0.7],
+      ]),
+    );
+    return server.context.datasets.register(name, file, {
+      sensitive: ['ssn'],
+      ...(project === undefined ? {} : { project }),
+    });
   }
 
   describe('datasets', () => {
@@ -62,8 +77,14 @@ describe.each(DIALECTS)('resources in projects on %s', (dialect) => {
       const viewer = as('dviewer');
       const list = await viewer.get('/api/v1/datasets');
       expect(list.status).toBe(200);
-      expect(list.body.items.map((d: { name: string; project: string }) => [d.name, d.project])).toEqual([['open_rows', 'default']]);
-      for (const path of ['/api/v1/datasets/secret_rows', '/api/v1/datasets/secret_rows/versions', '/api/v1/datasets/secret_rows/versions/1']) {
+      expect(list.body.items.map((d: { name: string; project: string }) => [d.name, d.project])).toEqual([
+        ['open_rows', 'default'],
+      ]);
+      for (const path of [
+        '/api/v1/datasets/secret_rows',
+        '/api/v1/datasets/secret_rows/versions',
+        '/api/v1/datasets/secret_rows/versions/1',
+      ]) {
         const answer = await viewer.get(path);
         expect(answer.status, path).toBe(403);
         expect(answer.body.error_code).toBe('PERMISSION_DENIED');
@@ -89,7 +110,9 @@ describe.each(DIALECTS)('resources in projects on %s', (dialect) => {
       expect(shown.status).toBe(200);
       expect(shown.body).toMatchObject({ name: 'secret_rows', project: 'alpha', version: 1 });
       expect(shown.body.schema.find((c: { name: string }) => c.name === 'ssn')).toMatchObject({ sensitive: true });
-      expect((await viewer.get('/api/v1/datasets/secret_rows/versions')).body.items).toMatchObject([{ version: 1, project: 'alpha' }]);
+      expect((await viewer.get('/api/v1/datasets/secret_rows/versions')).body.items).toMatchObject([
+        { version: 1, project: 'alpha' },
+      ]);
       expect((await viewer.get('/api/v1/datasets/open_rows')).status).toBe(403);
     });
   });
@@ -97,12 +120,25 @@ describe.each(DIALECTS)('resources in projects on %s', (dialect) => {
   describe('feature views', () => {
     beforeAll(async () => {
       const home = server.context.config.home;
-      const source = writeFile(join(home, 'src', 'stats.csv'), csv('customer_id,event_time,spend', [[1, '2024-01-01T00:00:00Z', 10]]));
+      const source = writeFile(
+        join(home, 'src', 'stats.csv'),
+        csv('customer_id,event_time,spend', [[1, '2024-01-01T00:00:00Z', 10]]),
+      );
       const store = openOnlineStore(server.context.config);
       const engine = await DataEngine.open({ threads: 1 });
       try {
-        for (const [name, project] of [['alpha_stats', 'alpha'], ['open_stats', undefined]] as const) {
-          const yaml = [`name: ${name}`, ...(project === undefined ? [] : [`project: ${project}`]), 'entities: [customer_id]', 'event_time: event_time', `source: { path: ${source} }`, 'features: [spend]'];
+        for (const [name, project] of [
+          ['alpha_stats', 'alpha'],
+          ['open_stats', undefined],
+        ] as const) {
+          const yaml = [
+            `name: ${name}`,
+            ...(project === undefined ? [] : [`project: ${project}`]),
+            'entities: [customer_id]',
+            'event_time: event_time',
+            `source: { path: ${source} }`,
+            'features: [spend]',
+          ];
           const view = loadFeatureViewYaml(yaml.join('\n'), join(home, `${name}.yaml`));
           await materialize(engine, await prepareView(engine, view), store);
         }
@@ -112,13 +148,17 @@ describe.each(DIALECTS)('resources in projects on %s', (dialect) => {
       }
     });
 
-    const lookup = (caller: Caller, view: string) => as(caller).post('/api/v1/features/online', { view, entities: [{ customer_id: 1 }] });
+    const lookup = (caller: Caller, view: string) =>
+      as(caller).post('/api/v1/features/online', { view, entities: [{ customer_id: 1 }] });
 
-    it('judges an online lookup in the view\'s project', async () => {
+    it("judges an online lookup in the view's project", async () => {
       const refused = await lookup('dviewer', 'alpha_stats');
       expect(refused.status).toBe(403);
       expect(JSON.stringify(refused.body)).not.toContain('spend');
-      expect((await lookup('aviewer', 'alpha_stats')).body).toMatchObject({ view: 'alpha_stats', results: [{ status: 'found', values: { spend: 10 } }] });
+      expect((await lookup('aviewer', 'alpha_stats')).body).toMatchObject({
+        view: 'alpha_stats',
+        results: [{ status: 'found', values: { spend: 10 } }],
+      });
       expect((await lookup('dviewer', 'open_stats')).status).toBe(200);
       expect((await lookup('aviewer', 'open_stats')).status).toBe(403);
     });
@@ -159,12 +199,15 @@ describe.each(DIALECTS)('resources in projects on %s', (dialect) => {
       expect(moved.status).toBe(200);
       expect(moved.body).toMatchObject({ experiment_id: experiment.experimentId, project: 'beta' });
 
-      const names = async (caller: Caller) => (await as(caller).get('/api/v1/experiments')).body.items.map((e: { name: string }) => e.name);
+      const names = async (caller: Caller) =>
+        (await as(caller).get('/api/v1/experiments')).body.items.map((e: { name: string }) => e.name);
       expect(await names('aviewer')).not.toContain('churn-exp');
       expect(await names('bviewer')).toContain('churn-exp');
       expect((await as('bviewer').get(`/api/v1/runs/${run.info.runId}`)).status).toBe(200);
       expect((await as('aviewer').get(`/api/v1/runs/${run.info.runId}`)).status).toBe(403);
-      expect(await moveEntry('experiment', experiment.experimentId)).toMatchObject([{ action: 'experiment.move', actor: 'admin', details: { from: 'alpha', to: 'beta' } }]);
+      expect(await moveEntry('experiment', experiment.experimentId)).toMatchObject([
+        { action: 'experiment.move', actor: 'admin', details: { from: 'alpha', to: 'beta' } },
+      ]);
     });
 
     it('moves a registered model with its versions', async () => {
@@ -181,12 +224,15 @@ describe.each(DIALECTS)('resources in projects on %s', (dialect) => {
       expect(moved.status).toBe(200);
       expect(moved.body).toMatchObject({ name: 'scorer', project: 'beta', version_count: 1 });
 
-      const names = async (caller: Caller) => (await as(caller).get('/api/v1/models')).body.items.map((m: { name: string }) => m.name);
+      const names = async (caller: Caller) =>
+        (await as(caller).get('/api/v1/models')).body.items.map((m: { name: string }) => m.name);
       expect(await names('aviewer')).not.toContain('scorer');
       expect(await names('bviewer')).toContain('scorer');
       expect((await as('bviewer').get('/api/v1/models/scorer/versions')).body.items).toMatchObject([{ version: 1 }]);
       expect((await as('aviewer').get('/api/v1/models/scorer/versions/1')).status).toBe(403);
-      expect(await moveEntry('registered_model', 'scorer')).toMatchObject([{ action: 'model.move', actor: 'admin', details: { from: 'alpha', to: 'beta' } }]);
+      expect(await moveEntry('registered_model', 'scorer')).toMatchObject([
+        { action: 'model.move', actor: 'admin', details: { from: 'alpha', to: 'beta' } },
+      ]);
     });
 
     it('moves a dataset with its versions', async () => {
@@ -195,12 +241,17 @@ describe.each(DIALECTS)('resources in projects on %s', (dialect) => {
       expect(moved.status).toBe(200);
       expect(moved.body).toMatchObject({ name: 'moving_rows', project: 'beta', version_count: 1 });
 
-      const names = async (caller: Caller) => (await as(caller).get('/api/v1/datasets')).body.items.map((d: { name: string }) => d.name);
+      const names = async (caller: Caller) =>
+        (await as(caller).get('/api/v1/datasets')).body.items.map((d: { name: string }) => d.name);
       expect(await names('aviewer')).not.toContain('moving_rows');
       expect(await names('bviewer')).toContain('moving_rows');
-      expect((await as('bviewer').get('/api/v1/datasets/moving_rows/versions/1')).body).toMatchObject({ project: 'beta' });
+      expect((await as('bviewer').get('/api/v1/datasets/moving_rows/versions/1')).body).toMatchObject({
+        project: 'beta',
+      });
       expect((await as('aviewer').get('/api/v1/datasets/moving_rows')).status).toBe(403);
-      expect(await moveEntry('dataset', 'moving_rows')).toMatchObject([{ action: 'dataset.move', actor: 'admin', details: { from: 'alpha', to: 'beta' } }]);
+      expect(await moveEntry('dataset', 'moving_rows')).toMatchObject([
+        { action: 'dataset.move', actor: 'admin', details: { from: 'alpha', to: 'beta' } },
+      ]);
     });
   });
 });

@@ -21,16 +21,26 @@ describe.each(DIALECTS)('hostile input over HTTP, on %s', (dialect) => {
     const experiment = await server.context.tracking.createExperiment({ name: 'sec' });
     experimentId = experiment.experimentId;
     runId = (await server.context.tracking.createRun({ experimentId })).info.runId;
-    await server.context.tracking.logBatch(runId, { metrics: [{ key: 'auc', value: 0.9 }], params: [{ key: 'model', value: 'gbt' }] });
+    await server.context.tracking.logBatch(runId, {
+      metrics: [{ key: 'auc', value: 0.9 }],
+      params: [{ key: 'model', value: 'gbt' }],
+    });
   });
   afterAll(async () => {
     await server.stop();
   });
 
   async function post(path: string, body: string) {
-    const response = await fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const response = await fetch(server.url + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     const text = await response.text();
-    return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as { error_code?: string; message?: string; runs?: unknown[] }) };
+    return {
+      status: response.status,
+      body: text === '' ? undefined : (JSON.parse(text) as { error_code?: string; message?: string; runs?: unknown[] }),
+    };
   }
 
   async function stillAnswers(): Promise<void> {
@@ -56,10 +66,31 @@ describe.each(DIALECTS)('hostile input over HTTP, on %s', (dialect) => {
     expect((await http.post('/api/2.0/mlflow/registered-models/create', { name: 'tagged' })).status).toBe(200);
     const attempts: { path: string; body: unknown; where: string }[] = [
       // The defect: this key was stored as U+FFFD and broke `audit verify` for good.
-      { path: '/api/2.0/mlflow/registered-models/set-tag', body: { name: 'tagged', key: '\ud800', value: 'v' }, where: 'key' },
-      { path: '/api/2.0/mlflow/registered-models/set-tag', body: { name: 'tagged', key: 'k', value: 'a\u0000b' }, where: 'value' },
-      { path: `/api/v1/runs/${runId}/batch`, body: { tags: [{ key: 'ok', value: 'v' }, { key: 'x\udc00', value: 'v' }] }, where: 'tags[1].key' },
-      { path: `/api/v1/runs/${runId}/batch`, body: { params: [{ key: 'p', value: 'v' }], extra: { 'bad\ud83d': 1 } }, where: 'extra' },
+      {
+        path: '/api/2.0/mlflow/registered-models/set-tag',
+        body: { name: 'tagged', key: '\ud800', value: 'v' },
+        where: 'key',
+      },
+      {
+        path: '/api/2.0/mlflow/registered-models/set-tag',
+        body: { name: 'tagged', key: 'k', value: 'a\u0000b' },
+        where: 'value',
+      },
+      {
+        path: `/api/v1/runs/${runId}/batch`,
+        body: {
+          tags: [
+            { key: 'ok', value: 'v' },
+            { key: 'x\udc00', value: 'v' },
+          ],
+        },
+        where: 'tags[1].key',
+      },
+      {
+        path: `/api/v1/runs/${runId}/batch`,
+        body: { params: [{ key: 'p', value: 'v' }], extra: { 'bad\ud83d': 1 } },
+        where: 'extra',
+      },
     ];
     for (const { path, body, where } of attempts) {
       const answer = await http.post(path, body);
@@ -69,17 +100,31 @@ describe.each(DIALECTS)('hostile input over HTTP, on %s', (dialect) => {
     const query = await http.get('/api/2.0/mlflow/experiments/get-by-name', { experiment_name: 'a\u0000b' });
     expect(query.status).toBe(400);
     expect(query.body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', where: 'query.experiment_name' });
-    expect((await http.get('/api/2.0/mlflow/registered-models/get', { name: 'tagged' })).body.registered_model.tags ?? []).toEqual([]);
+    expect(
+      (await http.get('/api/2.0/mlflow/registered-models/get', { name: 'tagged' })).body.registered_model.tags ?? [],
+    ).toEqual([]);
     expect((await http.get('/api/v1/audit/verify')).body).toMatchObject({ ok: true, problems: [] });
   });
 
   it('refuses control characters in names, keys and values (tab and newline allowed in values), naming the field', async () => {
     const http = api(server.url);
     const refused: { path: string; body: unknown; where: string }[] = [
-      { path: '/api/2.0/mlflow/registered-models/set-tag', body: { name: 'tagged', key: 'k\u001b[31m', value: 'v' }, where: 'key' },
-      { path: '/api/2.0/mlflow/registered-models/set-tag', body: { name: 'tagged', key: 'k', value: 'red \u001b[31m' }, where: 'value' },
+      {
+        path: '/api/2.0/mlflow/registered-models/set-tag',
+        body: { name: 'tagged', key: 'k\u001b[31m', value: 'v' },
+        where: 'key',
+      },
+      {
+        path: '/api/2.0/mlflow/registered-models/set-tag',
+        body: { name: 'tagged', key: 'k', value: 'red \u001b[31m' },
+        where: 'value',
+      },
       { path: '/api/2.0/mlflow/runs/set-tag', body: { run_id: runId, key: 'k', value: 'bell\u0007' }, where: 'value' },
-      { path: `/api/v1/runs/${runId}/batch`, body: { params: [{ key: 'p', value: 'c1 \u0085' }] }, where: 'params[0].value' },
+      {
+        path: `/api/v1/runs/${runId}/batch`,
+        body: { params: [{ key: 'p', value: 'c1 \u0085' }] },
+        where: 'params[0].value',
+      },
       { path: '/api/2.0/mlflow/experiments/create', body: { name: 'line\nbreak' }, where: 'name' },
     ];
     for (const { path, body, where } of refused) {
@@ -89,7 +134,11 @@ describe.each(DIALECTS)('hostile input over HTTP, on %s', (dialect) => {
       expect(answer.body.where ?? '', where).toContain(where);
       expect(answer.body.message, where).toMatch(/control character U\+00/);
     }
-    const ok = await http.post('/api/2.0/mlflow/registered-models/set-tag', { name: 'tagged', key: 'note', value: 'line one\n\tline two 😀' });
+    const ok = await http.post('/api/2.0/mlflow/registered-models/set-tag', {
+      name: 'tagged',
+      key: 'note',
+      value: 'line one\n\tline two 😀',
+    });
     expect(ok.status).toBe(200);
   });
 
@@ -107,12 +156,15 @@ describe.each(DIALECTS)('hostile input over HTTP, on %s', (dialect) => {
       "params.model = 'gbt' OR 1=1",
       "params.model = 'x' or '1'='1'",
       "params.model = 'gbt'; drop table runs; --",
-      "metrics.auc > 0 union select * from users",
+      'metrics.auc > 0 union select * from users',
       "tags.`x') or 1=1 --` = 'a'",
       "attributes.run_id = '1' OR '1'='1'",
     ];
     for (const filter of attempts) {
-      const answer = await post('/api/2.0/mlflow/runs/search', JSON.stringify({ experiment_ids: [experimentId], filter }));
+      const answer = await post(
+        '/api/2.0/mlflow/runs/search',
+        JSON.stringify({ experiment_ids: [experimentId], filter }),
+      );
       if (answer.status === 200) expect(answer.body?.runs ?? [], filter).toEqual([]);
       else {
         expect(answer.status, filter).toBe(400);
@@ -120,10 +172,16 @@ describe.each(DIALECTS)('hostile input over HTTP, on %s', (dialect) => {
       }
     }
     // A value with quotes and SQL is matched literally.
-    const literal = await post('/api/2.0/mlflow/runs/search', JSON.stringify({ experiment_ids: [experimentId], filter: `params.model = 'gbt'' or ''1''=''1'` }));
+    const literal = await post(
+      '/api/2.0/mlflow/runs/search',
+      JSON.stringify({ experiment_ids: [experimentId], filter: `params.model = 'gbt'' or ''1''=''1'` }),
+    );
     expect(literal.status === 400 || (literal.body?.runs ?? []).length === 0).toBe(true);
     // The table is still there and the honest filter still finds the run.
-    const honest = await post('/api/2.0/mlflow/runs/search', JSON.stringify({ experiment_ids: [experimentId], filter: "params.model = 'gbt'" }));
+    const honest = await post(
+      '/api/2.0/mlflow/runs/search',
+      JSON.stringify({ experiment_ids: [experimentId], filter: "params.model = 'gbt'" }),
+    );
     expect(honest.body?.runs).toHaveLength(1);
   });
 
@@ -131,7 +189,9 @@ describe.each(DIALECTS)('hostile input over HTTP, on %s', (dialect) => {
     const name = "x'; drop table experiments; --";
     const created = await post('/api/2.0/mlflow/experiments/create', JSON.stringify({ name }));
     expect(created.status).toBe(200);
-    const found = await fetch(`${server.url}/api/2.0/mlflow/experiments/get-by-name?experiment_name=${encodeURIComponent(name)}`);
+    const found = await fetch(
+      `${server.url}/api/2.0/mlflow/experiments/get-by-name?experiment_name=${encodeURIComponent(name)}`,
+    );
     expect(((await found.json()) as { experiment: { name: string } }).experiment.name).toBe(name);
     // Model names cannot hold separators or traversal.
     for (const bad of ['../etc', 'a/b', "m'; drop table registered_models; --", '']) {
@@ -150,7 +210,10 @@ describe.each(DIALECTS)('hostile input over HTTP, on %s', (dialect) => {
       const answer = await post('/api/v1/models/safe/versions', JSON.stringify({ run_id: runId, path }));
       expect(answer.status, path).toBeGreaterThanOrEqual(400);
       expect(answer.status, path).toBeLessThan(500);
-      const mlflow = await post('/api/2.0/mlflow/model-versions/create', JSON.stringify({ name: 'safe', source: `runs:/${runId}/${path}`, run_id: runId }));
+      const mlflow = await post(
+        '/api/2.0/mlflow/model-versions/create',
+        JSON.stringify({ name: 'safe', source: `runs:/${runId}/${path}`, run_id: runId }),
+      );
       expect(mlflow.status, path).toBeGreaterThanOrEqual(400);
       expect(mlflow.status, path).toBeLessThan(500);
     }
@@ -182,8 +245,13 @@ describe.each(DIALECTS)('request depth with auth on, on %s', (dialect) => {
       body: `{"experiment_ids":${nested}}`,
     });
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ error_code: 'MALFORMED_REQUEST', where: expect.stringMatching(/^experiment_ids\[0\]/) });
-    const shallow = await api(server.url, { authorization: `Bearer ${token}` }).post('/api/2.0/mlflow/runs/search', { experiment_ids: ['0'] });
+    expect(await response.json()).toMatchObject({
+      error_code: 'MALFORMED_REQUEST',
+      where: expect.stringMatching(/^experiment_ids\[0\]/),
+    });
+    const shallow = await api(server.url, { authorization: `Bearer ${token}` }).post('/api/2.0/mlflow/runs/search', {
+      experiment_ids: ['0'],
+    });
     expect(shallow.status).toBe(200);
   });
 });

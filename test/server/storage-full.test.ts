@@ -8,7 +8,13 @@ import { openContext, type CicloContext } from '../../src/app/context.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import type { DialectName } from '../../src/store/index.js';
 import { testConfig } from '../support/context.js';
-import { CHECKPOINT_GATE, createTestDatabase, DIALECTS, POSTGRES_ADMIN_URL, type TestDatabase } from '../support/databases.js';
+import {
+  CHECKPOINT_GATE,
+  createTestDatabase,
+  DIALECTS,
+  POSTGRES_ADMIN_URL,
+  type TestDatabase,
+} from '../support/databases.js';
 import { mountSmallDisk, postgresTablespaceDir } from '../support/small-disk.js';
 import { makeTempDir } from '../support/temp.js';
 import { api } from './http.js';
@@ -35,7 +41,13 @@ async function startStack(database: TestDatabase, artifactRoot?: string): Promis
   cleanups.push(() => context.close());
   let logged = '';
   const logStream = new PassThrough().setEncoding('utf8').on('data', (line: string) => (logged += line));
-  const server: RunningServer = await startServer({ context, host: '127.0.0.1', port: 0, logLevel: 'error', logStream });
+  const server: RunningServer = await startServer({
+    context,
+    host: '127.0.0.1',
+    port: 0,
+    logLevel: 'error',
+    logStream,
+  });
   cleanups.push(() => server.close());
   return { url: server.url, context, log: () => logged };
 }
@@ -76,13 +88,21 @@ describe.each(DIALECTS)('a full metadata store (%s)', (dialect) => {
     let acknowledged = 0;
     let refused: Awaited<ReturnType<typeof http.post>> | undefined;
     for (let batch = 0; batch < 400 && refused === undefined; batch++) {
-      const metrics = Array.from({ length: 1000 }, (_, i) => ({ key: `m${batch}_${i % 50}`, value: i, step: i, timestamp: 1 }));
+      const metrics = Array.from({ length: 1000 }, (_, i) => ({
+        key: `m${batch}_${i % 50}`,
+        value: i,
+        step: i,
+        timestamp: 1,
+      }));
       const answer = await http.post(`/api/v1/runs/${runId}/batch`, { metrics });
       if (answer.status === 204) acknowledged += metrics.length;
       else refused = answer;
     }
     expect(refused?.status).toBe(507);
-    expect(refused?.body).toMatchObject({ error_code: 'INSUFFICIENT_STORAGE', message: expect.stringMatching(/metadata store \(database\) is out of space/) });
+    expect(refused?.body).toMatchObject({
+      error_code: 'INSUFFICIENT_STORAGE',
+      message: expect.stringMatching(/metadata store \(database\) is out of space/),
+    });
     expect(JSON.stringify(refused?.body)).not.toMatch(/SQLITE|insert into|could not extend/i);
 
     const log = stack.log();
@@ -90,7 +110,11 @@ describe.each(DIALECTS)('a full metadata store (%s)', (dialect) => {
     expect(log).not.toMatch(/cannot rollback/);
 
     // Nothing half-written: exactly the acknowledged batches are stored, and the store still reads.
-    const { count } = await stack.context.database.db.selectFrom('metrics').select((eb) => eb.fn.countAll<number>().as('count')).where('run_uuid', '=', runId).executeTakeFirstOrThrow();
+    const { count } = await stack.context.database.db
+      .selectFrom('metrics')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('run_uuid', '=', runId)
+      .executeTakeFirstOrThrow();
     expect(Number(count)).toBe(acknowledged);
     expect((await http.get(`/api/v1/runs/${runId}`)).status).toBe(200);
   });
@@ -111,7 +135,10 @@ describe.each(DIALECTS)('a full artifact store (%s)', (dialect) => {
     cleanups.push(() => agent.destroy());
     const tooBig = await put(agent, `${stack.url}/api/v1/runs/${runId}/artifacts/model.bin`, randomBytes(3 * MiB));
     expect(tooBig.status).toBe(507);
-    expect(JSON.parse(tooBig.body)).toMatchObject({ error_code: 'INSUFFICIENT_STORAGE', message: expect.stringMatching(/artifact store is out of space/) });
+    expect(JSON.parse(tooBig.body)).toMatchObject({
+      error_code: 'INSUFFICIENT_STORAGE',
+      message: expect.stringMatching(/artifact store is out of space/),
+    });
     expect(stack.log()).toMatch(/ENOSPC/);
 
     // The half-written temp file is gone, so a small upload fits, over the very same connection.
@@ -123,14 +150,24 @@ describe.each(DIALECTS)('a full artifact store (%s)', (dialect) => {
   });
 });
 
-function put(agent: Agent, url: string, body: Buffer): Promise<{ status: number; body: string; reusedSocket: boolean }> {
+function put(
+  agent: Agent,
+  url: string,
+  body: Buffer,
+): Promise<{ status: number; body: string; reusedSocket: boolean }> {
   return new Promise((resolve, reject) => {
-    const request = httpRequest(url, { method: 'PUT', agent, headers: { 'content-type': 'application/octet-stream', 'content-length': body.length } }, (response) => {
-      let text = '';
-      response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text, reusedSocket: request.reusedSocket }));
-      response.on('error', reject);
-    });
+    const request = httpRequest(
+      url,
+      { method: 'PUT', agent, headers: { 'content-type': 'application/octet-stream', 'content-length': body.length } },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, body: text, reusedSocket: request.reusedSocket }),
+        );
+        response.on('error', reject);
+      },
+    );
     request.on('error', reject);
     // A connection left half-read would hang the next request on it: fail with a reason instead.
     request.setTimeout(10_000, () => request.destroy(new Error('no answer in 10 s: the connection is stuck')));

@@ -24,7 +24,11 @@ afterEach(async () => {
 
 /** A separate process holding the store's write lock until `release()`. */
 async function holdWriteLock(location: DatabaseLocation): Promise<{ release(): void; released: Promise<void> }> {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ['--import', 'tsx', LOCK_HOLDER, JSON.stringify(location)], { stdio: 'pipe' });
+  const child: ChildProcessWithoutNullStreams = spawn(
+    process.execPath,
+    ['--import', 'tsx', LOCK_HOLDER, JSON.stringify(location)],
+    { stdio: 'pipe' },
+  );
   cleanups.push(() => child.exitCode === null && child.kill());
   let out = '';
   let err = '';
@@ -46,7 +50,9 @@ describe.each(DIALECTS)('a metadata store another process keeps locked (%s)', (d
     cleanups.push(() => database.drop());
     const temp = makeTempDir();
     cleanups.push(() => temp.remove());
-    const context = await openContext(testConfig(database, temp.dir, { database: { ...database.location, lockTimeoutMs: LOCK_TIMEOUT_MS } }));
+    const context = await openContext(
+      testConfig(database, temp.dir, { database: { ...database.location, lockTimeoutMs: LOCK_TIMEOUT_MS } }),
+    );
     cleanups.push(() => context.close());
     const server = await startServer({ context, host: '127.0.0.1', port: 0, logLevel: 'silent' });
     cleanups.push(() => server.close());
@@ -55,10 +61,15 @@ describe.each(DIALECTS)('a metadata store another process keeps locked (%s)', (d
     const runId = (await http.post('/api/v1/runs', { experiment_id: experimentId })).body.info.run_id;
 
     const lock = await holdWriteLock(database.location);
-    const refused = await http.post(`/api/v1/runs/${runId}/batch`, { metrics: [{ key: 'auc', value: 0.5, step: 0, timestamp: 1 }] });
+    const refused = await http.post(`/api/v1/runs/${runId}/batch`, {
+      metrics: [{ key: 'auc', value: 0.5, step: 0, timestamp: 1 }],
+    });
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
-    expect(refused.body).toMatchObject({ error_code: 'STORE_BUSY', message: expect.stringMatching(/locked by another writer: nothing was written/) });
+    expect(refused.body).toMatchObject({
+      error_code: 'STORE_BUSY',
+      message: expect.stringMatching(/locked by another writer: nothing was written/),
+    });
     // Readers are not held up by a writer.
     expect((await http.get(`/api/v1/runs/${runId}`)).status).toBe(200);
 

@@ -74,10 +74,20 @@ describe.each(DIALECTS)('files Ciclo creates in CICLO_HOME are owner-only whatev
 
     const data = join(temp.dir, 'data');
     mkdirSync(data);
-    writeFileSync(join(data, 'stats.csv'), 'customer_id,event_time,spend\n1,2024-01-01T00:00:00Z,10\n2,2024-01-02T00:00:00Z,20\n');
+    writeFileSync(
+      join(data, 'stats.csv'),
+      'customer_id,event_time,spend\n1,2024-01-01T00:00:00Z,10\n2,2024-01-02T00:00:00Z,20\n',
+    );
     writeFileSync(
       join(data, 'stats.yaml'),
-      ['name: stats', 'entities: [customer_id]', 'event_time: event_time', 'source: { path: stats.csv }', 'features: [spend]', ''].join('\n'),
+      [
+        'name: stats',
+        'entities: [customer_id]',
+        'event_time: event_time',
+        'source: { path: stats.csv }',
+        'features: [spend]',
+        '',
+      ].join('\n'),
     );
     writeFileSync(
       join(data, 'pipeline.yaml'),
@@ -113,13 +123,15 @@ describe.each(DIALECTS)('files Ciclo creates in CICLO_HOME are owner-only whatev
     ]);
 
     // Open, SQLite keeps its -wal and -shm files beside each database; Ciclo's own openers make them here.
-    const metadata = dialect === 'sqlite' ? await openDatabase({ dialect: 'sqlite', file: join(home, 'ciclo.db') }) : undefined;
+    const metadata =
+      dialect === 'sqlite' ? await openDatabase({ dialect: 'sqlite', file: join(home, 'ciclo.db') }) : undefined;
     const online = new SqliteOnlineStore(join(home, 'online.db'));
     try {
       const { seen, wrong } = notPrivate(home);
       expect(wrong).toEqual([]);
       expect(seen).toEqual(expect.arrayContaining(['.', 'online.db', 'online.db-wal', 'online.db-shm']));
-      if (dialect === 'sqlite') expect(seen).toEqual(expect.arrayContaining(['ciclo.db', 'ciclo.db-wal', 'ciclo.db-shm']));
+      if (dialect === 'sqlite')
+        expect(seen).toEqual(expect.arrayContaining(['ciclo.db', 'ciclo.db-wal', 'ciclo.db-shm']));
       // The run's artifact and the dataset's file are blobs; the step left its log and its input copy.
       expect(seen.filter((path) => path.startsWith('artifacts/sha256/')).length).toBeGreaterThanOrEqual(4);
       expect(seen.some((path) => path.startsWith('pipelines/') && path.endsWith('.log'))).toBe(true);

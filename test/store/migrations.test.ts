@@ -12,7 +12,9 @@ describe.each(DIALECTS)('metadata store on %s', (dialect) => {
     testDb = await createTestDatabase(dialect);
     const store = await openDatabase(testDb.location);
     const tables = (await store.db.introspection.getTables()).map((t) => t.name);
-    expect(tables).toEqual(expect.arrayContaining(['experiments', 'runs', 'metrics', 'latest_metrics', 'run_artifacts']));
+    expect(tables).toEqual(
+      expect.arrayContaining(['experiments', 'runs', 'metrics', 'latest_metrics', 'run_artifacts']),
+    );
     expect(await migrateToLatest(store.db, store.dialect)).toEqual([]);
     await store.close();
   });

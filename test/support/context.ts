@@ -27,7 +27,10 @@ export function testConfig(database: TestDatabase, dir: string, overrides: Parti
   };
 }
 
-export async function openTestContext(dialect: DialectName, overrides: Partial<CicloConfig> = {}): Promise<TestContext> {
+export async function openTestContext(
+  dialect: DialectName,
+  overrides: Partial<CicloConfig> = {},
+): Promise<TestContext> {
   const database = await createTestDatabase(dialect);
   const temp = makeTempDir();
   const config = testConfig(database, temp.dir, overrides);

@@ -19,7 +19,11 @@ export interface TestServer {
  * A real server on 127.0.0.1 over a database and artifact folder of its own. `config` overrides the
  * test defaults (silent logs, 16 MiB JSON bodies), e.g. a small maxBodyBytes to test the limit.
  */
-export async function startTestServer(dialect: DialectName, config: Partial<CicloConfig> = {}, options: ServerOptions = {}): Promise<TestServer> {
+export async function startTestServer(
+  dialect: DialectName,
+  config: Partial<CicloConfig> = {},
+  options: ServerOptions = {},
+): Promise<TestServer> {
   const test = await openTestContext(dialect, config);
   try {
     const server = await startServer({ context: test.context, host: '127.0.0.1', port: 0, ...options });

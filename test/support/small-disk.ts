@@ -14,7 +14,10 @@ export function mountSmallDisk(sizeBytes: number): { dir: string; remove(): void
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes},mode=0755`, 'tmpfs', dir], { stdio: 'pipe' });
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`cannot mount a tmpfs for the disk-full tests (they need root, as CI has): ${(error as Error).message}`, { cause: error });
+    throw new Error(
+      `cannot mount a tmpfs for the disk-full tests (they need root, as CI has): ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   return {
     dir,
@@ -29,7 +32,10 @@ export function mountSmallDisk(sizeBytes: number): { dir: string; remove(): void
 export function postgresTablespaceDir(disk: { dir: string }): string {
   const dir = join(disk.dir, 'pg');
   mkdirSync(dir, { mode: 0o700 });
-  const ids = execFileSync('id', ['-u', 'postgres']).toString().trim() + ':' + execFileSync('id', ['-g', 'postgres']).toString().trim();
+  const ids =
+    execFileSync('id', ['-u', 'postgres']).toString().trim() +
+    ':' +
+    execFileSync('id', ['-g', 'postgres']).toString().trim();
   const [uid, gid] = ids.split(':').map(Number);
   chownSync(dir, uid!, gid!);
   return dir;

@@ -35,11 +35,16 @@ describe.each(DIALECTS)('tracking service on %s', (dialect) => {
       const run = await tracking.createRun({ experimentId: experiment.experimentId });
       await tracking.renameExperiment(experiment.experimentId, 'b');
       await tracking.setExperimentTag(experiment.experimentId, 'owner', 'ana');
-      expect(await tracking.getExperiment(experiment.experimentId)).toMatchObject({ name: 'b', tags: { owner: 'ana' } });
+      expect(await tracking.getExperiment(experiment.experimentId)).toMatchObject({
+        name: 'b',
+        tags: { owner: 'ana' },
+      });
 
       await tracking.deleteExperiment(experiment.experimentId);
       expect((await tracking.getRun(run.info.runId)).info.lifecycleStage).toBe('deleted');
-      await expect(tracking.createRun({ experimentId: experiment.experimentId })).rejects.toBeInstanceOf(InvalidStateError);
+      await expect(tracking.createRun({ experimentId: experiment.experimentId })).rejects.toBeInstanceOf(
+        InvalidStateError,
+      );
 
       await tracking.restoreExperiment(experiment.experimentId);
       expect((await tracking.getRun(run.info.runId)).info.lifecycleStage).toBe('active');
@@ -66,15 +71,26 @@ describe.each(DIALECTS)('tracking service on %s', (dialect) => {
         userId: 'ana',
         parentRunId: parent.info.runId,
       });
-      expect(child.info).toMatchObject({ runName: 'child', userId: 'ana', status: 'RUNNING', parentRunId: parent.info.runId });
+      expect(child.info).toMatchObject({
+        runName: 'child',
+        userId: 'ana',
+        status: 'RUNNING',
+        parentRunId: parent.info.runId,
+      });
       expect(child.info.runId).toMatch(/^[0-9a-f]{32}$/);
-      expect(child.data.tags).toMatchObject({ 'mlflow.runName': 'child', 'mlflow.user': 'ana', 'mlflow.parentRunId': parent.info.runId });
+      expect(child.data.tags).toMatchObject({
+        'mlflow.runName': 'child',
+        'mlflow.user': 'ana',
+        'mlflow.parentRunId': parent.info.runId,
+      });
       expect(child.info.artifactUri).toBe(`mlflow-artifacts:/${experiment.experimentId}/${child.info.runId}/artifacts`);
     });
 
     it('refuses an unknown parent run', async () => {
       const experiment = await tracking.getOrCreateExperiment('exp');
-      await expect(tracking.createRun({ experimentId: experiment.experimentId, parentRunId: 'nope' })).rejects.toBeInstanceOf(NotFoundError);
+      await expect(
+        tracking.createRun({ experimentId: experiment.experimentId, parentRunId: 'nope' }),
+      ).rejects.toBeInstanceOf(NotFoundError);
     });
 
     it('sets the end time when the run finishes', async () => {
@@ -87,7 +103,9 @@ describe.each(DIALECTS)('tracking service on %s', (dialect) => {
     it('refuses writes to a deleted run and accepts them after restore', async () => {
       const run = await newRun();
       await tracking.deleteRun(run.info.runId);
-      await expect(tracking.logMetric(run.info.runId, { key: 'm', value: 1 })).rejects.toBeInstanceOf(InvalidInputError);
+      await expect(tracking.logMetric(run.info.runId, { key: 'm', value: 1 })).rejects.toBeInstanceOf(
+        InvalidInputError,
+      );
       await tracking.restoreRun(run.info.runId);
       await tracking.logMetric(run.info.runId, { key: 'm', value: 1 });
       expect((await tracking.getRun(run.info.runId)).data.metrics).toHaveLength(1);
@@ -112,7 +130,10 @@ describe.each(DIALECTS)('tracking service on %s', (dialect) => {
       await expect(
         tracking.logBatch(run.info.runId, {
           metrics: [{ key: 'auc', value: 0.9 }],
-          params: [{ key: 'depth', value: '3' }, { key: 'lr', value: '0.5' }],
+          params: [
+            { key: 'depth', value: '3' },
+            { key: 'lr', value: '0.5' },
+          ],
           tags: [{ key: 't', value: 'v' }],
         }),
       ).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE', details: { where: 'params[1].value' } });
@@ -149,7 +170,9 @@ describe.each(DIALECTS)('tracking service on %s', (dialect) => {
           { key: 'ninf', value: Number.NEGATIVE_INFINITY },
         ],
       });
-      const byKey = Object.fromEntries((await tracking.getRun(run.info.runId)).data.metrics.map((m) => [m.key, m.value]));
+      const byKey = Object.fromEntries(
+        (await tracking.getRun(run.info.runId)).data.metrics.map((m) => [m.key, m.value]),
+      );
       expect(byKey.nan).toBeNaN();
       expect(byKey.inf).toBe(Number.POSITIVE_INFINITY);
       expect(byKey.ninf).toBe(Number.NEGATIVE_INFINITY);
@@ -157,7 +180,9 @@ describe.each(DIALECTS)('tracking service on %s', (dialect) => {
 
     it('pages the history with an opaque token', async () => {
       const run = await newRun();
-      await tracking.logBatch(run.info.runId, { metrics: Array.from({ length: 25 }, (_, step) => ({ key: 'm', value: step, step })) });
+      await tracking.logBatch(run.info.runId, {
+        metrics: Array.from({ length: 25 }, (_, step) => ({ key: 'm', value: step, step })),
+      });
       const seen: number[] = [];
       let pageToken: string | undefined;
       do {
@@ -171,16 +196,20 @@ describe.each(DIALECTS)('tracking service on %s', (dialect) => {
     it('refuses a bad metric with its field path and writes nothing', async () => {
       const run = await newRun();
       const bad = { key: 'b', value: 'high' } as unknown as { key: string; value: number };
-      await expect(tracking.logBatch(run.info.runId, { metrics: [{ key: 'a', value: 1 }, bad] })).rejects.toMatchObject({
-        code: 'INVALID_PARAMETER_VALUE',
-        details: { where: 'metrics[1].value' },
-      });
+      await expect(tracking.logBatch(run.info.runId, { metrics: [{ key: 'a', value: 1 }, bad] })).rejects.toMatchObject(
+        {
+          code: 'INVALID_PARAMETER_VALUE',
+          details: { where: 'metrics[1].value' },
+        },
+      );
       expect((await tracking.getRun(run.info.runId)).data.metrics).toEqual([]);
     });
 
     it('refuses a key that could escape a folder', async () => {
       const run = await newRun();
-      await expect(tracking.logMetric(run.info.runId, { key: '../x', value: 1 })).rejects.toBeInstanceOf(InvalidInputError);
+      await expect(tracking.logMetric(run.info.runId, { key: '../x', value: 1 })).rejects.toBeInstanceOf(
+        InvalidInputError,
+      );
     });
   });
 
@@ -200,20 +229,35 @@ describe.each(DIALECTS)('tracking service on %s', (dialect) => {
 
     it('keeps the last value of a tag set twice in one batch', async () => {
       const run = await newRun();
-      await tracking.logBatch(run.info.runId, { tags: [{ key: 'stage', value: 'a' }, { key: 'stage', value: 'b' }] });
+      await tracking.logBatch(run.info.runId, {
+        tags: [
+          { key: 'stage', value: 'a' },
+          { key: 'stage', value: 'b' },
+        ],
+      });
       expect((await tracking.getRun(run.info.runId)).data.tags.stage).toBe('b');
     });
 
     it('names the run from the runName argument even when the mlflow.runName tag says otherwise', async () => {
       const experiment = await tracking.getOrCreateExperiment('exp');
-      const run = await tracking.createRun({ experimentId: experiment.experimentId, runName: 'chosen', tags: { 'mlflow.runName': 'other' } });
+      const run = await tracking.createRun({
+        experimentId: experiment.experimentId,
+        runName: 'chosen',
+        tags: { 'mlflow.runName': 'other' },
+      });
       expect(run.info.runName).toBe('chosen');
       expect(run.data.tags['mlflow.runName']).toBe('chosen');
     });
 
     it('records dataset inputs once per name, digest and context', async () => {
       const run = await newRun();
-      const dataset = { name: 'customers', digest: 'sha256:abc', context: 'training', sourceType: 'local', source: 'data/c.csv' };
+      const dataset = {
+        name: 'customers',
+        digest: 'sha256:abc',
+        context: 'training',
+        sourceType: 'local',
+        source: 'data/c.csv',
+      };
       await tracking.logInputs(run.info.runId, [dataset, dataset, { ...dataset, context: 'evaluation' }]);
       const inputs = (await tracking.getRun(run.info.runId)).inputs;
       expect(inputs.map((i) => i.context).sort()).toEqual(['evaluation', 'training']);

@@ -32,7 +32,10 @@ describe.each(DIALECTS)('message triggers (%s)', (dialect) => {
     }
     const run = await waitFor('a run', async () => (await fixture.runs('on_redis'))[0]);
     expect(triggerOf(run)).toEqual({ name: 'bus', type: 'redis', payload: { table: 'events', rows: 42 } });
-    await waitFor('the run to succeed', async () => (await fixture.context.pipelines.getRun(run.id)).run.status === 'SUCCEEDED');
+    await waitFor(
+      'the run to succeed',
+      async () => (await fixture.context.pipelines.getRun(run.id)).run.status === 'SUCCEEDED',
+    );
     expect(await fixture.runs('on_redis')).toHaveLength(1);
     expect(reportedErrors(fixture)).toEqual([]);
   });
@@ -59,7 +62,10 @@ describe.each(DIALECTS)('message triggers (%s)', (dialect) => {
     }
     const run = await waitFor('a run', async () => (await fixture.runs('on_nats'))[0]);
     expect(triggerOf(run)).toEqual({ name: 'bus', type: 'nats', payload: 'model v7 ready' });
-    await waitFor('the run to succeed', async () => (await fixture.context.pipelines.getRun(run.id)).run.status === 'SUCCEEDED');
+    await waitFor(
+      'the run to succeed',
+      async () => (await fixture.context.pipelines.getRun(run.id)).run.status === 'SUCCEEDED',
+    );
     expect(reportedErrors(fixture)).toEqual([]);
   });
 

@@ -24,7 +24,10 @@ describe.each(DIALECTS)('dataset trigger (%s)', (dialect) => {
       fixture.workDir,
     );
     const runtime = await fixture.start([pipeline]);
-    await waitFor('the known digests', async () => (await runtime.counters('on_images', 'new_images')).cursor === '["d1"]');
+    await waitFor(
+      'the known digests',
+      async () => (await runtime.counters('on_images', 'new_images')).cursor === '["d1"]',
+    );
 
     await logDataset('images', 'd1');
     await logDataset('labels', 'l1');

@@ -11,7 +11,17 @@ function commit(dir: string, file: string, content: string): string {
   mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
   writeFileSync(path.join(dir, file), content);
   git('add', file);
-  git('-c', 'user.name=Ciclo Test', '-c', 'user.email=test@ciclo.invalid', 'commit', '--quiet', '--no-gpg-sign', '-m', `change ${file}`);
+  git(
+    '-c',
+    'user.name=Ciclo Test',
+    '-c',
+    'user.email=test@ciclo.invalid',
+    'commit',
+    '--quiet',
+    '--no-gpg-sign',
+    '-m',
+    `change ${file}`,
+  );
   return git('rev-parse', 'HEAD');
 }
 
@@ -30,10 +40,16 @@ describe.each(DIALECTS)('git trigger (%s)', (dialect) => {
       repo,
     );
     const runtime = await fixture.start([pipeline]);
-    await waitFor('the baseline commit', async () => (await runtime.counters('on_commit', 'data_commit')).cursor === first);
+    await waitFor(
+      'the baseline commit',
+      async () => (await runtime.counters('on_commit', 'data_commit')).cursor === first,
+    );
 
     const elsewhere = commit(repo, 'README.md', 'docs\n');
-    await waitFor('the cursor to move', async () => (await runtime.counters('on_commit', 'data_commit')).cursor === elsewhere);
+    await waitFor(
+      'the cursor to move',
+      async () => (await runtime.counters('on_commit', 'data_commit')).cursor === elsewhere,
+    );
     await moreChecks(fixture, 'data_commit');
     expect(await fixture.runs('on_commit')).toEqual([]);
 
@@ -42,7 +58,13 @@ describe.each(DIALECTS)('git trigger (%s)', (dialect) => {
     expect(triggerOf(run)).toEqual({
       name: 'data_commit',
       type: 'git',
-      payload: { ref: 'HEAD', commit: touching, previousCommit: elsewhere, paths: ['data'], changed: ['data/rows.csv'] },
+      payload: {
+        ref: 'HEAD',
+        commit: touching,
+        previousCommit: elsewhere,
+        paths: ['data'],
+        changed: ['data/rows.csv'],
+      },
     });
     expect(run.git_commit).toBe(touching);
     await moreChecks(fixture, 'data_commit');
@@ -52,7 +74,11 @@ describe.each(DIALECTS)('git trigger (%s)', (dialect) => {
 
   it('reports a folder that is not a git repository and keeps polling', async () => {
     const pipeline = loaded(
-      { name: 'no_repo', steps: [{ name: 'a', ...shell('true') }], triggers: [{ name: 'g', type: 'git', interval: '20ms' }] },
+      {
+        name: 'no_repo',
+        steps: [{ name: 'a', ...shell('true') }],
+        triggers: [{ name: 'g', type: 'git', interval: '20ms' }],
+      },
       fixture.workDir,
     );
     await fixture.start([pipeline]);

@@ -24,7 +24,10 @@ describe.each(DIALECTS)('path trigger (%s)', (dialect) => {
     await writeFile(path.join(data, 'a.csv'), 'x\n1\n');
     const runtime = await fixture.start([pipeline()]);
     const baseline = await digestPath(data);
-    await waitFor('the baseline digest', async () => (await runtime.counters('on_data', 'data_changed')).cursor === baseline);
+    await waitFor(
+      'the baseline digest',
+      async () => (await runtime.counters('on_data', 'data_changed')).cursor === baseline,
+    );
     await moreChecks(fixture, 'data_changed');
     expect(await fixture.runs('on_data')).toEqual([]);
 
@@ -40,7 +43,10 @@ describe.each(DIALECTS)('path trigger (%s)', (dialect) => {
       payload: { path: 'data', digest: changed, previousDigest: baseline },
     });
     expect(run!.trigger_name).toBe('data_changed');
-    await waitFor('the run to end', async () => (await fixture.context.pipelines.getRun(run!.id)).run.status === 'SUCCEEDED');
+    await waitFor(
+      'the run to end',
+      async () => (await fixture.context.pipelines.getRun(run!.id)).run.status === 'SUCCEEDED',
+    );
 
     await moreChecks(fixture, 'data_changed');
     expect(await fixture.runs('on_data')).toHaveLength(1);
@@ -52,7 +58,10 @@ describe.each(DIALECTS)('path trigger (%s)', (dialect) => {
     const file = path.join(fixture.workDir, 'data');
     await writeFile(file, 'v1');
     let runtime = await fixture.start([pipeline()]);
-    await waitFor('the baseline digest', async () => (await runtime.counters('on_data', 'data_changed')).cursor !== undefined);
+    await waitFor(
+      'the baseline digest',
+      async () => (await runtime.counters('on_data', 'data_changed')).cursor !== undefined,
+    );
     await fixture.stopRuntime();
 
     runtime = await fixture.start([pipeline()]);
@@ -72,6 +81,9 @@ describe.each(DIALECTS)('path trigger (%s)', (dialect) => {
     await waitFor('the baseline', async () => (await runtime.counters('on_data', 'data_changed')).cursor === 'absent');
     await writeFile(path.join(fixture.workDir, 'data'), 'new');
     const run = await waitFor('a run', async () => (await fixture.runs('on_data'))[0]);
-    expect(triggerOf(run)?.payload).toMatchObject({ previousDigest: null, digest: await digestPath(path.join(fixture.workDir, 'data')) });
+    expect(triggerOf(run)?.payload).toMatchObject({
+      previousDigest: null,
+      digest: await digestPath(path.join(fixture.workDir, 'data')),
+    });
   });
 });

@@ -28,7 +28,12 @@ describe.each(DIALECTS)('queueing (%s)', (dialect) => {
         name: 'slow',
         steps: [{ name: 'wait', ...shell('while [ ! -e "$GATE" ]; do sleep 0.02; done'), env: { GATE: gate() } }],
         triggers: [
-          { name: 'hook', type: 'webhook', secretEnv: 'CICLO_TEST_QUEUE_SECRET', ...(maxQueued === undefined ? {} : { maxQueued }) },
+          {
+            name: 'hook',
+            type: 'webhook',
+            secretEnv: 'CICLO_TEST_QUEUE_SECRET',
+            ...(maxQueued === undefined ? {} : { maxQueued }),
+          },
         ],
       },
       fixture.workDir,
@@ -39,9 +44,16 @@ describe.each(DIALECTS)('queueing (%s)', (dialect) => {
     const first = await fire(runtime, 'hook', { n: 0 });
     expect(first).toEqual({ outcome: 'started', pipelineRunId: expect.any(String) });
     const firstId = (first as { pipelineRunId: string }).pipelineRunId;
-    await waitFor('the first run to be running', async () => (await fixture.context.pipelines.getRun(firstId)).run.status === 'RUNNING');
+    await waitFor(
+      'the first run to be running',
+      async () => (await fixture.context.pipelines.getRun(firstId)).run.status === 'RUNNING',
+    );
 
-    const outcomes = [await fire(runtime, 'hook', { n: 1 }), await fire(runtime, 'hook', { n: 2 }), await fire(runtime, 'hook', { n: 3 })];
+    const outcomes = [
+      await fire(runtime, 'hook', { n: 1 }),
+      await fire(runtime, 'hook', { n: 2 }),
+      await fire(runtime, 'hook', { n: 3 }),
+    ];
     expect(outcomes.map((o) => o.outcome)).toEqual(['queued', 'dropped', 'dropped']);
     const queuedId = (outcomes[0] as { pipelineRunId: string }).pipelineRunId;
     expect(await runtime.counters('slow', 'hook')).toMatchObject({ fired: 2, dropped: 2 });
@@ -51,7 +63,10 @@ describe.each(DIALECTS)('queueing (%s)', (dialect) => {
     expect(await fixture.runs('slow')).toHaveLength(2);
 
     await writeFile(gate(), '');
-    await waitFor('the queued run to succeed', async () => (await fixture.context.pipelines.getRun(queuedId)).run.status === 'SUCCEEDED');
+    await waitFor(
+      'the queued run to succeed',
+      async () => (await fixture.context.pipelines.getRun(queuedId)).run.status === 'SUCCEEDED',
+    );
     const done = await fixture.context.pipelines.getRun(firstId);
     // The step's error and exit code are in the comparison so a failure says why the run failed.
     expect([done.run.status, done.steps[0]!.error, done.steps[0]!.exit_code]).toEqual(['SUCCEEDED', null, 0]);
@@ -64,11 +79,17 @@ describe.each(DIALECTS)('queueing (%s)', (dialect) => {
   it('maxQueued 0 drops every firing while a run is going', async () => {
     const runtime = await fixture.start([gated(0)], { env: ENV });
     const first = (await fire(runtime, 'hook', {})) as { pipelineRunId: string };
-    await waitFor('the first run to be running', async () => (await fixture.context.pipelines.getRun(first.pipelineRunId)).run.status === 'RUNNING');
+    await waitFor(
+      'the first run to be running',
+      async () => (await fixture.context.pipelines.getRun(first.pipelineRunId)).run.status === 'RUNNING',
+    );
     expect(await fire(runtime, 'hook', {})).toEqual({ outcome: 'dropped' });
     expect(await runtime.counters('slow', 'hook')).toMatchObject({ fired: 1, dropped: 1 });
     await writeFile(gate(), '');
-    await waitFor('the run to end', async () => (await fixture.context.pipelines.getRun(first.pipelineRunId)).run.status !== 'RUNNING');
+    await waitFor(
+      'the run to end',
+      async () => (await fixture.context.pipelines.getRun(first.pipelineRunId)).run.status !== 'RUNNING',
+    );
     const ended = await fixture.context.pipelines.getRun(first.pipelineRunId);
     expect([ended.run.status, ended.steps[0]!.error, ended.steps[0]!.exit_code]).toEqual(['SUCCEEDED', null, 0]);
     expect(await fire(runtime, 'hook', {})).toEqual({ outcome: 'started', pipelineRunId: expect.any(String) });
@@ -82,14 +103,20 @@ describe.each(DIALECTS)('queueing (%s)', (dialect) => {
     const leftOver = await pipelines.start(pipeline, { trigger: { name: 'hook', type: 'webhook', payload: { n: 9 } } });
     const byHand = await pipelines.start(pipeline);
     await fixture.start([pipeline], { env: ENV });
-    await waitFor('the left-over run to succeed', async () => (await pipelines.getRun(leftOver)).run.status === 'SUCCEEDED');
+    await waitFor(
+      'the left-over run to succeed',
+      async () => (await pipelines.getRun(leftOver)).run.status === 'SUCCEEDED',
+    );
     expect((await pipelines.getRun(byHand)).run.status).toBe('PENDING');
   });
 
   it('stopping the runtime cancels the run being driven and keeps the queued one PENDING for the next start', async () => {
     const runtime = await fixture.start([gated()], { env: ENV });
     const first = (await fire(runtime, 'hook', {})) as { pipelineRunId: string };
-    await waitFor('the first run to be running', async () => (await fixture.context.pipelines.getRun(first.pipelineRunId)).run.status === 'RUNNING');
+    await waitFor(
+      'the first run to be running',
+      async () => (await fixture.context.pipelines.getRun(first.pipelineRunId)).run.status === 'RUNNING',
+    );
     const queued = (await fire(runtime, 'hook', {})) as { outcome: string; pipelineRunId: string };
     expect(queued.outcome).toBe('queued');
     await fixture.stopRuntime();
@@ -98,6 +125,9 @@ describe.each(DIALECTS)('queueing (%s)', (dialect) => {
 
     await writeFile(gate(), '');
     await fixture.start([gated()], { env: ENV });
-    await waitFor('the queued run to succeed', async () => (await fixture.context.pipelines.getRun(queued.pipelineRunId)).run.status === 'SUCCEEDED');
+    await waitFor(
+      'the queued run to succeed',
+      async () => (await fixture.context.pipelines.getRun(queued.pipelineRunId)).run.status === 'SUCCEEDED',
+    );
   });
 });

@@ -14,7 +14,16 @@ function writePipeline(folder: string, name: string, triggers: string): void {
   mkdirSync(folder, { recursive: true });
   writeFileSync(
     path.join(folder, 'pipeline.yaml'),
-    [`name: ${name}`, 'steps:', '  - name: a', '    kind: command', '    command: ["true"]', 'triggers:', triggers, ''].join('\n'),
+    [
+      `name: ${name}`,
+      'steps:',
+      '  - name: a',
+      '    kind: command',
+      '    command: ["true"]',
+      'triggers:',
+      triggers,
+      '',
+    ].join('\n'),
   );
 }
 
@@ -30,8 +39,13 @@ describe('pipeline discovery and configuration', () => {
     writePipeline(path.join(root.dir, 'node_modules', 'x'), 'x', '  []');
     writePipeline(path.join(root.dir, '.hidden'), 'h', '  []');
     const single = path.join(root.dir, 'etl', 'pipeline.yaml');
-    expect(await findPipelineFiles([root.dir, single])).toEqual([single, path.join(root.dir, 'team', 'train', 'pipeline.yaml')]);
-    await expect(findPipelineFiles([path.join(root.dir, 'missing')])).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
+    expect(await findPipelineFiles([root.dir, single])).toEqual([
+      single,
+      path.join(root.dir, 'team', 'train', 'pipeline.yaml'),
+    ]);
+    await expect(findPipelineFiles([path.join(root.dir, 'missing')])).rejects.toMatchObject({
+      code: 'RESOURCE_DOES_NOT_EXIST',
+    });
   });
 
   it('reads CICLO_PIPELINES as a comma-separated list resolved from the working directory', () => {
@@ -48,7 +62,15 @@ describe('ciclo server --pipelines', () => {
       writePipeline(
         path.join(pipelines, 'deploy'),
         'deploy',
-        ['  - name: on_push', '    type: webhook', '    secretEnv: CICLO_TEST_CLI_SECRET', '  - name: nightly', '    type: cron', '    schedule: "0 3 * * *"', '    timezone: Europe/Lisbon'].join('\n'),
+        [
+          '  - name: on_push',
+          '    type: webhook',
+          '    secretEnv: CICLO_TEST_CLI_SECRET',
+          '  - name: nightly',
+          '    type: cron',
+          '    schedule: "0 3 * * *"',
+          '    timezone: Europe/Lisbon',
+        ].join('\n'),
       );
       const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CICLO_')));
       const child = spawn(process.execPath, [MAIN, 'server', '--port', '0', '--pipelines', pipelines], {
@@ -65,8 +87,12 @@ describe('ciclo server --pipelines', () => {
         const [listening, ...triggerLines] = stdout.trim().split('\n');
         const url = /listening on (\S+)/.exec(listening!)![1]!;
         expect(triggerLines).toEqual([
-          expect.stringMatching(/^trigger deploy\/on_push \(webhook\): POST \/api\/v1\/triggers\/on_push\/fire signed with \$CICLO_TEST_CLI_SECRET$/),
-          expect.stringMatching(/^trigger deploy\/nightly \(cron\): cron "0 3 \* \* \*" in Europe\/Lisbon, next at \d{4}-/),
+          expect.stringMatching(
+            /^trigger deploy\/on_push \(webhook\): POST \/api\/v1\/triggers\/on_push\/fire signed with \$CICLO_TEST_CLI_SECRET$/,
+          ),
+          expect.stringMatching(
+            /^trigger deploy\/nightly \(cron\): cron "0 3 \* \* \*" in Europe\/Lisbon, next at \d{4}-/,
+          ),
         ]);
         const body = JSON.stringify({ sha: 'abc' });
         const response = await fetch(`${url}/api/v1/triggers/on_push/fire`, {

@@ -46,7 +46,10 @@ export interface TriggerFixture {
 }
 
 /** Each test gets a context (own database, own folder), a pipeline folder and runtimes that are stopped after it. */
-export function useTriggerFixture(dialect: DialectName, open: () => Promise<TestContext> = () => openTestContext(dialect)): TriggerFixture {
+export function useTriggerFixture(
+  dialect: DialectName,
+  open: () => Promise<TestContext> = () => openTestContext(dialect),
+): TriggerFixture {
   const fixture = { events: [] as TriggerEvent[] } as TriggerFixture;
   let runtimes: TriggerRuntime[] = [];
   beforeEach(async () => {
@@ -79,7 +82,8 @@ export function useTriggerFixture(dialect: DialectName, open: () => Promise<Test
     const runtime = runtimes.pop();
     await runtime?.stop();
   };
-  fixture.checks = (trigger) => fixture.events.filter((event) => event.type === 'checked' && event.trigger === trigger).length;
+  fixture.checks = (trigger) =>
+    fixture.events.filter((event) => event.type === 'checked' && event.trigger === trigger).length;
   fixture.runs = (pipelineName) => fixture.context.pipelines.listRuns({ pipelineName });
   return fixture;
 }

@@ -23,7 +23,14 @@ describe('validateTriggers', () => {
   it('accepts well-formed triggers of every type', () => {
     expect(
       issuesOf([
-        { name: 'nightly', type: 'cron', schedule: '0 2 * * *', timezone: 'Europe/Lisbon', env: 'prod', params: { lr: 0.01 } },
+        {
+          name: 'nightly',
+          type: 'cron',
+          schedule: '0 2 * * *',
+          timezone: 'Europe/Lisbon',
+          env: 'prod',
+          params: { lr: 0.01 },
+        },
         { name: 'every_5s', type: 'cron', schedule: '*/5 * * * * *' },
         { name: 'data', type: 'path', path: 'data/', interval: '1m' },
         { name: 'images', type: 'dataset', dataset: 'images' },
@@ -42,14 +49,26 @@ describe('validateTriggers', () => {
         { name: 'hook', type: 'redis', channel: 'c' },
       ]),
     ).toEqual([
-      { path: ['triggers', 1, 'name'], message: 'duplicate trigger name "hook"; triggers[0] already has it', hint: expect.any(String) },
+      {
+        path: ['triggers', 1, 'name'],
+        message: 'duplicate trigger name "hook"; triggers[0] already has it',
+        hint: expect.any(String),
+      },
     ]);
   });
 
   it('reports params the pipeline does not declare and values of the wrong type', () => {
     expect(issuesOf([{ name: 't', type: 'redis', channel: 'c', params: { epochs: 3, lr: 'fast' } }])).toEqual([
-      { path: ['triggers', 0, 'params', 'epochs'], message: 'unknown param "epochs"', hint: 'declared params: lr, mode' },
-      { path: ['triggers', 0, 'params', 'lr'], message: 'expected a number, got "fast"', hint: 'param "lr" is declared as number' },
+      {
+        path: ['triggers', 0, 'params', 'epochs'],
+        message: 'unknown param "epochs"',
+        hint: 'declared params: lr, mode',
+      },
+      {
+        path: ['triggers', 0, 'params', 'lr'],
+        message: 'expected a number, got "fast"',
+        hint: 'param "lr" is declared as number',
+      },
     ]);
   });
 
@@ -57,10 +76,16 @@ describe('validateTriggers', () => {
     const params = { mode: { type: 'string' as const }, table: { type: 'string' as const } };
     const issues = issuesOf([{ name: 't', type: 'redis', channel: 'c', params: { table: 'x' } }], { params });
     expect(issues).toEqual([
-      { path: ['triggers', 0, 'params'], message: 'param "mode" has no default and this trigger gives it no value', hint: expect.any(String) },
+      {
+        path: ['triggers', 0, 'params'],
+        message: 'param "mode" has no default and this trigger gives it no value',
+        hint: expect.any(String),
+      },
     ]);
     // The trigger's environment may give it instead.
-    expect(issuesOf([{ name: 't', type: 'redis', channel: 'c', env: 'prod', params: { table: 'x' } }], { params })).toEqual([]);
+    expect(
+      issuesOf([{ name: 't', type: 'redis', channel: 'c', env: 'prod', params: { table: 'x' } }], { params }),
+    ).toEqual([]);
   });
 
   it('reports an environment the pipeline does not declare', () => {
@@ -83,7 +108,10 @@ describe('validateTriggers', () => {
       ['triggers', 3, 'timezone'],
     ]);
     expect(issues[0]!.message).toContain('invalid cron schedule "61 * * * *"');
-    expect(issues[3]).toMatchObject({ message: 'unknown time zone "Mars/Olympus_Mons"', hint: expect.stringContaining('IANA') });
+    expect(issues[3]).toMatchObject({
+      message: 'unknown time zone "Mars/Olympus_Mons"',
+      hint: expect.stringContaining('IANA'),
+    });
   });
 
   it('the schema refuses a bad secret variable name, a bad interval and an unknown field', () => {
@@ -97,7 +125,11 @@ describe('validateTriggers', () => {
     let error: InvalidInputError | undefined;
     try {
       compilePipeline(
-        { name: 'p', steps: [{ name: 'a', ...shell('true') }], triggers: [{ name: 't', type: 'cron', schedule: '* * * * *', timezone: 'Nowhere/City' }] },
+        {
+          name: 'p',
+          steps: [{ name: 'a', ...shell('true') }],
+          triggers: [{ name: 't', type: 'cron', schedule: '* * * * *', timezone: 'Nowhere/City' }],
+        },
         { registry: stepKinds() },
       );
     } catch (caught) {

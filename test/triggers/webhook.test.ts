@@ -58,8 +58,15 @@ describe.each(DIALECTS)('webhook trigger (%s)', (dialect) => {
     expect(answer).toEqual({ outcome: 'started', pipeline_run_id: expect.any(String) });
     const { run } = await server.context.pipelines.getRun(answer.pipeline_run_id);
     expect(run.trigger_name).toBe('push');
-    expect(triggerOf(run)).toEqual({ name: 'push', type: 'webhook', payload: { ref: 'refs/heads/main', after: 'abc123' } });
-    await waitFor('the run to succeed', async () => (await server.context.pipelines.getRun(run.id)).run.status === 'SUCCEEDED');
+    expect(triggerOf(run)).toEqual({
+      name: 'push',
+      type: 'webhook',
+      payload: { ref: 'refs/heads/main', after: 'abc123' },
+    });
+    await waitFor(
+      'the run to succeed',
+      async () => (await server.context.pipelines.getRun(run.id)).run.status === 'SUCCEEDED',
+    );
   });
 
   it('accepts an empty signed body (no payload) and any content type', async () => {
@@ -69,7 +76,10 @@ describe.each(DIALECTS)('webhook trigger (%s)', (dialect) => {
     });
     expect(response.status).toBe(202);
     const { pipeline_run_id: pipelineRunId } = (await response.json()) as { pipeline_run_id: string };
-    expect(triggerOf((await server.context.pipelines.getRun(pipelineRunId)).run)).toEqual({ name: 'push', type: 'webhook' });
+    expect(triggerOf((await server.context.pipelines.getRun(pipelineRunId)).run)).toEqual({
+      name: 'push',
+      type: 'webhook',
+    });
   });
 
   it('answers 401 INVALID_SIGNATURE for a wrong, malformed or missing signature and starts nothing', async () => {
@@ -101,7 +111,10 @@ describe.each(DIALECTS)('webhook trigger (%s)', (dialect) => {
     const body = '{}';
     const response = await fire('unconfigured', body, { 'x-ciclo-signature': signBody('', body) });
     expect(response.status).toBe(503);
-    expect(await response.json()).toMatchObject({ error_code: 'WEBHOOK_SECRET_MISSING', message: expect.stringContaining('CICLO_TEST_UNSET_SECRET') });
+    expect(await response.json()).toMatchObject({
+      error_code: 'WEBHOOK_SECRET_MISSING',
+      message: expect.stringContaining('CICLO_TEST_UNSET_SECRET'),
+    });
     expect(await runs()).toEqual([]);
   });
 

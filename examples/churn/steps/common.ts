@@ -48,6 +48,7 @@ export async function writeCsv(file: string, table: Table): Promise<void> {
 export function intParam(params: Record<string, unknown>, name: string, fallback: number): number {
   const value = params[name] ?? fallback;
   const number = typeof value === 'string' ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isInteger(number)) throw new Error(`param "${name}" must be an integer (got ${JSON.stringify(value)})`);
+  if (typeof number !== 'number' || !Number.isInteger(number))
+    throw new Error(`param "${name}" must be an integer (got ${JSON.stringify(value)})`);
   return number;
 }

@@ -22,7 +22,11 @@ export async function evaluate(ctx: StepRunContext): Promise<void> {
   const labels = rows.map((row) => Number(row[LABEL]));
   const predicted = scores.map((score) => (score >= THRESHOLD ? 1 : 0));
 
-  const metrics: Record<string, number> = { ...classification(labels, predicted), auc: auc(labels, scores), test_rows: rows.length };
+  const metrics: Record<string, number> = {
+    ...classification(labels, predicted),
+    auc: auc(labels, scores),
+    test_rows: rows.length,
+  };
   const positiveRates: number[] = [];
   const recalls: number[] = [];
   for (const band of AGE_BANDS) {
@@ -75,7 +79,7 @@ export function auc(labels: readonly number[], scores: readonly number[]): numbe
   const order = scores.map((score, i) => ({ score, label: labels[i]! })).sort((a, b) => a.score - b.score);
   let positives = 0;
   let positiveRankSum = 0;
-  for (let start = 0; start < order.length; ) {
+  for (let start = 0; start < order.length;) {
     let end = start;
     while (end < order.length && order[end]!.score === order[start]!.score) end++;
     const averageRank = (start + 1 + end) / 2;
@@ -98,7 +102,11 @@ export function auc(labels: readonly number[], scores: readonly number[]): numbe
  * smallest positive-prediction rate), disparate impact ratio (smallest over largest) and equal
  * opportunity difference (largest minus smallest recall among groups with positives).
  */
-export function fairness(attribute: string, positiveRates: readonly number[], recalls: readonly number[]): Record<string, number> {
+export function fairness(
+  attribute: string,
+  positiveRates: readonly number[],
+  recalls: readonly number[],
+): Record<string, number> {
   const gaps: Record<string, number> = {};
   if (positiveRates.length > 0) {
     const high = Math.max(...positiveRates);
@@ -106,7 +114,8 @@ export function fairness(attribute: string, positiveRates: readonly number[], re
     gaps[`fairness.${attribute}.demographic_parity_difference`] = high - low;
     if (high > 0) gaps[`fairness.${attribute}.disparate_impact_ratio`] = low / high;
   }
-  if (recalls.length > 0) gaps[`fairness.${attribute}.equal_opportunity_difference`] = Math.max(...recalls) - Math.min(...recalls);
+  if (recalls.length > 0)
+    gaps[`fairness.${attribute}.equal_opportunity_difference`] = Math.max(...recalls) - Math.min(...recalls);
   return gaps;
 }
 

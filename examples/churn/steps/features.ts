@@ -100,12 +100,15 @@ export function rowProblem(row: Row): string | undefined {
   if (!INTEGER.test(row.tenure_months) || Number(row.tenure_months) < 1 || Number(row.tenure_months) > 120) {
     return `tenure_months "${row.tenure_months}" is not 1–120`;
   }
-  if (!DECIMAL.test(row.monthly_charges) || Number(row.monthly_charges) <= 0) return `monthly_charges "${row.monthly_charges}" is not positive`;
+  if (!DECIMAL.test(row.monthly_charges) || Number(row.monthly_charges) <= 0)
+    return `monthly_charges "${row.monthly_charges}" is not positive`;
   if (!DECIMAL.test(row.total_charges)) return `total_charges "${row.total_charges}" is not a non-negative number`;
   if (!INTEGER.test(row.support_calls)) return `support_calls "${row.support_calls}" is not a count`;
   if (!(CONTRACTS as readonly string[]).includes(row.contract)) return `contract "${row.contract}" is unknown`;
-  if (!(PAYMENT_METHODS as readonly string[]).includes(row.payment_method)) return `payment_method "${row.payment_method}" is unknown`;
-  if (!(INTERNET_SERVICES as readonly string[]).includes(row.internet_service)) return `internet_service "${row.internet_service}" is unknown`;
+  if (!(PAYMENT_METHODS as readonly string[]).includes(row.payment_method))
+    return `payment_method "${row.payment_method}" is unknown`;
+  if (!(INTERNET_SERVICES as readonly string[]).includes(row.internet_service))
+    return `internet_service "${row.internet_service}" is unknown`;
   if (!(AGE_BANDS as readonly string[]).includes(row.age_band)) return `age_band "${row.age_band}" is unknown`;
   if (row.churned !== '0' && row.churned !== '1') return `churned "${row.churned}" is not 0 or 1`;
   return undefined;

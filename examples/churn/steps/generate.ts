@@ -106,7 +106,7 @@ export function generateRows(total: number, seed: number): Generated {
   const invalid = Math.max(1, Math.round(total * INVALID_RATE));
   const damaged = new Set<number>();
   const damage = (count: number, change: (row: Row) => void) => {
-    for (let done = 0; done < count; ) {
+    for (let done = 0; done < count;) {
       const at = Math.floor(random() * rows.length);
       if (damaged.has(at)) continue;
       damaged.add(at);
@@ -114,7 +114,14 @@ export function generateRows(total: number, seed: number): Generated {
       done++;
     }
   };
-  const blankable = ['tenure_months', 'monthly_charges', 'total_charges', 'contract', 'payment_method', 'age_band'] as const;
+  const blankable = [
+    'tenure_months',
+    'monthly_charges',
+    'total_charges',
+    'contract',
+    'payment_method',
+    'age_band',
+  ] as const;
   damage(missing, (row) => {
     row[blankable[Math.floor(random() * blankable.length)]!] = '';
   });

@@ -23,5 +23,9 @@ export const SIGNATURE = {
 
 /** Writes the manifest listing every file of the package with its digest; nothing in it depends on time or paths. */
 export async function writePackageManifest(folder: string, libraryVersion: string): Promise<void> {
-  await writeManifest(folder, { flavor: 'ml-random-forest', signature: SIGNATURE, requirements: [`ml-random-forest@${libraryVersion}`] });
+  await writeManifest(folder, {
+    flavor: 'ml-random-forest',
+    signature: SIGNATURE,
+    requirements: [`ml-random-forest@${libraryVersion}`],
+  });
 }

@@ -28,7 +28,8 @@ export const itemAlias = (index: number, what: string) => `e${index}_${what}`;
 
 /** `WHERE` text matching the rows that fail a row-level check (nulls only ever fail `not_null`). */
 export function failingPredicate(expectation: AggregateExpectation): string | undefined {
-  if (expectation.kind === 'row_count' || expectation.kind === 'fresh_within' || expectation.kind === 'unique') return undefined;
+  if (expectation.kind === 'row_count' || expectation.kind === 'fresh_within' || expectation.kind === 'unique')
+    return undefined;
   const column = sqlIdentifier(expectation.column);
   switch (expectation.kind) {
     case 'not_null':
@@ -49,14 +50,21 @@ export function failingPredicate(expectation: AggregateExpectation): string | un
 }
 
 /** The aggregate items deciding one expectation, aliased by its index. */
-export function aggregateItems(expectation: AggregateExpectation, index: number, schema: ColumnSchema[]): AggregateItem[] {
+export function aggregateItems(
+  expectation: AggregateExpectation,
+  index: number,
+  schema: ColumnSchema[],
+): AggregateItem[] {
   const item = (what: string, expression: string) => ({ alias: itemAlias(index, what), expression });
   if (expectation.kind === 'row_count') return [item('rows', 'count(*)')];
   const column = sqlIdentifier(expectation.column);
   switch (expectation.kind) {
     case 'unique':
       // Rows repeating an earlier value: the count a GROUP BY would give, without one.
-      return [item('failing', `count(${column}) - count(DISTINCT ${column})`), item('distinct', `count(DISTINCT ${column})`)];
+      return [
+        item('failing', `count(${column}) - count(DISTINCT ${column})`),
+        item('distinct', `count(DISTINCT ${column})`),
+      ];
     case 'between':
       return [
         item('failing', `count(*) FILTER (WHERE ${failingPredicate(expectation)})`),
@@ -110,7 +118,8 @@ export function canonicalType(type: string): string {
   return TYPE_ALIASES[withoutLength] ?? withoutLength;
 }
 
-const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL(\(.*\))?)$/;
+const NUMERIC =
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL(\(.*\))?)$/;
 const TEMPORAL = /^(DATE|TIMESTAMP.*)$/;
 
 export const isNumericType = (type: string) => NUMERIC.test(canonicalType(type));

@@ -27,7 +27,9 @@ export function renderReportText(report: SuiteReport): string {
     for (const sample of result.samples) out.push(`    ${inline(sample)}`);
   }
   const verdict = report.passed ? 'PASSED' : 'FAILED';
-  out.push(`${verdict}: ${count(report.errors, 'error')}, ${count(report.warnings, 'warning')}, ${count(report.results.length, 'expectation')}`);
+  out.push(
+    `${verdict}: ${count(report.errors, 'error')}, ${count(report.warnings, 'warning')}, ${count(report.results.length, 'expectation')}`,
+  );
   return out.join('\n');
 }
 

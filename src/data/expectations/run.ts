@@ -131,7 +131,12 @@ export async function runSuite(engine: QueryEngine, input: SuiteInput, suite: Su
           const column = sqlIdentifier(expectation.column);
           const unexpectedSql = `SELECT ${column} AS value, count(*) AS rows ${from} WHERE ${failingPredicate(expectation)} GROUP BY ${column} ORDER BY rows DESC, value LIMIT ${SAMPLE_LIMIT}`;
           const unexpected = await query(unexpectedSql);
-          result.observed = { unexpected: unexpected.map((row) => ({ value: maskValue(expectation.column, row.value ?? null), rows: row.rows ?? 0 })) };
+          result.observed = {
+            unexpected: unexpected.map((row) => ({
+              value: maskValue(expectation.column, row.value ?? null),
+              rows: row.rows ?? 0,
+            })),
+          };
         }
       }
       results.push(result);
@@ -168,7 +173,11 @@ function checkColumns(input: SuiteInput, suite: Suite): void {
         hint: 'point it at a date/time column, or cast the column in the relation',
       });
     }
-    if (expectation.kind === 'between' && !isNumericType(column.type) && [expectation.min, expectation.max].some((bound) => typeof bound === 'number')) {
+    if (
+      expectation.kind === 'between' &&
+      !isNumericType(column.type) &&
+      [expectation.min, expectation.max].some((bound) => typeof bound === 'number')
+    ) {
       throw suiteProblemError(suite, {
         path,
         message: `between with numeric bounds needs a numeric column, but "${column.name}" is ${column.type}`,
@@ -203,7 +212,10 @@ async function runAggregate(
   aggregates: { expectation: AggregateExpectation; index: number; items: AggregateItem[] }[],
   suite: Suite,
 ): Promise<Row> {
-  const sql = `SELECT ${aggregates.flatMap((entry) => entry.items).map(selectItem).join(',\n  ')}\n${from}`;
+  const sql = `SELECT ${aggregates
+    .flatMap((entry) => entry.items)
+    .map(selectItem)
+    .join(',\n  ')}\n${from}`;
   try {
     return (await query(sql))[0] ?? {};
   } catch (error) {
@@ -238,7 +250,9 @@ function aggregateOutcome(
   switch (expectation.kind) {
     case 'row_count': {
       const rows = Number(item('rows'));
-      const passed = (expectation.min === undefined || rows >= expectation.min) && (expectation.max === undefined || rows <= expectation.max);
+      const passed =
+        (expectation.min === undefined || rows >= expectation.min) &&
+        (expectation.max === undefined || rows <= expectation.max);
       return { passed, observed: { rows } };
     }
     case 'fresh_within': {
@@ -274,7 +288,11 @@ function samplesQuery(expectation: AggregateExpectation, from: string): string |
 function existsOutcome(expectation: Extract<Expectation, { kind: 'exists' }>, schema: ColumnSchema[]): Outcome {
   const column = schema.find((entry) => entry.name === expectation.column);
   if (!column) {
-    return { passed: false, observed: { present: false }, note: `columns: ${schema.map((entry) => entry.name).join(', ')}` };
+    return {
+      passed: false,
+      observed: { present: false },
+      note: `columns: ${schema.map((entry) => entry.name).join(', ')}`,
+    };
   }
   const passed = expectation.type === undefined || canonicalType(expectation.type) === canonicalType(column.type);
   return { passed, observed: { present: true, type: column.type } };
@@ -288,7 +306,9 @@ function schemaOutcome(schema: ColumnSchema[], previous: ColumnSchema[] | undefi
   const removed = previous.filter((column) => !after.has(column.name)).map(({ name, type }) => ({ name, type }));
   const retyped = schema.flatMap((column) => {
     const old = before.get(column.name);
-    return old && canonicalType(old.type) !== canonicalType(column.type) ? [{ name: column.name, from: old.type, to: column.type }] : [];
+    return old && canonicalType(old.type) !== canonicalType(column.type)
+      ? [{ name: column.name, from: old.type, to: column.type }]
+      : [];
   });
   const passed = added.length === 0 && removed.length === 0 && retyped.length === 0;
   return { passed, observed: { added, removed, retyped } };
@@ -297,7 +317,9 @@ function schemaOutcome(schema: ColumnSchema[], previous: ColumnSchema[] | undefi
 /** Sensitive by the caller's list or the schema's tag; DuckDB names are case-insensitive, so is this. */
 function sensitivity(input: SuiteInput): (column: string) => boolean {
   const names = new Set(
-    [...input.sensitive, ...input.schema.filter((column) => column.sensitive).map((column) => column.name)].map((name) => name.toLowerCase()),
+    [...input.sensitive, ...input.schema.filter((column) => column.sensitive).map((column) => column.name)].map(
+      (name) => name.toLowerCase(),
+    ),
   );
   return (column) => names.has(column.toLowerCase());
 }

@@ -82,7 +82,9 @@ export interface Suite {
 }
 
 const SuiteSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-", starting with a letter or digit'),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-", starting with a letter or digit'),
   description: z.string().optional(),
   expectations: z.array(z.unknown()).min(1, 'a suite needs at least one expectation'),
 });
@@ -178,7 +180,9 @@ export async function loadSuiteFile(path: string): Promise<Suite> {
 
 function parseExpectation(raw: unknown, at: FieldPath): { expectation: Expectation } | { problem: DefinitionProblem } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { problem: { path: at, message: 'an expectation is a map with one check key, e.g. { column: id, not_null: true }' } };
+    return {
+      problem: { path: at, message: 'an expectation is a map with one check key, e.g. { column: id, not_null: true }' },
+    };
   }
   const kinds = EXPECTATION_KINDS.filter((kind) => kind in raw);
   if (kinds.length === 0) {
@@ -210,7 +214,8 @@ function parseExpectation(raw: unknown, at: FieldPath): { expectation: Expectati
 /** The written shape (check key holding its argument) becomes one tagged shape with a name. */
 function normalize(kind: ExpectationKind, written: Record<string, unknown>, index: number): Expectation {
   const columnName = written.column as string | undefined;
-  const name = (written.name as string | undefined) ?? (columnName === undefined ? `${kind}#${index}` : `${kind}(${columnName})`);
+  const name =
+    (written.name as string | undefined) ?? (columnName === undefined ? `${kind}#${index}` : `${kind}(${columnName})`);
   const head = { name, severity: written.severity as Severity };
   const argument = written[kind];
   switch (kind) {
@@ -223,7 +228,13 @@ function normalize(kind: ExpectationKind, written: Record<string, unknown>, inde
       return { ...head, kind, column: columnName! };
     case 'between': {
       const { min, max } = argument as { min?: Bound; max?: Bound };
-      return { ...head, kind, column: columnName!, ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) };
+      return {
+        ...head,
+        kind,
+        column: columnName!,
+        ...(min === undefined ? {} : { min }),
+        ...(max === undefined ? {} : { max }),
+      };
     }
     case 'in_set':
       return { ...head, kind, column: columnName!, values: argument as SetValue[] };
@@ -236,7 +247,13 @@ function normalize(kind: ExpectationKind, written: Record<string, unknown>, inde
     case 'schema_unchanged':
       return { ...head, kind };
     case 'fresh_within':
-      return { ...head, kind, column: columnName!, within: argument as string, withinMs: durationMs(argument as string) };
+      return {
+        ...head,
+        kind,
+        column: columnName!,
+        within: argument as string,
+        withinMs: durationMs(argument as string),
+      };
     case 'sql':
       return { ...head, kind, sql: argument as string };
   }

@@ -41,7 +41,10 @@ export const SplitConfigSchema = z.object({
   ratios: z
     .record(z.string().min(1), z.number().positive().max(1))
     .refine((ratios) => Object.keys(ratios).length >= 2, 'give at least two parts')
-    .refine((ratios) => Math.abs(Object.values(ratios).reduce((a, b) => a + b, 0) - 1) < 1e-9, 'the ratios must add up to 1'),
+    .refine(
+      (ratios) => Math.abs(Object.values(ratios).reduce((a, b) => a + b, 0) - 1) < 1e-9,
+      'the ratios must add up to 1',
+    ),
   /** Keep each value of this column in the same proportions in every part. */
   stratify: z.string().min(1).optional(),
   /** Changes which rows go where, deterministically. */
@@ -77,7 +80,8 @@ export function registerDataStepKinds(kinds: StepKindRegistry): StepKindRegistry
     .register<SqlConfig>('sql', { configSchema: SqlConfigSchema, describe: (config) => config.query.split('\n')[0]! })
     .register<DedupeConfig>('dedupe', {
       configSchema: DedupeConfigSchema,
-      describe: (config) => `dedupe by ${config.keys.join(', ')}${config.latest_by ? `, latest by ${config.latest_by}` : ''}`,
+      describe: (config) =>
+        `dedupe by ${config.keys.join(', ')}${config.latest_by ? `, latest by ${config.latest_by}` : ''}`,
     })
     .register<ValidateConfig>('validate', {
       configSchema: ValidateConfigSchema,
@@ -89,6 +93,9 @@ export function registerDataStepKinds(kinds: StepKindRegistry): StepKindRegistry
     })
     .register<SplitConfig>('split', {
       configSchema: SplitConfigSchema,
-      describe: (config) => `split ${Object.entries(config.ratios).map(([name, share]) => `${name} ${share}`).join(' / ')}`,
+      describe: (config) =>
+        `split ${Object.entries(config.ratios)
+          .map(([name, share]) => `${name} ${share}`)
+          .join(' / ')}`,
     });
 }

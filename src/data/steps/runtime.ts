@@ -7,7 +7,13 @@ import {
   type StepRuntime,
   type StepRuntimeRegistry,
 } from '../../pipelines/index.js';
-import { DedupeConfigSchema, EvaluateConfigSchema, SplitConfigSchema, SqlConfigSchema, ValidateConfigSchema } from './kinds.js';
+import {
+  DedupeConfigSchema,
+  EvaluateConfigSchema,
+  SplitConfigSchema,
+  SqlConfigSchema,
+  ValidateConfigSchema,
+} from './kinds.js';
 
 /** What the runner process gets: the job's data side, config checked and templates filled in. */
 export type DataStepTask = RunnerTask<'sql' | 'dedupe' | 'split' | 'validate' | 'evaluate'>;

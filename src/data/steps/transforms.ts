@@ -55,14 +55,18 @@ export async function runSplit(context: TransformContext, config: SplitConfig): 
   const position = config.stratify
     ? `(row_number() OVER (${stratum} ORDER BY ${hash}, ${config.key.map(sqlIdentifier).join(', ')}) - 1) / count(*) OVER (${stratum})`
     : `(${hash} % 1000000) / 1000000.0`;
-  await context.engine.run(`CREATE TEMP TABLE ciclo_split AS SELECT *, ${position} AS ciclo_position FROM ${sqlIdentifier(input)}`);
+  await context.engine.run(
+    `CREATE TEMP TABLE ciclo_split AS SELECT *, ${position} AS ciclo_position FROM ${sqlIdentifier(input)}`,
+  );
   const written: Written = {};
   let lower = 0;
   // Cut in name order, not written order: definitions are stored as canonical JSON (sorted keys).
   const parts = Object.entries(config.ratios).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   for (const [index, [name, share]] of parts.entries()) {
     const upper = index === parts.length - 1 ? Number.POSITIVE_INFINITY : lower + share;
-    const range = Number.isFinite(upper) ? `ciclo_position >= ${lower} AND ciclo_position < ${upper}` : `ciclo_position >= ${lower}`;
+    const range = Number.isFinite(upper)
+      ? `ciclo_position >= ${lower} AND ciclo_position < ${upper}`
+      : `ciclo_position >= ${lower}`;
     const query = `SELECT * EXCLUDE (ciclo_position) FROM ciclo_split WHERE ${range} ORDER BY ${columns.map(sqlIdentifier).join(', ')}`;
     written[name] = await copyTo(context.engine, query, context.outputs[name]!, config.format);
     lower = upper;
@@ -71,7 +75,8 @@ export async function runSplit(context: TransformContext, config: SplitConfig): 
 }
 
 async function copyTo(engine: DataEngine, query: string, file: string, format: DataFormat): Promise<number> {
-  const options = format === 'parquet' ? 'FORMAT parquet' : format === 'csv' ? 'FORMAT csv, HEADER true' : 'FORMAT json';
+  const options =
+    format === 'parquet' ? 'FORMAT parquet' : format === 'csv' ? 'FORMAT csv, HEADER true' : 'FORMAT json';
   const rows = await engine.all(`COPY (${query}) TO ${sqlString(file)} (${options})`);
   return Number(rows[0]?.Count ?? 0);
 }
@@ -93,7 +98,10 @@ function requireColumns(columns: readonly string[], wanted: readonly string[], t
 export function pickOne(what: 'input' | 'output', named: string | undefined, names: readonly string[]): string {
   if (named !== undefined) {
     if (names.includes(named)) return named;
-    throw new InvalidInputError(`the step has no ${what} "${named}"`, { where: what, hint: `its ${what}s: ${names.join(', ')}` });
+    throw new InvalidInputError(`the step has no ${what} "${named}"`, {
+      where: what,
+      hint: `its ${what}s: ${names.join(', ')}`,
+    });
   }
   if (names.length === 1) return names[0]!;
   throw new InvalidInputError(`the step has ${names.length} ${what}s; name the one to use`, {

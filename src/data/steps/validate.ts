@@ -6,12 +6,23 @@ import { InvalidInputError } from '../../common/errors.js';
 import { PRIVATE_FILE_MODE } from '../../common/private-files.js';
 import { parseInput } from '../../common/validation.js';
 import { cellText, sqlIdentifier, type DataEngine } from '../duckdb.js';
-import { loadSuiteFile, renderReportJson, renderReportText, runSuite, type SuiteReport } from '../expectations/index.js';
+import {
+  loadSuiteFile,
+  renderReportJson,
+  renderReportText,
+  runSuite,
+  type SuiteReport,
+} from '../expectations/index.js';
 import type { ColumnSchema } from '../types.js';
 import type { ValidateConfig } from './kinds.js';
 
 const SchemaFileSchema = z.array(
-  z.object({ name: z.string().min(1), type: z.string().min(1), nullable: z.boolean().default(true), sensitive: z.boolean().default(false) }),
+  z.object({
+    name: z.string().min(1),
+    type: z.string().min(1),
+    nullable: z.boolean().default(true),
+    sensitive: z.boolean().default(false),
+  }),
 );
 
 /**
@@ -31,7 +42,9 @@ export async function runValidate(
     sensitive: config.sensitive.includes(cellText(row.column_name)),
   }));
   const previousSchema =
-    config.previous_schema === undefined ? undefined : await readSchemaFile(path.resolve(context.workDir, config.previous_schema));
+    config.previous_schema === undefined
+      ? undefined
+      : await readSchemaFile(path.resolve(context.workDir, config.previous_schema));
   const report = await runSuite(
     engine,
     {

@@ -41,7 +41,9 @@ export class SqliteOnlineStore implements OnlineStore {
       INSERT INTO online_features (view, entity_key, event_time, feature_values) VALUES (?, ?, ?, ?)
       ON CONFLICT (view, entity_key) DO UPDATE SET event_time = excluded.event_time, feature_values = excluded.feature_values
       WHERE excluded.event_time >= online_features.event_time`);
-    this.#selectOne = this.#database.prepare('SELECT entity_key, event_time, feature_values FROM online_features WHERE view = ? AND entity_key = ?');
+    this.#selectOne = this.#database.prepare(
+      'SELECT entity_key, event_time, feature_values FROM online_features WHERE view = ? AND entity_key = ?',
+    );
     this.#upsertView = this.#database.prepare(`
       INSERT INTO online_views (view, meta, updated_time) VALUES (?, ?, ?)
       ON CONFLICT (view) DO UPDATE SET meta = excluded.meta, updated_time = excluded.updated_time`);
@@ -51,7 +53,8 @@ export class SqliteOnlineStore implements OnlineStore {
     );
     this.#writeMany = this.#database.transaction((view: string, records: readonly OnlineRecord[]) => {
       let written = 0;
-      for (const record of records) written += this.#upsert.run(view, record.key, record.eventTime, JSON.stringify(record.values)).changes;
+      for (const record of records)
+        written += this.#upsert.run(view, record.key, record.eventTime, JSON.stringify(record.values)).changes;
       return written;
     });
   }
@@ -66,8 +69,15 @@ export class SqliteOnlineStore implements OnlineStore {
 
   async read(view: string, keys: readonly string[]): Promise<(OnlineRecord | null)[]> {
     return keys.map((key) => {
-      const row = this.#selectOne.get(view, key) as { entity_key: string; event_time: number; feature_values: string } | undefined;
-      return row ? { key: row.entity_key, eventTime: row.event_time, values: JSON.parse(row.feature_values) as OnlineRecord['values'] } : null;
+      const row = this.#selectOne.get(view, key) as
+        { entity_key: string; event_time: number; feature_values: string } | undefined;
+      return row
+        ? {
+            key: row.entity_key,
+            eventTime: row.event_time,
+            values: JSON.parse(row.feature_values) as OnlineRecord['values'],
+          }
+        : null;
     });
   }
 
@@ -76,7 +86,8 @@ export class SqliteOnlineStore implements OnlineStore {
   }
 
   async getView(view: string): Promise<OnlineViewState | undefined> {
-    const row = this.#selectView.get(view) as { meta: string; watermark: number | null; updated_time: number } | undefined;
+    const row = this.#selectView.get(view) as
+      { meta: string; watermark: number | null; updated_time: number } | undefined;
     if (!row) return undefined;
     return { ...(JSON.parse(row.meta) as OnlineViewMeta), watermark: row.watermark, updatedTime: row.updated_time };
   }

@@ -55,5 +55,9 @@ export interface OnlineStore {
 
 /** The store's form of an entity key: a JSON array of the key values as strings. */
 export function encodeEntityKey(values: readonly unknown[]): string {
-  return JSON.stringify(values.map((value) => (value === null || value === undefined ? null : typeof value === 'string' ? value : JSON.stringify(value))));
+  return JSON.stringify(
+    values.map((value) =>
+      value === null || value === undefined ? null : typeof value === 'string' ? value : JSON.stringify(value),
+    ),
+  );
 }

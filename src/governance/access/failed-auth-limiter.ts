@@ -29,9 +29,13 @@ export class FailedAuthLimiter {
     const entry = this.#current(address);
     if (entry !== undefined && entry.count >= this.#max) {
       const retryAfter = Math.max(1, Math.ceil((entry.windowStart + this.#windowMs - this.#now()) / 1000));
-      throw new RateLimitedError(`too many failed authentications from ${address}; try again in ${retryAfter} s`, retryAfter, {
-        hint: 'Check the token (`ciclo tokens list` shows which exist); failures are limited per address.',
-      });
+      throw new RateLimitedError(
+        `too many failed authentications from ${address}; try again in ${retryAfter} s`,
+        retryAfter,
+        {
+          hint: 'Check the token (`ciclo tokens list` shows which exist); failures are limited per address.',
+        },
+      );
     }
   }
 
@@ -53,6 +57,7 @@ export class FailedAuthLimiter {
 
   #prune(): void {
     const now = this.#now();
-    for (const [address, entry] of this.#failures) if (now - entry.windowStart >= this.#windowMs) this.#failures.delete(address);
+    for (const [address, entry] of this.#failures)
+      if (now - entry.windowStart >= this.#windowMs) this.#failures.delete(address);
   }
 }

@@ -13,7 +13,10 @@ import { findProject } from './store.js';
 export async function requireProject(db: Kysely<Schema>, project: string, where = 'project'): Promise<string> {
   const name = parseInput(ProjectNameSchema, project, where);
   if ((await findProject(db, name)) === undefined) {
-    throw new NotFoundError(`no project named '${name}'`, { where, hint: 'List projects with `ciclo projects list`; an admin creates one with `ciclo projects create NAME`.' });
+    throw new NotFoundError(`no project named '${name}'`, {
+      where,
+      hint: 'List projects with `ciclo projects list`; an admin creates one with `ciclo projects create NAME`.',
+    });
   }
   return name;
 }

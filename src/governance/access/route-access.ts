@@ -19,7 +19,10 @@ export const DEFAULT_PROJECT = 'default';
 /** A project's name, wherever one is written (`ciclo projects create`, a pipeline's or feature view's `project:`). */
 export const ProjectNameSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, "_" or "-" (starting with a letter or digit), at most 63 characters');
+  .regex(
+    /^[a-z0-9][a-z0-9_-]{0,62}$/,
+    'must be lowercase letters, digits, "_" or "-" (starting with a letter or digit), at most 63 characters',
+  );
 
 /**
  * What a request touches, so that access control can find its project. Experiments (with their
@@ -57,7 +60,10 @@ export type ResourceRef = (
  */
 export type RouteAccess =
   | { public: string }
-  | { action: Action; resource?: (request: FastifyRequest) => ResourceRef | ResourceRef[] | Promise<ResourceRef | ResourceRef[]> };
+  | {
+      action: Action;
+      resource?: (request: FastifyRequest) => ResourceRef | ResourceRef[] | Promise<ResourceRef | ResourceRef[]>;
+    };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -86,14 +92,17 @@ type IdentifiedKind = 'experiment' | 'experiment-name' | 'run' | 'model' | 'data
 export function authorizedId(request: FastifyRequest, kind: IdentifiedKind): string {
   const ids = authorizedIds(request, kind);
   if (ids.length !== 1) {
-    throw new Error(`${request.method} ${request.routeOptions.url ?? request.url} acts on a ${kind} that its access rule judged ${ids.length} times`);
+    throw new Error(
+      `${request.method} ${request.routeOptions.url ?? request.url} acts on a ${kind} that its access rule judged ${ids.length} times`,
+    );
   }
   return ids[0]!;
 }
 
 /** Every `kind` resource judged for this request, in the order the rule listed them (a search over several experiments). */
 export function authorizedIds(request: FastifyRequest, kind: IdentifiedKind): string[] {
-  if (request.judged === null) throw new Error(`${request.method} ${request.routeOptions.url ?? request.url} ran without access control`);
+  if (request.judged === null)
+    throw new Error(`${request.method} ${request.routeOptions.url ?? request.url} ran without access control`);
   return request.judged.flatMap((resource) => {
     if (resource.kind !== kind) return [];
     switch (resource.kind) {
@@ -125,7 +134,10 @@ export function requestField(request: FastifyRequest, part: RequestPart, field: 
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') return value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  throw new InvalidInputError(`${field} must be a single string`, { where: `${part === 'query' ? 'query.' : ''}${field}`, hint: `Send ${field} once, as a string.` });
+  throw new InvalidInputError(`${field} must be a single string`, {
+    where: `${part === 'query' ? 'query.' : ''}${field}`,
+    hint: `Send ${field} once, as a string.`,
+  });
 }
 
 /**
@@ -136,7 +148,10 @@ export function mlflowRunId(request: FastifyRequest, part: RequestPart): string 
   const runId = requestField(request, part, 'run_id') || undefined;
   const runUuid = requestField(request, part, 'run_uuid') || undefined;
   if (runId !== undefined && runUuid !== undefined && runId !== runUuid) {
-    throw new InvalidInputError('run_id and run_uuid name different runs', { where: 'run_uuid', hint: 'Send the run once, as run_id.' });
+    throw new InvalidInputError('run_id and run_uuid name different runs', {
+      where: 'run_uuid',
+      hint: 'Send the run once, as run_id.',
+    });
   }
   return runId ?? runUuid;
 }
@@ -157,7 +172,10 @@ export function projectFilter(readable: string[] | 'all'): { projects?: string[]
 export const access = {
   public: (why: string): RouteAccess => ({ public: why }),
   /** Creating a resource in the project the `X-Ciclo-Project` header names (else `default`). */
-  create: (action: Action = 'write'): RouteAccess => ({ action, resource: (r) => ({ kind: 'project', project: requestedProject(r) }) }),
+  create: (action: Action = 'write'): RouteAccess => ({
+    action,
+    resource: (r) => ({ kind: 'project', project: requestedProject(r) }),
+  }),
   server: (action: Action = 'admin'): RouteAccess => ({ action, resource: () => ({ kind: 'server' }) }),
   self: (action: Action): RouteAccess => ({ action, resource: () => ({ kind: 'self' }) }),
   model: (action: Action, part: RequestPart, field = 'name'): RouteAccess => ({
@@ -186,13 +204,18 @@ export const access = {
     action,
     resource: (r) => {
       const container = r[part];
-      const ids = container !== null && typeof container === 'object' ? (container as Record<string, unknown>)[field] : undefined;
+      const ids =
+        container !== null && typeof container === 'object' ? (container as Record<string, unknown>)[field] : undefined;
       if (ids === undefined || ids === null) return [];
       // A single id from a query string arrives as a string; anything but ids is refused, not judged.
       const list: unknown[] = Array.isArray(ids) ? ids : [ids];
       return list.map((id, i) => {
-        if (typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id))) return { kind: 'experiment' as const, id: String(id) };
-        throw new InvalidInputError(`${field}[${i}] must be an experiment id`, { where: `${field}[${i}]`, hint: 'Send experiment ids as strings.' });
+        if (typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id)))
+          return { kind: 'experiment' as const, id: String(id) };
+        throw new InvalidInputError(`${field}[${i}] must be an experiment id`, {
+          where: `${field}[${i}]`,
+          hint: 'Send experiment ids as strings.',
+        });
       });
     },
   }),
@@ -204,11 +227,17 @@ export const access = {
     action: 'admin',
     resource: (r) => {
       const destination = requestField(r, 'body', 'project');
-      return destination === undefined ? [source(r)] : [source(r), { kind: 'project', project: destination, action: 'admin' }];
+      return destination === undefined
+        ? [source(r)]
+        : [source(r), { kind: 'project', project: destination, action: 'admin' }];
     },
   }),
   experimentNamed: (action: Action, part: RequestPart, field: string): RouteAccess => ({
     action,
-    resource: (r) => ({ kind: 'experiment-name', name: requestField(r, part, field) ?? '', orElse: { kind: 'project', project: requestedProject(r) } }),
+    resource: (r) => ({
+      kind: 'experiment-name',
+      name: requestField(r, part, field) ?? '',
+      orElse: { kind: 'project', project: requestedProject(r) },
+    }),
   }),
 };

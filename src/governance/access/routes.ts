@@ -3,7 +3,15 @@ import { z } from 'zod';
 import { PermissionDeniedError } from '../../common/errors.js';
 import type { AuditLog, AuditRecord, AuditVerification } from '../audit/index.js';
 import { NoContent, pageReply } from '../../server/wire.js';
-import { ACTIONS, DEFAULT_PROJECT, ROLES, access, authorizedId, requestField, type RouteAccess } from './route-access.js';
+import {
+  ACTIONS,
+  DEFAULT_PROJECT,
+  ROLES,
+  access,
+  authorizedId,
+  requestField,
+  type RouteAccess,
+} from './route-access.js';
 import type { AccessControl, Principal, TokenInfo } from './service.js';
 
 const TokenRecord = z.object({
@@ -72,14 +80,37 @@ const AuditVerificationRecord = z.object({
  * Users, projects and the audit log are the server's (a role on `*`); members are the project's
  * admins'; a caller's own tokens are its own.
  */
-export const accessRoutes: FastifyPluginAsyncZod<{ control: AccessControl; audit: AuditLog }> = async (app, { control, audit }) => {
+export const accessRoutes: FastifyPluginAsyncZod<{ control: AccessControl; audit: AuditLog }> = async (
+  app,
+  { control, audit },
+) => {
   app.get(
     '/auth/whoami',
-    { schema: { tags: ['access'], response: { 200: z.object({ user: z.string(), token_id: z.string().nullable(), scopes: z.array(z.string()), roles: UserRecord.shape.roles, authenticated: z.boolean() }) } }, config: { access: access.self('read') } },
+    {
+      schema: {
+        tags: ['access'],
+        response: {
+          200: z.object({
+            user: z.string(),
+            token_id: z.string().nullable(),
+            scopes: z.array(z.string()),
+            roles: UserRecord.shape.roles,
+            authenticated: z.boolean(),
+          }),
+        },
+      },
+      config: { access: access.self('read') },
+    },
     async (request) => {
       const principal = caller(request.principal);
       const roles = principal.unrestricted ? [] : (await control.getUser(principal.user)).roles;
-      return { user: principal.user, token_id: principal.tokenId, scopes: [...principal.scopes], roles, authenticated: !principal.unrestricted };
+      return {
+        user: principal.user,
+        token_id: principal.tokenId,
+        scopes: [...principal.scopes],
+        roles,
+        authenticated: !principal.unrestricted,
+      };
     },
   );
 
@@ -94,13 +125,24 @@ export const accessRoutes: FastifyPluginAsyncZod<{ control: AccessControl; audit
 
   app.post(
     '/users',
-    { schema: { tags: ['access'], body: z.strictObject({ name: z.string() }), response: { 201: UserRecord } }, config: { access: access.server('admin') } },
+    {
+      schema: { tags: ['access'], body: z.strictObject({ name: z.string() }), response: { 201: UserRecord } },
+      config: { access: access.server('admin') },
+    },
     async (request, reply) => reply.code(201).send(userRecord(await control.createUser(request.body.name))),
   );
 
   app.patch(
     '/users/:name',
-    { schema: { tags: ['access'], params: z.object({ name: z.string() }), body: z.strictObject({ disabled: z.boolean() }), response: { 200: UserRecord } }, config: { access: access.server('admin') } },
+    {
+      schema: {
+        tags: ['access'],
+        params: z.object({ name: z.string() }),
+        body: z.strictObject({ disabled: z.boolean() }),
+        response: { 200: UserRecord },
+      },
+      config: { access: access.server('admin') },
+    },
     async (request) => userRecord(await control.setUserDisabled(request.params.name, request.body.disabled)),
   );
 
@@ -124,7 +166,10 @@ export const accessRoutes: FastifyPluginAsyncZod<{ control: AccessControl; audit
 
   app.post(
     '/tokens',
-    { schema: { tags: ['access'], body: CreateTokenBody, response: { 201: TokenRecord.extend({ token: z.string() }) } }, config: { access: access.self('write') } },
+    {
+      schema: { tags: ['access'], body: CreateTokenBody, response: { 201: TokenRecord.extend({ token: z.string() }) } },
+      config: { access: access.self('write') },
+    },
     async (request, reply) => {
       const principal = caller(request.principal);
       const user = request.body.user ?? principal.user;
@@ -133,7 +178,10 @@ export const accessRoutes: FastifyPluginAsyncZod<{ control: AccessControl; audit
       const scopes = request.body.scopes ?? [...principal.scopes];
       const wider = scopes.filter((scope) => !principal.scopes.includes(scope));
       if (wider.length > 0) {
-        throw new PermissionDeniedError(`a token scoped ${principal.scopes.join(', ')} cannot create one scoped ${wider.join(', ')}`, { where: 'scopes' });
+        throw new PermissionDeniedError(
+          `a token scoped ${principal.scopes.join(', ')} cannot create one scoped ${wider.join(', ')}`,
+          { where: 'scopes' },
+        );
       }
       // Nor outlives it: the new token expires no later than the caller's.
       const created = await control.createToken(
@@ -146,13 +194,19 @@ export const accessRoutes: FastifyPluginAsyncZod<{ control: AccessControl; audit
         principal.expiresTime === undefined ? {} : { notAfter: principal.expiresTime },
       );
       // The answer holds the secret: no cache (browser, proxy) may keep it.
-      return reply.code(201).header('cache-control', 'no-store').send({ ...tokenRecord(created), token: created.token });
+      return reply
+        .code(201)
+        .header('cache-control', 'no-store')
+        .send({ ...tokenRecord(created), token: created.token });
     },
   );
 
   app.delete(
     '/tokens/:id',
-    { schema: { tags: ['access'], params: z.object({ id: z.string() }), response: { 200: TokenRecord } }, config: { access: access.self('write') } },
+    {
+      schema: { tags: ['access'], params: z.object({ id: z.string() }), response: { 200: TokenRecord } },
+      config: { access: access.self('write') },
+    },
     async (request) => {
       const principal = caller(request.principal);
       const token = await control.getToken(request.params.id);
@@ -173,15 +227,25 @@ export const accessRoutes: FastifyPluginAsyncZod<{ control: AccessControl; audit
       if (principal.unrestricted) return { items: projects.map(projectRecord) };
       // Callers see the projects they hold a role in (all of them with a role on `*`).
       const roles = (await control.getUser(principal.user)).roles;
-      const visible = roles.some((r) => r.project === '*') ? projects : projects.filter((p) => roles.some((r) => r.project === p.name));
+      const visible = roles.some((r) => r.project === '*')
+        ? projects
+        : projects.filter((p) => roles.some((r) => r.project === p.name));
       return { items: visible.map(projectRecord) };
     },
   );
 
   app.post(
     '/projects',
-    { schema: { tags: ['access'], body: z.strictObject({ name: z.string(), description: z.string().max(2000).optional() }), response: { 201: ProjectRecord } }, config: { access: access.server('admin') } },
-    async (request, reply) => reply.code(201).send(projectRecord(await control.createProject(request.body.name, request.body.description))),
+    {
+      schema: {
+        tags: ['access'],
+        body: z.strictObject({ name: z.string(), description: z.string().max(2000).optional() }),
+        response: { 201: ProjectRecord },
+      },
+      config: { access: access.server('admin') },
+    },
+    async (request, reply) =>
+      reply.code(201).send(projectRecord(await control.createProject(request.body.name, request.body.description))),
   );
 
   const MemberParams = z.object({ project: z.string(), user: z.string() });
@@ -249,7 +313,9 @@ export const accessRoutes: FastifyPluginAsyncZod<{ control: AccessControl; audit
         limit: q.max_results,
         order: 'asc',
         ...(after < 0 ? {} : { after }),
-        ...(q.target_type === undefined ? {} : { target: { type: q.target_type, ...(q.target_id === undefined ? {} : { id: q.target_id }) } }),
+        ...(q.target_type === undefined
+          ? {}
+          : { target: { type: q.target_type, ...(q.target_id === undefined ? {} : { id: q.target_id }) } }),
         ...(q.actor === undefined ? {} : { actor: q.actor }),
         ...(q.action === undefined ? {} : { action: q.action }),
       });
@@ -290,7 +356,12 @@ function tokenRecord(token: TokenInfo) {
   };
 }
 
-function userRecord(user: { name: string; createdTime: number; disabled: boolean; roles: { project: string; role: (typeof ROLES)[number] }[] }) {
+function userRecord(user: {
+  name: string;
+  createdTime: number;
+  disabled: boolean;
+  roles: { project: string; role: (typeof ROLES)[number] }[];
+}) {
   return { name: user.name, created_time: user.createdTime, disabled: user.disabled, roles: user.roles };
 }
 

@@ -102,7 +102,11 @@ export function installAccessControl(app: FastifyInstance, options: AccessHookOp
 /** Actions whose refusals are evidence a reviewer wants: someone tried to approve or administer. */
 const GOVERNED_ACTIONS: readonly Action[] = ['approve', 'admin'];
 
-async function authorize(request: FastifyRequest, control: AccessControl, audit: AuditLog | undefined): Promise<string> {
+async function authorize(
+  request: FastifyRequest,
+  control: AccessControl,
+  audit: AuditLog | undefined,
+): Promise<string> {
   const access = request.routeOptions.config?.access;
   // No route matched: the not-found handler answers, and it reveals nothing.
   if (request.is404) {
@@ -111,9 +115,12 @@ async function authorize(request: FastifyRequest, control: AccessControl, audit:
   }
   if (access === undefined) {
     // Default deny: a route must say what it needs.
-    throw new PermissionDeniedError(`${request.method} ${request.routeOptions.url ?? request.url} declares no access rule, so nobody may call it`, {
-      hint: 'This is a server bug: every route declares `config.access`.',
-    });
+    throw new PermissionDeniedError(
+      `${request.method} ${request.routeOptions.url ?? request.url} declares no access rule, so nobody may call it`,
+      {
+        hint: 'This is a server bug: every route declares `config.access`.',
+      },
+    );
   }
   if ('public' in access) {
     request.judged = [];
@@ -121,7 +128,9 @@ async function authorize(request: FastifyRequest, control: AccessControl, audit:
   }
   const principal = request.principal;
   if (principal === null) throw new UnauthenticatedError('not authenticated');
-  const resolved = access.resource ? await access.resource(request) : { kind: 'project' as const, project: DEFAULT_PROJECT };
+  const resolved = access.resource
+    ? await access.resource(request)
+    : { kind: 'project' as const, project: DEFAULT_PROJECT };
   const resources = Array.isArray(resolved) ? resolved : [resolved];
   for (const resource of resources) {
     const action = resource.action ?? access.action;
@@ -129,7 +138,11 @@ async function authorize(request: FastifyRequest, control: AccessControl, audit:
       await control.authorize(principal, action, resource);
     } catch (error) {
       if (audit !== undefined && error instanceof PermissionDeniedError && GOVERNED_ACTIONS.includes(action)) {
-        await recordRefusal(audit, { action: `access.${action}`, target: auditTarget(resource), actor: principal.user, requestId: request.id }, error);
+        await recordRefusal(
+          audit,
+          { action: `access.${action}`, target: auditTarget(resource), actor: principal.user, requestId: request.id },
+          error,
+        );
       }
       throw error;
     }
@@ -162,7 +175,9 @@ function auditTarget(resource: ResourceRef): { type: string; id: string } {
 function bearerToken(header: string): string {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (match === null) {
-    throw new UnauthenticatedError('the Authorization header is not `Bearer <token>`', { hint: 'Send `Authorization: Bearer ciclo_…`.' });
+    throw new UnauthenticatedError('the Authorization header is not `Bearer <token>`', {
+      hint: 'Send `Authorization: Bearer ciclo_…`.',
+    });
   }
   return match[1]!;
 }

@@ -11,7 +11,15 @@ import {
 import { parseInput } from '../../common/validation.js';
 import type { Schema } from '../../store/index.js';
 import { auditRefusals, digestOf, type AuditLog } from '../audit/index.js';
-import { ACTIONS, DEFAULT_PROJECT, ProjectNameSchema, ROLES, type Action, type ResourceRef, type Role } from './route-access.js';
+import {
+  ACTIONS,
+  DEFAULT_PROJECT,
+  ProjectNameSchema,
+  ROLES,
+  type Action,
+  type ResourceRef,
+  type Role,
+} from './route-access.js';
 import * as store from './store.js';
 import { hashTokenSecret, looksLikeTokenSecret, newTokenSecret } from './tokens.js';
 
@@ -20,7 +28,10 @@ export const EVERY_PROJECT = '*';
 
 const NameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/, 'must be letters, digits, ".", "_", "@" or "-" (starting with a letter or digit), at most 100 characters');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$/,
+    'must be letters, digits, ".", "_", "@" or "-" (starting with a letter or digit), at most 100 characters',
+  );
 const RoleSchema = z.enum(ROLES);
 const ScopesSchema = z.array(z.enum(ACTIONS)).min(1, 'must name at least one of read, write, approve, admin');
 
@@ -52,7 +63,10 @@ export interface Principal {
  */
 export function stepPrincipal(): { secret: string; principal: Principal } {
   const { secret } = newTokenSecret();
-  return { secret, principal: { user: 'pipelines', tokenId: 'server-steps', scopes: ['read', 'write'], unrestricted: true } };
+  return {
+    secret,
+    principal: { user: 'pipelines', tokenId: 'server-steps', scopes: ['read', 'write'], unrestricted: true },
+  };
 }
 
 export interface TokenInfo {
@@ -137,7 +151,8 @@ export class AccessControl {
   async createUser(name: string): Promise<UserInfo> {
     const user = parseInput(NameSchema, name, 'name');
     await this.#db.transaction().execute(async (trx) => {
-      if (await store.findUser(trx, user)) throw new AlreadyExistsError(`user '${user}' already exists`, { where: 'name' });
+      if (await store.findUser(trx, user))
+        throw new AlreadyExistsError(`user '${user}' already exists`, { where: 'name' });
       await store.insertUser(trx, user, this.#now());
       await this.#record(trx, 'user.create', { type: 'user', id: user }, null, { name: user });
     });
@@ -147,7 +162,12 @@ export class AccessControl {
   async getUser(name: string): Promise<UserInfo> {
     const row = await store.findUser(this.#db, name);
     if (row === undefined) throw unknownUser(name);
-    return { name: row.name, createdTime: Number(row.created_time), disabled: row.disabled_time !== null, roles: await store.rolesOf(this.#db, name) };
+    return {
+      name: row.name,
+      createdTime: Number(row.created_time),
+      disabled: row.disabled_time !== null,
+      roles: await store.rolesOf(this.#db, name),
+    };
   }
 
   async listUsers(): Promise<UserInfo[]> {
@@ -161,7 +181,13 @@ export class AccessControl {
       const row = await store.findUser(trx, name);
       if (row === undefined) throw unknownUser(name);
       await store.setUserDisabled(trx, name, disabled ? this.#now() : null);
-      await this.#record(trx, disabled ? 'user.disable' : 'user.enable', { type: 'user', id: name }, { disabled: row.disabled_time !== null }, { disabled });
+      await this.#record(
+        trx,
+        disabled ? 'user.disable' : 'user.enable',
+        { type: 'user', id: name },
+        { disabled: row.disabled_time !== null },
+        { disabled },
+      );
     });
     return this.getUser(name);
   }
@@ -169,21 +195,44 @@ export class AccessControl {
   // ── tokens ───────────────────────────────────────────────────────────────────
 
   /** `limits.notAfter`: the expiry of the token the request came with, which the new one may not outlive. */
-  async createToken(user: string, options: CreateTokenOptions = {}, limits: { notAfter?: number } = {}): Promise<CreatedToken> {
+  async createToken(
+    user: string,
+    options: CreateTokenOptions = {},
+    limits: { notAfter?: number } = {},
+  ): Promise<CreatedToken> {
     const request = parseInput(CreateTokenSchema, options);
     const now = this.#now();
     const secret = newTokenSecret();
     const expiresTime = this.#expiryOf(request.expiresInDays, now, limits.notAfter);
     const scopes = ACTIONS.filter((action) => request.scopes.includes(action));
     // A refusal (a disabled user) is audited; the transaction's own rows roll back.
-    await auditRefusals(this.#audit, { action: 'token.create', target: { type: 'user', id: user } }, () => this.#db.transaction().execute(async (trx) => {
-      const row = await store.findUser(trx, user);
-      if (row === undefined) throw unknownUser(user);
-      if (row.disabled_time !== null) throw new InvalidStateError(`user '${user}' is disabled`, { where: 'user', hint: `Enable it first with \`ciclo users enable ${user}\`.` });
-      await store.insertToken(trx, { id: secret.id, user, hash: secret.hash, scopes, description: request.description ?? null, now, expiresTime });
-      // The hash never goes into the chain: the digest covers the token's public fields only.
-      await this.#record(trx, 'token.create', { type: 'token', id: secret.id }, null, { id: secret.id, user, scopes, expiresTime });
-    }));
+    await auditRefusals(this.#audit, { action: 'token.create', target: { type: 'user', id: user } }, () =>
+      this.#db.transaction().execute(async (trx) => {
+        const row = await store.findUser(trx, user);
+        if (row === undefined) throw unknownUser(user);
+        if (row.disabled_time !== null)
+          throw new InvalidStateError(`user '${user}' is disabled`, {
+            where: 'user',
+            hint: `Enable it first with \`ciclo users enable ${user}\`.`,
+          });
+        await store.insertToken(trx, {
+          id: secret.id,
+          user,
+          hash: secret.hash,
+          scopes,
+          description: request.description ?? null,
+          now,
+          expiresTime,
+        });
+        // The hash never goes into the chain: the digest covers the token's public fields only.
+        await this.#record(trx, 'token.create', { type: 'token', id: secret.id }, null, {
+          id: secret.id,
+          user,
+          scopes,
+          expiresTime,
+        });
+      }),
+    );
     return { ...(await this.getToken(secret.id)), token: secret.secret };
   }
 
@@ -211,7 +260,11 @@ export class AccessControl {
 
   async getToken(id: string): Promise<TokenInfo> {
     const row = await store.findToken(this.#db, id);
-    if (row === undefined) throw new NotFoundError(`no token with id '${id}'`, { where: 'id', hint: 'List tokens with `ciclo tokens list`.' });
+    if (row === undefined)
+      throw new NotFoundError(`no token with id '${id}'`, {
+        where: 'id',
+        hint: 'List tokens with `ciclo tokens list`.',
+      });
     return tokenInfo(row);
   }
 
@@ -222,7 +275,11 @@ export class AccessControl {
   async revokeToken(id: string): Promise<TokenInfo> {
     await this.#db.transaction().execute(async (trx) => {
       const row = await store.findToken(trx, id);
-      if (row === undefined) throw new NotFoundError(`no token with id '${id}'`, { where: 'id', hint: 'List tokens with `ciclo tokens list`.' });
+      if (row === undefined)
+        throw new NotFoundError(`no token with id '${id}'`, {
+          where: 'id',
+          hint: 'List tokens with `ciclo tokens list`.',
+        });
       if (row.revoked_time !== null) return;
       await store.revokeToken(trx, id, this.#now());
       await this.#record(trx, 'token.revoke', { type: 'token', id }, { revoked: false }, { revoked: true });
@@ -237,17 +294,26 @@ export class AccessControl {
    */
   async authenticate(secret: string): Promise<Principal> {
     if (!looksLikeTokenSecret(secret)) {
-      throw new UnauthenticatedError('the token is malformed', { hint: 'Send `Authorization: Bearer ciclo_…` with a token from `ciclo tokens create`.' });
+      throw new UnauthenticatedError('the token is malformed', {
+        hint: 'Send `Authorization: Bearer ciclo_…` with a token from `ciclo tokens create`.',
+      });
     }
     const row = await store.findTokenByHash(this.#db, hashTokenSecret(secret));
-    if (row === undefined) throw new UnauthenticatedError('the token is not known to this server', { hint: 'Create one with `ciclo tokens create --user NAME`.' });
+    if (row === undefined)
+      throw new UnauthenticatedError('the token is not known to this server', {
+        hint: 'Create one with `ciclo tokens create --user NAME`.',
+      });
     const now = this.#now();
-    if (row.revoked_time !== null) throw new UnauthenticatedError(`token ${row.id} was revoked`, { hint: 'Create a new token.' });
+    if (row.revoked_time !== null)
+      throw new UnauthenticatedError(`token ${row.id} was revoked`, { hint: 'Create a new token.' });
     if (row.expires_time !== null && Number(row.expires_time) <= now) {
-      throw new UnauthenticatedError(`token ${row.id} expired at ${new Date(Number(row.expires_time)).toISOString()}`, { hint: 'Create a new token.' });
+      throw new UnauthenticatedError(`token ${row.id} expired at ${new Date(Number(row.expires_time)).toISOString()}`, {
+        hint: 'Create a new token.',
+      });
     }
     if (row.user_disabled_time !== null) throw new UnauthenticatedError(`user '${row.user_name}' is disabled`);
-    if (row.last_used_time === null || now - Number(row.last_used_time) > TOUCH_INTERVAL_MS) await store.touchToken(this.#db, row.id, now);
+    if (row.last_used_time === null || now - Number(row.last_used_time) > TOUCH_INTERVAL_MS)
+      await store.touchToken(this.#db, row.id, now);
     return {
       user: row.user_name,
       tokenId: row.id,
@@ -259,12 +325,19 @@ export class AccessControl {
 
   // ── projects and roles ──────────────────────────────────────────────────────
 
-  async createProject(name: string, description?: string): Promise<{ name: string; description: string | null; createdTime: number }> {
+  async createProject(
+    name: string,
+    description?: string,
+  ): Promise<{ name: string; description: string | null; createdTime: number }> {
     const project = parseInput(ProjectNameSchema, name, 'name');
     await this.#db.transaction().execute(async (trx) => {
-      if (await store.findProject(trx, project)) throw new AlreadyExistsError(`project '${project}' already exists`, { where: 'name' });
+      if (await store.findProject(trx, project))
+        throw new AlreadyExistsError(`project '${project}' already exists`, { where: 'name' });
       await store.insertProject(trx, project, description ?? null, this.#now());
-      await this.#record(trx, 'project.create', { type: 'project', id: project }, null, { name: project, description: description ?? null });
+      await this.#record(trx, 'project.create', { type: 'project', id: project }, null, {
+        name: project,
+        description: description ?? null,
+      });
     });
     return this.getProject(project);
   }
@@ -276,19 +349,34 @@ export class AccessControl {
   }
 
   async listProjects(): Promise<{ name: string; description: string | null; createdTime: number }[]> {
-    return (await store.listProjects(this.#db)).map((row) => ({ name: row.name, description: row.description, createdTime: Number(row.created_time) }));
+    return (await store.listProjects(this.#db)).map((row) => ({
+      name: row.name,
+      description: row.description,
+      createdTime: Number(row.created_time),
+    }));
   }
 
   /** Gives the user the role in the project (`*`: every project and the server), replacing the one it had. */
   async grant(project: string, user: string, role: string): Promise<void> {
     const checkedRole = parseInput(RoleSchema, role, 'role');
-    await auditRefusals(this.#audit, { action: 'role.grant', target: { type: 'project_role', id: `${project}:${user}` } }, () => this.#db.transaction().execute(async (trx) => {
-      await this.#requireProject(trx, project);
-      if (!(await store.findUser(trx, user))) throw unknownUser(user);
-      const before = await store.roleIn(trx, project, user);
-      await store.upsertRole(trx, project, user, checkedRole, this.#now());
-      await this.#record(trx, 'role.grant', { type: 'project_role', id: `${project}:${user}` }, before ?? null, checkedRole);
-    }));
+    await auditRefusals(
+      this.#audit,
+      { action: 'role.grant', target: { type: 'project_role', id: `${project}:${user}` } },
+      () =>
+        this.#db.transaction().execute(async (trx) => {
+          await this.#requireProject(trx, project);
+          if (!(await store.findUser(trx, user))) throw unknownUser(user);
+          const before = await store.roleIn(trx, project, user);
+          await store.upsertRole(trx, project, user, checkedRole, this.#now());
+          await this.#record(
+            trx,
+            'role.grant',
+            { type: 'project_role', id: `${project}:${user}` },
+            before ?? null,
+            checkedRole,
+          );
+        }),
+    );
   }
 
   async revoke(project: string, user: string): Promise<void> {
@@ -303,7 +391,11 @@ export class AccessControl {
 
   async members(project: string): Promise<{ user: string; role: Role; grantedTime: number }[]> {
     await this.#requireProject(this.#db, project);
-    return (await store.members(this.#db, project)).map((row) => ({ user: row.user_name, role: row.role, grantedTime: Number(row.granted_time) }));
+    return (await store.members(this.#db, project)).map((row) => ({
+      user: row.user_name,
+      role: row.role,
+      grantedTime: Number(row.granted_time),
+    }));
   }
 
   // ── the decision ────────────────────────────────────────────────────────────
@@ -337,9 +429,12 @@ export class AccessControl {
   /** Throws PERMISSION_DENIED unless the principal may perform the action on the resource. */
   async authorize(principal: Principal, action: Action, resource: ResourceRef): Promise<void> {
     if (!principal.scopes.includes(action)) {
-      throw new PermissionDeniedError(`token ${principal.tokenId ?? '(none)'} is not scoped for '${action}' (its scopes: ${principal.scopes.join(', ')})`, {
-        hint: `Use a token created with --scopes including ${action}.`,
-      });
+      throw new PermissionDeniedError(
+        `token ${principal.tokenId ?? '(none)'} is not scoped for '${action}' (its scopes: ${principal.scopes.join(', ')})`,
+        {
+          hint: `Use a token created with --scopes including ${action}.`,
+        },
+      );
     }
     if (principal.unrestricted) return;
     // Two independent lookups: on PostgreSQL they go out on two pooled connections at once.
@@ -375,7 +470,13 @@ export class AccessControl {
     if (!(await store.findProject(db, project))) throw unknownProject(project);
   }
 
-  async #record(trx: Kysely<Schema>, action: string, target: { type: string; id: string }, before: unknown, after: unknown): Promise<void> {
+  async #record(
+    trx: Kysely<Schema>,
+    action: string,
+    target: { type: string; id: string },
+    before: unknown,
+    after: unknown,
+  ): Promise<void> {
     if (!this.#audit) return;
     await this.#audit.append({ action, target, beforeDigest: digestOf(before), afterDigest: digestOf(after) }, trx);
   }
@@ -397,17 +498,27 @@ function tokenInfo(row: store.TokenRow): TokenInfo {
 }
 
 function unknownUser(name: string): NotFoundError {
-  return new NotFoundError(`no user named '${name}'`, { where: name, hint: 'List users with `ciclo users list`; create one with `ciclo users create NAME`.' });
+  return new NotFoundError(`no user named '${name}'`, {
+    where: name,
+    hint: 'List users with `ciclo users list`; create one with `ciclo users create NAME`.',
+  });
 }
 
 function unknownProject(name: string): NotFoundError {
-  return new NotFoundError(`no project named '${name}'`, { where: name, hint: 'List projects with `ciclo projects list`; create one with `ciclo projects create NAME`.' });
+  return new NotFoundError(`no project named '${name}'`, {
+    where: name,
+    hint: 'List projects with `ciclo projects list`; create one with `ciclo projects create NAME`.',
+  });
 }
 
 /** Parses `30d`, `12h` or a number of days into days. */
 export function parseLifetimeDays(value: string): number {
   const match = /^(\d+(?:\.\d+)?)([dh]?)$/.exec(value.trim());
-  if (match === null) throw new InvalidInputError(`'${value}' is not a lifetime`, { where: '--expires', hint: 'Write days (30d or 30) or hours (12h).' });
+  if (match === null)
+    throw new InvalidInputError(`'${value}' is not a lifetime`, {
+      where: '--expires',
+      hint: 'Write days (30d or 30) or hours (12h).',
+    });
   const amount = Number(match[1]);
   return match[2] === 'h' ? amount / 24 : amount;
 }

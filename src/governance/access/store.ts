@@ -25,7 +25,15 @@ export async function setUserDisabled(db: Db, name: string, disabledTime: number
 
 export async function insertToken(
   db: Db,
-  token: { id: string; user: string; hash: string; scopes: Action[]; description: string | null; now: number; expiresTime: number | null },
+  token: {
+    id: string;
+    user: string;
+    hash: string;
+    scopes: Action[];
+    description: string | null;
+    now: number;
+    expiresTime: number | null;
+  },
 ): Promise<void> {
   await db
     .insertInto('api_tokens')
@@ -44,7 +52,10 @@ export async function insertToken(
 }
 
 /** The token with its user's disabled time, in one round trip: this runs on every authenticated request. */
-export async function findTokenByHash(db: Db, hash: string): Promise<(TokenRow & { user_disabled_time: number | null }) | undefined> {
+export async function findTokenByHash(
+  db: Db,
+  hash: string,
+): Promise<(TokenRow & { user_disabled_time: number | null }) | undefined> {
   return db
     .selectFrom('api_tokens')
     .innerJoin('users', 'users.name', 'api_tokens.user_name')
@@ -65,7 +76,12 @@ export async function listTokens(db: Db, user?: string): Promise<TokenRow[]> {
 }
 
 export async function revokeToken(db: Db, id: string, now: number): Promise<void> {
-  await db.updateTable('api_tokens').set({ revoked_time: now }).where('id', '=', id).where('revoked_time', 'is', null).execute();
+  await db
+    .updateTable('api_tokens')
+    .set({ revoked_time: now })
+    .where('id', '=', id)
+    .where('revoked_time', 'is', null)
+    .execute();
 }
 
 export async function touchToken(db: Db, id: string, now: number): Promise<void> {
@@ -73,11 +89,21 @@ export async function touchToken(db: Db, id: string, now: number): Promise<void>
 }
 
 export async function rolesOf(db: Db, user: string): Promise<{ project: string; role: Role }[]> {
-  return db.selectFrom('project_roles').select(['project', 'role']).where('user_name', '=', user).orderBy('project').execute();
+  return db
+    .selectFrom('project_roles')
+    .select(['project', 'role'])
+    .where('user_name', '=', user)
+    .orderBy('project')
+    .execute();
 }
 
 export async function roleIn(db: Db, project: string, user: string): Promise<Role | undefined> {
-  const row = await db.selectFrom('project_roles').select('role').where('project', '=', project).where('user_name', '=', user).executeTakeFirst();
+  const row = await db
+    .selectFrom('project_roles')
+    .select('role')
+    .where('project', '=', project)
+    .where('user_name', '=', user)
+    .executeTakeFirst();
   return row?.role;
 }
 
@@ -94,7 +120,11 @@ export async function upsertRole(db: Db, project: string, user: string, role: Ro
 }
 
 export async function deleteRole(db: Db, project: string, user: string): Promise<number> {
-  const result = await db.deleteFrom('project_roles').where('project', '=', project).where('user_name', '=', user).executeTakeFirst();
+  const result = await db
+    .deleteFrom('project_roles')
+    .where('project', '=', project)
+    .where('user_name', '=', user)
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
 

@@ -36,11 +36,22 @@ export function evaluatePolicyGates(policy: Policy, evidence: GateEvidence): Gat
     for (const metric of FAIRNESS_METRICS) {
       const threshold = policy.fairness[metric];
       if (threshold === undefined) continue;
-      results.push(thresholdGate(`fairness:${attribute}.${metric}`, `fairness.${attribute}.${metric}`, evidence.metrics, threshold));
+      results.push(
+        thresholdGate(
+          `fairness:${attribute}.${metric}`,
+          `fairness.${attribute}.${metric}`,
+          evidence.metrics,
+          threshold,
+        ),
+      );
     }
   }
   if (policy.data_validation === 'required') {
-    results.push({ gate: 'data_validation', expected: 'every validate step of the pipeline run succeeded', ...evidence.validation });
+    results.push({
+      gate: 'data_validation',
+      expected: 'every validate step of the pipeline run succeeded',
+      ...evidence.validation,
+    });
   }
   return results;
 }
@@ -66,19 +77,43 @@ function championGate(rule: NonNullable<Policy['champion']>, evidence: GateEvide
   const expected = `${rule.direction === 'higher' ? 'candidate − champion' : 'champion − candidate'} >= ${rule.min_delta}`;
   const reference = `${evidence.model}@${rule.alias}`;
   if (evidence.champion === null) {
-    return { gate, passed: true, observed: null, expected, message: `no champion yet (${reference} is not set): nothing to beat` };
+    return {
+      gate,
+      passed: true,
+      observed: null,
+      expected,
+      message: `no champion yet (${reference} is not set): nothing to beat`,
+    };
   }
   if (evidence.champion.version === evidence.version) {
-    return { gate, passed: true, observed: null, expected, message: `${evidence.model}/${evidence.version} is ${reference} itself` };
+    return {
+      gate,
+      passed: true,
+      observed: null,
+      expected,
+      message: `${evidence.model}/${evidence.version} is ${reference} itself`,
+    };
   }
   const candidate = evidence.metrics[rule.metric];
   const champion = evidence.champion.metrics[rule.metric];
   const championName = `${reference} (${evidence.model}/${evidence.champion.version})`;
   if (candidate === undefined || candidate === null) {
-    return { gate, passed: false, observed: null, expected, message: `the version has no finite metric "${rule.metric}" to compare` };
+    return {
+      gate,
+      passed: false,
+      observed: null,
+      expected,
+      message: `the version has no finite metric "${rule.metric}" to compare`,
+    };
   }
   if (champion === undefined || champion === null) {
-    return { gate, passed: false, observed: null, expected, message: `${championName} has no finite metric "${rule.metric}" to compare with` };
+    return {
+      gate,
+      passed: false,
+      observed: null,
+      expected,
+      message: `${championName} has no finite metric "${rule.metric}" to compare with`,
+    };
   }
   const delta = rule.direction === 'higher' ? candidate - champion : champion - candidate;
   // Metric snapshots are rounded decimals: an equal value must not fail `min_delta: 0` by a last bit.
@@ -88,7 +123,8 @@ function championGate(rule: NonNullable<Policy['champion']>, evidence: GateEvide
 }
 
 function describeThreshold(threshold: Threshold): string {
-  if (threshold.min !== undefined && threshold.max !== undefined) return `between ${threshold.min} and ${threshold.max}`;
+  if (threshold.min !== undefined && threshold.max !== undefined)
+    return `between ${threshold.min} and ${threshold.max}`;
   return threshold.min !== undefined ? `>= ${threshold.min}` : `<= ${threshold.max}`;
 }
 

@@ -4,8 +4,24 @@
  */
 export { ApprovalService, type ApprovalDeps, type PipelineRunFacts, type PolicyOverride } from './service.js';
 export { evaluatePolicyGates, type GateEvidence, type GateResult } from './gates.js';
-export { FAIRNESS_METRICS, PolicySchema, loadPolicyFile, parsePolicy, parsePolicyYaml, policyDigest, type LoadedPolicy, type Policy } from './policy.js';
-export type { ApprovalRecord, Decision, DecisionOptions, DecisionOutcome, GateEvaluation, StoredPolicy } from './types.js';
+export {
+  FAIRNESS_METRICS,
+  PolicySchema,
+  loadPolicyFile,
+  parsePolicy,
+  parsePolicyYaml,
+  policyDigest,
+  type LoadedPolicy,
+  type Policy,
+} from './policy.js';
+export type {
+  ApprovalRecord,
+  Decision,
+  DecisionOptions,
+  DecisionOutcome,
+  GateEvaluation,
+  StoredPolicy,
+} from './types.js';
 export { approvalRoutes, type ApprovalRoutesOptions } from './routes.js';
 /** The `gate` step kind and its runtime, which the composition root adds to the pipelines' registries. */
 export { registerGateStepKind, registerGateStepRuntime, type GateStepTask } from './steps/kind.js';

@@ -3,7 +3,13 @@ import { z } from 'zod';
 import { sha256Digest } from '../../artifacts/index.js';
 import { canonicalJson } from '../../common/canonical-json.js';
 import { NotFoundError } from '../../common/errors.js';
-import { definitionProblemError, parseYamlWithSource, problemFromZod, zodMessages, type SourceMap } from '../../common/yaml-source.js';
+import {
+  definitionProblemError,
+  parseYamlWithSource,
+  problemFromZod,
+  zodMessages,
+  type SourceMap,
+} from '../../common/yaml-source.js';
 
 /**
  * A model's approval policy, written in YAML; every part is optional:
@@ -57,7 +63,10 @@ export const PolicySchema = z.strictObject({
       equal_opportunity_difference: Threshold.optional(),
     })
     .refine(
-      (fairness) => fairness.disparate_impact_ratio ?? fairness.demographic_parity_difference ?? fairness.equal_opportunity_difference,
+      (fairness) =>
+        fairness.disparate_impact_ratio ??
+        fairness.demographic_parity_difference ??
+        fairness.equal_opportunity_difference,
       'give at least one of disparate_impact_ratio, demographic_parity_difference, equal_opportunity_difference',
     )
     .optional(),
@@ -75,7 +84,11 @@ export const PolicySchema = z.strictObject({
 
 export type Policy = z.output<typeof PolicySchema>;
 export type Threshold = z.output<typeof Threshold>;
-export const FAIRNESS_METRICS = ['disparate_impact_ratio', 'demographic_parity_difference', 'equal_opportunity_difference'] as const;
+export const FAIRNESS_METRICS = [
+  'disparate_impact_ratio',
+  'demographic_parity_difference',
+  'equal_opportunity_difference',
+] as const;
 
 /** A parsed policy with the text it came from and the digest of what it means. */
 export interface LoadedPolicy {

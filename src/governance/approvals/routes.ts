@@ -169,7 +169,12 @@ export const approvalRoutes: FastifyPluginAsyncZod<ApprovalRoutesOptions> = asyn
     '/models/:name/policy',
     {
       config: { access: access.model('admin', 'params', 'name') },
-      schema: { tags, params: NameParams, body: z.strictObject({ policy: z.string().min(1).max(100_000) }), response: { 200: PolicyRecordSchema } },
+      schema: {
+        tags,
+        params: NameParams,
+        body: z.strictObject({ policy: z.string().min(1).max(100_000) }),
+        response: { 200: PolicyRecordSchema },
+      },
     },
     async (request) => {
       const stored = await approvals.setPolicy(authorizedId(request, 'model'), request.body.policy, 'policy');

@@ -20,7 +20,14 @@ import { auditRefusals, digestOf, type AuditLog } from '../audit/index.js';
 import { evaluatePolicyGates, type GateEvidence } from './gates.js';
 import { parsePolicyYaml, type LoadedPolicy, type Policy } from './policy.js';
 import * as store from './store.js';
-import type { ApprovalRecord, Decision, DecisionOptions, DecisionOutcome, GateEvaluation, StoredPolicy } from './types.js';
+import type {
+  ApprovalRecord,
+  Decision,
+  DecisionOptions,
+  DecisionOutcome,
+  GateEvaluation,
+  StoredPolicy,
+} from './types.js';
 
 export interface ApprovalDeps {
   db: Kysely<Schema>;
@@ -132,7 +139,11 @@ export class ApprovalService {
     const target = await this.#registry.show(name, checkVersion(version));
     const { policy, digest, source } =
       override === undefined
-        ? await this.getPolicy(name).then((stored) => ({ policy: stored.policy, digest: stored.digest, source: 'stored' }))
+        ? await this.getPolicy(name).then((stored) => ({
+            policy: stored.policy,
+            digest: stored.digest,
+            source: 'stored',
+          }))
         : { policy: override.loaded.policy, digest: override.loaded.digest, source: override.source };
     const results = evaluatePolicyGates(policy, await this.#evidence(target, policy));
     const evaluation: GateEvaluation = {
@@ -153,7 +164,12 @@ export class ApprovalService {
           action: 'model.gates.evaluate',
           target: { type: 'model_version', id: `${name}/${target.version}` },
           afterDigest: digestOf(evaluation),
-          details: { passed: evaluation.passed, policy_digest: digest, policy_source: source, failed: results.filter((r) => !r.passed).map((r) => r.gate) },
+          details: {
+            passed: evaluation.passed,
+            policy_digest: digest,
+            policy_source: source,
+            failed: results.filter((r) => !r.passed).map((r) => r.gate),
+          },
         },
         trx,
       );
@@ -164,16 +180,20 @@ export class ApprovalService {
   /** A refused approval (approvers, four-eyes, gates, not pending) is audited as `model.approve.refused`. */
   async approve(name: string, version: number, options: DecisionOptions = {}): Promise<DecisionOutcome> {
     const checked = checkVersion(version);
-    return auditRefusals(this.#audit, { action: 'model.approve', target: { type: 'model_version', id: `${name}/${checked}` } }, () =>
-      this.#decide(name, checked, 'approved', options, false),
+    return auditRefusals(
+      this.#audit,
+      { action: 'model.approve', target: { type: 'model_version', id: `${name}/${checked}` } },
+      () => this.#decide(name, checked, 'approved', options, false),
     );
   }
 
   /** A refused rejection is audited as `model.reject.refused`. */
   async reject(name: string, version: number, options: DecisionOptions = {}): Promise<DecisionOutcome> {
     const checked = checkVersion(version);
-    return auditRefusals(this.#audit, { action: 'model.reject', target: { type: 'model_version', id: `${name}/${checked}` } }, () =>
-      this.#decide(name, checked, 'rejected', options, false),
+    return auditRefusals(
+      this.#audit,
+      { action: 'model.reject', target: { type: 'model_version', id: `${name}/${checked}` } },
+      () => this.#decide(name, checked, 'rejected', options, false),
     );
   }
 
@@ -185,14 +205,23 @@ export class ApprovalService {
   async autoApprove(evaluation: GateEvaluation): Promise<{ outcome?: DecisionOutcome; reason: string }> {
     const stored = await this.findPolicy(evaluation.name);
     const ref = `${evaluation.name}/${evaluation.version}`;
-    if (stored === undefined || !stored.policy.auto_approve) return { reason: `the policy of ${evaluation.name} does not auto_approve` };
-    if (stored.digest !== evaluation.policyDigest) return { reason: `the gates were evaluated with another policy than ${evaluation.name}'s` };
+    if (stored === undefined || !stored.policy.auto_approve)
+      return { reason: `the policy of ${evaluation.name} does not auto_approve` };
+    if (stored.digest !== evaluation.policyDigest)
+      return { reason: `the gates were evaluated with another policy than ${evaluation.name}'s` };
     if (!evaluation.passed) return { reason: `${ref} did not pass every gate` };
     const state = await findVersionState(this.#db, evaluation.name, evaluation.version);
     if (state?.status !== 'pending') return { reason: `${ref} is already ${state?.status ?? 'gone'}` };
     const target = await findVersion(this.#db, evaluation.name, evaluation.version);
-    if (target !== undefined && !hasVerifiedPackage(target)) return { reason: `${ref} has no verified package (registered over MLflow without one)` };
-    const outcome = await this.#decide(evaluation.name, evaluation.version, 'approved', { comment: 'every gate passed (auto_approve)' }, true);
+    if (target !== undefined && !hasVerifiedPackage(target))
+      return { reason: `${ref} has no verified package (registered over MLflow without one)` };
+    const outcome = await this.#decide(
+      evaluation.name,
+      evaluation.version,
+      'approved',
+      { comment: 'every gate passed (auto_approve)' },
+      true,
+    );
     return { outcome, reason: 'every gate passed and the policy approves automatically' };
   }
 
@@ -208,19 +237,32 @@ export class ApprovalService {
     return store.listGateResults(this.#db, name, version);
   }
 
-  async #decide(name: string, version: number, decision: Decision, options: DecisionOptions, automatic: boolean): Promise<DecisionOutcome> {
+  async #decide(
+    name: string,
+    version: number,
+    decision: Decision,
+    options: DecisionOptions,
+    automatic: boolean,
+  ): Promise<DecisionOutcome> {
     const comment = checkComment(options.comment);
     const ref = `${name}/${version}`;
     const caller = currentActor().actor;
     const actor = automatic ? `policy:${name}` : caller;
-    const callerRoles = automatic || this.#access === undefined ? [] : await this.#access.rolesOn(caller, { kind: 'model', name });
+    const callerRoles =
+      automatic || this.#access === undefined ? [] : await this.#access.rolesOn(caller, { kind: 'model', name });
     return this.#db.transaction().execute(async (trx) => {
       const state = await findVersionState(trx, name, version);
       if (state === undefined) {
         if (!(await modelExists(trx, name))) {
-          throw new NotFoundError(`no registered model named '${name}'`, { where: ref, hint: 'List the models with `ciclo models list`.' });
+          throw new NotFoundError(`no registered model named '${name}'`, {
+            where: ref,
+            hint: 'List the models with `ciclo models list`.',
+          });
         }
-        throw new NotFoundError(`model '${name}' has no version ${version}`, { where: ref, hint: `List its versions with \`ciclo models show ${name}\`.` });
+        throw new NotFoundError(`model '${name}' has no version ${version}`, {
+          where: ref,
+          hint: `List its versions with \`ciclo models show ${name}\`.`,
+        });
       }
       if (state.status !== 'pending') {
         throw new InvalidStateError(`${ref} is already ${state.status}; only a pending version can be ${decision}`, {
@@ -231,9 +273,11 @@ export class ApprovalService {
       // Read in this transaction, which has just found the version.
       if (decision === 'approved') requireVerifiedPackage((await findVersion(trx, name, version))!);
       const policyRow = await store.findPolicy(trx, name);
-      const policy = policyRow === undefined ? undefined : parsePolicyYaml(policyRow.policy, `policy of ${name}`).policy;
+      const policy =
+        policyRow === undefined ? undefined : parsePolicyYaml(policyRow.policy, `policy of ${name}`).policy;
       let gateResultId: string | null = null;
-      if (policy !== undefined && !automatic) checkApprover(policy, caller, callerRoles, state.createdBy, ref, decision);
+      if (policy !== undefined && !automatic)
+        checkApprover(policy, caller, callerRoles, state.createdBy, ref, decision);
       if (policy !== undefined && decision === 'approved') {
         const latest = await store.latestGateResult(trx, name, version);
         checkGates(latest, policyRow!.digest, ref, automatic);
@@ -269,7 +313,13 @@ export class ApprovalService {
           target: { type: 'model_version', id: ref },
           beforeDigest: digestOf({ status: 'pending' }),
           afterDigest: digestOf({ status: decision, actor, comment }),
-          details: { comment, automatic, policy_digest: approval.policyDigest, gate_result_id: gateResultId, ...(automatic ? { triggered_by: caller } : {}) },
+          details: {
+            comment,
+            automatic,
+            policy_digest: approval.policyDigest,
+            gate_result_id: gateResultId,
+            ...(automatic ? { triggered_by: caller } : {}),
+          },
         },
         trx,
       );
@@ -294,10 +344,13 @@ export class ApprovalService {
     let champion: GateEvidence['champion'] = null;
     if (policy.champion) {
       const number = await aliasVersion(this.#db, target.name, policy.champion.alias);
-      if (number !== undefined) champion = { version: number, metrics: (await this.#registry.show(target.name, number)).metrics };
+      if (number !== undefined)
+        champion = { version: number, metrics: (await this.#registry.show(target.name, number)).metrics };
     }
     const validation =
-      policy.data_validation === 'required' ? await this.#validation(target) : { passed: true, observed: '', message: 'not required' };
+      policy.data_validation === 'required'
+        ? await this.#validation(target)
+        : { passed: true, observed: '', message: 'not required' };
     return { model: target.name, version: target.version, metrics: target.metrics, champion, validation };
   }
 
@@ -308,18 +361,36 @@ export class ApprovalService {
   async #validation(target: ModelVersion): Promise<GateEvidence['validation']> {
     const pipelineRun = target.lineage.pipeline_run;
     if (pipelineRun === null) {
-      return { passed: false, observed: 'no pipeline run', message: 'the version was registered outside a pipeline: no validation is recorded' };
+      return {
+        passed: false,
+        observed: 'no pipeline run',
+        message: 'the version was registered outside a pipeline: no validation is recorded',
+      };
     }
     const steps = (await this.#pipelineRuns?.stepOutcomes(pipelineRun)) ?? [];
-    const states = steps.filter((step) => step.kind === 'validate').map((step) => ({ step: step.name, status: step.status }));
+    const states = steps
+      .filter((step) => step.kind === 'validate')
+      .map((step) => ({ step: step.name, status: step.status }));
     if (states.length === 0) {
-      return { passed: false, observed: 'no validate step', message: `pipeline run ${pipelineRun} has no validate step` };
+      return {
+        passed: false,
+        observed: 'no validate step',
+        message: `pipeline run ${pipelineRun} has no validate step`,
+      };
     }
     const failing = states.filter((s) => s.status !== 'SUCCEEDED' && s.status !== 'CACHED');
     const observed = states.map((s) => `${s.step}=${s.status}`).join(', ');
     return failing.length === 0
-      ? { passed: true, observed, message: `every validate step of pipeline run ${pipelineRun} succeeded (${observed})` }
-      : { passed: false, observed, message: `validate step ${failing.map((s) => `${s.step} is ${s.status}`).join(', ')} in pipeline run ${pipelineRun}` };
+      ? {
+          passed: true,
+          observed,
+          message: `every validate step of pipeline run ${pipelineRun} succeeded (${observed})`,
+        }
+      : {
+          passed: false,
+          observed,
+          message: `validate step ${failing.map((s) => `${s.step} is ${s.status}`).join(', ')} in pipeline run ${pipelineRun}`,
+        };
   }
 }
 
@@ -327,18 +398,31 @@ export class ApprovalService {
  * `approvers`: the caller is one of `users`, or holds (in the model's project or on `*`) a role at
  * or above one of `roles`; with neither listed, anyone the routes let decide may.
  */
-function checkApprover(policy: Policy, actor: string, callerRoles: readonly Role[], createdBy: string, ref: string, decision: Decision): void {
+function checkApprover(
+  policy: Policy,
+  actor: string,
+  callerRoles: readonly Role[],
+  createdBy: string,
+  ref: string,
+  decision: Decision,
+): void {
   const users = policy.approvers?.users ?? [];
   const roles = policy.approvers?.roles ?? [];
   const lowest = Math.min(...roles.map((role) => ROLES.indexOf(role)));
   const byUser = users.includes(actor);
   const byRole = roles.length > 0 && callerRoles.some((role) => ROLES.indexOf(role) >= lowest);
   if ((users.length > 0 || roles.length > 0) && !byUser && !byRole) {
-    const allowed = [...(users.length > 0 ? [`users ${users.join(', ')}`] : []), ...(roles.length > 0 ? [`roles ${roles.join(', ')} (or above)`] : [])];
-    throw new PermissionDeniedError(`approvers rule: '${actor}' may not decide on ${ref}; the policy allows ${allowed.join(' and ')}`, {
-      where: ref,
-      hint: 'Ask one of them, or change the policy with `ciclo models policy set`.',
-    });
+    const allowed = [
+      ...(users.length > 0 ? [`users ${users.join(', ')}`] : []),
+      ...(roles.length > 0 ? [`roles ${roles.join(', ')} (or above)`] : []),
+    ];
+    throw new PermissionDeniedError(
+      `approvers rule: '${actor}' may not decide on ${ref}; the policy allows ${allowed.join(' and ')}`,
+      {
+        where: ref,
+        hint: 'Ask one of them, or change the policy with `ciclo models policy set`.',
+      },
+    );
   }
   if (decision === 'approved' && policy.four_eyes && actor === createdBy) {
     throw new PermissionDeniedError(`four_eyes rule: '${actor}' registered ${ref} and cannot also approve it`, {
@@ -354,17 +438,23 @@ function checkGates(latest: GateEvaluation | undefined, digest: string, ref: str
     throw new InvalidStateError(`gates rule: ${ref} has no gate results for its model's policy`, { where: ref, hint });
   }
   if (latest.policyDigest !== digest) {
-    throw new InvalidStateError(`gates rule: the latest gate results of ${ref} are for another policy (${latest.policyDigest}) than the model's (${digest})`, {
-      where: ref,
-      hint,
-    });
+    throw new InvalidStateError(
+      `gates rule: the latest gate results of ${ref} are for another policy (${latest.policyDigest}) than the model's (${digest})`,
+      {
+        where: ref,
+        hint,
+      },
+    );
   }
   if (!latest.passed) {
     const failed = latest.results.filter((result) => !result.passed).map((result) => result.gate);
-    throw new InvalidStateError(`gates rule: ${ref} failed ${failed.join(', ')}${automatic ? '' : '; it can be rejected, not approved'}`, {
-      where: ref,
-      hint: 'Register a better version, or re-evaluate the gates once what they check has changed.',
-    });
+    throw new InvalidStateError(
+      `gates rule: ${ref} failed ${failed.join(', ')}${automatic ? '' : '; it can be rejected, not approved'}`,
+      {
+        where: ref,
+        hint: 'Register a better version, or re-evaluate the gates once what they check has changed.',
+      },
+    );
   }
 }
 
@@ -377,6 +467,7 @@ function checkVersion(version: number): number {
 
 function checkComment(comment: string | undefined): string | null {
   if (comment === undefined || comment.trim() === '') return null;
-  if (comment.length > MAX_COMMENT) throw new InvalidInputError(`comment: at most ${MAX_COMMENT} characters`, { where: 'comment' });
+  if (comment.length > MAX_COMMENT)
+    throw new InvalidInputError(`comment: at most ${MAX_COMMENT} characters`, { where: 'comment' });
   return comment;
 }

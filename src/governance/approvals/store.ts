@@ -17,7 +17,11 @@ export async function upsertPolicy(db: Db, row: PolicyRow): Promise<void> {
   await db
     .insertInto('model_policies')
     .values(row)
-    .onConflict((c) => c.column('name').doUpdateSet({ policy: row.policy, digest: row.digest, set_by: row.set_by, set_time: row.set_time }))
+    .onConflict((c) =>
+      c
+        .column('name')
+        .doUpdateSet({ policy: row.policy, digest: row.digest, set_by: row.set_by, set_time: row.set_time }),
+    )
     .execute();
 }
 

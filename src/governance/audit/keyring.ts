@@ -44,7 +44,9 @@ export function checkMac(keyring: AuditKeyring, message: string, mac: string | n
   if (rank < 0) return { valid: false, why: `is keyed with a key this process does not hold (${match[1]})` };
   const expected = Buffer.from(macOf(keys[rank]!, message));
   const given = Buffer.from(mac);
-  return expected.length === given.length && timingSafeEqual(expected, given) ? { valid: true, rank } : { valid: false, why: 'carries a MAC that does not match it' };
+  return expected.length === given.length && timingSafeEqual(expected, given)
+    ? { valid: true, rank }
+    : { valid: false, why: 'carries a MAC that does not match it' };
 }
 
 /** The message a row's MAC covers: its hash, which covers every field and the previous row. */

@@ -134,7 +134,10 @@ export class AuditLog {
     const actor = input.actor ?? scope.actor;
     const requestId = input.requestId ?? scope.requestId ?? null;
     // The scope's values come from a token's user and a request header, not through the schema above.
-    for (const [field, text] of [['actor', actor], ['requestId', requestId ?? '']] as const) {
+    for (const [field, text] of [
+      ['actor', actor],
+      ['requestId', requestId ?? ''],
+    ] as const) {
       const problem = unstorableText(text);
       if (problem !== undefined) throw new InvalidInputError(`${field}: ${problem}`, { where: field });
     }
@@ -155,22 +158,33 @@ export class AuditLog {
       let head = t.selectFrom('audit_head').select(['seq', 'hash', 'keyed_from']).where('id', '=', 1);
       if (dialectOf(t) === 'postgres') head = head.forUpdate();
       const current = await head.executeTakeFirst();
-      if (current === undefined) throw new Error('the audit chain head is missing (audit_head row 1): the store was altered');
+      if (current === undefined)
+        throw new Error('the audit chain head is missing (audit_head row 1): the store was altered');
       const seq = Number(current.seq) + 1;
       const keyedFrom = current.keyed_from !== null ? Number(current.keyed_from) : keyring === undefined ? null : seq;
       if (keyedFrom !== null && keyring === undefined) {
-        throw new InvalidStateError(`the audit chain is keyed (from row ${keyedFrom}) and this process has no audit key: its change would break the chain`, {
-          where: 'CICLO_AUDIT_KEY',
-          hint: 'set CICLO_AUDIT_KEY (and CICLO_AUDIT_PREVIOUS_KEYS) to the keys the server uses',
-        });
+        throw new InvalidStateError(
+          `the audit chain is keyed (from row ${keyedFrom}) and this process has no audit key: its change would break the chain`,
+          {
+            where: 'CICLO_AUDIT_KEY',
+            hint: 'set CICLO_AUDIT_KEY (and CICLO_AUDIT_PREVIOUS_KEYS) to the keys the server uses',
+          },
+        );
       }
       const row: AuditRow = { seq, ...fields, prev_hash: current.hash, hash: '', mac: null };
       row.hash = auditHash(row);
       row.mac = keyring === undefined ? null : macOf(keyring.current, rowMacMessage(row.hash));
       await t.insertInto('audit_log').values(row).execute();
       await assertStoredAsWritten(t, row);
-      const headMac = keyring === undefined || keyedFrom === null ? null : macOf(keyring.current, headMacMessage(seq, row.hash, keyedFrom));
-      await t.updateTable('audit_head').set({ seq, hash: row.hash, mac: headMac, keyed_from: keyedFrom }).where('id', '=', 1).execute();
+      const headMac =
+        keyring === undefined || keyedFrom === null
+          ? null
+          : macOf(keyring.current, headMacMessage(seq, row.hash, keyedFrom));
+      await t
+        .updateTable('audit_head')
+        .set({ seq, hash: row.hash, mac: headMac, keyed_from: keyedFrom })
+        .where('id', '=', 1)
+        .execute();
       return toRecord(row);
     };
     const db = trx ?? this.#db;
@@ -213,7 +227,9 @@ export class AuditLog {
  * refused (its transaction rolls back) rather than leaving a row that can never verify.
  */
 async function assertStoredAsWritten(t: Db, row: AuditRow): Promise<void> {
-  const stored = normalizeRow(await t.selectFrom('audit_log').selectAll().where('seq', '=', row.seq).executeTakeFirstOrThrow());
+  const stored = normalizeRow(
+    await t.selectFrom('audit_log').selectAll().where('seq', '=', row.seq).executeTakeFirstOrThrow(),
+  );
   if (auditHash(stored) === row.hash) return;
   const field = HASHED_FIELDS.find((name) => stored[name] !== row[name]) ?? 'a field';
   throw new InvalidInputError(`the audit entry's ${field} does not read back from the store as it was written`, {

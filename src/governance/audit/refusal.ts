@@ -31,11 +31,19 @@ export async function recordRefusal(audit: AuditLog, attempt: RefusedAttempt, er
  * rule such as failed gates or a disabled user), records the refusal and rethrows. Bad input and
  * unknown resources are not refusals of the action and are not recorded.
  */
-export async function auditRefusals<T>(audit: AuditLog | undefined, attempt: RefusedAttempt, run: () => Promise<T>): Promise<T> {
+export async function auditRefusals<T>(
+  audit: AuditLog | undefined,
+  attempt: RefusedAttempt,
+  run: () => Promise<T>,
+): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (audit !== undefined && error instanceof CicloError && (error.code === 'PERMISSION_DENIED' || error.code === 'INVALID_STATE')) {
+    if (
+      audit !== undefined &&
+      error instanceof CicloError &&
+      (error.code === 'PERMISSION_DENIED' || error.code === 'INVALID_STATE')
+    ) {
       await recordRefusal(audit, attempt, error);
     }
     throw error;

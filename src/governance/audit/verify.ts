@@ -71,7 +71,11 @@ const MAX_PROBLEMS = 1000;
  *
  * Safe while others append: the head is read first and only rows up to it are walked.
  */
-export async function verifyChain(db: Db, keyring: AuditKeyring | undefined, options: AuditVerifyOptions = {}): Promise<AuditVerification> {
+export async function verifyChain(
+  db: Db,
+  keyring: AuditKeyring | undefined,
+  options: AuditVerifyOptions = {},
+): Promise<AuditVerification> {
   const pageSize = options.pageSize ?? 1000;
   const anchors = options.anchors ?? [];
   const problems: AuditProblem[] = [];
@@ -80,10 +84,20 @@ export async function verifyChain(db: Db, keyring: AuditKeyring | undefined, opt
     problemCount += 1;
     if (problems.length < MAX_PROBLEMS) problems.push({ seq, reason, message });
   };
-  const stored = await db.selectFrom('audit_head').select(['seq', 'hash', 'mac', 'keyed_from']).where('id', '=', 1).executeTakeFirst();
+  const stored = await db
+    .selectFrom('audit_head')
+    .select(['seq', 'hash', 'mac', 'keyed_from'])
+    .where('id', '=', 1)
+    .executeTakeFirst();
   if (stored === undefined) {
     report(0, 'head mismatch', 'the audit chain head (audit_head row 1) is missing');
-    return result({ seq: -1, hash: '' }, 0, { status: keyring ? 'unkeyed' : 'no key', keyedFrom: null }, problems, problemCount);
+    return result(
+      { seq: -1, hash: '' },
+      0,
+      { status: keyring ? 'unkeyed' : 'no key', keyedFrom: null },
+      problems,
+      problemCount,
+    );
   }
   const head = { seq: Number(stored.seq), hash: stored.hash };
   const keyedFrom = stored.keyed_from === null ? null : Number(stored.keyed_from);
@@ -106,23 +120,39 @@ export async function verifyChain(db: Db, keyring: AuditKeyring | undefined, opt
     for (const raw of rows) {
       const row = normalizeRow(raw);
       if (row.seq !== expected) {
-        const missing = row.seq - 1 === expected ? `row ${expected} is missing` : `rows ${expected}..${row.seq - 1} are missing`;
+        const missing =
+          row.seq - 1 === expected ? `row ${expected} is missing` : `rows ${expected}..${row.seq - 1} are missing`;
         report(expected, 'gap', `${missing} (the next row is ${row.seq})`);
         linked = false;
       }
       if (auditHash(row) !== row.hash) {
-        report(row.seq, 'hash mismatch', `row ${row.seq} does not hash to its stored hash: it was changed after it was written`);
+        report(
+          row.seq,
+          'hash mismatch',
+          `row ${row.seq} does not hash to its stored hash: it was changed after it was written`,
+        );
       }
-      if (linked && row.prev_hash !== prev) report(row.seq, 'broken link', `row ${row.seq} does not link to the row before it`);
+      if (linked && row.prev_hash !== prev)
+        report(row.seq, 'broken link', `row ${row.seq} does not link to the row before it`);
       for (const anchor of anchors) {
         if (anchor.seq === row.seq && anchor.hash !== row.hash) {
-          report(row.seq, 'anchor mismatch', `row ${row.seq} is not the row ${anchor.source} recorded: the chain was rewritten at or before it`);
+          report(
+            row.seq,
+            'anchor mismatch',
+            `row ${row.seq} is not the row ${anchor.source} recorded: the chain was rewritten at or before it`,
+          );
         }
       }
       if (checkMacs && row.seq >= keyedFrom) {
         const mac = checkMac(keyring, rowMacMessage(row.hash), row.mac);
-        if (!mac.valid) report(row.seq, 'mac mismatch', `row ${row.seq} ${mac.why}: it was not written by a holder of the audit key`);
-        else if (mac.rank > newestRank) report(row.seq, 'retired key', `row ${row.seq} is keyed with a retired key after rows keyed with a newer one`);
+        if (!mac.valid)
+          report(row.seq, 'mac mismatch', `row ${row.seq} ${mac.why}: it was not written by a holder of the audit key`);
+        else if (mac.rank > newestRank)
+          report(
+            row.seq,
+            'retired key',
+            `row ${row.seq} is keyed with a retired key after rows keyed with a newer one`,
+          );
         else newestRank = mac.rank;
       }
       checked += 1;
@@ -133,30 +163,54 @@ export async function verifyChain(db: Db, keyring: AuditKeyring | undefined, opt
     if (rows.length < pageSize) break;
   }
   if (expected <= head.seq) {
-    report(expected, 'gap', `rows ${expected}..${head.seq} are missing: the head says the chain is ${head.seq} rows long`);
+    report(
+      expected,
+      'gap',
+      `rows ${expected}..${head.seq} are missing: the head says the chain is ${head.seq} rows long`,
+    );
   } else if (head.hash !== prev) {
     report(head.seq, 'head mismatch', `the chain head's hash is not the hash of row ${head.seq}`);
   }
   for (const anchor of anchors) {
     if (anchor.seq > head.seq) {
-      report(head.seq + 1, 'anchor mismatch', `${anchor.source} is at row ${anchor.seq} but the chain ends at ${head.seq}: its tail was cut`);
+      report(
+        head.seq + 1,
+        'anchor mismatch',
+        `${anchor.source} is at row ${anchor.seq} but the chain ends at ${head.seq}: its tail was cut`,
+      );
     }
   }
   if (keyring !== undefined && keyedFrom !== null) {
     const mac = checkMac(keyring, headMacMessage(head.seq, head.hash, keyedFrom), stored.mac);
-    if (!mac.valid) report(head.seq, 'mac mismatch', `the chain head ${mac.why}: it was moved by someone without the audit key`);
+    if (!mac.valid)
+      report(head.seq, 'mac mismatch', `the chain head ${mac.why}: it was moved by someone without the audit key`);
   } else if (keyring !== undefined && head.seq > 0) {
-    report(head.seq, 'unkeyed head', 'CICLO_AUDIT_KEY is set but the chain head carries no MAC: nothing was appended with the key yet, or the MACs were stripped');
+    report(
+      head.seq,
+      'unkeyed head',
+      'CICLO_AUDIT_KEY is set but the chain head carries no MAC: nothing was appended with the key yet, or the MACs were stripped',
+    );
   }
   // Rows past the head that no appender wrote (an append moves the head in the same transaction).
   // max(seq) is read before the head again, so a concurrent legitimate append never looks like one.
-  const max = await db.selectFrom('audit_log').select((eb) => eb.fn.max('seq').as('max')).executeTakeFirst();
+  const max = await db
+    .selectFrom('audit_log')
+    .select((eb) => eb.fn.max('seq').as('max'))
+    .executeTakeFirst();
   const after = await db.selectFrom('audit_head').select('seq').where('id', '=', 1).executeTakeFirst();
   const maxSeq = max?.max === null || max?.max === undefined ? 0 : Number(max.max);
   const afterSeq = after === undefined ? head.seq : Number(after.seq);
-  if (maxSeq > afterSeq) report(afterSeq + 1, 'head mismatch', `row ${afterSeq + 1} lies past the chain head: it was not written by an append`);
+  if (maxSeq > afterSeq)
+    report(
+      afterSeq + 1,
+      'head mismatch',
+      `row ${afterSeq + 1} lies past the chain head: it was not written by an append`,
+    );
 
-  const keys: AuditVerification['keys'] = { status: keyring === undefined ? 'no key' : keyedFrom === null ? 'unkeyed' : 'checked', keyedFrom };
+  const keys: AuditVerification['keys'] = {
+    status: keyring === undefined ? 'no key' : keyedFrom === null ? 'unkeyed' : 'checked',
+    keyedFrom,
+  };
   return result(head, checked, keys, problems, problemCount);
 }
 
@@ -167,7 +221,15 @@ function result(
   problems: AuditProblem[],
   problemCount: number,
 ): AuditVerification {
-  return { ok: problemCount === 0, checked, head, keys, problems, problemCount, ...(problems[0] ? { firstBad: problems[0] } : {}) };
+  return {
+    ok: problemCount === 0,
+    checked,
+    head,
+    keys,
+    problems,
+    problemCount,
+    ...(problems[0] ? { firstBad: problems[0] } : {}),
+  };
 }
 
 /** PostgreSQL bigints arrive as numbers through the store's parser; this keeps that an invariant here. */

@@ -34,7 +34,10 @@ const OutputSpecSchema = z
   .strictObject({
     type: z.enum(OUTPUT_TYPES),
     /** Register the output, when the step succeeds, as a new version of this dataset. */
-    register: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$/, 'must be a dataset name (letters, digits, _ . -)').optional(),
+    register: z
+      .string()
+      .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$/, 'must be a dataset name (letters, digits, _ . -)')
+      .optional(),
     /** Columns the registered version tags sensitive: their values stay out of profiles and reports. */
     sensitive: z.array(z.string().min(1)).optional(),
   })
@@ -113,27 +116,25 @@ const stepFields = {
 };
 export const STEP_FIELDS: ReadonlySet<string> = new Set(Object.keys(stepFields));
 
-const StepSchema = z
-  .looseObject(stepFields)
-  .transform((step) => {
-    const { name, kind, inputs, outputs, params, dependsOn, retries, retryBackoff, timeout, cache, env, ...config } =
-      step;
-    return {
-      name,
-      kind,
-      /** The kind's own fields; `compilePipeline` checks them against the kind's schema. */
-      config,
-      inputs,
-      outputs,
-      params,
-      dependsOn,
-      retries,
-      retryBackoff,
-      ...(timeout === undefined ? {} : { timeoutMs: timeout }),
-      cache,
-      env,
-    };
-  });
+const StepSchema = z.looseObject(stepFields).transform((step) => {
+  const { name, kind, inputs, outputs, params, dependsOn, retries, retryBackoff, timeout, cache, env, ...config } =
+    step;
+  return {
+    name,
+    kind,
+    /** The kind's own fields; `compilePipeline` checks them against the kind's schema. */
+    config,
+    inputs,
+    outputs,
+    params,
+    dependsOn,
+    retries,
+    retryBackoff,
+    ...(timeout === undefined ? {} : { timeoutMs: timeout }),
+    cache,
+    env,
+  };
+});
 /** A step as authored, without its name: the common fields plus its kind's own fields. */
 export type StepSpec = Omit<z.input<z.ZodObject<typeof stepFields>>, 'name'> & { [field: string]: unknown };
 export type StepInput = StepSpec & { name: string };

@@ -4,10 +4,13 @@ import type { ParamType, ParamValue, PipelineDefinition } from './definition.js'
 /** Why `value` cannot be a value of a param of this type, or undefined when it can. */
 export function paramTypeMismatch(type: ParamType, value: unknown): string | undefined {
   const fits =
-    type === 'string' ? typeof value === 'string'
-    : type === 'number' ? typeof value === 'number' && Number.isFinite(value)
-    : type === 'integer' ? Number.isSafeInteger(value)
-    : typeof value === 'boolean';
+    type === 'string'
+      ? typeof value === 'string'
+      : type === 'number'
+        ? typeof value === 'number' && Number.isFinite(value)
+        : type === 'integer'
+          ? Number.isSafeInteger(value)
+          : typeof value === 'boolean';
   return fits ? undefined : `expected ${type === 'integer' ? 'an' : 'a'} ${type}, got ${JSON.stringify(value)}`;
 }
 
@@ -40,9 +43,12 @@ export function parseParamAssignments(
     }
     const value = parseParamText(spec.type, text);
     if (value === undefined) {
-      throw new InvalidInputError(`--param ${name}: expected ${spec.type === 'integer' ? 'an' : 'a'} ${spec.type}, got "${text}"`, {
-        where: `--param ${name}`,
-      });
+      throw new InvalidInputError(
+        `--param ${name}: expected ${spec.type === 'integer' ? 'an' : 'a'} ${spec.type}, got "${text}"`,
+        {
+          where: `--param ${name}`,
+        },
+      );
     }
     values[name] = value;
   }

@@ -49,12 +49,18 @@ function paramIssues(definition: PipelineDefinition, trigger: TriggerSpec, at: F
       issues.push({
         path: [...at, 'params', name],
         message: `unknown param "${name}"`,
-        hint: declared.length > 0 ? `declared params: ${declared.join(', ')}` : "declare it under the pipeline's params",
+        hint:
+          declared.length > 0 ? `declared params: ${declared.join(', ')}` : "declare it under the pipeline's params",
       });
       continue;
     }
     const mismatch = paramTypeMismatch(spec.type, value);
-    if (mismatch) issues.push({ path: [...at, 'params', name], message: mismatch, hint: `param "${name}" is declared as ${spec.type}` });
+    if (mismatch)
+      issues.push({
+        path: [...at, 'params', name],
+        message: mismatch,
+        hint: `param "${name}" is declared as ${spec.type}`,
+      });
   }
   const overlay = trigger.env === undefined ? {} : (definition.environments[trigger.env]?.params ?? {});
   for (const [name, spec] of Object.entries(definition.params)) {
@@ -75,7 +81,10 @@ function environmentIssues(definition: PipelineDefinition, trigger: TriggerSpec,
     {
       path: [...at, 'env'],
       message: `unknown environment "${trigger.env}"`,
-      hint: declared.length > 0 ? `declared environments: ${declared.join(', ')}` : "declare it under the pipeline's environments",
+      hint:
+        declared.length > 0
+          ? `declared environments: ${declared.join(', ')}`
+          : "declare it under the pipeline's environments",
     },
   ];
 }

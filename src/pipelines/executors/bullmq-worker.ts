@@ -67,7 +67,9 @@ export async function startStepWorker(options: StepWorkerOptions): Promise<StepW
   }
   const lockMs = options.lockMs ?? DEFAULT_LOCK_MS;
   if (!Number.isInteger(lockMs) || lockMs < 200) {
-    throw new InvalidInputError(`lock duration must be an integer of at least 200 ms, got ${lockMs}`, { where: 'lockMs' });
+    throw new InvalidInputError(`lock duration must be an integer of at least 200 ms, got ${lockMs}`, {
+      where: 'lockMs',
+    });
   }
   const id = `${hostname()}:${process.pid}`;
   // Loaded here so that importing the pipelines capability does not load BullMQ.
@@ -91,7 +93,11 @@ export async function startStepWorker(options: StepWorkerOptions): Promise<StepW
     running.get(jobId)?.abort();
   };
 
-  const processor = async (job: Job<StepJob, StepResult>, token?: string, signal?: AbortSignal): Promise<StepResult> => {
+  const processor = async (
+    job: Job<StepJob, StepResult>,
+    token?: string,
+    signal?: AbortSignal,
+  ): Promise<StepResult> => {
     const jobId = job.id!;
     const controller = new AbortController();
     running.set(jobId, controller);

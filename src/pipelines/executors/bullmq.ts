@@ -47,10 +47,16 @@ export function resolveQueue(location: QueueLocation): ResolvedQueue {
   try {
     protocol = new URL(redisUrl).protocol;
   } catch {
-    throw new InvalidInputError(`not a Redis URL: ${redisUrl}`, { where: 'CICLO_REDIS_URL', hint: 'e.g. redis://127.0.0.1:6379' });
+    throw new InvalidInputError(`not a Redis URL: ${redisUrl}`, {
+      where: 'CICLO_REDIS_URL',
+      hint: 'e.g. redis://127.0.0.1:6379',
+    });
   }
   if (protocol !== 'redis:' && protocol !== 'rediss:') {
-    throw new InvalidInputError(`not a Redis URL: ${redisUrl}`, { where: 'CICLO_REDIS_URL', hint: 'use redis:// or rediss://' });
+    throw new InvalidInputError(`not a Redis URL: ${redisUrl}`, {
+      where: 'CICLO_REDIS_URL',
+      hint: 'use redis:// or rediss://',
+    });
   }
   const queueName = location.queueName ?? DEFAULT_QUEUE_NAME;
   // BullMQ builds keys as `<prefix>:<queue>:…`, so a ':' in either would make them ambiguous.
@@ -62,7 +68,10 @@ export function resolveQueue(location: QueueLocation): ResolvedQueue {
   }
   const prefix = location.prefix ?? DEFAULT_QUEUE_PREFIX;
   if (prefix === '' || prefix.includes(':')) {
-    throw new InvalidInputError(`invalid queue prefix "${prefix}"`, { where: 'prefix', hint: 'a non-empty name without ":"' });
+    throw new InvalidInputError(`invalid queue prefix "${prefix}"`, {
+      where: 'prefix',
+      hint: 'a non-empty name without ":"',
+    });
   }
   return { redisUrl, queueName, prefix };
 }
@@ -72,7 +81,9 @@ export function resolveQueue(location: QueueLocation): ResolvedQueue {
  * refuses ':' in custom ids and ids that parse as integers, hence the separator and the `step.` head.
  */
 export function stepJobId(job: Pick<StepJob, 'pipelineRunId' | 'stepName' | 'attempt'>): string {
-  return ['step', job.pipelineRunId, job.stepName, String(job.attempt)].map((part) => part.replaceAll(':', '_')).join('.');
+  return ['step', job.pipelineRunId, job.stepName, String(job.attempt)]
+    .map((part) => part.replaceAll(':', '_'))
+    .join('.');
 }
 
 /** The pub/sub channel on which executors ask workers to cancel a job; the message is the job id. */
@@ -203,7 +214,11 @@ export class BullmqExecutor implements Executor {
       events.on('failed', ({ jobId, failedReason }) => this.#watchers.get(jobId)?.failed(failedReason));
       events.on('progress', ({ jobId, data }) => this.#watchers.get(jobId)?.progress(data));
       try {
-        await withTimeout(Promise.all([queue.waitUntilReady(), events.waitUntilReady()]), this.#connectTimeoutMs, 'timed out');
+        await withTimeout(
+          Promise.all([queue.waitUntilReady(), events.waitUntilReady()]),
+          this.#connectTimeoutMs,
+          'timed out',
+        );
       } catch (error) {
         await Promise.allSettled([events.close(), queue.close()]);
         redis.disconnect();
@@ -244,7 +259,12 @@ export class BullmqExecutor implements Executor {
     });
   }
 
-  async #replaceStale(queue: Queue<StepJob, StepResult>, redis: Redis, stale: StepQueueJob, jobId: string): Promise<void> {
+  async #replaceStale(
+    queue: Queue<StepJob, StepResult>,
+    redis: Redis,
+    stale: StepQueueJob,
+    jobId: string,
+  ): Promise<void> {
     const deadline = Date.now() + this.#cancelGraceMs;
     let asked = false;
     for (;;) {

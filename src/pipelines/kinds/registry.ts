@@ -8,7 +8,8 @@ export class StepRuntimeRegistry {
   readonly #runtimes = new Map<string, StepRuntime>();
 
   register(kind: string, runtime: StepRuntime): this {
-    if (this.#runtimes.has(kind)) throw new AlreadyExistsError(`a runtime for step kind "${kind}" is already registered`);
+    if (this.#runtimes.has(kind))
+      throw new AlreadyExistsError(`a runtime for step kind "${kind}" is already registered`);
     this.#runtimes.set(kind, runtime);
     return this;
   }

@@ -50,8 +50,15 @@ export interface RunnerTask<K extends string> {
  * A built-in kind that runs as `node <runner> <task JSON>`: the runner is compiled to dist/, and a
  * checkout that was not built is told so before anything starts.
  */
-export function runnerProcess<K extends string>(runner: string, what: string, kind: K, job: StepJob, config: Record<string, unknown>): ProcessSpec {
-  if (!existsSync(runner)) throw new InvalidStateError(`the ${what} runner is missing at ${runner}`, { hint: 'run npm run build' });
+export function runnerProcess<K extends string>(
+  runner: string,
+  what: string,
+  kind: K,
+  job: StepJob,
+  config: Record<string, unknown>,
+): ProcessSpec {
+  if (!existsSync(runner))
+    throw new InvalidStateError(`the ${what} runner is missing at ${runner}`, { hint: 'run npm run build' });
   const task: RunnerTask<K> = {
     kind,
     pipelineRunId: job.pipelineRunId,

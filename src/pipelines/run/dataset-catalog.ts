@@ -14,7 +14,11 @@ export interface DatasetCatalog {
    * Registers a step output as a new version of `name` (or finds the identical one) in the
    * pipeline's `project`; returns `NAME@<version>`. A dataset of that name in another project is refused.
    */
-  register(name: string, path: string, options?: { sensitive?: readonly string[]; project?: string }): Promise<{ reference: string; created: boolean }>;
+  register(
+    name: string,
+    path: string,
+    options?: { sensitive?: readonly string[]; project?: string },
+  ): Promise<{ reference: string; created: boolean }>;
   /** Records the version as a dataset input of a tracked run. */
   logInput(runId: string, reference: string): Promise<void>;
 }

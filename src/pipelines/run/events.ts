@@ -24,4 +24,7 @@ export type PipelineEvent =
 export type PipelineEventListener = (event: PipelineEvent) => void;
 
 /** What a step event says beyond which step and attempt it is about. */
-export type StepEventDetails = Omit<Extract<PipelineEvent, { type: 'step' }>, 'type' | 'pipelineRunId' | 'stepName' | 'attempt'>;
+export type StepEventDetails = Omit<
+  Extract<PipelineEvent, { type: 'step' }>,
+  'type' | 'pipelineRunId' | 'stepName' | 'attempt'
+>;

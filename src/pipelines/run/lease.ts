@@ -80,9 +80,7 @@ export class RunLease {
     const current = await findLeaseState(db, runId);
     if (!current) throw new InvalidStateError(`no pipeline run ${runId}`);
     const free =
-      current.lease_owner === null ||
-      (current.lease_expires_at ?? 0) < now ||
-      isDeadLocalOwner(current.lease_owner);
+      current.lease_owner === null || (current.lease_expires_at ?? 0) < now || isDeadLocalOwner(current.lease_owner);
     if (!free) {
       throw new InvalidStateError(`pipeline run ${runId} is being driven by ${current.lease_owner}`, {
         where: 'pipeline_run_id',

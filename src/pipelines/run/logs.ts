@@ -57,7 +57,10 @@ export async function* streamRunLogs(
       const key = `${execution.step_name}#${execution.attempt}`;
       const file = source.logFile(pipelineRunId, execution.step_name, execution.attempt);
       const from = offsets.get(key) ?? 0;
-      const size = await stat(file).then((info) => info.size, () => 0);
+      const size = await stat(file).then(
+        (info) => info.size,
+        () => 0,
+      );
       if (size <= from) continue;
       for await (const data of createReadStream(file, { start: from, end: size - 1 })) {
         yield { stepName: execution.step_name, attempt: execution.attempt, data: data as Buffer };

@@ -15,7 +15,10 @@ export async function digestPath(target: string): Promise<string> {
     .map((entry) => path.join(entry.parentPath, entry.name));
   const listing: Array<{ path: string; digest: string }> = [];
   for (const file of files) {
-    listing.push({ path: path.relative(target, file).split(path.sep).join('/'), digest: await sha256DigestOfFile(file) });
+    listing.push({
+      path: path.relative(target, file).split(path.sep).join('/'),
+      digest: await sha256DigestOfFile(file),
+    });
   }
   return folderDigest(listing);
 }

@@ -46,7 +46,11 @@ export async function reproduceRun(
   const definition = JSON.parse(original.run.definition) as PipelineDefinition;
   const params = JSON.parse(original.run.params) as Record<string, ParamValue>;
   // Checkouts go under CICLO_HOME, usually inside the project, so steps still find its node_modules.
-  const checkout = await checkoutAt(original.run.work_dir, original.run.git_commit, path.join(service.home, 'reproduce'));
+  const checkout = await checkoutAt(
+    original.run.work_dir,
+    original.run.git_commit,
+    path.join(service.home, 'reproduce'),
+  );
   try {
     const pipelineRunId = await service.start(
       { definition, workDir: checkout.workDir },

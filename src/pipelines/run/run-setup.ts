@@ -24,12 +24,18 @@ export function withEnvironment(definition: PipelineDefinition, name: string | u
     params,
     ...(overlay.executor === undefined ? {} : { executor: overlay.executor }),
     ...(overlay.parallelism === undefined ? {} : { parallelism: overlay.parallelism }),
-    steps: definition.steps.map((step) => ({ ...step, env: { ...targetVariables(overlay.targets), ...overlay.env, ...step.env } })),
+    steps: definition.steps.map((step) => ({
+      ...step,
+      env: { ...targetVariables(overlay.targets), ...overlay.env, ...step.env },
+    })),
   };
 }
 
 /** Defaults overlaid by the given values; every declared param must end up with a value of its type. */
-export function resolveParams(definition: PipelineDefinition, given: Record<string, ParamValue>): Record<string, ParamValue> {
+export function resolveParams(
+  definition: PipelineDefinition,
+  given: Record<string, ParamValue>,
+): Record<string, ParamValue> {
   const resolved: Record<string, ParamValue> = {};
   for (const name of Object.keys(given)) {
     if (!definition.params[name]) {

@@ -30,7 +30,12 @@ export async function findPipelineRun(db: Kysely<Schema>, id: string): Promise<P
   return db.selectFrom('pipeline_runs').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function setPipelineRunStatus(db: Kysely<Schema>, id: string, status: PipelineRunStatus, now: number): Promise<void> {
+export async function setPipelineRunStatus(
+  db: Kysely<Schema>,
+  id: string,
+  status: PipelineRunStatus,
+  now: number,
+): Promise<void> {
   await db.updateTable('pipeline_runs').set({ status, updated_time: now }).where('id', '=', id).execute();
 }
 
@@ -46,7 +51,10 @@ export async function listStepExecutions(db: Kysely<Schema>, pipelineRunId: stri
 }
 
 /** Each step's latest attempt: the step's current state. */
-export async function latestStepExecutions(db: Kysely<Schema>, pipelineRunId: string): Promise<Map<string, StepExecutionRow>> {
+export async function latestStepExecutions(
+  db: Kysely<Schema>,
+  pipelineRunId: string,
+): Promise<Map<string, StepExecutionRow>> {
   const latest = new Map<string, StepExecutionRow>();
   for (const row of await listStepExecutions(db, pipelineRunId)) latest.set(row.step_name, row);
   return latest;
@@ -96,11 +104,17 @@ export async function insertPendingAttempt(
   attempt: number,
   nextAttemptAt: number | null,
 ): Promise<void> {
-  await db.insertInto('step_executions').values(pendingRow(pipelineRunId, stepName, attempt, nextAttemptAt)).execute();
+  await db
+    .insertInto('step_executions')
+    .values(pendingRow(pipelineRunId, stepName, attempt, nextAttemptAt))
+    .execute();
 }
 
 /** The most recent successful execution with this cache key, in any run of any pipeline. */
-export async function findSucceededByCacheKey(db: Kysely<Schema>, cacheKey: string): Promise<StepExecutionRow | undefined> {
+export async function findSucceededByCacheKey(
+  db: Kysely<Schema>,
+  cacheKey: string,
+): Promise<StepExecutionRow | undefined> {
   return db
     .selectFrom('step_executions')
     .selectAll()
@@ -145,7 +159,12 @@ export async function cachedCopiesOf(
   return rows.map((row) => row.run_id!);
 }
 
-function pendingRow(pipelineRunId: string, stepName: string, attempt: number, nextAttemptAt: number | null): StepExecutionRow {
+function pendingRow(
+  pipelineRunId: string,
+  stepName: string,
+  attempt: number,
+  nextAttemptAt: number | null,
+): StepExecutionRow {
   return {
     pipeline_run_id: pipelineRunId,
     step_name: stepName,
@@ -179,7 +198,11 @@ export async function listPipelineRuns(db: Kysely<Schema>, filter: PipelineRunFi
   let query = db.selectFrom('pipeline_runs').selectAll();
   if (filter.pipelineName !== undefined) query = query.where('pipeline_name', '=', filter.pipelineName);
   if (filter.statuses !== undefined && filter.statuses.length > 0) query = query.where('status', 'in', filter.statuses);
-  return query.orderBy('created_time', 'desc').orderBy('id').limit(filter.limit ?? 50).execute();
+  return query
+    .orderBy('created_time', 'desc')
+    .orderBy('id')
+    .limit(filter.limit ?? 50)
+    .execute();
 }
 
 export async function countActivePipelineRuns(db: Kysely<Schema>, pipelineName: string): Promise<number> {
@@ -214,7 +237,13 @@ export async function findLeaseState(db: Kysely<Schema>, id: string) {
  * Takes the run's lease if its owner is still the one read (compare-and-set): of two processes
  * racing for a free lease, one wins. True when this call took it.
  */
-export async function takeLease(db: Kysely<Schema>, id: string, expected: string | null, owner: string, expiresAt: number): Promise<boolean> {
+export async function takeLease(
+  db: Kysely<Schema>,
+  id: string,
+  expected: string | null,
+  owner: string,
+  expiresAt: number,
+): Promise<boolean> {
   const result = await db
     .updateTable('pipeline_runs')
     .set({ lease_owner: owner, lease_expires_at: expiresAt })
@@ -238,7 +267,12 @@ export async function releaseLease(db: Kysely<Schema>, id: string, owner: string
  * Moves the lease's expiry forward if this owner still holds it; answers whether a cancel was
  * requested, or undefined when the lease was lost.
  */
-export async function renewLease(db: Kysely<Schema>, id: string, owner: string, expiresAt: number): Promise<{ cancelRequested: boolean } | undefined> {
+export async function renewLease(
+  db: Kysely<Schema>,
+  id: string,
+  owner: string,
+  expiresAt: number,
+): Promise<{ cancelRequested: boolean } | undefined> {
   const row = await db
     .updateTable('pipeline_runs')
     .set({ lease_expires_at: expiresAt })

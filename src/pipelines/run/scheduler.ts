@@ -160,7 +160,11 @@ export class PipelineScheduler {
     };
     // The run, its PENDING steps and its audit entry commit together.
     await this.#db.transaction().execute(async (trx) => {
-      await insertPipelineRun(trx, row, effective.steps.map((step) => step.name));
+      await insertPipelineRun(
+        trx,
+        row,
+        effective.steps.map((step) => step.name),
+      );
       await this.#audit?.append(
         {
           action: 'pipeline.run.start',
@@ -226,7 +230,14 @@ export class PipelineScheduler {
             const skipped = { ...current, status: 'SKIPPED' as const, error: 'an upstream step did not succeed' };
             await updateStepExecution(this.#db, keyOf(current), { status: 'SKIPPED', error: skipped.error });
             latest.set(step.name, skipped);
-            emit({ type: 'step', pipelineRunId, stepName: step.name, attempt: current.attempt, status: 'SKIPPED', error: skipped.error });
+            emit({
+              type: 'step',
+              pipelineRunId,
+              stepName: step.name,
+              attempt: current.attempt,
+              status: 'SKIPPED',
+              error: skipped.error,
+            });
             continue;
           }
           if (!upstream.every((status) => DONE.has(status))) continue;
@@ -294,19 +305,25 @@ export class PipelineScheduler {
    * resumed or reproduced run reads the same data however many versions were registered since.
    */
   async #pinDatasets(definition: PipelineDefinition): Promise<PipelineDefinition> {
-    const uses = definition.steps.some((step) => Object.values(step.inputs).some((reference) => reference.from === 'dataset'));
+    const uses = definition.steps.some((step) =>
+      Object.values(step.inputs).some((reference) => reference.from === 'dataset'),
+    );
     if (!uses) return definition;
     const catalog = this.#datasets;
     if (!catalog) {
-      throw new InvalidStateError(`pipeline "${definition.name}" reads registered datasets, but no dataset catalog is configured`, {
-        hint: 'run it through a Ciclo context (the CLI, the server or openContext), which provides one',
-      });
+      throw new InvalidStateError(
+        `pipeline "${definition.name}" reads registered datasets, but no dataset catalog is configured`,
+        {
+          hint: 'run it through a Ciclo context (the CLI, the server or openContext), which provides one',
+        },
+      );
     }
     const steps = [];
     for (const step of definition.steps) {
       const inputs: typeof step.inputs = {};
       for (const [name, reference] of Object.entries(step.inputs)) {
-        inputs[name] = reference.from === 'dataset' ? { from: 'dataset', dataset: await catalog.pin(reference.dataset) } : reference;
+        inputs[name] =
+          reference.from === 'dataset' ? { from: 'dataset', dataset: await catalog.pin(reference.dataset) } : reference;
       }
       steps.push({ ...step, inputs });
     }
@@ -419,10 +436,12 @@ async function waitForChange(
   const wakes: Promise<unknown>[] = [...running];
   if (delayMs !== undefined) wakes.push(new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, delayMs)))));
   if (!signal.aborted) {
-    wakes.push(new Promise<void>((resolve) => {
-      onAbort = () => resolve();
-      signal.addEventListener('abort', onAbort, { once: true });
-    }));
+    wakes.push(
+      new Promise<void>((resolve) => {
+        onAbort = () => resolve();
+        signal.addEventListener('abort', onAbort, { once: true });
+      }),
+    );
   }
   try {
     await Promise.race(wakes);

@@ -80,7 +80,9 @@ export class StepAttempt {
     this.#key = { pipelineRunId: plan.id, stepName: step.name, attempt };
     this.#outputDir = path.join(deps.stepFolder(plan.id, step.name), 'outputs');
     this.#inputs = inputPaths(deps, plan, step);
-    this.#outputs = Object.fromEntries(Object.keys(step.outputs).map((name) => [name, path.join(this.#outputDir, name)]));
+    this.#outputs = Object.fromEntries(
+      Object.keys(step.outputs).map((name) => [name, path.join(this.#outputDir, name)]),
+    );
     this.#params = plan.params;
   }
 
@@ -279,7 +281,8 @@ export class StepAttempt {
         ended_time: ended,
         duration_ms: Math.round(result.durationMs),
       });
-      if (retry) await insertPendingAttempt(trx, this.#key.pipelineRunId, step.name, this.#key.attempt + 1, nextAttemptAt);
+      if (retry)
+        await insertPendingAttempt(trx, this.#key.pipelineRunId, step.name, this.#key.attempt + 1, nextAttemptAt);
     });
     this.#emit({
       status: 'FAILED',
@@ -391,7 +394,13 @@ export class StepAttempt {
   }
 
   #emit(event: StepEventDetails): void {
-    this.#deps.emit({ type: 'step', pipelineRunId: this.#plan.id, stepName: this.#step.name, attempt: this.#key.attempt, ...event });
+    this.#deps.emit({
+      type: 'step',
+      pipelineRunId: this.#plan.id,
+      stepName: this.#step.name,
+      attempt: this.#key.attempt,
+      ...event,
+    });
   }
 }
 
@@ -438,11 +447,20 @@ async function runJob(
 async function missingOutputs(outputs: Record<string, string>): Promise<string[]> {
   const missing: string[] = [];
   for (const [name, output] of Object.entries(outputs)) {
-    if (!(await stat(output).then(() => true, () => false))) missing.push(name);
+    if (
+      !(await stat(output).then(
+        () => true,
+        () => false,
+      ))
+    )
+      missing.push(name);
   }
   return missing;
 }
 
 async function isDirectory(folder: string): Promise<boolean> {
-  return stat(folder).then((info) => info.isDirectory(), () => false);
+  return stat(folder).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
 }

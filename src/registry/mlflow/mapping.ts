@@ -23,9 +23,14 @@ export function currentStage(version: ModelVersion): MlflowStage {
 
 /** MLflow accepts stage names in any case. */
 export function parseStage(stage: string, where = 'stages'): MlflowStage {
-  const found = (['None', 'Staging', 'Production', 'Archived'] as const).find((s) => s.toLowerCase() === stage.toLowerCase());
+  const found = (['None', 'Staging', 'Production', 'Archived'] as const).find(
+    (s) => s.toLowerCase() === stage.toLowerCase(),
+  );
   if (found === undefined) {
-    throw new InvalidInputError(`invalid stage '${stage}'`, { where, hint: 'stages are None, Staging, Production and Archived' });
+    throw new InvalidInputError(`invalid stage '${stage}'`, {
+      where,
+      hint: 'stages are None, Staging, Production and Archived',
+    });
   }
   return found;
 }
@@ -88,7 +93,10 @@ export function toMlflowModelVersion(version: ModelVersion): z.input<typeof Mlfl
   };
 }
 
-export function toMlflowRegisteredModel(model: RegisteredModel, latestVersions: readonly ModelVersion[]): z.input<typeof MlflowRegisteredModel> {
+export function toMlflowRegisteredModel(
+  model: RegisteredModel,
+  latestVersions: readonly ModelVersion[],
+): z.input<typeof MlflowRegisteredModel> {
   return {
     name: model.name,
     creation_timestamp: model.createdTime,
@@ -105,7 +113,11 @@ export function toMlflowRegisteredModel(model: RegisteredModel, latestVersions: 
  * `runs:/<run>/<path>`, `mlflow-artifacts:/<experiment>/<run>/artifacts/<path>` (with or without
  * a host), or the run's artifact URI followed by the path.
  */
-export function parseVersionSource(source: string, runId: string | undefined, runArtifactUri: string | undefined): { runId: string; path: string } {
+export function parseVersionSource(
+  source: string,
+  runId: string | undefined,
+  runArtifactUri: string | undefined,
+): { runId: string; path: string } {
   const runs = /^runs:\/+([^/]+)(?:\/(.*))?$/.exec(source);
   if (runs !== null) return { runId: runs[1]!, path: runs[2] ?? '' };
   const proxied = /^mlflow-artifacts:(?:\/\/[^/]+)?\/+([^/]+)\/([^/]+)\/artifacts(?:\/(.*))?$/.exec(source);

@@ -43,9 +43,13 @@ interface MlflowSpec {
 function signatureOf(signature: unknown, where: string): ModelSignature {
   if (signature === undefined || signature === null) return { inputs: [], outputs: [] };
   const { inputs, outputs } = signature as { inputs?: unknown; outputs?: unknown };
-  const converted = { inputs: columnsOf(inputs, `${where}: signature.inputs`, 'input'), outputs: columnsOf(outputs, `${where}: signature.outputs`, 'output') };
+  const converted = {
+    inputs: columnsOf(inputs, `${where}: signature.inputs`, 'input'),
+    outputs: columnsOf(outputs, `${where}: signature.outputs`, 'output'),
+  };
   const parsed = SignatureSchema.safeParse(converted);
-  if (!parsed.success) throw invalid(`${where}: the signature cannot be read (${parsed.error.issues[0]!.message})`, where);
+  if (!parsed.success)
+    throw invalid(`${where}: the signature cannot be read (${parsed.error.issues[0]!.message})`, where);
   return parsed.data;
 }
 
@@ -62,7 +66,10 @@ function columnsOf(side: unknown, where: string, prefix: string): ModelSignature
     const tensor = spec['tensor-spec'];
     return {
       name: spec.name ?? `${prefix}_${i}`,
-      type: spec.type === 'tensor' && tensor !== undefined ? `tensor<${tensor.dtype ?? 'unknown'}>` : (spec.type ?? 'unknown'),
+      type:
+        spec.type === 'tensor' && tensor !== undefined
+          ? `tensor<${tensor.dtype ?? 'unknown'}>`
+          : (spec.type ?? 'unknown'),
       ...(tensor?.shape !== undefined ? { shape: tensor.shape } : {}),
       ...(spec.required === false ? { optional: true } : {}),
     };
@@ -70,5 +77,8 @@ function columnsOf(side: unknown, where: string, prefix: string): ModelSignature
 }
 
 function invalid(message: string, where: string): InvalidInputError {
-  return new InvalidInputError(message, { where, hint: 'Log the model with an MLflow client (it writes MLmodel), or as a Ciclo package with ciclo-model.json (docs/model-format.md).' });
+  return new InvalidInputError(message, {
+    where,
+    hint: 'Log the model with an MLflow client (it writes MLmodel), or as a Ciclo package with ciclo-model.json (docs/model-format.md).',
+  });
 }

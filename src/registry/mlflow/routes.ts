@@ -10,7 +10,10 @@ import { mlflowVersionRoutes } from './version-routes.js';
  * `ajax-api` twin that MLflow's web UI calls. Stages here are per environment; `transition-stage`
  * maps MLflow's stages onto them (mapping.ts `stageChange`).
  */
-export const mlflowRegistryRoutes: FastifyPluginAsyncZod<{ registry: RegistryService; tracking: TrackingService }> = async (app, { registry, tracking }) => {
+export const mlflowRegistryRoutes: FastifyPluginAsyncZod<{
+  registry: RegistryService;
+  tracking: TrackingService;
+}> = async (app, { registry, tracking }) => {
   for (const api of ['/api/2.0', '/ajax-api/2.0']) {
     await app.register(mlflowModelRoutes, { prefix: `${api}/mlflow`, registry });
     await app.register(mlflowVersionRoutes, { prefix: `${api}/mlflow`, registry, tracking });

@@ -41,8 +41,22 @@ export const CreateVersionRequest = z.object({
   description: z.string().optional(),
 });
 export const VersionRequest = z.object({ name: z.string(), version: VersionNumber });
-export const UpdateVersionRequest = z.object({ name: z.string(), version: VersionNumber, description: z.string().optional() });
-export const VersionTagRequest = z.object({ name: z.string(), version: VersionNumber, key: z.string(), value: z.string() });
+export const UpdateVersionRequest = z.object({
+  name: z.string(),
+  version: VersionNumber,
+  description: z.string().optional(),
+});
+export const VersionTagRequest = z.object({
+  name: z.string(),
+  version: VersionNumber,
+  key: z.string(),
+  value: z.string(),
+});
 export const VersionTagKeyRequest = z.object({ name: z.string(), version: VersionNumber, key: z.string() });
 /** `archive_existing_versions` is read and has no effect: each stage holds one version (mapping.ts `stageChange`). */
-export const TransitionStageRequest = z.object({ name: z.string(), version: VersionNumber, stage: z.string(), archive_existing_versions: z.boolean().optional() });
+export const TransitionStageRequest = z.object({
+  name: z.string(),
+  version: VersionNumber,
+  stage: z.string(),
+  archive_existing_versions: z.boolean().optional(),
+});

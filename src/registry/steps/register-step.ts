@@ -30,7 +30,12 @@ const BATCH = 1000;
 export async function runRegisterStep(deps: ModelStepDeps, task: ModelStepTask): Promise<VersionReference> {
   const config = RegisterConfigSchema.parse(task.config);
   const inputNames = Object.keys(task.inputs);
-  const packageInput = pickName('input', config.package ?? (inputNames.includes('model') ? 'model' : undefined), inputNames, 'package');
+  const packageInput = pickName(
+    'input',
+    config.package ?? (inputNames.includes('model') ? 'model' : undefined),
+    inputNames,
+    'package',
+  );
   const folder = task.inputs[packageInput]!;
   const { manifest } = await loadModelPackage(folder);
   const manifestDigest = await sha256DigestOfFile(join(folder, MANIFEST_FILE));
@@ -114,6 +119,7 @@ async function copyEvidenceMetrics(deps: ModelStepDeps, task: ModelStepTask, pac
     deps.log(`metrics of step ${step} (input ${input}, run ${runId})`);
   }
   const all = [...metrics.values()];
-  for (let i = 0; i < all.length; i += BATCH) await deps.tracking.logBatch(task.stepRunId, { metrics: all.slice(i, i + BATCH) });
+  for (let i = 0; i < all.length; i += BATCH)
+    await deps.tracking.logBatch(task.stepRunId, { metrics: all.slice(i, i + BATCH) });
   return all.length;
 }

@@ -76,11 +76,22 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
       .addColumn('step', 'bigint', (c) => c.notNull());
 
   await metricColumns('metrics').execute();
-  await db.schema.createIndex('metrics_run_key_step').on('metrics').columns(['run_uuid', 'key', 'step', 'timestamp']).execute();
+  await db.schema
+    .createIndex('metrics_run_key_step')
+    .on('metrics')
+    .columns(['run_uuid', 'key', 'step', 'timestamp'])
+    .execute();
 
-  await metricColumns('latest_metrics').addPrimaryKeyConstraint('latest_metrics_pk', ['run_uuid', 'key']).modifyEnd(clustered).execute();
+  await metricColumns('latest_metrics')
+    .addPrimaryKeyConstraint('latest_metrics_pk', ['run_uuid', 'key'])
+    .modifyEnd(clustered)
+    .execute();
   // is_nan before value: a numeric filter reads one contiguous range of non-NaN values for a key.
-  await db.schema.createIndex('latest_metrics_key_value').on('latest_metrics').columns(['key', 'is_nan', 'value']).execute();
+  await db.schema
+    .createIndex('latest_metrics_key_value')
+    .on('latest_metrics')
+    .columns(['key', 'is_nan', 'value'])
+    .execute();
 
   await db.schema
     .createTable('run_inputs')

@@ -6,10 +6,7 @@ import type { DialectName } from '../dialect.js';
  * another process, reproduced later and traced in lineage.
  */
 export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<void> {
-  await db.schema
-    .alterTable('pipeline_runs')
-    .addColumn('lease_owner', 'text')
-    .execute();
+  await db.schema.alterTable('pipeline_runs').addColumn('lease_owner', 'text').execute();
   await db.schema.alterTable('pipeline_runs').addColumn('lease_expires_at', 'bigint').execute();
   await db.schema
     .alterTable('pipeline_runs')

@@ -58,7 +58,13 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .addColumn('key', 'text', (c) => c.notNull())
     .addColumn('value', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('model_version_tags_pk', ['name', 'version', 'key'])
-    .addForeignKeyConstraint('model_version_tags_version', ['name', 'version'], 'model_versions', ['name', 'version'], (c) => c.onDelete('cascade'))
+    .addForeignKeyConstraint(
+      'model_version_tags_version',
+      ['name', 'version'],
+      'model_versions',
+      ['name', 'version'],
+      (c) => c.onDelete('cascade'),
+    )
     .modifyEnd(clustered)
     .execute();
 
@@ -69,7 +75,9 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .addColumn('version', 'integer', (c) => c.notNull())
     .addColumn('updated_time', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('model_aliases_pk', ['name', 'alias'])
-    .addForeignKeyConstraint('model_aliases_version', ['name', 'version'], 'model_versions', ['name', 'version'], (c) => c.onDelete('cascade'))
+    .addForeignKeyConstraint('model_aliases_version', ['name', 'version'], 'model_versions', ['name', 'version'], (c) =>
+      c.onDelete('cascade'),
+    )
     .modifyEnd(clustered)
     .execute();
 
@@ -80,7 +88,9 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .addColumn('version', 'integer', (c) => c.notNull())
     .addColumn('updated_time', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('model_stages_pk', ['name', 'environment'])
-    .addForeignKeyConstraint('model_stages_version', ['name', 'version'], 'model_versions', ['name', 'version'], (c) => c.onDelete('cascade'))
+    .addForeignKeyConstraint('model_stages_version', ['name', 'version'], 'model_versions', ['name', 'version'], (c) =>
+      c.onDelete('cascade'),
+    )
     .modifyEnd(clustered)
     .execute();
 }

@@ -14,7 +14,10 @@ import type { DialectName } from '../dialect.js';
 export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<void> {
   const clustered = dialect === 'sqlite' ? sql`without rowid` : sql``;
 
-  await db.schema.alterTable('model_versions').addColumn('created_by', 'text', (c) => c.notNull().defaultTo('unknown')).execute();
+  await db.schema
+    .alterTable('model_versions')
+    .addColumn('created_by', 'text', (c) => c.notNull().defaultTo('unknown'))
+    .execute();
 
   await db.schema
     .createTable('model_policies')
@@ -37,9 +40,19 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .addColumn('evaluated_time', 'bigint', (c) => c.notNull())
     .addColumn('passed', 'integer', (c) => c.notNull())
     .addColumn('results', 'text', (c) => c.notNull())
-    .addForeignKeyConstraint('model_gate_results_version', ['name', 'version'], 'model_versions', ['name', 'version'], (c) => c.onDelete('cascade'))
+    .addForeignKeyConstraint(
+      'model_gate_results_version',
+      ['name', 'version'],
+      'model_versions',
+      ['name', 'version'],
+      (c) => c.onDelete('cascade'),
+    )
     .execute();
-  await db.schema.createIndex('model_gate_results_version_time').on('model_gate_results').columns(['name', 'version', 'evaluated_time']).execute();
+  await db.schema
+    .createIndex('model_gate_results_version_time')
+    .on('model_gate_results')
+    .columns(['name', 'version', 'evaluated_time'])
+    .execute();
 
   await db.schema
     .createTable('model_approvals')
@@ -53,7 +66,13 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .addColumn('policy_digest', 'text')
     .addColumn('gate_result_id', 'text')
     .addPrimaryKeyConstraint('model_approvals_pk', ['name', 'version'])
-    .addForeignKeyConstraint('model_approvals_version', ['name', 'version'], 'model_versions', ['name', 'version'], (c) => c.onDelete('cascade'))
+    .addForeignKeyConstraint(
+      'model_approvals_version',
+      ['name', 'version'],
+      'model_versions',
+      ['name', 'version'],
+      (c) => c.onDelete('cascade'),
+    )
     .modifyEnd(clustered)
     .execute();
 }

@@ -39,7 +39,9 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .addColumn('created_time', 'bigint', (c) => c.notNull())
     .modifyEnd(clustered)
     .execute();
-  await sql`insert into projects (name, description, created_time) values ('default', 'where everything starts', ${Date.now()})`.execute(db);
+  await sql`insert into projects (name, description, created_time) values ('default', 'where everything starts', ${Date.now()})`.execute(
+    db,
+  );
 
   await db.schema
     .createTable('project_roles')
@@ -52,8 +54,14 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .execute();
   await db.schema.createIndex('project_roles_user').on('project_roles').column('user_name').execute();
 
-  await db.schema.alterTable('experiments').addColumn('project', 'text', (c) => c.notNull().defaultTo('default')).execute();
+  await db.schema
+    .alterTable('experiments')
+    .addColumn('project', 'text', (c) => c.notNull().defaultTo('default'))
+    .execute();
   await db.schema.createIndex('experiments_project').on('experiments').column('project').execute();
-  await db.schema.alterTable('registered_models').addColumn('project', 'text', (c) => c.notNull().defaultTo('default')).execute();
+  await db.schema
+    .alterTable('registered_models')
+    .addColumn('project', 'text', (c) => c.notNull().defaultTo('default'))
+    .execute();
   await db.schema.createIndex('registered_models_project').on('registered_models').column('project').execute();
 }

@@ -7,8 +7,14 @@ import type { DialectName } from '../dialect.js';
  * project its tracked runs and registered datasets went to. Rows that existed before belong to `default`.
  */
 export async function up(db: Kysely<unknown>, _dialect: DialectName): Promise<void> {
-  await db.schema.alterTable('datasets').addColumn('project', 'text', (c) => c.notNull().defaultTo('default')).execute();
+  await db.schema
+    .alterTable('datasets')
+    .addColumn('project', 'text', (c) => c.notNull().defaultTo('default'))
+    .execute();
   await db.schema.createIndex('datasets_project').on('datasets').column('project').execute();
-  await db.schema.alterTable('pipeline_runs').addColumn('project', 'text', (c) => c.notNull().defaultTo('default')).execute();
+  await db.schema
+    .alterTable('pipeline_runs')
+    .addColumn('project', 'text', (c) => c.notNull().defaultTo('default'))
+    .execute();
   await db.schema.createIndex('pipeline_runs_project').on('pipeline_runs').column('project').execute();
 }

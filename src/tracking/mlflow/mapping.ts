@@ -1,8 +1,22 @@
 import type { ArtifactEntry } from '../../artifacts/index.js';
 import { InvalidInputError } from '../../common/errors.js';
 import type { z } from 'zod';
-import { encodeMetricValue, type DatasetInput, type Experiment, type Metric, type Run, type RunInfo } from '../types.js';
-import type { MlflowDatasetInput, MlflowExperiment, MlflowFileInfo, MlflowMetric, MlflowRun, MlflowRunInfo } from './replies.js';
+import {
+  encodeMetricValue,
+  type DatasetInput,
+  type Experiment,
+  type Metric,
+  type Run,
+  type RunInfo,
+} from '../types.js';
+import type {
+  MlflowDatasetInput,
+  MlflowExperiment,
+  MlflowFileInfo,
+  MlflowMetric,
+  MlflowRun,
+  MlflowRunInfo,
+} from './replies.js';
 
 /**
  * Domain objects as MLflow's protobuf JSON (snake_case, `[{key, value}]` lists). Repeated fields are
@@ -86,7 +100,14 @@ function toMlflowDatasetInput(input: DatasetInput): z.input<typeof MlflowDataset
 /** MLflow's DatasetInput → ours. Only the context tag has a place in the domain; other input tags are dropped. */
 export function fromMlflowDatasetInput(input: {
   tags?: KeyValue[] | undefined;
-  dataset: { name: string; digest: string; source_type?: string | undefined; source?: string | undefined; schema?: string | undefined; profile?: string | undefined };
+  dataset: {
+    name: string;
+    digest: string;
+    source_type?: string | undefined;
+    source?: string | undefined;
+    schema?: string | undefined;
+    profile?: string | undefined;
+  };
 }) {
   const { dataset } = input;
   return {

@@ -87,7 +87,9 @@ export const DeleteTagRequest = withRun({ key: z.string() });
  * just as this schema would; checking 1000 metrics twice was a tenth of the route's time.
  */
 export const LogBatchRequest = withRun({
-  metrics: z.array(z.custom<z.input<typeof MetricEntry>>((entry) => typeof entry === 'object' && entry !== null)).optional(),
+  metrics: z
+    .array(z.custom<z.input<typeof MetricEntry>>((entry) => typeof entry === 'object' && entry !== null))
+    .optional(),
   params: KeyValues,
   tags: KeyValues,
 });
@@ -101,8 +103,14 @@ export const LogInputsRequest = withRun({
           digest: z.string(),
           source_type: z.string().optional(),
           source: z.string().optional(),
-          schema: z.string().max(LIMITS.inputSchemaLength, `must be at most ${LIMITS.inputSchemaLength} characters`).optional(),
-          profile: z.string().max(LIMITS.inputProfileLength, `must be at most ${LIMITS.inputProfileLength} characters`).optional(),
+          schema: z
+            .string()
+            .max(LIMITS.inputSchemaLength, `must be at most ${LIMITS.inputSchemaLength} characters`)
+            .optional(),
+          profile: z
+            .string()
+            .max(LIMITS.inputProfileLength, `must be at most ${LIMITS.inputProfileLength} characters`)
+            .optional(),
         }),
       }),
     )

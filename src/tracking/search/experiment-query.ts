@@ -6,7 +6,13 @@ import { pageWindow, takePage } from './paging.js';
 import { parseExperimentFilter } from './parser.js';
 import { dialectOf } from '../../store/index.js';
 import { binaryCollation } from './sql-dialect.js';
-import { integerColumnCondition, lifecycleStageOf, sortDirection, stringCondition, type ViewType } from './sql-terms.js';
+import {
+  integerColumnCondition,
+  lifecycleStageOf,
+  sortDirection,
+  stringCondition,
+  type ViewType,
+} from './sql-terms.js';
 
 export interface SearchExperimentsRequest {
   filter?: string | undefined;
@@ -63,7 +69,10 @@ export async function searchExperimentIds(
     query = query.orderBy('experiments.experiment_id', 'asc');
   }
 
-  const rows = await query.limit(window.limit + 1).offset(window.offset).execute();
+  const rows = await query
+    .limit(window.limit + 1)
+    .offset(window.offset)
+    .execute();
   const page = takePage(
     rows.map((row) => row.experiment_id),
     window,

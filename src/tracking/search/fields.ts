@@ -113,7 +113,8 @@ export function resolveExperimentFilterField(
   }
   const name = token.name.toLowerCase();
   if (name === 'name') return { type: 'string', field: { entity: 'attribute', name } };
-  if (name === 'creation_time' || name === 'last_update_time') return { type: 'numeric', field: { entity: 'attribute', name } };
+  if (name === 'creation_time' || name === 'last_update_time')
+    return { type: 'numeric', field: { entity: 'attribute', name } };
   throw syntaxError(source, token.nameColumn, `experiments have no searchable attribute '${token.name}'`, hint);
 }
 
@@ -121,7 +122,10 @@ export function resolveExperimentOrderField(token: IdentifierToken, source: Sear
   const prefix = token.prefix?.toLowerCase();
   const name = token.name.toLowerCase();
   const attribute = prefix === undefined || EXPERIMENT_ATTRIBUTE_PREFIXES.has(prefix);
-  if (attribute && (name === 'name' || name === 'experiment_id' || name === 'creation_time' || name === 'last_update_time')) {
+  if (
+    attribute &&
+    (name === 'name' || name === 'experiment_id' || name === 'creation_time' || name === 'last_update_time')
+  ) {
     return { entity: 'attribute', name };
   }
   throw syntaxError(
@@ -135,7 +139,8 @@ export function resolveExperimentOrderField(token: IdentifierToken, source: Sear
 function runEntity(token: IdentifierToken, source: SearchText): Entity {
   if (token.prefix === undefined) return 'attribute';
   const entity = RUN_ENTITIES[token.prefix.toLowerCase()];
-  if (!entity) throw syntaxError(source, token.column, `unknown entity '${token.prefix}' in '${token.text}'`, RUN_ENTITY_HINT);
+  if (!entity)
+    throw syntaxError(source, token.column, `unknown entity '${token.prefix}' in '${token.text}'`, RUN_ENTITY_HINT);
   return entity;
 }
 
@@ -156,7 +161,7 @@ function datasetField(token: IdentifierToken, source: SearchText): DatasetField 
     source,
     token.nameColumn,
     `unknown dataset field '${token.name}'`,
-    'datasets can be searched by name, digest and context, as in datasets.digest = \'…\'',
+    "datasets can be searched by name, digest and context, as in datasets.digest = '…'",
   );
 }
 

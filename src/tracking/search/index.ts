@@ -3,7 +3,11 @@
  * with page tokens.
  */
 export type * from './ast.js';
-export { searchExperimentIds, type SearchExperimentsRequest, type SearchExperimentsResult } from './experiment-query.js';
+export {
+  searchExperimentIds,
+  type SearchExperimentsRequest,
+  type SearchExperimentsResult,
+} from './experiment-query.js';
 export { parseExperimentOrderBy, parseRunOrderBy } from './order-by.js';
 export { decodePageToken, encodePageToken, type PageCursor } from './page-token.js';
 export { MAX_RESULTS_DEFAULT, MAX_RESULTS_LIMIT } from './paging.js';

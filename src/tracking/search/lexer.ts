@@ -261,7 +261,7 @@ function unexpectedCharacter(source: SearchText, index: number): Error {
     source,
     index + 1,
     `unexpected character '${char}'`,
-    "quote string values ('gbt') and keys with special characters (params.\"model-type\")",
+    'quote string values (\'gbt\') and keys with special characters (params."model-type")',
   );
 }
 

@@ -28,5 +28,8 @@ export function pageWindow(request: { maxResults?: number | undefined; pageToken
  */
 export function takePage<T>(rows: readonly T[], window: PageWindow): { items: T[]; nextPageToken?: string } {
   if (rows.length <= window.limit) return { items: [...rows] };
-  return { items: rows.slice(0, window.limit), nextPageToken: encodePageToken({ offset: window.offset + window.limit }) };
+  return {
+    items: rows.slice(0, window.limit),
+    nextPageToken: encodePageToken({ offset: window.offset + window.limit }),
+  };
 }

@@ -12,11 +12,7 @@ import {
   type StringExperimentField,
   type StringRunField,
 } from './ast.js';
-import {
-  resolveExperimentFilterField,
-  resolveRunFilterField,
-  type ResolvedField,
-} from './fields.js';
+import { resolveExperimentFilterField, resolveRunFilterField, type ResolvedField } from './fields.js';
 import { describeToken, isKeyword, tokenize, type IdentifierToken, type StringToken, type Token } from './lexer.js';
 import { filterText, syntaxError, type SearchText } from './syntax-error.js';
 
@@ -149,7 +145,8 @@ class FilterParser<N, S> {
   #parseComparator(field: IdentifierToken): { value: Comparator; token: Token } {
     const token = this.#next();
     if (token.kind === 'operator') {
-      if (token.text === '==') throw this.#error(token, "'==' is not a comparator", `use a single =, as in ${field.text} = …`);
+      if (token.text === '==')
+        throw this.#error(token, "'==' is not a comparator", `use a single =, as in ${field.text} = …`);
       if (token.text === '<>') throw this.#error(token, "'<>' is not a comparator", `use !=, as in ${field.text} != …`);
       return { value: token.text, token };
     }
@@ -202,7 +199,7 @@ class FilterParser<N, S> {
         throw this.#error(
           token,
           `the ${comparator} pattern ends with the escape character \\`,
-          "escape a literal backslash as \\\\, or remove the trailing \\",
+          'escape a literal backslash as \\\\, or remove the trailing \\',
         );
       }
       return token;

@@ -132,7 +132,8 @@ async function keyValueAt(
  */
 function filterDriver(conditions: readonly RunCondition[]): Driver {
   const byId = conditions.some(
-    (c) => c.field.entity === 'attribute' && c.field.name === 'run_id' && (c.comparator === '=' || c.comparator === 'IN'),
+    (c) =>
+      c.field.entity === 'attribute' && c.field.name === 'run_id' && (c.comparator === '=' || c.comparator === 'IN'),
   );
   if (byId) return { table: 'runs' };
   for (const c of conditions) {
@@ -147,6 +148,9 @@ function filterDriver(conditions: readonly RunCondition[]): Driver {
 }
 
 async function fetchPage(search: RunSearch, driver: Driver, window: PageWindow): Promise<string[]> {
-  const rows = await buildRunQuery(search, driver).limit(window.limit + 1).offset(window.offset).execute();
+  const rows = await buildRunQuery(search, driver)
+    .limit(window.limit + 1)
+    .offset(window.offset)
+    .execute();
   return rows.map((row) => row.run_uuid);
 }

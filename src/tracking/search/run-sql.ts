@@ -100,7 +100,8 @@ class RunQueryBuilder {
       if (bound && driver.table === 'latest_metrics') query = query.where(ref(`${alias}.is_nan`), '=', 0);
       if (bound?.value !== undefined) {
         // Compared as the ORDER BY sorts: numbers as numbers, strings in byte order.
-        const value = typeof bound.value === 'number' ? sql.ref(`${alias}.value`) : this.#binary(sql.ref(`${alias}.value`));
+        const value =
+          typeof bound.value === 'number' ? sql.ref(`${alias}.value`) : this.#binary(sql.ref(`${alias}.value`));
         query = query.where(value, bound.direction === 'DESC' ? '>=' : '<=', bound.value);
       }
     }

@@ -39,7 +39,12 @@ afterAll(() => {
   temp.remove();
 });
 
-async function inputFor(rows: string[][], format: DataFormat, name: string, extra: Partial<SuiteInput> = {}): Promise<SuiteInput> {
+async function inputFor(
+  rows: string[][],
+  format: DataFormat,
+  name: string,
+  extra: Partial<SuiteInput> = {},
+): Promise<SuiteInput> {
   const file = await writeData(engine, temp.dir, name, rows, format);
   const relationSql = readFilesSql([file], format);
   return { relationSql, schema: await schemaOf(engine, relationSql), sensitive: ['email'], now: NOW, ...extra };
@@ -108,7 +113,11 @@ describe('expectation checks', () => {
   it('decides every column check and the row count in one scan, and fetches samples only for failures', async () => {
     const input = await inputFor(goodRows(), 'csv', 'one-scan');
     const counting = countingEngine(engine);
-    const report = await runSuite(counting, input, loadSuiteYaml(SUITE.replace(/ {2}- sql:[\s\S]*$/, ''), 'suite.yaml'));
+    const report = await runSuite(
+      counting,
+      input,
+      loadSuiteYaml(SUITE.replace(/ {2}- sql:[\s\S]*$/, ''), 'suite.yaml'),
+    );
     expect(report.passed).toBe(true);
     expect(counting.statements).toHaveLength(1);
     expect(report.queries).toEqual(counting.statements);
@@ -124,7 +133,10 @@ describe('expectation checks', () => {
 
   it('fails a row count outside its range and reports the count', async () => {
     const input = await inputFor(goodRows(), 'csv', 'rows');
-    const suite = loadSuiteYaml('name: s\nexpectations:\n  - { row_count: { min: 13 } }\n  - { row_count: { max: 11 }, severity: warn }\n', 's.yaml');
+    const suite = loadSuiteYaml(
+      'name: s\nexpectations:\n  - { row_count: { min: 13 } }\n  - { row_count: { max: 11 }, severity: warn }\n',
+      's.yaml',
+    );
     const report = await runSuite(engine, input, suite);
     expect(report.results.map((result) => [result.passed, result.observed])).toEqual([
       [false, { rows: 12 }],
@@ -135,7 +147,10 @@ describe('expectation checks', () => {
 
   it('passes a suite whose only failures are warnings', async () => {
     const input = await inputFor(badRows(), 'csv', 'warnings');
-    const suite = loadSuiteYaml('name: s\nexpectations:\n  - { column: email, not_null: true, severity: warn }\n  - { column: customer_id, exists: true }\n', 's.yaml');
+    const suite = loadSuiteYaml(
+      'name: s\nexpectations:\n  - { column: email, not_null: true, severity: warn }\n  - { column: customer_id, exists: true }\n',
+      's.yaml',
+    );
     const report = await runSuite(engine, input, suite);
     expect(report).toMatchObject({ passed: true, errors: 0, warnings: 1 });
   });
@@ -185,7 +200,11 @@ expectations:
       },
     });
     expect(counting.statements).toEqual([]);
-    const same = await runSuite(engine, { ...base, previousSchema: schema.map((column) => ({ ...column, type: column.type.toLowerCase() })) }, suite);
+    const same = await runSuite(
+      engine,
+      { ...base, previousSchema: schema.map((column) => ({ ...column, type: column.type.toLowerCase() })) },
+      suite,
+    );
     expect(same.results[0]).toMatchObject({ passed: true, observed: { added: [], removed: [], retyped: [] } });
     const first = await runSuite(engine, base, suite);
     expect(first.results[0]).toMatchObject({ passed: true, note: 'no previous version to compare with' });
@@ -213,20 +232,30 @@ expectations:
       ['at_11h', false],
       ['fresh_within(at_tz)', true],
     ]);
-    expect(report.results[1]!.observed).toEqual({ max: '2024-06-01T00:00:00.000Z', threshold: '2024-06-03T00:00:00.000Z' });
+    expect(report.results[1]!.observed).toEqual({
+      max: '2024-06-01T00:00:00.000Z',
+      threshold: '2024-06-03T00:00:00.000Z',
+    });
   });
 
   it('fails freshness on a column with no values', async () => {
     const relationSql = '(SELECT CAST(NULL AS TIMESTAMP) AS at)';
     const suite = loadSuiteYaml('name: s\nexpectations:\n  - { column: at, fresh_within: 1d }\n', 's.yaml');
-    const report = await runSuite(engine, { relationSql, schema: await schemaOf(engine, relationSql), sensitive: [], now: NOW }, suite);
+    const report = await runSuite(
+      engine,
+      { relationSql, schema: await schemaOf(engine, relationSql), sensitive: [], now: NOW },
+      suite,
+    );
     expect(report.results[0]).toMatchObject({ passed: false, note: 'the column has no non-null values' });
   });
 
   it('refuses an unknown column before running anything, naming the expectation and the columns', async () => {
     const input = await inputFor(goodRows(), 'csv', 'unknown');
     const counting = countingEngine(engine);
-    const suite = loadSuiteYaml('name: s\nexpectations:\n  - { column: email, not_null: true }\n  - { column: emial, regex: "@" }\n', 's.yaml');
+    const suite = loadSuiteYaml(
+      'name: s\nexpectations:\n  - { column: email, not_null: true }\n  - { column: emial, regex: "@" }\n',
+      's.yaml',
+    );
     const error = await runSuite(counting, input, suite).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as InvalidInputError).message).toBe('expectations[1].column: unknown column "emial"');
@@ -240,7 +269,9 @@ expectations:
   it('refuses checks that cannot apply to the column type before running', async () => {
     const input = await inputFor(goodRows(), 'csv', 'types');
     const fresh = parseSuiteOf('  - { column: contract, fresh_within: 1d }');
-    await expect(runSuite(engine, input, fresh)).rejects.toThrow('expectations[0].column: fresh_within needs a DATE or TIMESTAMP column, but "contract" is VARCHAR');
+    await expect(runSuite(engine, input, fresh)).rejects.toThrow(
+      'expectations[0].column: fresh_within needs a DATE or TIMESTAMP column, but "contract" is VARCHAR',
+    );
     const between = parseSuiteOf('  - { column: contract, between: { min: 1 } }');
     await expect(runSuite(engine, input, between)).rejects.toThrow('needs a numeric column');
   });
@@ -251,13 +282,17 @@ expectations:
     const suite = parseSuiteOf('  - { column: email, not_null: true }\n  - { sql: "selec * frm data", name: typo }');
     const error = await runSuite(counting, input, suite).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(InvalidInputError);
-    expect((error as InvalidInputError).message).toMatch(/^expectations\[1\]\.sql: the query does not run: Parser Error: syntax error/);
+    expect((error as InvalidInputError).message).toMatch(
+      /^expectations\[1\]\.sql: the query does not run: Parser Error: syntax error/,
+    );
     expect((error as InvalidInputError).details.where).toBe('s.yaml:4:12');
     expect(counting.statements).toHaveLength(1);
     expect(counting.statements[0]).toMatch(/^DESCRIBE /);
 
     const unknown = parseSuiteOf('  - { sql: "select * from data where nope > 1" }');
-    await expect(runSuite(engine, input, unknown)).rejects.toThrow(/expectations\[0\]\.sql: the query does not run: Binder Error: .*"nope"/);
+    await expect(runSuite(engine, input, unknown)).rejects.toThrow(
+      /expectations\[0\]\.sql: the query does not run: Binder Error: .*"nope"/,
+    );
   });
 
   it('names the expectation holding a pattern DuckDB cannot compile', async () => {
@@ -268,7 +303,10 @@ expectations:
 
   it('treats values in a set by their type and masks what a sensitive column reveals', async () => {
     const relationSql = `(SELECT * FROM (VALUES (1, 'a', true), (2, 'b', false), (7, 'secret', true)) AS t(code, token, flag))`;
-    const schema = (await schemaOf(engine, relationSql)).map((column) => ({ ...column, sensitive: column.name === 'token' }));
+    const schema = (await schemaOf(engine, relationSql)).map((column) => ({
+      ...column,
+      sensitive: column.name === 'token',
+    }));
     const suite = parseSuiteOf(
       '  - { column: code, in_set: [1, 2] }\n  - { column: flag, in_set: [true] }\n  - { column: token, in_set: [a, b] }\n  - { column: token, between: { min: a, max: b } }',
     );
@@ -290,7 +328,9 @@ expectations:
     expect(lines.find((line) => line.includes('charges_consistent'))).toMatch(/^! /);
     const tenureLine = lines.findIndex((line) => line.includes('between(tenure_months)'));
     const samples = lines.slice(tenureLine + 1, tenureLine + 7);
-    expect(samples.slice(0, 5).every((line) => /^ {4}customer_id=c\d+ email=\*\*\* tenure_months=2\d\d /.test(line))).toBe(true);
+    expect(
+      samples.slice(0, 5).every((line) => /^ {4}customer_id=c\d+ email=\*\*\* tenure_months=2\d\d /.test(line)),
+    ).toBe(true);
     expect(samples[5]).toMatch(/^✗ /);
     expect(text).not.toContain('example.com');
     expect(lines.at(-1)).toBe('FAILED: 5 errors, 1 warning, 9 expectations');

@@ -12,7 +12,15 @@ export function goodRows(): string[][] {
   return Array.from({ length: 12 }, (_, index) => {
     const i = index + 1;
     const monthly = 20 + i;
-    return [`c${i}`, `user${i}@example.com`, String(i * 5), CONTRACTS[i % 3]!, String(monthly), String(monthly * i), `2024-05-${String(10 + i)}`];
+    return [
+      `c${i}`,
+      `user${i}@example.com`,
+      String(i * 5),
+      CONTRACTS[i % 3]!,
+      String(monthly),
+      String(monthly * i),
+      `2024-05-${String(10 + i)}`,
+    ];
   });
 }
 
@@ -35,7 +43,13 @@ export function badRows(): string[][] {
 }
 
 /** Writes the rows as CSV, then (through DuckDB) as JSON Lines or Parquet; returns the file. */
-export async function writeData(engine: DataEngine, dir: string, name: string, rows: string[][], format: DataFormat): Promise<string> {
+export async function writeData(
+  engine: DataEngine,
+  dir: string,
+  name: string,
+  rows: string[][],
+  format: DataFormat,
+): Promise<string> {
   const csv = join(dir, `${name}.csv`);
   writeFileSync(csv, [HEADER, ...rows.map((row) => row.join(','))].join('\n') + '\n');
   if (format === 'csv') return csv;
@@ -48,7 +62,12 @@ export async function writeData(engine: DataEngine, dir: string, name: string, r
 /** The relation's schema as DuckDB reads it, the way dataset registration records it. */
 export async function schemaOf(engine: DataEngine, relationSql: string): Promise<ColumnSchema[]> {
   const rows = await engine.all(`DESCRIBE SELECT * FROM ${relationSql}`);
-  return rows.map((row) => ({ name: cellText(row.column_name), type: cellText(row.column_type), nullable: row.null === 'YES', sensitive: false }));
+  return rows.map((row) => ({
+    name: cellText(row.column_name),
+    type: cellText(row.column_type),
+    nullable: row.null === 'YES',
+    sensitive: false,
+  }));
 }
 
 /** The engine seen through `all` only, remembering every statement it was handed. */

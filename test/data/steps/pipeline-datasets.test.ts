@@ -2,7 +2,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidStateError } from '../../../src/common/errors.js';
-import { PipelineService, builtinExecutors, type PipelineDefinition, type PipelineInput } from '../../../src/pipelines/index.js';
+import {
+  PipelineService,
+  builtinExecutors,
+  type PipelineDefinition,
+  type PipelineInput,
+} from '../../../src/pipelines/index.js';
 import { DIALECTS } from '../../support/databases.js';
 import { compile, useSchedulerFixture } from '../../pipelines/support/scheduler.js';
 import { stepRuntimes } from '../../../src/app/step-kinds.js';
@@ -23,7 +28,13 @@ describe.each(DIALECTS)('pipelines over registered datasets, on %s', (dialect) =
           outputs: { data: { type: 'dataset', register: 'customers_clean', sensitive: ['name'] } },
         },
         // A command step reads the same dataset as a plain file.
-        { name: 'count', kind: 'command', command: ['sh', '-c', 'wc -l < "$CICLO_INPUT_CUSTOMERS" > "$CICLO_OUTPUT_DIR/n"'], inputs: { customers: reference }, outputs: { n: { type: 'file' } } },
+        {
+          name: 'count',
+          kind: 'command',
+          command: ['sh', '-c', 'wc -l < "$CICLO_INPUT_CUSTOMERS" > "$CICLO_OUTPUT_DIR/n"'],
+          inputs: { customers: reference },
+          outputs: { n: { type: 'file' } },
+        },
       ],
     } satisfies PipelineInput);
 
@@ -46,7 +57,9 @@ describe.each(DIALECTS)('pipelines over registered datasets, on %s', (dialect) =
     const dedupe = steps.find((step) => step.step_name === 'dedupe')!;
     const tracked = await fixture.test.context.tracking.getRun(dedupe.run_id!);
     const v1 = await fixture.test.context.datasets.show('customers@1');
-    expect(tracked.inputs).toMatchObject([{ name: 'customers', digest: v1.digest, source: 'ciclo-dataset:customers@1' }]);
+    expect(tracked.inputs).toMatchObject([
+      { name: 'customers', digest: v1.digest, source: 'ciclo-dataset:customers@1' },
+    ]);
     expect(tracked.data.tags['ciclo.dataset.output.data']).toBe('customers_clean@1');
     const clean = await fixture.test.context.datasets.show('customers_clean');
     expect(clean).toMatchObject({ version: 1, rowCount: 3 });
@@ -61,12 +74,16 @@ describe.each(DIALECTS)('pipelines over registered datasets, on %s', (dialect) =
     expect(second.status).toBe('SUCCEEDED');
     const pinned = JSON.parse((await pipelines.getRun(second.pipelineRunId)).run.definition) as PipelineDefinition;
     expect(pinned.steps[0]!.inputs.customers).toEqual({ from: 'dataset', dataset: 'customers@2' });
-    expect((await fixture.test.context.datasets.versions('customers_clean')).map((version) => version.version)).toEqual([1]);
+    expect((await fixture.test.context.datasets.versions('customers_clean')).map((version) => version.version)).toEqual(
+      [1],
+    );
   });
 
   it('refuses a dataset that does not exist before anything runs, and needs a catalog', async () => {
     const pipelines = fixture.test.context.pipelines;
-    await expect(pipelines.start({ definition: definition('datasets.nope'), workDir: fixture.workDir })).rejects.toThrow(/nope/);
+    await expect(
+      pipelines.start({ definition: definition('datasets.nope'), workDir: fixture.workDir }),
+    ).rejects.toThrow(/nope/);
     expect(await pipelines.listRuns()).toEqual([]);
     const bare = new PipelineService({
       db: fixture.test.context.database.db,
@@ -74,6 +91,8 @@ describe.each(DIALECTS)('pipelines over registered datasets, on %s', (dialect) =
       executors: builtinExecutors(fixture.test.config, stepRuntimes()),
       home: fixture.test.config.home,
     });
-    await expect(bare.start({ definition: definition('datasets.customers@1'), workDir: fixture.workDir })).rejects.toThrow(InvalidStateError);
+    await expect(
+      bare.start({ definition: definition('datasets.customers@1'), workDir: fixture.workDir }),
+    ).rejects.toThrow(InvalidStateError);
   });
 });

@@ -19,14 +19,17 @@ function customersCsv(): string {
 describe('data step kinds (sql, dedupe, split) in a pipeline, on sqlite', () => {
   const fixture = useSchedulerFixture('sqlite');
 
-  async function run(definition: PipelineInput): Promise<{ id: string; status: string; outputs: (step: string, name: string) => string }> {
+  async function run(
+    definition: PipelineInput,
+  ): Promise<{ id: string; status: string; outputs: (step: string, name: string) => string }> {
     await writeFile(path.join(fixture.workDir, 'customers.csv'), customersCsv());
     const loaded: LoadedPipeline = { definition: compile(definition), workDir: fixture.workDir };
     const { pipelineRunId, status } = await fixture.test.context.pipelines.run(loaded);
     return {
       id: pipelineRunId,
       status,
-      outputs: (step, name) => path.join(fixture.test.context.pipelines.scheduler.stepFolder(pipelineRunId, step), 'outputs', name),
+      outputs: (step, name) =>
+        path.join(fixture.test.context.pipelines.scheduler.stepFolder(pipelineRunId, step), 'outputs', name),
     };
   }
 
@@ -75,9 +78,13 @@ describe('data step kinds (sql, dedupe, split) in a pipeline, on sqlite', () => 
   it('de-duplicates keeping the latest row, filters in SQL, and splits deterministically by stratum', async () => {
     const first = await run(pipeline());
     expect(first.status).toBe('SUCCEEDED');
-    const unique = await query(`SELECT count(*) AS n, count(DISTINCT id) AS ids, max(updated) AS last FROM read_parquet('${first.outputs('dedupe', 'unique')}')`);
+    const unique = await query(
+      `SELECT count(*) AS n, count(DISTINCT id) AS ids, max(updated) AS last FROM read_parquet('${first.outputs('dedupe', 'unique')}')`,
+    );
     expect(unique[0]).toMatchObject({ n: 200, ids: 200 });
-    const updated = await query(`SELECT updated FROM read_parquet('${first.outputs('dedupe', 'unique')}') WHERE id = 10`);
+    const updated = await query(
+      `SELECT updated FROM read_parquet('${first.outputs('dedupe', 'unique')}') WHERE id = 10`,
+    );
     expect(String(updated[0]!.updated)).toMatch(/^2024-02-01/);
 
     const train = first.outputs('split', 'train');
@@ -89,20 +96,35 @@ describe('data step kinds (sql, dedupe, split) in a pipeline, on sqlite', () => 
     // Stratified: every band (50 rows each) is cut at the same place; parts are cut in name order,
     // so `test` takes the first ceil(0.25 × 50) = 13 of each band.
     expect(parts[0]).toEqual({ train: 148, test: 52, overlap: 0 });
-    const perBand = await query(`SELECT band, count(*) AS n FROM ${readFilesSql([train], 'csv')} GROUP BY band ORDER BY band`);
+    const perBand = await query(
+      `SELECT band, count(*) AS n FROM ${readFilesSql([train], 'csv')} GROUP BY band ORDER BY band`,
+    );
     expect(perBand.map((band) => Number(band.n))).toEqual([37, 37, 37, 37]);
 
     // Row counts are logged on each step's tracked run.
     const steps = (await fixture.test.context.pipelines.getRun(first.id)).steps;
     const split = await fixture.test.context.tracking.getRun(steps.find((step) => step.step_name === 'split')!.run_id!);
-    expect(Object.fromEntries(split.data.metrics.map((m) => [m.key, m.value]))).toEqual({ 'rows_in.data': 200, 'rows_out.train': 148, 'rows_out.test': 52 });
+    expect(Object.fromEntries(split.data.metrics.map((m) => [m.key, m.value]))).toEqual({
+      'rows_in.data': 200,
+      'rows_out.train': 148,
+      'rows_out.test': 52,
+    });
 
     // The same inputs give byte-identical outputs.
     const second = await fixture.test.context.pipelines.run(
       { definition: compile(pipeline()), workDir: fixture.workDir },
       { noCache: true },
     );
-    expect(second.status, JSON.stringify((await fixture.test.context.pipelines.getRun(second.pipelineRunId)).steps.map((step) => [step.step_name, step.status, step.error]))).toBe('SUCCEEDED');
+    expect(
+      second.status,
+      JSON.stringify(
+        (await fixture.test.context.pipelines.getRun(second.pipelineRunId)).steps.map((step) => [
+          step.step_name,
+          step.status,
+          step.error,
+        ]),
+      ),
+    ).toBe('SUCCEEDED');
     const digests = async (id: string) =>
       (await fixture.test.context.pipelines.getRun(id)).steps.map((step) => [step.step_name, step.output_digests]);
     expect(await digests(second.pipelineRunId)).toEqual(await digests(first.id));
@@ -114,7 +136,9 @@ describe('data step kinds (sql, dedupe, split) in a pipeline, on sqlite', () => 
     (badKey.steps[0] as unknown as { keys: string[] }).keys = ['customer'];
     const failed = await run({ ...badKey, failFast: true });
     expect(failed.status).toBe('FAILED');
-    const dedupe = (await fixture.test.context.pipelines.getRun(failed.id)).steps.find((step) => step.step_name === 'dedupe')!;
+    const dedupe = (await fixture.test.context.pipelines.getRun(failed.id)).steps.find(
+      (step) => step.step_name === 'dedupe',
+    )!;
     expect(dedupe.status).toBe('FAILED');
     const log = await readFile(fixture.test.context.pipelines.logFile(failed.id, 'dedupe', 1), 'utf8');
     expect(log).toContain('input "customers" has no column "customer"');

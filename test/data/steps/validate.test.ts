@@ -7,8 +7,13 @@ import { compile, useSchedulerFixture } from '../../pipelines/support/scheduler.
 describe('the validate step kind, on sqlite', () => {
   const fixture = useSchedulerFixture('sqlite');
 
-  async function runWithSuite(suite: string): Promise<{ id: string; status: string; log: string; metrics: Record<string, number>; reportFile: string }> {
-    await writeFile(path.join(fixture.workDir, 'people.csv'), 'id,email,age\n1,a@x.io,30\n2,b@x.io,41\n3,not-an-email,17\n4,d@x.io,\n');
+  async function runWithSuite(
+    suite: string,
+  ): Promise<{ id: string; status: string; log: string; metrics: Record<string, number>; reportFile: string }> {
+    await writeFile(
+      path.join(fixture.workDir, 'people.csv'),
+      'id,email,age\n1,a@x.io,30\n2,b@x.io,41\n3,not-an-email,17\n4,d@x.io,\n',
+    );
     await writeFile(path.join(fixture.workDir, 'suite.yaml'), suite);
     const definition: PipelineInput = {
       name: 'checked',
@@ -26,7 +31,10 @@ describe('the validate step kind, on sqlite', () => {
       ],
     };
     const pipelines = fixture.test.context.pipelines;
-    const { pipelineRunId, status } = await pipelines.run({ definition: compile(definition), workDir: fixture.workDir });
+    const { pipelineRunId, status } = await pipelines.run({
+      definition: compile(definition),
+      workDir: fixture.workDir,
+    });
     const step = (await pipelines.getRun(pipelineRunId)).steps[0]!;
     const run = await fixture.test.context.tracking.getRun(step.run_id!);
     return {
@@ -57,16 +65,27 @@ describe('the validate step kind, on sqlite', () => {
 
   it('passes with warnings recorded, and writes the JSON report', async () => {
     const result = await runWithSuite(
-      ['name: people', 'expectations:', '  - { column: age, not_null: true, severity: warn }', '  - { row_count: { min: 1 } }'].join('\n'),
+      [
+        'name: people',
+        'expectations:',
+        '  - { column: age, not_null: true, severity: warn }',
+        '  - { row_count: { min: 1 } }',
+      ].join('\n'),
     );
     expect(result.status).toBe('SUCCEEDED');
     expect(result.metrics).toEqual({ 'expectations.passed': 1, 'expectations.errors': 0, 'expectations.warnings': 1 });
-    const report = JSON.parse(await readFile(result.reportFile, 'utf8')) as { passed: boolean; warnings: number; results: Array<{ failingRows?: number }> };
+    const report = JSON.parse(await readFile(result.reportFile, 'utf8')) as {
+      passed: boolean;
+      warnings: number;
+      results: Array<{ failingRows?: number }>;
+    };
     expect(report).toMatchObject({ passed: true, warnings: 1 });
   });
 
   it('fails clearly on a suite naming an unknown column, before checking anything', async () => {
-    const result = await runWithSuite(['name: people', 'expectations:', '  - { column: salary, not_null: true }'].join('\n'));
+    const result = await runWithSuite(
+      ['name: people', 'expectations:', '  - { column: salary, not_null: true }'].join('\n'),
+    );
     expect(result.status).toBe('FAILED');
     expect(result.log).toMatch(/suite\.yaml:3:\d+/);
     expect(result.log).toContain('salary');

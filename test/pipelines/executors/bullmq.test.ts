@@ -43,7 +43,6 @@ async function deleteQueueKeys(queueName: string): Promise<void> {
   }
 }
 
-
 describe('BullmqExecutor with an in-process worker', () => {
   let queueName: string;
   let folder: string;
@@ -102,7 +101,7 @@ describe('BullmqExecutor with an in-process worker', () => {
     expect(await isRunning(pid)).toBe(false);
   });
 
-  it('adds the same attempt once: a second run of it waits for the first one\'s result', async () => {
+  it("adds the same attempt once: a second run of it waits for the first one's result", async () => {
     const job = jobIn(folder, 'command', { command: ['sh', '-c', 'echo ran'] });
     const [first, second] = await Promise.all([executor.run(job, noSignal), executor.run(job, noSignal)]);
     expect(first.status).toBe('succeeded');
@@ -115,7 +114,11 @@ describe('BullmqExecutor with an in-process worker', () => {
     const pidFile = path.join(folder, 'pid');
     const marker = path.join(folder, 'started');
     const job = jobIn(folder, 'command', {
-      command: ['sh', '-c', `if [ ! -e "${marker}" ]; then touch "${marker}"; echo $$ > "${pidFile}"; exec sleep 30; fi; echo second`],
+      command: [
+        'sh',
+        '-c',
+        `if [ ! -e "${marker}" ]; then touch "${marker}"; echo $$ > "${pidFile}"; exec sleep 30; fi; echo second`,
+      ],
     });
     const running = executor.run(job, noSignal);
     const pid = await readPid(pidFile);
@@ -153,10 +156,14 @@ describe('BullmqExecutor without a worker', () => {
 /** A `ciclo worker` child process; resolves once it has printed its ready line. */
 async function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CICLO_')));
-  const child = spawn(process.execPath, [MAIN, 'worker', '--concurrency', '1', '--lock-ms', '1000', '--kill-grace-ms', '500'], {
-    env: { ...inherited, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [MAIN, 'worker', '--concurrency', '1', '--lock-ms', '1000', '--kill-grace-ms', '500'],
+    {
+      env: { ...inherited, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   await new Promise<void>((resolve, reject) => {
@@ -177,102 +184,108 @@ function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: Nod
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
-describe.each(DIALECTS)('a diamond pipeline on two `ciclo worker` processes, one SIGKILLed mid-step, on %s', (dialect) => {
-  let test: TestContext;
-  let queueName: string;
+describe.each(DIALECTS)(
+  'a diamond pipeline on two `ciclo worker` processes, one SIGKILLed mid-step, on %s',
+  (dialect) => {
+    let test: TestContext;
+    let queueName: string;
 
-  beforeEach(async () => {
-    queueName = testQueueName();
-    test = await openTestContext(dialect, { redisUrl: REDIS_URL, queueName });
-  });
-
-  afterEach(async () => {
-    await test.drop();
-    await deleteQueueKeys(queueName);
-  });
-
-  it('re-runs the killed worker\'s step on the other worker and the run succeeds', async () => {
-    const workDir = await workDirIn(test.dir);
-    // The test's markers live outside the pipeline folder, where a step may not write.
-    const markers = path.join(test.dir, 'markers');
-    await mkdir(markers, { recursive: true });
-    const env = { M: markers };
-    const definition = compile({
-      name: 'diamond',
-      executor: 'bullmq',
-      steps: [
-        { name: 'a', ...shell('echo 1 > "$CICLO_OUTPUT_DIR/n"'), outputs: { n: { type: 'file' } }, env },
-        {
-          name: 'b',
-          // The first run records its shell and worker ($PPID) and hangs until its worker is killed.
-          ...shell(
-            'if [ ! -e "$M/b-started" ]; then echo "$$ $PPID" > "$M/b-started.tmp"; mv "$M/b-started.tmp" "$M/b-started"; sleep 60; fi; ' +
-              'echo $PPID > "$M/b-ran-on"; echo $(( $(cat "$CICLO_INPUT_N") + 10 )) > "$CICLO_OUTPUT_DIR/n"',
-          ),
-          inputs: { n: 'steps.a.outputs.n' },
-          outputs: { n: { type: 'file' } },
-          env,
-        },
-        {
-          name: 'c',
-          ...shell('echo $(( $(cat "$CICLO_INPUT_N") + 100 )) > "$CICLO_OUTPUT_DIR/n"'),
-          inputs: { n: 'steps.a.outputs.n' },
-          outputs: { n: { type: 'file' } },
-          env,
-        },
-        {
-          name: 'd',
-          ...shell('echo $(( $(cat "$CICLO_INPUT_B") + $(cat "$CICLO_INPUT_C") )) > "$CICLO_OUTPUT_DIR/sum"'),
-          inputs: { b: 'steps.b.outputs.n', c: 'steps.c.outputs.n' },
-          outputs: { sum: { type: 'file' } },
-          env,
-        },
-      ],
+    beforeEach(async () => {
+      queueName = testQueueName();
+      test = await openTestContext(dialect, { redisUrl: REDIS_URL, queueName });
     });
 
-    const workerEnv = { CICLO_REDIS_URL: REDIS_URL, CICLO_QUEUE: queueName, CICLO_HOME: test.dir };
-    const workers = await Promise.all([startWorkerProcess(workerEnv), startWorkerProcess(workerEnv)]);
-    onTestFinished(async () => {
-      for (const worker of workers) worker.kill('SIGKILL');
-      await Promise.all(workers.map(exitOf));
+    afterEach(async () => {
+      await test.drop();
+      await deleteQueueKeys(queueName);
     });
 
-    const pipelines = test.context.pipelines;
-    const pipelineRunId = await pipelines.start({ definition, workDir });
-    const driving = pipelines.drive(pipelineRunId);
+    it("re-runs the killed worker's step on the other worker and the run succeeds", async () => {
+      const workDir = await workDirIn(test.dir);
+      // The test's markers live outside the pipeline folder, where a step may not write.
+      const markers = path.join(test.dir, 'markers');
+      await mkdir(markers, { recursive: true });
+      const env = { M: markers };
+      const definition = compile({
+        name: 'diamond',
+        executor: 'bullmq',
+        steps: [
+          { name: 'a', ...shell('echo 1 > "$CICLO_OUTPUT_DIR/n"'), outputs: { n: { type: 'file' } }, env },
+          {
+            name: 'b',
+            // The first run records its shell and worker ($PPID) and hangs until its worker is killed.
+            ...shell(
+              'if [ ! -e "$M/b-started" ]; then echo "$$ $PPID" > "$M/b-started.tmp"; mv "$M/b-started.tmp" "$M/b-started"; sleep 60; fi; ' +
+                'echo $PPID > "$M/b-ran-on"; echo $(( $(cat "$CICLO_INPUT_N") + 10 )) > "$CICLO_OUTPUT_DIR/n"',
+            ),
+            inputs: { n: 'steps.a.outputs.n' },
+            outputs: { n: { type: 'file' } },
+            env,
+          },
+          {
+            name: 'c',
+            ...shell('echo $(( $(cat "$CICLO_INPUT_N") + 100 )) > "$CICLO_OUTPUT_DIR/n"'),
+            inputs: { n: 'steps.a.outputs.n' },
+            outputs: { n: { type: 'file' } },
+            env,
+          },
+          {
+            name: 'd',
+            ...shell('echo $(( $(cat "$CICLO_INPUT_B") + $(cat "$CICLO_INPUT_C") )) > "$CICLO_OUTPUT_DIR/sum"'),
+            inputs: { b: 'steps.b.outputs.n', c: 'steps.c.outputs.n' },
+            outputs: { sum: { type: 'file' } },
+            env,
+          },
+        ],
+      });
 
-    const marker = path.join(markers, 'b-started');
-    await waitFor('step b to start', async () => (await readFile(marker, 'utf8').catch(() => '')) !== '');
-    const [stepPid, workerPid] = (await readFile(marker, 'utf8')).trim().split(' ').map(Number);
-    const victim = workers.find((worker) => worker.pid === workerPid)!;
-    const survivor = workers.find((worker) => worker !== victim)!;
-    expect(victim).toBeDefined();
-    victim.kill('SIGKILL');
-    expect(await exitOf(victim)).toEqual({ code: null, signal: 'SIGKILL' });
+      const workerEnv = { CICLO_REDIS_URL: REDIS_URL, CICLO_QUEUE: queueName, CICLO_HOME: test.dir };
+      const workers = await Promise.all([startWorkerProcess(workerEnv), startWorkerProcess(workerEnv)]);
+      onTestFinished(async () => {
+        for (const worker of workers) worker.kill('SIGKILL');
+        await Promise.all(workers.map(exitOf));
+      });
 
-    expect(await driving).toBe('SUCCEEDED');
+      const pipelines = test.context.pipelines;
+      const pipelineRunId = await pipelines.start({ definition, workDir });
+      const driving = pipelines.drive(pipelineRunId);
 
-    const { run, steps } = await pipelines.getRun(pipelineRunId);
-    expect(run.status).toBe('SUCCEEDED');
-    expect(statusesByStep(steps)).toEqual({ a: ['SUCCEEDED'], b: ['SUCCEEDED'], c: ['SUCCEEDED'], d: ['SUCCEEDED'] });
-    const output = (step: string, name: string) =>
-      readFile(path.join(pipelines.scheduler.stepFolder(pipelineRunId, step), 'outputs', name), 'utf8');
-    expect(await output('b', 'n')).toBe('11\n');
-    expect(await output('d', 'sum')).toBe('112\n');
-    expect(Number(await readFile(path.join(markers, 'b-ran-on'), 'utf8'))).toBe(survivor.pid);
-    const b = steps.find((step) => step.step_name === 'b')!;
-    expect(b).toMatchObject({ attempt: 1, worker: `${hostname()}:${survivor.pid}`, process_host: hostname() });
-    // The surviving worker ended the dead worker's orphaned step before running it again.
-    expect(await isRunning(stepPid!)).toBe(false);
+      const marker = path.join(markers, 'b-started');
+      await waitFor('step b to start', async () => (await readFile(marker, 'utf8').catch(() => '')) !== '');
+      const [stepPid, workerPid] = (await readFile(marker, 'utf8')).trim().split(' ').map(Number);
+      const victim = workers.find((worker) => worker.pid === workerPid)!;
+      const survivor = workers.find((worker) => worker !== victim)!;
+      expect(victim).toBeDefined();
+      victim.kill('SIGKILL');
+      expect(await exitOf(victim)).toEqual({ code: null, signal: 'SIGKILL' });
 
-    survivor.kill('SIGTERM');
-    expect(await exitOf(survivor)).toEqual({ code: 0, signal: null });
-  });
-});
+      expect(await driving).toBe('SUCCEEDED');
+
+      const { run, steps } = await pipelines.getRun(pipelineRunId);
+      expect(run.status).toBe('SUCCEEDED');
+      expect(statusesByStep(steps)).toEqual({ a: ['SUCCEEDED'], b: ['SUCCEEDED'], c: ['SUCCEEDED'], d: ['SUCCEEDED'] });
+      const output = (step: string, name: string) =>
+        readFile(path.join(pipelines.scheduler.stepFolder(pipelineRunId, step), 'outputs', name), 'utf8');
+      expect(await output('b', 'n')).toBe('11\n');
+      expect(await output('d', 'sum')).toBe('112\n');
+      expect(Number(await readFile(path.join(markers, 'b-ran-on'), 'utf8'))).toBe(survivor.pid);
+      const b = steps.find((step) => step.step_name === 'b')!;
+      expect(b).toMatchObject({ attempt: 1, worker: `${hostname()}:${survivor.pid}`, process_host: hostname() });
+      // The surviving worker ended the dead worker's orphaned step before running it again.
+      expect(await isRunning(stepPid!)).toBe(false);
+
+      survivor.kill('SIGTERM');
+      expect(await exitOf(survivor)).toEqual({ code: 0, signal: null });
+    });
+  },
+);
 
 describe('ciclo worker', () => {
   it('refuses a concurrency that is not a positive integer, naming the flag', async () => {
-    const result = await runCli(['worker', '--concurrency', '0'], { CICLO_REDIS_URL: REDIS_URL, CICLO_QUEUE: testQueueName() });
+    const result = await runCli(['worker', '--concurrency', '0'], {
+      CICLO_REDIS_URL: REDIS_URL,
+      CICLO_QUEUE: testQueueName(),
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--concurrency');
     expect(result.stderr).toContain('positive integer');

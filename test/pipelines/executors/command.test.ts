@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../src/common/errors.js';
 import { renderTemplate, splitCommand } from '../../../src/pipelines/index.js';
 
-const values = { params: { lr: 0.1, name: 'two words' }, inputs: { data: '/in/data.csv' }, outputs: { model: '/out/model' } };
+const values = {
+  params: { lr: 0.1, name: 'two words' },
+  inputs: { data: '/in/data.csv' },
+  outputs: { model: '/out/model' },
+};
 
 describe('renderTemplate', () => {
   it('replaces params, inputs and outputs, with or without spaces inside the braces', () => {
@@ -23,27 +27,15 @@ describe('renderTemplate', () => {
 
 describe('splitCommand', () => {
   it('splits words as a shell would, keeping templates for rendering afterwards', () => {
-    expect(splitCommand(`python3 "train it.py" --note 'a b' c\\ d --lr \${ params.lr } --in "\${inputs.data}"`, {})).toEqual([
-      'python3',
-      'train it.py',
-      '--note',
-      'a b',
-      'c d',
-      '--lr',
-      '${params.lr}',
-      '--in',
-      '${inputs.data}',
-    ]);
+    expect(
+      splitCommand(`python3 "train it.py" --note 'a b' c\\ d --lr \${ params.lr } --in "\${inputs.data}"`, {}),
+    ).toEqual(['python3', 'train it.py', '--note', 'a b', 'c d', '--lr', '${params.lr}', '--in', '${inputs.data}']);
   });
 
   it('expands $VARIABLES from the step environment, and an unset one to an empty word', () => {
-    expect(splitCommand('echo $CICLO_OUTPUT_DIR/x "${HOME}" $UNSET_ONE end', { CICLO_OUTPUT_DIR: '/o', HOME: '/h' })).toEqual([
-      'echo',
-      '/o/x',
-      '/h',
-      '',
-      'end',
-    ]);
+    expect(
+      splitCommand('echo $CICLO_OUTPUT_DIR/x "${HOME}" $UNSET_ONE end', { CICLO_OUTPUT_DIR: '/o', HOME: '/h' }),
+    ).toEqual(['echo', '/o/x', '/h', '', 'end']);
   });
 
   it('refuses pipes, redirections and unquoted globs, which need a shell', () => {

@@ -85,7 +85,10 @@ describe('LocalExecutor with a command step', () => {
 
   it('reports a missing working directory rather than a missing executable', async () => {
     const result = await executor.run(jobIn(folder, 'command', { command: ['true'], cwd: 'nowhere' }), noSignal);
-    expect(result).toMatchObject({ status: 'failed', error: `working directory not found: ${path.join(folder, 'nowhere')}` });
+    expect(result).toMatchObject({
+      status: 'failed',
+      error: `working directory not found: ${path.join(folder, 'nowhere')}`,
+    });
   });
 
   it('refuses an unknown template reference before spawning anything', async () => {
@@ -139,7 +142,9 @@ describe('LocalExecutor ending a step', () => {
 
   it('cancels a step when its signal aborts', async () => {
     const controller = new AbortController();
-    const job = jobIn(folder, 'command', { command: ['sh', '-c', 'sleep 30 & echo $! > "$CICLO_OUTPUT_DIR/pid"; wait'] });
+    const job = jobIn(folder, 'command', {
+      command: ['sh', '-c', 'sleep 30 & echo $! > "$CICLO_OUTPUT_DIR/pid"; wait'],
+    });
     const running = executor.run(job, { signal: controller.signal });
     const grandchild = await readPid(path.join(job.outputDir, 'pid'));
     controller.abort();

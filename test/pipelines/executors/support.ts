@@ -10,7 +10,12 @@ export async function tempFolder(): Promise<{ folder: string; remove: () => Prom
 }
 
 /** A job of `kind` in `folder`: the pipeline folder is `folder`, outputs and logs go beneath it. */
-export function jobIn(folder: string, kind: string, config: Record<string, unknown>, extra: Partial<StepJob> = {}): StepJob {
+export function jobIn(
+  folder: string,
+  kind: string,
+  config: Record<string, unknown>,
+  extra: Partial<StepJob> = {},
+): StepJob {
   return {
     pipelineRunId: 'pipeline-run-1',
     stepRunId: 'step-run-1',

@@ -68,7 +68,10 @@ export default async (context) => {
   });
 
   it('fails with exit code 1 and the error and its stack in the log when the export throws', async () => {
-    await writeFile(path.join(folder, 'bad.ts'), `export function train(): never { throw new Error('no rows to train on'); }\n`);
+    await writeFile(
+      path.join(folder, 'bad.ts'),
+      `export function train(): never { throw new Error('no rows to train on'); }\n`,
+    );
     const job = contextJob({ module: 'bad.ts', export: 'train' });
     const result = await executor.run(job, noSignal);
     expect(result).toMatchObject({ status: 'failed', exitCode: 1 });

@@ -33,7 +33,8 @@ describe.each(DIALECTS)('step caching on %s', (dialect) => {
     });
   }
 
-  const runs = async (step: string) => (await readFile(path.join(fixture.workDir, `${step}-runs`), 'utf8')).trim().split('\n').length;
+  const runs = async (step: string) =>
+    (await readFile(path.join(fixture.workDir, `${step}-runs`), 'utf8')).trim().split('\n').length;
 
   it('reuses the outputs of an earlier identical execution and links the run they came from', async () => {
     const first = await fixture.scheduler.start(pipeline(), { workDir: fixture.workDir });
@@ -56,26 +57,48 @@ describe.each(DIALECTS)('step caching on %s', (dialect) => {
       expect(tracked.data.tags['ciclo.pipeline.cached_from']).toBe(source.run_id);
       expect(tracked.data.tags['mlflow.parentRunId']).toBe(second);
     }
-    expect(await readFile(path.join(fixture.scheduler.stepFolder(second, 'train'), 'outputs', 'model'), 'utf8')).toBe('2\n');
+    expect(await readFile(path.join(fixture.scheduler.stepFolder(second, 'train'), 'outputs', 'model'), 'utf8')).toBe(
+      '2\n',
+    );
   });
 
   it('misses when a param changes, and downstream misses when its input content changes', async () => {
-    await fixture.scheduler.drive(await fixture.scheduler.start(pipeline(), { workDir: fixture.workDir }), { executor: fixture.executor });
+    await fixture.scheduler.drive(await fixture.scheduler.start(pipeline(), { workDir: fixture.workDir }), {
+      executor: fixture.executor,
+    });
     const changed = await fixture.scheduler.start(pipeline(), { workDir: fixture.workDir, params: { size: 3 } });
     expect(await fixture.scheduler.drive(changed, { executor: fixture.executor })).toBe('SUCCEEDED');
-    expect(statusesByStep((await fixture.scheduler.getRun(changed)).steps)).toEqual({ prepare: ['SUCCEEDED'], train: ['SUCCEEDED'] });
-    expect(await readFile(path.join(fixture.scheduler.stepFolder(changed, 'train'), 'outputs', 'model'), 'utf8')).toBe('3\n');
+    expect(statusesByStep((await fixture.scheduler.getRun(changed)).steps)).toEqual({
+      prepare: ['SUCCEEDED'],
+      train: ['SUCCEEDED'],
+    });
+    expect(await readFile(path.join(fixture.scheduler.stepFolder(changed, 'train'), 'outputs', 'model'), 'utf8')).toBe(
+      '3\n',
+    );
   });
 
   it('runs a step with cache: false every time, and its downstream still hits when the output is identical', async () => {
     const definition = compile({
       name: 'uncached',
       steps: [
-        { name: 'always', ...shell('echo ran >> "$W/always-runs"; echo same > "$CICLO_OUTPUT_DIR/out"'), outputs: { out: { type: 'file' } }, cache: false, env: { W: fixture.workDir } },
-        { name: 'after', ...shell('cat "$CICLO_INPUT_OUT" > "$CICLO_OUTPUT_DIR/copy"'), inputs: { out: 'steps.always.outputs.out' }, outputs: { copy: { type: 'file' } } },
+        {
+          name: 'always',
+          ...shell('echo ran >> "$W/always-runs"; echo same > "$CICLO_OUTPUT_DIR/out"'),
+          outputs: { out: { type: 'file' } },
+          cache: false,
+          env: { W: fixture.workDir },
+        },
+        {
+          name: 'after',
+          ...shell('cat "$CICLO_INPUT_OUT" > "$CICLO_OUTPUT_DIR/copy"'),
+          inputs: { out: 'steps.always.outputs.out' },
+          outputs: { copy: { type: 'file' } },
+        },
       ],
     });
-    await fixture.scheduler.drive(await fixture.scheduler.start(definition, { workDir: fixture.workDir }), { executor: fixture.executor });
+    await fixture.scheduler.drive(await fixture.scheduler.start(definition, { workDir: fixture.workDir }), {
+      executor: fixture.executor,
+    });
     const again = await fixture.scheduler.start(definition, { workDir: fixture.workDir });
     expect(await fixture.scheduler.drive(again, { executor: fixture.executor })).toBe('SUCCEEDED');
     expect(await runs('always')).toBe(2);
@@ -85,11 +108,16 @@ describe.each(DIALECTS)('step caching on %s', (dialect) => {
   });
 
   it('runs every step when the run is started with noCache', async () => {
-    await fixture.scheduler.drive(await fixture.scheduler.start(pipeline(), { workDir: fixture.workDir }), { executor: fixture.executor });
+    await fixture.scheduler.drive(await fixture.scheduler.start(pipeline(), { workDir: fixture.workDir }), {
+      executor: fixture.executor,
+    });
     const fresh = await fixture.scheduler.start(pipeline(), { workDir: fixture.workDir, noCache: true });
     expect(await fixture.scheduler.drive(fresh, { executor: fixture.executor })).toBe('SUCCEEDED');
     expect([await runs('prepare'), await runs('train')]).toEqual([2, 2]);
-    expect(statusesByStep((await fixture.scheduler.getRun(fresh)).steps)).toEqual({ prepare: ['SUCCEEDED'], train: ['SUCCEEDED'] });
+    expect(statusesByStep((await fixture.scheduler.getRun(fresh)).steps)).toEqual({
+      prepare: ['SUCCEEDED'],
+      train: ['SUCCEEDED'],
+    });
   });
 
   it('misses when a code file the command names changes', async () => {
@@ -98,7 +126,9 @@ describe.each(DIALECTS)('step caching on %s', (dialect) => {
       name: 'code',
       steps: [{ name: 'script', kind: 'command', command: ['sh', 'step.sh'], outputs: { out: { type: 'file' } } }],
     });
-    await fixture.scheduler.drive(await fixture.scheduler.start(definition, { workDir: fixture.workDir }), { executor: fixture.executor });
+    await fixture.scheduler.drive(await fixture.scheduler.start(definition, { workDir: fixture.workDir }), {
+      executor: fixture.executor,
+    });
     const same = await fixture.scheduler.start(definition, { workDir: fixture.workDir });
     await fixture.scheduler.drive(same, { executor: fixture.executor });
     expect(statusesByStep((await fixture.scheduler.getRun(same)).steps)).toEqual({ script: ['CACHED'] });
@@ -107,6 +137,8 @@ describe.each(DIALECTS)('step caching on %s', (dialect) => {
     const edited = await fixture.scheduler.start(definition, { workDir: fixture.workDir });
     await fixture.scheduler.drive(edited, { executor: fixture.executor });
     expect(statusesByStep((await fixture.scheduler.getRun(edited)).steps)).toEqual({ script: ['SUCCEEDED'] });
-    expect(await readFile(path.join(fixture.scheduler.stepFolder(edited, 'script'), 'outputs', 'out'), 'utf8')).toBe('v2\n');
+    expect(await readFile(path.join(fixture.scheduler.stepFolder(edited, 'script'), 'outputs', 'out'), 'utf8')).toBe(
+      'v2\n',
+    );
   });
 });

@@ -10,7 +10,6 @@ import { waitFor } from '../../support/wait.js';
 
 const DRIVER = fileURLToPath(new URL('../support/drive-run.ts', import.meta.url));
 
-
 describe.each(DIALECTS)('a pipeline run whose orchestrator is SIGKILLed, on %s', (dialect) => {
   const fixture = useSchedulerFixture(dialect);
 
@@ -19,11 +18,18 @@ describe.each(DIALECTS)('a pipeline run whose orchestrator is SIGKILLed, on %s',
     const definition = compile({
       name: 'survivor',
       steps: [
-        { name: 'one', ...shell('echo ran >> "$W/one-runs"; echo 1 > "$CICLO_OUTPUT_DIR/n"'), outputs: { n: { type: 'file' } }, env },
+        {
+          name: 'one',
+          ...shell('echo ran >> "$W/one-runs"; echo 1 > "$CICLO_OUTPUT_DIR/n"'),
+          outputs: { n: { type: 'file' } },
+          env,
+        },
         {
           name: 'two',
           // The first attempt hangs (until the test kills it); the re-run finishes at once.
-          ...shell('if [ ! -e "$W/two-started" ]; then echo $$ > "$W/two-started"; sleep 60; fi; cat "$CICLO_INPUT_N" > "$CICLO_OUTPUT_DIR/n"'),
+          ...shell(
+            'if [ ! -e "$W/two-started" ]; then echo $$ > "$W/two-started"; sleep 60; fi; cat "$CICLO_INPUT_N" > "$CICLO_OUTPUT_DIR/n"',
+          ),
           inputs: { n: 'steps.one.outputs.n' },
           outputs: { n: { type: 'file' } },
           env,
@@ -39,13 +45,18 @@ describe.each(DIALECTS)('a pipeline run whose orchestrator is SIGKILLed, on %s',
     onTestFinished(() => {
       orchestrator.kill('SIGKILL');
     });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => orchestrator.once('exit', (_code, signal) => resolve(signal)));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      orchestrator.once('exit', (_code, signal) => resolve(signal)),
+    );
     // The orchestrator starts tsx and opens the store first, which is slow on a loaded machine.
     const marker = path.join(fixture.workDir, 'two-started');
     await waitFor('step two to start', async () => (await readFile(marker, 'utf8').catch(() => '')).trim() !== '');
     const stepPid = Number((await readFile(marker, 'utf8')).trim());
     const stepTwo = async () => (await fixture.scheduler.getRun(id)).steps.find((step) => step.step_name === 'two')!;
-    await waitFor('step two to be RUNNING', async () => (await stepTwo()).status === 'RUNNING' && (await stepTwo()).process_id !== null);
+    await waitFor(
+      'step two to be RUNNING',
+      async () => (await stepTwo()).status === 'RUNNING' && (await stepTwo()).process_id !== null,
+    );
     orchestrator.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
     // The step ran in its own process group and outlives the orchestrator, still holding the lease.

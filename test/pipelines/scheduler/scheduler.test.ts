@@ -12,7 +12,11 @@ describe.each(DIALECTS)('PipelineScheduler on %s', (dialect) => {
       name: 'chain',
       params: { greeting: { type: 'string', default: 'hello' } },
       steps: [
-        { name: 'make', ...shell('echo "$CICLO_PARAM_GREETING" > "$CICLO_OUTPUT_DIR/text"; echo made'), outputs: { text: { type: 'file' } } },
+        {
+          name: 'make',
+          ...shell('echo "$CICLO_PARAM_GREETING" > "$CICLO_OUTPUT_DIR/text"; echo made'),
+          outputs: { text: { type: 'file' } },
+        },
         {
           name: 'shout',
           ...shell('tr a-z A-Z < "$CICLO_INPUT_TEXT" > "$CICLO_OUTPUT_DIR/loud"'),
@@ -21,7 +25,10 @@ describe.each(DIALECTS)('PipelineScheduler on %s', (dialect) => {
         },
       ],
     });
-    const id = await fixture.scheduler.start(definition, { params: { greeting: 'hi there' }, workDir: fixture.workDir });
+    const id = await fixture.scheduler.start(definition, {
+      params: { greeting: 'hi there' },
+      workDir: fixture.workDir,
+    });
     expect((await fixture.scheduler.getRun(id)).run.status).toBe('PENDING');
 
     expect(await fixture.scheduler.drive(id, { executor: fixture.executor })).toBe('SUCCEEDED');
@@ -38,7 +45,11 @@ describe.each(DIALECTS)('PipelineScheduler on %s', (dialect) => {
     expect(pipelineRun.data.params).toEqual({ greeting: 'hi there' });
     const shout = steps.find((step) => step.step_name === 'shout')!;
     const stepRun = await fixture.test.context.tracking.getRun(shout.run_id!);
-    expect(stepRun.info).toMatchObject({ parentRunId: id, status: 'FINISHED', experimentId: pipelineRun.info.experimentId });
+    expect(stepRun.info).toMatchObject({
+      parentRunId: id,
+      status: 'FINISHED',
+      experimentId: pipelineRun.info.experimentId,
+    });
     expect(stepRun.data.tags).toMatchObject({ 'ciclo.pipeline.step': 'shout', 'ciclo.pipeline.attempt': '1' });
     const artifacts = await fixture.test.context.tracking.listArtifacts(shout.run_id!, 'outputs');
     expect(JSON.stringify(artifacts)).toContain('outputs/loud');
@@ -115,7 +126,10 @@ describe.each(DIALECTS)('PipelineScheduler on %s', (dialect) => {
   });
 
   it('fails a step that exits 0 without writing a declared output', async () => {
-    const definition = compile({ name: 'no-output', steps: [{ name: 'lazy', ...shell('true'), outputs: { model: { type: 'file' } } }] });
+    const definition = compile({
+      name: 'no-output',
+      steps: [{ name: 'lazy', ...shell('true'), outputs: { model: { type: 'file' } } }],
+    });
     const id = await fixture.scheduler.start(definition, { workDir: fixture.workDir });
     expect(await fixture.scheduler.drive(id, { executor: fixture.executor })).toBe('FAILED');
     const [lazy] = (await fixture.scheduler.getRun(id)).steps;
@@ -147,14 +161,20 @@ describe.each(DIALECTS)('PipelineScheduler on %s', (dialect) => {
     const definition = compile({
       name: 'crowd',
       parallelism: 4,
-      steps: names.map((name) => ({ name, ...shell('echo "$CICLO_RUN_ID" >> "$W/starts"'), env: { W: fixture.workDir } })),
+      steps: names.map((name) => ({
+        name,
+        ...shell('echo "$CICLO_RUN_ID" >> "$W/starts"'),
+        env: { W: fixture.workDir },
+      })),
     });
     const id = await fixture.scheduler.start(definition, { workDir: fixture.workDir });
     expect(await fixture.scheduler.drive(id, { executor: fixture.executor })).toBe('SUCCEEDED');
     const starts = (await readFile(path.join(fixture.workDir, 'starts'), 'utf8')).trim().split('\n');
     expect(starts).toHaveLength(names.length);
     expect(new Set(starts).size).toBe(names.length);
-    expect(statusesByStep((await fixture.scheduler.getRun(id)).steps)).toEqual(Object.fromEntries(names.map((name) => [name, ['SUCCEEDED']])));
+    expect(statusesByStep((await fixture.scheduler.getRun(id)).steps)).toEqual(
+      Object.fromEntries(names.map((name) => [name, ['SUCCEEDED']])),
+    );
   });
 
   it('cancels a run when its signal aborts', async () => {
@@ -168,8 +188,13 @@ describe.each(DIALECTS)('PipelineScheduler on %s', (dialect) => {
     const id = await fixture.scheduler.start(definition, { workDir: fixture.workDir });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
-    expect(await fixture.scheduler.drive(id, { executor: fixture.executor, signal: controller.signal })).toBe('CANCELLED');
-    expect(statusesByStep((await fixture.scheduler.getRun(id)).steps)).toEqual({ long: ['CANCELLED'], next: ['CANCELLED'] });
+    expect(await fixture.scheduler.drive(id, { executor: fixture.executor, signal: controller.signal })).toBe(
+      'CANCELLED',
+    );
+    expect(statusesByStep((await fixture.scheduler.getRun(id)).steps)).toEqual({
+      long: ['CANCELLED'],
+      next: ['CANCELLED'],
+    });
     expect((await fixture.test.context.tracking.getRun(id)).info.status).toBe('KILLED');
   });
 
@@ -177,14 +202,27 @@ describe.each(DIALECTS)('PipelineScheduler on %s', (dialect) => {
     const definition = compile({
       name: 'resumable',
       steps: [
-        { name: 'first', ...shell('echo ran >> "$W/first-runs"; echo data > "$CICLO_OUTPUT_DIR/data"'), outputs: { data: { type: 'file' } }, env: { W: fixture.workDir } },
-        { name: 'second', ...shell('[ -e "$W/fixed" ]'), inputs: { data: 'steps.first.outputs.data' }, env: { W: fixture.workDir } },
+        {
+          name: 'first',
+          ...shell('echo ran >> "$W/first-runs"; echo data > "$CICLO_OUTPUT_DIR/data"'),
+          outputs: { data: { type: 'file' } },
+          env: { W: fixture.workDir },
+        },
+        {
+          name: 'second',
+          ...shell('[ -e "$W/fixed" ]'),
+          inputs: { data: 'steps.first.outputs.data' },
+          env: { W: fixture.workDir },
+        },
         { name: 'third', ...shell('true'), dependsOn: ['second'] },
       ],
     });
     const id = await fixture.scheduler.start(definition, { workDir: fixture.workDir, noCache: true });
     expect(await fixture.scheduler.drive(id, { executor: fixture.executor })).toBe('FAILED');
-    expect(statusesByStep((await fixture.scheduler.getRun(id)).steps)).toMatchObject({ second: ['FAILED'], third: ['SKIPPED'] });
+    expect(statusesByStep((await fixture.scheduler.getRun(id)).steps)).toMatchObject({
+      second: ['FAILED'],
+      third: ['SKIPPED'],
+    });
     // Driving a finished run again changes nothing; resume is what reopens it.
     expect(await fixture.scheduler.drive(id, { executor: fixture.executor })).toBe('FAILED');
 
@@ -192,7 +230,11 @@ describe.each(DIALECTS)('PipelineScheduler on %s', (dialect) => {
     expect(await fixture.scheduler.resume(id, { executor: fixture.executor })).toBe('SUCCEEDED');
 
     const { steps } = await fixture.scheduler.getRun(id);
-    expect(statusesByStep(steps)).toEqual({ first: ['SUCCEEDED'], second: ['FAILED', 'SUCCEEDED'], third: ['SUCCEEDED'] });
+    expect(statusesByStep(steps)).toEqual({
+      first: ['SUCCEEDED'],
+      second: ['FAILED', 'SUCCEEDED'],
+      third: ['SUCCEEDED'],
+    });
     expect(await readFile(path.join(fixture.workDir, 'first-runs'), 'utf8')).toBe('ran\n');
     expect((await fixture.test.context.tracking.getRun(id)).info.status).toBe('FINISHED');
   });
@@ -203,9 +245,11 @@ describe.each(DIALECTS)('PipelineScheduler on %s', (dialect) => {
       params: { epochs: { type: 'integer', default: 3 } },
       steps: [{ name: 'one', ...shell('true') }],
     });
-    await expect(fixture.scheduler.start(definition, { workDir: fixture.workDir, params: { epochs: 1.5 } })).rejects.toThrow(
-      'param "epochs": expected an integer, got 1.5',
+    await expect(
+      fixture.scheduler.start(definition, { workDir: fixture.workDir, params: { epochs: 1.5 } }),
+    ).rejects.toThrow('param "epochs": expected an integer, got 1.5');
+    await expect(fixture.scheduler.start(definition, { workDir: fixture.workDir, params: { lr: 1 } })).rejects.toThrow(
+      'pipeline "typed" has no param "lr"',
     );
-    await expect(fixture.scheduler.start(definition, { workDir: fixture.workDir, params: { lr: 1 } })).rejects.toThrow('pipeline "typed" has no param "lr"');
   });
 });

@@ -11,16 +11,36 @@ describe.each(DIALECTS)('searchExperimentIds on %s', (dialect) => {
     database = await openSearchDatabase(dialect);
     // Exactly these experiments, whatever the migrations seed (such as MLflow's Default).
     await database.db.deleteFrom('experiments').execute();
-    await insertExperiment(database.db, { id: 1, name: 'churn-baseline', created: 100, updated: 400, tags: { team: 'risk' } });
-    await insertExperiment(database.db, { id: 2, name: 'Churn-v2', created: 200, updated: 400, tags: { team: 'Risk', stage: 'prod' } });
+    await insertExperiment(database.db, {
+      id: 1,
+      name: 'churn-baseline',
+      created: 100,
+      updated: 400,
+      tags: { team: 'risk' },
+    });
+    await insertExperiment(database.db, {
+      id: 2,
+      name: 'Churn-v2',
+      created: 200,
+      updated: 400,
+      tags: { team: 'Risk', stage: 'prod' },
+    });
     await insertExperiment(database.db, { id: 3, name: 'fraud', created: 300, updated: 350, tags: { team: 'growth' } });
-    await insertExperiment(database.db, { id: 4, name: 'old', created: 50, updated: 60, deleted: true, tags: { team: 'risk' } });
+    await insertExperiment(database.db, {
+      id: 4,
+      name: 'old',
+      created: 50,
+      updated: 60,
+      deleted: true,
+      tags: { team: 'risk' },
+    });
   });
   afterEach(async () => {
     await database.drop();
   });
 
-  const search = async (request: SearchExperimentsRequest = {}) => (await searchExperimentIds(database.db, request)).experimentIds;
+  const search = async (request: SearchExperimentsRequest = {}) =>
+    (await searchExperimentIds(database.db, request)).experimentIds;
 
   it('lists active experiments by last update, newest first, then by id', async () => {
     expect(await search()).toEqual([1, 2, 3]);

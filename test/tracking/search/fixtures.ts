@@ -32,7 +32,14 @@ export async function openSearchDatabase(dialect: DialectName): Promise<SearchDa
 
 export async function insertExperiment(
   db: Kysely<Schema>,
-  experiment: { id: number; name: string; created?: number; updated?: number; deleted?: boolean; tags?: Record<string, string> },
+  experiment: {
+    id: number;
+    name: string;
+    created?: number;
+    updated?: number;
+    deleted?: boolean;
+    tags?: Record<string, string>;
+  },
 ): Promise<void> {
   await db
     .insertInto('experiments')
@@ -45,7 +52,11 @@ export async function insertExperiment(
       last_update_time: experiment.updated ?? experiment.created ?? 0,
     })
     .execute();
-  const tags = Object.entries(experiment.tags ?? {}).map(([key, value]) => ({ experiment_id: experiment.id, key, value }));
+  const tags = Object.entries(experiment.tags ?? {}).map(([key, value]) => ({
+    experiment_id: experiment.id,
+    key,
+    value,
+  }));
   if (tags.length > 0) await db.insertInto('experiment_tags').values(tags).execute();
 }
 
@@ -101,8 +112,12 @@ async function insertRunChunk(db: Kysely<Schema>, runs: readonly RunFixture[]): 
       step: 0,
     })),
   );
-  const params = runs.flatMap((run) => Object.entries(run.params ?? {}).map(([key, value]) => ({ run_uuid: run.id, key, value })));
-  const tags = runs.flatMap((run) => Object.entries(run.tags ?? {}).map(([key, value]) => ({ run_uuid: run.id, key, value })));
+  const params = runs.flatMap((run) =>
+    Object.entries(run.params ?? {}).map(([key, value]) => ({ run_uuid: run.id, key, value })),
+  );
+  const tags = runs.flatMap((run) =>
+    Object.entries(run.tags ?? {}).map(([key, value]) => ({ run_uuid: run.id, key, value })),
+  );
   const inputs = runs.flatMap((run) =>
     (run.datasets ?? []).map((d) => ({
       run_uuid: run.id,

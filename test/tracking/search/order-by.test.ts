@@ -15,7 +15,14 @@ function orderByError(parse: () => unknown): InvalidInputError {
 describe('parseRunOrderBy', () => {
   it('parses fields with an optional, case-insensitive direction', () => {
     expect(
-      parseRunOrderBy(['metrics.auc DESC', 'params.lr', 'attributes.start_time ASC', 'run_name', 'tags.x desc', 'metrics.`val loss` asc']),
+      parseRunOrderBy([
+        'metrics.auc DESC',
+        'params.lr',
+        'attributes.start_time ASC',
+        'run_name',
+        'tags.x desc',
+        'metrics.`val loss` asc',
+      ]),
     ).toEqual([
       { field: { entity: 'metric', key: 'auc' }, direction: 'DESC' },
       { field: { entity: 'param', key: 'lr' }, direction: 'ASC' },
@@ -64,7 +71,9 @@ describe('parseRunOrderBy', () => {
 
 describe('parseExperimentOrderBy', () => {
   it('parses the orderable attributes', () => {
-    expect(parseExperimentOrderBy(['name', 'experiment_id DESC', 'attributes.creation_time asc', 'last_update_time DESC'])).toEqual([
+    expect(
+      parseExperimentOrderBy(['name', 'experiment_id DESC', 'attributes.creation_time asc', 'last_update_time DESC']),
+    ).toEqual([
       { field: { entity: 'attribute', name: 'name' }, direction: 'ASC' },
       { field: { entity: 'attribute', name: 'experiment_id' }, direction: 'DESC' },
       { field: { entity: 'attribute', name: 'creation_time' }, direction: 'ASC' },

@@ -36,9 +36,19 @@ describe('parseRunFilter', () => {
 
   it('parses IN and NOT IN lists on string attributes', () => {
     expect(parseRunFilter("attributes.status IN ('FINISHED', 'FAILED')").conditions).toEqual([
-      { kind: 'list', field: { entity: 'attribute', name: 'status' }, comparator: 'IN', values: ['FINISHED', 'FAILED'], column: 1 },
+      {
+        kind: 'list',
+        field: { entity: 'attribute', name: 'status' },
+        comparator: 'IN',
+        values: ['FINISHED', 'FAILED'],
+        column: 1,
+      },
     ]);
-    expect(parseRunFilter("run_id not in ('a')").conditions[0]).toMatchObject({ kind: 'list', comparator: 'NOT IN', values: ['a'] });
+    expect(parseRunFilter("run_id not in ('a')").conditions[0]).toMatchObject({
+      kind: 'list',
+      comparator: 'NOT IN',
+      values: ['a'],
+    });
   });
 
   it('reads keys quoted with double quotes or backticks, and dotted keys without quotes', () => {
@@ -52,7 +62,10 @@ describe('parseRunFilter', () => {
       comparator: '<',
       value: 1,
     });
-    expect(parseRunFilter("tags.mlflow.source.type = 'LOCAL'").conditions[0]!.field).toEqual({ entity: 'tag', key: 'mlflow.source.type' });
+    expect(parseRunFilter("tags.mlflow.source.type = 'LOCAL'").conditions[0]!.field).toEqual({
+      entity: 'tag',
+      key: 'mlflow.source.type',
+    });
     expect(parseRunFilter('metrics.`a``b` > 0').conditions[0]!.field).toEqual({ entity: 'metric', key: 'a`b' });
   });
 
@@ -64,12 +77,24 @@ describe('parseRunFilter', () => {
       value: 'base%',
       column: 1,
     });
-    expect(parseRunFilter("params.lr ILIKE '%E-3'").conditions[0]).toMatchObject({ comparator: 'ILIKE', value: '%E-3' });
+    expect(parseRunFilter("params.lr ILIKE '%E-3'").conditions[0]).toMatchObject({
+      comparator: 'ILIKE',
+      value: '%E-3',
+    });
   });
 
   it('parses dataset name, digest and context', () => {
-    expect(parseRunFilter("datasets.digest = 'sha256:0f3a' and datasets.context = 'training' and dataset.name IN ('churn')").conditions).toEqual([
-      { kind: 'string', field: { entity: 'dataset', name: 'digest' }, comparator: '=', value: 'sha256:0f3a', column: 1 },
+    expect(
+      parseRunFilter("datasets.digest = 'sha256:0f3a' and datasets.context = 'training' and dataset.name IN ('churn')")
+        .conditions,
+    ).toEqual([
+      {
+        kind: 'string',
+        field: { entity: 'dataset', name: 'digest' },
+        comparator: '=',
+        value: 'sha256:0f3a',
+        column: 1,
+      },
       { kind: 'string', field: { entity: 'dataset', name: 'context' }, comparator: '=', value: 'training', column: 37 },
       { kind: 'list', field: { entity: 'dataset', name: 'name' }, comparator: 'IN', values: ['churn'], column: 71 },
     ]);
@@ -94,19 +119,18 @@ describe('parseRunFilter', () => {
   });
 
   it('reads single- and double-quoted strings with escaped quotes', () => {
-    const values = (filter: string) => parseRunFilter(filter).conditions.map((c) => (c.kind === 'string' ? c.value : undefined));
-    expect(values(`params.a = 'it''s' and params.b = 'it\\'s' and params.c = "say ""hi""" and params.d = "a\\"b"`)).toEqual([
-      "it's",
-      "it's",
-      'say "hi"',
-      'a"b',
-    ]);
+    const values = (filter: string) =>
+      parseRunFilter(filter).conditions.map((c) => (c.kind === 'string' ? c.value : undefined));
+    expect(
+      values(`params.a = 'it''s' and params.b = 'it\\'s' and params.c = "say ""hi""" and params.d = "a\\"b"`),
+    ).toEqual(["it's", "it's", 'say "hi"', 'a"b']);
     expect(values(`params.a = 'C:\\\\dir' and params.b = '50\\%' and params.c = ''`)).toEqual(['C:\\dir', '50\\%', '']);
   });
 
   it('reads negative, fractional and exponent numbers', () => {
-    const values = parseRunFilter('metrics.a > -1 and metrics.b < 1.5e-3 and metrics.c >= -2E+2 and metrics.d != .5 and metrics.e = 7.')
-      .conditions.map((c) => (c.kind === 'number' ? c.value : undefined));
+    const values = parseRunFilter(
+      'metrics.a > -1 and metrics.b < 1.5e-3 and metrics.c >= -2E+2 and metrics.d != .5 and metrics.e = 7.',
+    ).conditions.map((c) => (c.kind === 'number' ? c.value : undefined));
     expect(values).toEqual([-1, 0.0015, -200, 0.5, 7]);
   });
 
@@ -251,12 +275,34 @@ describe('parseRunFilter', () => {
 
 describe('parseExperimentFilter', () => {
   it('parses name, times and tags', () => {
-    expect(parseExperimentFilter("name LIKE 'churn%' and attributes.name != 'x' and creation_time > 5 and last_update_time <= 9 and tags.team ILIKE 'r%'")).toEqual({
+    expect(
+      parseExperimentFilter(
+        "name LIKE 'churn%' and attributes.name != 'x' and creation_time > 5 and last_update_time <= 9 and tags.team ILIKE 'r%'",
+      ),
+    ).toEqual({
       conditions: [
-        { kind: 'string', field: { entity: 'attribute', name: 'name' }, comparator: 'LIKE', value: 'churn%', column: 1 },
+        {
+          kind: 'string',
+          field: { entity: 'attribute', name: 'name' },
+          comparator: 'LIKE',
+          value: 'churn%',
+          column: 1,
+        },
         { kind: 'string', field: { entity: 'attribute', name: 'name' }, comparator: '!=', value: 'x', column: 24 },
-        { kind: 'number', field: { entity: 'attribute', name: 'creation_time' }, comparator: '>', value: 5, column: 51 },
-        { kind: 'number', field: { entity: 'attribute', name: 'last_update_time' }, comparator: '<=', value: 9, column: 73 },
+        {
+          kind: 'number',
+          field: { entity: 'attribute', name: 'creation_time' },
+          comparator: '>',
+          value: 5,
+          column: 51,
+        },
+        {
+          kind: 'number',
+          field: { entity: 'attribute', name: 'last_update_time' },
+          comparator: '<=',
+          value: 9,
+          column: 73,
+        },
         { kind: 'string', field: { entity: 'tag', key: 'team' }, comparator: 'ILIKE', value: 'r%', column: 99 },
       ],
     });

@@ -20,7 +20,12 @@ describe('search query plans on sqlite', () => {
     await insertExperiment(database.db, { id: 1, name: 'plans' });
     await insertRuns(
       database.db,
-      Array.from({ length: 5 }, (_, i) => ({ id: `r${i}`, start: i, metrics: { auc: i / 5 }, params: { model: i % 2 ? 'gbt' : 'rf' } })),
+      Array.from({ length: 5 }, (_, i) => ({
+        id: `r${i}`,
+        start: i,
+        metrics: { auc: i / 5 },
+        params: { model: i % 2 ? 'gbt' : 'rf' },
+      })),
     );
     if (database.location.dialect !== 'sqlite') throw new Error('expected a SQLite database');
     sqlite = new SQLite(database.location.file);
@@ -41,12 +46,16 @@ describe('search query plans on sqlite', () => {
   async function pagePlan(request: Omit<SearchRunsRequest, 'experimentIds'>): Promise<string[]> {
     await searchRunIds(logged, { experimentIds: [1], ...request });
     const query = queries.at(-1)!;
-    const rows = sqlite.prepare(`EXPLAIN QUERY PLAN ${query.sql}`).all(...(query.parameters as unknown[])) as { detail: string }[];
+    const rows = sqlite.prepare(`EXPLAIN QUERY PLAN ${query.sql}`).all(...(query.parameters as unknown[])) as {
+      detail: string;
+    }[];
     return rows.map((row) => row.detail);
   }
 
   it('starts a metric filter from the latest_metrics (key, is_nan, value) index', async () => {
-    expect((await pagePlan({ filter: 'metrics.auc > 0.5' }))[0]).toBe('SEARCH k0 USING COVERING INDEX latest_metrics_key_value (key=? AND is_nan=? AND value>?)');
+    expect((await pagePlan({ filter: 'metrics.auc > 0.5' }))[0]).toBe(
+      'SEARCH k0 USING COVERING INDEX latest_metrics_key_value (key=? AND is_nan=? AND value>?)',
+    );
   });
 
   it('starts an exact param filter from the params (key, value) index', async () => {
@@ -62,6 +71,8 @@ describe('search query plans on sqlite', () => {
   });
 
   it('finds runs by id through the primary key', async () => {
-    expect((await pagePlan({ filter: "run_id IN ('r1', 'r3')" }))[0]).toMatch(/^SEARCH runs USING PRIMARY KEY \(run_uuid=\?\)/);
+    expect((await pagePlan({ filter: "run_id IN ('r1', 'r3')" }))[0]).toMatch(
+      /^SEARCH runs USING PRIMARY KEY \(run_uuid=\?\)/,
+    );
   });
 });

@@ -157,7 +157,9 @@ describe.each(DIALECTS)('searchRunIds on %s', (dialect) => {
     });
 
     it('requires every condition joined by AND', async () => {
-      expect(await matching("metrics.auc > 0.8 and params.model = 'gbt' and tags.team = 'risk' and status = 'FINISHED'")).toEqual(['r1']);
+      expect(
+        await matching("metrics.auc > 0.8 and params.model = 'gbt' and tags.team = 'risk' and status = 'FINISHED'"),
+      ).toEqual(['r1']);
       expect(await matching("metrics.auc > 0.8 AND params.model = 'rf' and tags.team = 'risk'")).toEqual([]);
       expect(await matching('metrics.auc > 0.8 and metrics.auc < 0.9')).toEqual(['r2']);
     });
@@ -192,7 +194,12 @@ describe.each(DIALECTS)('searchRunIds on %s', (dialect) => {
     ])('treats %s as plain values: no rows, no damage', async (filter) => {
       const before = await tableCounts();
       expect(await search({ filter, runViewType: 'ALL' })).toEqual([]);
-      expect(await search({ orderBy: ['tags.`x"; DROP TABLE runs; --` DESC', `params."a') OR 1=1 --"`] })).toEqual(['r4', 'r3', 'r2', 'r1']);
+      expect(await search({ orderBy: ['tags.`x"; DROP TABLE runs; --` DESC', `params."a') OR 1=1 --"`] })).toEqual([
+        'r4',
+        'r3',
+        'r2',
+        'r1',
+      ]);
       expect(await tableCounts()).toEqual(before);
       expect(before.runs).toBe(RUNS.length);
     });
@@ -201,7 +208,10 @@ describe.each(DIALECTS)('searchRunIds on %s', (dialect) => {
       const tables = ['runs', 'params', 'tags', 'latest_metrics', 'run_inputs', 'experiments'] as const;
       const counts: Record<string, number> = {};
       for (const table of tables) {
-        const row = await database.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+        const row = await database.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow();
         counts[table] = Number(row.n);
       }
       return counts;
@@ -242,7 +252,12 @@ describe.each(DIALECTS)('searchRunIds on %s', (dialect) => {
         { id: 't-a', start: 7000, params: { tie: 'same' } },
         { id: 't-z', start: 8000, params: { tie: 'same' } },
       ]);
-      expect(await search({ filter: "params.tie = 'same'", orderBy: ['params.tie'] })).toEqual(['t-z', 't-a', 't-b', 't-c']);
+      expect(await search({ filter: "params.tie = 'same'", orderBy: ['params.tie'] })).toEqual([
+        't-z',
+        't-a',
+        't-b',
+        't-c',
+      ]);
     });
 
     it('orders by several keys in turn', async () => {
@@ -259,7 +274,10 @@ describe.each(DIALECTS)('searchRunIds on %s', (dialect) => {
       params: i % 3 === 0 ? {} : { group: `g${i % 2}` },
     }));
 
-    async function allPages(request: Partial<SearchRunsRequest>, maxResults: number): Promise<{ pages: string[][]; tokens: number }> {
+    async function allPages(
+      request: Partial<SearchRunsRequest>,
+      maxResults: number,
+    ): Promise<{ pages: string[][]; tokens: number }> {
       const pages: string[][] = [];
       let pageToken: string | undefined;
       let tokens = 0;
@@ -290,8 +308,14 @@ describe.each(DIALECTS)('searchRunIds on %s', (dialect) => {
 
     it('pages a filtered search', async () => {
       await insertRuns(database.db, PAGED);
-      const all = await search({ filter: "metrics.score >= 0.25 and params.group = 'g1'", orderBy: ['metrics.score DESC'] });
-      const { pages } = await allPages({ filter: "metrics.score >= 0.25 and params.group = 'g1'", orderBy: ['metrics.score DESC'] }, 2);
+      const all = await search({
+        filter: "metrics.score >= 0.25 and params.group = 'g1'",
+        orderBy: ['metrics.score DESC'],
+      });
+      const { pages } = await allPages(
+        { filter: "metrics.score >= 0.25 and params.group = 'g1'", orderBy: ['metrics.score DESC'] },
+        2,
+      );
       expect(pages.flat()).toEqual(all);
       expect(all.length).toBeGreaterThan(4);
     });
@@ -331,7 +355,9 @@ describe.each(DIALECTS)('searchRunIds on %s', (dialect) => {
       id: `m${String((i * 7919) % 1400).padStart(4, '0')}`,
       start: i % 13,
       metrics:
-        i % 50 === 0 ? { other: 1 } : { acc: i % 97 === 0 ? Number.NaN : Math.round(((i * 37) % 100) / 10) / 10, loss: (i % 10) / 10 },
+        i % 50 === 0
+          ? { other: 1 }
+          : { acc: i % 97 === 0 ? Number.NaN : Math.round(((i * 37) % 100) / 10) / 10, loss: (i % 10) / 10 },
       params: i % 11 === 0 ? { kind: i % 3 === 0 ? 'a' : 'b' } : { kind: i % 3 === 0 ? 'a' : 'b', code: CODES[i % 7]! },
       tags: i % 5 === 0 ? { selected: 'yes' } : {},
     }));
@@ -354,7 +380,9 @@ describe.each(DIALECTS)('searchRunIds on %s', (dialect) => {
 
     function expectedOrder(runs: RunFixture[], compare: Compare): string[] {
       // After the order_by terms: start_time DESC, then run id.
-      return [...runs].sort((a, b) => compare(a, b) || b.start - a.start || (a.id < b.id ? -1 : 1)).map((run) => run.id);
+      return [...runs]
+        .sort((a, b) => compare(a, b) || b.start - a.start || (a.id < b.id ? -1 : 1))
+        .map((run) => run.id);
     }
 
     it.each([

@@ -56,15 +56,24 @@ export async function runGateStep(
   } else if (stored.digest !== loaded.digest) {
     throw new InvalidStateError(
       `${config.policy} (${loaded.digest}) differs from the policy of ${reference.model} (${stored.digest}, set by ${stored.setBy})`,
-      { where: config.policy, hint: `Make it the model's policy with \`ciclo models policy set ${reference.model} ${config.policy}\` (an admin's call), or restore the file.` },
+      {
+        where: config.policy,
+        hint: `Make it the model's policy with \`ciclo models policy set ${reference.model} ${config.policy}\` (an admin's call), or restore the file.`,
+      },
     );
   }
 
-  const evaluation = await deps.approvals.evaluateGates(reference.model, reference.version, { loaded, source: config.policy });
+  const evaluation = await deps.approvals.evaluateGates(reference.model, reference.version, {
+    loaded,
+    source: config.policy,
+  });
   const ref = `${reference.model}/${reference.version}`;
-  for (const result of evaluation.results) deps.log(`${result.passed ? 'pass' : 'FAIL'}  ${result.gate.padEnd(44)} ${result.message}`);
+  for (const result of evaluation.results)
+    deps.log(`${result.passed ? 'pass' : 'FAIL'}  ${result.gate.padEnd(44)} ${result.message}`);
   const failed = evaluation.results.filter((result) => !result.passed).map((result) => result.gate);
-  deps.log(`${ref}: ${evaluation.passed ? `every gate passed (${evaluation.results.length})` : `${failed.length} of ${evaluation.results.length} gate(s) failed`}`);
+  deps.log(
+    `${ref}: ${evaluation.passed ? `every gate passed (${evaluation.results.length})` : `${failed.length} of ${evaluation.results.length} gate(s) failed`}`,
+  );
   await deps.tracking.logBatch(task.stepRunId, {
     metrics: [
       { key: 'gates.passed', value: evaluation.results.length - failed.length },
@@ -106,10 +115,16 @@ async function readReference(file: string): Promise<VersionReference> {
   try {
     parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<VersionReference>;
   } catch (error) {
-    throw new InvalidInputError(`${file} is not a version reference written by a register step: ${(error as Error).message}`, { where: 'input' });
+    throw new InvalidInputError(
+      `${file} is not a version reference written by a register step: ${(error as Error).message}`,
+      { where: 'input' },
+    );
   }
   if (typeof parsed.model !== 'string' || !Number.isSafeInteger(parsed.version)) {
-    throw new InvalidInputError(`${file} is not a version reference written by a register step (it needs "model" and "version")`, { where: 'input' });
+    throw new InvalidInputError(
+      `${file} is not a version reference written by a register step (it needs "model" and "version")`,
+      { where: 'input' },
+    );
   }
   return parsed as VersionReference;
 }
