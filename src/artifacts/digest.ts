@@ -19,7 +19,8 @@ export function sha256Digest(content: string | Uint8Array): string {
   return formatDigest(createSha256().update(content));
 }
 
-// Hashing reads in 1 MiB chunks: with the 64 KiB default sha256 of a cached file ran 20–30% slower on the bench machine.
+// Hashing reads in 1 MiB chunks: with the 64 KiB default sha256 of a cached file ran 20–30% slower on the bench
+// machine.
 const HASH_CHUNK_BYTES = 1024 * 1024;
 
 /** `sha256:<hex>` of a file, streamed so that a large output is never held in memory. */

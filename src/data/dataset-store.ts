@@ -126,7 +126,10 @@ export async function listDatasets(db: Db, filter: DatasetFilter = {}): Promise<
   });
 }
 
-/** Creates the dataset row (in `project`) when missing; a given description replaces the stored one. The project of an existing one stays. */
+/**
+ * Creates the dataset row (in `project`) when missing; a given description replaces the stored one. The project of an
+ * existing one stays.
+ */
 export async function upsertDataset(
   db: Db,
   name: string,

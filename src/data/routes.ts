@@ -24,7 +24,9 @@ const VersionParams = z.object({ name: z.string(), version: z.string() });
 const MoveBody = z.strictObject({ project: z.string() });
 const tags = ['datasets'];
 
-/** The dataset named in the path, judged in its project (one that does not exist: `default`, then the handler's 404). */
+/**
+ * The dataset named in the path, judged in its project (one that does not exist: `default`, then the handler's 404).
+ */
 function datasetAccess(action: Action): RouteAccess {
   return { action, resource: (request) => ({ kind: 'dataset', name: requestField(request, 'params', 'name') ?? '' }) };
 }

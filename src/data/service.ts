@@ -144,7 +144,10 @@ export class DatasetService implements DatasetResolver {
     }
   }
 
-  /** `NAME`, `NAME@3`, `NAME@sha256:…` → the version with local paths DuckDB can read, each file verified (CORRUPT_DATASET). */
+  /**
+   * `NAME`, `NAME@3`, `NAME@sha256:…` → the version with local paths DuckDB can read, each file verified
+   * (CORRUPT_DATASET).
+   */
   async resolve(reference: string): Promise<DatasetVersion> {
     return (await this.resolveWithDetail(reference)).version;
   }
@@ -182,7 +185,10 @@ export class DatasetService implements DatasetResolver {
     return store.versionDetail(await this.#find(reference));
   }
 
-  /** Every dataset with its latest version; `projects` keeps only those of the projects given (what the caller may read). */
+  /**
+   * Every dataset with its latest version; `projects` keeps only those of the projects given (what the caller may
+   * read).
+   */
   async list(filter: { projects?: readonly string[] } = {}): Promise<DatasetSummary[]> {
     return store.listDatasets(this.#db, filter);
   }

@@ -99,7 +99,10 @@ export function evaluatePredictions(rows: readonly PredictionRow[], config: Eval
   };
 }
 
-/** The report as flat metric keys for a tracked run: `accuracy`, `fairness.age_band.disparate_impact_ratio`, `recall.age_band.60+`… */
+/**
+ * The report as flat metric keys for a tracked run: `accuracy`, `fairness.age_band.disparate_impact_ratio`,
+ * `recall.age_band.60+`…
+ */
 export function reportMetrics(report: EvaluationReport): Record<string, number> {
   const flat: Record<string, number> = {};
   const put = (key: string, value: unknown) => {

@@ -42,7 +42,10 @@ export const OnlineLookupResponseSchema = z.object({
 export type OnlineLookupResponse = z.infer<typeof OnlineLookupResponseSchema>;
 export type OnlineResult = z.infer<typeof OnlineResultSchema>;
 
-/** The project of a materialized view (`default` for one materialized before views had projects); undefined when not materialized. */
+/**
+ * The project of a materialized view (`default` for one materialized before views had projects); undefined when not
+ * materialized.
+ */
 export async function projectOfOnlineView(store: OnlineStore, name: string): Promise<string | undefined> {
   const view = await store.getView(name);
   return view === undefined ? undefined : (view.project ?? DEFAULT_PROJECT);

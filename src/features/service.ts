@@ -14,7 +14,10 @@ export interface FeatureServiceOptions {
    * given as is stays its owner's to close.
    */
   onlineStore: OnlineStore | (() => OnlineStore);
-  /** Resolves `dataset:` sources and `{{ dataset:… }}` placeholders (the DatasetService); without it such views are refused. */
+  /**
+   * Resolves `dataset:` sources and `{{ dataset:… }}` placeholders (the DatasetService); without it such views are
+   * refused.
+   */
   datasets?: DatasetResolver;
   /** Each materialization is appended here. */
   audit?: AuditLog;

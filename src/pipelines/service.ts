@@ -115,7 +115,9 @@ export class PipelineService {
     });
   }
 
-  /** Steps started from now on log to this server (CICLO_TRACKING_URI), with this token (CICLO_TOKEN) when it needs one. */
+  /**
+   * Steps started from now on log to this server (CICLO_TRACKING_URI), with this token (CICLO_TOKEN) when it needs one.
+   */
   setStepTrackingUri(uri: string, token?: string): void {
     this.scheduler.setTrackingUri(uri, token);
   }
@@ -241,7 +243,10 @@ export class PipelineService {
     return { run: await this.#require(pipelineRunId), steps: await listStepExecutions(this.#db, pipelineRunId) };
   }
 
-  /** Each step's kind and its latest attempt's status (approvals' data-validation gate reads these); empty for an unknown run. */
+  /**
+   * Each step's kind and its latest attempt's status (approvals' data-validation gate reads these); empty for an
+   * unknown run.
+   */
   async stepOutcomes(pipelineRunId: string): Promise<{ name: string; kind: string; status: StepExecutionStatus }[]> {
     const run = await findPipelineRun(this.#db, pipelineRunId);
     if (run === undefined) return [];

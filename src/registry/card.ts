@@ -65,7 +65,10 @@ export interface CardDataset {
   digest: string;
   /** How the run used it (`training`, `validation`, …). */
   context: string;
-  /** The registered dataset version with this digest; null when the run logged data the registry of datasets does not hold. */
+  /**
+   * The registered dataset version with this digest; null when the run logged data the registry of datasets does not
+   * hold.
+   */
   registered: {
     version: number;
     format: string;

@@ -687,7 +687,10 @@ function notFoundModel(name: string): NotFoundError {
   });
 }
 
-/** A primary-key collision (PostgreSQL 23505, SQLite constraint) or a busy store (STORE_BUSY, nothing written): worth another try. */
+/**
+ * A primary-key collision (PostgreSQL 23505, SQLite constraint) or a busy store (STORE_BUSY, nothing written): worth
+ * another try.
+ */
 function isConflict(error: unknown): boolean {
   if (error instanceof StoreBusyError) return true;
   if (error instanceof CicloError) return false;

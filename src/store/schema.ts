@@ -118,7 +118,9 @@ export interface PipelineRunsTable {
   source_file: string | null;
   /** HEAD of the work dir's git repository when the run started (`ciclo pipeline reproduce`). */
   git_commit: string | null;
-  /** The definition's project, where its tracked runs and registered datasets go (migration `0010_resource_projects`). */
+  /**
+   * The definition's project, where its tracked runs and registered datasets go (migration `0010_resource_projects`).
+   */
   project: Generated<string>;
   /** The trigger that started the run; null when started by hand. */
   trigger_name: string | null;
@@ -266,7 +268,10 @@ export interface ModelVersionsTable {
   run_id: string;
   /** The package's folder among the run's artifacts (`model`). */
   source: string;
-  /** Digest of the package's `ciclo-model.json`: it vouches for every file of the package. `''` when the version has no verified package (`NO_PACKAGE_DIGEST` in src/registry/store.ts). */
+  /**
+   * Digest of the package's `ciclo-model.json`: it vouches for every file of the package. `''` when the version has no
+   * verified package (`NO_PACKAGE_DIGEST` in src/registry/store.ts).
+   */
   manifest_digest: string;
   flavor: string;
   /** { inputs, outputs }, as JSON. */

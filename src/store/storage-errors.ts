@@ -124,7 +124,10 @@ class TranslatingDriver implements Driver {
   }
 }
 
-/** Not an async function: one `catch` is the whole cost on a query's path (SQLite's driver can also throw synchronously). */
+/**
+ * Not an async function: one `catch` is the whole cost on a query's path (SQLite's driver can also throw
+ * synchronously).
+ */
 function translated<T>(run: () => Promise<T>): Promise<T> {
   try {
     return run().catch(rethrowTranslated);

@@ -65,7 +65,10 @@ export interface StoreFixture {
   cleanup(): Promise<void>;
 }
 
-/** Each online store, fresh: a SQLite file in a folder of its own, or Redis under a key prefix of its own (small batches). */
+/**
+ * Each online store, fresh: a SQLite file in a folder of its own, or Redis under a key prefix of its own (small
+ * batches).
+ */
 export const ONLINE_STORES: Record<'sqlite' | 'redis', () => Promise<StoreFixture>> = {
   sqlite: async () => {
     const temp = makeTempDir('ciclo-online-');

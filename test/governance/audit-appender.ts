@@ -1,5 +1,5 @@
-// A separate process appending to the audit chain: `node --import tsx audit-appender.ts <location JSON> <count> <actor>`.
-// It prints "ready" once its store is open and starts appending when a line arrives on stdin, so
+// A separate process appending to the audit chain: `node --import tsx audit-appender.ts <location JSON> <count>
+// <actor>`. It prints "ready" once its store is open and starts appending when a line arrives on stdin, so
 // the test can start every writer at the same moment.
 import { once } from 'node:events';
 import { AuditLog } from '../../src/governance/index.js';

@@ -6,10 +6,10 @@ import { runWithPackage } from '../registry/support.js';
 
 /**
  * An attacker's view of access control: an attacker with roles in some projects sends every route
- * of the server's table requests that name her own resources and someone else's at once, in every form the server accepts (run_id and run_uuid, body and query, repeated query
- * keys, ids as numbers and padded strings, every model source form, MLflow artifact paths, no id
- * at all under her own project header). Whatever each request answers, nothing of the projects
- * she has no role in may change, and no successful answer may carry their secrets or ids.
+ * of the server's table requests that name her own resources and someone else's at once, in every form the server
+ * accepts (run_id and run_uuid, body and query, repeated query keys, ids as numbers and padded strings, every model
+ * source form, MLflow artifact paths, no id at all under her own project header). Whatever each request answers,
+ * nothing of the projects she has no role in may change, and no successful answer may carry their secrets or ids.
  */
 
 interface Side {

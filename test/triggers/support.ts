@@ -88,7 +88,9 @@ export function useTriggerFixture(
   return fixture;
 }
 
-/** Waits until the trigger has checked `count` more times than now: a "nothing fired" assertion needs checks, not time. */
+/**
+ * Waits until the trigger has checked `count` more times than now: a "nothing fired" assertion needs checks, not time.
+ */
 export async function moreChecks(fixture: TriggerFixture, trigger: string, count = 3): Promise<void> {
   const target = fixture.checks(trigger) + count;
   await waitFor(`${count} more checks of ${trigger}`, () => fixture.checks(trigger) >= target);

@@ -5,8 +5,9 @@ import type { StepKindRegistry } from '../../pipelines/index.js';
 /**
  * The data step kinds: `sql` (DuckDB SQL over the step's inputs, each a table by its input name),
  * `dedupe`, `split`, `validate` (an expectation suite; errors fail the step, warnings are recorded) and
- * `evaluate` (metrics, fairness and champion comparison over a table of predictions). Each writes its outputs as dataset files (Parquet by default) and runs in a
- * child process of its own like every step, so it is logged, timed out and cancelled the same way.
+ * `evaluate` (metrics, fairness and champion comparison over a table of predictions). Each writes its outputs as
+ * dataset files (Parquet by default) and runs in a child process of its own like every step, so it is logged, timed out
+ * and cancelled the same way.
  */
 
 const Names = z.array(z.string().min(1)).min(1);

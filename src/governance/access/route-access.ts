@@ -99,7 +99,9 @@ export function authorizedId(request: FastifyRequest, kind: IdentifiedKind): str
   return ids[0]!;
 }
 
-/** Every `kind` resource judged for this request, in the order the rule listed them (a search over several experiments). */
+/**
+ * Every `kind` resource judged for this request, in the order the rule listed them (a search over several experiments).
+ */
 export function authorizedIds(request: FastifyRequest, kind: IdentifiedKind): string[] {
   if (request.judged === null)
     throw new Error(`${request.method} ${request.routeOptions.url ?? request.url} ran without access control`);

@@ -400,7 +400,10 @@ export class AccessControl {
 
   // ── the decision ────────────────────────────────────────────────────────────
 
-  /** The project a resource belongs to (`*` stands for the server itself); missing resources fall back as route-access.ts says. */
+  /**
+   * The project a resource belongs to (`*` stands for the server itself); missing resources fall back as
+   * route-access.ts says.
+   */
   async projectOf(resource: ResourceRef): Promise<string | undefined> {
     switch (resource.kind) {
       case 'project':
@@ -456,7 +459,9 @@ export class AccessControl {
     return roles.filter((r) => r.project === EVERY_PROJECT || r.project === project).map((r) => r.role);
   }
 
-  /** The projects whose resources the principal may read: what list routes filter by ('all' when nothing is checked). */
+  /**
+   * The projects whose resources the principal may read: what list routes filter by ('all' when nothing is checked).
+   */
   async readableProjects(principal: Principal): Promise<string[] | 'all'> {
     if (principal.unrestricted) return 'all';
     if (!principal.scopes.includes('read')) return [];

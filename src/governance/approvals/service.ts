@@ -37,7 +37,10 @@ export interface ApprovalDeps {
   audit: AuditLog;
   /** Where a policy's `approvers.roles` are looked up; without it, a policy naming roles refuses everyone. */
   access?: Pick<AccessControl, 'rolesOn'>;
-  /** The steps of the pipeline run a version came from, for `data_validation` (the pipelines' answer, handed in by src/app). */
+  /**
+   * The steps of the pipeline run a version came from, for `data_validation` (the pipelines' answer, handed in by
+   * src/app).
+   */
   pipelineRuns?: PipelineRunFacts;
   now?: () => number;
 }

@@ -70,7 +70,10 @@ export async function insertGateResult(db: Db, evaluation: GateEvaluation): Prom
     .execute();
 }
 
-/** Every evaluation of the version, oldest first (ties in time by insertion are broken by id, which is random: rare enough). */
+/**
+ * Every evaluation of the version, oldest first (ties in time by insertion are broken by id, which is random: rare
+ * enough).
+ */
 export async function listGateResults(db: Db, name: string, version: number): Promise<GateEvaluation[]> {
   const rows = await db
     .selectFrom('model_gate_results')

@@ -145,7 +145,9 @@ const EnvironmentSchema = z.strictObject({
   executor: z.string().min(1).optional(),
   parallelism: z.int().positive().optional(),
   env: z.record(z.string(), z.string()).optional(),
-  /** Where this environment's results go (a registry, a serving endpoint, a bucket); steps see `CICLO_TARGET_<NAME>`. */
+  /**
+   * Where this environment's results go (a registry, a serving endpoint, a bucket); steps see `CICLO_TARGET_<NAME>`.
+   */
   targets: z.record(NameSchema, z.string()).optional(),
 });
 export type EnvironmentOverlay = z.output<typeof EnvironmentSchema>;

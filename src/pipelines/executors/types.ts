@@ -33,7 +33,9 @@ export interface StepJob {
   trackingUri?: string;
   /** Sent as CICLO_TOKEN: a token of the server that started the run, for its authentication. */
   trackingToken?: string;
-  /** Variables that point the step's SDK at the orchestrator's store (`configEnvironment`); the step's own `env` wins. */
+  /**
+   * Variables that point the step's SDK at the orchestrator's store (`configEnvironment`); the step's own `env` wins.
+   */
   storeEnv?: Record<string, string>;
 }
 

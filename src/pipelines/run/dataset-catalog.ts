@@ -3,7 +3,10 @@
  * read dataset versions as inputs and can register their outputs as new versions.
  */
 export interface DatasetCatalog {
-  /** `NAME`, `NAME@3` or `NAME@sha256:…` → `NAME@<version>`: what a run records, so it reads the same data when resumed or reproduced. */
+  /**
+   * `NAME`, `NAME@3` or `NAME@sha256:…` → `NAME@<version>`: what a run records, so it reads the same data when resumed
+   * or reproduced.
+   */
   pin(reference: string): Promise<string>;
   /**
    * Copies the version's files under `folder` (by their registered relative paths) and returns the

@@ -220,7 +220,9 @@ export class StepAttempt {
     this.#emit({ status: 'SUCCEEDED', runId: stepRunId, durationMs: result.durationMs, exitCode: result.exitCode });
   }
 
-  /** Copies each `datasets.NAME@v` input out of the store; the pinned reference makes it the same data every attempt. */
+  /**
+   * Copies each `datasets.NAME@v` input out of the store; the pinned reference makes it the same data every attempt.
+   */
   async #materializeDatasets(): Promise<void> {
     for (const [name, reference] of Object.entries(this.#step.inputs)) {
       if (reference.from !== 'dataset') continue;

@@ -11,7 +11,10 @@ import { SignatureSchema, type ModelSignature } from '../package.js';
 export const MLMODEL_FILE = 'MLmodel';
 
 export interface MlmodelSummary {
-  /** `mlflow:<flavor>`: the first flavor other than `python_function` (MLflow writes that one for every model), else `mlflow:python_function`. */
+  /**
+   * `mlflow:<flavor>`: the first flavor other than `python_function` (MLflow writes that one for every model), else
+   * `mlflow:python_function`.
+   */
   flavor: string;
   signature: ModelSignature;
 }
