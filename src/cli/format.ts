@@ -12,12 +12,12 @@ export type Align = 'left' | 'right';
  */
 
 /** In a cell or a label every control is escaped, newline and tab too: a value cannot add a row or shift columns. */
-// eslint-disable-next-line no-control-regex -- escaping control characters is the point
+/* eslint-disable no-control-regex -- escaping control characters is the point */
 const UNSAFE_IN_CELL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 /** In free text (messages, multi-line values) newline and tab keep their meaning; the rest is escaped. */
-// eslint-disable-next-line no-control-regex -- escaping control characters is the point
 const UNSAFE_IN_TEXT =
   /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/* eslint-enable no-control-regex */
 
 const NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 

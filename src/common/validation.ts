@@ -54,11 +54,12 @@ export function unstorableText(text: string): string | undefined {
  */
 export type TextKind = 'name' | 'value';
 
-// eslint-disable-next-line no-control-regex -- refusing control characters is the point
+/* eslint-disable no-control-regex -- refusing control characters is the point */
 const CONTROL = {
   name: /[\u0000-\u001f\u007f-\u009f]/,
   value: /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/,
 } as const;
+/* eslint-enable no-control-regex */
 
 /** Why the text is not acceptable as a `kind`, or undefined when it is. */
 export function textProblem(text: string, kind: TextKind): string | undefined {

@@ -34,6 +34,13 @@ export interface EvaluationReport {
 /** One row of predictions: the columns the config names, by name. */
 export type PredictionRow = Readonly<Record<string, unknown>>;
 
+/** A sensitive attribute's value as its group's name: null (or absent) is the group `null`; a struct its JSON. */
+function groupOf(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'string') return value;
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
+}
+
 /**
  * Evaluates rows of predictions: the metrics of the config's task, fairness per sensitive attribute and, with a
  * champion column, the comparison. A label or score that is not a finite number is an error naming the row.
@@ -76,7 +83,7 @@ export function evaluatePredictions(rows: readonly PredictionRow[], config: Eval
   const fairness: Record<string, FairnessReport> = {};
   for (const attribute of config.sensitive) {
     fairness[attribute] = fairnessReport(
-      scored.map((row, i) => ({ ...row, group: String(rows[i]![attribute] ?? 'null') })),
+      scored.map((row, i) => ({ ...row, group: groupOf(rows[i]![attribute]) })),
       options,
     );
   }

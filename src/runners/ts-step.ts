@@ -31,7 +31,7 @@ async function main(argv: string[]): Promise<void> {
     },
   };
   try {
-    await run(withRun);
+    await (run as (context: StepRunContext) => unknown)(withRun);
   } finally {
     // Sends what the step logged; the scheduler ends the run itself.
     if (connection) await (await connection).ciclo.close();

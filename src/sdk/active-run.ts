@@ -51,8 +51,10 @@ export class ActiveRun {
     const entries = Object.entries(metrics);
     for (const [key, value] of entries) this.#checkMetric(key, value);
     for (const [key, value] of entries) this.#buffer.push({ key, value, timestamp, step });
-    if (this.#buffer.length >= LIMITS.batchMetrics) this.#startDrain();
-    else if (this.#buffer.length > 0) this.#timer ??= setTimeout(() => this.#startDrain(), FLUSH_INTERVAL_MS).unref();
+    // A drain never rejects: a failed batch is kept and thrown by the next flush, so nothing awaits it here.
+    if (this.#buffer.length >= LIMITS.batchMetrics) void this.#startDrain();
+    else if (this.#buffer.length > 0)
+      this.#timer ??= setTimeout(() => void this.#startDrain(), FLUSH_INTERVAL_MS).unref();
   }
 
   /** Sends everything buffered; throws the first batch failure since the last report. */

@@ -29,13 +29,19 @@ export interface FeatureClientOptions {
  * ```
  */
 export class FeatureClient {
+  readonly #lookup: (request: OnlineLookupRequest) => Promise<OnlineLookupResponse>;
+  readonly #release: () => Promise<void>;
+
   private constructor(
-    private readonly lookup: (request: OnlineLookupRequest) => Promise<OnlineLookupResponse>,
-    private readonly release: () => Promise<void>,
-  ) {}
+    lookup: (request: OnlineLookupRequest) => Promise<OnlineLookupResponse>,
+    release: () => Promise<void>,
+  ) {
+    this.#lookup = lookup;
+    this.#release = release;
+  }
 
   static connect(options: FeatureClientOptions = {}): FeatureClient {
-    if (options.store) return FeatureClient.embedded(new FeatureService({ onlineStore: options.store }));
+    if (options.store) return FeatureClient.#embedded(new FeatureService({ onlineStore: options.store }));
     const config = options.trackingUri ? undefined : (options.config ?? loadConfig());
     const trackingUri = options.trackingUri ?? config?.trackingUri;
     if (trackingUri) {
@@ -55,10 +61,10 @@ export class FeatureClient {
         async () => undefined,
       );
     }
-    return FeatureClient.embedded(new FeatureService({ onlineStore: () => openOnlineStore(config!) }));
+    return FeatureClient.#embedded(new FeatureService({ onlineStore: () => openOnlineStore(config!) }));
   }
 
-  private static embedded(features: FeatureService): FeatureClient {
+  static #embedded(features: FeatureService): FeatureClient {
     return new FeatureClient(
       (request) => features.lookupOnline(request),
       () => features.close(),
@@ -67,10 +73,10 @@ export class FeatureClient {
 
   /** Each entity's latest materialized feature values and event time; missing → null values. */
   getOnline(request: OnlineLookupRequest): Promise<OnlineLookupResponse> {
-    return this.lookup(request);
+    return this.#lookup(request);
   }
 
   async close(): Promise<void> {
-    await this.release();
+    await this.#release();
   }
 }

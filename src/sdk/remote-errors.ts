@@ -70,7 +70,7 @@ async function readErrorBody(response: Response): Promise<ErrorBody> {
   const text = await response.text().catch(() => '');
   try {
     const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === 'object') return parsed as ErrorBody;
+    if (parsed && typeof parsed === 'object') return parsed;
   } catch {
     // Not JSON: a proxy's HTML page or a plain-text error; keep its first line as the message.
   }

@@ -13,6 +13,7 @@ const HOSTILE = 'x\u001b]0;owned\u0007y\u202ez';
 const SHOWN = 'x\\x1b]0;owned\\x07y\\u202ez';
 
 /** Raw bytes that a terminal acts on: ESC, BEL, CSI (C1) and the bidirectional controls. */
+// eslint-disable-next-line no-control-regex -- finding raw controls in output is the point
 const RAW_CONTROLS = /[\u001b\u0007\u009b\u202a-\u202e\u2066-\u2069]/;
 
 // Rendering is the same whatever the store; one dialect keeps the many CLI processes few.

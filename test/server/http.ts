@@ -7,8 +7,7 @@ import { startTestServer, type TestServer } from '../support/server.js';
 /** A parsed answer; the body is `any` because tests assert its shape field by field. */
 export interface Answer {
   status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the wire as a client sees it, asserted field by
-  // field
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the wire as a client sees it
   body: any;
   headers: Headers;
 }

@@ -8,11 +8,15 @@ export class InFlightSteps {
   readonly #closing = new AbortController();
   readonly #running = new Set<Promise<unknown>>();
 
-  constructor(private readonly executorName: string) {}
+  readonly #executorName: string;
+
+  constructor(executorName: string) {
+    this.#executorName = executorName;
+  }
 
   /** The caller's signal, also aborted when the executor closes; throws once it is closed. */
   signalFor(signal: AbortSignal): AbortSignal {
-    if (this.#closing.signal.aborted) throw new InvalidStateError(`the ${this.executorName} executor is closed`);
+    if (this.#closing.signal.aborted) throw new InvalidStateError(`the ${this.#executorName} executor is closed`);
     return AbortSignal.any([signal, this.#closing.signal]);
   }
 
