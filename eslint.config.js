@@ -27,7 +27,8 @@ export default tseslint.config(
         'error',
         {
           selector:
-            ':matches(PropertyDefinition, MethodDefinition[kind!="constructor"], TSParameterProperty)[accessibility="private"]',
+            ':matches(PropertyDefinition, MethodDefinition[kind!="constructor"], TSParameterProperty)' +
+            '[accessibility="private"]',
           message: 'Use a #private member instead of TypeScript `private` (one private-member style).',
         },
       ],

@@ -74,7 +74,8 @@ export class LineageRegistry {
       // A kind the syntax knows but no capability provides yet: not there, rather than malformed.
       throw new NotFoundError(
         ref.kind === 'model'
-          ? `no model registry exists yet, so there is no model ${ref.name}${ref.version === undefined ? '' : `/${ref.version}`}`
+          ? 'no model registry exists yet, so there is no model ' +
+              `${ref.name}${ref.version === undefined ? '' : `/${ref.version}`}`
           : `no ${ref.kind} nodes are known to lineage`,
         {
           where: 'node',

@@ -343,7 +343,8 @@ function trainingData(datasets: readonly CardDataset[]): string[] {
     const sensitive =
       registered.sensitiveColumns.length === 0 ? 'none' : registered.sensitiveColumns.map(code).join(', ');
     return [
-      `${head} Version ${registered.version}, ${registered.format}, ${registered.rowCount} rows, ${registered.columns.length} columns.`,
+      `${head} Version ${registered.version}, ${registered.format}, ` +
+        `${registered.rowCount} rows, ${registered.columns.length} columns.`,
       `Sensitive columns: ${sensitive}.`,
       table(
         ['column', 'type', 'nullable', 'nulls', 'sensitive'],

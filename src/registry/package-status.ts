@@ -27,10 +27,13 @@ export function requireVerifiedPackage(version: VersionPackage): void {
   const ref = `${version.name}/${version.version}`;
   const folder = version.source === '' ? '/' : `${version.source}/`;
   throw new InvalidStateError(
-    `${ref} has no verified package: it was registered over MLflow from run ${version.runId}: ${folder}, which held neither ciclo-model.json nor an MLflow MLmodel`,
+    `${ref} has no verified package: it was registered over MLflow from run ${version.runId}: ${folder}, ` +
+      'which held neither ciclo-model.json nor an MLflow MLmodel',
     {
       where: ref,
-      hint: 'Log a package folder to the run (a Ciclo package with ciclo-model.json, or an MLflow model with MLmodel) and register that folder again as a new version.',
+      hint:
+        'Log a package folder to the run (a Ciclo package with ciclo-model.json, or an MLflow model with MLmodel) ' +
+        'and register that folder again as a new version.',
     },
   );
 }

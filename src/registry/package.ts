@@ -138,7 +138,8 @@ export function parseManifest(text: string, where: string = MANIFEST_FILE): Mode
     value.format_version !== FORMAT_VERSION
   ) {
     throw new InvalidInputError(
-      `${where}: format_version ${JSON.stringify(value.format_version)} is not supported (this Ciclo reads ${FORMAT_VERSION})`,
+      `${where}: format_version ${JSON.stringify(value.format_version)} is not supported ` +
+        `(this Ciclo reads ${FORMAT_VERSION})`,
       {
         where: `${where}: format_version`,
         hint: 'Upgrade Ciclo, or write the package again with this version.',
@@ -177,7 +178,8 @@ export function verifyPackageFiles(manifest: ModelManifest, actual: ActualFiles,
     }
     if (found.digest !== file.digest || found.size !== file.size) {
       throw new CorruptArtifactError(
-        `model package ${where}: ${file.path} does not match ${MANIFEST_FILE} (expected ${file.digest}, ${file.size} bytes; found ${found.digest}, ${found.size} bytes)`,
+        `model package ${where}: ${file.path} does not match ${MANIFEST_FILE} ` +
+          `(expected ${file.digest}, ${file.size} bytes; found ${found.digest}, ${found.size} bytes)`,
         {
           where: file.path,
           hint: 'The file changed after the manifest was written: restore it, or write the manifest again.',

@@ -369,7 +369,9 @@ export class RegistryService {
         await this.#requireModel(ref.name);
         throw new NotFoundError(`model '${ref.name}' has no alias '${ref.alias}'`, {
           where: reference,
-          hint: `Set it with \`ciclo models alias set ${ref.name} ${ref.alias} VERSION\`, or see the aliases with \`ciclo models show ${ref.name}\`.`,
+          hint:
+            `Set it with \`ciclo models alias set ${ref.name} ${ref.alias} VERSION\`, ` +
+            `or see the aliases with \`ciclo models show ${ref.name}\`.`,
         });
       }
       return this.show(ref.name, version);
@@ -663,10 +665,13 @@ function packageNameOf(runId: string, source: string): string {
 
 function noPackage(runId: string, source: string): NotFoundError {
   return new NotFoundError(
-    `${packageNameOf(runId, source)} is not a model package: the run has no artifact ${joinPath(source, MANIFEST_FILE)} (nor an MLflow ${MLMODEL_FILE})`,
+    `${packageNameOf(runId, source)} is not a model package: ` +
+      `the run has no artifact ${joinPath(source, MANIFEST_FILE)} (nor an MLflow ${MLMODEL_FILE})`,
     {
       where: 'path',
-      hint: `Write the package with writeManifest(folder, …) and log the folder with logArtifactDirectory(runId, folder, '${source || 'model'}') (docs/model-format.md).`,
+      hint:
+        'Write the package with writeManifest(folder, …) ' +
+        `and log the folder with logArtifactDirectory(runId, folder, '${source || 'model'}') (docs/model-format.md).`,
     },
   );
 }
@@ -683,7 +688,9 @@ function joinPath(dir: string, file: string): string {
 function notFoundModel(name: string): NotFoundError {
   return new NotFoundError(`no registered model named '${name}'`, {
     where: name,
-    hint: 'List the models with `ciclo models list`; register one with `ciclo models register NAME --run RUN --path model/`.',
+    hint:
+      'List the models with `ciclo models list`; ' +
+      'register one with `ciclo models register NAME --run RUN --path model/`.',
   });
 }
 

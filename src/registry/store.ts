@@ -593,7 +593,9 @@ export async function searchModels(db: Kysely<Schema>, window: SearchWindow): Pr
   for (const clause of window.clauses) {
     const condition =
       clause.field === 'tag'
-        ? sql<SqlBool>`exists (select 1 from registered_model_tags t where t.name = registered_models.name and t.key = ${clause.key} and ${compare(sql.ref('t.value'), clause, dialect)})`
+        ? sql<SqlBool>`exists (select 1 from registered_model_tags t
+            where t.name = registered_models.name and t.key = ${clause.key}
+            and ${compare(sql.ref('t.value'), clause, dialect)})`
         : compare(sql.ref('registered_models.name'), clause, dialect);
     query = query.where(condition);
   }
@@ -616,7 +618,9 @@ export async function searchVersions(db: Kysely<Schema>, window: SearchWindow): 
   for (const clause of window.clauses) {
     const condition =
       clause.field === 'tag'
-        ? sql<SqlBool>`exists (select 1 from model_version_tags t where t.name = model_versions.name and t.version = model_versions.version and t.key = ${clause.key} and ${compare(sql.ref('t.value'), clause, dialect)})`
+        ? sql<SqlBool>`exists (select 1 from model_version_tags t
+            where t.name = model_versions.name and t.version = model_versions.version and t.key = ${clause.key}
+            and ${compare(sql.ref('t.value'), clause, dialect)})`
         : compare(sql.ref(`model_versions.${clause.field}`), clause, dialect);
     query = query.where(condition);
   }

@@ -31,7 +31,9 @@ export async function startServer(
       `refusing to listen on ${host} without authentication: anyone who can reach it could change everything`,
       {
         where: 'host',
-        hint: 'Turn authentication on (`ciclo server --auth` or CICLO_AUTH=on) after creating an admin and a token (`ciclo users create NAME --admin`, `ciclo tokens create --user NAME`), or listen on 127.0.0.1.',
+        hint:
+          'Turn authentication on (`ciclo server --auth` or CICLO_AUTH=on) after creating an admin and a token ' +
+          '(`ciclo users create NAME --admin`, `ciclo tokens create --user NAME`), or listen on 127.0.0.1.',
       },
     );
   }

@@ -57,7 +57,8 @@ export async function insertMetrics(db: Db, runId: string, metrics: readonly Met
             step: eb.ref('excluded.step'),
           }))
           .where(
-            sql<boolean>`(excluded.step, excluded.timestamp, excluded.value) >= (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`,
+            sql<boolean>`(excluded.step, excluded.timestamp, excluded.value)
+              >= (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`,
           ),
       )
       .execute();

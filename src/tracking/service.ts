@@ -433,7 +433,8 @@ export class TrackingService {
           const old = existing.get(param.key);
           if (old !== undefined && old !== param.value) {
             throw new InvalidInputError(
-              `param '${param.key}' was already logged with value '${old}'; params are immutable (new value '${param.value}')`,
+              `param '${param.key}' was already logged with value '${old}'; ` +
+                `params are immutable (new value '${param.value}')`,
               { where: `params[${i}].value`, hint: 'log the changed value under another key, or start a new run' },
             );
           }

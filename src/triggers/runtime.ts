@@ -185,7 +185,8 @@ export class TriggerRuntime {
     if (!secret) {
       throw new WebhookRefusedError(
         'WEBHOOK_SECRET_MISSING',
-        `webhook trigger "${name}" cannot verify requests: its secret variable ${target.spec.secretEnv} is not set on the server`,
+        `webhook trigger "${name}" cannot verify requests: ` +
+          `its secret variable ${target.spec.secretEnv} is not set on the server`,
         `set ${target.spec.secretEnv} in the server's environment and restart it`,
       );
     }

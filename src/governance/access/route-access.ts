@@ -93,7 +93,8 @@ export function authorizedId(request: FastifyRequest, kind: IdentifiedKind): str
   const ids = authorizedIds(request, kind);
   if (ids.length !== 1) {
     throw new Error(
-      `${request.method} ${request.routeOptions.url ?? request.url} acts on a ${kind} that its access rule judged ${ids.length} times`,
+      `${request.method} ${request.routeOptions.url ?? request.url} acts on a ${kind} ` +
+        `that its access rule judged ${ids.length} times`,
     );
   }
   return ids[0]!;

@@ -71,7 +71,9 @@ export function installAccessControl(app: FastifyInstance, options: AccessHookOp
         return;
       }
       throw new UnauthenticatedError('this server needs an API token', {
-        hint: 'Send `Authorization: Bearer <token>` (the CLI and SDK send CICLO_TOKEN); an admin creates tokens with `ciclo tokens create --user NAME`.',
+        hint:
+          'Send `Authorization: Bearer <token>` (the CLI and SDK send CICLO_TOKEN); ' +
+          'an admin creates tokens with `ciclo tokens create --user NAME`.',
       });
     }
     const address = request.ip;

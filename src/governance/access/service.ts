@@ -249,7 +249,8 @@ export class AccessControl {
     if (latest === undefined || asked <= latest) return asked;
     const why =
       latest === notAfter
-        ? `the token this request came with expires at ${new Date(latest).toISOString()}, and a token it creates may not outlive it`
+        ? `the token this request came with expires at ${new Date(latest).toISOString()}, ` +
+          'and a token it creates may not outlive it'
         : `tokens on this server live at most ${this.#maxTokenDays} days (CICLO_TOKEN_MAX_DAYS)`;
     const allowedDays = Math.floor(((latest - now) / DAY_MS) * 1000) / 1000;
     throw new InvalidInputError(`a token expiring in ${days} days is refused: ${why}`, {
@@ -433,7 +434,8 @@ export class AccessControl {
   async authorize(principal: Principal, action: Action, resource: ResourceRef): Promise<void> {
     if (!principal.scopes.includes(action)) {
       throw new PermissionDeniedError(
-        `token ${principal.tokenId ?? '(none)'} is not scoped for '${action}' (its scopes: ${principal.scopes.join(', ')})`,
+        `token ${principal.tokenId ?? '(none)'} is not scoped for '${action}' ` +
+          `(its scopes: ${principal.scopes.join(', ')})`,
         {
           hint: `Use a token created with --scopes including ${action}.`,
         },
@@ -447,8 +449,11 @@ export class AccessControl {
     if (granted.some((role) => ROLE_ALLOWS[role].includes(action))) return;
     const where = project === EVERY_PROJECT ? 'this server (a role on every project, `*`)' : `project '${project}'`;
     const has = granted.length === 0 ? 'no role there' : `role ${granted.join(', ')}`;
+    const allowingRoles = ROLES.filter((r) => ROLE_ALLOWS[r].includes(action)).join(', ');
     throw new PermissionDeniedError(`user '${principal.user}' may not ${action} in ${where}: ${has}`, {
-      hint: `An admin can grant a role that allows '${action}' (${ROLES.filter((r) => ROLE_ALLOWS[r].includes(action)).join(', ')}) with \`ciclo projects grant ${project} ${principal.user} ROLE\`.`,
+      hint:
+        `An admin can grant a role that allows '${action}' (${allowingRoles}) ` +
+        `with \`ciclo projects grant ${project} ${principal.user} ROLE\`.`,
     });
   }
 

@@ -74,7 +74,8 @@ function thresholdGate(gate: string, key: string, metrics: GateEvidence['metrics
 
 function championGate(rule: NonNullable<Policy['champion']>, evidence: GateEvidence): GateResult {
   const gate = `champion:${rule.metric}`;
-  const expected = `${rule.direction === 'higher' ? 'candidate − champion' : 'champion − candidate'} >= ${rule.min_delta}`;
+  const difference = rule.direction === 'higher' ? 'candidate − champion' : 'champion − candidate';
+  const expected = `${difference} >= ${rule.min_delta}`;
   const reference = `${evidence.model}@${rule.alias}`;
   if (evidence.champion === null) {
     return {
@@ -118,7 +119,9 @@ function championGate(rule: NonNullable<Policy['champion']>, evidence: GateEvide
   const delta = rule.direction === 'higher' ? candidate - champion : champion - candidate;
   // Metric snapshots are rounded decimals: an equal value must not fail `min_delta: 0` by a last bit.
   const passed = delta >= rule.min_delta - 1e-12;
-  const message = `${rule.metric} ${candidate} vs ${championName} ${champion}: ${passed ? 'beats it' : 'does not beat it'} (delta ${round(delta)}, needs >= ${rule.min_delta})`;
+  const message =
+    `${rule.metric} ${candidate} vs ${championName} ${champion}: ${passed ? 'beats it' : 'does not beat it'} ` +
+    `(delta ${round(delta)}, needs >= ${rule.min_delta})`;
   return { gate, passed, observed: round(delta), expected, message };
 }
 

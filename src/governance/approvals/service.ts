@@ -392,7 +392,9 @@ export class ApprovalService {
       : {
           passed: false,
           observed,
-          message: `validate step ${failing.map((s) => `${s.step} is ${s.status}`).join(', ')} in pipeline run ${pipelineRun}`,
+          message:
+            `validate step ${failing.map((s) => `${s.step} is ${s.status}`).join(', ')} ` +
+            `in pipeline run ${pipelineRun}`,
         };
   }
 }
@@ -442,7 +444,8 @@ function checkGates(latest: GateEvaluation | undefined, digest: string, ref: str
   }
   if (latest.policyDigest !== digest) {
     throw new InvalidStateError(
-      `gates rule: the latest gate results of ${ref} are for another policy (${latest.policyDigest}) than the model's (${digest})`,
+      `gates rule: the latest gate results of ${ref} are for another policy (${latest.policyDigest}) ` +
+        `than the model's (${digest})`,
       {
         where: ref,
         hint,

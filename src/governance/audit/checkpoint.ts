@@ -78,7 +78,8 @@ export function readCheckpoint(text: string, keyring: AuditKeyring | undefined, 
   const parsed = CheckpointSchema.safeParse(value);
   if (!parsed.success) {
     throw new InvalidInputError(
-      `${source} is not an audit checkpoint (${parsed.error.issues[0]!.path.join('.') || 'format'}: ${parsed.error.issues[0]!.message})`,
+      `${source} is not an audit checkpoint ` +
+        `(${parsed.error.issues[0]!.path.join('.') || 'format'}: ${parsed.error.issues[0]!.message})`,
       {
         where: source,
         hint: 'pass a file written by `ciclo audit checkpoint --out`',

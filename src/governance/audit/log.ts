@@ -164,7 +164,8 @@ export class AuditLog {
       const keyedFrom = current.keyed_from !== null ? Number(current.keyed_from) : keyring === undefined ? null : seq;
       if (keyedFrom !== null && keyring === undefined) {
         throw new InvalidStateError(
-          `the audit chain is keyed (from row ${keyedFrom}) and this process has no audit key: its change would break the chain`,
+          `the audit chain is keyed (from row ${keyedFrom}) and this process has no audit key: ` +
+            'its change would break the chain',
           {
             where: 'CICLO_AUDIT_KEY',
             hint: 'set CICLO_AUDIT_KEY (and CICLO_AUDIT_PREVIOUS_KEYS) to the keys the server uses',

@@ -188,7 +188,8 @@ export async function verifyChain(
     report(
       head.seq,
       'unkeyed head',
-      'CICLO_AUDIT_KEY is set but the chain head carries no MAC: nothing was appended with the key yet, or the MACs were stripped',
+      'CICLO_AUDIT_KEY is set but the chain head carries no MAC: ' +
+        'nothing was appended with the key yet, or the MACs were stripped',
     );
   }
   // Rows past the head that no appender wrote (an append moves the head in the same transaction).

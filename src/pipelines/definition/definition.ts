@@ -71,7 +71,9 @@ const ReferenceSchema = z.string().transform((text, ctx): Reference => {
   if (reference) return reference;
   ctx.addIssue({
     code: 'custom',
-    message: `"${text}" is not a reference; write steps.<step>.outputs.<output>, params.<name> or datasets.<name>[@<version>]`,
+    message:
+      `"${text}" is not a reference; ` +
+      'write steps.<step>.outputs.<output>, params.<name> or datasets.<name>[@<version>]',
   });
   return z.NEVER;
 });

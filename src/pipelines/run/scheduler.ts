@@ -355,10 +355,14 @@ export class PipelineScheduler {
     const experiment = await this.#tracking.getOrCreateExperiment(definition.name, definition.project);
     if (experiment.project !== definition.project) {
       throw new InvalidStateError(
-        `pipeline ${definition.name} belongs to project '${definition.project}', but the experiment '${definition.name}' its runs go into is in project '${experiment.project}'`,
+        `pipeline ${definition.name} belongs to project '${definition.project}', ` +
+          `but the experiment '${definition.name}' its runs go into is in project '${experiment.project}'`,
         {
           where: 'project',
-          hint: `Set \`project: ${experiment.project}\` in the pipeline, rename the pipeline, or have an admin move the experiment: ciclo experiments move ${experiment.experimentId} --project ${definition.project}`,
+          hint:
+            `Set \`project: ${experiment.project}\` in the pipeline, rename the pipeline, ` +
+            `or have an admin move the experiment: ` +
+            `ciclo experiments move ${experiment.experimentId} --project ${definition.project}`,
         },
       );
     }

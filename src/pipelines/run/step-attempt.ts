@@ -312,7 +312,10 @@ export class StepAttempt {
     const after = await this.#inputSignatures();
     const changedInputs = Object.keys(inputsBefore).filter((name) => after[name] !== inputsBefore[name]);
     if (changedInputs.length > 0) {
-      return `the step changed its input(s) ${changedInputs.join(', ')}; a step writes only into CICLO_OUTPUT_DIR (the files were left as they are)`;
+      return (
+        `the step changed its input(s) ${changedInputs.join(', ')}; ` +
+        'a step writes only into CICLO_OUTPUT_DIR (the files were left as they are)'
+      );
     }
     if (before === undefined) return undefined;
     const now = await snapshotFolder(this.#plan.workDir, [this.#deps.home]);

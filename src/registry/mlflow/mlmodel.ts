@@ -82,6 +82,8 @@ function columnsOf(side: unknown, where: string, prefix: string): ModelSignature
 function invalid(message: string, where: string): InvalidInputError {
   return new InvalidInputError(message, {
     where,
-    hint: 'Log the model with an MLflow client (it writes MLmodel), or as a Ciclo package with ciclo-model.json (docs/model-format.md).',
+    hint:
+      'Log the model with an MLflow client (it writes MLmodel), ' +
+      'or as a Ciclo package with ciclo-model.json (docs/model-format.md).',
   });
 }

@@ -62,7 +62,9 @@ export const mlflowVersionRoutes: FastifyPluginAsyncZod<{
       if (!(await registry.exists(name))) {
         throw new NotFoundError(`Registered Model with name=${name} not found`, {
           where: 'name',
-          hint: 'Create it with registered-models/create first (mlflow.register_model does), or register through POST /api/v1/models/:name/versions.',
+          hint:
+            'Create it with registered-models/create first (mlflow.register_model does), ' +
+            'or register through POST /api/v1/models/:name/versions.',
         });
       }
       const runId = authorizedId(request, 'run');

@@ -58,7 +58,9 @@ export async function runRegisterStep(deps: ModelStepDeps, task: ModelStepTask):
     });
     version = registered.version;
     deps.log(
-      `registered ${config.model}/${version} from run ${task.stepRunId} (${copied} metric(s) in its snapshot, ${datasets} dataset version(s) in its lineage), status ${registered.status}`,
+      `registered ${config.model}/${version} from run ${task.stepRunId} ` +
+        `(${copied} metric(s) in its snapshot, ${datasets} dataset version(s) in its lineage), ` +
+        `status ${registered.status}`,
     );
   }
   await deps.tracking.setTag(task.stepRunId, 'ciclo.model.version', `${config.model}/${version}`);

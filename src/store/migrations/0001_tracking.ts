@@ -20,7 +20,8 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
 
   // MLflow clients log to experiment "0" when none is named; it exists from the start.
   const now = Date.now();
-  await sql`insert into experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
+  await sql`insert into experiments
+      (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
     values (0, 'Default', 'mlflow-artifacts:/0', 'active', ${now}, ${now})`.execute(db);
 
   await db.schema

@@ -39,9 +39,8 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .addColumn('created_time', 'bigint', (c) => c.notNull())
     .modifyEnd(clustered)
     .execute();
-  await sql`insert into projects (name, description, created_time) values ('default', 'where everything starts', ${Date.now()})`.execute(
-    db,
-  );
+  await sql`insert into projects (name, description, created_time)
+    values ('default', 'where everything starts', ${Date.now()})`.execute(db);
 
   await db.schema
     .createTable('project_roles')

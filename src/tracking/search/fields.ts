@@ -149,7 +149,8 @@ function runAttribute(token: IdentifierToken, source: SearchText): RunAttribute 
   if (attribute) return attribute;
   const hint =
     token.prefix === undefined
-      ? `attributes are ${RUN_ATTRIBUTE_LIST}; for a metric, param or tag write metrics.${token.name}, params.${token.name} or tags.${token.name}`
+      ? `attributes are ${RUN_ATTRIBUTE_LIST}; ` +
+        `for a metric, param or tag write metrics.${token.name}, params.${token.name} or tags.${token.name}`
       : `attributes are ${RUN_ATTRIBUTE_LIST}`;
   throw syntaxError(source, token.nameColumn, `unknown run attribute '${token.name}'`, hint);
 }

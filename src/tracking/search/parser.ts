@@ -86,7 +86,8 @@ class FilterParser<N, S> {
         throw this.#error(
           next,
           'OR is not supported; only AND can join conditions',
-          "run one search per alternative, or use IN for alternatives on one field: attributes.status IN ('FINISHED', 'FAILED')",
+          'run one search per alternative, ' +
+            "or use IN for alternatives on one field: attributes.status IN ('FINISHED', 'FAILED')",
         );
       }
       throw this.#error(
@@ -130,7 +131,8 @@ class FilterParser<N, S> {
     if (!isOneOf(this.#grammar.stringComparators, comparator.value)) {
       throw this.#error(
         comparator.token,
-        `${token.text} is a string and compares with ${this.#grammar.stringComparators.join(', ')}, not ${comparator.value}`,
+        `${token.text} is a string and compares with ${this.#grammar.stringComparators.join(', ')}, ` +
+          `not ${comparator.value}`,
         `${this.#grammar.numericFields}; compare ${token.text} with a quoted string, as in ${token.text} = 'value'`,
       );
     }
@@ -166,7 +168,8 @@ class FilterParser<N, S> {
     }
     const hint =
       token.kind === 'identifier'
-        ? `keys with spaces or special characters must be quoted, as in ${field.prefix ?? 'attributes'}.\`${field.name} ${token.text}\``
+        ? 'keys with spaces or special characters must be quoted, ' +
+          `as in ${field.prefix ?? 'attributes'}.\`${field.name} ${token.text}\``
         : `put one of ${ALL_COMPARATORS} after ${field.text}`;
     throw this.#error(
       token,

@@ -55,10 +55,13 @@ export async function runGateStep(
     deps.log(`policy of ${reference.model} set from ${config.policy} (${loaded.digest})`);
   } else if (stored.digest !== loaded.digest) {
     throw new InvalidStateError(
-      `${config.policy} (${loaded.digest}) differs from the policy of ${reference.model} (${stored.digest}, set by ${stored.setBy})`,
+      `${config.policy} (${loaded.digest}) differs from the policy of ${reference.model} ` +
+        `(${stored.digest}, set by ${stored.setBy})`,
       {
         where: config.policy,
-        hint: `Make it the model's policy with \`ciclo models policy set ${reference.model} ${config.policy}\` (an admin's call), or restore the file.`,
+        hint:
+          `Make it the model's policy with \`ciclo models policy set ${reference.model} ${config.policy}\` ` +
+          "(an admin's call), or restore the file.",
       },
     );
   }
@@ -71,9 +74,10 @@ export async function runGateStep(
   for (const result of evaluation.results)
     deps.log(`${result.passed ? 'pass' : 'FAIL'}  ${result.gate.padEnd(44)} ${result.message}`);
   const failed = evaluation.results.filter((result) => !result.passed).map((result) => result.gate);
-  deps.log(
-    `${ref}: ${evaluation.passed ? `every gate passed (${evaluation.results.length})` : `${failed.length} of ${evaluation.results.length} gate(s) failed`}`,
-  );
+  const outcome = evaluation.passed
+    ? `every gate passed (${evaluation.results.length})`
+    : `${failed.length} of ${evaluation.results.length} gate(s) failed`;
+  deps.log(`${ref}: ${outcome}`);
   await deps.tracking.logBatch(task.stepRunId, {
     metrics: [
       { key: 'gates.passed', value: evaluation.results.length - failed.length },
