@@ -220,7 +220,9 @@ function isMissing(error: unknown): boolean {
 function corruptBlob(digest: string, actual: string): CorruptArtifactError {
   return new CorruptArtifactError(`Blob ${digest} is corrupt: its content hashes to ${actual}`, {
     where: digest,
-    hint: 'Log the artifact again from its source; the stored copy cannot be trusted (ciclo fsck lists every corrupt blob).',
+    hint:
+      'Log the artifact again from its source; the stored copy cannot be trusted ' +
+      '(ciclo fsck lists every corrupt blob).',
   });
 }
 

@@ -86,7 +86,8 @@ export function registerAccessCommands(program: Command): void {
         );
         emit(command, created, () =>
           [
-            `token ${created.id} for ${created.user} (scopes ${created.scopes.join(', ')}; expires ${created.expiresTime === null ? 'never' : formatTime(created.expiresTime)})`,
+            `token ${created.id} for ${created.user} (scopes ${created.scopes.join(', ')}; ` +
+              `expires ${created.expiresTime === null ? 'never' : formatTime(created.expiresTime)})`,
             created.token,
             'Keep it now: only its hash is stored, it cannot be shown again.',
           ].join('\n'),

@@ -65,7 +65,8 @@ export function registerAuditCommands(program: Command): void {
   audit
     .command('verify')
     .description(
-      'recompute the whole chain (and its MACs when CICLO_AUDIT_KEY is set); exit 1 listing every row edited, deleted, inserted or forged',
+      'recompute the whole chain (and its MACs when CICLO_AUDIT_KEY is set); ' +
+        'exit 1 listing every row edited, deleted, inserted or forged',
     )
     .option(
       '--anchor <seq:hash>',
@@ -92,7 +93,8 @@ export function registerAuditCommands(program: Command): void {
   audit
     .command('checkpoint')
     .description(
-      'append a checkpoint row and export the signed head (needs CICLO_AUDIT_KEY): verify --checkpoint then finds any rewrite at or before it',
+      'append a checkpoint row and export the signed head (needs CICLO_AUDIT_KEY): ' +
+        'verify --checkpoint then finds any rewrite at or before it',
     )
     .option('--out <file>', 'write the checkpoint to this file')
     .option('--webhook <url>', 'POST the checkpoint as JSON to this URL', parseUrl)
@@ -139,16 +141,23 @@ export function renderVerification(result: AuditVerification): string {
       ? `MACs checked from row ${result.keys.keyedFrom}.`
       : result.keys.status === 'unkeyed'
         ? 'CICLO_AUDIT_KEY is set, but no row carries a MAC yet (`ciclo audit checkpoint` appends a keyed row).'
-        : 'Unkeyed: CICLO_AUDIT_KEY is not set, so only hashes are checked; a database writer could rewrite the chain and its hashes (README: Audit log).';
+        : 'Unkeyed: CICLO_AUDIT_KEY is not set, so only hashes are checked; ' +
+          'a database writer could rewrite the chain and its hashes (README: Audit log).';
   if (result.ok) return `Audit chain intact: ${result.checked} row(s) checked.\n${keys}\n${head}`;
   const lines = result.problems.map((p) => `  row ${p.seq} (${p.reason}): ${p.message}`);
   if (result.problemCount > result.problems.length)
     lines.push(`  … and ${result.problemCount - result.problems.length} more`);
-  return `Audit chain BROKEN: ${result.problemCount} problem(s) in ${result.checked} row(s) checked.\n${lines.join('\n')}\n${keys}\n${head}`;
+  return (
+    `Audit chain BROKEN: ${result.problemCount} problem(s) in ${result.checked} row(s) checked.\n` +
+    `${lines.join('\n')}\n${keys}\n${head}`
+  );
 }
 
 function renderCheckpoint(checkpoint: AuditCheckpoint, destination: string): string {
-  return `Checkpoint at row ${checkpoint.seq} (${checkpoint.hash}) written to ${destination}.\nKeep it outside the database: \`ciclo audit verify --checkpoint FILE\` finds any rewrite at or before it.`;
+  return (
+    `Checkpoint at row ${checkpoint.seq} (${checkpoint.hash}) written to ${destination}.\n` +
+    'Keep it outside the database: `ciclo audit verify --checkpoint FILE` finds any rewrite at or before it.'
+  );
 }
 
 async function readText(file: string): Promise<string> {

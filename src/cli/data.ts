@@ -58,7 +58,8 @@ export function registerDataCommands(program: Command): void {
   data
     .command('move')
     .description(
-      'move a dataset, with every version, to another project (what `PUT /api/v1/datasets/NAME/project` does for an admin)',
+      'move a dataset, with every version, to another project ' +
+        '(what `PUT /api/v1/datasets/NAME/project` does for an admin)',
     )
     .argument('<name>', 'dataset name')
     .requiredOption('--project <project>', 'the project it moves to (it must exist)')
@@ -155,11 +156,9 @@ function splitList(value: string): string[] {
 }
 
 function renderRegistered({ version, created }: RegisterResult): string {
+  const outcome = created ? ' (new version)' : ' (unchanged: identical content is already this version)';
   return renderFields([
-    [
-      'dataset',
-      `${version.name}@${version.version}${created ? ' (new version)' : ' (unchanged: identical content is already this version)'}`,
-    ],
+    ['dataset', `${version.name}@${version.version}${outcome}`],
     ['project', version.project],
     ['digest', version.digest],
     ['rows', formatNumber(version.rowCount)],

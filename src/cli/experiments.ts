@@ -34,7 +34,8 @@ export function registerExperimentCommands(program: Command): void {
   experiments
     .command('move')
     .description(
-      'move an experiment, with its runs, to another project (local store; over REST an admin of both projects uses PUT /api/v1/experiments/ID/project)',
+      'move an experiment, with its runs, to another project ' +
+        '(local store; over REST an admin of both projects uses PUT /api/v1/experiments/ID/project)',
     )
     .argument('<id>', 'experiment id')
     .requiredOption('--project <project>', 'the project it moves to (it must exist)')

@@ -8,7 +8,8 @@ export function registerFsckCommand(program: Command): void {
   program
     .command('fsck')
     .description(
-      're-hash every blob (artifacts, dataset files, model packages) against its digest; exit 1 on any corrupt or missing one',
+      're-hash every blob (artifacts, dataset files, model packages) against its digest; ' +
+        'exit 1 on any corrupt or missing one',
     )
     .action(async (_options: object, command: Command) => {
       const report = await withLocalContext((context) => context.integrity.fsck());
@@ -19,7 +20,8 @@ export function registerFsckCommand(program: Command): void {
 
 function renderFsck(report: FsckReport): string {
   const lines = [
-    `Checked ${report.blobs} blob(s) (${formatBytes(report.bytes)}); the metadata store names ${report.referenced} digest(s).`,
+    `Checked ${report.blobs} blob(s) (${formatBytes(report.bytes)}); ` +
+      `the metadata store names ${report.referenced} digest(s).`,
   ];
   const damaged = [
     ...report.corrupt.map((blob) => ['corrupt', blob.digest, `hashes to ${blob.actual}`, neededBy(blob)]),
@@ -30,14 +32,16 @@ function renderFsck(report: FsckReport): string {
     const bytes = report.unreferenced.reduce((sum, blob) => sum + blob.sizeBytes, 0);
     lines.push(
       '',
-      `${report.unreferenced.length} unreferenced blob(s), ${formatBytes(bytes)}: ciclo gc deletes those older than its grace period (--dry-run lists them).`,
+      `${report.unreferenced.length} unreferenced blob(s), ${formatBytes(bytes)}: ` +
+        'ciclo gc deletes those older than its grace period (--dry-run lists them).',
     );
   }
   lines.push(
     '',
     damaged.length === 0
       ? 'No corrupt or missing blobs.'
-      : `${report.corrupt.length} corrupt, ${report.missing.length} missing: log or register the content again to restore a blob, or restore it from a backup.`,
+      : `${report.corrupt.length} corrupt, ${report.missing.length} missing: ` +
+          'log or register the content again to restore a blob, or restore it from a backup.',
   );
   return lines.join('\n');
 }

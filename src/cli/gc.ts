@@ -11,11 +11,13 @@ export function registerGcCommand(program: Command): void {
   program
     .command('gc')
     .description(
-      'delete blobs nothing references (failed registrations, replaced artifacts) that were last written longer ago than the grace period',
+      'delete blobs nothing references (failed registrations, replaced artifacts) ' +
+        'that were last written longer ago than the grace period',
     )
     .option(
       '--older-than <age>',
-      'the grace period: 30m, 12h, 7d (at least 1h; a blob is stored before the row naming it commits, so a younger unreferenced blob may belong to a write in progress; default 24h)',
+      'the grace period: 30m, 12h, 7d (at least 1h; a blob is stored before the row naming it commits, ' +
+        'so a younger unreferenced blob may belong to a write in progress; default 24h)',
       parseGracePeriod,
       DEFAULT_GRACE_MS,
     )
@@ -31,7 +33,8 @@ export function registerGcCommand(program: Command): void {
 function renderGc(report: GcReport): string {
   const verb = report.dryRun ? 'Would delete' : 'Deleted';
   const lines = [
-    `${verb} ${report.deleted.length} unreferenced blob(s), ${formatBytes(report.deletedBytes)}, last written before ${formatTime(report.cutoff)}.`,
+    `${verb} ${report.deleted.length} unreferenced blob(s), ${formatBytes(report.deletedBytes)}, ` +
+      `last written before ${formatTime(report.cutoff)}.`,
   ];
   for (const blob of report.deleted)
     lines.push(`  ${blob.digest}  ${formatBytes(blob.sizeBytes)}  ${formatTime(blob.modifiedTime)}`);

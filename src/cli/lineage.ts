@@ -81,7 +81,8 @@ export function renderLineage(graph: LineageGraph): string {
   if (graph.truncated)
     lines.push(
       '',
-      `… more nodes were left out (depth ${graph.depth}); narrow with --upstream/--downstream, --depth, or raise --max-nodes`,
+      `… more nodes were left out (depth ${graph.depth}); ` +
+        'narrow with --upstream/--downstream, --depth, or raise --max-nodes',
     );
   return lines.join('\n');
 }
@@ -121,7 +122,8 @@ function renderChildren(
     const name = child.edge.name === undefined ? '' : `  [${child.edge.name}]`;
     const again = shown.has(child.id);
     lines.push(
-      `${prefix}${last ? '└─' : '├─'} ${relation(child.edge.type, walk)}  ${describeNode(node)}${name}${again ? '  (see above)' : ''}`,
+      `${prefix}${last ? '└─' : '├─'} ${relation(child.edge.type, walk)}  ` +
+        `${describeNode(node)}${name}${again ? '  (see above)' : ''}`,
     );
     if (again) return;
     shown.add(child.id);

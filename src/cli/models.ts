@@ -83,7 +83,8 @@ export function registerModelCommands(program: Command): void {
   models
     .command('move')
     .description(
-      'move a registered model, with its versions, to another project (local store; over REST an admin of both projects uses PUT /api/v1/models/NAME/project)',
+      'move a registered model, with its versions, to another project ' +
+        '(local store; over REST an admin of both projects uses PUT /api/v1/models/NAME/project)',
     )
     .argument('<name>', 'model name')
     .requiredOption('--project <project>', 'the project it moves to (it must exist)')
@@ -228,7 +229,8 @@ function renderVersion(
       'gates',
       gates === null
         ? '-'
-        : `${gates.results.filter((r) => r.passed).length}/${gates.results.length} passed at ${formatTime(gates.evaluatedTime)}` +
+        : `${gates.results.filter((r) => r.passed).length}/${gates.results.length} ` +
+          `passed at ${formatTime(gates.evaluatedTime)}` +
           (gates.passed
             ? ''
             : `; failed: ${gates.results

@@ -95,7 +95,8 @@ export function renderReproduceReport(report: ReproduceReport): string {
   const same = report.outputs.filter((output) => output.identical).length;
   const lines = [
     `Reproduced ${report.originalRunId} as ${report.pipelineRunId}: ${report.status}`,
-    `code: ${report.commit ?? 'not a git checkout'}${report.checkout === 'recorded-commit' ? ' (checked out for this run)' : ''}`,
+    `code: ${report.commit ?? 'not a git checkout'}` +
+      `${report.checkout === 'recorded-commit' ? ' (checked out for this run)' : ''}`,
     '',
     renderTable(
       ['step', 'output', 'result', 'original', 'reproduced'],
@@ -120,9 +121,8 @@ export function renderReproduceReport(report: ReproduceReport): string {
     (input) => input.original !== null && input.reproduced !== null && !input.identical,
   );
   if (changedInputs.length > 0) {
-    lines.push(
-      `Inputs that differ from the original run: ${changedInputs.map((input) => `${input.step}.${input.name}`).join(', ')}`,
-    );
+    const changed = changedInputs.map((input) => `${input.step}.${input.name}`).join(', ');
+    lines.push(`Inputs that differ from the original run: ${changed}`);
   }
   return lines.join('\n');
 }

@@ -20,7 +20,8 @@ export function renderProfile(title: string, profile: DatasetProfile): string {
   const rows = profile.columns.map((column) => [
     column.name,
     column.type,
-    `${formatNumber(column.nulls)}${profile.rowCount > 0 && column.nulls > 0 ? ` (${percent(column.nulls / profile.rowCount)})` : ''}`,
+    `${formatNumber(column.nulls)}` +
+      `${profile.rowCount > 0 && column.nulls > 0 ? ` (${percent(column.nulls / profile.rowCount)})` : ''}`,
     column.distinct === null ? '-' : `~${formatNumber(column.distinct)}`,
     show(column.min),
     formatNumber(column.mean ?? null),
@@ -77,7 +78,8 @@ function renderTopValues(column: ColumnProfile): string {
   const max = Math.max(...top.map((entry) => entry.count));
   const body = top.map(
     (entry) =>
-      `  ${entry.value.padEnd(width)}  ${String(entry.count).padStart(String(max).length)}  ${'█'.repeat(Math.max(1, Math.round((entry.count / max) * 20)))}`,
+      `  ${entry.value.padEnd(width)}  ${String(entry.count).padStart(String(max).length)}  ` +
+      `${'█'.repeat(Math.max(1, Math.round((entry.count / max) * 20)))}`,
   );
   return [`top values of ${column.name}:`, ...body].join('\n');
 }

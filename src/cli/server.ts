@@ -18,7 +18,8 @@ export function registerServerCommand(program: Command): void {
     )
     .option(
       '--auth',
-      'require an API token on every route but health, the OpenAPI document and signed webhooks (default CICLO_AUTH); needed to listen beyond loopback',
+      'require an API token on every route but health, the OpenAPI document and signed webhooks ' +
+        '(default CICLO_AUTH); needed to listen beyond loopback',
     )
     .action(async (options: { host: string; port: number; pipelines?: string[]; auth?: boolean }, command: Command) => {
       // Loaded here, not at the top: every other command would pay for Fastify (and the trigger sources) at start-up.

@@ -24,7 +24,8 @@ export function registerWorkerCommand(program: Command): void {
     .option('--queue <name>', 'queue to take steps from (default: CICLO_QUEUE, or ciclo-steps)')
     .option(
       '--lock-ms <ms>',
-      "how long a step's job stays locked without renewal; a worker that dies has its step re-run elsewhere after about twice this",
+      "how long a step's job stays locked without renewal; " +
+        'a worker that dies has its step re-run elsewhere after about twice this',
       parseLockMs,
     )
     .option('--kill-grace-ms <ms>', 'time a cancelled step has between SIGTERM and SIGKILL', parsePositiveInt)

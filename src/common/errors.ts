@@ -111,7 +111,8 @@ export class InsufficientStorageError extends CicloError {
   ) {
     super(
       'INSUFFICIENT_STORAGE',
-      `the ${store === 'metadata' ? 'metadata store (database)' : 'artifact store'} is out of space: nothing was written`,
+      `the ${store === 'metadata' ? 'metadata store (database)' : 'artifact store'} ` +
+        'is out of space: nothing was written',
       {
         hint:
           store === 'metadata'
@@ -133,7 +134,9 @@ export class StoreBusyError extends CicloError {
     details: ErrorDetails = {},
   ) {
     super('STORE_BUSY', 'the metadata store is locked by another writer: nothing was written', {
-      hint: `Retry in ${retryAfterSeconds} s; a lock held this long is another process's long write (a migration, a bulk import).`,
+      hint:
+        `Retry in ${retryAfterSeconds} s; ` +
+        "a lock held this long is another process's long write (a migration, a bulk import).",
       ...details,
     });
   }

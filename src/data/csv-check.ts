@@ -22,11 +22,13 @@ export async function checkCsvFile(engine: DataEngine, file: string, shownAs: st
   const rejectsScan = `ciclo_rejects_scan_${suffix}`;
   try {
     const [counted] = await engine.all(
-      `SELECT count(*) AS n FROM read_csv(${sqlString(file)}, auto_detect = false, header = true, delim = ',', quote = '"', escape = '"', ` +
-        `columns = ${columns}, store_rejects = true, rejects_table = ${sqlString(rejectsTable)}, rejects_scan = ${sqlString(rejectsScan)})`,
+      `SELECT count(*) AS n FROM read_csv(${sqlString(file)}, ` +
+        `auto_detect = false, header = true, delim = ',', quote = '"', escape = '"', columns = ${columns}, ` +
+        `store_rejects = true, rejects_table = ${sqlString(rejectsTable)}, rejects_scan = ${sqlString(rejectsScan)})`,
     );
     const rejects = await engine.all(
-      `SELECT line, error_type, csv_line, error_message, count(*) OVER () AS total FROM ${sqlIdentifier(rejectsTable)} ORDER BY line LIMIT ${SHOWN_REJECTS}`,
+      `SELECT line, error_type, csv_line, error_message, count(*) OVER () AS total ` +
+        `FROM ${sqlIdentifier(rejectsTable)} ORDER BY line LIMIT ${SHOWN_REJECTS}`,
     );
     if (rejects.length > 0) throw rejectedLines(shownAs, rejects);
     const rows = Number(counted?.n ?? 0);
@@ -48,12 +50,15 @@ function rejectedLines(shownAs: string, rejects: ReadonlyArray<Record<string, un
   const total = Number(first.total);
   const lines = rejects.map(
     (reject) =>
-      `${shownAs}:${String(reject.line)}: ${String(reject.error_message)} (${String(reject.error_type)}): ${clip(String(reject.csv_line))}`,
+      `${shownAs}:${String(reject.line)}: ${String(reject.error_message)} ` +
+      `(${String(reject.error_type)}): ${clip(String(reject.csv_line))}`,
   );
   const more = total > rejects.length ? `\n… and ${total - rejects.length} more bad lines` : '';
   return new InvalidInputError(`malformed CSV:\n${lines.join('\n')}${more}`, {
     where: `${shownAs}:${String(first.line)}`,
-    hint: 'every row needs as many fields as the header, separated by commas; a field holding a comma, a quote or a newline is enclosed in "…", with quotes inside doubled ("")',
+    hint:
+      'every row needs as many fields as the header, separated by commas; ' +
+      'a field holding a comma, a quote or a newline is enclosed in "…", with quotes inside doubled ("")',
   });
 }
 

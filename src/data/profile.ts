@@ -22,8 +22,7 @@ export interface ProfiledColumn {
   sensitive: boolean;
 }
 
-const NUMERIC =
-  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|REAL|DOUBLE|DECIMAL(\(\d+,\s*\d+\))?)$/;
+const NUMERIC = /^(U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|FLOAT|REAL|DOUBLE|DECIMAL(\(\d+,\s*\d+\))?)$/;
 const TEMPORAL = /^(DATE|TIME|TIMESTAMP.*|TIME WITH TIME ZONE)$/;
 const CATEGORICAL = /^(VARCHAR|BOOLEAN|UUID|ENUM\(.*\))$/;
 
@@ -128,7 +127,8 @@ async function addHistograms(
     const bin =
       width > 0 ? `least(greatest(floor((${c.ref}::DOUBLE - (${min})) / (${width})), 0), ${count - 1})::INTEGER` : '0';
     selects.push(
-      `histogram(CASE WHEN ${c.ref} IS NULL OR NOT isfinite(${c.ref}::DOUBLE) THEN NULL ELSE ${bin} END) AS ${c.alias}_h`,
+      `histogram(CASE WHEN ${c.ref} IS NULL OR NOT isfinite(${c.ref}::DOUBLE) ` +
+        `THEN NULL ELSE ${bin} END) AS ${c.alias}_h`,
     );
   });
   if (selects.length === 0) return;
@@ -153,10 +153,11 @@ async function addTopValues(
   const categorical = plan.map((c, index) => ({ ...c, index })).filter((c) => c.kind === 'categorical');
   if (categorical.length === 0) return;
   const casts = categorical.map((c) => `${c.ref}::VARCHAR AS ${c.alias}`).join(', ');
+  const aliases = categorical.map((c) => c.alias).join(', ');
   const rows = await engine.all(
     `SELECT col, value, n FROM (
        SELECT col, value, count(*) AS n, row_number() OVER (PARTITION BY col ORDER BY count(*) DESC, value) AS rank
-       FROM (UNPIVOT (SELECT ${casts} FROM ${source}) ON ${categorical.map((c) => c.alias).join(', ')} INTO NAME col VALUE value)
+       FROM (UNPIVOT (SELECT ${casts} FROM ${source}) ON ${aliases} INTO NAME col VALUE value)
        GROUP BY col, value
      ) WHERE rank <= ${TOP_VALUES} ORDER BY col, rank`,
   );

@@ -70,10 +70,8 @@ export async function inspectSource(
         ? (options.inheritedSensitive ?? []).filter((name) => names.has(name))
         : checkSensitive(columns, options.sensitive);
     // Profiled as declared, so the profile's types are the version's types.
-    const relation =
-      declared === undefined
-        ? read
-        : `(SELECT ${declared.map((c) => `CAST(${sqlIdentifier(c.name)} AS ${c.type}) AS ${sqlIdentifier(c.name)}`).join(', ')} FROM ${read})`;
+    const casts = declared?.map((c) => `CAST(${sqlIdentifier(c.name)} AS ${c.type}) AS ${sqlIdentifier(c.name)}`);
+    const relation = casts === undefined ? read : `(SELECT ${casts.join(', ')} FROM ${read})`;
     const profile = await computeProfile(
       engine,
       relation,

@@ -115,7 +115,8 @@ export async function checkDeclaredSchema(
     checks.push(
       actual === column.type
         ? `0 AS bad${i}`
-        : `count(*) FILTER (WHERE ${ref} IS NOT NULL AND CAST(TRY_CAST(${ref} AS ${column.type}) AS ${actual}) IS DISTINCT FROM ${ref}) AS bad${i}`,
+        : `count(*) FILTER (WHERE ${ref} IS NOT NULL ` +
+            `AND CAST(TRY_CAST(${ref} AS ${column.type}) AS ${actual}) IS DISTINCT FROM ${ref}) AS bad${i}`,
       `count(*) FILTER (WHERE ${ref} IS NULL) AS null${i}`,
     );
   });
@@ -135,10 +136,11 @@ export async function checkDeclaredSchema(
   }
   if (problems.length === 0) return;
   const columns = [...new Set(problems.map((problem) => problem.column))];
-  throw new InvalidInputError(
-    `the data does not match the declared schema:\n${problems.map((problem) => `  ${problem.column}: ${problem.reason}`).join('\n')}`,
-    { where: `${where}: ${columns.join(', ')}`, hint: 'fix the data or the schema file; nothing was registered' },
-  );
+  const described = problems.map((problem) => `  ${problem.column}: ${problem.reason}`).join('\n');
+  throw new InvalidInputError(`the data does not match the declared schema:\n${described}`, {
+    where: `${where}: ${columns.join(', ')}`,
+    hint: 'fix the data or the schema file; nothing was registered',
+  });
 }
 
 /** The sensitive tags, each a column of the schema. */

@@ -98,7 +98,9 @@ export class DatasetService implements DatasetResolver {
         `dataset ${name} is in project '${current}', so its versions cannot be registered into '${asked}'`,
         {
           where: 'project',
-          hint: `Leave --project out (a new version stays in '${current}'), choose another dataset name, or ask an admin to move it: ciclo data move ${name} --project ${asked}`,
+          hint:
+            `Leave --project out (a new version stays in '${current}'), choose another dataset name, ` +
+            `or ask an admin to move it: ciclo data move ${name} --project ${asked}`,
         },
       );
     }

@@ -31,7 +31,9 @@ export async function discoverSource(target: string, engine: DataEngine): Promis
     if (file.sizeBytes === 0) {
       throw new InvalidInputError(`${file.file} is empty (0 bytes)`, {
         where: file.file,
-        hint: 'a data file needs at least a header and one row (CSV), or rows (Parquet, JSON Lines); remove it or fill it',
+        hint:
+          'a data file needs at least a header and one row (CSV), or rows (Parquet, JSON Lines); ' +
+          'remove it or fill it',
       });
     }
   }

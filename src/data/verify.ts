@@ -50,6 +50,8 @@ function corrupt(version: StoredVersion, file: DatasetFile, problem: string): Co
   const at = `${version.name}@${version.version}`;
   return new CorruptDatasetError(`dataset ${at}: file ${file.path} ${problem}`, {
     where: `${at}/${file.path}`,
-    hint: `Register the same files again (ciclo data register ${version.name} PATH): the stored copy is replaced; ciclo fsck lists every damaged blob.`,
+    hint:
+      `Register the same files again (ciclo data register ${version.name} PATH): ` +
+      'the stored copy is replaced; ciclo fsck lists every damaged blob.',
   });
 }

@@ -91,14 +91,17 @@ export async function buildHistoricalQuery(engine: DataEngine, request: Historic
     const featureList = wanted.map(sqlIdentifier);
     // One row per (entity, event time): ASOF would pick among equal event times arbitrarily.
     ctes.push(
-      `${f} AS (SELECT ${partition}, ${EVENT_TIME}${featureList.map((c) => `, ${c}`).join('')} FROM ${prepared.relation} ` +
+      `${f} AS (SELECT ${partition}, ${EVENT_TIME}${featureList.map((c) => `, ${c}`).join('')} ` +
+        `FROM ${prepared.relation} ` +
         `WHERE ${EVENT_TIME} IS NOT NULL ` +
-        `QUALIFY row_number() OVER (PARTITION BY ${partition}, ${EVENT_TIME} ORDER BY ${CREATED_TIME} DESC NULLS LAST, ${SOURCE_ROW} DESC) = 1)`,
+        `QUALIFY row_number() OVER (PARTITION BY ${partition}, ${EVENT_TIME} ` +
+        `ORDER BY ${CREATED_TIME} DESC NULLS LAST, ${SOURCE_ROW} DESC) = 1)`,
     );
     const on = view.entities
       .map(
         (key) =>
-          `TRY_CAST(__e.${sqlIdentifier(key)} AS ${prepared.columnTypes[key] ?? 'VARCHAR'}) = ${f}.${sqlIdentifier(key)}`,
+          `TRY_CAST(__e.${sqlIdentifier(key)} AS ${prepared.columnTypes[key] ?? 'VARCHAR'}) ` +
+          `= ${f}.${sqlIdentifier(key)}`,
       )
       .join(' AND ');
     ctes.push(

@@ -66,7 +66,8 @@ export async function materialize(
   const rows = await engine.all(
     `SELECT ${keys.join(', ')}, epoch_ms(${EVENT_TIME}) AS __ms, ${features.join(', ')} FROM ${prepared.relation} ` +
       `WHERE ${where} ` +
-      `QUALIFY row_number() OVER (PARTITION BY ${keys.join(', ')} ORDER BY ${EVENT_TIME} DESC, ${CREATED_TIME} DESC NULLS LAST, ${SOURCE_ROW} DESC) = 1`,
+      `QUALIFY row_number() OVER (PARTITION BY ${keys.join(', ')} ` +
+      `ORDER BY ${EVENT_TIME} DESC, ${CREATED_TIME} DESC NULLS LAST, ${SOURCE_ROW} DESC) = 1`,
   );
   const batchSize = options.batchSize ?? 1000;
   let written = 0;

@@ -293,7 +293,8 @@ export async function prepareView(
     return feature.type === undefined ? column : `CAST(${column} AS ${feature.type}) AS ${column}`;
   });
   const relation =
-    `(SELECT ${view.entities.map(sqlIdentifier).join(', ')}, ${eventSql} AS ${EVENT_TIME}, ${createdSql} AS ${CREATED_TIME}, ` +
+    `(SELECT ${view.entities.map(sqlIdentifier).join(', ')}, ${eventSql} AS ${EVENT_TIME}, ` +
+    `${createdSql} AS ${CREATED_TIME}, ` +
     `row_number() OVER () AS ${SOURCE_ROW}, ${featureSql.join(', ')} FROM ${sourceSql})`;
   // A declared type DuckDB does not know, or a cast the values do not take, fails here and names the feature.
   let projected: { name: string; type: string }[];
@@ -332,7 +333,8 @@ async function checkTimeText(
 ): Promise<void> {
   const name = sqlIdentifier(column);
   const [bad] = await engine.all(
-    `SELECT ${name} AS value FROM ${sourceSql} WHERE ${name} IS NOT NULL AND TRY_CAST(${name} AS TIMESTAMP) IS NULL LIMIT 1`,
+    `SELECT ${name} AS value FROM ${sourceSql} ` +
+      `WHERE ${name} IS NOT NULL AND TRY_CAST(${name} AS TIMESTAMP) IS NULL LIMIT 1`,
   );
   if (bad) {
     throw viewError(

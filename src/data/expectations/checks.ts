@@ -45,7 +45,10 @@ export function failingPredicate(expectation: AggregateExpectation): string | un
       return `${column} IS NOT NULL AND ${column} NOT IN (${expectation.values.map(sqlLiteral).join(', ')})`;
     case 'regex':
       // Search semantics (like grep): the suite anchors with ^…$ when it means the whole value.
-      return `${column} IS NOT NULL AND NOT regexp_matches(CAST(${column} AS VARCHAR), ${sqlString(expectation.pattern)})`;
+      return (
+        `${column} IS NOT NULL AND ` +
+        `NOT regexp_matches(CAST(${column} AS VARCHAR), ${sqlString(expectation.pattern)})`
+      );
   }
 }
 
@@ -118,8 +121,7 @@ export function canonicalType(type: string): string {
   return TYPE_ALIASES[withoutLength] ?? withoutLength;
 }
 
-const NUMERIC =
-  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL(\(.*\))?)$/;
+const NUMERIC = /^(U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|FLOAT|DOUBLE|DECIMAL(\(.*\))?)$/;
 const TEMPORAL = /^(DATE|TIMESTAMP.*)$/;
 
 export const isNumericType = (type: string) => NUMERIC.test(canonicalType(type));

@@ -28,7 +28,8 @@ export function renderReportText(report: SuiteReport): string {
   }
   const verdict = report.passed ? 'PASSED' : 'FAILED';
   out.push(
-    `${verdict}: ${count(report.errors, 'error')}, ${count(report.warnings, 'warning')}, ${count(report.results.length, 'expectation')}`,
+    `${verdict}: ${count(report.errors, 'error')}, ${count(report.warnings, 'warning')}, ` +
+      `${count(report.results.length, 'expectation')}`,
   );
   return out.join('\n');
 }

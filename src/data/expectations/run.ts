@@ -109,7 +109,9 @@ export async function runSuite(engine: QueryEngine, input: SuiteInput, suite: Su
     } else if (expectation.kind === 'sql') {
       // The window count rides along with the first rows: count and samples in one query. Samples
       // are masked by column name, so a sensitive column renamed by the query is not recognised.
-      const sql = `${withData}\nSELECT *, count(*) OVER () AS __ciclo_failing FROM (${userSql(expectation.sql)}) AS failing LIMIT ${SAMPLE_LIMIT}`;
+      const sql =
+        `${withData}\nSELECT *, count(*) OVER () AS __ciclo_failing ` +
+        `FROM (${userSql(expectation.sql)}) AS failing LIMIT ${SAMPLE_LIMIT}`;
       const rows = await query(sql);
       const failingRows = Number(rows[0]?.__ciclo_failing ?? 0);
       const samples = rows.map(({ __ciclo_failing: _, ...row }) => mask(row));
@@ -129,7 +131,9 @@ export async function runSuite(engine: QueryEngine, input: SuiteInput, suite: Su
         if (expectation.kind === 'in_set') {
           // The most common values outside the set say more than any count: a typo, a new category.
           const column = sqlIdentifier(expectation.column);
-          const unexpectedSql = `SELECT ${column} AS value, count(*) AS rows ${from} WHERE ${failingPredicate(expectation)} GROUP BY ${column} ORDER BY rows DESC, value LIMIT ${SAMPLE_LIMIT}`;
+          const unexpectedSql =
+            `SELECT ${column} AS value, count(*) AS rows ${from} WHERE ${failingPredicate(expectation)} ` +
+            `GROUP BY ${column} ORDER BY rows DESC, value LIMIT ${SAMPLE_LIMIT}`;
           const unexpected = await query(unexpectedSql);
           result.observed = {
             unexpected: unexpected.map((row) => ({
@@ -279,7 +283,10 @@ function samplesQuery(expectation: AggregateExpectation, from: string): string |
   if (expectation.kind === 'unique') {
     const column = sqlIdentifier(expectation.column);
     // Rows of duplicated values, grouped together so the pairs are visible side by side.
-    return `SELECT * ${from} WHERE ${column} IS NOT NULL QUALIFY count(*) OVER (PARTITION BY ${column}) > 1 ORDER BY ${column} LIMIT ${SAMPLE_LIMIT}`;
+    return (
+      `SELECT * ${from} WHERE ${column} IS NOT NULL ` +
+      `QUALIFY count(*) OVER (PARTITION BY ${column}) > 1 ORDER BY ${column} LIMIT ${SAMPLE_LIMIT}`
+    );
   }
   const predicate = failingPredicate(expectation);
   return predicate === undefined ? undefined : `SELECT * ${from} WHERE ${predicate} LIMIT ${SAMPLE_LIMIT}`;

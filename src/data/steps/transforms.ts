@@ -53,7 +53,8 @@ export async function runSplit(context: TransformContext, config: SplitConfig): 
   // stratum is cut in the same proportions), or without strata the hash itself, scaled.
   const stratum = `PARTITION BY ${sqlIdentifier(config.stratify ?? '')}`;
   const position = config.stratify
-    ? `(row_number() OVER (${stratum} ORDER BY ${hash}, ${config.key.map(sqlIdentifier).join(', ')}) - 1) / count(*) OVER (${stratum})`
+    ? `(row_number() OVER (${stratum} ORDER BY ${hash}, ${config.key.map(sqlIdentifier).join(', ')}) - 1) ` +
+      `/ count(*) OVER (${stratum})`
     : `(${hash} % 1000000) / 1000000.0`;
   await context.engine.run(
     `CREATE TEMP TABLE ciclo_split AS SELECT *, ${position} AS ciclo_position FROM ${sqlIdentifier(input)}`,
@@ -67,7 +68,9 @@ export async function runSplit(context: TransformContext, config: SplitConfig): 
     const range = Number.isFinite(upper)
       ? `ciclo_position >= ${lower} AND ciclo_position < ${upper}`
       : `ciclo_position >= ${lower}`;
-    const query = `SELECT * EXCLUDE (ciclo_position) FROM ciclo_split WHERE ${range} ORDER BY ${columns.map(sqlIdentifier).join(', ')}`;
+    const query =
+      `SELECT * EXCLUDE (ciclo_position) FROM ciclo_split WHERE ${range} ` +
+      `ORDER BY ${columns.map(sqlIdentifier).join(', ')}`;
     written[name] = await copyTo(context.engine, query, context.outputs[name]!, config.format);
     lower = upper;
   }

@@ -39,7 +39,8 @@ export class SqliteOnlineStore implements OnlineStore {
     `);
     this.#upsert = this.#database.prepare(`
       INSERT INTO online_features (view, entity_key, event_time, feature_values) VALUES (?, ?, ?, ?)
-      ON CONFLICT (view, entity_key) DO UPDATE SET event_time = excluded.event_time, feature_values = excluded.feature_values
+      ON CONFLICT (view, entity_key) DO UPDATE SET
+        event_time = excluded.event_time, feature_values = excluded.feature_values
       WHERE excluded.event_time >= online_features.event_time`);
     this.#selectOne = this.#database.prepare(
       'SELECT entity_key, event_time, feature_values FROM online_features WHERE view = ? AND entity_key = ?',
