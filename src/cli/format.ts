@@ -84,7 +84,9 @@ export function formatTime(epochMillis: number | null | undefined): string {
   if (epochMillis === null || epochMillis === undefined) return '-';
   const d = new Date(epochMillis);
   const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const date = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  return `${date} ${time}`;
 }
 
 export function formatDuration(millis: number | null | undefined): string {
