@@ -17,7 +17,8 @@ const BENCHMARKS: Record<string, () => Promise<string[]>> = {
 const only = process.argv[2];
 const cpu = cpus()[0]?.model ?? 'unknown cpu';
 console.log(
-  `# ${new Date().toISOString().slice(0, 10)} — ${platform()}-${arch()}, ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}`,
+  `# ${new Date().toISOString().slice(0, 10)} — ${platform()}-${arch()}, ${cpus().length} cores (${cpu}), ` +
+    `${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}`,
 );
 for (const [name, run] of Object.entries(BENCHMARKS)) {
   if (only && only !== name) continue;

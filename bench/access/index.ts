@@ -52,7 +52,8 @@ export async function benchAccess(): Promise<string[]> {
       const off = await measure({}, {});
       const on = await measure({ CICLO_AUTH: 'on' }, { authorization: `Bearer ${token}` });
       lines.push(
-        `[${dialect}] log-metric round trip, auth on: p50 ${fmt(on.p50, 3)} ms, p99 ${fmt(on.p99, 3)} ms; auth off: p50 ${fmt(off.p50, 3)} ms, p99 ${fmt(off.p99, 3)} ms; ratio p50 ${fmt(on.p50 / off.p50, 2)}x`,
+        `[${dialect}] log-metric round trip, auth on: p50 ${fmt(on.p50, 3)} ms, p99 ${fmt(on.p99, 3)} ms; ` +
+          `auth off: p50 ${fmt(off.p50, 3)} ms, p99 ${fmt(off.p99, 3)} ms; ratio p50 ${fmt(on.p50 / off.p50, 2)}x`,
       );
     } finally {
       await database.drop();

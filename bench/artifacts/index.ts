@@ -63,8 +63,10 @@ export async function benchArtifacts(): Promise<string[]> {
         const bareHttp = await medianMBps(bytes, () => download(`${bare.url}/?file=${encodeURIComponent(blobFile)}`));
         const ciclo = await medianMBps(bytes, () => download(`${server.url}/api/v1/runs/${runId}/artifacts/${path}`));
         lines.push(
-          `${sizeMiB} MiB: Ciclo download ${fmt(ciclo, 0)} MB/s; raw file read ${fmt(raw, 0)} MB/s (ratio ${fmt(ciclo / raw, 2)}); ` +
-            `bare node:http streaming the file unchecked ${fmt(bareHttp, 0)} MB/s (ratio ${fmt(ciclo / bareHttp, 2)}); ` +
+          `${sizeMiB} MiB: Ciclo download ${fmt(ciclo, 0)} MB/s; ` +
+            `raw file read ${fmt(raw, 0)} MB/s (ratio ${fmt(ciclo / raw, 2)}); ` +
+            `bare node:http streaming the file unchecked ${fmt(bareHttp, 0)} MB/s ` +
+            `(ratio ${fmt(ciclo / bareHttp, 2)}); ` +
             `sha256 of the file alone ${fmt(hashOnly, 0)} MB/s`,
         );
       }

@@ -52,14 +52,22 @@ export async function benchExpectations(
   const bare = `SELECT
       count(*) - count(DISTINCT customer_id) AS dup, count(*) FILTER (WHERE customer_id IS NULL) AS id_null,
       count(*) FILTER (WHERE NOT regexp_matches(customer_id, '^C[0-9]{8}$')) AS id_re,
-      count(*) FILTER (WHERE tenure_months NOT BETWEEN 0 AND 120) AS tenure, count(*) FILTER (WHERE monthly_charges NOT BETWEEN 0 AND 100) AS charges,
-      count(*) FILTER (WHERE total_charges IS NULL) AS total_null, count(*) FILTER (WHERE contract NOT IN ('month-to-month', 'one-year', 'two-year')) AS contract,
+      count(*) FILTER (WHERE tenure_months NOT BETWEEN 0 AND 120) AS tenure,
+      count(*) FILTER (WHERE monthly_charges NOT BETWEEN 0 AND 100) AS charges,
+      count(*) FILTER (WHERE total_charges IS NULL) AS total_null,
+      count(*) FILTER (WHERE contract NOT IN ('month-to-month', 'one-year', 'two-year')) AS contract,
       count(*) FILTER (WHERE support_calls NOT BETWEEN 0 AND 9) AS calls,
-      count(*) FILTER (WHERE payment_method NOT IN ('electronic-check', 'mailed-check', 'bank-transfer', 'credit-card')) AS pay,
-      count(*) FILTER (WHERE internet_service NOT IN ('none', 'dsl', 'fiber')) AS net, count(*) FILTER (WHERE age_band NOT IN ('18-29', '30-44', '45-59', '60+')) AS age,
-      count(*) FILTER (WHERE churned NOT IN (0, 1)) AS churned, count(*) FILTER (WHERE usage_gb NOT BETWEEN 0 AND 100) AS usage,
-      count(*) FILTER (WHERE satisfaction IS NULL) AS sat_null, count(*) FILTER (WHERE region NOT IN ('north', 'south', 'east', 'west', 'center')) AS region,
-      count(*) FILTER (WHERE lines NOT BETWEEN 0 AND 2) AS lines, count(*) FILTER (WHERE NOT regexp_matches(email, '^[^@]+@[^@]+$')) AS email,
+      count(*) FILTER (
+        WHERE payment_method NOT IN ('electronic-check', 'mailed-check', 'bank-transfer', 'credit-card')
+      ) AS pay,
+      count(*) FILTER (WHERE internet_service NOT IN ('none', 'dsl', 'fiber')) AS net,
+      count(*) FILTER (WHERE age_band NOT IN ('18-29', '30-44', '45-59', '60+')) AS age,
+      count(*) FILTER (WHERE churned NOT IN (0, 1)) AS churned,
+      count(*) FILTER (WHERE usage_gb NOT BETWEEN 0 AND 100) AS usage,
+      count(*) FILTER (WHERE satisfaction IS NULL) AS sat_null,
+      count(*) FILTER (WHERE region NOT IN ('north', 'south', 'east', 'west', 'center')) AS region,
+      count(*) FILTER (WHERE lines NOT BETWEEN 0 AND 2) AS lines,
+      count(*) FILTER (WHERE NOT regexp_matches(email, '^[^@]+@[^@]+$')) AS email,
       count(*) AS n, count(*) FILTER (WHERE score_a < 0 OR score_b < 0) AS scores
     FROM ${relationSql}`;
   const ciclo: number[] = [];
@@ -76,5 +84,9 @@ export async function benchExpectations(
   }
   const c = summarize(ciclo).p50;
   const r = summarize(raw).p50;
-  return `(b) 20-expectation suite on 1M rows × 20 columns (Parquet), median of ${repeats}: Ciclo runSuite ${fmt(c, 0)} ms (target < 3000 ms; suite ${passed ? 'passed' : 'failed'}, warnings expected); DuckDB bare aggregate ${fmt(r, 0)} ms; ratio ${fmt(c / r)}x`;
+  return (
+    `(b) 20-expectation suite on 1M rows × 20 columns (Parquet), median of ${repeats}: ` +
+    `Ciclo runSuite ${fmt(c, 0)} ms (target < 3000 ms; suite ${passed ? 'passed' : 'failed'}, warnings expected); ` +
+    `DuckDB bare aggregate ${fmt(r, 0)} ms; ratio ${fmt(c / r)}x`
+  );
 }

@@ -63,7 +63,12 @@ export async function benchPointInTime(
   const raw = elapsedMs(start);
   if (rows.length !== entityRows || bare.length !== entityRows)
     throw new Error(`expected ${entityRows} rows, got ${rows.length} / ${bare.length}`);
-  return `(c) point-in-time join, ${entityRows.toLocaleString('en')} entity rows × ${featureRows.toLocaleString('en')} feature rows (${customers.toLocaleString('en')} customers, TTL 30d): Ciclo getHistorical ${fmt(ciclo / 1000, 1)} s (target < 30 s); DuckDB bare ASOF join ${fmt(raw / 1000, 1)} s; ratio ${fmt(ciclo / raw)}x`;
+  return (
+    `(c) point-in-time join, ${entityRows.toLocaleString('en')} entity rows × ` +
+    `${featureRows.toLocaleString('en')} feature rows (${customers.toLocaleString('en')} customers, TTL 30d): ` +
+    `Ciclo getHistorical ${fmt(ciclo / 1000, 1)} s (target < 30 s); ` +
+    `DuckDB bare ASOF join ${fmt(raw / 1000, 1)} s; ratio ${fmt(ciclo / raw)}x`
+  );
 }
 
 /**
@@ -112,7 +117,12 @@ export async function benchOnlineLookup(
     const raw = await openLoop(`${bare.url}/lookup`, body, rate, seconds);
     const c = summarize(measured.latencies);
     const r = summarize(raw.latencies);
-    return `(d) online lookup over HTTP, ${rate} requests/s for ${seconds} s (SQLite online store, ${entitiesCount.toLocaleString('en')} entities; servers in their own processes): Ciclo p50 ${fmt(c.p50)} ms, p99 ${fmt(c.p99)} ms (target p99 < 3 ms; ${measured.errors} errors); bare node:http + better-sqlite3 p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms; p99 ratio ${fmt(c.p99 / r.p99)}x`;
+    return (
+      `(d) online lookup over HTTP, ${rate} requests/s for ${seconds} s ` +
+      `(SQLite online store, ${entitiesCount.toLocaleString('en')} entities; servers in their own processes): ` +
+      `Ciclo p50 ${fmt(c.p50)} ms, p99 ${fmt(c.p99)} ms (target p99 < 3 ms; ${measured.errors} errors); ` +
+      `bare node:http + better-sqlite3 p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms; p99 ratio ${fmt(c.p99 / r.p99)}x`
+    );
   } finally {
     await ciclo.stop();
     await bare.stop();

@@ -28,7 +28,8 @@ export async function writeWideTable(engine: DataEngine, file: string, rows: num
         CASE WHEN hash(i, 3) % 100 = 0 THEN NULL ELSE round((hash(i, 3) % 800000) / 100.0, 2) END AS total_charges,
         ['month-to-month', 'one-year', 'two-year'][1 + (hash(i, 4) % 3)::BIGINT] AS contract,
         (hash(i, 5) % 10)::INTEGER AS support_calls,
-        ['electronic-check', 'mailed-check', 'bank-transfer', 'credit-card'][1 + (hash(i, 6) % 4)::BIGINT] AS payment_method,
+        ['electronic-check', 'mailed-check', 'bank-transfer', 'credit-card'][1 + (hash(i, 6) % 4)::BIGINT]
+          AS payment_method,
         ['none', 'dsl', 'fiber'][1 + (hash(i, 7) % 3)::BIGINT] AS internet_service,
         ['18-29', '30-44', '45-59', '60+'][1 + (hash(i, 8) % 4)::BIGINT] AS age_band,
         (hash(i, 9) % 2)::INTEGER AS churned,

@@ -28,5 +28,9 @@ export async function benchProfile(engine: DataEngine, file: string, repeats: nu
   }
   const c = summarize(ciclo).p50;
   const r = summarize(raw).p50;
-  return `(a) profile of 1M rows × ${columns.length} columns (Parquet), median of ${repeats}: Ciclo ${fmt(c, 0)} ms (target < 3000 ms; stats, p1–p99, 20-bin histograms, top 10 values); DuckDB SUMMARIZE ${fmt(r, 0)} ms; ratio ${fmt(c / r)}x`;
+  return (
+    `(a) profile of 1M rows × ${columns.length} columns (Parquet), median of ${repeats}: ` +
+    `Ciclo ${fmt(c, 0)} ms (target < 3000 ms; stats, p1–p99, 20-bin histograms, top 10 values); ` +
+    `DuckDB SUMMARIZE ${fmt(r, 0)} ms; ratio ${fmt(c / r)}x`
+  );
 }

@@ -36,7 +36,11 @@ export async function benchPipelines(): Promise<string[]> {
       const c = median(ciclo);
       const r = median(raw);
       lines.push(
-        `(a) ${CHAIN_STEPS}-step chain of \`${command}\`, noCache, median of ${REPEATS}: Ciclo ${fmt(c, 0)} ms (${range(ciclo)}); ${CHAIN_STEPS} sequential raw spawns ${fmt(r, 0)} ms (${range(raw)}); ratio ${fmt(c / r)}x (target <= 1.3x); overhead ${fmt((c - r) / CHAIN_STEPS)} ms/step (raw spawn ${fmt(r / CHAIN_STEPS)} ms/step)`,
+        `(a) ${CHAIN_STEPS}-step chain of \`${command}\`, noCache, median of ${REPEATS}: ` +
+          `Ciclo ${fmt(c, 0)} ms (${range(ciclo)}); ` +
+          `${CHAIN_STEPS} sequential raw spawns ${fmt(r, 0)} ms (${range(raw)}); ` +
+          `ratio ${fmt(c / r)}x (target <= 1.3x); ` +
+          `overhead ${fmt((c - r) / CHAIN_STEPS)} ms/step (raw spawn ${fmt(r / CHAIN_STEPS)} ms/step)`,
       );
     } finally {
       await bench.drop();
@@ -53,7 +57,10 @@ export async function benchPipelines(): Promise<string[]> {
       const cicloRate = WIDE_STEPS / (ciclo / 1000);
       const rawRate = WIDE_STEPS / (raw / 1000);
       lines.push(
-        `(b) ${WIDE_STEPS}-step wide DAG (1 root → ${WIDE_STEPS - 2} independent middles → 1 sink), parallelism ${WIDE_PARALLELISM}, noCache: Ciclo ${fmt(cicloRate, 1)} steps/s (${fmt(ciclo / 1000)} s); raw spawns ${WIDE_PARALLELISM} at a time ${fmt(rawRate, 1)} steps/s (${fmt(raw / 1000)} s); ratio ${fmt(raw === 0 ? NaN : ciclo / raw)}x the raw time`,
+        `(b) ${WIDE_STEPS}-step wide DAG (1 root → ${WIDE_STEPS - 2} independent middles → 1 sink), ` +
+          `parallelism ${WIDE_PARALLELISM}, noCache: Ciclo ${fmt(cicloRate, 1)} steps/s (${fmt(ciclo / 1000)} s); ` +
+          `raw spawns ${WIDE_PARALLELISM} at a time ${fmt(rawRate, 1)} steps/s (${fmt(raw / 1000)} s); ` +
+          `ratio ${fmt(raw === 0 ? NaN : ciclo / raw)}x the raw time`,
       );
     } finally {
       await bench.drop();
@@ -72,7 +79,9 @@ export async function benchPipelines(): Promise<string[]> {
         cached.push(await timePipelineRun(bench, chain, { noCache: false, expect: 'CACHED' }));
       const c = median(cached);
       lines.push(
-        `(c) ${CHAIN_STEPS}-step chain re-run, every step CACHED, median of ${REPEATS}: ${fmt(c, 0)} ms (${range(cached)}; target < 1000 ms), ${fmt(c / CHAIN_STEPS)} ms/step; the first, uncached run with caching on took ${fmt(first, 0)} ms`,
+        `(c) ${CHAIN_STEPS}-step chain re-run, every step CACHED, median of ${REPEATS}: ` +
+          `${fmt(c, 0)} ms (${range(cached)}; target < 1000 ms), ${fmt(c / CHAIN_STEPS)} ms/step; ` +
+          `the first, uncached run with caching on took ${fmt(first, 0)} ms`,
       );
     } finally {
       await bench.drop();

@@ -119,7 +119,8 @@ export async function measureBareSearchSql(
         SELECT r.run_uuid FROM runs r
         JOIN latest_metrics f ON f.run_uuid = r.run_uuid AND f.key = 'm0'
         LEFT JOIN latest_metrics o ON o.run_uuid = r.run_uuid AND o.key = 'm1'
-        WHERE r.experiment_id = ${Number(experimentId)} AND r.lifecycle_stage = 'active' AND f.value > 0.5 AND f.is_nan = 0
+        WHERE r.experiment_id = ${Number(experimentId)} AND r.lifecycle_stage = 'active'
+          AND f.value > 0.5 AND f.is_nan = 0
         ORDER BY o.value DESC, r.run_uuid LIMIT 100`.execute(store.db);
       if (i >= 0) durations.push(elapsedMs(start));
     }

@@ -46,26 +46,34 @@ describe.each(DIALECTS)('ciclo fsck and ciclo gc, on %s', (dialect) => {
     expect((await cli('fsck')).code).toBe(0);
   });
 
-  it('deletes an old unreferenced blob, keeps a young one, lists without deleting on --dry-run, refuses a grace under an hour', async () => {
-    const old = await log('notes.txt', 'old draft');
-    await log('notes.txt', 'current');
-    const young = await log('plot.png', 'young draft');
-    await log('plot.png', 'current plot');
-    age(test.config.artifactRoot, old.digest, 2 * DAY);
+  it(
+    'deletes an old unreferenced blob, keeps a young one, ' +
+      'lists without deleting on --dry-run, refuses a grace under an hour',
+    async () => {
+      const old = await log('notes.txt', 'old draft');
+      await log('notes.txt', 'current');
+      const young = await log('plot.png', 'young draft');
+      await log('plot.png', 'current plot');
+      age(test.config.artifactRoot, old.digest, 2 * DAY);
 
-    const tooShort = await cli('gc', '--older-than', '10m');
-    expect(tooShort.code).toBe(2);
-    expect(tooShort.stderr).toContain('at least 1h');
+      const tooShort = await cli('gc', '--older-than', '10m');
+      expect(tooShort.code).toBe(2);
+      expect(tooShort.stderr).toContain('at least 1h');
 
-    const dryRun = await cli('gc', '--dry-run', '--json');
-    expect(dryRun.code).toBe(0);
-    expect(JSON.parse(dryRun.stdout)).toMatchObject({ dryRun: true, deleted: [{ digest: old.digest }], keptYoung: 1 });
-    expect(existsSync(blobFile(test.config.artifactRoot, old.digest))).toBe(true);
+      const dryRun = await cli('gc', '--dry-run', '--json');
+      expect(dryRun.code).toBe(0);
+      expect(JSON.parse(dryRun.stdout)).toMatchObject({
+        dryRun: true,
+        deleted: [{ digest: old.digest }],
+        keptYoung: 1,
+      });
+      expect(existsSync(blobFile(test.config.artifactRoot, old.digest))).toBe(true);
 
-    const done = await cli('gc', '--older-than', '1d');
-    expect(done.code).toBe(0);
-    expect(done.stdout).toContain('Deleted 1 unreferenced blob(s)');
-    expect(existsSync(blobFile(test.config.artifactRoot, old.digest))).toBe(false);
-    expect(existsSync(blobFile(test.config.artifactRoot, young.digest))).toBe(true);
-  });
+      const done = await cli('gc', '--older-than', '1d');
+      expect(done.code).toBe(0);
+      expect(done.stdout).toContain('Deleted 1 unreferenced blob(s)');
+      expect(existsSync(blobFile(test.config.artifactRoot, old.digest))).toBe(false);
+      expect(existsSync(blobFile(test.config.artifactRoot, young.digest))).toBe(true);
+    },
+  );
 });

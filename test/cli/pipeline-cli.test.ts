@@ -37,7 +37,7 @@ describe('ciclo pipeline (CLI, embedded store)', () => {
 
   afterEach(() => home.remove());
 
-  it('runs with live progress, fails clearly, resumes only what did not finish, and shows and prints logs', async () => {
+  it('runs with live progress, fails clearly, resumes only what did not finish, shows and prints logs', async () => {
     const failed = await runCli(['pipeline', 'run', folder, '--param', 'n=5'], env);
     expect(failed.code).toBe(1);
     expect(failed.stdout).toMatch(/✓ make +done in/);

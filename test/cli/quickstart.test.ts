@@ -11,7 +11,7 @@ describe('ciclo quickstart', () => {
 
   afterEach(() => home.remove());
 
-  it('runs the churn pipeline with live progress, ends with an approved champion and says how to look at it', async () => {
+  it('runs the churn pipeline with live progress, ends with an approved champion, says how to look at it', async () => {
     const env = { CICLO_HOME: home.dir };
     // The default 5000 rows: fewer make the age bands of the test set too small for policy.yaml's fairness gates.
     const first = await runCli(['quickstart', '--param', 'trees=10'], env);

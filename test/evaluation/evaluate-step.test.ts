@@ -26,7 +26,7 @@ describe('the evaluate step kind and ciclo evaluate', () => {
     return file;
   }
 
-  it('logs metrics, fairness per group and the delta to the champion on the step run, and writes the report', async () => {
+  it('logs metrics, fairness per group and the delta to the champion on the step run; writes the report', async () => {
     await predictionsFile();
     const definition = compile({
       name: 'evaluated',

@@ -71,7 +71,10 @@ print(json.dumps({
     'roc_auc': float(metrics.roc_auc_score(y, s)),
     'log_loss': float(metrics.log_loss(y, s)),
     'confusion': {'tp': tp, 'fp': fp, 'tn': tn, 'fn': fn},
-    'calibration': {'fraction_positive': [float(x) for x in prob_true], 'mean_predicted': [float(x) for x in prob_pred]},
+    'calibration': {
+        'fraction_positive': [float(x) for x in prob_true],
+        'mean_predicted': [float(x) for x in prob_pred],
+    },
     'rmse': float(np.sqrt(metrics.mean_squared_error(v, p))),
     'mae': float(metrics.mean_absolute_error(v, p)),
     'r2': float(metrics.r2_score(v, p)),
@@ -103,7 +106,8 @@ function requireSklearn(): void {
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(
-      `${PYTHON} cannot import sklearn; install python3-sklearn (apt-get install python3-sklearn) to run this reference test. ${reason}`,
+      `${PYTHON} cannot import sklearn; install python3-sklearn (apt-get install python3-sklearn) ` +
+        `to run this reference test. ${reason}`,
       { cause: error },
     );
   }

@@ -121,7 +121,7 @@ describe('examples/churn', () => {
     expect(metrics['fairness.age_band.equal_opportunity_difference']).toBeLessThan(0.1);
   });
 
-  it('registers the model with the evaluation in its snapshot, and policy.yaml approves it as churn@champion', async () => {
+  it('registers the model with the evaluation in its snapshot; policy.yaml approves it as churn@champion', async () => {
     const registry = test.context.registry;
     const champion = await registry.resolve('churn@champion');
     const evaluation = await metricsOf(test.context.tracking, stepNamed(first.steps, 'evaluate'));

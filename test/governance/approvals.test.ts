@@ -151,39 +151,43 @@ describe.each(DIALECTS)('approvals on %s', (dialect) => {
     });
   });
 
-  it('refuses approval without gate results, with failed gates, or with results of another policy; rejection is allowed', async () => {
-    const weak = await version(0.7);
-    await as('admin', () => approvals.setPolicy('churn', POLICY, 'policy.yaml'));
-    const before = await snapshot();
-    const none = await cicloErrorOf(as('bob', () => approvals.approve('churn', weak)));
-    expect(none).toMatchObject({ code: 'INVALID_STATE', details: { where: 'churn/1' } });
-    expect(none.message).toBe("gates rule: churn/1 has no gate results for its model's policy");
+  it(
+    'refuses approval without gate results, with failed gates, or with results of another policy; ' +
+      'rejection is allowed',
+    async () => {
+      const weak = await version(0.7);
+      await as('admin', () => approvals.setPolicy('churn', POLICY, 'policy.yaml'));
+      const before = await snapshot();
+      const none = await cicloErrorOf(as('bob', () => approvals.approve('churn', weak)));
+      expect(none).toMatchObject({ code: 'INVALID_STATE', details: { where: 'churn/1' } });
+      expect(none.message).toBe("gates rule: churn/1 has no gate results for its model's policy");
 
-    const evaluation = await as('bob', () => approvals.evaluateGates('churn', weak));
-    expect(evaluation.passed).toBe(false);
-    expect(evaluation.results.find((r) => r.gate === 'metric:auc')).toMatchObject({
-      passed: false,
-      observed: 0.7,
-      expected: '>= 0.8',
-    });
-    const failed = await cicloErrorOf(as('bob', () => approvals.approve('churn', weak)));
-    expect(failed.message).toBe('gates rule: churn/1 failed metric:auc; it can be rejected, not approved');
+      const evaluation = await as('bob', () => approvals.evaluateGates('churn', weak));
+      expect(evaluation.passed).toBe(false);
+      expect(evaluation.results.find((r) => r.gate === 'metric:auc')).toMatchObject({
+        passed: false,
+        observed: 0.7,
+        expected: '>= 0.8',
+      });
+      const failed = await cicloErrorOf(as('bob', () => approvals.approve('churn', weak)));
+      expect(failed.message).toBe('gates rule: churn/1 failed metric:auc; it can be rejected, not approved');
 
-    const other = parsePolicyYaml('metrics: { auc: { min: 0.5 } }\n', 'loose.yaml');
-    const loose = await as('bob', () =>
-      approvals.evaluateGates('churn', weak, { loaded: other, source: 'loose.yaml' }),
-    );
-    expect(loose).toMatchObject({ passed: true, policySource: 'loose.yaml', policyDigest: other.digest });
-    const otherPolicy = await cicloErrorOf(as('bob', () => approvals.approve('churn', weak)));
-    expect(otherPolicy.message).toContain('are for another policy');
-    expect((await snapshot()).versions).toEqual(before.versions);
+      const other = parsePolicyYaml('metrics: { auc: { min: 0.5 } }\n', 'loose.yaml');
+      const loose = await as('bob', () =>
+        approvals.evaluateGates('churn', weak, { loaded: other, source: 'loose.yaml' }),
+      );
+      expect(loose).toMatchObject({ passed: true, policySource: 'loose.yaml', policyDigest: other.digest });
+      const otherPolicy = await cicloErrorOf(as('bob', () => approvals.approve('churn', weak)));
+      expect(otherPolicy.message).toContain('are for another policy');
+      expect((await snapshot()).versions).toEqual(before.versions);
 
-    const { approval } = await as('dana', () => approvals.reject('churn', weak, { comment: 'auc too low' }));
-    expect(approval).toMatchObject({ decision: 'rejected', actor: 'dana' });
-    expect((await approvals.gateResults('churn', weak)).map((g) => g.passed)).toEqual([false, true]);
-  });
+      const { approval } = await as('dana', () => approvals.reject('churn', weak, { comment: 'auc too low' }));
+      expect(approval).toMatchObject({ decision: 'rejected', actor: 'dana' });
+      expect((await approvals.gateResults('churn', weak)).map((g) => g.passed)).toEqual([false, true]);
+    },
+  );
 
-  it('needs a challenger to beat the champion, and auto-approves as policy:<model> when every gate passes', async () => {
+  it('needs a challenger to beat the champion; auto-approves as policy:<model> when every gate passes', async () => {
     const v1 = await version(0.85);
     await as('admin', () => approvals.setPolicy('churn', `${POLICY}auto_approve: true\n`, 'policy.yaml'));
     // The author runs the pipeline: four-eyes governs people, not the policy's own decision.
@@ -305,10 +309,10 @@ describe.each(DIALECTS)('approvals on %s', (dialect) => {
       );
       expect(
         declared
-          .map(
-            (route) =>
-              `${route.method} ${route.url} ${route.access !== undefined && 'action' in route.access ? route.access.action : 'none'}`,
-          )
+          .map((route) => {
+            const action = route.access !== undefined && 'action' in route.access ? route.access.action : 'none';
+            return `${route.method} ${route.url} ${action}`;
+          })
           .sort(),
       ).toEqual([
         'GET /api/v1/models/:name/policy read',

@@ -79,36 +79,40 @@ describe.each(DIALECTS)('ciclo audit (%s)', (dialect) => {
     expect(text.stdout).toContain('Unkeyed: CICLO_AUDIT_KEY is not set');
   });
 
-  it('checkpoint --out writes a signed head that verify --checkpoint checks; without the key, or altered, it is refused', async () => {
-    const key = { CICLO_AUDIT_KEY: 'k'.repeat(40) };
-    const keyed = (...args: string[]) =>
-      runCli(args, { CICLO_HOME: home.dir, CICLO_DATABASE_URL: database.url, ...key });
-    const file = join(home.dir, 'checkpoint.json');
-    expect((await cli('audit', 'checkpoint', '--out', file)).code).toBe(4);
+  it(
+    'checkpoint --out writes a signed head that verify --checkpoint checks; ' +
+      'without the key, or altered, it is refused',
+    async () => {
+      const key = { CICLO_AUDIT_KEY: 'k'.repeat(40) };
+      const keyed = (...args: string[]) =>
+        runCli(args, { CICLO_HOME: home.dir, CICLO_DATABASE_URL: database.url, ...key });
+      const file = join(home.dir, 'checkpoint.json');
+      expect((await cli('audit', 'checkpoint', '--out', file)).code).toBe(4);
 
-    const written = await keyed('audit', 'checkpoint', '--out', file);
-    expect(written.code).toBe(0);
-    expect(written.stdout).toContain('Checkpoint at row 5');
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ format: 'ciclo-audit-checkpoint/1', seq: 5 });
-    const intact = await keyed('audit', 'verify', '--checkpoint', file);
-    expect(intact.code).toBe(0);
-    expect(intact.stdout).toContain('MACs checked from row 5.');
+      const written = await keyed('audit', 'checkpoint', '--out', file);
+      expect(written.code).toBe(0);
+      expect(written.stdout).toContain('Checkpoint at row 5');
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ format: 'ciclo-audit-checkpoint/1', seq: 5 });
+      const intact = await keyed('audit', 'verify', '--checkpoint', file);
+      expect(intact.code).toBe(0);
+      expect(intact.stdout).toContain('MACs checked from row 5.');
 
-    const altered = join(home.dir, 'altered.json');
-    writeFileSync(altered, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), seq: 4 }));
-    const refused = await keyed('audit', 'verify', '--checkpoint', altered);
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain('carries a MAC that does not match');
-    expect((await keyed('audit', 'checkpoint', '--out', file, '--webhook', 'http://127.0.0.1:1/x')).code).toBe(2);
+      const altered = join(home.dir, 'altered.json');
+      writeFileSync(altered, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), seq: 4 }));
+      const refused = await keyed('audit', 'verify', '--checkpoint', altered);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('carries a MAC that does not match');
+      expect((await keyed('audit', 'checkpoint', '--out', file, '--webhook', 'http://127.0.0.1:1/x')).code).toBe(2);
 
-    // A row changed in the database after the checkpoint.
-    await sql`update audit_log set actor = 'mallory' where seq = 5`.execute(store.db);
-    const broken = await keyed('--json', 'audit', 'verify', '--checkpoint', file);
-    expect(broken.code).toBe(1);
-    expect(
-      JSON.parse(broken.stdout).problems.map((p: { seq: number; reason: string }) => `${p.seq} ${p.reason}`),
-    ).toEqual(['5 hash mismatch']);
-  });
+      // A row changed in the database after the checkpoint.
+      await sql`update audit_log set actor = 'mallory' where seq = 5`.execute(store.db);
+      const broken = await keyed('--json', 'audit', 'verify', '--checkpoint', file);
+      expect(broken.code).toBe(1);
+      expect(
+        JSON.parse(broken.stdout).problems.map((p: { seq: number; reason: string }) => `${p.seq} ${p.reason}`),
+      ).toEqual(['5 hash mismatch']);
+    },
+  );
 
   it('checkpoint --webhook POSTs the signed head, and fails when the webhook does', async () => {
     const received: unknown[] = [];

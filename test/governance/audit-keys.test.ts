@@ -23,7 +23,7 @@ function entry(i: number): AuditEntry {
 }
 
 describe('audit key configuration', () => {
-  it('reads CICLO_AUDIT_KEY and CICLO_AUDIT_PREVIOUS_KEYS, refuses short keys, and hands them to step processes', () => {
+  it('reads CICLO_AUDIT_KEY and CICLO_AUDIT_PREVIOUS_KEYS, refuses short keys, hands them to step processes', () => {
     const config = loadConfig({ CICLO_AUDIT_KEY: KEY_B, CICLO_AUDIT_PREVIOUS_KEYS: KEY_A }, '/project');
     expect(config).toMatchObject({ auditKey: KEY_B, auditPreviousKeys: [KEY_A] });
     expect(configEnvironment(config)).toMatchObject({ CICLO_AUDIT_KEY: KEY_B, CICLO_AUDIT_PREVIOUS_KEYS: KEY_A });
@@ -118,7 +118,7 @@ describe.each(DIALECTS)('keyed audit chain (%s)', (dialect) => {
     expect((await keyed().verify()).problems).toEqual([expect.objectContaining({ seq: 4, reason: 'unkeyed head' })]);
   });
 
-  it('keys a chain started without a key from its first keyed row, and then refuses appends without the key', async () => {
+  it('keys a chain started without a key from its first keyed row, then refuses appends without the key', async () => {
     await appendKeyed(2, new AuditLog(db));
     await appendKeyed(2);
     expect(await keyed().verify()).toMatchObject({ ok: true, checked: 4, keys: { status: 'checked', keyedFrom: 3 } });
@@ -127,33 +127,36 @@ describe.each(DIALECTS)('keyed audit chain (%s)', (dialect) => {
     expect((await keyed().head()).seq).toBe(4);
   });
 
-  it('rotates keys: rows of a previous key still verify, a retired key cannot extend the chain after the new one', async () => {
-    await appendKeyed(2);
-    const rotated = new AuditLog(db, { keyring: auditKeyring(KEY_B, [KEY_A]) });
-    await appendKeyed(2, rotated);
-    expect(await rotated.verify()).toMatchObject({ ok: true, checked: 4 });
-    expect(
-      (await new AuditLog(db, { keyring: auditKeyring(KEY_B) }).verify()).problems.map((p) => [p.seq, p.reason]),
-    ).toEqual([
-      [1, 'mac mismatch'],
-      [2, 'mac mismatch'],
-    ]);
-    // Someone holding only the leaked old key appends a row and moves the head, all MACs under KEY_A.
-    await forgeRowAndMoveHead();
-    const old = auditKeyring(KEY_A).current;
-    const row = await db.selectFrom('audit_log').selectAll().where('seq', '=', 5).executeTakeFirstOrThrow();
-    await db
-      .updateTable('audit_log')
-      .set({ mac: macOf(old, rowMacMessage(row.hash)) })
-      .where('seq', '=', 5)
-      .execute();
-    await db
-      .updateTable('audit_head')
-      .set({ mac: macOf(old, headMacMessage(5, row.hash, 1)) })
-      .where('id', '=', 1)
-      .execute();
-    expect((await rotated.verify()).problems).toEqual([expect.objectContaining({ seq: 5, reason: 'retired key' })]);
-  });
+  it(
+    'rotates keys: rows of a previous key still verify, ' + 'a retired key cannot extend the chain after the new one',
+    async () => {
+      await appendKeyed(2);
+      const rotated = new AuditLog(db, { keyring: auditKeyring(KEY_B, [KEY_A]) });
+      await appendKeyed(2, rotated);
+      expect(await rotated.verify()).toMatchObject({ ok: true, checked: 4 });
+      expect(
+        (await new AuditLog(db, { keyring: auditKeyring(KEY_B) }).verify()).problems.map((p) => [p.seq, p.reason]),
+      ).toEqual([
+        [1, 'mac mismatch'],
+        [2, 'mac mismatch'],
+      ]);
+      // Someone holding only the leaked old key appends a row and moves the head, all MACs under KEY_A.
+      await forgeRowAndMoveHead();
+      const old = auditKeyring(KEY_A).current;
+      const row = await db.selectFrom('audit_log').selectAll().where('seq', '=', 5).executeTakeFirstOrThrow();
+      await db
+        .updateTable('audit_log')
+        .set({ mac: macOf(old, rowMacMessage(row.hash)) })
+        .where('seq', '=', 5)
+        .execute();
+      await db
+        .updateTable('audit_head')
+        .set({ mac: macOf(old, headMacMessage(5, row.hash, 1)) })
+        .where('id', '=', 1)
+        .execute();
+      expect((await rotated.verify()).problems).toEqual([expect.objectContaining({ seq: 5, reason: 'retired key' })]);
+    },
+  );
 
   it('a signed checkpoint finds a rewrite at or before it even by someone holding the key', async () => {
     await appendKeyed(3);

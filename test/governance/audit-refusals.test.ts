@@ -41,43 +41,47 @@ describe.each(DIALECTS)('refused governed actions are audited (%s)', (dialect) =
     return (await as('alice', () => registry.register('churn', { runId: run.info.runId, path: 'model' }))).version;
   }
 
-  it('records three refused approvals (approvers, four-eyes, failed gates) and a refused rejection, and nothing of the refused changes', async () => {
-    const strong = await version(0.9);
-    const weak = await version(0.5);
-    await as('admin', () => approvals.setPolicy('churn', POLICY, 'policy.yaml'));
-    await as('alice', () => approvals.evaluateGates('churn', strong));
-    await as('alice', () => approvals.evaluateGates('churn', weak));
+  it(
+    'records three refused approvals (approvers, four-eyes, failed gates) and a refused rejection, ' +
+      'and nothing of the refused changes',
+    async () => {
+      const strong = await version(0.9);
+      const weak = await version(0.5);
+      await as('admin', () => approvals.setPolicy('churn', POLICY, 'policy.yaml'));
+      await as('alice', () => approvals.evaluateGates('churn', strong));
+      await as('alice', () => approvals.evaluateGates('churn', weak));
 
-    const refusals = [
-      await cicloErrorOf(as('carol', () => approvals.approve('churn', strong))),
-      await cicloErrorOf(as('alice', () => approvals.approve('churn', strong))),
-      await cicloErrorOf(as('bob', () => approvals.approve('churn', weak))),
-      await cicloErrorOf(as('carol', () => approvals.reject('churn', weak))),
-    ];
-    expect(refusals.map((e) => e.code)).toEqual([
-      'PERMISSION_DENIED',
-      'PERMISSION_DENIED',
-      'INVALID_STATE',
-      'PERMISSION_DENIED',
-    ]);
+      const refusals = [
+        await cicloErrorOf(as('carol', () => approvals.approve('churn', strong))),
+        await cicloErrorOf(as('alice', () => approvals.approve('churn', strong))),
+        await cicloErrorOf(as('bob', () => approvals.approve('churn', weak))),
+        await cicloErrorOf(as('carol', () => approvals.reject('churn', weak))),
+      ];
+      expect(refusals.map((e) => e.code)).toEqual([
+        'PERMISSION_DENIED',
+        'PERMISSION_DENIED',
+        'INVALID_STATE',
+        'PERMISSION_DENIED',
+      ]);
 
-    const entries = (await test.context.audit.list({ target: { type: 'model_version' } })).filter((e) =>
-      e.action.endsWith('.refused'),
-    );
-    expect(entries.map((e) => [e.actor, e.action, e.target.id])).toEqual([
-      ['carol', 'model.approve.refused', 'churn/1'],
-      ['alice', 'model.approve.refused', 'churn/1'],
-      ['bob', 'model.approve.refused', 'churn/2'],
-      ['carol', 'model.reject.refused', 'churn/2'],
-    ]);
-    entries.forEach((e, i) =>
-      expect(e.details).toEqual({ error_code: refusals[i]!.code, reason: refusals[i]!.message }),
-    );
-    expect((await registry.versions('churn')).map((v) => v.status)).toEqual(['pending', 'pending']);
-    expect(await approvals.history('churn', strong)).toEqual([]);
-    expect(await test.context.audit.list({ action: 'model.approve' })).toEqual([]);
-    expect((await test.context.audit.verify()).ok).toBe(true);
-  });
+      const entries = (await test.context.audit.list({ target: { type: 'model_version' } })).filter((e) =>
+        e.action.endsWith('.refused'),
+      );
+      expect(entries.map((e) => [e.actor, e.action, e.target.id])).toEqual([
+        ['carol', 'model.approve.refused', 'churn/1'],
+        ['alice', 'model.approve.refused', 'churn/1'],
+        ['bob', 'model.approve.refused', 'churn/2'],
+        ['carol', 'model.reject.refused', 'churn/2'],
+      ]);
+      entries.forEach((e, i) =>
+        expect(e.details).toEqual({ error_code: refusals[i]!.code, reason: refusals[i]!.message }),
+      );
+      expect((await registry.versions('churn')).map((v) => v.status)).toEqual(['pending', 'pending']);
+      expect(await approvals.history('churn', strong)).toEqual([]);
+      expect(await test.context.audit.list({ action: 'model.approve' })).toEqual([]);
+      expect((await test.context.audit.verify()).ok).toBe(true);
+    },
+  );
 
   it('does not record bad input or unknown versions as refusals', async () => {
     await version(0.9);

@@ -129,18 +129,21 @@ describe.each(DIALECTS)('audit chain tampering (%s)', (dialect) => {
     expect(await audit.verify()).toMatchObject({ ok: true, checked: 6 });
   });
 
-  it('refuses text the store cannot keep as given (lone surrogate, NUL), naming the field, and writes nothing', async () => {
-    const head = await audit.head();
-    const surrogate = await cicloErrorOf(
-      audit.append({ action: 'model.tag.set', target: { type: 'model_tag', id: 'churn:\ud800' } }),
-    );
-    expect(surrogate).toMatchObject({ code: 'INVALID_PARAMETER_VALUE', details: { where: 'target.id' } });
-    expect(surrogate.message).toContain('lone UTF-16 surrogate');
-    const nul = await cicloErrorOf(
-      audit.append({ actor: 'a\u0000b', action: 'model.update', target: { type: 'model', id: 'm' } }),
-    );
-    expect(nul).toMatchObject({ code: 'INVALID_PARAMETER_VALUE', details: { where: 'actor' } });
-    expect(await audit.head()).toEqual(head);
-    expect(await audit.verify()).toMatchObject({ ok: true });
-  });
+  it(
+    'refuses text the store cannot keep as given (lone surrogate, NUL), ' + 'naming the field, and writes nothing',
+    async () => {
+      const head = await audit.head();
+      const surrogate = await cicloErrorOf(
+        audit.append({ action: 'model.tag.set', target: { type: 'model_tag', id: 'churn:\ud800' } }),
+      );
+      expect(surrogate).toMatchObject({ code: 'INVALID_PARAMETER_VALUE', details: { where: 'target.id' } });
+      expect(surrogate.message).toContain('lone UTF-16 surrogate');
+      const nul = await cicloErrorOf(
+        audit.append({ actor: 'a\u0000b', action: 'model.update', target: { type: 'model', id: 'm' } }),
+      );
+      expect(nul).toMatchObject({ code: 'INVALID_PARAMETER_VALUE', details: { where: 'actor' } });
+      expect(await audit.head()).toEqual(head);
+      expect(await audit.verify()).toMatchObject({ ok: true });
+    },
+  );
 });

@@ -23,7 +23,10 @@ import { writeManifest } from ${JSON.stringify(PACKAGE_API)};
 export async function train(ctx) {
   await mkdir(ctx.outputs.model, { recursive: true });
   await writeFile(join(ctx.outputs.model, 'model.json'), JSON.stringify({ weights: [1, 2, 3], seed: ctx.params.seed }));
-  await writeManifest(ctx.outputs.model, { flavor: 'custom', signature: { inputs: [{ name: 'x', type: 'double' }], outputs: [{ name: 'y', type: 'double' }] } });
+  await writeManifest(ctx.outputs.model, {
+    flavor: 'custom',
+    signature: { inputs: [{ name: 'x', type: 'double' }], outputs: [{ name: 'y', type: 'double' }] },
+  });
 }
 export async function evaluate(ctx) {
   await writeFile(ctx.outputs.metrics, JSON.stringify({ auc: ctx.params.auc }));
@@ -118,7 +121,7 @@ describe.each(DIALECTS)('register and gate steps on %s', (dialect) => {
     return { pipelineRunId, status, step, log, output };
   }
 
-  it('registers the package with the evaluation in its snapshot, gates it and auto-approves it as champion', async () => {
+  it('registers the package with the evaluation in its snapshot, gates it, auto-approves it as champion', async () => {
     const first = await run({ auc: 0.9 });
     expect(first.status, await first.log('gate').catch(() => '')).toBe('SUCCEEDED');
 
@@ -165,26 +168,31 @@ describe.each(DIALECTS)('register and gate steps on %s', (dialect) => {
     expect(await again.log('gate')).toContain('is already approved');
   }, 60_000);
 
-  it('fails the gate step on a failed gate, leaving the version pending; fail_on_reject: false records it and goes on', async () => {
-    await run({ auc: 0.9 });
-    const worse = await run({ auc: 0.85, seed: 2 });
-    expect(worse.status).toBe('FAILED');
-    expect(worse.step('gate')).toMatchObject({ status: 'FAILED' });
-    expect(await worse.log('gate')).toContain('FAIL  champion:auc');
-    expect(await registry.show('scorer', 2)).toMatchObject({ status: 'pending', aliases: [] });
-    expect((await registry.resolve('scorer@champion')).version).toBe(1);
-    expect((await approvals.gateResults('scorer', 2)).map((g) => g.passed)).toEqual([false]);
+  it(
+    'fails the gate step on a failed gate, leaving the version pending; ' +
+      'fail_on_reject: false records it and goes on',
+    async () => {
+      await run({ auc: 0.9 });
+      const worse = await run({ auc: 0.85, seed: 2 });
+      expect(worse.status).toBe('FAILED');
+      expect(worse.step('gate')).toMatchObject({ status: 'FAILED' });
+      expect(await worse.log('gate')).toContain('FAIL  champion:auc');
+      expect(await registry.show('scorer', 2)).toMatchObject({ status: 'pending', aliases: [] });
+      expect((await registry.resolve('scorer@champion')).version).toBe(1);
+      expect((await approvals.gateResults('scorer', 2)).map((g) => g.passed)).toEqual([false]);
 
-    await writeFile(join(folder.dir, 'pipeline.yaml'), PIPELINE.replace('FAIL_ON_REJECT', 'fail_on_reject: false'));
-    const recorded = await run({ auc: 0.7, seed: 3 });
-    expect(recorded.status).toBe('SUCCEEDED');
-    expect(await recorded.output('gate', 'decision')).toMatchObject({
-      version: 3,
-      passed: false,
-      status: 'pending',
-      failed: ['metric:auc', 'champion:auc'],
-    });
-  }, 60_000);
+      await writeFile(join(folder.dir, 'pipeline.yaml'), PIPELINE.replace('FAIL_ON_REJECT', 'fail_on_reject: false'));
+      const recorded = await run({ auc: 0.7, seed: 3 });
+      expect(recorded.status).toBe('SUCCEEDED');
+      expect(await recorded.output('gate', 'decision')).toMatchObject({
+        version: 3,
+        passed: false,
+        status: 'pending',
+        failed: ['metric:auc', 'champion:auc'],
+      });
+    },
+    60_000,
+  );
 
   it('fails on a policy typo with file:line:col, and on a file that differs from the stored policy', async () => {
     await writeFile(join(folder.dir, 'policy.yaml'), POLICY.replace('metrics:', 'metric:'));

@@ -27,9 +27,15 @@ describe('the steps of a server with authentication on', () => {
       'export async function train(ctx: { run(): Promise<{ log(m: Record<string, number>): void }> }) {\n' +
         '  const run = await ctx.run();\n  run.log({ auc: 0.91 });\n' +
         // What the step may not do: administer the server.
-        '  const users = await fetch(`${process.env.CICLO_TRACKING_URI}/api/v1/users`, { headers: { authorization: `Bearer ${process.env.CICLO_TOKEN}` } });\n' +
+        '  const users = await fetch(`${process.env.CICLO_TRACKING_URI}/api/v1/users`, {\n' +
+        '    headers: { authorization: `Bearer ${process.env.CICLO_TOKEN}` },\n' +
+        '  });\n' +
         '  run.log({ users_status: users.status });\n' +
-        "  await fetch(`${process.env.CICLO_TRACKING_URI}/api/v1/runs/${process.env.CICLO_RUN_ID}/tags/who`, { method: 'PUT', headers: { authorization: `Bearer ${process.env.CICLO_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ value: 'step' }) });\n}\n",
+        '  await fetch(`${process.env.CICLO_TRACKING_URI}/api/v1/runs/${process.env.CICLO_RUN_ID}/tags/who`, {\n' +
+        "    method: 'PUT',\n" +
+        "    headers: { authorization: `Bearer ${process.env.CICLO_TOKEN}`, 'content-type': 'application/json' },\n" +
+        "    body: JSON.stringify({ value: 'step' }),\n" +
+        '  });\n}\n',
     );
   });
   afterEach(async () => {

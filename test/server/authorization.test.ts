@@ -200,7 +200,8 @@ describe.each(DIALECTS)('authorization over HTTP, on %s', (dialect) => {
           mismatches.push(`${route.method} ${route.url} as ${caller}: ${answer.status} ${answer.body?.message ?? ''}`);
         else if (expected.has(caller) === denied && !isPublic) {
           mismatches.push(
-            `${route.method} ${route.url} as ${caller}: expected ${expected.has(caller) ? 'allowed' : 'denied'}, got ${answer.status} ${answer.body?.message ?? ''}`,
+            `${route.method} ${route.url} as ${caller}: expected ${expected.has(caller) ? 'allowed' : 'denied'}, ` +
+              `got ${answer.status} ${answer.body?.message ?? ''}`,
           );
         }
       }
@@ -210,7 +211,7 @@ describe.each(DIALECTS)('authorization over HTTP, on %s', (dialect) => {
     expect(mismatches).toEqual([]);
   }, 120_000);
 
-  it('answers 401 for a missing, malformed, tampered, expired or revoked token, and 403 for a narrow scope', async () => {
+  it('answers 401 for a missing, malformed, tampered, expired or revoked token; 403 for a narrow scope', async () => {
     const path = `/api/v1/runs/${fixture.runId}`;
     await server.context.access.createUser('erin');
     await server.context.access.grant('alpha', 'erin', 'editor');

@@ -357,7 +357,8 @@ describe.each(DIALECTS)('cross-project attempts with ambiguous identifiers, on %
           for (const attempt of attempts(route, own, victim)) {
             const answer = await send(server, token, attempt);
             sent += 1;
-            const where = `${attempt.method} ${route.url} [${attempt.label}] against ${victim.project}: ${answer.status}`;
+            const request = `${attempt.method} ${route.url} [${attempt.label}]`;
+            const where = `${request} against ${victim.project}: ${answer.status}`;
             if (answer.status >= 500) errors.push(`${where} ${answer.text.slice(0, 200)}`);
             const shown = [victim.secret, victim.runId, `secret_${victim.project}`].filter((value) =>
               answer.text.includes(value),

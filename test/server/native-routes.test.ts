@@ -154,7 +154,7 @@ describe.each(DIALECTS)('native REST routes (%s)', (dialect) => {
     expect(response.status).toBe(204);
   });
 
-  it('refuses body fields and query parameters it does not know, naming them, where MLflow routes drop them', async () => {
+  it('refuses unknown body fields and query parameters, naming them, where MLflow routes drop them', async () => {
     // The camelCase names of before snake_case became the one convention are unknown fields now.
     const experimentId: string = (await suite.http.post('/api/v1/experiments', { name: 'strict' })).body.experiment_id;
     const runId: string = (await suite.http.post('/api/v1/runs', { experiment_id: experimentId })).body.info.run_id;

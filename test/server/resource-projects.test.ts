@@ -73,24 +73,27 @@ describe.each(DIALECTS)('resources in projects on %s', (dialect) => {
       await registerDataset('secret_rows', 'alpha');
     });
 
-    it('keeps an alpha dataset from a default viewer: not listed, 403 on show and versions, its columns never sent', async () => {
-      const viewer = as('dviewer');
-      const list = await viewer.get('/api/v1/datasets');
-      expect(list.status).toBe(200);
-      expect(list.body.items.map((d: { name: string; project: string }) => [d.name, d.project])).toEqual([
-        ['open_rows', 'default'],
-      ]);
-      for (const path of [
-        '/api/v1/datasets/secret_rows',
-        '/api/v1/datasets/secret_rows/versions',
-        '/api/v1/datasets/secret_rows/versions/1',
-      ]) {
-        const answer = await viewer.get(path);
-        expect(answer.status, path).toBe(403);
-        expect(answer.body.error_code).toBe('PERMISSION_DENIED');
-        expect(JSON.stringify(answer.body)).not.toMatch(/ssn|score|078-05/);
-      }
-    });
+    it(
+      'keeps an alpha dataset from a default viewer: ' + 'not listed, 403 on show and versions, its columns never sent',
+      async () => {
+        const viewer = as('dviewer');
+        const list = await viewer.get('/api/v1/datasets');
+        expect(list.status).toBe(200);
+        expect(list.body.items.map((d: { name: string; project: string }) => [d.name, d.project])).toEqual([
+          ['open_rows', 'default'],
+        ]);
+        for (const path of [
+          '/api/v1/datasets/secret_rows',
+          '/api/v1/datasets/secret_rows/versions',
+          '/api/v1/datasets/secret_rows/versions/1',
+        ]) {
+          const answer = await viewer.get(path);
+          expect(answer.status, path).toBe(403);
+          expect(answer.body.error_code).toBe('PERMISSION_DENIED');
+          expect(JSON.stringify(answer.body)).not.toMatch(/ssn|score|078-05/);
+        }
+      },
+    );
 
     it('reads exactly the dataset it judged: a NAME@version in the name path is no way around the check', async () => {
       const viewer = as('dviewer');

@@ -61,86 +61,97 @@ describe.each(DIALECTS)('hostile input over HTTP, on %s', (dialect) => {
     expect((await server.context.tracking.getRun(runId)).data.tags.k).toBeUndefined();
   });
 
-  it('refuses text the stores cannot keep (lone surrogate, NUL) in any body field, key or query, naming it, and the audit chain stays intact', async () => {
-    const http = api(server.url);
-    expect((await http.post('/api/2.0/mlflow/registered-models/create', { name: 'tagged' })).status).toBe(200);
-    const attempts: { path: string; body: unknown; where: string }[] = [
-      // The defect: this key was stored as U+FFFD and broke `audit verify` for good.
-      {
-        path: '/api/2.0/mlflow/registered-models/set-tag',
-        body: { name: 'tagged', key: '\ud800', value: 'v' },
-        where: 'key',
-      },
-      {
-        path: '/api/2.0/mlflow/registered-models/set-tag',
-        body: { name: 'tagged', key: 'k', value: 'a\u0000b' },
-        where: 'value',
-      },
-      {
-        path: `/api/v1/runs/${runId}/batch`,
-        body: {
-          tags: [
-            { key: 'ok', value: 'v' },
-            { key: 'x\udc00', value: 'v' },
-          ],
+  it(
+    'refuses text the stores cannot keep (lone surrogate, NUL) in any body field, key or query, naming it, ' +
+      'and the audit chain stays intact',
+    async () => {
+      const http = api(server.url);
+      expect((await http.post('/api/2.0/mlflow/registered-models/create', { name: 'tagged' })).status).toBe(200);
+      const attempts: { path: string; body: unknown; where: string }[] = [
+        // The defect: this key was stored as U+FFFD and broke `audit verify` for good.
+        {
+          path: '/api/2.0/mlflow/registered-models/set-tag',
+          body: { name: 'tagged', key: '\ud800', value: 'v' },
+          where: 'key',
         },
-        where: 'tags[1].key',
-      },
-      {
-        path: `/api/v1/runs/${runId}/batch`,
-        body: { params: [{ key: 'p', value: 'v' }], extra: { 'bad\ud83d': 1 } },
-        where: 'extra',
-      },
-    ];
-    for (const { path, body, where } of attempts) {
-      const answer = await http.post(path, body);
-      expect(answer.status, where).toBe(400);
-      expect(answer.body, where).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', where });
-    }
-    const query = await http.get('/api/2.0/mlflow/experiments/get-by-name', { experiment_name: 'a\u0000b' });
-    expect(query.status).toBe(400);
-    expect(query.body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', where: 'query.experiment_name' });
-    expect(
-      (await http.get('/api/2.0/mlflow/registered-models/get', { name: 'tagged' })).body.registered_model.tags ?? [],
-    ).toEqual([]);
-    expect((await http.get('/api/v1/audit/verify')).body).toMatchObject({ ok: true, problems: [] });
-  });
+        {
+          path: '/api/2.0/mlflow/registered-models/set-tag',
+          body: { name: 'tagged', key: 'k', value: 'a\u0000b' },
+          where: 'value',
+        },
+        {
+          path: `/api/v1/runs/${runId}/batch`,
+          body: {
+            tags: [
+              { key: 'ok', value: 'v' },
+              { key: 'x\udc00', value: 'v' },
+            ],
+          },
+          where: 'tags[1].key',
+        },
+        {
+          path: `/api/v1/runs/${runId}/batch`,
+          body: { params: [{ key: 'p', value: 'v' }], extra: { 'bad\ud83d': 1 } },
+          where: 'extra',
+        },
+      ];
+      for (const { path, body, where } of attempts) {
+        const answer = await http.post(path, body);
+        expect(answer.status, where).toBe(400);
+        expect(answer.body, where).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', where });
+      }
+      const query = await http.get('/api/2.0/mlflow/experiments/get-by-name', { experiment_name: 'a\u0000b' });
+      expect(query.status).toBe(400);
+      expect(query.body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', where: 'query.experiment_name' });
+      expect(
+        (await http.get('/api/2.0/mlflow/registered-models/get', { name: 'tagged' })).body.registered_model.tags ?? [],
+      ).toEqual([]);
+      expect((await http.get('/api/v1/audit/verify')).body).toMatchObject({ ok: true, problems: [] });
+    },
+  );
 
-  it('refuses control characters in names, keys and values (tab and newline allowed in values), naming the field', async () => {
-    const http = api(server.url);
-    const refused: { path: string; body: unknown; where: string }[] = [
-      {
-        path: '/api/2.0/mlflow/registered-models/set-tag',
-        body: { name: 'tagged', key: 'k\u001b[31m', value: 'v' },
-        where: 'key',
-      },
-      {
-        path: '/api/2.0/mlflow/registered-models/set-tag',
-        body: { name: 'tagged', key: 'k', value: 'red \u001b[31m' },
-        where: 'value',
-      },
-      { path: '/api/2.0/mlflow/runs/set-tag', body: { run_id: runId, key: 'k', value: 'bell\u0007' }, where: 'value' },
-      {
-        path: `/api/v1/runs/${runId}/batch`,
-        body: { params: [{ key: 'p', value: 'c1 \u0085' }] },
-        where: 'params[0].value',
-      },
-      { path: '/api/2.0/mlflow/experiments/create', body: { name: 'line\nbreak' }, where: 'name' },
-    ];
-    for (const { path, body, where } of refused) {
-      const answer = await http.post(path, body);
-      expect(answer.status, where).toBe(400);
-      expect(answer.body, where).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE' });
-      expect(answer.body.where ?? '', where).toContain(where);
-      expect(answer.body.message, where).toMatch(/control character U\+00/);
-    }
-    const ok = await http.post('/api/2.0/mlflow/registered-models/set-tag', {
-      name: 'tagged',
-      key: 'note',
-      value: 'line one\n\tline two 😀',
-    });
-    expect(ok.status).toBe(200);
-  });
+  it(
+    'refuses control characters in names, keys and values (tab and newline allowed in values), ' + 'naming the field',
+    async () => {
+      const http = api(server.url);
+      const refused: { path: string; body: unknown; where: string }[] = [
+        {
+          path: '/api/2.0/mlflow/registered-models/set-tag',
+          body: { name: 'tagged', key: 'k\u001b[31m', value: 'v' },
+          where: 'key',
+        },
+        {
+          path: '/api/2.0/mlflow/registered-models/set-tag',
+          body: { name: 'tagged', key: 'k', value: 'red \u001b[31m' },
+          where: 'value',
+        },
+        {
+          path: '/api/2.0/mlflow/runs/set-tag',
+          body: { run_id: runId, key: 'k', value: 'bell\u0007' },
+          where: 'value',
+        },
+        {
+          path: `/api/v1/runs/${runId}/batch`,
+          body: { params: [{ key: 'p', value: 'c1 \u0085' }] },
+          where: 'params[0].value',
+        },
+        { path: '/api/2.0/mlflow/experiments/create', body: { name: 'line\nbreak' }, where: 'name' },
+      ];
+      for (const { path, body, where } of refused) {
+        const answer = await http.post(path, body);
+        expect(answer.status, where).toBe(400);
+        expect(answer.body, where).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE' });
+        expect(answer.body.where ?? '', where).toContain(where);
+        expect(answer.body.message, where).toMatch(/control character U\+00/);
+      }
+      const ok = await http.post('/api/2.0/mlflow/registered-models/set-tag', {
+        name: 'tagged',
+        key: 'note',
+        value: 'line one\n\tline two 😀',
+      });
+      expect(ok.status).toBe(200);
+    },
+  );
 
   it('refuses a body over the limit with 413 and writes nothing', async () => {
     const big = JSON.stringify({ run_id: runId, key: 'big', value: 'x'.repeat(2 * 1024 * 1024) });

@@ -78,76 +78,84 @@ async function databaseOnSmallDisk(dialect: DialectName, sizeBytes: number): Pro
 }
 
 describe.each(DIALECTS)('a full metadata store (%s)', (dialect) => {
-  it('answers log-batch with 507 INSUFFICIENT_STORAGE naming the metadata store, logs the engine’s error, and keeps what it acknowledged', async () => {
-    // PostgreSQL copies its template database (about 8 MB) into the tablespace first.
-    const stack = await startStack(await databaseOnSmallDisk(dialect, dialect === 'sqlite' ? 2 * MiB : 12 * MiB));
-    const http = api(stack.url);
-    const experimentId = (await http.post('/api/v1/experiments', { name: 'full' })).body.experiment_id;
-    const runId = (await http.post('/api/v1/runs', { experiment_id: experimentId })).body.info.run_id;
+  it(
+    'answers log-batch with 507 INSUFFICIENT_STORAGE naming the metadata store, logs the engine’s error, ' +
+      'and keeps what it acknowledged',
+    async () => {
+      // PostgreSQL copies its template database (about 8 MB) into the tablespace first.
+      const stack = await startStack(await databaseOnSmallDisk(dialect, dialect === 'sqlite' ? 2 * MiB : 12 * MiB));
+      const http = api(stack.url);
+      const experimentId = (await http.post('/api/v1/experiments', { name: 'full' })).body.experiment_id;
+      const runId = (await http.post('/api/v1/runs', { experiment_id: experimentId })).body.info.run_id;
 
-    let acknowledged = 0;
-    let refused: Awaited<ReturnType<typeof http.post>> | undefined;
-    for (let batch = 0; batch < 400 && refused === undefined; batch++) {
-      const metrics = Array.from({ length: 1000 }, (_, i) => ({
-        key: `m${batch}_${i % 50}`,
-        value: i,
-        step: i,
-        timestamp: 1,
-      }));
-      const answer = await http.post(`/api/v1/runs/${runId}/batch`, { metrics });
-      if (answer.status === 204) acknowledged += metrics.length;
-      else refused = answer;
-    }
-    expect(refused?.status).toBe(507);
-    expect(refused?.body).toMatchObject({
-      error_code: 'INSUFFICIENT_STORAGE',
-      message: expect.stringMatching(/metadata store \(database\) is out of space/),
-    });
-    expect(JSON.stringify(refused?.body)).not.toMatch(/SQLITE|insert into|could not extend/i);
+      let acknowledged = 0;
+      let refused: Awaited<ReturnType<typeof http.post>> | undefined;
+      for (let batch = 0; batch < 400 && refused === undefined; batch++) {
+        const metrics = Array.from({ length: 1000 }, (_, i) => ({
+          key: `m${batch}_${i % 50}`,
+          value: i,
+          step: i,
+          timestamp: 1,
+        }));
+        const answer = await http.post(`/api/v1/runs/${runId}/batch`, { metrics });
+        if (answer.status === 204) acknowledged += metrics.length;
+        else refused = answer;
+      }
+      expect(refused?.status).toBe(507);
+      expect(refused?.body).toMatchObject({
+        error_code: 'INSUFFICIENT_STORAGE',
+        message: expect.stringMatching(/metadata store \(database\) is out of space/),
+      });
+      expect(JSON.stringify(refused?.body)).not.toMatch(/SQLITE|insert into|could not extend/i);
 
-    const log = stack.log();
-    expect(log).toMatch(dialect === 'sqlite' ? /SQLITE_FULL/ : /"code":"53100"/);
-    expect(log).not.toMatch(/cannot rollback/);
+      const log = stack.log();
+      expect(log).toMatch(dialect === 'sqlite' ? /SQLITE_FULL/ : /"code":"53100"/);
+      expect(log).not.toMatch(/cannot rollback/);
 
-    // Nothing half-written: exactly the acknowledged batches are stored, and the store still reads.
-    const { count } = await stack.context.database.db
-      .selectFrom('metrics')
-      .select((eb) => eb.fn.countAll<number>().as('count'))
-      .where('run_uuid', '=', runId)
-      .executeTakeFirstOrThrow();
-    expect(Number(count)).toBe(acknowledged);
-    expect((await http.get(`/api/v1/runs/${runId}`)).status).toBe(200);
-  });
+      // Nothing half-written: exactly the acknowledged batches are stored, and the store still reads.
+      const { count } = await stack.context.database.db
+        .selectFrom('metrics')
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .where('run_uuid', '=', runId)
+        .executeTakeFirstOrThrow();
+      expect(Number(count)).toBe(acknowledged);
+      expect((await http.get(`/api/v1/runs/${runId}`)).status).toBe(200);
+    },
+  );
 });
 
 describe.each(DIALECTS)('a full artifact store (%s)', (dialect) => {
-  it('answers an upload that does not fit with 507 on the same keep-alive connection, which then serves the next request', async () => {
-    const disk = mountSmallDisk(1 * MiB);
-    cleanups.push(() => disk.remove());
-    const database = await createTestDatabase(dialect);
-    cleanups.push(() => database.drop());
-    const stack = await startStack(database, disk.dir);
-    const http = api(stack.url);
-    const experimentId = (await http.post('/api/v1/experiments', { name: 'full' })).body.experiment_id;
-    const runId = (await http.post('/api/v1/runs', { experiment_id: experimentId })).body.info.run_id;
+  it(
+    'answers an upload that does not fit with 507 on the same keep-alive connection, ' +
+      'which then serves the next request',
+    async () => {
+      const disk = mountSmallDisk(1 * MiB);
+      cleanups.push(() => disk.remove());
+      const database = await createTestDatabase(dialect);
+      cleanups.push(() => database.drop());
+      const stack = await startStack(database, disk.dir);
+      const http = api(stack.url);
+      const experimentId = (await http.post('/api/v1/experiments', { name: 'full' })).body.experiment_id;
+      const runId = (await http.post('/api/v1/runs', { experiment_id: experimentId })).body.info.run_id;
 
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    cleanups.push(() => agent.destroy());
-    const tooBig = await put(agent, `${stack.url}/api/v1/runs/${runId}/artifacts/model.bin`, randomBytes(3 * MiB));
-    expect(tooBig.status).toBe(507);
-    expect(JSON.parse(tooBig.body)).toMatchObject({
-      error_code: 'INSUFFICIENT_STORAGE',
-      message: expect.stringMatching(/artifact store is out of space/),
-    });
-    expect(stack.log()).toMatch(/ENOSPC/);
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      cleanups.push(() => agent.destroy());
+      const tooBig = await put(agent, `${stack.url}/api/v1/runs/${runId}/artifacts/model.bin`, randomBytes(3 * MiB));
+      expect(tooBig.status).toBe(507);
+      expect(JSON.parse(tooBig.body)).toMatchObject({
+        error_code: 'INSUFFICIENT_STORAGE',
+        message: expect.stringMatching(/artifact store is out of space/),
+      });
+      expect(stack.log()).toMatch(/ENOSPC/);
 
-    // The half-written temp file is gone, so a small upload fits, over the very same connection.
-    const small = await put(agent, `${stack.url}/api/v1/runs/${runId}/artifacts/notes.txt`, Buffer.from('fits'));
-    expect(small.status).toBe(200);
-    expect(small.reusedSocket).toBe(true);
-    const listing = await http.get(`/api/v1/runs/${runId}/artifacts`);
-    expect(listing.body.items.map((f: { path: string }) => f.path)).toEqual(['notes.txt']);
-  });
+      // The half-written temp file is gone, so a small upload fits, over the very same connection.
+      const small = await put(agent, `${stack.url}/api/v1/runs/${runId}/artifacts/notes.txt`, Buffer.from('fits'));
+      expect(small.status).toBe(200);
+      expect(small.reusedSocket).toBe(true);
+      const listing = await http.get(`/api/v1/runs/${runId}/artifacts`);
+      expect(listing.body.items.map((f: { path: string }) => f.path)).toEqual(['notes.txt']);
+    },
+  );
 });
 
 function put(

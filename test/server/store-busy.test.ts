@@ -45,52 +45,56 @@ async function holdWriteLock(location: DatabaseLocation): Promise<{ release(): v
 }
 
 describe.each(DIALECTS)('a metadata store another process keeps locked (%s)', (dialect) => {
-  it('answers a write with 503 STORE_BUSY and Retry-After, and the SDK’s call goes through once the lock is released', async () => {
-    const database = await createTestDatabase(dialect);
-    cleanups.push(() => database.drop());
-    const temp = makeTempDir();
-    cleanups.push(() => temp.remove());
-    const context = await openContext(
-      testConfig(database, temp.dir, { database: { ...database.location, lockTimeoutMs: LOCK_TIMEOUT_MS } }),
-    );
-    cleanups.push(() => context.close());
-    const server = await startServer({ context, host: '127.0.0.1', port: 0, logLevel: 'silent' });
-    cleanups.push(() => server.close());
-    const http = api(server.url);
-    const experimentId = (await http.post('/api/v1/experiments', { name: 'busy' })).body.experiment_id;
-    const runId = (await http.post('/api/v1/runs', { experiment_id: experimentId })).body.info.run_id;
+  it(
+    'answers a write with 503 STORE_BUSY and Retry-After, ' +
+      'and the SDK’s call goes through once the lock is released',
+    async () => {
+      const database = await createTestDatabase(dialect);
+      cleanups.push(() => database.drop());
+      const temp = makeTempDir();
+      cleanups.push(() => temp.remove());
+      const context = await openContext(
+        testConfig(database, temp.dir, { database: { ...database.location, lockTimeoutMs: LOCK_TIMEOUT_MS } }),
+      );
+      cleanups.push(() => context.close());
+      const server = await startServer({ context, host: '127.0.0.1', port: 0, logLevel: 'silent' });
+      cleanups.push(() => server.close());
+      const http = api(server.url);
+      const experimentId = (await http.post('/api/v1/experiments', { name: 'busy' })).body.experiment_id;
+      const runId = (await http.post('/api/v1/runs', { experiment_id: experimentId })).body.info.run_id;
 
-    const lock = await holdWriteLock(database.location);
-    const refused = await http.post(`/api/v1/runs/${runId}/batch`, {
-      metrics: [{ key: 'auc', value: 0.5, step: 0, timestamp: 1 }],
-    });
-    expect(refused.status).toBe(503);
-    expect(refused.headers.get('retry-after')).toBe('1');
-    expect(refused.body).toMatchObject({
-      error_code: 'STORE_BUSY',
-      message: expect.stringMatching(/locked by another writer: nothing was written/),
-    });
-    // Readers are not held up by a writer.
-    expect((await http.get(`/api/v1/runs/${runId}`)).status).toBe(200);
+      const lock = await holdWriteLock(database.location);
+      const refused = await http.post(`/api/v1/runs/${runId}/batch`, {
+        metrics: [{ key: 'auc', value: 0.5, step: 0, timestamp: 1 }],
+      });
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(refused.body).toMatchObject({
+        error_code: 'STORE_BUSY',
+        message: expect.stringMatching(/locked by another writer: nothing was written/),
+      });
+      // Readers are not held up by a writer.
+      expect((await http.get(`/api/v1/runs/${runId}`)).status).toBe(200);
 
-    const retried: number[] = [];
-    const client = new RemoteTrackingClient(server.url, undefined, {
-      retry: {
-        attempts: 20,
-        baseDelayMs: 20,
-        maxDelayMs: 50,
-        onRetry: ({ attempt, error }) => {
-          expect(error.code).toBe('STORE_BUSY');
-          retried.push(attempt);
-          if (attempt === 1) lock.release();
+      const retried: number[] = [];
+      const client = new RemoteTrackingClient(server.url, undefined, {
+        retry: {
+          attempts: 20,
+          baseDelayMs: 20,
+          maxDelayMs: 50,
+          onRetry: ({ attempt, error }) => {
+            expect(error.code).toBe('STORE_BUSY');
+            retried.push(attempt);
+            if (attempt === 1) lock.release();
+          },
         },
-      },
-    });
-    await client.logBatch(runId, { metrics: [{ key: 'auc', value: 0.9, step: 1, timestamp: 2 }] });
-    await lock.released;
-    expect(retried[0]).toBe(1);
-    expect((await client.getMetricHistory(runId, 'auc')).items.map((m) => m.value)).toEqual([0.9]);
-  });
+      });
+      await client.logBatch(runId, { metrics: [{ key: 'auc', value: 0.9, step: 1, timestamp: 2 }] });
+      await lock.released;
+      expect(retried[0]).toBe(1);
+      expect((await client.getMetricHistory(runId, 'auc')).items.map((m) => m.value)).toEqual([0.9]);
+    },
+  );
 });
 
 describe('exit codes for storage errors', () => {
