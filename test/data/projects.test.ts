@@ -27,24 +27,28 @@ describe.each(DIALECTS)('datasets in projects on %s', (dialect) => {
     expect(await suite.datasets.list({ projects: [] })).toEqual([]);
   });
 
-  it("keeps a new version in its dataset's project and refuses one registered into another, before copying anything", async () => {
-    const { access } = suite.test.context;
-    await access.createProject('alpha');
-    await access.createProject('beta');
-    await suite.datasets.register('scores', suite.write('a.csv', rows(2)), { project: 'alpha' });
-    const second = await suite.datasets.register('scores', suite.write('b.csv', rows(3)));
-    expect(second.version).toMatchObject({ version: 2, project: 'alpha' });
-    const blobs = suite.blobFiles().length;
+  it(
+    "keeps a new version in its dataset's project and refuses one registered into another, " +
+      'before copying anything',
+    async () => {
+      const { access } = suite.test.context;
+      await access.createProject('alpha');
+      await access.createProject('beta');
+      await suite.datasets.register('scores', suite.write('a.csv', rows(2)), { project: 'alpha' });
+      const second = await suite.datasets.register('scores', suite.write('b.csv', rows(3)));
+      expect(second.version).toMatchObject({ version: 2, project: 'alpha' });
+      const blobs = suite.blobFiles().length;
 
-    const refused = suite.datasets.register('scores', suite.write('c.csv', rows(4)), { project: 'beta' });
-    await expect(refused).rejects.toThrow(InvalidStateError);
-    await expect(refused).rejects.toMatchObject({
-      message: expect.stringContaining("is in project 'alpha'"),
-      details: { where: 'project', hint: expect.stringContaining('ciclo data move scores --project beta') },
-    });
-    expect(await suite.versionCount()).toBe(2);
-    expect(suite.blobFiles()).toHaveLength(blobs);
-  });
+      const refused = suite.datasets.register('scores', suite.write('c.csv', rows(4)), { project: 'beta' });
+      await expect(refused).rejects.toThrow(InvalidStateError);
+      await expect(refused).rejects.toMatchObject({
+        message: expect.stringContaining("is in project 'alpha'"),
+        details: { where: 'project', hint: expect.stringContaining('ciclo data move scores --project beta') },
+      });
+      expect(await suite.versionCount()).toBe(2);
+      expect(suite.blobFiles()).toHaveLength(blobs);
+    },
+  );
 
   it('refuses a project that does not exist or is no project name, and writes nothing', async () => {
     await expect(

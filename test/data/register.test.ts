@@ -10,7 +10,7 @@ import { csv, useDataSuite, writeParquet } from './support.js';
 describe.each(DIALECTS)('DatasetService registration on %s', (dialect) => {
   const suite = useDataSuite(dialect);
 
-  it('registers a file: blobs by content, version 1 addressed by the (path, digest) pairs, schema inferred', async () => {
+  it('registers a file: blobs by content, version 1 addressed by (path, digest) pairs, schema inferred', async () => {
     const content = csv('id,score,city,day', [
       [1, 0.5, 'rome', '2024-01-01'],
       [2, '', 'oslo', '2024-01-02'],
@@ -34,7 +34,7 @@ describe.each(DIALECTS)('DatasetService registration on %s', (dialect) => {
     ]);
   });
 
-  it('returns the existing version for identical content and copies nothing; changed content is version 2', async () => {
+  it('returns the existing version for identical content, copies nothing; changed content is version 2', async () => {
     const file = suite.write('a.csv', csv('x,y', [[1, 2]]));
     const first = await suite.datasets.register('d', file);
     const blobs = suite.blobFiles();

@@ -237,7 +237,7 @@ describe('point-in-time historical retrieval', () => {
     expect(rows[0]!.v).toBe('seven');
   });
 
-  it('returns only the features asked for, by name or view:name; a clashing name is prefixed with the view', async () => {
+  it('returns only the features asked for (name or view:name); a clashing name is prefixed with the view', async () => {
     const a = writeCsv(dir, 'sel-a.csv', ['id', 'event_time', 'x', 'y'], [[1, iso(1), 1, 2]]);
     const b = writeCsv(dir, 'sel-b.csv', ['id', 'event_time', 'x'], [[1, iso(1), 10]]);
     const entities = writeCsv(dir, 'sel-entities.csv', ['id', 'event_timestamp', 'x'], [[1, iso(2), 'entity-x']]);

@@ -20,8 +20,9 @@ describe.each(DIALECTS)('ciclo lineage on %s', (dialect) => {
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe(`artifact ${digests.model.slice(0, 19)}`);
+    const ingestRun = steps.first.ingest!.run_id!.slice(0, 8);
     expect(result.stdout).toContain(
-      `─ produced by  step ingest#1  SUCCEEDED  run ${steps.first.ingest!.run_id!.slice(0, 8)}  pipeline churn-train  [data]`,
+      `─ produced by  step ingest#1  SUCCEEDED  run ${ingestRun}  pipeline churn-train  [data]`,
     );
     expect(result.stdout).not.toContain('downstream:');
   });

@@ -11,43 +11,46 @@ describe.each(DIALECTS)('lineage on %s', (dialect) => {
   const run = (pipeline: 'first' | 'cached' | 'evaluate', step: string) =>
     suite.scenario.steps[pipeline][step]!.run_id!;
 
-  it('walks upstream from the final model artifact to the raw data step, its raw input and the pipeline params', async () => {
-    const { digests, first } = suite.scenario;
-    const graph = await lineage().graph(`${run('first', 'train')}/outputs/model`, { direction: 'upstream' });
-    expect(graph.roots).toEqual([`artifact:${digests.model}`]);
-    const ids = nodeIds(graph);
-    for (const step of ['train', 'features', 'ingest']) expect(ids).toContain(`run:${run('first', step)}`);
-    expect(ids).toContain(`artifact:${digests.data}`);
-    expect(ids).toContain(`artifact:${digests.raw}`);
-    expect(runNode(graph, run('first', 'ingest'))).toMatchObject({
-      role: 'step',
-      stepName: 'ingest',
-      attempt: 1,
-      status: 'SUCCEEDED',
-      pipelineName: 'churn-train',
-    });
-    expect(runNode(graph, first)).toMatchObject({
-      role: 'pipeline',
-      pipelineName: 'churn-train',
-      status: 'SUCCEEDED',
-      params: { raw: 'raw.csv', seed: 1 },
-    });
-    const edges = edgeList(graph);
-    expect(edges).toContain(`run:${run('first', 'train')} -produced-> artifact:${digests.model}`);
-    expect(edges).toContain(`run:${run('first', 'ingest')} -produced-> artifact:${digests.data}`);
-    expect(edges).toContain(`artifact:${digests.raw} -consumed_by-> run:${run('first', 'ingest')}`);
-    expect(edges).toContain(`run:${first} -contains-> run:${run('first', 'ingest')}`);
-    // Beyond the pipeline: the run that logged raw.csv, and the dataset it used.
-    expect(edges).toContain(`run:${suite.scenario.exportRun} -produced-> artifact:${digests.raw}`);
-    expect(ids).toContain('dataset:churn@v1');
-    // Upstream only: nothing that read the model, and not the evaluate pipeline.
-    expect(ids).not.toContain(`run:${run('evaluate', 'score')}`);
-    expect(
-      graph.edges.find((edge) => edge.from === `run:${run('first', 'ingest')}` && edge.type === 'produced')?.name,
-    ).toBe('data');
-  });
+  it(
+    'walks upstream from the final model artifact to the raw data step, ' + 'its raw input and the pipeline params',
+    async () => {
+      const { digests, first } = suite.scenario;
+      const graph = await lineage().graph(`${run('first', 'train')}/outputs/model`, { direction: 'upstream' });
+      expect(graph.roots).toEqual([`artifact:${digests.model}`]);
+      const ids = nodeIds(graph);
+      for (const step of ['train', 'features', 'ingest']) expect(ids).toContain(`run:${run('first', step)}`);
+      expect(ids).toContain(`artifact:${digests.data}`);
+      expect(ids).toContain(`artifact:${digests.raw}`);
+      expect(runNode(graph, run('first', 'ingest'))).toMatchObject({
+        role: 'step',
+        stepName: 'ingest',
+        attempt: 1,
+        status: 'SUCCEEDED',
+        pipelineName: 'churn-train',
+      });
+      expect(runNode(graph, first)).toMatchObject({
+        role: 'pipeline',
+        pipelineName: 'churn-train',
+        status: 'SUCCEEDED',
+        params: { raw: 'raw.csv', seed: 1 },
+      });
+      const edges = edgeList(graph);
+      expect(edges).toContain(`run:${run('first', 'train')} -produced-> artifact:${digests.model}`);
+      expect(edges).toContain(`run:${run('first', 'ingest')} -produced-> artifact:${digests.data}`);
+      expect(edges).toContain(`artifact:${digests.raw} -consumed_by-> run:${run('first', 'ingest')}`);
+      expect(edges).toContain(`run:${first} -contains-> run:${run('first', 'ingest')}`);
+      // Beyond the pipeline: the run that logged raw.csv, and the dataset it used.
+      expect(edges).toContain(`run:${suite.scenario.exportRun} -produced-> artifact:${digests.raw}`);
+      expect(ids).toContain('dataset:churn@v1');
+      // Upstream only: nothing that read the model, and not the evaluate pipeline.
+      expect(ids).not.toContain(`run:${run('evaluate', 'score')}`);
+      expect(
+        graph.edges.find((edge) => edge.from === `run:${run('first', 'ingest')}` && edge.type === 'produced')?.name,
+      ).toBe('data');
+    },
+  );
 
-  it('walks downstream from the first output to the model, across pipeline runs that used the same digest', async () => {
+  it('walks downstream from the first output to the model, across pipeline runs using the same digest', async () => {
     const { digests, evaluate } = suite.scenario;
     const graph = await lineage().graph(digests.data, { direction: 'downstream' });
     const ids = nodeIds(graph);

@@ -80,7 +80,7 @@ describe.each(DIALECTS)('model lineage on %s', (dialect) => {
     expect(edgeList(both)).toContain(`run:${trained} -produced-> model:churn/2`);
   });
 
-  it('answers not found for an unknown model, version or alias, and bad input for a version that is not a number', async () => {
+  it('answers not found for an unknown model, version or alias, and bad input for a non-numeric version', async () => {
     const failure = async (node: string): Promise<CicloError> => {
       const error = await lineage.graph(node).then(
         () => undefined,

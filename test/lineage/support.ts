@@ -36,7 +36,8 @@ export const trainPipeline = definePipeline({
     {
       name: 'train',
       ...shell(
-        'sort "$CICLO_INPUT_FEATURES/labels" | uniq -c > "$CICLO_OUTPUT_DIR/model"; echo "seed $CICLO_PARAM_SEED" >> "$CICLO_OUTPUT_DIR/model"',
+        'sort "$CICLO_INPUT_FEATURES/labels" | uniq -c > "$CICLO_OUTPUT_DIR/model"; ' +
+          'echo "seed $CICLO_PARAM_SEED" >> "$CICLO_OUTPUT_DIR/model"',
       ),
       inputs: { features: 'steps.features.outputs.features' },
       outputs: { model: { type: 'model' } },

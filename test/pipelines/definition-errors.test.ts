@@ -79,7 +79,8 @@ const cases: Case[] = [
     lines: [...TRAIN, '    inputs: { table: prepare.table }'],
     path: 'steps[1].inputs.table',
     message:
-      '"prepare.table" is not a reference; write steps.<step>.outputs.<output>, params.<name> or datasets.<name>[@<version>]',
+      '"prepare.table" is not a reference; ' +
+      'write steps.<step>.outputs.<output>, params.<name> or datasets.<name>[@<version>]',
     where: 'pipeline.yaml:12:22',
   },
   {

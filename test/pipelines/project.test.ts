@@ -47,7 +47,7 @@ describe.each(DIALECTS)('a pipeline in a project, on %s', (dialect) => {
     expect(await datasets.list()).toMatchObject([{ name: 'scored', project: 'alpha', latestVersion: 1 }]);
   });
 
-  it('is in default without project:, and refuses to log into an experiment of its name in another project', async () => {
+  it('is in default without project:, refuses to log into an experiment of its name in another project', async () => {
     const { access, pipelines, tracking } = fixture.test.context;
     await access.createProject('alpha');
     await tracking.createExperiment({ name: 'scoring', project: 'alpha' });

@@ -68,7 +68,7 @@ describe.each(DIALECTS)('ciclo pipeline reproduce, on %s', (dialect) => {
     return { loaded: { definition, workDir: folder }, repo };
   }
 
-  it('re-executes at the recorded commit with the recorded params and reports which outputs are identical', async () => {
+  it('re-executes at the recorded commit with the recorded params, reports which outputs are identical', async () => {
     const { loaded, repo } = await pipelineInRepo();
     const recorded = commitAll(repo, 'v1');
     const pipelines = fixture.test.context.pipelines;

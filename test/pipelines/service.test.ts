@@ -181,7 +181,7 @@ describe.each(DIALECTS)('PipelineService on %s', (dialect) => {
     expect(streamed).toBe(size + 1);
   });
 
-  it('loads a pipeline from a folder, a YAML file or a TypeScript module, and says what is wrong with a bad one', async () => {
+  it('loads a pipeline from a folder, a YAML file or a TS module, and says what is wrong with a bad one', async () => {
     const yaml = 'name: from-yaml\nsteps:\n  - name: a\n    kind: command\n    command: [echo, hi]\n';
     await writeFile(path.join(fixture.workDir, 'pipeline.yaml'), yaml);
     const fromFolder = await service().load(fixture.workDir);
@@ -194,7 +194,8 @@ describe.each(DIALECTS)('PipelineService on %s', (dialect) => {
     await writeFile(
       path.join(fixture.workDir, 'pipeline.ts'),
       `import { definePipeline, step } from ${JSON.stringify(dsl)};\n` +
-        `export default definePipeline({ name: 'from-ts', steps: [step('a', { kind: 'command', command: ['true'] })] });\n`,
+        `export default definePipeline({ name: 'from-ts', ` +
+        `steps: [step('a', { kind: 'command', command: ['true'] })] });\n`,
     );
     expect((await service().load(path.join(fixture.workDir, 'pipeline.ts'))).definition.name).toBe('from-ts');
     await writeFile(path.join(fixture.workDir, 'empty.ts'), 'export const x = 1;\n');
@@ -205,7 +206,8 @@ describe.each(DIALECTS)('PipelineService on %s', (dialect) => {
   it('gives a ts step its tracked run to log into, on the same store', async () => {
     await writeFile(
       path.join(fixture.workDir, 'train.ts'),
-      'export async function train(ctx: { run(): Promise<{ log(m: Record<string, number>): void; logParams(p: object): Promise<void> }> }) {\n' +
+      'export async function train(ctx: { run(): Promise<{ log(m: Record<string, number>): void; ' +
+        'logParams(p: object): Promise<void> }> }) {\n' +
         '  const run = await ctx.run();\n  run.log({ auc: 0.91 });\n  await run.logParams({ trees: 50 });\n}\n',
     );
     const { pipelineRunId, status } = await service().run(

@@ -64,7 +64,7 @@ describe.each(DIALECTS)('MLflow versions without a package, and transition-stage
       archive_existing_versions: false,
     });
 
-  it('accepts a source without a package as MLflow does, marked by the read-only tag ciclo.package_status', async () => {
+  it('accepts a package-less source as MLflow does, marked by the read-only tag ciclo.package_status', async () => {
     const runId = await runWithLooseFiles();
     const created = await createVersion('loose', `runs:/${runId}/weights`);
     expect(created.status).toBe(200);
@@ -124,32 +124,36 @@ describe.each(DIALECTS)('MLflow versions without a package, and transition-stage
     expect(report.corrupt).toEqual([]);
   });
 
-  it('refuses to approve a version without a verified package, saying why; a later version with a package is approvable', async () => {
-    const runId = await runWithLooseFiles();
-    await createVersion('unpackaged', `runs:/${runId}/weights`);
+  it(
+    'refuses to approve a version without a verified package, saying why; ' +
+      'a later version with a package is approvable',
+    async () => {
+      const runId = await runWithLooseFiles();
+      await createVersion('unpackaged', `runs:/${runId}/weights`);
 
-    const refused = await as('approver').post('/api/v1/models/unpackaged/versions/1/approve', { comment: 'ship it' });
-    expect(refused.status).toBe(400);
-    expect(refused.body).toMatchObject({ error_code: 'INVALID_STATE', where: 'unpackaged/1' });
-    expect(refused.body.message).toContain('unpackaged/1 has no verified package');
-    expect(refused.body.message).toContain(`run ${runId}: weights/`);
-    expect(refused.body.hint).toContain('register that folder again as a new version');
-    expect((await registry.show('unpackaged', 1)).status).toBe('pending');
-    const [audit] = await server.context.audit.list({ action: 'model.approve.refused' });
-    expect(audit).toMatchObject({ target: { type: 'model_version', id: 'unpackaged/1' } });
+      const refused = await as('approver').post('/api/v1/models/unpackaged/versions/1/approve', { comment: 'ship it' });
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({ error_code: 'INVALID_STATE', where: 'unpackaged/1' });
+      expect(refused.body.message).toContain('unpackaged/1 has no verified package');
+      expect(refused.body.message).toContain(`run ${runId}: weights/`);
+      expect(refused.body.hint).toContain('register that folder again as a new version');
+      expect((await registry.show('unpackaged', 1)).status).toBe('pending');
+      const [audit] = await server.context.audit.list({ action: 'model.approve.refused' });
+      expect(audit).toMatchObject({ target: { type: 'model_version', id: 'unpackaged/1' } });
 
-    const folder = join(server.context.config.home, `package-${runId}`);
-    await writePackage(folder);
-    await server.context.tracking.logArtifactDirectory(runId, folder, 'model');
-    const packaged = await createVersion('unpackaged', `runs:/${runId}/model`);
-    expect(packaged.body.model_version.tags).toEqual([{ key: 'ciclo.approval_status', value: 'pending' }]);
-    const approved = await as('approver').post('/api/v1/models/unpackaged/versions/2/approve', {});
-    expect(approved.status).toBe(200);
-    expect((await registry.show('unpackaged', 2)).status).toBe('approved');
+      const folder = join(server.context.config.home, `package-${runId}`);
+      await writePackage(folder);
+      await server.context.tracking.logArtifactDirectory(runId, folder, 'model');
+      const packaged = await createVersion('unpackaged', `runs:/${runId}/model`);
+      expect(packaged.body.model_version.tags).toEqual([{ key: 'ciclo.approval_status', value: 'pending' }]);
+      const approved = await as('approver').post('/api/v1/models/unpackaged/versions/2/approve', {});
+      expect(approved.status).toBe(200);
+      expect((await registry.show('unpackaged', 2)).status).toBe('approved');
 
-    // Rejecting needs no package.
-    expect((await as('approver').post('/api/v1/models/unpackaged/versions/1/reject', {})).status).toBe(200);
-  });
+      // Rejecting needs no package.
+      expect((await as('approver').post('/api/v1/models/unpackaged/versions/1/reject', {})).status).toBe(200);
+    },
+  );
 
   it('does not auto-approve a version without a verified package, even when every gate passed', async () => {
     const runId = await runWithLooseFiles();

@@ -53,7 +53,8 @@ export function writeMlmodelFolder(folder: string, options: { signature?: boolea
       ? ''
       : [
           'signature:',
-          `  inputs: '[{"type": "double", "name": "age", "required": true}, {"type": "string", "name": "plan", "required": false}]'`,
+          `  inputs: '[{"type": "double", "name": "age", "required": true}, ` +
+            `{"type": "string", "name": "plan", "required": false}]'`,
           `  outputs: '[{"type": "tensor", "tensor-spec": {"dtype": "float64", "shape": [-1]}}]'`,
         ].join('\n');
   writeFileSync(

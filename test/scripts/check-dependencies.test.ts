@@ -61,7 +61,7 @@ describe('npm run lint:deps (the dependency rules)', () => {
 
   afterEach(() => tree.remove());
 
-  it('fails on an import that bypasses an index.ts, a folder cycle and an import of the CLI, naming each import', () => {
+  it('fails on an import bypassing an index.ts, a folder cycle and an import of the CLI, naming each import', () => {
     write('src/registry/bad.ts', "import { track } from '../tracking/service.js';\nexport const bad = track;\n");
     write('src/tracking/back.ts', "import { register } from '../registry/index.js';\nexport const back = register;\n");
     write('src/cli/format.ts', 'export const format = 1;\n');

@@ -67,7 +67,8 @@ describe.each(DIALECTS)('files Ciclo creates in CICLO_HOME are owner-only whatev
       [
         `import { Ciclo } from ${JSON.stringify(SDK)};`,
         'const ciclo = await Ciclo.connect();',
-        `await ciclo.withRun({ experiment: 'modes', captureCode: false }, async (run) => { run.log({ auc: 0.9 }); await run.logArtifact(${JSON.stringify(artifact)}, 'model.txt'); });`,
+        `await ciclo.withRun({ experiment: 'modes', captureCode: false }, async (run) => { run.log({ auc: 0.9 }); ` +
+          `await run.logArtifact(${JSON.stringify(artifact)}, 'model.txt'); });`,
         'await ciclo.close();',
       ].join('\n'),
     );

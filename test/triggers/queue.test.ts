@@ -39,42 +39,46 @@ describe.each(DIALECTS)('queueing (%s)', (dialect) => {
       fixture.workDir,
     );
 
-  it('while a run is going, queues one more (default maxQueued 1), drops and counts the rest, then runs the queued one', async () => {
-    const runtime = await fixture.start([gated()], { env: ENV });
-    const first = await fire(runtime, 'hook', { n: 0 });
-    expect(first).toEqual({ outcome: 'started', pipelineRunId: expect.any(String) });
-    const firstId = (first as { pipelineRunId: string }).pipelineRunId;
-    await waitFor(
-      'the first run to be running',
-      async () => (await fixture.context.pipelines.getRun(firstId)).run.status === 'RUNNING',
-    );
+  it(
+    'while a run is going, queues one more (default maxQueued 1), ' +
+      'drops and counts the rest, then runs the queued one',
+    async () => {
+      const runtime = await fixture.start([gated()], { env: ENV });
+      const first = await fire(runtime, 'hook', { n: 0 });
+      expect(first).toEqual({ outcome: 'started', pipelineRunId: expect.any(String) });
+      const firstId = (first as { pipelineRunId: string }).pipelineRunId;
+      await waitFor(
+        'the first run to be running',
+        async () => (await fixture.context.pipelines.getRun(firstId)).run.status === 'RUNNING',
+      );
 
-    const outcomes = [
-      await fire(runtime, 'hook', { n: 1 }),
-      await fire(runtime, 'hook', { n: 2 }),
-      await fire(runtime, 'hook', { n: 3 }),
-    ];
-    expect(outcomes.map((o) => o.outcome)).toEqual(['queued', 'dropped', 'dropped']);
-    const queuedId = (outcomes[0] as { pipelineRunId: string }).pipelineRunId;
-    expect(await runtime.counters('slow', 'hook')).toMatchObject({ fired: 2, dropped: 2 });
-    const queued = await fixture.context.pipelines.getRun(queuedId);
-    expect(queued.run.status).toBe('PENDING');
-    expect(triggerOf(queued.run)).toEqual({ name: 'hook', type: 'webhook', payload: { n: 1 } });
-    expect(await fixture.runs('slow')).toHaveLength(2);
+      const outcomes = [
+        await fire(runtime, 'hook', { n: 1 }),
+        await fire(runtime, 'hook', { n: 2 }),
+        await fire(runtime, 'hook', { n: 3 }),
+      ];
+      expect(outcomes.map((o) => o.outcome)).toEqual(['queued', 'dropped', 'dropped']);
+      const queuedId = (outcomes[0] as { pipelineRunId: string }).pipelineRunId;
+      expect(await runtime.counters('slow', 'hook')).toMatchObject({ fired: 2, dropped: 2 });
+      const queued = await fixture.context.pipelines.getRun(queuedId);
+      expect(queued.run.status).toBe('PENDING');
+      expect(triggerOf(queued.run)).toEqual({ name: 'hook', type: 'webhook', payload: { n: 1 } });
+      expect(await fixture.runs('slow')).toHaveLength(2);
 
-    await writeFile(gate(), '');
-    await waitFor(
-      'the queued run to succeed',
-      async () => (await fixture.context.pipelines.getRun(queuedId)).run.status === 'SUCCEEDED',
-    );
-    const done = await fixture.context.pipelines.getRun(firstId);
-    // The step's error and exit code are in the comparison so a failure says why the run failed.
-    expect([done.run.status, done.steps[0]!.error, done.steps[0]!.exit_code]).toEqual(['SUCCEEDED', null, 0]);
-    // One after the other: the queued run's step started only once the first run's step had ended.
-    const after = await fixture.context.pipelines.getRun(queuedId);
-    expect(after.steps[0]!.started_time!).toBeGreaterThanOrEqual(done.steps[0]!.ended_time!);
-    expect(await fixture.runs('slow')).toHaveLength(2);
-  });
+      await writeFile(gate(), '');
+      await waitFor(
+        'the queued run to succeed',
+        async () => (await fixture.context.pipelines.getRun(queuedId)).run.status === 'SUCCEEDED',
+      );
+      const done = await fixture.context.pipelines.getRun(firstId);
+      // The step's error and exit code are in the comparison so a failure says why the run failed.
+      expect([done.run.status, done.steps[0]!.error, done.steps[0]!.exit_code]).toEqual(['SUCCEEDED', null, 0]);
+      // One after the other: the queued run's step started only once the first run's step had ended.
+      const after = await fixture.context.pipelines.getRun(queuedId);
+      expect(after.steps[0]!.started_time!).toBeGreaterThanOrEqual(done.steps[0]!.ended_time!);
+      expect(await fixture.runs('slow')).toHaveLength(2);
+    },
+  );
 
   it('maxQueued 0 drops every firing while a run is going', async () => {
     const runtime = await fixture.start([gated(0)], { env: ENV });
@@ -110,7 +114,7 @@ describe.each(DIALECTS)('queueing (%s)', (dialect) => {
     expect((await pipelines.getRun(byHand)).run.status).toBe('PENDING');
   });
 
-  it('stopping the runtime cancels the run being driven and keeps the queued one PENDING for the next start', async () => {
+  it('stopping the runtime cancels the run being driven, keeps the queued one PENDING for the next start', async () => {
     const runtime = await fixture.start([gated()], { env: ENV });
     const first = (await fire(runtime, 'hook', {})) as { pipelineRunId: string };
     await waitFor(

@@ -148,7 +148,8 @@ describe('expectation checks', () => {
   it('passes a suite whose only failures are warnings', async () => {
     const input = await inputFor(badRows(), 'csv', 'warnings');
     const suite = loadSuiteYaml(
-      'name: s\nexpectations:\n  - { column: email, not_null: true, severity: warn }\n  - { column: customer_id, exists: true }\n',
+      'name: s\nexpectations:\n  - { column: email, not_null: true, severity: warn }\n' +
+        '  - { column: customer_id, exists: true }\n',
       's.yaml',
     );
     const report = await runSuite(engine, input, suite);
@@ -211,7 +212,10 @@ expectations:
   });
 
   it('judges freshness against a fixed now, for dates and timestamps', async () => {
-    const relationSql = `(SELECT DATE '2024-06-01' AS day, TIMESTAMP '2024-06-09 12:00:00' AS at, TIMESTAMPTZ '2024-06-09 12:00:00+00' AS at_tz UNION ALL SELECT DATE '2024-01-01', TIMESTAMP '2024-01-01 00:00:00', NULL)`;
+    const relationSql =
+      "(SELECT DATE '2024-06-01' AS day, TIMESTAMP '2024-06-09 12:00:00' AS at, " +
+      "TIMESTAMPTZ '2024-06-09 12:00:00+00' AS at_tz " +
+      "UNION ALL SELECT DATE '2024-01-01', TIMESTAMP '2024-01-01 00:00:00', NULL)";
     const schema = await schemaOf(engine, relationSql);
     const suite = loadSuiteYaml(
       `name: s
@@ -261,7 +265,9 @@ expectations:
     expect((error as InvalidInputError).message).toBe('expectations[1].column: unknown column "emial"');
     expect((error as InvalidInputError).details).toEqual({
       where: 's.yaml:4:15',
-      hint: "the relation's columns are: customer_id, email, tenure_months, contract, monthly_charges, total_charges, signup_date",
+      hint:
+        "the relation's columns are: customer_id, email, tenure_months, contract, " +
+        'monthly_charges, total_charges, signup_date',
     });
     expect(counting.statements).toEqual([]);
   });
@@ -302,13 +308,15 @@ expectations:
   });
 
   it('treats values in a set by their type and masks what a sensitive column reveals', async () => {
-    const relationSql = `(SELECT * FROM (VALUES (1, 'a', true), (2, 'b', false), (7, 'secret', true)) AS t(code, token, flag))`;
+    const relationSql =
+      "(SELECT * FROM (VALUES (1, 'a', true), (2, 'b', false), (7, 'secret', true)) AS t(code, token, flag))";
     const schema = (await schemaOf(engine, relationSql)).map((column) => ({
       ...column,
       sensitive: column.name === 'token',
     }));
     const suite = parseSuiteOf(
-      '  - { column: code, in_set: [1, 2] }\n  - { column: flag, in_set: [true] }\n  - { column: token, in_set: [a, b] }\n  - { column: token, between: { min: a, max: b } }',
+      '  - { column: code, in_set: [1, 2] }\n  - { column: flag, in_set: [true] }\n' +
+        '  - { column: token, in_set: [a, b] }\n  - { column: token, between: { min: a, max: b } }',
     );
     const report = await runSuite(engine, { relationSql, schema, sensitive: [] }, suite);
     expect(report.results.map((result) => result.failingRows)).toEqual([1, 1, 1, 1]);

@@ -79,7 +79,8 @@ describe('data step kinds (sql, dedupe, split) in a pipeline, on sqlite', () => 
     const first = await run(pipeline());
     expect(first.status).toBe('SUCCEEDED');
     const unique = await query(
-      `SELECT count(*) AS n, count(DISTINCT id) AS ids, max(updated) AS last FROM read_parquet('${first.outputs('dedupe', 'unique')}')`,
+      'SELECT count(*) AS n, count(DISTINCT id) AS ids, max(updated) AS last ' +
+        `FROM read_parquet('${first.outputs('dedupe', 'unique')}')`,
     );
     expect(unique[0]).toMatchObject({ n: 200, ids: 200 });
     const updated = await query(
@@ -89,16 +90,16 @@ describe('data step kinds (sql, dedupe, split) in a pipeline, on sqlite', () => 
 
     const train = first.outputs('split', 'train');
     const test = first.outputs('split', 'test');
+    const trainCsv = readFilesSql([train], 'csv');
+    const testCsv = readFilesSql([test], 'csv');
     const parts = await query(
-      `SELECT (SELECT count(*) FROM ${readFilesSql([train], 'csv')}) AS train, (SELECT count(*) FROM ${readFilesSql([test], 'csv')}) AS test,
-              (SELECT count(*) FROM ${readFilesSql([train], 'csv')} t JOIN ${readFilesSql([test], 'csv')} s USING (id)) AS overlap`,
+      `SELECT (SELECT count(*) FROM ${trainCsv}) AS train, (SELECT count(*) FROM ${testCsv}) AS test,
+              (SELECT count(*) FROM ${trainCsv} t JOIN ${testCsv} s USING (id)) AS overlap`,
     );
     // Stratified: every band (50 rows each) is cut at the same place; parts are cut in name order,
     // so `test` takes the first ceil(0.25 × 50) = 13 of each band.
     expect(parts[0]).toEqual({ train: 148, test: 52, overlap: 0 });
-    const perBand = await query(
-      `SELECT band, count(*) AS n FROM ${readFilesSql([train], 'csv')} GROUP BY band ORDER BY band`,
-    );
+    const perBand = await query(`SELECT band, count(*) AS n FROM ${trainCsv} GROUP BY band ORDER BY band`);
     expect(perBand.map((band) => Number(band.n))).toEqual([37, 37, 37, 37]);
 
     // Row counts are logged on each step's tracked run.

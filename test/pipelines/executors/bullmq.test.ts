@@ -215,7 +215,8 @@ describe.each(DIALECTS)(
             name: 'b',
             // The first run records its shell and worker ($PPID) and hangs until its worker is killed.
             ...shell(
-              'if [ ! -e "$M/b-started" ]; then echo "$$ $PPID" > "$M/b-started.tmp"; mv "$M/b-started.tmp" "$M/b-started"; sleep 60; fi; ' +
+              'if [ ! -e "$M/b-started" ]; then echo "$$ $PPID" > "$M/b-started.tmp"; ' +
+                'mv "$M/b-started.tmp" "$M/b-started"; sleep 60; fi; ' +
                 'echo $PPID > "$M/b-ran-on"; echo $(( $(cat "$CICLO_INPUT_N") + 10 )) > "$CICLO_OUTPUT_DIR/n"',
             ),
             inputs: { n: 'steps.a.outputs.n' },

@@ -28,7 +28,10 @@ describe('LocalExecutor with a command step', () => {
       folder,
       'command',
       {
-        command: `sh -c 'printf "%s\\n" "$@" "$CICLO_RUN_ID" "$CICLO_PARAM_LEARNING_RATE" "$CICLO_INPUT_TRAIN_DATA" "$CICLO_TRACKING_URI" "$EXTRA" > "$CICLO_OUTPUT_DIR/seen.txt"' sh --name=\${params.name} \${inputs.train-data} \${outputs.model}`,
+        command:
+          `sh -c 'printf "%s\\n" "$@" "$CICLO_RUN_ID" "$CICLO_PARAM_LEARNING_RATE" "$CICLO_INPUT_TRAIN_DATA" ` +
+          `"$CICLO_TRACKING_URI" "$EXTRA" > "$CICLO_OUTPUT_DIR/seen.txt"' ` +
+          `sh --name=\${params.name} \${inputs.train-data} \${outputs.model}`,
       },
       {
         params: { name: 'two words', 'learning-rate': 0.5 },
@@ -174,7 +177,9 @@ describe('LocalExecutor ending a step', () => {
 describe('LocalExecutor logs', () => {
   it('keeps every byte of a step printing 20 MB without holding it in memory', async () => {
     const megabytes = 20;
-    const print = `const b = Buffer.alloc(1 << 20, 97); for (let i = 0; i < ${megabytes}; i++) process.stdout.write(b); process.stderr.write('done')`;
+    const print =
+      `const b = Buffer.alloc(1 << 20, 97); for (let i = 0; i < ${megabytes}; i++) process.stdout.write(b); ` +
+      "process.stderr.write('done')";
     const job = jobIn(folder, 'command', { command: [process.execPath, '-e', print] });
     const before = process.memoryUsage().rss;
     const result = await executor.run(job, noSignal);

@@ -77,7 +77,7 @@ describe.each(DIALECTS)('step caching on %s', (dialect) => {
     );
   });
 
-  it('runs a step with cache: false every time, and its downstream still hits when the output is identical', async () => {
+  it('runs a step with cache: false every time; its downstream still hits when the output is identical', async () => {
     const definition = compile({
       name: 'uncached',
       steps: [

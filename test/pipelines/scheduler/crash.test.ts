@@ -28,7 +28,8 @@ describe.each(DIALECTS)('a pipeline run whose orchestrator is SIGKILLed, on %s',
           name: 'two',
           // The first attempt hangs (until the test kills it); the re-run finishes at once.
           ...shell(
-            'if [ ! -e "$W/two-started" ]; then echo $$ > "$W/two-started"; sleep 60; fi; cat "$CICLO_INPUT_N" > "$CICLO_OUTPUT_DIR/n"',
+            'if [ ! -e "$W/two-started" ]; then echo $$ > "$W/two-started"; sleep 60; fi; ' +
+              'cat "$CICLO_INPUT_N" > "$CICLO_OUTPUT_DIR/n"',
           ),
           inputs: { n: 'steps.one.outputs.n' },
           outputs: { n: { type: 'file' } },

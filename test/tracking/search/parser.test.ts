@@ -277,7 +277,8 @@ describe('parseExperimentFilter', () => {
   it('parses name, times and tags', () => {
     expect(
       parseExperimentFilter(
-        "name LIKE 'churn%' and attributes.name != 'x' and creation_time > 5 and last_update_time <= 9 and tags.team ILIKE 'r%'",
+        "name LIKE 'churn%' and attributes.name != 'x' and creation_time > 5 and " +
+          "last_update_time <= 9 and tags.team ILIKE 'r%'",
       ),
     ).toEqual({
       conditions: [
