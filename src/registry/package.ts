@@ -60,6 +60,11 @@ export const ManifestFieldsSchema = z.strictObject({
     .regex(FLAVOR, 'must be lowercase words joined by "-", "." or "_" (e.g. "sklearn", "ml-random-forest")')
     .max(100),
   signature: SignatureSchema,
+  /**
+   * The file the flavor's runtime loads: the `.onnx` graph, the `js` module. Optional where the flavor finds it
+   * itself (an `onnx` package with one `.onnx` file).
+   */
+  entry: FilePath.optional(),
   metrics: z.record(z.string().min(1), z.number()).default({}),
   requirements: z.array(z.string().min(1).max(500)).default([]),
 });
@@ -97,6 +102,7 @@ export async function writeManifest(folder: string, fields: ManifestFields): Pro
     files.push({ path: relativePath, ...actual });
   }
   const manifest: ModelManifest = { format_version: FORMAT_VERSION, ...parsed, files };
+  requireListedEntry(manifest, folder);
   await writeFile(join(folder, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
@@ -147,6 +153,7 @@ export function parseManifest(text: string, where: string = MANIFEST_FILE): Mode
     );
   }
   const manifest = parseWith(ManifestSchema, value, where);
+  requireListedEntry(manifest, where);
   const seen = new Set<string>();
   for (const [i, file] of manifest.files.entries()) {
     if (seen.has(file.path)) {
@@ -195,6 +202,14 @@ export function verifyPackageFiles(manifest: ModelManifest, actual: ActualFiles,
       hint: 'Remove the file, or write the manifest again so that it lists it.',
     });
   }
+}
+
+function requireListedEntry(manifest: ModelManifest, where: string): void {
+  if (manifest.entry === undefined || manifest.files.some((file) => file.path === manifest.entry)) return;
+  throw new InvalidInputError(`${where}: entry ${JSON.stringify(manifest.entry)} is not one of the package's files`, {
+    where: `${where}: entry`,
+    hint: 'Name a file of the package folder (a relative path), or leave entry out.',
+  });
 }
 
 async function hashFile(file: string): Promise<{ digest: string; size: number }> {

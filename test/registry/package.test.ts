@@ -40,6 +40,20 @@ describe('model package format', () => {
     expect(again.requirements).toEqual([]);
   });
 
+  it('names the entry file a runtime loads, which must be one of the files', async () => {
+    await writePackage(temp.dir);
+    const signature = { inputs: [], outputs: [] };
+    const written = await writeManifest(temp.dir, { flavor: 'js', signature, entry: 'model.json' });
+    expect((await loadModelPackage(temp.dir)).manifest.entry).toBe('model.json');
+    await expect(writeManifest(temp.dir, { flavor: 'js', signature, entry: 'predict.js' })).rejects.toThrow(
+      /entry "predict.js" is not one of the package's files/,
+    );
+    const edited = JSON.stringify({ ...written, entry: 'missing.js' });
+    expect(() => parseManifest(edited)).toThrow(
+      expect.objectContaining({ details: expect.objectContaining({ where: 'ciclo-model.json: entry' }) }),
+    );
+  });
+
   it('refuses a changed byte, naming the file', async () => {
     await writePackage(temp.dir);
     const file = join(temp.dir, 'weights', 'w.bin');
