@@ -1,0 +1,48 @@
+/**
+ * The batch every runtime takes and gives: rows by column. A column-based signature gives one scalar
+ * per row; a tensor column gives each row a nested array (a `[-1, 4]` tensor: four numbers a row).
+ */
+export type Scalar = number | string | boolean | null;
+export type Cell = Scalar | readonly Cell[];
+
+export interface Frame {
+  readonly rows: number;
+  /** Column name → one cell per row, in the order the columns were declared. */
+  readonly columns: ReadonlyMap<string, readonly Cell[]>;
+}
+
+export function frameOf(rows: number, columns: Iterable<readonly [string, readonly Cell[]]>): Frame {
+  return { rows, columns: new Map(columns) };
+}
+
+/** Rows as `{column: cell}` records: MLflow's `dataframe_records` and its multi-output answers. */
+export function frameToRecords(frame: Frame): Record<string, Cell>[] {
+  const records: Record<string, Cell>[] = [];
+  for (let row = 0; row < frame.rows; row++) {
+    const record: Record<string, Cell> = {};
+    for (const [name, cells] of frame.columns) record[name] = cells[row] ?? null;
+    records.push(record);
+  }
+  return records;
+}
+
+/** The frames' rows one after the other; every frame has the same columns (batching joins requests so). */
+export function concatFrames(frames: readonly Frame[]): Frame {
+  if (frames.length === 1) return frames[0]!;
+  const names = [...(frames[0]?.columns.keys() ?? [])];
+  const columns = names.map((name): [string, Cell[]] => [
+    name,
+    frames.flatMap((frame) => [...(frame.columns.get(name) ?? [])]),
+  ]);
+  return frameOf(
+    frames.reduce((sum, frame) => sum + frame.rows, 0),
+    columns,
+  );
+}
+
+/** Rows `start` (inclusive) to `end` (exclusive): a batched answer handed back to each request. */
+export function sliceFrame(frame: Frame, start: number, end: number): Frame {
+  if (start === 0 && end === frame.rows) return frame;
+  const columns = [...frame.columns].map(([name, cells]): [string, Cell[]] => [name, cells.slice(start, end)]);
+  return frameOf(end - start, columns);
+}
