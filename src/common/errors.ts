@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'INSUFFICIENT_STORAGE'
   | 'STORE_BUSY'
+  | 'TEMPORARILY_UNAVAILABLE'
   | 'INTERNAL_ERROR';
 
 export interface ErrorDetails {
@@ -139,6 +140,16 @@ export class StoreBusyError extends CicloError {
         "a lock held this long is another process's long write (a migration, a bulk import).",
       ...details,
     });
+  }
+}
+
+/**
+ * What answers the request is down for a moment (a model's worker process died and is restarting):
+ * this request failed, the same request sent again is served.
+ */
+export class UnavailableError extends CicloError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('TEMPORARILY_UNAVAILABLE', message, { hint: 'Send the request again.', ...details });
   }
 }
 

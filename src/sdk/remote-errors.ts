@@ -47,6 +47,7 @@ const KNOWN_CODES = new Set<string>([
   'RATE_LIMITED',
   'INSUFFICIENT_STORAGE',
   'STORE_BUSY',
+  'TEMPORARILY_UNAVAILABLE',
   'INTERNAL_ERROR',
 ] satisfies ErrorCode[]);
 
