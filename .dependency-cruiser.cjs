@@ -11,8 +11,9 @@
 //   approvals import the registry, which imports governance (src/governance/index.ts says so).
 // - the shells sit on top: app/ (the composition root), cli/, server/ and runners/ (the processes built-in step kinds
 //   run in, started by path). Capabilities never import them.
-// - the shared HTTP kit: the route access declaration, the query, wire-convention and raw-body helpers, and the
-//   security headers (a served file's Content-Disposition: attachment). Every capability's routes need them, so
+// - the shared HTTP kit: the route access declaration, the query, wire-convention and raw-body helpers, the
+//   security headers (a served file's Content-Disposition: attachment) and the error answer (status and body of a
+//   domain error, which the scoring routes also write in the Open Inference Protocol's shape). Every capability's routes need them, so
 //   capabilities may import these files directly. They live in governance/access and server/ today and may later
 //   move to one folder of their own.
 // - the sdk re-exports from common/ and capabilities for the package's users; it is not a shell, as pipeline steps
@@ -24,10 +25,11 @@ const SHARED_HTTP_KIT = [
   '^src/server/wire\\.ts$',
   '^src/server/raw-body\\.ts$',
   '^src/server/security-headers\\.ts$',
+  '^src/server/errors\\.ts$',
 ];
 
 const CAPABILITIES =
-  '^src/(artifacts|data|evaluation|features|governance|lineage|pipelines|registry|sdk|store|tracking|triggers)/';
+  '^src/(artifacts|data|evaluation|features|governance|lineage|pipelines|registry|sdk|serving|store|tracking|triggers)/';
 
 const CAPABILITY_ENTRY_POINTS = ['^src/[^/]+/index\\.ts$', '^src/governance/approvals/index\\.ts$'];
 

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { BlobIntegrity, LocalBlobStore, RunArtifacts } from '../artifacts/index.js';
 import { configEnvironment, loadConfig, type CicloConfig } from '../common/config.js';
 import { tightenHome } from '../common/private-files.js';
@@ -9,6 +10,8 @@ import { builtinLineageRegistry, LineageService } from '../lineage/index.js';
 import { PipelineService, builtinExecutors } from '../pipelines/index.js';
 import { addModelLineage, ModelPackageReferences, RegistryService } from '../registry/index.js';
 import { openDatabase, type MetadataDatabase } from '../store/index.js';
+import { ModelLoader } from '../serving/index.js';
+import { modelRuntimes } from './model-runtimes.js';
 import { projectLookups } from './project-lookups.js';
 import { stepKinds, stepRuntimes } from './step-kinds.js';
 import { TrackingService } from '../tracking/index.js';
@@ -35,6 +38,8 @@ export interface CicloContext {
   readonly lineage: LineageService;
   /** Feature views, training data, materialization and online lookup; the online store is opened on first use. */
   readonly features: FeatureService;
+  /** Registered versions loaded by the model runtimes, for `ciclo serve` and deployments. */
+  readonly serving: ModelLoader;
   /** `ciclo fsck` and `ciclo gc`: the blob store against every table that names its blobs. */
   readonly integrity: BlobIntegrity;
   close(): Promise<void>;
@@ -87,6 +92,11 @@ export async function openContext(
     approvals: new ApprovalService({ db: database.db, registry, audit, access, pipelineRuns: pipelines }),
     lineage: new LineageService(database.db, addModelLineage(builtinLineageRegistry())),
     features,
+    serving: new ModelLoader({
+      registry,
+      runtimes: modelRuntimes(config),
+      packageCache: join(config.home, 'serving', 'packages'),
+    }),
     integrity: new BlobIntegrity(blobs, [
       runArtifacts,
       new DatasetBlobReferences(database.db),

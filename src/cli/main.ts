@@ -20,6 +20,7 @@ import { registerModelCommands } from './models.js';
 import { printError, printErrorJson } from './output.js';
 import { registerRunCommands } from './runs.js';
 import { registerServerCommand } from './server.js';
+import { registerServeCommand } from './serve.js';
 import { registerWorkerCommand } from './worker.js';
 
 function buildProgram(): Command {
@@ -31,6 +32,7 @@ function buildProgram(): Command {
     // Commander would exit by itself; thrown instead, so usage errors get their own exit code.
     .exitOverride();
   registerServerCommand(program);
+  registerServeCommand(program);
   registerDbCommands(program);
   registerExperimentCommands(program);
   registerRunCommands(program);

@@ -1,8 +1,9 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { openContext } from '../app/context.js';
 import { loadConfig } from '../common/config.js';
 import { describeError } from '../common/errors.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../server/defaults.js';
+import { parsePort } from './option-parsers.js';
 import { emit, printError, wantsJson } from './output.js';
 import { nextStopSignal } from './signals.js';
 
@@ -75,11 +76,4 @@ export function registerServerCommand(program: Command): void {
       await context.close();
       if (!wantsJson(command)) process.stderr.write(`Stopped (${signal}).\n`);
     });
-}
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new InvalidArgumentError('must be a port number (0-65535)');
-  return port;
 }

@@ -12,6 +12,7 @@ export {
   type ModelSignature,
   type PackageFile,
 } from './package.js';
+export type { FetchedPackage } from './package-fetch.js';
 export { APPROVAL_STATUS_TAG, RegistryService, parseModelReference, type RegistryDeps } from './service.js';
 export {
   PACKAGE_STATUS_TAG,

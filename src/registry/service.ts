@@ -19,6 +19,7 @@ import { projectOfRun, SYSTEM_TAGS, type TrackingService } from '../tracking/ind
 import { MLMODEL_FILE, parseMlmodel } from './mlflow/mlmodel.js';
 import { MANIFEST_FILE, parseManifest, verifyPackageFiles, type ModelSignature } from './package.js';
 import { PACKAGE_STATUS_TAG } from './package-status.js';
+import { fetchPackage, type FetchedPackage } from './package-fetch.js';
 import { decodePageToken, encodePageToken, MODEL_FILTER, parseFilter, parseOrderBy, VERSION_FILTER } from './search.js';
 import * as store from './store.js';
 import {
@@ -143,6 +144,11 @@ export class RegistryService {
       return { digest: read.file.digest, ...mlmodel };
     }
     return undefined;
+  }
+
+  /** The version's package as local files under `cacheRoot`: copied once, verified on every call (package-fetch.ts). */
+  async fetchPackage(version: ModelVersion, cacheRoot: string): Promise<FetchedPackage> {
+    return fetchPackage(this.#db, this.#tracking, version, cacheRoot);
   }
 
   /** A registered model without versions yet, in `project` (default: `default`). */

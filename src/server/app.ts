@@ -44,11 +44,11 @@ declare module 'fastify' {
 }
 
 /**
- * The HTTP face of a context: mounts each capability's routes plugin, validates every request with
- * its zod schema and answers every failure through one error handler. Not listening yet: `inject()`
- * works as is, startServer() listens.
+ * What every Ciclo HTTP app shares, before its routes: logging, body limit and guards, the error
+ * answer, security headers and access control (every route declares its access; default deny).
+ * The API server (buildServer) and the standalone scoring server (scoring-server.ts) start from it.
  */
-export function buildServer(context: CicloContext, options: ServerOptions = {}): FastifyInstance {
+export function buildBaseApp(context: CicloContext, options: ServerOptions = {}): FastifyInstance {
   const app = Fastify({
     logger: {
       level: options.logLevel ?? context.config.logLevel,
@@ -71,7 +71,16 @@ export function buildServer(context: CicloContext, options: ServerOptions = {}):
     ...(options.ephemeralPrincipals ? { ephemeral: options.ephemeralPrincipals } : {}),
   });
   app.decorate('cicloRoutes', routes);
+  return app;
+}
 
+/**
+ * The HTTP face of a context: mounts each capability's routes plugin, validates every request with
+ * its zod schema and answers every failure through one error handler. Not listening yet: `inject()`
+ * works as is, startServer() listens.
+ */
+export function buildServer(context: CicloContext, options: ServerOptions = {}): FastifyInstance {
+  const app = buildBaseApp(context, options);
   const { tracking } = context;
   registerOpenApi(app);
   void app.register(healthRoutes, { prefix: '/api/v1', database: context.database.dialect });
@@ -113,7 +122,7 @@ function acceptEmptyJsonBodies(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') return done(null, undefined);
     void parseJson(request, body as string, (error, parsed) => {
-      if (error) return done(error, undefined);
+      if (error) return done(withPosition(error, body as string), undefined);
       try {
         checkRequestValue(parsed, '');
       } catch (refused) {
@@ -122,6 +131,23 @@ function acceptEmptyJsonBodies(app: FastifyInstance): void {
       done(null, parsed);
     });
   });
+}
+
+/**
+ * Fastify's parser error says only that the body is not JSON; the engine's own message says where
+ * (`… in JSON at position 31`), which is what a caller needs to fix it. A body refused for another
+ * reason (a `__proto__` key) parses here and keeps Fastify's error.
+ */
+function withPosition(error: Error, body: string): Error {
+  try {
+    JSON.parse(body);
+    return error;
+  } catch (syntax) {
+    return Object.assign(new Error((syntax as Error).message), {
+      code: (error as { code?: string }).code,
+      statusCode: 400,
+    });
+  }
 }
 
 /** The query string and path parameters hold text too; checked before any other hook reads them. */

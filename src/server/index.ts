@@ -5,10 +5,14 @@
 import type { CicloContext } from '../app/context.js';
 import { InvalidInputError } from '../common/errors.js';
 import type { RouteEntry } from '../governance/index.js';
+import type { FastifyInstance } from 'fastify';
+import type { ServedModel } from '../serving/index.js';
 import { buildServer, type ServerOptions } from './app.js';
+import { buildScoringServer } from './scoring-server.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
 
 export { buildServer, type ServerOptions } from './app.js';
+export { buildScoringServer } from './scoring-server.js';
 
 export { DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
 
@@ -25,7 +29,20 @@ export async function startServer(
   options: { context: CicloContext; host?: string; port?: number } & ServerOptions,
 ): Promise<RunningServer> {
   const { context, host = DEFAULT_HOST, port = DEFAULT_PORT, ...serverOptions } = options;
-  const auth = serverOptions.auth ?? context.config.auth ?? false;
+  requireAuthBeyondLoopback(host, serverOptions.auth ?? context.config.auth ?? false);
+  return listen(buildServer(context, serverOptions), host, port);
+}
+
+/** `ciclo serve`: one model's scoring server, under the same rule as the API server (no open port without auth). */
+export async function startScoringServer(
+  options: { context: CicloContext; model: ServedModel; host?: string; port?: number } & ServerOptions,
+): Promise<RunningServer> {
+  const { context, model, host = DEFAULT_HOST, port = DEFAULT_PORT, ...serverOptions } = options;
+  requireAuthBeyondLoopback(host, serverOptions.auth ?? context.config.auth ?? false);
+  return listen(buildScoringServer(context, model, serverOptions), host, port);
+}
+
+function requireAuthBeyondLoopback(host: string, auth: boolean): void {
   if (!auth && !isLoopback(host)) {
     throw new InvalidInputError(
       `refusing to listen on ${host} without authentication: anyone who can reach it could change everything`,
@@ -37,7 +54,9 @@ export async function startServer(
       },
     );
   }
-  const app = buildServer(context, serverOptions);
+}
+
+async function listen(app: FastifyInstance, host: string, port: number): Promise<RunningServer> {
   await app.listen({ host, port });
   const address = app.server.address();
   const realPort = typeof address === 'object' && address !== null ? address.port : port;

@@ -46,3 +46,30 @@ export function sliceFrame(frame: Frame, start: number, end: number): Frame {
   const columns = [...frame.columns].map(([name, cells]): [string, Cell[]] => [name, cells.slice(start, end)]);
   return frameOf(end - start, columns);
 }
+
+/** A cell's leaves in row-major order: what a tensor's flat `data` holds. */
+export function flattenCell(cell: Cell): Cell[] {
+  return Array.isArray(cell) ? (cell as readonly Cell[]).flatMap((inner) => flattenCell(inner)) : [cell];
+}
+
+/** The dimensions of a nested cell, read along its first elements: `[]` for a scalar. */
+export function cellDims(cell: Cell): number[] {
+  const dims: number[] = [];
+  for (let at: Cell = cell; Array.isArray(at); at = (at as readonly Cell[])[0] ?? null) {
+    dims.push((at as readonly Cell[]).length);
+  }
+  return dims;
+}
+
+/** The cell of `dims` starting at `start` in flat row-major `data`: the inverse of flattenCell. */
+export function nestCell<T>(
+  data: ArrayLike<T>,
+  start: number,
+  dims: readonly number[],
+  leaf: (value: T) => Cell,
+): Cell {
+  if (dims.length === 0) return leaf(data[start]!);
+  const [size, ...rest] = dims as [number, ...number[]];
+  const step = rest.reduce((product, dim) => product * dim, 1);
+  return Array.from({ length: size }, (_, i) => nestCell(data, start + i * step, rest, leaf));
+}

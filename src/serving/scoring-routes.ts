@@ -1,0 +1,120 @@
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { NotFoundError } from '../common/errors.js';
+import type { RouteAccess } from '../governance/access/route-access.js';
+import { toErrorResponse } from '../server/errors.js';
+import { frameToRecords, type Frame } from './frame.js';
+import { frameOfCsv, frameOfInvocation } from './protocols/mlflow-input.js';
+import { frameOfInfer, inferOutputs, tensorMetadata } from './protocols/oip.js';
+import type { ServedModel } from './served-model.js';
+
+export interface ScoringRouteOptions {
+  /** The model this request scores with: the standalone server's one model, a deployment's current version. */
+  model: (request: FastifyRequest) => ServedModel;
+  /** Who may score and read the model's metadata (its project, `read`). */
+  access: RouteAccess;
+  /** What `/version` and the OIP server metadata answer. */
+  serverVersion: string;
+}
+
+/**
+ * Both scoring protocols on one model. MLflow's scoring server: `POST /invocations`, `GET /ping`,
+ * `/health`, `/version`, errors in Ciclo's `{error_code, message, where, hint}` (MLflow's own shape
+ * plus where and hint). The Open Inference Protocol v2 under `/v2`, whose errors are `{"error": "…"}`
+ * as the protocol says. Probes are public, as load balancers call them without a token.
+ */
+export const scoringRoutes: FastifyPluginAsync<ScoringRouteOptions> = async (app, options) => {
+  await app.register(async (mlflow) => mlflowRoutes(mlflow, options));
+  await app.register(async (oip) => oipRoutes(oip, options), { prefix: '/v2' });
+};
+
+const probe: RouteAccess = { public: 'health probe for load balancers and orchestrators' };
+
+function mlflowRoutes(app: FastifyInstance, { model, access, serverVersion }: ScoringRouteOptions): void {
+  app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string' }, (_request, body, done) =>
+    done(null, body),
+  );
+  for (const path of ['/ping', '/health']) {
+    app.get(path, { config: { access: probe } }, async (request, reply) => {
+      model(request);
+      return reply.type('text/plain').send('\n');
+    });
+  }
+  app.get('/version', { config: { access: probe } }, async (_request, reply) =>
+    reply.type('text/plain').send(serverVersion),
+  );
+  app.post('/invocations', { config: { access } }, async (request) => {
+    const served = model(request);
+    const frame = isCsv(request)
+      ? frameOfCsv(request.body as string, served.inputs)
+      : frameOfInvocation(request.body, served.inputs);
+    return { predictions: predictionsOf(await served.score(frame)) };
+  });
+}
+
+/** One output column answers a list of values (as MLflow does for one output), several a list of records. */
+function predictionsOf(frame: Frame): unknown {
+  if (frame.columns.size === 1) return [...frame.columns.values()][0];
+  return frameToRecords(frame);
+}
+
+function isCsv(request: FastifyRequest): boolean {
+  return /^(text|application)\/csv\b/i.test(request.headers['content-type'] ?? '');
+}
+
+interface ModelParams {
+  name: string;
+  version?: string;
+}
+
+function oipRoutes(app: FastifyInstance, { model, access, serverVersion }: ScoringRouteOptions): void {
+  // The same status and message as every other route gives, in the protocol's `{error}`.
+  app.setErrorHandler((error, request, reply) => {
+    const { status, body } = toErrorResponse(error as FastifyError, request);
+    if (status >= 500) request.log.error({ err: error }, 'inference request failed');
+    return reply.code(status).send({ error: body.message });
+  });
+  app.get('/health/live', { config: { access: probe } }, async () => ({ live: true }));
+  app.get('/health/ready', { config: { access: probe } }, async (request) => {
+    model(request);
+    return { ready: true };
+  });
+  app.get('', { config: { access: probe } }, async () => ({ name: 'ciclo', version: serverVersion, extensions: [] }));
+  for (const path of ['/models/:name', '/models/:name/versions/:version']) {
+    app.get<{ Params: ModelParams }>(path, { config: { access } }, async (request) => {
+      const served = named(model(request), request.params);
+      return {
+        name: served.name,
+        versions: [String(served.version)],
+        platform: `ciclo-${served.runtime}`,
+        inputs: served.inputs.map(tensorMetadata),
+        outputs: served.outputs.map(tensorMetadata),
+      };
+    });
+    app.get<{ Params: ModelParams }>(`${path}/ready`, { config: { access } }, async (request) => {
+      const served = named(model(request), request.params);
+      return { name: served.name, ready: true };
+    });
+    app.post<{ Params: ModelParams }>(`${path}/infer`, { config: { access } }, async (request) => {
+      const served = named(model(request), request.params);
+      const { frame, id, outputs } = frameOfInfer(request.body, served.inputs);
+      const answer = await served.score(frame);
+      return {
+        model_name: served.name,
+        model_version: String(served.version),
+        ...(id === undefined ? {} : { id }),
+        outputs: inferOutputs(answer, served.outputs, outputs),
+      };
+    });
+  }
+}
+
+/** The model the path names must be the one served here: another name or version is not found, never scored here. */
+function named(served: ServedModel, params: ModelParams): ServedModel {
+  if (params.name !== served.name || (params.version !== undefined && params.version !== String(served.version))) {
+    const asked = params.version === undefined ? params.name : `${params.name}/${params.version}`;
+    throw new NotFoundError(
+      `model '${asked}' is not served here (this endpoint serves ${served.name}/${served.version})`,
+    );
+  }
+  return served;
+}
