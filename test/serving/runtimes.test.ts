@@ -65,7 +65,7 @@ describe('model runtimes behind the serving seam', () => {
     }
   });
 
-  it('refuses a flavor no runtime serves, a graph onnxruntime cannot load, and a js module without predict', async () => {
+  it('refuses an unserved flavor, a graph onnxruntime cannot load, and a js module without predict', async () => {
     const unknown = await register({ 'model.bin': 'x' }, { flavor: 'custom', signature: COLUMN_SIGNATURE });
     await expect(test.context.serving.load(unknown)).rejects.toThrow("no model runtime serves flavor 'custom'");
 
