@@ -10,7 +10,7 @@ import { builtinLineageRegistry, LineageService } from '../lineage/index.js';
 import { PipelineService, builtinExecutors } from '../pipelines/index.js';
 import { addModelLineage, ModelPackageReferences, RegistryService } from '../registry/index.js';
 import { openDatabase, type MetadataDatabase } from '../store/index.js';
-import { ModelLoader } from '../serving/index.js';
+import { ModelLoader, ServingMetrics } from '../serving/index.js';
 import { modelRuntimes } from './model-runtimes.js';
 import { projectLookups } from './project-lookups.js';
 import { stepKinds, stepRuntimes } from './step-kinds.js';
@@ -40,6 +40,8 @@ export interface CicloContext {
   readonly features: FeatureService;
   /** Registered versions loaded by the model runtimes, for `ciclo serve` and deployments. */
   readonly serving: ModelLoader;
+  /** The process's Prometheus registry: serving series, and the servers' HTTP series (`/metrics`). */
+  readonly metrics: ServingMetrics;
   /** `ciclo fsck` and `ciclo gc`: the blob store against every table that names its blobs. */
   readonly integrity: BlobIntegrity;
   close(): Promise<void>;
@@ -80,6 +82,7 @@ export async function openContext(
     ...(config.tokenMaxDays === undefined ? {} : { maxTokenDays: config.tokenMaxDays }),
   });
   const registry = new RegistryService({ db: database.db, tracking, pipelineRuns: pipelines, audit });
+  const metrics = new ServingMetrics();
   return {
     config,
     database,
@@ -96,7 +99,9 @@ export async function openContext(
       registry,
       runtimes: modelRuntimes(config),
       packageCache: join(config.home, 'serving', 'packages'),
+      metrics,
     }),
+    metrics,
     integrity: new BlobIntegrity(blobs, [
       runArtifacts,
       new DatasetBlobReferences(database.db),

@@ -31,7 +31,10 @@ export function registerServeCommand(program: Command): void {
         let model: Awaited<ReturnType<typeof context.serving.load>> | undefined;
         let server: Awaited<ReturnType<typeof startScoringServer>> | undefined;
         try {
-          model = await context.serving.load(reference, options.runtime);
+          model = await context.serving.load(
+            reference,
+            options.runtime === undefined ? {} : { runtime: options.runtime },
+          );
           server = await startScoringServer({
             context,
             model,

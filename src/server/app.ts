@@ -17,6 +17,7 @@ import {
 } from '../governance/index.js';
 import { approvalRoutes } from '../governance/approvals/index.js';
 import { installErrorHandlers } from './errors.js';
+import { addMetricsRoute, installHttpMetrics } from './http-metrics.js';
 import { healthRoutes } from './health-routes.js';
 import { registerOpenApi } from './openapi.js';
 import { installSecurityHeaders } from './security-headers.js';
@@ -71,6 +72,7 @@ export function buildBaseApp(context: CicloContext, options: ServerOptions = {})
     ...(options.ephemeralPrincipals ? { ephemeral: options.ephemeralPrincipals } : {}),
   });
   app.decorate('cicloRoutes', routes);
+  installHttpMetrics(app, context.metrics.registry);
   return app;
 }
 
@@ -83,6 +85,7 @@ export function buildServer(context: CicloContext, options: ServerOptions = {}):
   const app = buildBaseApp(context, options);
   const { tracking } = context;
   registerOpenApi(app);
+  void app.register(async (scope) => addMetricsRoute(scope, context.metrics.registry));
   void app.register(healthRoutes, { prefix: '/api/v1', database: context.database.dialect });
   void app.register(trackingRoutes, { prefix: '/api/v1', tracking });
   void app.register(lineageRoutes, { prefix: '/api/v1', lineage: context.lineage });

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CicloContext } from '../app/context.js';
 import { scoringRoutes, type ServedModel } from '../serving/index.js';
 import { buildBaseApp, type ServerOptions } from './app.js';
+import { addMetricsRoute } from './http-metrics.js';
 import { CICLO_VERSION } from './version.js';
 
 /**
@@ -15,10 +16,13 @@ export function buildScoringServer(
   options: ServerOptions = {},
 ): FastifyInstance {
   const app = buildBaseApp(context, options);
+  addMetricsRoute(app, context.metrics.registry);
   void app.register(scoringRoutes, {
     model: () => served,
     access: { action: 'read', resource: () => ({ kind: 'model', name: served.name }) },
     serverVersion: CICLO_VERSION,
+    metrics: context.metrics,
+    deployment: '',
   });
   return app;
 }

@@ -5,6 +5,7 @@ import { toErrorResponse } from '../server/errors.js';
 import { frameToRecords, type Frame } from './frame.js';
 import { frameOfCsv, frameOfInvocation } from './protocols/mlflow-input.js';
 import { frameOfInfer, inferOutputs, tensorMetadata } from './protocols/oip.js';
+import type { ServingMetrics } from './metrics.js';
 import type { ServedModel } from './served-model.js';
 
 export interface ScoringRouteOptions {
@@ -14,6 +15,9 @@ export interface ScoringRouteOptions {
   access: RouteAccess;
   /** What `/version` and the OIP server metadata answer. */
   serverVersion: string;
+  /** Where each scoring request's status and latency go, labelled with the deployment ('' for `ciclo serve`). */
+  metrics?: ServingMetrics;
+  deployment?: string;
 }
 
 /**
@@ -23,6 +27,7 @@ export interface ScoringRouteOptions {
  * as the protocol says. Probes are public, as load balancers call them without a token.
  */
 export const scoringRoutes: FastifyPluginAsync<ScoringRouteOptions> = async (app, options) => {
+  if (options.metrics !== undefined) countScoring(app, options.metrics, options.deployment ?? '', options.model);
   await app.register(async (mlflow) => mlflowRoutes(mlflow, options));
   await app.register(async (oip) => oipRoutes(oip, options), { prefix: '/v2' });
 };
@@ -48,6 +53,32 @@ function mlflowRoutes(app: FastifyInstance, { model, access, serverVersion }: Sc
       ? frameOfCsv(request.body as string, served.inputs)
       : frameOfInvocation(request.body, served.inputs);
     return { predictions: predictionsOf(await served.score(frame)) };
+  });
+}
+
+/**
+ * Scoring answers by protocol and status, and their latency: from the request read to the answer
+ * sent, refusals included (a 400 costs the caller as much as a prediction). Probes and metadata are not counted.
+ */
+function countScoring(
+  app: FastifyInstance,
+  metrics: ServingMetrics,
+  deployment: string,
+  model: (request: FastifyRequest) => ServedModel,
+): void {
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? '';
+    const protocol = route.endsWith('/invocations') ? 'mlflow' : route.endsWith('/infer') ? 'oip' : undefined;
+    if (protocol === undefined) return;
+    let served: ServedModel;
+    try {
+      served = model(request);
+    } catch {
+      return;
+    }
+    const labels = { deployment, model: served.name, version: String(served.version), protocol };
+    metrics.requests.inc({ ...labels, status: String(reply.statusCode) });
+    metrics.latency.observe(labels, reply.elapsedTime / 1000);
   });
 }
 

@@ -1,6 +1,8 @@
 import type { ModelSignature } from '../registry/index.js';
 import { signatureTypes, type ColumnType } from './column-types.js';
+import { AdaptiveBatcher, type BatchingOptions } from './batcher.js';
 import type { Frame } from './frame.js';
+import type { ServingMetrics } from './metrics.js';
 import type { LoadedModel, ModelRuntime, ServablePackage } from './runtime.js';
 import { checkInputs } from './signature-check.js';
 
@@ -9,6 +11,16 @@ export interface ServedVersion {
   readonly name: string;
   readonly version: number;
 }
+
+export interface ServeOptions {
+  /** Adaptive batching of concurrent requests (default on: up to 256 rows, no added wait); false: a call a request. */
+  batching?: BatchingOptions | false;
+  /** Where batch sizes and the load time are reported, labelled with `deployment` ('' for `ciclo serve`). */
+  metrics?: ServingMetrics;
+  deployment?: string;
+}
+
+export const DEFAULT_BATCHING: BatchingOptions = { maxRows: 256, maxWaitMs: 0 };
 
 /**
  * A loaded version ready to score: what every protocol's routes call. `score` checks the batch
@@ -25,6 +37,7 @@ export class ServedModel {
   /** How long loading took, in seconds (package fetch excluded): a metric and a log line. */
   readonly loadSeconds: number;
   readonly #loaded: LoadedModel;
+  readonly #batcher: AdaptiveBatcher | undefined;
 
   private constructor(
     version: ServedVersion,
@@ -32,6 +45,7 @@ export class ServedModel {
     signature: ModelSignature,
     loaded: LoadedModel,
     loadSeconds: number,
+    options: ServeOptions,
   ) {
     this.name = version.name;
     this.version = version.version;
@@ -41,21 +55,36 @@ export class ServedModel {
     this.outputs = signatureTypes(signature.outputs);
     this.#loaded = loaded;
     this.loadSeconds = loadSeconds;
+    const labels = { deployment: options.deployment ?? '', model: this.name, version: String(this.version) };
+    options.metrics?.loadSeconds.set({ ...labels, runtime }, loadSeconds);
+    // Frames are joined column by column: only a model with an input signature gets frames of one shape.
+    const batching = options.batching ?? DEFAULT_BATCHING;
+    if (batching !== false && this.inputs.length > 0) {
+      this.#batcher = new AdaptiveBatcher((frame) => loaded.predict(frame), batching);
+      const metrics = options.metrics;
+      if (metrics !== undefined) this.#batcher.onBatch = (_requests, rows) => metrics.batchRows.observe(labels, rows);
+    }
   }
 
-  static async load(version: ServedVersion, runtime: ModelRuntime, model: ServablePackage): Promise<ServedModel> {
+  static async load(
+    version: ServedVersion,
+    runtime: ModelRuntime,
+    model: ServablePackage,
+    options: ServeOptions = {},
+  ): Promise<ServedModel> {
     // Read the signature's types first: a signature no request could pass is refused before a runtime starts.
     signatureTypes(model.signature.inputs);
     signatureTypes(model.signature.outputs);
     const started = performance.now();
     const loaded = await runtime.load(model);
-    return new ServedModel(version, runtime.name, model.signature, loaded, (performance.now() - started) / 1000);
+    const seconds = (performance.now() - started) / 1000;
+    return new ServedModel(version, runtime.name, model.signature, loaded, seconds, options);
   }
 
   async score(frame: Frame): Promise<Frame> {
     const checked = checkInputs(this.inputs, frame);
     if (checked.rows === 0) return { rows: 0, columns: new Map(this.outputs.map((type) => [type.name, []])) };
-    return this.#loaded.predict(checked);
+    return this.#batcher === undefined ? this.#loaded.predict(checked) : this.#batcher.submit(checked);
   }
 
   async close(): Promise<void> {

@@ -14,6 +14,7 @@ export type ExpectedAccess = 'public' | 'own' | 'read' | 'write' | 'approve' | '
 const NATIVE: Record<string, ExpectedAccess> = {
   'GET /api/v1/openapi.json': 'public',
   'GET /api/v1/health': 'public',
+  'GET /metrics': 'server',
   'POST /api/v1/triggers/:name/fire': 'public',
 
   'POST /api/v1/experiments': 'write',

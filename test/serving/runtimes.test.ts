@@ -79,7 +79,7 @@ describe('model runtimes behind the serving seam', () => {
     await expect(test.context.serving.load(noPredict)).rejects.toThrow(
       'model.mjs must export the functions load and predict',
     );
-    await expect(test.context.serving.load(noPredict, 'onnx')).rejects.toThrow(
+    await expect(test.context.serving.load(noPredict, { runtime: 'onnx' })).rejects.toThrow(
       "model runtime 'onnx' does not serve flavor 'js'",
     );
   });

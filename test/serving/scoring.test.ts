@@ -181,4 +181,26 @@ describe('scoring protocols on one served model', () => {
     });
     expect(unknownInput.body.error).toBe("inputs[0]: the model has no input 'c' (it takes a, b)");
   });
+
+  it('counts scoring requests, latency and the load time on /metrics', async () => {
+    await post('/invocations', { dataframe_records: rows });
+    await post('/invocations', { dataframe_records: [{ a: 'x', b: 1 }] });
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const series = (name: string, labels: string) =>
+      Number(new RegExp(`^${name}\\{${labels}\\} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const labels = 'deployment="",model="scorer",version="1"';
+    expect(series('ciclo_serving_requests_total', `${labels},protocol="mlflow",status="200"`)).toBeGreaterThanOrEqual(
+      1,
+    );
+    expect(series('ciclo_serving_requests_total', `${labels},protocol="mlflow",status="400"`)).toBeGreaterThanOrEqual(
+      1,
+    );
+    expect(
+      series('ciclo_serving_request_duration_seconds_count', `${labels},protocol="mlflow"`),
+    ).toBeGreaterThanOrEqual(2);
+    expect(series('ciclo_serving_model_load_seconds', `${labels},runtime="onnx"`)).toBeGreaterThan(0);
+    expect(
+      series('ciclo_http_requests_total', 'method="POST",route="/invocations",status="200"'),
+    ).toBeGreaterThanOrEqual(1);
+  });
 });
