@@ -15,10 +15,10 @@ import { MODEL_FILE } from './package.js';
 const THRESHOLD = 0.5;
 
 export async function evaluate(ctx: StepRunContext): Promise<void> {
-  const { model, forest } = await readModel(ctx.inputs.model!);
+  const model = await readModel(ctx.inputs.model!);
   const table = await readCsv(ctx.inputs.test!);
   const rows = toRows(table.header, table.rows);
-  const scores = churnScores(forest, model.encoding, rows);
+  const scores = churnScores(model, rows);
   const labels = rows.map((row) => Number(row[LABEL]));
   const predicted = scores.map((score) => (score >= THRESHOLD ? 1 : 0));
 

@@ -1,7 +1,8 @@
 /**
  * The dataset's schema and the feature encoding, shared by clean, train and evaluate so the model
  * always sees the columns in the same order. The encoding is saved inside the model file: evaluate
- * (and later serving) rebuilds features from it rather than from this module's current version.
+ * rebuilds features from it rather than from this module's current version, and the ONNX export
+ * builds its graph's encoders from it, so a served model encodes rows as its trees were trained.
  */
 
 export const CONTRACTS = ['month-to-month', 'one-year', 'two-year'] as const;
@@ -28,29 +29,16 @@ export type Row = Record<Column, string>;
 export const LABEL = 'churned';
 export const SENSITIVE = 'age_band';
 
-/**
- * How one model feature is computed from a row: a numeric column (floored to a multiple of `bin`
- * when given), or one category of a column.
- */
+/** How one model feature is computed from a row: a numeric column as it is, or one category of a column. */
 export type FeatureSpec =
-  | { name: string; column: Column; kind: 'numeric'; bin?: number }
-  | { name: string; column: Column; kind: 'one-hot'; value: string };
+  { name: string; column: Column; kind: 'numeric' } | { name: string; column: Column; kind: 'one-hot'; value: string };
 
 export interface Encoding {
   features: FeatureSpec[];
   label: string;
 }
 
-/**
- * Numeric columns and their bin widths. Coarse bins keep the number of distinct values, and so the
- * split points ml-cart tries at each node, small (see train.ts); they cost no accuracy here.
- */
-const NUMERIC: ReadonlyArray<readonly [Column, number | undefined]> = [
-  ['tenure_months', 6],
-  ['monthly_charges', 10],
-  ['total_charges', 500],
-  ['support_calls', undefined],
-];
+const NUMERIC: readonly Column[] = ['tenure_months', 'monthly_charges', 'total_charges', 'support_calls'];
 const CATEGORICAL: ReadonlyArray<readonly [Column, readonly string[]]> = [
   ['contract', CONTRACTS],
   ['payment_method', PAYMENT_METHODS],
@@ -59,12 +47,7 @@ const CATEGORICAL: ReadonlyArray<readonly [Column, readonly string[]]> = [
 
 /** The encoding of this version of the example: 4 numeric columns and 10 one-hot columns. */
 export function defaultEncoding(): Encoding {
-  const features: FeatureSpec[] = NUMERIC.map(([column, bin]) => ({
-    name: column,
-    column,
-    kind: 'numeric' as const,
-    ...(bin === undefined ? {} : { bin }),
-  }));
+  const features: FeatureSpec[] = NUMERIC.map((column) => ({ name: column, column, kind: 'numeric' as const }));
   for (const [column, values] of CATEGORICAL) {
     for (const value of values) features.push({ name: `${column}=${value}`, column, kind: 'one-hot', value });
   }
@@ -74,8 +57,7 @@ export function defaultEncoding(): Encoding {
 export function encodeRow(encoding: Encoding, row: Row): number[] {
   return encoding.features.map((feature) => {
     if (feature.kind === 'one-hot') return row[feature.column] === feature.value ? 1 : 0;
-    const value = Number(row[feature.column]);
-    return feature.bin === undefined ? value : Math.floor(value / feature.bin) * feature.bin;
+    return Number(row[feature.column]);
   });
 }
 
