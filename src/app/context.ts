@@ -10,7 +10,7 @@ import { builtinLineageRegistry, LineageService } from '../lineage/index.js';
 import { PipelineService, builtinExecutors } from '../pipelines/index.js';
 import { addModelLineage, ModelPackageReferences, RegistryService } from '../registry/index.js';
 import { openDatabase, type MetadataDatabase } from '../store/index.js';
-import { ModelLoader, ServingMetrics } from '../serving/index.js';
+import { DeploymentService, ModelLoader, ServingMetrics } from '../serving/index.js';
 import { modelRuntimes } from './model-runtimes.js';
 import { projectLookups } from './project-lookups.js';
 import { stepKinds, stepRuntimes } from './step-kinds.js';
@@ -40,6 +40,8 @@ export interface CicloContext {
   readonly features: FeatureService;
   /** Registered versions loaded by the model runtimes, for `ciclo serve` and deployments. */
   readonly serving: ModelLoader;
+  /** Deployments as records (what should serve where, and their history); `ciclo server` runs them. */
+  readonly deployments: DeploymentService;
   /** The process's Prometheus registry: serving series, and the servers' HTTP series (`/metrics`). */
   readonly metrics: ServingMetrics;
   /** `ciclo fsck` and `ciclo gc`: the blob store against every table that names its blobs. */
@@ -102,6 +104,7 @@ export async function openContext(
       metrics,
     }),
     metrics,
+    deployments: new DeploymentService({ db: database.db, registry, audit }),
     integrity: new BlobIntegrity(blobs, [
       runArtifacts,
       new DatasetBlobReferences(database.db),

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { openContext } from '../app/context.js';
+import { deploymentSupervisor } from '../app/deployments.js';
 import { loadConfig } from '../common/config.js';
 import { describeError } from '../common/errors.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../server/defaults.js';
@@ -31,8 +32,12 @@ export function registerServerCommand(program: Command): void {
       const context = await openContext(config);
       let server: Awaited<ReturnType<typeof startServer>> | undefined;
       let triggers: InstanceType<typeof TriggerRuntime> | undefined;
+      const auth = options.auth ?? config.auth ?? false;
+      const supervisor = deploymentSupervisor(context, {
+        auth,
+        log: (message) => printError(message),
+      });
       try {
-        const auth = options.auth ?? config.auth ?? false;
         // Steps of the runs this server starts log to it, with a token of its own when it needs one.
         const steps = auth ? stepPrincipal() : undefined;
         server = await startServer({
@@ -40,8 +45,10 @@ export function registerServerCommand(program: Command): void {
           host: options.host,
           port: options.port,
           auth,
+          supervisor,
           ...(steps ? { ephemeralPrincipals: new Map([[steps.secret, steps.principal]]) } : {}),
         });
+        supervisor.start();
         context.pipelines.setStepTrackingUri(server.url, steps?.secret);
         triggers = new TriggerRuntime({
           pipelines: context.pipelines,
@@ -59,6 +66,7 @@ export function registerServerCommand(program: Command): void {
       } catch (error) {
         await triggers?.stop();
         await server?.close();
+        await supervisor.stop();
         await context.close();
         throw error;
       }
@@ -73,6 +81,7 @@ export function registerServerCommand(program: Command): void {
       // Triggers first: no new runs while the server goes down; runs being driven are cancelled.
       await triggers.stop();
       await server.close();
+      await supervisor.stop();
       await context.close();
       if (!wantsJson(command)) process.stderr.write(`Stopped (${signal}).\n`);
     });

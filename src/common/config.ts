@@ -28,6 +28,7 @@ const EnvSchema = z.object({
     .positive()
     .default(16 * 1024 * 1024),
   CICLO_PIPELINES: z.string().optional(),
+  CICLO_PYTHON: z.string().min(1).optional(),
   CICLO_AUTH: z.enum(['on', 'off', 'true', 'false', '1', '0']).optional(),
   CICLO_TOKEN: z.string().min(1).optional(),
   CICLO_AUDIT_KEY: z.string().min(32, 'must be at least 32 characters (for example `openssl rand -hex 32`)').optional(),
@@ -58,6 +59,11 @@ export interface CicloConfig {
   queueName?: string;
   /** NATS for NATS message triggers. */
   natsUrl?: string;
+  /**
+   * The interpreter the `python` model runtime starts its workers with (CICLO_PYTHON); it must import numpy and
+   * scikit-learn. Absent: `/usr/bin/python3` (on Debian, the one that sees python3-sklearn).
+   */
+  python?: string;
   logLevel: z.infer<typeof EnvSchema>['CICLO_LOG_LEVEL'];
   maxBodyBytes: number;
   /**
@@ -113,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     ...(vars.CICLO_REDIS_URL ? { redisUrl: vars.CICLO_REDIS_URL } : {}),
     queueName: vars.CICLO_QUEUE,
     ...(vars.CICLO_NATS_URL ? { natsUrl: vars.CICLO_NATS_URL } : {}),
+    ...(vars.CICLO_PYTHON ? { python: vars.CICLO_PYTHON } : {}),
     logLevel: vars.CICLO_LOG_LEVEL,
     maxBodyBytes: vars.CICLO_MAX_BODY_BYTES,
     pipelines: (vars.CICLO_PIPELINES ?? '')
@@ -144,6 +151,7 @@ export function configEnvironment(config: CicloConfig): Record<string, string> {
     CICLO_HOME: config.home,
     CICLO_DATABASE_URL: config.database.dialect === 'postgres' ? config.database.url : `sqlite:${config.database.file}`,
     CICLO_ARTIFACT_ROOT: config.artifactRoot,
+    ...(config.python === undefined ? {} : { CICLO_PYTHON: config.python }),
     // A process writing to a keyed chain needs its key (an unkeyed append is refused).
     ...(config.auditKey === undefined ? {} : { CICLO_AUDIT_KEY: config.auditKey }),
     ...(config.auditPreviousKeys === undefined

@@ -13,7 +13,13 @@ export {
   type PackageFile,
 } from './package.js';
 export type { FetchedPackage } from './package-fetch.js';
-export { APPROVAL_STATUS_TAG, RegistryService, parseModelReference, type RegistryDeps } from './service.js';
+export {
+  APPROVAL_STATUS_TAG,
+  ROLLED_BACK_TAG,
+  RegistryService,
+  parseModelReference,
+  type RegistryDeps,
+} from './service.js';
 export {
   PACKAGE_STATUS_TAG,
   hasVerifiedPackage,

@@ -296,6 +296,20 @@ export class RegistryService {
     });
   }
 
+  /** Marks `version` as rolled back by `deployment` (the read-only tag `ciclo.rolled_back`), audited. */
+  async markRolledBack(name: string, version: number, deployment: string): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      await this.#requireVersion(trx, name, version);
+      const previous = await store.versionTag(trx, name, version, ROLLED_BACK_TAG);
+      const deployments = new Set([...(previous?.split(',') ?? []), deployment]);
+      const value = [...deployments].sort().join(',');
+      await store.upsertVersionTag(trx, name, version, ROLLED_BACK_TAG, value);
+      await store.touchVersion(trx, name, version, this.#now());
+      const target = { type: 'model_version_tag', id: `${name}/${version}#${ROLLED_BACK_TAG}` };
+      await this.#record(trx, 'model.version.rolled_back', target, previous ?? null, value);
+    });
+  }
+
   async setVersionTag(name: string, version: number, key: string, value: string): Promise<void> {
     const tag = parseInput(TagSchema, { key, value });
     refuseReservedTag(tag.key);
@@ -634,8 +648,19 @@ function versionTarget(name: string, version: number) {
 
 /** The approval status is shown as this tag (approvals change it, tags do not). */
 export const APPROVAL_STATUS_TAG = 'ciclo.approval_status';
+/** Read-only: the deployments that rolled back from this version (comma-separated), set by `markRolledBack`. */
+export const ROLLED_BACK_TAG = 'ciclo.rolled_back';
 
 function refuseReservedTag(key: string): void {
+  if (key === ROLLED_BACK_TAG) {
+    throw new InvalidInputError(
+      `the tag '${ROLLED_BACK_TAG}' is read-only: it names the deployments rolled back from it`,
+      {
+        where: 'key',
+        hint: 'It is set when a deployment rolls back (`ciclo deployments rollback`).',
+      },
+    );
+  }
   if (key === APPROVAL_STATUS_TAG) {
     throw new InvalidInputError(
       `the tag '${APPROVAL_STATUS_TAG}' is read-only: it shows the version's approval status`,

@@ -16,6 +16,7 @@ import {
   type RouteEntry,
 } from '../governance/index.js';
 import { approvalRoutes } from '../governance/approvals/index.js';
+import { deploymentRoutes, proxyRoutes, type DeploymentSupervisor } from '../serving/index.js';
 import { installErrorHandlers } from './errors.js';
 import { addMetricsRoute, installHttpMetrics } from './http-metrics.js';
 import { healthRoutes } from './health-routes.js';
@@ -35,6 +36,8 @@ export interface ServerOptions {
   failedAuthLimits?: FailedAuthLimits;
   /** Tokens known only to this process (the token the server gives the steps it starts). */
   ephemeralPrincipals?: ReadonlyMap<string, Principal>;
+  /** Runs the deployments (`ciclo server`): their replicas' addresses are shown and `/serve/{name}/…` answers. */
+  supervisor?: DeploymentSupervisor;
 }
 
 declare module 'fastify' {
@@ -100,6 +103,10 @@ export function buildServer(context: CicloContext, options: ServerOptions = {}):
   });
   void app.register(accessRoutes, { prefix: '/api/v1', control: context.access, audit: context.audit });
   void app.register(approvalRoutes, { prefix: '/api/v1', approvals: context.approvals });
+  const { deployments } = context;
+  const supervisor = options.supervisor;
+  void app.register(deploymentRoutes, { prefix: '/api/v1', deployments, ...(supervisor ? { supervisor } : {}) });
+  if (supervisor !== undefined) void app.register(proxyRoutes, { deployments, supervisor });
   return app;
 }
 

@@ -340,6 +340,8 @@ export interface Schema {
   model_policies: ModelPoliciesTable;
   model_gate_results: ModelGateResultsTable;
   model_approvals: ModelApprovalsTable;
+  deployments: DeploymentsTable;
+  deployment_events: DeploymentEventsTable;
 }
 
 /** Access control (migration `0009_access`). */
@@ -417,4 +419,44 @@ export interface ModelApprovalsTable {
   policy_digest: string | null;
   /** The gate evaluation the approval relied on. */
   gate_result_id: string | null;
+}
+
+/** Deployments (migration `0012_deployments`); see src/serving/deployments. */
+export interface DeploymentsTable {
+  name: string;
+  project: string;
+  environment: string;
+  model_name: string;
+  /** The alias the deployment follows; null when it stays on `pinned_version`. */
+  alias: string | null;
+  pinned_version: number | null;
+  /** The runtime named at creation; null: the one the package's flavor picks. */
+  runtime: string | null;
+  replicas: number;
+  /** The rollout strategy and its thresholds, as JSON. */
+  strategy: string;
+  state: 'PENDING' | 'READY' | 'UPDATING' | 'FAILED';
+  /** Why the last change failed (a package that did not load: the runtime's message). */
+  message: string | null;
+  serving_version: number | null;
+  candidate_version: number | null;
+  created_by: string;
+  created_time: number;
+  updated_time: number;
+}
+
+/** A deployment's history, kept after it is deleted. */
+export interface DeploymentEventsTable {
+  deployment: string;
+  /** 1, 2, … within the deployment. */
+  seq: number;
+  time: number;
+  actor: string;
+  /** `create`, `serve`, `fail`, `promote`, `rollback`, `update`, `delete`. */
+  action: string;
+  from_version: number | null;
+  to_version: number | null;
+  reason: string | null;
+  /** JSON object. */
+  details: string;
 }

@@ -15,6 +15,14 @@ const NATIVE: Record<string, ExpectedAccess> = {
   'GET /api/v1/openapi.json': 'public',
   'GET /api/v1/health': 'public',
   'GET /metrics': 'server',
+
+  'POST /api/v1/deployments': 'write',
+  'GET /api/v1/deployments': 'own',
+  'GET /api/v1/deployments/:name': 'read',
+  'GET /api/v1/deployments/:name/history': 'read',
+  'POST /api/v1/deployments/:name/promote': 'write',
+  'POST /api/v1/deployments/:name/rollback': 'write',
+  'DELETE /api/v1/deployments/:name': 'write',
   'POST /api/v1/triggers/:name/fire': 'public',
 
   'POST /api/v1/experiments': 'write',

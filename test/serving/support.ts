@@ -34,13 +34,13 @@ function modelBytes(graph: onnxProto.onnx.IGraphProto): Uint8Array {
   }).finish();
 }
 
-/** score = a * 2 + b, one graph input per column (double [N, 1]). */
-export function perColumnGraph(): Uint8Array {
+/** score = a * factor + b (2 unless given), one graph input per column (double [N, 1]). */
+export function perColumnGraph(factor = 2): Uint8Array {
   return modelBytes({
     name: 'per-column',
     input: [tensorInfo('a', DOUBLE, 1), tensorInfo('b', DOUBLE, 1)],
     output: [tensorInfo('score', DOUBLE, 1)],
-    initializer: [{ name: 'two', dataType: DOUBLE, dims: [], doubleData: [2] }],
+    initializer: [{ name: 'two', dataType: DOUBLE, dims: [], doubleData: [factor] }],
     node: [
       { opType: 'Mul', input: ['a', 'two'], output: ['doubled'] },
       { opType: 'Add', input: ['doubled', 'b'], output: ['score'] },

@@ -41,6 +41,7 @@ export type ResourceRef = (
   | { kind: 'run'; id: string; orElse?: ResourceRef }
   | { kind: 'model'; name: string; orElse?: ResourceRef }
   | { kind: 'dataset'; name: string; orElse?: ResourceRef }
+  | { kind: 'deployment'; name: string; orElse?: ResourceRef }
   | { kind: 'server' }
   | { kind: 'self' }
 ) & {
@@ -83,7 +84,7 @@ declare module 'fastify' {
 type RequestPart = 'params' | 'query' | 'body';
 
 /** Resource kinds that a handler acts on by id or name. */
-type IdentifiedKind = 'experiment' | 'experiment-name' | 'run' | 'model' | 'dataset' | 'project';
+type IdentifiedKind = 'experiment' | 'experiment-name' | 'run' | 'model' | 'dataset' | 'deployment' | 'project';
 
 /**
  * The id (or name) of the one `kind` resource access control judged for this request: what the
@@ -114,6 +115,7 @@ export function authorizedIds(request: FastifyRequest, kind: IdentifiedKind): st
       case 'experiment-name':
       case 'model':
       case 'dataset':
+      case 'deployment':
         return [resource.name];
       case 'experiment':
       case 'run':

@@ -170,6 +170,7 @@ function auditTarget(resource: ResourceRef): { type: string; id: string } {
       return { type: 'experiment', id: resource.name };
     case 'model':
     case 'dataset':
+    case 'deployment':
       return { type: resource.kind, id: resource.name };
   }
 }

@@ -115,6 +115,7 @@ export interface ProjectLookups {
   run(runId: string): Promise<string | undefined>;
   model(name: string): Promise<string | undefined>;
   dataset(name: string): Promise<string | undefined>;
+  deployment(name: string): Promise<string | undefined>;
 }
 
 export interface AccessControlDeps {
@@ -423,6 +424,8 @@ export class AccessControl {
         return (await this.#projects.model(resource.name)) ?? this.#orElse(resource.orElse);
       case 'dataset':
         return (await this.#projects.dataset(resource.name)) ?? this.#orElse(resource.orElse);
+      case 'deployment':
+        return (await this.#projects.deployment(resource.name)) ?? this.#orElse(resource.orElse);
     }
   }
 

@@ -1,0 +1,51 @@
+import replyFrom from '@fastify/reply-from';
+import type { FastifyPluginAsync } from 'fastify';
+import { NotFoundError, UnavailableError } from '../../common/errors.js';
+import { authorizedId, requestField, type RouteAccess } from '../../governance/access/route-access.js';
+import type { DeploymentService } from './service.js';
+import type { DeploymentSupervisor } from './supervisor.js';
+
+export interface ProxyRouteOptions {
+  deployments: DeploymentService;
+  supervisor: DeploymentSupervisor;
+}
+
+const scoringAccess: RouteAccess = {
+  action: 'read',
+  resource: (request) => ({ kind: 'deployment', name: requestField(request, 'params', 'deployment') ?? '' }),
+};
+
+/**
+ * `/serve/{deployment}/…`: a deployment's scoring endpoint through `ciclo server`, forwarded as it
+ * came (body unparsed, headers, the caller's token) to one of the replicas of the version serving
+ * now, round robin. A request is counted against its replica until answered, so a replaced version's
+ * replicas stop only once their last request is answered. The replica checks the request again
+ * (the signature, and the token when authentication is on).
+ */
+export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, { deployments, supervisor }) => {
+  // Bodies pass through as the stream they came in: JSON, CSV, whatever the replica's protocol reads.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+  await app.register(replyFrom, { undici: { connections: 128, pipelining: 1 } });
+
+  app.all('/serve/:deployment', { config: { access: scoringAccess } }, async (request) => {
+    throw new NotFoundError(`${request.url} names a deployment but no endpoint`, {
+      hint: 'Call /serve/NAME/invocations (MLflow) or /serve/NAME/v2/models/MODEL/infer (Open Inference Protocol).',
+    });
+  });
+  app.all('/serve/:deployment/*', { config: { access: scoringAccess } }, async (request, reply) => {
+    const name = authorizedId(request, 'deployment');
+    const target = supervisor.acquire(name);
+    if (target === undefined) {
+      await deployments.show(name); // 404 for a deployment that does not exist
+      throw new UnavailableError(`deployment '${name}' has no replica ready yet`, {
+        where: name,
+        hint: `See its state with \`ciclo deployments show ${name}\`.`,
+      });
+    }
+    reply.raw.once('close', () => target.release());
+    const rest = request.url.slice(`/serve/${encodeURIComponent(name)}`.length);
+    void reply.header('x-ciclo-model-version', String(target.version));
+    return reply.from(`${target.url}${rest}`);
+  });
+};

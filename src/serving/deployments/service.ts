@@ -1,0 +1,240 @@
+import type { Kysely } from 'kysely';
+import { AlreadyExistsError, InvalidInputError, InvalidStateError, NotFoundError } from '../../common/errors.js';
+import { parseInput } from '../../common/validation.js';
+import { currentActor, digestOf, requireProject, type AuditLog } from '../../governance/index.js';
+import {
+  parseModelReference,
+  requireVerifiedPackage,
+  type ModelVersion,
+  type RegistryService,
+} from '../../registry/index.js';
+import type { Schema } from '../../store/index.js';
+import * as store from './store.js';
+import {
+  CreateDeploymentSchema,
+  DeploymentNameSchema,
+  ReasonSchema,
+  type CreateDeploymentOptions,
+  type Deployment,
+  type DeploymentEvent,
+} from './types.js';
+
+export interface DeploymentServiceDeps {
+  db: Kysely<Schema>;
+  registry: RegistryService;
+  audit?: AuditLog;
+  now?: () => number;
+}
+
+/** Who the supervisor acts as in the history: changes it makes follow from an operator's or the registry's. */
+export const SUPERVISOR_ACTOR = 'ciclo-server';
+
+/**
+ * Deployments as records: what an operator asked for and what serves. The supervisor
+ * (`supervisor.ts`, in `ciclo server`) makes processes match them and reports back through
+ * `startUpdate`, `markServing` and `markFailed`. Every change is a history event and an audit entry,
+ * in the transaction that makes it.
+ */
+export class DeploymentService {
+  readonly #db: Kysely<Schema>;
+  readonly #registry: RegistryService;
+  readonly #audit: AuditLog | undefined;
+  readonly #now: () => number;
+
+  constructor(deps: DeploymentServiceDeps) {
+    this.#db = deps.db;
+    this.#registry = deps.registry;
+    this.#audit = deps.audit;
+    this.#now = deps.now ?? Date.now;
+  }
+
+  async create(options: CreateDeploymentOptions): Promise<Deployment> {
+    const request = parseInput(CreateDeploymentSchema, options);
+    const reference = parseModelReference(request.model);
+    if (reference.alias === undefined && reference.version === undefined) {
+      throw new InvalidInputError(`model ${JSON.stringify(request.model)} names neither an alias nor a version`, {
+        where: 'model',
+        hint: 'Deploy NAME@alias (the deployment follows the alias) or NAME/VERSION (it stays on that version).',
+      });
+    }
+    const version = await this.#servable(request.model);
+    const project = (await this.#registry.getModel(reference.name)).project;
+    const now = this.#now();
+    const actor = currentActor().actor;
+    await this.#db.transaction().execute(async (trx) => {
+      await requireProject(trx, project);
+      if ((await store.findDeployment(trx, request.name)) !== undefined) {
+        throw new AlreadyExistsError(`a deployment named '${request.name}' already exists`, {
+          where: 'name',
+          hint: `Pick another name, or change it with \`ciclo deployments promote ${request.name}\`.`,
+        });
+      }
+      await store.insertDeployment(trx, {
+        name: request.name,
+        project,
+        environment: request.environment,
+        model_name: reference.name,
+        alias: reference.alias ?? null,
+        pinned_version: reference.version ?? null,
+        runtime: request.runtime ?? null,
+        replicas: request.replicas,
+        strategy: JSON.stringify(request.strategy),
+        state: 'PENDING',
+        message: null,
+        serving_version: null,
+        candidate_version: null,
+        created_by: actor,
+        created_time: now,
+      });
+      await this.#event(trx, request.name, 'create', null, version.version, null, { ...request });
+    });
+    return this.show(request.name);
+  }
+
+  async show(name: string): Promise<Deployment> {
+    const deployment = await store.findDeployment(this.#db, parseInput(DeploymentNameSchema, name, 'name'));
+    if (deployment === undefined) throw notFound(name);
+    return deployment;
+  }
+
+  /** Every deployment, or those of `projects` (the server passes the ones the caller may read). */
+  async list(projects?: readonly string[]): Promise<Deployment[]> {
+    return store.listDeployments(this.#db, projects);
+  }
+
+  /** Oldest first; kept after the deployment is deleted. */
+  async history(name: string): Promise<DeploymentEvent[]> {
+    const events = await store.listEvents(this.#db, parseInput(DeploymentNameSchema, name, 'name'));
+    if (events.length === 0) throw notFound(name);
+    return events;
+  }
+
+  /** The version the deployment should serve now: its alias's version, or its pinned one. */
+  async desiredVersion(deployment: Deployment): Promise<ModelVersion> {
+    return this.#registry.resolve(deployment.model);
+  }
+
+  /**
+   * Serve `version`: a deployment that follows an alias moves the alias (the registry's rules apply:
+   * a rejected version cannot be aliased); a pinned one is pinned to it. The supervisor rolls it out.
+   */
+  async promote(name: string, version: number, reason?: string): Promise<Deployment> {
+    const deployment = await this.show(name);
+    const why = reason === undefined ? null : parseInput(ReasonSchema, reason, 'reason');
+    await this.#servable(`${deployment.modelName}/${version}`);
+    await this.#retarget(deployment, version, 'promote', why);
+    return this.show(name);
+  }
+
+  /**
+   * Back to the version that served before the current one (from the history); the version rolled
+   * back from is marked so on the registry (`ciclo.rolled_back`).
+   */
+  async rollback(name: string, reason?: string): Promise<Deployment> {
+    const deployment = await this.show(name);
+    const why = reason === undefined ? null : parseInput(ReasonSchema, reason, 'reason');
+    const current = deployment.servingVersion;
+    const previous = (await store.listEvents(this.#db, name))
+      .filter((event) => event.action === 'serve' && event.toVersion === current && event.fromVersion !== null)
+      .at(-1)?.fromVersion;
+    if (current === null || previous === undefined || previous === null) {
+      throw new InvalidStateError(`deployment '${name}' has no earlier version to roll back to`, {
+        where: name,
+        hint: `Promote a version instead: \`ciclo deployments promote ${name} --version N\`.`,
+      });
+    }
+    await this.#retarget(deployment, previous, 'rollback', why);
+    await this.#registry.markRolledBack(deployment.modelName, current, name);
+    return this.show(name);
+  }
+
+  /** Removes the deployment (the supervisor then stops its processes); its history stays. */
+  async delete(name: string, reason?: string): Promise<void> {
+    const deployment = await this.show(name);
+    const why = reason === undefined ? null : parseInput(ReasonSchema, reason, 'reason');
+    await this.#db.transaction().execute(async (trx) => {
+      await store.deleteDeployment(trx, name);
+      await this.#event(trx, name, 'delete', deployment.servingVersion, null, why, {});
+    });
+  }
+
+  /** The supervisor starts `version` beside what serves. */
+  async startUpdate(name: string, version: number): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      await store.updateDeployment(trx, name, { state: 'UPDATING', candidate_version: version }, this.#now());
+    });
+  }
+
+  /** `version` now answers every request of the deployment. */
+  async markServing(name: string, version: number, details: Record<string, unknown> = {}): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      const deployment = await store.findDeployment(trx, name);
+      if (deployment === undefined) return;
+      const changes = { state: 'READY', serving_version: version, candidate_version: null, message: null } as const;
+      await store.updateDeployment(trx, name, changes, this.#now());
+      // A server that starts again serves what it served: no change to record.
+      if (deployment.servingVersion === version) return;
+      await this.#event(trx, name, 'serve', deployment.servingVersion, version, null, details, SUPERVISOR_ACTOR);
+    });
+  }
+
+  /** `version` did not start; what served before serves on. */
+  async markFailed(name: string, version: number, message: string): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      const deployment = await store.findDeployment(trx, name);
+      if (deployment === undefined) return;
+      const changes = { state: 'FAILED', candidate_version: null, message } as const;
+      await store.updateDeployment(trx, name, changes, this.#now());
+      await this.#event(trx, name, 'fail', deployment.servingVersion, version, message, {}, SUPERVISOR_ACTOR);
+    });
+  }
+
+  async #retarget(deployment: Deployment, version: number, action: string, reason: string | null): Promise<void> {
+    if (deployment.alias !== null) await this.#registry.setAlias(deployment.modelName, deployment.alias, version);
+    await this.#db.transaction().execute(async (trx) => {
+      if (deployment.alias === null) {
+        await store.updateDeployment(trx, deployment.name, { pinned_version: version }, this.#now());
+      }
+      await this.#event(trx, deployment.name, action, deployment.servingVersion, version, reason, {});
+    });
+  }
+
+  /** The version a reference names, refused unless it has a verified package (approval refuses it too). */
+  async #servable(reference: string): Promise<ModelVersion> {
+    const version = await this.#registry.resolve(reference);
+    requireVerifiedPackage(version);
+    return version;
+  }
+
+  async #event(
+    trx: Kysely<Schema>,
+    name: string,
+    action: string,
+    fromVersion: number | null,
+    toVersion: number | null,
+    reason: string | null,
+    details: Record<string, unknown>,
+    actor = currentActor().actor,
+  ): Promise<void> {
+    const time = this.#now();
+    const event = { deployment: name, time, actor, action, fromVersion, toVersion, reason, details };
+    await store.appendEvent(trx, event);
+    await this.#audit?.append(
+      {
+        action: `deployment.${action}`,
+        target: { type: 'deployment', id: name },
+        beforeDigest: digestOf(fromVersion),
+        afterDigest: digestOf(toVersion),
+        details: { ...(reason === null ? {} : { reason }), ...details },
+      },
+      trx,
+    );
+  }
+}
+
+function notFound(name: string): NotFoundError {
+  return new NotFoundError(`no deployment named '${name}'`, {
+    where: name,
+    hint: 'List deployments with `ciclo deployments list`.',
+  });
+}

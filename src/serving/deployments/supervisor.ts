@@ -1,0 +1,203 @@
+import type { Deployment } from './types.js';
+import type { DeploymentService } from './service.js';
+import { Replica, type ReplicaSpec } from './replica.js';
+
+export interface SupervisorDeps {
+  deployments: DeploymentService;
+  /** How to start a replica of `deployment` serving `version` (the composition root knows program and store). */
+  replicaSpec: (deployment: Deployment, version: number) => ReplicaSpec;
+  /** How often deployments are read again, in milliseconds: how soon a moved alias is rolled out. */
+  pollMs?: number;
+  /** Longest pause between restarts of a replica that keeps dying, in milliseconds. */
+  maxBackoffMs?: number;
+  log?: (message: string) => void;
+}
+
+/** The replicas of one version of a deployment, and the requests they are answering. */
+interface ReplicaSet {
+  readonly version: number;
+  readonly replicas: Replica[];
+  inflight: number;
+  next: number;
+  restarts: number;
+  retired: boolean;
+}
+
+interface Tracked {
+  active: ReplicaSet | undefined;
+  updating: boolean;
+  /** The version that failed to start: not tried again until the deployment asks for another. */
+  failedVersion: number | undefined;
+}
+
+/**
+ * Makes processes match the deployments, inside `ciclo server`: each deployment's serving version runs
+ * as replicas (`ciclo serve` processes on loopback ports); a replica that dies is started again with
+ * backoff; when the version to serve changes (a moved alias, a promotion, a rollback), the new
+ * version's replicas start beside the old ones, traffic switches once all answer ready, and the old
+ * ones stop after their last request (blue/green), so no request fails. A version that does not
+ * start leaves the deployment FAILED with its message while the old version serves on.
+ */
+export class DeploymentSupervisor {
+  readonly #deps: SupervisorDeps;
+  readonly #tracked = new Map<string, Tracked>();
+  #timer: NodeJS.Timeout | undefined;
+  #reconciling: Promise<void> | undefined;
+  #stopped = false;
+
+  constructor(deps: SupervisorDeps) {
+    this.#deps = deps;
+  }
+
+  start(): void {
+    const tick = (): void => {
+      if (this.#stopped) return;
+      void this.reconcile().finally(() => {
+        if (!this.#stopped) this.#timer = setTimeout(tick, this.#deps.pollMs ?? 1000);
+      });
+    };
+    tick();
+  }
+
+  /** One pass over the deployments; concurrent callers share it. Updates run on in the background. */
+  reconcile(): Promise<void> {
+    this.#reconciling ??= this.#reconcile().finally(() => (this.#reconciling = undefined));
+    return this.#reconciling;
+  }
+
+  /** A replica of the version that serves `name`, for one request; `release` when it is answered. */
+  acquire(name: string): { url: string; version: number; release(): void } | undefined {
+    const set = this.#tracked.get(name)?.active;
+    if (set === undefined || set.replicas.length === 0) return undefined;
+    const replica = set.replicas[set.next++ % set.replicas.length]!;
+    set.inflight++;
+    let released = false;
+    return {
+      url: replica.url,
+      version: set.version,
+      release: () => {
+        if (!released) set.inflight--;
+        released = true;
+      },
+    };
+  }
+
+  /** The replicas serving `name` now: `ciclo deployments show` prints their addresses. */
+  replicas(name: string): { url: string; pid: number | undefined; version: number }[] {
+    const set = this.#tracked.get(name)?.active;
+    return set?.replicas.map((replica) => ({ url: replica.url, pid: replica.pid, version: set.version })) ?? [];
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#reconciling;
+    const sets = [...this.#tracked.values()].flatMap((tracked) => (tracked.active ? [tracked.active] : []));
+    this.#tracked.clear();
+    await Promise.all(sets.map((set) => this.#retire(set, 0)));
+  }
+
+  async #reconcile(): Promise<void> {
+    const deployments = await this.#deps.deployments.list();
+    const names = new Set(deployments.map((deployment) => deployment.name));
+    for (const [name, tracked] of this.#tracked) {
+      if (names.has(name) || tracked.updating) continue;
+      this.#tracked.delete(name);
+      if (tracked.active) await this.#retire(tracked.active, 10_000);
+    }
+    for (const deployment of deployments) {
+      if (this.#stopped) return;
+      await this.#reconcileOne(deployment).catch((error: unknown) =>
+        this.#deps.log?.(`deployment ${deployment.name}: ${(error as Error).message}`),
+      );
+    }
+  }
+
+  async #reconcileOne(deployment: Deployment): Promise<void> {
+    let tracked = this.#tracked.get(deployment.name);
+    if (tracked === undefined) {
+      tracked = { active: undefined, updating: false, failedVersion: undefined };
+      this.#tracked.set(deployment.name, tracked);
+    }
+    if (tracked.updating) return;
+    const desired = (await this.#deps.deployments.desiredVersion(deployment)).version;
+    if (tracked.active?.version === desired || tracked.failedVersion === desired) return;
+    tracked.updating = true;
+    // In the background: a model that takes seconds to load must not hold up the other deployments.
+    void this.#rollOut(deployment, tracked, desired).finally(() => (tracked.updating = false));
+  }
+
+  async #rollOut(deployment: Deployment, tracked: Tracked, version: number): Promise<void> {
+    const name = deployment.name;
+    if (tracked.active !== undefined) await this.#deps.deployments.startUpdate(name, version);
+    let set: ReplicaSet;
+    try {
+      set = await this.#startSet(deployment, version);
+    } catch (error) {
+      tracked.failedVersion = version;
+      await this.#deps.deployments.markFailed(name, version, (error as Error).message);
+      return;
+    }
+    if (this.#stopped || this.#tracked.get(name) !== tracked) {
+      await this.#retire(set, 0);
+      return;
+    }
+    const previous = tracked.active;
+    tracked.active = set;
+    tracked.failedVersion = undefined;
+    await this.#deps.deployments.markServing(name, version, { replicas: set.replicas.length });
+    if (previous !== undefined) await this.#retire(previous, 30_000);
+  }
+
+  async #startSet(deployment: Deployment, version: number): Promise<ReplicaSet> {
+    const spec = this.#deps.replicaSpec(deployment, version);
+    const started = await Promise.allSettled(Array.from({ length: deployment.replicas }, () => Replica.start(spec)));
+    const replicas = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed !== undefined) {
+      await Promise.all(replicas.map((replica) => replica.stop(0)));
+      throw failed.reason;
+    }
+    const set: ReplicaSet = { version, replicas, inflight: 0, next: 0, restarts: 0, retired: false };
+    for (const replica of replicas) this.#watch(deployment, set, replica, spec);
+    return set;
+  }
+
+  /**
+   * A replica that exits on its own leaves the rotation and is started again, after a pause that doubles while it
+   * keeps dying.
+   */
+  #watch(deployment: Deployment, set: ReplicaSet, replica: Replica, spec: ReplicaSpec): void {
+    const startedAt = Date.now();
+    void replica.unexpectedExit().then(async (code) => {
+      if (set.retired) return;
+      const index = set.replicas.indexOf(replica);
+      if (index >= 0) set.replicas.splice(index, 1);
+      // A replica that lived a minute was healthy: its death starts a new series of pauses.
+      if (Date.now() - startedAt > 60_000) set.restarts = 0;
+      const pause = Math.min(250 * 2 ** set.restarts++, this.#deps.maxBackoffMs ?? 30_000);
+      this.#deps.log?.(
+        `deployment ${deployment.name}: replica ${replica.pid} exited (${code}); restarting in ${pause} ms`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      if (set.retired) return;
+      try {
+        const fresh = await Replica.start(spec);
+        if (set.retired) return void (await fresh.stop(0));
+        set.replicas.push(fresh);
+        this.#watch(deployment, set, fresh, spec);
+      } catch (error) {
+        this.#deps.log?.(`deployment ${deployment.name}: restart failed: ${(error as Error).message}`);
+        this.#watch(deployment, set, replica, spec);
+      }
+    });
+  }
+
+  /** Out of rotation already; stops once its requests are answered (or after `drainMs`). */
+  async #retire(set: ReplicaSet, drainMs: number): Promise<void> {
+    set.retired = true;
+    const deadline = Date.now() + drainMs;
+    while (set.inflight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    await Promise.all(set.replicas.map((replica) => replica.stop()));
+  }
+}
