@@ -7,6 +7,7 @@ import { registerArtifactCommands } from './artifacts.js';
 import { registerAuditCommands } from './audit.js';
 import { registerDataCommands } from './data.js';
 import { registerDbCommands } from './db.js';
+import { registerDeploymentsCommand } from './deployments.js';
 import { EXIT, exitCodeFor } from './exit-code.js';
 import { registerEvaluateCommand } from './evaluate.js';
 import { registerExperimentCommands } from './experiments.js';
@@ -45,6 +46,7 @@ function buildProgram(): Command {
   registerWorkerCommand(program);
   registerFeatureCommands(program);
   registerModelCommands(program);
+  registerDeploymentsCommand(program);
   registerAuditCommands(program);
   registerAccessCommands(program);
   registerFsckCommand(program);

@@ -20,4 +20,5 @@ export { DeploymentSupervisor, type SupervisorDeps } from './deployments/supervi
 export type { ReplicaSpec } from './deployments/replica.js';
 export { deploymentRoutes, type DeploymentRouteOptions } from './deployments/routes.js';
 export { proxyRoutes, type ProxyRouteOptions } from './deployments/proxy-routes.js';
+export { deploymentToWire, eventToWire } from './deployments/wire.js';
 export type { CreateDeploymentOptions, Deployment, DeploymentEvent } from './deployments/types.js';
