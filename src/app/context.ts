@@ -10,7 +10,13 @@ import { builtinLineageRegistry, LineageService } from '../lineage/index.js';
 import { PipelineService, builtinExecutors } from '../pipelines/index.js';
 import { addModelLineage, ModelPackageReferences, RegistryService } from '../registry/index.js';
 import { openDatabase, type MetadataDatabase } from '../store/index.js';
-import { DeploymentService, ModelLoader, ServingMetrics } from '../serving/index.js';
+import {
+  CaptureBlobReferences,
+  CaptureStore,
+  DeploymentService,
+  ModelLoader,
+  ServingMetrics,
+} from '../serving/index.js';
 import { modelRuntimes } from './model-runtimes.js';
 import { projectLookups } from './project-lookups.js';
 import { stepKinds, stepRuntimes } from './step-kinds.js';
@@ -42,6 +48,8 @@ export interface CicloContext {
   readonly serving: ModelLoader;
   /** Deployments as records (what should serve where, and their history); `ciclo server` runs them. */
   readonly deployments: DeploymentService;
+  /** Captured requests (Parquet files in the artifact store) and the feedback joined to them. */
+  readonly captures: CaptureStore;
   /** The process's Prometheus registry: serving series, and the servers' HTTP series (`/metrics`). */
   readonly metrics: ServingMetrics;
   /** `ciclo fsck` and `ciclo gc`: the blob store against every table that names its blobs. */
@@ -105,10 +113,12 @@ export async function openContext(
     }),
     metrics,
     deployments: new DeploymentService({ db: database.db, registry, audit }),
+    captures: new CaptureStore(database.db, blobs),
     integrity: new BlobIntegrity(blobs, [
       runArtifacts,
       new DatasetBlobReferences(database.db),
       new ModelPackageReferences(database.db),
+      new CaptureBlobReferences(database.db),
     ]),
     close: async () => {
       await pipelines.close();

@@ -22,6 +22,8 @@ export function deploymentSupervisor(
       reference: `${deployment.modelName}/${version}`,
       ...(deployment.runtime === null ? {} : { runtime: deployment.runtime }),
       auth: options.auth,
+      deployment: deployment.name,
+      captureRate: deployment.captureRate,
       env,
       startTimeoutMs: 60_000,
     }),

@@ -1,13 +1,23 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { openRequestCapture, sensitiveColumns } from '../app/capture.js';
 import { openContext } from '../app/context.js';
 import { loadConfig } from '../common/config.js';
 import { DEFAULT_HOST } from '../server/defaults.js';
 import { parsePort } from './option-parsers.js';
-import { emit, wantsJson } from './output.js';
+import { emit, printError, wantsJson } from './output.js';
 import { nextStopSignal } from './signals.js';
 
 /** The port `mlflow models serve` listens on: clients and scripts written for it work unchanged. */
 const DEFAULT_SCORING_PORT = 5000;
+
+interface ServeOptions {
+  host: string;
+  port: number;
+  runtime?: string;
+  auth?: boolean;
+  capture: number;
+  deployment: string;
+}
 
 export function registerServeCommand(program: Command): void {
   program
@@ -18,49 +28,71 @@ export function registerServeCommand(program: Command): void {
     .option('--port <port>', 'port to listen on (0 picks a free one)', parsePort, DEFAULT_SCORING_PORT)
     .option('--runtime <name>', 'model runtime (onnx, js, python); default: the one for the package flavor')
     .option('--auth', 'require an API token with read access to the model (default CICLO_AUTH); needed beyond loopback')
-    .action(
-      async (
-        reference: string,
-        options: { host: string; port: number; runtime?: string; auth?: boolean },
-        command: Command,
-      ) => {
-        // Loaded here, not at the top: other commands do not pay for Fastify at start-up.
-        const { startScoringServer } = await import('../server/index.js');
-        const config = loadConfig();
-        const context = await openContext(config);
-        let model: Awaited<ReturnType<typeof context.serving.load>> | undefined;
-        let server: Awaited<ReturnType<typeof startScoringServer>> | undefined;
-        try {
-          model = await context.serving.load(
-            reference,
-            options.runtime === undefined ? {} : { runtime: options.runtime },
-          );
-          server = await startScoringServer({
-            context,
-            model,
-            host: options.host,
-            port: options.port,
-            auth: options.auth ?? config.auth ?? false,
+    .option('--capture <share>', 'share of requests captured to Parquet in the artifact store (0 to 1)', parseShare, 0)
+    .option('--deployment <name>', 'the deployment this is a replica of (set by ciclo server)', '')
+    .action(async (reference: string, options: ServeOptions, command: Command) => {
+      // Loaded here, not at the top: other commands do not pay for Fastify at start-up.
+      const { startScoringServer } = await import('../server/index.js');
+      const config = loadConfig();
+      const context = await openContext(config);
+      const closers: (() => Promise<void>)[] = [() => context.close()];
+      const closeAll = async () => {
+        for (const close of closers.splice(0).reverse()) await close();
+      };
+      let started: { url: string; name: string; version: number; runtime: string };
+      try {
+        const model = await context.serving.load(reference, {
+          deployment: options.deployment,
+          ...(options.runtime === undefined ? {} : { runtime: options.runtime }),
+        });
+        closers.push(() => model.close());
+        let capture;
+        if (options.capture > 0) {
+          const version = await context.registry.show(model.name, model.version);
+          const opened = openRequestCapture(context, {
+            deployment: options.deployment === '' ? model.name : options.deployment,
+            sampleRate: options.capture,
+            sensitive: await sensitiveColumns(context, version, (message) => printError(`capture: ${message}`)),
+            onError: (error) => printError(`capture: ${(error as Error).message}`),
           });
-        } catch (error) {
-          await model?.close();
-          await context.close();
-          throw error;
+          closers.push(opened.close);
+          capture = opened.capture;
         }
-        const { name, version, runtime } = model;
-        emit(command, { url: server.url, model: name, version, runtime }, () =>
-          [
-            `Serving ${name}/${version} (${runtime}) on ${server.url}`,
-            `  curl -X POST ${server.url}/invocations -H 'Content-Type: application/json' ` +
-              `-d '{"dataframe_records": [{…}]}'`,
-            `  Open Inference Protocol: ${server.url}/v2/models/${name}/infer`,
-          ].join('\n'),
-        );
-        const signal = await nextStopSignal();
-        await server.close();
-        await model.close();
-        await context.close();
-        if (!wantsJson(command)) process.stderr.write(`Stopped (${signal}).\n`);
-      },
-    );
+        const server = await startScoringServer({
+          context,
+          model,
+          host: options.host,
+          port: options.port,
+          auth: options.auth ?? config.auth ?? false,
+          deployment: options.deployment,
+          ...(capture === undefined ? {} : { capture }),
+        });
+        closers.push(() => server.close());
+        started = { url: server.url, name: model.name, version: model.version, runtime: model.runtime };
+      } catch (error) {
+        await closeAll();
+        throw error;
+      }
+      const { url, name, version, runtime } = started;
+      emit(command, { url, model: name, version, runtime }, () =>
+        [
+          `Serving ${name}/${version} (${runtime}) on ${url}`,
+          `  curl -X POST ${url}/invocations -H 'Content-Type: application/json' ` +
+            `-d '{"dataframe_records": [{…}]}'`,
+          `  Open Inference Protocol: ${url}/v2/models/${name}/infer`,
+        ].join('\n'),
+      );
+      const signal = await nextStopSignal();
+      // The server first (no new requests), then the capture (what was queued is written), the model, the store.
+      await closeAll();
+      if (!wantsJson(command)) process.stderr.write(`Stopped (${signal}).\n`);
+    });
+}
+
+function parseShare(value: string): number {
+  const share = Number(value);
+  if (value.trim() === '' || !Number.isFinite(share) || share < 0 || share > 1) {
+    throw new InvalidArgumentError('must be a number from 0 to 1');
+  }
+  return share;
 }

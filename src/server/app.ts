@@ -106,7 +106,9 @@ export function buildServer(context: CicloContext, options: ServerOptions = {}):
   const { deployments } = context;
   const supervisor = options.supervisor;
   void app.register(deploymentRoutes, { prefix: '/api/v1', deployments, ...(supervisor ? { supervisor } : {}) });
-  if (supervisor !== undefined) void app.register(proxyRoutes, { deployments, supervisor });
+  if (supervisor !== undefined) {
+    void app.register(proxyRoutes, { deployments, supervisor, metrics: context.metrics });
+  }
   return app;
 }
 

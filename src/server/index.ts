@@ -8,11 +8,11 @@ import type { RouteEntry } from '../governance/index.js';
 import type { FastifyInstance } from 'fastify';
 import type { ServedModel } from '../serving/index.js';
 import { buildServer, type ServerOptions } from './app.js';
-import { buildScoringServer } from './scoring-server.js';
+import { buildScoringServer, type ScoringServerOptions } from './scoring-server.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
 
 export { buildServer, type ServerOptions } from './app.js';
-export { buildScoringServer } from './scoring-server.js';
+export { buildScoringServer, type ScoringServerOptions } from './scoring-server.js';
 
 export { DEFAULT_HOST, DEFAULT_PORT } from './defaults.js';
 
@@ -35,7 +35,7 @@ export async function startServer(
 
 /** `ciclo serve`: one model's scoring server, under the same rule as the API server (no open port without auth). */
 export async function startScoringServer(
-  options: { context: CicloContext; model: ServedModel; host?: string; port?: number } & ServerOptions,
+  options: { context: CicloContext; model: ServedModel; host?: string; port?: number } & ScoringServerOptions,
 ): Promise<RunningServer> {
   const { context, model, host = DEFAULT_HOST, port = DEFAULT_PORT, ...serverOptions } = options;
   requireAuthBeyondLoopback(host, serverOptions.auth ?? context.config.auth ?? false);

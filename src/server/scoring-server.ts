@@ -1,28 +1,41 @@
 import type { FastifyInstance } from 'fastify';
 import type { CicloContext } from '../app/context.js';
-import { scoringRoutes, type ServedModel } from '../serving/index.js';
+import { currentActor } from '../governance/index.js';
+import { scoringRoutes, type RequestCapture, type ServedModel } from '../serving/index.js';
 import { buildBaseApp, type ServerOptions } from './app.js';
 import { addMetricsRoute } from './http-metrics.js';
 import { CICLO_VERSION } from './version.js';
 
+export interface ScoringServerOptions extends ServerOptions {
+  /** The deployment this process is a replica of (labels metrics, files captures and feedback); '' for none. */
+  deployment?: string;
+  capture?: RequestCapture;
+}
+
 /**
  * `ciclo serve`: one model over both scoring protocols, with the API server's guards, error answer
- * and access control. Scoring and metadata need `read` on the model's project (when authentication
- * is on); the probes are public. Not listening yet: startScoringServer (index.ts) listens.
+ * and access control. Scoring and metadata need `read` on the model's project and feedback `write`
+ * (when authentication is on); the probes are public. Not listening yet: startScoringServer (index.ts) listens.
  */
 export function buildScoringServer(
   context: CicloContext,
   served: ServedModel,
-  options: ServerOptions = {},
+  options: ScoringServerOptions = {},
 ): FastifyInstance {
-  const app = buildBaseApp(context, options);
+  const { deployment = '', capture, ...serverOptions } = options;
+  const app = buildBaseApp(context, serverOptions);
   addMetricsRoute(app, context.metrics.registry);
+  // Without a deployment, a standalone server files feedback under the model's name.
+  const filedUnder = deployment === '' ? served.name : deployment;
   void app.register(scoringRoutes, {
     model: () => served,
     access: { action: 'read', resource: () => ({ kind: 'model', name: served.name }) },
     serverVersion: CICLO_VERSION,
     metrics: context.metrics,
-    deployment: '',
+    deployment,
+    ...(capture === undefined ? {} : { capture }),
+    feedback: (requestId, label) => context.captures.putFeedback(filedUnder, requestId, label, currentActor().actor),
+    feedbackAccess: { action: 'write', resource: () => ({ kind: 'model', name: served.name }) },
   });
   return app;
 }

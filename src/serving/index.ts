@@ -22,3 +22,13 @@ export { deploymentRoutes, type DeploymentRouteOptions } from './deployments/rou
 export { proxyRoutes, type ProxyRouteOptions } from './deployments/proxy-routes.js';
 export { deploymentToWire, eventToWire } from './deployments/wire.js';
 export type { CreateDeploymentOptions, Deployment, DeploymentEvent } from './deployments/types.js';
+export {
+  MASKED,
+  RequestCapture,
+  type CaptureOptions,
+  type CapturedRequest,
+  type CapturedRow,
+  type CaptureSink,
+} from './capture/capture.js';
+export { CaptureBlobReferences, CaptureStore, type CaptureFile, type Feedback } from './capture/capture-store.js';
+export { ParquetCaptureSink } from './capture/parquet-sink.js';

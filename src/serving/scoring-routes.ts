@@ -1,10 +1,12 @@
-import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { NotFoundError } from '../common/errors.js';
+import { randomUUID } from 'node:crypto';
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { InvalidInputError, NotFoundError } from '../common/errors.js';
 import type { RouteAccess } from '../governance/access/route-access.js';
 import { toErrorResponse } from '../server/errors.js';
 import { frameToRecords, type Frame } from './frame.js';
 import { frameOfCsv, frameOfInvocation } from './protocols/mlflow-input.js';
 import { frameOfInfer, inferOutputs, tensorMetadata } from './protocols/oip.js';
+import type { RequestCapture } from './capture/capture.js';
 import type { ServingMetrics } from './metrics.js';
 import type { ServedModel } from './served-model.js';
 
@@ -18,6 +20,12 @@ export interface ScoringRouteOptions {
   /** Where each scoring request's status and latency go, labelled with the deployment ('' for `ciclo serve`). */
   metrics?: ServingMetrics;
   deployment?: string;
+  /** Sampled capture of what was asked and answered. */
+  capture?: RequestCapture;
+  /** Stores ground truth for a request id (`POST /feedback`); without it the route answers 404. */
+  feedback?: (requestId: string, label: unknown) => Promise<void>;
+  /** Who may send feedback (`write` on the model's project). */
+  feedbackAccess?: RouteAccess;
 }
 
 /**
@@ -34,7 +42,8 @@ export const scoringRoutes: FastifyPluginAsync<ScoringRouteOptions> = async (app
 
 const probe: RouteAccess = { public: 'health probe for load balancers and orchestrators' };
 
-function mlflowRoutes(app: FastifyInstance, { model, access, serverVersion }: ScoringRouteOptions): void {
+function mlflowRoutes(app: FastifyInstance, options: ScoringRouteOptions): void {
+  const { model, access, serverVersion } = options;
   app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string' }, (_request, body, done) =>
     done(null, body),
   );
@@ -47,13 +56,74 @@ function mlflowRoutes(app: FastifyInstance, { model, access, serverVersion }: Sc
   app.get('/version', { config: { access: probe } }, async (_request, reply) =>
     reply.type('text/plain').send(serverVersion),
   );
-  app.post('/invocations', { config: { access } }, async (request) => {
+  app.post('/invocations', { config: { access } }, async (request, reply) => {
     const served = model(request);
     const frame = isCsv(request)
       ? frameOfCsv(request.body as string, served.inputs)
       : frameOfInvocation(request.body, served.inputs);
-    return { predictions: predictionsOf(await served.score(frame)) };
+    return { predictions: predictionsOf(await scoreAndCapture(request, reply, served, frame, 'mlflow', options)) };
   });
+  app.post('/feedback', { config: { access: options.feedbackAccess ?? access } }, async (request, reply) => {
+    if (options.feedback === undefined) throw new NotFoundError('this endpoint keeps no feedback');
+    const { requestId, label } = feedbackOf(request.body);
+    await options.feedback(requestId, label);
+    return reply.code(204).send();
+  });
+}
+
+/**
+ * Scores the frame and offers the exchange to the capture; the answer carries the request id
+ * (`x-request-id`: the caller's when it sent a usable one, else a new UUID), which feedback names later.
+ */
+async function scoreAndCapture(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  served: ServedModel,
+  frame: Frame,
+  protocol: string,
+  options: ScoringRouteOptions,
+): Promise<Frame> {
+  const requestId = requestIdOf(request);
+  void reply.header('x-request-id', requestId);
+  const started = performance.now();
+  const answer = await served.score(frame);
+  options.capture?.offer({
+    requestId,
+    time: Date.now(),
+    model: served.name,
+    version: served.version,
+    protocol,
+    latencyMs: performance.now() - started,
+    inputs: frame,
+    outputs: answer,
+  });
+  return answer;
+}
+
+const USABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function requestIdOf(request: FastifyRequest): string {
+  const sent = request.headers['x-request-id'];
+  return typeof sent === 'string' && USABLE_REQUEST_ID.test(sent) ? sent : randomUUID();
+}
+
+function feedbackOf(body: unknown): { requestId: string; label: unknown } {
+  const {
+    request_id: requestId,
+    label,
+    ...rest
+  } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const hint = 'Send {"request_id": "<the x-request-id of the answer>", "label": <the true value>}.';
+  if (typeof requestId !== 'string' || !USABLE_REQUEST_ID.test(requestId)) {
+    throw new InvalidInputError('request_id must be the x-request-id of a scored request', {
+      where: 'request_id',
+      hint,
+    });
+  }
+  if (label === undefined) throw new InvalidInputError('label is missing', { where: 'label', hint });
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) throw new InvalidInputError(`unknown field '${unknown[0]}'`, { where: unknown[0]!, hint });
+  return { requestId, label };
 }
 
 /**
@@ -97,7 +167,8 @@ interface ModelParams {
   version?: string;
 }
 
-function oipRoutes(app: FastifyInstance, { model, access, serverVersion }: ScoringRouteOptions): void {
+function oipRoutes(app: FastifyInstance, options: ScoringRouteOptions): void {
+  const { model, access, serverVersion } = options;
   // The same status and message as every other route gives, in the protocol's `{error}`.
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = toErrorResponse(error as FastifyError, request);
@@ -125,10 +196,10 @@ function oipRoutes(app: FastifyInstance, { model, access, serverVersion }: Scori
       const served = named(model(request), request.params);
       return { name: served.name, ready: true };
     });
-    app.post<{ Params: ModelParams }>(`${path}/infer`, { config: { access } }, async (request) => {
+    app.post<{ Params: ModelParams }>(`${path}/infer`, { config: { access } }, async (request, reply) => {
       const served = named(model(request), request.params);
       const { frame, id, outputs } = frameOfInfer(request.body, served.inputs);
-      const answer = await served.score(frame);
+      const answer = await scoreAndCapture(request, reply, served, frame, 'oip', options);
       return {
         model_name: served.name,
         model_version: String(served.version),

@@ -342,6 +342,8 @@ export interface Schema {
   model_approvals: ModelApprovalsTable;
   deployments: DeploymentsTable;
   deployment_events: DeploymentEventsTable;
+  capture_files: CaptureFilesTable;
+  prediction_feedback: PredictionFeedbackTable;
 }
 
 /** Access control (migration `0009_access`). */
@@ -435,6 +437,8 @@ export interface DeploymentsTable {
   replicas: number;
   /** The rollout strategy and its thresholds, as JSON. */
   strategy: string;
+  /** The share of requests captured, 0 to 1. */
+  capture_rate: number;
   state: 'PENDING' | 'READY' | 'UPDATING' | 'FAILED';
   /** Why the last change failed (a package that did not load: the runtime's message). */
   message: string | null;
@@ -459,4 +463,25 @@ export interface DeploymentEventsTable {
   reason: string | null;
   /** JSON object. */
   details: string;
+}
+
+/** A Parquet file of captured requests, stored as a blob (migration `0012_deployments`). */
+export interface CaptureFilesTable {
+  deployment: string;
+  path: string;
+  hour: number;
+  digest: string;
+  rows: number;
+  bytes: number;
+  created_time: number;
+}
+
+/** Ground truth for a captured request (the latest one sent wins). */
+export interface PredictionFeedbackTable {
+  deployment: string;
+  request_id: string;
+  /** JSON. */
+  label: string;
+  actor: string;
+  time: number;
 }

@@ -2,12 +2,15 @@ import replyFrom from '@fastify/reply-from';
 import type { FastifyPluginAsync } from 'fastify';
 import { NotFoundError, UnavailableError } from '../../common/errors.js';
 import { authorizedId, requestField, type RouteAccess } from '../../governance/access/route-access.js';
+import type { ServingMetrics } from '../metrics.js';
 import type { DeploymentService } from './service.js';
 import type { DeploymentSupervisor } from './supervisor.js';
 
 export interface ProxyRouteOptions {
   deployments: DeploymentService;
   supervisor: DeploymentSupervisor;
+  /** Scoring requests through the server, per deployment and version (the replicas count their own too). */
+  metrics?: ServingMetrics;
 }
 
 const scoringAccess: RouteAccess = {
@@ -22,7 +25,7 @@ const scoringAccess: RouteAccess = {
  * replicas stop only once their last request is answered. The replica checks the request again
  * (the signature, and the token when authentication is on).
  */
-export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, { deployments, supervisor }) => {
+export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, { deployments, supervisor, metrics }) => {
   // Bodies pass through as the stream they came in: JSON, CSV, whatever the replica's protocol reads.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
@@ -43,9 +46,24 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, { 
         hint: `See its state with \`ciclo deployments show ${name}\`.`,
       });
     }
-    reply.raw.once('close', () => target.release());
     const rest = request.url.slice(`/serve/${encodeURIComponent(name)}`.length);
+    const protocol = protocolOf(rest);
+    reply.raw.once('close', () => {
+      target.release();
+      if (metrics === undefined || protocol === undefined) return;
+      const labels = { deployment: name, model: target.model, version: String(target.version), protocol };
+      metrics.requests.inc({ ...labels, status: String(reply.statusCode) });
+      metrics.latency.observe(labels, reply.elapsedTime / 1000);
+    });
     void reply.header('x-ciclo-model-version', String(target.version));
     return reply.from(`${target.url}${rest}`);
   });
 };
+
+/** Scoring calls are counted; probes and metadata are not. */
+function protocolOf(path: string): 'mlflow' | 'oip' | undefined {
+  const bare = path.split('?')[0]!;
+  if (bare.endsWith('/invocations')) return 'mlflow';
+  if (bare.endsWith('/infer')) return 'oip';
+  return undefined;
+}

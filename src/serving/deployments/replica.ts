@@ -10,6 +10,9 @@ export interface ReplicaSpec {
   runtime?: string;
   /** The server requires tokens: so does each replica, on its own port. */
   auth: boolean;
+  /** The deployment's name (metrics labels, capture files) and its capture share. */
+  deployment: string;
+  captureRate: number;
   /** The store's variables (configEnvironment), so the replica reads the same registry and artifacts. */
   env: Record<string, string>;
   /** How long a replica may take to load its model and answer ready. */
@@ -48,6 +51,7 @@ export class Replica {
     const args = [spec.program, 'serve', spec.reference, '--host', '127.0.0.1', '--port', '0', '--json'];
     if (spec.runtime !== undefined) args.push('--runtime', spec.runtime);
     if (spec.auth) args.push('--auth');
+    args.push('--deployment', spec.deployment, '--capture', String(spec.captureRate));
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CICLO_')));
     const child = spawn(process.execPath, args, {
       env: { ...inherited, ...spec.env },

@@ -23,6 +23,7 @@ const CreateBody = z.strictObject({
   runtime: z.string().optional(),
   replicas: z.number().int().optional(),
   strategy: z.object({ type: z.string() }).passthrough().optional(),
+  capture_rate: z.number().optional(),
 });
 const PromoteBody = z.strictObject({ version: z.number().int(), reason: z.string().optional() });
 const ReasonBody = z.strictObject({ reason: z.string().optional() }).nullish();

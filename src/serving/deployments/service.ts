@@ -79,6 +79,7 @@ export class DeploymentService {
         runtime: request.runtime ?? null,
         replicas: request.replicas,
         strategy: JSON.stringify(request.strategy),
+        capture_rate: request.capture_rate,
         state: 'PENDING',
         message: null,
         serving_version: null,

@@ -109,6 +109,7 @@ function deploymentOf(row: Row): Deployment {
     runtime: row.runtime,
     replicas: Number(row.replicas),
     strategy: StrategySchema.parse(JSON.parse(row.strategy)),
+    captureRate: Number(row.capture_rate),
     state: row.state,
     message: row.message,
     servingVersion: row.serving_version === null ? null : Number(row.serving_version),

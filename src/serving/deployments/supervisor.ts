@@ -24,6 +24,7 @@ interface ReplicaSet {
 }
 
 interface Tracked {
+  model: string;
   active: ReplicaSet | undefined;
   updating: boolean;
   /** The version that failed to start: not tried again until the deployment asks for another. */
@@ -66,14 +67,16 @@ export class DeploymentSupervisor {
   }
 
   /** A replica of the version that serves `name`, for one request; `release` when it is answered. */
-  acquire(name: string): { url: string; version: number; release(): void } | undefined {
-    const set = this.#tracked.get(name)?.active;
+  acquire(name: string): { url: string; model: string; version: number; release(): void } | undefined {
+    const tracked = this.#tracked.get(name);
+    const set = tracked?.active;
     if (set === undefined || set.replicas.length === 0) return undefined;
     const replica = set.replicas[set.next++ % set.replicas.length]!;
     set.inflight++;
     let released = false;
     return {
       url: replica.url,
+      model: tracked!.model,
       version: set.version,
       release: () => {
         if (!released) set.inflight--;
@@ -116,12 +119,18 @@ export class DeploymentSupervisor {
   async #reconcileOne(deployment: Deployment): Promise<void> {
     let tracked = this.#tracked.get(deployment.name);
     if (tracked === undefined) {
-      tracked = { active: undefined, updating: false, failedVersion: undefined };
+      tracked = { model: deployment.modelName, active: undefined, updating: false, failedVersion: undefined };
       this.#tracked.set(deployment.name, tracked);
     }
     if (tracked.updating) return;
     const desired = (await this.#deps.deployments.desiredVersion(deployment)).version;
-    if (tracked.active?.version === desired || tracked.failedVersion === desired) return;
+    if (tracked.active?.version === desired) {
+      // Asked back to what serves after a failed change: the failure is over.
+      tracked.failedVersion = undefined;
+      if (deployment.state !== 'READY') await this.#deps.deployments.markServing(deployment.name, desired);
+      return;
+    }
+    if (tracked.failedVersion === desired) return;
     tracked.updating = true;
     // In the background: a model that takes seconds to load must not hold up the other deployments.
     void this.#rollOut(deployment, tracked, desired).finally(() => (tracked.updating = false));

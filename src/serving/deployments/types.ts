@@ -35,6 +35,11 @@ export const CreateDeploymentSchema = z.strictObject({
   runtime: z.string().min(1).max(50).optional(),
   replicas: z.number().int().min(1).max(MAX_REPLICAS).default(1),
   strategy: StrategySchema.default({ type: 'blue-green' }),
+  /**
+   * The share of requests whose inputs and outputs are captured (sensitive columns masked) for monitoring;
+   * all of them by default, as the cost is measured (bench/serving) to stay within a tenth of a request's.
+   */
+  capture_rate: z.number().min(0).max(1).default(1),
 });
 export type CreateDeploymentOptions = z.input<typeof CreateDeploymentSchema>;
 
@@ -55,6 +60,7 @@ export interface Deployment {
   runtime: string | null;
   replicas: number;
   strategy: Strategy;
+  captureRate: number;
   /**
    * PENDING: nothing serves yet; READY: `servingVersion` serves; UPDATING: a new version is starting
    * beside it; FAILED: the last version tried did not start (`message` says why), the one before still serves.

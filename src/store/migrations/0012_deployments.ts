@@ -7,6 +7,10 @@ import type { DialectName } from '../dialect.js';
  * rollout strategy) and what serves now: `serving_version`, and during a rollout `candidate_version`.
  * `deployment_events` is the history (who changed what, when and why; which version served from when):
  * it is kept when a deployment is deleted, so "what served churn in prod in March" stays answerable.
+ *
+ * `capture_files` lists the Parquet files of captured requests (sampled inputs and outputs, sensitive
+ * columns masked), one or more per deployment and hour, as blobs of the artifact store; `prediction_feedback`
+ * holds the ground truth callers send later, joined to the capture by request id. Monitoring reads both.
  */
 export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<void> {
   const clustered = dialect === 'sqlite' ? sql`without rowid` : sql``;
@@ -23,6 +27,8 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .addColumn('runtime', 'text')
     .addColumn('replicas', 'integer', (c) => c.notNull())
     .addColumn('strategy', 'text', (c) => c.notNull())
+    // The share of requests captured (0 to 1).
+    .addColumn('capture_rate', 'double precision', (c) => c.notNull())
     .addColumn('state', 'text', (c) => c.notNull())
     .addColumn('message', 'text')
     .addColumn('serving_version', 'integer')
@@ -47,6 +53,34 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     .addColumn('reason', 'text')
     .addColumn('details', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('deployment_events_pk', ['deployment', 'seq'])
+    .modifyEnd(clustered)
+    .execute();
+
+  await db.schema
+    .createTable('capture_files')
+    .addColumn('deployment', 'text', (c) => c.notNull())
+    // The path in the artifact store's layout: captures/<deployment>/date=…/hour=…/part-<id>.parquet.
+    .addColumn('path', 'text', (c) => c.notNull())
+    // Start of the hour the rows were answered in (ms): monitoring reads a time range by it.
+    .addColumn('hour', 'bigint', (c) => c.notNull())
+    .addColumn('digest', 'text', (c) => c.notNull())
+    .addColumn('rows', 'integer', (c) => c.notNull())
+    .addColumn('bytes', 'bigint', (c) => c.notNull())
+    .addColumn('created_time', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('capture_files_pk', ['deployment', 'path'])
+    .modifyEnd(clustered)
+    .execute();
+  await db.schema.createIndex('capture_files_hour').on('capture_files').columns(['deployment', 'hour']).execute();
+
+  await db.schema
+    .createTable('prediction_feedback')
+    .addColumn('deployment', 'text', (c) => c.notNull())
+    .addColumn('request_id', 'text', (c) => c.notNull())
+    // JSON: a label, a number, or one per output row.
+    .addColumn('label', 'text', (c) => c.notNull())
+    .addColumn('actor', 'text', (c) => c.notNull())
+    .addColumn('time', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('prediction_feedback_pk', ['deployment', 'request_id'])
     .modifyEnd(clustered)
     .execute();
 }

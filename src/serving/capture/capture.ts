@@ -1,0 +1,127 @@
+import { frameToRecords, type Cell, type Frame } from '../frame.js';
+import type { ServingMetrics } from '../metrics.js';
+
+/** One scored request as the capture sees it: the frame as sent (extra columns included) and the answer. */
+export interface CapturedRequest {
+  requestId: string;
+  /** When it was answered (ms). */
+  time: number;
+  model: string;
+  version: number;
+  protocol: string;
+  latencyMs: number;
+  inputs: Frame;
+  outputs: Frame;
+}
+
+/** One row of a captured request, as the Parquet files hold it; inputs and outputs are JSON objects by column. */
+export interface CapturedRow {
+  request_id: string;
+  row: number;
+  time: number;
+  model: string;
+  version: number;
+  protocol: string;
+  latency_ms: number;
+  inputs: string;
+  outputs: string;
+}
+
+/** Where captured rows go: the capture sink seam (Parquet files in the artifact store; a stream later). */
+export interface CaptureSink {
+  write(deployment: string, rows: readonly CapturedRow[]): Promise<void>;
+}
+
+export interface CaptureOptions {
+  sink: CaptureSink;
+  /** The deployment the rows are filed under (a model's name for `ciclo serve`). */
+  deployment: string;
+  /** Share of requests captured, 0 to 1. */
+  sampleRate: number;
+  /** Input columns written as MASKED: the dataset and registry tags say they are sensitive. */
+  sensitive: ReadonlySet<string>;
+  /** Requests held for the sink at most; past it a request is dropped and counted, never waited for. */
+  maxQueued?: number;
+  /** How often the queue is written, in milliseconds. */
+  flushMs?: number;
+  metrics?: ServingMetrics;
+  random?: () => number;
+  onError?: (error: unknown) => void;
+}
+
+export const MASKED = '***';
+
+/**
+ * Sampled request/response capture that never slows a request down: `offer` only samples and queues
+ * (a full queue drops the request and counts it in `ciclo_serving_capture_dropped_total`); masking,
+ * JSON and the sink's writes happen on a timer, off the request's path.
+ */
+export class RequestCapture {
+  readonly #options: CaptureOptions;
+  #queue: CapturedRequest[] = [];
+  #dropped = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #writing: Promise<void> = Promise.resolve();
+
+  constructor(options: CaptureOptions) {
+    this.#options = options;
+    this.#timer = setInterval(() => void this.flush(), options.flushMs ?? 5000);
+    this.#timer.unref();
+  }
+
+  /** Requests dropped because the queue was full. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  offer(request: CapturedRequest): void {
+    if (this.#options.sampleRate <= 0 || (this.#options.random ?? Math.random)() >= this.#options.sampleRate) return;
+    if (this.#queue.length >= (this.#options.maxQueued ?? 10_000)) {
+      this.#dropped++;
+      this.#options.metrics?.captureDrops.inc({ deployment: this.#options.deployment });
+      return;
+    }
+    this.#queue.push(request);
+  }
+
+  /** Writes what is queued; one write at a time, in order. */
+  flush(): Promise<void> {
+    const taken = this.#queue;
+    this.#queue = [];
+    if (taken.length === 0) return this.#writing;
+    const rows = taken.flatMap((request) => rowsOf(request, this.#options.sensitive));
+    this.#writing = this.#writing
+      .then(() => this.#options.sink.write(this.#options.deployment, rows))
+      .catch((error: unknown) => this.#options.onError?.(error));
+    return this.#writing;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.flush();
+  }
+}
+
+function rowsOf(request: CapturedRequest, sensitive: ReadonlySet<string>): CapturedRow[] {
+  const inputs = frameToRecords(request.inputs);
+  const outputs = frameToRecords(request.outputs);
+  return inputs.map((record, row) => ({
+    request_id: request.requestId,
+    row,
+    time: request.time,
+    model: request.model,
+    version: request.version,
+    protocol: request.protocol,
+    latency_ms: request.latencyMs,
+    inputs: JSON.stringify(masked(record, sensitive)),
+    outputs: JSON.stringify(outputs[row] ?? {}),
+  }));
+}
+
+function masked(record: Record<string, Cell>, sensitive: ReadonlySet<string>): Record<string, Cell> {
+  if (sensitive.size === 0) return record;
+  const out: Record<string, Cell> = {};
+  for (const [column, value] of Object.entries(record))
+    out[column] = sensitive.has(column) && value !== null ? MASKED : value;
+  return out;
+}
