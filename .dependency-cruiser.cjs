@@ -13,9 +13,9 @@
 //   run in, started by path). Capabilities never import them.
 // - the shared HTTP kit: the route access declaration, the query, wire-convention and raw-body helpers, the
 //   security headers (a served file's Content-Disposition: attachment) and the error answer (status and body of a
-//   domain error, which the scoring routes also write in the Open Inference Protocol's shape). Every capability's routes need them, so
-//   capabilities may import these files directly. They live in governance/access and server/ today and may later
-//   move to one folder of their own.
+//   domain error, which the scoring routes also write in the Open Inference Protocol's shape). Every capability's
+//   routes need them, so capabilities may import these files directly. They live in governance/access and server/
+//   today and may later move to one folder of their own.
 // - the sdk re-exports from common/ and capabilities for the package's users; it is not a shell, as pipeline steps
 //   run in their own process and log through it.
 
@@ -28,8 +28,21 @@ const SHARED_HTTP_KIT = [
   '^src/server/errors\\.ts$',
 ];
 
-const CAPABILITIES =
-  '^src/(artifacts|data|evaluation|features|governance|lineage|pipelines|registry|sdk|serving|store|tracking|triggers)/';
+const CAPABILITIES = `^src/(${[
+  'artifacts',
+  'data',
+  'evaluation',
+  'features',
+  'governance',
+  'lineage',
+  'pipelines',
+  'registry',
+  'sdk',
+  'serving',
+  'store',
+  'tracking',
+  'triggers',
+].join('|')})/`;
 
 const CAPABILITY_ENTRY_POINTS = ['^src/[^/]+/index\\.ts$', '^src/governance/approvals/index\\.ts$'];
 
