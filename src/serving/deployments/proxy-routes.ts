@@ -1,10 +1,11 @@
 import replyFrom from '@fastify/reply-from';
-import type { FastifyPluginAsync } from 'fastify';
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { NotFoundError, UnavailableError } from '../../common/errors.js';
 import { authorizedId, requestField, type RouteAccess } from '../../governance/access/route-access.js';
 import type { ServingMetrics } from '../metrics.js';
 import type { DeploymentService } from './service.js';
-import type { DeploymentSupervisor } from './supervisor.js';
+import type { DeploymentSupervisor, Target } from './supervisor.js';
 
 export interface ProxyRouteOptions {
   deployments: DeploymentService;
@@ -50,15 +51,46 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, { 
     const protocol = protocolOf(rest);
     reply.raw.once('close', () => {
       target.release();
-      if (metrics === undefined || protocol === undefined) return;
+      if (protocol === undefined) return;
+      target.record(reply.statusCode, reply.elapsedTime);
+      if (metrics === undefined) return;
       const labels = { deployment: name, model: target.model, version: String(target.version), protocol };
       metrics.requests.inc({ ...labels, status: String(reply.statusCode) });
       metrics.latency.observe(labels, reply.elapsedTime / 1000);
     });
     void reply.header('x-ciclo-model-version', String(target.version));
-    return reply.from(`${target.url}${rest}`);
+    if (target.mirror === undefined || protocol === undefined) return reply.from(`${target.url}${rest}`);
+    // A shadowed request is read whole once, so the same bytes go to both versions.
+    const body = await buffered(request.body);
+    mirror(target.mirror, `${target.mirror.url}${rest}`, request, body);
+    const contentType = request.headers['content-type'] ?? 'application/octet-stream';
+    return reply.from(`${target.url}${rest}`, { body, contentType });
   });
 };
+
+/** Sends the copy to the candidate and records its answer; the caller never waits for it nor sees it. */
+function mirror(target: Target, url: string, request: FastifyRequest, body: Buffer): void {
+  const started = performance.now();
+  const headers: Record<string, string> = {};
+  for (const name of ['content-type', 'authorization', 'x-request-id']) {
+    const value = request.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  void fetch(url, { method: request.method, headers, body })
+    .then(async (response) => {
+      await response.arrayBuffer();
+      target.record(response.status, performance.now() - started);
+    })
+    .catch(() => target.record(599, performance.now() - started))
+    .finally(() => target.release());
+}
+
+async function buffered(body: unknown): Promise<Buffer> {
+  if (!(body instanceof Readable)) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
 
 /** Scoring calls are counted; probes and metadata are not. */
 function protocolOf(path: string): 'mlflow' | 'oip' | undefined {

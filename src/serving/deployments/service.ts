@@ -179,6 +179,29 @@ export class DeploymentService {
     });
   }
 
+  /**
+   * A canary or shadow rollout judged `version` worse than what serves: what serves goes on serving,
+   * the alias (for a deployment that follows one) is moved back to it, and `version` is marked rolled back.
+   */
+  async abortRollout(name: string, version: number, reason: string, details: Record<string, unknown>): Promise<void> {
+    const deployment = await store.findDeployment(this.#db, name);
+    if (deployment === undefined) return;
+    const serving = deployment.servingVersion;
+    await this.#db.transaction().execute(async (trx) => {
+      const changes = {
+        state: 'READY',
+        candidate_version: null,
+        message: `rolled back ${version}: ${reason}`,
+      } as const;
+      await store.updateDeployment(trx, name, changes, this.#now());
+      await this.#event(trx, name, 'rollback', version, serving, reason, details, SUPERVISOR_ACTOR);
+    });
+    if (deployment.alias !== null && serving !== null) {
+      await this.#registry.setAlias(deployment.modelName, deployment.alias, serving);
+    }
+    await this.#registry.markRolledBack(deployment.modelName, version, name);
+  }
+
   /** `version` did not start; what served before serves on. */
   async markFailed(name: string, version: number, message: string): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {

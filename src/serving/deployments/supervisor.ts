@@ -1,4 +1,5 @@
-import type { Deployment } from './types.js';
+import { judge, WindowStats, type Judgement } from './rollout-judge.js';
+import type { Deployment, GuardedStrategy } from './types.js';
 import type { DeploymentService } from './service.js';
 import { Replica, type ReplicaSpec } from './replica.js';
 
@@ -23,9 +24,30 @@ interface ReplicaSet {
   retired: boolean;
 }
 
+/** A canary or shadow rollout in progress: how requests are shared, and the current window's answers. */
+interface Rollout {
+  candidate: ReplicaSet;
+  /** Share of requests answered by the candidate (canary). */
+  canaryShare: number;
+  /** Share of requests copied to the candidate, its answers dropped (shadow). */
+  mirrorShare: number;
+  current: WindowStats;
+  candidateStats: WindowStats;
+}
+
+/** One request's replica; `record` its answer (status, latency) when a rollout is judging. */
+export interface Target {
+  url: string;
+  model: string;
+  version: number;
+  release(): void;
+  record(status: number, latencyMs: number): void;
+}
+
 interface Tracked {
   model: string;
   active: ReplicaSet | undefined;
+  rollout?: Rollout | undefined;
   updating: boolean;
   /** The version that failed to start: not tried again until the deployment asks for another. */
   failedVersion: number | undefined;
@@ -66,22 +88,40 @@ export class DeploymentSupervisor {
     return this.#reconciling;
   }
 
-  /** A replica of the version that serves `name`, for one request; `release` when it is answered. */
-  acquire(name: string): { url: string; model: string; version: number; release(): void } | undefined {
+  /**
+   * A replica for one request (`release` when it is answered): of the version that serves `name`, or
+   * during a canary, of the candidate for its share of requests. During a shadow rollout `mirror` is
+   * set for its share: the same request goes there too, and its answer is only recorded.
+   */
+  acquire(name: string, random: () => number = Math.random): (Target & { mirror?: Target }) | undefined {
     const tracked = this.#tracked.get(name);
-    const set = tracked?.active;
-    if (set === undefined || set.replicas.length === 0) return undefined;
+    const active = tracked?.active;
+    if (tracked === undefined || active === undefined || active.replicas.length === 0) return undefined;
+    const rollout = tracked.rollout;
+    const ready = rollout !== undefined && rollout.candidate.replicas.length > 0 ? rollout : undefined;
+    if (ready !== undefined && random() < ready.canaryShare) {
+      return this.#target(tracked.model, ready.candidate, ready.candidateStats);
+    }
+    const target = this.#target(tracked.model, active, rollout?.current);
+    if (ready !== undefined && random() < ready.mirrorShare) {
+      return { ...target, mirror: this.#target(tracked.model, ready.candidate, ready.candidateStats) };
+    }
+    return target;
+  }
+
+  #target(model: string, set: ReplicaSet, stats: WindowStats | undefined): Target {
     const replica = set.replicas[set.next++ % set.replicas.length]!;
     set.inflight++;
     let released = false;
     return {
       url: replica.url,
-      model: tracked!.model,
+      model,
       version: set.version,
       release: () => {
         if (!released) set.inflight--;
         released = true;
       },
+      record: (status, latencyMs) => stats?.record(status, latencyMs),
     };
   }
 
@@ -95,7 +135,10 @@ export class DeploymentSupervisor {
     this.#stopped = true;
     clearTimeout(this.#timer);
     await this.#reconciling;
-    const sets = [...this.#tracked.values()].flatMap((tracked) => (tracked.active ? [tracked.active] : []));
+    const sets = [...this.#tracked.values()].flatMap((tracked) => [
+      ...(tracked.active ? [tracked.active] : []),
+      ...(tracked.rollout ? [tracked.rollout.candidate] : []),
+    ]);
     this.#tracked.clear();
     await Promise.all(sets.map((set) => this.#retire(set, 0)));
   }
@@ -104,7 +147,8 @@ export class DeploymentSupervisor {
     const deployments = await this.#deps.deployments.list();
     const names = new Set(deployments.map((deployment) => deployment.name));
     for (const [name, tracked] of this.#tracked) {
-      if (names.has(name) || tracked.updating) continue;
+      // A rollout in progress sees its deployment gone and stops its candidate itself.
+      if (names.has(name)) continue;
       this.#tracked.delete(name);
       if (tracked.active) await this.#retire(tracked.active, 10_000);
     }
@@ -151,11 +195,74 @@ export class DeploymentSupervisor {
       await this.#retire(set, 0);
       return;
     }
+    const strategy = deployment.strategy;
+    // A first version has nothing to be judged against: it serves at once, whatever the strategy.
+    const judgements =
+      strategy.type === 'blue-green' || tracked.active === undefined
+        ? []
+        : await this.#judged(deployment, tracked, set, strategy);
+    if (judgements === undefined) return;
     const previous = tracked.active;
     tracked.active = set;
     tracked.failedVersion = undefined;
-    await this.#deps.deployments.markServing(name, version, { replicas: set.replicas.length });
+    const details = {
+      replicas: set.replicas.length,
+      strategy: strategy.type,
+      ...(judgements.length > 0 ? { judgements } : {}),
+    };
+    await this.#deps.deployments.markServing(name, version, details);
     if (previous !== undefined) await this.#retire(previous, 30_000);
+  }
+
+  /**
+   * Runs the canary steps or the shadow window, judging the candidate after each; the judgements when it passed all,
+   * undefined when it was rolled back (its replicas stopped, the deployment told why).
+   */
+  async #judged(
+    deployment: Deployment,
+    tracked: Tracked,
+    candidate: ReplicaSet,
+    strategy: GuardedStrategy,
+  ): Promise<Judgement[] | undefined> {
+    const windows =
+      strategy.type === 'canary'
+        ? strategy.steps.map((percent) => ({
+            canaryShare: percent / 100,
+            mirrorShare: 0,
+            seconds: strategy.step_seconds,
+          }))
+        : [{ canaryShare: 0, mirrorShare: strategy.share, seconds: strategy.seconds }];
+    const judgements: Judgement[] = [];
+    for (const window of windows) {
+      const rollout: Rollout = { candidate, ...window, current: new WindowStats(), candidateStats: new WindowStats() };
+      tracked.rollout = rollout;
+      await this.#waitWhileTracked(deployment.name, tracked, window.seconds * 1000);
+      const judgement = judge(strategy, rollout.current, rollout.candidateStats);
+      judgements.push(judgement);
+      if (this.#stopped || this.#tracked.get(deployment.name) !== tracked) {
+        tracked.rollout = undefined;
+        await this.#retire(candidate, 0);
+        return undefined;
+      }
+      if (!judgement.passed) {
+        tracked.rollout = undefined;
+        tracked.failedVersion = candidate.version;
+        await this.#retire(candidate, 30_000);
+        const reason = `${strategy.type}: ${judgement.reason}`;
+        await this.#deps.deployments.abortRollout(deployment.name, candidate.version, reason, { judgements });
+        return undefined;
+      }
+    }
+    tracked.rollout = undefined;
+    return judgements;
+  }
+
+  /** Sleeps up to `ms`, waking early when the supervisor stops or the deployment is deleted. */
+  async #waitWhileTracked(name: string, tracked: Tracked, ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline && !this.#stopped && this.#tracked.get(name) === tracked) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100, deadline - Date.now())));
+    }
   }
 
   async #startSet(deployment: Deployment, version: number): Promise<ReplicaSet> {

@@ -18,12 +18,52 @@ export const DeploymentNameSchema = z
   );
 
 /**
- * Blue/green: the new version's replicas start beside the old ones, traffic switches once every new
- * replica answers ready, and the old ones stop when their last request is answered. (Canary and
- * shadow rollouts come with the next change to this schema.)
+ * What decides a canary or shadow rollout, over each window: the candidate fails when its share of
+ * 5xx answers exceeds the current version's by more than `max_error_rate`, or its p99 latency exceeds
+ * `max_p99_ratio` times the current version's (and by more than 5 ms, below which p99s are noise).
+ * A window with fewer than `min_requests` to the candidate decides nothing: the next step goes on.
  */
-export const StrategySchema = z.discriminatedUnion('type', [z.strictObject({ type: z.literal('blue-green') })]);
+const GuardFields = {
+  max_error_rate: z.number().min(0).max(1).default(0.01),
+  max_p99_ratio: z.number().min(1).default(1.5),
+  min_requests: z.number().int().min(1).default(20),
+};
+
+/**
+ * How a new version replaces the one serving:
+ * - `blue-green`: its replicas start beside the old ones, traffic switches once all answer ready, the
+ *   old ones stop when their last request is answered;
+ * - `canary`: it takes `steps` (percent of requests, increasing) for `step_seconds` each, judged after
+ *   each step; it is promoted after the last, rolled back at the first failed judgement;
+ * - `shadow`: a copy of `share` of the requests goes to it for `seconds`; its answers are recorded
+ *   (its replicas capture them), never returned; then it is promoted or rolled back on the same judgement.
+ */
+export const StrategySchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('blue-green') }),
+  z.strictObject({
+    type: z.literal('canary'),
+    steps: z
+      .array(z.number().min(1).max(99))
+      .min(1)
+      .max(20)
+      .default([10, 50])
+      .refine((steps) => steps.every((share, i) => i === 0 || share > steps[i - 1]!), 'must increase'),
+    step_seconds: z.number().min(1).max(86_400).default(60),
+    ...GuardFields,
+  }),
+  z.strictObject({
+    type: z.literal('shadow'),
+    share: z.number().min(0.01).max(1).default(1),
+    seconds: z
+      .number()
+      .min(1)
+      .max(7 * 86_400)
+      .default(300),
+    ...GuardFields,
+  }),
+]);
 export type Strategy = z.output<typeof StrategySchema>;
+export type GuardedStrategy = Exclude<Strategy, { type: 'blue-green' }>;
 
 export const MAX_REPLICAS = 8;
 
