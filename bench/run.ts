@@ -3,6 +3,7 @@ import { benchAccess } from './access/index.js';
 import { benchArtifacts } from './artifacts/index.js';
 import { benchData } from './data/index.js';
 import { benchPipelines } from './pipelines/index.js';
+import { benchServing } from './serving/index.js';
 import { benchTracking } from './tracking/index.js';
 
 /** Every benchmark, each next to its raw baseline; paste the output into bench/RESULTS.md. */
@@ -12,6 +13,7 @@ const BENCHMARKS: Record<string, () => Promise<string[]>> = {
   data: benchData,
   access: benchAccess,
   artifacts: benchArtifacts,
+  serving: benchServing,
 };
 
 const only = process.argv[2];
