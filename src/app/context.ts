@@ -18,6 +18,7 @@ import {
   ServingMetrics,
 } from '../serving/index.js';
 import { modelRuntimes } from './model-runtimes.js';
+import { deployOnApproval } from './continuous-delivery.js';
 import { projectLookups } from './project-lookups.js';
 import { stepKinds, stepRuntimes } from './step-kinds.js';
 import { TrackingService } from '../tracking/index.js';
@@ -93,6 +94,7 @@ export async function openContext(
   });
   const registry = new RegistryService({ db: database.db, tracking, pipelineRuns: pipelines, audit });
   const metrics = new ServingMetrics();
+  const deployments = new DeploymentService({ db: database.db, registry, audit });
   return {
     config,
     database,
@@ -102,7 +104,14 @@ export async function openContext(
     access,
     pipelines,
     registry,
-    approvals: new ApprovalService({ db: database.db, registry, audit, access, pipelineRuns: pipelines }),
+    approvals: new ApprovalService({
+      db: database.db,
+      registry,
+      audit,
+      access,
+      pipelineRuns: pipelines,
+      deploy: deployOnApproval(deployments),
+    }),
     lineage: new LineageService(database.db, addModelLineage(builtinLineageRegistry())),
     features,
     serving: new ModelLoader({
@@ -112,7 +121,7 @@ export async function openContext(
       metrics,
     }),
     metrics,
-    deployments: new DeploymentService({ db: database.db, registry, audit }),
+    deployments,
     captures: new CaptureStore(database.db, blobs),
     integrity: new BlobIntegrity(blobs, [
       runArtifacts,

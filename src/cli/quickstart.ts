@@ -6,6 +6,7 @@ import type { CicloContext } from '../app/context.js';
 import { parseParamAssignments, topologicalOrder, type PipelineDefinition } from '../pipelines/index.js';
 import { formatNumber } from './format.js';
 import { collectValues } from './option-parsers.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../server/defaults.js';
 import { emit } from './output.js';
 import { followRun } from './pipeline.js';
 import { withPipelineSession } from './pipeline-session.js';
@@ -46,6 +47,7 @@ interface ModelDecision {
   passed: boolean;
   failed: string[];
   alias: string | null;
+  deployments?: { env: string; deployment: string; action: string }[];
 }
 
 interface Produced {
@@ -103,6 +105,36 @@ function renderDecision(decision: ModelDecision): string {
   return `${reference} ${decision.status}${failed}`;
 }
 
+/** The example's policy deploys churn@champion to staging: how to run it and call it. */
+function renderDeployments(model: ModelDecision | null): string[] {
+  const lines: string[] = [];
+  for (const deployed of model?.deployments ?? []) {
+    if (deployed.action === 'failed' || deployed.action === 'awaiting-human-approval') {
+      lines.push(`Deploy to ${deployed.env}: ${deployed.deployment} ${deployed.action}`);
+      continue;
+    }
+    const url = `http://${DEFAULT_HOST}:${DEFAULT_PORT}/serve/${deployed.deployment}/invocations`;
+    const body = JSON.stringify({ dataframe_records: [CHURN_EXAMPLE_ROW] });
+    lines.push(
+      `Deployed: ${deployed.deployment} (${deployed.env}) serves ${model!.model}@${model!.alias ?? model!.version}; ` +
+        '`npx ciclo server` runs it, then call it:',
+      `  curl -X POST ${url} -H 'Content-Type: application/json' -d '${body}'`,
+    );
+  }
+  return lines;
+}
+
+/** A customer as the churn model's signature takes one. */
+const CHURN_EXAMPLE_ROW = {
+  tenure_months: 12,
+  monthly_charges: 70.5,
+  total_charges: 846,
+  support_calls: 2,
+  contract: 'month-to-month',
+  payment_method: 'electronic-check',
+  internet_service: 'fiber',
+};
+
 function renderProduced(pipelineRunId: string, produced: Produced): string {
   const lines = ['', 'What it produced:'];
   for (const [index, step] of produced.steps.entries()) {
@@ -122,6 +154,7 @@ function renderProduced(pipelineRunId: string, produced: Produced): string {
     }
   }
   if (produced.model !== null) lines.push('', `Model: ${renderDecision(produced.model)}`);
+  lines.push(...renderDeployments(produced.model));
   const last = produced.steps.at(-1);
   const model = produced.model;
   const commands: Array<[string, string]> = [

@@ -11,6 +11,7 @@ export {
   parsePolicy,
   parsePolicyYaml,
   policyDigest,
+  type DeployOnApprove,
   type LoadedPolicy,
   type Policy,
 } from './policy.js';
@@ -19,6 +20,9 @@ export type {
   Decision,
   DecisionOptions,
   DecisionOutcome,
+  ApprovedVersion,
+  DeployHook,
+  DeployOutcome,
   GateEvaluation,
   StoredPolicy,
 } from './types.js';

@@ -32,7 +32,11 @@ import {
  * approvers: { users: [ana], roles: [approver] }
  * four_eyes: true                # the approver is not who registered the version
  * auto_approve: true             # approve automatically (actor `policy:<model>`) when every gate passes
- * on_approve: { alias: champion } # move the alias to the version when it is approved
+ * on_approve:                    # when it is approved:
+ *   alias: champion              #   move the alias to the version
+ *   deploy:                      #   deploy it (a deployment `<model>-<env>` following the alias, or the version)
+ *     - { env: staging, strategy: { type: canary } }
+ *     - { env: prod, human_approval: true }   # only once a person approves the deploy (`ciclo models approve-deploy`)
  * ```
  *
  * Objects are strict: a misspelt key is an error naming its field path and `file:line:col`.
@@ -43,6 +47,24 @@ const Threshold = z
   .refine((range) => range.min !== undefined || range.max !== undefined, 'give min, max or both');
 
 const Alias = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,99}$/, 'an alias: a letter, then letters, digits, "_" or "-"');
+
+/**
+ * A deployment the approval makes (src/app/continuous-delivery.ts). The strategy is checked as a
+ * deployment's when it is created (docs/serving.md); `human_approval` holds it until a person approves
+ * the deploy, which a policy's own automatic approval never counts as.
+ */
+export const DeployOnApprove = z.strictObject({
+  env: z.enum(['dev', 'staging', 'prod']),
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a deployment name: lowercase letters, digits or "-"')
+    .optional(),
+  strategy: z.object({ type: z.string() }).passthrough().optional(),
+  replicas: z.number().int().min(1).optional(),
+  runtime: z.string().min(1).optional(),
+  human_approval: z.boolean().default(false),
+});
+export type DeployOnApprove = z.output<typeof DeployOnApprove>;
 
 export const PolicySchema = z.strictObject({
   description: z.string().optional(),
@@ -79,7 +101,13 @@ export const PolicySchema = z.strictObject({
     .optional(),
   four_eyes: z.boolean().default(false),
   auto_approve: z.boolean().default(false),
-  on_approve: z.strictObject({ alias: Alias }).optional(),
+  on_approve: z
+    .strictObject({
+      alias: Alias.optional(),
+      deploy: z.union([DeployOnApprove, z.array(DeployOnApprove).min(1)]).optional(),
+    })
+    .refine((action) => action.alias !== undefined || action.deploy !== undefined, 'give alias, deploy or both')
+    .optional(),
 });
 
 export type Policy = z.output<typeof PolicySchema>;

@@ -18,13 +18,16 @@ import { ROLES, type AccessControl, type Role } from '../access/index.js';
 import { currentActor } from '../actor.js';
 import { auditRefusals, digestOf, type AuditLog } from '../audit/index.js';
 import { evaluatePolicyGates, type GateEvidence } from './gates.js';
-import { parsePolicyYaml, type LoadedPolicy, type Policy } from './policy.js';
+import { parsePolicyYaml, type DeployOnApprove, type LoadedPolicy, type Policy } from './policy.js';
 import * as store from './store.js';
 import type {
   ApprovalRecord,
+  ApprovedVersion,
   Decision,
   DecisionOptions,
   DecisionOutcome,
+  DeployHook,
+  DeployOutcome,
   GateEvaluation,
   StoredPolicy,
 } from './types.js';
@@ -42,6 +45,8 @@ export interface ApprovalDeps {
    * src/app).
    */
   pipelineRuns?: PipelineRunFacts;
+  /** Carries out a policy's `on_approve.deploy` after an approval commits (handed in by src/app). */
+  deploy?: DeployHook;
   now?: () => number;
 }
 
@@ -83,6 +88,7 @@ export class ApprovalService {
   readonly #now: () => number;
   readonly #access: Pick<AccessControl, 'rolesOn'> | undefined;
   readonly #pipelineRuns: PipelineRunFacts | undefined;
+  readonly #deploy: DeployHook | undefined;
 
   constructor(deps: ApprovalDeps) {
     this.#db = deps.db;
@@ -91,6 +97,7 @@ export class ApprovalService {
     this.#now = deps.now ?? Date.now;
     this.#access = deps.access;
     this.#pipelineRuns = deps.pipelineRuns;
+    this.#deploy = deps.deploy;
   }
 
   /** Sets (or replaces) the model's policy from its YAML text; `fileName` is what errors point at. */
@@ -240,7 +247,129 @@ export class ApprovalService {
     return store.listGateResults(this.#db, name, version);
   }
 
+  /**
+   * The second, human approval a policy's `on_approve.deploy` entry with `human_approval` waits for:
+   * a person (never the policy) approves deploying an approved version to `env`, under the policy's
+   * approvers and four-eyes rules (and not the person who approved the version). Audited as `model.deploy.approve`.
+   */
+  async approveDeploy(
+    name: string,
+    version: number,
+    env: string,
+    options: DecisionOptions = {},
+  ): Promise<DeployOutcome> {
+    const checked = checkVersion(version);
+    const ref = `${name}/${checked}`;
+    return auditRefusals(
+      this.#audit,
+      { action: 'model.deploy.approve', target: { type: 'model_version', id: ref } },
+      async () => {
+        const comment = checkComment(options.comment);
+        const caller = currentActor().actor;
+        const state = await findVersionState(this.#db, name, checked);
+        if (state?.status !== 'approved') {
+          throw new InvalidStateError(
+            `${ref} is ${state?.status ?? 'not registered'}; only an approved version is deployed`,
+            {
+              where: ref,
+              hint: `Approve it first: \`ciclo models approve ${name} ${checked}\`.`,
+            },
+          );
+        }
+        const stored = await this.findPolicy(name);
+        const entry = deployEntries(stored?.policy).find(
+          (candidate) => candidate.env === env && candidate.human_approval,
+        );
+        if (stored === undefined || entry === undefined) {
+          throw new InvalidInputError(
+            `the policy of ${name} holds no deploy to ${env} that waits for a person's approval`,
+            {
+              where: 'env',
+              hint: 'Deploy it with `ciclo deployments create`, or add the entry to on_approve.deploy.',
+            },
+          );
+        }
+        const roles = this.#access === undefined ? [] : await this.#access.rolesOn(caller, { kind: 'model', name });
+        checkApprover(stored.policy, caller, roles, state.createdBy, ref, 'approved');
+        const first = (await store.listApprovals(this.#db, name, checked)).at(-1);
+        if (first !== undefined && !first.automatic && first.actor === caller) {
+          throw new PermissionDeniedError(
+            `'${caller}' approved ${ref} and cannot also approve deploying it to ${env}`,
+            {
+              where: ref,
+              hint: 'A second person approves the deploy.',
+            },
+          );
+        }
+        await this.#db.transaction().execute(async (trx) => {
+          await this.#audit.append(
+            {
+              actor: caller,
+              action: 'model.deploy.approve',
+              target: { type: 'model_version', id: ref },
+              beforeDigest: digestOf(null),
+              afterDigest: digestOf({ env, actor: caller, comment }),
+              details: { env, comment },
+            },
+            trx,
+          );
+        });
+        const alias = stored.policy.on_approve?.alias;
+        const [outcome] = await this.#runDeploys({
+          name,
+          version: checked,
+          ...(alias ? { alias } : {}),
+          deploy: [{ ...entry, human_approval: false }],
+        });
+        return outcome!;
+      },
+    );
+  }
+
+  /** The policy's deploys after an approval: those a person must approve first are reported as waiting. */
+  async #deployApproved(outcome: DecisionOutcome): Promise<DecisionOutcome> {
+    const { name, version } = outcome.approval;
+    const entries = deployEntries((await this.findPolicy(name))?.policy);
+    if (entries.length === 0) return outcome;
+    const now = entries.filter((entry) => !entry.human_approval);
+    const waiting: DeployOutcome[] = entries
+      .filter((entry) => entry.human_approval)
+      .map((entry) => ({
+        env: entry.env,
+        deployment: entry.name ?? `${name}-${entry.env}`,
+        action: 'awaiting-human-approval',
+        message: `approve it with \`ciclo models approve-deploy ${name} ${version} --env ${entry.env}\``,
+      }));
+    const alias = outcome.alias?.alias;
+    const done = await this.#runDeploys({ name, version, ...(alias ? { alias } : {}), deploy: now });
+    return { ...outcome, deployments: [...done, ...waiting] };
+  }
+
+  async #runDeploys(approved: ApprovedVersion): Promise<DeployOutcome[]> {
+    if (approved.deploy.length === 0) return [];
+    if (this.#deploy === undefined) {
+      return approved.deploy.map((entry) => ({
+        env: entry.env,
+        deployment: entry.name ?? `${approved.name}-${entry.env}`,
+        action: 'failed',
+        message: 'this process deploys nothing (no deploy hook): deploy it with `ciclo deployments create`',
+      }));
+    }
+    return this.#deploy(approved);
+  }
+
   async #decide(
+    name: string,
+    version: number,
+    decision: Decision,
+    options: DecisionOptions,
+    automatic: boolean,
+  ): Promise<DecisionOutcome> {
+    const outcome = await this.#decideInTransaction(name, version, decision, options, automatic);
+    return decision === 'approved' ? this.#deployApproved(outcome) : outcome;
+  }
+
+  async #decideInTransaction(
     name: string,
     version: number,
     decision: Decision,
@@ -403,6 +532,12 @@ export class ApprovalService {
  * `approvers`: the caller is one of `users`, or holds (in the model's project or on `*`) a role at
  * or above one of `roles`; with neither listed, anyone the routes let decide may.
  */
+function deployEntries(policy: Policy | undefined): DeployOnApprove[] {
+  const deploy = policy?.on_approve?.deploy;
+  if (deploy === undefined) return [];
+  return Array.isArray(deploy) ? deploy : [deploy];
+}
+
 function checkApprover(
   policy: Policy,
   actor: string,

@@ -1,3 +1,4 @@
+import type { DeployOnApprove } from './policy.js';
 import type { GateResult } from './gates.js';
 import type { Policy } from './policy.js';
 
@@ -51,4 +52,27 @@ export interface DecisionOutcome {
   approval: ApprovalRecord;
   /** The alias moved by the policy's `on_approve`, with the version it pointed at before. */
   alias?: { alias: string; previous: number | null };
+  /** What the policy's `on_approve.deploy` did, one entry per environment. */
+  deployments?: DeployOutcome[];
 }
+
+/** One `on_approve.deploy` entry carried out (or held for a person's approval, or failed: the approval stands). */
+export interface DeployOutcome {
+  env: string;
+  deployment: string;
+  action: 'created' | 'promoted' | 'follows-alias' | 'awaiting-human-approval' | 'failed';
+  message?: string;
+}
+
+/** An approved version and the deploys its policy asks for: what the composition root's deploy hook receives. */
+export interface ApprovedVersion {
+  name: string;
+  version: number;
+  /** The alias `on_approve` moved to it, which a deployment made here follows. */
+  alias?: string;
+  /** The entries to carry out now (those needing a person's approval are left out until one approves). */
+  deploy: DeployOnApprove[];
+}
+
+/** Deploys an approved version (src/app/continuous-delivery.ts); approvals know no deployment themselves. */
+export type DeployHook = (approved: ApprovedVersion) => Promise<DeployOutcome[]>;

@@ -28,6 +28,8 @@ export interface GateDecision {
   status: ModelVersionStatus;
   /** The alias that points at the version after the step, when the policy moves one. */
   alias: string | null;
+  /** What the policy's `on_approve.deploy` did (empty when it deploys nothing or the version was not approved). */
+  deployments: { env: string; deployment: string; action: string }[];
 }
 
 /**
@@ -90,6 +92,10 @@ export async function runGateStep(
   if (auto.outcome) {
     const moved = auto.outcome.alias;
     deps.log(`${ref} approved by ${auto.outcome.approval.actor}${moved ? ` → ${reference.model}@${moved.alias}` : ''}`);
+    for (const deployed of auto.outcome.deployments ?? []) {
+      const message = deployed.message === undefined ? '' : `: ${deployed.message}`;
+      deps.log(`deploy to ${deployed.env}: ${deployed.deployment} ${deployed.action}${message}`);
+    }
   } else {
     deps.log(`${ref} not approved automatically: ${auto.reason}`);
   }
@@ -104,6 +110,7 @@ export async function runGateStep(
     failed,
     status: version.status,
     alias: onApprove !== undefined && version.aliases.includes(onApprove) ? onApprove : null,
+    deployments: (auto.outcome?.deployments ?? []).map(({ env, deployment, action }) => ({ env, deployment, action })),
   };
   await writeJsonOutput(task.outputs, config.output, decision);
   if (!evaluation.passed && config.fail_on_reject) {

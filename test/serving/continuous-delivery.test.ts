@@ -1,0 +1,98 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { withActor } from '../../src/governance/index.js';
+import { openTestContext, type TestContext } from '../support/context.js';
+import { COLUMN_SIGNATURE, perColumnGraph, registerPackage, writeServingPackage } from './support.js';
+
+const as = <T>(actor: string, fn: () => Promise<T>): Promise<T> => withActor({ actor }, fn);
+
+const POLICY = `four_eyes: true
+on_approve:
+  alias: champion
+  deploy:
+    - { env: staging, strategy: { type: canary, steps: [20, 50], step_seconds: 30 } }
+    - { env: prod, human_approval: true }
+`;
+
+/** A policy's on_approve.deploy: an approved version deploys itself; production waits for a second person. */
+describe('continuous delivery from approval policies', () => {
+  let test: TestContext;
+
+  beforeEach(async () => {
+    test = await openTestContext('sqlite');
+    for (const factor of [2, 3]) {
+      const folder = join(test.dir, `v${factor}`);
+      await writeServingPackage(
+        folder,
+        { 'model.onnx': perColumnGraph(factor) },
+        { flavor: 'onnx', entry: 'model.onnx', signature: COLUMN_SIGNATURE },
+      );
+      await as('alice', () => registerPackage(test.context, 'scorer', folder));
+    }
+    await as('admin', () => test.context.approvals.setPolicy('scorer', POLICY));
+  });
+  afterEach(async () => test?.drop());
+
+  async function approve(version: number, actor = 'bob') {
+    await as(actor, () => test.context.approvals.evaluateGates('scorer', version));
+    return as(actor, () => test.context.approvals.approve('scorer', version));
+  }
+
+  it('creates the staging deployment on the first approval, following the alias; prod waits for a person', async () => {
+    const first = await approve(1);
+    expect(first.deployments).toEqual([
+      { env: 'staging', deployment: 'scorer-staging', action: 'created' },
+      {
+        env: 'prod',
+        deployment: 'scorer-prod',
+        action: 'awaiting-human-approval',
+        message: expect.stringContaining('ciclo models approve-deploy scorer 1 --env prod'),
+      },
+    ]);
+    const staging = await test.context.deployments.show('scorer-staging');
+    expect(staging).toMatchObject({
+      model: 'scorer@champion',
+      environment: 'staging',
+      strategy: { type: 'canary', steps: [20, 50], step_seconds: 30 },
+    });
+    await expect(test.context.deployments.show('scorer-prod')).rejects.toMatchObject({
+      code: 'RESOURCE_DOES_NOT_EXIST',
+    });
+
+    // The next approval moves the alias the deployment follows: ciclo server rolls it out.
+    const second = await approve(2);
+    expect(second.deployments?.[0]).toMatchObject({ action: 'follows-alias' });
+    expect((await test.context.deployments.desiredVersion(staging)).version).toBe(2);
+  });
+
+  it('deploys to prod only on a second approval by neither the registrant nor the first approver', async () => {
+    await approve(1);
+    await expect(as('alice', () => test.context.approvals.approveDeploy('scorer', 1, 'prod'))).rejects.toMatchObject({
+      code: 'PERMISSION_DENIED',
+      message: expect.stringContaining('four_eyes'),
+    });
+    await expect(as('bob', () => test.context.approvals.approveDeploy('scorer', 1, 'prod'))).rejects.toMatchObject({
+      code: 'PERMISSION_DENIED',
+      message: expect.stringContaining('cannot also approve deploying it to prod'),
+    });
+    await expect(as('dana', () => test.context.approvals.approveDeploy('scorer', 2, 'prod'))).rejects.toMatchObject({
+      code: 'INVALID_STATE',
+    });
+    await expect(as('dana', () => test.context.approvals.approveDeploy('scorer', 1, 'dev'))).rejects.toMatchObject({
+      code: 'INVALID_PARAMETER_VALUE',
+      details: { where: 'env' },
+    });
+
+    expect(
+      await as('dana', () => test.context.approvals.approveDeploy('scorer', 1, 'prod', { comment: 'go' })),
+    ).toEqual({ env: 'prod', deployment: 'scorer-prod', action: 'created' });
+    expect(await test.context.deployments.show('scorer-prod')).toMatchObject({
+      model: 'scorer@champion',
+      environment: 'prod',
+    });
+    const audit = await test.context.audit.list({ action: 'model.deploy.approve' });
+    expect(audit).toMatchObject([{ actor: 'dana', details: { env: 'prod', comment: 'go' } }]);
+    // Refusals of who may act and of state are audited; a mistyped environment is bad input, not a refusal.
+    expect(await test.context.audit.list({ action: 'model.deploy.approve.refused' })).toHaveLength(3);
+  });
+});
