@@ -5,6 +5,7 @@ import {
   loadPolicyFile,
   type ApprovalService,
   type DecisionOutcome,
+  type DeployOutcome,
   type GateEvaluation,
   type StoredPolicy,
 } from '../governance/approvals/index.js';
@@ -36,6 +37,22 @@ export function registerApprovalCommands(models: Command): void {
         emit(command, outcome, () => renderOutcome(outcome));
       });
   }
+
+  models
+    .command('approve-deploy')
+    .description(
+      "approve deploying an approved version to an environment whose policy entry waits for a person's approval",
+    )
+    .argument('<name>', 'model name')
+    .argument('<version>', 'version number', parseVersion)
+    .requiredOption('--env <env>', 'the environment of the on_approve.deploy entry (e.g. prod)')
+    .option('--comment <text>', 'why')
+    .action(async (name: string, version: number, flags: { env: string; comment?: string }, command: Command) => {
+      const options = flags.comment === undefined ? {} : { comment: flags.comment };
+      const outcome = await withApprovals((approvals) => approvals.approveDeploy(name, version, flags.env, options));
+      emit(command, outcome, () => renderDeploys([outcome]));
+      if (outcome.action === 'failed') process.exitCode = 1;
+    });
 
   models
     .command('gates')
@@ -91,13 +108,24 @@ async function readPolicyText(file: string): Promise<string> {
 }
 
 function renderOutcome(outcome: DecisionOutcome): string {
-  const { approval, alias } = outcome;
+  const { approval, alias, deployments = [] } = outcome;
   const head = `${approval.name}/${approval.version} ${approval.decision} by ${approval.actor}`;
   const moved =
     alias === undefined
       ? ''
       : ` → ${approval.name}@${alias.alias}${alias.previous === null ? '' : ` (was ${alias.previous})`}`;
-  return `${head}${moved}${approval.comment === null ? '' : `\n  comment: ${approval.comment}`}`;
+  const comment = approval.comment === null ? '' : `\n  comment: ${approval.comment}`;
+  return `${head}${moved}${comment}${deployments.length === 0 ? '' : `\n${renderDeploys(deployments)}`}`;
+}
+
+/** One line per environment the policy deploys to: what happened, and what a person must still do. */
+function renderDeploys(deploys: readonly DeployOutcome[]): string {
+  return deploys
+    .map((deploy) => {
+      const line = `  ${deploy.env}: ${deploy.deployment} ${deploy.action}`;
+      return deploy.message === undefined ? line : `${line} (${deploy.message})`;
+    })
+    .join('\n');
 }
 
 function renderEvaluation(evaluation: GateEvaluation): string {

@@ -319,6 +319,7 @@ describe.each(DIALECTS)('approvals on %s', (dialect) => {
         'GET /api/v1/models/:name/versions/:version/approvals read',
         'GET /api/v1/models/:name/versions/:version/gates read',
         'POST /api/v1/models/:name/versions/:version/approve approve',
+        'POST /api/v1/models/:name/versions/:version/deploy-approvals approve',
         'POST /api/v1/models/:name/versions/:version/gates write',
         'POST /api/v1/models/:name/versions/:version/reject approve',
         'PUT /api/v1/models/:name/policy admin',

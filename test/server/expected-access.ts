@@ -82,6 +82,7 @@ const NATIVE: Record<string, ExpectedAccess> = {
   'DELETE /api/v1/models/:name/versions/:version/tags/:key': 'write',
 
   'POST /api/v1/models/:name/versions/:version/approve': 'approve',
+  'POST /api/v1/models/:name/versions/:version/deploy-approvals': 'approve',
   'POST /api/v1/models/:name/versions/:version/reject': 'approve',
   'GET /api/v1/models/:name/versions/:version/approvals': 'read',
   'GET /api/v1/models/:name/versions/:version/gates': 'read',

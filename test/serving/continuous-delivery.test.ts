@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { configEnvironment } from '../../src/common/config.js';
 import { withActor } from '../../src/governance/index.js';
+import { buildServer } from '../../src/server/app.js';
+import { runCli } from '../cli/run-cli.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { COLUMN_SIGNATURE, perColumnGraph, registerPackage, writeServingPackage } from './support.js';
 
@@ -94,5 +97,31 @@ describe('continuous delivery from approval policies', () => {
     expect(audit).toMatchObject([{ actor: 'dana', details: { env: 'prod', comment: 'go' } }]);
     // Refusals of who may act and of state are audited; a mistyped environment is bad input, not a refusal.
     expect(await test.context.audit.list({ action: 'model.deploy.approve.refused' })).toHaveLength(3);
+  });
+
+  // The second approval over REST and the CLI; without --auth the caller is the operating-system user.
+  it('takes the deploy approval at POST …/deploy-approvals and from `ciclo models approve-deploy`', async () => {
+    await approve(1);
+    const cli = (...args: string[]) => runCli(args, configEnvironment(test.config));
+    const typo = await cli('models', 'approve-deploy', 'scorer', '1', '--env', 'prd');
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('holds no deploy to prd');
+    const approved = await cli('models', 'approve-deploy', 'scorer', '1', '--env', 'prod', '--json');
+    expect(approved.stderr).toBe('');
+    expect(JSON.parse(approved.stdout)).toEqual({ env: 'prod', deployment: 'scorer-prod', action: 'created' });
+
+    const app = buildServer(test.context);
+    try {
+      const post = (payload: object) =>
+        app.inject({ method: 'POST', url: '/api/v1/models/scorer/versions/1/deploy-approvals', payload });
+      const unknownField = await post({ env: 'prod', enviroment: 'prod' });
+      expect(unknownField.statusCode).toBe(400);
+      const again = await post({ env: 'prod', comment: 'second look' });
+      expect(again.statusCode).toBe(200);
+      expect(again.json()).toMatchObject({ env: 'prod', deployment: 'scorer-prod', action: 'follows-alias' });
+    } finally {
+      await app.close();
+    }
+    expect(await test.context.audit.list({ action: 'model.deploy.approve' })).toHaveLength(2);
   });
 });

@@ -44,9 +44,20 @@ const ApprovalSchema = z.object({
   policy_digest: z.string().nullable(),
   gate_result_id: z.string().nullable(),
 });
+const DeployOutcomeSchema = z.object({
+  env: z.string(),
+  deployment: z.string(),
+  action: z.enum(['created', 'promoted', 'follows-alias', 'awaiting-human-approval', 'failed']),
+  message: z.string().optional(),
+});
 const OutcomeSchema = z.object({
   approval: ApprovalSchema,
   alias: z.object({ alias: z.string(), previous: z.number().nullable() }).optional(),
+  deployments: z.array(DeployOutcomeSchema).optional(),
+});
+const DeployApprovalBody = z.strictObject({
+  env: z.string().min(1),
+  comment: z.string().max(5000).optional(),
 });
 const PolicyRecordSchema = z.object({
   name: z.string(),
@@ -116,6 +127,19 @@ export const approvalRoutes: FastifyPluginAsyncZod<ApprovalRoutesOptions> = asyn
     async (request) => {
       const outcome = await approvals.reject(authorizedId(request, 'model'), request.params.version, request.body);
       return outcomeToWire(outcome);
+    },
+  );
+
+  // The second, human approval a policy's `on_approve.deploy` entry with `human_approval: true` waits for.
+  app.post(
+    '/models/:name/versions/:version/deploy-approvals',
+    {
+      config: { access: access.model('approve', 'params', 'name') },
+      schema: { tags, params: VersionParams, body: DeployApprovalBody, response: { 200: DeployOutcomeSchema } },
+    },
+    async (request) => {
+      const { env, ...options } = request.body;
+      return approvals.approveDeploy(authorizedId(request, 'model'), request.params.version, env, options);
     },
   );
 
