@@ -94,7 +94,8 @@ export async function openContext(
   });
   const registry = new RegistryService({ db: database.db, tracking, pipelineRuns: pipelines, audit });
   const metrics = new ServingMetrics();
-  const deployments = new DeploymentService({ db: database.db, registry, audit });
+  const runtimes = modelRuntimes(config);
+  const deployments = new DeploymentService({ db: database.db, registry, audit, runtimes });
   return {
     config,
     database,
@@ -116,7 +117,7 @@ export async function openContext(
     features,
     serving: new ModelLoader({
       registry,
-      runtimes: modelRuntimes(config),
+      runtimes,
       packageCache: join(config.home, 'serving', 'packages'),
       metrics,
     }),

@@ -14,7 +14,11 @@ export function deploymentSupervisor(
   context: CicloContext,
   options: { auth: boolean; pollMs?: number; log?: (message: string) => void },
 ): DeploymentSupervisor {
-  const env = { ...configEnvironment(context.config), CICLO_LOG_LEVEL: context.config.logLevel };
+  const env = {
+    ...configEnvironment(context.config),
+    CICLO_LOG_LEVEL: context.config.logLevel,
+    CICLO_MAX_BODY_BYTES: String(context.config.maxBodyBytes),
+  };
   return new DeploymentSupervisor({
     deployments: context.deployments,
     replicaSpec: (deployment, version) => ({

@@ -3,6 +3,7 @@ import type { RouteEntry } from '../../src/governance/index.js';
 import { DIALECTS } from '../support/databases.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { runWithPackage } from '../registry/support.js';
+import { COLUMN_SIGNATURE, perColumnGraph, writeServingPackage } from '../serving/support.js';
 
 /**
  * An attacker's view of access control: an attacker with roles in some projects sends every route
@@ -76,6 +77,29 @@ async function makeSide(server: TestServer, project: string): Promise<Side> {
     model,
     secret,
   };
+}
+
+/**
+ * A servable model `<project>-scorer` (champion on 1) in the project, a deployment `<project>-live`
+ * following it and one `<project>-gone` that was deleted (its history stays).
+ */
+async function deployInProject(server: TestServer, project: string): Promise<void> {
+  const { tracking, registry, deployments } = server.context;
+  const experiment = await tracking.getOrCreateExperiment(`${project}-serving`, project);
+  const run = await tracking.createRun({ experimentId: experiment.experimentId });
+  const folder = `${server.context.config.home}/${project}-scorer`;
+  await writeServingPackage(
+    folder,
+    { 'model.onnx': perColumnGraph(2) },
+    { flavor: 'onnx', entry: 'model.onnx', signature: COLUMN_SIGNATURE },
+  );
+  await tracking.logArtifactDirectory(run.info.runId, folder, 'model');
+  await registry.register(`${project}-scorer`, { runId: run.info.runId, path: 'model' });
+  await registry.setAlias(`${project}-scorer`, 'champion', 1);
+  for (const name of [`${project}-live`, `${project}-gone`]) {
+    await deployments.create({ name, model: `${project}-scorer@champion`, environment: 'staging' });
+  }
+  await deployments.delete(`${project}-gone`, 'retired');
 }
 
 /** Everything of a victim's project that a request could change. */
@@ -374,4 +398,42 @@ describe.each(DIALECTS)('cross-project attempts with ambiguous identifiers, on %
     },
     240_000,
   );
+
+  // Deployments are judged in the project of the model they serve; a deleted one keeps its project for its history.
+  it.each(ATTACKERS)("keeps the deployments of alpha out of $user's reach, deleted ones included", async (attacker) => {
+    if ((await server.context.deployments.list(['alpha'])).length === 0) await deployInProject(server, 'alpha');
+    const token = tokens[attacker.user]!;
+    const call = (method: string, path: string, body?: unknown) =>
+      send(server, token, { method, path, query: [], body, label: '' });
+    const before = JSON.stringify(await server.context.deployments.history('alpha-live'));
+
+    const refused: string[] = [];
+    const expectRefused = async (method: string, path: string, body?: unknown) => {
+      const answer = await call(method, path, body);
+      if (answer.status < 400 || answer.status >= 500) refused.push(`${method} ${path}: ${answer.status}`);
+    };
+    for (const model of [
+      'alpha-scorer@champion',
+      'alpha-scorer/1',
+      ' alpha-scorer@champion',
+      'alpha-scorer@champion ',
+    ]) {
+      await expectRefused('POST', '/api/v1/deployments', { name: 'stolen', model, environment: 'staging' });
+    }
+    for (const name of ['alpha-live', 'alpha-gone', 'ALPHA-LIVE', 'alpha-live%20']) {
+      await expectRefused('GET', `/api/v1/deployments/${name}`);
+      await expectRefused('GET', `/api/v1/deployments/${name}/history`);
+      await expectRefused('POST', `/api/v1/deployments/${name}/promote`, { version: 1 });
+      await expectRefused('POST', `/api/v1/deployments/${name}/rollback`, {});
+      await expectRefused('DELETE', `/api/v1/deployments/${name}`);
+      await expectRefused('POST', `/serve/${name}/invocations`, { inputs: [[1, 2]] });
+    }
+    expect(refused).toEqual([]);
+
+    const listed = await call('GET', '/api/v1/deployments');
+    expect(listed.status).toBe(200);
+    expect(listed.text).not.toContain('alpha-');
+    expect(JSON.stringify(await server.context.deployments.history('alpha-live'))).toBe(before);
+    await expect(server.context.deployments.show('stolen')).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
+  });
 });

@@ -93,7 +93,9 @@ describe('canary and shadow rollouts', () => {
   }
 
   it('promotes a canary that answers as well as the current version, step by step', async () => {
-    const strategy = { type: 'canary', steps: [25, 50], step_seconds: 1, min_requests: 5 };
+    // The p99 guard is judged in rollout-judge.test.ts: here two replicas on a busy machine may differ by
+    // more than 1.5× for reasons that are not the model's, so only the error rate decides.
+    const strategy = { type: 'canary', steps: [25, 50], step_seconds: 1, min_requests: 5, max_p99_ratio: 1000 };
     expect(
       (
         await client.post('/api/v1/deployments', {
@@ -111,8 +113,10 @@ describe('canary and shadow rollouts', () => {
     const answers = await traffic('scorer-canary', async () => {
       const now = await shown('scorer-canary');
       if (now.state === 'UPDATING' && now.candidate_version === 2) sawUpdating = true;
-      return now.state === 'READY' && now.serving_version === 2;
+      // A rollback ends the rollout too: the assertions below then say why.
+      return now.state === 'READY' && (now.serving_version === 2 || String(now.message).startsWith('rolled back'));
     });
+    expect((await shown('scorer-canary')).message).toBeNull();
     expect(sawUpdating).toBe(true);
     expect(answers.filter((answer) => answer.status !== 200)).toEqual([]);
     // Both versions answered while the canary ran.
@@ -149,7 +153,7 @@ describe('canary and shadow rollouts', () => {
   });
 
   it('shadows a candidate: every answer comes from the current version, then the candidate is promoted', async () => {
-    const strategy = { type: 'shadow', share: 1, seconds: 1, min_requests: 5 };
+    const strategy = { type: 'shadow', share: 1, seconds: 1, min_requests: 5, max_p99_ratio: 1000 };
     expect(
       (
         await client.post('/api/v1/deployments', {
@@ -162,7 +166,11 @@ describe('canary and shadow rollouts', () => {
     ).toBe(201);
     await waitFor('version 1', async () => (await shown('scorer-shadow')).serving_version === 1);
     await test.context.registry.setAlias('scorer', 'shadow', 2);
-    const answers = await traffic('scorer-shadow', async () => (await shown('scorer-shadow')).serving_version === 2);
+    const answers = await traffic('scorer-shadow', async () => {
+      const now = await shown('scorer-shadow');
+      return now.serving_version === 2 || String(now.message).startsWith('rolled back');
+    });
+    expect((await shown('scorer-shadow')).message).toBeNull();
     const duringShadow = answers.filter((answer) => answer.version === '1');
     expect(duringShadow.length).toBeGreaterThan(5);
     expect(duringShadow.every((answer) => answer.status === 200 && answer.value === 21)).toBe(true);

@@ -9,6 +9,7 @@ import {
   type RegistryService,
 } from '../../registry/index.js';
 import type { Schema } from '../../store/index.js';
+import type { RuntimeRegistry } from '../runtime.js';
 import * as store from './store.js';
 import {
   CreateDeploymentSchema,
@@ -23,6 +24,8 @@ export interface DeploymentServiceDeps {
   db: Kysely<Schema>;
   registry: RegistryService;
   audit?: AuditLog;
+  /** When given, a deployment's runtime is checked against its versions' flavors before anything changes. */
+  runtimes?: RuntimeRegistry;
   now?: () => number;
 }
 
@@ -39,12 +42,14 @@ export class DeploymentService {
   readonly #db: Kysely<Schema>;
   readonly #registry: RegistryService;
   readonly #audit: AuditLog | undefined;
+  readonly #runtimes: RuntimeRegistry | undefined;
   readonly #now: () => number;
 
   constructor(deps: DeploymentServiceDeps) {
     this.#db = deps.db;
     this.#registry = deps.registry;
     this.#audit = deps.audit;
+    this.#runtimes = deps.runtimes;
     this.#now = deps.now ?? Date.now;
   }
 
@@ -57,7 +62,7 @@ export class DeploymentService {
         hint: 'Deploy NAME@alias (the deployment follows the alias) or NAME/VERSION (it stays on that version).',
       });
     }
-    const version = await this.#servable(request.model);
+    const version = await this.#servable(request.model, request.runtime ?? null);
     const project = (await this.#registry.getModel(reference.name)).project;
     const now = this.#now();
     const actor = currentActor().actor;
@@ -87,7 +92,8 @@ export class DeploymentService {
         created_by: actor,
         created_time: now,
       });
-      await this.#event(trx, request.name, 'create', null, version.version, null, { ...request });
+      // The project goes into the history too: access to it is judged there once the deployment is deleted.
+      await this.#event(trx, request.name, 'create', null, version.version, null, { ...request, project });
     });
     return this.show(request.name);
   }
@@ -122,26 +128,25 @@ export class DeploymentService {
   async promote(name: string, version: number, reason?: string): Promise<Deployment> {
     const deployment = await this.show(name);
     const why = reason === undefined ? null : parseInput(ReasonSchema, reason, 'reason');
-    await this.#servable(`${deployment.modelName}/${version}`);
+    await this.#servable(`${deployment.modelName}/${version}`, deployment.runtime);
     await this.#retarget(deployment, version, 'promote', why);
     return this.show(name);
   }
 
   /**
-   * Back to the version that served before the current one (from the history); the version rolled
-   * back from is marked so on the registry (`ciclo.rolled_back`).
+   * Back to the latest version that served before the current one and was not itself rolled back
+   * since (so a second rollback does not return to the version the first one left); the version
+   * rolled back from is marked so on the registry (`ciclo.rolled_back`).
    */
   async rollback(name: string, reason?: string): Promise<Deployment> {
     const deployment = await this.show(name);
     const why = reason === undefined ? null : parseInput(ReasonSchema, reason, 'reason');
     const current = deployment.servingVersion;
-    const previous = (await store.listEvents(this.#db, name))
-      .filter((event) => event.action === 'serve' && event.toVersion === current && event.fromVersion !== null)
-      .at(-1)?.fromVersion;
-    if (current === null || previous === undefined || previous === null) {
+    const previous = current === null ? undefined : rollbackTarget(await store.listEvents(this.#db, name), current);
+    if (current === null || previous === undefined) {
       throw new InvalidStateError(`deployment '${name}' has no earlier version to roll back to`, {
         where: name,
-        hint: `Promote a version instead: \`ciclo deployments promote ${name} --version N\`.`,
+        hint: `Promote a version instead: \`ciclo deployments promote ${name} VERSION\`.`,
       });
     }
     await this.#retarget(deployment, previous, 'rollback', why);
@@ -223,10 +228,20 @@ export class DeploymentService {
     });
   }
 
-  /** The version a reference names, refused unless it has a verified package (approval refuses it too). */
-  async #servable(reference: string): Promise<ModelVersion> {
+  /**
+   * The version a reference names, refused unless it has a verified package (approval refuses it
+   * too), was not rejected, and the deployment's runtime (or one for its flavor) can load it.
+   */
+  async #servable(reference: string, runtime: string | null): Promise<ModelVersion> {
     const version = await this.#registry.resolve(reference);
     requireVerifiedPackage(version);
+    if (version.status === 'rejected') {
+      throw new InvalidStateError(`${version.name}/${version.version} was rejected and cannot be deployed`, {
+        where: 'model',
+        hint: 'Deploy a pending or approved version.',
+      });
+    }
+    this.#runtimes?.choose(version.flavor, runtime ?? undefined);
     return version;
   }
 
@@ -254,6 +269,24 @@ export class DeploymentService {
       trx,
     );
   }
+}
+
+/**
+ * Walks the history newest first for a version that served before `current`. A version rolled back
+ * from is skipped unless a promotion (or the creation) named it again after that rollback.
+ */
+function rollbackTarget(events: readonly DeploymentEvent[], current: number): number | undefined {
+  const rolledBack = new Set<number>();
+  for (const event of events) {
+    if (event.action === 'rollback' && event.fromVersion !== null) rolledBack.add(event.fromVersion);
+    if ((event.action === 'promote' || event.action === 'create') && event.toVersion !== null) {
+      rolledBack.delete(event.toVersion);
+    }
+  }
+  const served = events.filter((event) => event.action === 'serve').map((event) => event.toVersion);
+  return served
+    .reverse()
+    .find((version): version is number => version !== null && version !== current && !rolledBack.has(version));
 }
 
 function notFound(name: string): NotFoundError {

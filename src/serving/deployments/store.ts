@@ -49,9 +49,24 @@ export async function deleteDeployment(db: Db, name: string): Promise<number> {
   return Number(result.numDeletedRows);
 }
 
+/**
+ * The deployment's project; for a deleted one, the project its last creation recorded in the history
+ * (which outlives it), so its history is judged where it belonged rather than in the default project.
+ */
 export async function projectOfDeployment(db: Db, name: string): Promise<string | undefined> {
   const row = await db.selectFrom('deployments').select('project').where('name', '=', name).executeTakeFirst();
-  return row?.project;
+  if (row !== undefined) return row.project;
+  const created = await db
+    .selectFrom('deployment_events')
+    .select('details')
+    .where('deployment', '=', name)
+    .where('action', '=', 'create')
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (created === undefined) return undefined;
+  const { project } = JSON.parse(created.details) as { project?: unknown };
+  return typeof project === 'string' ? project : undefined;
 }
 
 export async function appendEvent(db: Db, event: DeploymentEvent): Promise<void> {
