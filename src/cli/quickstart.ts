@@ -47,12 +47,18 @@ interface ModelDecision {
   passed: boolean;
   failed: string[];
   alias: string | null;
-  deployments?: { env: string; deployment: string; action: string }[];
+}
+
+interface ServingDeployment {
+  name: string;
+  environment: string;
+  model: string;
 }
 
 interface Produced {
   home: string;
   model: ModelDecision | null;
+  deployments: ServingDeployment[];
   steps: Array<{
     step: string;
     runId: string | null;
@@ -82,7 +88,9 @@ async function summarize(context: CicloContext, pipelineRunId: string): Promise<
     }
     produced.push({ step: step.step_name, runId: step.run_id, cachedFrom: step.cached_from_run_id, outputs, metrics });
   }
-  return { home: context.config.home, model: await gateDecision(context, pipelineRunId), steps: produced };
+  const model = await gateDecision(context, pipelineRunId);
+  const deployments = await servingDeployments(context, model);
+  return { home: context.config.home, model, deployments, steps: produced };
 }
 
 async function gateDecision(context: CicloContext, pipelineRunId: string): Promise<ModelDecision | null> {
@@ -105,23 +113,30 @@ function renderDecision(decision: ModelDecision): string {
   return `${reference} ${decision.status}${failed}`;
 }
 
-/** The example's policy deploys churn@champion to staging: how to run it and call it. */
-function renderDeployments(model: ModelDecision | null): string[] {
-  const lines: string[] = [];
-  for (const deployed of model?.deployments ?? []) {
-    if (deployed.action === 'failed' || deployed.action === 'awaiting-human-approval') {
-      lines.push(`Deploy to ${deployed.env}: ${deployed.deployment} ${deployed.action}`);
-      continue;
-    }
-    const url = `http://${DEFAULT_HOST}:${DEFAULT_PORT}/serve/${deployed.deployment}/invocations`;
-    const body = JSON.stringify({ dataframe_records: [CHURN_EXAMPLE_ROW] });
-    lines.push(
-      `Deployed: ${deployed.deployment} (${deployed.env}) serves ${model!.model}@${model!.alias ?? model!.version}; ` +
-        '`npx ciclo server` runs it, then call it:',
-      `  curl -X POST ${url} -H 'Content-Type: application/json' -d '${body}'`,
-    );
-  }
-  return lines;
+/**
+ * The example's policy deploys churn@champion to staging: the deployments serving the approved
+ * version (through its alias, or pinned), read from the store so that a cached gate step shows them too.
+ */
+async function servingDeployments(context: CicloContext, model: ModelDecision | null): Promise<ServingDeployment[]> {
+  if (model?.status !== 'approved') return [];
+  return (await context.deployments.list())
+    .filter(
+      (deployment) =>
+        deployment.modelName === model.model &&
+        (model.alias === null ? deployment.pinnedVersion === model.version : deployment.alias === model.alias),
+    )
+    .map(({ name, environment, model: reference }) => ({ name, environment, model: reference }));
+}
+
+/** How to run and call each deployment. */
+function renderDeployments(deployments: readonly ServingDeployment[]): string[] {
+  const body = JSON.stringify({ dataframe_records: [CHURN_EXAMPLE_ROW] });
+  return deployments.flatMap((deployment) => [
+    `Deployed: ${deployment.name} (${deployment.environment}) serves ${deployment.model}; ` +
+      '`npx ciclo server` runs it, then call it:',
+    `  curl -X POST http://${DEFAULT_HOST}:${DEFAULT_PORT}/serve/${deployment.name}/invocations ` +
+      `-H 'Content-Type: application/json' -d '${body}'`,
+  ]);
 }
 
 /** A customer as the churn model's signature takes one. */
@@ -154,7 +169,7 @@ function renderProduced(pipelineRunId: string, produced: Produced): string {
     }
   }
   if (produced.model !== null) lines.push('', `Model: ${renderDecision(produced.model)}`);
-  lines.push(...renderDeployments(produced.model));
+  lines.push(...renderDeployments(produced.deployments));
   const last = produced.steps.at(-1);
   const model = produced.model;
   const commands: Array<[string, string]> = [

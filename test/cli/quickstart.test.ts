@@ -1,6 +1,40 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../support/temp.js';
+import { waitFor } from '../support/wait.js';
 import { runCli } from './run-cli.js';
+
+const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+/**
+ * Runs `ciclo server --port 0` over the store, sends the request the quickstart printed (its curl,
+ * at the server's port) until the deployment's replica answers, and stops the server.
+ */
+async function callPrintedDeployment(env: Record<string, string>, curl: string): Promise<unknown> {
+  const [, path, body] = /curl -X POST http:\/\/[^/]+(\/serve\/\S+) .* -d '(.+)'$/.exec(curl)!;
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CICLO_')));
+  const server = spawn(process.execPath, [MAIN, 'server', '--port', '0'], {
+    env: { ...inherited, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let stdout = '';
+  server.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  try {
+    const url = await waitFor('the server', () => /listening on (\S+)/.exec(stdout)?.[1]);
+    return await waitFor('the deployment to answer', async () => {
+      const answer = await fetch(`${url}${path!}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: body!,
+      });
+      return answer.status === 200 ? ((await answer.json())) : undefined;
+    });
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server.once('close', resolve));
+  }
+}
 
 describe('ciclo quickstart', () => {
   let home: { dir: string; remove(): void };
@@ -31,6 +65,16 @@ describe('ciclo quickstart', () => {
     expect(first.stdout).toContain(`npx ciclo lineage ${runId}`);
     expect(first.stdout).toContain('Model: churn/1 approved → churn@champion');
     expect(first.stdout).toMatch(/register .*\n(?: +output .*\n)* +metrics +those of evaluate/);
+    // The policy deploys the champion to staging, and the curl printed for it answers once a server runs.
+    expect(first.stdout).toContain('Deployed: churn-staging (staging) serves churn@champion');
+    const curl = /^ +(curl -X POST http:\/\/127\.0\.0\.1:4710\/serve\/churn-staging\/invocations .*)$/m.exec(
+      first.stdout,
+    );
+    expect(curl).not.toBeNull();
+    const scored = (await callPrintedDeployment(env, curl![1]!)) as { predictions: number[] };
+    expect(scored.predictions).toHaveLength(1);
+    expect(scored.predictions[0]).toBeGreaterThanOrEqual(0);
+    expect(scored.predictions[0]).toBeLessThanOrEqual(1);
 
     const champion = await runCli(['--json', 'models', 'show', 'churn@champion'], env);
     expect(champion.code).toBe(0);
@@ -81,6 +125,7 @@ describe('ciclo quickstart', () => {
     expect(again.stdout).toMatch(/✓ register +done in/);
     expect(again.stdout).toContain(`auc=${/auc=([0-9.]+)/.exec(first.stdout)![1]}`);
     expect(again.stdout).toContain('Model: churn/1 approved → churn@champion');
+    expect(again.stdout).toContain('Deployed: churn-staging (staging) serves churn@champion');
   }, 120_000);
 
   it('refuses a param the example does not have', async () => {

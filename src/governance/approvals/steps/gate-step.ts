@@ -26,10 +26,12 @@ export interface GateDecision {
   passed: boolean;
   failed: string[];
   status: ModelVersionStatus;
-  /** The alias that points at the version after the step, when the policy moves one. */
+  /**
+   * The alias that points at the version after the step, when the policy moves one. What its
+   * `on_approve.deploy` did is logged only: it depends on the store (a deployment created or moved,
+   * nothing for a version approved before), not on the run.
+   */
   alias: string | null;
-  /** What the policy's `on_approve.deploy` did (empty when it deploys nothing or the version was not approved). */
-  deployments: { env: string; deployment: string; action: string }[];
 }
 
 /**
@@ -110,7 +112,6 @@ export async function runGateStep(
     failed,
     status: version.status,
     alias: onApprove !== undefined && version.aliases.includes(onApprove) ? onApprove : null,
-    deployments: (auto.outcome?.deployments ?? []).map(({ env, deployment, action }) => ({ env, deployment, action })),
   };
   await writeJsonOutput(task.outputs, config.output, decision);
   if (!evaluation.passed && config.fail_on_reject) {
