@@ -1,3 +1,4 @@
+import { InvalidStateError } from '../common/errors.js';
 import type { ApprovedVersion, DeployOutcome } from '../governance/approvals/index.js';
 import type { CreateDeploymentOptions, DeploymentService } from '../serving/index.js';
 
@@ -5,7 +6,9 @@ import type { CreateDeploymentOptions, DeploymentService } from '../serving/inde
  * Continuous delivery: what an approval policy's `on_approve.deploy` does, handed to the approvals as
  * their deploy hook (approvals know no deployment; serving knows no policy). For each entry, the
  * deployment `<model>-<env>` (or the entry's `name`):
- * - does not exist → it is created, following the `on_approve` alias (or pinned to the version);
+ * - does not exist → it is created, following the `on_approve` alias (or pinned to the version: always
+ *   so for an entry a person approved, so that later versions wait for a person too);
+ * - serves another model → the entry fails (a policy cannot take over another model's deployment);
  * - follows the alias the approval just moved → nothing to do: `ciclo server` rolls the version out;
  * - is pinned (or follows another alias) → it is promoted to the version.
  * A failed entry is reported in the outcome; the approval stands.
@@ -45,8 +48,15 @@ async function deployOne(
     await deployments.create(options);
     return { action: 'created' };
   }
-  if (existing.modelName === approved.name && existing.alias !== null && existing.alias === approved.alias) {
-    return { action: 'follows-alias', message: `${existing.model} now names version ${approved.version}` };
+  if (existing.modelName !== approved.name) {
+    throw new InvalidStateError(`deployment '${name}' serves ${existing.model}, not a version of ${approved.name}`, {
+      where: name,
+      hint: "Name another deployment in the policy's on_approve.deploy entry (`name:`).",
+    });
+  }
+  if (existing.alias !== null && existing.alias === approved.alias) {
+    const named = (await deployments.desiredVersion(existing)).version;
+    return { action: 'follows-alias', message: `${existing.model} names version ${named}` };
   }
   await deployments.promote(name, approved.version, `approved: on_approve.deploy to ${entry.env}`);
   return { action: 'promoted' };

@@ -102,7 +102,8 @@ async function scoreAndCapture(
 
 const USABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-function requestIdOf(request: FastifyRequest): string {
+/** The caller's `x-request-id` when usable, else a new one: the id capture and feedback join on. */
+export function requestIdOf(request: FastifyRequest): string {
   const sent = request.headers['x-request-id'];
   return typeof sent === 'string' && USABLE_REQUEST_ID.test(sent) ? sent : randomUUID();
 }

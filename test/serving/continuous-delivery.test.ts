@@ -89,14 +89,32 @@ describe('continuous delivery from approval policies', () => {
     expect(
       await as('dana', () => test.context.approvals.approveDeploy('scorer', 1, 'prod', { comment: 'go' })),
     ).toEqual({ env: 'prod', deployment: 'scorer-prod', action: 'created' });
+    // Pinned: the next approval moving champion does not reach prod without a person again.
     expect(await test.context.deployments.show('scorer-prod')).toMatchObject({
-      model: 'scorer@champion',
+      model: 'scorer/1',
       environment: 'prod',
     });
+    await approve(2);
+    expect((await test.context.deployments.show('scorer-prod')).pinnedVersion).toBe(1);
+    expect((await test.context.deployments.show('scorer-staging')).model).toBe('scorer@champion');
     const audit = await test.context.audit.list({ action: 'model.deploy.approve' });
     expect(audit).toMatchObject([{ actor: 'dana', details: { env: 'prod', comment: 'go' } }]);
     // Refusals of who may act and of state are audited; a mistyped environment is bad input, not a refusal.
     expect(await test.context.audit.list({ action: 'model.deploy.approve.refused' })).toHaveLength(3);
+  });
+
+  it("refuses to take over a deployment of another model that has the entry's name; the approval stands", async () => {
+    const other = await as('alice', () => registerPackage(test.context, 'other', join(test.dir, 'v2')));
+    await test.context.deployments.create({ name: 'scorer-staging', model: `other/${other}`, environment: 'staging' });
+    const outcome = await approve(1);
+    expect(outcome.approval.decision).toBe('approved');
+    expect(outcome.deployments?.[0]).toEqual({
+      env: 'staging',
+      deployment: 'scorer-staging',
+      action: 'failed',
+      message: "deployment 'scorer-staging' serves other/1, not a version of scorer",
+    });
+    expect((await test.context.deployments.show('scorer-staging')).model).toBe('other/1');
   });
 
   // The second approval over REST and the CLI; without --auth the caller is the operating-system user.
@@ -118,7 +136,7 @@ describe('continuous delivery from approval policies', () => {
       expect(unknownField.statusCode).toBe(400);
       const again = await post({ env: 'prod', comment: 'second look' });
       expect(again.statusCode).toBe(200);
-      expect(again.json()).toMatchObject({ env: 'prod', deployment: 'scorer-prod', action: 'follows-alias' });
+      expect(again.json()).toMatchObject({ env: 'prod', deployment: 'scorer-prod', action: 'promoted' });
     } finally {
       await app.close();
     }

@@ -71,4 +71,21 @@ describe('deployment records', () => {
     await serve(3);
     expect(await deployments.rollback('scorer-dev')).toMatchObject({ pinnedVersion: 2 });
   });
+
+  it('pins a pinned deployment back when a rollout judges its candidate worse', async () => {
+    const { deployments } = test.context;
+    await deployments.create({ name: 'scorer-dev', model: 'scorer/1', environment: 'dev' });
+    await deployments.startUpdate('scorer-dev', 1);
+    await deployments.markServing('scorer-dev', 1);
+    await deployments.promote('scorer-dev', 2);
+    await deployments.startUpdate('scorer-dev', 2);
+    await deployments.abortRollout('scorer-dev', 2, 'canary: error rate 9.0% against 0.0%', {});
+    expect(await deployments.show('scorer-dev')).toMatchObject({
+      pinnedVersion: 1,
+      servingVersion: 1,
+      candidateVersion: null,
+      state: 'READY',
+      message: 'rolled back 2: canary: error rate 9.0% against 0.0%',
+    });
+  });
 });

@@ -314,11 +314,11 @@ export class ApprovalService {
             trx,
           );
         });
-        const alias = stored.policy.on_approve?.alias;
+        // Pinned, not following the alias: a later approval moving the alias must not reach this
+        // environment without a person approving that version too.
         const [outcome] = await this.#runDeploys({
           name,
           version: checked,
-          ...(alias ? { alias } : {}),
           deploy: [{ ...entry, human_approval: false }],
         });
         return outcome!;

@@ -4,6 +4,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { NotFoundError, UnavailableError } from '../../common/errors.js';
 import { authorizedId, requestField, type RouteAccess } from '../../governance/access/route-access.js';
 import type { ServingMetrics } from '../metrics.js';
+import { requestIdOf } from '../scoring-routes.js';
 import type { DeploymentService } from './service.js';
 import type { DeploymentSupervisor, Target } from './supervisor.js';
 
@@ -60,19 +61,25 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, { 
     });
     void reply.header('x-ciclo-model-version', String(target.version));
     if (target.mirror === undefined || protocol === undefined) return reply.from(`${target.url}${rest}`);
-    // A shadowed request is read whole once, so the same bytes go to both versions.
+    // A shadowed request is read whole once, so the same bytes go to both versions, under one request
+    // id (the caller's, or one made here) so that both captured answers join.
     const body = await buffered(request.body);
-    mirror(target.mirror, `${target.mirror.url}${rest}`, request, body);
+    const requestId = requestIdOf(request);
+    mirror(target.mirror, `${target.mirror.url}${rest}`, request, body, requestId);
     const contentType = request.headers['content-type'] ?? 'application/octet-stream';
-    return reply.from(`${target.url}${rest}`, { body, contentType });
+    return reply.from(`${target.url}${rest}`, {
+      body,
+      contentType,
+      rewriteRequestHeaders: (_request, headers) => ({ ...headers, 'x-request-id': requestId }),
+    });
   });
 };
 
 /** Sends the copy to the candidate and records its answer; the caller never waits for it nor sees it. */
-function mirror(target: Target, url: string, request: FastifyRequest, body: Buffer): void {
+function mirror(target: Target, url: string, request: FastifyRequest, body: Buffer, requestId: string): void {
   const started = performance.now();
-  const headers: Record<string, string> = {};
-  for (const name of ['content-type', 'authorization', 'x-request-id']) {
+  const headers: Record<string, string> = { 'x-request-id': requestId };
+  for (const name of ['content-type', 'authorization']) {
     const value = request.headers[name];
     if (typeof value === 'string') headers[name] = value;
   }

@@ -197,6 +197,8 @@ export class DeploymentService {
         state: 'READY',
         candidate_version: null,
         message: `rolled back ${version}: ${reason}`,
+        // A pinned deployment is pinned back, so a restarted server does not start the candidate again.
+        ...(deployment.alias === null && serving !== null ? { pinned_version: serving } : {}),
       } as const;
       await store.updateDeployment(trx, name, changes, this.#now());
       await this.#event(trx, name, 'rollback', version, serving, reason, details, SUPERVISOR_ACTOR);

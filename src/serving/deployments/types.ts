@@ -77,7 +77,8 @@ export const CreateDeploymentSchema = z.strictObject({
   strategy: StrategySchema.default({ type: 'blue-green' }),
   /**
    * The share of requests whose inputs and outputs are captured (sensitive columns masked) for monitoring;
-   * all of them by default, as the cost is measured (bench/serving) to stay within a tenth of a request's.
+   * all of them by default. Capture costs ~50 µs of CPU per captured request (bench/serving) and past
+   * ~2,000 captured requests a second its queue drops (counted): lower it for heavier traffic.
    */
   capture_rate: z.number().min(0).max(1).default(1),
 });
