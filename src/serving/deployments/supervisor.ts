@@ -167,7 +167,15 @@ export class DeploymentSupervisor {
       this.#tracked.set(deployment.name, tracked);
     }
     if (tracked.updating) return;
-    const desired = (await this.#deps.deployments.desiredVersion(deployment)).version;
+    const named = (await this.#deps.deployments.desiredVersion(deployment)).version;
+    // A server that stopped mid-rollout starts what served before, so the candidate is judged again
+    // against it rather than served as a first version. Blue/green judges nothing: it goes straight on.
+    const restoring =
+      tracked.active === undefined &&
+      deployment.strategy.type !== 'blue-green' &&
+      deployment.servingVersion !== null &&
+      deployment.servingVersion !== tracked.failedVersion;
+    const desired = restoring && deployment.servingVersion !== null ? deployment.servingVersion : named;
     if (tracked.active?.version === desired) {
       // Asked back to what serves after a failed change: the failure is over.
       tracked.failedVersion = undefined;
