@@ -29,6 +29,7 @@ export {
   type CapturedRequest,
   type CapturedRow,
   type CaptureSink,
+  type EncodedRequest,
 } from './capture/capture.js';
 export { CaptureBlobReferences, CaptureStore, type CaptureFile, type Feedback } from './capture/capture-store.js';
 export { ParquetCaptureSink } from './capture/parquet-sink.js';

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataEngine, sqlString } from '../../data/index.js';
-import type { CapturedRow, CaptureSink } from './capture.js';
+import type { CaptureSink, EncodedRequest } from './capture.js';
 import type { CaptureStore } from './capture-store.js';
 
 const HOUR_MS = 3_600_000;
@@ -21,13 +21,13 @@ export class ParquetCaptureSink implements CaptureSink {
     this.#store = store;
   }
 
-  async write(deployment: string, rows: readonly CapturedRow[]): Promise<void> {
-    const byHour = new Map<number, CapturedRow[]>();
-    for (const row of rows) {
-      const hour = Math.floor(row.time / HOUR_MS) * HOUR_MS;
+  async write(deployment: string, requests: readonly EncodedRequest[]): Promise<void> {
+    const byHour = new Map<number, EncodedRequest[]>();
+    for (const request of requests) {
+      const hour = Math.floor(request.time / HOUR_MS) * HOUR_MS;
       const part = byHour.get(hour);
-      if (part === undefined) byHour.set(hour, [row]);
-      else part.push(row);
+      if (part === undefined) byHour.set(hour, [request]);
+      else part.push(request);
     }
     for (const [hour, part] of byHour) await this.#writePart(deployment, hour, part);
   }
@@ -36,13 +36,13 @@ export class ParquetCaptureSink implements CaptureSink {
     (await this.#engine)?.close();
   }
 
-  async #writePart(deployment: string, hour: number, rows: readonly CapturedRow[]): Promise<void> {
+  async #writePart(deployment: string, hour: number, requests: readonly EncodedRequest[]): Promise<void> {
     const engine = await (this.#engine ??= DataEngine.open({ threads: 1 }));
     const dir = await mkdtemp(join(tmpdir(), 'ciclo-capture-'));
     try {
       const jsonl = join(dir, 'rows.jsonl');
       const parquet = join(dir, 'part.parquet');
-      await writeFile(jsonl, rows.map((row) => JSON.stringify(row)).join('\n'));
+      await writeFile(jsonl, requests.map((request) => request.lines).join('\n'));
       await engine.run(
         `COPY (SELECT request_id, "row", epoch_ms(time) AS time, model, version, protocol, latency_ms, inputs, outputs
                FROM read_json(${sqlString(jsonl)}, format = 'newline_delimited', columns = {
@@ -53,7 +53,8 @@ export class ParquetCaptureSink implements CaptureSink {
       const date = new Date(hour).toISOString();
       const partition = `date=${date.slice(0, 10)}/hour=${date.slice(11, 13)}`;
       const path = `captures/${deployment}/${partition}/part-${randomUUID()}.parquet`;
-      await this.#store.addFile(deployment, path, hour, parquet, rows.length);
+      const rows = requests.reduce((sum, request) => sum + request.rows, 0);
+      await this.#store.addFile(deployment, path, hour, parquet, rows);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
