@@ -4,6 +4,7 @@ import { openRequestCapture, sensitiveColumns } from '../../src/app/capture.js';
 import { DataEngine, sqlString } from '../../src/data/index.js';
 import { frameOf, MASKED, ParquetCaptureSink, RequestCapture, type ServedModel } from '../../src/serving/index.js';
 import { startScoringServer, type RunningServer } from '../../src/server/index.js';
+import { waitFor } from '../support/wait.js';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { COLUMN_SIGNATURE, perColumnGraph, registerPackage, writeServingPackage } from './support.js';
 
@@ -137,6 +138,23 @@ describe('request capture and feedback', () => {
     );
     await full.close();
     expect((await test.context.captures.files('full')).map((file) => file.rows)).toEqual([2]);
+
+    // Half a queue is written at once when no write is under way, long before the timer.
+    const busy = new RequestCapture({
+      sink,
+      deployment: 'busy',
+      sampleRate: 1,
+      sensitive: new Set(),
+      maxQueued: 4,
+      flushMs: 60_000,
+    });
+    busy.offer(request);
+    busy.offer(request);
+    await waitFor('the early write', async () => (await test.context.captures.files('busy')).length === 1);
+    for (let i = 0; i < 3; i++) busy.offer(request);
+    expect(busy.dropped).toBe(0);
+    await busy.close();
+    expect((await test.context.captures.files('busy')).map((file) => file.rows)).toEqual([2, 3]);
 
     const draws = [0.1, 0.7, 0.2, 0.9, 0.49, 0.5];
     const sampled = new RequestCapture({

@@ -62,7 +62,9 @@ export const MASKED = '***';
 /**
  * Sampled request/response capture that never slows a request down: `offer` only samples and queues
  * (a full queue drops the request and counts it in `ciclo_serving_capture_dropped_total`); masking and
- * JSON happen right after the request's turn of the event loop, the sink's writes on a timer.
+ * JSON happen right after the request's turn of the event loop, the sink's writes on a timer, or as
+ * soon as half the queue is filled when no write is under way (heavy traffic writes more often
+ * instead of dropping; a slow sink still drops rather than queueing without bound).
  *
  * Why encode so soon: a request's frames are a dozen small objects; held for the 5 s between writes
  * they outlive young-generation collections and are copied into the old generation. A JSON line is
@@ -77,6 +79,7 @@ export class RequestCapture {
   #dropped = 0;
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
+  #writesUnderWay = 0;
 
   constructor(options: CaptureOptions) {
     this.#options = options;
@@ -97,7 +100,7 @@ export class RequestCapture {
       return;
     }
     this.#pending.push(request);
-    this.#encoding ??= setImmediate(() => this.#encodePending());
+    this.#encoding ??= setImmediate(() => this.#encodeAndMaybeWrite());
   }
 
   /** Writes what is queued; one write at a time, in order. */
@@ -106,9 +109,11 @@ export class RequestCapture {
     const taken = this.#encoded;
     this.#encoded = [];
     if (taken.length === 0) return this.#writing;
+    this.#writesUnderWay++;
     this.#writing = this.#writing
       .then(() => this.#options.sink.write(this.#options.deployment, taken))
-      .catch((error: unknown) => this.#options.onError?.(error));
+      .catch((error: unknown) => this.#options.onError?.(error))
+      .finally(() => this.#writesUnderWay--);
     return this.#writing;
   }
 
@@ -125,6 +130,13 @@ export class RequestCapture {
       if (request.inputs.rows > 0) this.#encoded.push(encode(request, this.#options.sensitive));
     }
     this.#pending = [];
+  }
+
+  #encodeAndMaybeWrite(): void {
+    this.#encodePending();
+    if (this.#writesUnderWay === 0 && this.#encoded.length >= (this.#options.maxQueued ?? 10_000) / 2) {
+      void this.flush();
+    }
   }
 }
 
