@@ -28,7 +28,7 @@ async function callPrintedDeployment(env: Record<string, string>, curl: string):
         headers: { 'content-type': 'application/json' },
         body: body!,
       });
-      return answer.status === 200 ? ((await answer.json())) : undefined;
+      return answer.status === 200 ? await answer.json() : undefined;
     });
   } finally {
     server.kill('SIGTERM');
