@@ -1,9 +1,16 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frameOf } from '../../src/serving/index.js';
 import { openTestContext, type TestContext } from '../support/context.js';
-import { COLUMN_SIGNATURE, expectedScore, registerPackage, stackedGraph, writeServingPackage } from './support.js';
+import {
+  COLUMN_SIGNATURE,
+  expectedScore,
+  perColumnGraph,
+  registerPackage,
+  stackedGraph,
+  writeServingPackage,
+} from './support.js';
 
 const batch = frameOf(2, [
   ['a', [1.5, -3]],
@@ -42,6 +49,41 @@ describe('model runtimes behind the serving seam', () => {
       const scored = await model.score(batch);
       // float32 arithmetic: the same values to float precision.
       expect(scored.columns.get('score')).toEqual([expectedScore(1.5, 0.25), expectedScore(-3, 8)]);
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('serves an MLflow onnx folder (mlflow.onnx.log_model): MLmodel names the graph and the signature', async () => {
+    const folder = join(test.dir, 'mlflow-onnx');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'graph.onnx'), perColumnGraph());
+    // A second graph at the top: only MLmodel's `data` says which one is the model.
+    writeFileSync(join(folder, 'other.onnx'), stackedGraph());
+    writeFileSync(
+      join(folder, 'MLmodel'),
+      [
+        'artifact_path: model',
+        'flavors:',
+        '  onnx:',
+        '    data: graph.onnx',
+        '    onnx_version: 1.16.0',
+        '    providers: [CPUExecutionProvider]',
+        '  python_function:',
+        '    loader_module: mlflow.onnx',
+        '    data: graph.onnx',
+        'signature:',
+        `  inputs: '[{"type": "double", "name": "a"}, {"type": "double", "name": "b"}]'`,
+        `  outputs: '[{"type": "double", "name": "score"}]'`,
+      ].join('\n'),
+    );
+    const name = `model-${++count}`;
+    await registerPackage(test.context, name, folder);
+    expect((await test.context.registry.show(name, 1)).flavor).toBe('mlflow:onnx');
+    const model = await test.context.serving.load(name);
+    try {
+      expect(model.runtime).toBe('onnx');
+      expect((await model.score(batch)).columns.get('score')).toEqual([expectedScore(1.5, 0.25), expectedScore(-3, 8)]);
     } finally {
       await model.close();
     }

@@ -1,5 +1,6 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { InvalidInputError } from '../../common/errors.js';
 import type { LoadedModel, ModelRuntime, ServablePackage } from '../runtime.js';
 
@@ -8,16 +9,31 @@ import type { LoadedModel, ModelRuntime, ServablePackage } from '../runtime.js';
  * ways, decided once at load: each signature column to the graph input of the same name (the
  * churn model, and any graph built per column), or, for a graph with one unnamed input such as
  * skl2onnx's `float_input`, the signature's columns side by side as one `[rows, columns]` tensor.
+ * MLflow's `onnx` flavor (`mlflow.onnx.log_model`) is the same graph in an MLflow folder: its
+ * `MLmodel` names the file under `flavors.onnx.data`.
  */
 export class OnnxRuntime implements ModelRuntime {
   readonly name = 'onnx';
-  readonly flavors = ['onnx'];
+  readonly flavors = ['onnx', 'mlflow:onnx'];
 
   async load(model: ServablePackage): Promise<LoadedModel> {
-    const file = join(model.folder, model.entry ?? (await onlyOnnxFile(model.folder)));
+    const entry =
+      model.entry ??
+      (model.flavor === 'mlflow:onnx' ? await mlflowOnnxData(model.folder) : undefined) ??
+      (await onlyOnnxFile(model.folder));
+    const file = join(model.folder, entry);
     const { loadOnnxModel } = await import('./onnx-model.js');
     return loadOnnxModel(file, model);
   }
+}
+
+/** `flavors.onnx.data` of the folder's MLmodel, when it names a plain file of the folder. */
+async function mlflowOnnxData(folder: string): Promise<string | undefined> {
+  const document = parse(await readFile(join(folder, 'MLmodel'), 'utf8')) as {
+    flavors?: { onnx?: { data?: unknown } };
+  } | null;
+  const data = document?.flavors?.onnx?.data;
+  return typeof data === 'string' && /^[^/\\]+$/.test(data) && data !== '..' ? data : undefined;
 }
 
 async function onlyOnnxFile(folder: string): Promise<string> {
