@@ -66,6 +66,24 @@ export async function listVersions(db: Db, name: string): Promise<VersionRow[]> 
   return selectVersions(db).where('dataset_versions.name', '=', name).orderBy('dataset_versions.version').execute();
 }
 
+/** A registered version as the `dataset` trigger watches it. */
+export interface RegisteredDatasetVersion {
+  digest: string;
+  version: number;
+  registeredTime: number;
+}
+
+/** The dataset's registered versions, oldest first; none for a dataset never registered. */
+export async function registeredDatasetVersions(db: Db, name: string): Promise<RegisteredDatasetVersion[]> {
+  const rows = await db
+    .selectFrom('dataset_versions')
+    .select(['digest', 'version', 'created_time'])
+    .where('name', '=', name)
+    .orderBy('version')
+    .execute();
+  return rows.map((row) => ({ digest: row.digest, version: row.version, registeredTime: Number(row.created_time) }));
+}
+
 export async function datasetExists(db: Db, name: string): Promise<boolean> {
   return (await datasetProject(db, name)) !== undefined;
 }

@@ -10,6 +10,8 @@ export { datasetRoutes } from './routes.js';
 export { parseDatasetReference, type DatasetReference } from './reference.js';
 /** A dataset's project, which access control judges requests by; takes the caller's connection. */
 export { datasetProject } from './dataset-store.js';
+/** Registered versions of a dataset (digest, number, time), which the `dataset` trigger watches. */
+export { registeredDatasetVersions, type RegisteredDatasetVersion } from './dataset-store.js';
 export {
   cellText,
   DataEngine,
