@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { z } from 'zod';
 import { DEFAULT_PROJECT } from '../governance/access/route-access.js';
 import { digestOf, requireProject, type AuditLog } from '../governance/index.js';
@@ -14,7 +14,7 @@ import {
 } from '../common/errors.js';
 import { parseInput } from '../common/validation.js';
 import type { PipelineService } from '../pipelines/index.js';
-import type { Schema } from '../store/index.js';
+import { inTransaction, type Schema } from '../store/index.js';
 import { projectOfRun, SYSTEM_TAGS, type TrackingService } from '../tracking/index.js';
 import { MLMODEL_FILE, parseMlmodel } from './mlflow/mlmodel.js';
 import { MANIFEST_FILE, parseManifest, verifyPackageFiles, type ModelSignature } from './package.js';
@@ -296,9 +296,12 @@ export class RegistryService {
     });
   }
 
-  /** Marks `version` as rolled back by `deployment` (the read-only tag `ciclo.rolled_back`), audited. */
-  async markRolledBack(name: string, version: number, deployment: string): Promise<void> {
-    await this.#db.transaction().execute(async (trx) => {
+  /**
+   * Marks `version` as rolled back by `deployment` (the read-only tag `ciclo.rolled_back`), audited;
+   * in the caller's transaction when given (the deployment's rollback event).
+   */
+  async markRolledBack(name: string, version: number, deployment: string, within?: Transaction<Schema>): Promise<void> {
+    await inTransaction(within ?? this.#db, async (trx) => {
       await this.#requireVersion(trx, name, version);
       const previous = await store.versionTag(trx, name, version, ROLLED_BACK_TAG);
       const deployments = new Set([...(previous?.split(',') ?? []), deployment]);
@@ -446,9 +449,15 @@ export class RegistryService {
   }
 
   /** Points the alias at the version, moving it when it pointed elsewhere. Returns the previous version. */
-  async setAlias(name: string, alias: string, version: number): Promise<{ previous: number | null }> {
+  /** Points the alias at `version`, audited; in the caller's transaction when given. */
+  async setAlias(
+    name: string,
+    alias: string,
+    version: number,
+    within?: Transaction<Schema>,
+  ): Promise<{ previous: number | null }> {
     const checkedAlias = parseInput(AliasSchema, alias, 'alias');
-    return this.#db.transaction().execute(async (trx) => {
+    return inTransaction(within ?? this.#db, async (trx) => {
       await this.#requireAssignable(trx, name, version, `alias '${checkedAlias}'`);
       const previous = await store.aliasVersion(trx, name, checkedAlias);
       await store.upsertAlias(trx, name, checkedAlias, version, this.#now());

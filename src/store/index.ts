@@ -7,4 +7,5 @@ export { dialectOf, parseDatabaseLocation, type DatabaseLocation, type DialectNa
 export { MIGRATION_NAMES, migrateToLatest } from './migrate.js';
 export type * from './schema.js';
 export { insertRows } from './bulk-insert.js';
+export { inTransaction } from './transaction.js';
 export { fileStoreErrorOf, storeErrorOf, STORE_BUSY_RETRY_SECONDS } from './storage-errors.js';

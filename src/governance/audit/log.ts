@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { z } from 'zod';
 import { InvalidInputError, InvalidStateError } from '../../common/errors.js';
 import { parseInput, unstorableText } from '../../common/validation.js';
-import { dialectOf, type AuditLogTable, type Schema } from '../../store/index.js';
+import { dialectOf, inTransaction, type AuditLogTable, type Schema } from '../../store/index.js';
 import { canonicalJson } from '../../common/canonical-json.js';
 import { currentActor } from '../actor.js';
 import { auditHash, HASHED_FIELDS } from './hash.js';
@@ -188,8 +188,7 @@ export class AuditLog {
         .execute();
       return toRecord(row);
     };
-    const db = trx ?? this.#db;
-    return db.isTransaction ? write(db) : db.transaction().execute(write);
+    return inTransaction(trx ?? this.#db, write);
   }
 
   async list(query: AuditListQuery = {}): Promise<AuditRecord[]> {

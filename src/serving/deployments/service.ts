@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { AlreadyExistsError, InvalidInputError, InvalidStateError, NotFoundError } from '../../common/errors.js';
 import { parseInput } from '../../common/validation.js';
 import { currentActor, digestOf, requireProject, type AuditLog } from '../../governance/index.js';
@@ -129,7 +129,7 @@ export class DeploymentService {
     const deployment = await this.show(name);
     const why = reason === undefined ? null : parseInput(ReasonSchema, reason, 'reason');
     await this.#servable(`${deployment.modelName}/${version}`, deployment.runtime);
-    await this.#retarget(deployment, version, 'promote', why);
+    await this.#db.transaction().execute((trx) => this.#retarget(deployment, version, 'promote', why, trx));
     return this.show(name);
   }
 
@@ -149,8 +149,10 @@ export class DeploymentService {
         hint: `Promote a version instead: \`ciclo deployments promote ${name} VERSION\`.`,
       });
     }
-    await this.#retarget(deployment, previous, 'rollback', why);
-    await this.#registry.markRolledBack(deployment.modelName, current, name);
+    await this.#db.transaction().execute(async (trx) => {
+      await this.#retarget(deployment, previous, 'rollback', why, trx);
+      await this.#registry.markRolledBack(deployment.modelName, current, name, trx);
+    });
     return this.show(name);
   }
 
@@ -202,11 +204,11 @@ export class DeploymentService {
       } as const;
       await store.updateDeployment(trx, name, changes, this.#now());
       await this.#event(trx, name, 'rollback', version, serving, reason, details, SUPERVISOR_ACTOR);
+      if (deployment.alias !== null && serving !== null) {
+        await this.#registry.setAlias(deployment.modelName, deployment.alias, serving, trx);
+      }
+      await this.#registry.markRolledBack(deployment.modelName, version, name, trx);
     });
-    if (deployment.alias !== null && serving !== null) {
-      await this.#registry.setAlias(deployment.modelName, deployment.alias, serving);
-    }
-    await this.#registry.markRolledBack(deployment.modelName, version, name);
   }
 
   /** `version` did not start; what served before serves on. */
@@ -220,14 +222,20 @@ export class DeploymentService {
     });
   }
 
-  async #retarget(deployment: Deployment, version: number, action: string, reason: string | null): Promise<void> {
-    if (deployment.alias !== null) await this.#registry.setAlias(deployment.modelName, deployment.alias, version);
-    await this.#db.transaction().execute(async (trx) => {
-      if (deployment.alias === null) {
-        await store.updateDeployment(trx, deployment.name, { pinned_version: version }, this.#now());
-      }
-      await this.#event(trx, deployment.name, action, deployment.servingVersion, version, reason, {});
-    });
+  /** The alias moved (or the pin changed) and the history event, in the caller's transaction. */
+  async #retarget(
+    deployment: Deployment,
+    version: number,
+    action: string,
+    reason: string | null,
+    trx: Transaction<Schema>,
+  ): Promise<void> {
+    if (deployment.alias !== null) {
+      await this.#registry.setAlias(deployment.modelName, deployment.alias, version, trx);
+    } else {
+      await store.updateDeployment(trx, deployment.name, { pinned_version: version }, this.#now());
+    }
+    await this.#event(trx, deployment.name, action, deployment.servingVersion, version, reason, {});
   }
 
   /**
