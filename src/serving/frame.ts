@@ -29,15 +29,18 @@ export function frameToRecords(frame: Frame): Record<string, Cell>[] {
 /** The frames' rows one after the other; every frame has the same columns (batching joins requests so). */
 export function concatFrames(frames: readonly Frame[]): Frame {
   if (frames.length === 1) return frames[0]!;
-  const names = [...(frames[0]?.columns.keys() ?? [])];
-  const columns = names.map((name): [string, Cell[]] => [
-    name,
-    frames.flatMap((frame) => [...(frame.columns.get(name) ?? [])]),
-  ]);
-  return frameOf(
-    frames.reduce((sum, frame) => sum + frame.rows, 0),
-    columns,
-  );
+  const columns = new Map<string, readonly Cell[]>();
+  let rows = 0;
+  for (const frame of frames) rows += frame.rows;
+  for (const name of frames[0]?.columns.keys() ?? []) {
+    const joined: Cell[] = [];
+    for (const frame of frames) {
+      const cells = frame.columns.get(name);
+      if (cells !== undefined) for (let row = 0; row < cells.length; row++) joined.push(cells[row]!);
+    }
+    columns.set(name, joined);
+  }
+  return { rows, columns };
 }
 
 /** Rows `start` (inclusive) to `end` (exclusive): a batched answer handed back to each request. */
@@ -49,7 +52,18 @@ export function sliceFrame(frame: Frame, start: number, end: number): Frame {
 
 /** A cell's leaves in row-major order: what a tensor's flat `data` holds. */
 export function flattenCell(cell: Cell): Cell[] {
-  return Array.isArray(cell) ? (cell as readonly Cell[]).flatMap((inner) => flattenCell(inner)) : [cell];
+  if (!Array.isArray(cell)) return [cell];
+  const leaves: Cell[] = [];
+  pushLeaves(cell as readonly Cell[], leaves);
+  return leaves;
+}
+
+function pushLeaves(cells: readonly Cell[], leaves: Cell[]): void {
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells[i]!;
+    if (Array.isArray(cell)) pushLeaves(cell as readonly Cell[], leaves);
+    else leaves.push(cell);
+  }
 }
 
 /** The dimensions of a nested cell, read along its first elements: `[]` for a scalar. */
@@ -68,8 +82,21 @@ export function nestCell<T>(
   dims: readonly number[],
   leaf: (value: T) => Cell,
 ): Cell {
-  if (dims.length === 0) return leaf(data[start]!);
-  const [size, ...rest] = dims as [number, ...number[]];
-  const step = rest.reduce((product, dim) => product * dim, 1);
-  return Array.from({ length: size }, (_, i) => nestCell(data, start + i * step, rest, leaf));
+  return nestFrom(data, start, dims, 0, leaf);
+}
+
+function nestFrom<T>(
+  data: ArrayLike<T>,
+  start: number,
+  dims: readonly number[],
+  depth: number,
+  leaf: (value: T) => Cell,
+): Cell {
+  if (depth === dims.length) return leaf(data[start]!);
+  const size = dims[depth]!;
+  let step = 1;
+  for (let d = depth + 1; d < dims.length; d++) step *= dims[d]!;
+  const cell: Cell[] = [];
+  for (let i = 0; i < size; i++) cell.push(nestFrom(data, start + i * step, dims, depth + 1, leaf));
+  return cell;
 }

@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../common/errors.js';
 import { describeType, type ColumnType } from './column-types.js';
-import { frameOf, type Cell, type Frame } from './frame.js';
+import type { Cell, Frame } from './frame.js';
 
 /**
  * Every request is checked against the model's signature before a runtime sees it, so a wrong
@@ -10,19 +10,23 @@ import { frameOf, type Cell, type Frame } from './frame.js';
  */
 export function checkInputs(types: readonly ColumnType[], frame: Frame): Frame {
   if (types.length === 0) return frame;
-  const columns = types.map((type): [string, readonly Cell[]] => {
+  const columns = new Map<string, readonly Cell[]>();
+  for (const type of types) {
     const cells = frame.columns.get(type.name);
     if (cells === undefined) {
-      if (type.optional) return [type.name, new Array<Cell>(frame.rows).fill(null)];
-      throw new InvalidInputError(`input column '${type.name}' is missing`, {
-        where: type.name,
-        hint: `Send every column the model's signature requires: ${requiredNames(types)}.`,
-      });
+      if (!type.optional) {
+        throw new InvalidInputError(`input column '${type.name}' is missing`, {
+          where: type.name,
+          hint: `Send every column the model's signature requires: ${requiredNames(types)}.`,
+        });
+      }
+      columns.set(type.name, new Array<Cell>(frame.rows).fill(null));
+      continue;
     }
     checkColumn(type, cells);
-    return [type.name, cells];
-  });
-  return frameOf(frame.rows, columns);
+    columns.set(type.name, cells);
+  }
+  return { rows: frame.rows, columns };
 }
 
 function checkColumn(type: ColumnType, cells: readonly Cell[]): void {
