@@ -35,6 +35,7 @@ const CAPABILITIES = `^src/(${[
   'features',
   'governance',
   'lineage',
+  'monitoring',
   'pipelines',
   'registry',
   'sdk',

@@ -12,6 +12,7 @@ import * as m0009 from './migrations/0009_access.js';
 import * as m0010 from './migrations/0010_resource_projects.js';
 import * as m0011 from './migrations/0011_audit_key.js';
 import * as m0012 from './migrations/0012_deployments.js';
+import * as m0013 from './migrations/0013_monitoring.js';
 import type { Schema } from './schema.js';
 
 interface DialectMigration {
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0010_resource_projects': m0010,
   '0011_audit_key': m0011,
   '0012_deployments': m0012,
+  '0013_monitoring': m0013,
 };
 
 /** Every migration, in the order they apply. */

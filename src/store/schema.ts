@@ -344,6 +344,13 @@ export interface Schema {
   deployment_events: DeploymentEventsTable;
   capture_files: CaptureFilesTable;
   prediction_feedback: PredictionFeedbackTable;
+  model_baselines: ModelBaselinesTable;
+  monitors: MonitorsTable;
+  monitor_results: MonitorResultsTable;
+  monitor_metrics: MonitorMetricsTable;
+  alert_states: AlertStatesTable;
+  alert_events: AlertEventsTable;
+  alert_actions: AlertActionsTable;
 }
 
 /** Access control (migration `0009_access`). */
@@ -484,4 +491,99 @@ export interface PredictionFeedbackTable {
   label: string;
   actor: string;
   time: number;
+}
+
+/** A registered version's baseline (migration `0013_monitoring`); see src/monitoring/baselines. */
+export interface ModelBaselinesTable {
+  model_name: string;
+  version: number;
+  source: 'lineage' | 'explicit';
+  /** JSON: the dataset versions with their roles and profiles. */
+  datasets: string;
+  /** JSON: the summary of the predictions on the evaluation set. */
+  predictions: string | null;
+  predictions_digest: string | null;
+  created_time: number;
+}
+
+/** A monitor applied from YAML. */
+export interface MonitorsTable {
+  name: string;
+  project: string;
+  deployment: string;
+  /** The validated definition, JSON. */
+  definition: string;
+  /** The YAML text it was applied from. */
+  source: string;
+  created_by: string;
+  created_time: number;
+  updated_time: number;
+}
+
+/** One run of a monitor over one window. */
+export interface MonitorResultsTable {
+  id: Generated<number>;
+  monitor: string;
+  time: number;
+  window_start: number;
+  window_end: number;
+  rows: number;
+  status: 'ok' | 'no_data' | 'failed';
+  message: string | null;
+  /** JSON. */
+  details: string;
+}
+
+/** One value of a monitor run: a point of the series (monitor, metric, feature, segment). */
+export interface MonitorMetricsTable {
+  result_id: number;
+  monitor: string;
+  time: number;
+  metric: string;
+  feature: string;
+  segment: string;
+  value: number | null;
+  reason: string | null;
+}
+
+/** An alert rule's current state. */
+export interface AlertStatesTable {
+  monitor: string;
+  rule: string;
+  state: 'OK' | 'FIRING';
+  severity: string;
+  consecutive: number;
+  since: number;
+  last_fired: number | null;
+  last_value: number | null;
+  acked_by: string | null;
+  acked_time: number | null;
+}
+
+/** An alert's history: transitions and acknowledgements. */
+export interface AlertEventsTable {
+  id: Generated<number>;
+  monitor: string;
+  rule: string;
+  kind: 'FIRING' | 'RESOLVED' | 'ACKED';
+  severity: string;
+  time: number;
+  actor: string;
+  result_id: number | null;
+  value: number | null;
+  /** JSON. */
+  payload: string;
+}
+
+/** One action of an alert event, with its attempts. */
+export interface AlertActionsTable {
+  id: Generated<number>;
+  event_id: number;
+  action_index: number;
+  type: string;
+  status: 'PENDING' | 'DONE' | 'FAILED';
+  attempts: number;
+  next_time: number | null;
+  last_error: string | null;
+  updated_time: number;
 }

@@ -1,0 +1,5 @@
+/**
+ * Monitoring: baselines of registered versions, monitors over captured traffic (drift, data quality,
+ * model quality from feedback, custom SQL) stored as time series, and alert rules with actions.
+ */
+export type { FeatureKind, FeatureSpec, MetricValue } from './types.js';
