@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { datasetProject } from '../data/index.js';
 import type { ProjectLookups } from '../governance/index.js';
+import { projectOfMonitor } from '../monitoring/index.js';
 import { projectOfModel } from '../registry/index.js';
 import { projectOfDeployment } from '../serving/index.js';
 import type { Schema } from '../store/index.js';
@@ -8,7 +9,7 @@ import { projectOfExperiment, projectOfExperimentNamed, projectOfRun } from '../
 
 /**
  * Where access control finds the project of each kind of resource a route names: its owner's query (tracking for
- * experiments and runs, the registry for models, datasets for datasets, serving for deployments), so access control
+ * experiments and runs, the registry for models, datasets for datasets, serving for deployments, monitoring for monitors), so access control
  * reads no table of theirs.
  */
 export function projectLookups(db: Kysely<Schema>): ProjectLookups {
@@ -19,5 +20,6 @@ export function projectLookups(db: Kysely<Schema>): ProjectLookups {
     model: (name) => projectOfModel(db, name),
     dataset: (name) => datasetProject(db, name),
     deployment: (name) => projectOfDeployment(db, name),
+    monitor: (name) => projectOfMonitor(db, name),
   };
 }

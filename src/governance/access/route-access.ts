@@ -42,6 +42,7 @@ export type ResourceRef = (
   | { kind: 'model'; name: string; orElse?: ResourceRef }
   | { kind: 'dataset'; name: string; orElse?: ResourceRef }
   | { kind: 'deployment'; name: string; orElse?: ResourceRef }
+  | { kind: 'monitor'; name: string; orElse?: ResourceRef }
   | { kind: 'server' }
   | { kind: 'self' }
 ) & {
@@ -84,7 +85,8 @@ declare module 'fastify' {
 type RequestPart = 'params' | 'query' | 'body';
 
 /** Resource kinds that a handler acts on by id or name. */
-type IdentifiedKind = 'experiment' | 'experiment-name' | 'run' | 'model' | 'dataset' | 'deployment' | 'project';
+type IdentifiedKind =
+  'experiment' | 'experiment-name' | 'run' | 'model' | 'dataset' | 'deployment' | 'monitor' | 'project';
 
 /**
  * The id (or name) of the one `kind` resource access control judged for this request: what the
@@ -116,6 +118,7 @@ export function authorizedIds(request: FastifyRequest, kind: IdentifiedKind): st
       case 'model':
       case 'dataset':
       case 'deployment':
+      case 'monitor':
         return [resource.name];
       case 'experiment':
       case 'run':

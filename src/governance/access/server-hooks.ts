@@ -171,6 +171,7 @@ function auditTarget(resource: ResourceRef): { type: string; id: string } {
     case 'model':
     case 'dataset':
     case 'deployment':
+    case 'monitor':
       return { type: resource.kind, id: resource.name };
   }
 }

@@ -116,6 +116,8 @@ export interface ProjectLookups {
   model(name: string): Promise<string | undefined>;
   dataset(name: string): Promise<string | undefined>;
   deployment(name: string): Promise<string | undefined>;
+  /** A monitor is in the project of the deployment it watches, recorded when it is applied. */
+  monitor(name: string): Promise<string | undefined>;
 }
 
 export interface AccessControlDeps {
@@ -426,6 +428,8 @@ export class AccessControl {
         return (await this.#projects.dataset(resource.name)) ?? this.#orElse(resource.orElse);
       case 'deployment':
         return (await this.#projects.deployment(resource.name)) ?? this.#orElse(resource.orElse);
+      case 'monitor':
+        return (await this.#projects.monitor(resource.name)) ?? this.#orElse(resource.orElse);
     }
   }
 
