@@ -503,6 +503,9 @@ export interface ModelBaselinesTable {
   /** JSON: the summary of the predictions on the evaluation set. */
   predictions: string | null;
   predictions_digest: string | null;
+  /** Why there are no predictions (the model failed to load or score). */
+  predictions_error: string | null;
+  created_by: string;
   created_time: number;
 }
 
@@ -581,6 +584,8 @@ export interface AlertActionsTable {
   event_id: number;
   action_index: number;
   type: string;
+  /** JSON: the action as declared when the event happened. */
+  action: string;
   status: 'PENDING' | 'DONE' | 'FAILED';
   attempts: number;
   next_time: number | null;

@@ -31,6 +31,9 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     // JSON: the prediction distribution on the evaluation set (summary); the rows are in the blob.
     .addColumn('predictions', 'text')
     .addColumn('predictions_digest', 'text')
+    // Why the predictions are missing (the model failed to load or score); null when they are there.
+    .addColumn('predictions_error', 'text')
+    .addColumn('created_by', 'text', (c) => c.notNull())
     .addColumn('created_time', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('model_baselines_pk', ['model_name', 'version'])
     .modifyEnd(clustered)
@@ -130,6 +133,9 @@ export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<voi
     // Index of the action in the rule's list, and its type (webhook, nats, redis, rollback).
     .addColumn('action_index', 'integer', (c) => c.notNull())
     .addColumn('type', 'text', (c) => c.notNull())
+    // JSON: the action as the rule declared it when the event happened (a later edit of the rule changes no
+    // action already queued).
+    .addColumn('action', 'text', (c) => c.notNull())
     // `PENDING` (due at next_time), `DONE` or `FAILED` (attempts used up).
     .addColumn('status', 'text', (c) => c.notNull())
     .addColumn('attempts', 'integer', (c) => c.notNull())
