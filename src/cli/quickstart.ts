@@ -7,7 +7,8 @@ import { parseParamAssignments, topologicalOrder, type PipelineDefinition } from
 import { formatNumber } from './format.js';
 import { collectValues } from './option-parsers.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../server/defaults.js';
-import { emit } from './output.js';
+import { emit, printText, wantsJson } from './output.js';
+import { runClosedLoop, type LoopOutcome } from './quickstart-loop.js';
 import { followRun } from './pipeline.js';
 import { withPipelineSession } from './pipeline-session.js';
 
@@ -26,17 +27,33 @@ export function registerQuickstartCommand(program: Command): void {
     .description('run the example churn pipeline end to end on the embedded store, then show what it made')
     .option('-p, --param <name=value>', 'set a param of the example (e.g. rows=20000)', collectValues, [])
     .option('--no-cache', 'run every step even when an identical earlier execution succeeded')
-    .action(async (options: { param: string[]; cache: boolean }, command: Command) => {
+    .option(
+      '--loop',
+      'then close the loop: serve churn@champion, send drifting traffic with feedback, let the monitor fire, ' +
+        'retrain on the newer data, gate the challenger and roll it out as a canary (docs/monitoring.md)',
+    )
+    .action(async (options: { param: string[]; cache: boolean; loop?: boolean }, command: Command) => {
       const outcome = await withPipelineSession({ serveSteps: true }, async ({ context }) => {
         const loaded = await context.pipelines.load(CHURN);
         const params = parseParamAssignments(loaded.definition, options.param);
         const pipelineRunId = await context.pipelines.start(loaded, { params, noCache: !options.cache });
         const status = await followRun(context.pipelines, pipelineRunId, command, loaded);
-        return { pipelineRunId, status, produced: await summarize(context, pipelineRunId) };
+        const produced = await summarize(context, pipelineRunId);
+        if (!wantsJson(command)) printText(renderProduced(pipelineRunId, produced));
+        const loop = options.loop && status === 'SUCCEEDED' ? await runClosedLoop(context, command) : undefined;
+        return { pipelineRunId, status, produced, loop };
       });
-      emit(command, outcome.produced, () => renderProduced(outcome.pipelineRunId, outcome.produced));
+      const { produced, loop } = outcome;
+      if (wantsJson(command)) emit(command, loop === undefined ? produced : { ...produced, loop }, () => '');
+      else if (loop !== undefined) printText(renderLoopEnd(loop));
       process.exitCode = outcome.status === 'SUCCEEDED' ? 0 : 1;
     });
+}
+
+function renderLoopEnd(loop: LoopOutcome): string {
+  return loop.promoted
+    ? `\nThe loop closed: churn/${loop.champion.after} replaced churn/${loop.champion.before} on churn-staging.`
+    : `\nThe loop ran: churn/${loop.champion.before} still serves churn-staging (the challenger did not replace it).`;
 }
 
 /** What the example's `gate` step decided (its `decision` output). */

@@ -16,8 +16,10 @@ const INVALID_RATE = 0.003;
 export async function generate(ctx: StepRunContext): Promise<void> {
   const rows = intParam(ctx.params, 'rows', 5000);
   const seed = intParam(ctx.params, 'seed', 42);
+  const drift = typeof ctx.params.drift === 'number' ? ctx.params.drift : 0;
   if (rows < 100) throw new Error(`param "rows" must be at least 100 (got ${rows})`);
-  const table = generateRows(rows, seed);
+  if (drift < 0 || drift > 1) throw new Error(`param "drift" must be between 0 and 1 (got ${drift})`);
+  const table = generateRows(rows, seed, drift);
   await writeCsv(ctx.outputs.data!, fromRows(table.rows));
 
   const run = await ctx.run();
@@ -39,7 +41,12 @@ export interface Generated {
   invalid: number;
 }
 
-export function generateRows(total: number, seed: number): Generated {
+/**
+ * `drift` moves the market the customers come from, standing in for newer data: at 1, monthly charges are 30%
+ * higher and month-to-month contracts 70% instead of 52% of new ones (at 0 the draws are exactly the first
+ * market's, so a run with the default reproduces byte for byte).
+ */
+export function generateRows(total: number, seed: number, drift = 0): Generated {
   const random = mulberry32(seed);
   const pick = <T>(values: readonly T[], weights: readonly number[]): T => {
     let u = random();
@@ -64,13 +71,14 @@ export function generateRows(total: number, seed: number): Generated {
   let churned = 0;
   for (let i = 0; i < customers; i++) {
     const ageBand = pick(AGE_BANDS, [0.22, 0.34, 0.27, 0.17]);
-    const contract = pick(CONTRACTS, [0.52, 0.26, 0.22]);
+    const contract = pick(CONTRACTS, [0.52 + 0.18 * drift, 0.26 - 0.09 * drift, 0.22 - 0.09 * drift]);
     const tenure =
       contract === 'month-to-month'
         ? Math.min(72, 1 + Math.floor(-Math.log(1 - random()) * 14))
         : Math.floor(uniform(contract === 'one-year' ? 6 : 12, 73));
     const internet = pick(INTERNET_SERVICES, [0.2, 0.36, 0.44]);
-    const monthly = internet === 'none' ? uniform(18, 26) : internet === 'dsl' ? uniform(40, 68) : uniform(70, 112);
+    const base = internet === 'none' ? uniform(18, 26) : internet === 'dsl' ? uniform(40, 68) : uniform(70, 112);
+    const monthly = base * (1 + 0.3 * drift);
     const total_charges = tenure * monthly * uniform(0.97, 1.03);
     const supportCalls = poisson(internet === 'fiber' ? 1.8 : 1.1);
     const payment = pick(PAYMENT_METHODS, [0.34, 0.22, 0.22, 0.22]);

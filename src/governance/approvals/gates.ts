@@ -1,4 +1,5 @@
 import { FAIRNESS_METRICS, type Policy, type Threshold } from './policy.js';
+import type { ChampionComparison } from './types.js';
 
 /** One gate's verdict, as stored and shown. */
 export interface GateResult {
@@ -20,6 +21,8 @@ export interface GateEvidence {
   metrics: Readonly<Record<string, number | null>>;
   /** The version the champion alias points at; null when the alias is not set. */
   champion: { version: number; metrics: Readonly<Record<string, number | null>> } | null;
+  /** With `champion.on: evaluation_data`: both versions' metric on the candidate's evaluation rows, or why not. */
+  championComparison?: ChampionComparison | { error: string };
   /** Only read when the policy requires data validation. */
   validation: { passed: boolean; observed: string; message: string };
 }
@@ -95,8 +98,12 @@ function championGate(rule: NonNullable<Policy['champion']>, evidence: GateEvide
       message: `${evidence.model}/${evidence.version} is ${reference} itself`,
     };
   }
-  const candidate = evidence.metrics[rule.metric];
-  const champion = evidence.champion.metrics[rule.metric];
+  const comparison = evidence.championComparison;
+  if (comparison !== undefined && 'error' in comparison) {
+    return { gate, passed: false, observed: null, expected, message: comparison.error };
+  }
+  const candidate = comparison === undefined ? evidence.metrics[rule.metric] : comparison.candidate;
+  const champion = comparison === undefined ? evidence.champion.metrics[rule.metric] : comparison.champion;
   const championName = `${reference} (${evidence.model}/${evidence.champion.version})`;
   if (candidate === undefined || candidate === null) {
     return {
@@ -120,7 +127,8 @@ function championGate(rule: NonNullable<Policy['champion']>, evidence: GateEvide
   // Metric snapshots are rounded decimals: an equal value must not fail `min_delta: 0` by a last bit.
   const passed = delta >= rule.min_delta - 1e-12;
   const message =
-    `${rule.metric} ${candidate} vs ${championName} ${champion}: ${passed ? 'beats it' : 'does not beat it'} ` +
+    `${rule.metric} ${candidate} vs ${championName} ${champion}` +
+    `${comparison === undefined ? '' : ` on ${comparison.data}`}: ${passed ? 'beats it' : 'does not beat it'} ` +
     `(delta ${round(delta)}, needs >= ${rule.min_delta})`;
   return { gate, passed, observed: round(delta), expected, message };
 }

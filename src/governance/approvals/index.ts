@@ -21,6 +21,8 @@ export type {
   DecisionOptions,
   DecisionOutcome,
   ApprovedVersion,
+  ChampionComparison,
+  ChampionEvaluator,
   DeployHook,
   DeployOutcome,
   GateEvaluation,

@@ -23,6 +23,8 @@ import {
  *   metric: auc
  *   min_delta: 0.0               # candidate − champion ≥ min_delta (champion − candidate for `lower`)
  *   direction: higher            # higher (default) or lower is better
+ *   on: evaluation_data          # compare both on the candidate's evaluation rows (default: snapshot, each its own)
+ *   label: churned               # the evaluation dataset's label column, with evaluation_data
  * fairness:                      # the `evaluate` step's fairness.<attribute>.<metric> keys
  *   attribute: age_band
  *   disparate_impact_ratio: { min: 0.8 }
@@ -75,6 +77,18 @@ export const PolicySchema = z.strictObject({
       metric: z.string().min(1),
       min_delta: z.number().default(0),
       direction: z.enum(['higher', 'lower']).default('higher'),
+      /**
+       * What the two are compared on: `snapshot` (default), the metric each version recorded when it was registered;
+       * `evaluation_data`, both versions scored on the candidate's evaluation dataset (its baseline), so that after the
+       * world has drifted the challenger and the champion are judged on the same, recent rows.
+       */
+      on: z.enum(['snapshot', 'evaluation_data']).default('snapshot'),
+      /** With `evaluation_data`: the evaluation dataset's column holding the true label (0/1, or a number). */
+      label: z.string().min(1).optional(),
+    })
+    .refine((champion) => champion.on === 'snapshot' || champion.label !== undefined, {
+      message: "give `label`, the evaluation dataset's label column, with `on: evaluation_data`",
+      path: ['label'],
     })
     .optional(),
   fairness: z

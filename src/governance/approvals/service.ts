@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { InvalidInputError, InvalidStateError, NotFoundError, PermissionDeniedError } from '../../common/errors.js';
+import {
+  describeError,
+  InvalidInputError,
+  InvalidStateError,
+  NotFoundError,
+  PermissionDeniedError,
+} from '../../common/errors.js';
 import {
   aliasVersion,
   decideVersionStatus,
@@ -26,6 +32,7 @@ import type {
   Decision,
   DecisionOptions,
   DecisionOutcome,
+  ChampionEvaluator,
   DeployHook,
   DeployOutcome,
   GateEvaluation,
@@ -47,6 +54,8 @@ export interface ApprovalDeps {
   pipelineRuns?: PipelineRunFacts;
   /** Carries out a policy's `on_approve.deploy` after an approval commits (handed in by src/app). */
   deploy?: DeployHook;
+  /** Scores champion and candidate on the candidate's evaluation rows, for `champion.on: evaluation_data`. */
+  championEvaluator?: ChampionEvaluator;
   now?: () => number;
 }
 
@@ -89,6 +98,7 @@ export class ApprovalService {
   readonly #access: Pick<AccessControl, 'rolesOn'> | undefined;
   readonly #pipelineRuns: PipelineRunFacts | undefined;
   readonly #deploy: DeployHook | undefined;
+  readonly #championEvaluator: ChampionEvaluator | undefined;
 
   constructor(deps: ApprovalDeps) {
     this.#db = deps.db;
@@ -98,6 +108,7 @@ export class ApprovalService {
     this.#access = deps.access;
     this.#pipelineRuns = deps.pipelineRuns;
     this.#deploy = deps.deploy;
+    this.#championEvaluator = deps.championEvaluator;
   }
 
   /** Sets (or replaces) the model's policy from its YAML text; `fileName` is what errors point at. */
@@ -474,16 +485,47 @@ export class ApprovalService {
 
   async #evidence(target: ModelVersion, policy: Policy): Promise<GateEvidence> {
     let champion: GateEvidence['champion'] = null;
+    let championComparison: GateEvidence['championComparison'];
     if (policy.champion) {
       const number = await aliasVersion(this.#db, target.name, policy.champion.alias);
       if (number !== undefined)
         champion = { version: number, metrics: (await this.#registry.show(target.name, number)).metrics };
+      if (number !== undefined && number !== target.version && policy.champion.on === 'evaluation_data') {
+        championComparison = await this.#compareOnEvaluationData(target, number, policy.champion);
+      }
     }
     const validation =
       policy.data_validation === 'required'
         ? await this.#validation(target)
         : { passed: true, observed: '', message: 'not required' };
-    return { model: target.name, version: target.version, metrics: target.metrics, champion, validation };
+    return {
+      model: target.name,
+      version: target.version,
+      metrics: target.metrics,
+      champion,
+      ...(championComparison === undefined ? {} : { championComparison }),
+      validation,
+    };
+  }
+
+  /** Both versions scored on the candidate's evaluation rows; what went wrong becomes the gate's message. */
+  async #compareOnEvaluationData(
+    target: ModelVersion,
+    champion: number,
+    rule: NonNullable<Policy['champion']>,
+  ): Promise<NonNullable<GateEvidence['championComparison']>> {
+    if (this.#championEvaluator === undefined) return { error: 'this process cannot score models to compare them' };
+    try {
+      return await this.#championEvaluator({
+        model: target.name,
+        candidate: target.version,
+        champion,
+        metric: rule.metric,
+        label: rule.label!,
+      });
+    } catch (error) {
+      return { error: `comparing on the evaluation data failed: ${describeError(error)}` };
+    }
   }
 
   /**

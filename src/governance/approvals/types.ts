@@ -74,5 +74,25 @@ export interface ApprovedVersion {
   deploy: DeployOnApprove[];
 }
 
+/** Both versions' metric on the same rows: the candidate's evaluation dataset (`champion.on: evaluation_data`). */
+export interface ChampionComparison {
+  candidate: number | null;
+  champion: number | null;
+  /** The rows compared on, as `NAME@VERSION (N rows)`. */
+  data: string;
+}
+
+/**
+ * Scores the champion and the candidate on the candidate's evaluation dataset (src/app/champion-evaluation.ts);
+ * approvals load no model themselves.
+ */
+export type ChampionEvaluator = (request: {
+  model: string;
+  candidate: number;
+  champion: number;
+  metric: string;
+  label: string;
+}) => Promise<ChampionComparison>;
+
 /** Deploys an approved version (src/app/continuous-delivery.ts); approvals know no deployment themselves. */
 export type DeployHook = (approved: ApprovedVersion) => Promise<DeployOutcome[]>;
