@@ -7,6 +7,7 @@ import type { CicloContext } from '../app/context.js';
 import { deploymentSupervisor } from '../app/deployments.js';
 import { InvalidStateError } from '../common/errors.js';
 import type { MetricValue } from '../monitoring/index.js';
+import { parseParamAssignments, type LoadedPipeline } from '../pipelines/index.js';
 import type { DeploymentEvent } from '../serving/index.js';
 import { formatNumber } from './format.js';
 import { printText, wantsJson } from './output.js';
@@ -47,7 +48,11 @@ interface TrafficRow {
  * champion's baseline and its drift alert fires; the alert starts the churn pipeline on the newer data; its gate
  * compares the challenger with the champion; approved, it goes out as a canary while traffic flows, and is promoted.
  */
-export async function runClosedLoop(context: CicloContext, command: Command): Promise<LoopOutcome> {
+export async function runClosedLoop(
+  context: CicloContext,
+  command: Command,
+  options: { challenger: readonly string[] },
+): Promise<LoopOutcome> {
   const steps: LoopStep[] = [];
   const say = (step: LoopStep) => {
     steps.push(step);
@@ -112,13 +117,13 @@ export async function runClosedLoop(context: CicloContext, command: Command): Pr
       return files.reduce((rows, file) => rows + file.rows, 0) >= sent.rows ? true : undefined;
     });
 
-    await triggers.addPaths([EXAMPLES]);
+    triggers.add(await withChallengerParams(context, options.challenger));
     await triggers.start();
     const run = await context.monitors.run(applied.name);
     const firing = run.alerts.find((alert) => alert.kind === 'FIRING' && alert.rule === 'monthly-charges-drift');
     say({
       step: 'drift',
-      detail: `${describeDrift(run.metrics)}; ${firing === undefined ? 'no alert fired' : `alert ${firing.rule} FIRING`}`,
+      detail: `${describeDrift(run.metrics)}; ${firing === undefined ? 'no alert' : `alert ${firing.rule} FIRING`}`,
       ids: { 'monitor result': run.id, ...(firing === undefined ? {} : { alert: firing.id }) },
     });
     if (firing === undefined) throw new InvalidStateError('the drift alert did not fire: the loop stops here');
@@ -172,6 +177,18 @@ export async function runClosedLoop(context: CicloContext, command: Command): Pr
     await server.close();
     await supervisor.stop();
   }
+}
+
+/** The churn pipeline with `--challenger` params over its retrain trigger's own. */
+async function withChallengerParams(context: CicloContext, assignments: readonly string[]): Promise<LoadedPipeline> {
+  const loaded = await context.pipelines.load(EXAMPLES);
+  if (assignments.length === 0) return loaded;
+  const params = parseParamAssignments(loaded.definition, [...assignments]);
+  const triggers = (loaded.definition.triggers ?? []).map((trigger) => ({
+    ...trigger,
+    params: { ...trigger.params, ...params },
+  }));
+  return { ...loaded, definition: { ...loaded.definition, triggers } };
 }
 
 async function trafficRows(context: CicloContext, pipelineRunId: string): Promise<TrafficRow[]> {

@@ -32,7 +32,13 @@ export function registerQuickstartCommand(program: Command): void {
       'then close the loop: serve churn@champion, send drifting traffic with feedback, let the monitor fire, ' +
         'retrain on the newer data, gate the challenger and roll it out as a canary (docs/monitoring.md)',
     )
-    .action(async (options: { param: string[]; cache: boolean; loop?: boolean }, command: Command) => {
+    .option(
+      '--challenger <name=value>',
+      "with --loop: a param of the retraining run over its trigger's (e.g. trees=1 for a worse challenger)",
+      collectValues,
+      [],
+    )
+    .action(async (options: QuickstartOptions, command: Command) => {
       const outcome = await withPipelineSession({ serveSteps: true }, async ({ context }) => {
         const loaded = await context.pipelines.load(CHURN);
         const params = parseParamAssignments(loaded.definition, options.param);
@@ -40,7 +46,10 @@ export function registerQuickstartCommand(program: Command): void {
         const status = await followRun(context.pipelines, pipelineRunId, command, loaded);
         const produced = await summarize(context, pipelineRunId);
         if (!wantsJson(command)) printText(renderProduced(pipelineRunId, produced));
-        const loop = options.loop && status === 'SUCCEEDED' ? await runClosedLoop(context, command) : undefined;
+        const loop =
+          options.loop && status === 'SUCCEEDED'
+            ? await runClosedLoop(context, command, { challenger: options.challenger })
+            : undefined;
         return { pipelineRunId, status, produced, loop };
       });
       const { produced, loop } = outcome;
@@ -48,6 +57,13 @@ export function registerQuickstartCommand(program: Command): void {
       else if (loop !== undefined) printText(renderLoopEnd(loop));
       process.exitCode = outcome.status === 'SUCCEEDED' ? 0 : 1;
     });
+}
+
+interface QuickstartOptions {
+  param: string[];
+  cache: boolean;
+  loop?: boolean;
+  challenger: string[];
 }
 
 function renderLoopEnd(loop: LoopOutcome): string {
