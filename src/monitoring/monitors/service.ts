@@ -85,10 +85,10 @@ export class MonitorService {
     }
     const existing = await findMonitor(this.#deps.db, parsed.name);
     if (existing !== undefined && existing.project !== deployment.project) {
-      throw new InvalidInputError(
-        `monitor "${parsed.name}" already watches a deployment of project "${existing.project}"`,
-        { where: source.locate(['name'], 'value'), hint: 'Pick another name, or delete that monitor first.' },
-      );
+      throw new InvalidInputError(`monitor "${parsed.name}" already exists in another project`, {
+        where: source.locate(['name'], 'value'),
+        hint: 'Pick another name, or delete that monitor first.',
+      });
     }
     const now = this.#now();
     const stored: StoredMonitor = {
