@@ -31,6 +31,8 @@ export interface LoopOutcome {
   steps: LoopStep[];
   /** The version serving churn-staging at the end, and the champion before the loop. */
   champion: { before: number; after: number };
+  /** The drift alert fired and started a retraining run. */
+  retrained: boolean;
   promoted: boolean;
 }
 
@@ -81,7 +83,10 @@ export async function runClosedLoop(
     const champion = await context.registry.resolve('churn@champion');
     const serving = await waitFor('churn-staging to serve churn@champion', WAIT_MS.ready, async () => {
       const deployment = await context.deployments.show(DEPLOYMENT);
-      return deployment.servingVersion === champion.version && deployment.state === 'READY' ? deployment : undefined;
+      const serves = deployment.servingVersion === champion.version && deployment.state === 'READY';
+      // The record may say READY from an earlier server: wait for this process's replica too.
+      const replica = supervisor.replicas(DEPLOYMENT).some((entry) => entry.version === champion.version);
+      return serves && replica ? deployment : undefined;
     });
     const base = `${server.url}/serve/${DEPLOYMENT}`;
     say({
@@ -104,6 +109,7 @@ export async function runClosedLoop(
       ids: { monitor: applied.name },
     });
 
+    const sentAt = Date.now();
     const sent = await sendTraffic(base, traffic, { feedback: true });
     say({
       step: 'traffic',
@@ -113,7 +119,7 @@ export async function runClosedLoop(
       ids: { 'traffic pipeline run': trafficRunId, 'first request': sent.firstRequestId },
     });
     await waitFor('the captured traffic to be written', WAIT_MS.capture, async () => {
-      const files = await context.captures.files(DEPLOYMENT);
+      const files = (await context.captures.files(DEPLOYMENT)).filter((file) => file.createdTime >= sentAt);
       return files.reduce((rows, file) => rows + file.rows, 0) >= sent.rows ? true : undefined;
     });
 
@@ -126,7 +132,17 @@ export async function runClosedLoop(
       detail: `${describeDrift(run.metrics)}; ${firing === undefined ? 'no alert' : `alert ${firing.rule} FIRING`}`,
       ids: { 'monitor result': run.id, ...(firing === undefined ? {} : { alert: firing.id }) },
     });
-    if (firing === undefined) throw new InvalidStateError('the drift alert did not fire: the loop stops here');
+    if (firing === undefined) {
+      // A second loop over the same store: the champion was trained on this market already (or the alert is in
+      // its cooldown), so there is nothing to retrain.
+      say({ step: 'done', detail: `no drift alert against churn/${champion.version}: nothing to retrain`, ids: {} });
+      return {
+        steps,
+        champion: { before: champion.version, after: champion.version },
+        retrained: false,
+        promoted: false,
+      };
+    }
 
     const retrainRunId = await waitFor('the alert to start the churn pipeline', WAIT_MS.capture, async () => fired[0]);
     say({
@@ -171,7 +187,12 @@ export async function runClosedLoop(
       detail: `npx ciclo lineage model:churn/${after} shows the alert and the traffic window behind it`,
       ids: {},
     });
-    return { steps, champion: { before: champion.version, after }, promoted: after !== champion.version };
+    return {
+      steps,
+      champion: { before: champion.version, after },
+      retrained: true,
+      promoted: after !== champion.version,
+    };
   } finally {
     await triggers.stop();
     await server.close();

@@ -67,6 +67,7 @@ interface QuickstartOptions {
 }
 
 function renderLoopEnd(loop: LoopOutcome): string {
+  if (!loop.retrained) return `\nNo drift against churn/${loop.champion.before}: it still serves churn-staging.`;
   return loop.promoted
     ? `\nThe loop closed: churn/${loop.champion.after} replaced churn/${loop.champion.before} on churn-staging.`
     : `\nThe loop ran: churn/${loop.champion.before} still serves churn-staging (the challenger did not replace it).`;

@@ -42,7 +42,7 @@ describe('ciclo quickstart --loop', () => {
       'rollout',
       'lineage',
     ]);
-    expect(loop).toMatchObject({ promoted: true, champion: { before: 1, after: 2 } });
+    expect(loop).toMatchObject({ retrained: true, promoted: true, champion: { before: 1, after: 2 } });
     const step = (name: string) => loop.steps.find((entry) => entry.step === name)!;
     expect(step('drift').detail).toContain('alert monthly-charges-drift FIRING');
     expect(step('gate').detail).toBe('churn/2 approved (every gate passed)');
@@ -74,6 +74,13 @@ describe('ciclo quickstart --loop', () => {
     expect(shown.results[0]!.metrics.map((metric) => metric.metric)).toEqual(
       expect.arrayContaining(['drift.psi', 'prediction_drift.psi', 'model.auc', 'custom.high_risk_share']),
     );
+
+    // Again over the same store: churn/2 was trained on this market, so nothing drifts and nothing retrains.
+    const again = await runCli(['quickstart', '--loop', '--json', '--param', 'trees=10'], env);
+    expect(again.code).toBe(0);
+    const second = (lastJson(again.stdout) as LoopJson).loop;
+    expect(second).toMatchObject({ retrained: false, promoted: false, champion: { before: 2, after: 2 } });
+    expect(second.steps.at(-1)).toMatchObject({ step: 'done' });
   }, 180_000);
 
   it('refuses a worse challenger at the gate: it never serves', async () => {
@@ -83,7 +90,7 @@ describe('ciclo quickstart --loop', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const { loop } = lastJson(result.stdout) as LoopJson;
-    expect(loop).toMatchObject({ promoted: false, champion: { before: 1, after: 1 } });
+    expect(loop).toMatchObject({ retrained: true, promoted: false, champion: { before: 1, after: 1 } });
     expect(loop.steps.map((step) => step.step)).toEqual([
       'serve',
       'monitor',

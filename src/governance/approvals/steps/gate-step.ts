@@ -37,7 +37,8 @@ export interface GateDecision {
 /**
  * `gate`: evaluates the model's policy against the version a `register` step output and stores the
  * result; approves the version when the policy has `auto_approve` and every gate passed (moving the
- * `on_approve` alias); fails the step when a gate fails unless `fail_on_reject: false`.
+ * `on_approve` alias); fails the step when a gate fails unless `fail_on_reject: false` or the version was
+ * approved before.
  *
  * The policy file is the model's policy: when the model has none yet, the file is set as its policy
  * (audited); when it has one, the file must mean the same (same digest), so a pipeline cannot
@@ -114,7 +115,9 @@ export async function runGateStep(
     alias: onApprove !== undefined && version.aliases.includes(onApprove) ? onApprove : null,
   };
   await writeJsonOutput(task.outputs, config.output, decision);
-  if (!evaluation.passed && config.fail_on_reject) {
+  // A version approved before keeps its decision: the gates judged it then. Judged again later (the quickstart run
+  // once more after a newer champion), failing gates are reported above but do not fail the step.
+  if (!evaluation.passed && config.fail_on_reject && version.status !== 'approved') {
     throw new InvalidStateError(`${ref} failed gate(s) ${failed.join(', ')} of ${config.policy}`, {
       hint: 'see the gate results above; set fail_on_reject: false to record them without failing the step',
     });
