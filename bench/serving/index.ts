@@ -23,6 +23,7 @@ const MAX_LOAD_CLIENTS = 16;
 const BATCH_CLIENTS = 64;
 const INVOCATIONS = '/invocations';
 const INFER = '/v2/models/churn/infer';
+const CPU_SERIES = 'ciclo_process_cpu_seconds_total';
 
 /**
  * bench/serving: Ciclo's scoring against its floors, in one run, on one model: the churn example's
@@ -175,11 +176,21 @@ export async function benchServing(): Promise<string[]> {
   async function batchingLine(what: string, on: string, off: string, control?: string): Promise<string> {
     const sides = [on, off, ...(control === undefined ? [] : [control])];
     const before = await Promise.all(sides.map(batchCounts));
+    // Each server's CPU over its own measured rounds (prom-client's process series: onnxruntime's threads too).
+    const cpu = new Map(sides.map((url) => [url, { seconds: 0, requests: 0 }]));
     const [batched, unbatched, same] = await alternate(
       sides.map((url) => target(url, INVOCATIONS, records)),
-      (side) => closedLoop(side, BATCH_CLIENTS, SECONDS),
+      async (side) => {
+        const started = await metricSum(side.url, CPU_SERIES);
+        const result = await closedLoop(side, BATCH_CLIENTS, SECONDS);
+        const spent = cpu.get(side.url)!;
+        spent.seconds += (await metricSum(side.url, CPU_SERIES)) - started;
+        spent.requests += result.requests;
+        return result;
+      },
     );
     const after = await Promise.all(sides.map(batchCounts));
+    const cpuUs = (url: string) => fmt((cpu.get(url)!.seconds / cpu.get(url)!.requests) * 1e6, 0);
     const latency = (result: LoadResult) => {
       const { p50, p99 } = summarize(result.latencies);
       return `p50 ${fmt(p50)} ms, p99 ${fmt(p99)} ms`;
@@ -188,7 +199,8 @@ export async function benchServing(): Promise<string[]> {
       `(4) ${what}, ${BATCH_CLIENTS} clients, 1-row /invocations: batching on (ciclo serve) ` +
       `${fmt(batched!.rate, 0)} req/s (${meanBatch(before[0]!, after[0]!)} rows per runtime call; ` +
       `${latency(batched!)}); off ${fmt(unbatched!.rate, 0)} req/s (${latency(unbatched!)}); ` +
-      `ratio ${fmt(batched!.rate / unbatched!.rate)}x (target ≥ 2x)` +
+      `ratio ${fmt(batched!.rate / unbatched!.rate)}x (target ≥ 2x); server CPU per request on ${cpuUs(on)} µs, ` +
+      `off ${cpuUs(off)} µs` +
       (same === undefined
         ? ''
         : `; control, the off program with batching on: ${fmt(same.rate, 0)} req/s ` +
@@ -207,7 +219,7 @@ async function pacedCosts(
   urls: string[],
   bodies: readonly string[],
 ): Promise<{ cpuUs: number; p50: number; p99: number; result: LoadResult }[]> {
-  const cpu = (url: string) => metricSum(url, 'ciclo_process_cpu_seconds_total');
+  const cpu = (url: string) => metricSum(url, CPU_SERIES);
   // Warmed up at the same pace: a closed loop could overfill the capture's queue before the measurement.
   for (const url of urls) await openLoop(target(url, INVOCATIONS, bodies), CAPTURE_RATE, 1);
   const before = await Promise.all(urls.map(cpu));

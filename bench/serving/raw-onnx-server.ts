@@ -1,13 +1,15 @@
 /**
  * The floor of bench/serving, in a process of its own: node:http and one onnxruntime-node session
- * over the same model.onnx (default session options, as Ciclo creates it), the tensors built by hand
- * for the churn graph (four double and three string inputs, [rows, 1] each), no checks, no batching,
- * no metrics. `POST /invocations` takes `dataframe_records`; `POST /v2/models/churn/infer` takes OIP
- * tensors. argv: the .onnx file. Prints `{"url": …}` once it listens.
+ * over the same model.onnx, created with Ciclo's own session options (ONNX_SESSION_OPTIONS: one
+ * intra-op thread), the tensors built by hand for the churn graph (four double and three string
+ * inputs, [rows, 1] each), no checks, no batching, no metrics. `POST /invocations` takes
+ * `dataframe_records`; `POST /v2/models/churn/infer` takes OIP tensors. argv: the .onnx file.
+ * Prints `{"url": …}` once it listens.
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as ort from 'onnxruntime-node';
+import { ONNX_SESSION_OPTIONS } from '../../src/serving/runtimes/onnx-model.js';
 
 const NUMERIC = ['tenure_months', 'monthly_charges', 'total_charges', 'support_calls'];
 const CATEGORICAL = ['contract', 'payment_method', 'internet_service'];
@@ -20,7 +22,7 @@ interface InferInput {
   data: Cell[];
 }
 
-const session = await ort.InferenceSession.create(process.argv[2]!);
+const session = await ort.InferenceSession.create(process.argv[2]!, ONNX_SESSION_OPTIONS);
 
 function recordFeeds(records: readonly Record<string, Cell>[]): Record<string, ort.Tensor> {
   const rows = records.length;
