@@ -56,6 +56,11 @@ export interface RegistryDeps {
   /** Every change is appended here, in the transaction that makes it. */
   audit?: AuditLog;
   now?: () => number;
+  /**
+   * Told of each new version once its transaction has committed (monitoring records its baseline).
+   * Not awaited and never allowed to fail the registration: what it does it does in the background.
+   */
+  onVersionRegistered?: (version: ModelVersion) => void;
 }
 
 /**
@@ -69,6 +74,7 @@ export class RegistryService {
   readonly #pipelineRuns: Pick<PipelineService, 'hasRun'>;
   readonly #audit: AuditLog | undefined;
   readonly #now: () => number;
+  readonly #onVersionRegistered: ((version: ModelVersion) => void) | undefined;
 
   constructor(deps: RegistryDeps) {
     this.#db = deps.db;
@@ -76,6 +82,7 @@ export class RegistryService {
     this.#pipelineRuns = deps.pipelineRuns;
     this.#audit = deps.audit;
     this.#now = deps.now ?? Date.now;
+    this.#onVersionRegistered = deps.onVersionRegistered;
   }
 
   /** Registers the package under `path` in the run's artifacts as the model's next version. */
@@ -122,7 +129,13 @@ export class RegistryService {
     };
     const project = request.project ?? (await projectOfRun(this.#db, request.runId)) ?? DEFAULT_PROJECT;
     const number = await this.#insert(version, project);
-    return this.show(modelName, number);
+    const registered = await this.show(modelName, number);
+    try {
+      this.#onVersionRegistered?.(registered);
+    } catch {
+      // The version is registered; a listener's own failure is its to report.
+    }
+    return registered;
   }
 
   /**
