@@ -5,8 +5,9 @@ import { tightenHome } from '../common/private-files.js';
 import { DatasetBlobReferences, DatasetService, PipelineDatasetCatalog } from '../data/index.js';
 import { FeatureService, openOnlineStore } from '../features/index.js';
 import { ApprovalService } from '../governance/approvals/index.js';
-import { AccessControl, AuditLog, auditKeyring, type AuditKeyring } from '../governance/index.js';
+import { AccessControl, AuditLog, auditKeyring, withActor, type AuditKeyring } from '../governance/index.js';
 import { builtinLineageRegistry, LineageService } from '../lineage/index.js';
+import { AlertService } from '../monitoring/index.js';
 import { PipelineService, builtinExecutors } from '../pipelines/index.js';
 import { addModelLineage, ModelPackageReferences, RegistryService } from '../registry/index.js';
 import { openDatabase, type MetadataDatabase } from '../store/index.js';
@@ -55,6 +56,8 @@ export interface CicloContext {
   readonly metrics: ServingMetrics;
   /** `ciclo fsck` and `ciclo gc`: the blob store against every table that names its blobs. */
   readonly integrity: BlobIntegrity;
+  /** Alert rules' states, history and actions (a rollback action rolls back through `deployments`). */
+  readonly alerts: AlertService;
   close(): Promise<void>;
 }
 
@@ -96,6 +99,15 @@ export async function openContext(
   const metrics = new ServingMetrics();
   const runtimes = modelRuntimes(config);
   const deployments = new DeploymentService({ db: database.db, registry, audit, runtimes });
+  const alerts = new AlertService({
+    db: database.db,
+    audit,
+    ...(config.natsUrl === undefined ? {} : { natsUrl: config.natsUrl }),
+    ...(config.redisUrl === undefined ? {} : { redisUrl: config.redisUrl }),
+    rollback: async (deployment, actor, reason) => {
+      await withActor({ actor }, () => deployments.rollback(deployment, reason));
+    },
+  });
   return {
     config,
     database,
@@ -130,7 +142,9 @@ export async function openContext(
       new ModelPackageReferences(database.db),
       new CaptureBlobReferences(database.db),
     ]),
+    alerts,
     close: async () => {
+      await alerts.idle();
       await pipelines.close();
       await features.close();
       await database.close();

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../common/errors.js';
 import { registerAccessCommands } from './access.js';
+import { registerAlertsCommand } from './alerts.js';
 import { registerArtifactCommands } from './artifacts.js';
 import { registerAuditCommands } from './audit.js';
 import { registerDataCommands } from './data.js';
@@ -47,6 +48,7 @@ function buildProgram(): Command {
   registerFeatureCommands(program);
   registerModelCommands(program);
   registerDeploymentsCommand(program);
+  registerAlertsCommand(program);
   registerAuditCommands(program);
   registerAccessCommands(program);
   registerFsckCommand(program);

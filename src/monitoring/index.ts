@@ -5,3 +5,37 @@
 export type { FeatureKind, FeatureSpec, MetricValue } from './types.js';
 /** The project of a monitor, which access control judges its routes and alerts by. */
 export { projectOfMonitor } from './monitors/store.js';
+export {
+  AlertService,
+  MAX_ATTEMPTS,
+  RETRY_DELAYS_MS,
+  type AlertHistory,
+  type AlertServiceDeps,
+  type MonitorRef,
+} from './alerts/service.js';
+export {
+  AlertActionSchema,
+  AlertRuleSchema,
+  SEVERITIES,
+  type AlertAction,
+  type AlertRule,
+  type AlertRuleInput,
+  type Severity,
+} from './alerts/rule.js';
+export type { ResultToJudge } from './alerts/judge.js';
+export { ALERT_ACTOR, type RollbackAction } from './alerts/actions.js';
+export {
+  firingEventsAfter,
+  lastAlertEventId,
+  type AlertActionRecord,
+  type AlertEvent,
+  type AlertPayload,
+  type FiringFilter,
+  type StoredAlertState,
+} from './alerts/store.js';
+export { alertRoutes } from './alerts/routes.js';
+export {
+  eventToWire as alertEventToWire,
+  historyToWire as alertHistoryToWire,
+  stateToWire as alertStateToWire,
+} from './alerts/wire.js';

@@ -1,3 +1,4 @@
+import { alertSource } from './alert.js';
 import { cronSource } from './cron.js';
 import { datasetSource } from './dataset.js';
 import { gitSource } from './git.js';
@@ -27,5 +28,7 @@ export function createSource(context: SourceContext, env: NodeJS.ProcessEnv): Tr
       return redisSource(typed(spec));
     case 'nats':
       return natsSource(typed(spec));
+    case 'alert':
+      return alertSource(typed(spec));
   }
 }

@@ -193,7 +193,11 @@ describe.each(DIALECTS)('alert service (%s)', (dialect) => {
     await subscriber.subscribe(channel);
     const nats = await connect({ servers: NATS_URL });
     const fromNats: string[] = [];
-    nats.subscribe(subject, { callback: (_error, message) => fromNats.push(message.string()) });
+    nats.subscribe(subject, {
+      callback: (_error, message) => {
+        fromNats.push(message.string());
+      },
+    });
     await nats.flush();
     try {
       // NATS without a url: the service's natsUrl (CICLO_NATS_URL), here left to the default 127.0.0.1:4222.

@@ -17,7 +17,8 @@ export interface TriggerIssue {
 /**
  * What can be known about the triggers before the server runs them: unique names, params the
  * pipeline declares (with values of the declared type, and every param without a default given a
- * value), environments that exist, cron patterns and time zones croner accepts. Everything found,
+ * value), environments that exist, cron patterns and time zones croner accepts, alert triggers that name a
+ * monitor or a rule. Everything found,
  * in order; the schema (triggers.ts) has already checked each entry's own fields.
  */
 export function validateTriggers(definition: PipelineDefinition): TriggerIssue[] {
@@ -36,6 +37,13 @@ export function validateTriggers(definition: PipelineDefinition): TriggerIssue[]
     }
     issues.push(...paramIssues(definition, trigger, at), ...environmentIssues(definition, trigger, at));
     if (trigger.type === 'cron') issues.push(...cronIssues(trigger, at));
+    if (trigger.type === 'alert' && trigger.monitor === undefined && trigger.rule === undefined) {
+      issues.push({
+        path: [...at, 'monitor'],
+        message: 'an alert trigger names the monitor or the rule (or both) whose alerts start the pipeline',
+        hint: 'add monitor: NAME (every rule of that monitor) or rule: NAME',
+      });
+    }
   }
   return issues;
 }

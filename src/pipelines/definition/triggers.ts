@@ -76,6 +76,16 @@ export const TriggerSpecSchema = z.discriminatedUnion('type', [
     /** Default: CICLO_NATS_URL. */
     url: z.string().optional(),
   }),
+  z.strictObject({
+    ...common,
+    type: z.literal('alert'),
+    /** Fires on a FIRING alert of this monitor (and `rule`, when given); at least one of the two. */
+    monitor: z.string().min(1).optional(),
+    rule: z.string().min(1).optional(),
+    /** The lowest severity that fires: `warning` fires for warning and critical alerts; default every severity. */
+    severity: z.enum(['info', 'warning', 'critical'], { error: 'must be info, warning or critical' }).optional(),
+    interval: PollSchema,
+  }),
 ]);
 
 export type TriggerSpec = z.output<typeof TriggerSpecSchema>;
