@@ -35,6 +35,11 @@ export {
 } from './alerts/store.js';
 export { alertRoutes } from './alerts/routes.js';
 export {
+  computeModelQuality,
+  ModelQualityInputSchema,
+  type ModelQualityInput,
+} from './statistics/model-quality.js';
+export {
   eventToWire as alertEventToWire,
   historyToWire as alertHistoryToWire,
   stateToWire as alertStateToWire,
