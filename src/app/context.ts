@@ -7,7 +7,7 @@ import { FeatureService, openOnlineStore } from '../features/index.js';
 import { ApprovalService } from '../governance/approvals/index.js';
 import { AccessControl, AuditLog, auditKeyring, withActor, type AuditKeyring } from '../governance/index.js';
 import { builtinLineageRegistry, LineageService } from '../lineage/index.js';
-import { AlertService } from '../monitoring/index.js';
+import { AlertService, BaselineBlobReferences, type BaselineService } from '../monitoring/index.js';
 import { PipelineService, builtinExecutors } from '../pipelines/index.js';
 import { addModelLineage, ModelPackageReferences, RegistryService } from '../registry/index.js';
 import { openDatabase, type MetadataDatabase } from '../store/index.js';
@@ -18,6 +18,7 @@ import {
   ModelLoader,
   ServingMetrics,
 } from '../serving/index.js';
+import { openBaselines, recordBaselineOnRegistration } from './baselines.js';
 import { modelRuntimes } from './model-runtimes.js';
 import { deployOnApproval } from './continuous-delivery.js';
 import { projectLookups } from './project-lookups.js';
@@ -58,6 +59,8 @@ export interface CicloContext {
   readonly integrity: BlobIntegrity;
   /** Alert rules' states, history and actions (a rollback action rolls back through `deployments`). */
   readonly alerts: AlertService;
+  /** Registered versions' baselines: training datasets and predictions on the evaluation set. */
+  readonly baselines: BaselineService;
   close(): Promise<void>;
 }
 
@@ -95,7 +98,14 @@ export async function openContext(
     audit,
     ...(config.tokenMaxDays === undefined ? {} : { maxTokenDays: config.tokenMaxDays }),
   });
-  const registry = new RegistryService({ db: database.db, tracking, pipelineRuns: pipelines, audit });
+  const registry = new RegistryService({
+    db: database.db,
+    tracking,
+    pipelineRuns: pipelines,
+    audit,
+    // Called only after openContext returns, when `baselines` is set.
+    onVersionRegistered: recordBaselineOnRegistration(() => baselines),
+  });
   const metrics = new ServingMetrics();
   const runtimes = modelRuntimes(config);
   const deployments = new DeploymentService({ db: database.db, registry, audit, runtimes });
@@ -107,6 +117,21 @@ export async function openContext(
     rollback: async (deployment, actor, reason) => {
       await withActor({ actor }, () => deployments.rollback(deployment, reason));
     },
+  });
+  const serving = new ModelLoader({
+    registry,
+    runtimes,
+    packageCache: join(config.home, 'serving', 'packages'),
+    metrics,
+  });
+  const baselines = openBaselines(config, {
+    db: database.db,
+    blobs,
+    datasets,
+    registry,
+    loader: serving,
+    pipelines,
+    audit,
   });
   return {
     config,
@@ -127,12 +152,7 @@ export async function openContext(
     }),
     lineage: new LineageService(database.db, addModelLineage(builtinLineageRegistry())),
     features,
-    serving: new ModelLoader({
-      registry,
-      runtimes,
-      packageCache: join(config.home, 'serving', 'packages'),
-      metrics,
-    }),
+    serving,
     metrics,
     deployments,
     captures: new CaptureStore(database.db, blobs),
@@ -141,10 +161,13 @@ export async function openContext(
       new DatasetBlobReferences(database.db),
       new ModelPackageReferences(database.db),
       new CaptureBlobReferences(database.db),
+      new BaselineBlobReferences(database.db),
     ]),
     alerts,
+    baselines,
     close: async () => {
       await alerts.idle();
+      await baselines.settled();
       await pipelines.close();
       await features.close();
       await database.close();

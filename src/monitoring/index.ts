@@ -44,3 +44,13 @@ export {
   historyToWire as alertHistoryToWire,
   stateToWire as alertStateToWire,
 } from './alerts/wire.js';
+export { BaselineService, type BaselineDeps } from './baselines/service.js';
+export { BaselineBlobReferences } from './baselines/store.js';
+export {
+  ExplicitDatasetsSchema,
+  type Baseline,
+  type BaselineDataset,
+  type BaselineRole,
+  type ExplicitDatasets,
+  type PredictionSummary,
+} from './baselines/types.js';
