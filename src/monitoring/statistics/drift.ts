@@ -8,10 +8,10 @@ import { chiSquareContingency, jensenShannonDistance, populationStabilityIndex }
 import { summarizeNumeric, type NumericSummary } from './numeric-drift.js';
 
 /**
- * Data drift per feature between a reference relation and a current one, computed in DuckDB: the
- * numeric features' exact ECDFs (batches of NUMERIC_BATCH features, one scan of each side per
- * batch) and every categorical feature's counts (one scan of each side), then the measures over
- * those summaries in TypeScript. Nulls, NaN and ±∞ are left out of drift (data quality counts
+ * Data drift per feature between a reference relation and a current one, counted in DuckDB: each
+ * numeric feature's distinct values in order with both sides' counts (one query a feature, see
+ * numeric-drift.ts) and every categorical feature's counts (one query for all), then the measures
+ * over those counts in TypeScript. Nulls, NaN and ±∞ are left out of drift (data quality counts
  * nulls). A feature that cannot be compared (missing, of the wrong type, no values on a side) gets
  * each of its metrics with a null value and the reason, never an exception.
  */
@@ -54,12 +54,6 @@ export interface DriftInput {
   bins?: number;
 }
 
-/**
- * Numeric features per ECDF batch. Each batch's table holds up to 2 × rows distinct values per
- * feature; 8 keeps it near 0.6 GB at 1M rows a side while still giving every core a partition.
- */
-export const NUMERIC_BATCH = 8;
-
 /** The metric names each test yields, in the order they are reported. */
 const METRICS: Record<NumericDriftTest | CategoricalDriftTest, readonly string[]> = {
   psi: ['psi'],
@@ -86,12 +80,9 @@ export async function computeDrift(engine: DataEngine, input: DriftInput): Promi
     if (problem) results.set(feature.name, nulls(options.prefix, feature.name, tests, problem));
     else (feature.kind === 'numeric' ? numeric : categorical).push(feature.name);
   }
-  for (let start = 0; start < numeric.length; start += NUMERIC_BATCH) {
-    const batch = numeric.slice(start, start + NUMERIC_BATCH);
-    const summaries = await summarizeNumeric(engine, options.reference, options.current, batch, options.bins);
-    batch.forEach((name, index) => {
-      results.set(name, numericMetrics(options.prefix, name, options.tests.numeric, summaries[index]!));
-    });
+  for (const name of numeric) {
+    const summary = await summarizeNumeric(engine, options.reference, options.current, name, options.bins);
+    results.set(name, numericMetrics(options.prefix, name, options.tests.numeric, summary));
   }
   if (categorical.length > 0) {
     const counts = await categoryCounts(engine, options.reference, options.current, categorical);
@@ -148,8 +139,7 @@ function numericMetrics(
   return tests.flatMap((test): MetricValue[] => {
     switch (test) {
       case 'psi': {
-        const { reference, current } = binCounts(summary);
-        return [metric('psi', populationStabilityIndex(reference, current))];
+        return [metric('psi', populationStabilityIndex(summary.bins.reference, summary.bins.current))];
       }
       case 'ks': {
         const ks = ksTwoSample(summary.referenceCount, summary.currentCount, summary.ks!);
@@ -159,23 +149,6 @@ function numericMetrics(
         return [metric('wasserstein', summary.wasserstein)];
     }
   });
-}
-
-/** Bin counts from the cumulative counts at the edges: (−∞, e₁], (e₁, e₂], …, (e_k, +∞). */
-function binCounts(summary: NumericSummary): { reference: number[]; current: number[] } {
-  const reference: number[] = [];
-  const current: number[] = [];
-  let previousR = 0;
-  let previousC = 0;
-  for (const edge of summary.edges) {
-    reference.push(edge.referenceAtOrBelow - previousR);
-    current.push(edge.currentAtOrBelow - previousC);
-    previousR = edge.referenceAtOrBelow;
-    previousC = edge.currentAtOrBelow;
-  }
-  reference.push(summary.referenceCount - previousR);
-  current.push(summary.currentCount - previousC);
-  return { reference, current };
 }
 
 interface CategoryCounts {
