@@ -9,7 +9,9 @@ type AlertSpec = Extract<TriggerSpec, { type: 'alert' }>;
  * Fires once per new FIRING alert event that matches the trigger (its monitor, its rule, at least its severity),
  * with the event's payload as the run's trigger payload; RESOLVED and ACKED events never fire. The cursor is the
  * id of the last event seen: the first check starts after the newest event (alerts that fired before the trigger
- * existed start nothing), and it moves after each firing, so a restart neither repeats nor loses one.
+ * existed start nothing), and it moves after each firing, so a restart neither repeats nor loses one. On PostgreSQL
+ * an id is taken at insert and seen at commit, so an evaluation committing after a later-numbered one could be passed
+ * over; evaluations are short single transactions, which keeps that window to concurrent monitor runs.
  */
 export function alertSource(context: SourceContext<AlertSpec>): TriggerSource {
   const { spec } = context.target;
