@@ -3,6 +3,8 @@
  * model quality from feedback, custom SQL) stored as time series, and alert rules with actions.
  */
 export type { FeatureKind, FeatureSpec, MetricValue } from './types.js';
+export { computeDrift, type CategoricalDriftTest, type DriftInput, type NumericDriftTest } from './statistics/drift.js';
+export { computeDataQuality, type DataQualityInput } from './statistics/data-quality.js';
 /** The project of a monitor, which access control judges its routes and alerts by. */
 export { projectOfMonitor } from './monitors/store.js';
 export {
