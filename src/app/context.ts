@@ -7,7 +7,13 @@ import { FeatureService, openOnlineStore } from '../features/index.js';
 import { ApprovalService } from '../governance/approvals/index.js';
 import { AccessControl, AuditLog, auditKeyring, withActor, type AuditKeyring } from '../governance/index.js';
 import { builtinLineageRegistry, LineageService } from '../lineage/index.js';
-import { AlertService, BaselineBlobReferences, type BaselineService } from '../monitoring/index.js';
+import {
+  AlertService,
+  BaselineBlobReferences,
+  compareOnEvaluationData,
+  MonitorService,
+  type BaselineService,
+} from '../monitoring/index.js';
 import { PipelineService, builtinExecutors } from '../pipelines/index.js';
 import { addModelLineage, ModelPackageReferences, RegistryService } from '../registry/index.js';
 import { openDatabase, type MetadataDatabase } from '../store/index.js';
@@ -61,6 +67,8 @@ export interface CicloContext {
   readonly alerts: AlertService;
   /** Registered versions' baselines: training datasets and predictions on the evaluation set. */
   readonly baselines: BaselineService;
+  /** Monitors over deployments' captured traffic, their results as time series, judged by the alert rules. */
+  readonly monitors: MonitorService;
   close(): Promise<void>;
 }
 
@@ -124,6 +132,7 @@ export async function openContext(
     packageCache: join(config.home, 'serving', 'packages'),
     metrics,
   });
+  const captures = new CaptureStore(database.db, blobs);
   const baselines = openBaselines(config, {
     db: database.db,
     blobs,
@@ -133,6 +142,7 @@ export async function openContext(
     pipelines,
     audit,
   });
+  const monitors = new MonitorService({ db: database.db, registry, deployments, captures, baselines, alerts });
   return {
     config,
     database,
@@ -149,13 +159,14 @@ export async function openContext(
       access,
       pipelineRuns: pipelines,
       deploy: deployOnApproval(deployments),
+      championEvaluator: (request) => compareOnEvaluationData({ baselines, registry, loader: serving }, request),
     }),
     lineage: new LineageService(database.db, addModelLineage(builtinLineageRegistry())),
     features,
     serving,
     metrics,
     deployments,
-    captures: new CaptureStore(database.db, blobs),
+    captures,
     integrity: new BlobIntegrity(blobs, [
       runArtifacts,
       new DatasetBlobReferences(database.db),
@@ -165,6 +176,7 @@ export async function openContext(
     ]),
     alerts,
     baselines,
+    monitors,
     close: async () => {
       await alerts.idle();
       await baselines.settled();

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { describeError } from '../common/errors.js';
 import { registerAccessCommands } from './access.js';
 import { registerAlertsCommand } from './alerts.js';
+import { registerMonitorCommands } from './monitor.js';
 import { registerArtifactCommands } from './artifacts.js';
 import { registerAuditCommands } from './audit.js';
 import { registerDataCommands } from './data.js';
@@ -48,6 +49,7 @@ function buildProgram(): Command {
   registerFeatureCommands(program);
   registerModelCommands(program);
   registerDeploymentsCommand(program);
+  registerMonitorCommands(program);
   registerAlertsCommand(program);
   registerAuditCommands(program);
   registerAccessCommands(program);

@@ -11,6 +11,7 @@ import {
 } from '../monitoring/index.js';
 import { formatNumber, formatTime, renderFields, renderTable } from './format.js';
 import { withLocalContext } from './local-context.js';
+import { registerBaselineCommands } from './monitor-baseline.js';
 import { parsePositiveInt } from './option-parsers.js';
 import { emit } from './output.js';
 
@@ -79,6 +80,8 @@ export function registerMonitorCommands(program: Command): void {
       await withMonitors((service) => service.delete(name));
       emit(command, { deleted: name }, () => `deleted monitor ${name}`);
     });
+
+  registerBaselineCommands(monitor);
 }
 
 async function withMonitors<T>(fn: (service: MonitorService) => Promise<T>): Promise<T> {

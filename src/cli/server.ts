@@ -28,10 +28,19 @@ export function registerServerCommand(program: Command): void {
       const { startServer } = await import('../server/index.js');
       const { TriggerRuntime } = await import('../triggers/index.js');
       const { stepPrincipal } = await import('../governance/index.js');
+      const { MonitorScheduler, registerMonitoringGauges } = await import('../monitoring/index.js');
       const config = loadConfig();
       const context = await openContext(config);
       let server: Awaited<ReturnType<typeof startServer>> | undefined;
       let triggers: InstanceType<typeof TriggerRuntime> | undefined;
+      // A monitor's failed run is stored as a `failed` result; what reaches here is the store itself failing.
+      const monitoring = new MonitorScheduler({
+        monitors: context.monitors,
+        alerts: context.alerts,
+        onError: (error, monitor) =>
+          printError(`monitor${monitor === undefined ? 's' : ` ${monitor}`}: ${describeError(error)}`),
+      });
+      registerMonitoringGauges(context.metrics.registry, context.monitors, context.alerts);
       const auth = options.auth ?? config.auth ?? false;
       const supervisor = deploymentSupervisor(context, {
         auth,
@@ -63,7 +72,9 @@ export function registerServerCommand(program: Command): void {
         });
         await triggers.addPaths(options.pipelines ?? config.pipelines ?? []);
         await triggers.start();
+        await monitoring.start();
       } catch (error) {
+        monitoring.stop();
         await triggers?.stop();
         await server?.close();
         await supervisor.stop();
@@ -71,14 +82,17 @@ export function registerServerCommand(program: Command): void {
         throw error;
       }
       const registered = triggers.registered();
-      emit(command, { url: server.url, triggers: registered }, () =>
+      const monitors = monitoring.scheduled();
+      emit(command, { url: server.url, triggers: registered, monitors }, () =>
         [
           `Ciclo server listening on ${server.url}`,
           ...registered.map((t) => `trigger ${t.pipeline}/${t.name} (${t.type}): ${t.description}`),
+          ...monitors.map((name) => `monitor ${name} on its schedule`),
         ].join('\n'),
       );
       const signal = await nextStopSignal();
       // Triggers first: no new runs while the server goes down; runs being driven are cancelled.
+      monitoring.stop();
       await triggers.stop();
       await server.close();
       await supervisor.stop();

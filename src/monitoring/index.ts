@@ -46,6 +46,13 @@ export {
   historyToWire as alertHistoryToWire,
   stateToWire as alertStateToWire,
 } from './alerts/wire.js';
+export { MonitorService, type Monitor, type MonitorRun, type MonitorServiceDeps } from './monitors/service.js';
+export { MonitorSchema, parseMonitorYaml, type MonitorDefinition } from './monitors/definition.js';
+export type { MonitorResult, SeriesPoint } from './monitors/result-store.js';
+export { metricToWire, monitorResultToWire, monitorToWire } from './monitors/wire.js';
+export { MonitorScheduler, type MonitorSchedulerOptions } from './monitors/scheduler.js';
+export { registerMonitoringGauges } from './monitors/gauges.js';
+export { monitorRoutes, type MonitorRouteOptions } from './monitors/routes.js';
 export { BaselineService, type BaselineDeps } from './baselines/service.js';
 export { BaselineBlobReferences } from './baselines/store.js';
 export {
@@ -56,3 +63,4 @@ export {
   type ExplicitDatasets,
   type PredictionSummary,
 } from './baselines/types.js';
+export { compareOnEvaluationData, type ChampionComparisonDeps } from './baselines/champion-comparison.js';

@@ -3,7 +3,7 @@ import { serializerCompiler } from 'fastify-type-provider-zod';
 import type { CicloContext } from '../app/context.js';
 import type { CicloConfig } from '../common/config.js';
 import { featureRoutes } from '../features/index.js';
-import { alertRoutes } from '../monitoring/index.js';
+import { alertRoutes, monitorRoutes } from '../monitoring/index.js';
 import { datasetRoutes } from '../data/index.js';
 import { lineageRoutes } from '../lineage/index.js';
 import { mlflowRoutes, trackingRoutes } from '../tracking/index.js';
@@ -108,6 +108,7 @@ export function buildServer(context: CicloContext, options: ServerOptions = {}):
   const supervisor = options.supervisor;
   void app.register(deploymentRoutes, { prefix: '/api/v1', deployments, ...(supervisor ? { supervisor } : {}) });
   void app.register(alertRoutes, { prefix: '/api/v1', alerts: context.alerts });
+  void app.register(monitorRoutes, { prefix: '/api/v1', monitors: context.monitors });
   if (supervisor !== undefined) {
     void app.register(proxyRoutes, { deployments, supervisor, metrics: context.metrics });
   }
