@@ -14,7 +14,7 @@ const REPEATS = 3;
  * bench/monitoring (model quality): a classifier's quality over 1M captured predictions joined with their
  * feedback by request id (two Parquet files, joined in the query), overall and per value of 2 segment
  * columns, next to the same aggregates hand-written for DuckDB (bare-model-quality.ts) in the same run.
- * Scores are continuous doubles, the worst case for the per-score grouping behind the AUC.
+ * Scores are continuous doubles, so every row has its own rank.
  */
 export async function benchMonitoringQuality(): Promise<string[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ciclo-bench-quality-'));

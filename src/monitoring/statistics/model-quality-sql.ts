@@ -5,12 +5,13 @@ import { sqlIdentifier } from '../../data/index.js';
  * caller asks for (overall, each segment column, each sensitive attribute) is a GROUPING SET of one
  * aggregate scan, so a join of captured predictions with feedback is computed once, not once per segment.
  *
- * Classification groups the rows by score too, per segment: every metric is a function of (score, label),
- * so the counts per distinct score are enough for the confusion counts at the threshold, the log loss,
- * the calibration bins and the AUC. The AUC is the Mann–Whitney statistic from one window over those
- * counts: each positive wins against the negatives scored strictly lower and half-wins against the tied
- * ones, which is the rank-sum form with average ranks for ties (sklearn's `roc_auc_score`). It is summed
- * doubled, in integers, and divided once, as `src/evaluation`'s `rocAuc` does, so both give the same double.
+ * The AUC is the Mann–Whitney statistic from rank sums: each row's rank by score, overall and within its
+ * segment value (one window per segment column, all in the same pass), ties given their average rank, which
+ * is what sklearn's `roc_auc_score` computes. `rank() + count(*)` over a window ordered by score is twice that
+ * average rank (the first and the last rank of the ties), an integer, so twice U is summed exactly and divided
+ * once, as `src/evaluation`'s `rocAuc` does, and both give the same double. (Grouping by distinct score first
+ * was tried: with continuous scores it makes as many groups as rows, and took 3.4 CPU seconds for 1M rows
+ * with two segment columns against 1.3 for the ranks over rows.)
  */
 
 /** What a quality query reads: the columns are the caller's, checked to exist before any SQL is built. */
@@ -88,47 +89,52 @@ function binOf(bins: number): string {
  */
 export function classificationSql(query: ClassificationQuery): string {
   const keys = keyColumns(query);
-  const segmentSets = query.segments.map((column) => `(s, k${keys.indexOf(column)})`);
-  const sensitiveSets = query.sensitive.map((column) => `(k${keys.indexOf(column)})`);
-  const sets = ['(s)', ...segmentSets, ...sensitiveSets].join(', ');
+  const segmentKeys = query.segments.map((column) => keys.indexOf(column));
+  const sets = [
+    '(bin)',
+    ...segmentKeys.map((k) => `(k${k}, bin)`),
+    ...query.sensitive.map((column) => `(k${keys.indexOf(column)})`),
+  ].join(', ');
   const t = sqlDouble(query.threshold);
   const clipped = `greatest(least(s, 1 - ${sqlDouble(query.eps)}), ${sqlDouble(query.eps)})`;
   const fairness = query.sensitive.length > 0;
+  // r0 over all rows, r<k+1> within the values of segment key k: rank() + count(*) is twice the average rank.
+  const windows = ['w0 AS (ORDER BY s)', ...segmentKeys.map((k) => `w${k + 1} AS (PARTITION BY k${k} ORDER BY s)`)];
+  const ranks = [0, ...segmentKeys.map((k) => k + 1)];
+  const rankColumns = ranks.map((r) => `rank() OVER w${r} + count(*) OVER w${r} AS r${r}`).join(', ');
+  const rankSum = `CASE WHEN attribute IS NULL THEN sum(rank_sum0) ${segmentKeys
+    .map((k) => `WHEN attribute = ${k} THEN sum(rank_sum${k + 1})`)
+    .join(' ')} END`;
   return `
 WITH scored AS (${scoredRows(query, keys)}),
+ranked AS (
+  SELECT *, ${binOf(query.bins)} AS bin, ${rankColumns}
+  FROM (SELECT *, ${guessedBin(query.bins)} AS guess FROM scored)
+  WINDOW ${windows.join(', ')}
+),
 cells AS ${fairness ? 'MATERIALIZED ' : ''}(
-  SELECT GROUPING(s) AS by_attribute, ${groupingColumns(keys)}, s,
+  SELECT GROUPING(bin) AS by_attribute, ${groupingColumns(keys)},
     count(*) AS n,
     count(*) FILTER (WHERE y = 1) AS pos,
     count(*) FILTER (WHERE y = 0) AS neg,
     count(*) FILTER (WHERE y = 1 AND s >= ${t}) AS tp,
     count(*) FILTER (WHERE y = 0 AND s >= ${t}) AS fp,
-    count(*) FILTER (WHERE s IS NULL OR NOT isfinite(s)) AS bad_scores
-  FROM scored
+    count(*) FILTER (WHERE s IS NULL OR NOT isfinite(s)) AS bad_scores,
+    count(*) FILTER (WHERE s < 0 OR s > 1) AS outside,
+    sum(CASE WHEN y = 1 THEN -ln(${clipped}) ELSE -ln(1 - ${clipped}) END) AS loss,
+    sum(s) AS score_sum,
+    ${ranks.map((r) => `sum(r${r}) FILTER (WHERE y = 1) AS rank_sum${r}`).join(', ')}
+  FROM ranked
   GROUP BY GROUPING SETS (${sets})
-),
-ranked AS (
-  SELECT attribute, value, s, n, pos, neg, tp, fp, bad_scores,
-    coalesce(sum(neg) OVER (PARTITION BY attribute, value ORDER BY s
-      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS neg_below,
-    ${guessedBin(query.bins)} AS guess
-  FROM cells WHERE by_attribute = 0
-),
-binned AS (
-  SELECT attribute, value, ${binOf(query.bins)} AS bin,
-    sum(n) AS n, sum(pos) AS pos, sum(neg) AS neg, sum(tp) AS tp, sum(fp) AS fp, sum(bad_scores) AS bad_scores,
-    coalesce(sum(n) FILTER (WHERE s < 0 OR s > 1), 0) AS outside,
-    sum(pos * -ln(${clipped}) + neg * -ln(1 - ${clipped})) AS loss,
-    sum(s * n) AS score_sum,
-    sum(pos * (2 * neg_below + neg)) AS doubled_u
-  FROM ranked GROUP BY attribute, value, bin
 ),
 totals AS (
   SELECT attribute, value,
     sum(n) AS rows, sum(pos) AS positives, sum(neg) AS negatives, sum(n) - sum(pos) - sum(neg) AS bad_labels,
     sum(bad_scores) AS bad_scores, sum(outside) AS outside, sum(tp) AS tp, sum(fp) AS fp,
-    sum(loss) AS loss, sum(abs(score_sum - pos)) AS calibration_gap, sum(doubled_u) AS doubled_u
-  FROM binned GROUP BY attribute, value
+    sum(loss) AS loss, sum(abs(score_sum - pos)) AS calibration_gap,
+    -- twice the positives' rank sum minus P(P + 1): twice the Mann-Whitney U, an integer
+    coalesce(${rankSum}, 0) - sum(pos) * (sum(pos) + 1) AS doubled_u
+  FROM cells WHERE by_attribute = 0 GROUP BY attribute, value
 ),
 quality AS (
   SELECT 'quality' AS kind, attribute, value, rows, positives, negatives, bad_labels, bad_scores, outside,
