@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { CicloContext } from '../app/context.js';
+import { NotFoundError } from '../common/errors.js';
 import { currentActor } from '../governance/index.js';
 import { scoringRoutes, type RequestCapture, type ServedModel } from '../serving/index.js';
 import { buildBaseApp, type ServerOptions } from './app.js';
@@ -34,7 +35,19 @@ export function buildScoringServer(
     metrics: context.metrics,
     deployment,
     ...(capture === undefined ? {} : { capture }),
-    feedback: (requestId, label) => context.captures.putFeedback(filedUnder, requestId, label, currentActor().actor),
+    feedback: async (requestId, label) => {
+      // Only a captured request can be joined to its label by a monitor: anything else is refused and counted.
+      if (!(capture?.captured(requestId) ?? false) && !(await context.captures.isCaptured(filedUnder, requestId))) {
+        context.metrics.unknownFeedback.inc({ deployment: filedUnder });
+        throw new NotFoundError(`no captured request has the id "${requestId}"`, {
+          where: 'request_id',
+          hint:
+            'Send the x-request-id of an answer this deployment captured (capture_rate decides which are); ' +
+            'a request answered in the last seconds by another replica may need a second try.',
+        });
+      }
+      await context.captures.putFeedback(filedUnder, requestId, label, currentActor().actor);
+    },
     feedbackAccess: { action: 'write', resource: () => ({ kind: 'model', name: served.name }) },
   });
   return app;

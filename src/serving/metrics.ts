@@ -13,6 +13,7 @@ export class ServingMetrics {
   readonly batchRows: Histogram<'deployment' | 'model' | 'version'>;
   readonly loadSeconds: Gauge<'deployment' | 'model' | 'version' | 'runtime'>;
   readonly captureDrops: Counter<'deployment'>;
+  readonly unknownFeedback: Counter<'deployment'>;
 
   constructor() {
     const registers = [this.registry];
@@ -42,6 +43,12 @@ export class ServingMetrics {
       name: 'ciclo_serving_model_load_seconds',
       help: 'How long the runtime took to load the model version, in seconds.',
       labelNames: ['deployment', 'model', 'version', 'runtime'],
+      registers,
+    });
+    this.unknownFeedback = new Counter({
+      name: 'ciclo_serving_feedback_unknown_total',
+      help: 'Feedback refused (404) because it named a request that no capture holds.',
+      labelNames: ['deployment'],
       registers,
     });
     this.captureDrops = new Counter({

@@ -344,6 +344,7 @@ export interface Schema {
   deployment_events: DeploymentEventsTable;
   capture_files: CaptureFilesTable;
   prediction_feedback: PredictionFeedbackTable;
+  captured_requests: CapturedRequestsTable;
   model_baselines: ModelBaselinesTable;
   monitors: MonitorsTable;
   monitor_results: MonitorResultsTable;
@@ -491,6 +492,13 @@ export interface PredictionFeedbackTable {
   label: string;
   actor: string;
   time: number;
+}
+
+/** A request id in a deployment's capture files (migration `0013_monitoring`): what feedback may name. */
+export interface CapturedRequestsTable {
+  deployment: string;
+  request_id: string;
+  hour: number;
 }
 
 /** A registered version's baseline (migration `0013_monitoring`); see src/monitoring/baselines. */

@@ -35,6 +35,7 @@ describe('ciclo monitor', () => {
       });
       const now = Date.now();
       const requests: EncodedRequest[] = Array.from({ length: 50 }, (_, i) => ({
+        requestId: `r${i}`,
         time: now - 1000 + i,
         rows: 1,
         lines: JSON.stringify({

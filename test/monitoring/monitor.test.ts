@@ -83,7 +83,7 @@ describe.each(DIALECTS)('monitors (%s)', (dialect) => {
         inputs: JSON.stringify(row),
         outputs: JSON.stringify({ score: [amount / 200] }),
       };
-      requests.push({ time: captured.time, rows: 1, lines: JSON.stringify(captured) });
+      requests.push({ requestId, time: captured.time, rows: 1, lines: JSON.stringify(captured) });
     }
     const sink = new ParquetCaptureSink(context.captures);
     await sink.write('shop-dev', requests);

@@ -41,6 +41,7 @@ describe('request capture and feedback', () => {
       deployment: 'scorer-prod',
       capture: opened.capture,
     });
+    let secondId = '';
     try {
       const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
         fetch(`${server.url}${path}`, {
@@ -65,7 +66,7 @@ describe('request capture and feedback', () => {
           { name: 'b', shape: [1], datatype: 'FP64', data: [0] },
         ],
       });
-      const secondId = second.headers.get('x-request-id')!;
+      secondId = second.headers.get('x-request-id')!;
       expect(secondId).toMatch(/^[0-9a-f-]{36}$/);
       // A refused request is not captured: nothing was answered.
       expect((await post('/invocations', { dataframe_records: [{ a: 'x', b: 1 }] })).status).toBe(400);
@@ -75,6 +76,12 @@ describe('request capture and feedback', () => {
       const bad = await post('/feedback', { request_id: 'req abc', label: 1 });
       expect(bad.status).toBe(400);
       expect(((await bad.json()) as { where: string }).where).toBe('request_id');
+      // Feedback no monitor could ever join: a request never answered (nor captured) is refused and counted.
+      const unknown = await post('/feedback', { request_id: 'req-never', label: 1 });
+      expect(unknown.status).toBe(404);
+      expect(await unknown.json()).toMatchObject({ error_code: 'RESOURCE_DOES_NOT_EXIST', where: 'request_id' });
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      expect(metrics).toContain('ciclo_serving_feedback_unknown_total{deployment="scorer-prod"} 1');
     } finally {
       await server.close();
       await opened.close();
@@ -105,6 +112,11 @@ describe('request capture and feedback', () => {
       engine.close();
     }
     expect(await test.context.captures.feedback('scorer-prod')).toMatchObject([{ requestId: 'req-abc', label: 0 }]);
+    // Once written, the file's request ids answer for feedback after a restart too.
+    expect(await test.context.captures.isCaptured('scorer-prod', 'req-abc')).toBe(true);
+    expect(await test.context.captures.isCaptured('scorer-prod', secondId)).toBe(true);
+    expect(await test.context.captures.isCaptured('scorer-prod', 'req-never')).toBe(false);
+    expect(await test.context.captures.isCaptured('other', 'req-abc')).toBe(false);
     // gc keeps capture files: they are referenced.
     const report = await test.context.integrity.fsck();
     expect(report.unreferenced.map((blob) => blob.digest)).not.toContain(files[0]!.digest);

@@ -3,6 +3,9 @@ import type { Kysely } from 'kysely';
 import type { BlobReference, BlobReferenceSource, BlobStore } from '../../artifacts/index.js';
 import type { Schema } from '../../store/index.js';
 
+/** Ids per insert: 3 values each, well inside SQLite's and PostgreSQL's bound-value limits. */
+const ID_CHUNK = 2000;
+
 /** A Parquet file of captured requests. */
 export interface CaptureFile {
   deployment: string;
@@ -39,8 +42,18 @@ export class CaptureStore {
     this.#now = now;
   }
 
-  /** Stores the local file as a blob and lists it under `path`. */
-  async addFile(deployment: string, path: string, hour: number, file: string, rows: number): Promise<CaptureFile> {
+  /**
+   * Stores the local file as a blob and lists it under `path`, with the request ids it holds (one transaction:
+   * feedback can name a request once its file is listed, never before).
+   */
+  async addFile(
+    deployment: string,
+    path: string,
+    hour: number,
+    file: string,
+    rows: number,
+    requestIds: readonly string[] = [],
+  ): Promise<CaptureFile> {
     const blob = await this.#blobs.put(createReadStream(file));
     const row = {
       deployment,
@@ -51,8 +64,30 @@ export class CaptureStore {
       bytes: blob.sizeBytes,
       created_time: this.#now(),
     };
-    await this.#db.insertInto('capture_files').values(row).execute();
+    await this.#db.transaction().execute(async (trx) => {
+      await trx.insertInto('capture_files').values(row).execute();
+      const unique = [...new Set(requestIds)];
+      for (let start = 0; start < unique.length; start += ID_CHUNK) {
+        await trx
+          .insertInto('captured_requests')
+          .values(unique.slice(start, start + ID_CHUNK).map((id) => ({ deployment, request_id: id, hour })))
+          // A caller may send the same x-request-id again: the first capture of it is enough to join feedback.
+          .onConflict((conflict) => conflict.columns(['deployment', 'request_id']).doNothing())
+          .execute();
+      }
+    });
     return { ...row, createdTime: row.created_time };
+  }
+
+  /** Whether a capture file of the deployment holds the request (an index lookup). */
+  async isCaptured(deployment: string, requestId: string): Promise<boolean> {
+    const row = await this.#db
+      .selectFrom('captured_requests')
+      .select('hour')
+      .where('deployment', '=', deployment)
+      .where('request_id', '=', requestId)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   /** The deployment's files with hours in [from, to), oldest first (the index on deployment and hour answers it). */

@@ -29,6 +29,7 @@ export interface CapturedRow {
 
 /** One captured request's rows, encoded: `lines` holds one JSON `CapturedRow` per row, newline-separated. */
 export interface EncodedRequest {
+  requestId: string;
   /** When it was answered (ms): the sink partitions by it. */
   time: number;
   rows: number;
@@ -59,6 +60,29 @@ export interface CaptureOptions {
 
 export const MASKED = '***';
 
+/** Request ids a capture remembers: a few minutes of heavy traffic, a few MB. */
+const RECENT_IDS = 50_000;
+
+/** The last `capacity` ids added, oldest forgotten first. */
+class RecentIds {
+  readonly #ids = new Set<string>();
+  readonly #capacity: number;
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
+
+  add(id: string): void {
+    this.#ids.add(id);
+    // A Set iterates in insertion order: its first item is the oldest.
+    if (this.#ids.size > this.#capacity) this.#ids.delete(this.#ids.values().next().value!);
+  }
+
+  has(id: string): boolean {
+    return this.#ids.has(id);
+  }
+}
+
 /**
  * Sampled request/response capture that never slows a request down: `offer` only samples and queues
  * (a full queue drops the request and counts it in `ciclo_serving_capture_dropped_total`); masking and
@@ -80,6 +104,7 @@ export class RequestCapture {
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
   #writesUnderWay = 0;
+  readonly #recent = new RecentIds(RECENT_IDS);
 
   constructor(options: CaptureOptions) {
     this.#options = options;
@@ -100,7 +125,16 @@ export class RequestCapture {
       return;
     }
     this.#pending.push(request);
+    this.#recent.add(request.requestId);
     this.#encoding ??= setImmediate(() => this.#encodeAndMaybeWrite());
+  }
+
+  /**
+   * Whether this process captured the request lately (the last RECENT_IDS it kept): feedback may name a request
+   * whose file is not written yet, a few seconds after it was answered.
+   */
+  captured(requestId: string): boolean {
+    return this.#recent.has(requestId);
   }
 
   /** Writes what is queued; one write at a time, in order. */
@@ -157,7 +191,7 @@ function encode(request: CapturedRequest, sensitive: ReadonlySet<string>): Encod
     };
     return JSON.stringify(captured);
   });
-  return { time: request.time, rows: lines.length, lines: lines.join('\n') };
+  return { requestId: request.requestId, time: request.time, rows: lines.length, lines: lines.join('\n') };
 }
 
 function masked(record: Record<string, Cell>, sensitive: ReadonlySet<string>): Record<string, Cell> {

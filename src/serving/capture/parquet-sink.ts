@@ -54,7 +54,8 @@ export class ParquetCaptureSink implements CaptureSink {
       const partition = `date=${date.slice(0, 10)}/hour=${date.slice(11, 13)}`;
       const path = `captures/${deployment}/${partition}/part-${randomUUID()}.parquet`;
       const rows = requests.reduce((sum, request) => sum + request.rows, 0);
-      await this.#store.addFile(deployment, path, hour, parquet, rows);
+      const ids = requests.map((request) => request.requestId);
+      await this.#store.addFile(deployment, path, hour, parquet, rows, ids);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -4,6 +4,10 @@ import type { DialectName } from '../dialect.js';
 /**
  * Monitoring and alerts (src/monitoring).
  *
+ * `captured_requests`: the request ids in a deployment's capture files, written with each file, so feedback for a
+ * request that was never captured (a typo, or one the sampling left out) is refused by an indexed lookup instead
+ * of being stored where no monitor can ever join it.
+ *
  * `model_baselines`: what a registered version is compared with in production, stored when it is
  * registered: its training dataset versions (found through lineage, or named by hand) with their
  * profiles, and its predictions on the evaluation set as a Parquet blob.
@@ -19,6 +23,16 @@ import type { DialectName } from '../dialect.js';
 export async function up(db: Kysely<unknown>, dialect: DialectName): Promise<void> {
   const clustered = dialect === 'sqlite' ? sql`without rowid` : sql``;
   const serial = dialect === 'sqlite' ? 'integer' : 'bigserial';
+
+  await db.schema
+    .createTable('captured_requests')
+    .addColumn('deployment', 'text', (c) => c.notNull())
+    .addColumn('request_id', 'text', (c) => c.notNull())
+    // Start of the hour of the file that holds it (ms), so old ids can be dropped with their files.
+    .addColumn('hour', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('captured_requests_pk', ['deployment', 'request_id'])
+    .modifyEnd(clustered)
+    .execute();
 
   await db.schema
     .createTable('model_baselines')
