@@ -41,7 +41,7 @@ describe('request capture and feedback', () => {
       deployment: 'scorer-prod',
       capture: opened.capture,
     });
-    let secondId = '';
+    let secondId: string | undefined;
     try {
       const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
         fetch(`${server.url}${path}`, {
