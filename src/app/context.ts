@@ -8,6 +8,7 @@ import { ApprovalService } from '../governance/approvals/index.js';
 import { AccessControl, AuditLog, auditKeyring, withActor, type AuditKeyring } from '../governance/index.js';
 import { builtinLineageRegistry, LineageService } from '../lineage/index.js';
 import {
+  addMonitoringLineage,
   AlertService,
   BaselineBlobReferences,
   compareOnEvaluationData,
@@ -49,7 +50,10 @@ export interface CicloContext {
   readonly registry: RegistryService;
   /** Policies, gates and approve/reject decisions over the registry's versions. */
   readonly approvals: ApprovalService;
-  /** Lineage graphs, with the registry's `model:` nodes registered here (lineage itself knows no registry). */
+  /**
+   * Lineage graphs, with the registry's `model:` nodes and monitoring's `alert:`/`window:` nodes registered here
+   * (lineage itself knows neither).
+   */
   readonly lineage: LineageService;
   /** Feature views, training data, materialization and online lookup; the online store is opened on first use. */
   readonly features: FeatureService;
@@ -161,7 +165,7 @@ export async function openContext(
       deploy: deployOnApproval(deployments),
       championEvaluator: (request) => compareOnEvaluationData({ baselines, registry, loader: serving }, request),
     }),
-    lineage: new LineageService(database.db, addModelLineage(builtinLineageRegistry())),
+    lineage: new LineageService(database.db, addMonitoringLineage(addModelLineage(builtinLineageRegistry()))),
     features,
     serving,
     metrics,

@@ -10,6 +10,7 @@ import {
   type LineageNode,
   type WalkDirection,
 } from '../lineage/index.js';
+import { formatNumber, formatTime } from './format.js';
 import { emit } from './output.js';
 import { withLocalContext } from './local-context.js';
 
@@ -26,7 +27,8 @@ export function registerLineageCommand(program: Command): void {
     .description('what a run, an artifact or a dataset came from (upstream) and what used it (downstream)')
     .argument(
       '<node>',
-      '<run-id>, sha256:<digest>, <run-id>/<artifact path>, dataset:<name>[@<digest>] or model:<name>[/<version>]',
+      '<run-id>, sha256:<digest>, <run-id>/<artifact path>, dataset:<name>[@<digest>], model:<name>[/<version>], ' +
+        'alert:<alert event id> or window:<monitor>/<result id>',
     )
     .option('--upstream', 'only what it came from')
     .option('--downstream', 'only what used it')
@@ -139,6 +141,8 @@ function relation(type: EdgeType, walk: WalkDirection): string {
     contains: 'part of',
     cached_from: 'cached from',
     used_by: 'uses',
+    fired: 'fired by',
+    triggered: 'triggered by',
   };
   const downstream: Record<EdgeType, string> = {
     produced: 'output',
@@ -146,6 +150,8 @@ function relation(type: EdgeType, walk: WalkDirection): string {
     contains: 'contains',
     cached_from: 'reused by',
     used_by: 'used by',
+    fired: 'fired',
+    triggered: 'triggered',
   };
   return (walk === 'upstream' ? upstream : downstream)[type];
 }
@@ -177,6 +183,25 @@ export function describeNode(node: LineageNode): string {
       return `dataset ${node.name}@${shortDigest(node.digest)}`;
     case 'model':
       return `model ${node.name}${node.version === undefined ? '' : `/${node.version}`}`;
+    case 'alert': {
+      const series = [node.feature, node.segment].filter((part) => part !== undefined).join(' ');
+      return [
+        `alert ${node.alertId}`,
+        `${node.monitor}/${node.rule}`,
+        node.severity,
+        `${node.metric}${series === '' ? '' : `[${series}]`}=${formatNumber(node.value)}`,
+        formatTime(node.time),
+      ].join('  ');
+    }
+    case 'window':
+      return [
+        `window ${node.monitor}/${node.resultId}`,
+        ...(node.deployment === undefined ? [] : [`deployment ${node.deployment}`]),
+        ...(node.model === undefined ? [] : [`model ${node.model}/${node.version ?? '?'}`]),
+        `${formatTime(node.start)} .. ${formatTime(node.end)}`,
+        `${node.rows} rows`,
+        ...(node.status === 'ok' ? [] : [node.status]),
+      ].join('  ');
   }
 }
 

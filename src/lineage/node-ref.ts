@@ -4,7 +4,8 @@ import type { NodeRef } from './types.js';
 /** Shown with every malformed node string: the forms `parseNodeRef` accepts. */
 export const NODE_FORMS_HINT =
   'name a node as <run-id> (or run:<run-id>), sha256:<64 hex digits>, <run-id>/<artifact path>, ' +
-  'dataset:<name> or dataset:<name>@<digest>, or model:<name>[/<version>]';
+  'dataset:<name> or dataset:<name>@<digest>, model:<name>[/<version>], alert:<alert event id> ' +
+  'or window:<monitor>/<result id>';
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 // Tracked run ids are 32 hex digits; runs imported from elsewhere may use other word characters.
@@ -31,8 +32,12 @@ export function parseNodeRef(text: string): NodeRef {
         return dataset(rest);
       case 'model':
         return model(rest);
+      case 'alert':
+        return { kind: 'alert', alertId: rowId(rest, 'an alert event id') };
+      case 'window':
+        return window(rest);
       default:
-        throw malformed(`'${prefix[1]}' is not a kind of lineage node (run, artifact, dataset, model)`);
+        throw malformed(`'${prefix[1]}' is not a kind of lineage node (run, artifact, dataset, model, alert, window)`);
     }
   }
   return value.includes('/') ? runArtifact(value) : { kind: 'run', runId: runId(value) };
@@ -77,6 +82,22 @@ function model(value: string): NodeRef {
   const version = value.slice(slash + 1);
   if (version === '') throw malformed(`the version after '${name}/' is empty`);
   return { kind: 'model', name, version };
+}
+
+/**
+ * `window:<monitor>/<result id>`: one monitor run, named like a model version (`model:<name>/<version>`). The
+ * monitor is part of the name so the string says whose window it is; `#` would need escaping in a URL.
+ */
+function window(value: string): NodeRef {
+  const slash = value.lastIndexOf('/');
+  if (slash <= 0) throw malformed(`'${value}' is not <monitor>/<result id>`);
+  return { kind: 'window', monitor: value.slice(0, slash), resultId: rowId(value.slice(slash + 1), 'a result id') };
+}
+
+/** The database's whole-number ids, from 1; 15 digits stay exact as a JavaScript number. */
+function rowId(value: string, what: string): number {
+  if (!/^[1-9]\d{0,14}$/.test(value)) throw malformed(`'${value}' is not ${what} (a whole number from 1)`);
+  return Number(value);
 }
 
 function malformed(message: string): InvalidInputError {

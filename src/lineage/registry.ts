@@ -15,8 +15,8 @@ export interface NodeResolver {
   readonly kind: NodeKind;
   resolve(ref: NodeRef, session: LineageSession): Promise<LineageNode[]>;
   /**
-   * For a kind that belongs to a project (runs, model versions): the node's project, which a caller must be able
-   * to read to see it, from the capability that owns it; undefined when the resource is gone.
+   * For a kind that belongs to a project (runs, model versions, alerts and windows): the node's project, which a
+   * caller must be able to read to see it, from the capability that owns it; undefined when the resource is gone.
    */
   projectOf?(node: LineageNode, db: Kysely<Schema>): Promise<string | undefined>;
 }
@@ -43,7 +43,8 @@ export interface EdgeSource {
 
 /**
  * Node kinds and edges as capabilities provide them. The pipelines and tracking data register here
- * (`builtinLineageRegistry`); the model registry adds a `model` resolver and its edge source (`addModelLineage`).
+ * (`builtinLineageRegistry`); the model registry adds a `model` resolver and its edge source (`addModelLineage`),
+ * monitoring `alert` and `window` resolvers and theirs (`addMonitoringLineage`).
  */
 export class LineageRegistry {
   readonly #resolvers = new Map<NodeKind, NodeResolver>();

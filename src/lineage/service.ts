@@ -5,7 +5,7 @@ import { builtinLineageRegistry } from './builtin.js';
 import { parseNodeRef } from './node-ref.js';
 import type { LineageRegistry, LineageSession } from './registry.js';
 import { RunLookup } from './run-lookup.js';
-import { Visibility } from './visibility.js';
+import { hasProject, Visibility } from './visibility.js';
 import {
   DEFAULT_DEPTH,
   DEFAULT_MAX_NODES,
@@ -69,8 +69,9 @@ export class LineageService {
 
   /**
    * The roots the caller may see. A run or model version root in a project the caller cannot read
-   * is refused by the route before this; an artifact or dataset root is shown only when a run or
-   * model version the caller may see is joined to it, and answers as not found otherwise.
+   * is refused by the route before this, an alert or window root here (the route cannot tell its
+   * monitor); an artifact or dataset root is shown only when a node with a project the caller may
+   * see is joined to it. Both answer as not found otherwise.
    */
   async #visibleRoots(
     roots: LineageNode[],
@@ -81,11 +82,7 @@ export class LineageService {
     if (visibility.everything) return roots;
     const visible: LineageNode[] = [];
     for (const root of roots) {
-      if (
-        root.kind === 'run' || root.kind === 'model'
-          ? await visibility.admits(root)
-          : await this.#joinedToVisible(root, visibility, session)
-      )
+      if (hasProject(root) ? await visibility.admits(root) : await this.#joinedToVisible(root, visibility, session))
         visible.push(root);
     }
     if (visible.length === 0)
@@ -97,8 +94,7 @@ export class LineageService {
     for (const direction of ['upstream', 'downstream'] as const) {
       for (const source of this.registry.edgeSources) {
         const { found } = await source.neighbours(content, direction, FAN_OUT_LIMIT, session);
-        for (const { node } of found)
-          if ((node.kind === 'run' || node.kind === 'model') && (await visibility.admits(node))) return true;
+        for (const { node } of found) if (hasProject(node) && (await visibility.admits(node))) return true;
       }
     }
     return false;

@@ -5,7 +5,7 @@ import { z } from 'zod';
  * it with snake_case field names, wire.ts). The types are inferred from the zod schemas.
  */
 
-export const NODE_KINDS = ['run', 'artifact', 'dataset', 'model'] as const;
+export const NODE_KINDS = ['run', 'artifact', 'dataset', 'model', 'alert', 'window'] as const;
 export type NodeKind = (typeof NODE_KINDS)[number];
 
 export const LINEAGE_DIRECTIONS = ['upstream', 'downstream', 'both'] as const;
@@ -16,9 +16,18 @@ export type WalkDirection = Exclude<LineageDirection, 'both'>;
 /**
  * Every edge reads as a sentence `from <type> to`: a step run *produced* an artifact, an artifact
  * was *consumed_by* a step run, a pipeline run *contains* a step run, a cached step run was
- * *cached_from* its source step run, a dataset was *used_by* a run.
+ * *cached_from* its source step run, a dataset was *used_by* a run, a monitor's window of traffic *fired* an
+ * alert, an alert *triggered* a pipeline run.
  */
-export const EDGE_TYPES = ['produced', 'consumed_by', 'contains', 'cached_from', 'used_by'] as const;
+export const EDGE_TYPES = [
+  'produced',
+  'consumed_by',
+  'contains',
+  'cached_from',
+  'used_by',
+  'fired',
+  'triggered',
+] as const;
 export type EdgeType = (typeof EDGE_TYPES)[number];
 
 /**
@@ -31,6 +40,8 @@ export const UPSTREAM_END: Readonly<Record<EdgeType, 'from' | 'to'>> = {
   contains: 'from',
   cached_from: 'to',
   used_by: 'from',
+  fired: 'from',
+  triggered: 'from',
 };
 
 const RunRole = z.enum(['pipeline', 'step', 'run']);
@@ -78,11 +89,48 @@ export const ModelNodeSchema = z.object({
   version: z.string().optional(),
 });
 
+/** A FIRING alert event, made by monitoring's resolver (src/monitoring/lineage.ts). */
+export const AlertNodeSchema = z.object({
+  id: z.string(),
+  kind: z.literal('alert'),
+  /** The `alert_events` row. */
+  alertId: z.number(),
+  monitor: z.string(),
+  deployment: z.string(),
+  rule: z.string(),
+  metric: z.string(),
+  feature: z.string().optional(),
+  segment: z.string().optional(),
+  /** The value that breached the rule; null when the rule fired on a value that could not be computed. */
+  value: z.number().nullable(),
+  severity: z.string(),
+  time: z.number(),
+});
+
+/** One monitor run over a window of a deployment's captured traffic (a `monitor_results` row). */
+export const WindowNodeSchema = z.object({
+  id: z.string(),
+  kind: z.literal('window'),
+  monitor: z.string(),
+  resultId: z.number(),
+  /** Deployment and served version as the run recorded them; absent when the run failed before it read them. */
+  deployment: z.string().optional(),
+  model: z.string().optional(),
+  version: z.number().optional(),
+  /** The window of captured traffic, epoch milliseconds, start inclusive, end exclusive. */
+  start: z.number(),
+  end: z.number(),
+  rows: z.number(),
+  status: z.string(),
+});
+
 export const LineageNodeSchema = z.discriminatedUnion('kind', [
   RunNodeSchema,
   ArtifactNodeSchema,
   DatasetNodeSchema,
   ModelNodeSchema,
+  AlertNodeSchema,
+  WindowNodeSchema,
 ]);
 
 export const LineageEdgeSchema = z.object({
@@ -108,6 +156,8 @@ export type RunNode = z.infer<typeof RunNodeSchema>;
 export type ArtifactNode = z.infer<typeof ArtifactNodeSchema>;
 export type DatasetNode = z.infer<typeof DatasetNodeSchema>;
 export type ModelNode = z.infer<typeof ModelNodeSchema>;
+export type AlertNode = z.infer<typeof AlertNodeSchema>;
+export type WindowNode = z.infer<typeof WindowNodeSchema>;
 export type LineageNode = z.infer<typeof LineageNodeSchema>;
 export type LineageEdge = z.infer<typeof LineageEdgeSchema>;
 export type LineageGraph = z.infer<typeof LineageGraphSchema>;
@@ -118,7 +168,9 @@ export type NodeRef =
   | { kind: 'artifact'; digest: string }
   | { kind: 'artifact'; runId: string; path: string }
   | { kind: 'dataset'; name: string; digest?: string }
-  | { kind: 'model'; name: string; version?: string };
+  | { kind: 'model'; name: string; version?: string }
+  | { kind: 'alert'; alertId: number }
+  | { kind: 'window'; monitor: string; resultId: number };
 
 export interface GraphOptions {
   /** Default `both`. */
@@ -148,4 +200,12 @@ export function artifactNodeId(digest: string): string {
 
 export function datasetNodeId(name: string, digest: string): string {
   return `dataset:${name}@${digest}`;
+}
+
+export function alertNodeId(alertId: number): string {
+  return `alert:${alertId}`;
+}
+
+export function windowNodeId(monitor: string, resultId: number): string {
+  return `window:${monitor}/${resultId}`;
 }

@@ -4,10 +4,18 @@ import type { LineageRegistry } from './registry.js';
 import type { LineageEdge, LineageNode } from './types.js';
 
 /**
- * What a caller may see of a graph. Runs and model versions belong to a project (their experiment's,
- * their model's) and are shown only where the caller may read. Artifacts and logged datasets are
- * content, known by digest, with no project of their own: one is shown only when it is joined to a
- * run or model version the caller may see, since that is where the caller could have read it.
+ * Kinds that belong to a project: runs (their experiment's), model versions (their model's), alerts and monitor
+ * windows (their monitor's). A node of another kind is content, shown only next to one of these.
+ */
+export function hasProject(node: LineageNode): boolean {
+  return node.kind === 'run' || node.kind === 'model' || node.kind === 'alert' || node.kind === 'window';
+}
+
+/**
+ * What a caller may see of a graph. Runs, model versions, alerts and monitor windows belong to a project and are
+ * shown only where the caller may read; an alert or window whose monitor is gone has no project and is hidden.
+ * Artifacts and logged datasets are content, known by digest, with no project of their own: one is shown only when
+ * it is joined to a node the caller may see, since that is where the caller could have read it.
  * A hidden node is not expanded, so nothing beyond it is reached through it.
  */
 export class Visibility {
@@ -35,6 +43,10 @@ export class Visibility {
         return this.#readableProject(`run:${node.runId}`, () => this.#registry.projectOf(node, this.#db));
       case 'model':
         return this.#readableProject(`model:${node.name}`, () => this.#registry.projectOf(node, this.#db));
+      case 'alert':
+      case 'window':
+        // Both are judged by their monitor's project, asked once per monitor.
+        return this.#readableProject(`monitor:${node.monitor}`, () => this.#registry.projectOf(node, this.#db));
       case 'artifact':
       case 'dataset':
         return true;
@@ -42,12 +54,12 @@ export class Visibility {
   }
 
   /**
-   * Drops content nodes (artifacts, datasets) that no shown run or model version is joined to, and
+   * Drops content nodes (artifacts, datasets) that no shown node with a project is joined to, and
    * their edges. With everything readable the graph is left as it is.
    */
   prune(nodes: LineageNode[], edges: LineageEdge[]): { nodes: LineageNode[]; edges: LineageEdge[] } {
     if (this.#readable === 'all') return { nodes, edges };
-    const owners = new Set(nodes.filter((node) => node.kind === 'run' || node.kind === 'model').map((node) => node.id));
+    const owners = new Set(nodes.filter(hasProject).map((node) => node.id));
     const joined = new Set<string>();
     for (const edge of edges) {
       if (owners.has(edge.from)) joined.add(edge.to);

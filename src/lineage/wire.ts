@@ -1,14 +1,18 @@
 import { z } from 'zod';
 import {
+  AlertNodeSchema,
   ArtifactNodeSchema,
   DatasetNodeSchema,
   LineageEdgeSchema,
   LineageGraphSchema,
   ModelNodeSchema,
   RunNodeSchema,
+  WindowNodeSchema,
+  type AlertNode,
   type LineageGraph,
   type LineageNode,
   type RunNode,
+  type WindowNode,
 } from './types.js';
 
 /**
@@ -35,8 +39,46 @@ const RunNodeReply = z.object({
   cached_from_run_id: z.string().optional(),
 });
 
+const AlertNodeReply = z.object({
+  id: z.string(),
+  kind: z.literal('alert'),
+  alert_id: z.number(),
+  monitor: z.string(),
+  deployment: z.string(),
+  rule: z.string(),
+  metric: z.string(),
+  feature: z.string().optional(),
+  segment: z.string().optional(),
+  value: AlertNodeSchema.shape.value,
+  severity: z.string(),
+  time: z.number(),
+});
+
+const WindowNodeReply = z.object({
+  id: z.string(),
+  kind: z.literal('window'),
+  monitor: z.string(),
+  result_id: z.number(),
+  deployment: z.string().optional(),
+  model: z.string().optional(),
+  version: z.number().optional(),
+  start: WindowNodeSchema.shape.start,
+  end: WindowNodeSchema.shape.end,
+  rows: z.number(),
+  status: z.string(),
+});
+
 export const LineageGraphReply = LineageGraphSchema.extend({
-  nodes: z.array(z.discriminatedUnion('kind', [RunNodeReply, ArtifactNodeSchema, DatasetNodeSchema, ModelNodeSchema])),
+  nodes: z.array(
+    z.discriminatedUnion('kind', [
+      RunNodeReply,
+      ArtifactNodeSchema,
+      DatasetNodeSchema,
+      ModelNodeSchema,
+      AlertNodeReply,
+      WindowNodeReply,
+    ]),
+  ),
   edges: z.array(LineageEdgeSchema),
 });
 
@@ -61,8 +103,50 @@ function runNodeToWire(node: RunNode): z.input<typeof RunNodeReply> {
   };
 }
 
+function alertNodeToWire(node: AlertNode): z.input<typeof AlertNodeReply> {
+  return {
+    id: node.id,
+    kind: node.kind,
+    alert_id: node.alertId,
+    monitor: node.monitor,
+    deployment: node.deployment,
+    rule: node.rule,
+    metric: node.metric,
+    feature: node.feature,
+    segment: node.segment,
+    value: node.value,
+    severity: node.severity,
+    time: node.time,
+  };
+}
+
+function windowNodeToWire(node: WindowNode): z.input<typeof WindowNodeReply> {
+  return {
+    id: node.id,
+    kind: node.kind,
+    monitor: node.monitor,
+    result_id: node.resultId,
+    deployment: node.deployment,
+    model: node.model,
+    version: node.version,
+    start: node.start,
+    end: node.end,
+    rows: node.rows,
+    status: node.status,
+  };
+}
+
 function nodeToWire(node: LineageNode) {
-  return node.kind === 'run' ? runNodeToWire(node) : node;
+  switch (node.kind) {
+    case 'run':
+      return runNodeToWire(node);
+    case 'alert':
+      return alertNodeToWire(node);
+    case 'window':
+      return windowNodeToWire(node);
+    default:
+      return node;
+  }
 }
 
 export function graphToWire(graph: LineageGraph): z.input<typeof LineageGraphReply> {

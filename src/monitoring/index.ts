@@ -7,6 +7,8 @@ export { computeDrift, type CategoricalDriftTest, type DriftInput, type NumericD
 export { computeDataQuality, type DataQualityInput } from './statistics/data-quality.js';
 /** The project of a monitor, which access control judges its routes and alerts by. */
 export { projectOfMonitor } from './monitors/store.js';
+/** The loop in lineage: `window:MONITOR/ID -fired-> alert:ID -triggered-> run`, added by the composition root. */
+export { addMonitoringLineage } from './lineage.js';
 export {
   AlertService,
   MAX_ATTEMPTS,

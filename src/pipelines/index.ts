@@ -74,7 +74,13 @@ export type { PipelineRunFilter } from './run/run-store.js';
  * The queries lineage walks `pipeline_runs`, `step_executions` and `step_artifacts` with, each taking the caller's
  * connection or transaction: this capability owns those tables.
  */
-export { cachedCopiesOf, findPipelineRun, findStepExecution, type StepExecutionKey } from './run/run-store.js';
+export {
+  cachedCopiesOf,
+  findPipelineRun,
+  findStepExecution,
+  pipelineRunsByTriggerType,
+  type StepExecutionKey,
+} from './run/run-store.js';
 export { stepArtifactDigestKnown, stepArtifactsOf, stepRunsByDigest } from './run/step-artifact-store.js';
 export { STEP_RUN_TAGS } from './run/step-attempt.js';
 export {

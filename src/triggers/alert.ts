@@ -7,11 +7,12 @@ type AlertSpec = Extract<TriggerSpec, { type: 'alert' }>;
 
 /**
  * Fires once per new FIRING alert event that matches the trigger (its monitor, its rule, at least its severity),
- * with the event's payload as the run's trigger payload; RESOLVED and ACKED events never fire. The cursor is the
- * id of the last event seen: the first check starts after the newest event (alerts that fired before the trigger
- * existed start nothing), and it moves after each firing, so a restart neither repeats nor loses one. On PostgreSQL
- * an id is taken at insert and seen at commit, so an evaluation committing after a later-numbered one could be passed
- * over; evaluations are short single transactions, which keeps that window to concurrent monitor runs.
+ * with the event's payload and its id (`alert_id`, which lineage follows back to the alert) as the run's trigger
+ * payload; RESOLVED and ACKED events never fire. The cursor is the id of the last event seen: the first check
+ * starts after the newest event (alerts that fired before the trigger existed start nothing), and it moves after
+ * each firing, so a restart neither repeats nor loses one. On PostgreSQL an id is taken at insert and seen at
+ * commit, so an evaluation committing after a later-numbered one could be passed over; evaluations are short single
+ * transactions, which keeps that window to concurrent monitor runs.
  */
 export function alertSource(context: SourceContext<AlertSpec>): TriggerSource {
   const { spec } = context.target;
@@ -34,7 +35,8 @@ export function alertSource(context: SourceContext<AlertSpec>): TriggerSource {
         return;
       }
       for (const event of await firingEventsAfter(context.db, Number(stored), filter)) {
-        await context.fire(event.payload);
+        // The event's id goes with its payload: lineage walks from the run back to this alert by it.
+        await context.fire({ ...event.payload, alert_id: event.id });
         await context.cursor.set(String(event.id));
       }
     },

@@ -42,7 +42,11 @@ describe.each(DIALECTS)('alert trigger (%s)', (dialect) => {
 
     const [fired] = await alerts.evaluate(DRIFT, [psiHigh], psi(0.7));
     const run = await waitFor('a run', async () => (await fixture.runs('retrain'))[0]);
-    expect(triggerOf(run)).toEqual({ name: 'on_drift', type: 'alert', payload: fired!.payload });
+    expect(triggerOf(run)).toEqual({
+      name: 'on_drift',
+      type: 'alert',
+      payload: { ...fired!.payload, alert_id: fired!.id },
+    });
     expect(fired!.payload).toMatchObject({ monitor: 'churn-drift', rule: 'psi-high', state: 'FIRING', value: 0.7 });
     await waitFor(
       'the run to succeed',

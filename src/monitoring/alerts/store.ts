@@ -11,7 +11,8 @@ import type { AlertAction, AlertActionType, Severity } from './rule.js';
 
 /**
  * Queries over `alert_states`, `alert_events` and `alert_actions` (migration 0013); the service holds the
- * rules. Other capabilities read alert events only through `firingEventsAfter` (the `alert` trigger).
+ * rules. Other capabilities read alert events only through `firingEventsAfter` (the `alert` trigger); lineage
+ * (monitoring's own `lineage.ts`) through `findFiringEvent`, `firingEventsOfResult` and `firingEventLike`.
  */
 
 type Db = Kysely<Schema>;
@@ -169,6 +170,60 @@ export async function firingEventsAfter(
   if (filter.rule !== undefined) query = query.where('rule', '=', filter.rule);
   if (filter.severities !== undefined) query = query.where('severity', 'in', [...filter.severities]);
   return (await query.orderBy('id').limit(limit).execute()).map(eventOf);
+}
+
+/** The FIRING event with this id, if there is one (lineage's `alert:<id>`). */
+export async function findFiringEvent(db: Db, id: number): Promise<AlertEvent | undefined> {
+  const row = await db
+    .selectFrom('alert_events')
+    .selectAll()
+    .where('id', '=', id)
+    .where('kind', '=', 'FIRING')
+    .executeTakeFirst();
+  return row === undefined ? undefined : eventOf(row);
+}
+
+/**
+ * The FIRING events a monitor's result caused, oldest first, at most `limit`. `alert_events_rule` narrows the read to
+ * the monitor's events; a result's events are a few of those.
+ */
+export async function firingEventsOfResult(
+  db: Db,
+  monitor: string,
+  resultId: number,
+  limit: number,
+): Promise<AlertEvent[]> {
+  const rows = await db
+    .selectFrom('alert_events')
+    .selectAll()
+    .where('monitor', '=', monitor)
+    .where('result_id', '=', resultId)
+    .where('kind', '=', 'FIRING')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map(eventOf);
+}
+
+/**
+ * The FIRING event a payload describes, for trigger payloads recorded before they carried the event's id: one rule
+ * fires at most once per judged result, so monitor, rule, result and time name one event.
+ */
+export async function firingEventLike(
+  db: Db,
+  key: { monitor: string; rule: string; resultId: number; time: number },
+): Promise<AlertEvent | undefined> {
+  const row = await db
+    .selectFrom('alert_events')
+    .selectAll()
+    .where('monitor', '=', key.monitor)
+    .where('rule', '=', key.rule)
+    .where('kind', '=', 'FIRING')
+    .where('result_id', '=', key.resultId)
+    .where('time', '=', key.time)
+    .orderBy('id')
+    .executeTakeFirst();
+  return row === undefined ? undefined : eventOf(row);
 }
 
 /** The newest event's id (0 when there is none): where a new `alert` trigger starts reading. */

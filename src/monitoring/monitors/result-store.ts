@@ -1,5 +1,5 @@
-import type { Kysely, Transaction } from 'kysely';
-import { insertRows, type Schema } from '../../store/index.js';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import { insertRows, type MonitorResultsTable, type Schema } from '../../store/index.js';
 import type { MetricValue } from '../types.js';
 
 export type ResultStatus = 'ok' | 'no_data' | 'failed';
@@ -75,7 +75,11 @@ export async function latestResults(
     .orderBy('id', 'desc')
     .limit(limit)
     .execute();
-  return rows.map((row) => ({
+  return rows.map(resultOf);
+}
+
+function resultOf(row: Selectable<MonitorResultsTable>): Omit<MonitorResult, 'metrics'> {
+  return {
     id: Number(row.id),
     monitor: row.monitor,
     time: Number(row.time),
@@ -85,7 +89,22 @@ export async function latestResults(
     status: row.status,
     message: row.message,
     details: JSON.parse(row.details) as Record<string, unknown>,
-  }));
+  };
+}
+
+/** One run without its values, if it is the monitor's (lineage's `window:<monitor>/<id>`). */
+export async function findResult(
+  db: Kysely<Schema>,
+  monitor: string,
+  id: number,
+): Promise<Omit<MonitorResult, 'metrics'> | undefined> {
+  const row = await db
+    .selectFrom('monitor_results')
+    .selectAll()
+    .where('id', '=', id)
+    .where('monitor', '=', monitor)
+    .executeTakeFirst();
+  return row === undefined ? undefined : resultOf(row);
 }
 
 /** The values of one run. */

@@ -205,6 +205,30 @@ export async function listPipelineRuns(db: Kysely<Schema>, filter: PipelineRunFi
     .execute();
 }
 
+/**
+ * The newest runs a trigger of this type started, at most `limit`, with their trigger record (JSON): what monitoring's
+ * lineage reads to find the runs an alert started. No index serves it: the `LIKE` only saves parsing the JSON of runs
+ * started by hand or by other trigger types, and the caller checks the parsed record, which is what counts.
+ */
+export async function pipelineRunsByTriggerType(
+  db: Kysely<Schema>,
+  type: string,
+  limit: number,
+): Promise<{ id: string; trigger: string; createdTime: number }[]> {
+  const rows = await db
+    .selectFrom('pipeline_runs')
+    .select(['id', 'trigger', 'created_time'])
+    .where('trigger_name', 'is not', null)
+    .where('trigger', 'like', `%"type":${JSON.stringify(type)}%`)
+    .orderBy('created_time', 'desc')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.flatMap((row) =>
+    row.trigger === null ? [] : [{ id: row.id, trigger: row.trigger, createdTime: Number(row.created_time) }],
+  );
+}
+
 export async function countActivePipelineRuns(db: Kysely<Schema>, pipelineName: string): Promise<number> {
   const row = await db
     .selectFrom('pipeline_runs')
