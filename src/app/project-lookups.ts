@@ -9,8 +9,8 @@ import { projectOfExperiment, projectOfExperimentNamed, projectOfRun } from '../
 
 /**
  * Where access control finds the project of each kind of resource a route names: its owner's query (tracking for
- * experiments and runs, the registry for models, datasets for datasets, serving for deployments, monitoring for monitors), so access control
- * reads no table of theirs.
+ * experiments and runs, the registry for models, datasets for datasets, serving for deployments, monitoring for
+ * monitors), so access control reads no table of theirs.
  */
 export function projectLookups(db: Kysely<Schema>): ProjectLookups {
   return {

@@ -38,11 +38,7 @@ export {
   type StoredAlertState,
 } from './alerts/store.js';
 export { alertRoutes } from './alerts/routes.js';
-export {
-  computeModelQuality,
-  ModelQualityInputSchema,
-  type ModelQualityInput,
-} from './statistics/model-quality.js';
+export { computeModelQuality, ModelQualityInputSchema, type ModelQualityInput } from './statistics/model-quality.js';
 export {
   eventToWire as alertEventToWire,
   historyToWire as alertHistoryToWire,

@@ -164,7 +164,13 @@ describe('policy gates', () => {
       evidence({ champion: { version: 1, metrics: { auc: 0.8 } } }),
     );
     expect(beats).toMatchObject({ passed: true, observed: 0.05 });
-    const lower = { alias: 'champion', metric: 'log_loss', min_delta: 0, direction: 'lower' as const, on: 'snapshot' as const };
+    const lower = {
+      alias: 'champion',
+      metric: 'log_loss',
+      min_delta: 0,
+      direction: 'lower' as const,
+      on: 'snapshot' as const,
+    };
     const [worse] = evaluatePolicyGates(
       { ...policy, metrics: {}, fairness: undefined, data_validation: 'not_required', champion: lower },
       evidence({ champion }),
