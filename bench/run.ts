@@ -2,6 +2,7 @@ import { arch, cpus, platform, totalmem } from 'node:os';
 import { benchAccess } from './access/index.js';
 import { benchArtifacts } from './artifacts/index.js';
 import { benchData } from './data/index.js';
+import { benchMonitoring } from './monitoring/index.js';
 import { benchPipelines } from './pipelines/index.js';
 import { benchServing } from './serving/index.js';
 import { benchTracking } from './tracking/index.js';
@@ -14,6 +15,7 @@ const BENCHMARKS: Record<string, () => Promise<string[]>> = {
   access: benchAccess,
   artifacts: benchArtifacts,
   serving: benchServing,
+  monitoring: benchMonitoring,
 };
 
 const only = process.argv[2];

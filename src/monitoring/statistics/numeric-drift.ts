@@ -1,4 +1,9 @@
 import { sqlIdentifier, type DataEngine } from '../../data/index.js';
+import { castColumns } from './columns.js';
+import { BucketSweep, type BucketTable, type Refined } from './bucket-sweep.js';
+
+/** A query's streamed result, as the data capability's engine hands it over. */
+type DuckDBResult = Awaited<ReturnType<DataEngine['raw']['run']>>;
 
 /**
  * What one numeric feature's exact empirical distributions give: the sizes, the KS statistic
@@ -14,149 +19,247 @@ export interface NumericSummary {
 }
 
 /**
- * The feature's distinct values in order with each side's count, from one DuckDB query (one scan
- * of each relation: a hash aggregate, then a sort of the distinct values only), swept once here.
- * Measured on 1M rows a side of 2-decimal amounts (100k distinct values): ~70 ms a feature this
- * way, ~300 ms with the ECDFs as window sums in DuckDB (UNPIVOT of a batch of columns, GROUP BY
- * feature and value, a partitioned window, then the quantiles by ASOF joins): a window over the
- * distinct values costs more than handing them over, and UNPIVOT tripled the aggregate's time.
+ * Buckets of the first pass. Measured on 1M continuous doubles: a GROUP BY into 4,096 buckets takes ~25 ms, into
+ * 65,536 ~80 ms (its hash table leaves the cache), while the buckets read value by value stay a few.
+ */
+export const DEFAULT_BUCKETS = 4096;
+
+/** Past this share of the rows in buckets to read value by value, reading every bucket costs no more. */
+const REFINE_ALL_SHARE = 0.25;
+/** Past this many buckets the IN list would cost more to parse than reading every bucket. */
+const REFINE_LIST_MAX = 4096;
+/** Features whose ranges one query finds (three aggregates each). */
+const RANGE_BATCH = 250;
+
+/** A side's finite values of one feature: how many, and their extremes. */
+interface SideRange {
+  count: number;
+  lo: number;
+  hi: number;
+}
+
+/**
+ * Each numeric feature's summary: every feature's range and sizes in one scan of each relation (batches of
+ * RANGE_BATCH columns), then per feature a GROUP BY of each side into `buckets` equal-width buckets (count,
+ * extremes, sum), then the values of the few buckets that table cannot decide (bucket-sweep.ts says which,
+ * and why the rest is exact). Nulls, NaN and ±∞ are left out. Measured on 1M rows a side of drifted
+ * continuous doubles: ~130 ms a feature, where a GROUP BY value and a sort of two million distinct values
+ * took ~1.1 s; a relation compared with itself crosses zero everywhere and still costs that GROUP BY.
  */
 export async function summarizeNumeric(
   engine: DataEngine,
   reference: string,
   current: string,
-  name: string,
+  names: readonly string[],
   bins: number,
+  buckets = DEFAULT_BUCKETS,
+): Promise<Map<string, NumericSummary>> {
+  const referenceRanges = await sideRanges(engine, reference, names);
+  const currentRanges = await sideRanges(engine, current, names);
+  const out = new Map<string, NumericSummary>();
+  for (const [index, name] of names.entries()) {
+    const [r, c] = [referenceRanges[index]!, currentRanges[index]!];
+    out.set(
+      name,
+      r.count === 0 || c.count === 0
+        ? {
+            referenceCount: r.count,
+            currentCount: c.count,
+            ks: null,
+            wasserstein: null,
+            bins: { reference: [], current: [] },
+          }
+        : await summarizeFeature(engine, { reference, current, name, bins, buckets }, r, c),
+    );
+  }
+  return out;
+}
+
+async function sideRanges(engine: DataEngine, relation: string, names: readonly string[]): Promise<SideRange[]> {
+  const out: SideRange[] = [];
+  for (let start = 0; start < names.length; start += RANGE_BATCH) {
+    const batch = names.slice(start, start + RANGE_BATCH);
+    const aggregates = batch.map((_, k) => {
+      // CASE rather than FILTER: measured 2.5 times faster over a wide batch.
+      const finite = `CASE WHEN isfinite("${k}") THEN "${k}" END`;
+      return `count(${finite})::DOUBLE, min(${finite}), max(${finite})`;
+    });
+    const [row] = await readColumns(
+      await engine.raw.run(
+        `SELECT ${aggregates.join(', ')} FROM (SELECT ${castColumns(batch, 'DOUBLE')} FROM ${relation})`,
+      ),
+      batch.length * 3,
+    ).then((columns) => [columns.map((column) => column[0]!)]);
+    batch.forEach((_, k) => out.push({ count: row![3 * k]!, lo: row![3 * k + 1]!, hi: row![3 * k + 2]! }));
+  }
+  return out;
+}
+
+interface FeatureQuery {
+  reference: string;
+  current: string;
+  name: string;
+  bins: number;
+  buckets: number;
+}
+
+async function summarizeFeature(
+  engine: DataEngine,
+  query: FeatureQuery,
+  referenceRange: SideRange,
+  currentRange: SideRange,
 ): Promise<NumericSummary> {
-  const x = `CAST(${sqlIdentifier(name)} AS DOUBLE)`;
-  const result = await engine.raw.run(
-    `SELECT value, sum(r)::DOUBLE AS r, sum(c)::DOUBLE AS c
-     FROM (SELECT ${x} AS value, 1 AS r, 0 AS c FROM ${reference} UNION ALL SELECT ${x}, 0, 1 FROM ${current})
-     WHERE isfinite(value)
-     GROUP BY value
-     ORDER BY value`,
-  );
-  const steps = new Steps();
-  // Chunk by chunk through the engine's connection: two million rows as row objects would cost more
-  // than the query.
+  const lo = Math.min(referenceRange.lo, currentRange.lo);
+  const hi = Math.max(referenceRange.hi, currentRange.hi);
+  const bucket = bucketOf(lo, hi, query.buckets);
+  const finite = (relation: string) =>
+    `(SELECT value, ${bucket} AS bucket FROM (SELECT CAST(${sqlIdentifier(query.name)} AS DOUBLE) AS value ` +
+    `FROM ${relation}) WHERE isfinite(value))`;
+  // A GROUP BY a side: one over the union with a FILTER per side cost 2.5 times as much.
+  const bucketRows = async (relation: string) =>
+    readColumns(
+      await engine.raw.run(
+        `SELECT bucket, count(*)::DOUBLE, min(value), max(value), sum(value)
+         FROM ${finite(relation)} GROUP BY bucket ORDER BY bucket`,
+      ),
+      5,
+    );
+  const table = mergeSides(await bucketRows(query.reference), await bucketRows(query.current));
+  const total = referenceRange.count + currentRange.count;
+  const result = await new BucketSweep(table).sweep(query.bins, async (positions) => {
+    const share = positions.reduce((sum, i) => sum + table.r[i]! + table.c[i]!, 0) / total;
+    const all = share > REFINE_ALL_SHARE || positions.length > REFINE_LIST_MAX;
+    const where = all ? '' : `WHERE bucket IN (${positions.map((i) => table.ids[i]!).join(', ')})`;
+    // The rows themselves in value order (ties next to each other): cheaper than a GROUP BY value.
+    const valueRows = async (relation: string) =>
+      readColumns(await engine.raw.run(`SELECT bucket, value FROM ${finite(relation)} ${where} ORDER BY value`), 2);
+    const refined = refinedBuckets(await valueRows(query.reference), await valueRows(query.current), table.ids);
+    return all ? refined : new Map(positions.map((i) => [i, refined.get(i)!]));
+  });
+  return {
+    referenceCount: result.referenceCount,
+    currentCount: result.currentCount,
+    ks: result.ks,
+    wasserstein: result.wasserstein,
+    bins: result.bins,
+  };
+}
+
+/**
+ * A value's bucket, never decreasing as the value grows (a subtraction and a product by positive constants,
+ * then floor): that order is all bucket-sweep.ts relies on. A range whose width does not fit a double, or one
+ * value, gives one bucket, which is read value by value.
+ */
+function bucketOf(lo: number, hi: number, buckets: number): string {
+  const scale = buckets / (hi - lo);
+  if (!(hi > lo) || !Number.isFinite(scale) || scale <= 0) return '0';
+  return `least(floor((value - ${doubleLiteral(lo)}) * ${doubleLiteral(scale)}), ${buckets - 1})::INTEGER`;
+}
+
+/** A double as SQL, exactly: a bare decimal literal would be parsed as DECIMAL. */
+function doubleLiteral(value: number): string {
+  return `CAST('${String(value)}' AS DOUBLE)`;
+}
+
+/** Both sides' bucket rows (bucket, count, min, max, sum; each in bucket order) as one table. */
+function mergeSides(reference: Float64Array[], current: Float64Array[]): BucketTable {
+  const ids: number[] = [];
+  const [rIds, cIds] = [reference[0]!, current[0]!];
+  for (let i = 0, j = 0; i < rIds.length || j < cIds.length;) {
+    const id = j >= cIds.length || (i < rIds.length && rIds[i]! < cIds[j]!) ? rIds[i++]! : cIds[j++]!;
+    if (ids.at(-1) !== id) ids.push(id);
+    if (i < rIds.length && rIds[i] === id) i++;
+    if (j < cIds.length && cIds[j] === id) j++;
+  }
+  const table: BucketTable = {
+    ids: Int32Array.from(ids),
+    ...{ r: new Float64Array(ids.length), c: new Float64Array(ids.length) },
+    ...{ rMin: new Float64Array(ids.length).fill(NaN), rMax: new Float64Array(ids.length).fill(NaN) },
+    ...{ cMin: new Float64Array(ids.length).fill(NaN), cMax: new Float64Array(ids.length).fill(NaN) },
+    ...{ rSum: new Float64Array(ids.length).fill(NaN), cSum: new Float64Array(ids.length).fill(NaN) },
+  };
+  const place = (
+    side: Float64Array[],
+    count: Float64Array,
+    min: Float64Array,
+    max: Float64Array,
+    sum: Float64Array,
+  ) => {
+    for (let i = 0, position = 0; i < side[0]!.length; i++) {
+      while (table.ids[position] !== side[0]![i]) position++;
+      count[position] = side[1]![i]!;
+      min[position] = side[2]![i]!;
+      max[position] = side[3]![i]!;
+      sum[position] = side[4]![i]!;
+    }
+  };
+  place(reference, table.r, table.rMin, table.rMax, table.rSum);
+  place(current, table.c, table.cMin, table.cMax, table.cSum);
+  return table;
+}
+
+/**
+ * The refined buckets by position in the table (`ids` gives each position's bucket), from each side's
+ * (bucket, value) rows in value order: a value's bucket never decreases, so one merge by value, counting ties.
+ */
+function refinedBuckets(reference: Float64Array[], current: Float64Array[], ids: Int32Array): Map<number, Refined> {
+  const [rBucket, rValue] = reference as [Float64Array, Float64Array];
+  const [cBucket, cValue] = current as [Float64Array, Float64Array];
+  const size = rValue.length + cValue.length;
+  const bucket = new Float64Array(size);
+  const values = new Float64Array(size);
+  const r = new Float64Array(size);
+  const c = new Float64Array(size);
+  let length = 0;
+  for (let i = 0, j = 0; i < rValue.length || j < cValue.length; length++) {
+    const value = j >= cValue.length || (i < rValue.length && rValue[i]! <= cValue[j]!) ? rValue[i]! : cValue[j]!;
+    bucket[length] = i < rValue.length && rValue[i] === value ? rBucket[i]! : cBucket[j]!;
+    values[length] = value;
+    for (; i < rValue.length && rValue[i] === value; i++) r[length]!++;
+    for (; j < cValue.length && cValue[j] === value; j++) c[length]!++;
+  }
+  const positionOf = new Map<number, number>();
+  ids.forEach((id, position) => positionOf.set(id, position));
+  const out = new Map<number, Refined>();
+  for (let start = 0; start < length;) {
+    let end = start + 1;
+    while (end < length && bucket[end] === bucket[start]) end++;
+    out.set(positionOf.get(bucket[start]!)!, {
+      values: values.subarray(start, end),
+      r: r.subarray(start, end),
+      c: c.subarray(start, end),
+    });
+    start = end;
+  }
+  return out;
+}
+
+/**
+ * A result's numeric columns as Float64Arrays (null → NaN), chunk by chunk through the engine's connection:
+ * a million rows as row objects would cost more than the query.
+ */
+async function readColumns(result: DuckDBResult, count: number): Promise<Float64Array[]> {
+  let capacity = 1024;
+  let columns = Array.from({ length: count }, () => new Float64Array(capacity));
+  let length = 0;
   for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
-    const [values, r, c] = [chunk.getColumnVector(0), chunk.getColumnVector(1), chunk.getColumnVector(2)];
-    for (let i = 0; i < chunk.rowCount; i++) {
-      steps.push(values.getItem(i) as number, r.getItem(i) as number, c.getItem(i) as number);
+    if (length + chunk.rowCount > capacity) {
+      while (length + chunk.rowCount > capacity) capacity *= 2;
+      columns = columns.map((column) => {
+        const bigger = new Float64Array(capacity);
+        bigger.set(column.subarray(0, length));
+        return bigger;
+      });
     }
+    for (let k = 0; k < count; k++) {
+      const vector = chunk.getColumnVector(k);
+      const column = columns[k]!;
+      for (let i = 0; i < chunk.rowCount; i++) {
+        const item = vector.getItem(i);
+        column[length + i] = item === null ? NaN : Number(item);
+      }
+    }
+    length += chunk.rowCount;
   }
-  return steps.summarize(bins);
-}
-
-/** The distinct values in increasing order with their counts per side. */
-class Steps {
-  #values: Float64Array = new Float64Array(1024);
-  #r: Float64Array = new Float64Array(1024);
-  #c: Float64Array = new Float64Array(1024);
-  #length = 0;
-
-  push(value: number, r: number, c: number): void {
-    if (this.#length === this.#values.length) {
-      this.#values = grow(this.#values);
-      this.#r = grow(this.#r);
-      this.#c = grow(this.#c);
-    }
-    this.#values[this.#length] = value;
-    this.#r[this.#length] = r;
-    this.#c[this.#length] = c;
-    this.#length++;
-  }
-
-  summarize(bins: number): NumericSummary {
-    let nr = 0;
-    let nc = 0;
-    for (let i = 0; i < this.#length; i++) {
-      nr += this.#r[i]!;
-      nc += this.#c[i]!;
-    }
-    if (nr === 0 || nc === 0) {
-      return {
-        referenceCount: nr,
-        currentCount: nc,
-        ks: null,
-        wasserstein: null,
-        bins: { reference: [], current: [] },
-      };
-    }
-    const { ks, wasserstein } = this.#distances(nr, nc);
-    return { referenceCount: nr, currentCount: nc, ks, wasserstein, bins: this.#binCounts(this.#edges(nr, bins)) };
-  }
-
-  /**
-   * KS as scipy's ks_2samp: the largest |F_ref(v) − F_cur(v)| over every value v seen on either
-   * side, each ECDF count / n in doubles (numpy's searchsorted / n). Wasserstein-1 as scipy's
-   * wasserstein_distance: Σ |F_ref(vᵢ) − F_cur(vᵢ)| (vᵢ₊₁ − vᵢ) over consecutive values, summed with
-   * Neumaier's compensation so a million terms lose nothing.
-   */
-  #distances(nr: number, nc: number): { ks: number; wasserstein: number } {
-    let cr = 0;
-    let cc = 0;
-    let ks = 0;
-    let sum = 0;
-    let compensation = 0;
-    for (let i = 0; i < this.#length; i++) {
-      cr += this.#r[i]!;
-      cc += this.#c[i]!;
-      const difference = Math.abs(cr / nr - cc / nc);
-      if (difference > ks) ks = difference;
-      if (i + 1 === this.#length) break;
-      const term = difference * (this.#values[i + 1]! - this.#values[i]!);
-      const next = sum + term;
-      compensation += Math.abs(sum) >= Math.abs(term) ? sum - next + term : term - next + sum;
-      sum = next;
-    }
-    return { ks, wasserstein: sum + compensation };
-  }
-
-  /**
-   * The PSI edges: the reference's quantiles at i/bins (i = 1 … bins−1) exactly as numpy.quantile's
-   * default ('linear': virtual index n·q + (1 − q) − 1, numpy's two-sided lerp between the order
-   * statistics around it), distinct and increasing.
-   */
-  #edges(nr: number, bins: number): number[] {
-    const edges: number[] = [];
-    let index = 0;
-    let cumulative = this.#r[0]!;
-    // The k-th smallest reference value (0-based): walk to the first distinct value whose cumulative
-    // reference count passes k. Quantile positions only increase, so one walk serves them all.
-    const orderStatistic = (k: number): number => {
-      while (cumulative <= k) cumulative += this.#r[++index]!;
-      return this.#values[index]!;
-    };
-    for (let i = 1; i < bins; i++) {
-      const q = i / bins;
-      const virtual = nr * q + (1 - q) - 1;
-      const lo = Math.floor(virtual);
-      const gamma = virtual - lo;
-      const a = orderStatistic(lo);
-      const b = orderStatistic(Math.min(lo + 1, nr - 1));
-      const edge = gamma >= 0.5 ? b - (b - a) * (1 - gamma) : a + (b - a) * gamma;
-      edges.push(edge);
-    }
-    return [...new Set(edges)].sort((a, b) => a - b);
-  }
-
-  /** Each side's count per bin, (−∞, e₁], (e₁, e₂], …, (e_k, +∞), in one walk over the values. */
-  #binCounts(edges: readonly number[]): NumericSummary['bins'] {
-    const reference = new Array<number>(edges.length + 1).fill(0);
-    const current = new Array<number>(edges.length + 1).fill(0);
-    let bin = 0;
-    for (let i = 0; i < this.#length; i++) {
-      while (bin < edges.length && this.#values[i]! > edges[bin]!) bin++;
-      reference[bin]! += this.#r[i]!;
-      current[bin]! += this.#c[i]!;
-    }
-    return { reference, current };
-  }
-}
-
-function grow(array: Float64Array): Float64Array {
-  const bigger = new Float64Array(array.length * 2);
-  bigger.set(array);
-  return bigger;
+  return columns.map((column) => column.subarray(0, length));
 }
