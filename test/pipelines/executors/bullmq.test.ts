@@ -28,6 +28,26 @@ function testQueueName(): string {
   return `ciclo-test-${randomBytes(6).toString('hex')}`;
 }
 
+/** Whether a job of the queue has recorded `pid` as its step's process (BullMQ's job hash, field `progress`). */
+async function jobRecordsPid(queueName: string, pid: number): Promise<boolean> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `bull:${queueName}:*`, 'COUNT', 1000);
+      for (const key of keys) {
+        if ((await redis.type(key)) !== 'hash') continue;
+        const progress = await redis.hget(key, 'progress');
+        if (progress !== null && (JSON.parse(progress) as { pid?: number }).pid === pid) return true;
+      }
+      cursor = next;
+    } while (cursor !== '0');
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** Deletes every Redis key of the queue (BullMQ's default prefix `bull`). */
 async function deleteQueueKeys(queueName: string): Promise<void> {
   const redis = new Redis(REDIS_URL);
@@ -257,6 +277,9 @@ describe.each(DIALECTS)(
       const victim = workers.find((worker) => worker.pid === workerPid)!;
       const survivor = workers.find((worker) => worker !== victim)!;
       expect(victim).toBeDefined();
+      // Killed once its job names the step's process group: a worker that dies between starting a step and
+      // recording its pid (an asynchronous write to Redis) leaves a process no other worker can find.
+      await waitFor("the victim's job to record step b's process", () => jobRecordsPid(queueName, stepPid!));
       victim.kill('SIGKILL');
       expect(await exitOf(victim)).toEqual({ code: null, signal: 'SIGKILL' });
 
