@@ -130,9 +130,23 @@ async function summarizeFeature(
     const share = positions.reduce((sum, i) => sum + table.r[i]! + table.c[i]!, 0) / total;
     const all = share > REFINE_ALL_SHARE || positions.length > REFINE_LIST_MAX;
     const where = all ? '' : `WHERE bucket IN (${positions.map((i) => table.ids[i]!).join(', ')})`;
-    // The rows themselves in value order (ties next to each other): cheaper than a GROUP BY value.
+    // Every bucket: distinct values with their counts, since a side's rows cost far more where values repeat
+    // (two-decimal amounts: 10 rows a value at 1M rows). A few buckets: the rows in value order, ties counted
+    // here, which measured ~25% less than the GROUP BY.
     const valueRows = async (relation: string) =>
-      readColumns(await engine.raw.run(`SELECT bucket, value FROM ${finite(relation)} ${where} ORDER BY value`), 2);
+      all
+        ? readColumns(
+            await engine.raw.run(
+              `SELECT bucket, value, count(*)::DOUBLE FROM ${finite(relation)} GROUP BY bucket, value ORDER BY value`,
+            ),
+            3,
+          )
+        : countTies(
+            await readColumns(
+              await engine.raw.run(`SELECT bucket, value FROM ${finite(relation)} ${where} ORDER BY value`),
+              2,
+            ),
+          );
     const refined = refinedBuckets(await valueRows(query.reference), await valueRows(query.current), table.ids);
     return all ? refined : new Map(positions.map((i) => [i, refined.get(i)!]));
   });
@@ -198,13 +212,33 @@ function mergeSides(reference: Float64Array[], current: Float64Array[]): BucketT
   return table;
 }
 
+/** (bucket, value) rows in value order as (bucket, value, count) with one row a distinct value. */
+function countTies([bucket, value]: Float64Array[]): Float64Array[] {
+  const [buckets, values, counts] = [
+    new Float64Array(value!.length),
+    new Float64Array(value!.length),
+    new Float64Array(value!.length),
+  ];
+  let length = 0;
+  for (let i = 0; i < value!.length; i++) {
+    if (length > 0 && values[length - 1] === value![i]) {
+      counts[length - 1]!++;
+      continue;
+    }
+    buckets[length] = bucket![i]!;
+    values[length] = value![i]!;
+    counts[length++] = 1;
+  }
+  return [buckets.subarray(0, length), values.subarray(0, length), counts.subarray(0, length)];
+}
+
 /**
  * The refined buckets by position in the table (`ids` gives each position's bucket), from each side's
- * (bucket, value) rows in value order: a value's bucket never decreases, so one merge by value, counting ties.
+ * (bucket, value, count) rows in value order: a value's bucket never decreases, so one merge by value.
  */
 function refinedBuckets(reference: Float64Array[], current: Float64Array[], ids: Int32Array): Map<number, Refined> {
-  const [rBucket, rValue] = reference as [Float64Array, Float64Array];
-  const [cBucket, cValue] = current as [Float64Array, Float64Array];
+  const [rBucket, rValue, rCount] = reference as [Float64Array, Float64Array, Float64Array];
+  const [cBucket, cValue, cCount] = current as [Float64Array, Float64Array, Float64Array];
   const size = rValue.length + cValue.length;
   const bucket = new Float64Array(size);
   const values = new Float64Array(size);
@@ -215,8 +249,8 @@ function refinedBuckets(reference: Float64Array[], current: Float64Array[], ids:
     const value = j >= cValue.length || (i < rValue.length && rValue[i]! <= cValue[j]!) ? rValue[i]! : cValue[j]!;
     bucket[length] = i < rValue.length && rValue[i] === value ? rBucket[i]! : cBucket[j]!;
     values[length] = value;
-    for (; i < rValue.length && rValue[i] === value; i++) r[length]!++;
-    for (; j < cValue.length && cValue[j] === value; j++) c[length]!++;
+    if (i < rValue.length && rValue[i] === value) r[length] = rCount[i++]!;
+    if (j < cValue.length && cValue[j] === value) c[length] = cCount[j++]!;
   }
   const positionOf = new Map<number, number>();
   ids.forEach((id, position) => positionOf.set(id, position));
