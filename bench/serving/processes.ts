@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { startUrlPrinter, type ServerProcess } from '../tracking/server-process.js';
 import { PYTHON, PYTHON_SERVER } from './fixture.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/bin/ciclo.js', import.meta.url));
 const RAW_SERVER = fileURLToPath(new URL('./raw-onnx-server.ts', import.meta.url));
 const SCORING_PROCESS = fileURLToPath(new URL('./scoring-process.ts', import.meta.url));
 

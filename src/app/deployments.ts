@@ -1,10 +1,10 @@
-import { fileURLToPath } from 'node:url';
 import { configEnvironment } from '../common/config.js';
 import { DeploymentSupervisor } from '../serving/index.js';
 import type { CicloContext } from './context.js';
+import { packagePath } from '../common/package-files.js';
 
 /** The built CLI: each replica is its `ciclo serve NAME/V`. */
-const CLI_PROGRAM = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const CLI_PROGRAM = packagePath('dist', 'bin', 'ciclo.js');
 
 /**
  * The supervisor `ciclo server` runs deployments with: replicas are `ciclo serve` processes over the

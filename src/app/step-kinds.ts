@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { registerDataStepKinds, registerDataStepRuntimes } from '../data/index.js';
 import { registerGateStepKind, registerGateStepRuntime } from '../governance/approvals/index.js';
 import {
@@ -8,6 +7,7 @@ import {
   type StepRuntimeRegistry,
 } from '../pipelines/index.js';
 import { registerModelStepKinds, registerModelStepRuntimes } from '../registry/index.js';
+import { packagePath } from '../common/package-files.js';
 
 /**
  * Every step kind an installation has: the pipelines' own (`command`, `ts`), the data kinds (`sql`,
@@ -31,10 +31,9 @@ export function stepRuntimes(): StepRuntimeRegistry {
 }
 
 /**
- * A step process is started with plain `node`, so it runs compiled, from dist/ (a source checkout needs
- * `npm run build` first, which the runtimes say when it is missing). src/app and dist/app sit at the same depth, so
- * this one URL finds the compiled runner from either.
+ * A step process is started with plain `node`, so it runs the bundled runner from dist/bin/ (a source
+ * checkout needs `npm run build` first, which the runtimes say when it is missing).
  */
 function stepRunner(name: 'ts-step' | 'data-step' | 'model-step'): string {
-  return fileURLToPath(new URL(`../../dist/runners/${name}.js`, import.meta.url));
+  return packagePath('dist', 'bin', `${name}.js`);
 }

@@ -17,7 +17,7 @@ import { emit } from './output.js';
  * (its files, its database URL) administers it, as with `createsuperuser` in other tools; a server
  * with authentication on is then reached with the tokens made here.
  */
-export function registerAccessCommands(program: Command): void {
+export function registerUserCommands(program: Command): void {
   const users = program.command('users').description('people and services that call a server with authentication on');
 
   users
@@ -55,7 +55,9 @@ export function registerAccessCommands(program: Command): void {
         emit(command, user, () => `${verb}d user ${user.name}`);
       });
   }
+}
 
+export function registerTokenCommands(program: Command): void {
   const tokens = program.command('tokens').description('API tokens: 256-bit secrets shown once and stored hashed');
 
   tokens
@@ -112,7 +114,9 @@ export function registerAccessCommands(program: Command): void {
       const token = await withAccess((control) => control.revokeToken(id));
       emit(command, token, () => `revoked token ${token.id} of ${token.user}`);
     });
+}
 
+export function registerProjectCommands(program: Command): void {
   const projects = program
     .command('projects')
     .description('projects: experiments and models belong to one; roles are granted per project');

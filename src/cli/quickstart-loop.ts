@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { CicloContext } from '../app/context.js';
 import { deploymentSupervisor } from '../app/deployments.js';
@@ -11,8 +10,9 @@ import { parseParamAssignments, type LoadedPipeline } from '../pipelines/index.j
 import type { DeploymentEvent } from '../serving/index.js';
 import { formatNumber } from './format.js';
 import { printText, wantsJson } from './output.js';
+import { packagePath } from '../common/package-files.js';
 
-const EXAMPLES = fileURLToPath(new URL('../../examples/churn/', import.meta.url));
+const EXAMPLES = packagePath('examples', 'churn') + '/';
 const TRAFFIC = path.join(EXAMPLES, 'traffic');
 const MONITOR = path.join(EXAMPLES, 'monitor.yaml');
 const DEPLOYMENT = 'churn-staging';

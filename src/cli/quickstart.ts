@@ -1,6 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { CicloContext } from '../app/context.js';
 import { parseParamAssignments, topologicalOrder, type PipelineDefinition } from '../pipelines/index.js';
@@ -11,9 +10,9 @@ import { emit, printText, wantsJson } from './output.js';
 import { runClosedLoop, type LoopOutcome } from './quickstart-loop.js';
 import { followRun } from './pipeline.js';
 import { withPipelineSession } from './pipeline-session.js';
+import { packagePath } from '../common/package-files.js';
 
-// dist/cli and src/cli both sit two folders below the package root, next to examples/.
-const CHURN = fileURLToPath(new URL('../../examples/churn/', import.meta.url));
+const CHURN = packagePath('examples', 'churn') + '/';
 
 /**
  * `ciclo quickstart`: the main job on the embedded default. Runs the churn example (synthetic data

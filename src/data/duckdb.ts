@@ -1,4 +1,4 @@
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import { InvalidInputError } from '../common/errors.js';
 
 /**
@@ -28,7 +28,10 @@ export class DataEngine {
 
   /** An in-memory DuckDB; `threads` defaults to DuckDB's own (the machine's cores). */
   static async open(options: { threads?: number } = {}): Promise<DataEngine> {
-    const instance = await DuckDBInstance.create(':memory:', {
+    // Imported on first use: its native library and its modules cost ~40 ms that commands on the
+    // metadata store alone need not pay.
+    const { DuckDBInstance: Instance } = await import('@duckdb/node-api');
+    const instance = await Instance.create(':memory:', {
       ...(options.threads === undefined ? {} : { threads: String(options.threads) }),
     });
     return new DataEngine(instance, await instance.connect());

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { packagePath } from '../common/package-files.js';
 
-/** Read at start-up from package.json, which sits two folders up from both src/server and dist/server. */
+/** Read at start-up from the package's package.json. */
 export const CICLO_VERSION: string = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }
 ).version;

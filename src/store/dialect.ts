@@ -9,10 +9,11 @@ import {
   type SqliteDatabase,
   type SqliteStatement,
 } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Schema } from './schema.js';
 import type { DatabaseLocation, DialectName } from '../common/database-location.js';
 import { translatingStoreErrors } from './storage-errors.js';
+import { requireOnFirstUse } from '../common/on-first-use.js';
 
 export type { DatabaseLocation, DialectName } from '../common/database-location.js';
 
@@ -32,14 +33,16 @@ export function createDialect(location: DatabaseLocation): Dialect {
 
 function engineDialect(location: DatabaseLocation): Dialect {
   if (location.dialect === 'postgres') {
-    const pool = new pg.Pool({
+    // Loaded only for a PostgreSQL store: an embedded one never pays for it.
+    const { Pool, types } = requireOnFirstUse('pg') as typeof pg;
+    const pool = new Pool({
       connectionString: location.url,
       max: 10,
       ...(location.lockTimeoutMs === undefined ? {} : { lock_timeout: location.lockTimeoutMs }),
       types: {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
           if (oid === PG_INT8 || oid === PG_NUMERIC) return (value: string) => Number(value);
-          return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
+          return types.getTypeParser(oid, format) as (value: string) => unknown;
         }) as typeof pg.types.getTypeParser,
       },
     });

@@ -5,7 +5,7 @@ import { makeTempDir } from '../support/temp.js';
 import { waitFor } from '../support/wait.js';
 import { runCli } from './run-cli.js';
 
-const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../dist/bin/ciclo.js', import.meta.url));
 
 /**
  * Runs `ciclo server --port 0` over the store, sends the request the quickstart printed (its curl,

@@ -10,7 +10,7 @@ import { makeTempDir } from '../support/temp.js';
 import { waitFor } from '../triggers/support.js';
 import { COLUMN_SIGNATURE, expectedScore, perColumnGraph, registerPackage, writeServingPackage } from './support.js';
 
-const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../dist/bin/ciclo.js', import.meta.url));
 
 describe('ciclo serve', () => {
   const home = makeTempDir();

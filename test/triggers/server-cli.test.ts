@@ -8,7 +8,7 @@ import { findPipelineFiles, signBody } from '../../src/triggers/index.js';
 import { makeTempDir } from '../support/temp.js';
 import { waitFor } from './support.js';
 
-const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../dist/bin/ciclo.js', import.meta.url));
 
 function writePipeline(folder: string, name: string, triggers: string): void {
   mkdirSync(folder, { recursive: true });

@@ -1,4 +1,6 @@
-import { Redis } from 'ioredis';
+import type * as ioredis from 'ioredis';
+import type { Redis } from 'ioredis';
+import { requireOnFirstUse } from '../../common/on-first-use.js';
 import type { OnlineRecord, OnlineStore, OnlineViewMeta, OnlineViewState } from './types.js';
 
 /** Default key prefix: entity hashes are `ciclo:features:<view>:<entity key>`. */
@@ -48,7 +50,8 @@ export class RedisOnlineStore implements OnlineStore {
   ) {
     this.prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
     this.#batchSize = options.batchSize ?? 1000;
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+    const { Redis: RedisClient } = requireOnFirstUse('ioredis') as typeof ioredis;
+    const client = new RedisClient(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
     client.on('error', () => undefined);
     client.defineCommand('cicloWriteIfNewer', { numberOfKeys: 1, lua: WRITE_IF_NEWER });
     client.defineCommand('cicloRaiseWatermark', { numberOfKeys: 1, lua: RAISE_WATERMARK });

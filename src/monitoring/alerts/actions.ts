@@ -1,5 +1,3 @@
-import { connect } from '@nats-io/transport-node';
-import { Redis } from 'ioredis';
 import { SIGNATURE_HEADER, signBody } from '../../common/hmac-signature.js';
 import { actionType, type AlertAction } from './rule.js';
 import type { AlertPayload } from './store.js';
@@ -65,6 +63,7 @@ async function postWebhook(
 }
 
 async function publishNats(subject: string, url: string, body: string, deps: ActionDeps): Promise<void> {
+  const { connect } = await import('@nats-io/transport-node');
   const connection = await connect({
     servers: url,
     name: 'ciclo-alerts',
@@ -81,6 +80,7 @@ async function publishNats(subject: string, url: string, body: string, deps: Act
 }
 
 async function publishRedis(channel: string, url: string, body: string, deps: ActionDeps): Promise<void> {
+  const { Redis } = await import('ioredis');
   const client = new Redis(url, {
     lazyConnect: true,
     connectTimeout: deps.timeoutMs,

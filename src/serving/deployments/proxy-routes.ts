@@ -1,4 +1,3 @@
-import replyFrom from '@fastify/reply-from';
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { NotFoundError, UnavailableError } from '../../common/errors.js';
@@ -31,6 +30,8 @@ export const proxyRoutes: FastifyPluginAsync<ProxyRouteOptions> = async (app, { 
   // Bodies pass through as the stream they came in: JSON, CSV, whatever the replica's protocol reads.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+  // Imported here: undici, under it, is a large part of what any command would load otherwise.
+  const { default: replyFrom } = await import('@fastify/reply-from');
   await app.register(replyFrom, { undici: { connections: 128, pipelining: 1 } });
 
   app.all('/serve/:deployment', { config: { access: scoringAccess } }, async (request) => {

@@ -3,7 +3,7 @@ import { UnavailableError } from '../../common/errors.js';
 
 /** How a replica is started: the `ciclo` program, and what its `ciclo serve` needs. */
 export interface ReplicaSpec {
-  /** The built CLI (`dist/cli/main.js`), run with this Node. */
+  /** The built CLI (`dist/bin/ciclo.js`), run with this Node. */
   program: string;
   /** `NAME/VERSION`: a replica serves one version, whatever its alias says later. */
   reference: string;

@@ -1,12 +1,12 @@
-import { fileURLToPath } from 'node:url';
 import { InvalidInputError, UnavailableError } from '../../common/errors.js';
 import type { Frame } from '../frame.js';
 import type { LoadedModel, ModelRuntime, ServablePackage } from '../runtime.js';
 import { predictionFrame } from './python-output.js';
 import { PythonWorker, WorkerExitedError, type WorkerOptions } from './python-worker.js';
+import { packagePath } from '../../common/package-files.js';
 
-/** The worker script, found from this module in `src/serving/runtimes/` (tsx) and in `dist/serving/runtimes/`. */
-const WORKER_SCRIPT = fileURLToPath(new URL('../../../python/ciclo_model_worker.py', import.meta.url));
+/** The worker script, shipped in the package's python/ folder. */
+const WORKER_SCRIPT = packagePath('python', 'ciclo_model_worker.py');
 /** How long a closed model's worker may take to exit on the end of its stdin before it is killed. */
 const CLOSE_GRACE_MS = 2000;
 

@@ -21,7 +21,7 @@ import { isRunning, jobIn, noSignal, readPid, tempFolder } from './support.js';
 import { waitFor } from '../../support/wait.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
-const MAIN = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../../dist/bin/ciclo.js', import.meta.url));
 
 /** A queue of the test's own, so tests running side by side never see each other's jobs. */
 function testQueueName(): string {
