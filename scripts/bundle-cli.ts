@@ -33,6 +33,8 @@ await build({
     'ts-step': compiled('runners/ts-step.js'),
     'data-step': compiled('runners/data-step.js'),
     'model-step': compiled('runners/model-step.js'),
+    // The package's main export: a step's `import … from 'ciclo'` shares the runner's chunks.
+    sdk: compiled('sdk/index.js'),
   },
   outdir,
   bundle: true,

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { describeError } from '../common/errors.js';
 import { EXIT, exitCodeFor } from './exit-code.js';
 import { printError, printErrorJson } from './output.js';
+import { checkStorePresence } from './store-presence.js';
 import { packagePath } from '../common/package-files.js';
 
 type Register = (program: Command) => void;
@@ -47,7 +48,8 @@ async function buildProgram(argv: readonly string[]): Promise<Command> {
     .option('--json', 'print machine-readable JSON instead of tables')
     .showHelpAfterError('(add --help for usage)')
     // Commander would exit by itself; thrown instead, so usage errors get their own exit code.
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (_program, action) => checkStorePresence(action));
   const named = COMMAND_MODULES[commandName(argv)];
   const loaders = named === undefined ? Object.values(COMMAND_MODULES) : [named];
   for (const register of await Promise.all(loaders.map((load) => load()))) {

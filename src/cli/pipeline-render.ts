@@ -29,7 +29,8 @@ export function renderProgressEvent(event: PipelineEvent, stepWidth: number): st
         event.nextAttemptAt === undefined
           ? ''
           : `; retrying in ${formatDuration(Math.max(0, event.nextAttemptAt - Date.now()))}`;
-      return `  ${mark} ${name}  failed${attempt}: ${event.error ?? 'unknown error'}${retry}`;
+      const [first, ...output] = (event.error ?? 'unknown error').split('\n');
+      return [`  ${mark} ${name}  failed${attempt}: ${first}${retry}`, ...indented(output)].join('\n');
     }
     default: {
       const status = event.status.toLowerCase();
@@ -71,9 +72,21 @@ export function renderStepTable(steps: readonly StepExecutionRow[]): string {
     step.exit_code === null ? '-' : String(step.exit_code),
     formatDuration(step.duration_ms),
     step.run_id ?? '-',
-    step.cached_from_run_id === null ? (step.error ?? '') : `cached from ${step.cached_from_run_id}`,
+    step.cached_from_run_id === null ? (step.error ?? '').split('\n')[0]! : `cached from ${step.cached_from_run_id}`,
   ]);
-  return renderTable(['step', 'attempt', 'status', 'exit', 'duration', 'tracked run', 'note'], rows);
+  const table = renderTable(['step', 'attempt', 'status', 'exit', 'duration', 'tracked run', 'note'], rows);
+  // A failed step's last output lines (see the executor) would break the table: they follow it.
+  const outputs = ordered.flatMap((step) => {
+    const [, ...output] = (step.error ?? '').split('\n');
+    return output.length === 0
+      ? []
+      : [`\n${step.step_name} (attempt ${step.attempt}) printed last:`, ...indented(output)];
+  });
+  return [table, ...outputs].join('\n');
+}
+
+function indented(lines: readonly string[]): string[] {
+  return lines.map((line) => `      ${line}`);
 }
 
 export function renderRunList(runs: readonly PipelineRunRow[]): string {

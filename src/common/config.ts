@@ -1,4 +1,5 @@
-import { join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDatabaseLocation, type DatabaseLocation } from './database-location.js';
 import { InvalidInputError } from './errors.js';
@@ -46,6 +47,12 @@ const EnvSchema = z.object({
 export interface CicloConfig {
   /** Folder of embedded state: the SQLite file and the artifact blobs. */
   home: string;
+  /**
+   * How `home` was chosen: CICLO_HOME; a `.ciclo` folder found in the current folder or one above it
+   * (as git finds `.git`); or none found, when `home` is `./.ciclo`, not made yet. Absent in configs
+   * built in code, which name their home themselves.
+   */
+  homeSource?: 'CICLO_HOME' | 'found' | 'none';
   database: DatabaseLocation;
   artifactRoot: string;
   /** When set, the SDK and CLI talk to this server instead of the embedded store. */
@@ -104,7 +111,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     });
   }
   const vars = parsed.data;
-  const home = resolve(cwd, vars.CICLO_HOME ?? '.ciclo');
+  const found = vars.CICLO_HOME === undefined ? findHome(cwd) : undefined;
+  const home = resolve(cwd, vars.CICLO_HOME ?? found ?? HOME_FOLDER);
   let database: DatabaseLocation;
   try {
     database = parseDatabaseLocation(vars.CICLO_DATABASE_URL, join(home, 'ciclo.db'));
@@ -113,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
   return {
     home,
+    homeSource: vars.CICLO_HOME !== undefined ? 'CICLO_HOME' : found !== undefined ? 'found' : 'none',
     database,
     artifactRoot: resolve(cwd, vars.CICLO_ARTIFACT_ROOT ?? join(home, 'artifacts')),
     ...(vars.CICLO_TRACKING_URI ? { trackingUri: vars.CICLO_TRACKING_URI.replace(/\/+$/, '') } : {}),
@@ -134,6 +143,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     ...(vars.CICLO_AUDIT_KEY ? { auditKey: vars.CICLO_AUDIT_KEY } : {}),
     ...(vars.CICLO_AUDIT_PREVIOUS_KEYS ? { auditPreviousKeys: vars.CICLO_AUDIT_PREVIOUS_KEYS.split(',') } : {}),
   };
+}
+
+const HOME_FOLDER = '.ciclo';
+
+/** The nearest `.ciclo` folder in `cwd` or above it. */
+function findHome(cwd: string): string | undefined {
+  for (let folder = resolve(cwd); ; folder = dirname(folder)) {
+    const candidate = join(folder, HOME_FOLDER);
+    if (statSync(candidate, { throwIfNoEntry: false })?.isDirectory() === true) return candidate;
+    if (dirname(folder) === folder) return undefined;
+  }
 }
 
 /**

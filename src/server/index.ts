@@ -57,10 +57,29 @@ function requireAuthBeyondLoopback(host: string, auth: boolean): void {
 }
 
 async function listen(app: FastifyInstance, host: string, port: number): Promise<RunningServer> {
-  await app.listen({ host, port });
+  try {
+    await app.listen({ host, port });
+  } catch (error) {
+    throw listenError(error, host, port);
+  }
   const address = app.server.address();
   const realPort = typeof address === 'object' && address !== null ? address.port : port;
   return { url: `http://${reachableHost(host)}:${realPort}`, close: () => app.close(), routes: app.cicloRoutes };
+}
+
+/** What the operating system said, as the fix: a taken or forbidden port is the user's choice to change. */
+function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as { code?: unknown }).code;
+  const fix = { where: '--port', hint: 'choose another --port (0 picks a free one), or stop what listens there' };
+  if (code === 'EADDRINUSE') return new InvalidInputError(`port ${port} is in use on ${host}`, fix);
+  if (code === 'EACCES') return new InvalidInputError(`port ${port} on ${host} needs privileges to listen on`, fix);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+    return new InvalidInputError(`${host} is not an address of this machine`, {
+      where: '--host',
+      hint: 'listen on 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or one of its addresses',
+    });
+  }
+  return error;
 }
 
 /** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */

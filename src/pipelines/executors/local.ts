@@ -9,6 +9,7 @@ import type { StepRuntimeRegistry } from '../kinds/registry.js';
 import type { ProcessSpec } from '../kinds/runtime.js';
 import { renderTemplate } from '../definition/templates.js';
 import { InFlightSteps } from './in-flight.js';
+import { failureWithOutput, outputTail } from './output-tail.js';
 import type { Executor, RunOptions, StepJob, StepProcessInfo, StepResult } from './types.js';
 
 export interface LocalExecutorOptions {
@@ -64,11 +65,19 @@ export class LocalExecutor implements Executor {
     // The child writes to the log file itself: nothing passes through this process, so a step that
     // prints gigabytes costs no memory here, and output is not lost if this process dies.
     const log = await open(job.logFile, 'a', PRIVATE_FILE_MODE);
+    let outcome: Outcome;
+    let attemptStart: number;
     try {
-      return finished(await this.#spawn(spec, { cwd, env, logFd: log.fd, timeoutMs: job.timeoutMs, signal, onStart }));
+      attemptStart = (await log.stat()).size;
+      outcome = await this.#spawn(spec, { cwd, env, logFd: log.fd, timeoutMs: job.timeoutMs, signal, onStart });
     } finally {
       await log.close();
     }
+    if (outcome.status !== 'failed' || outcome.exitCode === null) return finished(outcome);
+    return finished({
+      ...outcome,
+      error: failureWithOutput(outcome.error ?? 'failed', await outputTail(job.logFile, attemptStart)),
+    });
   }
 
   #spawn(
