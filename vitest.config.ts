@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/support/fresh-build.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Two cores: each file owns its own databases and folders, so files may run side by side. Files in one fork

@@ -1,6 +1,7 @@
 import { arch, cpus, platform, totalmem } from 'node:os';
 import { benchAccess } from './access/index.js';
 import { benchArtifacts } from './artifacts/index.js';
+import { benchCli } from './cli/index.js';
 import { benchData } from './data/index.js';
 import { benchMonitoring } from './monitoring/index.js';
 import { benchPipelines } from './pipelines/index.js';
@@ -9,6 +10,7 @@ import { benchTracking } from './tracking/index.js';
 
 /** Every benchmark, each next to its raw baseline; paste the output into bench/RESULTS.md. */
 const BENCHMARKS: Record<string, () => Promise<string[]>> = {
+  cli: benchCli,
   tracking: benchTracking,
   pipelines: benchPipelines,
   data: benchData,

@@ -10,11 +10,16 @@ export interface CliResult {
 }
 
 /** Runs the built `ciclo` binary with only the CICLO_* variables given here, never the caller's. */
-export function runCli(args: readonly string[], env: Record<string, string>): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string>,
+  options: { cwd?: string } = {},
+): Promise<CliResult> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CICLO_')));
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [MAIN, ...args], {
       env: { ...inherited, ...env },
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

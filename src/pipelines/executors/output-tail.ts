@@ -4,6 +4,7 @@ import { open } from 'node:fs/promises';
 const TAIL_LINES = 20;
 /** Read at most this much of the log's end: a step that printed gigabytes is not read back. */
 const TAIL_BYTES = 8192;
+const LINE_CHARS = 300;
 
 /**
  * The last lines a failed step printed in this attempt (its log from `fromOffset`), so the failure is
@@ -17,13 +18,18 @@ export async function outputTail(logFile: string, fromOffset: number): Promise<s
     const start = Math.max(fromOffset, size - TAIL_BYTES);
     const { buffer, bytesRead } = await file.read({ buffer: Buffer.alloc(size - start), position: start });
     const lines = buffer.subarray(0, bytesRead).toString('utf8').split(/\r?\n/);
-    // A partial first line (cut at TAIL_BYTES) would start mid-word.
-    if (start > fromOffset) lines.shift();
+    // The first line was cut at TAIL_BYTES: marked as cut, it may still be all the step printed.
+    if (start > fromOffset) lines[0] = `…${lines[0]!}`;
     while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
-    return lines.slice(-TAIL_LINES).map((line) => line.trimEnd());
+    return lines.slice(-TAIL_LINES).map((line) => shortened(line.trimEnd()));
   } finally {
     await file.close();
   }
+}
+
+/** A line's end, where a message or a value usually is; a progress bar or a data dump has no use whole. */
+function shortened(line: string): string {
+  return line.length <= LINE_CHARS ? line : `…${line.slice(-LINE_CHARS)}`;
 }
 
 /** The error of a step that exited non-zero, with what it printed last. */

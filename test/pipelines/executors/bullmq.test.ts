@@ -101,7 +101,7 @@ describe('BullmqExecutor with an in-process worker', () => {
 
   it('gives a failing command as a failed result with its exit code', async () => {
     const result = await executor.run(jobIn(folder, 'command', { command: ['sh', '-c', 'exit 3'] }), noSignal);
-    expect(result).toMatchObject({ status: 'failed', exitCode: 3, error: 'exited with code 3' });
+    expect(result).toMatchObject({ status: 'failed', exitCode: 3, error: 'exited with code 3 and printed nothing' });
   });
 
   it('gives a step the worker could not start (an unknown kind) as failed, not as a rejection', async () => {

@@ -71,9 +71,25 @@ describe('LocalExecutor with a command step', () => {
     expect(await readFile(job.logFile, 'utf8')).toBe('out\nerr\nout\nerr\n');
   });
 
-  it('reports a non-zero exit as failed with its code', async () => {
+  it('reports a non-zero exit as failed with its code, and that it printed nothing', async () => {
     const result = await executor.run(jobIn(folder, 'command', { command: ['sh', '-c', 'exit 3'] }), noSignal);
-    expect(result).toMatchObject({ status: 'failed', exitCode: 3, signal: null, error: 'exited with code 3' });
+    expect(result).toMatchObject({
+      status: 'failed',
+      exitCode: 3,
+      signal: null,
+      error: 'exited with code 3 and printed nothing',
+    });
+  });
+
+  it("gives a failed step's last 20 output lines of this attempt in its error", async () => {
+    const script = 'for i in $(seq 1 30); do echo "line $i"; done; echo "ModuleNotFoundError: no pandas" >&2; exit 1';
+    const job = jobIn(folder, 'command', { command: ['sh', '-c', script] });
+    const first = await executor.run(job, noSignal);
+    const expected = ['exited with code 1; its last output:', ...range(12, 30).map((i) => `line ${i}`)];
+    expect(first.error?.split('\n')).toEqual([...expected, 'ModuleNotFoundError: no pandas']);
+    // A second attempt appends to the same log: its error is its own output, not the first attempt's.
+    const quiet = await executor.run({ ...job, attempt: 2, config: { command: ['sh', '-c', 'exit 2'] } }, noSignal);
+    expect(quiet.error).toBe('exited with code 2 and printed nothing');
   });
 
   it('reports a missing executable as failed with a clear message', async () => {
@@ -189,3 +205,7 @@ describe('LocalExecutor logs', () => {
     expect(growth).toBeLessThan(5 * 2 ** 20);
   });
 });
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, index) => from + index);
+}

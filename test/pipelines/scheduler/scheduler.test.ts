@@ -77,7 +77,7 @@ describe.each(DIALECTS)('PipelineScheduler on %s', (dialect) => {
     const { steps } = await fixture.scheduler.getRun(id);
     expect(statusesByStep(steps)).toEqual({ flaky: ['FAILED', 'FAILED', 'SUCCEEDED'] });
     expect(steps.map((step) => step.exit_code)).toEqual([3, 3, 0]);
-    expect(steps[0]!.error).toBe('exited with code 3');
+    expect(steps[0]!.error).toBe('exited with code 3 and printed nothing');
     expect(steps[2]!.next_attempt_at! - steps[1]!.ended_time!).toBe(200);
     expect(new Set(steps.map((step) => step.run_id)).size).toBe(3);
     const runs = await Promise.all(steps.map((step) => fixture.test.context.tracking.getRun(step.run_id!)));
