@@ -83,3 +83,22 @@ export async function readMetricHistory(
     .execute();
   return rows.map(toMetric);
 }
+
+/**
+ * Logs every point of `fromRunId`'s metrics again on `toRunId`, which has none yet, with their values, steps and
+ * timestamps; inside a transaction. Two INSERT … SELECTs: the history never passes through this process.
+ */
+export async function copyMetrics(db: Db, fromRunId: string, toRunId: string): Promise<void> {
+  for (const table of ['metrics', 'latest_metrics'] as const) {
+    await db
+      .insertInto(table)
+      .columns(['run_uuid', 'key', 'value', 'is_nan', 'timestamp', 'step'])
+      .expression((eb) =>
+        eb
+          .selectFrom(table)
+          .select([eb.val(toRunId).as('run_uuid'), 'key', 'value', 'is_nan', 'timestamp', 'step'])
+          .where('run_uuid', '=', fromRunId),
+      )
+      .execute();
+  }
+}

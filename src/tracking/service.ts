@@ -7,7 +7,7 @@ import { parseInput } from '../common/validation.js';
 import { digestOf, findProject, requireProject, type AuditLog } from '../governance/index.js';
 import type { Schema } from '../store/index.js';
 import * as experiments from './experiment-store.js';
-import { insertMetrics, readMetricHistory } from './metric-store.js';
+import { copyMetrics, insertMetrics, readMetricHistory } from './metric-store.js';
 import * as runs from './run-store.js';
 import { decodePageToken, encodePageToken, searchExperimentIds, searchRunIds } from './search/index.js';
 import {
@@ -447,6 +447,19 @@ export class TrackingService {
         const renamed = batch.tags.findLast((t) => t.key === SYSTEM_TAGS.runName);
         if (renamed) await runs.updateRunRow(trx, runId, { run_name: renamed.value });
       }
+    });
+  }
+
+  /**
+   * Every point of `fromRunId`'s metrics, logged again on `toRunId` (active, with no metrics yet): a
+   * pipeline step reused from the cache carries the numbers of the execution it reused, so `runs show`
+   * and `runs compare` see them on every pipeline run's steps.
+   */
+  async copyMetrics(fromRunId: string, toRunId: string): Promise<void> {
+    await this.#requireRun(fromRunId);
+    await this.#db.transaction().execute(async (trx) => {
+      await this.#requireActiveRun(toRunId, trx);
+      await copyMetrics(trx, fromRunId, toRunId);
     });
   }
 

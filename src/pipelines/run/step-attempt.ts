@@ -373,6 +373,7 @@ export class StepAttempt {
     await makePrivateDir(this.#outputDir);
     if ((await readdir(sourceDir)).length > 0) await cp(sourceDir, this.#outputDir, { recursive: true });
     const stepRunId = await this.#createTrackedRun({ 'ciclo.pipeline.cached_from': source.run_id });
+    await this.#deps.tracking.copyMetrics(source.run_id, stepRunId);
     const outputs = source.output_digests === null ? {} : (JSON.parse(source.output_digests) as Record<string, string>);
     await this.#logOutputs(stepRunId);
     await this.#endTrackedRun(stepRunId, 'FINISHED');

@@ -39,6 +39,14 @@ describe.each(DIALECTS)('step caching on %s', (dialect) => {
   it('reuses the outputs of an earlier identical execution and links the run they came from', async () => {
     const first = await fixture.scheduler.start(pipeline(), { workDir: fixture.workDir });
     expect(await fixture.scheduler.drive(first, { executor: fixture.executor })).toBe('SUCCEEDED');
+    const tracking = fixture.test.context.tracking;
+    const trainRun = (await fixture.scheduler.getRun(first)).steps.find((step) => step.step_name === 'train')!.run_id!;
+    const history = [
+      { key: 'loss', value: 0.9, timestamp: 1000, step: 0 },
+      { key: 'loss', value: 0.4, timestamp: 2000, step: 1 },
+      { key: 'auc', value: 0.87, timestamp: 2000, step: 1 },
+    ];
+    await tracking.logBatch(trainRun, { metrics: history });
     const second = await fixture.scheduler.start(pipeline(), { workDir: fixture.workDir });
     expect(await fixture.scheduler.drive(second, { executor: fixture.executor })).toBe('SUCCEEDED');
 
@@ -56,6 +64,16 @@ describe.each(DIALECTS)('step caching on %s', (dialect) => {
       expect(tracked.info.status).toBe('FINISHED');
       expect(tracked.data.tags['ciclo.pipeline.cached_from']).toBe(source.run_id);
       expect(tracked.data.tags['mlflow.parentRunId']).toBe(second);
+      // And it carries the numbers of the run it reused: latest values and every point of their history.
+      const sourceMetrics = (await tracking.getRun(source.run_id!)).data.metrics;
+      expect(tracked.data.metrics).toEqual(sourceMetrics);
+      if (step.step_name === 'train') {
+        expect(tracked.data.metrics.map((m) => [m.key, m.value]).sort()).toEqual([
+          ['auc', 0.87],
+          ['loss', 0.4],
+        ]);
+        expect((await tracking.getMetricHistory(step.run_id!, 'loss')).items).toEqual(history.slice(0, 2));
+      }
     }
     expect(await readFile(path.join(fixture.scheduler.stepFolder(second, 'train'), 'outputs', 'model'), 'utf8')).toBe(
       '2\n',
