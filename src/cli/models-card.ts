@@ -33,5 +33,6 @@ function cardApprovals(approvals: ApprovalService): CardApprovals {
   return {
     history: (name, version) => approvals.history(name, version),
     gateResults: async (name, version) => (await approvals.gateResults(name, version)).at(-1)?.results ?? [],
+    policyDescription: async (name) => (await approvals.findPolicy(name))?.policy.description ?? null,
   };
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInputError, NotFoundError } from '../common/errors.js';
-import type { ColumnSchema, DatasetVersionDetail } from '../data/index.js';
+import type { ColumnProfile, ColumnSchema, DatasetVersionDetail } from '../data/index.js';
 import type { ModelSignature } from './package.js';
 import type { RegistryService } from './service.js';
 import type { Environment, ModelLineage, ModelVersionStatus } from './types.js';
@@ -39,6 +39,8 @@ export interface CardGateResult {
 export interface CardApprovals {
   history(name: string, version: number): Promise<readonly CardApprovalRecord[]>;
   gateResults(name: string, version: number): Promise<readonly CardGateResult[]>;
+  /** The `description` of the model's approval policy: what it is approved for; null without one. */
+  policyDescription(name: string): Promise<string | null>;
 }
 
 /** Dataset profiles by `NAME@sha256:…`; `DatasetService` is one. */
@@ -58,6 +60,20 @@ export interface ModelCardDeps {
 export interface CardColumn extends ColumnSchema {
   /** Null values in the version, from its profile; null when it has no profile. */
   nulls: number | null;
+  /** What the version's profile says of the column (distinct count, range, mean, most frequent values); null without one. */
+  statistics: CardColumnStatistics | null;
+}
+
+export interface CardColumnStatistics {
+  distinct: number | null;
+  /** Numbers, dates and timestamps. */
+  min?: number | string | null;
+  max?: number | string | null;
+  /** Numbers. */
+  mean?: number | null;
+  std?: number | null;
+  /** Up to three, most frequent first (categorical columns). */
+  topValues?: Array<{ value: string; count: number }>;
 }
 
 export interface CardDataset {
@@ -86,7 +102,8 @@ export interface CardFairness {
   groups: Array<{ group: string; metrics: Record<string, number | null> }>;
 }
 
-export type IntendedUseSource = 'tag intended_use' | 'version description' | 'model description';
+export type IntendedUseSource =
+  'tag intended_use' | 'version description' | 'model description' | 'approval policy description';
 
 export interface ModelCard {
   format: typeof MODEL_CARD_FORMAT;
@@ -142,7 +159,12 @@ export async function buildModelCard(reference: string, deps: ModelCardDeps): Pr
     flavor: version.flavor,
     signature: version.signature,
     tags: version.tags,
-    intendedUse: intendedUse(version.tags, version.description, model.description),
+    intendedUse: intendedUse(
+      version.tags,
+      version.description,
+      model.description,
+      (await deps.approvals?.policyDescription(version.name)) ?? null,
+    ),
     trainingData,
     metrics,
     fairness,
@@ -156,22 +178,35 @@ export async function buildModelCard(reference: string, deps: ModelCardDeps): Pr
   };
 }
 
-/** The tag says it outright; failing that, the version's description, then the model's. */
+/** The tag says it outright; failing that, the version's description, the model's, then its approval policy's. */
 function intendedUse(
   tags: Record<string, string>,
   versionDescription: string | null,
   modelDescription: string | null,
+  policyDescription: string | null,
 ): ModelCard['intendedUse'] {
   const candidates: Array<[string | null | undefined, IntendedUseSource]> = [
     [tags[INTENDED_USE_TAG], 'tag intended_use'],
     [versionDescription, 'version description'],
     [modelDescription, 'model description'],
+    [policyDescription, 'approval policy description'],
   ];
   for (const [statement, source] of candidates) {
     if (statement !== undefined && statement !== null && statement.trim() !== '')
       return { statement: statement.trim(), source };
   }
   return null;
+}
+
+function statisticsOf(profile: ColumnProfile): CardColumnStatistics {
+  return {
+    distinct: profile.distinct,
+    ...(profile.min === undefined ? {} : { min: profile.min }),
+    ...(profile.max === undefined ? {} : { max: profile.max }),
+    ...(profile.mean === undefined ? {} : { mean: profile.mean }),
+    ...(profile.std === undefined ? {} : { std: profile.std }),
+    ...(profile.topValues === undefined ? {} : { topValues: profile.topValues.slice(0, 3) }),
+  };
 }
 
 async function cardDataset(
@@ -188,14 +223,17 @@ async function cardDataset(
     if (error instanceof NotFoundError || error instanceof InvalidInputError) return { ...base, registered: null };
     throw error;
   }
-  const nulls = new Map(detail.profile?.columns.map((column) => [column.name, column.nulls]) ?? []);
+  const profiled = new Map(detail.profile?.columns.map((column) => [column.name, column]) ?? []);
   return {
     ...base,
     registered: {
       version: detail.version,
       format: detail.format,
       rowCount: detail.rowCount,
-      columns: detail.schema.map((column) => ({ ...column, nulls: nulls.get(column.name) ?? null })),
+      columns: detail.schema.map((column) => {
+        const profile = profiled.get(column.name);
+        return { ...column, nulls: profile?.nulls ?? null, statistics: profile ? statisticsOf(profile) : null };
+      }),
       sensitiveColumns: detail.schema.filter((column) => column.sensitive).map((column) => column.name),
     },
   };
@@ -347,17 +385,34 @@ function trainingData(datasets: readonly CardDataset[]): string[] {
         `${registered.rowCount} rows, ${registered.columns.length} columns.`,
       `Sensitive columns: ${sensitive}.`,
       table(
-        ['column', 'type', 'nullable', 'nulls', 'sensitive'],
+        ['column', 'type', 'nullable', 'nulls', 'distinct', 'range', 'mean ± std', 'most frequent', 'sensitive'],
         registered.columns.map((column) => [
           code(column.name),
           column.type,
           column.nullable ? 'yes' : 'no',
           column.nulls === null ? '-' : String(column.nulls),
+          ...statisticsCells(column.statistics),
           column.sensitive ? 'yes' : 'no',
         ]),
       ),
     ].join('\n\n');
   });
+}
+
+/** distinct, range, mean ± std and most frequent values, `-` where the profile has none. */
+function statisticsCells(statistics: CardColumnStatistics | null): string[] {
+  if (statistics === null) return ['-', '-', '-', '-'];
+  const bound = (value: number | string | null | undefined) => (typeof value === 'string' ? value : number(value));
+  const range = statistics.min === undefined ? '-' : `${bound(statistics.min)} … ${bound(statistics.max)}`;
+  const mean =
+    statistics.mean === undefined || statistics.mean === null
+      ? '-'
+      : `${number(statistics.mean)} ± ${number(statistics.std ?? null)}`;
+  const top =
+    statistics.topValues === undefined || statistics.topValues.length === 0
+      ? '-'
+      : statistics.topValues.map((entry) => `${code(entry.value)} (${entry.count})`).join(', ');
+  return [statistics.distinct === null ? '-' : `~${statistics.distinct}`, range, mean, top];
 }
 
 function metricsTable(metrics: Record<string, number | null>): string[] {

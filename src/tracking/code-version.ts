@@ -53,3 +53,16 @@ export function codeVersionTags(version: CodeVersion | undefined): Record<string
     ...(version.repoUrl ? { [SYSTEM_TAGS.gitRepoUrl]: version.repoUrl } : {}),
   };
 }
+
+const CODE_VERSION_TAG_KEYS: readonly string[] = [
+  SYSTEM_TAGS.gitCommit,
+  SYSTEM_TAGS.gitBranch,
+  SYSTEM_TAGS.gitDirty,
+  SYSTEM_TAGS.gitDiffDigest,
+  SYSTEM_TAGS.gitRepoUrl,
+];
+
+/** The tags `codeVersionTags` wrote among a run's tags: to give a child run the same code version. */
+export function pickCodeVersionTags(tags: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(tags).filter(([key]) => CODE_VERSION_TAG_KEYS.includes(key)));
+}

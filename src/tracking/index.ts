@@ -3,7 +3,7 @@
  * `experiment_tags`, `runs`, `params`, `metrics`, `latest_metrics`, `tags`, `run_inputs`), search and REST routes.
  */
 export { TrackingService } from './service.js';
-export { captureCodeVersion, codeVersionTags, type CodeVersion } from './code-version.js';
+export { captureCodeVersion, codeVersionTags, pickCodeVersionTags, type CodeVersion } from './code-version.js';
 export { captureEnvironment, environmentTags, type RuntimeEnvironment } from './environment.js';
 export * from './types.js';
 export { trackingRoutes } from './routes.js';

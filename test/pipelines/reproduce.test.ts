@@ -74,7 +74,13 @@ describe.each(DIALECTS)('ciclo pipeline reproduce, on %s', (dialect) => {
     const pipelines = fixture.test.context.pipelines;
     const original = await pipelines.run(loaded, { params: { seed: 5 } });
     expect(original.status).toBe('SUCCEEDED');
-    expect((await pipelines.getRun(original.pipelineRunId)).run.git_commit).toBe(recorded);
+    const originalRun = await pipelines.getRun(original.pipelineRunId);
+    expect(originalRun.run.git_commit).toBe(recorded);
+    // Each step's tracked run names the commit too: a model registered from one carries it.
+    for (const step of originalRun.steps) {
+      const tags = (await fixture.test.context.tracking.getRun(step.run_id!)).data.tags;
+      expect(tags['mlflow.source.git.commit'], step.step_name).toBe(recorded);
+    }
 
     // The code moves on after the run: reproduce must use the recorded version, not this one.
     await writeFile(path.join(loaded.workDir, 'model.sh'), 'echo "weights from v2 $1" > "$CICLO_OUTPUT_DIR/model"\n');

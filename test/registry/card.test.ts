@@ -109,6 +109,12 @@ describe.each(DIALECTS)('model card on %s', (dialect) => {
       ['churned', false],
     ]);
     expect(customers!.registered!.columns.find((c) => c.name === 'age')).toMatchObject({ nullable: true, nulls: 1 });
+    // The profile's statistics, not only schema and nulls.
+    const age = customers!.registered!.columns.find((c) => c.name === 'age')!.statistics!;
+    expect(age.distinct).toBeGreaterThan(0);
+    expect(typeof age.min).toBe('number');
+    expect(age.max! >= age.min!).toBe(true);
+    expect(typeof age.mean).toBe('number');
     expect(holdout).toEqual({ name: 'holdout', digest: UNREGISTERED, context: 'validation', registered: null });
     // The JSON form is the object itself.
     expect(JSON.parse(JSON.stringify(card))).toEqual(card);
@@ -133,6 +139,7 @@ describe.each(DIALECTS)('model card on %s', (dialect) => {
     expect(markdown).toContain('Rank accounts for retention outreach; not for pricing.');
     expect(markdown).toContain('### customers (training)');
     expect(markdown).toContain('Version 1, csv, 3 rows, 4 columns.');
+    expect(markdown).toContain('| column | type | nullable | nulls | distinct | range | mean ± std | most frequent |');
     expect(markdown).toContain('Sensitive columns: `email`.');
     expect(markdown).toContain('Not a registered dataset version: no profile.');
     expect(markdown).toContain('### Attribute `age_band`');
@@ -153,11 +160,25 @@ describe.each(DIALECTS)('model card on %s', (dialect) => {
     expect(renderModelCard(card)).toContain('## Intended use\n\nNot stated.');
   });
 
+  it("falls back to the approval policy's description for the intended use", async () => {
+    const approvals: CardApprovals = {
+      history: async () => [],
+      gateResults: async () => [],
+      policyDescription: async (name) => (name === 'churn' ? 'a churn model fair across age bands' : null),
+    };
+    const card = await buildModelCard('churn/1', { registry, approvals });
+    expect(card.intendedUse).toEqual({
+      statement: 'a churn model fair across age bands',
+      source: 'approval policy description',
+    });
+  });
+
   it('shows approval history and gate results when approvals are given', async () => {
     const approvals: CardApprovals = {
       history: async () => [
         { decision: 'approved', actor: 'rita', comment: 'fairness ok | checked', time: 1_700_000_000_000 },
       ],
+      policyDescription: async (name) => `${name} ranks accounts for outreach`,
       gateResults: async (name, version) => [
         { gate: 'auc >= 0.85', passed: true, observed: 0.91, expected: 0.85, message: `${name}/${version}` },
         { gate: 'disparate_impact_ratio >= 0.8', passed: false, observed: 0.79, expected: 0.8 },

@@ -5,7 +5,13 @@ import { sha256Digest } from '../../artifacts/index.js';
 import { InvalidStateError, NotFoundError } from '../../common/errors.js';
 import { digestOf, type AuditLog } from '../../governance/index.js';
 import type { PipelineRunsTable, Schema } from '../../store/index.js';
-import { captureCodeVersion, codeVersionTags, type RunStatus, type TrackingService } from '../../tracking/index.js';
+import {
+  captureCodeVersion,
+  codeVersionTags,
+  pickCodeVersionTags,
+  type RunStatus,
+  type TrackingService,
+} from '../../tracking/index.js';
 import { canonicalJson } from './cache-key.js';
 import type { DatasetCatalog } from './dataset-catalog.js';
 import type { ParamValue, PipelineDefinition } from '../definition/definition.js';
@@ -379,6 +385,8 @@ export class PipelineScheduler {
       workDir: row.work_dir,
       noCache: row.no_cache === 1,
       experimentId: tracked.info.experimentId,
+      // The pipeline run's git tags, on each step's run too: a model registered from a step names its commit.
+      codeTags: pickCodeVersionTags(tracked.data.tags),
     };
   }
 

@@ -33,6 +33,8 @@ export interface RunPlan {
   workDir: string;
   noCache: boolean;
   experimentId: string;
+  /** The pipeline run's `mlflow.source.git.*` tags, given to every step's tracked run. */
+  codeTags: Record<string, string>;
 }
 
 export interface StepAttemptDeps {
@@ -193,6 +195,7 @@ export class StepAttempt {
       runName: `${this.#step.name}#${this.#key.attempt}`,
       parentRunId: this.#plan.id,
       tags: {
+        ...this.#plan.codeTags,
         [STEP_RUN_TAGS.step]: this.#step.name,
         [STEP_RUN_TAGS.attempt]: String(this.#key.attempt),
         ...tags,
