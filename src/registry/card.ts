@@ -60,7 +60,7 @@ export interface ModelCardDeps {
 export interface CardColumn extends ColumnSchema {
   /** Null values in the version, from its profile; null when it has no profile. */
   nulls: number | null;
-  /** What the version's profile says of the column (distinct count, range, mean, most frequent values); null without one. */
+  /** What the version's profile says of the column (distinct, range, mean, most frequent values); null without one. */
   statistics: CardColumnStatistics | null;
 }
 
