@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { evaluateTable, formatOf, readFilesSql, DataEngine } from '../data/index.js';
+import { evaluateFile, DataEngine } from '../data/index.js';
 import { EvaluationConfigSchema, reportMetrics, type EvaluationReport } from '../evaluation/index.js';
 import { parseInput } from '../common/validation.js';
 import { formatNumber, renderTable } from './format.js';
@@ -47,7 +47,7 @@ export function registerEvaluateCommand(program: Command): void {
       const engine = await DataEngine.open();
       let report: EvaluationReport;
       try {
-        report = await evaluateTable(engine, readFilesSql([file], formatOf(file)), config);
+        report = await evaluateFile(engine, file, config);
       } finally {
         engine.close();
       }

@@ -26,9 +26,12 @@ export async function checkCsvFile(engine: DataEngine, file: string, shownAs: st
         `auto_detect = false, header = true, delim = ',', quote = '"', escape = '"', columns = ${columns}, ` +
         `store_rejects = true, rejects_table = ${sqlString(rejectsTable)}, rejects_scan = ${sqlString(rejectsScan)})`,
     );
+    // DuckDB stores a reject per error, and a line can have several (each field past the header's count): a line is
+    // shown and counted once, with its first error.
     const rejects = await engine.all(
-      `SELECT line, error_type, csv_line, error_message, count(*) OVER () AS total ` +
-        `FROM ${sqlIdentifier(rejectsTable)} ORDER BY line LIMIT ${SHOWN_REJECTS}`,
+      `SELECT line, arg_min(error_type, column_idx) AS error_type, any_value(csv_line) AS csv_line, ` +
+        `arg_min(error_message, column_idx) AS error_message, count(*) OVER () AS total ` +
+        `FROM ${sqlIdentifier(rejectsTable)} GROUP BY line ORDER BY line LIMIT ${SHOWN_REJECTS}`,
     );
     if (rejects.length > 0) throw rejectedLines(shownAs, rejects);
     const rows = Number(counted?.n ?? 0);

@@ -1,5 +1,5 @@
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
-import { InvalidInputError } from '../common/errors.js';
+import { CicloError, InvalidInputError } from '../common/errors.js';
 
 /**
  * The data engine seam: every dataset read, profile, expectation, transform and point-in-time join
@@ -15,6 +15,17 @@ export type Row = Record<string, Cell>;
 /** A cell as text: VARCHAR cells (column names, types, file paths) as they are, lists and structs as JSON. */
 export function cellText(cell: Cell | undefined): string {
   return typeof cell === 'object' && cell !== null ? JSON.stringify(cell) : String(cell);
+}
+
+/**
+ * DuckDB's messages quote the statement after the cause (`\n\nLINE 1: SELECT … read_csv([...` and a caret):
+ * our SQL, which means nothing to a user and must not reach one. The cause stays; the original is kept as `cause`.
+ */
+function rethrowWithoutSql(error: unknown): never {
+  if (!(error instanceof Error)) throw error;
+  const quoted = error.message.search(/\n\s*LINE \d+:/);
+  if (quoted === -1) throw error;
+  throw new Error(error.message.slice(0, quoted).trim(), { cause: error });
 }
 
 export class DataEngine {
@@ -39,13 +50,13 @@ export class DataEngine {
 
   /** Runs a statement and returns every row as plain values. */
   async all(sql: string, values?: DuckDBValue[]): Promise<Row[]> {
-    const reader = await this.#connection.runAndReadAll(sql, values);
+    const reader = await this.#connection.runAndReadAll(sql, values).catch(rethrowWithoutSql);
     return reader.getRowObjectsJS().map((row) => normalizeRow(row as Record<string, unknown>));
   }
 
   /** Runs a statement for its effect (CREATE VIEW, COPY …). */
   async run(sql: string, values?: DuckDBValue[]): Promise<void> {
-    await this.#connection.run(sql, values);
+    await this.#connection.run(sql, values).catch(rethrowWithoutSql);
   }
 
   /** The underlying connection, for what `all`/`run` do not cover (appenders, streaming reads). */
@@ -121,4 +132,18 @@ export function readFilesSql(files: readonly string[], format: DataFormat): stri
     case 'jsonl':
       return `read_json(${list}, format = 'newline_delimited', union_by_name = true)`;
   }
+}
+
+/** DuckDB's own reading errors (conversion, malformed JSON, corrupt Parquet) are the data's fault: bad input. */
+export function dataReadError(error: unknown, where: string): unknown {
+  if (error instanceof CicloError || !(error instanceof Error)) return error;
+  const message = error.message
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .slice(0, 6)
+    .join('\n');
+  return new InvalidInputError(`cannot read ${where}: ${message}`, {
+    where,
+    hint: 'check the files are well-formed data of their format',
+  });
 }

@@ -5,7 +5,7 @@
 export { DatasetService, type DatasetServiceOptions } from './service.js';
 export { computeDiff, DatasetDiffSchema, type Change, type DatasetDiff } from './diff.js';
 export { computeProfile, columnKind } from './profile.js';
-export { evaluateTable } from './evaluate-table.js';
+export { evaluateFile, evaluateTable } from './evaluate-table.js';
 export { datasetRoutes } from './routes.js';
 export { parseDatasetReference, type DatasetReference } from './reference.js';
 /** A dataset's project, which access control judges requests by; takes the caller's connection. */

@@ -1,10 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { sha256DigestOfFile, type BlobStore } from '../artifacts/index.js';
-import { CicloError, InvalidInputError, InvalidStateError } from '../common/errors.js';
+import { InvalidInputError, InvalidStateError } from '../common/errors.js';
 import { folderDigest } from '../pipelines/index.js';
 import { checkCsvFile } from './csv-check.js';
 import type { StoredColumn } from './dataset-store.js';
-import { readFilesSql, sqlIdentifier, type DataEngine, type DataFormat } from './duckdb.js';
+import { dataReadError, readFilesSql, sqlIdentifier, type DataEngine, type DataFormat } from './duckdb.js';
 import { computeProfile } from './profile.js';
 import type { DatasetFile, DatasetProfile } from './records.js';
 import { checkDeclaredSchema, checkSensitive, inferSchema } from './schema.js';
@@ -87,7 +87,7 @@ export async function inspectSource(
     }
     return { schema, sensitive, rowCount: profile.rowCount, profile };
   } catch (error) {
-    throw dataError(error, options.where);
+    throw dataReadError(error, options.where);
   }
 }
 
@@ -105,18 +105,4 @@ export async function storeFiles(blobs: BlobStore, files: readonly HashedFile[])
     stored.push({ path: file.path, digest: blob.digest, sizeBytes: blob.sizeBytes });
   }
   return stored;
-}
-
-/** DuckDB's own reading errors (conversion, malformed JSON, corrupt Parquet) are the data's fault: bad input. */
-function dataError(error: unknown, where: string): unknown {
-  if (error instanceof CicloError || !(error instanceof Error)) return error;
-  const message = error.message
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .slice(0, 6)
-    .join('\n');
-  return new InvalidInputError(`cannot read ${where}: ${message}`, {
-    where,
-    hint: 'check the files are well-formed data of their format',
-  });
 }

@@ -20,7 +20,7 @@ export const CLASSIFICATION_DIRECTIONS = {
   precision: 'higher',
   recall: 'higher',
   f1: 'higher',
-  roc_auc: 'higher',
+  auc: 'higher',
   log_loss: 'lower',
 } as const satisfies Record<string, Direction>;
 

@@ -44,7 +44,7 @@ export interface ClassificationMetrics {
   recall: number;
   f1: number;
   /** Null when only one class is present (sklearn raises there). */
-  roc_auc: number | null;
+  auc: number | null;
   /** Null when a score is not a probability in [0, 1]. */
   log_loss: number | null;
   confusion: ConfusionMatrix;
@@ -237,8 +237,8 @@ export function classificationMetrics(
     notes,
     'F1 is undefined (no positives, predicted or true); reported as 0 as sklearn does',
   );
-  const roc_auc = aucOf(rows);
-  if (roc_auc === null) notes.push('ROC AUC is undefined: only one class is present in the labels');
+  const auc = aucOf(rows);
+  if (auc === null) notes.push('ROC AUC is undefined: only one class is present in the labels');
   const log_loss = logLossOf(rows, LOG_LOSS_EPS);
   if (log_loss === null) notes.push('log loss and calibration need probabilities: some scores are outside [0, 1]');
   return {
@@ -248,7 +248,7 @@ export function classificationMetrics(
     precision,
     recall,
     f1,
-    roc_auc,
+    auc,
     log_loss,
     confusion,
     calibration: calibrationOf(rows, CALIBRATION_BINS),

@@ -24,7 +24,7 @@ describe('champion vs challenger', () => {
   it('classifiers: deltas and which way is better', () => {
     const result = compareClassifiers(rows);
     const by = Object.fromEntries(result.metrics.map((m) => [m.metric, m]));
-    expect(Object.keys(by)).toEqual(['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'log_loss']);
+    expect(Object.keys(by)).toEqual(['accuracy', 'precision', 'recall', 'f1', 'auc', 'log_loss']);
     expect(by.accuracy).toEqual({
       metric: 'accuracy',
       direction: 'higher',
@@ -33,8 +33,8 @@ describe('champion vs challenger', () => {
       delta: 0.5,
       better: true,
     });
-    expect(by.roc_auc).toEqual({
-      metric: 'roc_auc',
+    expect(by.auc).toEqual({
+      metric: 'auc',
       direction: 'higher',
       champion: 0.5,
       challenger: 1,
@@ -66,9 +66,9 @@ describe('champion vs challenger', () => {
       { label: 1, champion: 0.2, challenger: 0.9 },
       { label: 1, champion: 0.4, challenger: 0.7 },
     ]);
-    const auc = oneClass.metrics.find((m) => m.metric === 'roc_auc')!;
+    const auc = oneClass.metrics.find((m) => m.metric === 'auc')!;
     expect(auc).toEqual({
-      metric: 'roc_auc',
+      metric: 'auc',
       direction: 'higher',
       champion: null,
       challenger: null,

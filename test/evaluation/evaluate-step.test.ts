@@ -56,15 +56,15 @@ describe('the evaluate step kind and ciclo evaluate', () => {
     const rows = ROWS.map(([label, score]) => ({ label, score }));
     const expected = classificationMetrics(rows);
     expect(metrics.accuracy).toBe(expected.accuracy);
-    expect(metrics.roc_auc).toBe(expected.roc_auc);
+    expect(metrics.auc).toBe(expected.auc);
     // Challenger: 18-29 predicts 3 of 4 positive, 60+ 1 of 4 (0.4 < 0.5): parity gap 0.5, impact 1/3.
     const fairness = fairnessReport(ROWS.map(([label, score, , group]) => ({ label, score, group })));
     expect(metrics['fairness.age_band.demographic_parity_difference']).toBeCloseTo(0.5, 12);
     expect(metrics['fairness.age_band.disparate_impact_ratio']).toBeCloseTo(fairness.disparate_impact_ratio!, 12);
     expect(metrics['positive_rate.age_band.60_']).toBe(0.25);
-    expect(metrics['champion_delta.roc_auc']).toBeCloseTo(
-      expected.roc_auc! -
-        classificationMetrics(ROWS.map(([label, , champion]) => ({ label, score: champion }))).roc_auc!,
+    expect(metrics['champion_delta.auc']).toBeCloseTo(
+      expected.auc! -
+        classificationMetrics(ROWS.map(([label, , champion]) => ({ label, score: champion }))).auc!,
       12,
     );
     const report = JSON.parse(

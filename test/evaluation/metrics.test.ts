@@ -59,7 +59,7 @@ describe('classification metrics', () => {
     expect(m.precision).toBe(3 / 5);
     expect(m.recall).toBe(3 / 4);
     expect(m.f1).toBeCloseTo(2 / 3, 15);
-    expect(m.roc_auc).toBe(0.8125);
+    expect(m.auc).toBe(0.8125);
     const expected =
       -(
         Math.log(0.9) +
@@ -82,7 +82,7 @@ describe('classification metrics', () => {
     expect(m.precision).toBe(2 / 3);
     expect(m.recall).toBe(2 / 4);
     // The AUC does not depend on the threshold.
-    expect(m.roc_auc).toBe(0.8125);
+    expect(m.auc).toBe(0.8125);
   });
 
   it('AUC counts a tied positive/negative pair as one half', () => {
@@ -105,7 +105,7 @@ describe('classification metrics', () => {
       { label: 0, score: 0.2 },
       { label: 0, score: 0.4 },
     ]);
-    expect(m.roc_auc).toBeNull();
+    expect(m.auc).toBeNull();
     expect(m.notes).toContain('ROC AUC is undefined: only one class is present in the labels');
     expect(m.precision).toBe(0);
     expect(m.recall).toBe(0);
@@ -134,7 +134,7 @@ describe('classification metrics', () => {
     ]);
     expect(m.log_loss).toBeNull();
     expect(m.calibration).toEqual([]);
-    expect(m.roc_auc).toBe(1);
+    expect(m.auc).toBe(1);
     expect(m.notes).toContain('log loss and calibration need probabilities: some scores are outside [0, 1]');
   });
 

@@ -68,7 +68,7 @@ print(json.dumps({
     'precision': float(metrics.precision_score(y, yp)),
     'recall': float(metrics.recall_score(y, yp)),
     'f1': float(metrics.f1_score(y, yp)),
-    'roc_auc': float(metrics.roc_auc_score(y, s)),
+    'auc': float(metrics.roc_auc_score(y, s)),
     'log_loss': float(metrics.log_loss(y, s)),
     'confusion': {'tp': tp, 'fp': fp, 'tn': tn, 'fn': fn},
     'calibration': {
@@ -87,7 +87,7 @@ interface Reference {
   precision: number;
   recall: number;
   f1: number;
-  roc_auc: number;
+  auc: number;
   log_loss: number;
   confusion: { tp: number; fp: number; tn: number; fn: number };
   calibration: { fraction_positive: number[]; mean_predicted: number[] };
@@ -134,7 +134,7 @@ describe('metrics agree with sklearn.metrics', () => {
     const reference = JSON.parse(execFileSync(PYTHON, ['-c', SCRIPT, file], { encoding: 'utf8' })) as Reference;
 
     const m = classificationMetrics(rows);
-    for (const name of ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'log_loss'] as const)
+    for (const name of ['accuracy', 'precision', 'recall', 'f1', 'auc', 'log_loss'] as const)
       close(m[name], reference[name], name);
     expect(m.confusion).toEqual(reference.confusion);
     expect(m.notes).toEqual([]);

@@ -104,7 +104,7 @@ function expectEvaluation(values: readonly MetricValue[], rows: readonly ScoredR
     ['model.precision', m.precision],
     ['model.recall', m.recall],
     ['model.f1', m.f1],
-    ['model.auc', m.roc_auc],
+    ['model.auc', m.auc],
     ['model.log_loss', m.log_loss],
     ['model.calibration_error', eceOf(rows)],
   ];

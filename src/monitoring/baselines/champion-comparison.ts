@@ -12,8 +12,6 @@ export interface ChampionComparisonDeps {
   loader: Pick<ModelLoader, 'loadVersion'>;
 }
 
-/** Policy metric names that the evaluation report calls otherwise. */
-const REPORT_NAMES: Record<string, string> = { auc: 'roc_auc' };
 const REGRESSION_METRICS = new Set(['rmse', 'mae', 'r2']);
 
 /**
@@ -62,7 +60,7 @@ export async function compareOnEvaluationData(
         rows.map((row, index) => ({ label: row[request.label], score: score(index) })),
         { task, label: 'label', score: 'score', sensitive: [] },
       );
-      return reportMetrics(report)[REPORT_NAMES[request.metric] ?? request.metric] ?? null;
+      return reportMetrics(report)[request.metric] ?? null;
     };
     return {
       candidate: metricOf((index) => rows[index]![baseline.predictions!.column]),
