@@ -93,6 +93,10 @@ export function registerPipelineCommands(program: Command): void {
             const label = `${chunk.stepName}#${chunk.attempt}`;
             if (options.step === undefined && label !== current) printText(`==> ${label} <==`);
             current = label;
+            if (chunk.wroteNothing === true) {
+              printText(`(${label} wrote nothing to stdout or stderr)`);
+              continue;
+            }
             // A step's log is its process's own output, passed through byte for byte like `cat` would:
             // escaping it would break the colours and progress bars of the tools steps run.
             if (!process.stdout.write(chunk.data))

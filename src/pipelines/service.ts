@@ -138,7 +138,11 @@ export class PipelineService {
     const definition = /\.(c|m)?(t|j)s$/.test(resolved)
       ? await this.#loadModule(resolved)
       : await loadPipelineFile(resolved, { registry: this.#stepKinds });
-    return { definition, workDir: path.dirname(resolved), file: resolved };
+    const workDir = path.dirname(resolved);
+    for (const step of definition.steps) {
+      await this.#stepKinds.get(step.kind).check?.(step.config, { name: step.name, workDir });
+    }
+    return { definition, workDir, file: resolved };
   }
 
   /** Records a new run, every step PENDING; `drive` runs it. */

@@ -164,6 +164,25 @@ describe.each(DIALECTS)('PipelineService on %s', (dialect) => {
     }).rejects.toThrow(NotFoundError);
   });
 
+  it('says so when a step ended without writing anything', async () => {
+    const loaded = pipeline({
+      name: 'quiet',
+      steps: [
+        { name: 'silent', ...shell('true') },
+        { name: 'loud', ...shell('echo hi'), dependsOn: ['silent'] },
+      ],
+    });
+    const id = await service().start(loaded);
+    expect(await service().drive(id)).toBe('SUCCEEDED');
+    const chunks: string[] = [];
+    for await (const chunk of streamRunLogs(service(), id)) {
+      chunks.push(
+        `${chunk.stepName}#${chunk.attempt}:${chunk.wroteNothing === true ? '(nothing)' : chunk.data.toString()}`,
+      );
+    }
+    expect(chunks).toEqual(['silent#1:(nothing)', 'loud#1:hi\n']);
+  });
+
   it('keeps every byte of a step that prints 100 MB of logs', async () => {
     const size = 100 * 1024 * 1024;
     const { pipelineRunId, status } = await service().run(
@@ -203,6 +222,31 @@ describe.each(DIALECTS)('PipelineService on %s', (dialect) => {
     await writeFile(path.join(fixture.workDir, 'empty.ts'), 'export const x = 1;\n');
     await expect(service().load(path.join(fixture.workDir, 'empty.ts'))).rejects.toThrow(/has no default export/);
     await expect(service().load(path.join(fixture.workDir, 'missing.yaml'))).rejects.toThrow(NotFoundError);
+  });
+
+  it("checks a ts step's module and export when the pipeline is loaded, before anything runs", async () => {
+    await writeFile(
+      path.join(fixture.workDir, 'steps.ts'),
+      "export { train } from './train-impl.js';\nexport const x = 1;\n",
+    );
+    await writeFile(path.join(fixture.workDir, 'train-impl.ts'), 'export async function train(): Promise<void> {}\n');
+    await writeFile(path.join(fixture.workDir, 'broken.ts'), 'export function oops( {\n');
+    const load = (module: string, exported: string) =>
+      writeFile(
+        path.join(fixture.workDir, 'pipeline.yaml'),
+        `name: checked\nsteps:\n  - { name: train, kind: ts, module: ${module}, export: ${exported} }\n`,
+      ).then(() => service().load(fixture.workDir));
+    // Found through the re-export: loading succeeds.
+    expect((await load('steps.ts', 'train')).definition.steps).toHaveLength(1);
+    const typo = await load('steps.ts', 'trian').catch((error: unknown) => error as InvalidInputError);
+    expect(typo).toBeInstanceOf(InvalidInputError);
+    expect((typo as InvalidInputError).message).toBe('steps.ts has no export "trian"');
+    expect((typo as InvalidInputError).details).toMatchObject({
+      where: 'steps.train.export',
+      hint: 'it exports: train, x',
+    });
+    await expect(load('broken.ts', 'oops')).rejects.toThrow(/^broken\.ts:\d+:\d+: /);
+    await expect(load('nowhere.ts', 'train')).rejects.toThrow(NotFoundError);
   });
 
   it('gives a ts step its tracked run to log into, on the same store', async () => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AlreadyExistsError, InvalidInputError } from '../../common/errors.js';
 import { STEP_FIELDS } from './definition.js';
+import { checkTsStepModule } from '../kinds/ts-exports.js';
 
 /**
  * What a step kind contributes to a definition: the schema of its own fields. A kind's fields sit
@@ -11,6 +12,11 @@ export interface StepKind<C = Record<string, unknown>> {
   configSchema: z.ZodObject;
   /** One line for people (CLI, UI): what a step of this kind does with this config. */
   describe?(config: C): string;
+  /**
+   * What the schema cannot tell, checked when the pipeline is loaded (before anything runs): that the files the
+   * config names are there and say what it expects. Throws a CicloError naming the step's field.
+   */
+  check?(config: C, step: { name: string; workDir: string }): Promise<void>;
 }
 
 export class StepKindRegistry {
@@ -71,5 +77,6 @@ export function coreStepKinds(): StepKindRegistry {
     .register<TsConfig>('ts', {
       configSchema: TsConfigSchema,
       describe: (config) => `${config.module}#${config.export}`,
+      check: checkTsStepModule,
     });
 }

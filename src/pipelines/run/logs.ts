@@ -9,6 +9,8 @@ export interface LogChunk {
   stepName: string;
   attempt: number;
   data: Buffer;
+  /** The attempt ended without writing a byte (`data` is empty): said, so silence is not taken for a missing log. */
+  wroteNothing?: true;
 }
 
 export interface LogSource {
@@ -38,6 +40,7 @@ export async function* streamRunLogs(
   options: StreamLogsOptions = {},
 ): AsyncGenerator<LogChunk> {
   const offsets = new Map<string, number>();
+  const reportedEmpty = new Set<string>();
   const pollMs = options.pollMs ?? 250;
   for (;;) {
     const { run, steps } = await source.getRun(pipelineRunId);
@@ -61,6 +64,10 @@ export async function* streamRunLogs(
         (info) => info.size,
         () => 0,
       );
+      if (size === 0 && execution.ended_time !== null && !reportedEmpty.has(key)) {
+        reportedEmpty.add(key);
+        yield { stepName: execution.step_name, attempt: execution.attempt, data: Buffer.alloc(0), wroteNothing: true };
+      }
       if (size <= from) continue;
       for await (const data of createReadStream(file, { start: from, end: size - 1 })) {
         yield { stepName: execution.step_name, attempt: execution.attempt, data: data as Buffer };
