@@ -96,7 +96,12 @@ export function registerFeatureCommands(program: Command): void {
       const results = await withLocalContext((context) =>
         context.features.materialize({ views, viewsDir: options.viewsDir }, since === undefined ? {} : { since }),
       );
-      const shown = results.map((r) => ({ ...r, since: isoOrNull(r.since), watermark: isoOrNull(r.watermark) }));
+      const shown = results.map((r) => ({
+        ...r,
+        since: isoOrNull(r.since),
+        watermark: isoOrNull(r.watermark),
+        asOf: isoOrNull(r.asOf),
+      }));
       emit(command, shown, () =>
         shown
           .map((r) =>
@@ -106,6 +111,7 @@ export function registerFeatureCommands(program: Command): void {
               ['entities read', String(r.entities)],
               ['written', String(r.written)],
               ['watermark', r.watermark ?? '-'],
+              ['held back', `${r.heldBack} rows dated after ${r.asOf ?? '-'}`],
               ['online store', r.store],
             ]),
           )

@@ -25,6 +25,7 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<Register>>> = {
   pipeline: async () => (await import('./pipeline.js')).registerPipelineCommands,
   evaluate: async () => (await import('./evaluate.js')).registerEvaluateCommand,
   quickstart: async () => (await import('./quickstart.js')).registerQuickstartCommand,
+  init: async () => (await import('./init.js')).registerInitCommand,
   lineage: async () => (await import('./lineage.js')).registerLineageCommand,
   data: async () => (await import('./data.js')).registerDataCommands,
   worker: async () => (await import('./worker.js')).registerWorkerCommand,

@@ -19,7 +19,7 @@ const CREATES_STORE = new Set([
 ]);
 
 /** Commands that open no store: they read files, or only check them. */
-const OPENS_NO_STORE = new Set(['evaluate', 'features validate']);
+const OPENS_NO_STORE = new Set(['evaluate', 'features validate', 'init']);
 
 /** Command groups that speak to a tracking server instead when CICLO_TRACKING_URI is set. */
 const TRACKING_GROUPS = new Set(['runs', 'experiments', 'artifacts']);

@@ -11,6 +11,8 @@ export interface MaterializeOptions {
   since?: number;
   /** Records per online-store write. */
   batchSize?: number;
+  /** The materialization's time (epoch ms; default now): rows dated after it are held back. */
+  asOf?: number;
   /**
    * Each materialization is appended here once it is written. The online store is not the
    * metadata database, so no transaction spans both: a crash between the two leaves features
@@ -27,8 +29,12 @@ export interface MaterializeResult {
   entities: number;
   /** Records the online store took (the others were older than what it held). */
   written: number;
-  /** The view's watermark afterwards. */
+  /** The view's watermark afterwards: never past `asOf`. */
   watermark: number | null;
+  /** The materialization's time: rows with a later event time were not read. */
+  asOf: number;
+  /** Source rows dated after `asOf`, held back until their time comes. */
+  heldBack: number;
 }
 
 /**
@@ -40,6 +46,10 @@ export interface MaterializeResult {
  *
  * A late-arriving row whose event time is before the watermark is not read by an incremental run
  * (it could only matter for an entity whose stored row is older still); `--since` re-reads it.
+ *
+ * Rows dated after the materialization's time are held back: served, a row from the future would be
+ * `found` before it happened, and the watermark moved past now would leave every row that arrives
+ * meanwhile with an event time before it, never to be read. They are read by the first run after their time.
  */
 export async function materialize(
   engine: DataEngine,
@@ -59,10 +69,12 @@ export async function materialize(
   const since = options.since ?? state?.watermark ?? null;
   const keys = view.entities.map(sqlIdentifier);
   const features = view.features.map((feature) => sqlIdentifier(feature.name));
+  const asOf = Math.trunc(options.asOf ?? Date.now());
+  const notAfter = `${EVENT_TIME} <= make_timestamp(${asOf}::BIGINT * 1000)`;
   const where =
     since === null
-      ? `${EVENT_TIME} IS NOT NULL`
-      : `${EVENT_TIME} >= make_timestamp(${Math.trunc(since)}::BIGINT * 1000)`;
+      ? `${EVENT_TIME} IS NOT NULL AND ${notAfter}`
+      : `${EVENT_TIME} >= make_timestamp(${Math.trunc(since)}::BIGINT * 1000) AND ${notAfter}`;
   const rows = await engine.all(
     `SELECT ${keys.join(', ')}, epoch_ms(${EVENT_TIME}) AS __ms, ${features.join(', ')} FROM ${prepared.relation} ` +
       `WHERE ${where} ` +
@@ -78,6 +90,9 @@ export async function materialize(
     written += await store.write(view.name, records);
   }
   if (highest !== null) await store.advanceWatermark(view.name, highest);
+  const [future] = await engine.all(
+    `SELECT count(*) AS n FROM ${prepared.relation} WHERE ${EVENT_TIME} > make_timestamp(${asOf}::BIGINT * 1000)`,
+  );
   const after = await store.getView(view.name);
   const result: MaterializeResult = {
     view: view.name,
@@ -85,6 +100,8 @@ export async function materialize(
     entities: rows.length,
     written,
     watermark: after?.watermark ?? null,
+    asOf,
+    heldBack: Number(future?.n ?? 0),
   };
   await options.audit?.append({
     action: 'feature_view.materialize',
@@ -96,6 +113,8 @@ export async function materialize(
       entities: result.entities,
       written: result.written,
       watermark: result.watermark,
+      as_of: result.asOf,
+      held_back: result.heldBack,
       store: store.description,
     },
   });

@@ -63,8 +63,7 @@ describe('the evaluate step kind and ciclo evaluate', () => {
     expect(metrics['fairness.age_band.disparate_impact_ratio']).toBeCloseTo(fairness.disparate_impact_ratio!, 12);
     expect(metrics['positive_rate.age_band.60_']).toBe(0.25);
     expect(metrics['champion_delta.auc']).toBeCloseTo(
-      expected.auc! -
-        classificationMetrics(ROWS.map(([label, , champion]) => ({ label, score: champion }))).auc!,
+      expected.auc! - classificationMetrics(ROWS.map(([label, , champion]) => ({ label, score: champion }))).auc!,
       12,
     );
     const report = JSON.parse(

@@ -118,6 +118,40 @@ describe.each(Object.keys(ONLINE_STORES) as (keyof typeof ONLINE_STORES)[])('%s 
       temp.remove();
     }
   });
+
+  it('holds back rows dated after the materialization time, and never moves the watermark past it', async () => {
+    const { store } = fixture;
+    const engine = await DataEngine.open({ threads: 1 });
+    const temp = makeTempDir('ciclo-mat-future-');
+    try {
+      const asOf = Date.parse(iso(4));
+      const rows: (string | number)[][] = [
+        [1, iso(2), 10],
+        [1, iso(6), 60], // the future, as of day 4: must not be served as found
+        [2, iso(9), 90], // an entity that exists only in the future
+      ];
+      const file = writeCsv(temp.dir, 'src.csv', ['id', 'event_time', 'v'], rows);
+      const view = await pathView(engine, file, { name: 'future', entities: ['id'], features: ['v'] });
+      const first = await materialize(engine, view, store, { asOf });
+      expect(first).toMatchObject({ entities: 1, written: 1, heldBack: 2, asOf, watermark: Date.parse(iso(2)) });
+      expect((await store.read('future', [key(1), key(2)])).map((r) => r?.values.v ?? null)).toEqual([10, null]);
+
+      // A row that arrives on day 5, dated day 3: after the old watermark, so the next run reads it.
+      rows.push([3, iso(3), 30]);
+      writeCsv(temp.dir, 'src.csv', ['id', 'event_time', 'v'], rows);
+      const later = await materialize(engine, view, store, { asOf: Date.parse(iso(5)) });
+      expect(later).toMatchObject({ written: 2, heldBack: 2, watermark: Date.parse(iso(3)) });
+      expect((await store.read('future', [key(3)]))[0]?.values.v).toBe(30);
+
+      // Once their time has come, the held-back rows are read.
+      const after = await materialize(engine, view, store, { asOf: Date.parse(iso(10)) });
+      expect(after).toMatchObject({ heldBack: 0, watermark: Date.parse(iso(9)) });
+      expect((await store.read('future', [key(1), key(2)])).map((r) => r?.values.v)).toEqual([60, 90]);
+    } finally {
+      engine.close();
+      temp.remove();
+    }
+  });
 });
 
 describe('openOnlineStore', () => {

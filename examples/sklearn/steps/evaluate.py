@@ -3,10 +3,11 @@ import argparse
 import json
 import pickle
 
+import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
 import ciclo_log
-from churn_data import AGE_BANDS, LABEL, band_key, features, read
+from churn_data import AGE_BANDS, band_key, features, labels, read
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--model", required=True)
@@ -17,9 +18,11 @@ args = parser.parse_args()
 with open(args.model, "rb") as model_file:
     saved = pickle.load(model_file)
 model = saved["model"]
-frame = read(args.data)
-X = features(frame)[saved["features"]]
-y = frame[LABEL].astype(int).to_numpy()
+rows = read(args.data)
+encoded, names = features(rows)
+# The columns in the order the model was trained on, by name.
+X = encoded[:, [names.index(name) for name in saved["features"]]]
+y = labels(rows)
 scores = model.predict_proba(X)[:, 1]
 predicted = (scores >= 0.5).astype(int)
 
@@ -29,10 +32,10 @@ metrics = {
     "recall": recall_score(y, predicted, zero_division=0),
     "f1": f1_score(y, predicted, zero_division=0),
     "auc": roc_auc_score(y, scores),
-    "test_rows": len(frame),
+    "test_rows": len(rows),
 }
 for band in AGE_BANDS:
-    members = (frame["age_band"] == band).to_numpy()
+    members = np.array([row["age_band"] == band for row in rows], dtype=bool)
     key = f"age_{band_key(band)}"
     metrics[f"rows.{key}"] = int(members.sum())
     metrics[f"positive_rate.{key}"] = float(predicted[members].mean()) if members.any() else 0.0

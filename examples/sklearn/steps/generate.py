@@ -3,10 +3,9 @@ rows with a missing or invalid value for clean to remove."""
 import argparse
 
 import numpy as np
-import pandas as pd
 
 import ciclo_log
-from churn_data import AGE_BANDS, COLUMNS, CONTRACTS, INTERNET_SERVICES, PAYMENT_METHODS, write
+from churn_data import AGE_BANDS, CONTRACTS, INTERNET_SERVICES, PAYMENT_METHODS, write
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--rows", type=int, default=5000)
@@ -45,40 +44,44 @@ logit = (
 )
 churned = (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(int)
 
-frame = pd.DataFrame({
-    "customer_id": [f"C{i + 1:06d}" for i in range(n)],
-    "tenure_months": tenure.astype(str),
-    "monthly_charges": [f"{value:.2f}" for value in monthly],
-    "total_charges": [f"{value:.2f}" for value in total],
-    "contract": contract,
-    "support_calls": support_calls.astype(str),
-    "payment_method": payment,
-    "internet_service": internet,
-    "age_band": age_band,
-    "churned": churned.astype(str),
-})[COLUMNS]
+# One dict per row; numpy's strings become str, numbers their text as written to the CSV.
+rows = [
+    {
+        "customer_id": f"C{i + 1:06d}",
+        "tenure_months": str(tenure[i]),
+        "monthly_charges": f"{monthly[i]:.2f}",
+        "total_charges": f"{total[i]:.2f}",
+        "contract": str(contract[i]),
+        "support_calls": str(support_calls[i]),
+        "payment_method": str(payment[i]),
+        "internet_service": str(internet[i]),
+        "age_band": str(age_band[i]),
+        "churned": str(churned[i]),
+    }
+    for i in range(n)
+]
 
-# Damage a few rows: blanks, and values out of their domain.
+# Damage a few rows: blanks, and values out of their domain. The random draws come in this order
+# (which rows, then per row a column or a damage), so a seed always damages the same cells.
 missing = max(1, round(args.rows * 0.007))
 invalid = max(1, round(args.rows * 0.003))
 damaged = rng.choice(n, missing + invalid, replace=False)
 blankable = ["tenure_months", "monthly_charges", "total_charges", "contract", "payment_method", "age_band"]
+out_of_domain = [("monthly_charges", "-12.50"), ("tenure_months", "0"), ("contract", "unknown"), ("churned", "yes")]
 for row in damaged[:missing]:
-    frame.at[row, rng.choice(blankable)] = ""
+    rows[row][str(rng.choice(blankable))] = ""
 for row in damaged[missing:]:
-    column, value = [("monthly_charges", "-12.50"), ("tenure_months", "0"), ("contract", "unknown"), ("churned", "yes")][
-        rng.integers(4)
-    ]
-    frame.at[row, column] = value
+    column, value = out_of_domain[rng.integers(len(out_of_domain))]
+    rows[row][column] = value
 
 # Exact duplicates of random rows, each inserted right after its original.
 sources = np.sort(rng.choice(n, duplicates, replace=False))
 order = np.sort(np.concatenate([np.arange(n), sources]), kind="stable")
-frame = frame.iloc[order].reset_index(drop=True)
-write(frame, args.out)
+rows = [rows[index] for index in order]
+write(rows, args.out)
 
 ciclo_log.log_metrics({
-    "rows": len(frame),
+    "rows": len(rows),
     "duplicates_injected": duplicates,
     "missing_injected": missing,
     "invalid_injected": invalid,

@@ -137,8 +137,8 @@ describe('LocalExecutor ending a step', () => {
       { timeoutMs: 300 },
     );
     const result = await executor.run(job, noSignal);
+    // SIGTERM, not SIGKILL: it ended within the grace period, whatever the machine's speed.
     expect(result).toMatchObject({ status: 'timed_out', exitCode: null, signal: 'SIGTERM' });
-    expect(result.durationMs).toBeLessThan(300 + 1000);
     expect(await isRunning(await readPid(pidFile))).toBe(false);
   });
 
@@ -152,8 +152,8 @@ describe('LocalExecutor ending a step', () => {
     );
     const result = await patient.run(job, noSignal);
     expect(result).toMatchObject({ status: 'timed_out', signal: 'SIGKILL', error: 'timed out after 200 ms' });
+    // Not before the timeout and the grace period; SIGKILL says the grace period, not the step, ended it.
     expect(result.durationMs).toBeGreaterThanOrEqual(200 + 400);
-    expect(result.durationMs).toBeLessThan(200 + 400 + 1000);
     // SIGKILL is delivered at once, but a loaded machine may take a moment to end the process.
     const grandchild = await readPid(path.join(job.outputDir, 'pid'));
     await waitFor('the grandchild to end', async () => !(await isRunning(grandchild)), 5000);
