@@ -104,6 +104,35 @@ describe.each(DIALECTS)('ciclo pipeline reproduce, on %s', (dialect) => {
     expect(await readdir(path.join(fixture.test.config.home, 'reproduce'))).toEqual([]);
   });
 
+  it("runs a ts step importing 'ciclo' in a checkout with no node_modules, after an uncommitted edit", async () => {
+    const repo = path.join(fixture.workDir, 'ts-repo');
+    execFileSync('mkdir', ['-p', repo]);
+    git(repo, 'init', '--quiet');
+    await writeFile(path.join(repo, 'package.json'), '{ "type": "module", "private": true }\n');
+    const step = (marker: string) =>
+      "import { writeFile } from 'node:fs/promises';\n" +
+      "import * as ciclo from 'ciclo';\n" +
+      'export async function make(ctx: { outputs: Record<string, string> }): Promise<void> {\n' +
+      `  await writeFile(ctx.outputs.out!, typeof ciclo.writeManifest + ' ${marker}');\n}\n`;
+    await writeFile(path.join(repo, 'step.ts'), step('v1'));
+    const recorded = commitAll(repo, 'v1');
+    const loaded: LoadedPipeline = {
+      definition: compile({
+        name: 'ts-repro',
+        steps: [{ name: 'make', kind: 'ts', module: 'step.ts', export: 'make', outputs: { out: { type: 'file' } } }],
+      }),
+      workDir: repo,
+    };
+    const pipelines = fixture.test.context.pipelines;
+    const original = await pipelines.run(loaded);
+    expect(original.status).toBe('SUCCEEDED');
+    // Edited, not committed: reproduce must run the recorded version, in a worktree.
+    await writeFile(path.join(repo, 'step.ts'), step('v2'));
+    const report = await reproduceRun(pipelines, original.pipelineRunId);
+    expect(report).toMatchObject({ status: 'SUCCEEDED', checkout: 'recorded-commit', commit: recorded });
+    expect(report.outputs).toEqual([expect.objectContaining({ step: 'make', name: 'out', identical: true })]);
+  });
+
   it('runs in the original folder when it is still at the recorded commit', async () => {
     const { loaded, repo } = await pipelineInRepo();
     commitAll(repo, 'v1');
