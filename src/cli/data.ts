@@ -10,7 +10,9 @@ import {
   type DatasetVersionInfo,
   type RegisterResult,
 } from '../data/index.js';
+import { InvalidInputError } from '../common/errors.js';
 import { formatBytes, formatNumber, formatTime, renderFields, renderTable } from './format.js';
+import { parseNonNegativeInt, parsePositiveInt } from './option-parsers.js';
 
 import { renderProfile } from './profile-render.js';
 import { emit, printJson, printText, wantsJson } from './output.js';
@@ -21,6 +23,8 @@ interface RegisterFlags {
   sensitive?: string;
   description?: string;
   project?: string;
+  skipRows?: number;
+  headerRow?: number;
 }
 
 export function registerDataCommands(program: Command): void {
@@ -43,13 +47,17 @@ export function registerDataCommands(program: Command): void {
       '--project <project>',
       "the project a new dataset goes to (default: default); a new version stays in its dataset's project",
     )
+    .option('--skip-rows <n>', 'CSV: lines above the header to leave out (a metadata line)', parseNonNegativeInt)
+    .option('--header-row <n>', 'CSV: the line number of the header (--header-row 2 = --skip-rows 1)', parsePositiveInt)
     .action(async (name: string, path: string, flags: RegisterFlags, command: Command) => {
+      const skipRows = leadingRows(flags);
       const result = await withDatasets((datasets) =>
         datasets.register(name, path, {
           ...(flags.schema === undefined ? {} : { schema: flags.schema }),
           ...(flags.sensitive === undefined ? {} : { sensitive: splitList(flags.sensitive) }),
           ...(flags.description === undefined ? {} : { description: flags.description }),
           ...(flags.project === undefined ? {} : { project: flags.project }),
+          ...(skipRows === undefined ? {} : { skipRows }),
         }),
       );
       emit(command, result, () => renderRegistered(result));
@@ -259,4 +267,15 @@ function renderChange(change: Change): string {
   if (change.delta === 0) return `${formatNumber(change.after)} (=)`;
   const delta = change.delta === null ? '' : ` (${change.delta > 0 ? '+' : ''}${formatNumber(change.delta)})`;
   return `${formatNumber(change.before)} → ${formatNumber(change.after)}${delta}`;
+}
+
+/** `--skip-rows N` or `--header-row N+1`: two ways to say it, one answer. */
+function leadingRows(flags: RegisterFlags): number | undefined {
+  if (flags.skipRows !== undefined && flags.headerRow !== undefined) {
+    throw new InvalidInputError('give --skip-rows or --header-row, not both', {
+      where: '--header-row',
+      hint: '--header-row N is --skip-rows N-1',
+    });
+  }
+  return flags.headerRow === undefined ? flags.skipRows : flags.headerRow - 1;
 }

@@ -10,6 +10,12 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
+export function parseNonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('must be 0 or more');
+  return n;
+}
+
 /** For a repeatable option: every occurrence, in order. */
 export function collectValues(value: string, previous: string[]): string[] {
   return [...previous, value];

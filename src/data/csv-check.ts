@@ -13,8 +13,13 @@ const SHOWN_REJECTS = 5;
  * the same strict dialect as `readFilesSql`) and rejects stored: DuckDB then records each bad line
  * (`line`, `error_type`, `csv_line`) in a temp table instead of failing, which becomes `file:line`.
  */
-export async function checkCsvFile(engine: DataEngine, file: string, shownAs: string = file): Promise<number> {
-  const header = await readHeader(file, shownAs);
+export async function checkCsvFile(
+  engine: DataEngine,
+  file: string,
+  shownAs: string = file,
+  lineOffset = 0,
+): Promise<number> {
+  const header = await readHeader(file, shownAs, lineOffset);
   // Only the count of fields matters to the check; placeholder names avoid DuckDB refusing duplicates or blanks here.
   const columns = `{${header.map((_, i) => `${sqlString(`c${i}`)}: 'VARCHAR'`).join(', ')}}`;
   const suffix = randomUUID().replaceAll('-', '');
@@ -33,11 +38,11 @@ export async function checkCsvFile(engine: DataEngine, file: string, shownAs: st
         `arg_min(error_message, column_idx) AS error_message, count(*) OVER () AS total ` +
         `FROM ${sqlIdentifier(rejectsTable)} GROUP BY line ORDER BY line LIMIT ${SHOWN_REJECTS}`,
     );
-    if (rejects.length > 0) throw rejectedLines(shownAs, rejects);
+    if (rejects.length > 0) throw rejectedLines(shownAs, rejects, lineOffset);
     const rows = Number(counted?.n ?? 0);
     if (rows === 0) {
       throw new InvalidInputError(`${shownAs} has a header and no rows`, {
-        where: `${shownAs}:1`,
+        where: `${shownAs}:${1 + lineOffset}`,
         hint: 'a CSV file of a dataset needs at least one row: without rows its column types cannot be told',
       });
     }
@@ -48,17 +53,21 @@ export async function checkCsvFile(engine: DataEngine, file: string, shownAs: st
   }
 }
 
-function rejectedLines(shownAs: string, rejects: ReadonlyArray<Record<string, unknown>>): InvalidInputError {
+function rejectedLines(
+  shownAs: string,
+  rejects: ReadonlyArray<Record<string, unknown>>,
+  lineOffset: number,
+): InvalidInputError {
   const first = rejects[0]!;
   const total = Number(first.total);
   const lines = rejects.map(
     (reject) =>
-      `${shownAs}:${String(reject.line)}: ${String(reject.error_message)} ` +
+      `${shownAs}:${Number(reject.line) + lineOffset}: ${String(reject.error_message)} ` +
       `(${String(reject.error_type)}): ${clip(String(reject.csv_line))}`,
   );
   const more = total > rejects.length ? `\n… and ${total - rejects.length} more bad lines` : '';
   return new InvalidInputError(`malformed CSV:\n${lines.join('\n')}${more}`, {
-    where: `${shownAs}:${String(first.line)}`,
+    where: `${shownAs}:${Number(first.line) + lineOffset}`,
     hint:
       'every row needs as many fields as the header, separated by commas; ' +
       'a field holding a comma, a quote or a newline is enclosed in "…", with quotes inside doubled ("")',
@@ -71,7 +80,7 @@ function clip(text: string): string {
 }
 
 /** The header's fields (RFC 4180: commas, double quotes doubled inside quoted fields), BOM dropped. */
-async function readHeader(file: string, shownAs: string): Promise<string[]> {
+async function readHeader(file: string, shownAs: string, lineOffset: number): Promise<string[]> {
   const handle = await open(file, 'r');
   let text: string;
   try {
@@ -106,7 +115,7 @@ async function readHeader(file: string, shownAs: string): Promise<string[]> {
   }
   if (quoted || text.length === HEADER_READ_LIMIT) {
     throw new InvalidInputError(`${shownAs}: the header never ends${quoted ? ' (a quote is not closed)' : ''}`, {
-      where: `${shownAs}:1`,
+      where: `${shownAs}:${1 + lineOffset}`,
       hint: 'the first line of a CSV file names its columns, separated by commas',
     });
   }

@@ -113,6 +113,11 @@ export interface RegisterOptions {
    * in its dataset's project: naming another one is refused (an admin moves datasets).
    */
   project?: string;
+  /**
+   * CSV only: lines above the header to leave out (a metadata line, as scikit-learn's bundled CSVs
+   * have). The version stores the files without them.
+   */
+  skipRows?: number;
 }
 
 export interface RegisterResult {

@@ -54,7 +54,9 @@ export async function inspectSource(
 ): Promise<Inspection> {
   try {
     if (source.format === 'csv') {
-      for (const file of source.files) await checkCsvFile(engine, file.file);
+      for (const file of source.files) {
+        await checkCsvFile(engine, file.file, file.shownAs ?? file.file, file.lineOffset ?? 0);
+      }
     }
     const read = readFilesSql(
       source.files.map((file) => file.file),

@@ -1,6 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { BlobStore } from '../artifacts/index.js';
-import { InvalidStateError, NotFoundError } from '../common/errors.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InvalidInputError, InvalidStateError, NotFoundError } from '../common/errors.js';
 import { DEFAULT_PROJECT, digestOf, requireProject, type AuditLog } from '../governance/index.js';
 import type { Schema } from '../store/index.js';
 import type { DatasetInput, TrackingService } from '../tracking/index.js';
@@ -18,6 +21,7 @@ import type {
 import { checkDatasetName, parseDatasetReference, parseVersionSelector, type DatasetReference } from './reference.js';
 import { hashSource, inspectSource, storeFiles } from './register.js';
 import { loadDeclaredSchema } from './schema.js';
+import { withoutLeadingRows } from './leading-rows.js';
 import { discoverSource } from './sources.js';
 import type { DatasetResolver, DatasetVersion } from './types.js';
 import { restoreDamagedFiles, verifiedFiles } from './verify.js';
@@ -58,10 +62,21 @@ export class DatasetService implements DatasetResolver {
     checkDatasetName(name);
     // Checked before any file is read or copied, and again in the transaction that writes.
     await this.#projectFor(this.#db, name, options.project);
+    const skipRows = parseSkipRows(options.skipRows);
     const engine = await DataEngine.open();
+    const scratch = skipRows === 0 ? undefined : await mkdtemp(join(tmpdir(), 'ciclo-register-'));
     try {
       const declared = options.schema === undefined ? undefined : await loadDeclaredSchema(options.schema, engine);
-      const source = await hashSource(await discoverSource(path, engine));
+      const discovered = await discoverSource(path, engine);
+      if (scratch !== undefined && discovered.format !== 'csv') {
+        throw new InvalidInputError(`--skip-rows applies to CSV files; ${path} is ${discovered.format}`, {
+          where: 'skipRows',
+          hint: 'leave --skip-rows out for Parquet and JSON Lines',
+        });
+      }
+      const source = await hashSource(
+        scratch === undefined ? discovered : await withoutLeadingRows(discovered, skipRows, scratch),
+      );
       const existing = await store.findVersionByDigest(this.#db, name, source.digest);
       if (existing) {
         await restoreDamagedFiles(this.#blobs, store.versionInfo(existing), source.files);
@@ -83,6 +98,7 @@ export class DatasetService implements DatasetResolver {
       );
     } finally {
       engine.close();
+      if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
     }
   }
 
@@ -302,4 +318,15 @@ export class DatasetService implements DatasetResolver {
 
 function unknownDataset(name: string): NotFoundError {
   return new NotFoundError(`no dataset named ${name}`, { where: name, hint: 'list datasets with: ciclo data list' });
+}
+
+function parseSkipRows(rows: number | undefined): number {
+  if (rows === undefined) return 0;
+  if (!Number.isSafeInteger(rows) || rows < 0) {
+    throw new InvalidInputError(`skipRows must be a whole number of lines, 0 or more (got ${rows})`, {
+      where: 'skipRows',
+      hint: 'the lines above the header, e.g. --skip-rows 1 for one metadata line',
+    });
+  }
+  return rows;
 }

@@ -9,6 +9,10 @@ export interface SourceFile {
   path: string;
   file: string;
   sizeBytes: number;
+  /** How errors name the file, when `file` is a copy (see `withoutLeadingRows`); default `file`. */
+  shownAs?: string;
+  /** Lines of the original above the copy's first line: added to the line numbers errors give. */
+  lineOffset?: number;
 }
 
 export interface Source {

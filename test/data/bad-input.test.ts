@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DIALECTS } from '../support/databases.js';
@@ -28,6 +29,34 @@ describe.each(DIALECTS)('DatasetService bad input on %s', (dialect) => {
     const file = suite.write('big.csv', `${csv('a,b', rows)}1,2,3\n`);
     const error = await rejects(file);
     expect(error.details.where).toBe(`${file}:30002`);
+  });
+
+  it("a metadata line above the header (scikit-learn's CSVs): each bad line once, the count right", async () => {
+    const rows = Array.from({ length: 8 }, (_, i) => [i, i * 2, i % 2]);
+    const file = suite.write('sklearn-like.csv', `8,2,benign,malignant\n${csv('a,b,target', rows)}`);
+    const error = await rejects(file);
+    // The metadata line is taken for the header (4 fields): the header and every row (3 fields) are bad.
+    const named = error.message.split('\n').filter((line) => line.startsWith(`${file}:`));
+    expect(named.map((line) => line.split(':')[1])).toEqual(['2', '3', '4', '5', '6']);
+    expect(error.message).toContain('… and 4 more bad lines');
+  });
+
+  it('--skip-rows: the version stores the files without the lines above the header', async () => {
+    const rows = Array.from({ length: 8 }, (_, i) => [i, i * 2, i % 2]);
+    const file = suite.write('skip.csv', `8,2,benign,malignant\n${csv('a,b,target', rows)}`);
+    const { version } = await suite.datasets.register('skipped', file, { skipRows: 1 });
+    expect(version.rowCount).toBe(8);
+    expect(version.schema.map((column) => column.name)).toEqual(['a', 'b', 'target']);
+    expect(version.files.map((f) => f.path)).toEqual(['skip.csv']);
+    expect(readFileSync(suite.blobFiles()[0]!, 'utf8')).toBe(csv('a,b,target', rows));
+    // A bad line is named by the user's file and its own line number, not the copy's.
+    const ragged = suite.write('skip-ragged.csv', `meta\n${csv('a,b', [[1, 2]])}3,4,5\n`);
+    const error = await suite.datasets.register('ragged', ragged, { skipRows: 1 }).catch((e: unknown) => e);
+    expect((error as { details: { where: string } }).details.where).toBe(`${ragged}:4`);
+    await expect(suite.datasets.register('neg', file, { skipRows: -1 })).rejects.toThrow(/skipRows/);
+    const parquet = join(suite.dir, 'p.parquet');
+    await writeParquet(parquet, 'SELECT 1 AS a');
+    await expect(suite.datasets.register('pq', parquet, { skipRows: 1 })).rejects.toThrow(/applies to CSV files/);
   });
 
   it('an unterminated quote: file:line and DuckDB reason', async () => {
