@@ -168,8 +168,14 @@ describe('BullmqExecutor without a worker', () => {
     });
     const controller = new AbortController();
     const running = executor.run(jobIn(folder, 'command', { command: ['true'] }), { signal: controller.signal });
-    setTimeout(() => controller.abort(), 200);
+    // Aborted once the job is on the queue, not after a fixed time that a slow machine could lose the race to.
+    const redis = new Redis(REDIS_URL);
+    onTestFinished(() => void redis.disconnect());
+    const waiting = () => redis.llen(`bull:${queueName}:wait`);
+    await waitFor('the job to wait on the queue', async () => (await waiting()) === 1);
+    controller.abort();
     expect(await running).toMatchObject({ status: 'cancelled' });
+    expect(await waiting()).toBe(0);
   });
 });
 
