@@ -7,11 +7,13 @@ import { benchMonitoring } from './monitoring/index.js';
 import { benchPipelines } from './pipelines/index.js';
 import { benchServing } from './serving/index.js';
 import { benchTracking } from './tracking/index.js';
+import { benchTrackingLoad } from './tracking/many-runs.js';
 
 /** Every benchmark, each next to its raw baseline; paste the output into bench/RESULTS.md. */
 const BENCHMARKS: Record<string, () => Promise<string[]>> = {
   cli: benchCli,
   tracking: benchTracking,
+  'tracking-load': benchTrackingLoad,
   pipelines: benchPipelines,
   data: benchData,
   access: benchAccess,
