@@ -32,11 +32,12 @@ export async function benchTrackingLoad(): Promise<string[]> {
     const lines: string[] = [];
     const bare = await measureBareHttp();
     const probe = await createRunOverMlflow(server.url, 'bench-load-probe');
-    const experiment = (await (
-      await fetch(`${api}/experiments/get-by-name?experiment_name=bench-load-probe`)
-    ).json()) as { experiment: { experiment_id: string } };
+    // The probe run's experiment, read from the run itself rather than looked up again by name.
+    const probeRun = (await (await fetch(`${api}/runs/get?run_id=${probe}`)).json()) as {
+      run: { info: { experiment_id: string } };
+    };
     const create = await timeRoundTrips(`${api}/runs/create`, () => ({
-      experiment_id: experiment.experiment.experiment_id,
+      experiment_id: probeRun.run.info.experiment_id,
       start_time: Date.now(),
     }));
     const batch = await timeRoundTrips(`${api}/runs/log-batch`, (i) => ({
