@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { judge, WindowStats, type Judgement } from './rollout-judge.js';
 import type { Deployment, GuardedStrategy } from './types.js';
 import type { DeploymentService } from './service.js';
@@ -66,6 +67,9 @@ export class DeploymentSupervisor {
   readonly #tracked = new Map<string, Tracked>();
   #timer: NodeJS.Timeout | undefined;
   #reconciling: Promise<void> | undefined;
+  /** Rollouts and replica restarts under way: `stop` waits for them, so no replica it started outlives it. */
+  readonly #background = new Set<Promise<void>>();
+  readonly #stopping = new AbortController();
   #stopped = false;
 
   constructor(deps: SupervisorDeps) {
@@ -131,10 +135,16 @@ export class DeploymentSupervisor {
     return set?.replicas.map((replica) => ({ url: replica.url, pid: replica.pid, version: set.version })) ?? [];
   }
 
+  /**
+   * Stops every replica and returns once their processes have exited. Work under way sees `#stopped`, stops what it
+   * started and ends; it is waited for first, so a replica that was still starting is stopped too.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopping.abort();
     clearTimeout(this.#timer);
     await this.#reconciling;
+    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
     const sets = [...this.#tracked.values()].flatMap((tracked) => [
       ...(tracked.active ? [tracked.active] : []),
       ...(tracked.rollout ? [tracked.rollout.candidate] : []),
@@ -185,7 +195,13 @@ export class DeploymentSupervisor {
     if (tracked.failedVersion === desired) return;
     tracked.updating = true;
     // In the background: a model that takes seconds to load must not hold up the other deployments.
-    void this.#rollOut(deployment, tracked, desired).finally(() => (tracked.updating = false));
+    this.#inBackground(this.#rollOut(deployment, tracked, desired).finally(() => (tracked.updating = false)));
+  }
+
+  #inBackground(work: Promise<void>): void {
+    const tracked = work.catch((error: unknown) => this.#deps.log?.((error as Error).message));
+    this.#background.add(tracked);
+    void tracked.finally(() => this.#background.delete(tracked));
   }
 
   async #rollOut(deployment: Deployment, tracked: Tracked, version: number): Promise<void> {
@@ -293,28 +309,39 @@ export class DeploymentSupervisor {
    */
   #watch(deployment: Deployment, set: ReplicaSet, replica: Replica, spec: ReplicaSpec): void {
     const startedAt = Date.now();
-    void replica.unexpectedExit().then(async (code) => {
+    void replica.unexpectedExit().then((code) => {
       if (set.retired) return;
-      const index = set.replicas.indexOf(replica);
-      if (index >= 0) set.replicas.splice(index, 1);
-      // A replica that lived a minute was healthy: its death starts a new series of pauses.
-      if (Date.now() - startedAt > 60_000) set.restarts = 0;
-      const pause = Math.min(250 * 2 ** set.restarts++, this.#deps.maxBackoffMs ?? 30_000);
-      this.#deps.log?.(
-        `deployment ${deployment.name}: replica ${replica.pid} exited (${code}); restarting in ${pause} ms`,
-      );
-      await new Promise((resolve) => setTimeout(resolve, pause));
-      if (set.retired) return;
-      try {
-        const fresh = await Replica.start(spec);
-        if (set.retired) return void (await fresh.stop(0));
-        set.replicas.push(fresh);
-        this.#watch(deployment, set, fresh, spec);
-      } catch (error) {
-        this.#deps.log?.(`deployment ${deployment.name}: restart failed: ${(error as Error).message}`);
-        this.#watch(deployment, set, replica, spec);
-      }
+      this.#inBackground(this.#restart(deployment, set, replica, spec, code, startedAt));
     });
+  }
+
+  async #restart(
+    deployment: Deployment,
+    set: ReplicaSet,
+    replica: Replica,
+    spec: ReplicaSpec,
+    code: number | null,
+    startedAt: number,
+  ): Promise<void> {
+    const index = set.replicas.indexOf(replica);
+    if (index >= 0) set.replicas.splice(index, 1);
+    // A replica that lived a minute was healthy: its death starts a new series of pauses.
+    if (Date.now() - startedAt > 60_000) set.restarts = 0;
+    const pause = Math.min(250 * 2 ** set.restarts++, this.#deps.maxBackoffMs ?? 30_000);
+    this.#deps.log?.(
+      `deployment ${deployment.name}: replica ${replica.pid} exited (${code}); restarting in ${pause} ms`,
+    );
+    await sleep(pause, undefined, { signal: this.#stopping.signal }).catch(() => undefined);
+    if (set.retired || this.#stopped) return;
+    try {
+      const fresh = await Replica.start(spec);
+      if (set.retired || this.#stopped) return void (await fresh.stop(0));
+      set.replicas.push(fresh);
+      this.#watch(deployment, set, fresh, spec);
+    } catch (error) {
+      this.#deps.log?.(`deployment ${deployment.name}: restart failed: ${(error as Error).message}`);
+      this.#watch(deployment, set, replica, spec);
+    }
   }
 
   /** Out of rotation already; stops once its requests are answered (or after `drainMs`). */
