@@ -14,6 +14,7 @@ import type { Schema } from './schema.js';
 import type { DatabaseLocation, DialectName } from '../common/database-location.js';
 import { translatingStoreErrors } from './storage-errors.js';
 import { requireOnFirstUse } from '../common/on-first-use.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 
 export type { DatabaseLocation, DialectName } from '../common/database-location.js';
 
@@ -58,7 +59,12 @@ function engineDialect(location: DatabaseLocation): Dialect {
   sqlite.pragma(`busy_timeout = ${Math.trunc(location.lockTimeoutMs ?? SQLITE_BUSY_TIMEOUT_MS)}`);
   // MLflow's LIKE is case-sensitive and ILIKE is not; SQLite's LIKE is case-insensitive unless told.
   sqlite.pragma('case_sensitive_like = ON');
-  return new SqliteDialect({ database: cachingStatements(sqlite) });
+  // Checkpoints run on a thread of their own, past the same 1,000 frames (sqlite-checkpointer.ts); the writer's
+  // own would run inside commits, on the event loop. Raised rather than turned off: if that thread falls behind
+  // or cannot open the file, the WAL still stops growing at ~80 MB.
+  sqlite.pragma('wal_autocheckpoint = 20000');
+  const checkpointer = new SqliteCheckpointer(location.file, () => sqlite.pragma('wal_autocheckpoint = 1000'));
+  return new SqliteDialect({ database: cachingStatements(sqlite, checkpointer) });
 }
 
 const STATEMENT_CACHE_SIZE = 256;
@@ -80,10 +86,13 @@ const ALREADY_ROLLED_BACK: SqliteStatement = {
  * thousands of times (a 1000-row metric insert is one of them). Statements are reused by SQL text,
  * except one still being iterated, which SQLite cannot run twice at once.
  */
-function cachingStatements(database: SQLite.Database): SqliteDatabase {
-  const cache = new Map<string, SQLite.Statement>();
+function cachingStatements(database: SQLite.Database, checkpointer: SqliteCheckpointer): SqliteDatabase {
+  const cache = new Map<string, SqliteStatement & { readonly busy: boolean }>();
   return {
-    close: () => database.close(),
+    close: () => {
+      checkpointer.close();
+      database.close();
+    },
     prepare(text: string) {
       // Kysely opens transactions with a plain (deferred) BEGIN. In WAL mode a deferred transaction
       // that reads and then writes fails at once with SQLITE_BUSY when another process (a pipeline
@@ -97,10 +106,32 @@ function cachingStatements(database: SQLite.Database): SqliteDatabase {
         cache.set(sqlText, cached);
         return cached;
       }
-      const statement = database.prepare(sqlText);
+      const statement = notifyingCommits(database, database.prepare(sqlText), checkpointer);
       cache.set(sqlText, statement);
       if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
       return statement;
+    },
+  };
+}
+
+/** A statement that tells the checkpointer when its write is committed (COMMIT, or a write outside a transaction). */
+function notifyingCommits(
+  database: SQLite.Database,
+  statement: SQLite.Statement,
+  checkpointer: SqliteCheckpointer,
+): SqliteStatement & { readonly busy: boolean } {
+  if (statement.reader) return statement;
+  return {
+    reader: false,
+    get busy() {
+      return statement.busy;
+    },
+    all: (parameters) => statement.all(parameters),
+    iterate: (parameters) => statement.iterate(parameters),
+    run: (parameters) => {
+      const result = statement.run(parameters);
+      if (!database.inTransaction) checkpointer.committed();
+      return result;
     },
   };
 }
