@@ -1,13 +1,17 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { makeTempDir } from '../../test/support/temp.js';
 import { elapsedMs, fmt } from '../stats.js';
 import { measureBareHttp, timeRoundTrips } from './log-metric.js';
 import { createRunOverMlflow } from './log-batch.js';
-import { startServerProcess } from './server-process.js';
+import { startServerProcess, startUrlPrinter } from './server-process.js';
 
 const RUNS = 30_000;
 const METRICS_PER_RUN = 100;
 const CLIENTS = 8;
 const PAGE = 1000;
+const BARE_PAGE_SERVER = fileURLToPath(new URL('./bare-page-server.ts', import.meta.url));
 
 /**
  * bench/tracking-load: tracking writes as users make them, on the embedded default (a `ciclo server` over
@@ -73,6 +77,8 @@ export async function benchTrackingLoad(): Promise<string[]> {
     const readStarted = process.hrtime.bigint();
     let read = 0;
     let points = 0;
+    let pages = 0;
+    let firstPage: unknown;
     let token: string | undefined;
     do {
       const page = (await post('runs/search', {
@@ -80,6 +86,8 @@ export async function benchTrackingLoad(): Promise<string[]> {
         max_results: PAGE,
         ...(token === undefined ? {} : { page_token: token }),
       })) as { runs?: Array<{ data: { metrics?: unknown[] } }>; next_page_token?: string };
+      firstPage ??= page;
+      pages++;
       for (const run of page.runs ?? []) {
         read++;
         points += run.data.metrics?.length ?? 0;
@@ -87,17 +95,44 @@ export async function benchTrackingLoad(): Promise<string[]> {
       token = page.next_page_token;
     } while (token !== undefined && token !== '');
     const readMs = elapsedMs(readStarted);
+    const floorMs = await readBackFloor(home.dir, firstPage, pages);
     if (read !== RUNS || points !== RUNS * METRICS_PER_RUN) {
       throw new Error(`read back ${read} runs and ${points} metrics, expected ${RUNS} and ${RUNS * METRICS_PER_RUN}`);
     }
     lines.push(
       `read back through runs/search pages of ${PAGE}: ${read} runs with ${points} latest metrics in ` +
-        `${fmt(readMs / 1000, 2)} s (target ≤ 5 s)`,
+        `${fmt(readMs / 1000, 2)} s (target ≤ 5 s); the same ${pages} pages from bare node:http + JSON.stringify ` +
+        `${fmt(floorMs / 1000, 2)} s, ratio ${fmt(readMs / floorMs, 2)}×`,
     );
     return lines;
   } finally {
     await server.stop();
     home.remove();
+  }
+}
+
+/**
+ * The read-back's floor: `pages` requests to a bare node:http process that serializes Ciclo's first page again
+ * for each, read and parsed by the same client code. What is left is the server's reading and mapping.
+ */
+async function readBackFloor(dir: string, page: unknown, pages: number): Promise<number> {
+  const file = join(dir, 'page.json');
+  writeFileSync(file, JSON.stringify(page));
+  const bare = await startUrlPrinter(['--import', 'tsx', BARE_PAGE_SERVER, file]);
+  try {
+    await (await fetch(bare.url, { method: 'POST', body: '{}' })).json(); // warm up
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < pages; i++) {
+      const response = await fetch(bare.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      await response.json();
+    }
+    return elapsedMs(started);
+  } finally {
+    await bare.stop();
   }
 }
 

