@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { BlobIntegrity, LocalBlobStore, RunArtifacts } from '../artifacts/index.js';
-import { configEnvironment, loadConfig, type CicloConfig } from '../common/config.js';
+import { configEnvironment, hasNoStore, loadConfig, noStoreError, type CicloConfig } from '../common/config.js';
 import { tightenHome } from '../common/private-files.js';
 import { DatasetBlobReferences, DatasetService, PipelineDatasetCatalog } from '../data/index.js';
 import { FeatureService, openOnlineStore } from '../features/index.js';
@@ -212,7 +212,11 @@ export function openViewFileFeatures(config: CicloConfig = loadConfig()): {
 } {
   let local: Promise<CicloContext> | undefined;
   const datasets = {
-    resolve: async (reference: string) => (await (local ??= openLocalContext(config))).datasets.resolve(reference),
+    resolve: async (reference: string) => {
+      // A view file is read anywhere; its dataset only from a store that exists, never one made to look in.
+      if (hasNoStore(config)) throw noStoreError(`dataset ${reference}: no Ciclo store here or above to resolve it`);
+      return (await (local ??= openLocalContext(config))).datasets.resolve(reference);
+    },
   };
   const features = new FeatureService({ datasets, onlineStore: () => openOnlineStore(config) });
   return {

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../common/config.js';
-import { NotFoundError } from '../common/errors.js';
+import { hasNoStore, loadConfig, noStoreError } from '../common/config.js';
 
 /**
  * The commands that may make a new embedded store where none is found: those that put the first
@@ -18,11 +17,14 @@ const CREATES_STORE = new Set([
   'projects create',
 ]);
 
-/** Commands that open no store: they read files, or only check them. */
-const OPENS_NO_STORE = new Set(['evaluate', 'features validate', 'init']);
+/**
+ * Commands that open no store, or only for some inputs: they read files, or only check them. Feature views
+ * whose source is a dataset open one to resolve it, and say so there when there is none (openViewFileFeatures).
+ */
+const OPENS_NO_STORE = new Set(['evaluate', 'features validate', 'features get-historical', 'init']);
 
-/** Command groups that speak to a tracking server instead when CICLO_TRACKING_URI is set. */
-const TRACKING_GROUPS = new Set(['runs', 'experiments', 'artifacts']);
+/** Commands (and groups of them) that speak to a tracking server instead when CICLO_TRACKING_URI is set. */
+const SERVER_COMMANDS = ['runs', 'experiments', 'artifacts', 'features get-online'];
 
 /**
  * Run before a command's action: refuses a command that needs a store when there is none in the
@@ -33,15 +35,14 @@ export function checkStorePresence(action: Command): void {
   const path = commandPath(action);
   if (OPENS_NO_STORE.has(path)) return;
   const config = loadConfig();
-  if (config.homeSource !== 'none' || config.database.dialect !== 'sqlite') return;
-  if (config.trackingUri !== undefined && TRACKING_GROUPS.has(path.split(' ')[0]!)) return;
+  if (!hasNoStore(config)) return;
+  const toServer = SERVER_COMMANDS.some((command) => path === command || path.startsWith(`${command} `));
+  if (config.trackingUri !== undefined && toServer) return;
   if (CREATES_STORE.has(path)) {
     process.stderr.write(`No Ciclo store here or above: creating one in ${config.home}\n`);
     return;
   }
-  throw new NotFoundError(`no Ciclo store here or above (${process.cwd()})`, {
-    hint: 'run `npx ciclo quickstart` to make one here, run from the folder that has .ciclo, or set CICLO_HOME',
-  });
+  throw noStoreError();
 }
 
 /** `models policy set` for the action's command: its names up to, not including, the program. */

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDatabaseLocation, type DatabaseLocation } from './database-location.js';
-import { InvalidInputError } from './errors.js';
+import { InvalidInputError, NotFoundError } from './errors.js';
 
 /** Every environment variable Ciclo reads; README.md lists the same set. */
 const EnvSchema = z.object({
@@ -160,6 +160,21 @@ function findHome(cwd: string): string | undefined {
  * The variables that make `loadConfig` in a child process see this config's store: how a pipeline
  * step reaches the same metadata and artifact store as the orchestrator that started it.
  */
+/**
+ * No store to open, and opening one would make it: an embedded store (SQLite) that was neither named by
+ * CICLO_HOME nor found in the current folder or above. A PostgreSQL store is always there.
+ */
+export function hasNoStore(config: CicloConfig): boolean {
+  return config.homeSource === 'none' && config.database.dialect === 'sqlite';
+}
+
+/** The error for a command that needs a store where `hasNoStore`: what to do about it. */
+export function noStoreError(what = 'no Ciclo store here or above'): NotFoundError {
+  return new NotFoundError(`${what} (${process.cwd()})`, {
+    hint: 'run `npx ciclo quickstart` to make one here, run from the folder that has .ciclo, or set CICLO_HOME',
+  });
+}
+
 export function configEnvironment(config: CicloConfig): Record<string, string> {
   if (config.trackingUri !== undefined) {
     return {

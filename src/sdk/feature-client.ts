@@ -6,7 +6,7 @@ import {
   type OnlineLookupResponse,
   type OnlineStore,
 } from '../features/index.js';
-import { errorFromResponse } from './remote-errors.js';
+import { errorFromResponse, unreachable } from './remote-errors.js';
 
 export interface FeatureClientOptions {
   /** A Ciclo server; when neither this nor CICLO_TRACKING_URI is set, the online store is opened in-process. */
@@ -54,6 +54,8 @@ export class FeatureClient {
             method: 'POST',
             headers: { 'content-type': 'application/json', ...authorization },
             body: JSON.stringify(request),
+          }).catch((error: unknown) => {
+            throw unreachable(base, error);
           });
           if (!response.ok) throw await errorFromResponse(response, 'online feature lookup');
           return (await response.json()) as OnlineLookupResponse;

@@ -38,7 +38,7 @@ import {
   type WireRunInfo,
 } from '../tracking/index.js';
 import type { CicloError } from '../common/errors.js';
-import { errorFromResponse } from './remote-errors.js';
+import { errorFromResponse, unreachable } from './remote-errors.js';
 import type { DatasetInputArg, TrackingApi } from './tracking-api.js';
 
 type Query = Record<string, string | number | readonly string[] | undefined>;
@@ -283,10 +283,4 @@ async function* namingCutShort(chunks: Readable, what: string): AsyncGenerator<B
     const reason = cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
     throw new Error(`the download of ${what} was cut short (${reason})`, { cause: error });
   }
-}
-
-function unreachable(base: string, error: unknown): Error {
-  const cause = (error as { cause?: unknown }).cause;
-  const reason = cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
-  return new Error(`cannot reach the Ciclo server at ${base.replace(/\/api\/v1$/, '')}: ${reason}`, { cause: error });
 }

@@ -88,3 +88,10 @@ function codeForStatus(status: number): ErrorCode {
   if (status >= 400 && status < 500) return 'BAD_REQUEST';
   return 'INTERNAL_ERROR';
 }
+
+/** What fetch reports as a bare "fetch failed", said with the server's address and the cause (refused, reset, …). */
+export function unreachable(base: string, error: unknown): Error {
+  const cause = (error as { cause?: unknown }).cause;
+  const reason = cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
+  return new Error(`cannot reach the Ciclo server at ${base.replace(/\/api\/v1$/, '')}: ${reason}`, { cause: error });
+}

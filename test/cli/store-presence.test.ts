@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:net';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../support/temp.js';
@@ -33,6 +33,57 @@ describe('finding the store', () => {
     expect(help.code).toBe(0);
     expect(existsSync(join(deeper, '.ciclo'))).toBe(false);
     expect(existsSync(join(project.dir, '.ciclo'))).toBe(false);
+  });
+
+  it('reads feature view files without a store, and names the missing store for a dataset source', async () => {
+    const view = (name: string, source: string) =>
+      [`name: ${name}`, 'entities: [customer_id]', 'event_time: event_time', `source: ${source}`, 'features: [spend]']
+        .concat('')
+        .join('\n');
+    writeFileSync(join(deeper, 'spend.csv'), 'customer_id,event_time,spend\n1,2024-01-01T00:00:00Z,10\n');
+    writeFileSync(join(deeper, 'entities.csv'), 'customer_id,event_timestamp\n1,2024-01-02T00:00:00Z\n');
+    writeFileSync(join(deeper, 'by-path.yaml'), view('by_path', '{ path: spend.csv }'));
+    writeFileSync(join(deeper, 'by-dataset.yaml'), view('by_dataset', '{ dataset: spend@1 }'));
+
+    expect((await cli(deeper, 'features', 'validate', 'by-path.yaml')).code).toBe(0);
+    const rows = await cli(
+      deeper,
+      '--json',
+      'features',
+      'get-historical',
+      '--entities',
+      'entities.csv',
+      '--view',
+      'by-path.yaml',
+    );
+    expect(rows.code).toBe(0);
+    expect(JSON.parse(rows.stdout)).toEqual([expect.objectContaining({ customer_id: 1, spend: 10 })]);
+    for (const args of [
+      ['features', 'validate', 'by-dataset.yaml'],
+      ['features', 'get-historical', '--entities', 'entities.csv', '--view', 'by-dataset.yaml'],
+    ]) {
+      const refused = await cli(deeper, ...args);
+      expect(refused.code, args.join(' ')).toBe(3);
+      expect(refused.stderr).toContain('dataset spend@1: no Ciclo store here or above');
+    }
+    expect(existsSync(join(deeper, '.ciclo'))).toBe(false);
+  });
+
+  it('lets get-online ask the server named by CICLO_TRACKING_URI instead of a local store', async () => {
+    const closed: Server = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const result = await runCli(
+      ['features', 'get-online', 'by_path', '--entity', 'customer_id=1'],
+      { CICLO_TRACKING_URI: `http://127.0.0.1:${port}` },
+      { cwd: deeper },
+    );
+    // It went to the server (nobody listens there), not to a store it would have refused for being absent.
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).not.toContain('no Ciclo store');
+    expect(result.stderr).toContain(`cannot reach the Ciclo server at http://127.0.0.1:${port}`);
+    expect(existsSync(join(deeper, '.ciclo'))).toBe(false);
   });
 
   it('says where a command that may make one makes it, then finds it from the folders below', async () => {
