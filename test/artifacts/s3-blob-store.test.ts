@@ -150,15 +150,36 @@ describe('S3BlobStore on s3rver', () => {
   });
 
   it('sweeps temp keys older than the cutoff, keeps younger ones, and only lists them on a dry run', async () => {
-    const tempKey = 'team/artifacts/tmp/crashed-upload';
-    await server.client.send(new PutObjectCommand({ Bucket: opened.location.bucket, Key: tempKey, Body: 'half' }));
+    const { bucket } = opened.location;
+    const [stale, live] = ['team/artifacts/tmp/crashed-upload', 'team/artifacts/tmp/live-upload'];
+    for (const key of [stale, live])
+      await server.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'half' }));
+    server.age(bucket, stale, 48 * HOUR);
     const { digest } = await opened.store.put(Readable.from([Buffer.from('kept')]));
-    expect(await opened.store.sweepTemp(Date.now() - HOUR)).toEqual([]);
-    const dryRun = await opened.store.sweepTemp(Date.now() + HOUR, { dryRun: true });
+    server.age(bucket, blobKey(digest), 48 * HOUR);
+    const dryRun = await opened.store.sweepTemp(Date.now() - 24 * HOUR, { dryRun: true });
     expect(dryRun).toEqual([{ name: 'crashed-upload', sizeBytes: 4, modifiedTime: expect.any(Number) }]);
-    expect(await keysUnder(opened.location.bucket, 'team/artifacts/tmp/')).toEqual([tempKey]);
-    expect((await opened.store.sweepTemp(Date.now() + HOUR)).map((entry) => entry.name)).toEqual(['crashed-upload']);
-    expect(await keysUnder(opened.location.bucket, '')).toEqual([blobKey(digest)]);
+    expect(await keysUnder(bucket, 'team/artifacts/tmp/')).toEqual([stale, live]);
+    expect((await opened.store.sweepTemp(Date.now() - 24 * HOUR)).map((entry) => entry.name)).toEqual([
+      'crashed-upload',
+    ]);
+    expect(await keysUnder(bucket, '')).toEqual([blobKey(digest), live]);
+  });
+
+  it('refreshes LastModified when a put finds the blob stored, so gc keeps it; deletes it once untouched', async () => {
+    const { bucket } = opened.location;
+    const content = Buffer.from('shared bytes');
+    const { digest } = await opened.store.put(Readable.from([content]));
+    server.age(bucket, blobKey(digest), 48 * HOUR);
+    const listed = [];
+    for await (const blob of opened.store.list()) listed.push(blob);
+    expect(listed).toEqual([{ digest, sizeBytes: 12, modifiedTime: expect.any(Number) }]);
+    expect(listed[0]!.modifiedTime).toBeLessThan(Date.now() - 47 * HOUR);
+    await opened.store.put(Readable.from([content]));
+    expect(await opened.store.deleteIfUntouchedSince(digest, Date.now() - 24 * HOUR)).toBe(false);
+    server.age(bucket, blobKey(digest), 48 * HOUR);
+    expect(await opened.store.deleteIfUntouchedSince(digest, Date.now() - 24 * HOUR)).toBe(true);
+    expect(await keysUnder(bucket, '')).toEqual([]);
   });
 
   it('lists only blob keys, not strays under the prefix', async () => {

@@ -1,5 +1,5 @@
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { rmSync } from 'node:fs';
+import { rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import S3rver from 's3rver';
 import type { S3Credentials } from '../../src/artifacts/index.js';
@@ -16,6 +16,8 @@ export interface S3TestServer {
   client: S3Client;
   /** A new empty bucket and a location inside it (`prefix`), for one test. */
   newLocation(prefix?: string): Promise<S3Location>;
+  /** Makes the object look last written `ageMs` ago (s3rver answers a file's mtime as LastModified). */
+  age(bucket: string, key: string, ageMs: number): void;
   /** Removes the bucket's objects and the bucket (s3rver keeps them as plain folders). */
   removeBucket(bucket: string): void;
   close(): Promise<void>;
@@ -45,6 +47,10 @@ export async function startS3Server(): Promise<S3TestServer> {
       const bucket = `ciclo-test-${process.pid}-${++buckets}`;
       await client.send(new CreateBucketCommand({ Bucket: bucket }));
       return { bucket, prefix, endpoint, region: 'us-east-1', forcePathStyle: true };
+    },
+    age: (bucket, key, ageMs) => {
+      const then = new Date(Date.now() - ageMs);
+      utimesSync(join(temp.dir, bucket, `${key}._S3rver_object`), then, then);
     },
     removeBucket: (bucket) => rmSync(join(temp.dir, bucket), { recursive: true, force: true }),
     close: async () => {
