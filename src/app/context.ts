@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { BlobIntegrity, LocalBlobStore, RunArtifacts } from '../artifacts/index.js';
+import { BlobIntegrity, LocalBlobStore, RunArtifacts, S3BlobStore, type BlobStore } from '../artifacts/index.js';
 import { configEnvironment, hasNoStore, loadConfig, noStoreError, type CicloConfig } from '../common/config.js';
 import { tightenHome } from '../common/private-files.js';
 import { DatasetBlobReferences, DatasetService, PipelineDatasetCatalog } from '../data/index.js';
@@ -86,8 +86,13 @@ export async function openContext(
   options: ContextOptions = {},
 ): Promise<CicloContext> {
   tightenHome(config.home);
-  const database = await openDatabase(config.database);
-  const blobs = new LocalBlobStore(config.artifactRoot);
+  // First, so that a bucket that cannot be reached fails the open before the database is opened.
+  const s3Blobs = await openS3BlobStore(config);
+  const database = await openDatabase(config.database).catch((error: unknown) => {
+    s3Blobs?.close();
+    throw error;
+  });
+  const blobs: BlobStore = s3Blobs ?? new LocalBlobStore(config.artifactRoot);
   const audit = new AuditLog(database.db, auditKeyOptions(config));
   const runArtifacts = new RunArtifacts(database.db, blobs);
   const tracking = new TrackingService(database.db, runArtifacts, { audit });
@@ -187,6 +192,7 @@ export async function openContext(
       await pipelines.close();
       await features.close();
       await database.close();
+      s3Blobs?.close();
     },
   };
 }
@@ -230,6 +236,12 @@ export function openViewFileFeatures(config: CicloConfig = loadConfig()): {
       );
     },
   };
+}
+
+/** The S3 store CICLO_ARTIFACT_STORE names, checked reachable (HeadBucket); none when blobs stay local. */
+async function openS3BlobStore(config: CicloConfig): Promise<S3BlobStore | undefined> {
+  if (config.s3 === undefined) return undefined;
+  return S3BlobStore.connect(config.s3, { cacheDir: join(config.home, 's3-cache') });
 }
 
 /** The audit log's keys from CICLO_AUDIT_KEY and CICLO_AUDIT_PREVIOUS_KEYS; none when no key is set. */

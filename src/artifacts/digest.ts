@@ -44,6 +44,26 @@ export async function sha256DigestOfHandle(handle: FileHandle): Promise<{ digest
   return { digest: formatDigest(hash), sizeBytes };
 }
 
+/**
+ * Passes content through unchanged while hashing and counting it: `result()` is the digest and length of
+ * everything that passed, once the stream has ended. For writers that learn the digest only at the end.
+ */
+export function createDigestingStream(): Transform & { result(): { digest: string; sizeBytes: number } } {
+  const hash = createSha256();
+  let sizeBytes = 0;
+  let digest: string | undefined;
+  const stream = new Transform({
+    transform(chunk: Buffer | string, _encoding, callback) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      hash.update(bytes);
+      sizeBytes += bytes.length;
+      callback(null, bytes);
+    },
+  });
+  // A Hash gives its digest once: kept for a second call.
+  return Object.assign(stream, { result: () => ({ digest: (digest ??= formatDigest(hash)), sizeBytes }) });
+}
+
 /** The hex part of a well-formed digest; anything else is the caller's mistake, not a missing blob. */
 export function digestHex(digest: string): string {
   const hex = DIGEST_PATTERN.exec(digest)?.[1];

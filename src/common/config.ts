@@ -3,12 +3,31 @@ import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDatabaseLocation, type DatabaseLocation } from './database-location.js';
 import { InvalidInputError, NotFoundError } from './errors.js';
+import { parseS3Url, type S3Location } from './s3-location.js';
+
+const SWITCH = ['on', 'off', 'true', 'false', '1', '0'] as const;
 
 /** Every environment variable Ciclo reads; README.md lists the same set. */
 const EnvSchema = z.object({
   CICLO_HOME: z.string().min(1).optional(),
   CICLO_DATABASE_URL: z.string().min(1).optional(),
   CICLO_ARTIFACT_ROOT: z.string().min(1).optional(),
+  CICLO_ARTIFACT_STORE: z
+    .string()
+    .superRefine((value, context) => {
+      const parsed = parseS3Url(value);
+      if ('error' in parsed) context.addIssue({ code: 'custom', message: parsed.error });
+    })
+    .optional(),
+  CICLO_S3_ENDPOINT: z
+    .string()
+    .regex(/^https?:\/\/[^/\s]+(\/\S*)?$/, 'must be an http:// or https:// URL')
+    .optional(),
+  CICLO_S3_REGION: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, "_" or "-" (for example us-east-1)')
+    .optional(),
+  CICLO_S3_FORCE_PATH_STYLE: z.enum(SWITCH).optional(),
   CICLO_TRACKING_URI: z.string().url().optional(),
   CICLO_REDIS_URL: z
     .string()
@@ -30,7 +49,7 @@ const EnvSchema = z.object({
     .default(16 * 1024 * 1024),
   CICLO_PIPELINES: z.string().optional(),
   CICLO_PYTHON: z.string().min(1).optional(),
-  CICLO_AUTH: z.enum(['on', 'off', 'true', 'false', '1', '0']).optional(),
+  CICLO_AUTH: z.enum(SWITCH).optional(),
   CICLO_TOKEN: z.string().min(1).optional(),
   CICLO_AUDIT_KEY: z.string().min(32, 'must be at least 32 characters (for example `openssl rand -hex 32`)').optional(),
   CICLO_AUDIT_PREVIOUS_KEYS: z
@@ -55,6 +74,11 @@ export interface CicloConfig {
   homeSource?: 'CICLO_HOME' | 'found' | 'none';
   database: DatabaseLocation;
   artifactRoot: string;
+  /**
+   * An S3-compatible bucket holding the blobs instead of `artifactRoot` (CICLO_ARTIFACT_STORE=s3://bucket/prefix,
+   * CICLO_S3_*; credentials from the AWS SDK's usual sources: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, …).
+   */
+  s3?: S3Location;
   /** When set, the SDK and CLI talk to this server instead of the embedded store. */
   trackingUri?: string;
   /** Redis for the `bullmq` executor, `ciclo worker` and Redis message triggers. */
@@ -124,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     homeSource: vars.CICLO_HOME !== undefined ? 'CICLO_HOME' : found !== undefined ? 'found' : 'none',
     database,
     artifactRoot: resolve(cwd, vars.CICLO_ARTIFACT_ROOT ?? join(home, 'artifacts')),
+    ...s3Location(vars, env),
     ...(vars.CICLO_TRACKING_URI ? { trackingUri: vars.CICLO_TRACKING_URI.replace(/\/+$/, '') } : {}),
     ...(vars.CICLO_REDIS_URL ? { redisUrl: vars.CICLO_REDIS_URL } : {}),
     queueName: vars.CICLO_QUEUE,
@@ -146,6 +171,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 }
 
 const HOME_FOLDER = '.ciclo';
+
+type EnvVars = z.infer<typeof EnvSchema>;
+
+/** The S3 store CICLO_ARTIFACT_STORE names, with its CICLO_S3_* settings; none when it is unset. */
+function s3Location(vars: EnvVars, env: NodeJS.ProcessEnv): { s3?: S3Location } {
+  if (vars.CICLO_ARTIFACT_STORE === undefined) {
+    const stray = (['CICLO_S3_ENDPOINT', 'CICLO_S3_REGION', 'CICLO_S3_FORCE_PATH_STYLE'] as const).find(
+      (name) => vars[name] !== undefined,
+    );
+    if (stray === undefined) return {};
+    // Likely a forgotten CICLO_ARTIFACT_STORE: blobs would silently go to the local folder instead.
+    throw new InvalidInputError(`environment variable ${stray} is set but CICLO_ARTIFACT_STORE is not`, {
+      where: stray,
+      hint: 'set CICLO_ARTIFACT_STORE=s3://BUCKET/PREFIX to use an S3 store, or unset the variable',
+    });
+  }
+  const { bucket, prefix } = parseS3Url(vars.CICLO_ARTIFACT_STORE) as { bucket: string; prefix: string };
+  const endpoint = vars.CICLO_S3_ENDPOINT?.replace(/\/+$/, '');
+  return {
+    s3: {
+      bucket,
+      prefix,
+      ...(endpoint === undefined ? {} : { endpoint }),
+      // The SDK's own variables are honoured too; a region is required even by servers that ignore it.
+      region: vars.CICLO_S3_REGION ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+      // Self-hosted servers seldom have wildcard DNS for bucket subdomains; AWS itself prefers virtual hosts.
+      forcePathStyle:
+        vars.CICLO_S3_FORCE_PATH_STYLE === undefined
+          ? endpoint !== undefined
+          : ['on', 'true', '1'].includes(vars.CICLO_S3_FORCE_PATH_STYLE),
+    },
+  };
+}
 
 /** The nearest `.ciclo` folder in `cwd` or above it. */
 function findHome(cwd: string): string | undefined {
@@ -186,12 +244,23 @@ export function configEnvironment(config: CicloConfig): Record<string, string> {
     CICLO_HOME: config.home,
     CICLO_DATABASE_URL: config.database.dialect === 'postgres' ? config.database.url : `sqlite:${config.database.file}`,
     CICLO_ARTIFACT_ROOT: config.artifactRoot,
+    ...(config.s3 === undefined ? {} : s3Environment(config.s3)),
     ...(config.python === undefined ? {} : { CICLO_PYTHON: config.python }),
     // A process writing to a keyed chain needs its key (an unkeyed append is refused).
     ...(config.auditKey === undefined ? {} : { CICLO_AUDIT_KEY: config.auditKey }),
     ...(config.auditPreviousKeys === undefined
       ? {}
       : { CICLO_AUDIT_PREVIOUS_KEYS: config.auditPreviousKeys.join(',') }),
+  };
+}
+
+/** The variables `loadConfig` reads `location` back from; credentials stay in the AWS variables the process has. */
+function s3Environment(location: S3Location): Record<string, string> {
+  return {
+    CICLO_ARTIFACT_STORE: `s3://${location.bucket}${location.prefix === '' ? '' : `/${location.prefix}`}`,
+    ...(location.endpoint === undefined ? {} : { CICLO_S3_ENDPOINT: location.endpoint }),
+    CICLO_S3_REGION: location.region,
+    CICLO_S3_FORCE_PATH_STYLE: location.forcePathStyle ? 'on' : 'off',
   };
 }
 

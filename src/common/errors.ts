@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'INSUFFICIENT_STORAGE'
   | 'STORE_BUSY'
   | 'TEMPORARILY_UNAVAILABLE'
+  | 'ARTIFACT_STORE_UNAVAILABLE'
   | 'INTERNAL_ERROR';
 
 export interface ErrorDetails {
@@ -150,6 +151,16 @@ export class StoreBusyError extends CicloError {
 export class UnavailableError extends CicloError {
   constructor(message: string, details: ErrorDetails = {}) {
     super('TEMPORARILY_UNAVAILABLE', message, { hint: 'Send the request again.', ...details });
+  }
+}
+
+/**
+ * The artifact store's server could not be used: unreachable, its bucket missing, or the credentials refused.
+ * The message names the store and its endpoint; the client library's own error is kept as `cause`.
+ */
+export class ArtifactStoreUnavailableError extends CicloError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('ARTIFACT_STORE_UNAVAILABLE', message, details);
   }
 }
 

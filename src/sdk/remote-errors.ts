@@ -48,6 +48,7 @@ const KNOWN_CODES = new Set<string>([
   'INSUFFICIENT_STORAGE',
   'STORE_BUSY',
   'TEMPORARILY_UNAVAILABLE',
+  'ARTIFACT_STORE_UNAVAILABLE',
   'INTERNAL_ERROR',
 ] satisfies ErrorCode[]);
 
