@@ -161,13 +161,15 @@ describe.each(DIALECTS)('tracking service on %s', (dialect) => {
       expect(history.items.map((m) => m.value)).toEqual([0.9, 0.7, 0.8, 0.5]);
     });
 
-    it('stores NaN and infinities faithfully', async () => {
+    it('stores NaN, infinities and every double faithfully', async () => {
       const run = await newRun();
+      const exact = [0.1 + 0.2, 1 / 3, 5e-324, -Number.MAX_VALUE, 2 ** 53 - 1];
       await tracking.logBatch(run.info.runId, {
         metrics: [
           { key: 'nan', value: Number.NaN },
           { key: 'inf', value: 'Infinity' },
           { key: 'ninf', value: Number.NEGATIVE_INFINITY },
+          ...exact.map((value, i) => ({ key: `exact${i}`, value })),
         ],
       });
       const byKey = Object.fromEntries(
@@ -176,6 +178,8 @@ describe.each(DIALECTS)('tracking service on %s', (dialect) => {
       expect(byKey.nan).toBeNaN();
       expect(byKey.inf).toBe(Number.POSITIVE_INFINITY);
       expect(byKey.ninf).toBe(Number.NEGATIVE_INFINITY);
+      // Read back through the JSON each engine builds for a run's latest metrics (readLatestMetrics).
+      expect(exact.map((_, i) => byKey[`exact${i}`])).toEqual(exact);
     });
 
     it('pages the history with an opaque token', async () => {
