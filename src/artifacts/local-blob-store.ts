@@ -3,8 +3,9 @@ import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs
 import { dirname, join } from 'node:path';
 import { fileStoreErrorOf } from '../store/index.js';
 import { Readable } from 'node:stream';
-import { CorruptArtifactError, NotFoundError } from '../common/errors.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../common/private-files.js';
+import { NotFoundError } from '../common/errors.js';
+import { corruptBlob, missingBlob } from './blob-errors.js';
 import { createSha256, digestHex, formatDigest, sha256DigestOfHandle } from './digest.js';
 import type { BlobCheck, BlobRef, BlobStore, StoredBlob, StoredTemp } from './types.js';
 
@@ -215,17 +216,4 @@ async function syncDirectory(dir: string): Promise<void> {
 
 function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-}
-
-function corruptBlob(digest: string, actual: string): CorruptArtifactError {
-  return new CorruptArtifactError(`Blob ${digest} is corrupt: its content hashes to ${actual}`, {
-    where: digest,
-    hint:
-      'Log the artifact again from its source; the stored copy cannot be trusted ' +
-      '(ciclo fsck lists every corrupt blob).',
-  });
-}
-
-function missingBlob(digest: string): NotFoundError {
-  return new NotFoundError(`No blob with digest ${digest}`, { where: digest });
 }

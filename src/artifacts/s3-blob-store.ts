@@ -4,7 +4,8 @@ import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CorruptArtifactError, NotFoundError } from '../common/errors.js';
+import { CorruptArtifactError } from '../common/errors.js';
+import { missingBlob } from './blob-errors.js';
 import { PRIVATE_DIR_MODE } from '../common/private-files.js';
 import type { S3Location } from '../common/s3-location.js';
 import { fileStoreErrorOf } from '../store/index.js';
@@ -313,8 +314,4 @@ function isLocalFileError(error: unknown): boolean {
 /** A sink for content that is only hashed. */
 function discard(): Writable {
   return new Writable({ write: (_chunk, _encoding, callback) => callback() });
-}
-
-function missingBlob(digest: string): NotFoundError {
-  return new NotFoundError(`No blob with digest ${digest}`, { where: digest });
 }

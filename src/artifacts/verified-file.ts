@@ -1,7 +1,7 @@
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { CorruptArtifactError } from '../common/errors.js';
 import { PRIVATE_FILE_MODE } from '../common/private-files.js';
+import { corruptBlob } from './blob-errors.js';
 import { createSha256, formatDigest } from './digest.js';
 
 /**
@@ -24,12 +24,7 @@ export async function writeVerifiedFile(content: Readable, digest: string, file:
     await handle.sync();
     const actual = formatDigest(hash);
     if (actual !== digest) {
-      throw new CorruptArtifactError(`Blob ${digest} is corrupt: its content hashes to ${actual}`, {
-        where: digest,
-        hint:
-          'Log the artifact again from its source; the stored copy cannot be trusted ' +
-          '(ciclo fsck lists every corrupt blob).',
-      });
+      throw corruptBlob(digest, actual);
     }
     written = true;
     return sizeBytes;
