@@ -58,13 +58,6 @@ async function cruiseSource(config: IConfiguration): Promise<ICruiseResult> {
   return reported.output;
 }
 
-function folderRulePatterns(config: IConfiguration): RegExp[] {
-  const rule = config.forbidden?.find((candidate) => candidate.name === FOLDER_RULE);
-  if (!rule) throw new Error(`the configuration has no rule named ${FOLDER_RULE}`);
-  const exempt = 'to' in rule ? rule.to.pathNot : undefined;
-  return (exempt === undefined ? [] : Array.isArray(exempt) ? exempt : [exempt]).map((pattern) => new RegExp(pattern));
-}
-
 function importsOf(result: ICruiseResult): ImportEdge[] {
   return result.modules.flatMap((module) =>
     module.dependencies
@@ -73,7 +66,7 @@ function importsOf(result: ICruiseResult): ImportEdge[] {
   );
 }
 
-function findingsOf(result: ICruiseResult, config: IConfiguration): Finding[] {
+function findingsOf(result: ICruiseResult): Finding[] {
   const ruleFindings = result.summary.violations
     .filter((violation) => violation.rule.severity === 'error')
     .map((violation): Finding => ({
@@ -82,7 +75,7 @@ function findingsOf(result: ICruiseResult, config: IConfiguration): Finding[] {
       from: violation.from,
       to: violation.to,
     }));
-  const folderFindings = findFolderCycles(importsOf(result), folderRulePatterns(config)).map((violation): Finding => ({
+  const folderFindings = findFolderCycles(importsOf(result)).map((violation): Finding => ({
     type: 'cycle',
     rule: FOLDER_RULE,
     ...violation,
@@ -133,7 +126,7 @@ function ruleComments(config: IConfiguration, findings: readonly Finding[]): str
 async function main(): Promise<number> {
   const options = parseArguments(process.argv.slice(2));
   const config = await extractDepcruiseConfig(resolve(options.configFile));
-  const findings = findingsOf(await cruiseSource(config), config);
+  const findings = findingsOf(await cruiseSource(config));
 
   if (options.updateBaseline) {
     writeBaseline(options.baselineFile, findings);

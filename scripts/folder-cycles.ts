@@ -29,17 +29,14 @@ function topLevelFolder(path: string): string | undefined {
 
 /**
  * Every edge between top-level folders of src/ that lies on a cycle. A folder is judged whole (src/data/steps
- * belongs to data), so two folders that import each other through unrelated files form a cycle too. Imports of a
- * file matching `exempt` (the shared HTTP kit) are left out of the folder graph.
+ * belongs to data), so two folders that import each other through unrelated files form a cycle too.
  */
-export function findFolderCycles(imports: readonly ImportEdge[], exempt: readonly RegExp[]): FolderCycleViolation[] {
+export function findFolderCycles(imports: readonly ImportEdge[]): FolderCycleViolation[] {
   const edges = new Map<string, Map<string, ImportEdge[]>>();
   for (const edge of imports) {
     const from = topLevelFolder(edge.from);
     const to = topLevelFolder(edge.to);
-    if (from === undefined || to === undefined || from === to || exempt.some((pattern) => pattern.test(edge.to))) {
-      continue;
-    }
+    if (from === undefined || to === undefined || from === to) continue;
     const targets = edges.get(from) ?? new Map<string, ImportEdge[]>();
     edges.set(from, targets);
     targets.set(to, [...(targets.get(to) ?? []), edge]);

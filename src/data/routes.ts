@@ -16,8 +16,8 @@ import {
   requestField,
   type Action,
   type RouteAccess,
-} from '../governance/access/route-access.js';
-import { pageReply } from '../server/wire.js';
+} from '../governance/index.js';
+import { pageReply } from '../http/index.js';
 
 const NameParams = z.object({ name: z.string() });
 const VersionParams = z.object({ name: z.string(), version: z.string() });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InvalidInputError, NotFoundError } from '../common/errors.js';
 import { parseInput } from '../common/validation.js';
-import { DEFAULT_PROJECT } from '../governance/access/route-access.js';
+import { DEFAULT_PROJECT } from '../governance/index.js';
 import { encodeEntityKey, type OnlineStore, type OnlineValue } from './online/types.js';
 
 /** Most entities one lookup may ask for. */

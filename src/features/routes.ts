@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { OnlineLookupResponseSchema, OnlineLookupSchema } from './lookup.js';
 import type { FeatureService } from './service.js';
-import { authorizedId, DEFAULT_PROJECT, requestField, type RouteAccess } from '../governance/access/route-access.js';
+import { authorizedId, DEFAULT_PROJECT, requestField, type RouteAccess } from '../governance/index.js';
 
 export interface FeatureRoutesOptions {
   /** The context's feature service: it opens the online store on the first lookup and closes it with the context. */

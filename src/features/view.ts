@@ -12,7 +12,7 @@ import {
   type DataEngine,
   type DatasetResolver,
 } from '../data/index.js';
-import { DEFAULT_PROJECT, ProjectNameSchema } from '../governance/access/route-access.js';
+import { DEFAULT_PROJECT, ProjectNameSchema } from '../governance/index.js';
 
 /**
  * A feature view: which columns of which source are features of which entity, stamped by which

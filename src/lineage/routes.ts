@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { QueryInt } from '../server/query.js';
+import { QueryInt } from '../http/index.js';
 import type { LineageService } from './service.js';
 import { LINEAGE_DIRECTIONS } from './types.js';
 import { graphToWire, LineageGraphReply } from './wire.js';
-import { requestField, type RouteAccess } from '../governance/access/route-access.js';
+import { requestField, type RouteAccess } from '../governance/index.js';
 import { parseNodeRef } from './node-ref.js';
 
 /** Like QueryInt, but 0 is allowed: depth 0 answers the node alone (does it exist, what is it). */

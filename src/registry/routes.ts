@@ -9,9 +9,8 @@ import {
   requestField,
   type ResourceRef,
   type RouteAccess,
-} from '../governance/access/route-access.js';
-import { QueryInt, QueryList } from '../server/query.js';
-import { NoContent, pageReply, pageToWire } from '../server/wire.js';
+} from '../governance/index.js';
+import { NoContent, QueryInt, QueryList, pageReply, pageToWire } from '../http/index.js';
 import { SignatureSchema } from './package.js';
 import type { RegistryService } from './service.js';
 import { ENVIRONMENTS, type ModelVersion, type RegisteredModel } from './types.js';

@@ -1,8 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Kysely, Transaction } from 'kysely';
 import { z } from 'zod';
-import { DEFAULT_PROJECT } from '../governance/access/route-access.js';
-import { digestOf, requireProject, type AuditLog } from '../governance/index.js';
+import { DEFAULT_PROJECT, digestOf, requireProject, type AuditLog } from '../governance/index.js';
 import { normalizeArtifactDir, runFilesUnder } from '../artifacts/index.js';
 import {
   AlreadyExistsError,

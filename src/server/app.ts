@@ -18,11 +18,10 @@ import {
 } from '../governance/index.js';
 import { approvalRoutes } from '../governance/approvals/index.js';
 import { deploymentRoutes, proxyRoutes, type DeploymentSupervisor } from '../serving/index.js';
-import { installErrorHandlers } from './errors.js';
+import { installErrorHandlers, installSecurityHeaders } from '../http/index.js';
 import { addMetricsRoute, installHttpMetrics } from './http-metrics.js';
 import { healthRoutes } from './health-routes.js';
 import { registerOpenApi } from './openapi.js';
-import { installSecurityHeaders } from './security-headers.js';
 import { checkRequestValue } from './request-text.js';
 import { strictNativeValidatorCompiler } from './strict-input.js';
 

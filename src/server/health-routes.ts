@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { DialectName } from '../store/index.js';
 import { CICLO_VERSION } from './version.js';
-import { access } from '../governance/access/route-access.js';
+import { access } from '../governance/index.js';
 
 const HealthReply = z.object({
   status: z.literal('ok'),

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { z } from 'zod';
-import { access } from '../governance/access/route-access.js';
+import { access } from '../governance/index.js';
 
 /**
  * Every answer counted by route pattern (never the raw URL: ids would make a series per run) and

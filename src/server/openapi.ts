@@ -2,7 +2,7 @@ import fastifySwagger, { type SwaggerTransform } from '@fastify/swagger';
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { access } from '../governance/access/route-access.js';
+import { access } from '../governance/index.js';
 import { CICLO_VERSION } from './version.js';
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';

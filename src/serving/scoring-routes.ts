@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidInputError, NotFoundError } from '../common/errors.js';
-import type { RouteAccess } from '../governance/access/route-access.js';
-import { toErrorResponse } from '../server/errors.js';
+import type { RouteAccess } from '../governance/index.js';
+import { toErrorResponse } from '../http/index.js';
 import { frameToRecords, type Frame } from './frame.js';
 import { frameOfCsv, frameOfInvocation } from './protocols/mlflow-input.js';
 import { frameOfInfer, inferOutputs, tensorMetadata } from './protocols/oip.js';

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import type { ArtifactFile } from '../artifacts/index.js';
-import { attachmentDisposition } from '../server/security-headers.js';
+import { attachmentDisposition } from '../http/index.js';
 
 /**
  * Streams an artifact. Its content was verified against its digest before this is called (the

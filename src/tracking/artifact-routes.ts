@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { acceptRawBodies, RawBytes } from '../server/raw-body.js';
+import { acceptRawBodies, RawBytes } from '../http/index.js';
 import { sendArtifact } from './artifact-reply.js';
 import {
   ArtifactFileReply,
@@ -10,7 +10,7 @@ import {
   snakeKeys,
 } from './native-wire.js';
 import type { TrackingService } from './service.js';
-import { access, authorizedId } from '../governance/access/route-access.js';
+import { access, authorizedId } from '../governance/index.js';
 
 const tags = ['artifacts'];
 

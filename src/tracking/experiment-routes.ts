@@ -12,7 +12,7 @@ import {
   snakeKeys,
   TagValueBody,
 } from './native-wire.js';
-import { NoBody, NoContent, pageReply, pageToWire } from '../server/wire.js';
+import { NoBody, NoContent, pageReply, pageToWire } from '../http/index.js';
 import type { TrackingService } from './service.js';
 import {
   access,
@@ -21,7 +21,7 @@ import {
   requestedProject,
   requestField,
   type RouteAccess,
-} from '../governance/access/route-access.js';
+} from '../governance/index.js';
 
 /** A new experiment goes to the body's `project`, else the `X-Ciclo-Project` header's, else `default`. */
 const createInBodyProject: RouteAccess = {

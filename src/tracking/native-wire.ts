@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { QueryInt, QueryList } from '../server/query.js';
-import { pageReply } from '../server/wire.js';
+import { QueryInt, QueryList, pageReply } from '../http/index.js';
 import {
   CreateExperimentSchema,
   CreateRunSchema,

@@ -18,9 +18,9 @@ import {
   TagValueBody,
   UpdateRunBody,
 } from './native-wire.js';
-import { NoBody, NoContent, pageReply, pageToWire } from '../server/wire.js';
+import { NoBody, NoContent, pageReply, pageToWire } from '../http/index.js';
 import type { TrackingService } from './service.js';
-import { access, authorizedId, authorizedIds } from '../governance/access/route-access.js';
+import { access, authorizedId, authorizedIds } from '../governance/index.js';
 
 const tags = ['runs'];
 

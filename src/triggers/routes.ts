@@ -5,7 +5,7 @@ import type { PipelineService } from '../pipelines/index.js';
 import { WebhookRefusedError } from './errors.js';
 import { TriggerRuntime } from './runtime.js';
 import { SIGNATURE_HEADER } from './webhook.js';
-import { access } from '../governance/access/route-access.js';
+import { access } from '../governance/index.js';
 
 const FireAnswer = z.union([
   z.object({ outcome: z.enum(['started', 'queued']), pipeline_run_id: z.string() }),

@@ -53,13 +53,28 @@ describe('npm run lint:deps (the dependency rules)', () => {
       "import { track } from '../tracking/index.js';\nexport const register = (): number => track();\n",
     );
     write('src/registry/index.ts', "export { register } from './service.js';\n");
-    // The shared HTTP kit may be imported by a capability although src/server imports the capability back.
-    write('src/server/query.ts', 'export const page = 1;\n');
+    // The HTTP kit sits below the capabilities: their routes use it, and src/server mounts them.
+    write('src/http/query.ts', 'export const page = 1;\n');
+    write('src/http/index.ts', "export { page } from './query.js';\n");
     write('src/server/app.ts', "import { track } from '../tracking/index.js';\nexport const app = track;\n");
-    write('src/tracking/routes.ts', "import { page } from '../server/query.js';\nexport const routes = page;\n");
+    write('src/tracking/routes.ts', "import { page } from '../http/index.js';\nexport const routes = page;\n");
   });
 
   afterEach(() => tree.remove());
+
+  it('fails on a capability importing the server, or the HTTP kit importing a capability', () => {
+    write('src/server/errors.ts', 'export const answer = 1;\n');
+    write('src/registry/routes.ts', "import { answer } from '../server/errors.js';\nexport const routes = answer;\n");
+    write('src/http/wire.ts', "import { track } from '../tracking/index.js';\nexport const wire = track;\n");
+
+    const outcome = check();
+
+    expect(outcome.status, outcome.output).toBe(1);
+    expect(outcome.output).toContain('shells-on-top-server: src/registry/routes.ts → src/server/errors.ts');
+    expect(outcome.output).toContain('http-kit-below-capabilities: src/http/wire.ts → src/tracking/index.ts');
+    // The kit importing tracking, which imports the kit, is a folder cycle too.
+    expect(outcome.output).toContain('no-folder-cycles: src/http → src/tracking');
+  });
 
   it('fails on an import bypassing an index.ts, a folder cycle and an import of the CLI, naming each import', () => {
     write('src/registry/bad.ts', "import { track } from '../tracking/service.js';\nexport const bad = track;\n");
@@ -83,7 +98,7 @@ describe('npm run lint:deps (the dependency rules)', () => {
 
     const outcome = check();
 
-    // Nothing else is found: the rest of the tree keeps the rules, the shared HTTP kit included.
+    // Nothing else is found: the rest of the tree keeps the rules, the HTTP kit included.
     expect(outcome.output).toContain('1 known violations tolerated (.dependency-cruiser-known-violations.json), 1 new');
     expect(outcome.output).toContain('capability-through-index: src/registry/worse.ts → src/tracking/service.ts');
     expect(outcome.output).not.toContain('src/registry/bad.ts →');

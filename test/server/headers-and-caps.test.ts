@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { attachmentDisposition } from '../../src/server/security-headers.js';
+import { attachmentDisposition } from '../../src/http/index.js';
 import { DIALECTS } from '../support/databases.js';
 import { useTestServer } from './http.js';
 

@@ -8,6 +8,8 @@ export {
   ProjectNameSchema,
   ROLES,
   access,
+  authorizedId,
+  authorizedIds,
   projectFilter,
   requestField,
   requestedProject,

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PermissionDeniedError } from '../../common/errors.js';
 import type { AuditLog, AuditRecord, AuditVerification } from '../audit/index.js';
-import { NoContent, pageReply } from '../../server/wire.js';
+import { NoContent, pageReply } from '../../http/index.js';
 import {
   ACTIONS,
   DEFAULT_PROJECT,

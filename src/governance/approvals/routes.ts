@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { access, authorizedId } from '../access/route-access.js';
-import { NoBody, pageReply } from '../../server/wire.js';
+import { access, authorizedId } from '../access/index.js';
+import { NoBody, pageReply } from '../../http/index.js';
 import type { ApprovalService } from './service.js';
 import type { ApprovalRecord, DecisionOutcome, GateEvaluation, StoredPolicy } from './types.js';
 

@@ -2,13 +2,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
   authorizedId,
+  currentActor,
   projectFilter,
   requestField,
   type Action,
   type RouteAccess,
-} from '../../governance/access/route-access.js';
-import { currentActor } from '../../governance/index.js';
-import { pageReply } from '../../server/wire.js';
+} from '../../governance/index.js';
+import { pageReply } from '../../http/index.js';
 import type { AlertService } from './service.js';
 import {
   AlertEventReply,

@@ -9,8 +9,8 @@ import {
   requestField,
   type Action,
   type RouteAccess,
-} from '../../governance/access/route-access.js';
-import { NoContent, pageReply } from '../../server/wire.js';
+} from '../../governance/index.js';
+import { NoContent, pageReply } from '../../http/index.js';
 import type { MonitorService } from './service.js';
 import { monitorResultToWire, monitorToWire } from './wire.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_PROJECT, ProjectNameSchema } from '../../governance/access/route-access.js';
+import { DEFAULT_PROJECT, ProjectNameSchema } from '../../governance/index.js';
 import { TriggerSpecSchema } from './triggers.js';
 
 /**

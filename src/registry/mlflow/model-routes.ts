@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
-import { access, authorizedId, projectFilter } from '../../governance/access/route-access.js';
+import { access, authorizedId, projectFilter } from '../../governance/index.js';
 import type { RegistryService } from '../service.js';
 import { fromKeyValues, latestPerStage, parseStage, toMlflowModelVersion, toMlflowRegisteredModel } from './mapping.js';
 import { bodyOrQuery, modelInBodyOrQuery } from './request.js';

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { parseInput } from '../../common/validation.js';
-import { requestedProject, requestField, type Action, type RouteAccess } from '../../governance/access/route-access.js';
+import { requestedProject, requestField, type Action, type RouteAccess } from '../../governance/index.js';
 
 /**
  * MLflow's DELETE endpoints: its Python client sends a JSON body, other clients (and MLflow's

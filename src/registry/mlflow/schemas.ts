@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { QueryInt, QueryList } from '../../server/query.js';
+import { QueryInt, QueryList } from '../../http/index.js';
 
 /**
  * Requests of MLflow's model registry API as its clients send them: protobuf JSON, snake_case,

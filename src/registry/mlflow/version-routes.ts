@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { InvalidInputError, NotFoundError } from '../../common/errors.js';
 import type { FastifyRequest } from 'fastify';
-import { access, authorizedId, projectFilter, requestField } from '../../governance/access/route-access.js';
+import { access, authorizedId, projectFilter, requestField } from '../../governance/index.js';
 import type { TrackingService } from '../../tracking/index.js';
 import { registerAccess } from '../routes.js';
 import type { RegistryService } from '../service.js';

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { NotFoundError, UnavailableError } from '../../common/errors.js';
-import { authorizedId, requestField, type RouteAccess } from '../../governance/access/route-access.js';
+import { authorizedId, requestField, type RouteAccess } from '../../governance/index.js';
 import type { ServingMetrics } from '../metrics.js';
 import { requestIdOf } from '../scoring-routes.js';
 import type { DeploymentService } from './service.js';

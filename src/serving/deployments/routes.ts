@@ -7,9 +7,9 @@ import {
   requestedProject,
   type Action,
   type RouteAccess,
-} from '../../governance/access/route-access.js';
+} from '../../governance/index.js';
 import { parseModelReference } from '../../registry/index.js';
-import { NoContent, pageReply } from '../../server/wire.js';
+import { NoContent, pageReply } from '../../http/index.js';
 import type { DeploymentService } from './service.js';
 import type { DeploymentSupervisor } from './supervisor.js';
 import type { CreateDeploymentOptions } from './types.js';

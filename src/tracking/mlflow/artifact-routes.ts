@@ -1,9 +1,9 @@
 import { posix } from 'node:path';
 import { sendArtifact } from '../artifact-reply.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { acceptRawBodies, RawBytes } from '../../server/raw-body.js';
+import { acceptRawBodies, RawBytes } from '../../http/index.js';
 import { parseProxiedArtifactPath, toMlflowFileInfo } from './mapping.js';
-import { authorizedId, requestField, type Action, type RouteAccess } from '../../governance/access/route-access.js';
+import { authorizedId, requestField, type Action, type RouteAccess } from '../../governance/index.js';
 import { ProxiedArtifactParams, ProxiedListRequest } from './schemas.js';
 import { MlflowEmpty, ProxiedListReply } from './replies.js';
 import type { TrackingService } from '../service.js';

@@ -11,7 +11,7 @@ import {
 import { CreateExperimentReply, ExperimentReply, MlflowEmpty, SearchExperimentsReply } from './replies.js';
 import type { z } from 'zod';
 import type { TrackingService } from '../service.js';
-import { access, authorizedId, projectFilter } from '../../governance/access/route-access.js';
+import { access, authorizedId, projectFilter } from '../../governance/index.js';
 
 /** MLflow's `experiments/*` endpoints. */
 export const mlflowExperimentRoutes: FastifyPluginAsyncZod<{ tracking: TrackingService }> = async (

@@ -29,13 +29,7 @@ import {
   UpdateRunReply,
 } from './replies.js';
 import type { TrackingService } from '../service.js';
-import {
-  access,
-  authorizedId,
-  authorizedIds,
-  requestField,
-  type RouteAccess,
-} from '../../governance/access/route-access.js';
+import { access, authorizedId, authorizedIds, requestField, type RouteAccess } from '../../governance/index.js';
 
 /** MLflow's Default experiment: where a run created without `experiment_id` goes. */
 const DEFAULT_EXPERIMENT_ID = '0';

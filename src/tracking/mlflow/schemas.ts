@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { QueryInt, QueryList } from '../../server/query.js';
+import { QueryInt, QueryList } from '../../http/index.js';
 import { WireMetricValue } from '../native-wire.js';
 import { Int64Schema, LIMITS, RUN_STATUSES } from '../types.js';
 

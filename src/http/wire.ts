@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * The `/api/v1` wire conventions every capability's routes share (docs/rest-api.md): snake_case
- * fields, one list envelope, a declared "no body" and "no content". Part of the shared HTTP kit.
+ * fields, one list envelope, a declared "no body" and "no content". Part of the HTTP kit (src/http).
  */
 
 /**
