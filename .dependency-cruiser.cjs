@@ -6,9 +6,10 @@
 // - common/ is the foundation: small leaf files (errors, config, validation, private files) imported file by file;
 //   it has no index.ts because each file is its own concern.
 // - the capabilities own one concern each and are imported only through their index.ts: artifacts, data,
-//   evaluation, features, governance, lineage, pipelines, registry, store, tracking, triggers, and sdk (the public
-//   client, which pipeline steps also use). governance/approvals is imported through its own index.ts, because
-//   approvals import the registry, which imports governance (src/governance/index.ts says so).
+//   evaluation, features, governance, lineage, monitoring, pipelines, registry, serving, setup, store, tracking,
+//   triggers, and sdk (the public client, which pipeline steps also use). governance/approvals is imported
+//   through its own index.ts, because approvals import the registry, which imports governance
+//   (src/governance/index.ts says so).
 // - the shells sit on top: app/ (the composition root), cli/, server/ and runners/ (the processes built-in step kinds
 //   run in, started by path). Capabilities never import them.
 // - http/ is the HTTP kit every capability's routes share (the `/api/v1` wire conventions, query and raw-body
@@ -32,6 +33,7 @@ const CAPABILITIES = `^src/(${[
   'registry',
   'sdk',
   'serving',
+  'setup',
   'store',
   'tracking',
   'triggers',

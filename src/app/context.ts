@@ -31,6 +31,7 @@ import { deployOnApproval } from './continuous-delivery.js';
 import { projectLookups } from './project-lookups.js';
 import { stepKinds, stepRuntimes } from './step-kinds.js';
 import { TrackingService } from '../tracking/index.js';
+import { SetupService } from '../setup/index.js';
 
 /**
  * The composition root: one place that wires the store, the artifact store and the capabilities
@@ -73,6 +74,8 @@ export interface CicloContext {
   readonly baselines: BaselineService;
   /** Monitors over deployments' captured traffic, their results as time series, judged by the alert rules. */
   readonly monitors: MonitorService;
+  /** `ciclo plan` / `ciclo apply` over a ciclo.yaml. */
+  readonly setup: SetupService;
   close(): Promise<void>;
 }
 
@@ -151,6 +154,15 @@ export async function openContext(
     pipelines,
     audit,
   });
+  const approvals = new ApprovalService({
+    db: database.db,
+    registry,
+    audit,
+    access,
+    pipelineRuns: pipelines,
+    deploy: deployOnApproval(deployments),
+    championEvaluator: (request) => compareOnEvaluationData({ baselines, registry, loader: serving }, request),
+  });
   const monitors = new MonitorService({ db: database.db, registry, deployments, captures, baselines, alerts });
   return {
     config,
@@ -161,15 +173,8 @@ export async function openContext(
     access,
     pipelines,
     registry,
-    approvals: new ApprovalService({
-      db: database.db,
-      registry,
-      audit,
-      access,
-      pipelineRuns: pipelines,
-      deploy: deployOnApproval(deployments),
-      championEvaluator: (request) => compareOnEvaluationData({ baselines, registry, loader: serving }, request),
-    }),
+    approvals,
+    setup: new SetupService({ access, approvals, registry }),
     lineage: new LineageService(database.db, addMonitoringLineage(addModelLineage(builtinLineageRegistry()))),
     features,
     serving,

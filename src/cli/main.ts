@@ -40,6 +40,8 @@ const COMMAND_MODULES: Readonly<Record<string, () => Promise<Register>>> = {
   projects: async () => (await import('./access.js')).registerProjectCommands,
   fsck: async () => (await import('./fsck.js')).registerFsckCommand,
   gc: async () => (await import('./gc.js')).registerGcCommand,
+  plan: async () => (await import('./setup.js')).registerPlanCommand,
+  apply: async () => (await import('./setup.js')).registerApplyCommand,
 };
 
 async function buildProgram(argv: readonly string[]): Promise<Command> {
@@ -79,6 +81,8 @@ async function main(argv: readonly string[]): Promise<number> {
     // `--json` is a global option: it stands before the command, wherever parsing stopped.
     if (argv.includes('--json')) printErrorJson(error);
     else printError(describeError(error));
+    // With `plan --detailed-exitcode`, 2 means "changes": an error is 1, as in terraform.
+    if (argv.includes('--detailed-exitcode')) return EXIT.failure;
     return exitCodeFor(error);
   }
 }

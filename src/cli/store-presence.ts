@@ -15,6 +15,7 @@ const CREATES_STORE = new Set([
   'experiments create',
   'users create',
   'projects create',
+  'apply',
 ]);
 
 /**

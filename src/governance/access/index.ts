@@ -26,7 +26,9 @@ export {
   type CreatedToken,
   type CreateTokenOptions,
   type Principal,
+  type ProjectChange,
   type ProjectLookups,
+  type ProjectWithMembers,
   type TokenInfo,
   type UserInfo,
 } from './service.js';

@@ -104,6 +104,26 @@ const ROLE_ALLOWS: Record<Role, readonly Action[]> = {
 const TOUCH_INTERVAL_MS = 60_000;
 const DAY_MS = 86_400_000;
 
+/** A project as ciclo.yaml declares it: its description and each member's role. */
+export interface ProjectWithMembers {
+  name: string;
+  description: string | null;
+  members: Record<string, Role>;
+}
+
+/** What `ciclo apply` does to one project (`applyProjectChanges`), in this order. */
+export interface ProjectChange {
+  project: string;
+  /** The project is new: it is created with this description. */
+  create?: { description: string | null };
+  /** The description of an existing project changes to this. */
+  description?: string | null;
+  /** Roles given (a user's role replaced when it had one). */
+  grants: readonly { user: string; role: Role }[];
+  /** Users whose role in the project is taken away. */
+  revokes: readonly string[];
+}
+
 /**
  * Where access control learns the project a resource is in: from the capability that owns the resource (tracking,
  * the registry, datasets), each answering undefined for one that does not exist. The composition root hands them in
@@ -400,6 +420,70 @@ export class AccessControl {
       role: row.role,
       grantedTime: Number(row.granted_time),
     }));
+  }
+
+  /** Every project with its members' roles: what `ciclo plan` compares a ciclo.yaml's projects with. */
+  async projectsWithMembers(): Promise<ProjectWithMembers[]> {
+    const projects = await store.listProjects(this.#db);
+    return Promise.all(
+      projects.map(async (row) => ({
+        name: row.name,
+        description: row.description,
+        members: Object.fromEntries(
+          (await store.members(this.#db, row.name)).map((member) => [member.user_name, member.role]),
+        ),
+      })),
+    );
+  }
+
+  /**
+   * `ciclo apply`'s changes to projects, in one transaction: all of them land or none does. Each change is
+   * recorded in the audit chain as its own command would record it (`project.create`, `project.update`,
+   * `role.grant`, `role.revoke`); an unknown user or a missing project fails the whole set.
+   */
+  async applyProjectChanges(changes: readonly ProjectChange[]): Promise<void> {
+    for (const change of changes) parseInput(ProjectNameSchema, change.project, 'name');
+    await this.#db.transaction().execute(async (trx) => {
+      for (const change of changes) {
+        const target = { type: 'project', id: change.project };
+        if (change.create) {
+          await store.insertProject(trx, change.project, change.create.description, this.#now());
+          await this.#record(trx, 'project.create', target, null, change.create);
+        } else {
+          await this.#requireProject(trx, change.project);
+        }
+        if (change.description !== undefined) {
+          const before = (await store.findProject(trx, change.project))?.description ?? null;
+          await store.setProjectDescription(trx, change.project, change.description);
+          await this.#record(
+            trx,
+            'project.update',
+            target,
+            { description: before },
+            { description: change.description },
+          );
+        }
+        for (const { user, role } of change.grants) {
+          if (!(await store.findUser(trx, user))) throw unknownUser(user);
+          const roleTarget = { type: 'project_role', id: `${change.project}:${user}` };
+          const before = await store.roleIn(trx, change.project, user);
+          await store.upsertRole(trx, change.project, user, role, this.#now());
+          await this.#record(trx, 'role.grant', roleTarget, before ?? null, role);
+        }
+        for (const user of change.revokes) {
+          const before = await store.roleIn(trx, change.project, user);
+          if (before === undefined) continue;
+          await store.deleteRole(trx, change.project, user);
+          await this.#record(
+            trx,
+            'role.revoke',
+            { type: 'project_role', id: `${change.project}:${user}` },
+            before,
+            null,
+          );
+        }
+      }
+    });
   }
 
   // ── the decision ────────────────────────────────────────────────────────────

@@ -139,3 +139,7 @@ export async function listProjects(db: Db) {
 export async function insertProject(db: Db, name: string, description: string | null, now: number): Promise<void> {
   await db.insertInto('projects').values({ name, description, created_time: now }).execute();
 }
+
+export async function setProjectDescription(db: Db, name: string, description: string | null): Promise<void> {
+  await db.updateTable('projects').set({ description }).where('name', '=', name).execute();
+}

@@ -134,6 +134,62 @@ export class ApprovalService {
     return { name, policy: loaded.policy, text, digest: loaded.digest, setBy, setTime };
   }
 
+  /** Every model's stored policy: what `ciclo plan` compares a ciclo.yaml's approval policies with. */
+  async listPolicies(): Promise<StoredPolicy[]> {
+    return (await store.listPolicies(this.#db)).map((row) => ({
+      name: row.name,
+      policy: parsePolicyYaml(row.policy, `policy of ${row.name}`).policy,
+      text: row.policy,
+      digest: row.digest,
+      setBy: row.set_by,
+      setTime: Number(row.set_time),
+    }));
+  }
+
+  /**
+   * `ciclo apply`'s changes to policies, in one transaction: every `set` parsed and its model found first, then
+   * all written or none. Each is recorded as `setPolicy` records it; a removal as `model.policy.delete`.
+   */
+  async applyPolicyChanges(changes: {
+    set: readonly { name: string; text: string; fileName: string }[];
+    remove: readonly string[];
+  }): Promise<void> {
+    const loaded = changes.set.map((entry) => ({ ...entry, loaded: parsePolicyYaml(entry.text, entry.fileName) }));
+    for (const entry of loaded) await this.#registry.getModel(entry.name);
+    const setBy = currentActor().actor;
+    const setTime = this.#now();
+    await this.#db.transaction().execute(async (trx) => {
+      for (const { name, text, fileName, loaded: policy } of loaded) {
+        const before = await store.findPolicy(trx, name);
+        await store.upsertPolicy(trx, { name, policy: text, digest: policy.digest, set_by: setBy, set_time: setTime });
+        await this.#audit.append(
+          {
+            action: 'model.policy.set',
+            target: { type: 'model_policy', id: name },
+            beforeDigest: before?.digest ?? null,
+            afterDigest: policy.digest,
+            details: { file: fileName },
+          },
+          trx,
+        );
+      }
+      for (const name of changes.remove) {
+        const before = await store.findPolicy(trx, name);
+        if (before === undefined) continue;
+        await store.deletePolicy(trx, name);
+        await this.#audit.append(
+          {
+            action: 'model.policy.delete',
+            target: { type: 'model_policy', id: name },
+            beforeDigest: before.digest,
+            afterDigest: null,
+          },
+          trx,
+        );
+      }
+    });
+  }
+
   /** The model's stored policy; NotFound when it has none. */
   async getPolicy(name: string): Promise<StoredPolicy> {
     const found = await this.findPolicy(name);

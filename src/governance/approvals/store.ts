@@ -125,3 +125,12 @@ function toGateEvaluation(row: Selectable<ModelGateResultsTable>): GateEvaluatio
     results: JSON.parse(row.results) as GateResult[],
   };
 }
+
+export async function listPolicies(db: Db): Promise<PolicyRow[]> {
+  return db.selectFrom('model_policies').selectAll().orderBy('name').execute();
+}
+
+export async function deletePolicy(db: Db, name: string): Promise<number> {
+  const result = await db.deleteFrom('model_policies').where('name', '=', name).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

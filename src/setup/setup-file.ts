@@ -1,0 +1,132 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { stringify } from 'yaml';
+import { z } from 'zod';
+import { InvalidInputError, NotFoundError } from '../common/errors.js';
+import {
+  definitionProblemError,
+  parseYamlWithSource,
+  problemFromZod,
+  zodMessages,
+  type FieldPath,
+  type SourceMap,
+} from '../common/yaml-source.js';
+import { parsePolicy, parsePolicyYaml, type Policy } from '../governance/approvals/index.js';
+import { ProjectNameSchema, ROLES, type Role } from '../governance/index.js';
+
+/**
+ * `ciclo.yaml`: a project's setup as a reviewable file (docs/setup.md). Each section is a kind of resource keyed
+ * by name; `ciclo plan` compares it with the store and `ciclo apply` makes the store match.
+ */
+
+const SECTIONS = ['projects', 'approval_policies'] as const;
+
+const ProjectEntry = z.strictObject({
+  description: z.string().optional(),
+  members: z.record(z.string().min(1), z.enum(ROLES)).optional(),
+});
+
+/** A policy is a file next to ciclo.yaml (the same YAML `ciclo models policy set` takes) or written inline. */
+const PolicyEntry = z.union([z.string().min(1), z.record(z.string(), z.unknown())], {
+  error: 'expected a policy file path or a policy written inline (a mapping)',
+});
+
+const SetupFileSchema = z.strictObject({
+  version: z.literal(1).optional(),
+  projects: z.record(ProjectNameSchema, ProjectEntry).optional(),
+  approval_policies: z.record(z.string().min(1), PolicyEntry).optional(),
+});
+
+export interface DeclaredProject {
+  name: string;
+  /** Absent: the file does not manage the description. */
+  description?: string;
+  members: Record<string, Role>;
+  /** Where each member was written, for errors about the user. */
+  memberAt: (user: string) => string;
+}
+
+export interface DeclaredPolicy {
+  /** The model's name. */
+  name: string;
+  policy: Policy;
+  /** The text stored as the policy: the file's own, or the inline mapping written as YAML. */
+  text: string;
+  /** What errors and the audit entry name: the policy file, or `ciclo.yaml:line:col` of the inline mapping. */
+  fileName: string;
+  /** Where the model's name is written, for an error about the model. */
+  nameAt: string;
+}
+
+export interface DeclaredSetup {
+  file: string;
+  projects: DeclaredProject[];
+  policies: DeclaredPolicy[];
+}
+
+export async function loadSetupFile(file: string): Promise<DeclaredSetup> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new NotFoundError(`setup file ${file} does not exist`, {
+      where: file,
+      hint: 'Write a ciclo.yaml (docs/setup.md) or name one with -f FILE.',
+    });
+  }
+  return parseSetupFile(text, file);
+}
+
+export async function parseSetupFile(text: string, file: string): Promise<DeclaredSetup> {
+  const { value, source } = parseYamlWithSource(text, file);
+  const parsed = SetupFileSchema.safeParse(value ?? {}, { error: zodMessages });
+  if (!parsed.success) {
+    const problem = problemFromZod(parsed.error.issues[0]!);
+    if (problem.atKey && problem.path.length === 1) {
+      problem.hint = `ciclo.yaml's sections are: version, ${SECTIONS.join(', ')}`;
+    }
+    throw definitionProblemError(problem, source, 'ciclo.yaml');
+  }
+  const projects = Object.entries(parsed.data.projects ?? {}).map(([name, entry]): DeclaredProject => ({
+    name,
+    ...(entry.description === undefined ? {} : { description: entry.description }),
+    members: entry.members ?? {},
+    memberAt: (user) => source.locate(['projects', name, 'members', user], 'key'),
+  }));
+  const policies: DeclaredPolicy[] = [];
+  for (const [name, entry] of Object.entries(parsed.data.approval_policies ?? {})) {
+    const path: FieldPath = ['approval_policies', name];
+    const at = source.locate(path, 'value');
+    const nameAt = source.locate(path, 'key');
+    policies.push(
+      typeof entry === 'string'
+        ? { name, nameAt, ...(await readPolicyFile(join(dirname(file), entry), at)) }
+        : { name, nameAt, ...inlinePolicy(entry, prefixed(source, path), at) },
+    );
+  }
+  return { file, projects, policies };
+}
+
+async function readPolicyFile(path: string, at: string): Promise<Omit<DeclaredPolicy, 'name' | 'nameAt'>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new InvalidInputError(`policy file ${path} does not exist`, {
+      where: at,
+      hint: 'A policy path is relative to the folder of ciclo.yaml.',
+    });
+  }
+  return { policy: parsePolicyYaml(text, path).policy, text, fileName: path };
+}
+
+function inlinePolicy(raw: Record<string, unknown>, source: SourceMap, at: string) {
+  return { policy: parsePolicy(raw, source), text: stringify(raw), fileName: at };
+}
+
+/** The source map of a sub-document: a policy's own field paths located inside ciclo.yaml. */
+function prefixed(source: SourceMap, prefix: FieldPath): SourceMap {
+  return { locate: (path, target) => source.locate([...prefix, ...path], target) };
+}
