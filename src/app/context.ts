@@ -163,7 +163,7 @@ export async function openContext(
     deploy: deployOnApproval(deployments),
     championEvaluator: (request) => compareOnEvaluationData({ baselines, registry, loader: serving }, request),
   });
-  const monitors = new MonitorService({ db: database.db, registry, deployments, captures, baselines, alerts });
+  const monitors = new MonitorService({ db: database.db, registry, deployments, captures, baselines, alerts, audit });
   return {
     config,
     database,
@@ -174,7 +174,7 @@ export async function openContext(
     pipelines,
     registry,
     approvals,
-    setup: new SetupService({ access, approvals, registry }),
+    setup: new SetupService({ access, approvals, registry, monitors, deployments }),
     lineage: new LineageService(database.db, addMonitoringLineage(addModelLineage(builtinLineageRegistry()))),
     features,
     serving,

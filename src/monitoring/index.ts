@@ -44,8 +44,14 @@ export {
   historyToWire as alertHistoryToWire,
   stateToWire as alertStateToWire,
 } from './alerts/wire.js';
-export { MonitorService, type Monitor, type MonitorRun, type MonitorServiceDeps } from './monitors/service.js';
-export { MonitorSchema, parseMonitorYaml, type MonitorDefinition } from './monitors/definition.js';
+export {
+  MonitorService,
+  type Monitor,
+  type MonitorRun,
+  type MonitorServiceDeps,
+  type MonitorToApply,
+} from './monitors/service.js';
+export { MonitorSchema, parseMonitor, parseMonitorYaml, type MonitorDefinition } from './monitors/definition.js';
 export type { MonitorResult, SeriesPoint } from './monitors/result-store.js';
 export { metricToWire, monitorResultToWire, monitorToWire } from './monitors/wire.js';
 export { MonitorScheduler, type MonitorSchedulerOptions } from './monitors/scheduler.js';

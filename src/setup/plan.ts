@@ -1,9 +1,10 @@
 import type { StoredPolicy } from '../governance/approvals/index.js';
 import type { ProjectWithMembers } from '../governance/index.js';
-import type { DeclaredPolicy, DeclaredProject } from './setup-file.js';
+import type { Monitor } from '../monitoring/index.js';
+import type { DeclaredMonitor, DeclaredPolicy, DeclaredProject } from './setup-file.js';
 import { fieldChanges, type FieldChange } from './field-changes.js';
 
-export type ResourceKind = 'project' | 'approval_policy';
+export type ResourceKind = 'project' | 'approval_policy' | 'monitor';
 export type ResourceAction = 'create' | 'change' | 'delete';
 
 /** One resource `ciclo apply` would create, change or delete, with the fields that differ. */
@@ -53,24 +54,46 @@ export function planPolicies(
   current: readonly StoredPolicy[],
   prune: boolean,
 ): PlannedChange[] {
-  const byName = new Map(current.map((policy) => [policy.name, policy]));
+  return planWhole(
+    'approval_policy',
+    declared.map((policy) => ({ name: policy.name, value: policy.policy })),
+    current.map((policy) => ({ name: policy.name, value: policy.policy })),
+    prune,
+  );
+}
+
+/** Monitors, alert rules included: as policies, compared by their parsed definitions (defaults filled in). */
+export function planMonitors(
+  declared: readonly DeclaredMonitor[],
+  current: readonly Monitor[],
+  prune: boolean,
+): PlannedChange[] {
+  return planWhole(
+    'monitor',
+    declared.map((monitor) => ({ name: monitor.name, value: monitor.monitor })),
+    current.map((monitor) => ({ name: monitor.name, value: monitor.parsed })),
+    prune,
+  );
+}
+
+/** A kind whose resources the file declares whole: created, changed field by field, or (pruned) deleted. */
+function planWhole(
+  kind: ResourceKind,
+  declared: readonly { name: string; value: unknown }[],
+  current: readonly { name: string; value: unknown }[],
+  prune: boolean,
+): PlannedChange[] {
+  const byName = new Map(current.map((resource) => [resource.name, resource.value]));
   const changes: PlannedChange[] = [];
-  for (const policy of declared) {
-    const existing = byName.get(policy.name);
-    const fields = fieldChanges(existing?.policy, policy.policy);
-    if (existing === undefined) changes.push({ kind: 'approval_policy', name: policy.name, action: 'create', fields });
-    else if (fields.length > 0) changes.push({ kind: 'approval_policy', name: policy.name, action: 'change', fields });
+  for (const { name, value } of declared) {
+    const fields = fieldChanges(byName.get(name), value);
+    if (!byName.has(name)) changes.push({ kind, name, action: 'create', fields });
+    else if (fields.length > 0) changes.push({ kind, name, action: 'change', fields });
   }
   if (prune) {
-    const names = new Set(declared.map((policy) => policy.name));
-    for (const stored of current) {
-      if (names.has(stored.name)) continue;
-      changes.push({
-        kind: 'approval_policy',
-        name: stored.name,
-        action: 'delete',
-        fields: fieldChanges(stored.policy, undefined),
-      });
+    const names = new Set(declared.map((resource) => resource.name));
+    for (const { name, value } of current) {
+      if (!names.has(name)) changes.push({ kind, name, action: 'delete', fields: fieldChanges(value, undefined) });
     }
   }
   return changes;

@@ -1,14 +1,18 @@
 import { NotFoundError } from '../common/errors.js';
 import type { ApprovalService } from '../governance/approvals/index.js';
 import type { AccessControl, ProjectChange, Role } from '../governance/index.js';
+import type { MonitorService } from '../monitoring/index.js';
 import type { RegistryService } from '../registry/index.js';
-import { countActions, planPolicies, planProjects, type PlannedChange, type SetupPlan } from './plan.js';
+import type { DeploymentService } from '../serving/index.js';
+import { countActions, planMonitors, planPolicies, planProjects, type PlannedChange, type SetupPlan } from './plan.js';
 import { loadSetupFile, type DeclaredSetup } from './setup-file.js';
 
 export interface SetupDeps {
   access: AccessControl;
   approvals: ApprovalService;
   registry: RegistryService;
+  monitors: MonitorService;
+  deployments: DeploymentService;
 }
 
 export interface PlanOptions {
@@ -52,6 +56,14 @@ export class SetupService {
         remove: policies.filter((change) => change.action === 'delete').map((change) => change.name),
       });
     }
+    const monitors = plan.changes.filter((change) => change.kind === 'monitor');
+    if (monitors.length > 0) {
+      const byName = new Map(declared.monitors.map((monitor) => [monitor.name, monitor]));
+      await this.#deps.monitors.applyMonitorChanges({
+        set: monitors.filter((change) => change.action !== 'delete').map((change) => byName.get(change.name)!),
+        remove: monitors.filter((change) => change.action === 'delete').map((change) => change.name),
+      });
+    }
     return plan;
   }
 
@@ -62,13 +74,15 @@ export class SetupService {
   }
 
   async #compare(declared: DeclaredSetup, prune: boolean): Promise<SetupPlan> {
-    const [projects, policies] = await Promise.all([
+    const [projects, policies, monitors] = await Promise.all([
       this.#deps.access.projectsWithMembers(),
       this.#deps.approvals.listPolicies(),
+      this.#deps.monitors.list(),
     ]);
     const changes = [
       ...planProjects(declared.projects, projects, prune),
       ...planPolicies(declared.policies, policies, prune),
+      ...planMonitors(declared.monitors, monitors, prune),
     ];
     return { file: declared.file, prune, changes, counts: countActions(changes) };
   }
@@ -81,6 +95,9 @@ export class SetupService {
     }
     for (const policy of declared.policies) {
       await pointAt(policy.nameAt, () => this.#deps.registry.getModel(policy.name));
+    }
+    for (const monitor of declared.monitors) {
+      await pointAt(monitor.deploymentAt, () => this.#deps.deployments.show(monitor.monitor.deployment));
     }
   }
 }

@@ -13,13 +13,15 @@ import {
 } from '../common/yaml-source.js';
 import { parsePolicy, parsePolicyYaml, type Policy } from '../governance/approvals/index.js';
 import { ProjectNameSchema, ROLES, type Role } from '../governance/index.js';
+import { parseMonitor, parseMonitorYaml, type MonitorToApply } from '../monitoring/index.js';
 
 /**
  * `ciclo.yaml`: a project's setup as a reviewable file (docs/setup.md). Each section is a kind of resource keyed
- * by name; `ciclo plan` compares it with the store and `ciclo apply` makes the store match.
+ * by name (projects, approval policies, monitors); `ciclo plan` compares it with the store and `ciclo apply` makes
+ * the store match. A resource written in a file of its own is read relative to ciclo.yaml's folder.
  */
 
-const SECTIONS = ['projects', 'approval_policies'] as const;
+const SECTIONS = ['projects', 'approval_policies', 'monitors'] as const;
 
 const ProjectEntry = z.strictObject({
   description: z.string().optional(),
@@ -31,10 +33,16 @@ const PolicyEntry = z.union([z.string().min(1), z.record(z.string(), z.unknown()
   error: 'expected a policy file path or a policy written inline (a mapping)',
 });
 
+/** A monitor is its YAML file (what `ciclo monitor apply` takes) or written inline, its name being the key. */
+const MonitorEntry = z.union([z.string().min(1), z.record(z.string(), z.unknown())], {
+  error: 'expected a monitor file path or a monitor written inline (a mapping)',
+});
+
 const SetupFileSchema = z.strictObject({
   version: z.literal(1).optional(),
   projects: z.record(ProjectNameSchema, ProjectEntry).optional(),
   approval_policies: z.record(z.string().min(1), PolicyEntry).optional(),
+  monitors: z.record(z.string().min(1), MonitorEntry).optional(),
 });
 
 export interface DeclaredProject {
@@ -58,10 +66,17 @@ export interface DeclaredPolicy {
   nameAt: string;
 }
 
+export interface DeclaredMonitor extends MonitorToApply {
+  name: string;
+  /** Where the monitor's deployment is written, for an error about the deployment. */
+  deploymentAt: string;
+}
+
 export interface DeclaredSetup {
   file: string;
   projects: DeclaredProject[];
   policies: DeclaredPolicy[];
+  monitors: DeclaredMonitor[];
 }
 
 export async function loadSetupFile(file: string): Promise<DeclaredSetup> {
@@ -105,21 +120,50 @@ export async function parseSetupFile(text: string, file: string): Promise<Declar
         : { name, nameAt, ...inlinePolicy(entry, prefixed(source, path), at) },
     );
   }
-  return { file, projects, policies };
+  const monitors: DeclaredMonitor[] = [];
+  for (const [name, entry] of Object.entries(parsed.data.monitors ?? {})) {
+    const path: FieldPath = ['monitors', name];
+    const declared =
+      typeof entry === 'string'
+        ? await readMonitorFile(join(dirname(file), entry), source.locate(path, 'value'))
+        : inlineMonitor(name, entry, prefixed(source, path));
+    if (declared.monitor.name !== name) {
+      throw new InvalidInputError(`monitors.${name}: the monitor's file names it "${declared.monitor.name}"`, {
+        where: source.locate(path, 'key'),
+        hint: "The key under monitors is the monitor's name: make the two the same.",
+      });
+    }
+    monitors.push({ name, ...declared, deploymentAt: declared.source.locate(['deployment'], 'value') });
+  }
+  return { file, projects, policies, monitors };
+}
+
+async function readMonitorFile(path: string, at: string): Promise<MonitorToApply> {
+  const text = await readReferencedFile(path, at, 'monitor');
+  return { ...parseMonitorYaml(text, path), text };
+}
+
+function inlineMonitor(name: string, raw: Record<string, unknown>, source: SourceMap): MonitorToApply {
+  const named = { name, ...raw };
+  return { monitor: parseMonitor(named, source), source, text: stringify(named) };
 }
 
 async function readPolicyFile(path: string, at: string): Promise<Omit<DeclaredPolicy, 'name' | 'nameAt'>> {
-  let text: string;
+  const text = await readReferencedFile(path, at, 'policy');
+  return { policy: parsePolicyYaml(text, path).policy, text, fileName: path };
+}
+
+/** A file ciclo.yaml names; a missing one is an error at the line that names it. */
+async function readReferencedFile(path: string, at: string, what: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    throw new InvalidInputError(`policy file ${path} does not exist`, {
+    throw new InvalidInputError(`${what} file ${path} does not exist`, {
       where: at,
-      hint: 'A policy path is relative to the folder of ciclo.yaml.',
+      hint: 'A path in ciclo.yaml is relative to its folder.',
     });
   }
-  return { policy: parsePolicyYaml(text, path).policy, text, fileName: path };
 }
 
 function inlinePolicy(raw: Record<string, unknown>, source: SourceMap, at: string) {

@@ -126,6 +126,19 @@ describe('ciclo quickstart', () => {
     expect(again.stdout).toContain(`auc=${/auc=([0-9.]+)/.exec(first.stdout)![1]}`);
     expect(again.stdout).toContain('Model: churn/1 approved → churn@champion');
     expect(again.stdout).toContain('Deployed: churn-staging (staging) serves churn@champion');
+
+    // The churn loop's ciclo.yaml on the store quickstart made: the policy the gate step set is the file's already,
+    // the project and the monitor of churn-staging are new; once applied, the store matches the file.
+    const example = fileURLToPath(new URL('../../examples/churn/ciclo.yaml', import.meta.url));
+    const plan = await runCli(['--json', 'plan', '-f', example], env);
+    expect(plan.stderr).toBe('');
+    const planned = (JSON.parse(plan.stdout) as { changes: { action: string; kind: string; name: string }[] }).changes;
+    expect(planned.map((change) => `${change.action} ${change.kind} ${change.name}`)).toEqual([
+      'create project churn',
+      'create monitor churn-staging',
+    ]);
+    expect((await runCli(['apply', '-f', example], env)).code).toBe(0);
+    expect((await runCli(['plan', '-f', example, '--detailed-exitcode'], env)).code).toBe(0);
   }, 120_000);
 
   it('refuses a param the example does not have', async () => {

@@ -1,7 +1,7 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { describeError, InvalidInputError, NotFoundError } from '../../common/errors.js';
 import type { SourceMap } from '../../common/yaml-source.js';
-import { currentActor } from '../../governance/index.js';
+import { currentActor, digestOf, type AuditLog } from '../../governance/index.js';
 import type { ModelSignature, RegistryService } from '../../registry/index.js';
 import type { CaptureStore, DeploymentService } from '../../serving/index.js';
 import type { Schema } from '../../store/index.js';
@@ -29,7 +29,17 @@ export interface MonitorServiceDeps {
   captures: CaptureStore;
   baselines: BaselineService;
   alerts: AlertService;
+  /** Where applying and deleting a monitor is recorded (`monitor.apply`, `monitor.delete`). */
+  audit?: AuditLog;
   now?: () => number;
+}
+
+/** A monitor to create or replace, parsed from its YAML (a file, or a mapping inside ciclo.yaml). */
+export interface MonitorToApply {
+  monitor: MonitorDefinition;
+  source: SourceMap;
+  /** The text stored as the monitor's source. */
+  text: string;
 }
 
 export interface ApplyOptions {
@@ -70,8 +80,28 @@ export class MonitorService {
    * and the features and columns it names must be the serving version's inputs or outputs.
    */
   async apply(text: string, fileName: string, options: ApplyOptions = {}): Promise<Monitor> {
-    const actor = currentActor().actor;
     const { monitor: parsed, source } = parseMonitorYaml(text, fileName);
+    const stored = await this.#checked({ monitor: parsed, source, text }, options);
+    await this.#deps.db.transaction().execute((trx) => this.#save(trx, stored));
+    return { ...stored, parsed };
+  }
+
+  /**
+   * `ciclo apply`'s changes to monitors, in one transaction: every monitor checked first as `apply` checks it, then
+   * all saved and the removed ones deleted with their results, or nothing.
+   */
+  async applyMonitorChanges(changes: { set: readonly MonitorToApply[]; remove: readonly string[] }): Promise<void> {
+    const checked: StoredMonitor[] = [];
+    for (const entry of changes.set) checked.push(await this.#checked(entry, {}));
+    await this.#deps.db.transaction().execute(async (trx) => {
+      for (const stored of checked) await this.#save(trx, stored);
+      for (const name of changes.remove) await this.#delete(trx, name);
+    });
+  }
+
+  /** The monitor as it will be stored, once its deployment, columns and name are checked. */
+  async #checked({ monitor: parsed, source, text }: MonitorToApply, options: ApplyOptions): Promise<StoredMonitor> {
+    const actor = currentActor().actor;
     if (options.judgedDeployment !== undefined && options.judgedDeployment !== parsed.deployment) {
       // Cannot happen when the access rule and this parse agree; refused rather than applied unjudged.
       throw new InvalidInputError('deployment: the monitor names a deployment access control did not judge', {
@@ -91,7 +121,7 @@ export class MonitorService {
       });
     }
     const now = this.#now();
-    const stored: StoredMonitor = {
+    return {
       name: parsed.name,
       project: deployment.project,
       deployment: parsed.deployment,
@@ -101,8 +131,37 @@ export class MonitorService {
       createdTime: existing?.createdTime ?? now,
       updatedTime: now,
     };
-    await saveMonitor(this.#deps.db, stored);
-    return { ...stored, parsed };
+  }
+
+  async #save(trx: Transaction<Schema>, stored: StoredMonitor): Promise<void> {
+    const before = await findMonitor(trx, stored.name);
+    await saveMonitor(trx, stored);
+    await this.#deps.audit?.append(
+      {
+        action: 'monitor.apply',
+        target: { type: 'monitor', id: stored.name },
+        beforeDigest: before === undefined ? null : digestOf(before.definition),
+        afterDigest: digestOf(stored.definition),
+        details: { deployment: stored.deployment, project: stored.project },
+      },
+      trx,
+    );
+  }
+
+  async #delete(trx: Transaction<Schema>, name: string): Promise<void> {
+    const before = await findMonitor(trx, name);
+    if (before === undefined) return;
+    await deleteResults(trx, name);
+    await deleteMonitor(trx, name);
+    await this.#deps.audit?.append(
+      {
+        action: 'monitor.delete',
+        target: { type: 'monitor', id: name },
+        beforeDigest: digestOf(before.definition),
+        afterDigest: null,
+      },
+      trx,
+    );
   }
 
   async show(name: string): Promise<Monitor> {
@@ -122,10 +181,7 @@ export class MonitorService {
   /** Deletes the monitor and its results; its alert history stays (as a deployment's does). */
   async delete(name: string): Promise<void> {
     await this.show(name);
-    await this.#deps.db.transaction().execute(async (trx) => {
-      await deleteResults(trx, name);
-      await deleteMonitor(trx, name);
-    });
+    await this.#deps.db.transaction().execute((trx) => this.#delete(trx, name));
   }
 
   /** Runs the monitor over its window ending now, stores the result and judges it by the alert rules. */
