@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { DIALECTS } from '../support/databases.js';
 import { cicloErrorOf } from '../support/errors.js';
+import { expectRefused, type RefusedSetup } from './support.js';
 import { registerPackage, writeServingPackage } from '../serving/support.js';
 
 const SIGNATURE = {
@@ -101,7 +102,7 @@ describe.each(DIALECTS)('ciclo.yaml monitors on %s', (dialect) => {
 
   it("says where a monitor is wrong: its deployment, a column the model lacks, a name not the key's", async () => {
     const { setup, monitors } = test.context;
-    const cases: [string, string, { code: string; where: string; message: RegExp }][] = [
+    const cases: RefusedSetup[] = [
       [
         'unknown deployment',
         SETUP.replace('    deployment: shop-dev', '    deployment: shop-prod'),
@@ -113,16 +114,11 @@ describe.each(DIALECTS)('ciclo.yaml monitors on %s', (dialect) => {
         { code: 'INVALID_PARAMETER_VALUE', where: `${file}:2:3`, message: /names it "shop-drift"/ },
       ],
     ];
-    for (const [label, text, expected] of cases) {
-      write('ciclo.yaml', text);
-      const error = await cicloErrorOf(setup.apply(file));
-      expect({ label, code: error.code, where: error.details.where }).toEqual({
-        label,
-        code: expected.code,
-        where: expected.where,
-      });
-      expect(error.message, label).toMatch(expected.message);
-    }
+    await expectRefused(
+      cases,
+      (text) => write('ciclo.yaml', text),
+      () => setup.apply(file),
+    );
     write('ciclo.yaml', SETUP);
     write('monitors/drift.yaml', DRIFT_MONITOR.replace('features: [amount, plan]', 'features: [amount, tenure]'));
     const column = await cicloErrorOf(setup.apply(file));

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTestContext, type TestContext } from '../support/context.js';
 import { DIALECTS } from '../support/databases.js';
 import { cicloErrorOf } from '../support/errors.js';
+import { expectRefused, type RefusedSetup } from './support.js';
 
 const SETUP = `version: 1
 projects:
@@ -148,7 +149,7 @@ describe.each(DIALECTS)('ciclo.yaml plan and apply on %s', (dialect) => {
 
   it('points at file:line:col for a bad section, a missing user or model, a bad policy; writes nothing', async () => {
     const { setup, access } = test.context;
-    const cases: [string, string, { code: string; where: string; message: RegExp }][] = [
+    const cases: RefusedSetup[] = [
       [
         'unknown section',
         SETUP + 'deployments:\n  churn: {}\n',
@@ -180,16 +181,11 @@ describe.each(DIALECTS)('ciclo.yaml plan and apply on %s', (dialect) => {
         { code: 'INVALID_PARAMETER_VALUE', where: `${file}:9:16`, message: /gone\.yaml does not exist/ },
       ],
     ];
-    for (const [label, text, expected] of cases) {
-      write('ciclo.yaml', text);
-      const error = await cicloErrorOf(setup.apply(file));
-      expect({ label, code: error.code, where: error.details.where }).toEqual({
-        label,
-        code: expected.code,
-        where: expected.where,
-      });
-      expect(error.message, label).toMatch(expected.message);
-    }
+    await expectRefused(
+      cases,
+      (text) => write('ciclo.yaml', text),
+      () => setup.apply(file),
+    );
     write('ciclo.yaml', SETUP);
     write('policies/churn.yaml', 'metrics:\n  auc: { min: high }\n');
     const inFile = await cicloErrorOf(setup.apply(file));

@@ -113,25 +113,8 @@ export class ApprovalService {
 
   /** Sets (or replaces) the model's policy from its YAML text; `fileName` is what errors point at. */
   async setPolicy(name: string, text: string, fileName = 'policy.yaml'): Promise<StoredPolicy> {
-    const loaded = parsePolicyYaml(text, fileName);
-    await this.#registry.getModel(name);
-    const setBy = currentActor().actor;
-    const setTime = this.#now();
-    await this.#db.transaction().execute(async (trx) => {
-      const before = await store.findPolicy(trx, name);
-      await store.upsertPolicy(trx, { name, policy: text, digest: loaded.digest, set_by: setBy, set_time: setTime });
-      await this.#audit.append(
-        {
-          action: 'model.policy.set',
-          target: { type: 'model_policy', id: name },
-          beforeDigest: before?.digest ?? null,
-          afterDigest: loaded.digest,
-          details: { file: fileName },
-        },
-        trx,
-      );
-    });
-    return { name, policy: loaded.policy, text, digest: loaded.digest, setBy, setTime };
+    await this.applyPolicyChanges({ set: [{ name, text, fileName }], remove: [] });
+    return this.getPolicy(name);
   }
 
   /** Every model's stored policy: what `ciclo plan` compares a ciclo.yaml's approval policies with. */
