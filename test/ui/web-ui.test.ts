@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withActor } from '../../src/governance/index.js';
 import { Ciclo } from '../../src/sdk/index.js';
+import { runWithPackage } from '../registry/support.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { makeTempDir } from '../support/temp.js';
 import { accessibilityViolations, openBrowser, type Browser } from './browser.js';
@@ -18,7 +20,7 @@ describe('the web UI in a real browser', () => {
   let experimentId: string;
   let firstRunId: string;
   let securedRunId: string;
-  const tokens = { viewer: '', outsider: '' };
+  const tokens = { viewer: '', outsider: '', approver: '' };
 
   beforeAll(async () => {
     buildUiWhenStale();
@@ -35,6 +37,10 @@ describe('the web UI in a real browser', () => {
     await access.createUser('noah');
     tokens.viewer = (await access.createToken('ana')).token;
     tokens.outsider = (await access.createToken('noah')).token;
+    await access.createUser('vera');
+    await access.grant('default', 'vera', 'approver');
+    tokens.approver = (await access.createToken('vera')).token;
+    await registerTwoVersions(secured);
     const experiment = await secured.context.tracking.createExperiment({ name: 'secured-experiment' });
     securedRunId = (await secured.context.tracking.createRun({ experimentId: experiment.experimentId })).info.runId;
   }, 60_000);
@@ -42,6 +48,17 @@ describe('the web UI in a real browser', () => {
   afterAll(async () => {
     await Promise.all([browser?.close(), open?.stop(), secured?.stop()]);
   });
+
+  /** Signs out whoever is signed in on the secured server's tab, then in with `token`. */
+  async function signIn(token: string, user: string): Promise<void> {
+    const { page } = browser;
+    await page.goto(`${secured.url}/models`);
+    const signOut = page.getByRole('button', { name: 'Sign out' });
+    if ((await signOut.count()) > 0) await signOut.click();
+    await page.getByLabel('API token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText(`Signed in as ${user}`).waitFor();
+  }
 
   async function expectAccessible(name: string): Promise<void> {
     await browser.screenshot(name);
@@ -197,7 +214,53 @@ describe('the web UI in a real browser', () => {
     await expectAccessible('run-forbidden');
     expect(browser.pageErrors).toEqual([]);
   });
+
+  it('offers approve and reject to an approver only, and shows the decision the server made', async () => {
+    const { page } = browser;
+    await signIn(tokens.viewer, 'ana');
+    await page.getByRole('link', { name: 'churn' }).click();
+    await page.getByRole('heading', { name: 'churn', level: 1 }).waitFor();
+    await expectAccessible('model');
+    await page.getByRole('link', { name: '1', exact: true }).click();
+    await page.getByText('Pending a decision by an approver of project default').waitFor();
+    expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+
+    await signIn(tokens.approver, 'vera');
+    await page.goto(`${secured.url}/models/churn/versions/1`);
+    await page.getByRole('button', { name: 'Approve' }).waitFor();
+    await expectAccessible('model-version');
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await page
+      .getByRole('definition')
+      .filter({ hasText: /^approved$/ })
+      .waitFor();
+    await page.goto(`${secured.url}/models/churn/versions/2`);
+    await page.getByLabel('Comment').fill('auc below the champion');
+    await page.getByRole('button', { name: 'Reject' }).click();
+    await page
+      .getByRole('definition')
+      .filter({ hasText: /^rejected$/ })
+      .waitFor();
+    const decisions = await secured.context.approvals.history('churn', 2);
+    expect(decisions.map((d) => [d.decision, d.actor, d.comment])).toEqual([
+      ['rejected', 'vera', 'auc below the champion'],
+    ]);
+    expect(browser.pageErrors).toEqual([]);
+  });
 });
+
+/** Versions 1 and 2 of `churn`, registered by ana from runs that logged a model package. */
+async function registerTwoVersions(server: TestServer): Promise<void> {
+  const temp = makeTempDir('ciclo-ui-models-');
+  try {
+    for (const content of ['forest-1', 'forest-2']) {
+      const runId = await runWithPackage(server.context, temp.dir, { content });
+      await withActor({ actor: 'ana' }, () => server.context.registry.register('churn', { runId, path: 'model' }));
+    }
+  } finally {
+    temp.remove();
+  }
+}
 
 /** The run names in the table's order. */
 async function runNames(browser: Browser): Promise<string[]> {
