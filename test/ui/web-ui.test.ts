@@ -54,8 +54,11 @@ describe('the web UI in a real browser', () => {
     const { page } = browser;
     await page.goto(`${secured.url}/models`);
     const signOut = page.getByRole('button', { name: 'Sign out' });
+    const tokenBox = page.getByLabel('API token');
+    // The session is checked first: wait until the page shows one or the other.
+    await signOut.or(tokenBox).waitFor();
     if ((await signOut.count()) > 0) await signOut.click();
-    await page.getByLabel('API token').fill(token);
+    await tokenBox.fill(token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText(`Signed in as ${user}`).waitFor();
   }
