@@ -103,6 +103,25 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/(http|common)/' },
     },
     {
+      name: 'ui-takes-only-types-from-src',
+      comment:
+        'ui/ is the web UI, bundled for the browser by Vite; it talks to the server only over /api/v1. It imports ' +
+        "the server's wire types (one source of truth for the API's shapes), type-only, so no server module (zod " +
+        'schemas, node: imports, the store) ends up in the bundle. Use `import type`; a value the UI needs is its own.',
+      severity: 'error',
+      from: { path: '^ui/' },
+      to: { path: '^src/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'nothing-imports-ui',
+      comment:
+        "ui/ is built into static files that `ciclo server` serves from dist/ui/; the server reads them, never ui/'s " +
+        'modules, which are browser code.',
+      severity: 'error',
+      from: { pathNot: '^ui/' },
+      to: { path: '^ui/' },
+    },
+    {
       name: 'no-folder-cycles',
       comment:
         'No cycle between top-level folders of src/: a cycle means neither folder can be understood, tested or ' +

@@ -3,6 +3,8 @@
 // Prettier owns, so the two never disagree. max-len stays on because Prettier breaks code, not strings or comments.
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -47,6 +49,18 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
       // A caught value is passed on as it came (after translating the errors we know), so it may be unknown.
       '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true }],
+    },
+  },
+  {
+    // The web UI runs in a browser: browser globals, React's rules of hooks, and nothing of Node's. It reaches the
+    // server's code only for types (the dependency rules check that), so no server module is ever bundled.
+    files: ['ui/src/**/*.{ts,tsx}'],
+    ...reactHooks.configs.flat.recommended,
+    languageOptions: { globals: globals.browser },
+    rules: {
+      ...reactHooks.configs.flat.recommended.rules,
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'ui/ runs in a browser.' }] }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
     },
   },
   {

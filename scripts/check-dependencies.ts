@@ -1,8 +1,8 @@
 /**
- * `npm run lint:deps`: checks src/ against the dependency rules in .dependency-cruiser.cjs and fails on any
- * violation that .dependency-cruiser-known-violations.json does not list, naming the offending import. Listed
- * violations that no longer occur are printed: `npm run lint:deps -- --update-baseline` rewrites the file from the
- * tree, and its diff must only lose lines (the baseline only shrinks).
+ * `npm run lint:deps`: checks src/ (and ui/src/'s imports of it) against the dependency rules in
+ * .dependency-cruiser.cjs and fails on any violation that .dependency-cruiser-known-violations.json does not list,
+ * naming the offending import. Listed violations that no longer occur are printed: `npm run lint:deps --
+ * --update-baseline` rewrites the file from the tree, and its diff must only lose lines (the baseline only shrinks).
  *
  * dependency-cruiser judges the per-import rules; the folder rule (no-folder-cycles) is judged here, per top-level
  * folder of src/ (see the rule's comment). Both kinds are kept in the one baseline file, in dependency-cruiser's
@@ -53,7 +53,8 @@ function parseArguments(argv: readonly string[]): Options {
 async function cruiseSource(config: IConfiguration): Promise<ICruiseResult> {
   const tsConfigFile = config.options?.tsConfig?.fileName;
   const tsConfig = tsConfigFile ? extractTSConfig(resolve(tsConfigFile)) : undefined;
-  const reported = await cruise(['src'], { validate: true, ruleSet: config }, {}, { tsConfig });
+  // ui/src: the web UI's imports of src/ are judged too (type-only: rule ui-takes-only-types-from-src).
+  const reported = await cruise(['src', 'ui/src'], { validate: true, ruleSet: config }, {}, { tsConfig });
   if (typeof reported.output === 'string') throw new Error('dependency-cruiser answered text instead of a result');
   return reported.output;
 }

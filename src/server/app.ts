@@ -24,6 +24,7 @@ import { healthRoutes } from './health-routes.js';
 import { registerOpenApi } from './openapi.js';
 import { checkRequestValue } from './request-text.js';
 import { strictNativeValidatorCompiler } from './strict-input.js';
+import { webUiRoutes } from './web-ui.js';
 
 export interface ServerOptions {
   /** Overrides config.logLevel (the CLI's --verbose, tests' silence). */
@@ -111,6 +112,8 @@ export function buildServer(context: CicloContext, options: ServerOptions = {}):
   if (supervisor !== undefined) {
     void app.register(proxyRoutes, { deployments, supervisor, metrics: context.metrics });
   }
+  // Last: its `/*` answers the single-page app's deep links, after every API route has its own path.
+  void app.register(webUiRoutes);
   return app;
 }
 

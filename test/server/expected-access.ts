@@ -15,6 +15,10 @@ const NATIVE: Record<string, ExpectedAccess> = {
   'GET /api/v1/openapi.json': 'public',
   'GET /api/v1/health': 'public',
   'GET /metrics': 'server',
+  // The web UI's files (src/server/web-ui.ts): the same for everyone; every API call the page makes carries a token.
+  'GET /': 'public',
+  'GET /assets/*': 'public',
+  'GET /*': 'public',
 
   'POST /api/v1/deployments': 'write',
   'GET /api/v1/deployments': 'own',
