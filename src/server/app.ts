@@ -22,7 +22,7 @@ import { installErrorHandlers, installSecurityHeaders } from '../http/index.js';
 import { addMetricsRoute, installHttpMetrics } from './http-metrics.js';
 import { healthRoutes } from './health-routes.js';
 import { registerOpenApi } from './openapi.js';
-import { checkRequestValue } from './request-text.js';
+import { checkRequestValue, parseJsonBody } from './request-text.js';
 import { strictNativeValidatorCompiler } from './strict-input.js';
 import { webUiRoutes } from './web-ui.js';
 
@@ -130,47 +130,34 @@ function answerAsBuilt(mlflow: FastifyInstance): void {
 /**
  * Clients that set `content-type: application/json` on every call also set it on DELETEs and
  * restores that carry no body; an empty body then means "no body", not malformed JSON. Every JSON
- * body passes here, before any hook sees it (access control reads bodies in preValidation): its
- * depth and text are checked once, for every route (checkRequestValue).
+ * body passes here, before any hook sees it (access control reads bodies in preValidation): parsed,
+ * and its prototype keys, depth and text checked in one walk, for every route (parseJsonBody).
  */
 function acceptEmptyJsonBodies(app: FastifyInstance): void {
-  const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     if (body === '') return done(null, undefined);
-    void parseJson(request, body as string, (error, parsed) => {
-      if (error) return done(withPosition(error, body as string), undefined);
-      try {
-        checkRequestValue(parsed, '');
-      } catch (refused) {
-        return done(refused as Error, undefined);
-      }
-      done(null, parsed);
-    });
+    let parsed: unknown;
+    try {
+      parsed = parseJsonBody(body as string);
+    } catch (refused) {
+      return done(refused as Error, undefined);
+    }
+    done(null, parsed);
   });
-}
-
-/**
- * Fastify's parser error says only that the body is not JSON; the engine's own message says where
- * (`… in JSON at position 31`), which is what a caller needs to fix it. A body refused for another
- * reason (a `__proto__` key) parses here and keeps Fastify's error.
- */
-function withPosition(error: Error, body: string): Error {
-  try {
-    JSON.parse(body);
-    return error;
-  } catch (syntax) {
-    return Object.assign(new Error((syntax as Error).message), {
-      code: (error as { code?: string }).code,
-      statusCode: 400,
-    });
-  }
 }
 
 /** The query string and path parameters hold text too; checked before any other hook reads them. */
 function refuseUnstorableQueryText(app: FastifyInstance): void {
-  app.addHook('onRequest', async (request) => {
-    checkRequestValue(request.query, 'query');
-    checkRequestValue(request.params, 'path');
+  // A callback hook: an async one costs every request a promise for a check that never waits.
+  app.addHook('onRequest', (request, _reply, done) => {
+    try {
+      checkRequestValue(request.query, 'query');
+      checkRequestValue(request.params, 'path');
+    } catch (refused) {
+      done(refused as Error);
+      return;
+    }
+    done();
   });
 }

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  onResponseHookHandler,
+} from 'fastify';
 import { InvalidInputError, NotFoundError } from '../common/errors.js';
 import type { RouteAccess } from '../governance/index.js';
 import { toErrorResponse } from '../http/index.js';
@@ -35,28 +42,31 @@ export interface ScoringRouteOptions {
  * as the protocol says. Probes are public, as load balancers call them without a token.
  */
 export const scoringRoutes: FastifyPluginAsync<ScoringRouteOptions> = async (app, options) => {
-  if (options.metrics !== undefined) countScoring(app, options.metrics, options.deployment ?? '', options.model);
-  await app.register(async (mlflow) => mlflowRoutes(mlflow, options));
-  await app.register(async (oip) => oipRoutes(oip, options), { prefix: '/v2' });
+  const counted =
+    options.metrics === undefined
+      ? () => ({})
+      : scoringCounter(options.metrics, options.deployment ?? '', options.model);
+  await app.register(async (mlflow) => mlflowRoutes(mlflow, options, counted('mlflow')));
+  await app.register(async (oip) => oipRoutes(oip, options, counted('oip')), { prefix: '/v2' });
 };
 
 const probe: RouteAccess = { public: 'health probe for load balancers and orchestrators' };
 
-function mlflowRoutes(app: FastifyInstance, options: ScoringRouteOptions): void {
+function mlflowRoutes(app: FastifyInstance, options: ScoringRouteOptions, counted: Counted): void {
   const { model, access, serverVersion } = options;
   app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string' }, (_request, body, done) =>
     done(null, body),
   );
   for (const path of ['/ping', '/health']) {
-    app.get(path, { config: { access: probe } }, async (request, reply) => {
+    app.get(path, { config: { access: probe, actorless: true } }, async (request, reply) => {
       model(request);
       return reply.type('text/plain').send('\n');
     });
   }
-  app.get('/version', { config: { access: probe } }, async (_request, reply) =>
+  app.get('/version', { config: { access: probe, actorless: true } }, async (_request, reply) =>
     reply.type('text/plain').send(serverVersion),
   );
-  app.post('/invocations', { config: { access } }, async (request, reply) => {
+  app.post('/invocations', { config: { access, actorless: true }, ...counted }, async (request, reply) => {
     const served = model(request);
     const frame = isCsv(request)
       ? frameOfCsv(request.body as string, served.inputs)
@@ -127,30 +137,49 @@ function feedbackOf(body: unknown): { requestId: string; label: unknown } {
   return { requestId, label };
 }
 
+/** The scoring routes' own `onResponse` hook, when metrics are kept. */
+type Counted = { onResponse?: onResponseHookHandler };
+
 /**
  * Scoring answers by protocol and status, and their latency: from the request read to the answer
  * sent, refusals included (a 400 costs the caller as much as a prediction). Probes and metadata are not counted.
+ * A hook on the scoring routes alone, so no other request pays for it or has its route looked up; each
+ * series' label objects are made once (per model version, protocol and status): building them and the
+ * status string on every request cost more than prom-client's update itself.
  */
-function countScoring(
-  app: FastifyInstance,
+function scoringCounter(
   metrics: ServingMetrics,
   deployment: string,
   model: (request: FastifyRequest) => ServedModel,
-): void {
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? '';
-    const protocol = route.endsWith('/invocations') ? 'mlflow' : route.endsWith('/infer') ? 'oip' : undefined;
-    if (protocol === undefined) return;
-    let served: ServedModel;
-    try {
-      served = model(request);
-    } catch {
-      return;
-    }
-    const labels = { deployment, model: served.name, version: String(served.version), protocol };
-    metrics.requests.inc({ ...labels, status: String(reply.statusCode) });
-    metrics.latency.observe(labels, reply.elapsedTime / 1000);
+): (protocol: 'mlflow' | 'oip') => Counted {
+  const series = new WeakMap<ServedModel, Map<number, ScoringLabels>>();
+  return (protocol) => ({
+    onResponse: (request, reply, done) => {
+      let served: ServedModel;
+      try {
+        served = model(request);
+      } catch {
+        return done();
+      }
+      let byAnswer = series.get(served);
+      if (byAnswer === undefined) series.set(served, (byAnswer = new Map<number, ScoringLabels>()));
+      const key = reply.statusCode * 2 + (protocol === 'oip' ? 1 : 0);
+      let labels = byAnswer.get(key);
+      if (labels === undefined) {
+        const version = { deployment, model: served.name, version: String(served.version), protocol };
+        labels = { version, withStatus: { ...version, status: String(reply.statusCode) } };
+        byAnswer.set(key, labels);
+      }
+      metrics.requests.inc(labels.withStatus);
+      metrics.latency.observe(labels.version, reply.elapsedTime / 1000);
+      done();
+    },
   });
+}
+
+interface ScoringLabels {
+  version: { deployment: string; model: string; version: string; protocol: string };
+  withStatus: { deployment: string; model: string; version: string; protocol: string; status: string };
 }
 
 /** One output column answers a list of values (as MLflow does for one output), several a list of records. */
@@ -168,7 +197,7 @@ interface ModelParams {
   version?: string;
 }
 
-function oipRoutes(app: FastifyInstance, options: ScoringRouteOptions): void {
+function oipRoutes(app: FastifyInstance, options: ScoringRouteOptions, counted: Counted): void {
   const { model, access, serverVersion } = options;
   // The same status and message as every other route gives, in the protocol's `{error}`.
   app.setErrorHandler((error, request, reply) => {
@@ -176,14 +205,18 @@ function oipRoutes(app: FastifyInstance, options: ScoringRouteOptions): void {
     if (status >= 500) request.log.error({ err: error }, 'inference request failed');
     return reply.code(status).send({ error: body.message });
   });
-  app.get('/health/live', { config: { access: probe } }, async () => ({ live: true }));
-  app.get('/health/ready', { config: { access: probe } }, async (request) => {
+  app.get('/health/live', { config: { access: probe, actorless: true } }, async () => ({ live: true }));
+  app.get('/health/ready', { config: { access: probe, actorless: true } }, async (request) => {
     model(request);
     return { ready: true };
   });
-  app.get('', { config: { access: probe } }, async () => ({ name: 'ciclo', version: serverVersion, extensions: [] }));
+  app.get('', { config: { access: probe, actorless: true } }, async () => ({
+    name: 'ciclo',
+    version: serverVersion,
+    extensions: [],
+  }));
   for (const path of ['/models/:name', '/models/:name/versions/:version']) {
-    app.get<{ Params: ModelParams }>(path, { config: { access } }, async (request) => {
+    app.get<{ Params: ModelParams }>(path, { config: { access, actorless: true } }, async (request) => {
       const served = named(model(request), request.params);
       return {
         name: served.name,
@@ -193,11 +226,12 @@ function oipRoutes(app: FastifyInstance, options: ScoringRouteOptions): void {
         outputs: served.outputs.map(tensorMetadata),
       };
     });
-    app.get<{ Params: ModelParams }>(`${path}/ready`, { config: { access } }, async (request) => {
+    app.get<{ Params: ModelParams }>(`${path}/ready`, { config: { access, actorless: true } }, async (request) => {
       const served = named(model(request), request.params);
       return { name: served.name, ready: true };
     });
-    app.post<{ Params: ModelParams }>(`${path}/infer`, { config: { access } }, async (request, reply) => {
+    const route = { config: { access, actorless: true as const }, ...counted };
+    app.post<{ Params: ModelParams }>(`${path}/infer`, route, async (request, reply) => {
       const served = named(model(request), request.params);
       const { frame, id, outputs } = frameOfInfer(request.body, served.inputs);
       const answer = await scoreAndCapture(request, reply, served, frame, 'oip', options);

@@ -26,6 +26,13 @@ export interface RouteEntry {
 }
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The handler reads no actor (it appends no audit entry, records no `created_by`): it runs without the
+     * actor scope, whose promise hooks every request would otherwise pay for. Only for routes that change nothing.
+     */
+    actorless?: true;
+  }
   interface FastifyRequest {
     principal: Principal | null;
     /** Set by authorization: who the handler acts as. */
@@ -62,30 +69,38 @@ export function installAccessControl(app: FastifyInstance, options: AccessHookOp
     }
   });
 
-  app.addHook('onRequest', async (request) => {
+  // A callback hook: most requests (public routes, no token on a server without auth) decide without waiting,
+  // and an async hook would cost each of them a promise.
+  app.addHook('onRequest', (request, _reply, done) => {
     const access = request.routeOptions.config?.access;
-    if (access !== undefined && 'public' in access) return;
+    if (access !== undefined && 'public' in access) return done();
     if (request.headers.authorization === undefined) {
       if (!options.enabled) {
         request.principal = ANONYMOUS;
-        return;
+        return done();
       }
-      throw new UnauthenticatedError('this server needs an API token', {
-        hint:
-          'Send `Authorization: Bearer <token>` (the CLI and SDK send CICLO_TOKEN); ' +
-          'an admin creates tokens with `ciclo tokens create --user NAME`.',
-      });
+      return done(
+        new UnauthenticatedError('this server needs an API token', {
+          hint:
+            'Send `Authorization: Bearer <token>` (the CLI and SDK send CICLO_TOKEN); ' +
+            'an admin creates tokens with `ciclo tokens create --user NAME`.',
+        }),
+      );
     }
+    authenticate(request, request.headers.authorization).then(() => done(), done);
+  });
+
+  async function authenticate(request: FastifyRequest, authorization: string): Promise<void> {
     const address = request.ip;
     limiter.check(address);
     try {
-      const secret = bearerToken(request.headers.authorization);
+      const secret = bearerToken(authorization);
       request.principal = options.ephemeral?.get(secret) ?? (await options.control.authenticate(secret));
     } catch (error) {
       if (error instanceof UnauthenticatedError) limiter.fail(address);
       throw error;
     }
-  });
+  }
 
   // Before validation: a caller without access learns nothing about what a valid request looks like,
   // and the matrix test can reach every route's decision with any body.
@@ -93,8 +108,11 @@ export function installAccessControl(app: FastifyInstance, options: AccessHookOp
     request.actorName = await authorize(request, options.control, options.audit);
   });
 
-  // The handler runs in the caller's actor scope: what the audit log records as actor and request id.
+  // The handler runs in the caller's actor scope: what the audit log records as actor and request id. Entering
+  // one turns on Node's promise hooks for the rest of the process (every promise then pays to carry the scope),
+  // so a route whose handler never reads the actor (scoring, probes, metrics), and the not-found answer, skip it.
   app.addHook('preHandler', (request, _reply, done) => {
+    if (request.is404 || request.routeOptions.config?.actorless === true) return done();
     withActor({ actor: request.actorName ?? 'anonymous', requestId: request.id }, () => done());
   });
 
