@@ -183,6 +183,55 @@ describe('computeDrift', () => {
     });
   });
 
+  it('leaves NaN and ±∞ out and takes integer columns: the same answers as scipy on the finite values', async () => {
+    // The nulls of x_nulls become NaN, +∞ and −∞: the plain extremes are not finite, so the range is found again
+    // with them left out, and every answer must still be scipy's on the finite values.
+    const nonFinite = `CASE WHEN x_nulls IS NOT NULL THEN x_nulls
+      WHEN hash(x_same) % 3 = 0 THEN 'nan'::DOUBLE
+      WHEN hash(x_same) % 3 = 1 THEN 'inf'::DOUBLE ELSE '-inf'::DOUBLE END`;
+    const select = (table: string) =>
+      `(SELECT ${nonFinite} AS x_nulls, x_discrete::INTEGER AS x_discrete FROM ${table})`;
+    const values = byFeatureAndMetric(
+      await computeDrift(fixture.engine, {
+        reference: select('main_reference'),
+        current: select('main_current'),
+        features: ['x_nulls', 'x_discrete'].map((name) => ({ name, kind: 'numeric' as const })),
+      }),
+    );
+    for (const name of ['x_nulls', 'x_discrete']) {
+      for (const metric of NUMERIC_METRICS) {
+        const expected = fixture.expected.drift.main![name]![metric]!;
+        expect([name, metric, closeTo(values.get(`${name}/drift.${metric}`)?.value, expected)]).toEqual([
+          name,
+          metric,
+          true,
+        ]);
+      }
+    }
+  });
+
+  it('counts more categorical features than one query takes, nulls left out, as scipy', async () => {
+    const names = ['c_same', 'c_mix', 'c_one_side', 'c_nulls'];
+    const many = Array.from({ length: 70 }, (_, i) => names[i % names.length]!);
+    const aliases = many.map((name, i) => `${name} AS g${i}`).join(', ');
+    const values = byFeatureAndMetric(
+      await computeDrift(fixture.engine, {
+        reference: `(SELECT ${aliases} FROM main_reference)`,
+        current: `(SELECT ${aliases} FROM main_current)`,
+        features: many.map((_, i) => ({ name: `g${i}`, kind: 'categorical' as const })),
+      }),
+    );
+    const mismatches: string[] = [];
+    many.forEach((name, i) => {
+      for (const metric of CATEGORICAL_METRICS) {
+        const actual = values.get(`g${i}/drift.${metric}`)?.value;
+        const expected = fixture.expected.drift.main![name]![metric]!;
+        if (!closeTo(actual, expected)) mismatches.push(`g${i} (${name}) ${metric}: ${actual} vs scipy ${expected}`);
+      }
+    });
+    expect(mismatches).toEqual([]);
+  });
+
   it('refuses bad input with the field path', async () => {
     const repeated = await cicloErrorOf(
       computeDrift(fixture.engine, {

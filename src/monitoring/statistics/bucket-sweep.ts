@@ -155,12 +155,17 @@ export class BucketSweep {
     return out;
   }
 
+  /**
+   * The buckets holding a quantile's order statistics among several reference values, and every bucket from
+   * the lower's to the upper's where either side spreads: an edge lies between the two order statistics, so
+   * only those can straddle it, and reading them now spares the edges' own round trip.
+   */
   #quantileBuckets(bins: number): number[] {
     const positions: number[] = [];
     for (const { lo, hi } of this.#quantileIndices(bins)) {
-      for (const k of [lo, hi]) {
-        const i = this.#positionOfOrderStatistic(k);
-        if (this.#t.rMin[i] !== this.#t.rMax[i]) positions.push(i);
+      const [first, last] = [this.#positionOfOrderStatistic(lo), this.#positionOfOrderStatistic(hi)];
+      for (let i = first; i <= last; i++) {
+        if (this.#low(i) < this.#high(i)) positions.push(i);
       }
     }
     return positions;

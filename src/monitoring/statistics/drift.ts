@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { DataEngine } from '../../data/index.js';
 import { parseInput } from '../../common/validation.js';
 import type { FeatureSpec, MetricValue } from '../types.js';
-import { describeRelation, isNumericType, unpivotBoth } from './columns.js';
+import { categoryCounts, type CategoryCounts } from './category-counts.js';
+import { describeRelation, isNumericType } from './columns.js';
 import { ksTwoSample } from './kolmogorov.js';
 import { chiSquareContingency, jensenShannonDistance, populationStabilityIndex } from './measures.js';
 import { DEFAULT_BUCKETS, summarizeNumeric, type NumericSummary } from './numeric-drift.js';
@@ -11,9 +12,10 @@ import { DEFAULT_BUCKETS, summarizeNumeric, type NumericSummary } from './numeri
  * Data drift per feature between a reference relation and a current one, counted in DuckDB: each
  * numeric feature's bucket table, read value by value only where it cannot decide (a few queries a
  * feature, see numeric-drift.ts and bucket-sweep.ts), and every categorical feature's counts (one
- * query for all), then the measures over those counts in TypeScript. Nulls, NaN and ±∞ are left out
- * of drift (data quality counts nulls). A feature that cannot be compared (missing, of the wrong type,
- * no values on a side) gets each of its metrics with a null value and the reason, never an exception.
+ * query per 32 features, category-counts.ts), then the measures over those counts in TypeScript.
+ * Nulls, NaN and ±∞ are left out of drift (data quality counts nulls). A feature that cannot be
+ * compared (missing, of the wrong type, no values on a side) gets each of its metrics with a null
+ * value and the reason, never an exception.
  */
 
 const NumericTest = z.enum(['psi', 'ks', 'wasserstein']);
@@ -160,35 +162,6 @@ function numericMetrics(
         return [metric('wasserstein', summary.wasserstein)];
     }
   });
-}
-
-interface CategoryCounts {
-  reference: number[];
-  current: number[];
-}
-
-/** Every categorical feature's count per category and side, in one scan of each relation. */
-async function categoryCounts(
-  engine: DataEngine,
-  reference: string,
-  current: string,
-  names: readonly string[],
-): Promise<Map<number, CategoryCounts>> {
-  const rows = await engine.all(
-    `SELECT feature, value, sum(r)::BIGINT AS r, sum(c)::BIGINT AS c
-     FROM (${unpivotBoth(reference, current, names, 'VARCHAR')})
-     GROUP BY feature, value
-     ORDER BY feature, value`,
-  );
-  const out = new Map<number, CategoryCounts>();
-  for (const row of rows) {
-    const feature = Number(row.feature);
-    const counts = out.get(feature) ?? { reference: [], current: [] };
-    counts.reference.push(Number(row.r));
-    counts.current.push(Number(row.c));
-    out.set(feature, counts);
-  }
-  return out;
 }
 
 function categoricalMetrics(
