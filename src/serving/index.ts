@@ -22,6 +22,7 @@ export { deploymentRoutes, type DeploymentRouteOptions } from './deployments/rou
 export { proxyRoutes, type ProxyRouteOptions } from './deployments/proxy-routes.js';
 export { deploymentToWire, eventToWire } from './deployments/wire.js';
 export type { CreateDeploymentOptions, Deployment, DeploymentEvent } from './deployments/types.js';
+export { CreateDeploymentSchema, DeploymentNameSchema } from './deployments/types.js';
 export {
   MASKED,
   RequestCapture,

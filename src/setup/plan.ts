@@ -1,10 +1,11 @@
 import type { StoredPolicy } from '../governance/approvals/index.js';
 import type { ProjectWithMembers } from '../governance/index.js';
 import type { Monitor } from '../monitoring/index.js';
-import type { DeclaredMonitor, DeclaredPolicy, DeclaredProject } from './setup-file.js';
+import type { Deployment } from '../serving/index.js';
+import type { DeclaredDeployment, DeclaredMonitor, DeclaredPolicy, DeclaredProject } from './setup-file.js';
 import { fieldChanges, type FieldChange } from './field-changes.js';
 
-export type ResourceKind = 'project' | 'approval_policy' | 'monitor';
+export type ResourceKind = 'project' | 'approval_policy' | 'deployment' | 'monitor';
 export type ResourceAction = 'create' | 'change' | 'delete';
 
 /** One resource `ciclo apply` would create, change or delete, with the fields that differ. */
@@ -74,6 +75,37 @@ export function planMonitors(
     current.map((monitor) => ({ name: monitor.name, value: monitor.parsed })),
     prune,
   );
+}
+
+/**
+ * Deployments: what `create` takes, compared with the stored record in the same terms. What serves and its state
+ * are the supervisor's, not the file's, and are not compared.
+ */
+export function planDeployments(
+  declared: readonly DeclaredDeployment[],
+  current: readonly Deployment[],
+  prune: boolean,
+): PlannedChange[] {
+  return planWhole(
+    'deployment',
+    declared.map(({ name, request: { name: _name, runtime, ...fields } }) => ({
+      name,
+      value: { ...fields, runtime: runtime ?? null },
+    })),
+    current.map((deployment) => ({ name: deployment.name, value: declaredFieldsOf(deployment) })),
+    prune,
+  );
+}
+
+function declaredFieldsOf(deployment: Deployment) {
+  return {
+    model: deployment.model,
+    environment: deployment.environment,
+    runtime: deployment.runtime,
+    replicas: deployment.replicas,
+    strategy: deployment.strategy,
+    capture_rate: deployment.captureRate,
+  };
 }
 
 /** A kind whose resources the file declares whole: created, changed field by field, or (pruned) deleted. */

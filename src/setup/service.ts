@@ -1,10 +1,18 @@
-import { NotFoundError } from '../common/errors.js';
+import { InvalidInputError, NotFoundError } from '../common/errors.js';
 import type { ApprovalService } from '../governance/approvals/index.js';
 import type { AccessControl, ProjectChange, Role } from '../governance/index.js';
 import type { MonitorService } from '../monitoring/index.js';
-import type { RegistryService } from '../registry/index.js';
+import { parseModelReference, type RegistryService } from '../registry/index.js';
 import type { DeploymentService } from '../serving/index.js';
-import { countActions, planMonitors, planPolicies, planProjects, type PlannedChange, type SetupPlan } from './plan.js';
+import {
+  countActions,
+  planDeployments,
+  planMonitors,
+  planPolicies,
+  planProjects,
+  type PlannedChange,
+  type SetupPlan,
+} from './plan.js';
 import { loadSetupFile, type DeclaredSetup } from './setup-file.js';
 
 export interface SetupDeps {
@@ -56,6 +64,18 @@ export class SetupService {
         remove: policies.filter((change) => change.action === 'delete').map((change) => change.name),
       });
     }
+    const deployments = plan.changes.filter((change) => change.kind === 'deployment');
+    if (deployments.length > 0) {
+      const byName = new Map(declared.deployments.map((deployment) => [deployment.name, deployment.request]));
+      const declaredAs = (action: string) =>
+        deployments.filter((change) => change.action === action).map((change) => byName.get(change.name)!);
+      await this.#deps.deployments.applyDeploymentChanges({
+        create: declaredAs('create'),
+        change: declaredAs('change'),
+        remove: deployments.filter((change) => change.action === 'delete').map((change) => change.name),
+      });
+    }
+    // After deployments: a monitor watches one.
     const monitors = plan.changes.filter((change) => change.kind === 'monitor');
     if (monitors.length > 0) {
       const byName = new Map(declared.monitors.map((monitor) => [monitor.name, monitor]));
@@ -74,15 +94,20 @@ export class SetupService {
   }
 
   async #compare(declared: DeclaredSetup, prune: boolean): Promise<SetupPlan> {
-    const [projects, policies, monitors] = await Promise.all([
+    const [projects, policies, deployments, monitors] = await Promise.all([
       this.#deps.access.projectsWithMembers(),
       this.#deps.approvals.listPolicies(),
+      this.#deps.deployments.list(),
       this.#deps.monitors.list(),
     ]);
+    // A kind is pruned only when the file has its section: a file that declares monitors alone cannot delete
+    // every deployment by leaving them out.
+    const pruned = (section: string) => prune && declared.sections.has(section);
     const changes = [
-      ...planProjects(declared.projects, projects, prune),
-      ...planPolicies(declared.policies, policies, prune),
-      ...planMonitors(declared.monitors, monitors, prune),
+      ...planProjects(declared.projects, projects, pruned('projects')),
+      ...planPolicies(declared.policies, policies, pruned('approval_policies')),
+      ...planDeployments(declared.deployments, deployments, pruned('deployments')),
+      ...planMonitors(declared.monitors, monitors, pruned('monitors')),
     ];
     return { file: declared.file, prune, changes, counts: countActions(changes) };
   }
@@ -96,7 +121,22 @@ export class SetupService {
     for (const policy of declared.policies) {
       await pointAt(policy.nameAt, () => this.#deps.registry.getModel(policy.name));
     }
+    const stored = new Map((await this.#deps.deployments.list()).map((deployment) => [deployment.name, deployment]));
+    for (const deployment of declared.deployments) {
+      await pointAt(deployment.modelAt, () => this.#deps.registry.resolve(deployment.request.model));
+      const servedModel = stored.get(deployment.name)?.modelName;
+      const model = parseModelReference(deployment.request.model).name;
+      if (servedModel !== undefined && servedModel !== model) {
+        throw new InvalidInputError(`deployments.${deployment.name}: it serves ${servedModel}, not ${model}`, {
+          where: deployment.modelAt,
+          hint: 'A deployment serves one model: give the other model a deployment of its own.',
+        });
+      }
+    }
+    const declaredDeployments = new Set(declared.deployments.map((deployment) => deployment.name));
     for (const monitor of declared.monitors) {
+      // A deployment the same file declares is there by the time monitors are applied.
+      if (declaredDeployments.has(monitor.monitor.deployment)) continue;
       await pointAt(monitor.deploymentAt, () => this.#deps.deployments.show(monitor.monitor.deployment));
     }
   }

@@ -14,14 +14,16 @@ import {
 import { parsePolicy, parsePolicyYaml, type Policy } from '../governance/approvals/index.js';
 import { ProjectNameSchema, ROLES, type Role } from '../governance/index.js';
 import { parseMonitor, parseMonitorYaml, type MonitorToApply } from '../monitoring/index.js';
+import { CreateDeploymentSchema, DeploymentNameSchema } from '../serving/index.js';
 
 /**
  * `ciclo.yaml`: a project's setup as a reviewable file (docs/setup.md). Each section is a kind of resource keyed
- * by name (projects, approval policies, monitors); `ciclo plan` compares it with the store and `ciclo apply` makes
- * the store match. A resource written in a file of its own is read relative to ciclo.yaml's folder.
+ * by name (projects, approval policies, deployments, monitors); `ciclo plan` compares it with the store and
+ * `ciclo apply` makes the store match. A resource written in a file of its own is read relative to ciclo.yaml's
+ * folder.
  */
 
-const SECTIONS = ['projects', 'approval_policies', 'monitors'] as const;
+const SECTIONS = ['projects', 'approval_policies', 'deployments', 'monitors'] as const;
 
 const ProjectEntry = z.strictObject({
   description: z.string().optional(),
@@ -38,10 +40,14 @@ const MonitorEntry = z.union([z.string().min(1), z.record(z.string(), z.unknown(
   error: 'expected a monitor file path or a monitor written inline (a mapping)',
 });
 
+/** A deployment as `ciclo deployments create` takes it (POST /api/v1/deployments), named by its key. */
+const DeploymentEntry = CreateDeploymentSchema.omit({ name: true });
+
 const SetupFileSchema = z.strictObject({
   version: z.literal(1).optional(),
   projects: z.record(ProjectNameSchema, ProjectEntry).optional(),
   approval_policies: z.record(z.string().min(1), PolicyEntry).optional(),
+  deployments: z.record(DeploymentNameSchema, DeploymentEntry).optional(),
   monitors: z.record(z.string().min(1), MonitorEntry).optional(),
 });
 
@@ -72,10 +78,21 @@ export interface DeclaredMonitor extends MonitorToApply {
   deploymentAt: string;
 }
 
+export interface DeclaredDeployment {
+  name: string;
+  /** As `create` takes it, defaults filled in (blue-green, one replica, every request captured). */
+  request: z.output<typeof CreateDeploymentSchema>;
+  /** Where the deployment's model is written, for an error about the model. */
+  modelAt: string;
+}
+
 export interface DeclaredSetup {
   file: string;
+  /** The sections the file has, even empty: --prune touches only these kinds. */
+  sections: ReadonlySet<string>;
   projects: DeclaredProject[];
   policies: DeclaredPolicy[];
+  deployments: DeclaredDeployment[];
   monitors: DeclaredMonitor[];
 }
 
@@ -120,6 +137,11 @@ export async function parseSetupFile(text: string, file: string): Promise<Declar
         : { name, nameAt, ...inlinePolicy(entry, prefixed(source, path), at) },
     );
   }
+  const deployments = Object.entries(parsed.data.deployments ?? {}).map(([name, entry]): DeclaredDeployment => ({
+    name,
+    request: { name, ...entry },
+    modelAt: source.locate(['deployments', name, 'model'], 'value'),
+  }));
   const monitors: DeclaredMonitor[] = [];
   for (const [name, entry] of Object.entries(parsed.data.monitors ?? {})) {
     const path: FieldPath = ['monitors', name];
@@ -135,7 +157,8 @@ export async function parseSetupFile(text: string, file: string): Promise<Declar
     }
     monitors.push({ name, ...declared, deploymentAt: declared.source.locate(['deployment'], 'value') });
   }
-  return { file, projects, policies, monitors };
+  const sections = new Set(Object.keys(parsed.data).filter((key) => key !== 'version'));
+  return { file, sections, projects, policies, deployments, monitors };
 }
 
 async function readMonitorFile(path: string, at: string): Promise<MonitorToApply> {

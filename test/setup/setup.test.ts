@@ -152,8 +152,8 @@ describe.each(DIALECTS)('ciclo.yaml plan and apply on %s', (dialect) => {
     const cases: RefusedSetup[] = [
       [
         'unknown section',
-        SETUP + 'deployments:\n  churn: {}\n',
-        { code: 'INVALID_PARAMETER_VALUE', where: `${file}:13:1`, message: /unknown field "deployments"/ },
+        SETUP + 'datasets:\n  churn: {}\n',
+        { code: 'INVALID_PARAMETER_VALUE', where: `${file}:13:1`, message: /unknown field "datasets"/ },
       ],
       [
         'unknown user',

@@ -1,10 +1,12 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { z } from 'zod';
 import { AlreadyExistsError, InvalidInputError, InvalidStateError, NotFoundError } from '../../common/errors.js';
 import { parseInput } from '../../common/validation.js';
 import { currentActor, digestOf, requireProject, type AuditLog } from '../../governance/index.js';
 import {
   parseModelReference,
   requireVerifiedPackage,
+  type ModelReference,
   type ModelVersion,
   type RegistryService,
 } from '../../registry/index.js';
@@ -19,6 +21,14 @@ import {
   type Deployment,
   type DeploymentEvent,
 } from './types.js';
+
+/** A deployment request that passed `create`'s checks, with what they found. */
+interface CheckedDeployment {
+  request: z.output<typeof CreateDeploymentSchema>;
+  reference: ModelReference;
+  version: ModelVersion;
+  project: string;
+}
 
 export interface DeploymentServiceDeps {
   db: Kysely<Schema>;
@@ -54,6 +64,50 @@ export class DeploymentService {
   }
 
   async create(options: CreateDeploymentOptions): Promise<Deployment> {
+    const checked = await this.#checked(options);
+    await this.#db.transaction().execute((trx) => this.#insert(trx, checked));
+    return this.show(checked.request.name);
+  }
+
+  /**
+   * `ciclo apply`'s changes to deployments, in one transaction: every one checked first as `create` checks it,
+   * then created, changed (what it follows, its environment, runtime, replicas, strategy, capture rate) or deleted,
+   * each a history event and an audit entry, or nothing. A change of runtime, replicas or capture rate reaches the
+   * processes with the next version rolled out (or a server restart); what it follows is rolled out at once.
+   */
+  async applyDeploymentChanges(changes: {
+    create: readonly CreateDeploymentOptions[];
+    change: readonly CreateDeploymentOptions[];
+    remove: readonly string[];
+  }): Promise<void> {
+    const created: CheckedDeployment[] = [];
+    for (const options of changes.create) created.push(await this.#checked(options));
+    const changed: { before: Deployment; after: CheckedDeployment }[] = [];
+    for (const options of changes.change) {
+      const after = await this.#checked(options);
+      const before = await this.show(after.request.name);
+      if (after.reference.name !== before.modelName) {
+        throw new InvalidInputError(
+          `deployment '${before.name}' serves ${before.modelName}; it cannot change to ${after.reference.name}`,
+          { where: 'model', hint: 'Give the other model a deployment of its own.' },
+        );
+      }
+      changed.push({ before, after });
+    }
+    await this.#db.transaction().execute(async (trx) => {
+      for (const checked of created) await this.#insert(trx, checked);
+      for (const { before, after } of changed) await this.#update(trx, before, after);
+      for (const name of changes.remove) {
+        const before = await store.findDeployment(trx, name);
+        if (before === undefined) continue;
+        await store.deleteDeployment(trx, name);
+        await this.#event(trx, name, 'delete', before.servingVersion, null, null, {});
+      }
+    });
+  }
+
+  /** A deployment request parsed, its model reference checked and its version found servable. */
+  async #checked(options: CreateDeploymentOptions): Promise<CheckedDeployment> {
     const request = parseInput(CreateDeploymentSchema, options);
     const reference = parseModelReference(request.model);
     if (reference.alias === undefined && reference.version === undefined) {
@@ -64,38 +118,56 @@ export class DeploymentService {
     }
     const version = await this.#servable(request.model, request.runtime ?? null);
     const project = (await this.#registry.getModel(reference.name)).project;
-    const now = this.#now();
-    const actor = currentActor().actor;
-    await this.#db.transaction().execute(async (trx) => {
-      await requireProject(trx, project);
-      if ((await store.findDeployment(trx, request.name)) !== undefined) {
-        throw new AlreadyExistsError(`a deployment named '${request.name}' already exists`, {
-          where: 'name',
-          hint: `Pick another name, or change it with \`ciclo deployments promote ${request.name}\`.`,
-        });
-      }
-      await store.insertDeployment(trx, {
-        name: request.name,
-        project,
-        environment: request.environment,
-        model_name: reference.name,
+    return { request, reference, version, project };
+  }
+
+  async #insert(trx: Transaction<Schema>, { request, reference, version, project }: CheckedDeployment): Promise<void> {
+    await requireProject(trx, project);
+    if ((await store.findDeployment(trx, request.name)) !== undefined) {
+      throw new AlreadyExistsError(`a deployment named '${request.name}' already exists`, {
+        where: 'name',
+        hint: `Pick another name, or change it with \`ciclo deployments promote ${request.name}\`.`,
+      });
+    }
+    await store.insertDeployment(trx, {
+      name: request.name,
+      project,
+      environment: request.environment,
+      model_name: reference.name,
+      alias: reference.alias ?? null,
+      pinned_version: reference.version ?? null,
+      runtime: request.runtime ?? null,
+      replicas: request.replicas,
+      strategy: JSON.stringify(request.strategy),
+      capture_rate: request.capture_rate,
+      state: 'PENDING',
+      message: null,
+      serving_version: null,
+      candidate_version: null,
+      created_by: currentActor().actor,
+      created_time: this.#now(),
+    });
+    // The project goes into the history too: access to it is judged there once the deployment is deleted.
+    await this.#event(trx, request.name, 'create', null, version.version, null, { ...request, project });
+  }
+
+  /** The deployment's declared fields set to the request's; an `update` event records the new ones. */
+  async #update(trx: Transaction<Schema>, before: Deployment, { request, reference, version }: CheckedDeployment) {
+    await store.updateDeployment(
+      trx,
+      before.name,
+      {
         alias: reference.alias ?? null,
         pinned_version: reference.version ?? null,
+        environment: request.environment,
         runtime: request.runtime ?? null,
         replicas: request.replicas,
         strategy: JSON.stringify(request.strategy),
         capture_rate: request.capture_rate,
-        state: 'PENDING',
-        message: null,
-        serving_version: null,
-        candidate_version: null,
-        created_by: actor,
-        created_time: now,
-      });
-      // The project goes into the history too: access to it is judged there once the deployment is deleted.
-      await this.#event(trx, request.name, 'create', null, version.version, null, { ...request, project });
-    });
-    return this.show(request.name);
+      },
+      this.#now(),
+    );
+    await this.#event(trx, before.name, 'update', before.servingVersion, version.version, null, { ...request });
   }
 
   async show(name: string): Promise<Deployment> {
@@ -289,7 +361,7 @@ function rollbackTarget(events: readonly DeploymentEvent[], current: number): nu
   const rolledBack = new Set<number>();
   for (const event of events) {
     if (event.action === 'rollback' && event.fromVersion !== null) rolledBack.add(event.fromVersion);
-    if ((event.action === 'promote' || event.action === 'create') && event.toVersion !== null) {
+    if (['promote', 'create', 'update'].includes(event.action) && event.toVersion !== null) {
       rolledBack.delete(event.toVersion);
     }
   }

@@ -11,7 +11,17 @@ export type NewDeployment = Omit<DeploymentsTable, 'updated_time'>;
 export type DeploymentChanges = Partial<
   Pick<
     DeploymentsTable,
-    'alias' | 'pinned_version' | 'state' | 'message' | 'serving_version' | 'candidate_version' | 'replicas'
+    | 'alias'
+    | 'pinned_version'
+    | 'state'
+    | 'message'
+    | 'serving_version'
+    | 'candidate_version'
+    | 'replicas'
+    | 'environment'
+    | 'runtime'
+    | 'strategy'
+    | 'capture_rate'
   >
 >;
 
