@@ -14,7 +14,9 @@ export default defineConfig({
   publicDir: 'public',
   esbuild: { jsx: 'automatic' },
   // React's production build whatever NODE_ENV the caller has (Vitest sets `test`, which would bundle React's
-  // development build: bigger, slower, and warning in the console).
+  // development build: bigger, slower, and warning in the console). The JSX transform is chosen by NODE_ENV
+  // itself, before this file is read (`test` would call jsxDEV, which React's production build lacks), so
+  // package.json's build:ui sets NODE_ENV=production for the process.
   mode: 'production',
   define: { 'process.env.NODE_ENV': JSON.stringify('production') },
   build: {

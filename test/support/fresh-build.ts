@@ -4,17 +4,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** What the build reads; dist/bin/ciclo.js is its last output. */
-const SOURCES = ['src', 'scripts/bundle-cli.ts', 'package.json', 'tsconfig.build.json'];
-const LAST_OUTPUT = join(ROOT, 'dist', 'bin', 'ciclo.js');
+/** What the build reads (the web UI's `ui/` too), and what it writes last: the CLI bundle and the UI's page. */
+const SOURCES = ['src', 'ui', 'scripts/bundle-cli.ts', 'package.json', 'tsconfig.build.json'];
+const OUTPUTS = [join(ROOT, 'dist', 'bin', 'ciclo.js'), join(ROOT, 'dist', 'ui', 'index.html')];
 
 /**
- * Vitest's global setup: tests that start `ciclo` or a step runner run dist/, so `npx vitest run` after
- * an edit would test the code before it. A dist/ older than any source is rebuilt first (`npm test`
- * has built it already, and this finds it fresh).
+ * Vitest's global setup: tests that start `ciclo` or a step runner, or load the web UI, run dist/, so
+ * `npx vitest run` after an edit would test the code before it. A dist/ older than any source is rebuilt first
+ * (`npm test` has built it already, and this finds it fresh).
  */
 export default function rebuildStaleDist(): void {
-  const built = statSync(LAST_OUTPUT, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  const built = Math.min(...OUTPUTS.map((output) => statSync(output, { throwIfNoEntry: false })?.mtimeMs ?? 0));
   const stale = SOURCES.some((source) => newestChange(join(ROOT, source)) > built);
   if (!stale) return;
   process.stderr.write('dist/ is older than the sources: running `npm run build` before the tests\n');

@@ -7,7 +7,6 @@ import { runWithPackage } from '../registry/support.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { makeTempDir } from '../support/temp.js';
 import { accessibilityViolations, openBrowser, type Browser } from './browser.js';
-import { buildUiWhenStale } from './ui-build.js';
 
 /**
  * The web UI in Debian's Chromium against real servers (one without authentication, one with --auth) whose
@@ -23,7 +22,6 @@ describe('the web UI in a real browser', () => {
   const tokens = { viewer: '', outsider: '', approver: '' };
 
   beforeAll(async () => {
-    buildUiWhenStale();
     [open, secured, browser] = await Promise.all([
       startTestServer('sqlite'),
       startTestServer('sqlite', {}, { auth: true }),
