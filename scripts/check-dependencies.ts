@@ -53,8 +53,10 @@ function parseArguments(argv: readonly string[]): Options {
 async function cruiseSource(config: IConfiguration): Promise<ICruiseResult> {
   const tsConfigFile = config.options?.tsConfig?.fileName;
   const tsConfig = tsConfigFile ? extractTSConfig(resolve(tsConfigFile)) : undefined;
-  // ui/src: the web UI's imports of src/ are judged too (type-only: rule ui-takes-only-types-from-src).
-  const reported = await cruise(['src', 'ui/src'], { validate: true, ruleSet: config }, {}, { tsConfig });
+  // ui/src: the web UI's imports of src/ are judged too (type-only: rule ui-takes-only-types-from-src), in a tree
+  // that has one.
+  const roots = ['src', 'ui/src'].filter((root) => existsSync(root));
+  const reported = await cruise(roots, { validate: true, ruleSet: config }, {}, { tsConfig });
   if (typeof reported.output === 'string') throw new Error('dependency-cruiser answered text instead of a result');
   return reported.output;
 }

@@ -66,6 +66,12 @@ describe('npm run lint:deps (the dependency rules)', () => {
     write('src/server/errors.ts', 'export const answer = 1;\n');
     write('src/registry/routes.ts', "import { answer } from '../server/errors.js';\nexport const routes = answer;\n");
     write('src/http/wire.ts', "import { track } from '../tracking/index.js';\nexport const wire = track;\n");
+    // The web UI takes the server's types, never its values: those would be bundled for the browser.
+    write(
+      'ui/src/types.ts',
+      "import type { track } from '../../src/tracking/index.js';\nexport type T = typeof track;\n",
+    );
+    write('ui/src/page.ts', "import { track } from '../../src/tracking/index.js';\nexport const page = track;\n");
 
     const outcome = check();
 
@@ -74,6 +80,8 @@ describe('npm run lint:deps (the dependency rules)', () => {
     expect(outcome.output).toContain('http-kit-below-capabilities: src/http/wire.ts → src/tracking/index.ts');
     // The kit importing tracking, which imports the kit, is a folder cycle too.
     expect(outcome.output).toContain('no-folder-cycles: src/http → src/tracking');
+    expect(outcome.output).toContain('ui-takes-only-types-from-src: ui/src/page.ts → src/tracking/index.ts');
+    expect(outcome.output).not.toContain('ui/src/types.ts');
   });
 
   it('fails on an import bypassing an index.ts, a folder cycle and an import of the CLI, naming each import', () => {
