@@ -102,7 +102,7 @@ function FilterBox({ applied, onApply }: { applied: string; onApply(filter: stri
         </button>
       )}
       <p id={helpId} className="muted">
-        The search language of <code>ciclo runs search</code>: <code>metrics.</code>, <code>params.</code>,{' '}
+        The search language of <code>ciclo runs list --filter</code>: <code>metrics.</code>, <code>params.</code>,{' '}
         <code>tags.</code> and <code>attributes.</code> fields, compared and joined with <code>and</code>.
       </p>
     </form>
