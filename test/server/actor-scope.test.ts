@@ -44,6 +44,16 @@ describe('the actor scope of a request', () => {
     expect(answer.requestId).toEqual(expect.any(String));
   });
 
+  it('refuses an actorless route that changes anything: its audit entries would name no caller', async () => {
+    const other = buildBaseApp(test.context, { auth: true, logLevel: 'silent' });
+    const declare = (action: 'write' | 'approve' | 'admin') => () =>
+      other.post(`/change-${action}`, { config: { access: { action }, actorless: true } }, () => ({}));
+    expect(declare('write')).toThrow("route /change-write declares actorless but needs 'write'");
+    expect(declare('approve')).toThrow(/only read routes may skip the scope/);
+    expect(declare('admin')).toThrow(/only read routes may skip the scope/);
+    await other.close();
+  });
+
   it('is not entered on an actorless route, which is still authenticated and authorized', async () => {
     const answer = await get('/actorless');
     expect(answer.actor).not.toBe('ann');

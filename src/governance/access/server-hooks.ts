@@ -62,6 +62,7 @@ export function installAccessControl(app: FastifyInstance, options: AccessHookOp
   });
 
   app.addHook('onRoute', (route) => {
+    requireReadOnlyIfActorless(route.url, route.config?.access, route.config?.actorless);
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {
       if (method === 'HEAD' && methods.length === 1 && route.exposeHeadRoute === undefined) continue;
@@ -202,4 +203,13 @@ function bearerToken(header: string): string {
     });
   }
   return match[1]!;
+}
+
+/**
+ * A handler outside the actor scope would record the process's own user as whoever acted, so only a route that
+ * changes nothing (public, or `read`) may declare itself actorless; any other is refused when it is registered.
+ */
+function requireReadOnlyIfActorless(url: string, access: RouteAccess | undefined, actorless: true | undefined): void {
+  if (actorless !== true || access === undefined || 'public' in access || access.action === 'read') return;
+  throw new Error(`route ${url} declares actorless but needs '${access.action}': only read routes may skip the scope`);
 }
